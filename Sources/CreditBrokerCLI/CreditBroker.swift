@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The `credit-broker` command line.
+@main
+struct CreditBroker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "credit-broker",
+        abstract: "The credit-data gateway between the public credit platform, market data and lenders.",
+        subcommands: [
+        ]
+    )
+}
