@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
@@ -27,6 +28,7 @@ let package = Package(
             name: "PostgresClient",
             dependencies: [
                 "CLibPQ",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -38,6 +40,18 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
             ]
+        ),
+
+        // MARK: Storage
+        .target(
+            name: "BrokerStore",
+            dependencies: [
+                "PostgresClient",
+                "BrokerCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.embedInCode("Migrations")]
         ),
 
         // MARK: Command line
@@ -52,7 +66,9 @@ let package = Package(
         ),
 
         // MARK: Tests
-        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
+        .target(name: "TestSupport", dependencies: ["BrokerStore", "PostgresClient"], path: "Tests/TestSupport"),
+        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
+        .testTarget(name: "BrokerStoreTests", dependencies: ["BrokerStore", "TestSupport"]),
         .testTarget(
             name: "BrokerCoreTests",
             dependencies: ["BrokerCore", .product(name: "PropertyBased", package: "swift-property-based")]

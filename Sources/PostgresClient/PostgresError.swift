@@ -41,3 +41,31 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         return text
     }
 }
+
+extension PostgresError {
+    /// The error with every occurrence of a bound value removed from message and detail.
+    ///
+    /// The server echoes input in some messages (`invalid input syntax for type integer: "…"`,
+    /// `Key (code)=(…) already exists.`); a parameter may be personal data, so it never
+    /// reaches an error, a log line or a response.
+    func scrubbing(_ values: [String]) -> PostgresError {
+        var copy = self
+        copy.message = Self.scrub(message, values)
+        copy.detail = detail.map { Self.scrub($0, values) }
+        return copy
+    }
+
+    private static func scrub(_ text: String, _ values: [String]) -> String {
+        var text = text
+        // Key (a, b)=(v1, v2) … and Failing row contains (…): the server's own value echoes.
+        for marker in [")=(", "Failing row contains ("] {
+            if let range = text.range(of: marker), let close = text[range.upperBound...].lastIndex(of: ")") {
+                text.replaceSubrange(range.upperBound..<close, with: "…")
+            }
+        }
+        for value in values where value.count >= 3 {
+            text = text.replacingOccurrences(of: value, with: "…")
+        }
+        return text
+    }
+}

@@ -1,0 +1,83 @@
+import PostgresClient
+import TestSupport
+import Testing
+
+@Suite struct PostgresPoolTests {
+    @Test func sixtyFourTasksShareFourConnections() async throws {
+        let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 4))
+        try await pool.query("CREATE TABLE hits (task int, n int)")
+        let finished = try await withThrowingTaskGroup(of: Int.self) { group in
+            for task in 0..<64 {
+                group.addTask {
+                    for n in 0..<20 {
+                        try await pool.query("INSERT INTO hits VALUES (\(task), \(n))")
+                    }
+                    // Hold a connection across a server-side sleep to force waiting in line.
+                    try await pool.query("SELECT pg_sleep(0.01)")
+                    return task
+                }
+            }
+            var done = 0
+            for try await _ in group { done += 1 }
+            return done
+        }
+        #expect(finished == 64)
+        #expect(pool.openConnections <= 4)
+        #expect(try await pool.query("SELECT count(*) FROM hits")[0].decode(Int.self, at: 0) == 64 * 20)
+        await pool.close()
+    }
+
+    @Test func waiterTimesOutWithAClearError() async throws {
+        let pool = PostgresPool(.init(
+            connection: try await TestPostgres.freshDatabase(), maxConnections: 1, acquireTimeout: .milliseconds(200)
+        ))
+        let holder = Task { try await pool.query("SELECT pg_sleep(2)") }
+        try await Task.sleep(for: .milliseconds(300))
+        let error = await #expect(throws: PostgresError.self) { try await pool.query("SELECT 1") }
+        #expect(error?.kind == .poolTimeout)
+        #expect(error?.description.contains("no database connection became free") == true)
+        _ = try await holder.value
+        // The pool works again once the connection is back.
+        #expect(try await pool.query("SELECT 41 + 1")[0].decode(Int.self, at: 0) == 42)
+        await pool.close()
+    }
+
+    @Test func poolRecoversAfterServerRestart() async throws {
+        let cluster = try TestPostgres.privateCluster()
+        defer { cluster.stop() }
+        let pool = PostgresPool(.init(connection: cluster.configuration, maxConnections: 4, acquireTimeout: .seconds(30)))
+        try await pool.query("CREATE TABLE beats (n int)")
+        // Keep 8 workers inserting while the server restarts underneath them.
+        let workers = (0..<8).map { worker in
+            Task { () -> (ok: Int, failed: Int) in
+                var ok = 0, failed = 0
+                let end = ContinuousClock.now + .milliseconds(1500)
+                var n = 0
+                while ContinuousClock.now < end {
+                    n += 1
+                    do {
+                        try await pool.query("INSERT INTO beats VALUES (\(worker * 100_000 + n))")
+                        ok += 1
+                        try await Task.sleep(for: .milliseconds(2))
+                    } catch {
+                        failed += 1
+                        try? await Task.sleep(for: .milliseconds(20))
+                    }
+                }
+                return (ok, failed)
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        try cluster.restart()
+        var totalOK = 0
+        for worker in workers { totalOK += await worker.value.ok }
+        // After the restart every worker gets through again: the pool replaced its connections.
+        for n in 0..<20 {
+            try await pool.query("INSERT INTO beats VALUES (\(-1 - n))")
+        }
+        let stored = try await pool.query("SELECT count(*) FROM beats")[0].decode(Int.self, at: 0)
+        #expect(stored == totalOK + 20)
+        #expect(totalOK > 0)
+        await pool.close()
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import PostgresClient
+import TestSupport
+import Testing
+
+@Suite struct PostgresRoundTripTests {
+    struct Profile: Codable, Equatable, Sendable {
+        var name: String
+        var tags: [String]
+        var score: Double?
+    }
+
+    @Test func valuesRoundTripThroughParameters() async throws {
+        let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 2))
+        try await pool.query("""
+            CREATE TABLE samples (
+                id int8 PRIMARY KEY, label text, amount float8, flag bool, at timestamptz,
+                blob bytea, doc jsonb, note text
+            )
+            """)
+        let when = Date(timeIntervalSince1970: 1_714_998_896.123456)
+        let blob: [UInt8] = [0, 1, 2, 0xfe, 0xff, 0x5c, 0x78]
+        let profile = Profile(name: "江苏银行 \u{1F3E6}", tags: ["信易贷", "ü"], score: nil)
+        try await pool.query("""
+            INSERT INTO samples VALUES (\(1), \("南京市鼓楼区 ✓ \u{0}".replacingOccurrences(of: "\u{0}", with: "")),
+                \(2.5), \(true), \(when), \(blob), \(PostgresJSON(profile)), \(nil as String?))
+            """)
+        let row = try await pool.query("SELECT id, label, amount, flag, at, blob, doc, note FROM samples")[0]
+        #expect(try row.decode(Int.self, "id") == 1)
+        #expect(try row.decode(String.self, "label") == "南京市鼓楼区 ✓ ")
+        #expect(try row.decode(Double.self, "amount") == 2.5)
+        #expect(try row.decode(Bool.self, "flag") == true)
+        let decodedDate = try row.decode(Date.self, "at")
+        #expect(abs(decodedDate.timeIntervalSince(when)) < 0.000_001)
+        #expect(try row.decode([UInt8].self, "blob") == blob)
+        #expect(try row.decode(PostgresJSON<Profile>.self, "doc").value == profile)
+        #expect(try row.decode(String?.self, "note") == nil)
+        await pool.close()
+    }
+
+    @Test func injectionStringIsStoredAsData() async throws {
+        let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 1))
+        try await pool.query("CREATE TABLE names (name text)")
+        let hostile = "x'); DROP TABLE names; --\\\" $1 \u{27}"
+        try await pool.query("INSERT INTO names VALUES (\(hostile))")
+        let rows = try await pool.query("SELECT name FROM names WHERE name = \(hostile)")
+        #expect(rows.count == 1)
+        #expect(try rows[0].decode(String.self, at: 0) == hostile)
+        await pool.close()
+    }
+
+    @Test func typeMismatchNamesTheColumn() async throws {
+        let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 1))
+        let row = try await pool.query("SELECT 'abc'::text AS label, NULL::int AS missing")[0]
+        let mismatch = #expect(throws: PostgresError.self) { try row.decode(Int.self, "label") }
+        #expect(mismatch?.description.contains("\"label\"") == true)
+        #expect(mismatch?.description.contains("text") == true)
+        let null = #expect(throws: PostgresError.self) { try row.decode(Int.self, "missing") }
+        #expect(null?.description.contains("\"missing\" is NULL") == true)
+        #expect(try row.decode(Int?.self, "missing") == nil)
+        await pool.close()
+    }
+
+    @Test func serverErrorsCarryStateButNeverParameterValues() async throws {
+        let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 1))
+        try await pool.query("CREATE TABLE people (id_hash text PRIMARY KEY)")
+        let secret = "320102199003070019"
+        try await pool.query("INSERT INTO people VALUES (\(secret))")
+        let duplicate = await #expect(throws: PostgresError.self) {
+            try await pool.query("INSERT INTO people VALUES (\(secret))")
+        }
+        #expect(duplicate?.sqlState == "23505")
+        #expect(duplicate?.detail?.isEmpty == false)
+        #expect(duplicate?.description.contains(secret) == false)
+        let syntax = await #expect(throws: PostgresError.self) {
+            try await pool.query("SELECT \(secret + "x")::int8")
+        }
+        #expect(syntax?.sqlState == "22P02")
+        #expect(syntax?.description.contains(secret) == false)
+        await pool.close()
+    }
+
+    @Test func preparedStatementsRunRepeatedly() async throws {
+        let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 2))
+        try await pool.query("CREATE TABLE squares (n int PRIMARY KEY, sq int)")
+        try await pool.query("INSERT INTO squares SELECT g, g * g FROM generate_series(1, 100) g")
+        let lookup = PostgresStatement("SELECT sq FROM squares WHERE n = $1")
+        for n in [3, 7, 3, 100] {
+            let rows = try await pool.execute(lookup, [n])
+            #expect(try rows[0].decode(Int.self, at: 0) == n * n)
+        }
+        await pool.close()
+    }
+}

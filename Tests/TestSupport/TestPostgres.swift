@@ -1,0 +1,70 @@
+import BrokerStore
+import Foundation
+import PostgresClient
+
+/// The PostgreSQL server the tests run against, and a fresh database per test.
+///
+/// With `DATABASE_URL` set, tests use that server (the role needs CREATEDB). Otherwise one
+/// embedded cluster is created in a temporary folder for the whole test process, started on a
+/// unix socket, and stopped when the process exits.
+public enum TestPostgres {
+    /// A new, empty database on the test server, named after the calling test.
+    public static func freshDatabase(_ label: String = #function) async throws -> PostgresConfiguration {
+        let server = try await Server.shared.configuration()
+        let name = "t_" + label.lowercased().filter { $0.isLetter || $0.isNumber }.prefix(40) + "_" + randomSuffix()
+        let pool = PostgresPool(.init(connection: server, maxConnections: 1))
+        // CREATE DATABASE takes an identifier, which cannot be a parameter; the name is built above
+        // from letters and digits only.
+        do {
+            try await pool.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
+            await pool.close()
+        } catch {
+            await pool.close()
+            throw error
+        }
+        return server.database(name)
+    }
+
+    /// A dedicated embedded cluster (not shared), for tests that stop or restart the server.
+    public static func privateCluster() throws -> EmbeddedPostgres {
+        var options = EmbeddedPostgres.Options(folder: temporaryFolder())
+        options.fastUnsafe = true
+        return try EmbeddedPostgres.start(options)
+    }
+
+    /// A new empty folder under the system's temporary folder that any local account may enter.
+    public static func temporaryFolder() -> String {
+        let path = NSTemporaryDirectory() + "credit-broker-test-" + randomSuffix()
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    private static func randomSuffix() -> String {
+        String(UInt64.random(in: 0...UInt64.max), radix: 36)
+    }
+
+    private actor Server {
+        static let shared = Server()
+        private var server: PostgresConfiguration?
+
+        func configuration() throws -> PostgresConfiguration {
+            if let server { return server }
+            let configuration: PostgresConfiguration
+            if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty {
+                configuration = PostgresConfiguration(url)
+            } else {
+                let embedded = try privateCluster()
+                Embedded.instance = embedded
+                atexit { Embedded.instance?.stop() }
+                configuration = embedded.configuration
+            }
+            server = configuration
+            return configuration
+        }
+    }
+
+    /// Holds the shared cluster for the exit hook (a C function pointer cannot capture).
+    private enum Embedded {
+        nonisolated(unsafe) static var instance: EmbeddedPostgres?
+    }
+}
