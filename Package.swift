@@ -55,7 +55,11 @@ let package = Package(
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
         .testTarget(
             name: "BrokerCoreTests",
-            dependencies: ["BrokerCore", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: [
+                "BrokerCore",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]
