@@ -101,7 +101,8 @@ struct PolicyReader {
             fail(node, "\(what) must be a single value, not a list or mapping")
             return nil
         }
-        guard !scalar.string.isEmpty, scalar.string != "~", scalar.string != "null" else {
+        let isNull = scalar.style == .plain && ["~", "null", "Null", "NULL"].contains(scalar.string)
+        guard !scalar.string.isEmpty, !isNull else {
             fail(node, "\(what) must not be empty")
             return nil
         }
@@ -112,7 +113,8 @@ struct PolicyReader {
     mutating func int(_ node: Node?, _ what: String, in range: ClosedRange<Int> = 0...Int.max) -> Int? {
         guard let text = string(node, what) else { return nil }
         guard let value = Int(text.replacingOccurrences(of: "_", with: "")), range.contains(value) else {
-            fail(node, "\(what) must be a whole number in \(range.lowerBound)...\(range.upperBound), not '\(text)'")
+            let bounds = range.upperBound == .max ? "at least \(range.lowerBound)" : "in \(range.lowerBound)...\(range.upperBound)"
+            fail(node, "\(what) must be a whole number \(bounds), not '\(text)'")
             return nil
         }
         return value
