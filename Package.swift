@@ -51,6 +51,13 @@ let package = Package(
             ]
         ),
 
+        // MARK: Benchmarks
+        .executableTarget(
+            name: "CreditBrokerBench",
+            dependencies: ["BrokerCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/CreditBrokerBench"
+        ),
+
         // MARK: Tests
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
         .testTarget(
