@@ -74,7 +74,7 @@ public struct Contract: Sendable, Hashable, Codable {
 
     /// The version that decisions, receipts and the contract store cite.
     public var version: ContractVersion {
-        let digest = SHA256.hash(data: canonicalJSON).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256.hash(data: canonicalJSON).lowercaseHex
         return ContractVersion(partnerID: partnerID, label: versionLabel, digest: digest)
     }
 }

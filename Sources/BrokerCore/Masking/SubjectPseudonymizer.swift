@@ -27,6 +27,6 @@ public struct SubjectPseudonymizer: Sendable {
     /// The partner's reference for the subject with this key (USCC or keyed ID hash): 64 lowercase hex digits.
     public func reference(forSubject subjectKey: String) -> String {
         let code = HMAC<SHA256>.authenticationCode(for: Data(subjectKey.utf8), using: SymmetricKey(data: key))
-        return code.map { String(format: "%02x", $0) }.joined()
+        return code.lowercaseHex
     }
 }
