@@ -19,12 +19,21 @@ struct DecisionsBenchmark: AsyncParsableCommand {
     var seconds = 1.0
 
     /// One prepared request: the engine's input plus the same pairs as strings for the baselines.
-    struct Prepared {
+    /// A class, so the timed loops pass a reference rather than copying five fields per request.
+    final class Prepared {
         let request: DecisionRequest
         let partnerIndex: Int
         let partnerID: String
         let itemIDs: [String]
         let itemIndices: [Int]
+
+        init(request: DecisionRequest, partnerIndex: Int, partnerID: String, itemIDs: [String], itemIndices: [Int]) {
+            self.request = request
+            self.partnerIndex = partnerIndex
+            self.partnerID = partnerID
+            self.itemIDs = itemIDs
+            self.itemIndices = itemIndices
+        }
     }
 
     func run() async throws {
