@@ -65,13 +65,24 @@ let package = Package(
             ]
         ),
 
+        // MARK: Benchmarks
+        .executableTarget(
+            name: "CreditBrokerBench",
+            dependencies: ["BrokerCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/CreditBrokerBench"
+        ),
+
         // MARK: Tests
         .target(name: "TestSupport", dependencies: ["BrokerStore", "PostgresClient"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
         .testTarget(name: "BrokerStoreTests", dependencies: ["BrokerStore", "TestSupport"]),
         .testTarget(
             name: "BrokerCoreTests",
-            dependencies: ["BrokerCore", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: [
+                "BrokerCore",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

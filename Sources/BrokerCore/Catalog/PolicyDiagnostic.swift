@@ -1,0 +1,30 @@
+/// One problem found in a policy, catalog or contract file, located by file and line.
+public struct PolicyDiagnostic: Sendable, Hashable, CustomStringConvertible {
+    /// The file name the caller passed with the text.
+    public let file: String
+    /// The 1-based line, or 0 when the problem concerns the file as a whole.
+    public let line: Int
+    /// What is wrong, in English; never contains a personal identifier.
+    public let message: String
+
+    public init(file: String, line: Int, message: String) {
+        self.file = file
+        self.line = line
+        self.message = message
+    }
+
+    /// `file:line: message`, the format editors and CI annotate.
+    public var description: String { "\(file):\(line): \(message)" }
+}
+
+/// Every problem found while loading one or more policy files.
+public struct PolicyError: Error, Sendable, CustomStringConvertible {
+    /// All diagnostics, in file then line order.
+    public let diagnostics: [PolicyDiagnostic]
+
+    public init(_ diagnostics: [PolicyDiagnostic]) {
+        self.diagnostics = diagnostics.sorted { ($0.file, $0.line) < ($1.file, $1.line) }
+    }
+
+    public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+}

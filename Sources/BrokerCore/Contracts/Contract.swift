@@ -1,0 +1,80 @@
+import Crypto
+import Foundation
+
+/// One partner's contract with its kind's defaults applied: what the decision engine compiles.
+public struct Contract: Sendable, Hashable, Codable {
+    /// The days the contract is in force, both inclusive.
+    public struct Term: Sendable, Hashable, Codable {
+        public let from: CivilDate
+        public let to: CivilDate
+
+        /// Whether `day` falls within the term.
+        public func contains(_ day: CivilDate) -> Bool { from <= day && day <= to }
+        /// Whether the two terms share a day.
+        public func overlaps(_ other: Term) -> Bool { from <= other.to && other.from <= to }
+    }
+
+    /// A client certificate accepted for the partner: its SHA-256 fingerprint and/or subject.
+    public struct Certificate: Sendable, Hashable, Codable {
+        /// 64 lowercase hex digits, no separators.
+        public let sha256: String?
+        /// The certificate subject's distinguished name.
+        public let subject: String?
+    }
+
+    /// How the partner proves who it is. Holds identifiers only, never a secret.
+    public struct Authentication: Sendable, Hashable, Codable {
+        public let certificates: [Certificate]
+        /// API key identifiers (the secret lives in the key store, hashed).
+        public let apiKeyIDs: [String]
+    }
+
+    /// Request quotas; `nil` = unlimited.
+    public struct Quotas: Sendable, Hashable, Codable {
+        public let perDay: Int?
+        public let perMonth: Int?
+    }
+
+    /// Token-bucket rate limit.
+    public struct RateLimit: Sendable, Hashable, Codable {
+        public let perSecond: Int
+        public let burst: Int
+    }
+
+    /// Prices in fen (0.01 CNY).
+    public struct Prices: Sendable, Hashable, Codable {
+        public let perCall: Int
+        /// Item id → price per disclosed item.
+        public let perItem: [String: Int]
+    }
+
+    public let partnerID: String
+    public let legalName: String
+    public let kind: PartnerKind
+    /// The version label the contract file states.
+    public let versionLabel: String
+    public let term: Term
+    public let authentication: Authentication
+    /// Purposes the partner may declare (sorted).
+    public let purposes: [String]
+    public let maskingProfile: String
+    public let quotas: Quotas
+    public let rateLimit: RateLimit
+    public let prices: Prices
+    /// The class of every item the contract covers; an absent item is not in the contract.
+    public let grants: [String: ItemGrant]
+
+    /// The contract's canonical JSON: sorted keys, no insignificant whitespace; equal contracts give equal bytes.
+    public var canonicalJSON: Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Every stored property is a string, integer, array or dictionary of them: encoding cannot fail.
+        return try! encoder.encode(self)
+    }
+
+    /// The version that decisions, receipts and the contract store cite.
+    public var version: ContractVersion {
+        let digest = SHA256.hash(data: canonicalJSON).lowercaseHex
+        return ContractVersion(partnerID: partnerID, label: versionLabel, digest: digest)
+    }
+}

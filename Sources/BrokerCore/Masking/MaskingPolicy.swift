@@ -1,0 +1,14 @@
+/// The masking rules and profiles of `Policies/masking.yaml`.
+public struct MaskingPolicy: Sendable, Hashable {
+    /// Rules by name.
+    public let rules: [String: MaskingRule]
+    /// Profiles by name.
+    public let profiles: [String: MaskingProfile]
+    /// Two-character surnames kept whole by the `surname` method.
+    public let compoundSurnames: Set<String>
+
+    /// The rule a field masked as `catalogRule` gets under `profile`; `nil` when the rule is unknown.
+    public func rule(_ catalogRule: String, under profile: MaskingProfile) -> MaskingRule? {
+        rules[profile.ruleName(for: catalogRule)]
+    }
+}

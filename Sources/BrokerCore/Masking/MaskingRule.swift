@@ -1,0 +1,87 @@
+/// A de-identification technique applied to one value.
+public enum MaskingRule: Sendable, Hashable {
+    /// How far down an address is kept.
+    public enum AddressLevel: String, Sendable, Hashable, CaseIterable {
+        case province, city, district
+    }
+
+    /// Keep `first` leading and `last` trailing characters; mask everything when the value is not longer.
+    case keepEnds(first: Int, last: Int)
+    /// Keep the surname (compound surnames from the policy), mask each other character.
+    case surname
+    /// Keep the administrative divisions down to `level`, mask each later character.
+    case address(level: AddressLevel)
+    /// Replace the value by a fixed mask that reveals not even its length.
+    case hidden
+
+    /// The mask character.
+    static let star: Character = "*"
+    /// What `hidden` produces.
+    static let hiddenText = "******"
+
+    /// `text` masked by this rule.
+    public func apply(to text: String, compoundSurnames: Set<String>) -> String {
+        let characters = Array(text)
+        guard !characters.isEmpty else { return text }
+        let kept: (head: Int, tail: Int)
+        switch self {
+        case .hidden:
+            return Self.hiddenText
+        case let .keepEnds(first, last):
+            kept = characters.count > first + last ? (first, last) : (0, 0)
+        case .surname:
+            let compound = characters.count > 2 && compoundSurnames.contains(String(characters[0..<2]))
+            kept = (characters.count > 1 ? (compound ? 2 : 1) : 0, 0)
+        case .address(let level):
+            kept = (AddressPrefix.length(of: characters, downTo: level), 0)
+        }
+        let maskedCount = characters.count - kept.head - kept.tail
+        return String(characters[..<kept.head]) + String(repeating: Self.star, count: maskedCount)
+            + String(characters[(characters.count - kept.tail)...])
+    }
+}
+
+/// Finds the administrative-division prefix of a Chinese address (province, prefecture city, district).
+private enum AddressPrefix {
+    static let municipalities = ["北京市", "上海市", "天津市", "重庆市"]
+    static let provinceSuffixes = ["特别行政区", "自治区", "省"]
+    static let citySuffixes = ["自治州", "地区", "市", "州", "盟"]
+    static let districtSuffixes = ["新区", "区", "县", "市", "旗"]
+
+    /// The number of leading characters naming divisions down to `level`; 0 when none is recognised.
+    static func length(of address: [Character], downTo level: MaskingRule.AddressLevel) -> Int {
+        var position = 0
+        var kept = 0
+        if let municipality = municipalities.first(where: { address.starts(with: Array($0)) }) {
+            position = municipality.count
+            kept = position
+            if level == .province || level == .city { return kept }
+        } else {
+            if let end = component(in: address, from: position, suffixes: provinceSuffixes, maxLength: 8) {
+                position = end
+                kept = end
+            }
+            if level == .province { return kept }
+            if let end = component(in: address, from: position, suffixes: citySuffixes, maxLength: 8) {
+                position = end
+                kept = end
+            }
+            if level == .city { return kept }
+        }
+        return component(in: address, from: position, suffixes: districtSuffixes, maxLength: 8) ?? kept
+    }
+
+    /// The end of the shortest run starting at `start`, at most `maxLength` long, that ends with a suffix
+    /// and leaves something after it.
+    private static func component(in address: [Character], from start: Int, suffixes: [String], maxLength: Int) -> Int? {
+        let limit = min(address.count - 1, start + maxLength)
+        guard start + 2 <= limit else { return nil }
+        for end in (start + 2)...limit {
+            let run = address[start..<end]
+            if suffixes.contains(where: { run.count > $0.count && run.reversed().starts(with: Array($0).reversed()) }) {
+                return end
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import BrokerCore
+import Foundation
+
+/// `credit-broker contracts diff OLD NEW`: what each partner gains or loses, item by item.
+struct ContractsDiffCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Show what each partner gains or loses between two contract directories or files."
+    )
+
+    @Argument(help: "The old contracts (directory or file).")
+    var old: String
+
+    @Argument(help: "The new contracts (directory or file).")
+    var new: String
+
+    @Option(help: "Compare the contracts governing this day (YYYY-MM-DD); default today, China time.")
+    var at: String?
+
+    @OptionGroup var options: ContractsOptions
+
+    func run() async throws {
+        let day = try at.map { text in
+            guard let day = CivilDate(text) else { throw ValidationError("--at must be a date YYYY-MM-DD") }
+            return day
+        } ?? CivilDate(Date())
+        do {
+            let policies = try options.load()
+            let before = try ContractSet(files: ContractsOptions.contractFiles(at: old), policies: policies).governing(on: day)
+            let after = try ContractSet(files: ContractsOptions.contractFiles(at: new), policies: policies).governing(on: day)
+            let changes = ContractChange.between(old: before, new: after)
+            changes.forEach { print($0) }
+            print(changes.isEmpty ? "no differences" : "\(changes.count) change(s)")
+        } catch let error as PolicyError {
+            ContractsOptions.report(error)
+            throw ExitCode.failure
+        }
+    }
+}

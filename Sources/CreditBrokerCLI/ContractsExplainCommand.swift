@@ -1,0 +1,80 @@
+import ArgumentParser
+import BrokerCore
+import Foundation
+
+/// `credit-broker contracts explain PARTNER ITEM --purpose P`: the decision, its reason and what unlocks it.
+struct ContractsExplainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "Explain the decision for one partner, item and purpose."
+    )
+
+    @Argument(help: "The partner id.")
+    var partner: String
+
+    @Argument(help: "The catalog item id.")
+    var item: String
+
+    @Option(help: "The declared purpose.")
+    var purpose: String
+
+    @Option(help: "A consent as JSON (id, subject, purposes, items, categories, valid_from, valid_to, use_limit, uses_so_far, revoked, document_digest).")
+    var consent: String?
+
+    @Option(help: "When to decide: YYYY-MM-DD (start of day, China time) or an ISO 8601 instant; default now.")
+    var at: String?
+
+    @Option(help: "The contracts directory.")
+    var contracts = "Contracts"
+
+    @OptionGroup var options: ContractsOptions
+
+    func run() async throws {
+        let instant = try at.map(Self.instant) ?? Date()
+        let consentValue = try consent.map { path in
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601
+            return try decoder.decode(Consent.self, from: Data(contentsOf: URL(filePath: path)))
+        }
+        let policies: PolicyBundle
+        let set: ContractSet
+        do {
+            policies = try options.load()
+            set = try ContractSet(files: ContractsOptions.contractFiles(at: contracts), policies: policies)
+        } catch let error as PolicyError {
+            ContractsOptions.report(error)
+            throw ExitCode.failure
+        }
+        let governing = set.governing(on: CivilDate(instant))
+        let engine = DecisionEngine(contracts: governing, catalog: policies.catalog, purposes: policies.purposes)
+        guard let partnerHandle = engine.partner(partner), let contract = governing.first(where: { $0.partnerID == partner }) else {
+            throw ValidationError("no contract for partner '\(partner)'")
+        }
+        guard let itemHandle = engine.item(item) else { throw ValidationError("the catalog has no item '\(item)'") }
+        guard let purposeHandle = engine.purpose(purpose) else { throw ValidationError("unknown purpose '\(purpose)'") }
+        let request = DecisionRequest(
+            partner: partnerHandle, subject: consentValue?.subject ?? "", items: [itemHandle], purpose: purposeHandle,
+            consent: consentValue, at: instant
+        )
+        let decision = engine.decide(request)
+        print("partner   \(partner) (\(contract.legalName), \(contract.kind.rawValue))")
+        print("contract  \(decision.contractVersion), term \(contract.term.from)…\(contract.term.to)")
+        print("item      \(item): \(ContractChange.describe(contract.grants[item]))")
+        print("purpose   \(purpose)\(contract.purposes.contains(purpose) ? "" : " (not among the contract's purposes)")")
+        switch decision.items[0] {
+        case .disclosed(let profile):
+            print("decision  disclosed, masked with profile \(profile)")
+        case let .withheld(reason, unlock):
+            print("decision  withheld: \(reason.rawValue)")
+            print("unlock    \(unlock.text)")
+        }
+    }
+
+    private static func instant(_ text: String) throws -> Date {
+        if let day = CivilDate(text) { return day.start() }
+        guard let date = try? Date(text, strategy: .iso8601) else {
+            throw ValidationError("--at must be YYYY-MM-DD or an ISO 8601 instant")
+        }
+        return date
+    }
+}
