@@ -40,12 +40,16 @@ let package = Package(
             ]
         ),
 
+        // MARK: Synthetic data
+        .target(name: "SyntheticProvince", dependencies: ["BrokerCore"]),
+
         // MARK: Command line
         .executableTarget(
             name: "CreditBrokerCLI",
             dependencies: [
                 "PostgresClient",
                 "BrokerCore",
+                "SyntheticProvince",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -56,6 +60,10 @@ let package = Package(
         .testTarget(
             name: "BrokerCoreTests",
             dependencies: ["BrokerCore", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+        .testTarget(
+            name: "SyntheticProvinceTests",
+            dependencies: ["SyntheticProvince", "BrokerCore", .product(name: "Yams", package: "Yams")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -8,6 +8,7 @@ struct CreditBroker: AsyncParsableCommand {
         abstract: "The credit-data gateway between the public credit platform, market data and lenders.",
         subcommands: [
             IDsCommand.self,
+            DemoDataCommand.self,
         ]
     )
 }
