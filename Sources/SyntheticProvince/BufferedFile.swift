@@ -4,7 +4,7 @@ import Foundation
 final class BufferedFile {
     let name: String
     private let handle: FileHandle
-    var buffer: [UInt8] = []
+    private var buffer: [UInt8] = []
     private(set) var lines = 0
     private static let flushThreshold = 1 << 20
 

@@ -14,7 +14,7 @@ extension OrganisationHistory {
             records.append(SyntheticRecord(
                 .litigation, subject: subject, id: "LIT-\(subject)-\(number + 1)", decided: filed,
                 values: [
-                    .text("（\(filed.year)）苏\(courtCode)民初\(rng.int(in: 1...19999))号"), .text(identity.place.court),
+                    .text("（\(filed.year)）苏\(identity.place.courtCode)民初\(rng.int(in: 1...19999))号"), .text(identity.place.court),
                     .text(role), .text(rng.pick(Vocabulary.litigationCauses)),
                     .amount(rng.logNormal(mu: log(150_000), sigma: 1.3)),
                     .bool(rng.chance(asOf.dayNumber - filed.dayNumber > 365 ? 0.9 : 0.3)),

@@ -86,9 +86,6 @@ struct OrganisationHistory {
         (rng.chance(0.6) ? identity.place.fullName : identity.place.prefectureName) + suffix
     }
 
-    /// The four digits of the county court in case numbers, e.g. 0106.
-    var courtCode: String { String(identity.place.countyCode % 10_000 + 10_000).dropFirst().description }
-
     // MARK: Public-platform records
 
     private mutating func operatingStatus() -> String {
@@ -192,7 +189,7 @@ struct OrganisationHistory {
             records.append(SyntheticRecord(
                 .dishonestDebtor, subject: subject, id: id, decided: decided,
                 values: [
-                    .text("（\(decided.year)）苏\(courtCode)执\(rng.int(in: 1...9999))号"), .text(identity.place.court),
+                    .text("（\(decided.year)）苏\(identity.place.courtCode)执\(rng.int(in: 1...9999))号"), .text(identity.place.court),
                     .text(rng.pick(Vocabulary.obligations)), .amount(rng.logNormal(mu: log(300_000), sigma: 1.2)),
                 ]))
             if rng.chance(0.15) { addEvent(.withdrawn, on: .dishonestDebtor, id: id, after: decided, delay: 30...400) }

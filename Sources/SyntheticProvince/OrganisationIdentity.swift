@@ -25,6 +25,8 @@ struct OrganisationIdentity: Sendable {
         var fullName: String { prefectureName + countyName }
         /// The basic-level court of the county, e.g. 南京市鼓楼区人民法院 or 昆山市人民法院.
         var court: String { (countyName.hasSuffix("市") ? countyName : fullName) + "人民法院" }
+        /// The four digits of the county court in case numbers, e.g. 0106.
+        var courtCode: Substring { String(countyCode % 10_000 + 10_000).dropFirst() }
         /// A street address in the county.
         func address(_ rng: inout SplitMix64) -> String {
             "江苏省" + fullName + rng.pick(Vocabulary.streets) + String(rng.int(in: 1...999)) + "号"

@@ -33,11 +33,10 @@ struct PersonHistory {
         if rng.chance(logistic(-4.5 + 1.2 * risk)) {
             let recordID = "PDD-P\(index)"
             let decided = asOf.adding(days: -rng.below(700))
-            let courtCode = String(place.countyCode % 10_000 + 10_000).dropFirst()
             records.append(SyntheticRecord(
                 .personDishonestDebtor, subject: subject, id: recordID, decided: decided,
                 values: [
-                    .text(name), .text(subject), .text("（\(decided.year)）苏\(courtCode)执\(rng.int(in: 1...9999))号"),
+                    .text(name), .text(subject), .text("（\(decided.year)）苏\(place.courtCode)执\(rng.int(in: 1...9999))号"),
                     .text(place.court), .amount(rng.logNormal(mu: log(80_000), sigma: 1.1)),
                 ]))
             let withdrawn = decided.adding(days: rng.int(in: 30...400))
