@@ -54,12 +54,16 @@ let package = Package(
             resources: [.embedInCode("Migrations")]
         ),
 
+        // MARK: Synthetic data
+        .target(name: "SyntheticProvince", dependencies: ["BrokerCore"]),
+
         // MARK: Command line
         .executableTarget(
             name: "CreditBrokerCLI",
             dependencies: [
                 "PostgresClient",
                 "BrokerCore",
+                "SyntheticProvince",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -83,6 +87,10 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
+        ),
+        .testTarget(
+            name: "SyntheticProvinceTests",
+            dependencies: ["SyntheticProvince", "BrokerCore", .product(name: "Yams", package: "Yams")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -8,6 +8,8 @@ struct CreditBroker: AsyncParsableCommand {
         abstract: "The credit-data gateway between the public credit platform, market data and lenders.",
         subcommands: [
             ContractsCommand.self,
+            IDsCommand.self,
+            DemoDataCommand.self,
         ]
     )
 }
