@@ -40,15 +40,29 @@ let package = Package(
             ]
         ),
 
+        // MARK: Scoring (scorecards, training, metrics)
+        .target(
+            name: "Scoring",
+            dependencies: ["BrokerCore", .product(name: "Yams", package: "Yams")]
+        ),
+
         // MARK: Command line
         .executableTarget(
             name: "CreditBrokerCLI",
             dependencies: [
                 "PostgresClient",
                 "BrokerCore",
+                "Scoring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+
+        // MARK: Benchmarks
+        .executableTarget(
+            name: "CreditBrokerBench",
+            dependencies: ["Scoring", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/CreditBrokerBench"
         ),
 
         // MARK: Tests
@@ -56,6 +70,10 @@ let package = Package(
         .testTarget(
             name: "BrokerCoreTests",
             dependencies: ["BrokerCore", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+        .testTarget(
+            name: "ScoringTests",
+            dependencies: ["Scoring", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
     ],
     swiftLanguageModes: [.v6]

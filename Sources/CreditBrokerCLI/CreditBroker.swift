@@ -7,6 +7,7 @@ struct CreditBroker: AsyncParsableCommand {
         commandName: "credit-broker",
         abstract: "The credit-data gateway between the public credit platform, market data and lenders.",
         subcommands: [
+            ScoreCommand.self,
         ]
     )
 }
