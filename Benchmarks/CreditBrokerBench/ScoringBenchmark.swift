@@ -23,7 +23,9 @@ struct ScoringBenchmark: ParsableCommand {
         let table = CSVTable(header: SyntheticCreditData.featureNames, rows: data.rows, lines: Array(data.rows.indices))
         let batch = try card.layout.vectors(from: table)
         let width = batch[0].values.count
-        print("\(batch.count) vectors of \(width) features; card uses \(card.card.features.count) features")
+        let sample = batch.prefix(10_000).map { card.score($0).score }
+        print("\(batch.count) vectors of \(width) features; card uses \(card.card.features.count) features;"
+            + " scores of the first 10,000: \(sample.min()!) … \(sample.max()!)")
 
         let weights = (0..<width).map { 1 + Double($0) / 10 }
         var baselineSum = 0.0
@@ -52,7 +54,7 @@ struct ScoringBenchmark: ParsableCommand {
         print(String(format: "baseline dot product: %.3f s, %.0f vectors/s", baseline, baselinePerSecond))
         print(String(format: "scoring:              %.3f s, %.0f scores/s (target ≥ 5000000: %@)",
                      scoring, scoresPerSecond, scoresPerSecond >= 5_000_000 ? "met" : "missed"))
-        print(String(format: "ratio scoring/baseline time: %.2f (median of %d runs; checksums %.0f, %d)",
+        print(String(format: "ratio scoring/baseline time: %.2f (median of %d runs; checksums %.0f, %ld)",
                      scoring / baseline, runs, baselineSum, scoreSum))
     }
 }

@@ -23,19 +23,22 @@ struct ScoreCommand: AsyncParsableCommand {
         }
     }
 
-    static func loadCard(_ path: String) throws -> CompiledScorecard {
+    /// Runs `body`, prefixing scorecard and CSV errors with the file they concern.
+    static func about<T>(_ path: String, _ body: () throws -> T) throws -> T {
         do {
-            return try CompiledScorecard(yaml: read(path))
+            return try body()
         } catch let error as ScorecardError {
+            throw Failure(description: "\(path): \(error)")
+        } catch let error as CSVError {
             throw Failure(description: "\(path): \(error)")
         }
     }
 
+    static func loadCard(_ path: String) throws -> CompiledScorecard {
+        try about(path) { try CompiledScorecard(yaml: read(path)) }
+    }
+
     static func loadCSV(_ path: String) throws -> CSVTable {
-        do {
-            return try CSVTable(parsing: read(path))
-        } catch let error as CSVError {
-            throw Failure(description: "\(path): \(error)")
-        }
+        try about(path) { try CSVTable(parsing: read(path)) }
     }
 }

@@ -26,15 +26,13 @@ struct ScoreEvaluateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let compiled = try ScoreCommand.loadCard(card)
-        let evaluation: ScorecardEvaluation
-        let other: [Int]?
-        do {
-            evaluation = try ScorecardEvaluation(card: compiled, table: ScoreCommand.loadCSV(data), target: TargetColumn(name: target, badValue: bad))
-            other = try psi.map { path in
-                try compiled.layout.vectors(from: ScoreCommand.loadCSV(path)).map { compiled.score($0).score }
-            }
-        } catch let error as CSVError {
-            throw ScoreCommand.Failure(description: "\(error)")
+        let table = try ScoreCommand.loadCSV(data)
+        let evaluation = try ScoreCommand.about(data) {
+            try ScorecardEvaluation(card: compiled, table: table, target: TargetColumn(name: target, badValue: bad))
+        }
+        let other = try psi.map { path in
+            let table = try ScoreCommand.loadCSV(path)
+            return try ScoreCommand.about(path) { try compiled.layout.vectors(from: table).map { compiled.score($0).score } }
         }
         func format(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "n/a" }
         print("card \(evaluation.cardVersion): \(evaluation.rows) rows, \(evaluation.bads) bads, \(evaluation.declined) declined by rule")

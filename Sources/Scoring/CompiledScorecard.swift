@@ -5,22 +5,6 @@ public struct CompiledScorecard: Sendable {
     /// The slots vectors for this card are laid out in.
     public let layout: FeatureLayout
 
-    /// Per slot: where its edges, points and special values live in the flat arrays.
-    private struct Program: Sendable {
-        var isNumeric: Bool
-        /// Numeric: interior bin edges `edges[edgeStart ..< edgeStart + edgeCount]`.
-        var edgeStart: Int
-        var edgeCount: Int
-        /// Numeric: points of bin i at `points[pointStart + i]`; categorical: points of code c at
-        /// `points[pointStart + c]` and of unlisted values at `points[pointStart + valueCount]`.
-        var pointStart: Int
-        var valueCount: Int
-        var specialStart: Int
-        var specialCount: Int
-        var missingPoints: Double
-        var bestPoints: Double
-    }
-
     /// A decline rule as a closed numeric interval or a set of categorical codes.
     private struct Rule: Sendable {
         var slot: Int
@@ -30,14 +14,12 @@ public struct CompiledScorecard: Sendable {
         var codes: [Bool]
     }
 
-    private let programs: [Program]
-    private let edges: [Double]
-    private let points: [Double]
-    private let specialValues: [Double]
-    private let specialPoints: [Double]
+    private let tables: PointTables
     private let rules: [Rule]
     /// Band minimums, best grade first; the last band has none.
     private let gradeMinimums: [Int]
+    private let grades: [GradeBand]
+    private let version: String
     private let intercept: Double
     private let reasonCount: Int
 
@@ -47,42 +29,13 @@ public struct CompiledScorecard: Sendable {
         self.card = card
         let layout = FeatureLayout(features: card.features)
         self.layout = layout
-        var programs: [Program] = []
-        var edges: [Double] = []
-        var points: [Double] = []
-        var specialValues: [Double] = []
-        var specialPoints: [Double] = []
-        for feature in card.features {
-            var program = Program(
-                isNumeric: feature.isNumeric, edgeStart: edges.count, edgeCount: 0, pointStart: points.count,
-                valueCount: 0, specialStart: specialValues.count, specialCount: 0,
-                missingPoints: feature.missingPoints, bestPoints: feature.allPoints.max()!
-            )
-            switch feature.binning {
-            case let .numeric(bins, specials):
-                edges += bins.dropFirst().map(\.lower)
-                points += bins.map(\.points)
-                specialValues += specials.map(\.value)
-                specialPoints += specials.map(\.points)
-                program.edgeCount = bins.count - 1
-                program.specialCount = specials.count
-            case let .categorical(groups, other):
-                for group in groups { points += Array(repeating: group.points, count: group.values.count) }
-                points.append(other)
-                program.valueCount = groups.reduce(0) { $0 + $1.values.count }
-            }
-            programs.append(program)
-        }
-        self.programs = programs
-        self.edges = edges
-        self.points = points
-        self.specialValues = specialValues
-        self.specialPoints = specialPoints
+        let tables = PointTables(features: card.features)
+        self.tables = tables
         rules = card.declineRules.map { rule -> Rule in
             let slot = layout.slot(named: rule.feature)!
             switch rule.condition {
             case let .isOneOf(values):
-                var codes = Array(repeating: false, count: programs[slot].valueCount + 1)
+                var codes = Array(repeating: false, count: tables.programs[slot].valueCount + 1)
                 for value in values { codes[Int(layout.code(of: value, inSlot: slot)) + 1] = true }
                 return Rule(slot: slot, lower: 0, upper: 0, codes: codes)
             case let .atLeast(bound): return Rule(slot: slot, lower: bound, upper: .infinity, codes: [])
@@ -93,6 +46,8 @@ public struct CompiledScorecard: Sendable {
         gradeMinimums = card.grades.compactMap(\.minimumScore)
         intercept = card.interceptPoints
         reasonCount = card.reasonCount
+        grades = card.grades
+        version = card.version
     }
 
     /// Loads, validates and compiles a card from YAML text.
@@ -104,34 +59,15 @@ public struct CompiledScorecard: Sendable {
     public func makeVector() -> FeatureVector { layout.makeVector() }
 
     /// The points `value` earns in `slot`.
-    @inline(__always)
     public func points(for value: FeatureValue, inSlot slot: Int) -> Double {
-        let program = programs[slot]
-        switch value {
-        case .missing:
-            return program.missingPoints
-        case let .category(code):
-            return points[program.pointStart + (code < 0 ? program.valueCount : Int(code))]
-        case let .number(x):
-            for s in program.specialStart ..< program.specialStart + program.specialCount where specialValues[s] == x {
-                return specialPoints[s]
-            }
-            // Bin index = number of interior edges <= x (bins are [lower, upper)).
-            var low = program.edgeStart
-            var high = program.edgeStart + program.edgeCount
-            while low < high {
-                let middle = (low + high) >> 1
-                if edges[middle] <= x { low = middle + 1 } else { high = middle }
-            }
-            return points[program.pointStart + low - program.edgeStart]
-        }
+        tables.points(for: value, inSlot: slot)
     }
 
     /// The unrounded points of `vector`: intercept plus every feature's points.
     public func totalPoints(_ vector: FeatureVector) -> Double {
         precondition(vector.layout === layout, "the vector was laid out for another scorecard")
         var total = intercept
-        for slot in programs.indices { total += points(for: vector[slot], inSlot: slot) }
+        for (slot, value) in vector.values.enumerated() { total += tables.points(for: value, inSlot: slot) }
         return total
     }
 
@@ -140,16 +76,17 @@ public struct CompiledScorecard: Sendable {
         precondition(vector.layout === layout, "the vector was laid out for another scorecard")
         var total = intercept
         var reasons = ReasonList(limit: reasonCount)
-        for slot in programs.indices {
-            let earned = points(for: vector[slot], inSlot: slot)
-            total += earned
-            reasons.offer(slot: slot, pointsLost: programs[slot].bestPoints - earned)
+        vector.values.withUnsafeBufferPointer { values in
+            for slot in values.indices {
+                let earned = tables.points(for: values[slot], inSlot: slot)
+                total += earned
+                reasons.offer(slot: slot, pointsLost: tables.programs[slot].bestPoints - earned)
+            }
         }
         let score = Int(total.rounded())
-        let band = gradeIndex(score)
+        let band = grades[gradeIndex(score)]
         return ScoreResult(
-            cardVersion: card.version, score: score, grade: card.grades[band].grade,
-            probabilityOfDefault: card.grades[band].probabilityOfDefault,
+            cardVersion: version, score: score, grade: band.grade, probabilityOfDefault: band.probabilityOfDefault,
             declinedBy: declineRuleIndex(vector).map { card.declineRules[$0] }, reasons: reasons
         )
     }

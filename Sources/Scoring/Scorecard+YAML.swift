@@ -52,7 +52,7 @@ extension Scorecard {
             return Node(entry, .implicit, .flow)
         })))
         // Serialising a tree built from strings cannot fail.
-        return try! Yams.serialize(node: Node(pairs), allowUnicode: true, sortKeys: false)
+        return try! Yams.serialize(node: Node(pairs), width: -1, allowUnicode: true, sortKeys: false)
     }
 
     // MARK: Decoding

@@ -64,46 +64,55 @@ public struct SyntheticCreditData: Sendable {
 
         var logit = -3.0
         var cells: [String] = []
-        // years_since_registration: young firms are riskier.
+        func add(_ text: String, _ effect: Double) {
+            cells.append(text)
+            logit += effect
+        }
+        /// Adds the value, or with probability `rate` an empty cell with `missingEffect`.
+        func add(_ text: String, _ effect: Double, missing rate: Double, missingEffect: Double = 0) {
+            if chance(rate) { add("", missingEffect) } else { add(text, effect) }
+        }
+
         let years = 30 * uniform() * uniform()
-        if chance(0.02) { cells.append(""); logit += 0.3 } else { cells.append(cell((years * 10).rounded() / 10)); logit -= 0.8 * log(1 + years) - 1.2 }
+        add(cell((years * 10).rounded() / 10), 1.2 - 0.8 * log(1 + years), missing: 0.02, missingEffect: 0.3)
         let (capital, capitalIndex) = pick(["under_100", "100_to_500", "500_to_1000", "1000_to_5000", "5000_plus"], [30, 30, 20, 15, 5])
-        cells.append(capital); logit -= 0.15 * Double(capitalIndex)
+        add(capital, -0.15 * Double(capitalIndex))
         let general = count(mean: 0.3)
-        cells.append(cell(Double(general))); logit += 0.35 * Double(min(general, 4))
+        add(cell(Double(general)), 0.35 * Double(min(general, 4)))
         let serious = chance(0.05) ? 1 + count(mean: 0.3) : 0
-        cells.append(cell(Double(serious))); logit += 0.9 * Double(min(serious, 3))
+        add(cell(Double(serious)), 0.9 * Double(min(serious, 3)))
         let threeYears = general + serious + count(mean: 0.5)
-        if chance(0.03) { cells.append("") } else { cells.append(cell(Double(threeYears))); logit += 0.1 * Double(min(threeYears, 6)) }
+        add(cell(Double(threeYears)), 0.1 * Double(min(threeYears, 6)), missing: 0.03)
         let dishonest = chance(0.03)
-        cells.append(dishonest ? "yes" : "no"); logit += dishonest ? 1.8 : 0
+        add(dishonest ? "yes" : "no", dishonest ? 1.8 : 0)
         let abnormal = chance(0.06)
-        cells.append(abnormal ? "yes" : "no"); logit += abnormal ? 0.9 : 0
+        add(abnormal ? "yes" : "no", abnormal ? 0.9 : 0)
         let (level, levelIndex) = pick(["A", "B", "M", "C", "D"], [25, 35, 25, 10, 5])
-        if chance(0.05) { cells.append(""); logit += 0.4 } else { cells.append(level); logit += [-0.8, -0.3, 0, 0.6, 1.4][levelIndex] }
+        add(level, [-0.8, -0.3, 0, 0.6, 1.4][levelIndex], missing: 0.05, missingEffect: 0.4)
         let (customs, customsIndex) = pick(["advanced_certified", "general", "none", "dishonest"], [5, 20, 72, 3])
-        cells.append(customs); logit += [-0.5, -0.1, 0, 1.2][customsIndex]
+        add(customs, [-0.5, -0.1, 0, 1.2][customsIndex])
         let taxPaid = exp(2.5 + 1.5 * normal())
-        if chance(0.10) { cells.append(""); logit += 0.5 } else { cells.append(cell((taxPaid * 10).rounded() / 10)); logit -= 0.25 * (log(1 + taxPaid) - 2.5) }
+        add(cell((taxPaid * 10).rounded() / 10), -0.25 * (log(1 + taxPaid) - 2.5), missing: 0.10, missingEffect: 0.5)
         let taxTrend = 0.05 + 0.25 * normal()
-        if chance(0.08) { cells.append("") } else { cells.append(cell(taxTrend)); logit -= 1.2 * max(-0.6, min(taxTrend, 0.6)) }
+        add(cell(taxTrend), -1.2 * max(-0.6, min(taxTrend, 0.6)), missing: 0.08)
         let headcount = Int(exp(2 + 1.2 * normal()))
-        cells.append(cell(Double(headcount))); logit -= 0.2 * log(1 + Double(headcount))
+        add(cell(Double(headcount)), -0.2 * log(1 + Double(headcount)))
         let headcountTrend = 0.02 + 0.2 * normal()
-        if chance(0.1) { cells.append("") } else { cells.append(cell(headcountTrend)); logit -= 0.8 * max(-0.5, min(headcountTrend, 0.5)) }
+        add(cell(headcountTrend), -0.8 * max(-0.5, min(headcountTrend, 0.5)), missing: 0.1)
         let delinquencies = count(mean: 0.25)
-        if chance(0.15) { cells.append(""); logit += 0.2 } else { cells.append(cell(Double(delinquencies))); logit += 0.45 * Double(min(delinquencies, 4)) }
+        add(cell(Double(delinquencies)), 0.45 * Double(min(delinquencies, 4)), missing: 0.15, missingEffect: 0.2)
         let estate = chance(0.35)
-        cells.append(estate ? "yes" : "no"); logit -= estate ? 0.4 : 0
+        add(estate ? "yes" : "no", estate ? -0.4 : 0)
         let patents = count(mean: 1.0)
-        cells.append(cell(Double(patents))); logit -= 0.1 * Double(min(patents, 8))
+        add(cell(Double(patents)), -0.1 * Double(min(patents, 8)))
         let highTech = chance(0.12)
-        cells.append(highTech ? "yes" : "no"); logit -= highTech ? 0.3 : 0
+        add(highTech ? "yes" : "no", highTech ? -0.3 : 0)
         let litigation = count(mean: 0.2)
-        cells.append(cell(Double(litigation))); logit += 0.4 * Double(min(litigation, 3))
-        let (industry, industryIndex) = pick(["manufacturing", "retail", "construction", "services", "software", "logistics", "catering", "agriculture"], [20, 20, 12, 15, 8, 10, 10, 5])
-        cells.append(industry); logit += [0, 0.1, 0.3, 0, -0.2, 0.1, 0.25, 0.15][industryIndex]
-        cells.append(cell((uniform() * 1000).rounded() / 1000))
+        add(cell(Double(litigation)), 0.4 * Double(min(litigation, 3)))
+        let industries = ["manufacturing", "retail", "construction", "services", "software", "logistics", "catering", "agriculture"]
+        let (industry, industryIndex) = pick(industries, [20, 20, 12, 15, 8, 10, 10, 5])
+        add(industry, [0, 0.1, 0.3, 0, -0.2, 0.1, 0.25, 0.15][industryIndex])
+        add(cell((uniform() * 1000).rounded() / 1000), 0)
         return (cells, logit)
     }
 }
