@@ -57,6 +57,12 @@ let package = Package(
         // MARK: Synthetic data
         .target(name: "SyntheticProvince", dependencies: ["BrokerCore"]),
 
+        // MARK: Scoring (scorecards, training, metrics)
+        .target(
+            name: "Scoring",
+            dependencies: ["BrokerCore", .product(name: "Yams", package: "Yams")]
+        ),
+
         // MARK: Command line
         .executableTarget(
             name: "CreditBrokerCLI",
@@ -64,6 +70,7 @@ let package = Package(
                 "PostgresClient",
                 "BrokerCore",
                 "SyntheticProvince",
+                "Scoring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -72,7 +79,7 @@ let package = Package(
         // MARK: Benchmarks
         .executableTarget(
             name: "CreditBrokerBench",
-            dependencies: ["BrokerCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["BrokerCore", "Scoring", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/CreditBrokerBench"
         ),
 
@@ -91,6 +98,10 @@ let package = Package(
         .testTarget(
             name: "SyntheticProvinceTests",
             dependencies: ["SyntheticProvince", "BrokerCore", .product(name: "Yams", package: "Yams")]
+        ),
+        .testTarget(
+            name: "ScoringTests",
+            dependencies: ["Scoring", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -10,6 +10,7 @@ struct CreditBroker: AsyncParsableCommand {
             ContractsCommand.self,
             IDsCommand.self,
             DemoDataCommand.self,
+            ScoreCommand.self,
         ]
     )
 }

@@ -1,0 +1,14 @@
+/// Times repeated runs of a body and reports the median.
+enum BenchmarkTimer {
+    /// The median wall-clock seconds of `runs` runs of `body`.
+    static func medianSeconds(runs: Int, _ body: () throws -> Void) rethrows -> Double {
+        let clock = ContinuousClock()
+        var seconds: [Double] = []
+        for _ in 0..<runs {
+            let elapsed = try clock.measure(body)
+            seconds.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        }
+        seconds.sort()
+        return runs % 2 == 1 ? seconds[runs / 2] : (seconds[runs / 2 - 1] + seconds[runs / 2]) / 2
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import Scoring
+
+/// `credit-broker score evaluate CARD.yaml DATA.csv --target COLUMN`: measures a scorecard.
+struct ScoreEvaluateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Measure a scorecard on labelled data: AUC, KS, Gini, bad rate per grade, PSI.",
+        discussion: """
+            PSI compares the --psi file's scores with DATA's over ten bins cut at the deciles of \
+            DATA's scores; empty bins count as a share of 0.0001.
+            """
+    )
+
+    @Argument(help: "The scorecard YAML.")
+    var card: String
+    @Argument(help: "Labelled data: CSV with a header row and a column per card feature.")
+    var data: String
+    @Option(help: "The outcome column.")
+    var target: String
+    @Option(help: "The outcome value that marks a bad (defaulted) row.")
+    var bad = "1"
+    @Option(help: "Another CSV (for example a later period) to compare score distributions with.")
+    var psi: String?
+
+    func run() async throws {
+        let compiled = try ScoreCommand.loadCard(card)
+        let table = try ScoreCommand.loadCSV(data)
+        let evaluation = try ScoreCommand.about(data) {
+            try ScorecardEvaluation(card: compiled, table: table, target: TargetColumn(name: target, badValue: bad))
+        }
+        let other = try psi.map { path in
+            let table = try ScoreCommand.loadCSV(path)
+            return try ScoreCommand.about(path) { try compiled.layout.vectors(from: table).map { compiled.score($0).score } }
+        }
+        func format(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "n/a" }
+        print("card \(evaluation.cardVersion): \(evaluation.rows) rows, \(evaluation.bads) bads, \(evaluation.declined) declined by rule")
+        print("AUC \(format(evaluation.auc))  KS \(format(evaluation.ks))  Gini \(format(evaluation.gini))")
+        if let range = evaluation.scoreRange { print("scores \(range.lowerBound) … \(range.upperBound)") }
+        print("grade     rows    bads  bad rate   card PD")
+        for row in evaluation.grades {
+            let rate = row.badRate.map { String(format: "%8.4f", $0) } ?? "       –"
+            print(row.grade.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)
+                + String(format: "%9d %7d ", row.rows, row.bads) + rate + String(format: "  %8.4f", row.cardPD))
+        }
+        if let psi, let other {
+            print("PSI against \(psi) (\(other.count) rows): \(format(evaluation.stability(against: other)))")
+        }
+    }
+}

@@ -1,0 +1,124 @@
+/// A scorecard compiled to flat arrays for scoring: numeric bins by binary search over their
+/// edges, categorical points by interned index. Scoring a vector allocates nothing.
+public struct CompiledScorecard: Sendable {
+    public let card: Scorecard
+    /// The slots vectors for this card are laid out in.
+    public let layout: FeatureLayout
+
+    /// A decline rule as a closed numeric interval or a set of categorical codes.
+    private struct Rule: Sendable {
+        var slot: Int
+        var lower: Double
+        var upper: Double
+        /// Categorical: whether code c triggers, at index c + 1 (index 0 is unlisted values).
+        var codes: [Bool]
+    }
+
+    private let tables: PointTables
+    private let rules: [Rule]
+    /// Band minimums, best grade first; the last band has none.
+    private let gradeMinimums: [Int]
+    private let grades: [GradeBand]
+    private let version: String
+    private let intercept: Double
+    private let reasonCount: Int
+
+    /// Validates and compiles `card`.
+    public init(_ card: Scorecard) throws(ScorecardError) {
+        try card.validate()
+        self.card = card
+        let layout = FeatureLayout(features: card.features)
+        self.layout = layout
+        let tables = PointTables(features: card.features)
+        self.tables = tables
+        rules = card.declineRules.map { rule -> Rule in
+            let slot = layout.slot(named: rule.feature)!
+            switch rule.condition {
+            case let .isOneOf(values):
+                var codes = Array(repeating: false, count: tables.programs[slot].valueCount + 1)
+                for value in values { codes[Int(layout.code(of: value, inSlot: slot)) + 1] = true }
+                return Rule(slot: slot, lower: 0, upper: 0, codes: codes)
+            case let .atLeast(bound): return Rule(slot: slot, lower: bound, upper: .infinity, codes: [])
+            case let .atMost(bound): return Rule(slot: slot, lower: -.infinity, upper: bound, codes: [])
+            case let .equals(bound): return Rule(slot: slot, lower: bound, upper: bound, codes: [])
+            }
+        }
+        gradeMinimums = card.grades.compactMap(\.minimumScore)
+        intercept = card.interceptPoints
+        reasonCount = card.reasonCount
+        grades = card.grades
+        version = card.version
+    }
+
+    /// Loads, validates and compiles a card from YAML text.
+    public init(yaml: String) throws(ScorecardError) {
+        try self.init(Scorecard(yaml: yaml))
+    }
+
+    /// A vector with every feature missing, laid out for this card.
+    public func makeVector() -> FeatureVector { layout.makeVector() }
+
+    /// The points `value` earns in `slot`.
+    public func points(for value: FeatureValue, inSlot slot: Int) -> Double {
+        tables.points(for: value, inSlot: slot)
+    }
+
+    /// The unrounded points of `vector`: intercept plus every feature's points.
+    public func totalPoints(_ vector: FeatureVector) -> Double {
+        precondition(vector.layout === layout, "the vector was laid out for another scorecard")
+        var total = intercept
+        for (slot, value) in vector.values.enumerated() { total += tables.points(for: value, inSlot: slot) }
+        return total
+    }
+
+    /// Scores `vector`: points, grade, band PD, hard declines and the top reason codes.
+    public func score(_ vector: FeatureVector) -> ScoreResult {
+        precondition(vector.layout === layout, "the vector was laid out for another scorecard")
+        var total = intercept
+        var reasons = ReasonList(limit: reasonCount)
+        vector.values.withUnsafeBufferPointer { values in
+            for slot in values.indices {
+                let earned = tables.points(for: values[slot], inSlot: slot)
+                total += earned
+                reasons.offer(slot: slot, pointsLost: tables.programs[slot].bestPoints - earned)
+            }
+        }
+        let score = Int(total.rounded())
+        let band = grades[gradeIndex(score)]
+        return ScoreResult(
+            cardVersion: version, score: score, grade: band.grade, probabilityOfDefault: band.probabilityOfDefault,
+            declinedBy: declineRuleIndex(vector).map { card.declineRules[$0] }, reasons: reasons
+        )
+    }
+
+    /// Index of the first grade band whose minimum `score` reaches.
+    private func gradeIndex(_ score: Int) -> Int {
+        var index = 0
+        while index < gradeMinimums.count, score < gradeMinimums[index] { index += 1 }
+        return index
+    }
+
+    private func declineRuleIndex(_ vector: FeatureVector) -> Int? {
+        rules.indices.first { index in
+            let rule = rules[index]
+            switch vector[rule.slot] {
+            case .missing: return false
+            case let .number(x): return rule.lower <= x && x <= rule.upper
+            case let .category(code): return rule.codes[Int(code) + 1]
+            }
+        }
+    }
+
+    /// The result's reason codes with their texts filled in from `vector`.
+    public func explain(_ result: ScoreResult, for vector: FeatureVector) -> [ScoreReason] {
+        result.reasons.map { entry in
+            let feature = card.features[entry.slot]
+            let value = layout.describe(vector[entry.slot], inSlot: entry.slot)
+            return ScoreReason(
+                code: feature.reason.code, feature: feature.name, value: value, pointsLost: entry.pointsLost,
+                chinese: ReasonCode.render(feature.reason.chinese, feature: feature.name, value: value ?? "缺失"),
+                english: ReasonCode.render(feature.reason.english, feature: feature.name, value: value ?? "missing")
+            )
+        }
+    }
+}

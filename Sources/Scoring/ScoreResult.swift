@@ -1,0 +1,17 @@
+/// The outcome of scoring one feature vector.
+public struct ScoreResult: Sendable, Equatable {
+    /// The version of the card that scored it.
+    public var cardVersion: String
+    /// Intercept plus feature points, rounded half away from zero.
+    public var score: Int
+    public var grade: Grade
+    /// The grade band's probability of default.
+    public var probabilityOfDefault: Double
+    /// The first hard-decline rule the vector met, if any (rules are checked in card order).
+    public var declinedBy: DeclineRule?
+    /// Features that cost the most points, worst first.
+    public var reasons: ReasonList
+
+    /// Whether a hard-decline rule applies.
+    public var isDeclined: Bool { declinedBy != nil }
+}

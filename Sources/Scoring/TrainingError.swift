@@ -1,0 +1,16 @@
+/// Why training failed.
+public enum TrainingError: Error, Sendable, CustomStringConvertible {
+    case csv(CSVError)
+    case noContrast(String)
+    case noFeatures
+    case regression(LogisticRegressionError)
+
+    public var description: String {
+        switch self {
+        case let .csv(error): error.description
+        case let .noContrast(message): message
+        case .noFeatures: "no feature column has enough information value (lower --min-iv?)"
+        case let .regression(error): "regression failed: \(error)"
+        }
+    }
+}

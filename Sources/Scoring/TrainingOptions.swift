@@ -1,0 +1,18 @@
+/// Settings of ``ScorecardTrainer``.
+public struct TrainingOptions: Sendable {
+    public var target: TargetColumn
+    /// Columns never used as features (identifiers, dates, the target is always excluded).
+    public var excluded: Set<String> = []
+    public var binner = FeatureBinner()
+    /// Features with a lower information value are dropped before the regression.
+    public var minimumInformationValue = 0.02
+    /// L2 penalty of the regression.
+    public var l2 = 0.0
+    public var scaling = ScoreScaling()
+    public var name = "trained"
+    public var version = "trained-v1"
+
+    public init(target: TargetColumn) {
+        self.target = target
+    }
+}

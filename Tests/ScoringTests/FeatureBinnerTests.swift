@@ -1,0 +1,71 @@
+import PropertyBased
+import Testing
+@testable import Scoring
+
+@Suite struct FeatureBinnerTests {
+    /// Bad rate falls with x, but noisily: every tenth value of a band flips.
+    static func noisyDecreasing(count: Int) -> (values: [Double?], isBad: [Bool]) {
+        var random = SplitMix64(seed: 7)
+        var values: [Double?] = [], isBad: [Bool] = []
+        for _ in 0..<count {
+            let x = Double.random(in: 0..<100, using: &random)
+            let badRate = 0.4 - 0.003 * x + (Int(x) % 10 == 3 ? 0.25 : 0)
+            values.append(Double.random(in: 0..<1, using: &random) < 0.05 ? nil : (x * 10).rounded() / 10)
+            isBad.append(Double.random(in: 0..<1, using: &random) < badRate)
+        }
+        return (values, isBad)
+    }
+
+    @Test(arguments: BinningMethod.allCases)
+    func monotonicBinsHaveMonotonicWOE(method: BinningMethod) {
+        let data = Self.noisyDecreasing(count: 5000)
+        let binner = FeatureBinner(method: method, maxBins: 10, minBinShare: 0.05, monotonic: true, smoothing: 0.5)
+        let binned = binner.bin("x", .numeric(data.values), isBad: data.isBad)
+        let woe = Array(binned.table.woe.dropLast())
+        #expect(woe.count >= 2)
+        #expect(OrderedBinner.isMonotonic(woe, increasing: true), "\(woe)")
+        if method == .tree {
+            let shares = binned.table.counts.dropLast().map { Double($0.total) / Double(data.values.count(where: { $0 != nil })) }
+            #expect(shares.allSatisfy { $0 >= 0.05 }, "\(shares)")
+        }
+    }
+
+    @Test func theMissingBinCountsTheMissingRows() {
+        let data = Self.noisyDecreasing(count: 2000)
+        let binned = FeatureBinner(method: .quantile).bin("x", .numeric(data.values), isBad: data.isBad)
+        #expect(binned.table.counts.last?.total == data.values.count(where: { $0 == nil }))
+        #expect(binned.table.counts.reduce(0) { $0 + $1.total } == data.values.count)
+    }
+
+    /// Each row's bin is the one whose range holds its value; missing rows use the last bin.
+    @Test(arguments: BinningMethod.allCases)
+    func everyValueLandsInExactlyOneBin(method: BinningMethod) async {
+        await propertyCheck(input: Gen.int(in: 0...30).array(of: 20...200)) { ints in
+            let values: [Double?] = ints.map { $0 == 0 ? nil : Double($0) }
+            let isBad = ints.map { $0 % 3 == 0 }
+            let binned = FeatureBinner(method: method, maxBins: 5, minBinShare: 0.1).bin("x", .numeric(values), isBad: isBad)
+            guard case let .numeric(cuts) = binned.bins else { Issue.record("not numeric"); return }
+            #expect(cuts == cuts.sorted() && Set(cuts).count == cuts.count)
+            let bounds = [-Double.infinity] + cuts + [.infinity]
+            for (value, bin) in zip(values, binned.assignment) {
+                guard let value else { #expect(bin == cuts.count + 1); continue }
+                let holders = (0..<bounds.count - 1).filter { bounds[$0] <= value && value < bounds[$0 + 1] }
+                #expect(holders == [bin])
+            }
+        }
+    }
+
+    @Test func categoriesGroupByRiskAndRareOnesPool() {
+        var values: [String?] = [], isBad: [Bool] = []
+        for (category, rows, bads) in [("A", 400, 8), ("B", 400, 40), ("C", 400, 120), ("r1", 10, 2), ("r2", 10, 3)] {
+            values += Array(repeating: category, count: rows)
+            isBad += Array(repeating: true, count: bads) + Array(repeating: false, count: rows - bads)
+        }
+        values += Array(repeating: nil, count: 30)
+        isBad += Array(repeating: false, count: 30)
+        let binned = FeatureBinner(method: .quantile, minBinShare: 0.05).bin("c", .categorical(values), isBad: isBad)
+        // Worst first: C (30 %), the pooled rare values (25 %), B (10 %), A (2 %).
+        #expect(binned.bins == .categorical(groups: [["C"], ["r1", "r2"], ["B"], ["A"]]))
+        #expect(binned.table.counts.last == BinCounts(good: 30, bad: 0))
+    }
+}
