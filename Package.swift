@@ -14,7 +14,6 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
-        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
     ],
     targets: [
@@ -63,12 +62,25 @@ let package = Package(
             dependencies: ["BrokerCore", .product(name: "Yams", package: "Yams")]
         ),
 
+        // MARK: HTTP
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "BrokerStore",
+                "PostgresClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // MARK: Command line
         .executableTarget(
             name: "CreditBrokerCLI",
             dependencies: [
                 "PostgresClient",
                 "BrokerCore",
+                "BrokerStore",
+                "Gateway",
                 "SyntheticProvince",
                 "Scoring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -87,6 +99,10 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["BrokerStore", "PostgresClient"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
         .testTarget(name: "BrokerStoreTests", dependencies: ["BrokerStore", "TestSupport"]),
+        .testTarget(
+            name: "CreditBrokerCLITests",
+            dependencies: ["CreditBrokerCLI", "BrokerStore", "PostgresClient", "TestSupport"]
+        ),
         .testTarget(
             name: "BrokerCoreTests",
             dependencies: [

@@ -1,18 +1,51 @@
 import Foundation
 
-/// Runs a program to completion with `posix_spawn` and collects what it printed.
+/// Runs programs with `posix_spawn` and collects what they print (stdout and stderr together).
 ///
-/// Used for the PostgreSQL server tools. (Foundation's `Process.waitUntilExit` can hang on Linux
-/// when called off the main thread; `waitpid` cannot.)
-enum ChildProcess {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+/// Used for the PostgreSQL server tools and by the tests to run the command line. (Foundation's
+/// `Process.waitUntilExit` can hang on Linux when called off the main thread; `waitpid` cannot.)
+package enum ChildProcess {
+    package struct Failure: Error, CustomStringConvertible {
+        package var description: String
     }
 
-    /// Runs `executable` with `arguments`, feeds it `input`, and returns its output
-    /// (stdout and stderr together). Throws when it exits non-zero, with what it printed.
-    @discardableResult
-    static func run(_ executable: String, _ arguments: [String], input: String? = nil) throws -> String {
+    /// A started program.
+    package struct Running: Sendable {
+        package let pid: pid_t
+        let output: Int32
+        let name: String
+        let firstArgument: String
+
+        /// Sends a signal (for example `SIGINT`).
+        package func signal(_ signal: Int32) {
+            kill(pid, signal)
+        }
+
+        /// Reads its output to the end, waits for it, and returns its exit code and output.
+        package func wait() -> (status: Int32, output: String) {
+            var collected = [UInt8]()
+            var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(output, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    collected += buffer[0..<count]
+                } else if count == 0 || errno != EINTR {
+                    break
+                }
+            }
+            close(output)
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+            let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            return (exitCode, String(decoding: collected, as: UTF8.self))
+        }
+    }
+
+    /// Starts `executable` with `arguments` and feeds it `input`; `environment` entries are added
+    /// to this process's environment.
+    package static func start(
+        _ executable: String, _ arguments: [String], input: String? = nil, environment: [String: String] = [:]
+    ) throws -> Running {
         var output: [Int32] = [0, 0]
         var stdin: [Int32] = [0, 0]
         guard pipe(&output) == 0, pipe(&stdin) == 0 else {
@@ -27,9 +60,12 @@ enum ChildProcess {
         for descriptor in stdin + output { posix_spawn_file_actions_addclose(&actions, descriptor) }
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        var merged = ProcessInfo.processInfo.environment
+        merged.merge(environment) { $1 }
+        let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
         var pid = pid_t()
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
         close(stdin[0])
         close(output[1])
         guard spawned == 0 else {
@@ -42,26 +78,17 @@ enum ChildProcess {
             _ = bytes.withUnsafeMutableBytes { write(stdin[1], $0.baseAddress, $0.count) }
         }
         close(stdin[1])
+        return Running(pid: pid, output: output[0], name: (executable as NSString).lastPathComponent, firstArgument: arguments.first ?? "")
+    }
 
-        var collected = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(output[0], $0.baseAddress, $0.count) }
-            if count > 0 {
-                collected += buffer[0..<count]
-            } else if count == 0 || errno != EINTR {
-                break
-            }
+    /// Runs a program to completion; throws when it exits non-zero, with what it printed.
+    @discardableResult
+    package static func run(_ executable: String, _ arguments: [String], input: String? = nil) throws -> String {
+        let running = try start(executable, arguments, input: input)
+        let (status, output) = running.wait()
+        guard status == 0 else {
+            throw Failure(description: "\(running.name) \(running.firstArgument) failed (exit \(status)): \(output.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
-        close(output[0])
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        let text = String(decoding: collected, as: UTF8.self)
-        let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        guard exitCode == 0 else {
-            let name = (executable as NSString).lastPathComponent
-            throw Failure(description: "\(name) \(arguments.first ?? "") failed (exit \(exitCode)): \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
-        }
-        return text
+        return output
     }
 }

@@ -7,6 +7,9 @@ struct CreditBroker: AsyncParsableCommand {
         commandName: "credit-broker",
         abstract: "The credit-data gateway between the public credit platform, market data and lenders.",
         subcommands: [
+            DemoCommand.self,
+            ServeCommand.self,
+            MigrateCommand.self,
             ContractsCommand.self,
             IDsCommand.self,
             DemoDataCommand.self,

@@ -1,3 +1,5 @@
+import CLibPQ
+
 /// Where and how to connect: a libpq connection string.
 ///
 /// Either a URL (`postgresql://user:secret@db.example:5432/broker?sslmode=verify-full`) or a
@@ -25,6 +27,26 @@ public struct PostgresConfiguration: Sendable, Hashable {
         var copy = self
         copy.databaseOverride = name
         return copy
+    }
+
+    /// One key/value conninfo with `databaseOverride` applied, for handing to another program.
+    /// Returns `nil` if libpq cannot parse the connection string.
+    public var conninfo: String? {
+        guard let options = PQconninfoParse(connectionString, nil) else { return nil }
+        defer { PQconninfoFree(options) }
+        var parts: [String] = []
+        var option = options
+        while let keyword = option.pointee.keyword {
+            let key = String(cString: keyword)
+            let value = key == "dbname" ? databaseOverride ?? option.pointee.val.map { String(cString: $0) }
+                : option.pointee.val.map { String(cString: $0) }
+            if let value { parts.append("\(key)='\(Self.escape(value))'") }
+            option += 1
+        }
+        if databaseOverride != nil, !parts.contains(where: { $0.hasPrefix("dbname=") }) {
+            parts.append("dbname='\(Self.escape(databaseOverride!))'")
+        }
+        return parts.joined(separator: " ")
     }
 
     /// The connection string with any password replaced, for logs and errors.

@@ -1,0 +1,49 @@
+import BrokerStore
+import Foundation
+import PostgresClient
+import TestSupport
+import Testing
+
+/// Runs the real `credit-broker` binary, as an operator would.
+@Suite struct CommandLineTests {
+    /// The binary SwiftPM built next to the test bundle.
+    static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        .appendingPathComponent("credit-broker").path
+
+    @Test func twoProcessesMigratingAtOnceLeaveOneAppliedSet() async throws {
+        let database = try await TestPostgres.freshDatabase()
+        let conninfo = try #require(database.conninfo)
+        let runs = try (0..<2).map { _ in try ChildProcess.start(Self.binary, ["migrate", "--database-url", conninfo]) }
+        let results = await withTaskGroup(of: (status: Int32, output: String).self) { group in
+            for run in runs { group.addTask { run.wait() } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        for result in results {
+            #expect(result.status == 0, "\(result.output)")
+        }
+        let pool = PostgresPool(.init(connection: database, maxConnections: 1))
+        let row = try await pool.query("SELECT count(*), count(DISTINCT version) FROM schema_migrations")[0]
+        #expect(try row.decode(Int.self, at: 0) == Migration.all.count)
+        #expect(try row.decode(Int.self, at: 1) == Migration.all.count)
+        await pool.close()
+    }
+
+    @Test func serveAnswersReadyAndStopsItsDatabaseOnInterrupt() async throws {
+        let state = TestPostgres.temporaryFolder()
+        let port = Int.random(in: 20_000...40_000)
+        let server = try ChildProcess.start(
+            Self.binary, ["serve", "--state-dir", state, "--port", "\(port)"], environment: ["DATABASE_URL": ""]
+        )
+        var ready = false
+        for _ in 0..<120 where !ready {
+            try await Task.sleep(for: .milliseconds(250))
+            ready = (try? ChildProcess.run("/usr/bin/curl", ["-sf", "http://127.0.0.1:\(port)/readyz"])) == "ready\n"
+        }
+        server.signal(SIGINT)
+        let (status, output) = server.wait()
+        #expect(ready, "readyz never answered 200: \(output)")
+        #expect(status == 0, "\(output)")
+        let leftovers = try ChildProcess.run("/bin/sh", ["-c", "ps -eo args | grep -c '[p]ostgres -D \(state)' || true"])
+        #expect(leftovers.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+    }
+}
