@@ -91,7 +91,7 @@ let package = Package(
         // MARK: Benchmarks
         .executableTarget(
             name: "CreditBrokerBench",
-            dependencies: ["BrokerCore", "Scoring", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["BrokerCore", "Scoring", "BrokerStore", "PostgresClient", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/CreditBrokerBench"
         ),
 

@@ -8,7 +8,13 @@ enum BenchmarkTimer {
             let elapsed = try clock.measure(body)
             seconds.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
         }
-        seconds.sort()
-        return runs % 2 == 1 ? seconds[runs / 2] : (seconds[runs / 2 - 1] + seconds[runs / 2]) / 2
+        return median(seconds)
+    }
+
+    /// The median of some measurements.
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        let count = sorted.count
+        return count % 2 == 1 ? sorted[count / 2] : (sorted[count / 2 - 1] + sorted[count / 2]) / 2
     }
 }

@@ -59,13 +59,26 @@ package enum ChildProcess {
         posix_spawn_file_actions_adddup2(&actions, output[1], 2)
         for descriptor in stdin + output { posix_spawn_file_actions_addclose(&actions, descriptor) }
 
+        // The child starts with no blocked signals and default dispositions: this process's threads
+        // block some (pgbench's -T alarm, for one, would never fire).
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         var merged = ProcessInfo.processInfo.environment
         merged.merge(environment) { $1 }
         let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
         var pid = pid_t()
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         close(stdin[0])
         close(output[1])
         guard spawned == 0 else {

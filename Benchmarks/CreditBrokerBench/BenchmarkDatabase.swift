@@ -1,0 +1,39 @@
+import ArgumentParser
+import BrokerStore
+import Foundation
+import PostgresClient
+
+/// A PostgreSQL server for database benchmarks: `DATABASE_URL` if set, else a private durable
+/// embedded cluster in a temporary folder (fsync on, as the shared baselines were measured).
+struct BenchmarkDatabase {
+    let configuration: PostgresConfiguration
+    let embedded: EmbeddedPostgres?
+
+    static func start() throws -> BenchmarkDatabase {
+        if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty {
+            return BenchmarkDatabase(configuration: PostgresConfiguration(url), embedded: nil)
+        }
+        let folder = NSTemporaryDirectory() + "credit-broker-bench-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        let embedded = try EmbeddedPostgres.start(.init(folder: folder))
+        return BenchmarkDatabase(configuration: embedded.configuration, embedded: embedded)
+    }
+
+    /// libpq connection arguments for psql and pgbench.
+    var conninfo: String {
+        configuration.conninfo ?? configuration.connectionString
+    }
+
+    func stop() {
+        embedded?.stop()
+        if let folder = embedded?.options.folder { try? FileManager.default.removeItem(atPath: folder) }
+    }
+
+    /// Runs a PostgreSQL client program from the server's bin folder (or PATH) and returns its output.
+    static func tool(_ name: String, _ arguments: [String], input: String? = nil) throws -> String {
+        let folders = ["/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin", "/usr/bin", "/usr/local/bin"]
+        guard let executable = folders.map({ $0 + "/" + name }).first(where: FileManager.default.isExecutableFile(atPath:)) else {
+            throw ValidationError("\(name) not found: apt-get install postgresql-client")
+        }
+        return try ChildProcess.run(executable, arguments, input: input)
+    }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import PostgresClient
+
+/// Point lookups per second through `PostgresPool` beside `pgbench -M prepared` on the same query.
+struct PoolLookupBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pool-lookup",
+        abstract: "Primary-key lookups on a 1,000,000-row table: PostgresPool vs pgbench -M prepared, same clients, same run."
+    )
+
+    @Option(help: "Rows in the table.") var rows = 1_000_000
+    @Option(help: "Concurrent clients (pool connections and pgbench clients).") var clients = 8
+    @Option(help: "Seconds per timed run.") var seconds = 10
+    @Option(help: "Alternating runs of each side; medians are reported.") var runs = 3
+
+    static let lookup = PostgresStatement("SELECT doc FROM subjects WHERE id = $1")
+
+    func run() async throws {
+        let database = try BenchmarkDatabase.start()
+        defer { database.stop() }
+        let pool = PostgresPool(.init(connection: database.configuration, maxConnections: clients))
+        print("loading \(rows) rows of ~1.1 KB jsonb …")
+        try await pool.query("DROP TABLE IF EXISTS subjects")
+        try await pool.query("CREATE TABLE subjects (id bigint PRIMARY KEY, doc jsonb NOT NULL)")
+        try await pool.query("""
+            INSERT INTO subjects
+            SELECT g, jsonb_build_object('id', g, 'name', 'enterprise ' || g, 'pad', repeat('x', 1050))
+            FROM generate_series(1, \(rows)) g
+            """)
+        try await pool.query("VACUUM ANALYZE subjects")
+
+        let script = NSTemporaryDirectory() + "pool-lookup-\(getpid()).sql"
+        try "\\set id random(1, \(rows))\nSELECT doc FROM subjects WHERE id = :id;\n".write(toFile: script, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: script) }
+
+        var ours: [Double] = []
+        var baseline: [Double] = []
+        for run in 1...runs {
+            let pgbench = try pgbenchRate(script: script, database: database)
+            let pooled = try await poolRate(pool)
+            baseline.append(pgbench)
+            ours.append(pooled)
+            print(String(format: "run %d: PostgresPool %.0f lookups/s, pgbench %.0f tx/s, ratio %.2f", run, pooled, pgbench, pooled / pgbench))
+        }
+        let medianOurs = BenchmarkTimer.median(ours)
+        let medianBaseline = BenchmarkTimer.median(baseline)
+        print(String(
+            format: "pool-lookup (%d clients, %d rows): PostgresPool %.0f lookups/s | pgbench -M prepared %.0f tx/s | ratio %.2f (target ≥ 0.80)",
+            clients, rows, medianOurs, medianBaseline, medianOurs / medianBaseline
+        ))
+        await pool.close()
+    }
+
+    private func pgbenchRate(script: String, database: BenchmarkDatabase) throws -> Double {
+        let output = try BenchmarkDatabase.tool("pgbench", [
+            "-n", "-M", "prepared", "-c", "\(clients)", "-j", "\(min(clients, 2))", "-T", "\(seconds)", "-f", script,
+            database.conninfo,
+        ])
+        guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
+              let value = Double(line.dropFirst(6).prefix(while: { $0.isNumber || $0 == "." }))
+        else { throw ValidationError("cannot read pgbench's tps from: \(output)") }
+        return value
+    }
+
+    private func poolRate(_ pool: PostgresPool) async throws -> Double {
+        let rows = self.rows
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        let start = ContinuousClock.now
+        let total = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<clients {
+                group.addTask {
+                    var done = 0
+                    var generator = SystemRandomNumberGenerator()
+                    while ContinuousClock.now < deadline {
+                        let id = Int.random(in: 1...rows, using: &generator)
+                        let result = try await pool.execute(Self.lookup, [id])
+                        _ = try result[0].decode(String.self, at: 0)
+                        done += 1
+                    }
+                    return done
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        let elapsed = ContinuousClock.now - start
+        return Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+    }
+}
