@@ -117,7 +117,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ScoringTests",
-            dependencies: ["Scoring", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["Scoring", "BrokerCore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -41,13 +41,13 @@ struct DemoDataGenerateCommand: ParsableCommand {
         guard enterprises >= 0, persons >= 0, labelsSample >= 0 else {
             throw ValidationError("--enterprises, --persons and --labels-sample must not be negative")
         }
-        if let asOf, GregorianDate(iso: asOf) == nil {
+        if let asOf, CivilDate(asOf) == nil {
             throw ValidationError("--as-of must be a date YYYY-MM-DD")
         }
     }
 
     func run() throws {
-        let date = asOf.flatMap { GregorianDate(iso: $0) } ?? .today()
+        let date = asOf.flatMap { CivilDate($0) } ?? .today()
         let generator = ProvinceGenerator(
             ProvinceConfiguration(seed: seed, organisations: enterprises, persons: persons, asOf: date))
         let start = ContinuousClock.now

@@ -1,3 +1,4 @@
+import BrokerCore
 import Foundation
 
 /// Synthetic small-firm records with a known default model, for tests, benchmarks and demos.

@@ -112,12 +112,13 @@ enum FeedEncoder {
         }
     }
 
-    private static func appendDate(_ date: GregorianDate, to buffer: inout [UInt8]) {
-        appendDigits(date.year, width: 4, to: &buffer)
+    private static func appendDate(_ date: CivilDate, to buffer: inout [UInt8]) {
+        let (year, month, day) = date.components
+        appendDigits(year, width: 4, to: &buffer)
         buffer.append(UInt8(ascii: "-"))
-        appendDigits(date.month, width: 2, to: &buffer)
+        appendDigits(month, width: 2, to: &buffer)
         buffer.append(UInt8(ascii: "-"))
-        appendDigits(date.day, width: 2, to: &buffer)
+        appendDigits(day, width: 2, to: &buffer)
     }
 
     private static func appendInteger(_ value: Int, to buffer: inout [UInt8]) {

@@ -8,7 +8,7 @@ public enum FieldValue: Sendable, Hashable {
     /// A decimal with two places, held in hundredths (12345 = 123.45).
     case decimal(hundredths: Int64)
     case bool(Bool)
-    case date(GregorianDate)
+    case date(CivilDate)
     /// A `YYYY-MM` month.
     case month(year: Int, month: Int)
     /// An optional field left empty.

@@ -9,7 +9,7 @@ import Foundation
 struct OrganisationHistory {
     let generator: ProvinceGenerator
     let identity: OrganisationIdentity
-    let asOf: GregorianDate
+    let asOf: CivilDate
     let subject: String
     var rng: SplitMix64
     let risk: Double
@@ -65,16 +65,16 @@ struct OrganisationHistory {
     // MARK: Helpers
 
     /// A day in the last `days` days, not before the organisation was established.
-    mutating func pastDate(withinDays days: Int) -> GregorianDate {
+    mutating func pastDate(withinDays days: Int) -> CivilDate {
         let earliest = max(asOf.dayNumber - days, identity.established.dayNumber)
-        return GregorianDate(dayNumber: earliest + rng.below(asOf.dayNumber - earliest + 1))
+        return CivilDate(dayNumber: earliest + rng.below(asOf.dayNumber - earliest + 1))
     }
 
     /// Records a status event `delay` days after `date`, unless that is after the as-of date.
     @discardableResult
     mutating func addEvent(
-        _ kind: StatusEvent.Kind, on item: SyntheticItem, id: String, after date: GregorianDate, delay: ClosedRange<Int>
-    ) -> GregorianDate? {
+        _ kind: StatusEvent.Kind, on item: SyntheticItem, id: String, after date: CivilDate, delay: ClosedRange<Int>
+    ) -> CivilDate? {
         let day = date.adding(days: rng.int(in: delay))
         guard day <= asOf else { return nil }
         events.append(StatusEvent(kind: kind, item: item, subject: subject, sourceRecordID: id, date: day))
@@ -167,7 +167,7 @@ struct OrganisationHistory {
     }
 
     /// Objections, withdrawals and credit repair on a penalty, after its minimum disclosure period.
-    private mutating func addPenaltyEvents(id: String, decided: GregorianDate, serious: Bool) {
+    private mutating func addPenaltyEvents(id: String, decided: CivilDate, serious: Bool) {
         let path = rng.unit()
         if path < 0.03 {
             if let disputed = addEvent(.disputed, on: .penalty, id: id, after: decided, delay: 5...60), rng.chance(0.7) {
@@ -211,7 +211,7 @@ struct OrganisationHistory {
         return true
     }
 
-    private mutating func addBlackList(_ list: String, authority: String, reason: String, decided: GregorianDate) {
+    private mutating func addBlackList(_ list: String, authority: String, reason: String, decided: CivilDate) {
         let number = records.count(where: { $0.item == .blackList }) + 1
         records.append(SyntheticRecord(
             .blackList, subject: subject, id: "BL-\(subject)-\(number)", decided: decided,

@@ -8,7 +8,7 @@ struct OrganisationIdentity: Sendable {
     let code: UnifiedSocialCreditCode
     let name: String
     let place: Place
-    let established: GregorianDate
+    let established: CivilDate
     let industry: Vocabulary.Industry?
 
     /// A prefecture and county of Jiangsu.

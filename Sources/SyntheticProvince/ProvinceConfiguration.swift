@@ -9,9 +9,9 @@ public struct ProvinceConfiguration: Sendable, Hashable {
     /// Natural persons.
     public var persons: Int
     /// The day the data describes: records date up to it, monthly data covers the 24 months before it.
-    public var asOf: GregorianDate
+    public var asOf: CivilDate
 
-    public init(seed: UInt64, organisations: Int, persons: Int, asOf: GregorianDate) {
+    public init(seed: UInt64, organisations: Int, persons: Int, asOf: CivilDate) {
         self.seed = seed
         self.organisations = organisations
         self.persons = persons

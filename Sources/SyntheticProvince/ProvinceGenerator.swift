@@ -46,8 +46,8 @@ public struct ProvinceGenerator: Sendable {
         }
         placesByCounty = Dictionary(uniqueKeysWithValues: places.joined().map { ($0.countyCode, $0) })
         birthDivisions = GB2260.jiangsuCounties.keys.sorted() + Vocabulary.outsideDivisions
-        let latestBirth = GregorianDate(year: asOf.year - 18, month: asOf.month, day: min(asOf.day, 28))!.dayNumber
-        earliestBirth = GregorianDate(year: asOf.year - 80, month: asOf.month, day: min(asOf.day, 28))!.dayNumber
+        let latestBirth = CivilDate(year: asOf.year - 18, month: asOf.month, day: min(asOf.day, 28))!.dayNumber
+        earliestBirth = CivilDate(year: asOf.year - 80, month: asOf.month, day: min(asOf.day, 28))!.dayNumber
         birthDays = latestBirth - earliestBirth + 1
         var setup = SplitMix64.stream(seed: configuration.seed, purpose: Stream.setup.rawValue, index: 0)
         numericCodes = Bijection(size: 100_000_000, using: &setup)
@@ -97,7 +97,7 @@ public struct ProvinceGenerator: Sendable {
         let division = levelDraw < provinceShare ? 320_000
             : levelDraw < provinceShare + prefectureShare ? place.prefectureCode * 100 : place.countyCode
         // Codes issued since the USCC reform (October 2015) start with MA; older ones are numeric.
-        let organisationCode = established >= GregorianDate(year: 2015, month: 10, day: 1)!
+        let organisationCode = established >= CivilDate(year: 2015, month: 10, day: 1)!
             ? "MA" + String(base31: letterCodes.apply(index), width: 6)
             : String(numericCodes.apply(index) + 100_000_000).dropFirst()
         // Type, division and code are valid by construction.
@@ -134,7 +134,7 @@ public struct ProvinceGenerator: Sendable {
         let number = personNumbers.apply(index)
         let division = birthDivisions[number % birthDivisions.count]
         let sequence = number / birthDivisions.count % 1000
-        let birth = GregorianDate(dayNumber: earliestBirth + number / birthDivisions.count / 1000)
+        let birth = CivilDate(dayNumber: earliestBirth + number / birthDivisions.count / 1000)
         // Division, birth date and sequence are valid by construction.
         let id = try! ResidentIDNumber(division: division, birthDate: birth, sequence: sequence, today: configuration.asOf)
         var rng = SplitMix64.stream(seed: configuration.seed, purpose: Stream.personIdentity.rawValue, index: index)

@@ -12,5 +12,5 @@ public struct StatusEvent: Sendable, Hashable {
     public let item: SyntheticItem
     public let subject: String
     public let sourceRecordID: String
-    public let date: GregorianDate
+    public let date: CivilDate
 }

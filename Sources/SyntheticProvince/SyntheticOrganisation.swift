@@ -8,7 +8,7 @@ public struct SyntheticOrganisation: Sendable {
     public let code: UnifiedSocialCreditCode
     public let kind: OrganisationKind
     public let name: String
-    public let established: GregorianDate
+    public let established: CivilDate
     /// The latent risk (standard normal): higher means more sanctions, worse ratings, later utility
     /// payments, shrinking headcount and tax, fewer patents.
     public let latentRisk: Double

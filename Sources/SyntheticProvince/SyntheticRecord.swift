@@ -6,15 +6,15 @@ public struct SyntheticRecord: Sendable, Hashable {
     /// The subject: a USCC for organisation items, the clear ID number for person items.
     public let subject: String
     public let sourceRecordID: String
-    public let decisionDate: GregorianDate?
-    public let publicityStart: GregorianDate?
-    public let publicityEnd: GregorianDate?
+    public let decisionDate: CivilDate?
+    public let publicityStart: CivilDate?
+    public let publicityEnd: CivilDate?
     /// One value per name in `item.fieldNames`, in that order.
     public let values: [FieldValue]
 
     init(
-        _ item: SyntheticItem, subject: String, id sourceRecordID: String, decided: GregorianDate? = nil,
-        publicity: (start: GregorianDate, end: GregorianDate?)? = nil, values: [FieldValue]
+        _ item: SyntheticItem, subject: String, id sourceRecordID: String, decided: CivilDate? = nil,
+        publicity: (start: CivilDate, end: CivilDate?)? = nil, values: [FieldValue]
     ) {
         precondition(values.count == item.fieldNames.count, "\(item.rawValue) has \(item.fieldNames.count) fields")
         self.item = item

@@ -3,7 +3,7 @@ import Testing
 @testable import SyntheticProvince
 
 @Suite struct ProvinceGeneratorTests {
-    static let asOf = GregorianDate(year: 2026, month: 11, day: 26)!
+    static let asOf = CivilDate(year: 2026, month: 11, day: 26)!
     static let generator = ProvinceGenerator(
         ProvinceConfiguration(seed: 7, organisations: 6000, persons: 400, asOf: asOf))
     static let organisations = Array(generator.organisations)

@@ -4,7 +4,7 @@ import Testing
 @testable import SyntheticProvince
 
 @Suite struct ProvinceWriterTests {
-    static let asOf = GregorianDate(year: 2026, month: 11, day: 26)!
+    static let asOf = CivilDate(year: 2026, month: 11, day: 26)!
 
     static func write(seed: UInt64, labels: Int = 0) throws -> (URL, ProvinceManifest) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("province-\(UUID().uuidString)")
@@ -132,8 +132,8 @@ import Testing
         case ("int", .int): true
         case ("decimal", .int), ("decimal", .double): true
         case ("bool", .bool): true
-        case ("date", .string(let text)): GregorianDate(iso: text) != nil
-        case ("month", .string(let text)): text.count == 7 && GregorianDate(iso: text + "-01") != nil
+        case ("date", .string(let text)): CivilDate(text) != nil
+        case ("month", .string(let text)): text.count == 7 && CivilDate(text + "-01") != nil
         case ("enum", .string(let text)): field.values.contains(text)
         case ("uscc", .string(let text)): (try? UnifiedSocialCreditCode(text)) != nil
         case ("resident_id", .string(let text)): (try? ResidentIDNumber(text, today: asOf)) != nil

@@ -22,13 +22,13 @@ public struct ResidentIDNumber: Sendable, Hashable, Codable, CustomStringConvert
     /// Positions 1–6: the address code at issuance.
     public let division: AdministrativeDivision
     /// Positions 7–14.
-    public let birthDate: GregorianDate
+    public let birthDate: CivilDate
     /// Positions 15–17, 0–999.
     public let sequence: Int
 
     /// Parses strictly: any failed rule, the check character included, throws.
     /// - Parameter today: the date a birth date may not follow (China Standard Time by default).
-    public init(_ text: some StringProtocol, today: GregorianDate = .today()) throws(IdentifierError) {
+    public init(_ text: some StringProtocol, today: CivilDate = .today()) throws(IdentifierError) {
         let parsed = try Self.parseLenient(text, today: today)
         if let warning = parsed.checkWarning { throw warning }
         self = parsed.identifier
@@ -36,7 +36,7 @@ public struct ResidentIDNumber: Sendable, Hashable, Codable, CustomStringConvert
 
     /// Parses leniently: structural rules throw, a wrong check character is returned as a warning.
     public static func parseLenient(
-        _ text: some StringProtocol, today: GregorianDate = .today()
+        _ text: some StringProtocol, today: CivilDate = .today()
     ) throws(IdentifierError) -> LenientParse<Self> {
         var bytes = try IdentifierError.Kind.residentIDNumber.bytes(of: text)
         if bytes[17] == UInt8(ascii: "x") { bytes[17] = UInt8(ascii: "X") }
@@ -47,7 +47,7 @@ public struct ResidentIDNumber: Sendable, Hashable, Codable, CustomStringConvert
             throw .invalidCharacter(.residentIDNumber, position: 18)
         }
         let division = try AdministrativeDivision(code: number(bytes[0..<6]), for: .residentIDNumber)
-        guard let birthDate = GregorianDate(
+        guard let birthDate = CivilDate(
             year: number(bytes[6..<10]), month: number(bytes[10..<12]), day: number(bytes[12..<14]))
         else { throw .invalidBirthDate(.notACalendarDate) }
         guard birthDate.year >= 1900 else { throw .invalidBirthDate(.before1900) }
@@ -65,18 +65,19 @@ public struct ResidentIDNumber: Sendable, Hashable, Codable, CustomStringConvert
     /// Builds a valid number from its parts, computing the check character.
     /// - Parameter sequence: 0–999; odd for a man, even for a woman.
     public init(
-        division: Int, birthDate: GregorianDate, sequence: Int, today: GregorianDate = .today()
+        division: Int, birthDate: CivilDate, sequence: Int, today: CivilDate = .today()
     ) throws(IdentifierError) {
         _ = try AdministrativeDivision(code: division, for: .residentIDNumber)
         guard birthDate.year >= 1900 else { throw .invalidBirthDate(.before1900) }
         guard (0...999).contains(sequence) else { throw .invalidCharacter(.residentIDNumber, position: 15) }
-        let date = birthDate.year * 10_000 + birthDate.month * 100 + birthDate.day
+        let (year, month, day) = birthDate.components
+        let date = year * 10_000 + month * 100 + day
         var bytes = Array((String(division) + String(date) + String(1000 + sequence).dropFirst()).utf8)
         bytes.append(Self.checkCharacter(forFirst17: bytes[0..<17]))
         try self.init(String(decoding: bytes, as: UTF8.self), today: today)
     }
 
-    private init(rawValue: String, division: AdministrativeDivision, birthDate: GregorianDate, sequence: Int) {
+    private init(rawValue: String, division: AdministrativeDivision, birthDate: CivilDate, sequence: Int) {
         self.rawValue = rawValue
         self.division = division
         self.birthDate = birthDate

@@ -9,7 +9,7 @@ public enum SubjectIdentifier: Sendable, Hashable {
     /// as an ID number first, and as a USCC only if that fails (an all-digit USCC of department 1
     /// can look like a Beijing, Tianjin or Hebei ID number); anything else is read as a USCC.
     /// The error reported is the one of the kind the text looks like.
-    public init(_ text: some StringProtocol, today: GregorianDate = .today()) throws(IdentifierError) {
+    public init(_ text: some StringProtocol, today: CivilDate = .today()) throws(IdentifierError) {
         guard Self.looksLikeIDNumber(text) else {
             self = .organisation(try UnifiedSocialCreditCode(text))
             return

@@ -9,8 +9,7 @@ import Foundation
 public struct SubjectPseudonymizer: Sendable {
     /// The partner whose references this produces.
     public let partnerID: String
-    /// The derived key's bytes (`SymmetricKey` is not `Sendable`).
-    private let key: [UInt8]
+    private let hash: KeyedHash
 
     /// Domain separation for the derivation; changing it changes every reference.
     static let salt = Data("CreditBroker subject reference v1".utf8)
@@ -21,12 +20,11 @@ public struct SubjectPseudonymizer: Sendable {
         let derived = HKDF<SHA256>.deriveKey(
             inputKeyMaterial: serverSecret, salt: Self.salt, info: Data(partnerID.utf8), outputByteCount: 32
         )
-        self.key = derived.withUnsafeBytes { Array($0) }
+        self.hash = derived.withUnsafeBytes { KeyedHash(key: $0) }
     }
 
     /// The partner's reference for the subject with this key (USCC or keyed ID hash): 64 lowercase hex digits.
     public func reference(forSubject subjectKey: String) -> String {
-        let code = HMAC<SHA256>.authenticationCode(for: Data(subjectKey.utf8), using: SymmetricKey(data: key))
-        return code.lowercaseHex
+        hash.hex(of: subjectKey)
     }
 }

@@ -26,7 +26,7 @@ import Testing
     }
 
     static func scenario(seed: Int) -> Scenario {
-        var rng = SplitMix(seed: UInt64(bitPattern: Int64(seed)))
+        var rng = SplitMix64(seed: UInt64(bitPattern: Int64(seed)))
         func chance(_ percent: UInt64) -> Bool { rng.next() % 100 < percent }
         func subset(_ values: [String], nonEmpty: Bool) -> [String] {
             let picked = values.filter { _ in chance(50) }

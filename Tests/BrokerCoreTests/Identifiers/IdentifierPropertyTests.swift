@@ -6,7 +6,7 @@ import Testing
 /// valid code is rejected: both check schemes work modulo a prime (31, 11) with non-zero
 /// weights, so no one-character change can leave the weighted sum unchanged.
 @Suite struct IdentifierPropertyTests {
-    static let today = GregorianDate(year: 2026, month: 11, day: 26)!
+    static let today = CivilDate(year: 2026, month: 11, day: 26)!
     static let uscc = Array("0123456789ABCDEFGHJKLMNPQRTUWXY")
     static let idCharacters = Array("0123456789X")
     static let divisions = GB2260.jiangsuCounties.keys.sorted() + [320000, 320100, 110105, 440305]
@@ -22,7 +22,7 @@ import Testing
         Gen.int(in: 0...(divisions.count - 1)).map { divisions[$0] }, Gen.int(in: 0...(today.dayNumber + 25_567)), Gen.int(in: 0...999)
     ).map { division, daysSince1900, sequence in
         try! ResidentIDNumber(
-            division: division, birthDate: GregorianDate(dayNumber: daysSince1900 - 25_567), sequence: sequence, today: today)
+            division: division, birthDate: CivilDate(dayNumber: daysSince1900 - 25_567), sequence: sequence, today: today)
     }
 
     @Test func builtCodesValidateAndEverySubstitutionIsDetected() async {

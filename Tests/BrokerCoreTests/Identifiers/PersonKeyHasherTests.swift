@@ -4,7 +4,7 @@ import Testing
 @testable import BrokerCore
 
 @Suite struct PersonKeyHasherTests {
-    let today = GregorianDate(year: 2026, month: 11, day: 26)!
+    let today = CivilDate(year: 2026, month: 11, day: 26)!
     let secret = Array(repeating: UInt8(7), count: 32)
 
     @Test func keyIsHMACSHA256OfTheCanonicalNumber() throws {

@@ -3,11 +3,11 @@ import Testing
 @testable import BrokerCore
 
 @Suite struct ResidentIDNumberTests {
-    let today = GregorianDate(year: 2026, month: 11, day: 26)!
+    let today = CivilDate(year: 2026, month: 11, day: 26)!
 
     @Test func standardExampleIsValid() throws {
         let id = try ResidentIDNumber("11010519491231002X", today: today)
-        #expect(id.birthDate == GregorianDate(year: 1949, month: 12, day: 31))
+        #expect(id.birthDate == CivilDate(year: 1949, month: 12, day: 31))
         #expect(id.sequence == 2)
         #expect(id.sex == .female)
         #expect(id.division.code == 110105)
@@ -26,7 +26,7 @@ import Testing
         #expect(id.sex == .male)
         #expect(id.sex.chineseName == "男")
         // 白下区 (320103) was merged into 秦淮区 in 2013 but stays valid in older numbers.
-        let historic = try ResidentIDNumber(division: 320103, birthDate: GregorianDate(year: 1980, month: 1, day: 1)!, sequence: 1, today: today)
+        let historic = try ResidentIDNumber(division: 320103, birthDate: CivilDate(year: 1980, month: 1, day: 1)!, sequence: 1, today: today)
         #expect(historic.division.prefectureName == "南京市")
         #expect(historic.division.countyName == nil)
     }
@@ -88,7 +88,7 @@ import Testing
         }
         _ = try ResidentIDNumber(division: 320106, birthDate: today, sequence: 11, today: today)
         #expect(throws: IdentifierError.invalidBirthDate(.before1900)) {
-            try ResidentIDNumber(division: 320106, birthDate: GregorianDate(year: 1899, month: 12, day: 31)!, sequence: 11, today: today)
+            try ResidentIDNumber(division: 320106, birthDate: CivilDate(year: 1899, month: 12, day: 31)!, sequence: 11, today: today)
         }
     }
 

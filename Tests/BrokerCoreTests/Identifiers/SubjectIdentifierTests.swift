@@ -2,7 +2,7 @@ import Testing
 @testable import BrokerCore
 
 @Suite struct SubjectIdentifierTests {
-    let today = GregorianDate(year: 2026, month: 11, day: 26)!
+    let today = CivilDate(year: 2026, month: 11, day: 26)!
 
     @Test func tellsTheKindsApart() throws {
         #expect(try SubjectIdentifier("91350100M000100Y43", today: today).kind == .organisation)

@@ -61,7 +61,7 @@ import Testing
 
     /// Builds a random tree around identifiers placed under masked field names at random depths.
     static func tree(seed: Int, identifiers: inout [String]) -> AnswerValue {
-        var rng = SplitMix(seed: UInt64(bitPattern: Int64(seed)))
+        var rng = SplitMix64(seed: UInt64(bitPattern: Int64(seed)))
         func node(depth: Int) -> AnswerValue {
             switch rng.next() % (depth > 4 ? 2 : 5) {
             case 0:

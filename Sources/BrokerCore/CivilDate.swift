@@ -1,8 +1,10 @@
 import Foundation
 
-/// A calendar day (proleptic Gregorian), without time or zone: decision dates, terms, publicity windows.
+/// A calendar day (proleptic Gregorian), without time or zone: decision dates, terms, publicity
+/// windows, birth dates in resident ID numbers.
 ///
-/// Stored as the number of days since 1970-01-01 so comparison and day arithmetic are integer operations.
+/// Stored as the number of days since 1970-01-01 so comparison and day arithmetic are integer
+/// operations, free of `Calendar` and fast enough for bulk data generation.
 public struct CivilDate: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
     /// Days since 1970-01-01 (negative before).
     public let dayNumber: Int
@@ -25,18 +27,35 @@ public struct CivilDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
     /// Parses `YYYY-MM-DD`; `nil` for any other shape or an impossible day.
     public init?(_ text: some StringProtocol) {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-              parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
-              let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2])
-        else { return nil }
-        self.init(year: year, month: month, day: day)
+        var fields = (year: 0, month: 0, day: 0)
+        var position = 0
+        for byte in text.utf8 {
+            if position == 4 || position == 7 {
+                guard byte == UInt8(ascii: "-") else { return nil }
+            } else {
+                guard position < 10, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+                let digit = Int(byte - UInt8(ascii: "0"))
+                switch position {
+                case ..<4: fields.year = fields.year * 10 + digit
+                case ..<7: fields.month = fields.month * 10 + digit
+                default: fields.day = fields.day * 10 + digit
+                }
+            }
+            position += 1
+        }
+        guard position == 10 else { return nil }
+        self.init(year: fields.year, month: fields.month, day: fields.day)
     }
 
     /// The day on which `instant` falls at the given offset from UTC (China: +8 h, no daylight saving).
     public init(_ instant: Date, utcOffsetSeconds: Int = CivilDate.chinaUTCOffset) {
         let seconds = Int((instant.timeIntervalSince1970).rounded(.down)) + utcOffsetSeconds
         self.dayNumber = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+    }
+
+    /// Today in China Standard Time, where every identifier the broker handles is issued.
+    public static func today(now: Date = Date()) -> CivilDate {
+        CivilDate(now)
     }
 
     /// UTC+8, the offset of 中国标准时间 (China Standard Time).
@@ -55,6 +74,15 @@ public struct CivilDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
         let month = mp < 10 ? mp + 3 : mp - 9
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
+
+    /// The year (`components.year`).
+    public var year: Int { components.year }
+
+    /// The month, 1–12 (`components.month`).
+    public var month: Int { components.month }
+
+    /// The day of the month, 1–31 (`components.day`).
+    public var day: Int { components.day }
 
     /// The instant this day starts at the given offset from UTC.
     public func start(utcOffsetSeconds: Int = CivilDate.chinaUTCOffset) -> Date {

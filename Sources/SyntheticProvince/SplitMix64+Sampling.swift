@@ -1,32 +1,18 @@
+import BrokerCore
 import Foundation
 
-/// SplitMix64 (Steele, Lea, Flood 2014): a small, fast generator whose output depends only on its
-/// seed, so a province generated from one seed is the same on every run and machine.
+/// Sampling for the synthetic province, written out here rather than taken from the standard
+/// library so that their algorithms (and so every generated province) cannot change under us.
 ///
 /// Every subject draws from its own stream (`stream(seed:purpose:index:)`), which keeps a subject's
-/// data independent of how many subjects come before it. The sampling helpers are written out here
-/// rather than taken from the standard library so that their algorithms cannot change under us.
-struct SplitMix64 {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
+/// data independent of how many subjects come before it.
+extension SplitMix64 {
     /// The stream for one subject: `purpose` separates the draws made for different things
     /// (an organisation's identity, its records, a person …).
     static func stream(seed: UInt64, purpose: UInt64, index: Int) -> SplitMix64 {
         var mixer = SplitMix64(seed: seed ^ (purpose &* 0xD1B5_4A32_D192_ED03))
         let base = mixer.next()
         return SplitMix64(seed: base ^ (UInt64(truncatingIfNeeded: index) &* 0x9E37_79B9_7F4A_7C15))
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 
     /// Uniform in `0..<bound` (Lemire's multiply-shift; the bias is below 2^-40 for our bounds).

@@ -39,4 +39,37 @@ import Testing
         #expect(CivilDate(instant, utcOffsetSeconds: 0).description == "2026-11-30")
         #expect(try #require(CivilDate("2026-12-01")).start() <= instant)
     }
+
+    @Test func rejectsImpossibleDates() {
+        #expect(CivilDate(year: 1990, month: 2, day: 30) == nil)
+        #expect(CivilDate(year: 1900, month: 2, day: 29) == nil)
+        #expect(CivilDate(year: 2000, month: 2, day: 29) != nil)
+        #expect(CivilDate(year: 2024, month: 13, day: 1) == nil)
+        #expect(CivilDate(year: 2024, month: 4, day: 31) == nil)
+        #expect(CivilDate(year: 2024, month: 1, day: 0) == nil)
+    }
+
+    @Test func dayNumbersRoundTrip() {
+        #expect(CivilDate(year: 1970, month: 1, day: 1)?.dayNumber == 0)
+        #expect(CivilDate(year: 2000, month: 3, day: 1)?.dayNumber == 11_017)
+        #expect(CivilDate(dayNumber: -1) == CivilDate(year: 1969, month: 12, day: 31))
+        for dayNumber in stride(from: -30_000, through: 60_000, by: 7) {
+            let (year, month, day) = CivilDate(dayNumber: dayNumber).components
+            #expect(CivilDate(year: year, month: month, day: day)?.dayNumber == dayNumber)
+        }
+    }
+
+    @Test func isoTextRoundTrips() {
+        #expect(CivilDate("2024-02-29")?.description == "2024-02-29")
+        #expect(CivilDate("0999-01-05")?.description == "0999-01-05")
+        #expect(CivilDate("2023-02-29") == nil)
+        #expect(CivilDate("2024/02/01") == nil)
+        #expect(CivilDate("2024-2-1") == nil)
+    }
+
+    @Test func todayIsTakenInChinaStandardTime() {
+        // 2026-01-01T16:30:00Z is already 2 January in Beijing.
+        let instant = Date(timeIntervalSince1970: 1_767_285_000)
+        #expect(CivilDate.today(now: instant) == CivilDate(year: 2026, month: 1, day: 2))
+    }
 }
