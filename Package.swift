@@ -54,6 +54,9 @@ let package = Package(
             resources: [.embedInCode("Migrations")]
         ),
 
+        // MARK: Feed ingest
+        .target(name: "Ingest", dependencies: ["BrokerStore", "BrokerCore", "PostgresClient"]),
+
         // MARK: Synthetic data
         .target(name: "SyntheticProvince", dependencies: ["BrokerCore"]),
 
@@ -71,6 +74,8 @@ let package = Package(
                 "BrokerCore",
                 "SyntheticProvince",
                 "Scoring",
+                "BrokerStore",
+                "Ingest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -79,7 +84,10 @@ let package = Package(
         // MARK: Benchmarks
         .executableTarget(
             name: "CreditBrokerBench",
-            dependencies: ["BrokerCore", "Scoring", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "BrokerCore", "Scoring", "BrokerStore", "Ingest", "PostgresClient", "SyntheticProvince",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Benchmarks/CreditBrokerBench"
         ),
 
@@ -87,6 +95,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["BrokerStore", "PostgresClient"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
         .testTarget(name: "BrokerStoreTests", dependencies: ["BrokerStore", "TestSupport"]),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "BrokerStore", "BrokerCore", "PostgresClient", "TestSupport"]),
         .testTarget(
             name: "BrokerCoreTests",
             dependencies: [

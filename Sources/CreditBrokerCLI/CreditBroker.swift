@@ -11,6 +11,7 @@ struct CreditBroker: AsyncParsableCommand {
             IDsCommand.self,
             DemoDataCommand.self,
             ScoreCommand.self,
+            IngestCommand.self,
         ]
     )
 }
