@@ -53,6 +53,9 @@ let package = Package(
             resources: [.embedInCode("Migrations")]
         ),
 
+        // MARK: Feed ingest
+        .target(name: "Ingest", dependencies: ["BrokerStore", "BrokerCore", "PostgresClient"]),
+
         // MARK: Synthetic data
         .target(name: "SyntheticProvince", dependencies: ["BrokerCore"]),
 
@@ -83,6 +86,7 @@ let package = Package(
                 "Gateway",
                 "SyntheticProvince",
                 "Scoring",
+                "Ingest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -91,7 +95,10 @@ let package = Package(
         // MARK: Benchmarks
         .executableTarget(
             name: "CreditBrokerBench",
-            dependencies: ["BrokerCore", "Scoring", "BrokerStore", "PostgresClient", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "BrokerCore", "Scoring", "BrokerStore", "Ingest", "PostgresClient", "SyntheticProvince",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Benchmarks/CreditBrokerBench"
         ),
 
@@ -99,6 +106,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["BrokerStore", "PostgresClient"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
         .testTarget(name: "BrokerStoreTests", dependencies: ["BrokerStore", "TestSupport"]),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "BrokerStore", "BrokerCore", "PostgresClient", "TestSupport"]),
         .testTarget(
             name: "CreditBrokerCLITests",
             dependencies: ["CreditBrokerCLI", "BrokerStore", "PostgresClient", "TestSupport"]

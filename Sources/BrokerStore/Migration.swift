@@ -16,5 +16,6 @@ public struct Migration: Sendable, Hashable {
     /// Every migration, in version order.
     public static let all: [Migration] = [
         Migration(1, "schema_migrations", PackageResources.m0001_schema_migrations_sql),
+        Migration(2, "subjects_records", PackageResources.m0002_subjects_records_sql),
     ]
 }

@@ -14,6 +14,7 @@ struct CreditBroker: AsyncParsableCommand {
             IDsCommand.self,
             DemoDataCommand.self,
             ScoreCommand.self,
+            IngestCommand.self,
         ]
     )
 }

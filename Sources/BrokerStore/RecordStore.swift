@@ -1,0 +1,99 @@
+import BrokerCore
+import PostgresClient
+
+/// The read side of subjects and records: what the gateway discloses and what the change feed sends.
+public struct RecordStore: Sendable {
+    public let pool: PostgresPool
+    /// Decides, per item, whether disputed records are flagged or withheld.
+    public let catalog: Catalog
+
+    public init(pool: PostgresPool, catalog: Catalog) {
+        self.pool = pool
+        self.catalog = catalog
+    }
+
+    /// The subject stored under an organisation's code.
+    public func subject(_ code: UnifiedSocialCreditCode) async throws -> StoredSubject? {
+        try await subject(key: code.rawValue)
+    }
+
+    /// The subject stored under a person's key.
+    public func subject(_ key: PersonKey) async throws -> StoredSubject? {
+        try await subject(key: key.hex)
+    }
+
+    /// The subject's records of `items` that may be disclosed on `day`, in one round trip.
+    ///
+    /// Repaired and withdrawn records never come back; a record comes back only inside its
+    /// disclosure window; a disputed record comes back (with `isDisputed`) only for items whose
+    /// catalog rule says `disputed: flag`. Ordered by item, then newest decision first.
+    public func disclosableRecords(of subjectKey: String, items: [String], on day: CivilDate) async throws -> [StoredRecord] {
+        let flagged = items.filter { catalog.item($0)?.disclosure.disputed == .flag }
+        let result = try await pool.execute(
+            Self.disclosable, [subjectKey, TextArrayParameter(items), TextArrayParameter(flagged), day.description])
+        return try result.map(Self.record(from:))
+    }
+
+    /// Up to `limit` records of `items` changed after the cursor `sequence`, in change order.
+    ///
+    /// Pass the last `changeSeq` received as the next cursor (0 to start). Every insert, new
+    /// version and status change moves a record to the end of the feed.
+    public func changes(since sequence: Int64, items: [String], limit: Int) async throws -> [StoredRecord] {
+        let result = try await pool.execute(Self.changesSince, [sequence, TextArrayParameter(items), limit])
+        return try result.map(Self.record(from:))
+    }
+
+    private func subject(key: String) async throws -> StoredSubject? {
+        let result = try await pool.execute(Self.subjectByKey, [key])
+        guard result.count > 0 else { return nil }
+        let row = result[0]
+        let kind = try row.decode(String.self, at: 0)
+        guard let subjectKind = SubjectKind(rawValue: kind) else {
+            throw PostgresError(.decoding, "subjects.kind holds an unknown kind '\(kind)'")
+        }
+        return StoredSubject(
+            key: key, kind: subjectKind, displayName: try row.decode(at: 1), maskedID: try row.decode(at: 2))
+    }
+
+    private static func record(from row: PostgresRow) throws -> StoredRecord {
+        func date(_ column: Int) throws -> CivilDate? {
+            try row.decode(String?.self, at: column).map { text in
+                guard let day = CivilDate(text) else { throw PostgresError(.decoding, "column \(column) is not a date") }
+                return day
+            }
+        }
+        let status = try row.decode(String.self, at: 8)
+        guard let recordStatus = RecordStatus(rawValue: status) else {
+            throw PostgresError(.decoding, "records.status holds an unknown status '\(status)'")
+        }
+        return StoredRecord(
+            subjectKey: try row.decode(at: 0), item: try row.decode(at: 1), source: try row.decode(at: 2),
+            sourceRecordID: try row.decode(at: 3), decisionDate: try date(4), publicityStart: try date(5),
+            publicityEnd: try date(6), discloseUntil: try date(7), status: recordStatus,
+            fields: try row.decode(PostgresJSON<[String: AnswerValue]>.self, at: 9).value,
+            version: try row.decode(at: 10), changeSeq: try row.decode(at: 11))
+    }
+
+    private static let subjectByKey = PostgresStatement(
+        "SELECT kind, display_name, masked_id FROM subjects WHERE subject_key = $1")
+
+    private static let disclosable = PostgresStatement("""
+        SELECT subject_key, item, source, source_record_id, decision_date::text, publicity_start::text,
+               publicity_end::text, disclose_until::text, status, fields, version, change_seq
+        FROM records
+        WHERE subject_key = $1 AND item = ANY($2::text[])
+          AND (status = 'active' OR (status = 'disputed' AND item = ANY($3::text[])))
+          AND (disclose_from IS NULL OR disclose_from <= $4::date)
+          AND (disclose_until IS NULL OR disclose_until > $4::date)
+        ORDER BY item, decision_date DESC NULLS LAST, source_record_id
+        """)
+
+    private static let changesSince = PostgresStatement("""
+        SELECT subject_key, item, source, source_record_id, decision_date::text, publicity_start::text,
+               publicity_end::text, disclose_until::text, status, fields, version, change_seq
+        FROM records
+        WHERE change_seq > $1 AND item = ANY($2::text[])
+        ORDER BY change_seq
+        LIMIT $3
+        """)
+}

@@ -1,0 +1,231 @@
+import BrokerCore
+import PostgresClient
+
+/// The write side of records: merges a batch of staged lines in one transaction.
+///
+/// A batch is all or nothing: it is copied into temporary staging tables and merged with a few
+/// set-based statements; if any fails, nothing of the batch stays. Merges are serialised by a
+/// transaction-level advisory lock taken before the first `change_seq` is drawn, so sequence
+/// order is commit order and the change feed never skips a change.
+public struct RecordWriter: Sendable {
+    /// What merging one batch did.
+    public struct Outcome: Sendable, Hashable {
+        /// Records stored for the first time.
+        public var inserted = 0
+        /// Records whose new version differed from the stored one.
+        public var updated = 0
+        /// Records identical to the stored version (nothing written, no `change_seq` drawn for them).
+        public var unchanged = 0
+        /// Record lines overtaken by a later line of the same record in the same batch.
+        public var supersededInBatch = 0
+        /// Events not seen before, now recorded.
+        public var eventsApplied = 0
+        /// Events already recorded earlier.
+        public var eventsRepeated = 0
+        /// Lines of events that name no stored record of their subject and item.
+        public var unknownEventLines: [Int] = []
+
+        public init() {}
+    }
+
+    public let pool: PostgresPool
+
+    public init(pool: PostgresPool) {
+        self.pool = pool
+    }
+
+    /// Merges `records` and then applies `events` (in line order) for `source`, in one transaction.
+    public func merge(records: [StagedRecord], events: [StagedEvent], source: String) async throws -> Outcome {
+        var outcome = Outcome()
+        let latest = Self.latestPerRecord(records)
+        outcome.supersededInBatch = records.count - latest.count
+        let recordRows = Self.copyText(latest)
+        let (eventRows, rounds) = Self.copyText(events)
+
+        return try await pool.transaction { connection in
+            try await connection.query(Self.createStagedRecords)
+            try await connection.query(Self.createStagedEvents)
+            if !latest.isEmpty {
+                _ = try await connection.copyFromStdin(Self.copyRecords) { try $0.write(recordRows) }
+            }
+            if !events.isEmpty {
+                _ = try await connection.copyFromStdin(Self.copyEvents) { try $0.write(eventRows) }
+            }
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.mergeLock))")
+            if !latest.isEmpty {
+                try await connection.query(Self.upsertSubjects)
+                let counts = try await connection.query(Self.mergeRecords(source: source))[0]
+                outcome.inserted = try counts.decode(at: 0)
+                outcome.updated = try counts.decode(at: 1)
+                outcome.unchanged = latest.count - outcome.inserted - outcome.updated
+            }
+            guard !events.isEmpty else { return outcome }
+            outcome.unknownEventLines = try await connection.query(Self.unknownEvents(source: source))
+                .map { try $0.decode(Int.self, at: 0) }
+            for round in 1...rounds {
+                let applied = try await connection.query(Self.applyEvents(source: source, round: round))[0]
+                outcome.eventsApplied += try applied.decode(Int.self, at: 0)
+            }
+            outcome.eventsRepeated = events.count - outcome.unknownEventLines.count - outcome.eventsApplied
+            return outcome
+        }
+    }
+
+    /// The advisory-lock key every merge holds until it commits.
+    static let mergeLock = 0x4352_4244  // "CRBD"
+
+    /// The last line of each record: one statement cannot insert and then update the same row.
+    private static func latestPerRecord(_ records: [StagedRecord]) -> [StagedRecord] {
+        var positions: [String: Int] = [:]
+        var latest: [StagedRecord] = []
+        latest.reserveCapacity(records.count)
+        for record in records {
+            if let position = positions[record.sourceRecordID] {
+                latest[position] = record
+            } else {
+                positions[record.sourceRecordID] = latest.count
+                latest.append(record)
+            }
+        }
+        return latest
+    }
+
+    private static func copyText(_ records: [StagedRecord]) -> [UInt8] {
+        var buffer = CopyTextBuffer(reservingCapacity: records.count * 320)
+        for record in records {
+            buffer.append(record.line)
+            buffer.append(record.subjectKey)
+            buffer.append(record.subjectKind.rawValue)
+            buffer.append(record.subjectName)
+            buffer.append(record.subjectMaskedID)
+            buffer.append(record.item)
+            buffer.append(record.sourceRecordID)
+            for date in [record.decisionDate, record.publicityStart, record.publicityEnd, record.discloseFrom, record.discloseUntil] {
+                buffer.append(date?.description)
+            }
+            buffer.append(record.fieldsJSON)
+            buffer.endRow()
+        }
+        return buffer.bytes
+    }
+
+    /// The events' rows, each with its round: the n-th event of a record in this batch goes in
+    /// round n, so that one statement per round applies a record's events in line order.
+    private static func copyText(_ events: [StagedEvent]) -> (rows: [UInt8], rounds: Int) {
+        var buffer = CopyTextBuffer(reservingCapacity: events.count * 120)
+        var seen: [String: Int] = [:]
+        var rounds = 0
+        for event in events.sorted(by: { $0.line < $1.line }) {
+            let round = seen[event.sourceRecordID, default: 0] + 1
+            seen[event.sourceRecordID] = round
+            rounds = max(rounds, round)
+            buffer.append(event.line)
+            buffer.append(round)
+            buffer.append(event.subjectKey)
+            buffer.append(event.item)
+            buffer.append(event.sourceRecordID)
+            buffer.append(event.kind.rawValue)
+            buffer.append(event.date.description)
+            buffer.endRow()
+        }
+        return (buffer.bytes, rounds)
+    }
+
+    private static let createStagedRecords: PostgresQuery = """
+        CREATE TEMP TABLE staged_records (
+            line int, subject_key text, subject_kind text, display_name text, masked_id text, item text,
+            source_record_id text, decision_date date, publicity_start date, publicity_end date,
+            disclose_from date, disclose_until date, fields jsonb
+        ) ON COMMIT DROP
+        """
+
+    private static let createStagedEvents: PostgresQuery = """
+        CREATE TEMP TABLE staged_events (
+            line int, round int, subject_key text, item text, source_record_id text, event text, event_date date
+        ) ON COMMIT DROP
+        """
+
+    private static let copyRecords: PostgresQuery = """
+        COPY staged_records (line, subject_key, subject_kind, display_name, masked_id, item, source_record_id,
+                             decision_date, publicity_start, publicity_end, disclose_from, disclose_until, fields)
+        FROM STDIN
+        """
+
+    private static let copyEvents: PostgresQuery =
+        "COPY staged_events (line, round, subject_key, item, source_record_id, event, event_date) FROM STDIN"
+
+    /// New subjects, and names or masked IDs that changed; a line without a name keeps the stored one.
+    private static let upsertSubjects: PostgresQuery = """
+        INSERT INTO subjects AS s (subject_key, kind, display_name, masked_id)
+        SELECT DISTINCT ON (subject_key) subject_key, subject_kind, display_name, masked_id
+        FROM staged_records
+        ORDER BY subject_key, display_name IS NULL, line DESC
+        ON CONFLICT (subject_key) DO UPDATE
+        SET display_name = coalesce(EXCLUDED.display_name, s.display_name),
+            masked_id = coalesce(EXCLUDED.masked_id, s.masked_id),
+            updated_at = now()
+        WHERE (EXCLUDED.display_name IS NOT NULL AND EXCLUDED.display_name IS DISTINCT FROM s.display_name)
+           OR (EXCLUDED.masked_id IS NOT NULL AND EXCLUDED.masked_id IS DISTINCT FROM s.masked_id)
+        """
+
+    /// Inserts new records and supersedes changed ones; returns (inserted, updated).
+    private static func mergeRecords(source: String) -> PostgresQuery {
+        """
+        WITH merged AS (
+            INSERT INTO records AS r (subject_key, item, source, source_record_id, decision_date, publicity_start,
+                                      publicity_end, disclose_from, disclose_until, fields, change_seq)
+            SELECT subject_key, item, \(source), source_record_id, decision_date, publicity_start, publicity_end,
+                   disclose_from, disclose_until, fields, nextval('record_change_seq')
+            FROM staged_records
+            ORDER BY line
+            ON CONFLICT (source, source_record_id) DO UPDATE
+            SET subject_key = EXCLUDED.subject_key, item = EXCLUDED.item, decision_date = EXCLUDED.decision_date,
+                publicity_start = EXCLUDED.publicity_start, publicity_end = EXCLUDED.publicity_end,
+                disclose_from = EXCLUDED.disclose_from, disclose_until = EXCLUDED.disclose_until,
+                fields = EXCLUDED.fields, version = r.version + 1, change_seq = EXCLUDED.change_seq, changed_at = now()
+            WHERE (r.subject_key, r.item, r.decision_date, r.publicity_start, r.publicity_end, r.disclose_from,
+                   r.disclose_until, r.fields)
+                  IS DISTINCT FROM
+                  (EXCLUDED.subject_key, EXCLUDED.item, EXCLUDED.decision_date, EXCLUDED.publicity_start,
+                   EXCLUDED.publicity_end, EXCLUDED.disclose_from, EXCLUDED.disclose_until, EXCLUDED.fields)
+            RETURNING r.version
+        )
+        SELECT count(*) FILTER (WHERE version = 1)::int, count(*) FILTER (WHERE version > 1)::int FROM merged
+        """
+    }
+
+    private static func unknownEvents(source: String) -> PostgresQuery {
+        """
+        SELECT e.line FROM staged_events e
+        WHERE NOT EXISTS (
+            SELECT 1 FROM records r
+            WHERE r.source = \(source) AND r.source_record_id = e.source_record_id
+              AND r.subject_key = e.subject_key AND r.item = e.item)
+        ORDER BY e.line
+        """
+    }
+
+    /// Records the round's new events and moves their records' status; returns the events recorded.
+    private static func applyEvents(source: String, round: Int) -> PostgresQuery {
+        """
+        WITH fresh AS (
+            INSERT INTO record_events (source, source_record_id, event, event_date)
+            SELECT r.source, r.source_record_id, e.event, e.event_date
+            FROM staged_events e
+            JOIN records r ON r.source = \(source) AND r.source_record_id = e.source_record_id
+                          AND r.subject_key = e.subject_key AND r.item = e.item
+            WHERE e.round = \(round)
+            ON CONFLICT DO NOTHING
+            RETURNING source_record_id, event
+        ), moved AS (
+            UPDATE records r
+            SET status = record_status_after(r.status, f.event), change_seq = nextval('record_change_seq'), changed_at = now()
+            FROM fresh f
+            WHERE r.source = \(source) AND r.source_record_id = f.source_record_id
+              AND record_status_after(r.status, f.event) <> r.status
+            RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM fresh)::int, (SELECT count(*) FROM moved)::int
+        """
+    }
+}

@@ -1,0 +1,25 @@
+import BrokerCore
+
+/// One stored record, as the read path and the change feed return it.
+public struct StoredRecord: Sendable, Hashable {
+    /// The subject's key (`StoredSubject.key`).
+    public let subjectKey: String
+    public let item: String
+    public let source: String
+    public let sourceRecordID: String
+    public let decisionDate: CivilDate?
+    public let publicityStart: CivilDate?
+    public let publicityEnd: CivilDate?
+    /// The first day the record is no longer disclosed (from the catalog rule); `nil` = no end.
+    public let discloseUntil: CivilDate?
+    public let status: RecordStatus
+    /// The item's fields; resident ID numbers are stored masked.
+    public let fields: [String: AnswerValue]
+    /// 1 for the first version, counting up with each superseding version.
+    public let version: Int
+    /// The position of the record's latest change in the change feed.
+    public let changeSeq: Int64
+
+    /// Whether the record is returned marked as disputed.
+    public var isDisputed: Bool { status == .disputed }
+}

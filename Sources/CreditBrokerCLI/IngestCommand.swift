@@ -1,0 +1,96 @@
+import ArgumentParser
+import BrokerCore
+import BrokerStore
+import Foundation
+import Ingest
+import PostgresClient
+import SyntheticProvince
+
+/// `credit-broker ingest`: validates feed files against the catalog and loads them.
+struct IngestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Load feed files (JSON Lines, CSV) into the database.",
+        discussion: """
+            Every line is checked against the catalog; refused lines go to the reject report \
+            (file,line,field,reason) and never stop the others. Lines are merged in batches, each \
+            in one transaction; loading the same file again changes nothing. Person ID numbers are \
+            stored as keyed hashes under CREDIT_BROKER_PERSON_KEY_SECRET (at least 32 bytes).
+            """
+    )
+
+    @Argument(help: "Feed files (.jsonl or .csv), all from --source.")
+    var files: [String] = []
+
+    @Option(help: "The catalog source that delivered the files.")
+    var source: String?
+
+    @Option(help: "A generated province's manifest.json: load every file it lists with its source.")
+    var manifest: String?
+
+    @Option(help: "Write rejected lines to this CSV file.")
+    var rejects: String?
+
+    @Option(help: "Lines per batch (one transaction each).")
+    var batchSize = 10_000
+
+    @Option(name: .customLong("database-url"), help: "PostgreSQL URL or conninfo (env DATABASE_URL).")
+    var databaseURL: String?
+
+    @OptionGroup var policies: ContractsOptions
+
+    func validate() throws {
+        guard manifest != nil || !files.isEmpty else { throw ValidationError("name feed files or --manifest") }
+        guard files.isEmpty || source != nil else { throw ValidationError("--source is required with feed files") }
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+    }
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        guard let url = databaseURL ?? environment["DATABASE_URL"], !url.isEmpty else {
+            throw ValidationError("set --database-url or DATABASE_URL")
+        }
+        let hasher: PersonKeyHasher
+        do {
+            hasher = try PersonKeyHasher(secret: Array((environment["CREDIT_BROKER_PERSON_KEY_SECRET"] ?? "").utf8))
+        } catch {
+            throw ValidationError("CREDIT_BROKER_PERSON_KEY_SECRET: \(error)")
+        }
+        let bundle = try policies.load()
+        let pool = PostgresPool(.init(connection: PostgresConfiguration(url), maxConnections: 2))
+        defer { Task { await pool.close() } }
+        try await Migrator(pool: pool).migrate()
+
+        let ingestor = FeedIngestor(
+            writer: RecordWriter(pool: pool), catalog: bundle.catalog, masking: bundle.masking, hasher: hasher, batchSize: batchSize)
+        let report = try rejects.map(RejectReport.init(path:))
+        let interactive = isatty(STDERR_FILENO) == 1
+        var total = IngestSummary()
+        for (file, fileSource) in try feeds() {
+            let summary = try await ingestor.ingest(
+                file: file, source: fileSource,
+                onReject: { try report?.append($0) },
+                onProgress: { progress in
+                    guard interactive else { return }
+                    FileHandle.standardError.write(Data(
+                        "\r\(file): \(progress.lines) lines, \(progress.rejected) rejected, \(Int(progress.linesPerSecond)) lines/s   ".utf8))
+                })
+            if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+            print("\(file) (\(fileSource)): \(summary)")
+            total.add(summary)
+        }
+        try report?.close()
+        print("total: \(total)")
+    }
+
+    /// The files to load with their sources: the arguments under --source, then the manifest's.
+    private func feeds() throws -> [(file: String, source: String)] {
+        var feeds = files.map { ($0, source ?? "") }
+        if let manifest {
+            let listed = try JSONDecoder().decode(ProvinceManifest.self, from: Data(contentsOf: URL(filePath: manifest)))
+            let folder = URL(filePath: manifest).deletingLastPathComponent()
+            feeds += listed.files.sorted { $0.key < $1.key }.map { (folder.appending(path: $0.key).path(), $0.value) }
+        }
+        return feeds
+    }
+}

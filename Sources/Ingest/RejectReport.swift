@@ -1,0 +1,49 @@
+import Foundation
+
+/// The reject report: a CSV file `file,line,field,reason` with one row per refused line.
+public final class RejectReport {
+    private let handle: FileHandle
+    private var pending: [UInt8] = []
+
+    /// Creates (or truncates) the report at `path` and writes its header.
+    public init(path: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+              let handle = FileHandle(forWritingAtPath: path)
+        else { throw IngestError.cannotOpen(path: path) }
+        self.handle = handle
+        pending.append(contentsOf: "file,line,field,reason\n".utf8)
+    }
+
+    public func append(_ rejection: Rejection) throws {
+        for (position, cell) in [rejection.file, String(rejection.line), rejection.field, rejection.reason].enumerated() {
+            if position > 0 { pending.append(UInt8(ascii: ",")) }
+            Self.appendCell(cell, to: &pending)
+        }
+        pending.append(UInt8(ascii: "\n"))
+        if pending.count >= 1 << 16 { try flush() }
+    }
+
+    /// Writes what is buffered and closes the file.
+    public func close() throws {
+        try flush()
+        try handle.close()
+    }
+
+    private func flush() throws {
+        try handle.write(contentsOf: pending)
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    private static func appendCell(_ text: String, to buffer: inout [UInt8]) {
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }) else {
+            buffer.append(contentsOf: text.utf8)
+            return
+        }
+        buffer.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "\"") { buffer.append(byte) }
+            buffer.append(byte)
+        }
+        buffer.append(UInt8(ascii: "\""))
+    }
+}

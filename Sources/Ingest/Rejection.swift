@@ -1,0 +1,21 @@
+/// One refused feed line, as the reject report lists it.
+public struct Rejection: Sendable, Hashable, CustomStringConvertible {
+    public let file: String
+    /// 1-based line number (for a CSV record spanning lines, its first line).
+    public let line: Int
+    /// `item`, `subject`, `fields.amount`, …; empty when the line as a whole is at fault.
+    public let field: String
+    /// The rule the line broke. Never the value itself: a value may be a personal identifier.
+    public let reason: String
+
+    public init(file: String, line: Int, field: String, reason: String) {
+        self.file = file
+        self.line = line
+        self.field = field
+        self.reason = reason
+    }
+
+    public var description: String {
+        "\(file):\(line): " + (field.isEmpty ? "" : "\(field): ") + reason
+    }
+}

@@ -1,0 +1,92 @@
+import BrokerCore
+import BrokerStore
+import Foundation
+import Ingest
+import PostgresClient
+import TestSupport
+
+/// A migrated fresh database, the repository's catalog and masking policy, a random person-key
+/// secret, and helpers to write feed files and ingest them.
+struct IngestFixture {
+    let pool: PostgresPool
+    let catalog: Catalog
+    let masking: MaskingPolicy
+    let hasher: PersonKeyHasher
+    let folder: String
+
+    /// A valid USCC (enterprise, Nanjing Xuanwu).
+    static let company = try! UnifiedSocialCreditCode(type: .enterprise, division: 320102, organisationCode: "MA1XXXXX").rawValue
+    static let otherCompany = try! UnifiedSocialCreditCode(type: .enterprise, division: 320105, organisationCode: "MA2YYYYY").rawValue
+    /// The worked example of GB 11643.
+    static let person = "11010519491231002X"
+
+    static func make(_ label: String = #function) async throws -> IngestFixture {
+        let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(label), maxConnections: 2))
+        try await Migrator(pool: pool).migrate()
+        let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let masking = try MaskingPolicy(
+            yaml: String(contentsOf: root.appending(path: "Policies/masking.yaml"), encoding: .utf8), file: "masking.yaml")
+        let catalog = try Catalog(
+            yaml: String(contentsOf: root.appending(path: "Policies/catalog.yaml"), encoding: .utf8), file: "catalog.yaml",
+            knownMaskRules: Set(masking.rules.keys))
+        let hasher = try PersonKeyHasher(secret: (0..<32).map { _ in UInt8.random(in: 0...255) })
+        return IngestFixture(pool: pool, catalog: catalog, masking: masking, hasher: hasher, folder: TestPostgres.temporaryFolder())
+    }
+
+    func ingestor(batchSize: Int = 10_000) -> FeedIngestor {
+        FeedIngestor(writer: RecordWriter(pool: pool), catalog: catalog, masking: masking, hasher: hasher, batchSize: batchSize)
+    }
+
+    var store: RecordStore { RecordStore(pool: pool, catalog: catalog) }
+
+    /// Writes `bytes` to `name` in the fixture's folder and returns its path.
+    func write(_ name: String, _ bytes: [UInt8]) throws -> String {
+        let path = folder + "/" + name
+        try Data(bytes).write(to: URL(filePath: path))
+        return path
+    }
+
+    /// Writes `lines`, each followed by a line break.
+    func write(_ name: String, lines: [String]) throws -> String {
+        try write(name, Array(lines.map { $0 + "\n" }.joined().utf8))
+    }
+
+    /// Ingests `path` and returns the summary and every rejection.
+    func ingest(_ path: String, source: String = "jiangsu_public_credit", batchSize: Int = 10_000) async throws -> (IngestSummary, [Rejection]) {
+        let rejections = RejectionLog()
+        let summary = try await ingestor(batchSize: batchSize).ingest(file: path, source: source, onReject: { rejections.append($0) })
+        return (summary, rejections.all)
+    }
+
+    func close() async {
+        await pool.close()
+    }
+
+    /// A penalty record line.
+    static func penalty(
+        _ id: String, subject: String = company, decided: String? = "2026-05-10", severity: String = "general",
+        amount: String = "5000"
+    ) -> String {
+        let decision = decided.map { #","decision_date":"\#($0)""# } ?? ""
+        return #"{"type":"record","item":"enterprise.penalty","subject":"\#(subject)","source_record_id":"\#(id)"\#(decision),"#
+            + #""fields":{"decision_no":"宁市监罚〔2026〕1号","authority":"南京市市场监督管理局","violation":"虚假宣传","#
+            + #""penalty_type":"fine","amount":\#(amount),"severity":"\#(severity)"}}"#
+    }
+
+    /// A status event line.
+    static func event(_ kind: String, _ id: String, item: String = "enterprise.penalty", subject: String = company, date: String = "2026-06-01") -> String {
+        #"{"type":"event","event":"\#(kind)","item":"\#(item)","subject":"\#(subject)","source_record_id":"\#(id)","date":"\#(date)"}"#
+    }
+}
+
+/// Collects rejections from the ingest callback.
+final class RejectionLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var rejections: [Rejection] = []
+
+    func append(_ rejection: Rejection) {
+        lock.withLock { rejections.append(rejection) }
+    }
+
+    var all: [Rejection] { lock.withLock { rejections } }
+}

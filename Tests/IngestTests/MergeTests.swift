@@ -1,0 +1,112 @@
+import BrokerCore
+import BrokerStore
+import Foundation
+import Ingest
+import PostgresClient
+import Testing
+
+/// Batches, idempotency, versions, events and person keys, against the real database.
+@Suite struct MergeTests {
+    static func maxChangeSeq(_ database: IngestFixture) async throws -> Int64 {
+        try await database.pool.query("SELECT coalesce(max(change_seq), 0) FROM records")[0].decode(at: 0)
+    }
+
+    @Test func reingestingTheSameFileChangesNothing() async throws {
+        let database = try await IngestFixture.make()
+        defer { Task { await database.close() } }
+        let path = try database.write("feed.jsonl", lines: [
+            IngestFixture.penalty("P1"), IngestFixture.penalty("P2"), IngestFixture.penalty("P3"),
+            IngestFixture.event("disputed", "P1"), IngestFixture.event("dispute_resolved", "P1", date: "2026-07-01"),
+            IngestFixture.event("repaired", "P2"),
+        ])
+        let (first, _) = try await database.ingest(path, batchSize: 2)
+        #expect(first.inserted == 3 && first.eventsApplied == 3 && first.rejected == 0)
+        let sequence = try await Self.maxChangeSeq(database)
+
+        let (second, rejections) = try await database.ingest(path, batchSize: 2)
+        #expect(rejections.isEmpty)
+        #expect(second.inserted == 0 && second.updated == 0 && second.unchanged == 3)
+        #expect(second.eventsApplied == 0 && second.eventsRepeated == 3)
+        #expect(try await Self.maxChangeSeq(database) == sequence)
+    }
+
+    @Test func aNewVersionSupersedesTheStoredOne() async throws {
+        let database = try await IngestFixture.make()
+        defer { Task { await database.close() } }
+        _ = try await database.ingest(try database.write("a.jsonl", lines: [IngestFixture.penalty("P1")]))
+        let before = try await Self.maxChangeSeq(database)
+        let (summary, _) = try await database.ingest(try database.write("b.jsonl", lines: [IngestFixture.penalty("P1", amount: "7000")]))
+        #expect(summary.updated == 1 && summary.inserted == 0)
+        let row = try await database.pool.query("SELECT version, change_seq, fields->>'amount' FROM records")[0]
+        #expect(try row.decode(Int.self, at: 0) == 2)
+        #expect(try row.decode(Int64.self, at: 1) > before)
+        #expect(try row.decode(String.self, at: 2) == "7000")
+    }
+
+    @Test func aBatchTheDatabaseRefusesLeavesNothingWhileOthersCommit() async throws {
+        let database = try await IngestFixture.make()
+        defer { Task { await database.close() } }
+        try await database.pool.query("""
+            CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.source_record_id = 'BOOM' THEN RAISE EXCEPTION 'refused'; END IF;
+                RETURN NEW;
+            END $$
+            """)
+        try await database.pool.query(
+            "CREATE TRIGGER refuse_boom BEFORE INSERT ON records FOR EACH ROW EXECUTE FUNCTION refuse_boom()")
+        let path = try database.write("feed.jsonl", lines: [
+            IngestFixture.penalty("P1"), IngestFixture.penalty("P2"),
+            IngestFixture.penalty("P3"), IngestFixture.penalty("BOOM"),
+            IngestFixture.penalty("P5"), IngestFixture.penalty("P6"),
+        ])
+        let (summary, rejections) = try await database.ingest(path, batchSize: 2)
+        #expect(summary.failedBatches == 1 && summary.inserted == 4)
+        #expect(rejections.map(\.line) == [3, 4])
+        #expect(rejections.allSatisfy { $0.reason.contains("lines 3–4 rolled back") })
+        let stored = try await database.pool.query("SELECT source_record_id FROM records ORDER BY 1").map { try $0.decode(String.self, at: 0) }
+        #expect(stored == ["P1", "P2", "P5", "P6"])
+        let subjects = try await database.pool.query("SELECT count(*) FROM subjects")[0].decode(Int.self, at: 0)
+        #expect(subjects == 1)
+    }
+
+    @Test func eventsMoveTheStatusAndRepairIsFinal() async throws {
+        let database = try await IngestFixture.make()
+        defer { Task { await database.close() } }
+        let path = try database.write("feed.jsonl", lines: [
+            IngestFixture.penalty("P1"), IngestFixture.penalty("P2"), IngestFixture.penalty("P3"), IngestFixture.penalty("P4"),
+            IngestFixture.event("disputed", "P1"),
+            IngestFixture.event("disputed", "P2"), IngestFixture.event("dispute_resolved", "P2", date: "2026-06-02"),
+            IngestFixture.event("repaired", "P3"), IngestFixture.event("dispute_resolved", "P3", date: "2026-06-02"),
+            IngestFixture.event("withdrawn", "P4"),
+        ])
+        let (summary, rejections) = try await database.ingest(path)
+        #expect(rejections.isEmpty && summary.eventsApplied == 6)
+        let statuses = try await database.pool.query("SELECT source_record_id, status FROM records ORDER BY 1")
+            .map { [try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1)] }
+        #expect(statuses == [["P1", "disputed"], ["P2", "active"], ["P3", "repaired"], ["P4", "withdrawn"]])
+    }
+
+    @Test func personsAreKeyedByHashAndTheirNumberIsNeverStoredInClear() async throws {
+        let database = try await IngestFixture.make()
+        defer { Task { await database.close() } }
+        let number = IngestFixture.person
+        let path = try database.write("feed.jsonl", lines: [
+            #"{"type":"record","item":"person.dishonest_debtor","subject":"\#(number)","source_record_id":"D1","decision_date":"2026-01-05","fields":{"name":"欧阳娜娜","id_number":"\#(number)","case_no":"(2026)苏01执1号","court":"南京中院","amount":1200.5}}"#,
+        ])
+        let (summary, rejections) = try await database.ingest(path)
+        #expect(rejections.isEmpty && summary.inserted == 1)
+        let key = database.hasher.key(for: try ResidentIDNumber(number))
+        let subject = try #require(try await database.store.subject(key))
+        #expect(subject.kind == .person && subject.displayName == "欧阳**" && subject.maskedID == "110105********002X")
+        let record = try #require(try await database.store.disclosableRecords(
+            of: key.hex, items: ["person.dishonest_debtor"], on: CivilDate("2026-02-01")!).first)
+        #expect(record.fields["id_number"] == .string("110105********002X"))
+        #expect(record.fields["name"] == .string("欧阳娜娜"))
+        let leaks = try await database.pool.query("""
+            SELECT (SELECT count(*) FROM records WHERE fields::text LIKE '%' || \(number) || '%' OR subject_key = \(number))
+                 + (SELECT count(*) FROM subjects WHERE subject_key = \(number) OR masked_id = \(number))
+            """)[0].decode(Int.self, at: 0)
+        #expect(leaks == 0)
+    }
+}
