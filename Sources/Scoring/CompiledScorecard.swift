@@ -1,5 +1,6 @@
-/// A scorecard compiled to flat arrays for scoring: numeric bins by binary search over their
-/// edges, categorical points by interned index. Scoring a vector allocates nothing.
+/// A scorecard compiled to flat arrays for scoring: numeric bins by counting the edges below the
+/// value (binary search for many bins), categorical points by interned index. Scoring a vector
+/// allocates nothing; score many at once with a ``FeatureBatch``.
 public struct CompiledScorecard: Sendable {
     public let card: Scorecard
     /// The slots vectors for this card are laid out in.
@@ -66,28 +67,38 @@ public struct CompiledScorecard: Sendable {
     /// The unrounded points of `vector`: intercept plus every feature's points.
     public func totalPoints(_ vector: FeatureVector) -> Double {
         precondition(vector.layout === layout, "the vector was laid out for another scorecard")
-        var total = intercept
-        for (slot, value) in vector.values.enumerated() { total += tables.points(for: value, inSlot: slot) }
-        return total
+        return vector.values.withUnsafeBufferPointer { tables.score(row: $0.baseAddress!, intercept: intercept).points }
     }
 
     /// Scores `vector`: points, grade, band PD, hard declines and the top reason codes.
     public func score(_ vector: FeatureVector) -> ScoreResult {
         precondition(vector.layout === layout, "the vector was laid out for another scorecard")
-        var total = intercept
-        var reasons = ReasonList(limit: reasonCount)
-        vector.values.withUnsafeBufferPointer { values in
-            for slot in values.indices {
-                let earned = tables.points(for: values[slot], inSlot: slot)
-                total += earned
-                reasons.offer(slot: slot, pointsLost: tables.programs[slot].bestPoints - earned)
+        return vector.values.withUnsafeBufferPointer { score(row: $0.baseAddress!) }
+    }
+
+    /// Scores every row of `batch`, in row order; the same results as scoring each row's vector.
+    public func score(_ batch: FeatureBatch) -> [ScoreResult] {
+        precondition(batch.layout === layout, "the batch was laid out for another scorecard")
+        let width = layout.count
+        return batch.values.withUnsafeBufferPointer { values in
+            [ScoreResult](unsafeUninitializedCapacity: batch.count) { results, initialized in
+                for row in 0..<batch.count {
+                    (results.baseAddress! + row).initialize(to: score(row: values.baseAddress! + row * width))
+                    initialized = row + 1
+                }
             }
         }
+    }
+
+    /// Scores one row of values, one per slot.
+    @inline(__always)
+    private func score(row values: UnsafePointer<FeatureValue>) -> ScoreResult {
+        let (total, reasons) = tables.score(row: values, intercept: intercept)
         let score = Int(total.rounded())
         let band = grades[gradeIndex(score)]
         return ScoreResult(
             cardVersion: version, score: score, grade: band.grade, probabilityOfDefault: band.probabilityOfDefault,
-            declinedBy: declineRuleIndex(vector).map { card.declineRules[$0] }, reasons: reasons
+            declinedBy: declineRuleIndex(values).map { card.declineRules[$0] }, reasons: reasons.list(limit: reasonCount)
         )
     }
 
@@ -98,10 +109,10 @@ public struct CompiledScorecard: Sendable {
         return index
     }
 
-    private func declineRuleIndex(_ vector: FeatureVector) -> Int? {
+    private func declineRuleIndex(_ values: UnsafePointer<FeatureValue>) -> Int? {
         rules.indices.first { index in
             let rule = rules[index]
-            switch vector[rule.slot] {
+            switch values[rule.slot] {
             case .missing: return false
             case let .number(x): return rule.lower <= x && x <= rule.upper
             case let .category(code): return rule.codes[Int(code) + 1]

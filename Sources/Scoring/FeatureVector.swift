@@ -11,6 +11,13 @@ public struct FeatureVector: Sendable {
         values = Array(repeating: .missing, count: layout.count)
     }
 
+    /// A vector of `values`, one per slot of `layout`.
+    init(layout: FeatureLayout, values: some Collection<FeatureValue>) {
+        precondition(values.count == layout.count, "a vector has one value per slot")
+        self.layout = layout
+        self.values = Array(values)
+    }
+
     public subscript(slot: Int) -> FeatureValue { values[slot] }
 
     /// Sets numeric slot `slot`; `nil` means missing. NaN is a programming error.

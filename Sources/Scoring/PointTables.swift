@@ -76,7 +76,26 @@ final class PointTables: @unchecked Sendable {
     /// The points `value` earns in `slot`.
     @inline(__always)
     func points(for value: FeatureValue, inSlot slot: Int) -> Double {
-        let program = programs[slot]
+        points(for: value, programs[slot])
+    }
+
+    /// Intercept plus the points of one row of values (one per slot, in slot order), added in slot
+    /// order, and the row's costliest features.
+    @inline(__always)
+    func score(row values: UnsafePointer<FeatureValue>, intercept: Double) -> (points: Double, reasons: ReasonList.Tracker) {
+        var total = intercept
+        var reasons = ReasonList.Tracker()
+        for slot in programs.indices {
+            let program = programs[slot]
+            let earned = points(for: values[slot], program)
+            total += earned
+            reasons.offer(slot: slot, pointsLost: program.bestPoints - earned)
+        }
+        return (total, reasons)
+    }
+
+    @inline(__always)
+    private func points(for value: FeatureValue, _ program: Program) -> Double {
         switch value {
         case .missing:
             return program.missingPoints
@@ -86,18 +105,33 @@ final class PointTables: @unchecked Sendable {
             for s in program.specialStart ..< program.specialStart + program.specialCount where specialValues[s] == x {
                 return specialPoints[s]
             }
-            // Bin index = number of interior edges <= x (bins are [lower, upper)), by a binary
-            // search whose steps compile to conditional moves rather than branches.
-            guard program.edgeCount > 0 else { return points[program.pointStart] }
-            var base = program.edgeStart
-            var length = program.edgeCount
-            while length > 1 {
-                let half = length >> 1
-                if edges[base + half] <= x { base += half }
-                length -= half
-            }
-            let bin = base - program.edgeStart + (edges[base] <= x ? 1 : 0)
-            return points[program.pointStart + bin]
+            return points[program.pointStart + bin(of: x, program)]
         }
     }
+
+    /// The bin of `x`: the number of interior edges at or below it (bins are [lower, upper)).
+    @inline(__always)
+    private func bin(of x: Double, _ program: Program) -> Int {
+        let start = program.edgeStart
+        let count = program.edgeCount
+        // A scorecard's features have a handful of bins: counting the edges at or below x touches
+        // one cache line and has no data-dependent branch.
+        guard count > Self.linearScanLimit else {
+            var bin = 0
+            for edge in start ..< start + count { bin &+= edges[edge] <= x ? 1 : 0 }
+            return bin
+        }
+        // Many bins: a binary search whose steps compile to conditional moves rather than branches.
+        var base = start
+        var length = count
+        while length > 1 {
+            let half = length >> 1
+            if edges[base + half] <= x { base += half }
+            length -= half
+        }
+        return base - start + (edges[base] <= x ? 1 : 0)
+    }
+
+    /// Most edges counted one by one.
+    private static let linearScanLimit = 8
 }

@@ -87,9 +87,37 @@ import Testing
         #expect(throws: FeatureVectorError.notANumber(feature: "age")) { try vector.set("age", number: .nan) }
     }
 
-    /// Every value lands in exactly one bin, and the compiled search finds that bin's points.
+    @Test func aBatchScoresLikeItsVectorsOneByOne() throws {
+        var vectors: [FeatureVector] = []
+        for age in [nil, -10, -1, 0, 1.999, 2, 4.5, 5, 1e9] as [Double?] {
+            for level in [nil, "A", "B", "D", "M", "Z"] {
+                for debts in [nil, 0, 0.5, 1, 3, 5] as [Double?] { vectors.append(try vector(age: age, level: level, debts: debts)) }
+            }
+        }
+        let batch = FeatureBatch(layout: compiled.layout, vectors: vectors)
+        #expect(batch.count == vectors.count)
+        #expect(batch[7].values == vectors[7].values)
+        #expect(compiled.score(batch) == vectors.map(compiled.score))
+        #expect(compiled.score(batch).contains { $0.isDeclined && $0.reasons.count == 2 })
+    }
+
+    @Test func aBatchScoresLikeItsVectorsOneByOneOnATrainedCard() throws {
+        var options = TrainingOptions(target: TargetColumn(name: SyntheticCreditData.target))
+        options.minimumInformationValue = 0
+        let card = try CompiledScorecard(
+            ScorecardTrainer(options: options).train(CSVTable(parsing: SyntheticCreditData(rows: 5_000, seed: 1).csv)).card)
+        let data = SyntheticCreditData(rows: 2_000, seed: 2)
+        let vectors = try card.layout.vectors(
+            from: CSVTable(header: SyntheticCreditData.featureNames, rows: data.rows, lines: Array(data.rows.indices)))
+        let results = card.score(FeatureBatch(layout: card.layout, vectors: vectors))
+        #expect(results == vectors.map(card.score))
+        #expect(results.contains { $0.reasons.count == ReasonList.capacity })
+    }
+
+    /// Every value lands in exactly one bin, and the compiled search (a count of the edges below a
+    /// value for a few bins, a binary search for many) finds that bin's points.
     @Test func everyValueLandsInExactlyOneBin() async {
-        await propertyCheck(input: Gen.double(in: -100...100).array(of: 1...8), Gen.double(in: -150...150)) { cuts, x in
+        await propertyCheck(input: Gen.double(in: -100...100).array(of: 1...24), Gen.double(in: -150...150)) { cuts, x in
             let edges = Array(Set(cuts)).sorted()
             let bounds = [-Double.infinity] + edges + [.infinity]
             let bins = (0..<bounds.count - 1).map {

@@ -108,13 +108,19 @@ public struct DecisionEngine: Sendable {
     /// The contract version the partner's decisions cite.
     public func contractVersion(of partner: Partner) -> ContractVersion { rows[partner.index].version }
 
-    /// Decides every requested item.
+    /// Decides every requested item, compiling the request's consent (if any) for this request only.
     public func decide(_ request: DecisionRequest) -> Decision {
+        decide(request, consent: request.consent.map(compile))
+    }
+
+    /// Decides every requested item against `consent` (compiled by this engine) instead of the
+    /// request's own: for many requests that rely on the same consent.
+    public func decide(_ request: DecisionRequest, consent: CompiledConsent?) -> Decision {
         let row = rows[request.partner.index]
         if let common = requestLevelDecision(request, row) {
             return Decision(contractVersion: row.version, items: Array(repeating: common, count: request.items.count))
         }
-        let consent = request.consent.map { compile($0, for: request) }
+        let consentBlock: WithholdReason? = if let consent { consent.problem(for: request) } else { .consentMissing }
         let base = request.partner.index * itemIDs.count
         let purposeBit: UInt64 = 1 << UInt64(request.purpose.index)
         let disclosed = ItemDecision.disclosed(maskingProfile: row.maskingProfile)
@@ -138,7 +144,9 @@ public struct DecisionEngine: Sendable {
                     items.append(disclosed)
                     continue
                 }
-                let reason = consentProblem(consent, item: item.index, categoryScope: stated.categoryScope, purposeBit: purposeBit)
+                let reason = consentBlock ?? consent.flatMap {
+                    scopeProblem($0, item: item.index, categoryScope: stated.categoryScope, purposeBit: purposeBit)
+                }
                 items.append(reason.map {
                     .withheld($0, unlock: .consent(item: itemIDs[item.index], purpose: purposeIDs[request.purpose.index]))
                 } ?? disclosed)
@@ -169,22 +177,8 @@ public struct DecisionEngine: Sendable {
         return nil
     }
 
-    /// A consent reduced to bit sets over this engine's purposes, items and categories.
-    private struct CompiledConsent {
-        /// False when the consent is revoked or for another subject.
-        let usable: Bool
-        let inValidity: Bool
-        let exhausted: Bool
-        let purposes: UInt64
-        let items: [UInt64]
-        let categories: [UInt64]
-
-        func contains(_ index: Int, in bits: [UInt64]) -> Bool {
-            index >= 0 && bits[index >> 6] & (1 << UInt64(index & 63)) != 0
-        }
-    }
-
-    private func compile(_ consent: Consent, for request: DecisionRequest) -> CompiledConsent {
+    /// `consent` reduced to bit sets over this engine's purposes, items and categories.
+    public func compile(_ consent: Consent) -> CompiledConsent {
         func bits(_ ids: [String], count: Int, index: (String) -> Int?) -> [UInt64] {
             var words = [UInt64](repeating: 0, count: (count + 63) / 64)
             for id in ids {
@@ -194,21 +188,17 @@ public struct DecisionEngine: Sendable {
             return words
         }
         return CompiledConsent(
-            usable: !consent.revoked && consent.subject == request.subject,
-            inValidity: consent.validFrom <= request.at && request.at < consent.validTo,
-            exhausted: consent.useLimit.isExhausted(after: consent.usesSoFar),
+            consent,
             purposes: consent.purposes.reduce(0) { mask, id in purposeIndices[id].map { mask | 1 << UInt64($0) } ?? mask },
             items: bits(consent.items, count: itemIDs.count) { itemIndices[$0] },
             categories: bits(consent.categories, count: categoryIndices.count) { categoryIndices[$0] }
         )
     }
 
-    private func consentProblem(_ consent: CompiledConsent?, item: Int, categoryScope: Bool, purposeBit: UInt64) -> WithholdReason? {
-        guard let consent, consent.usable else { return .consentMissing }
-        guard consent.inValidity else { return .consentExpired }
-        guard !consent.exhausted else { return .consentExhausted }
-        let named = consent.contains(item, in: consent.items)
-            || categoryScope && consent.contains(itemCategories[item], in: consent.categories)
+    /// `.consentOutOfScope` unless a usable consent names the item (or its category, where the contract
+    /// accepts category scope) and the purpose.
+    private func scopeProblem(_ consent: CompiledConsent, item: Int, categoryScope: Bool, purposeBit: UInt64) -> WithholdReason? {
+        let named = consent.names(item: item) || categoryScope && consent.names(category: itemCategories[item])
         guard named, consent.purposes & purposeBit != 0 else { return .consentOutOfScope }
         return nil
     }

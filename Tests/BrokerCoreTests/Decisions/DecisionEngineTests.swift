@@ -28,7 +28,10 @@ import Testing
             partner: engine.partner(partner)!, subject: subject, items: items.map { engine.item($0)! },
             purpose: engine.purpose(purpose)!, consent: consent, at: at ?? now, partnerState: state, quotaUsage: usage
         )
-        return engine.decide(request).items
+        let decision = engine.decide(request)
+        // A consent compiled once decides the same as the request's own.
+        #expect(engine.decide(request, consent: consent.map(engine.compile)) == decision)
+        return decision.items
     }
 
     @Test func unconditionalAndNoneAndNotInContract() {
