@@ -14,10 +14,10 @@ struct IngestBenchmark: AsyncParsableCommand {
 
     @Option(help: "A generated province (its manifest.json); unset: generate one in a temporary folder.")
     var data: String?
-    @Option(help: "Organisations to generate when --data is unset (about 10 feed lines each).")
-    var organisations = 100_000
+    @Option(help: "Organisations to generate when --data is unset (about 20 feed lines each: 50,000 give about 1,000,000).")
+    var organisations = 50_000
     @Option(help: "Persons to generate when --data is unset.")
-    var persons = 20_000
+    var persons = 10_000
     @Option(help: "Timed runs, each into a fresh database; the median is reported.")
     var runs = 3
     @Option(help: "Lines per ingest batch.")

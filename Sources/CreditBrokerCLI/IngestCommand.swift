@@ -58,11 +58,21 @@ struct IngestCommand: AsyncParsableCommand {
         }
         let bundle = try policies.load()
         let pool = PostgresPool(.init(connection: PostgresConfiguration(url), maxConnections: 2))
-        defer { Task { await pool.close() } }
+        do {
+            try await load(into: pool, catalog: bundle.catalog, masking: bundle.masking, hasher: hasher)
+            await pool.close()
+        } catch {
+            await pool.close()
+            throw error
+        }
+    }
+
+    /// Migrates the database and loads every feed, printing a summary per file and a total.
+    private func load(into pool: PostgresPool, catalog: Catalog, masking: MaskingPolicy, hasher: PersonKeyHasher) async throws {
         try await Migrator(pool: pool).migrate()
 
         let ingestor = FeedIngestor(
-            writer: RecordWriter(pool: pool), catalog: bundle.catalog, masking: bundle.masking, hasher: hasher, batchSize: batchSize)
+            writer: RecordWriter(pool: pool), catalog: catalog, masking: masking, hasher: hasher, batchSize: batchSize)
         let report = try rejects.map(RejectReport.init(path:))
         let interactive = isatty(STDERR_FILENO) == 1
         var total = IngestSummary()

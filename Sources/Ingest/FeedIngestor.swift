@@ -125,7 +125,8 @@ extension FeedIngestor {
         let onProgress: (IngestSummary) -> Void
         var summary = IngestSummary()
         var batch = Batch()
-        var merging: Task<(Batch, Result<RecordWriter.Outcome, any Error>), Never>?
+        /// The batch being merged, and its merge.
+        var merging: (batch: Batch, task: Task<RecordWriter.Outcome, any Error>)?
         let started = ContinuousClock.now
 
         var pendingLines: Int { batch.count }
@@ -156,13 +157,8 @@ extension FeedIngestor {
             let full = batch
             batch = Batch()
             let (writer, source) = (writer, source)
-            merging = Task {
-                do {
-                    return (full, .success(try await writer.merge(records: full.records, events: full.events, source: source)))
-                } catch {
-                    return (full, .failure(error))
-                }
-            }
+            let (records, events) = (full.records, full.events)
+            merging = (full, Task { try await writer.merge(records: records, events: events, source: source) })
         }
 
         mutating func finish() async throws {
@@ -173,31 +169,34 @@ extension FeedIngestor {
 
         /// Waits for the merge in flight and books its outcome.
         private mutating func settle() async throws {
-            guard let task = merging else { return }
+            guard let (merged, task) = merging else { return }
             merging = nil
-            let (merged, result) = await task.value
-            switch result {
-            case .success(let outcome):
-                summary.inserted += outcome.inserted
-                summary.updated += outcome.updated
-                summary.unchanged += outcome.unchanged
-                summary.supersededInBatch += outcome.supersededInBatch
-                summary.eventsApplied += outcome.eventsApplied
-                summary.eventsRepeated += outcome.eventsRepeated
-                for line in outcome.unknownEventLines {
-                    try reject(line: line, LineRejection("source_record_id", "names no stored record of this subject and item"))
-                }
-            case .failure(let error):
-                // A lost connection ends the run; anything else the server refused costs this batch only.
-                if let failure = error as? PostgresError, failure.kind != .server { throw failure }
-                summary.failedBatches += 1
-                let state = (error as? PostgresError)?.sqlState.map { " (SQLSTATE \($0))" } ?? ""
-                let reason = "batch of lines \(merged.firstLine)–\(merged.lastLine) rolled back: the database refused it\(state)"
-                let lines = (merged.records.map(\.line) + merged.events.map(\.line)).sorted()
-                for line in lines { try reject(line: line, LineRejection("", reason)) }
+            defer {
+                summary.elapsed = ContinuousClock.now - started
+                onProgress(summary)
             }
-            summary.elapsed = ContinuousClock.now - started
-            onProgress(summary)
+            let outcome: RecordWriter.Outcome
+            do {
+                outcome = try await task.value
+            } catch let error as PostgresError where error.kind == .server {
+                // The server refused this batch: it costs these lines only. Any other failure ends the run.
+                summary.failedBatches += 1
+                let state = error.sqlState.map { " (SQLSTATE \($0))" } ?? ""
+                let reason = "batch of lines \(merged.firstLine)–\(merged.lastLine) rolled back: the database refused it\(state)"
+                for line in (merged.records.map(\.line) + merged.events.map(\.line)).sorted() {
+                    try reject(line: line, LineRejection("", reason))
+                }
+                return
+            }
+            summary.inserted += outcome.inserted
+            summary.updated += outcome.updated
+            summary.unchanged += outcome.unchanged
+            summary.supersededInBatch += outcome.supersededInBatch
+            summary.eventsApplied += outcome.eventsApplied
+            summary.eventsRepeated += outcome.eventsRepeated
+            for line in outcome.unknownEventLines {
+                try reject(line: line, LineRejection("source_record_id", "names no stored record of this subject and item"))
+            }
         }
     }
 }
