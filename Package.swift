@@ -53,6 +53,12 @@ let package = Package(
             resources: [.embedInCode("Migrations")]
         ),
 
+        // MARK: Metering (meter ledger, quotas, rate limits, idempotency, usage)
+        .target(
+            name: "Metering",
+            dependencies: ["PostgresClient", "BrokerStore", "BrokerCore", .product(name: "Logging", package: "swift-log")]
+        ),
+
         // MARK: Synthetic data
         .target(name: "SyntheticProvince", dependencies: ["BrokerCore"]),
 
@@ -91,7 +97,7 @@ let package = Package(
         // MARK: Benchmarks
         .executableTarget(
             name: "CreditBrokerBench",
-            dependencies: ["BrokerCore", "Scoring", "BrokerStore", "PostgresClient", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["BrokerCore", "Scoring", "BrokerStore", "PostgresClient", "Metering", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/CreditBrokerBench"
         ),
 
@@ -99,6 +105,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["BrokerStore", "PostgresClient"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
         .testTarget(name: "BrokerStoreTests", dependencies: ["BrokerStore", "TestSupport"]),
+        .testTarget(name: "MeteringTests", dependencies: ["Metering", "BrokerCore", "BrokerStore", "PostgresClient", "TestSupport"]),
         .testTarget(
             name: "CreditBrokerCLITests",
             dependencies: ["CreditBrokerCLI", "BrokerStore", "PostgresClient", "TestSupport"]

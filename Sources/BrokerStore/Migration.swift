@@ -16,5 +16,8 @@ public struct Migration: Sendable, Hashable {
     /// Every migration, in version order.
     public static let all: [Migration] = [
         Migration(1, "schema_migrations", PackageResources.m0001_schema_migrations_sql),
+        Migration(20, "meter_events", PackageResources.m0020_meter_events_sql),
+        Migration(21, "quota_counters", PackageResources.m0021_quota_counters_sql),
+        Migration(22, "idempotency_keys", PackageResources.m0022_idempotency_keys_sql),
     ]
 }
