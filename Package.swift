@@ -55,6 +55,11 @@ let package = Package(
 
         // MARK: Feed ingest
         .target(name: "Ingest", dependencies: ["BrokerStore", "BrokerCore", "PostgresClient"]),
+        // MARK: Metering (meter ledger, quotas, rate limits, idempotency, usage)
+        .target(
+            name: "Metering",
+            dependencies: ["PostgresClient", "BrokerStore", "BrokerCore", .product(name: "Logging", package: "swift-log")]
+        ),
 
         // MARK: Synthetic data
         .target(name: "SyntheticProvince", dependencies: ["BrokerCore"]),
@@ -96,7 +101,7 @@ let package = Package(
         .executableTarget(
             name: "CreditBrokerBench",
             dependencies: [
-                "BrokerCore", "Scoring", "BrokerStore", "Ingest", "PostgresClient", "SyntheticProvince",
+                "BrokerCore", "Scoring", "BrokerStore", "Ingest", "Metering", "PostgresClient", "SyntheticProvince",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/CreditBrokerBench"
@@ -107,6 +112,7 @@ let package = Package(
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
         .testTarget(name: "BrokerStoreTests", dependencies: ["BrokerStore", "TestSupport"]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "BrokerStore", "BrokerCore", "PostgresClient", "TestSupport"]),
+        .testTarget(name: "MeteringTests", dependencies: ["Metering", "BrokerCore", "BrokerStore", "PostgresClient", "TestSupport"]),
         .testTarget(
             name: "CreditBrokerCLITests",
             dependencies: ["CreditBrokerCLI", "BrokerStore", "PostgresClient", "TestSupport"]

@@ -1,0 +1,94 @@
+import Foundation
+import PostgresClient
+
+/// Partner-scoped idempotency keys in PostgreSQL (`idempotency_keys`).
+///
+/// A request with an `Idempotency-Key` calls `begin` first. On `.new` it runs, and its response is
+/// stored with its meter event (`MeterWriter.record(_:completing:)`); if it fails before that, it
+/// calls `abandon` so that a retry may run. A claim left behind by a crashed process lapses after
+/// `claimLease`. Keys of different partners never meet: the partner is part of the key.
+public struct IdempotencyStore: Sendable {
+    public let pool: PostgresPool
+    /// How long an unfinished claim blocks retries (`.inProgress`) before a retry may take it over.
+    public let claimLease: Duration
+
+    public init(pool: PostgresPool, claimLease: Duration = .seconds(120)) {
+        self.pool = pool
+        self.claimLease = claimLease
+    }
+
+    /// Claims `key` for this request, or reports what an earlier request with the key left.
+    /// - Parameter requestHash: a digest of what makes the request (method, path, body), e.g. SHA-256 hex.
+    public func begin(partner: String, key: String, requestHash: String) async throws -> IdempotencyOutcome {
+        try Self.checkKey(partner: partner, key: key)
+        try MeteringInputError.checkText(requestHash, "requestHash", maximum: 200)
+        while true {
+            let claimed = try await pool.execute(Self.claim, [partner, key, requestHash, claimLease.microseconds])
+            if claimed.count == 1 { return .new }
+            let rows = try await pool.execute(Self.lookup, [partner, key])
+            // The row vanished in between (abandoned or purged): try to claim it again.
+            guard let row = rows.first else { continue }
+            guard try row.decode(String.self, at: 0) == requestHash else { return .conflict }
+            guard try row.decode(String.self, at: 1) == "completed" else { return .inProgress }
+            return .replay(StoredResponse(
+                status: try row.decode(Int.self, at: 2),
+                headers: try row.decode(PostgresJSON<[StoredResponse.Header]>.self, at: 3).value,
+                body: try row.decode([UInt8].self, at: 4)
+            ))
+        }
+    }
+
+    /// Stores a response for a claimed key outside a meter transaction (a response that is not metered).
+    public func complete(_ completion: IdempotencyCompletion) async throws {
+        try await pool.withConnection { try await Self.complete([completion], on: $0) }
+    }
+
+    /// Releases an unfinished claim so that a retry runs the request again.
+    public func abandon(partner: String, key: String) async throws {
+        try await pool.query("DELETE FROM idempotency_keys WHERE partner_id = \(partner) AND key = \(key) AND status = 'in_progress'")
+    }
+
+    /// Deletes expired keys; returns how many.
+    @discardableResult
+    public func purgeExpired() async throws -> Int {
+        try await pool.query("DELETE FROM idempotency_keys WHERE expires_at <= now()").affectedRows
+    }
+
+    /// Stores the responses of claimed keys, on a connection whose transaction the caller owns.
+    static func complete(_ completions: [IdempotencyCompletion], on connection: PostgresConnection) async throws {
+        let json = String(decoding: try JSONEncoder().encode(completions), as: UTF8.self)
+        try await connection.execute(completeClaims, [json])
+    }
+
+    static func checkKey(partner: String, key: String) throws(MeteringInputError) {
+        try MeteringInputError.checkText(partner, "partner", maximum: 200)
+        try MeteringInputError.checkText(key, "Idempotency-Key", maximum: 255)
+        guard key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw MeteringInputError(field: "Idempotency-Key", reason: "must be visible ASCII characters without spaces")
+        }
+    }
+
+    /// Inserts a claim, or takes over an expired row; returns a row only if this call claimed the key.
+    static let claim = PostgresStatement("""
+        INSERT INTO idempotency_keys AS k (partner_id, key, request_hash, status, expires_at)
+        VALUES ($1, $2, $3, 'in_progress', now() + $4 * interval '1 microsecond')
+        ON CONFLICT (partner_id, key) DO UPDATE
+            SET request_hash = EXCLUDED.request_hash, status = 'in_progress', response_status = NULL,
+                response_headers = NULL, response_body = NULL, created_at = now(), expires_at = EXCLUDED.expires_at
+            WHERE k.expires_at <= now()
+        RETURNING 1
+        """)
+
+    static let lookup = PostgresStatement("""
+        SELECT request_hash, status, response_status, response_headers, response_body
+        FROM idempotency_keys WHERE partner_id = $1 AND key = $2
+        """)
+
+    static let completeClaims = PostgresStatement("""
+        UPDATE idempotency_keys AS k
+        SET status = 'completed', response_status = c.status, response_headers = c.headers,
+            response_body = decode(c.body, 'base64'), expires_at = now() + c.retention_us * interval '1 microsecond'
+        FROM jsonb_to_recordset($1::jsonb) AS c(partner_id text, key text, status smallint, headers jsonb, body text, retention_us bigint)
+        WHERE k.partner_id = c.partner_id AND k.key = c.key AND k.status = 'in_progress'
+        """)
+}

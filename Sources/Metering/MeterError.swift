@@ -1,0 +1,19 @@
+import PostgresClient
+
+/// Why `MeterWriter.record` did not commit an event. In every case the request must not be answered with data.
+public enum MeterError: Error, Sendable, CustomStringConvertible {
+    /// The writer is closed (the process is shutting down).
+    case closed
+    /// The ledger already holds an event with this request id; this one was not recorded.
+    case duplicateRequestID
+    /// The batch transaction holding the event failed; no event of that batch was recorded.
+    case commitFailed(batchSize: Int, PostgresError)
+
+    public var description: String {
+        switch self {
+        case .closed: "the meter writer is closed"
+        case .duplicateRequestID: "a meter event with this request id is already recorded"
+        case let .commitFailed(size, error): "the meter batch of \(size) events failed to commit: \(error)"
+        }
+    }
+}

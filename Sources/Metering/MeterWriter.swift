@@ -1,0 +1,249 @@
+import Foundation
+import Logging
+import PostgresClient
+import Synchronization
+
+/// Writes meter events durably, many callers per transaction (group commit).
+///
+/// `record` returns only once its event is committed (with `synchronous_commit` on). Events that
+/// arrive while a batch commits wait in a bounded queue and go together into the next
+/// transaction, a single multi-row INSERT; when it commits, all their callers resume, and when it
+/// fails, all of them get the error. Callers beyond `queueCapacity` are held back, in arrival
+/// order, until the queue has room (back-pressure: nothing is dropped, nothing overtakes).
+///
+/// Call `close()` on shutdown: it commits everything queued, then refuses new events.
+public final class MeterWriter: Sendable {
+    public struct Configuration: Sendable {
+        /// Most events in one transaction.
+        public var maxBatchSize: Int
+        /// Most events queued for the next batches; later callers wait for room.
+        public var queueCapacity: Int
+
+        public init(maxBatchSize: Int = 1_000, queueCapacity: Int = 10_000) {
+            precondition(maxBatchSize > 0 && queueCapacity >= maxBatchSize, "need 0 < maxBatchSize <= queueCapacity")
+            self.maxBatchSize = maxBatchSize
+            self.queueCapacity = queueCapacity
+        }
+    }
+
+    /// Counters since the writer started.
+    public struct Statistics: Sendable, Hashable {
+        /// Events accepted by `record` (queued, held back, or already written).
+        public var accepted = 0
+        public var committedEvents = 0
+        public var committedBatches = 0
+        public var failedEvents = 0
+        public var failedBatches = 0
+        public var largestBatch = 0
+        /// Total time spent in batch transactions (from BEGIN to COMMIT's reply).
+        public var commitTime = Duration.zero
+
+        /// Mean events per committed batch.
+        public var meanBatchSize: Double {
+            committedBatches == 0 ? 0 : Double(committedEvents) / Double(committedBatches)
+        }
+    }
+
+    /// One batch transaction, as reported to the metrics hook.
+    public struct BatchReport: Sendable, Hashable {
+        public var size: Int
+        public var duration: Duration
+        public var committed: Bool
+    }
+
+    private struct Entry {
+        let event: MeterEvent
+        let completion: IdempotencyCompletion?
+        let continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct State {
+        var queue: [Entry] = []
+        /// Callers that found the queue full, in arrival order.
+        var heldBack: [Entry] = []
+        var closed = false
+        var writerWakeup: CheckedContinuation<Void, Never>?
+        var statistics = Statistics()
+    }
+
+    public let configuration: Configuration
+    private let pool: PostgresPool
+    private let onBatch: @Sendable (BatchReport) -> Void
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let loop = Mutex<Task<Void, Never>?>(nil)
+
+    /// Starts the writer's background task.
+    /// - Parameters:
+    ///   - pool: the writer holds one of its connections while a batch commits.
+    ///   - onBatch: called after every batch transaction (e.g. to feed swift-metrics); keep it quick.
+    public init(
+        pool: PostgresPool,
+        configuration: Configuration = Configuration(),
+        logger: Logger = Logger(label: "credit-broker.meter"),
+        onBatch: @escaping @Sendable (BatchReport) -> Void = { _ in }
+    ) {
+        self.pool = pool
+        self.configuration = configuration
+        self.logger = logger
+        self.onBatch = onBatch
+        loop.withLock { $0 = Task { await self.run() } }
+    }
+
+    /// Records `event` and returns once it is committed; if `completing` is given, the idempotency
+    /// key's response is stored in the same transaction.
+    public func record(_ event: MeterEvent, completing: IdempotencyCompletion? = nil) async throws {
+        try event.validate()
+        if let completing { try IdempotencyStore.checkKey(partner: completing.partnerID, key: completing.key) }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let entry = Entry(event: event, completion: completing, continuation: continuation)
+            let admitted = state.withLock { state -> (accepted: Bool, wakeup: CheckedContinuation<Void, Never>?) in
+                guard !state.closed else { return (false, nil) }
+                state.statistics.accepted += 1
+                if state.queue.count < configuration.queueCapacity, state.heldBack.isEmpty {
+                    state.queue.append(entry)
+                } else {
+                    state.heldBack.append(entry)
+                }
+                defer { state.writerWakeup = nil }
+                return (true, state.writerWakeup)
+            }
+            guard admitted.accepted else { return continuation.resume(throwing: MeterError.closed) }
+            admitted.wakeup?.resume()
+        }
+    }
+
+    /// Commits what is queued, stops the background task and refuses further events.
+    public func close() async {
+        let wakeup = state.withLock { state in
+            state.closed = true
+            defer { state.writerWakeup = nil }
+            return state.writerWakeup
+        }
+        wakeup?.resume()
+        await loop.withLock { $0 }?.value
+    }
+
+    /// A snapshot of the counters.
+    public var statistics: Statistics {
+        state.withLock { $0.statistics }
+    }
+
+    /// Events accepted and not yet committed or failed.
+    public var backlog: Int {
+        state.withLock { $0.queue.count + $0.heldBack.count }
+    }
+
+    // MARK: Background task
+
+    private func run() async {
+        while let batch = await nextBatch() {
+            await write(batch)
+        }
+    }
+
+    /// The next batch, waiting for one; `nil` once closed and drained.
+    private func nextBatch() async -> [Entry]? {
+        enum Next { case batch([Entry]), done, wait }
+        while true {
+            let next = state.withLock { state -> Next in
+                if state.queue.isEmpty {
+                    return state.closed ? .done : .wait
+                }
+                let batch = Array(state.queue.prefix(configuration.maxBatchSize))
+                state.queue.removeFirst(batch.count)
+                let room = min(configuration.queueCapacity - state.queue.count, state.heldBack.count)
+                state.queue.append(contentsOf: state.heldBack.prefix(room))
+                state.heldBack.removeFirst(room)
+                return .batch(batch)
+            }
+            switch next {
+            case .batch(let batch): return batch
+            case .done: return nil
+            case .wait:
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let ready = state.withLock { state in
+                        if !state.queue.isEmpty || state.closed { return true }
+                        state.writerWakeup = continuation
+                        return false
+                    }
+                    if ready { continuation.resume() }
+                }
+            }
+        }
+    }
+
+    /// Writes one batch in one transaction and resumes its callers.
+    private func write(_ batch: [Entry]) async {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let outcome: Result<[Bool], PostgresError>
+        do {
+            outcome = .success(try await insert(batch))
+        } catch let error as PostgresError {
+            outcome = .failure(error)
+        } catch {
+            outcome = .failure(PostgresError(.usage, "\(error)"))
+        }
+        let duration = clock.now - start
+        let committed = (try? outcome.get()) != nil
+        state.withLock { state in
+            if committed {
+                state.statistics.committedBatches += 1
+                state.statistics.committedEvents += batch.count
+            } else {
+                state.statistics.failedBatches += 1
+                state.statistics.failedEvents += batch.count
+            }
+            state.statistics.largestBatch = max(state.statistics.largestBatch, batch.count)
+            state.statistics.commitTime += duration
+        }
+        onBatch(BatchReport(size: batch.count, duration: duration, committed: committed))
+        switch outcome {
+        case .success(let inserted):
+            for (entry, isNew) in zip(batch, inserted) {
+                if isNew {
+                    entry.continuation.resume()
+                } else {
+                    entry.continuation.resume(throwing: MeterError.duplicateRequestID)
+                }
+            }
+        case .failure(let error):
+            logger.error("meter batch failed", metadata: ["events": "\(batch.count)", "error": "\(error)"])
+            for entry in batch {
+                entry.continuation.resume(throwing: MeterError.commitFailed(batchSize: batch.count, error))
+            }
+        }
+    }
+
+    /// Inserts the batch and stores the idempotent responses of the events that were new, in one
+    /// durable transaction; returns for each entry whether its event was new.
+    private func insert(_ batch: [Entry]) async throws -> [Bool] {
+        let json = String(decoding: try JSONEncoder().encode(batch.map(\.event)), as: UTF8.self)
+        return try await pool.transaction { connection in
+            try await connection.query("SET LOCAL synchronous_commit TO on")
+            var inserted = Set(try await connection.execute(Self.insertEvents, [json]).map { try $0.decode(String.self, at: 0) })
+            // Of two events with one request id, the first is the one inserted.
+            let isNew = batch.map { inserted.remove($0.event.requestID) != nil }
+            let completions = zip(batch, isNew).compactMap { entry, isNew in isNew ? entry.completion : nil }
+            if !completions.isEmpty {
+                try await IdempotencyStore.complete(completions, on: connection)
+            }
+            return isNew
+        }
+    }
+
+    private static let insertEvents = PostgresStatement("""
+        INSERT INTO meter_events (partner_id, request_id, endpoint, purpose, items_disclosed, items_withheld, consent_id,
+                                  contract_label, contract_digest, http_status, latency_us, response_bytes, subject_hash, occurred_at)
+        SELECT partner_id, request_id, endpoint, purpose, items_disclosed, items_withheld, consent_id,
+               contract_label, contract_digest, http_status, latency_us, response_bytes, subject_hash,
+               timestamptz 'epoch' + occurred_us * interval '1 microsecond'
+        FROM jsonb_to_recordset($1::jsonb) AS e(
+            partner_id text, request_id text, endpoint text, purpose text, items_disclosed jsonb, items_withheld jsonb,
+            consent_id text, contract_label text, contract_digest text, http_status smallint, latency_us bigint,
+            response_bytes bigint, subject_hash text, occurred_us bigint)
+        ON CONFLICT (request_id) DO NOTHING
+        RETURNING request_id
+        """)
+}

@@ -1,0 +1,68 @@
+import BrokerCore
+import Foundation
+import PostgresClient
+
+/// Exact daily and monthly quotas, counted in PostgreSQL (`quota_counters`).
+///
+/// A reservation takes its units from both periods at once, or from neither, in one statement
+/// (the `quota_reserve` function) whose row locks serialise concurrent callers: however many
+/// gateway processes share the database, a limit is never exceeded by one unit.
+public struct QuotaLedger: Sendable {
+    public let pool: PostgresPool
+
+    public init(pool: PostgresPool) {
+        self.pool = pool
+    }
+
+    /// Takes `units` from the partner's quotas for the periods that hold `instant` (China time).
+    public func reserve(partner: String, units: Int = 1, limits: QuotaLimits, at instant: Date) async throws -> QuotaDecision {
+        try MeteringInputError.checkText(partner, "partner", maximum: 200)
+        guard units > 0 else { throw MeteringInputError(field: "units", reason: "must be positive, not \(units)") }
+        let day = QuotaPeriod.day.start(at: instant)
+        let month = QuotaPeriod.month.start(at: instant)
+        let row = try await pool.execute(Self.reserveStatement, [
+            partner, day.description, month.description, units, limits.perDay, limits.perMonth,
+        ])[0]
+        guard let exhausted = try row.decode(String?.self, at: 0) else {
+            let usage = QuotaUsage(today: try row.decode(Int.self, at: 1) - units, thisMonth: try row.decode(Int.self, at: 2) - units)
+            return .reserved(QuotaReservation(partnerID: partner, units: units, day: day, month: month, usageBefore: usage))
+        }
+        guard let period = QuotaPeriod(rawValue: exhausted) else {
+            throw PostgresError(.decoding, "quota_reserve named an unknown period \"\(exhausted)\"")
+        }
+        let limit = (period == .day ? limits.perDay : limits.perMonth) ?? 0
+        return .exhausted(.init(period: period, limit: limit, nextPeriodStarts: period.nextStart(at: instant)))
+    }
+
+    /// Gives a reservation's units back (the request failed before anything was disclosed).
+    public func release(_ reservation: QuotaReservation) async throws {
+        try await pool.execute(Self.releaseStatement, [
+            reservation.partnerID, reservation.day.description, reservation.month.description, reservation.units,
+        ])
+    }
+
+    /// The partner's usage in the periods that hold `instant`.
+    public func usage(partner: String, at instant: Date) async throws -> QuotaUsage {
+        let row = try await pool.execute(Self.usageStatement, [
+            partner, QuotaPeriod.day.start(at: instant).description, QuotaPeriod.month.start(at: instant).description,
+        ])[0]
+        return QuotaUsage(today: try row.decode(Int.self, at: 0), thisMonth: try row.decode(Int.self, at: 1))
+    }
+
+    private static let reserveStatement = PostgresStatement(
+        "SELECT exhausted, day_used, month_used FROM quota_reserve($1, $2::date, $3::date, $4::bigint, $5::bigint, $6::bigint)"
+    )
+
+    private static let releaseStatement = PostgresStatement("""
+        UPDATE quota_counters SET used = used - $4::bigint
+        WHERE partner_id = $1 AND used >= $4::bigint
+          AND ((period_kind = 'day' AND period_start = $2::date) OR (period_kind = 'month' AND period_start = $3::date))
+        """)
+
+    private static let usageStatement = PostgresStatement("""
+        SELECT coalesce(sum(used) FILTER (WHERE period_kind = 'day'), 0)::bigint,
+               coalesce(sum(used) FILTER (WHERE period_kind = 'month'), 0)::bigint
+        FROM quota_counters
+        WHERE partner_id = $1 AND ((period_kind = 'day' AND period_start = $2::date) OR (period_kind = 'month' AND period_start = $3::date))
+        """)
+}

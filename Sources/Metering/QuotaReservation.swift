@@ -1,0 +1,11 @@
+import BrokerCore
+
+/// Units taken from a partner's day and month quotas; `QuotaLedger.release` gives them back.
+public struct QuotaReservation: Sendable, Hashable {
+    public let partnerID: String
+    public let units: Int
+    public let day: CivilDate
+    public let month: CivilDate
+    /// Usage in the two periods before this reservation (what the decision engine takes).
+    public let usageBefore: QuotaUsage
+}

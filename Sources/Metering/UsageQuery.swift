@@ -1,0 +1,62 @@
+import BrokerCore
+import PostgresClient
+
+/// A partner's usage, read from the meter ledger.
+public struct UsageQuery: Sendable {
+    /// The longest span one query may cover.
+    public static let maximumDays = 366
+
+    public let pool: PostgresPool
+
+    public init(pool: PostgresPool) {
+        self.pool = pool
+    }
+
+    /// Per day from `from` to `to` (both inclusive, China time) on which the partner made calls:
+    /// calls, and per item how often it was disclosed and withheld. Only this partner's events count.
+    public func usage(partner: String, from: CivilDate, to: CivilDate) async throws -> [UsageDay] {
+        try MeteringInputError.checkText(partner, "partner", maximum: 200)
+        guard from <= to else { throw MeteringInputError(field: "from", reason: "\(from) is after to (\(to))") }
+        guard to.dayNumber - from.dayNumber < Self.maximumDays else {
+            throw MeteringInputError(field: "to", reason: "the range \(from)…\(to) is longer than \(Self.maximumDays) days")
+        }
+        let start = from.start()
+        let end = to.adding(days: 1).start()
+        let calls = try await pool.execute(Self.callsPerDay, [partner, start, end])
+        let items = try await pool.execute(Self.itemsPerDay, [partner, start, end])
+        var itemsByDay: [String: [UsageDay.Item]] = [:]
+        for row in items {
+            itemsByDay[try row.decode(String.self, at: 0), default: []].append(UsageDay.Item(
+                item: try row.decode(String.self, at: 1),
+                disclosed: try row.decode(Int.self, at: 2),
+                withheld: try row.decode(Int.self, at: 3)
+            ))
+        }
+        return try calls.map { row in
+            let day = try row.decode(String.self, at: 0)
+            guard let date = CivilDate(day) else { throw PostgresError(.decoding, "usage day \"\(day)\" is not YYYY-MM-DD") }
+            return UsageDay(day: date, calls: try row.decode(Int.self, at: 1), items: itemsByDay[day] ?? [])
+        }
+    }
+
+    /// The China-time day of `occurred_at`, as text.
+    private static let chinaDay = "to_char(occurred_at AT TIME ZONE 'UTC' + interval '8 hours', 'YYYY-MM-DD')"
+
+    private static let callsPerDay = PostgresStatement(unsafeSQL: """
+        SELECT \(chinaDay) AS day, count(*)
+        FROM meter_events WHERE partner_id = $1 AND occurred_at >= $2 AND occurred_at < $3
+        GROUP BY day ORDER BY day
+        """)
+
+    private static let itemsPerDay = PostgresStatement(unsafeSQL: """
+        WITH e AS (
+            SELECT \(chinaDay) AS day, items_disclosed, items_withheld
+            FROM meter_events WHERE partner_id = $1 AND occurred_at >= $2 AND occurred_at < $3
+        ), counted AS (
+            SELECT day, d.item, 1 AS disclosed, 0 AS withheld FROM e, jsonb_array_elements_text(e.items_disclosed) AS d(item)
+            UNION ALL
+            SELECT day, w.entry ->> 'item', 0, 1 FROM e, jsonb_array_elements(e.items_withheld) AS w(entry)
+        )
+        SELECT day, item, sum(disclosed)::bigint, sum(withheld)::bigint FROM counted GROUP BY day, item ORDER BY day, item
+        """)
+}
