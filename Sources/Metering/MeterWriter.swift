@@ -11,6 +11,10 @@ import Synchronization
 /// fails, all of them get the error. Callers beyond `queueCapacity` are held back, in arrival
 /// order, until the queue has room (back-pressure: nothing is dropped, nothing overtakes).
 ///
+/// If the connection breaks while COMMIT is in flight, the outcome is unknown and the callers get
+/// an error: such an event may be in the ledger although its response was never sent (metered,
+/// not served), never the other way round.
+///
 /// Call `close()` on shutdown: it commits everything queued, then refuses new events.
 public final class MeterWriter: Sendable {
     public struct Configuration: Sendable {
@@ -75,7 +79,8 @@ public final class MeterWriter: Sendable {
 
     /// Starts the writer's background task.
     /// - Parameters:
-    ///   - pool: the writer holds one of its connections while a batch commits.
+    ///   - pool: the writer holds one of its connections while a batch commits; give it a pool of its
+    ///     own (one or two connections) so that busy request handlers never delay the meter.
     ///   - onBatch: called after every batch transaction (e.g. to feed swift-metrics); keep it quick.
     public init(
         pool: PostgresPool,
@@ -94,7 +99,12 @@ public final class MeterWriter: Sendable {
     /// key's response is stored in the same transaction.
     public func record(_ event: MeterEvent, completing: IdempotencyCompletion? = nil) async throws {
         try event.validate()
-        if let completing { try IdempotencyStore.checkKey(partner: completing.partnerID, key: completing.key) }
+        if let completing {
+            try IdempotencyStore.checkKey(partner: completing.partnerID, key: completing.key)
+            guard completing.partnerID == event.partnerID else {
+                throw MeteringInputError(field: "completing.partnerID", reason: "must be the event's partner")
+            }
+        }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let entry = Entry(event: event, completion: completing, continuation: continuation)
             let admitted = state.withLock { state -> (accepted: Bool, wakeup: CheckedContinuation<Void, Never>?) in

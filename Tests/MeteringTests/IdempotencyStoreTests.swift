@@ -36,6 +36,16 @@ import Testing
         #expect(try await store.begin(partner: "bank-b", key: "same", requestHash: "h2") == .new)
         #expect(try await store.begin(partner: "bank-a", key: "same", requestHash: "h1") == .replay(Self.response))
         #expect(try await store.begin(partner: "bank-b", key: "same", requestHash: "h2") == .inProgress)
+        // A meter event cannot complete another partner's key.
+        let writer = MeterWriter(pool: pool)
+        let error = await #expect(throws: MeteringInputError.self) {
+            try await writer.record(
+                MeteringFixtures.event(partner: "bank-a"),
+                completing: IdempotencyCompletion(partnerID: "bank-b", key: "same", response: Self.response)
+            )
+        }
+        #expect(error?.field == "completing.partnerID")
+        await writer.close()
         await pool.close()
     }
 
