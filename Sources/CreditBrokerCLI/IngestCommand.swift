@@ -3,6 +3,7 @@ import BrokerCore
 import BrokerStore
 import Foundation
 import Ingest
+import Logging
 import PostgresClient
 import SyntheticProvince
 
@@ -34,8 +35,7 @@ struct IngestCommand: AsyncParsableCommand {
     @Option(help: "Lines per batch (one transaction each).")
     var batchSize = 10_000
 
-    @Option(name: .customLong("database-url"), help: "PostgreSQL URL or conninfo (env DATABASE_URL).")
-    var databaseURL: String?
+    @OptionGroup var database: DatabaseOptions
 
     @OptionGroup var policies: ContractsOptions
 
@@ -46,31 +46,25 @@ struct IngestCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        guard let url = databaseURL ?? environment["DATABASE_URL"], !url.isEmpty else {
-            throw ValidationError("set --database-url or DATABASE_URL")
-        }
         let hasher: PersonKeyHasher
         do {
-            hasher = try PersonKeyHasher(secret: Array((environment["CREDIT_BROKER_PERSON_KEY_SECRET"] ?? "").utf8))
+            hasher = try PersonKeyHasher(secret: Array((ProcessInfo.processInfo.environment["CREDIT_BROKER_PERSON_KEY_SECRET"] ?? "").utf8))
         } catch {
             throw ValidationError("CREDIT_BROKER_PERSON_KEY_SECRET: \(error)")
         }
         let bundle = try policies.load()
-        let pool = PostgresPool(.init(connection: PostgresConfiguration(url), maxConnections: 2))
+        let opened = try await database.open(migrate: true, logger: Logger(label: "credit-broker.ingest"))
         do {
-            try await load(into: pool, catalog: bundle.catalog, masking: bundle.masking, hasher: hasher)
-            await pool.close()
+            try await load(into: opened.pool, catalog: bundle.catalog, masking: bundle.masking, hasher: hasher)
+            await opened.close()
         } catch {
-            await pool.close()
+            await opened.close()
             throw error
         }
     }
 
-    /// Migrates the database and loads every feed, printing a summary per file and a total.
+    /// Loads every feed, printing a summary per file and a total.
     private func load(into pool: PostgresPool, catalog: Catalog, masking: MaskingPolicy, hasher: PersonKeyHasher) async throws {
-        try await Migrator(pool: pool).migrate()
-
         let ingestor = FeedIngestor(
             writer: RecordWriter(pool: pool), catalog: catalog, masking: masking, hasher: hasher, batchSize: batchSize)
         let report = try rejects.map(RejectReport.init(path:))
