@@ -16,5 +16,6 @@ public struct Migration: Sendable, Hashable {
     /// Every migration, in version order.
     public static let all: [Migration] = [
         Migration(1, "schema_migrations", PackageResources.m0001_schema_migrations_sql),
+        Migration(10, "api_keys", PackageResources.m0010_api_keys_sql),
     ]
 }

@@ -14,6 +14,9 @@ struct CreditBroker: AsyncParsableCommand {
             IDsCommand.self,
             DemoDataCommand.self,
             ScoreCommand.self,
+            PKICommand.self,
+            KeysCommand.self,
+            ReceiptsCommand.self,
         ]
     )
 }

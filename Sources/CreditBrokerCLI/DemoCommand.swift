@@ -12,16 +12,19 @@ struct DemoCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var server: ServerOptions
+    @OptionGroup var policies: ContractsOptions
 
     func run() async throws {
         let logger = Logger(label: "credit-broker.demo")
+        let partners = try server.partners(policies: policies, stateDirectory: database.resolvedStateDirectory)
         let opened = try await database.open(migrate: true, logger: logger)
-        try await ServeCommand.serve(server.configuration, database: opened, logger: logger) { port in
+        let scheme = server.configuration.tls == nil ? "http" : "https"
+        try await ServeCommand.serve(server.configuration, database: opened, partners: partners, logger: logger) { port in
             print("""
 
                 CreditBroker demo is running (state in \(database.resolvedStateDirectory)).
-                  curl -s http://127.0.0.1:\(port)/healthz
-                  curl -s http://127.0.0.1:\(port)/readyz
+                  curl -s \(scheme)://127.0.0.1:\(port)/healthz
+                  curl -s \(scheme)://127.0.0.1:\(port)/readyz
                 Press Ctrl-C to stop; the embedded PostgreSQL stops with it.
                 """)
         }
