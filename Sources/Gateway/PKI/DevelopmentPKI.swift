@@ -125,12 +125,23 @@ public struct DevelopmentPKI: Sendable {
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyURL.path)
     }
 
+    /// Hex digits in pairs (`0a1b…`), or colon-separated bytes as swift-certificates prints
+    /// serial numbers (`a:1b:…`, leading zeros dropped).
     private static func hexBytes(_ text: String) -> [UInt8]? {
-        let digits = Array(text.replacingOccurrences(of: ":", with: ""))
-        guard !digits.isEmpty, digits.count.isMultiple(of: 2) else { return nil }
+        let groups: [Substring]
+        if text.contains(":") {
+            groups = text.split(separator: ":", omittingEmptySubsequences: false)
+        } else {
+            guard text.count.isMultiple(of: 2) else { return nil }
+            groups = stride(from: 0, to: text.count, by: 2).map { offset in
+                let start = text.index(text.startIndex, offsetBy: offset)
+                return text[start..<text.index(start, offsetBy: 2)]
+            }
+        }
+        guard !groups.isEmpty, groups.allSatisfy({ (1...2).contains($0.count) }) else { return nil }
         var bytes: [UInt8] = []
-        for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let byte = UInt8(String(digits[index...index + 1]), radix: 16) else { return nil }
+        for group in groups {
+            guard let byte = UInt8(group, radix: 16) else { return nil }
             bytes.append(byte)
         }
         return bytes
