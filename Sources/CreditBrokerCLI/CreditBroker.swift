@@ -15,6 +15,9 @@ struct CreditBroker: AsyncParsableCommand {
             DemoDataCommand.self,
             ScoreCommand.self,
             IngestCommand.self,
+            PKICommand.self,
+            KeysCommand.self,
+            ReceiptsCommand.self,
         ]
     )
 }

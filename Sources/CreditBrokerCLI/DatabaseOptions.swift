@@ -1,4 +1,5 @@
 import ArgumentParser
+import BrokerCore
 import BrokerStore
 import Foundation
 import Logging
@@ -43,5 +44,37 @@ struct DatabaseOptions: ParsableArguments {
         try await BrokerDatabase.open(
             url: resolvedURL, stateFolder: resolvedStateDirectory, poolSize: resolvedPoolSize, migrate: migrate, logger: logger
         )
+    }
+
+    /// The hasher that turns ID numbers into person keys. Its secret is `CREDIT_BROKER_PERSON_KEY_SECRET`;
+    /// with the embedded database and no such variable, a random secret kept in the state folder
+    /// (mode 0600), created on first use. Call after `open` (which creates the folder).
+    func personKeyHasher() throws -> PersonKeyHasher {
+        do {
+            return try PersonKeyHasher(secret: personKeySecret())
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            throw ValidationError("CREDIT_BROKER_PERSON_KEY_SECRET: \(error)")
+        }
+    }
+
+    private func personKeySecret() throws -> [UInt8] {
+        if let secret = ProcessInfo.processInfo.environment["CREDIT_BROKER_PERSON_KEY_SECRET"], !secret.isEmpty {
+            return Array(secret.utf8)
+        }
+        guard resolvedURL == nil else {
+            throw ValidationError("set CREDIT_BROKER_PERSON_KEY_SECRET (at least 32 bytes) when the database is external")
+        }
+        let file = URL(fileURLWithPath: resolvedStateDirectory).appendingPathComponent("person-key.secret")
+        if let existing = try? String(contentsOf: file, encoding: .utf8) {
+            return Array(existing.trimmingCharacters(in: .whitespacesAndNewlines).utf8)
+        }
+        var generator = SystemRandomNumberGenerator()
+        let secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        guard FileManager.default.createFile(atPath: file.path, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw ValidationError("cannot write \(file.path)")
+        }
+        return Array(secret.utf8)
     }
 }

@@ -37,12 +37,13 @@ struct DemoCommand: AsyncParsableCommand {
             await opened.close()
             throw error
         }
-        try await ServeCommand.serve(server.configuration, database: opened, logger: logger) { port in
+        let scheme = server.configuration.tls == nil ? "http" : "https"
+        try await ServeCommand.serve(server, policies: policies, database: database, opened: opened, logger: logger) { port in
             print("""
 
                 CreditBroker demo is running (state in \(database.resolvedStateDirectory)).
-                  curl -s http://127.0.0.1:\(port)/healthz
-                  curl -s http://127.0.0.1:\(port)/readyz
+                  curl -s \(scheme)://127.0.0.1:\(port)/healthz
+                  curl -s \(scheme)://127.0.0.1:\(port)/readyz
                 Press Ctrl-C to stop; the embedded PostgreSQL stops with it.
                 """)
         }
@@ -65,29 +66,12 @@ struct DemoCommand: AsyncParsableCommand {
         let bundle = try policies.load()
         let ingestor = FeedIngestor(
             writer: RecordWriter(pool: opened.pool), catalog: bundle.catalog, masking: bundle.masking,
-            hasher: try PersonKeyHasher(secret: try personKeySecret(in: state))
+            hasher: try database.personKeyHasher()
         )
         var total = IngestSummary()
         for (file, source) in manifest.files.sorted(by: { $0.key < $1.key }) {
             total.add(try await ingestor.ingest(file: folder.appendingPathComponent(file).path, source: source, onReject: { _ in }))
         }
         print("loaded in \(clock.now - start): \(total)")
-    }
-
-    /// `CREDIT_BROKER_PERSON_KEY_SECRET`, or a random secret kept in the state folder (mode 0600).
-    private func personKeySecret(in state: URL) throws -> [UInt8] {
-        if let secret = ProcessInfo.processInfo.environment["CREDIT_BROKER_PERSON_KEY_SECRET"], !secret.isEmpty {
-            return Array(secret.utf8)
-        }
-        let file = state.appendingPathComponent("person-key.secret")
-        if let existing = try? String(contentsOf: file, encoding: .utf8) {
-            return Array(existing.trimmingCharacters(in: .whitespacesAndNewlines).utf8)
-        }
-        var generator = SystemRandomNumberGenerator()
-        let secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
-        guard FileManager.default.createFile(atPath: file.path, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw ValidationError("cannot write \(file.path)")
-        }
-        return Array(secret.utf8)
     }
 }

@@ -46,15 +46,10 @@ struct IngestCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let hasher: PersonKeyHasher
-        do {
-            hasher = try PersonKeyHasher(secret: Array((ProcessInfo.processInfo.environment["CREDIT_BROKER_PERSON_KEY_SECRET"] ?? "").utf8))
-        } catch {
-            throw ValidationError("CREDIT_BROKER_PERSON_KEY_SECRET: \(error)")
-        }
         let bundle = try policies.load()
         let opened = try await database.open(migrate: true, logger: Logger(label: "credit-broker.ingest"))
         do {
+            let hasher = try database.personKeyHasher()
             try await load(into: opened.pool, catalog: bundle.catalog, masking: bundle.masking, hasher: hasher)
             await opened.close()
         } catch {

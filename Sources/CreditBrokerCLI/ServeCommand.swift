@@ -11,32 +11,40 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Without DATABASE_URL the broker starts an embedded PostgreSQL in --state-dir and stops \
             it again on exit (Ctrl-C or SIGTERM). Endpoints: /healthz (process up), /readyz \
-            (database reachable and migrations current).
+            (database reachable and migrations current), /v1/receipt-key, and for authenticated \
+            partners /v1/partner. With --tls-dir (or the four TLS files) the listener speaks TLS 1.2/1.3 \
+            with HTTP/2 and authenticates banks by client certificate; agencies use API keys.
             """
     )
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var server: ServerOptions
+    @OptionGroup var policies: ContractsOptions
 
     func run() async throws {
         let logger = Logger(label: "credit-broker")
         let opened = try await database.open(migrate: true, logger: logger)
-        try await Self.serve(server.configuration, database: opened, logger: logger)
+        try await Self.serve(server, policies: policies, database: database, opened: opened, logger: logger)
     }
 
     /// Serves until a shutdown signal, then closes the database (stopping an embedded server).
     static func serve(
-        _ configuration: GatewayServer.Configuration,
-        database: BrokerDatabase,
+        _ server: ServerOptions,
+        policies: ContractsOptions,
+        database: DatabaseOptions,
+        opened: BrokerDatabase,
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
-        let app = GatewayServer.application(configuration, pool: database.pool, logger: logger, onServerRunning: onServerRunning)
         do {
+            let partners = try server.partners(policies: policies, database: database, pool: opened.pool)
+            let app = try GatewayServer.application(
+                server.configuration, pool: opened.pool, partners: partners, logger: logger, onServerRunning: onServerRunning
+            )
             try await app.runService()
-            await database.close()
+            await opened.close()
         } catch {
-            await database.close()
+            await opened.close()
             throw error
         }
     }

@@ -1,8 +1,11 @@
 import ArgumentParser
+import BrokerCore
+import BrokerStore
 import Foundation
 import Gateway
+import PostgresClient
 
-/// Where the HTTP server listens.
+/// Where the HTTP server listens, its TLS files and the partner contracts it serves.
 struct ServerOptions: ParsableArguments {
     @Option(help: "Address to listen on (env CREDIT_BROKER_HOST).")
     var host: String?
@@ -10,11 +13,86 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Port to listen on; 0 picks a free one (env CREDIT_BROKER_PORT).")
     var port: Int?
 
+    @Option(name: .customLong("tls-dir"), help: ArgumentHelp(
+        "A development PKI folder from 'pki init': serve TLS with its server.pem, server-key.pem, ca.pem and crl.pem (env CREDIT_BROKER_TLS_DIR).",
+        valueName: "path"
+    ))
+    var tlsDirectory: String?
+
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Server certificate chain, PEM (env CREDIT_BROKER_TLS_CERT).", valueName: "pem"))
+    var tlsCertificate: String?
+
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("Server private key, PEM (env CREDIT_BROKER_TLS_KEY).", valueName: "pem"))
+    var tlsKey: String?
+
+    @Option(name: .customLong("partner-ca"), help: ArgumentHelp("CA that issues partner client certificates, PEM (env CREDIT_BROKER_PARTNER_CA).", valueName: "pem"))
+    var partnerCA: String?
+
+    @Option(name: .customLong("partner-crl"), help: ArgumentHelp(
+        "The partner CA's CRL, PEM; re-read when it changes (env CREDIT_BROKER_PARTNER_CRL).", valueName: "pem"
+    ))
+    var partnerCRL: String?
+
+    @Option(help: ArgumentHelp("Partner contracts directory (env CREDIT_BROKER_CONTRACTS).", valueName: "path"))
+    var contracts: String?
+
+    @Option(name: .customLong("receipt-key"), help: ArgumentHelp(
+        "Ed25519 receipt signing key (base64 of 32 bytes); created on first start. Default: <state-dir>/receipt-signing-key (env CREDIT_BROKER_RECEIPT_KEY).",
+        valueName: "path"
+    ))
+    var receiptKey: String?
+
+    private static var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    var resolvedContracts: String { contracts ?? Self.environment["CREDIT_BROKER_CONTRACTS"] ?? "Contracts" }
+
+    func validate() throws {
+        let files = [tlsCertificate, tlsKey, partnerCA, partnerCRL]
+        if tlsDirectory != nil, files.contains(where: { $0 != nil }) {
+            throw ValidationError("give either --tls-dir or the four --tls-cert/--tls-key/--partner-ca/--partner-crl files, not both")
+        }
+        if files.contains(where: { $0 != nil }), files.contains(where: { $0 == nil }) {
+            throw ValidationError("TLS needs all four of --tls-cert, --tls-key, --partner-ca and --partner-crl")
+        }
+    }
+
     var configuration: GatewayServer.Configuration {
-        let environment = ProcessInfo.processInfo.environment
-        return GatewayServer.Configuration(
-            host: host ?? environment["CREDIT_BROKER_HOST"] ?? "127.0.0.1",
-            port: port ?? environment["CREDIT_BROKER_PORT"].flatMap(Int.init) ?? 8443
+        GatewayServer.Configuration(
+            host: host ?? Self.environment["CREDIT_BROKER_HOST"] ?? "127.0.0.1",
+            port: port ?? Self.environment["CREDIT_BROKER_PORT"].flatMap(Int.init) ?? 8443,
+            tls: tls
+        )
+    }
+
+    private var tls: GatewayServer.TLS? {
+        let environment = Self.environment
+        if let directory = tlsDirectory ?? environment["CREDIT_BROKER_TLS_DIR"] {
+            return GatewayServer.TLS(developmentPKI: DevelopmentPKI(folder: URL(filePath: directory)))
+        }
+        guard let certificate = tlsCertificate ?? environment["CREDIT_BROKER_TLS_CERT"],
+              let key = tlsKey ?? environment["CREDIT_BROKER_TLS_KEY"],
+              let ca = partnerCA ?? environment["CREDIT_BROKER_PARTNER_CA"],
+              let crl = partnerCRL ?? environment["CREDIT_BROKER_PARTNER_CRL"]
+        else { return nil }
+        return GatewayServer.TLS(
+            certificateChain: URL(filePath: certificate), privateKey: URL(filePath: key),
+            partnerCA: URL(filePath: ca), revocationList: URL(filePath: crl)
+        )
+    }
+
+    /// The partner API's parts: today's governing contracts, the receipt signer and the query service.
+    func partners(policies: ContractsOptions, database: DatabaseOptions, pool: PostgresPool) throws -> GatewayServer.Partners {
+        let bundle = try policies.load()
+        let contracts = try ContractSet(files: ContractsOptions.contractFiles(at: resolvedContracts), policies: bundle)
+            .governing(on: CivilDate(Date()))
+        let keyPath = receiptKey ?? Self.environment["CREDIT_BROKER_RECEIPT_KEY"] ?? database.resolvedStateDirectory + "/receipt-signing-key"
+        return GatewayServer.Partners(
+            directory: PartnerDirectory(contracts: contracts),
+            receiptSigner: try ReceiptSigner.loadOrCreate(at: URL(filePath: keyPath)),
+            queries: QueryService(
+                contracts: contracts, policies: bundle, hasher: try database.personKeyHasher(),
+                records: RecordStore(pool: pool, catalog: bundle.catalog)
+            )
         )
     }
 }

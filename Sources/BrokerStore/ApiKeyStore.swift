@@ -1,0 +1,66 @@
+import Foundation
+import PostgresClient
+
+/// Partner API keys in the `api_keys` table: issue, revoke, and check a presented key.
+public struct ApiKeyStore: Sendable {
+    /// A stored key as the admin tools list it (never the secret).
+    public struct Record: Sendable, Hashable {
+        public let keyID: String
+        public let partnerID: String
+        public let expiresAt: Date?
+        public let revokedAt: Date?
+    }
+
+    /// Why a presented key does not authenticate; the wire never says which (401 alike).
+    public enum Refusal: String, Error, Sendable {
+        case unknownKey = "unknown_key"
+        case wrongSecret = "wrong_secret"
+        case expired
+        case revoked
+    }
+
+    let pool: PostgresPool
+
+    public init(pool: PostgresPool) {
+        self.pool = pool
+    }
+
+    /// Issues a key for `partnerID`; the returned token (`ak_….secret`) is the only copy of the secret.
+    public func issue(partnerID: String, expiresAt: Date?) async throws -> (record: Record, token: String) {
+        let (key, token) = ApiKey.generate()
+        try await pool.query("""
+            INSERT INTO api_keys (key_id, partner_id, secret_sha256, expires_at)
+            VALUES (\(key.id), \(partnerID), \(key.secretDigest), \(expiresAt))
+            """)
+        return (Record(keyID: key.id, partnerID: partnerID, expiresAt: expiresAt, revokedAt: nil), token)
+    }
+
+    /// Revokes a key; returns `nil` if there is no such key. Revoking twice keeps the first time.
+    @discardableResult
+    public func revoke(keyID: String, at time: Date = Date()) async throws -> Record? {
+        let result = try await pool.query("""
+            UPDATE api_keys SET revoked_at = coalesce(revoked_at, \(time)) WHERE key_id = \(keyID)
+            RETURNING key_id, partner_id, expires_at, revoked_at
+            """)
+        return try result.first.map(Self.record)
+    }
+
+    /// The partner a presented key authenticates, or why it does not.
+    public func authenticate(_ key: ApiKey, at time: Date = Date()) async throws -> Result<String, Refusal> {
+        let result = try await pool.query("""
+            SELECT partner_id, secret_sha256, expires_at, revoked_at FROM api_keys WHERE key_id = \(key.id)
+            """)
+        guard let row = result.first else { return .failure(.unknownKey) }
+        guard key.matches(try row.decode(Data.self, at: 1)) else { return .failure(.wrongSecret) }
+        if try row.decode(Date?.self, at: 3) != nil { return .failure(.revoked) }
+        if let expiry = try row.decode(Date?.self, at: 2), expiry <= time { return .failure(.expired) }
+        return .success(try row.decode(String.self, at: 0))
+    }
+
+    private static func record(_ row: PostgresRow) throws -> Record {
+        Record(
+            keyID: try row.decode(at: 0), partnerID: try row.decode(at: 1),
+            expiresAt: try row.decode(at: 2), revokedAt: try row.decode(at: 3)
+        )
+    }
+}

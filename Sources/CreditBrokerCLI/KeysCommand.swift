@@ -1,0 +1,86 @@
+import ArgumentParser
+import BrokerCore
+import BrokerStore
+import Foundation
+import Logging
+
+/// `credit-broker keys issue|revoke`: partner API keys.
+struct KeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys",
+        abstract: "Issue and revoke credit agencies' API keys (only a hash of the secret is stored).",
+        subcommands: [Issue.self, Revoke.self]
+    )
+
+    struct Issue: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "issue",
+            abstract: "Issue a key for an agency and print it once; earlier keys stay valid until they expire or are revoked."
+        )
+
+        @Argument(help: "The agency's partner id, e.g. agency.nj_anxin.")
+        var partner: String
+
+        @Option(help: ArgumentHelp("Last day the key works (YYYY-MM-DD, China time); default: no expiry.", valueName: "date"))
+        var expires: String?
+
+        @Option(help: ArgumentHelp("Partner contracts directory.", valueName: "path"))
+        var contracts = "Contracts"
+
+        @OptionGroup var policies: ContractsOptions
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let expiry = try expires.map { text in
+                guard let day = CivilDate(text) else { throw ValidationError("--expires '\(text)' is not a date YYYY-MM-DD") }
+                return day.adding(days: 1).start()
+            }
+            let set = try ContractSet(files: ContractsOptions.contractFiles(at: contracts), policies: policies.load())
+            guard let contract = set.contracts.last(where: { $0.partnerID == partner }) else {
+                throw ValidationError("no contract for partner '\(partner)' in \(contracts)")
+            }
+            guard contract.kind == .creditAgency else {
+                throw ValidationError("'\(partner)' is a \(contract.kind.rawValue): it authenticates by client certificate, not API key")
+            }
+            let opened = try await database.open(migrate: true, logger: Logger(label: "credit-broker.keys"))
+            let record: ApiKeyStore.Record, token: String
+            do {
+                (record, token) = try await ApiKeyStore(pool: opened.pool).issue(partnerID: partner, expiresAt: expiry)
+                await opened.close()
+            } catch {
+                await opened.close()
+                throw error
+            }
+            print(token)
+            FileHandle.standardError.write(Data("key \(record.keyID) for \(partner)\(expires.map { " (last day \($0))" } ?? ""): store it now, it is not shown again\n".utf8))
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke an API key by its id.")
+
+        @Argument(help: "The key id, ak_ and 16 hex digits.")
+        var keyID: String
+
+        @OptionGroup var database: DatabaseOptions
+
+        func validate() throws {
+            guard ApiKey.isKeyID(keyID) else { throw ValidationError("'\(keyID)' is not a key id (ak_ and 16 lowercase hex digits)") }
+        }
+
+        func run() async throws {
+            let opened = try await database.open(migrate: true, logger: Logger(label: "credit-broker.keys"))
+            let revoked: ApiKeyStore.Record?
+            do {
+                revoked = try await ApiKeyStore(pool: opened.pool).revoke(keyID: keyID)
+                await opened.close()
+            } catch {
+                await opened.close()
+                throw error
+            }
+            guard let record = revoked else { throw ValidationError("no key \(keyID)") }
+            print("revoked \(record.keyID) of \(record.partnerID)")
+        }
+    }
+}
+

@@ -1,0 +1,67 @@
+import ArgumentParser
+import BrokerCore
+import Foundation
+import Gateway
+import X509
+
+/// `credit-broker pki init|revoke`: the development PKI for mutual TLS.
+struct PKICommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pki",
+        abstract: "Development PKI: a partner CA, a server certificate, partner client certificates and a CRL.",
+        subcommands: [Init.self, Revoke.self]
+    )
+
+    struct Init: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "init",
+            abstract: "Create a CA, a server certificate (localhost, 127.0.0.1), one client certificate per mutual-TLS partner and an empty CRL.",
+            discussion: """
+                Each client certificate carries the first subject its partner's contract names, so the \
+                contract binds it as shipped. The printed fingerprints are for contracts that bind by sha256.
+                """
+        )
+
+        @Option(help: ArgumentHelp("Folder to create the PKI in.", valueName: "path"))
+        var out: String
+
+        @Option(help: ArgumentHelp("Partner contracts directory.", valueName: "path"))
+        var contracts = "Contracts"
+
+        @OptionGroup var policies: ContractsOptions
+
+        func run() async throws {
+            let set = try ContractSet(files: ContractsOptions.contractFiles(at: contracts), policies: policies.load())
+            let partners = try set.governing(on: CivilDate(Date())).compactMap { contract -> DevelopmentPKI.Partner? in
+                guard contract.kind != .creditAgency else { return nil }
+                let subject = contract.authentication.certificates.lazy.compactMap(\.subject).first
+                    ?? "CN=\(contract.partnerID),O=\(contract.legalName),C=CN"
+                return DevelopmentPKI.Partner(partnerID: contract.partnerID, subject: try DistinguishedName(text: subject))
+            }
+            let pki = DevelopmentPKI(folder: URL(filePath: out))
+            let clients = try pki.create(partners: partners)
+            print("CA \(pki.caURL.relativePath), server certificate \(pki.serverCertificateURL.relativePath), CRL \(pki.revocationListURL.relativePath)")
+            for client in clients {
+                print("\(client.partnerID)\tserial \(client.serial)\tsha256 \(client.fingerprint.contractForm)")
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "revoke",
+            abstract: "Add a client certificate to the CRL (a running server picks it up on the next handshake)."
+        )
+
+        @Option(help: ArgumentHelp("The PKI folder.", valueName: "path"))
+        var dir: String
+
+        @Argument(help: "A serial number (hex, colons allowed) or a partner id with a certificate in clients/.")
+        var certificate: String
+
+        func run() async throws {
+            let serial = try DevelopmentPKI(folder: URL(filePath: dir)).revoke(certificate)
+            print("revoked serial \(serial)")
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import BrokerCore
+import BrokerStore
+import Hummingbird
+import Logging
+
+/// Establishes the partner of each request: by the connection's verified client certificate
+/// (banks, the joint-credit company) or by `Authorization: Bearer ak_….secret` (agencies).
+///
+/// Presenting both is allowed only if they name the same partner. Failures answer 401 (no or bad
+/// credential) or 403 (a valid certificate no contract binds), are counted, and are logged by
+/// outcome, key id or fingerprint, never by secret.
+struct PartnerAuthenticator: RouterMiddleware {
+    typealias Context = GatewayRequestContext
+
+    let directory: PartnerDirectory
+    let keys: ApiKeyStore
+    let peers: PeerCertificateCache
+    let counters: AuthenticationCounters
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        context.partner = try await authenticate(request, context: context)
+        context.logger[metadataKey: "partner"] = "\(context.partner!.partnerID)"
+        return try await next(request, context)
+    }
+
+    private func authenticate(_ request: Request, context: Context) async throws -> AuthenticatedPartner {
+        let bearer = request.headers[.authorization].flatMap(Self.bearerToken)
+        if let peer = try await peers.peer(of: context.channel) {
+            guard let contract = directory.contract(for: peer) else {
+                refuse(.certificateNotBound, context, ["fingerprint": "\(peer.fingerprint.hex)"])
+                throw Problem.certificateNotBound()
+            }
+            if let bearer {
+                let keyPartner = try await keyContract(bearer, context: context)
+                guard keyPartner.partnerID == contract.partnerID else {
+                    refuse(.credentialsConflict, context, ["fingerprint": "\(peer.fingerprint.hex)"])
+                    throw Problem.unauthenticated("The client certificate and the API key belong to different partners.")
+                }
+            }
+            counters.record(.certificateAccepted)
+            return AuthenticatedPartner(contract: contract, credential: .certificate(fingerprint: peer.fingerprint.hex))
+        }
+        guard let bearer else {
+            refuse(.credentialMissing, context, [:])
+            throw Problem.unauthenticated("Present a client certificate or an API key (Authorization: Bearer ak_….secret).")
+        }
+        let contract = try await keyContract(bearer, context: context)
+        counters.record(.keyAccepted)
+        return AuthenticatedPartner(contract: contract, credential: .apiKey(id: String(bearer.split(separator: ".")[0])))
+    }
+
+    /// The agency a bearer token authenticates, or a 401.
+    private func keyContract(_ token: Substring?, context: Context) async throws -> Contract {
+        guard let token, let key = ApiKey(token) else {
+            refuse(.keyRefused, context, ["reason": "malformed"])
+            throw Problem.unauthenticated("The API key is not of the form ak_<16 hex>.<secret>.")
+        }
+        switch try await keys.authenticate(key) {
+        case .failure(let refusal):
+            refuse(.keyRefused, context, ["key": "\(key.id)", "reason": "\(refusal.rawValue)"])
+        case .success(let partnerID):
+            if let contract = directory.contract(forKey: key.id, issuedTo: partnerID) { return contract }
+            refuse(.keyRefused, context, ["key": "\(key.id)", "reason": "no_agency_contract"])
+        }
+        throw Problem.unauthenticated("The API key is unknown, expired, revoked or not valid for an agency contract.")
+    }
+
+    private static func bearerToken(_ header: String) -> Substring? {
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return parts[1].drop { $0 == " " }
+    }
+
+    private func refuse(_ outcome: AuthenticationCounters.Outcome, _ context: Context, _ metadata: Logger.Metadata) {
+        counters.record(outcome)
+        var metadata = metadata
+        metadata["outcome"] = "\(outcome.rawValue)"
+        context.logger.notice("authentication refused", metadata: metadata)
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import Logging
+import NIOSSL
+import X509
+
+/// Verifies a client certificate chain during the TLS handshake: it must chain to the partner CA,
+/// be within its validity, carry EKU clientAuth, and not be on the CA's CRL. Every refusal is
+/// counted and logged (reason, serial and fingerprint; never a subject, which may name a person).
+struct PartnerCertificateVerifier: Sendable {
+    let roots: CertificateStore
+    let revocations: RevocationListFile
+    let counters: AuthenticationCounters
+    let logger: Logger
+
+    /// The swift-nio-ssl custom verification callback: BoringSSL calls it only when the client
+    /// presents a certificate (agencies need not). Refusals are counted here, acceptances per request
+    /// by `PartnerAuthenticator`.
+    func verify(_ chain: [NIOSSLCertificate]) async -> NIOSSLVerificationResult {
+        let outcome = await check(chain)
+        guard outcome == .certificateAccepted else {
+            counters.record(outcome)
+            var metadata: Logger.Metadata = ["outcome": "\(outcome.rawValue)"]
+            if let leaf = chain.first, let der = try? leaf.toDERBytes() {
+                metadata["fingerprint"] = "\(CertificateFingerprint(derBytes: der).hex)"
+                if let certificate = try? Certificate(derEncoded: der) { metadata["serial"] = "\(certificate.serialNumber)" }
+            }
+            logger.notice("client certificate refused", metadata: metadata)
+            return .failed
+        }
+        return .certificateVerified
+    }
+
+    private func check(_ chain: [NIOSSLCertificate]) async -> AuthenticationCounters.Outcome {
+        guard let certificates = try? chain.map({ try Certificate(derEncoded: $0.toDERBytes()) }), let leaf = certificates.first else {
+            return .handshakeUntrusted
+        }
+        let now = Date()
+        guard leaf.notValidBefore <= now, now <= leaf.notValidAfter else { return .handshakeExpired }
+        guard let usage = try? leaf.extensions.extendedKeyUsage, usage.contains(.clientAuth) else { return .handshakeWrongUsage }
+        var verifier = Verifier(rootCertificates: roots) { RFC5280Policy() }
+        let result = await verifier.validate(leaf: leaf, intermediates: CertificateStore(certificates.dropFirst()))
+        guard case .validCertificate(let validated) = result else { return .handshakeUntrusted }
+        switch revocations.current() {
+        case .failure(let failure):
+            logger.error("partner CRL unusable: every client certificate is refused", metadata: ["reason": "\(failure)"])
+            return .handshakeNoRevocationList
+        case .success(let list):
+            return validated.contains { list.revokes($0.serialNumber) } ? .handshakeRevoked : .certificateAccepted
+        }
+    }
+}

@@ -1,0 +1,13 @@
+import X509
+
+/// What the broker keeps of a verified client certificate: enough to bind it to a contract.
+struct PeerCertificate: Sendable, Hashable {
+    let fingerprint: CertificateFingerprint
+    /// The subject as text, most specific first (`CN=…,O=…,C=CN`).
+    let subject: String
+
+    init(_ certificate: Certificate) {
+        fingerprint = CertificateFingerprint(certificate)
+        subject = certificate.subject.description
+    }
+}

@@ -1,0 +1,23 @@
+import Hummingbird
+import NIOCore
+
+/// The request context of the partner API: the connection it came in on, and the partner once
+/// `PartnerAuthenticator` has established it.
+public struct GatewayRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The request's channel (an HTTP/2 stream or the HTTP/1 connection).
+    let channel: any Channel
+    /// Set by `PartnerAuthenticator` before any `/v1` handler runs.
+    public var partner: AuthenticatedPartner?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+
+    /// The authenticated partner; only routes behind `PartnerAuthenticator` may ask.
+    func requirePartner() throws -> AuthenticatedPartner {
+        guard let partner else { throw Problem.unauthenticated("The request carries no credential.") }
+        return partner
+    }
+}

@@ -1,0 +1,149 @@
+import Crypto
+import Foundation
+import SwiftASN1
+import X509
+
+/// The development PKI in a folder: a partner CA, a server certificate, one client certificate per
+/// mutual-TLS partner, and the CA's CRL.
+///
+/// Layout: `ca.pem`, `ca-key.pem`, `server.pem`, `server-key.pem`, `crl.pem`,
+/// `clients/<partner>.pem`, `clients/<partner>-key.pem`. Keys are PKCS#8 PEM, mode 0600.
+///
+/// A client certificate's subject is the first subject the partner's contract names, so the contract
+/// binds it by subject as shipped; its fingerprint is printed for contracts that bind by fingerprint.
+public struct DevelopmentPKI: Sendable {
+    /// A partner that authenticates by certificate, and the subject its certificate must carry.
+    public struct Partner: Sendable {
+        public let partnerID: String
+        public let subject: DistinguishedName
+
+        public init(partnerID: String, subject: DistinguishedName) {
+            self.partnerID = partnerID
+            self.subject = subject
+        }
+    }
+
+    /// A client certificate the PKI issued.
+    public struct Client: Sendable {
+        public let partnerID: String
+        public let subject: String
+        public let serial: Certificate.SerialNumber
+        public let fingerprint: CertificateFingerprint
+    }
+
+    public enum Failure: Error, CustomStringConvertible {
+        case exists(String)
+        case unknownCertificate(String)
+
+        public var description: String {
+            switch self {
+            case .exists(let path): "\(path) already holds a PKI; choose another --out folder or remove it"
+            case .unknownCertificate(let what):
+                "'\(what)' is neither a serial number (hex) nor a partner with a certificate in clients/"
+            }
+        }
+    }
+
+    public let folder: URL
+
+    public init(folder: URL) {
+        self.folder = folder
+    }
+
+    public var caURL: URL { folder.appending(path: "ca.pem") }
+    public var caKeyURL: URL { folder.appending(path: "ca-key.pem") }
+    public var serverCertificateURL: URL { folder.appending(path: "server.pem") }
+    public var serverKeyURL: URL { folder.appending(path: "server-key.pem") }
+    public var revocationListURL: URL { folder.appending(path: "crl.pem") }
+    public func clientCertificateURL(_ partnerID: String) -> URL { folder.appending(path: "clients/\(partnerID).pem") }
+    public func clientKeyURL(_ partnerID: String) -> URL { folder.appending(path: "clients/\(partnerID)-key.pem") }
+
+    /// Creates the PKI; refuses to overwrite an existing CA.
+    public func create(partners: [Partner], now: Date = Date()) throws -> [Client] {
+        guard !FileManager.default.fileExists(atPath: caURL.path) else { throw Failure.exists(folder.path) }
+        try FileManager.default.createDirectory(at: folder.appending(path: "clients"), withIntermediateDirectories: true)
+        let ca = try CertificateAuthority(
+            subject: DistinguishedName(text: "CN=CreditBroker Development Partner CA,O=CreditBroker,C=CN"), notBefore: now
+        )
+        try write(ca.certificate, ca.privateKey, to: caURL, keyURL: caKeyURL)
+        let server = try ca.issue(
+            subject: DistinguishedName(text: "CN=localhost,O=CreditBroker,C=CN"),
+            usage: .server(dnsNames: ["localhost"], ipAddresses: [[127, 0, 0, 1]]),
+            notBefore: now.addingTimeInterval(-300), notAfter: now.addingTimeInterval(825 * 86_400)
+        )
+        try write(server.certificate, server.privateKey, to: serverCertificateURL, keyURL: serverKeyURL)
+        try writeRevocationList(CertificateRevocationList(
+            issuer: ca.certificate.subject, thisUpdate: now, nextUpdate: now.addingTimeInterval(30 * 86_400), entries: []
+        ), ca: ca)
+        return try partners.map { partner in
+            let issued = try ca.issue(
+                subject: partner.subject, usage: .client,
+                notBefore: now.addingTimeInterval(-300), notAfter: now.addingTimeInterval(397 * 86_400)
+            )
+            try write(issued.certificate, issued.privateKey, to: clientCertificateURL(partner.partnerID), keyURL: clientKeyURL(partner.partnerID))
+            return Client(
+                partnerID: partner.partnerID, subject: partner.subject.description,
+                serial: issued.certificate.serialNumber, fingerprint: CertificateFingerprint(issued.certificate)
+            )
+        }
+    }
+
+    /// Adds a certificate to the CRL, by serial number (hex, colons allowed) or by partner id.
+    /// - Returns: the revoked serial number.
+    @discardableResult
+    public func revoke(_ serialOrPartner: String, now: Date = Date()) throws -> Certificate.SerialNumber {
+        let ca = try CertificateAuthority(
+            certificate: Certificate(pemEncoded: String(contentsOf: caURL, encoding: .utf8)),
+            privateKey: P256.Signing.PrivateKey(pemRepresentation: String(contentsOf: caKeyURL, encoding: .utf8))
+        )
+        let serial: Certificate.SerialNumber
+        let partnerCertificate = clientCertificateURL(serialOrPartner)
+        if !serialOrPartner.contains("/"), FileManager.default.fileExists(atPath: partnerCertificate.path) {
+            serial = try Certificate(pemEncoded: String(contentsOf: partnerCertificate, encoding: .utf8)).serialNumber
+        } else if let bytes = Self.hexBytes(serialOrPartner) {
+            serial = Certificate.SerialNumber(bytes: bytes)
+        } else {
+            throw Failure.unknownCertificate(serialOrPartner)
+        }
+        let current = try CertificateRevocationList(pemEncoded: String(contentsOf: revocationListURL, encoding: .utf8), issuer: ca.certificate)
+        var entries = current.entries
+        if !current.revokes(serial) { entries.append(.init(serial: serial, revokedAt: now)) }
+        try writeRevocationList(CertificateRevocationList(
+            issuer: ca.certificate.subject, thisUpdate: now, nextUpdate: now.addingTimeInterval(30 * 86_400), entries: entries
+        ), ca: ca)
+        return serial
+    }
+
+    /// Writes the CRL atomically (a reader never sees half a file).
+    public func writeRevocationList(_ list: CertificateRevocationList, ca: CertificateAuthority) throws {
+        try list.pemEncoded(signedBy: ca.privateKey).write(to: revocationListURL, atomically: true, encoding: .utf8)
+    }
+
+    private func write(_ certificate: Certificate, _ key: P256.Signing.PrivateKey, to url: URL, keyURL: URL) throws {
+        try certificate.serializeAsPEM().pemString.write(to: url, atomically: true, encoding: .utf8)
+        try key.pemRepresentation.write(to: keyURL, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyURL.path)
+    }
+
+    /// Hex digits in pairs (`0a1b…`), or colon-separated bytes as swift-certificates prints
+    /// serial numbers (`a:1b:…`, leading zeros dropped).
+    private static func hexBytes(_ text: String) -> [UInt8]? {
+        let groups: [Substring]
+        if text.contains(":") {
+            groups = text.split(separator: ":", omittingEmptySubsequences: false)
+        } else {
+            guard text.count.isMultiple(of: 2) else { return nil }
+            groups = stride(from: 0, to: text.count, by: 2).map { offset in
+                let start = text.index(text.startIndex, offsetBy: offset)
+                return text[start..<text.index(start, offsetBy: 2)]
+            }
+        }
+        guard !groups.isEmpty, groups.allSatisfy({ (1...2).contains($0.count) }) else { return nil }
+        var bytes: [UInt8] = []
+        for group in groups {
+            guard let byte = UInt8(group, radix: 16) else { return nil }
+            bytes.append(byte)
+        }
+        return bytes
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Hummingbird
+
+/// An RFC 9457 problem: thrown by handlers and middleware, answered as `application/problem+json`.
+///
+/// `type` is a stable URI under `https://credit-broker.example/problems/`; clients switch on it,
+/// never on `title` or `detail`. `detail` and `field` never carry a personal identifier.
+public struct Problem: HTTPResponseError, Sendable, Encodable {
+    /// The stable part of the type URI, e.g. `consent-missing`.
+    public let slug: String
+    public let title: String
+    public let status: HTTPResponse.Status
+    public let detail: String
+    /// The request field at fault (a JSON path such as `items[2]`), if one is.
+    public let field: String?
+    /// Extra headers, e.g. `WWW-Authenticate` on a 401.
+    public let headers: HTTPFields
+
+    public static let typeBase = "https://credit-broker.example/problems/"
+
+    public init(_ slug: String, title: String, status: HTTPResponse.Status, detail: String, field: String? = nil, headers: HTTPFields = [:]) {
+        self.slug = slug
+        self.title = title
+        self.status = status
+        self.detail = detail
+        self.field = field
+        self.headers = headers
+    }
+
+    public var type: String { Self.typeBase + slug }
+
+    private enum CodingKeys: String, CodingKey { case type, title, status, detail, field }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(type, forKey: .type)
+        try container.encode(title, forKey: .title)
+        try container.encode(status.code, forKey: .status)
+        try container.encode(detail, forKey: .detail)
+        try container.encodeIfPresent(field, forKey: .field)
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers = self.headers
+        headers[.contentType] = "application/problem+json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try JSONResponse.encode(self))))
+    }
+}
+
+extension Problem {
+    static func unauthenticated(_ detail: String) -> Problem {
+        Problem(
+            "unauthenticated", title: "Authentication required", status: .unauthorized, detail: detail,
+            headers: [.wwwAuthenticate: #"Bearer realm="credit-broker""#]
+        )
+    }
+
+    static func certificateNotBound() -> Problem {
+        Problem(
+            "certificate-not-bound", title: "Certificate not bound to a partner", status: .forbidden,
+            detail: "The client certificate is valid but no partner contract names its fingerprint or subject."
+        )
+    }
+}

@@ -1,0 +1,32 @@
+import BrokerCore
+
+/// The body of a `POST /v1/queries` answer.
+struct QueryAnswer: Encodable {
+    struct DisclosedItem: Encodable {
+        let item: String
+        let records: [AnswerValue]
+    }
+
+    struct WithheldItem: Encodable {
+        let item: String
+        let reason: WithholdReason
+        let unlock: Unlock
+        /// `unlock` in English, for people.
+        let unlockText: String
+
+        enum CodingKeys: String, CodingKey { case item, reason, unlock, unlockText = "unlock_text" }
+    }
+
+    let requestID: String
+    let partner: String
+    let contractVersion: String
+    let purpose: String
+    let consentID: String?
+    let disclosed: [DisclosedItem]
+    let withheld: [WithheldItem]
+
+    enum CodingKeys: String, CodingKey {
+        case requestID = "request_id", partner, contractVersion = "contract_version", purpose, consentID = "consent_id"
+        case disclosed, withheld
+    }
+}

@@ -1,0 +1,72 @@
+import BrokerCore
+import Foundation
+import Hummingbird
+
+/// `POST /v1/queries`: decide each requested item from the partner's contract, fetch the disclosed
+/// items' records in one round trip, mask them with the partner's profile, and answer with the
+/// withheld manifest (reason and unlock per item), the contract version, the request id and a
+/// signed receipt.
+///
+/// Consents are not stored yet: a request naming a `consent_id` is answered 400 `consent-not-found`,
+/// and items that need consent are withheld as `consent_missing` with their unlock.
+struct QueryRoutes {
+    let service: QueryService
+    let signer: ReceiptSigner
+
+    func register(on group: RouterGroup<GatewayRequestContext>) {
+        group.post("queries") { request, context -> Response in
+            try await answer(request, context: context)
+        }
+    }
+
+    private func answer(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let partner = try context.requirePartner()
+        let json = try await request.body.collect(upTo: 64 * 1024)
+        let query = try QueryRequest(json: Data(json.readableBytesView), engine: service.engine, catalog: service.catalog)
+        if query.consentID != nil {
+            throw Problem(
+                "consent-not-found", title: "Consent not found", status: .badRequest,
+                detail: "No consent with this id is on file for the partner.", field: "consent_id"
+            )
+        }
+        guard let interned = service.engine.partner(partner.partnerID) else {
+            throw Problem("contract-missing", title: "No contract", status: .forbidden, detail: "The partner has no contract in force.")
+        }
+        let subjectKey = service.subjectKey(query.subject)
+        let now = Date()
+        let decision = service.engine.decide(DecisionRequest(
+            partner: interned, subject: subjectKey, items: query.items, purpose: query.purpose, at: now
+        ))
+        var disclosedIDs: [String] = []
+        var withheld: [QueryAnswer.WithheldItem] = []
+        for (id, item) in zip(query.itemIDs, decision.items) {
+            switch item {
+            case .disclosed: disclosedIDs.append(id)
+            case let .withheld(reason, unlock):
+                withheld.append(.init(item: id, reason: reason, unlock: unlock, unlockText: unlock.text))
+            }
+        }
+        let records = disclosedIDs.isEmpty ? [] : try await service.records.disclosableRecords(
+            of: subjectKey, items: disclosedIDs, on: CivilDate(now)
+        )
+        let masker = service.maskers[partner.contract.maskingProfile]
+        let byItem = Dictionary(grouping: records, by: \.item)
+        let disclosed = disclosedIDs.map { id in
+            QueryAnswer.DisclosedItem(item: id, records: (byItem[id] ?? []).map { record in
+                var fields = record.fields
+                if record.isDisputed { fields["disputed"] = .bool(true) }
+                // A profile the policy lacks hides everything rather than disclosing unmasked.
+                return masker.map { $0.mask(.object(fields), item: id) } ?? .null
+            })
+        }
+        let body = try JSONResponse.encode(QueryAnswer(
+            requestID: context.id, partner: partner.partnerID, contractVersion: decision.contractVersion.description,
+            purpose: query.purposeID, consentID: query.consentID, disclosed: disclosed, withheld: withheld
+        ))
+        let receipt = Receipt(
+            requestID: context.id, partnerID: partner.partnerID, issuedAt: now, itemsDisclosed: disclosedIDs,
+            contractVersion: decision.contractVersion.description, consentID: query.consentID, body: body
+        )
+        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
+    }
+}

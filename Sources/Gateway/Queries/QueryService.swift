@@ -1,0 +1,30 @@
+import BrokerCore
+import BrokerStore
+import Foundation
+
+/// What `POST /v1/queries` needs: the compiled contracts, the catalog, one masker per profile,
+/// the person-key hasher and the records.
+public struct QueryService: Sendable {
+    let engine: DecisionEngine
+    let catalog: Catalog
+    let maskers: [String: Masker]
+    let hasher: PersonKeyHasher
+    let records: RecordStore
+
+    /// - Parameter contracts: one contract per partner (e.g. `ContractSet.governing(on:)`).
+    public init(contracts: [Contract], policies: PolicyBundle, hasher: PersonKeyHasher, records: RecordStore) {
+        engine = DecisionEngine(contracts: contracts, catalog: policies.catalog, purposes: policies.purposes)
+        catalog = policies.catalog
+        maskers = policies.masking.profiles.mapValues { Masker(catalog: policies.catalog, policy: policies.masking, profile: $0) }
+        self.hasher = hasher
+        self.records = records
+    }
+
+    /// The key subjects are stored under: the USCC, or the keyed hash of the ID number.
+    func subjectKey(_ subject: SubjectIdentifier) -> String {
+        switch subject {
+        case .organisation(let code): code.rawValue
+        case .person(let number): hasher.key(for: number).hex
+        }
+    }
+}

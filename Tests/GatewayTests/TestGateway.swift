@@ -1,0 +1,181 @@
+import AsyncHTTPClient
+import BrokerCore
+import BrokerStore
+import Crypto
+import Foundation
+import Gateway
+import Ingest
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import PostgresClient
+import TestSupport
+import X509
+
+/// A real gateway over real TLS on port 0 against a fresh PostgreSQL, with a development PKI made
+/// for the test and the repository's shipped contracts.
+struct TestGateway {
+    static let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Two banks bound by their contracts' subjects.
+    static let bank = "bank.icbc_jiangsu"
+    static let otherBank = "bank.boc_jiangsu"
+    static let agency = "agency.nj_anxin"
+    static let otherAgency = "agency.cz_huixin"
+
+    let port: Int
+    let pki: DevelopmentPKI
+    let ca: CertificateAuthority
+    let pool: PostgresPool
+    let counters: AuthenticationCounters
+    let directory: PartnerDirectory
+    let policies: PolicyBundle
+    static let hasher = try! PersonKeyHasher(secret: Array(repeating: 7, count: 32))
+
+    /// Starts a gateway, runs `body` against it, and stops it.
+    static func run(_ body: (TestGateway) async throws -> Void) async throws {
+        let configuration = try await TestPostgres.freshDatabase()
+        let pool = PostgresPool(.init(connection: configuration, maxConnections: 4))
+        try await Migrator(pool: pool).migrate()
+        let folder = URL(filePath: TestPostgres.temporaryFolder())
+        let policies = try loadPolicies()
+        let contracts = try loadContracts(policies)
+        let pki = DevelopmentPKI(folder: folder.appending(path: "pki"))
+        _ = try pki.create(partners: [bank, otherBank].map { id in
+            let contract = contracts.first { $0.partnerID == id }!
+            return DevelopmentPKI.Partner(partnerID: id, subject: try DistinguishedName(text: contract.authentication.certificates[0].subject!))
+        })
+        let ca = try CertificateAuthority(
+            certificate: Certificate(pemEncoded: String(contentsOf: pki.caURL, encoding: .utf8)),
+            privateKey: P256.Signing.PrivateKey(pemRepresentation: String(contentsOf: pki.caKeyURL, encoding: .utf8))
+        )
+        let counters = AuthenticationCounters()
+        let directory = PartnerDirectory(contracts: contracts)
+        let partners = GatewayServer.Partners(
+            directory: directory,
+            receiptSigner: try ReceiptSigner.loadOrCreate(at: folder.appending(path: "receipt-signing-key")),
+            queries: QueryService(contracts: contracts, policies: policies, hasher: hasher, records: RecordStore(pool: pool, catalog: policies.catalog)),
+            counters: counters
+        )
+        var logger = Logger(label: "gateway-test")
+        logger.logLevel = .critical
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = try GatewayServer.application(
+            .init(host: "127.0.0.1", port: 0, tls: .init(developmentPKI: pki)),
+            pool: pool, partners: partners, logger: logger, onServerRunning: { continuation.yield($0) }
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                defer { continuation.finish() }
+                do {
+                    try await app.runService(gracefulShutdownSignals: [])
+                } catch where Task.isCancelled {
+                    // Stopped by the test's end.
+                }
+            }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { return }
+            defer { group.cancelAll() }
+            try await body(TestGateway(port: port, pki: pki, ca: ca, pool: pool, counters: counters, directory: directory, policies: policies))
+        }
+        await pool.close()
+    }
+
+    private static func file(_ path: String) throws -> (file: String, text: String) {
+        (path, try String(contentsOf: root.appending(path: path), encoding: .utf8))
+    }
+
+    static func loadPolicies() throws -> PolicyBundle {
+        try PolicyBundle(
+            catalog: file("Policies/catalog.yaml"), masking: file("Policies/masking.yaml"),
+            purposes: file("Policies/purposes.yaml"), defaults: file("Policies/partner-defaults.yaml")
+        )
+    }
+
+    static func loadContracts(_ policies: PolicyBundle) throws -> [Contract] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: root.appending(path: "Contracts").path).filter { $0.hasSuffix(".yaml") }
+        return try ContractSet(files: names.map { name in
+            let contract = try file("Contracts/" + name)
+            return (name: contract.file, text: contract.text)
+        }, policies: policies).governing(on: CivilDate(Date()))
+    }
+
+    /// Loads feed lines (JSON Lines) from `source` through the real ingest path; every line must be accepted.
+    func ingest(_ lines: [String], source: String = "jiangsu_public_credit") async throws {
+        let file = URL(filePath: TestPostgres.temporaryFolder()).appending(path: "feed.jsonl")
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: file)
+        let ingestor = FeedIngestor(
+            writer: RecordWriter(pool: pool), catalog: policies.catalog, masking: policies.masking, hasher: Self.hasher
+        )
+        let summary = try await ingestor.ingest(file: file.path, source: source, onReject: { rejection in
+            throw FeedRejected(rejection: rejection)
+        })
+        precondition(summary.rejected == 0)
+    }
+
+    /// A test feed line the ingest refused.
+    struct FeedRejected: Error {
+        let rejection: Rejection
+    }
+
+    /// A client certificate and key as swift-nio-ssl wants them.
+    struct ClientIdentity {
+        let certificate: NIOSSLCertificate
+        let key: NIOSSLPrivateKey
+
+        init(_ certificate: Certificate, _ key: P256.Signing.PrivateKey) throws {
+            self.certificate = try NIOSSLCertificate(bytes: Array(certificate.serializeAsPEM().pemString.utf8), format: .pem)
+            self.key = try NIOSSLPrivateKey(bytes: Array(key.pemRepresentation.utf8), format: .pem)
+        }
+    }
+
+    /// The client certificate `pki init` wrote for a partner.
+    func identity(of partnerID: String) throws -> ClientIdentity {
+        try ClientIdentity(
+            Certificate(pemEncoded: String(contentsOf: pki.clientCertificateURL(partnerID), encoding: .utf8)),
+            P256.Signing.PrivateKey(pemRepresentation: String(contentsOf: pki.clientKeyURL(partnerID), encoding: .utf8))
+        )
+    }
+
+    /// A response with its whole body.
+    struct Reply {
+        let status: Int
+        let headers: HTTPHeaders
+        let body: Data
+        let version: HTTPVersion
+
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
+    }
+
+    /// One request on a new connection (so each call performs its own handshake). A refused
+    /// handshake is retried by the client until `timeout`.
+    func request(
+        _ method: HTTPMethod = .GET, _ path: String, identity: ClientIdentity? = nil, bearer: String? = nil, body: Data? = nil,
+        timeout: TimeAmount = .seconds(20)
+    ) async throws -> Reply {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .file(pki.caURL.path)
+        if let identity {
+            tls.certificateChain = [.certificate(identity.certificate)]
+            tls.privateKey = .privateKey(identity.key)
+        }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+        do {
+            var request = HTTPClientRequest(url: "https://localhost:\(port)\(path)")
+            request.method = method
+            if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
+            if let body {
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(ByteBuffer(bytes: body))
+            }
+            let response = try await client.execute(request, timeout: timeout)
+            let bytes = try await response.body.collect(upTo: 1 << 22)
+            try await client.shutdown()
+            return Reply(status: Int(response.status.code), headers: response.headers, body: Data(bytes.readableBytesView), version: response.version)
+        } catch {
+            try await client.shutdown()
+            throw error
+        }
+    }
+}
