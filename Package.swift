@@ -79,6 +79,8 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "BrokerStore",
+                "Metering",
+                "Scoring",
                 "BrokerCore",
                 "PostgresClient",
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -9,6 +9,8 @@ public struct GatewayRequestContext: RequestContext {
     let channel: any Channel
     /// Set by `PartnerAuthenticator` before any `/v1` handler runs.
     public var partner: AuthenticatedPartner?
+    /// What the handler disclosed and withheld, for the request's meter event.
+    public let meter = MeterNote()
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -27,4 +27,10 @@ public struct PersonKeyHasher: Sendable {
         // The digits are lower-case hex by construction.
         PersonKey(hex: hash.hex(of: id.rawValue))!
     }
+
+    /// The keyed hash a meter event stores for a subject (its USCC or person-key hex): joinable
+    /// within the broker's own ledger, never an identifier, and distinct from the person key.
+    public func meterHash(ofSubjectKey subjectKey: String) -> String {
+        hash.hex(of: "meter:" + subjectKey)
+    }
 }

@@ -1,6 +1,7 @@
 import BrokerCore
 import Foundation
 import Hummingbird
+import Metering
 
 /// `POST /v1/queries`: decide each requested item from the partner's contract, fetch the disclosed
 /// items' records in one round trip, mask them with the partner's profile, and answer with the
@@ -46,6 +47,11 @@ struct QueryRoutes {
                 withheld.append(.init(item: id, reason: reason, unlock: unlock, unlockText: unlock.text))
             }
         }
+        context.meter.decided(
+            subjectKey: subjectKey, purpose: query.purposeID, disclosed: disclosedIDs,
+            withheld: withheld.map { MeterEvent.Withheld(item: $0.item, reason: $0.reason) },
+            consentID: query.consentID, contractVersion: decision.contractVersion
+        )
         let records = disclosedIDs.isEmpty ? [] : try await service.records.disclosableRecords(
             of: subjectKey, items: disclosedIDs, on: CivilDate(now)
         )

@@ -1,0 +1,42 @@
+import BrokerCore
+import Metering
+import Synchronization
+
+/// What a partner route tells the metering middleware about its answer.
+///
+/// One per request, shared by reference between `MeteringMiddleware` (which creates it and writes
+/// the meter event once the handler returns) and the handler (which notes what it disclosed and
+/// withheld, and for which subject). A route that notes nothing is metered with its endpoint and
+/// status only.
+public final class MeterNote: Sendable {
+    /// The facts a meter event carries beyond endpoint, status, latency and size.
+    public struct Facts: Sendable, Hashable {
+        public var purpose: String?
+        public var disclosed: [String] = []
+        public var withheld: [MeterEvent.Withheld] = []
+        public var consentID: String?
+        public var contractVersion: ContractVersion?
+        /// The subject key (USCC or person-key hex); the event stores only its keyed hash.
+        public var subjectKey: String?
+    }
+
+    private let state = Mutex(Facts())
+
+    public init() {}
+
+    /// The facts noted so far.
+    public var facts: Facts { state.withLock { $0 } }
+
+    /// Notes a decided answer about one subject.
+    public func decided(
+        subjectKey: String?, purpose: String?, disclosed: [String], withheld: [MeterEvent.Withheld],
+        consentID: String?, contractVersion: ContractVersion
+    ) {
+        state.withLock { facts in
+            facts = Facts(
+                purpose: purpose, disclosed: disclosed, withheld: withheld, consentID: consentID,
+                contractVersion: contractVersion, subjectKey: subjectKey
+            )
+        }
+    }
+}
