@@ -106,6 +106,7 @@ let package = Package(
                 "SyntheticProvince",
                 "Scoring",
                 "Ingest",
+                "Metering",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -134,6 +135,7 @@ let package = Package(
                 "BrokerCore",
                 "BrokerStore",
                 "Ingest",
+                "Metering",
                 "PostgresClient",
                 "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

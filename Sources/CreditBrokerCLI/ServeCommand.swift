@@ -2,6 +2,7 @@ import ArgumentParser
 import BrokerStore
 import Gateway
 import Logging
+import PostgresClient
 
 /// `credit-broker serve`: migrates the database and serves the HTTP API until SIGINT or SIGTERM.
 struct ServeCommand: AsyncParsableCommand {
@@ -36,16 +37,21 @@ struct ServeCommand: AsyncParsableCommand {
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
+        let meterPool = PostgresPool(.init(connection: opened.pool.configuration.connection, maxConnections: 2))
         do {
-            let partners = try server.partners(policies: policies, database: database, pool: opened.pool)
+            let partners = try server.partners(policies: policies, database: database, pool: opened.pool, meterPool: meterPool)
             let app = try GatewayServer.application(
                 server.configuration, pool: opened.pool, partners: partners, logger: logger, onServerRunning: onServerRunning
             )
+            // Returns once in-flight requests have finished; then the queued meter events are committed.
             try await app.runService()
-            await opened.close()
+            await partners.metering.writer.close()
         } catch {
+            await meterPool.close()
             await opened.close()
             throw error
         }
+        await meterPool.close()
+        await opened.close()
     }
 }

@@ -59,15 +59,19 @@ public enum GatewayServer {
         public var counters: AuthenticationCounters
         /// `POST /v1/queries`.
         public var queries: QueryService
+        /// Rate limits, idempotency, quotas and the meter ledger of every partner route.
+        public var metering: MeteringServices
 
         public init(
             directory: PartnerDirectory, receiptSigner: ReceiptSigner,
-            queries: QueryService, counters: AuthenticationCounters = AuthenticationCounters()
+            queries: QueryService, metering: MeteringServices,
+            counters: AuthenticationCounters = AuthenticationCounters()
         ) {
             self.directory = directory
             self.receiptSigner = receiptSigner
             self.counters = counters
             self.queries = queries
+            self.metering = metering
         }
     }
 
@@ -87,8 +91,10 @@ public enum GatewayServer {
         let v1 = router.group("v1").add(middleware: PartnerAuthenticator(
             directory: partners.directory, keys: ApiKeyStore(pool: pool), peers: PeerCertificateCache(), counters: partners.counters
         ))
+        .add(middleware: MeteringMiddleware(services: partners.metering))
         routes.registerAuthenticated(on: v1)
-        QueryRoutes(service: partners.queries, signer: partners.receiptSigner).register(on: v1)
+        let billable = v1.group().add(middleware: QuotaMiddleware(quotas: partners.metering.quotas))
+        QueryRoutes(service: partners.queries, signer: partners.receiptSigner).register(on: billable)
         var server = HTTPServerBuilder.http1()
         if let tls = configuration.tls {
             server = try .http2Upgrade(tlsChannelConfiguration: tlsChannelConfiguration(tls, counters: partners.counters, logger: logger))

@@ -5,6 +5,7 @@ import Crypto
 import Foundation
 import Gateway
 import Ingest
+import Metering
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -31,6 +32,7 @@ struct TestGateway {
     let counters: AuthenticationCounters
     let directory: PartnerDirectory
     let policies: PolicyBundle
+    let metering: MeteringServices
     static let hasher = try! PersonKeyHasher(secret: Array(repeating: 7, count: 32))
 
     /// Starts a gateway, runs `body` against it, and stops it.
@@ -56,6 +58,9 @@ struct TestGateway {
             directory: directory,
             receiptSigner: try ReceiptSigner.loadOrCreate(at: folder.appending(path: "receipt-signing-key")),
             queries: QueryService(contracts: contracts, policies: policies, hasher: hasher, records: RecordStore(pool: pool, catalog: policies.catalog)),
+            metering: MeteringServices(
+                writer: MeterWriter(pool: pool), quotas: QuotaLedger(pool: pool), idempotency: IdempotencyStore(pool: pool), hasher: hasher
+            ),
             counters: counters
         )
         var logger = Logger(label: "gateway-test")
@@ -77,8 +82,9 @@ struct TestGateway {
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else { return }
             defer { group.cancelAll() }
-            try await body(TestGateway(port: port, pki: pki, ca: ca, pool: pool, counters: counters, directory: directory, policies: policies))
+            try await body(TestGateway(port: port, pki: pki, ca: ca, pool: pool, counters: counters, directory: directory, policies: policies, metering: partners.metering))
         }
+        await partners.metering.writer.close()
         await pool.close()
     }
 
@@ -151,7 +157,8 @@ struct TestGateway {
     /// One request on a new connection (so each call performs its own handshake). A refused
     /// handshake is retried by the client until `timeout`.
     func request(
-        _ method: HTTPMethod = .GET, _ path: String, identity: ClientIdentity? = nil, bearer: String? = nil, body: Data? = nil,
+        _ method: HTTPMethod = .GET, _ path: String, identity: ClientIdentity? = nil, bearer: String? = nil,
+        headers: [String: String] = [:], body: Data? = nil,
         timeout: TimeAmount = .seconds(20)
     ) async throws -> Reply {
         var tls = TLSConfiguration.makeClientConfiguration()
@@ -165,6 +172,7 @@ struct TestGateway {
             var request = HTTPClientRequest(url: "https://localhost:\(port)\(path)")
             request.method = method
             if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
+            for (name, value) in headers { request.headers.add(name: name, value: value) }
             if let body {
                 request.headers.add(name: "Content-Type", value: "application/json")
                 request.body = .bytes(ByteBuffer(bytes: body))

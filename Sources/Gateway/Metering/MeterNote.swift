@@ -21,6 +21,7 @@ public final class MeterNote: Sendable {
     }
 
     private let state = Mutex(Facts())
+    private let reservation = Mutex<QuotaReservation?>(nil)
 
     public init() {}
 
@@ -37,6 +38,19 @@ public final class MeterNote: Sendable {
                 purpose: purpose, disclosed: disclosed, withheld: withheld, consentID: consentID,
                 contractVersion: contractVersion, subjectKey: subjectKey
             )
+        }
+    }
+
+    /// Notes the quota units `QuotaMiddleware` took for this request.
+    func reserved(_ units: QuotaReservation) {
+        reservation.withLock { $0 = units }
+    }
+
+    /// The noted reservation, once: whoever takes it gives the units back.
+    func takeReservation() -> QuotaReservation? {
+        reservation.withLock { taken in
+            defer { taken = nil }
+            return taken
         }
     }
 }

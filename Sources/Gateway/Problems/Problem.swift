@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Metering
 
 /// An RFC 9457 problem: thrown by handlers and middleware, answered as `application/problem+json`.
 ///
@@ -60,5 +61,48 @@ extension Problem {
             "certificate-not-bound", title: "Certificate not bound to a partner", status: .forbidden,
             detail: "The client certificate is valid but no partner contract names its fingerprint or subject."
         )
+    }
+
+    static func rateLimited(retryAfterSeconds: Int) -> Problem {
+        Problem(
+            "rate-limited", title: "Too many requests", status: .tooManyRequests,
+            detail: "The partner's request rate is over its contract's limit; retry after \(retryAfterSeconds) s.",
+            headers: [.retryAfter: String(retryAfterSeconds)]
+        )
+    }
+
+    static func quotaExhausted(_ exhaustion: QuotaDecision.Exhaustion, now: Date) -> Problem {
+        let seconds = max(1, Int(exhaustion.resetsAt.timeIntervalSince(now).rounded(.up)))
+        return Problem(
+            "quota-exhausted", title: "Quota exhausted", status: .tooManyRequests,
+            detail: "The \(exhaustion.period == .day ? "daily" : "monthly") quota of \(exhaustion.limit) requests is used up; it resets on \(exhaustion.nextPeriodStarts) (China time).",
+            headers: [.retryAfter: String(seconds)]
+        )
+    }
+
+    static func idempotencyConflict() -> Problem {
+        Problem(
+            "idempotency-key-reused", title: "Idempotency-Key reused", status: .unprocessableContent,
+            detail: "This Idempotency-Key was used for a different request.", field: "Idempotency-Key"
+        )
+    }
+
+    static func idempotencyInProgress() -> Problem {
+        Problem(
+            "idempotency-key-in-progress", title: "Request in progress", status: .conflict,
+            detail: "A request with this Idempotency-Key is still running; retry shortly.", field: "Idempotency-Key",
+            headers: [.retryAfter: "1"]
+        )
+    }
+
+    static func meteringUnavailable() -> Problem {
+        Problem(
+            "metering-unavailable", title: "Metering unavailable", status: .serviceUnavailable,
+            detail: "The answer could not be metered durably, so it was not sent; retry later.", headers: [.retryAfter: "5"]
+        )
+    }
+
+    static func `internal`() -> Problem {
+        Problem("internal", title: "Internal Server Error", status: .internalServerError, detail: "The request failed; the broker logged it.")
     }
 }

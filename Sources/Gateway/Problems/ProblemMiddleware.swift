@@ -13,7 +13,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             throw Problem(slug, title: error.status.reasonPhrase, status: error.status, detail: error.status.reasonPhrase)
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
-            throw Problem("internal", title: "Internal Server Error", status: .internalServerError, detail: "The request failed; the broker logged it.")
+            throw Problem.internal()
         }
     }
 }

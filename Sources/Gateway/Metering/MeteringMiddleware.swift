@@ -1,0 +1,137 @@
+import BrokerCore
+import Crypto
+import Foundation
+import Hummingbird
+import Metering
+
+/// Every authenticated partner request, in order: the partner's rate limit, its `Idempotency-Key`,
+/// the route (with the quota middleware on billable routes), then exactly one meter event, committed
+/// by group commit before the response leaves.
+///
+/// A retry with the same key and body gets the first answer again, byte for byte, and is not
+/// metered again; a key reused for a different request is a 422, one still running a 409. If the
+/// meter event cannot be committed the answer is withheld (503) and its quota unit given back:
+/// nothing leaves unmetered.
+struct MeteringMiddleware: RouterMiddleware {
+    typealias Context = GatewayRequestContext
+
+    let services: MeteringServices
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        let occurredAt = Date()
+        let partner = try context.requirePartner()
+        let limit = partner.contract.rateLimit
+        let rate = services.limiter.check(partner: partner.partnerID, perSecond: limit.perSecond, burst: limit.burst)
+
+        var request = request
+        var claimedKey: String?
+        var response: Response
+        if !rate.allowed {
+            response = try Problem.rateLimited(retryAfterSeconds: rate.retryAfterSeconds ?? 1)
+                .response(from: request, context: context)
+        } else if let key = request.headers[.init("Idempotency-Key")!] {
+            let body = try await request.collectBody(upTo: services.maxBodyBytes)
+            switch try await begin(key: key, partner: partner.partnerID, request: request, body: body) {
+            case .replay(let stored):
+                return Self.response(stored, rate: rate)
+            case .conflict:
+                response = try Problem.idempotencyConflict().response(from: request, context: context)
+            case .inProgress:
+                response = try Problem.idempotencyInProgress().response(from: request, context: context)
+            case .new:
+                claimedKey = key
+                response = try await run(next, request, context)
+            }
+        } else {
+            response = try await run(next, request, context)
+        }
+
+        let body = try await Self.collect(response.body)
+        for header in rate.headers { response.headers[.init(header.name)!] = header.value }
+        response.body = .init(byteBuffer: ByteBuffer(bytes: body))
+        var completion: IdempotencyCompletion?
+        if let claimedKey {
+            if response.status.code < 500 {
+                completion = IdempotencyCompletion(partnerID: partner.partnerID, key: claimedKey, response: StoredResponse(
+                    status: Int(response.status.code),
+                    headers: response.headers.map { StoredResponse.Header(name: $0.name.rawName, value: $0.value) },
+                    body: body
+                ))
+            } else {
+                try await services.idempotency.abandon(partner: partner.partnerID, key: claimedKey)
+            }
+        }
+        let facts = context.meter.facts
+        let contract = facts.contractVersion ?? partner.contract.version
+        let event = MeterEvent(
+            partnerID: partner.partnerID, requestID: context.id,
+            endpoint: "\(request.method.rawValue) \(context.endpointPath ?? request.uri.path)",
+            purpose: facts.purpose, disclosed: facts.disclosed, withheld: facts.withheld, consentID: facts.consentID,
+            contractLabel: contract.label, contractDigest: contract.digest, status: Int(response.status.code),
+            latency: ContinuousClock.now - started, responseBytes: body.count,
+            subjectHash: facts.subjectKey.map(services.hasher.meterHash(ofSubjectKey:)), occurredAt: occurredAt
+        )
+        do {
+            try await services.writer.record(event, completing: completion)
+        } catch {
+            context.logger.error("meter event not committed; answer withheld", metadata: ["error": "\(error)"])
+            if let reservation = context.meter.takeReservation() { try? await services.quotas.release(reservation) }
+            if let claimedKey { try? await services.idempotency.abandon(partner: partner.partnerID, key: claimedKey) }
+            throw Problem.meteringUnavailable()
+        }
+        return response
+    }
+
+    /// Runs the route; an error becomes its problem response here, so that it is metered with its status.
+    private func run(_ next: (Request, Context) async throws -> Response, _ request: Request, _ context: Context) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as any HTTPResponseError {
+            return try error.response(from: request, context: context)
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+            return try Problem.internal().response(from: request, context: context)
+        }
+    }
+
+    private func begin(key: String, partner: String, request: Request, body: ByteBuffer) async throws -> IdempotencyOutcome {
+        var hash = SHA256()
+        hash.update(data: Array("\(request.method.rawValue) \(request.uri.path)\n".utf8))
+        hash.update(data: Array(body.readableBytesView))
+        do {
+            return try await services.idempotency.begin(partner: partner, key: key, requestHash: hash.finalize().lowercaseHex)
+        } catch let error as MeteringInputError {
+            throw Problem("idempotency-key-invalid", title: "Invalid Idempotency-Key", status: .badRequest, detail: error.reason, field: "Idempotency-Key")
+        }
+    }
+
+    private static func response(_ stored: StoredResponse, rate: RateLimitDecision) -> Response {
+        var headers = HTTPFields()
+        for header in stored.headers { headers.append(.init(name: .init(header.name)!, value: header.value)) }
+        for header in rate.headers { headers[.init(header.name)!] = header.value }
+        headers[.init("Idempotent-Replayed")!] = "true"
+        return Response(status: .init(code: stored.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: stored.body)))
+    }
+
+    /// The whole body of a response the broker made itself (JSON and problems: small, in memory).
+    private static func collect(_ body: ResponseBody) async throws -> [UInt8] {
+        let collected = CollectedBytes()
+        try await body.write(CollectingWriter(collected: collected))
+        return collected.bytes
+    }
+
+    private final class CollectedBytes {
+        var bytes: [UInt8] = []
+    }
+
+    private struct CollectingWriter: ResponseBodyWriter {
+        let collected: CollectedBytes
+
+        func write(_ buffer: ByteBuffer) async throws {
+            collected.bytes.append(contentsOf: buffer.readableBytesView)
+        }
+
+        consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import Hummingbird
+import Metering
+
+/// Takes one unit of the partner's daily and monthly quotas before a billable route runs, exactly
+/// across every gateway process on the database; gives it back if the route fails (a thrown error
+/// or a status of 400 or more). Over quota: 429 with `Retry-After` and no data.
+struct QuotaMiddleware: RouterMiddleware {
+    typealias Context = GatewayRequestContext
+
+    let quotas: QuotaLedger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let partner = try context.requirePartner()
+        let limits = QuotaLimits(partner.contract.quotas)
+        guard limits.perDay != nil || limits.perMonth != nil else { return try await next(request, context) }
+        let now = Date()
+        switch try await quotas.reserve(partner: partner.partnerID, limits: limits, at: now) {
+        case .exhausted(let exhaustion):
+            throw Problem.quotaExhausted(exhaustion, now: now)
+        case .reserved(let reservation):
+            context.meter.reserved(reservation)
+            let response: Response
+            do {
+                response = try await next(request, context)
+            } catch {
+                try await release(context)
+                throw error
+            }
+            if response.status.code >= 400 { try await release(context) }
+            return response
+        }
+    }
+
+    private func release(_ context: Context) async throws {
+        if let reservation = context.meter.takeReservation() {
+            try await quotas.release(reservation)
+        }
+    }
+}

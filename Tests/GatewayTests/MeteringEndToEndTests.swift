@@ -1,0 +1,133 @@
+import BrokerStore
+import Foundation
+import Gateway
+import PostgresClient
+import Testing
+
+/// The metering order over real TLS: rate limit, idempotency, quota, then one committed meter event
+/// per answered request.
+@Suite(.serialized) struct MeteringEndToEndTests {
+    static let company = "91350100M000100Y43"
+
+    private func query(_ items: [String] = ["enterprise.registration"]) throws -> Data {
+        try JSONSerialization.data(withJSONObject: ["subject": Self.company, "purpose": "credit_approval", "items": items])
+    }
+
+    private func meterEvents(_ gateway: TestGateway, partner: String) async throws -> [(requestID: String, status: Int, disclosed: String)] {
+        try await gateway.pool.query("""
+            SELECT request_id, http_status, items_disclosed::text FROM meter_events WHERE partner_id = \(partner) ORDER BY id
+            """).map { (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1), try $0.decode(String.self, at: 2)) }
+    }
+
+    @Test func everyAnswerHasACommittedMeterEventWithItsItemsAndAKeyedSubjectHash() async throws {
+        try await TestGateway.run { gateway in
+            let identity = try gateway.identity(of: TestGateway.bank)
+            var requestIDs: [String] = []
+            for _ in 0..<5 {
+                let reply = try await gateway.request(.POST, "/v1/queries", identity: identity, body: query(["enterprise.registration", "person.contact"]))
+                #expect(reply.status == 200)
+                #expect(reply.headers.first(name: "RateLimit-Limit") != nil)
+                requestIDs.append(try #require(reply.json["request_id"] as? String))
+            }
+            let refused = try await gateway.request(.POST, "/v1/queries", identity: identity, body: Data("{}".utf8))
+            #expect(refused.status == 400)
+
+            let events = try await meterEvents(gateway, partner: TestGateway.bank)
+            #expect(events.map(\.requestID).prefix(5) == requestIDs[...])
+            #expect(events.map(\.status) == [200, 200, 200, 200, 200, 400])
+            #expect(events.first?.disclosed == #"["enterprise.registration"]"#)
+            let rows = try await gateway.pool.query("""
+                SELECT subject_hash, items_withheld::text, endpoint FROM meter_events WHERE request_id = \(requestIDs[0])
+                """)
+            let hash = try rows[0].decode(String.self, at: 0)
+            #expect(hash.count == 64 && !hash.contains(Self.company))
+            #expect(try rows[0].decode(String.self, at: 1).contains("no_sharing"))
+            #expect(try rows[0].decode(String.self, at: 2) == "POST /v1/queries")
+        }
+    }
+
+    @Test func aRetryWithTheSameIdempotencyKeyGetsTheSameAnswerAndIsMeteredOnce() async throws {
+        try await TestGateway.run { gateway in
+            let identity = try gateway.identity(of: TestGateway.bank)
+            let key = ["Idempotency-Key": "loan-2026-0001"]
+            let first = try await gateway.request(.POST, "/v1/queries", identity: identity, headers: key, body: query())
+            let retry = try await gateway.request(.POST, "/v1/queries", identity: identity, headers: key, body: query())
+            #expect(first.status == 200)
+            #expect(retry.status == 200)
+            #expect(retry.body == first.body)
+            #expect(retry.headers.first(name: "Broker-Receipt") == first.headers.first(name: "Broker-Receipt"))
+            #expect(retry.headers.first(name: "Idempotent-Replayed") == "true")
+            #expect(try await meterEvents(gateway, partner: TestGateway.bank).count == 1)
+
+            let reused = try await gateway.request(.POST, "/v1/queries", identity: identity, headers: key, body: query(["enterprise.penalty"]))
+            #expect(reused.status == 422)
+            #expect(reused.json["field"] as? String == "Idempotency-Key")
+
+            // Another bank's identical key is its own.
+            let other = try await gateway.request(.POST, "/v1/queries", identity: gateway.identity(of: TestGateway.otherBank), headers: key, body: query())
+            #expect(other.status == 200)
+            #expect(other.body != first.body)
+        }
+    }
+
+    @Test func anAgencyOverItsDailyQuotaGets429WithRetryAfterAndNoData() async throws {
+        try await TestGateway.run { gateway in
+            let (_, token) = try await ApiKeyStore(pool: gateway.pool).issue(partnerID: TestGateway.agency, expiresAt: nil)
+            let perDay = try #require(gateway.directory.contract(for: TestGateway.agency)?.quotas.perDay)
+            let ok = try await gateway.request(.POST, "/v1/queries", bearer: token, body: query())
+            #expect(ok.status == 200)
+            // Use the rest of today's quota (China time), as other calls would have.
+            try await gateway.pool.query("""
+                UPDATE quota_counters SET used = \(perDay) WHERE partner_id = \(TestGateway.agency) AND period_kind = 'day'
+                """)
+            let over = try await gateway.request(.POST, "/v1/queries", bearer: token, body: query())
+            #expect(over.status == 429)
+            #expect(over.json["type"] as? String == "https://credit-broker.example/problems/quota-exhausted")
+            #expect(over.json["disclosed"] == nil)
+            let retryAfter = try #require(over.headers.first(name: "Retry-After").flatMap(Int.init))
+            #expect(retryAfter > 0 && retryAfter <= 86_400)
+            #expect(try await meterEvents(gateway, partner: TestGateway.agency).map(\.status) == [200, 429])
+
+            // A failed request gives its unit back: the counter stays at the limit, not over it.
+            let used = try await gateway.pool.query("""
+                SELECT used FROM quota_counters WHERE partner_id = \(TestGateway.agency) AND period_kind = 'day'
+                """)[0].decode(Int.self, at: 0)
+            #expect(used == perDay)
+        }
+    }
+
+    @Test func aRequestThatFailsAfterReservingGivesItsUnitBack() async throws {
+        try await TestGateway.run { gateway in
+            let (_, token) = try await ApiKeyStore(pool: gateway.pool).issue(partnerID: TestGateway.agency, expiresAt: nil)
+            _ = try await gateway.request(.POST, "/v1/queries", bearer: token, body: query())
+            let bad = try await gateway.request(.POST, "/v1/queries", bearer: token, body: Data("{".utf8))
+            #expect(bad.status == 400)
+            let used = try await gateway.pool.query("""
+                SELECT period_kind, used FROM quota_counters WHERE partner_id = \(TestGateway.agency) ORDER BY period_kind
+                """).map { try $0.decode(Int.self, at: 1) }
+            #expect(used == [1, 1])
+        }
+    }
+
+    @Test func overTheRateLimitARequestIsRefusedWith429AndRateLimitHeadersAndStillMetered() async throws {
+        try await TestGateway.run { gateway in
+            let (_, token) = try await ApiKeyStore(pool: gateway.pool).issue(partnerID: TestGateway.agency, expiresAt: nil)
+            let limit = try #require(gateway.directory.contract(for: TestGateway.agency)?.rateLimit)
+            let first = try await gateway.request(.GET, "/v1/partner", bearer: token)
+            #expect(first.status == 200)
+            #expect(first.headers.first(name: "RateLimit-Limit") == String(limit.burst))
+            #expect(first.headers.first(name: "RateLimit-Remaining") == String(limit.burst - 1))
+            // Empty the agency's bucket as of a minute from now, so no refill happens during the call.
+            let later = ContinuousClock.now + .seconds(60)
+            for _ in 0..<limit.burst {
+                _ = gateway.metering.limiter.check(partner: TestGateway.agency, perSecond: limit.perSecond, burst: limit.burst, now: later)
+            }
+            let refused = try await gateway.request(.GET, "/v1/partner", bearer: token)
+            #expect(refused.status == 429)
+            #expect(refused.json["type"] as? String == "https://credit-broker.example/problems/rate-limited")
+            #expect(refused.headers.first(name: "Retry-After").flatMap(Int.init) ?? 0 >= 1)
+            #expect(refused.headers.first(name: "RateLimit-Remaining") == "0")
+            #expect(try await meterEvents(gateway, partner: TestGateway.agency).map(\.status) == [200, 429])
+        }
+    }
+}
