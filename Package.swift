@@ -149,7 +149,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CreditBrokerCLITests",
-            dependencies: ["CreditBrokerCLI", "BrokerStore", "PostgresClient", "TestSupport"]
+            dependencies: [
+                "CreditBrokerCLI", "BrokerStore", "PostgresClient", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
         ),
         .testTarget(
             name: "BrokerCoreTests",

@@ -1,0 +1,130 @@
+import AsyncHTTPClient
+import BrokerStore
+import Foundation
+import NIOCore
+import PostgresClient
+import TestSupport
+import Synchronization
+import Testing
+
+/// Two real `credit-broker serve` processes on one database share a partner's quota exactly.
+@Suite struct QuotaAcrossProcessesTests {
+    static let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let agency = "agency.nj_anxin"
+
+    /// The shipped contracts, with the agency's daily quota set to `perDay` and its rate limit out of the way.
+    private func contracts(perDay: Int) throws -> String {
+        let folder = URL(filePath: TestPostgres.temporaryFolder()).appending(path: "contracts")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for name in try FileManager.default.contentsOfDirectory(atPath: Self.root.appending(path: "Contracts").path) where name.hasSuffix(".yaml") {
+            var text = try String(contentsOf: Self.root.appending(path: "Contracts/" + name), encoding: .utf8)
+            if name == Self.agency + ".yaml" {
+                text = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+                    if line.hasPrefix("quotas:") { return "quotas: { per_day: \(perDay), per_month: \(perDay * 10) }" }
+                    if line.hasPrefix("rate_limit:") { return "rate_limit: { per_second: 100000, burst: 100000 }" }
+                    return String(line)
+                }.joined(separator: "\n")
+            }
+            try text.write(to: folder.appending(path: name), atomically: true, encoding: .utf8)
+        }
+        return folder.path
+    }
+
+    @Test func twoGatewayProcessesWithFiftyClientsGrantExactlyTheQuota() async throws {
+        let quota = 1_000, calls = 1_300, clients = 50
+        let database = try await TestPostgres.freshDatabase()
+        let conninfo = try #require(database.conninfo)
+        let contracts = try contracts(perDay: quota)
+        let environment = ["CREDIT_BROKER_PERSON_KEY_SECRET": String(repeating: "k", count: 32)]
+        let issued = try ChildProcess.start(
+            CommandLineTests.binary, ["keys", "issue", Self.agency, "--contracts", contracts, "--database-url", conninfo]
+        ).wait()
+        #expect(issued.status == 0, "\(issued.output)")
+        let token = try #require(issued.output.split(separator: "\n").first { $0.hasPrefix("ak_") }.map(String.init))
+
+        let ports = [Int.random(in: 20_000...29_999), Int.random(in: 30_000...39_999)]
+        let servers = try ports.map { port in
+            try ChildProcess.start(CommandLineTests.binary, [
+                "serve", "--database-url", conninfo, "--contracts", contracts, "--port", "\(port)",
+                "--state-dir", TestPostgres.temporaryFolder(),
+            ], environment: environment)
+        }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            for port in ports { try await waitUntilReady(client, port: port) }
+            let body = #"{"subject":"91350100M000100Y43","purpose":"credit_report","items":["enterprise.registration"]}"#
+            let next = Counter()
+            let statuses = try await withThrowingTaskGroup(of: [Int].self) { group in
+                for _ in 0..<clients {
+                    group.addTask {
+                        var statuses: [Int] = []
+                        while let call = next.take(below: calls) {
+                            var request = HTTPClientRequest(url: "http://127.0.0.1:\(ports[call % 2])/v1/queries")
+                            request.method = .POST
+                            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+                            request.headers.add(name: "Content-Type", value: "application/json")
+                            request.body = .bytes(ByteBuffer(string: body))
+                            let response = try await client.execute(request, timeout: .seconds(60))
+                            _ = try await response.body.collect(upTo: 1 << 20)
+                            statuses.append(Int(response.status.code))
+                        }
+                        return statuses
+                    }
+                }
+                return try await group.reduce(into: [Int]()) { $0 += $1 }
+            }
+            #expect(statuses.count == calls)
+            #expect(statuses.count(where: { $0 == 200 }) == quota)
+            #expect(statuses.count(where: { $0 == 429 }) == calls - quota)
+
+            let pool = PostgresPool(.init(connection: database, maxConnections: 1))
+            let metered = try await pool.query("""
+                SELECT count(*) FILTER (WHERE http_status = 200), count(*) FROM meter_events WHERE partner_id = \(Self.agency)
+                """)[0]
+            #expect(try metered.decode(Int.self, at: 0) == quota)
+            #expect(try metered.decode(Int.self, at: 1) == calls)
+            let used = try await pool.query("""
+                SELECT used FROM quota_counters WHERE partner_id = \(Self.agency) AND period_kind = 'day'
+                """)[0].decode(Int.self, at: 0)
+            #expect(used == quota)
+            await pool.close()
+        } catch {
+            try await client.shutdown()
+            for server in servers {
+                server.signal(SIGTERM)
+                _ = server.wait()
+            }
+            throw error
+        }
+        try await client.shutdown()
+        for server in servers {
+            server.signal(SIGTERM)
+            let (status, output) = server.wait()
+            #expect(status == 0, "\(output.suffix(2_000))")
+        }
+    }
+
+    private func waitUntilReady(_ client: HTTPClient, port: Int) async throws {
+        for _ in 0..<240 {
+            if let response = try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/readyz"), timeout: .seconds(2)),
+               response.status == .ok {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        Issue.record("the gateway on port \(port) never became ready")
+    }
+
+    /// Hands out call numbers to the clients.
+    final class Counter: Sendable {
+        private let next = Mutex(0)
+
+        func take(below limit: Int) -> Int? {
+            next.withLock { value in
+                guard value < limit else { return nil }
+                defer { value += 1 }
+                return value
+            }
+        }
+    }
+}
