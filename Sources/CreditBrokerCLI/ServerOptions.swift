@@ -89,13 +89,16 @@ struct ServerOptions: ParsableArguments {
             .governing(on: CivilDate(Date()))
         let keyPath = receiptKey ?? Self.environment["CREDIT_BROKER_RECEIPT_KEY"] ?? database.resolvedStateDirectory + "/receipt-signing-key"
         let hasher = try database.personKeyHasher()
+        let metrics = GatewayMetrics()
         return GatewayServer.Partners(
             directory: PartnerDirectory(contracts: contracts),
             receiptSigner: try ReceiptSigner.loadOrCreate(at: URL(filePath: keyPath)),
             queries: QueryService(contracts: contracts, policies: bundle, hasher: hasher, records: RecordStore(pool: pool, catalog: bundle.catalog)),
             metering: MeteringServices(
-                writer: MeterWriter(pool: meterPool), quotas: QuotaLedger(pool: pool), idempotency: IdempotencyStore(pool: pool), hasher: hasher
-            )
+                writer: MeterWriter(pool: meterPool, onBatch: metrics.meterBatch), quotas: QuotaLedger(pool: pool),
+                idempotency: IdempotencyStore(pool: pool), hasher: hasher
+            ),
+            metrics: metrics
         )
     }
 }

@@ -6,6 +6,7 @@ import HummingbirdCore
 import HummingbirdHTTP2
 import HummingbirdTLS
 import Logging
+import NIOCore
 import NIOSSL
 import PostgresClient
 import X509
@@ -18,11 +19,14 @@ public enum GatewayServer {
         /// TLS for the partner listener; `nil` serves plain HTTP/1.1 (development, health checks
         /// behind a TLS-terminating proxy): then only API keys authenticate.
         public var tls: TLS?
+        /// A connection with no request in flight for this long is closed (slow or stalled clients included).
+        public var idleTimeout: Duration
 
-        public init(host: String = "127.0.0.1", port: Int = 8443, tls: TLS? = nil) {
+        public init(host: String = "127.0.0.1", port: Int = 8443, tls: TLS? = nil, idleTimeout: Duration = .seconds(30)) {
             self.host = host
             self.port = port
             self.tls = tls
+            self.idleTimeout = idleTimeout
         }
     }
 
@@ -56,7 +60,8 @@ public enum GatewayServer {
     public struct Partners: Sendable {
         public var directory: PartnerDirectory
         public var receiptSigner: ReceiptSigner
-        public var counters: AuthenticationCounters
+        /// Prometheus metrics, authentication outcomes included.
+        public var metrics: GatewayMetrics
         /// `POST /v1/queries`.
         public var queries: QueryService
         /// Rate limits, idempotency, quotas and the meter ledger of every partner route.
@@ -65,11 +70,11 @@ public enum GatewayServer {
         public init(
             directory: PartnerDirectory, receiptSigner: ReceiptSigner,
             queries: QueryService, metering: MeteringServices,
-            counters: AuthenticationCounters = AuthenticationCounters()
+            metrics: GatewayMetrics
         ) {
             self.directory = directory
             self.receiptSigner = receiptSigner
-            self.counters = counters
+            self.metrics = metrics
             self.queries = queries
             self.metering = metering
         }
@@ -85,19 +90,23 @@ public enum GatewayServer {
     ) throws -> some ApplicationProtocol {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: ProblemMiddleware())
-        HealthRoutes(pool: pool).register(on: router)
+        HealthRoutes(pool: pool, metrics: partners.metrics).register(on: router)
         let routes = PartnerRoutes(signer: partners.receiptSigner)
         routes.registerPublic(on: router)
         let v1 = router.group("v1").add(middleware: PartnerAuthenticator(
-            directory: partners.directory, keys: ApiKeyStore(pool: pool), peers: PeerCertificateCache(), counters: partners.counters
+            directory: partners.directory, keys: ApiKeyStore(pool: pool), peers: PeerCertificateCache(), counters: partners.metrics.authentication
         ))
-        .add(middleware: MeteringMiddleware(services: partners.metering))
+        .add(middleware: MeteringMiddleware(services: partners.metering, metrics: partners.metrics))
         routes.registerAuthenticated(on: v1)
-        let billable = v1.group().add(middleware: QuotaMiddleware(quotas: partners.metering.quotas))
+        let billable = v1.group().add(middleware: QuotaMiddleware(quotas: partners.metering.quotas, metrics: partners.metrics))
         QueryRoutes(service: partners.queries, signer: partners.receiptSigner).register(on: billable)
-        var server = HTTPServerBuilder.http1()
+        let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount(configuration.idleTimeout))
+        var server = HTTPServerBuilder.http1(configuration: http1)
         if let tls = configuration.tls {
-            server = try .http2Upgrade(tlsChannelConfiguration: tlsChannelConfiguration(tls, counters: partners.counters, logger: logger))
+            server = try .http2Upgrade(
+                tlsChannelConfiguration: tlsChannelConfiguration(tls, counters: partners.metrics.authentication, logger: logger),
+                configuration: .init(idleTimeout: configuration.idleTimeout, gracefulCloseTimeout: .seconds(10), streamConfiguration: http1)
+            )
         }
         return Application(
             router: router,

@@ -10,7 +10,7 @@ import Testing
     static let company = "91350100M000100Y43"
 
     private func query(_ items: [String] = ["enterprise.registration"]) throws -> Data {
-        try JSONSerialization.data(withJSONObject: ["subject": Self.company, "purpose": "credit_approval", "items": items])
+        try JSONSerialization.data(withJSONObject: ["subject": Self.company, "purpose": "credit_approval", "items": items], options: .sortedKeys)
     }
 
     private func meterEvents(_ gateway: TestGateway, partner: String) async throws -> [(requestID: String, status: Int, disclosed: String)] {
@@ -43,6 +43,15 @@ import Testing
             #expect(hash.count == 64 && !hash.contains(Self.company))
             #expect(try rows[0].decode(String.self, at: 1).contains("no_sharing"))
             #expect(try rows[0].decode(String.self, at: 2) == "POST /v1/queries")
+
+            let metrics = String(decoding: try await gateway.request(.GET, "/metrics").body, as: UTF8.self)
+            #expect(metrics.contains(#"credit_broker_requests_total{route="POST /v1/queries",status="200"} 5"#))
+            #expect(metrics.contains(#"credit_broker_requests_total{route="POST /v1/queries",status="400"} 1"#))
+            #expect(metrics.contains(#"credit_broker_item_decisions_total{outcome="disclosed"} 5"#))
+            #expect(metrics.contains(#"credit_broker_item_decisions_total{outcome="no_sharing"} 5"#))
+            #expect(metrics.contains(#"credit_broker_authentications_total{outcome="certificate_accepted"} 6"#))
+            #expect(metrics.contains("credit_broker_meter_batch_size_count"))
+            #expect(!metrics.contains(Self.company))
         }
     }
 
@@ -50,8 +59,9 @@ import Testing
         try await TestGateway.run { gateway in
             let identity = try gateway.identity(of: TestGateway.bank)
             let key = ["Idempotency-Key": "loan-2026-0001"]
-            let first = try await gateway.request(.POST, "/v1/queries", identity: identity, headers: key, body: query())
-            let retry = try await gateway.request(.POST, "/v1/queries", identity: identity, headers: key, body: query())
+            let body = try query()
+            let first = try await gateway.request(.POST, "/v1/queries", identity: identity, headers: key, body: body)
+            let retry = try await gateway.request(.POST, "/v1/queries", identity: identity, headers: key, body: body)
             #expect(first.status == 200)
             #expect(retry.status == 200)
             #expect(retry.body == first.body)

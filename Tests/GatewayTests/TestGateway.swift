@@ -52,16 +52,17 @@ struct TestGateway {
             certificate: Certificate(pemEncoded: String(contentsOf: pki.caURL, encoding: .utf8)),
             privateKey: P256.Signing.PrivateKey(pemRepresentation: String(contentsOf: pki.caKeyURL, encoding: .utf8))
         )
-        let counters = AuthenticationCounters()
+        let metrics = GatewayMetrics()
         let directory = PartnerDirectory(contracts: contracts)
         let partners = GatewayServer.Partners(
             directory: directory,
             receiptSigner: try ReceiptSigner.loadOrCreate(at: folder.appending(path: "receipt-signing-key")),
             queries: QueryService(contracts: contracts, policies: policies, hasher: hasher, records: RecordStore(pool: pool, catalog: policies.catalog)),
             metering: MeteringServices(
-                writer: MeterWriter(pool: pool), quotas: QuotaLedger(pool: pool), idempotency: IdempotencyStore(pool: pool), hasher: hasher
+                writer: MeterWriter(pool: pool, onBatch: metrics.meterBatch), quotas: QuotaLedger(pool: pool),
+                idempotency: IdempotencyStore(pool: pool), hasher: hasher
             ),
-            counters: counters
+            metrics: metrics
         )
         var logger = Logger(label: "gateway-test")
         logger.logLevel = .critical
@@ -82,7 +83,7 @@ struct TestGateway {
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else { return }
             defer { group.cancelAll() }
-            try await body(TestGateway(port: port, pki: pki, ca: ca, pool: pool, counters: counters, directory: directory, policies: policies, metering: partners.metering))
+            try await body(TestGateway(port: port, pki: pki, ca: ca, pool: pool, counters: metrics.authentication, directory: directory, policies: policies, metering: partners.metering))
         }
         await partners.metering.writer.close()
         await pool.close()

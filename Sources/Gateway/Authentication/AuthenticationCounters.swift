@@ -1,7 +1,8 @@
+import Prometheus
 import Synchronization
 
-/// Counts of refused handshakes and failed and successful authentications, by reason, for the
-/// metrics exporter; read with `snapshot()`.
+/// Counts of refused handshakes and failed and successful authentications, by outcome: exported as
+/// `credit_broker_authentications_total{outcome}` and readable with `snapshot()`.
 public final class AuthenticationCounters: Sendable {
     /// What happened to one attempt.
     public enum Outcome: String, Sendable, CaseIterable {
@@ -19,11 +20,20 @@ public final class AuthenticationCounters: Sendable {
     }
 
     private let counts = Mutex<[Outcome: Int]>([:])
+    private let exported: [Outcome: Counter]
 
-    public init() {}
+    init(registry: PrometheusCollectorRegistry) {
+        exported = Dictionary(uniqueKeysWithValues: Outcome.allCases.map { outcome in
+            (outcome, registry.makeCounter(
+                descriptor: GatewayMetrics.name("authentications", "total", "TLS handshakes and partner authentications, by outcome."),
+                labels: [("outcome", outcome.rawValue)]
+            ))
+        })
+    }
 
     func record(_ outcome: Outcome) {
         counts.withLock { $0[outcome, default: 0] += 1 }
+        exported[outcome]?.increment()
     }
 
     /// The count of each outcome so far (absent = 0).

@@ -16,6 +16,7 @@ struct MeteringMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
     let services: MeteringServices
+    let metrics: GatewayMetrics
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
@@ -80,6 +81,8 @@ struct MeteringMiddleware: RouterMiddleware {
             if let claimedKey { try? await services.idempotency.abandon(partner: partner.partnerID, key: claimedKey) }
             throw Problem.meteringUnavailable()
         }
+        metrics.request(route: event.endpoint, status: event.status, latency: ContinuousClock.now - started)
+        metrics.decisions(disclosed: facts.disclosed.count, withheld: facts.withheld)
         return response
     }
 

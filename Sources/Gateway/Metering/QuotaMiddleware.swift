@@ -1,3 +1,4 @@
+import BrokerCore
 import Foundation
 import Hummingbird
 import Metering
@@ -9,6 +10,7 @@ struct QuotaMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
     let quotas: QuotaLedger
+    let metrics: GatewayMetrics
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let partner = try context.requirePartner()
@@ -20,6 +22,9 @@ struct QuotaMiddleware: RouterMiddleware {
             throw Problem.quotaExhausted(exhaustion, now: now)
         case .reserved(let reservation):
             context.meter.reserved(reservation)
+            metrics.quota(partner: partner.partnerID, used: QuotaUsage(
+                today: reservation.usageBefore.today + reservation.units, thisMonth: reservation.usageBefore.thisMonth + reservation.units
+            ))
             let response: Response
             do {
                 response = try await next(request, context)

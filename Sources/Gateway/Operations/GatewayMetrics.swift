@@ -1,0 +1,89 @@
+import BrokerCore
+import Metering
+import Prometheus
+
+/// The broker's Prometheus metrics, served as text on `GET /metrics`: requests and their latency by
+/// route and status, item decisions by outcome, quota use per partner, meter batches (size, commit
+/// latency, failures) and authentication outcomes (refused handshakes included).
+///
+/// One registry per gateway (not the process-wide swift-metrics bootstrap), so that several gateways
+/// in one process, as in the tests, keep separate counts.
+public final class GatewayMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    /// Handshake refusals and authentication outcomes.
+    public let authentication: AuthenticationCounters
+
+    private static let latencyBuckets: [Duration] = [
+        .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(20), .milliseconds(50),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5),
+    ]
+
+    private let meterBatchSize: ValueHistogram
+    private let meterCommit: DurationHistogram
+    private let meterFailedEvents: Counter
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        authentication = AuthenticationCounters(registry: registry)
+        meterBatchSize = registry.makeValueHistogram(
+            descriptor: Self.name("meter_batch", "size", "Meter events per group-commit transaction."),
+            buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000]
+        )
+        meterCommit = registry.makeDurationHistogram(
+            descriptor: Self.name("meter_commit", "seconds", "Time to write and commit one batch of meter events."),
+            buckets: Self.latencyBuckets
+        )
+        meterFailedEvents = registry.makeCounter(
+            descriptor: Self.name("meter_failed_events", "total", "Meter events whose batch failed (their answers were withheld).")
+        )
+    }
+
+    /// One answered partner request.
+    func request(route: String, status: Int, latency: Duration) {
+        registry.makeCounter(
+            descriptor: Self.name("requests", "total", "Partner requests answered, by route and HTTP status."),
+            labels: [("route", route), ("status", String(status))]
+        ).increment()
+        registry.makeDurationHistogram(
+            descriptor: Self.name("request_duration", "seconds", "Partner request latency, metering included."),
+            labels: [("route", route)], buckets: Self.latencyBuckets
+        ).record(latency)
+    }
+
+    /// The item decisions of one answer: disclosed items and withheld ones by reason.
+    func decisions(disclosed: Int, withheld: [MeterEvent.Withheld]) {
+        let name = Self.name("item_decisions", "total", "Item decisions, by outcome (disclosed or the withholding reason).")
+        if disclosed > 0 {
+            registry.makeCounter(descriptor: name, labels: [("outcome", "disclosed")]).increment(by: Int64(disclosed))
+        }
+        for item in withheld {
+            registry.makeCounter(descriptor: name, labels: [("outcome", item.reason.rawValue)]).increment()
+        }
+    }
+
+    /// A partner's quota use after a reservation.
+    func quota(partner: String, used: QuotaUsage) {
+        let name = Self.name("quota_used", "units", "Quota units used by a partner in the current period (China time).")
+        registry.makeGauge(descriptor: name, labels: [("partner", partner), ("period", "day")]).set(Double(used.today))
+        registry.makeGauge(descriptor: name, labels: [("partner", partner), ("period", "month")]).set(Double(used.thisMonth))
+    }
+
+    /// One meter batch transaction (give this to `MeterWriter`'s `onBatch`).
+    public func meterBatch(_ report: MeterWriter.BatchReport) {
+        meterBatchSize.record(Double(report.size))
+        meterCommit.record(report.duration)
+        if !report.committed { meterFailedEvents.increment(by: Int64(report.size)) }
+    }
+
+    /// `credit_broker_<metric>_<unit>`.
+    static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "credit_broker", metricName: metric, unitName: unit, helpText: help)
+    }
+
+    /// The exposition text.
+    func text() -> [UInt8] {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return buffer
+    }
+}
