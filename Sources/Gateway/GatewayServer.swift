@@ -88,18 +88,7 @@ public enum GatewayServer {
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        let router = Router(context: GatewayRequestContext.self)
-        router.add(middleware: ProblemMiddleware())
-        HealthRoutes(pool: pool, metrics: partners.metrics).register(on: router)
-        let routes = PartnerRoutes(signer: partners.receiptSigner)
-        routes.registerPublic(on: router)
-        let v1 = router.group("v1").add(middleware: PartnerAuthenticator(
-            directory: partners.directory, keys: ApiKeyStore(pool: pool), peers: PeerCertificateCache(), counters: partners.metrics.authentication
-        ))
-        .add(middleware: MeteringMiddleware(services: partners.metering, metrics: partners.metrics))
-        routes.registerAuthenticated(on: v1)
-        let billable = v1.group().add(middleware: QuotaMiddleware(quotas: partners.metering.quotas, metrics: partners.metrics))
-        QueryRoutes(service: partners.queries, signer: partners.receiptSigner).register(on: billable)
+        let router = Self.router(pool: pool, partners: partners)
         let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount(configuration.idleTimeout))
         var server = HTTPServerBuilder.http1(configuration: http1)
         if let tls = configuration.tls {
@@ -115,6 +104,23 @@ public enum GatewayServer {
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger
         )
+    }
+
+    /// Every route the broker serves (`Router.routes` lists them, as the OpenAPI test compares).
+    public static func router(pool: PostgresPool, partners: Partners) -> Router<GatewayRequestContext> {
+        let router = Router(context: GatewayRequestContext.self)
+        router.add(middleware: ProblemMiddleware())
+        HealthRoutes(pool: pool, metrics: partners.metrics).register(on: router)
+        let routes = PartnerRoutes(signer: partners.receiptSigner)
+        routes.registerPublic(on: router)
+        let v1 = router.group("v1").add(middleware: PartnerAuthenticator(
+            directory: partners.directory, keys: ApiKeyStore(pool: pool), peers: PeerCertificateCache(), counters: partners.metrics.authentication
+        ))
+        .add(middleware: MeteringMiddleware(services: partners.metering, metrics: partners.metrics))
+        routes.registerAuthenticated(on: v1)
+        let billable = v1.group().add(middleware: QuotaMiddleware(quotas: partners.metering.quotas, metrics: partners.metrics))
+        QueryRoutes(service: partners.queries, signer: partners.receiptSigner).register(on: billable)
+        return router
     }
 
     private static func tlsChannelConfiguration(_ tls: TLS, counters: AuthenticationCounters, logger: Logger) throws -> HummingbirdHTTP2.TLSChannelConfiguration {

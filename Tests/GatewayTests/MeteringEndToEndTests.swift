@@ -130,7 +130,7 @@ import Testing
             // Empty the agency's bucket as of a minute from now, so no refill happens during the call.
             let later = ContinuousClock.now + .seconds(60)
             for _ in 0..<limit.burst {
-                _ = gateway.metering.limiter.check(partner: TestGateway.agency, perSecond: limit.perSecond, burst: limit.burst, now: later)
+                _ = gateway.partners.metering.limiter.check(partner: TestGateway.agency, perSecond: limit.perSecond, burst: limit.burst, now: later)
             }
             let refused = try await gateway.request(.GET, "/v1/partner", bearer: token)
             #expect(refused.status == 429)

@@ -32,7 +32,7 @@ struct TestGateway {
     let counters: AuthenticationCounters
     let directory: PartnerDirectory
     let policies: PolicyBundle
-    let metering: MeteringServices
+    let partners: GatewayServer.Partners
     static let hasher = try! PersonKeyHasher(secret: Array(repeating: 7, count: 32))
 
     /// Starts a gateway, runs `body` against it, and stops it.
@@ -83,7 +83,7 @@ struct TestGateway {
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else { return }
             defer { group.cancelAll() }
-            try await body(TestGateway(port: port, pki: pki, ca: ca, pool: pool, counters: metrics.authentication, directory: directory, policies: policies, metering: partners.metering))
+            try await body(TestGateway(port: port, pki: pki, ca: ca, pool: pool, counters: metrics.authentication, directory: directory, policies: policies, partners: partners))
         }
         await partners.metering.writer.close()
         await pool.close()
