@@ -31,7 +31,8 @@ struct ContractsOptions: ParsableArguments {
             throw ValidationError("no such file or directory: \(path)")
         }
         guard isDirectory.boolValue else { return [(path, try String(contentsOfFile: path, encoding: .utf8))] }
-        let names = (FileManager.default.subpaths(atPath: path) ?? []).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+        // Contracts are the folder's own YAML files; subfolders hold other documents (api/openapi.yaml).
+        let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
         return try names.map { name in
             let full = URL(filePath: path).appending(path: name).relativePath
             return (full, try String(contentsOfFile: full, encoding: .utf8))

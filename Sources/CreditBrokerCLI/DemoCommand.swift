@@ -5,6 +5,7 @@ import Foundation
 import Gateway
 import Ingest
 import Logging
+import PostgresClient
 import SyntheticProvince
 
 /// `credit-broker demo`: the broker on an embedded PostgreSQL with a synthetic province loaded.
@@ -30,23 +31,41 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "credit-broker.demo")
+        let (_, contracts) = try server.governingContracts(policies: policies)
         let opened = try await database.open(migrate: true, logger: logger)
+        let demo: DemoPartners, company: String
         do {
             try await loadProvinceIfEmpty(opened)
+            demo = try await DemoPartners.prepare(
+                state: URL(fileURLWithPath: database.resolvedStateDirectory), contracts: contracts, pool: opened.pool
+            )
+            company = try await exampleCompany(opened.pool)
         } catch {
             await opened.close()
             throw error
         }
-        let scheme = server.configuration.tls == nil ? "http" : "https"
-        try await ServeCommand.serve(server, policies: policies, database: database, opened: opened, logger: logger) { port in
+        var configuration = server.configuration
+        if configuration.tls == nil { configuration.tls = GatewayServer.TLS(developmentPKI: demo.pki) }
+        let jointCredit = contracts.first { $0.kind == .jointCredit }?.partnerID
+        try await ServeCommand.serve(configuration, server, policies: policies, database: database, opened: opened, logger: logger) { port in
             print("""
 
-                CreditBroker demo is running (state in \(database.resolvedStateDirectory)).
-                  curl -s \(scheme)://127.0.0.1:\(port)/healthz
-                  curl -s \(scheme)://127.0.0.1:\(port)/readyz
+                CreditBroker demo is running on https://localhost:\(port) (state in \(database.resolvedStateDirectory)).
+
+                \(demo.examples(port: port, bank: "bank.icbc_jiangsu", agency: "agency.nj_anxin", jointCredit: jointCredit, company: company))
+
                 Press Ctrl-C to stop; the embedded PostgreSQL stops with it.
                 """)
         }
+    }
+
+    /// An organisation with a penalty on file, for the examples.
+    private func exampleCompany(_ pool: PostgresPool) async throws -> String {
+        try await pool.query("""
+            SELECT subject_key FROM records WHERE item = 'enterprise.penalty' AND status = 'active'
+            UNION ALL (SELECT subject_key FROM subjects WHERE kind = 'organisation')
+            LIMIT 1
+            """).first?.decode(String.self, at: 0) ?? "91350100M000100Y43"
     }
 
     /// Generates and ingests the synthetic province unless subjects are already loaded.

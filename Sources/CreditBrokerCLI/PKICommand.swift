@@ -32,12 +32,7 @@ struct PKICommand: AsyncParsableCommand {
 
         func run() async throws {
             let set = try ContractSet(files: ContractsOptions.contractFiles(at: contracts), policies: policies.load())
-            let partners = try set.governing(on: CivilDate(Date())).compactMap { contract -> DevelopmentPKI.Partner? in
-                guard contract.kind != .creditAgency else { return nil }
-                let subject = contract.authentication.certificates.lazy.compactMap(\.subject).first
-                    ?? "CN=\(contract.partnerID),O=\(contract.legalName),C=CN"
-                return DevelopmentPKI.Partner(partnerID: contract.partnerID, subject: try DistinguishedName(text: subject))
-            }
+            let partners = try DevelopmentPKI.mutualTLSPartners(of: set.governing(on: CivilDate(Date())))
             let pki = DevelopmentPKI(folder: URL(filePath: out))
             let clients = try pki.create(partners: partners)
             print("CA \(pki.caURL.relativePath), server certificate \(pki.serverCertificateURL.relativePath), CRL \(pki.revocationListURL.relativePath)")

@@ -25,11 +25,12 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = Logger(label: "credit-broker")
         let opened = try await database.open(migrate: true, logger: logger)
-        try await Self.serve(server, policies: policies, database: database, opened: opened, logger: logger)
+        try await Self.serve(server.configuration, server, policies: policies, database: database, opened: opened, logger: logger)
     }
 
     /// Serves until a shutdown signal, then closes the database (stopping an embedded server).
     static func serve(
+        _ configuration: GatewayServer.Configuration,
         _ server: ServerOptions,
         policies: ContractsOptions,
         database: DatabaseOptions,
@@ -41,7 +42,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             let partners = try server.partners(policies: policies, database: database, pool: opened.pool, meterPool: meterPool)
             let app = try GatewayServer.application(
-                server.configuration, pool: opened.pool, partners: partners, logger: logger, onServerRunning: onServerRunning
+                configuration, pool: opened.pool, partners: partners, logger: logger, onServerRunning: onServerRunning
             )
             // Returns once in-flight requests have finished; then the queued meter events are committed.
             try await app.runService()

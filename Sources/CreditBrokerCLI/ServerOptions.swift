@@ -81,12 +81,18 @@ struct ServerOptions: ParsableArguments {
         )
     }
 
-    /// The partner API's parts: today's governing contracts, the receipt signer, the query service
-    /// and metering (its meter writer on `meterPool`, a small pool of its own).
-    func partners(policies: ContractsOptions, database: DatabaseOptions, pool: PostgresPool, meterPool: PostgresPool) throws -> GatewayServer.Partners {
+    /// The policies and today's governing contract of each partner.
+    func governingContracts(policies: ContractsOptions) throws -> (PolicyBundle, [Contract]) {
         let bundle = try policies.load()
         let contracts = try ContractSet(files: ContractsOptions.contractFiles(at: resolvedContracts), policies: bundle)
             .governing(on: CivilDate(Date()))
+        return (bundle, contracts)
+    }
+
+    /// The partner API's parts: today's governing contracts, the receipt signer, the query service
+    /// and metering (its meter writer on `meterPool`, a small pool of its own).
+    func partners(policies: ContractsOptions, database: DatabaseOptions, pool: PostgresPool, meterPool: PostgresPool) throws -> GatewayServer.Partners {
+        let (bundle, contracts) = try governingContracts(policies: policies)
         let keyPath = receiptKey ?? Self.environment["CREDIT_BROKER_RECEIPT_KEY"] ?? database.resolvedStateDirectory + "/receipt-signing-key"
         let hasher = try database.personKeyHasher()
         let metrics = GatewayMetrics()

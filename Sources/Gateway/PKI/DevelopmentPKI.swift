@@ -1,3 +1,4 @@
+import BrokerCore
 import Crypto
 import Foundation
 import SwiftASN1
@@ -57,6 +58,17 @@ public struct DevelopmentPKI: Sendable {
     public var revocationListURL: URL { folder.appending(path: "crl.pem") }
     public func clientCertificateURL(_ partnerID: String) -> URL { folder.appending(path: "clients/\(partnerID).pem") }
     public func clientKeyURL(_ partnerID: String) -> URL { folder.appending(path: "clients/\(partnerID)-key.pem") }
+
+    /// One client certificate per partner that authenticates by certificate (banks and the joint-credit
+    /// company), carrying the first subject its contract names so that the contract binds it as shipped.
+    public static func mutualTLSPartners(of contracts: [Contract]) throws -> [Partner] {
+        try contracts.compactMap { contract in
+            guard contract.kind != .creditAgency else { return nil }
+            let subject = contract.authentication.certificates.lazy.compactMap(\.subject).first
+                ?? "CN=\(contract.partnerID),O=\(contract.legalName),C=CN"
+            return Partner(partnerID: contract.partnerID, subject: try DistinguishedName(text: subject))
+        }
+    }
 
     /// Creates the PKI; refuses to overwrite an existing CA.
     public func create(partners: [Partner], now: Date = Date()) throws -> [Client] {

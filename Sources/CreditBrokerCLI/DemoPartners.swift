@@ -1,0 +1,85 @@
+import ArgumentParser
+import BrokerCore
+import BrokerStore
+import Foundation
+import Gateway
+import PostgresClient
+
+/// The demo's partner credentials under the state folder, made on first run and reused after: a
+/// development PKI (`pki/`: CA, server certificate, a client certificate per bank and for the
+/// joint-credit company) and an API key per credit agency (`agency-api-keys.tsv`, mode 0600).
+struct DemoPartners {
+    let pki: DevelopmentPKI
+    /// Agency partner id → bearer token.
+    let agencyKeys: [String: String]
+
+    static func prepare(state: URL, contracts: [Contract], pool: PostgresPool) async throws -> DemoPartners {
+        let pki = DevelopmentPKI(folder: state.appending(path: "pki"))
+        if !FileManager.default.fileExists(atPath: pki.caURL.path) {
+            _ = try pki.create(partners: DevelopmentPKI.mutualTLSPartners(of: contracts))
+        }
+        let keysFile = state.appending(path: "agency-api-keys.tsv")
+        if let text = try? String(contentsOf: keysFile, encoding: .utf8) {
+            let pairs = text.split(separator: "\n").compactMap { line -> (String, String)? in
+                let parts = line.split(separator: "\t")
+                return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+            }
+            return DemoPartners(pki: pki, agencyKeys: Dictionary(pairs, uniquingKeysWith: { _, last in last }))
+        }
+        var keys: [String: String] = [:]
+        let store = ApiKeyStore(pool: pool)
+        for contract in contracts where contract.kind == .creditAgency {
+            keys[contract.partnerID] = try await store.issue(partnerID: contract.partnerID, expiresAt: nil).token
+        }
+        let text = keys.sorted { $0.key < $1.key }.map { "\($0.key)\t\($0.value)\n" }.joined()
+        guard FileManager.default.createFile(atPath: keysFile.path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw ValidationError("cannot write \(keysFile.path)")
+        }
+        return DemoPartners(pki: pki, agencyKeys: keys)
+    }
+
+    /// Copy-paste `curl` commands against the running demo.
+    func examples(port: Int, bank: String, agency: String, jointCredit: String?, company: String) -> String {
+        let base = "https://localhost:\(port)"
+        let cacert = "--cacert \(pki.caURL.path)"
+        let bankTLS = "\(cacert) --cert \(pki.clientCertificateURL(bank).path) --key \(pki.clientKeyURL(bank).path)"
+        let token = agencyKeys[agency] ?? "<key>"
+        var text = """
+            A bank's query over mutual TLS (\(bank)):
+              curl -s \(bankTLS) \\
+                -H 'Content-Type: application/json' -H 'Idempotency-Key: demo-1' \\
+                -d '{"subject":"\(company)","purpose":"credit_approval","items":["enterprise.registration","enterprise.penalty","enterprise.dishonest_debtor","market.tax_paid"]}' \\
+                \(base)/v1/queries
+
+            A consent on file for that company (unlocks the bank's conditional items):
+              curl -s \(bankTLS) \\
+                -H 'Content-Type: application/json' \\
+                -d '{"subject":"\(company)","purposes":["credit_approval"],"categories":["tax"],"valid_from":"\(CivilDate.today())","valid_to":"\(CivilDate.today().adding(days: 90))","use_limit":3,"document_sha256":"\(String(repeating: "ab", count: 32))"}' \\
+                \(base)/v1/consents
+
+            An agency's query with its quota headers (\(agency), API key in agency-api-keys.tsv):
+              curl -si \(cacert) -H 'Authorization: Bearer \(token)' \\
+                -H 'Content-Type: application/json' \\
+                -d '{"subject":"\(company)","purpose":"credit_report","items":["enterprise.registration","enterprise.penalty"]}' \\
+                \(base)/v1/queries
+
+            """
+        if let jointCredit {
+            text += """
+
+                The joint-credit company's change feed (\(jointCredit)):
+                  curl -s \(cacert) --cert \(pki.clientCertificateURL(jointCredit).path) --key \(pki.clientKeyURL(jointCredit).path) \\
+                    '\(base)/v1/changes?limit=5'
+
+                """
+        }
+        text += """
+
+            Verify a receipt: save a response's Broker-Receipt header and body, then
+              curl -s \(cacert) \(base)/v1/receipt-key > receipt-key.pem
+              credit-broker receipts verify --help
+            Metrics: curl -s \(cacert) \(base)/metrics
+            """
+        return text
+    }
+}
