@@ -89,6 +89,7 @@ public enum GatewayServer {
         ))
         routes.registerAuthenticated(on: v1)
         QueryRoutes(service: partners.queries, signer: partners.receiptSigner).register(on: v1)
+        ConsentRoutes(service: partners.queries).register(on: v1)
         var server = HTTPServerBuilder.http1()
         if let tls = configuration.tls {
             server = try .http2Upgrade(tlsChannelConfiguration: tlsChannelConfiguration(tls, counters: partners.counters, logger: logger))
