@@ -14,10 +14,7 @@ public struct ConsentStore: Sendable {
     /// A fresh consent id: `cs_` and 128 random bits (32 hex digits) from the system CSPRNG.
     public static func newID() -> String {
         var generator = SystemRandomNumberGenerator()
-        return "cs_" + [generator.next() as UInt64, generator.next() as UInt64].map { word in
-            let hex = String(word, radix: 16)
-            return String(repeating: "0", count: 16 - hex.count) + hex
-        }.joined()
+        return "cs_" + (0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) }.lowercaseHex
     }
 
     /// Stores `consent` (with `usesSoFar` 0, not revoked) for `partnerID`.
@@ -81,6 +78,7 @@ public struct ConsentStore: Sendable {
         )
     }
 
+    // The statements below splice in this constant column list; every value is a parameter.
     private static let columns = """
         consent_id, partner_id, subject_key, subject_masked, array_to_json(purposes), array_to_json(items),
         array_to_json(categories), valid_from, valid_to, uses, max_uses, document_sha256, created_at, revoked_at
