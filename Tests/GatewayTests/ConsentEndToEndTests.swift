@@ -119,6 +119,25 @@ import Testing
         }
     }
 
+    @Test func concurrentQueriesNeverSpendMoreUsesThanTheLimit() async throws {
+        try await TestGateway.run { gateway in
+            try await gateway.ingest(Self.feed, source: "jiangsu_property")
+            let id = try await Self.register(gateway, Self.consentBody(useLimit: 3))
+            let replies = try await withThrowingTaskGroup(of: TestGateway.Reply.self) { group in
+                for _ in 0..<10 {
+                    group.addTask { try await Self.query(gateway, consentID: id) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(replies.allSatisfy { $0.status == 200 })
+            #expect(replies.filter { Self.disclosedItems($0) == [Self.conditionalItem] }.count == 3)
+            #expect(replies.filter { Self.withheldReasons($0) == [Self.conditionalItem: "consent_exhausted"] }.count == 7)
+            let shown = try await gateway.request(.GET, "/v1/consents/\(id)", identity: gateway.identity(of: TestGateway.bank))
+            #expect(shown.json["uses"] as? Int == 3)
+            #expect(shown.json["status"] as? String == "exhausted")
+        }
+    }
+
     @Test func anotherBankCanNeitherSeeNorUseNorRevokeIt() async throws {
         try await TestGateway.run { gateway in
             try await gateway.ingest(Self.feed, source: "jiangsu_property")
