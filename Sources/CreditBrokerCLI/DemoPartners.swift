@@ -54,7 +54,7 @@ struct DemoPartners {
             A consent on file for that company (unlocks the bank's conditional items):
               curl -s \(bankTLS) \\
                 -H 'Content-Type: application/json' \\
-                -d '{"subject":"\(company)","purposes":["credit_approval"],"categories":["tax"],"valid_from":"\(CivilDate.today())","valid_to":"\(CivilDate.today().adding(days: 90))","use_limit":3,"document_sha256":"\(String(repeating: "ab", count: 32))"}' \\
+                -d '{"subject":"\(company)","purposes":["credit_approval"],"categories":["tax"],"valid_from":"\(CivilDate.today())","valid_to":"\(CivilDate.today().adding(days: 90))","use_limit":3,"document_digest":"\(String(repeating: "ab", count: 32))"}' \\
                 \(base)/v1/consents
 
             An agency's query with its quota headers (\(agency), API key in agency-api-keys.tsv):

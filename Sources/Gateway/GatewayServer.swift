@@ -120,6 +120,7 @@ public enum GatewayServer {
         routes.registerAuthenticated(on: v1)
         let billable = v1.group().add(middleware: QuotaMiddleware(quotas: partners.metering.quotas, metrics: partners.metrics))
         QueryRoutes(service: partners.queries, signer: partners.receiptSigner).register(on: billable)
+        ConsentRoutes(service: partners.queries).register(on: v1)
         return router
     }
 

@@ -8,8 +8,9 @@ import Metering
 /// withheld manifest (reason and unlock per item), the contract version, the request id and a
 /// signed receipt.
 ///
-/// Consents are not stored yet: a request naming a `consent_id` is answered 400 `consent-not-found`,
-/// and items that need consent are withheld as `consent_missing` with their unlock.
+/// A `consent_id` names one of the partner's consents about the same subject (else 400
+/// `consent-not-found`); conditional items are decided with it, and it is spent once when it unlocked
+/// a disclosed item (`QueryService.decide`).
 struct QueryRoutes {
     let service: QueryService
     let signer: ReceiptSigner
@@ -24,20 +25,12 @@ struct QueryRoutes {
         let partner = try context.requirePartner()
         let json = try await request.body.collect(upTo: 64 * 1024)
         let query = try QueryRequest(json: Data(json.readableBytesView), engine: service.engine, catalog: service.catalog)
-        if query.consentID != nil {
-            throw Problem(
-                "consent-not-found", title: "Consent not found", status: .badRequest,
-                detail: "No consent with this id is on file for the partner.", field: "consent_id"
-            )
-        }
         guard let interned = service.engine.partner(partner.partnerID) else {
             throw Problem("contract-missing", title: "No contract", status: .forbidden, detail: "The partner has no contract in force.")
         }
         let subjectKey = service.subjectKey(query.subject)
         let now = Date()
-        let decision = service.engine.decide(DecisionRequest(
-            partner: interned, subject: subjectKey, items: query.items, purpose: query.purpose, at: now
-        ))
+        let decision = try await service.decide(query, partnerID: partner.partnerID, partner: interned, subjectKey: subjectKey, at: now)
         var disclosedIDs: [String] = []
         var withheld: [QueryAnswer.WithheldItem] = []
         for (id, item) in zip(query.itemIDs, decision.items) {

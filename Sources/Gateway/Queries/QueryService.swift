@@ -2,22 +2,27 @@ import BrokerCore
 import BrokerStore
 import Foundation
 
-/// What `POST /v1/queries` needs: the compiled contracts, the catalog, one masker per profile,
-/// the person-key hasher and the records.
+/// What `POST /v1/queries` and the consent routes need: the compiled contracts, the catalog, one
+/// masker per profile, the person-key hasher, the records and the partners' consents.
 public struct QueryService: Sendable {
     let engine: DecisionEngine
     let catalog: Catalog
+    let masking: MaskingPolicy
     let maskers: [String: Masker]
     let hasher: PersonKeyHasher
     let records: RecordStore
+    let consents: ConsentStore
 
     /// - Parameter contracts: one contract per partner (e.g. `ContractSet.governing(on:)`).
+    /// - Parameter records: its pool also holds the consents.
     public init(contracts: [Contract], policies: PolicyBundle, hasher: PersonKeyHasher, records: RecordStore) {
         engine = DecisionEngine(contracts: contracts, catalog: policies.catalog, purposes: policies.purposes)
         catalog = policies.catalog
+        masking = policies.masking
         maskers = policies.masking.profiles.mapValues { Masker(catalog: policies.catalog, policy: policies.masking, profile: $0) }
         self.hasher = hasher
         self.records = records
+        consents = ConsentStore(pool: records.pool)
     }
 
     /// The key subjects are stored under: the USCC, or the keyed hash of the ID number.
@@ -26,5 +31,43 @@ public struct QueryService: Sendable {
         case .organisation(let code): code.rawValue
         case .person(let number): hasher.key(for: number).hex
         }
+    }
+
+    /// The subject's identifier masked as an ID number under `profile` (fully hidden if the policy lacks it).
+    func maskedIdentifier(_ subject: SubjectIdentifier, profile: String) -> String {
+        let text = switch subject {
+        case .organisation(let code): code.rawValue
+        case .person(let number): number.rawValue
+        }
+        guard let profile = masking.profiles[profile], let rule = masking.rule("id_number", under: profile) else {
+            return MaskingRule.hidden.apply(to: text, compoundSurnames: [])
+        }
+        return rule.apply(to: text, compoundSurnames: masking.compoundSurnames)
+    }
+
+    /// Decides `query` about `subjectKey` for `partnerID`, with the partner's consent if the query
+    /// names one, and spends one use of that consent when (and only when) the decision discloses an
+    /// item that the consent alone unlocks.
+    ///
+    /// - Throws: `Problem.queryConsentNotFound` when the partner has no such consent about this subject.
+    func decide(_ query: QueryRequest, partnerID: String, partner: DecisionEngine.Partner, subjectKey: String, at now: Date) async throws -> Decision {
+        let request = DecisionRequest(partner: partner, subject: subjectKey, items: query.items, purpose: query.purpose, at: now)
+        let unconsented = engine.decide(request, consent: nil)
+        guard let consentID = query.consentID else { return unconsented }
+        guard let stored = try await consents.fetch(id: consentID, partnerID: partnerID), stored.consent.subject == subjectKey else {
+            throw Problem.queryConsentNotFound
+        }
+        let consented = engine.decide(request, consent: engine.compile(stored.consent))
+        guard Self.consentUnlocks(consented, beyond: unconsented) else { return consented }
+        if try await consents.use(id: consentID, partnerID: partnerID, at: now) != nil { return consented }
+        // Revoked or used up since it was read: decide with the consent as it stands now.
+        let current = try await consents.fetch(id: consentID, partnerID: partnerID)
+        let redecided = current.map { engine.decide(request, consent: engine.compile($0.consent)) } ?? unconsented
+        return Self.consentUnlocks(redecided, beyond: unconsented) ? unconsented : redecided
+    }
+
+    /// Whether `consented` discloses an item that `unconsented` withholds.
+    private static func consentUnlocks(_ consented: Decision, beyond unconsented: Decision) -> Bool {
+        zip(consented.items, unconsented.items).contains { $0.isDisclosed && !$1.isDisclosed }
     }
 }

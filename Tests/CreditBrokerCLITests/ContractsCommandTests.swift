@@ -1,0 +1,132 @@
+import BrokerStore
+import Foundation
+import PostgresClient
+import TestSupport
+import Testing
+
+/// `credit-broker contracts check | diff | explain | apply | show`, run as the real binary.
+@Suite struct ContractsCommandTests {
+    static let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let policyOptions = ["--catalog", root.appending(path: "Policies/catalog.yaml").path, "--policies", root.appending(path: "Policies").path]
+    static let shipped = root.appending(path: "Contracts").path
+    static let icbc = root.appending(path: "Contracts/bank.icbc_jiangsu.yaml")
+
+    /// A valid agency contract to break in the tests.
+    static let agency = """
+        partner: agency.test_one
+        legal_name: 测试信用管理有限公司
+        kind: credit_agency
+        version: t.1
+        term: { from: 2026-01-01, to: 2026-12-31 }
+        authentication:
+          api_keys: [ak_0123456789abcdef]
+        purposes: [credit_report]
+        items:
+          market.tax_paid: { class: conditional, consent: required }
+        """
+
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        try ChildProcess.start(CommandLineTests.binary, arguments).wait()
+    }
+
+    /// A fresh folder holding `files` (name → text).
+    static func folder(_ files: [String: String]) throws -> String {
+        let path = TestPostgres.temporaryFolder()
+        for (name, text) in files {
+            try text.write(toFile: path + "/" + name, atomically: true, encoding: .utf8)
+        }
+        return path
+    }
+
+    /// The shipped ICBC contract with `market.real_estate` moved from conditional to `none` and a new label.
+    static func changedICBC() throws -> String {
+        try String(contentsOf: icbc, encoding: .utf8)
+            .replacingOccurrences(of: "version: 2026-11-01.1", with: "version: 2026-12-01.1")
+            .replacingOccurrences(of: "market.real_estate: { class: conditional, purposes: [credit_approval], consent: required }", with: "market.real_estate: none")
+    }
+
+    @Test func checkPassesOnTheShippedContracts() throws {
+        let (status, output) = try Self.run(["contracts", "check", Self.shipped] + Self.policyOptions)
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("71 contracts OK (13 bank, 57 credit_agency, 1 joint_credit)"))
+    }
+
+    @Test(arguments: [
+        ("unknown item", ["a.yaml": agency.replacingOccurrences(of: "market.tax_paid:", with: "market.tax_pain:")],
+         "a.yaml:10: the contract names unknown item 'market.tax_pain'"),
+        ("unknown purpose", ["a.yaml": agency.replacingOccurrences(of: "[credit_report]", with: "[credit_report, gossip]")],
+         "a.yaml:8: the contract purposes names unknown purpose 'gossip'"),
+        ("conditional without conditions", ["a.yaml": agency.replacingOccurrences(of: "{ class: conditional, consent: required }", with: "conditional")],
+         "a.yaml:10: the contract item 'market.tax_paid' is conditional without conditions"),
+        ("duplicate partner", ["a.yaml": agency, "b.yaml": agency.replacingOccurrences(of: "ak_0123456789abcdef", with: "ak_fedcba9876543210")],
+         "b.yaml:1: duplicate partner id 'agency.test_one': "),
+        ("malformed YAML", ["a.yaml": agency.replacingOccurrences(of: "to: 2026-12-31 }", with: "to: 2026-12-31")],
+         "a.yaml:6: malformed YAML"),
+    ])
+    func checkReportsEachKindOfBrokenFile(kind: String, files: [String: String], expected: String) throws {
+        let folder = try Self.folder(files)
+        let (status, output) = try Self.run(["contracts", "check", folder] + Self.policyOptions)
+        #expect(status != 0, "\(kind)")
+        let lines = output.split(separator: "\n").map { $0.replacingOccurrences(of: folder + "/", with: "") }
+        #expect(lines.contains { $0.hasPrefix(expected) }, "\(kind): \(output)")
+    }
+
+    @Test func diffShowsWhatAPartnerLoses() throws {
+        let folder = try Self.folder(["bank.icbc_jiangsu.yaml": Self.changedICBC()])
+        let (status, output) = try Self.run(["contracts", "diff", Self.icbc.path, folder, "--at", "2026-06-01"] + Self.policyOptions)
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("bank.icbc_jiangsu loses item market.real_estate: conditional (purposes: credit_approval; consent required, item scope) → none"))
+        #expect(output.contains("1 change(s)"))
+        let same = try Self.run(["contracts", "diff", Self.icbc.path, Self.icbc.path] + Self.policyOptions)
+        #expect(same.output.contains("no differences"))
+    }
+
+    @Test func explainGivesTheReasonAndWhatUnlocksIt() throws {
+        let base = ["contracts", "explain", "bank.icbc_jiangsu", "market.real_estate", "--purpose", "credit_approval",
+                    "--contracts", Self.shipped, "--at", "2026-06-01"] + Self.policyOptions
+        let withheld = try Self.run(base)
+        #expect(withheld.status == 0, "\(withheld.output)")
+        #expect(withheld.output.contains("decision  withheld: consent_missing"))
+        #expect(withheld.output.contains("unlock    a consent covering market.real_estate for purpose credit_approval"))
+
+        let consent = #"{"id":"cs_1","subject":"91350100M000100Y43","purposes":["credit_approval"],"items":["market.real_estate"],"categories":[],"valid_from":"2026-01-01T00:00:00Z","valid_to":"2027-01-01T00:00:00Z","use_limit":"once","uses_so_far":0,"revoked":false,"document_digest":"00"}"#
+        let folder = try Self.folder(["consent.json": consent])
+        let disclosed = try Self.run(base + ["--consent", folder + "/consent.json"])
+        #expect(disclosed.output.contains("decision  disclosed, masked with profile bank"), "\(disclosed.output)")
+    }
+
+    @Test func applyTwiceAddsNothingAndShowReadsTheVersionOfADay() async throws {
+        let database = try await TestPostgres.freshDatabase()
+        let conninfo = try #require(database.conninfo)
+        let apply = ["contracts", "apply", "--database-url", conninfo] + Self.policyOptions
+        let first = try Self.run(apply + [Self.shipped])
+        #expect(first.status == 0, "\(first.output)")
+        #expect(first.output.contains("71 new version(s); 0 contract(s) unchanged"))
+        let again = try Self.run(apply + [Self.shipped])
+        #expect(again.output.contains("0 new version(s); 71 contract(s) unchanged"), "\(again.output)")
+
+        let changed = try Self.folder(["bank.icbc_jiangsu.yaml": Self.changedICBC()])
+        let third = try Self.run(apply + [changed])
+        #expect(third.output.contains("new version bank.icbc_jiangsu@2026-12-01.1#"), "\(third.output)")
+        #expect(third.output.contains("1 new version(s); 0 contract(s) unchanged"))
+        let broken = try Self.folder(["a.yaml": Self.agency.replacingOccurrences(of: "market.tax_paid:", with: "market.tax_pain:")])
+        let refused = try Self.run(apply + [broken])
+        #expect(refused.status != 0)
+        #expect(refused.output.contains("a.yaml:10: the contract names unknown item 'market.tax_pain'"))
+
+        let today = try Self.run(["contracts", "show", "bank.icbc_jiangsu", "--database-url", conninfo])
+        #expect(today.status == 0, "\(today.output)")
+        #expect(today.output.contains("version   bank.icbc_jiangsu@2026-12-01.1#"))
+        #expect(today.output.contains("  market.real_estate: none"))
+        let agency = try Self.run(["contracts", "show", "agency.cz_huixin", "--on", "2026-12-31", "--database-url", conninfo])
+        #expect(agency.output.contains("partner   agency.cz_huixin"), "\(agency.output)")
+        let beforeAnyApply = try Self.run(["contracts", "show", "bank.icbc_jiangsu", "--on", "2026-06-01", "--database-url", conninfo])
+        #expect(beforeAnyApply.status != 0)
+        #expect(beforeAnyApply.output.contains("no version of bank.icbc_jiangsu's contract covering 2026-06-01 had been applied by the end of that day"))
+
+        let pool = PostgresPool(.init(connection: database, maxConnections: 1))
+        #expect(try await ContractStore(pool: pool).versionCount(of: "bank.icbc_jiangsu") == 2)
+        #expect(try await pool.query("SELECT count(*) FROM contract_versions")[0].decode(Int.self, at: 0) == 72)
+        await pool.close()
+    }
+}

@@ -1,0 +1,211 @@
+import BrokerCore
+import Foundation
+import Gateway
+import PostgresClient
+import Testing
+
+/// Consents over real TLS: register, use in queries, revoke, use limits, partner isolation, validation.
+@Suite(.serialized) struct ConsentEndToEndTests {
+    static let company = "91350100M000100Y43"
+    /// `market.real_estate` is conditional for `bank.icbc_jiangsu`: purpose credit_approval and a consent naming it.
+    static let conditionalItem = "market.real_estate"
+    static let digest = String(repeating: "3f", count: 32)
+    static let feed = [
+        #"{"type":"record","item":"market.real_estate","subject":"91350100M000100Y43","source_record_id":"RE-1","fields":{"certificate_no":"苏(2024)南京市不动产权第0000001号","location":"江苏省南京市鼓楼区中山路1号","area_m2":1200,"mortgaged":false}}"#,
+    ]
+
+    private static func json(_ fields: [String: Any]) throws -> Data {
+        try JSONSerialization.data(withJSONObject: fields)
+    }
+
+    private static func consentBody(
+        subject: String = company, purposes: [String] = ["credit_approval"], items: [String] = [conditionalItem],
+        validFrom: String = "2026-01-01", validTo: String = "2099-12-31", useLimit: Any = "unlimited"
+    ) throws -> Data {
+        try json([
+            "subject": subject, "purposes": purposes, "items": items, "valid_from": validFrom, "valid_to": validTo,
+            "use_limit": useLimit, "document_digest": digest,
+        ])
+    }
+
+    /// Registers a consent for `partner` and returns its id.
+    private static func register(_ gateway: TestGateway, partner: String = TestGateway.bank, _ body: Data) async throws -> String {
+        let reply = try await gateway.request(.POST, "/v1/consents", identity: gateway.identity(of: partner), body: body)
+        #expect(reply.status == 201, "\(String(decoding: reply.body, as: UTF8.self))")
+        let id = try #require(reply.json["id"] as? String)
+        #expect(reply.headers.first(name: "Location") == "/v1/consents/\(id)")
+        return id
+    }
+
+    private static func query(
+        _ gateway: TestGateway, partner: String = TestGateway.bank, consentID: String?, items: [String] = [conditionalItem]
+    ) async throws -> TestGateway.Reply {
+        var fields: [String: Any] = ["subject": company, "purpose": "credit_approval", "items": items]
+        if let consentID { fields["consent_id"] = consentID }
+        return try await gateway.request(.POST, "/v1/queries", identity: gateway.identity(of: partner), body: json(fields))
+    }
+
+    private static func withheldReasons(_ reply: TestGateway.Reply) -> [String: String] {
+        let withheld = reply.json["withheld"] as? [[String: Any]] ?? []
+        return Dictionary(uniqueKeysWithValues: withheld.compactMap { entry in
+            (entry["item"] as? String).map { ($0, entry["reason"] as? String ?? "") }
+        })
+    }
+
+    private static func disclosedItems(_ reply: TestGateway.Reply) -> [String] {
+        (reply.json["disclosed"] as? [[String: Any]] ?? []).compactMap { $0["item"] as? String }
+    }
+
+    @Test func aRegisteredConsentDisclosesUntilItIsRevoked() async throws {
+        try await TestGateway.run { gateway in
+            try await gateway.ingest(Self.feed, source: "jiangsu_property")
+            let bank = try gateway.identity(of: TestGateway.bank)
+            let created = try await gateway.request(.POST, "/v1/consents", identity: bank, body: Self.consentBody())
+            #expect(created.status == 201)
+            let id = try #require(created.json["id"] as? String)
+            #expect(id.wholeMatch(of: /cs_[0-9a-f]{32}/) != nil)
+            #expect(created.headers.first(name: "Location") == "/v1/consents/\(id)")
+            #expect(created.json["subject"] as? String == "913501********0Y43")
+            #expect(!String(decoding: created.body, as: UTF8.self).contains(Self.company))
+
+            let first = try await Self.query(gateway, consentID: id)
+            #expect(first.status == 200)
+            #expect(Self.disclosedItems(first) == [Self.conditionalItem])
+            let records = (first.json["disclosed"] as? [[String: Any]])?.first?["records"] as? [[String: Any]]
+            #expect(records?.first?["certificate_no"] as? String == "苏(2024)南京市不动产权第0000001号")
+            #expect(first.json["consent_id"] as? String == id)
+
+            // A query the consent unlocks nothing for spends no use.
+            let unconditional = try await Self.query(gateway, consentID: id, items: ["enterprise.registration"])
+            #expect(unconditional.status == 200)
+            let afterUse = try await gateway.request(.GET, "/v1/consents/\(id)", identity: bank)
+            #expect(afterUse.status == 200)
+            #expect(afterUse.json["uses"] as? Int == 1)
+            #expect(afterUse.json["status"] as? String == "active")
+            #expect(afterUse.json["use_limit"] as? String == "unlimited")
+
+            #expect(try await gateway.request(.DELETE, "/v1/consents/\(id)", identity: bank).status == 204)
+            #expect(try await gateway.request(.DELETE, "/v1/consents/\(id)", identity: bank).status == 204)
+            let revoked = try await gateway.request(.GET, "/v1/consents/\(id)", identity: bank)
+            #expect(revoked.json["status"] as? String == "revoked")
+            #expect(revoked.json["revoked_at"] is String)
+
+            let afterRevocation = try await Self.query(gateway, consentID: id)
+            #expect(afterRevocation.status == 200)
+            #expect(Self.disclosedItems(afterRevocation).isEmpty)
+            #expect(Self.withheldReasons(afterRevocation) == [Self.conditionalItem: "consent_missing"])
+        }
+    }
+
+    @Test func useLimitsValidityAndScopeGiveTheirReasons() async throws {
+        try await TestGateway.run { gateway in
+            try await gateway.ingest(Self.feed, source: "jiangsu_property")
+            let once = try await Self.register(gateway, Self.consentBody(useLimit: "once"))
+            #expect(Self.disclosedItems(try await Self.query(gateway, consentID: once)) == [Self.conditionalItem])
+            let second = try await Self.query(gateway, consentID: once)
+            #expect(Self.withheldReasons(second) == [Self.conditionalItem: "consent_exhausted"])
+
+            let expired = try await Self.register(gateway, Self.consentBody(validFrom: "2020-01-01", validTo: "2020-12-31"))
+            #expect(Self.withheldReasons(try await Self.query(gateway, consentID: expired)) == [Self.conditionalItem: "consent_expired"])
+
+            let otherItem = try await Self.register(gateway, Self.consentBody(items: ["market.litigation"]))
+            #expect(Self.withheldReasons(try await Self.query(gateway, consentID: otherItem)) == [Self.conditionalItem: "consent_out_of_scope"])
+            let otherPurpose = try await Self.register(gateway, Self.consentBody(purposes: ["post_loan_monitoring"]))
+            #expect(Self.withheldReasons(try await Self.query(gateway, consentID: otherPurpose)) == [Self.conditionalItem: "consent_out_of_scope"])
+
+            let unused = try await gateway.request(.GET, "/v1/consents/\(expired)", identity: gateway.identity(of: TestGateway.bank))
+            #expect(unused.json["uses"] as? Int == 0)
+            #expect(unused.json["status"] as? String == "expired")
+        }
+    }
+
+    @Test func concurrentQueriesNeverSpendMoreUsesThanTheLimit() async throws {
+        try await TestGateway.run { gateway in
+            try await gateway.ingest(Self.feed, source: "jiangsu_property")
+            let id = try await Self.register(gateway, Self.consentBody(useLimit: 3))
+            let replies = try await withThrowingTaskGroup(of: TestGateway.Reply.self) { group in
+                for _ in 0..<10 {
+                    group.addTask { try await Self.query(gateway, consentID: id) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(replies.allSatisfy { $0.status == 200 })
+            #expect(replies.filter { Self.disclosedItems($0) == [Self.conditionalItem] }.count == 3)
+            #expect(replies.filter { Self.withheldReasons($0) == [Self.conditionalItem: "consent_exhausted"] }.count == 7)
+            let shown = try await gateway.request(.GET, "/v1/consents/\(id)", identity: gateway.identity(of: TestGateway.bank))
+            #expect(shown.json["uses"] as? Int == 3)
+            #expect(shown.json["status"] as? String == "exhausted")
+        }
+    }
+
+    @Test func anotherBankCanNeitherSeeNorUseNorRevokeIt() async throws {
+        try await TestGateway.run { gateway in
+            try await gateway.ingest(Self.feed, source: "jiangsu_property")
+            let id = try await Self.register(gateway, Self.consentBody())
+            let other = try gateway.identity(of: TestGateway.otherBank)
+            let unknown = try await gateway.request(.GET, "/v1/consents/cs_\(String(repeating: "0", count: 32))", identity: other)
+            #expect(unknown.status == 404)
+            let seen = try await gateway.request(.GET, "/v1/consents/\(id)", identity: other)
+            #expect(seen.status == 404)
+            #expect(seen.json["type"] as? String == unknown.json["type"] as? String)
+            #expect(seen.json["detail"] as? String == unknown.json["detail"] as? String)
+            #expect(try await gateway.request(.DELETE, "/v1/consents/\(id)", identity: other).status == 404)
+            let used = try await Self.query(gateway, partner: TestGateway.otherBank, consentID: id)
+            #expect(used.status == 400)
+            #expect(used.json["field"] as? String == "consent_id")
+
+            let mine = try await gateway.request(.GET, "/v1/consents/\(id)", identity: gateway.identity(of: TestGateway.bank))
+            #expect(mine.json["status"] as? String == "active")
+            #expect(mine.json["uses"] as? Int == 0)
+
+            // A consent about another subject is answered exactly as an unknown one.
+            let person = try await Self.register(gateway, Self.consentBody(subject: "11010519491231002X"))
+            let mismatch = try await Self.query(gateway, consentID: person)
+            let missing = try await Self.query(gateway, consentID: "cs_\(String(repeating: "f", count: 32))")
+            #expect(mismatch.status == 400 && missing.status == 400)
+            #expect(mismatch.body == missing.body)
+        }
+    }
+
+    @Test func aPersonIsStoredOnlyAsItsPersonKey() async throws {
+        try await TestGateway.run { gateway in
+            let id = try await Self.register(gateway, Self.consentBody(subject: "11010519491231002X", items: ["person.dishonest_debtor"]))
+            let shown = try await gateway.request(.GET, "/v1/consents/\(id)", identity: gateway.identity(of: TestGateway.bank))
+            #expect(shown.json["subject"] as? String == "110105********002X")
+            let row = try await gateway.pool.query("SELECT subject_key, subject_masked FROM consents WHERE consent_id = \(id)")[0]
+            let number = try ResidentIDNumber("11010519491231002X")
+            #expect(try row.decode(String.self, at: 0) == TestGateway.hasher.key(for: number).hex)
+            #expect(try row.decode(String.self, at: 1) == "110105********002X")
+        }
+    }
+
+    @Test func invalidConsentsNameTheFieldAndNeverEchoTheSubject() async throws {
+        try await TestGateway.run { gateway in
+            let bank = try gateway.identity(of: TestGateway.bank)
+            let cases: [(Data, String)] = [
+                (try Self.consentBody(subject: "91350100M000100Y4Z"), "subject"),
+                (try Self.consentBody(subject: "32010219900230001X"), "subject"),
+                (try Self.consentBody(purposes: ["astrology"]), "purposes[0]"),
+                (try Self.consentBody(purposes: []), "purposes"),
+                (try Self.consentBody(items: [Self.conditionalItem, "market.horoscope"]), "items[1]"),
+                (try Self.consentBody(items: []), "items"),
+                (try Self.json(["subject": Self.company, "purposes": ["credit_approval"], "categories": ["weather"], "valid_to": "2099-01-01", "use_limit": 3, "document_digest": Self.digest]), "categories[0]"),
+                (try Self.consentBody(validFrom: "2027-01-01", validTo: "2026-06-30"), "valid_to"),
+                (try Self.consentBody(validTo: "next year"), "valid_to"),
+                (try Self.consentBody(useLimit: 0), "use_limit"),
+                (try Self.consentBody(useLimit: "twice"), "use_limit"),
+                (try Self.json(["subject": Self.company, "purposes": ["credit_approval"], "items": [Self.conditionalItem], "valid_to": "2099-01-01", "use_limit": "once", "document_digest": "abc"]), "document_digest"),
+            ]
+            for (body, field) in cases {
+                let reply = try await gateway.request(.POST, "/v1/consents", identity: bank, body: body)
+                #expect(reply.status == 400, "\(field)")
+                #expect(reply.headers.first(name: "Content-Type") == "application/problem+json")
+                #expect(reply.json["field"] as? String == field)
+                let text = String(decoding: reply.body, as: UTF8.self)
+                #expect(!text.contains("0230001X") && !text.contains("M000100Y4"))
+            }
+            let count = try await gateway.pool.query("SELECT count(*) FROM consents")[0].decode(Int.self, at: 0)
+            #expect(count == 0)
+        }
+    }
+}
