@@ -75,9 +75,10 @@ struct DemoPartners {
         }
         text += """
 
-            Verify a receipt: save a response's Broker-Receipt header and body, then
+            Verify a receipt offline: save an answer with its headers (the agency's query above, with
+            '> answer.http' added), then
               curl -s \(cacert) \(base)/v1/receipt-key > receipt-key.pem
-              credit-broker receipts verify --help
+              credit-broker receipts verify answer.http --key receipt-key.pem
             Metrics: curl -s \(cacert) \(base)/metrics
             """
         return text
