@@ -48,14 +48,16 @@ struct DemoCommand: AsyncParsableCommand {
         if configuration.tls == nil { configuration.tls = GatewayServer.TLS(developmentPKI: demo.pki) }
         let jointCredit = contracts.first { $0.kind == .jointCredit }?.partnerID
         try await ServeCommand.serve(configuration, server, policies: policies, database: database, opened: opened, logger: logger) { port in
-            print("""
+            // Written at once (not through print's buffer), so that a pipe or a log sees it now.
+            FileHandle.standardOutput.write(Data("""
 
                 CreditBroker demo is running on https://localhost:\(port) (state in \(database.resolvedStateDirectory)).
 
                 \(demo.examples(port: port, bank: "bank.icbc_jiangsu", agency: "agency.nj_anxin", jointCredit: jointCredit, company: company))
 
                 Press Ctrl-C to stop; the embedded PostgreSQL stops with it.
-                """)
+
+                """.utf8))
         }
     }
 
