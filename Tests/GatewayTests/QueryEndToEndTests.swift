@@ -76,6 +76,10 @@ import Testing
             let garbage = try await gateway.request(.POST, "/v1/queries", identity: identity, body: Data("{".utf8))
             #expect(garbage.status == 400)
             #expect(garbage.json["field"] as? String == "body")
+            let huge = try await gateway.request(.POST, "/v1/queries", identity: identity, body: Data(repeating: 0x20, count: 1 << 20))
+            #expect(huge.status == 413)
+            #expect(huge.headers.first(name: "Content-Type") == "application/problem+json")
+            #expect(huge.json["type"] as? String == "https://credit-broker.example/problems/body-too-large")
         }
     }
 }

@@ -90,11 +90,8 @@ struct MeteringMiddleware: RouterMiddleware {
     private func run(_ next: (Request, Context) async throws -> Response, _ request: Request, _ context: Context) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as any HTTPResponseError {
-            return try error.response(from: request, context: context)
         } catch {
-            context.logger.error("request failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
-            return try Problem.internal().response(from: request, context: context)
+            return try Problem(error, logger: context.logger).response(from: request, context: context)
         }
     }
 

@@ -1,19 +1,36 @@
 import Hummingbird
+import Logging
 
 /// Turns every error that is not already a `Problem` into one, so that the API answers nothing but
-/// `application/problem+json` on failure (unknown routes, bad methods, unexpected errors).
+/// `application/problem+json` on failure (unknown routes, bad methods, bodies over the limit,
+/// unexpected errors).
 struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let problem as Problem {
-            throw problem
-        } catch let error as any HTTPResponseError {
-            let slug = error.status == .notFound ? "not-found" : "http-\(error.status.code)"
-            throw Problem(slug, title: error.status.reasonPhrase, status: error.status, detail: error.status.reasonPhrase)
         } catch {
-            context.logger.error("request failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
-            throw Problem.internal()
+            throw Problem(error, logger: context.logger)
+        }
+    }
+}
+
+extension Problem {
+    /// The problem an error answers as; an unexpected error is logged by its type only (its text
+    /// might hold a value) and answered 500.
+    init(_ error: any Error, logger: Logger) {
+        switch error {
+        case let problem as Problem:
+            self = problem
+        case let error as any HTTPResponseError:
+            let slug = switch error.status {
+            case .notFound: "not-found"
+            case .contentTooLarge: "body-too-large"
+            default: "http-\(error.status.code)"
+            }
+            self.init(slug, title: error.status.reasonPhrase, status: error.status, detail: error.status.reasonPhrase)
+        default:
+            logger.error("request failed", metadata: ["error": "\(String(reflecting: Swift.type(of: error)))"])
+            self = .internal()
         }
     }
 }
