@@ -21,5 +21,7 @@ public struct Migration: Sendable, Hashable {
         Migration(20, "meter_events", PackageResources.m0020_meter_events_sql),
         Migration(21, "quota_counters", PackageResources.m0021_quota_counters_sql),
         Migration(22, "idempotency_keys", PackageResources.m0022_idempotency_keys_sql),
+        Migration(40, "watchlist", PackageResources.m0040_watchlist_sql),
+        Migration(41, "disclosure_sweeps", PackageResources.m0041_disclosure_sweeps_sql),
     ]
 }

@@ -86,12 +86,16 @@ struct ServerOptions: ParsableArguments {
         let contracts = try ContractSet(files: ContractsOptions.contractFiles(at: resolvedContracts), policies: bundle)
             .governing(on: CivilDate(Date()))
         let keyPath = receiptKey ?? Self.environment["CREDIT_BROKER_RECEIPT_KEY"] ?? database.resolvedStateDirectory + "/receipt-signing-key"
+        let queries = QueryService(
+            contracts: contracts, policies: bundle, hasher: try database.personKeyHasher(),
+            records: RecordStore(pool: pool, catalog: bundle.catalog)
+        )
         return GatewayServer.Partners(
             directory: PartnerDirectory(contracts: contracts),
             receiptSigner: try ReceiptSigner.loadOrCreate(at: URL(filePath: keyPath)),
-            queries: QueryService(
-                contracts: contracts, policies: bundle, hasher: try database.personKeyHasher(),
-                records: RecordStore(pool: pool, catalog: bundle.catalog)
+            queries: queries,
+            feeds: FeedService(
+                queries: queries, policies: bundle, referenceSecret: try database.subjectReferenceSecret(), pool: pool
             )
         )
     }

@@ -59,15 +59,18 @@ public enum GatewayServer {
         public var counters: AuthenticationCounters
         /// `POST /v1/queries`.
         public var queries: QueryService
+        /// `GET /v1/changes`, the watchlist and alerts.
+        public var feeds: FeedService
 
         public init(
             directory: PartnerDirectory, receiptSigner: ReceiptSigner,
-            queries: QueryService, counters: AuthenticationCounters = AuthenticationCounters()
+            queries: QueryService, feeds: FeedService, counters: AuthenticationCounters = AuthenticationCounters()
         ) {
             self.directory = directory
             self.receiptSigner = receiptSigner
             self.counters = counters
             self.queries = queries
+            self.feeds = feeds
         }
     }
 
@@ -89,6 +92,8 @@ public enum GatewayServer {
         ))
         routes.registerAuthenticated(on: v1)
         QueryRoutes(service: partners.queries, signer: partners.receiptSigner).register(on: v1)
+        ChangeFeedRoutes(service: partners.feeds, signer: partners.receiptSigner).register(on: v1)
+        WatchlistRoutes(service: partners.feeds, signer: partners.receiptSigner).register(on: v1)
         var server = HTTPServerBuilder.http1()
         if let tls = configuration.tls {
             server = try .http2Upgrade(tlsChannelConfiguration: tlsChannelConfiguration(tls, counters: partners.counters, logger: logger))
