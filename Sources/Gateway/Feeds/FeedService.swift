@@ -44,6 +44,7 @@ public final class FeedService: Sendable {
             throw Problem("contract-missing", title: "No contract", status: .forbidden, detail: "The partner has no contract in force.")
         }
         let all = engine.allItems
+        // Without a consent, no decision depends on the subject.
         let decision = engine.decide(DecisionRequest(partner: interned, subject: "", items: all, purpose: purposeID, at: time))
         let items = zip(queries.catalog.items, decision.items).filter { $0.1.isDisclosed }.map(\.0.id)
         guard !items.isEmpty else {
