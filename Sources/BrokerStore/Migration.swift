@@ -23,5 +23,7 @@ public struct Migration: Sendable, Hashable {
         Migration(22, "idempotency_keys", PackageResources.m0022_idempotency_keys_sql),
         Migration(30, "consents", PackageResources.m0030_consents_sql),
         Migration(31, "contract_versions", PackageResources.m0031_contract_versions_sql),
+        Migration(40, "watchlist", PackageResources.m0040_watchlist_sql),
+        Migration(41, "disclosure_sweeps", PackageResources.m0041_disclosure_sweeps_sql),
     ]
 }

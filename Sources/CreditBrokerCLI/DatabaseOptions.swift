@@ -59,6 +59,12 @@ struct DatabaseOptions: ParsableArguments {
         }
     }
 
+    /// The secret partners' subject references derive from: the person-key secret, which
+    /// `SubjectPseudonymizer` separates from person keys by its own HKDF salt.
+    func subjectReferenceSecret() throws -> [UInt8] {
+        try personKeySecret()
+    }
+
     private func personKeySecret() throws -> [UInt8] {
         if let secret = ProcessInfo.processInfo.environment["CREDIT_BROKER_PERSON_KEY_SECRET"], !secret.isEmpty {
             return Array(secret.utf8)

@@ -96,10 +96,12 @@ struct ServerOptions: ParsableArguments {
         let keyPath = receiptKey ?? Self.environment["CREDIT_BROKER_RECEIPT_KEY"] ?? database.resolvedStateDirectory + "/receipt-signing-key"
         let hasher = try database.personKeyHasher()
         let metrics = GatewayMetrics()
+        let queries = QueryService(contracts: contracts, policies: bundle, hasher: hasher, records: RecordStore(pool: pool, catalog: bundle.catalog))
         return GatewayServer.Partners(
             directory: PartnerDirectory(contracts: contracts),
             receiptSigner: try ReceiptSigner.loadOrCreate(at: URL(filePath: keyPath)),
-            queries: QueryService(contracts: contracts, policies: bundle, hasher: hasher, records: RecordStore(pool: pool, catalog: bundle.catalog)),
+            queries: queries,
+            feeds: FeedService(queries: queries, policies: bundle, referenceSecret: try database.subjectReferenceSecret(), pool: pool),
             metering: MeteringServices(
                 writer: MeterWriter(pool: meterPool, onBatch: metrics.meterBatch), quotas: QuotaLedger(pool: pool),
                 idempotency: IdempotencyStore(pool: pool), hasher: hasher

@@ -64,18 +64,21 @@ public enum GatewayServer {
         public var metrics: GatewayMetrics
         /// `POST /v1/queries`.
         public var queries: QueryService
+        /// `GET /v1/changes`, the watchlist and alerts.
+        public var feeds: FeedService
         /// Rate limits, idempotency, quotas and the meter ledger of every partner route.
         public var metering: MeteringServices
 
         public init(
             directory: PartnerDirectory, receiptSigner: ReceiptSigner,
-            queries: QueryService, metering: MeteringServices,
+            queries: QueryService, feeds: FeedService, metering: MeteringServices,
             metrics: GatewayMetrics
         ) {
             self.directory = directory
             self.receiptSigner = receiptSigner
             self.metrics = metrics
             self.queries = queries
+            self.feeds = feeds
             self.metering = metering
         }
     }
@@ -121,6 +124,8 @@ public enum GatewayServer {
         let billable = v1.group().add(middleware: QuotaMiddleware(quotas: partners.metering.quotas, metrics: partners.metrics))
         QueryRoutes(service: partners.queries, signer: partners.receiptSigner).register(on: billable)
         ConsentRoutes(service: partners.queries).register(on: v1)
+        ChangeFeedRoutes(service: partners.feeds, signer: partners.receiptSigner).register(on: v1)
+        WatchlistRoutes(service: partners.feeds, signer: partners.receiptSigner).register(on: v1)
         return router
     }
 

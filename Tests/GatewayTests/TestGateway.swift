@@ -19,11 +19,13 @@ import X509
 struct TestGateway {
     static let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// Two banks bound by their contracts' subjects.
+    /// Two banks, and the joint-credit company below, bound by their contracts' subjects.
     static let bank = "bank.icbc_jiangsu"
     static let otherBank = "bank.boc_jiangsu"
     static let agency = "agency.nj_anxin"
     static let otherAgency = "agency.cz_huixin"
+    /// The joint-credit company, which receives the change feed.
+    static let jointCredit = "joint.jiangsu_joint_credit"
 
     let port: Int
     let pki: DevelopmentPKI
@@ -34,6 +36,7 @@ struct TestGateway {
     let policies: PolicyBundle
     let partners: GatewayServer.Partners
     static let hasher = try! PersonKeyHasher(secret: Array(repeating: 7, count: 32))
+    static let referenceSecret = [UInt8](repeating: 9, count: 32)
 
     /// Starts a gateway, runs `body` against it, and stops it.
     static func run(_ body: (TestGateway) async throws -> Void) async throws {
@@ -44,7 +47,7 @@ struct TestGateway {
         let policies = try loadPolicies()
         let contracts = try loadContracts(policies)
         let pki = DevelopmentPKI(folder: folder.appending(path: "pki"))
-        _ = try pki.create(partners: [bank, otherBank].map { id in
+        _ = try pki.create(partners: [bank, otherBank, jointCredit].map { id in
             let contract = contracts.first { $0.partnerID == id }!
             return DevelopmentPKI.Partner(partnerID: id, subject: try DistinguishedName(text: contract.authentication.certificates[0].subject!))
         })
@@ -54,10 +57,12 @@ struct TestGateway {
         )
         let metrics = GatewayMetrics()
         let directory = PartnerDirectory(contracts: contracts)
+        let queries = QueryService(contracts: contracts, policies: policies, hasher: hasher, records: RecordStore(pool: pool, catalog: policies.catalog))
         let partners = GatewayServer.Partners(
             directory: directory,
             receiptSigner: try ReceiptSigner.loadOrCreate(at: folder.appending(path: "receipt-signing-key")),
-            queries: QueryService(contracts: contracts, policies: policies, hasher: hasher, records: RecordStore(pool: pool, catalog: policies.catalog)),
+            queries: queries,
+            feeds: FeedService(queries: queries, policies: policies, referenceSecret: referenceSecret, pool: pool),
             metering: MeteringServices(
                 writer: MeterWriter(pool: pool, onBatch: metrics.meterBatch), quotas: QuotaLedger(pool: pool),
                 idempotency: IdempotencyStore(pool: pool), hasher: hasher

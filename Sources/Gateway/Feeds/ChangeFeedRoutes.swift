@@ -1,0 +1,87 @@
+import BrokerCore
+import BrokerStore
+import Foundation
+import Hummingbird
+
+/// `GET /v1/changes?since=CURSOR&limit=N`: the joint-credit company's change feed.
+///
+/// The records of every item its contract discloses for `change_feed` without a consent, in the
+/// order their latest changes committed, each once: a record that is disclosable today comes
+/// masked with the partner's profile (`upsert`), one that no longer is (repaired, withdrawn,
+/// withheld while disputed, period ended) comes as a `remove` with its key. Subjects appear under
+/// the partner's pseudonymous reference; organisations also under their code. A record changed
+/// again later moves to its new position, so a reader that resumes from any `next_cursor` neither
+/// skips nor repeats a change.
+struct ChangeFeedRoutes {
+    let service: FeedService
+    let signer: ReceiptSigner
+
+    func register(on group: RouterGroup<GatewayRequestContext>) {
+        group.get("changes") { request, context -> Response in
+            try await changes(request, context: context)
+        }
+    }
+
+    private func changes(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let partner = try context.requirePartner()
+        guard partner.contract.kind == .jointCredit else {
+            throw Problem(
+                "feed-not-in-contract", title: "No change feed", status: .forbidden,
+                detail: "The change feed is served to the joint-credit company only."
+            )
+        }
+        let page = try FeedPageRequest(request.uri, stream: .changes)
+        let now = Date()
+        let today = CivilDate(now)
+        let covered = try service.coveredItems(partner, purpose: FeedService.feedPurpose, at: now)
+        try await service.sweepIfDue(today)
+        let fetched = try await service.queries.records.changes(since: page.cursor.sequence, items: covered.items, limit: page.limit + 1)
+        let records = fetched.prefix(page.limit)
+        let references = service.pseudonymizer(for: partner)
+        let masker = service.queries.maskers[partner.contract.maskingProfile]
+        var disclosedItems: [String] = []
+        let changes = records.compactMap { record in
+            let change = change(record, today: today, references: references, masker: masker)
+            if change?.op == .upsert, !disclosedItems.contains(record.item) { disclosedItems.append(record.item) }
+            return change
+        }
+        context.meter.decided(
+            subjectKey: nil, purpose: FeedService.feedPurpose, disclosed: disclosedItems, withheld: [],
+            consentID: nil, contractVersion: covered.version
+        )
+        let next = FeedCursor(stream: .changes, sequence: records.last?.changeSeq ?? page.cursor.sequence)
+        let body = try JSONResponse.encode(ChangeFeedPage(
+            requestID: context.id, partner: partner.partnerID, contractVersion: covered.version.description,
+            changes: changes, nextCursor: next.text, hasMore: fetched.count > page.limit
+        ))
+        let receipt = Receipt(
+            requestID: context.id, partnerID: partner.partnerID, issuedAt: now, itemsDisclosed: disclosedItems,
+            contractVersion: covered.version.description, consentID: nil, body: body
+        )
+        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
+    }
+
+    /// The record as the feed sends it today: masked, or removed with the reason.
+    private func change(
+        _ record: StoredRecord, today: CivilDate, references: SubjectPseudonymizer, masker: Masker?
+    ) -> ChangeFeedPage.Change? {
+        let catalog = service.queries.catalog
+        // Only covered items, which are catalog items, are fetched.
+        guard let item = catalog.item(record.item) else { return nil }
+        let reference = references.reference(forSubject: record.subjectKey)
+        if case .hidden(let reason) = catalog.disclosure(of: Self.facts(record), item: item, on: today).state {
+            return .removal(of: record, kind: item.subject, subjectRef: reference, reason: reason.rawValue)
+        }
+        // A profile the policy lacks hides everything rather than disclosing unmasked.
+        let fields = masker.map { $0.mask(.object(record.fields), item: record.item) } ?? .null
+        return .upsert(record, kind: item.subject, subjectRef: reference, fields: fields)
+    }
+
+    private static func facts(_ record: StoredRecord) -> RecordDisclosureFacts {
+        let severity: String? = if case .string(let text)? = record.fields["severity"] { text } else { nil }
+        return RecordDisclosureFacts(
+            status: record.status, decisionDate: record.decisionDate, publicityStart: record.publicityStart,
+            publicityEnd: record.publicityEnd, severity: severity
+        )
+    }
+}

@@ -1,0 +1,111 @@
+import BrokerCore
+import BrokerStore
+import Foundation
+import Hummingbird
+
+/// Post-loan monitoring, scoped to the calling partner:
+///
+/// - `POST /v1/watchlist`: watch up to 10,000 subjects for `post_loan_monitoring` (a purpose the
+///   contract must allow); answers each subject's pseudonymous reference.
+/// - `GET /v1/watchlist`: the partner's watched subjects (references, codes, masked ID numbers).
+/// - `DELETE /v1/watchlist/{ref}`: stop watching.
+/// - `GET /v1/alerts?since=CURSOR&limit=N`: changes to watched subjects' records after they were
+///   watched (new penalties and dishonesty marks, repairs, disputes, withdrawals), in commit order,
+///   only of items the contract discloses for post-loan monitoring.
+struct WatchlistRoutes {
+    /// The catalog's masking rule for resident ID numbers, applied to a watched person's label.
+    static let idNumberRule = "id_number"
+
+    let service: FeedService
+    let signer: ReceiptSigner
+
+    func register(on group: RouterGroup<GatewayRequestContext>) {
+        group.post("watchlist") { request, context -> Response in
+            try await watch(request, context: context)
+        }
+        group.get("watchlist") { _, context -> Response in
+            let partner = try context.requirePartner()
+            let watched = try await service.watchlist.subjects(partnerID: partner.partnerID)
+            return try Self.json(WatchlistAnswer(subjects: watched.map(WatchlistAnswer.Subject.init), added: nil))
+        }
+        group.delete("watchlist/:ref") { _, context -> Response in
+            let partner = try context.requirePartner()
+            let reference = try context.parameters.require("ref")
+            guard try await service.watchlist.remove(reference: reference, partnerID: partner.partnerID) else {
+                throw Problem(
+                    "not-watched", title: "Not watched", status: .notFound,
+                    detail: "The partner watches no subject under this reference.", field: "ref"
+                )
+            }
+            return Response(status: .noContent)
+        }
+        group.get("alerts") { request, context -> Response in
+            try await alerts(request, context: context)
+        }
+    }
+
+    private func watch(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let partner = try context.requirePartner()
+        let json = try await request.body.collect(upTo: 1 << 20)
+        let body = try WatchlistRequest(json: Data(json.readableBytesView))
+        let covered = try service.coveredItems(partner, purpose: FeedService.monitoringPurpose, at: Date())
+        let references = service.pseudonymizer(for: partner)
+        let masking = service.masking
+        let idRule = masking.profiles[partner.contract.maskingProfile].flatMap { masking.rule(Self.idNumberRule, under: $0) } ?? .hidden
+        let watched = body.subjects.map { subject in
+            let key = service.queries.subjectKey(subject)
+            let label = switch subject {
+            case .organisation(let code): code.rawValue
+            case .person(let number): idRule.apply(to: number.rawValue, compoundSurnames: masking.compoundSurnames)
+            }
+            return WatchedSubject(reference: references.reference(forSubject: key), subjectKey: key, kind: subject.kind, label: label)
+        }
+        let added = try await service.watchlist.watch(watched, partnerID: partner.partnerID)
+        context.meter.decided(
+            subjectKey: watched.count == 1 ? watched[0].subjectKey : nil, purpose: FeedService.monitoringPurpose,
+            disclosed: [], withheld: [], consentID: nil, contractVersion: covered.version
+        )
+        return try Self.json(WatchlistAnswer(subjects: watched.map(WatchlistAnswer.Subject.init), added: added))
+    }
+
+    private func alerts(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let partner = try context.requirePartner()
+        let page = try FeedPageRequest(request.uri, stream: .alerts)
+        let now = Date()
+        let covered = try service.coveredItems(partner, purpose: FeedService.monitoringPurpose, at: now)
+        let catalog = service.queries.catalog
+        let listing = covered.items.filter { catalog.item($0).map { FeedService.listingCategories.contains($0.category) } ?? false }
+        let fetched = try await service.watchlist.alerts(
+            partnerID: partner.partnerID, since: page.cursor.sequence, items: covered.items, listingItems: listing,
+            limit: page.limit + 1
+        )
+        let alerts = fetched.prefix(page.limit)
+        var disclosedItems: [String] = []
+        for alert in alerts where !disclosedItems.contains(alert.item) {
+            disclosedItems.append(alert.item)
+        }
+        let subjects = Set(alerts.map(\.subject.subjectKey))
+        context.meter.decided(
+            subjectKey: subjects.count == 1 ? subjects.first : nil, purpose: FeedService.monitoringPurpose,
+            disclosed: disclosedItems, withheld: [], consentID: nil, contractVersion: covered.version
+        )
+        let next = FeedCursor(stream: .alerts, sequence: alerts.last?.changeSeq ?? page.cursor.sequence)
+        let body = try JSONResponse.encode(AlertPage(
+            requestID: context.id, partner: partner.partnerID, contractVersion: covered.version.description,
+            alerts: alerts.map(AlertPage.Alert.init), nextCursor: next.text, hasMore: fetched.count > page.limit
+        ))
+        let receipt = Receipt(
+            requestID: context.id, partnerID: partner.partnerID, issuedAt: now, itemsDisclosed: disclosedItems,
+            contractVersion: covered.version.description, consentID: nil, body: body
+        )
+        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
+    }
+
+    /// A 200 JSON answer that discloses no record (no receipt).
+    private static func json(_ value: some Encodable) throws -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try JSONResponse.encode(value)))
+        )
+    }
+}
