@@ -21,5 +21,6 @@ public struct Migration: Sendable, Hashable {
         Migration(20, "meter_events", PackageResources.m0020_meter_events_sql),
         Migration(21, "quota_counters", PackageResources.m0021_quota_counters_sql),
         Migration(22, "idempotency_keys", PackageResources.m0022_idempotency_keys_sql),
+        Migration(50, "batch_reviews", PackageResources.m0050_batch_reviews_sql),
     ]
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import BrokerStore
 import Gateway
 import Logging
+import Metering
 
 /// `credit-broker serve`: migrates the database and serves the HTTP API until SIGINT or SIGTERM.
 struct ServeCommand: AsyncParsableCommand {
@@ -12,7 +13,7 @@ struct ServeCommand: AsyncParsableCommand {
             Without DATABASE_URL the broker starts an embedded PostgreSQL in --state-dir and stops \
             it again on exit (Ctrl-C or SIGTERM). Endpoints: /healthz (process up), /readyz \
             (database reachable and migrations current), /v1/receipt-key, and for authenticated \
-            partners /v1/partner. With --tls-dir (or the four TLS files) the listener speaks TLS 1.2/1.3 \
+            partners /v1/partner, /v1/queries, /v1/batch-reviews and /v1/usage. With --tls-dir (or the four TLS files) the listener speaks TLS 1.2/1.3 \
             with HTTP/2 and authenticates banks by client certificate; agencies use API keys.
             """
     )
@@ -36,14 +37,17 @@ struct ServeCommand: AsyncParsableCommand {
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
+        let meter = MeterWriter(pool: opened.pool)
         do {
-            let partners = try server.partners(policies: policies, database: database, pool: opened.pool)
+            let partners = try server.partners(policies: policies, database: database, pool: opened.pool, meter: meter)
             let app = try GatewayServer.application(
                 server.configuration, pool: opened.pool, partners: partners, logger: logger, onServerRunning: onServerRunning
             )
             try await app.runService()
+            await meter.close()
             await opened.close()
         } catch {
+            await meter.close()
             await opened.close()
             throw error
         }

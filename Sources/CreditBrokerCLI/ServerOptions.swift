@@ -3,6 +3,7 @@ import BrokerCore
 import BrokerStore
 import Foundation
 import Gateway
+import Metering
 import PostgresClient
 
 /// Where the HTTP server listens, its TLS files and the partner contracts it serves.
@@ -80,19 +81,22 @@ struct ServerOptions: ParsableArguments {
         )
     }
 
-    /// The partner API's parts: today's governing contracts, the receipt signer and the query service.
-    func partners(policies: ContractsOptions, database: DatabaseOptions, pool: PostgresPool) throws -> GatewayServer.Partners {
+    /// The partner API's parts: today's governing contracts, the receipt signer, the query and
+    /// batch-review services (metering processed batch subjects through `meter`).
+    func partners(policies: ContractsOptions, database: DatabaseOptions, pool: PostgresPool, meter: MeterWriter) throws -> GatewayServer.Partners {
         let bundle = try policies.load()
         let contracts = try ContractSet(files: ContractsOptions.contractFiles(at: resolvedContracts), policies: bundle)
             .governing(on: CivilDate(Date()))
         let keyPath = receiptKey ?? Self.environment["CREDIT_BROKER_RECEIPT_KEY"] ?? database.resolvedStateDirectory + "/receipt-signing-key"
+        let queries = QueryService(
+            contracts: contracts, policies: bundle, hasher: try database.personKeyHasher(),
+            records: RecordStore(pool: pool, catalog: bundle.catalog)
+        )
         return GatewayServer.Partners(
             directory: PartnerDirectory(contracts: contracts),
             receiptSigner: try ReceiptSigner.loadOrCreate(at: URL(filePath: keyPath)),
-            queries: QueryService(
-                contracts: contracts, policies: bundle, hasher: try database.personKeyHasher(),
-                records: RecordStore(pool: pool, catalog: bundle.catalog)
-            )
+            queries: queries,
+            batchReviews: BatchReviewService(queries: queries, pool: pool, meter: meter)
         )
     }
 }

@@ -6,6 +6,7 @@ import HummingbirdCore
 import HummingbirdHTTP2
 import HummingbirdTLS
 import Logging
+import Metering
 import NIOSSL
 import PostgresClient
 import X509
@@ -59,15 +60,18 @@ public enum GatewayServer {
         public var counters: AuthenticationCounters
         /// `POST /v1/queries`.
         public var queries: QueryService
+        /// `/v1/batch-reviews` and its background worker.
+        public var batchReviews: BatchReviewService
 
         public init(
             directory: PartnerDirectory, receiptSigner: ReceiptSigner,
-            queries: QueryService, counters: AuthenticationCounters = AuthenticationCounters()
+            queries: QueryService, batchReviews: BatchReviewService, counters: AuthenticationCounters = AuthenticationCounters()
         ) {
             self.directory = directory
             self.receiptSigner = receiptSigner
             self.counters = counters
             self.queries = queries
+            self.batchReviews = batchReviews
         }
     }
 
@@ -89,6 +93,8 @@ public enum GatewayServer {
         ))
         routes.registerAuthenticated(on: v1)
         QueryRoutes(service: partners.queries, signer: partners.receiptSigner).register(on: v1)
+        BatchReviewRoutes(service: partners.batchReviews, signer: partners.receiptSigner).register(on: v1)
+        UsageRoutes(usage: UsageQuery(pool: pool), quotas: QuotaLedger(pool: pool)).register(on: v1)
         var server = HTTPServerBuilder.http1()
         if let tls = configuration.tls {
             server = try .http2Upgrade(tlsChannelConfiguration: tlsChannelConfiguration(tls, counters: partners.counters, logger: logger))
@@ -97,6 +103,7 @@ public enum GatewayServer {
             router: router,
             server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "credit-broker"),
+            services: [partners.batchReviews.worker],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger
         )

@@ -6,6 +6,7 @@ import Foundation
 import Gateway
 import Ingest
 import Logging
+import Metering
 import NIOCore
 import NIOHTTP1
 import NIOSSL
@@ -52,10 +53,13 @@ struct TestGateway {
         )
         let counters = AuthenticationCounters()
         let directory = PartnerDirectory(contracts: contracts)
+        let queries = QueryService(contracts: contracts, policies: policies, hasher: hasher, records: RecordStore(pool: pool, catalog: policies.catalog))
+        let meter = MeterWriter(pool: pool)
         let partners = GatewayServer.Partners(
             directory: directory,
             receiptSigner: try ReceiptSigner.loadOrCreate(at: folder.appending(path: "receipt-signing-key")),
-            queries: QueryService(contracts: contracts, policies: policies, hasher: hasher, records: RecordStore(pool: pool, catalog: policies.catalog)),
+            queries: queries,
+            batchReviews: BatchReviewService(queries: queries, pool: pool, meter: meter, configuration: .init(chunkSize: 100, pollInterval: .milliseconds(200))),
             counters: counters
         )
         var logger = Logger(label: "gateway-test")
@@ -79,6 +83,7 @@ struct TestGateway {
             defer { group.cancelAll() }
             try await body(TestGateway(port: port, pki: pki, ca: ca, pool: pool, counters: counters, directory: directory, policies: policies))
         }
+        await meter.close()
         await pool.close()
     }
 

@@ -2,12 +2,12 @@ import BrokerCore
 
 /// The body of a `POST /v1/queries` answer.
 struct QueryAnswer: Encodable {
-    struct DisclosedItem: Encodable {
+    struct DisclosedItem: Codable, Sendable {
         let item: String
         let records: [AnswerValue]
     }
 
-    struct WithheldItem: Encodable {
+    struct WithheldItem: Codable, Sendable {
         let item: String
         let reason: WithholdReason
         let unlock: Unlock

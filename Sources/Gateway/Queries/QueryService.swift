@@ -8,6 +8,7 @@ public struct QueryService: Sendable {
     let engine: DecisionEngine
     let catalog: Catalog
     let maskers: [String: Masker]
+    let masking: MaskingPolicy
     let hasher: PersonKeyHasher
     let records: RecordStore
 
@@ -16,6 +17,7 @@ public struct QueryService: Sendable {
         engine = DecisionEngine(contracts: contracts, catalog: policies.catalog, purposes: policies.purposes)
         catalog = policies.catalog
         maskers = policies.masking.profiles.mapValues { Masker(catalog: policies.catalog, policy: policies.masking, profile: $0) }
+        masking = policies.masking
         self.hasher = hasher
         self.records = records
     }
@@ -25,6 +27,19 @@ public struct QueryService: Sendable {
         switch subject {
         case .organisation(let code): code.rawValue
         case .person(let number): hasher.key(for: number).hex
+        }
+    }
+
+    /// The disclosed items in `ids` order with their records (of one subject), disputed records
+    /// flagged, masked with `masker`; without a masker (a profile the policy lacks) every record is hidden.
+    func disclosedItems(_ ids: [String], records: [StoredRecord], masker: Masker?) -> [QueryAnswer.DisclosedItem] {
+        let byItem = Dictionary(grouping: records, by: \.item)
+        return ids.map { id in
+            QueryAnswer.DisclosedItem(item: id, records: (byItem[id] ?? []).map { record in
+                var fields = record.fields
+                if record.isDisputed { fields["disputed"] = .bool(true) }
+                return masker.map { $0.mask(.object(fields), item: id) } ?? .null
+            })
         }
     }
 }
