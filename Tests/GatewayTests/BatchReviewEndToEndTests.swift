@@ -143,6 +143,41 @@ import Testing
         }
     }
 
+    /// A process died after metering subjects 100 and up but before storing their results: once
+    /// its lease ends another worker finishes the batch, and every subject stays metered once.
+    @Test func aBatchLeftByACrashedProcessIsResumedAndMeteredOnce() async throws {
+        try await TestGateway.run { gateway in
+            let companies = 250
+            try await gateway.ingest(Self.feed(companies: companies))
+            let bank = try gateway.identity(of: TestGateway.bank)
+            let submitted = try await gateway.request(.POST, "/v1/batch-reviews", identity: bank, body: body([
+                "subjects": (0..<companies).map(Self.company), "purpose": "batch_review", "items": Self.items,
+            ]))
+            let location = try #require(submitted.headers.first(name: "Location"))
+            let id = try #require(submitted.json["id"] as? String)
+            #expect(try await finished(location, gateway: gateway, identity: bank).json["status"] as? String == "done")
+
+            try await gateway.pool.transaction { connection in
+                try await connection.query("""
+                    UPDATE batch_review_subjects SET result = NULL, indicators = '{}' WHERE batch_id = \(id) AND position >= 100
+                    """)
+                try await connection.query("""
+                    UPDATE batch_reviews SET status = 'running', done = 100, finished_at = NULL, lease_until = now() - interval '1 second'
+                    WHERE id = \(id)
+                    """)
+            }
+            let resumed = try await finished(location, gateway: gateway, identity: bank)
+            #expect(resumed.json["status"] as? String == "done")
+            let totals = try #require(resumed.json["totals"] as? [String: [String: Any]])
+            #expect(totals["dishonest_mark"]?["subjects"] as? Int == 25)
+            #expect(totals["abnormal_operations"]?["subjects"] as? Int == 84)
+            let events = try await gateway.pool.query("""
+                SELECT count(*) FROM meter_events WHERE endpoint = '/v1/batch-reviews/{id}' AND request_id LIKE \(id + "/%")
+                """)[0].decode(Int.self, at: 0)
+            #expect(events == companies)
+        }
+    }
+
     @Test func invalidBatchesNameTheFieldAndNeverEchoTheSubject() async throws {
         try await TestGateway.run { gateway in
             let bank = try gateway.identity(of: TestGateway.bank)
