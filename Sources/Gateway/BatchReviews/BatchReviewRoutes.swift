@@ -90,15 +90,7 @@ struct BatchReviewRoutes {
         let decision = queries.engine.decide(DecisionRequest(
             partner: interned, subject: "", items: batch.selection.items, purpose: batch.selection.purpose, at: now
         ))
-        var disclosed: [String] = []
-        var withheld: [QueryAnswer.WithheldItem] = []
-        for (id, item) in zip(batch.selection.itemIDs, decision.items) {
-            switch item {
-            case .disclosed: disclosed.append(id)
-            case let .withheld(reason, unlock):
-                withheld.append(.init(item: id, reason: reason, unlock: unlock, unlockText: unlock.text))
-            }
-        }
+        let (disclosed, withheld) = queries.partition(decision, of: batch.selection.itemIDs)
         let reservation = switch try await service.quotas.reserve(
             partner: partner.partnerID, units: batch.subjects.count, limits: QuotaLimits(partner.contract.quotas), at: now
         ) {
@@ -107,7 +99,7 @@ struct BatchReviewRoutes {
         }
         context.meter.decided(
             subjectKey: nil, purpose: batch.selection.purposeID, disclosed: disclosed,
-            withheld: withheld.map { MeterEvent.Withheld(item: $0.item, reason: $0.reason) },
+            withheld: withheld.map(\.meterEntry),
             consentID: nil, contractVersion: decision.contractVersion
         )
         let stored = BatchDecision(

@@ -149,7 +149,7 @@ public struct BatchReviewWorker: Service {
         )
         let recordsBySubject = Dictionary(grouping: records, by: \.subjectKey)
         let disclosedByKind = Dictionary(grouping: decision.disclosed) { queries.catalog.item($0)?.subject }
-        let withheld = decision.withheld.map { MeterEvent.Withheld(item: $0.item, reason: $0.reason) }
+        let withheld = decision.withheld.map(\.meterEntry)
         var results: [BatchReviewResult] = []
         var events: [MeterEvent] = []
         for subject in chunk {

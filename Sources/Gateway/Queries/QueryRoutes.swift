@@ -38,18 +38,10 @@ struct QueryRoutes {
         let decision = service.engine.decide(DecisionRequest(
             partner: interned, subject: subjectKey, items: query.selection.items, purpose: query.selection.purpose, at: now
         ))
-        var disclosedIDs: [String] = []
-        var withheld: [QueryAnswer.WithheldItem] = []
-        for (id, item) in zip(query.selection.itemIDs, decision.items) {
-            switch item {
-            case .disclosed: disclosedIDs.append(id)
-            case let .withheld(reason, unlock):
-                withheld.append(.init(item: id, reason: reason, unlock: unlock, unlockText: unlock.text))
-            }
-        }
+        let (disclosedIDs, withheld) = service.partition(decision, of: query.selection.itemIDs)
         context.meter.decided(
             subjectKey: subjectKey, purpose: query.selection.purposeID, disclosed: disclosedIDs,
-            withheld: withheld.map { MeterEvent.Withheld(item: $0.item, reason: $0.reason) },
+            withheld: withheld.map(\.meterEntry),
             consentID: query.consentID, contractVersion: decision.contractVersion
         )
         let records = disclosedIDs.isEmpty ? [] : try await service.records.disclosableRecords(

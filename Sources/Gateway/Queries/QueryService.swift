@@ -42,4 +42,18 @@ public struct QueryService: Sendable {
             })
         }
     }
+
+    /// The ids of `decision`'s disclosed items and its withheld manifest, in request order.
+    func partition(_ decision: Decision, of itemIDs: [String]) -> (disclosed: [String], withheld: [QueryAnswer.WithheldItem]) {
+        var disclosed: [String] = []
+        var withheld: [QueryAnswer.WithheldItem] = []
+        for (id, item) in zip(itemIDs, decision.items) {
+            switch item {
+            case .disclosed: disclosed.append(id)
+            case let .withheld(reason, unlock):
+                withheld.append(.init(item: id, reason: reason, unlock: unlock, unlockText: unlock.text))
+            }
+        }
+        return (disclosed, withheld)
+    }
 }
