@@ -25,5 +25,6 @@ public struct Migration: Sendable, Hashable {
         Migration(31, "contract_versions", PackageResources.m0031_contract_versions_sql),
         Migration(40, "watchlist", PackageResources.m0040_watchlist_sql),
         Migration(41, "disclosure_sweeps", PackageResources.m0041_disclosure_sweeps_sql),
+        Migration(50, "batch_reviews", PackageResources.m0050_batch_reviews_sql),
     ]
 }

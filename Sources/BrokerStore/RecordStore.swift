@@ -28,9 +28,16 @@ public struct RecordStore: Sendable {
     /// disclosure window; a disputed record comes back (with `isDisputed`) only for items whose
     /// catalog rule says `disputed: flag`. Ordered by item, then newest decision first.
     public func disclosableRecords(of subjectKey: String, items: [String], on day: CivilDate) async throws -> [StoredRecord] {
+        try await disclosableRecords(of: [subjectKey], items: items, on: day)
+    }
+
+    /// The disclosable records of `items` of many subjects at once (same rules as for one), in one
+    /// round trip; ordered by subject key, then as for one subject.
+    public func disclosableRecords(of subjectKeys: [String], items: [String], on day: CivilDate) async throws -> [StoredRecord] {
         let flagged = items.filter { catalog.item($0)?.disclosure.disputed == .flag }
-        let result = try await pool.execute(
-            Self.disclosable, [subjectKey, TextArrayParameter(items), TextArrayParameter(flagged), day.description])
+        let result = try await pool.execute(Self.disclosable, [
+            TextArrayParameter(subjectKeys), TextArrayParameter(items), TextArrayParameter(flagged), day.description,
+        ])
         return try result.map(Self.record(from:))
     }
 
@@ -81,11 +88,11 @@ public struct RecordStore: Sendable {
         SELECT subject_key, item, source, source_record_id, decision_date::text, publicity_start::text,
                publicity_end::text, disclose_until::text, status, fields, version, change_seq
         FROM records
-        WHERE subject_key = $1 AND item = ANY($2::text[])
+        WHERE subject_key = ANY($1::text[]) AND item = ANY($2::text[])
           AND (status = 'active' OR (status = 'disputed' AND item = ANY($3::text[])))
           AND (disclose_from IS NULL OR disclose_from <= $4::date)
           AND (disclose_until IS NULL OR disclose_until > $4::date)
-        ORDER BY item, decision_date DESC NULLS LAST, source_record_id
+        ORDER BY subject_key, item, decision_date DESC NULLS LAST, source_record_id
         """)
 
     private static let changesSince = PostgresStatement("""

@@ -13,7 +13,7 @@ struct ServeCommand: AsyncParsableCommand {
             Without DATABASE_URL the broker starts an embedded PostgreSQL in --state-dir and stops \
             it again on exit (Ctrl-C or SIGTERM). Endpoints: /healthz (process up), /readyz \
             (database reachable and migrations current), /v1/receipt-key, and for authenticated \
-            partners /v1/partner. With --tls-dir (or the four TLS files) the listener speaks TLS 1.2/1.3 \
+            partners /v1/partner, /v1/queries, /v1/batch-reviews and /v1/usage. With --tls-dir (or the four TLS files) the listener speaks TLS 1.2/1.3 \
             with HTTP/2 and authenticates banks by client certificate; agencies use API keys.
             """
     )

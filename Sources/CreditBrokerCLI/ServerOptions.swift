@@ -97,14 +97,15 @@ struct ServerOptions: ParsableArguments {
         let hasher = try database.personKeyHasher()
         let metrics = GatewayMetrics()
         let queries = QueryService(contracts: contracts, policies: bundle, hasher: hasher, records: RecordStore(pool: pool, catalog: bundle.catalog))
+        let writer = MeterWriter(pool: meterPool, onBatch: metrics.meterBatch)
         return GatewayServer.Partners(
             directory: PartnerDirectory(contracts: contracts),
             receiptSigner: try ReceiptSigner.loadOrCreate(at: URL(filePath: keyPath)),
             queries: queries,
             feeds: FeedService(queries: queries, policies: bundle, referenceSecret: try database.subjectReferenceSecret(), pool: pool),
+            batchReviews: BatchReviewService(queries: queries, pool: pool, meter: writer),
             metering: MeteringServices(
-                writer: MeterWriter(pool: meterPool, onBatch: metrics.meterBatch), quotas: QuotaLedger(pool: pool),
-                idempotency: IdempotencyStore(pool: pool), hasher: hasher
+                writer: writer, quotas: QuotaLedger(pool: pool), idempotency: IdempotencyStore(pool: pool), hasher: hasher
             ),
             metrics: metrics
         )

@@ -7,6 +7,7 @@ import HummingbirdHTTP2
 import HummingbirdTLS
 import Logging
 import NIOCore
+import Metering
 import NIOSSL
 import PostgresClient
 import X509
@@ -66,12 +67,14 @@ public enum GatewayServer {
         public var queries: QueryService
         /// `GET /v1/changes`, the watchlist and alerts.
         public var feeds: FeedService
+        /// `/v1/batch-reviews` and its background worker.
+        public var batchReviews: BatchReviewService
         /// Rate limits, idempotency, quotas and the meter ledger of every partner route.
         public var metering: MeteringServices
 
         public init(
             directory: PartnerDirectory, receiptSigner: ReceiptSigner,
-            queries: QueryService, feeds: FeedService, metering: MeteringServices,
+            queries: QueryService, feeds: FeedService, batchReviews: BatchReviewService, metering: MeteringServices,
             metrics: GatewayMetrics
         ) {
             self.directory = directory
@@ -79,6 +82,7 @@ public enum GatewayServer {
             self.metrics = metrics
             self.queries = queries
             self.feeds = feeds
+            self.batchReviews = batchReviews
             self.metering = metering
         }
     }
@@ -104,6 +108,7 @@ public enum GatewayServer {
             router: router,
             server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "credit-broker"),
+            services: [partners.batchReviews.worker],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger
         )
@@ -126,6 +131,8 @@ public enum GatewayServer {
         ConsentRoutes(service: partners.queries).register(on: v1)
         ChangeFeedRoutes(service: partners.feeds, signer: partners.receiptSigner).register(on: v1)
         WatchlistRoutes(service: partners.feeds, signer: partners.receiptSigner).register(on: v1)
+        BatchReviewRoutes(service: partners.batchReviews, signer: partners.receiptSigner).register(on: v1)
+        UsageRoutes(usage: UsageQuery(pool: pool), quotas: QuotaLedger(pool: pool)).register(on: v1)
         return router
     }
 

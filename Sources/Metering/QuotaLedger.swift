@@ -36,9 +36,14 @@ public struct QuotaLedger: Sendable {
 
     /// Gives a reservation's units back (the request failed before anything was disclosed).
     public func release(_ reservation: QuotaReservation) async throws {
-        try await pool.execute(Self.releaseStatement, [
-            reservation.partnerID, reservation.day.description, reservation.month.description, reservation.units,
-        ])
+        try await release(partner: reservation.partnerID, units: reservation.units, day: reservation.day, month: reservation.month)
+    }
+
+    /// Gives back `units` of a reservation made in the day and month periods starting on `day` and
+    /// `month` (e.g. part of a stored batch's reservation, after a restart).
+    public func release(partner: String, units: Int, day: CivilDate, month: CivilDate) async throws {
+        guard units > 0 else { throw MeteringInputError(field: "units", reason: "must be positive, not \(units)") }
+        try await pool.execute(Self.releaseStatement, [partner, day.description, month.description, units])
     }
 
     /// The partner's usage in the periods that hold `instant`.

@@ -7,6 +7,7 @@ import Gateway
 import Ingest
 import Metering
 import Logging
+import Metering
 import NIOCore
 import NIOHTTP1
 import NIOSSL
@@ -58,14 +59,15 @@ struct TestGateway {
         let metrics = GatewayMetrics()
         let directory = PartnerDirectory(contracts: contracts)
         let queries = QueryService(contracts: contracts, policies: policies, hasher: hasher, records: RecordStore(pool: pool, catalog: policies.catalog))
+        let meter = MeterWriter(pool: pool, onBatch: metrics.meterBatch)
         let partners = GatewayServer.Partners(
             directory: directory,
             receiptSigner: try ReceiptSigner.loadOrCreate(at: folder.appending(path: "receipt-signing-key")),
             queries: queries,
             feeds: FeedService(queries: queries, policies: policies, referenceSecret: referenceSecret, pool: pool),
+            batchReviews: BatchReviewService(queries: queries, pool: pool, meter: meter, configuration: .init(chunkSize: 100, pollInterval: .milliseconds(200))),
             metering: MeteringServices(
-                writer: MeterWriter(pool: pool, onBatch: metrics.meterBatch), quotas: QuotaLedger(pool: pool),
-                idempotency: IdempotencyStore(pool: pool), hasher: hasher
+                writer: meter, quotas: QuotaLedger(pool: pool), idempotency: IdempotencyStore(pool: pool), hasher: hasher
             ),
             metrics: metrics
         )

@@ -4,7 +4,8 @@ import Testing
 
 @Suite struct PostgresPoolTests {
     @Test func sixtyFourTasksShareFourConnections() async throws {
-        let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 4))
+        // A generous wait: the suite runs in parallel on two shared cores; the timeout has its own test.
+        let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 4, acquireTimeout: .seconds(120)))
         try await pool.query("CREATE TABLE hits (task int, n int)")
         let finished = try await withThrowingTaskGroup(of: Int.self) { group in
             for task in 0..<64 {

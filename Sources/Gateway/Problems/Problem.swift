@@ -49,6 +49,11 @@ public struct Problem: HTTPResponseError, Sendable, Encodable {
 }
 
 extension Problem {
+    /// A 400 `invalid-request` naming the field at fault.
+    static func invalidRequest(_ field: String, _ detail: String) -> Problem {
+        Problem("invalid-request", title: "Invalid request", status: .badRequest, detail: detail, field: field)
+    }
+
     static func unauthenticated(_ detail: String) -> Problem {
         Problem(
             "unauthenticated", title: "Authentication required", status: .unauthorized, detail: detail,

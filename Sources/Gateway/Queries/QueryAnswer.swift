@@ -1,13 +1,14 @@
 import BrokerCore
+import Metering
 
 /// The body of a `POST /v1/queries` answer.
 struct QueryAnswer: Encodable {
-    struct DisclosedItem: Encodable {
+    struct DisclosedItem: Codable, Sendable {
         let item: String
         let records: [AnswerValue]
     }
 
-    struct WithheldItem: Encodable {
+    struct WithheldItem: Codable, Sendable {
         let item: String
         let reason: WithholdReason
         let unlock: Unlock
@@ -15,6 +16,9 @@ struct QueryAnswer: Encodable {
         let unlockText: String
 
         enum CodingKeys: String, CodingKey { case item, reason, unlock, unlockText = "unlock_text" }
+
+        /// The entry a meter event records for it.
+        var meterEntry: MeterEvent.Withheld { MeterEvent.Withheld(item: item, reason: reason) }
     }
 
     let requestID: String

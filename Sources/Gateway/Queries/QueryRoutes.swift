@@ -31,36 +31,19 @@ struct QueryRoutes {
         let subjectKey = service.subjectKey(query.subject)
         let now = Date()
         let decision = try await service.decide(query, partnerID: partner.partnerID, partner: interned, subjectKey: subjectKey, at: now)
-        var disclosedIDs: [String] = []
-        var withheld: [QueryAnswer.WithheldItem] = []
-        for (id, item) in zip(query.itemIDs, decision.items) {
-            switch item {
-            case .disclosed: disclosedIDs.append(id)
-            case let .withheld(reason, unlock):
-                withheld.append(.init(item: id, reason: reason, unlock: unlock, unlockText: unlock.text))
-            }
-        }
+        let (disclosedIDs, withheld) = service.partition(decision, of: query.selection.itemIDs)
         context.meter.decided(
-            subjectKey: subjectKey, purpose: query.purposeID, disclosed: disclosedIDs,
-            withheld: withheld.map { MeterEvent.Withheld(item: $0.item, reason: $0.reason) },
+            subjectKey: subjectKey, purpose: query.selection.purposeID, disclosed: disclosedIDs,
+            withheld: withheld.map(\.meterEntry),
             consentID: query.consentID, contractVersion: decision.contractVersion
         )
         let records = disclosedIDs.isEmpty ? [] : try await service.records.disclosableRecords(
             of: subjectKey, items: disclosedIDs, on: CivilDate(now)
         )
-        let masker = service.maskers[partner.contract.maskingProfile]
-        let byItem = Dictionary(grouping: records, by: \.item)
-        let disclosed = disclosedIDs.map { id in
-            QueryAnswer.DisclosedItem(item: id, records: (byItem[id] ?? []).map { record in
-                var fields = record.fields
-                if record.isDisputed { fields["disputed"] = .bool(true) }
-                // A profile the policy lacks hides everything rather than disclosing unmasked.
-                return masker.map { $0.mask(.object(fields), item: id) } ?? .null
-            })
-        }
+        let disclosed = service.disclosedItems(disclosedIDs, records: records, masker: service.maskers[partner.contract.maskingProfile])
         let body = try JSONResponse.encode(QueryAnswer(
             requestID: context.id, partner: partner.partnerID, contractVersion: decision.contractVersion.description,
-            purpose: query.purposeID, consentID: query.consentID, disclosed: disclosed, withheld: withheld
+            purpose: query.selection.purposeID, consentID: query.consentID, disclosed: disclosed, withheld: withheld
         ))
         let receipt = Receipt(
             requestID: context.id, partnerID: partner.partnerID, issuedAt: now, itemsDisclosed: disclosedIDs,

@@ -51,7 +51,7 @@ public struct QueryService: Sendable {
     ///
     /// - Throws: `Problem.queryConsentNotFound` when the partner has no such consent about this subject.
     func decide(_ query: QueryRequest, partnerID: String, partner: DecisionEngine.Partner, subjectKey: String, at now: Date) async throws -> Decision {
-        let request = DecisionRequest(partner: partner, subject: subjectKey, items: query.items, purpose: query.purpose, at: now)
+        let request = DecisionRequest(partner: partner, subject: subjectKey, items: query.selection.items, purpose: query.selection.purpose, at: now)
         let unconsented = engine.decide(request, consent: nil)
         guard let consentID = query.consentID else { return unconsented }
         guard let stored = try await consents.fetch(id: consentID, partnerID: partnerID), stored.consent.subject == subjectKey else {
@@ -69,5 +69,32 @@ public struct QueryService: Sendable {
     /// Whether `consented` discloses an item that `unconsented` withholds.
     private static func consentUnlocks(_ consented: Decision, beyond unconsented: Decision) -> Bool {
         zip(consented.items, unconsented.items).contains { $0.isDisclosed && !$1.isDisclosed }
+    }
+
+    /// The disclosed items in `ids` order with their records (of one subject), disputed records
+    /// flagged, masked with `masker`; without a masker (a profile the policy lacks) every record is hidden.
+    func disclosedItems(_ ids: [String], records: [StoredRecord], masker: Masker?) -> [QueryAnswer.DisclosedItem] {
+        let byItem = Dictionary(grouping: records, by: \.item)
+        return ids.map { id in
+            QueryAnswer.DisclosedItem(item: id, records: (byItem[id] ?? []).map { record in
+                var fields = record.fields
+                if record.isDisputed { fields["disputed"] = .bool(true) }
+                return masker.map { $0.mask(.object(fields), item: id) } ?? .null
+            })
+        }
+    }
+
+    /// The ids of `decision`'s disclosed items and its withheld manifest, in request order.
+    func partition(_ decision: Decision, of itemIDs: [String]) -> (disclosed: [String], withheld: [QueryAnswer.WithheldItem]) {
+        var disclosed: [String] = []
+        var withheld: [QueryAnswer.WithheldItem] = []
+        for (id, item) in zip(itemIDs, decision.items) {
+            switch item {
+            case .disclosed: disclosed.append(id)
+            case let .withheld(reason, unlock):
+                withheld.append(.init(item: id, reason: reason, unlock: unlock, unlockText: unlock.text))
+            }
+        }
+        return (disclosed, withheld)
     }
 }

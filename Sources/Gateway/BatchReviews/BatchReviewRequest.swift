@@ -1,0 +1,57 @@
+import BrokerCore
+import Foundation
+
+/// The body of `POST /v1/batch-reviews`, checked field by field.
+///
+/// `{"subjects": [USCC or resident ID number…], "purpose": id, "items": [id…]}` or `"bundle":
+/// category id` instead of `items` (as for `POST /v1/queries`, over the kinds of subject listed).
+/// At most `maximumSubjects` subjects; a bad one is named by its index (`subjects[17]`), never echoed.
+struct BatchReviewRequest: Sendable {
+    static let maximumSubjects = 10_000
+
+    let subjects: [SubjectIdentifier]
+    let selection: ItemSelection
+
+    private struct Body: Decodable {
+        let subjects: [String]?
+        let purpose: String?
+        let consentID: String?
+        let items: [String]?
+        let bundle: String?
+
+        enum CodingKeys: String, CodingKey { case subjects, purpose, consentID = "consent_id", items, bundle }
+    }
+
+    init(json: Data, engine: DecisionEngine, catalog: Catalog, today: CivilDate = .today()) throws(Problem) {
+        let body: Body
+        do {
+            body = try JSONDecoder().decode(Body.self, from: json)
+        } catch {
+            throw .invalidRequest("body", "The body is not a JSON object with a subjects array of strings, a purpose and an items array.")
+        }
+        guard let texts = body.subjects, !texts.isEmpty else {
+            throw .invalidRequest("subjects", "subjects must list at least one subject.")
+        }
+        guard texts.count <= Self.maximumSubjects else {
+            throw .invalidRequest("subjects", "A batch takes at most \(Self.maximumSubjects) subjects, not \(texts.count).")
+        }
+        var subjects: [SubjectIdentifier] = []
+        subjects.reserveCapacity(texts.count)
+        for (index, text) in texts.enumerated() {
+            guard let subject = try? SubjectIdentifier(text, today: today) else {
+                throw .invalidRequest(
+                    "subjects[\(index)]", "subjects[\(index)] is neither a valid unified social credit code nor a valid resident ID number."
+                )
+            }
+            subjects.append(subject)
+        }
+        self.subjects = subjects
+        guard body.consentID == nil else {
+            throw .invalidRequest("consent_id", "Batch reviews take no consent: items that need one are withheld.")
+        }
+        selection = try ItemSelection(
+            purpose: body.purpose, items: body.items, bundle: body.bundle, kinds: Set(subjects.map(\.kind)),
+            engine: engine, catalog: catalog
+        )
+    }
+}

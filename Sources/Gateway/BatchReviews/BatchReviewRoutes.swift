@@ -1,0 +1,187 @@
+import BrokerCore
+import BrokerStore
+import Foundation
+import Hummingbird
+import Metering
+
+/// Batch reviews (信用审查) of up to 10,000 subjects, processed in the background.
+///
+/// - `POST /v1/batch-reviews`: decides the items once for the whole batch, reserves one quota unit
+///   per subject (429 with `Retry-After` if not enough remain), stores the batch and answers 202
+///   with its id and `Location`.
+/// - `GET /v1/batch-reviews/{id}?offset=&limit=`: status, progress, indicator totals and a page of
+///   results in list order, with a receipt. Another partner's id is 404.
+struct BatchReviewRoutes {
+    let service: BatchReviewService
+    let signer: ReceiptSigner
+
+    /// Results per page unless `limit` says otherwise, and the most one page holds.
+    static let defaultLimit = 100
+    static let maximumLimit = 1_000
+
+    private struct Accepted: Encodable {
+        let id: String
+        let status: BatchReview.Status
+        let total: Int
+        let contractVersion: String
+        let purpose: String
+        let disclosed: [String]
+        let withheld: [QueryAnswer.WithheldItem]
+
+        enum CodingKeys: String, CodingKey {
+            case id, status, total, contractVersion = "contract_version", purpose, disclosed, withheld
+        }
+    }
+
+    private struct Report: Encodable {
+        struct Progress: Encodable {
+            let done: Int
+            let total: Int
+        }
+
+        struct Total: Encodable {
+            let subjects: Int
+            /// Of the subjects processed so far.
+            let share: Double
+        }
+
+        let id: String
+        let status: BatchReview.Status
+        let failure: String?
+        /// ISO 8601.
+        let createdAt: String
+        let finishedAt: String?
+        let contractVersion: String
+        let purpose: String
+        let progress: Progress
+        /// Per `BatchIndicator` whose items the batch discloses.
+        let totals: [String: Total]
+        let withheld: [QueryAnswer.WithheldItem]
+        let results: [BatchSubjectResult]
+        let offset: Int
+        /// The offset of the next page, while there are more processed results.
+        let nextOffset: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case id, status, failure, createdAt = "created_at", finishedAt = "finished_at", contractVersion = "contract_version"
+            case purpose, progress, totals, withheld, results, offset, nextOffset = "next_offset"
+        }
+    }
+
+    func register(on group: RouterGroup<GatewayRequestContext>) {
+        group.post("batch-reviews") { request, context -> Response in
+            try await submit(request, context: context)
+        }
+        group.get("batch-reviews/:id") { request, context -> Response in
+            try await report(request, context: context)
+        }
+    }
+
+    private func submit(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let partner = try context.requirePartner()
+        let queries = service.queries
+        let json = try await request.body.collect(upTo: 1 << 20)
+        let batch = try BatchReviewRequest(json: Data(json.readableBytesView), engine: queries.engine, catalog: queries.catalog)
+        guard let interned = queries.engine.partner(partner.partnerID) else {
+            throw Problem("contract-missing", title: "No contract", status: .forbidden, detail: "The partner has no contract in force.")
+        }
+        let now = Date()
+        // No consent: the decision is the same for every subject, so it is made once.
+        let decision = queries.engine.decide(DecisionRequest(
+            partner: interned, subject: "", items: batch.selection.items, purpose: batch.selection.purpose, at: now
+        ))
+        let (disclosed, withheld) = queries.partition(decision, of: batch.selection.itemIDs)
+        let reservation = switch try await service.quotas.reserve(
+            partner: partner.partnerID, units: batch.subjects.count, limits: QuotaLimits(partner.contract.quotas), at: now
+        ) {
+        case .reserved(let reservation): reservation
+        case .exhausted(let exhaustion): throw Self.quotaExhausted(exhaustion, subjects: batch.subjects.count, now: now)
+        }
+        context.meter.decided(
+            subjectKey: nil, purpose: batch.selection.purposeID, disclosed: disclosed,
+            withheld: withheld.map(\.meterEntry),
+            consentID: nil, contractVersion: decision.contractVersion
+        )
+        let stored = BatchDecision(
+            purpose: batch.selection.purposeID, disclosed: disclosed, withheld: withheld,
+            contractVersion: decision.contractVersion, maskingProfile: partner.contract.maskingProfile
+        )
+        let id = "br_" + (0..<16).map { _ in UInt8.random(in: .min ... .max) }.lowercaseHex
+        let subjects = batch.subjects.enumerated().map { position, subject in
+            BatchReviewSubject(
+                position: position, subjectKey: queries.subjectKey(subject), kind: subject.kind,
+                label: service.label(of: subject, maskingProfile: partner.contract.maskingProfile)
+            )
+        }
+        do {
+            try await service.store.create(
+                partnerID: partner.partnerID, id: id, decision: String(decoding: try JSONResponse.encode(stored), as: UTF8.self),
+                subjects: subjects, quotaDay: reservation.day, quotaMonth: reservation.month
+            )
+        } catch {
+            try await service.quotas.release(reservation)
+            throw error
+        }
+        service.worker.wake()
+        let body = try JSONResponse.encode(Accepted(
+            id: id, status: .queued, total: subjects.count, contractVersion: decision.contractVersion.description,
+            purpose: batch.selection.purposeID, disclosed: disclosed, withheld: withheld
+        ))
+        return Response(
+            status: .accepted, headers: [.contentType: "application/json", .location: "/v1/batch-reviews/\(id)"],
+            body: .init(byteBuffer: ByteBuffer(bytes: body))
+        )
+    }
+
+    private func report(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let partner = try context.requirePartner()
+        let id = try context.parameters.require("id")
+        let offset = try Self.parameter(request, "offset", default: 0, range: 0...BatchReviewRequest.maximumSubjects)
+        let limit = try Self.parameter(request, "limit", default: Self.defaultLimit, range: 1...Self.maximumLimit)
+        guard let review = try await service.store.review(partner: partner.partnerID, id: id) else {
+            throw Problem(
+                "batch-review-not-found", title: "Batch review not found", status: .notFound,
+                detail: "The partner has no batch review with this id.", field: "id"
+            )
+        }
+        let decision = try JSONDecoder().decode(BatchDecision.self, from: Data(review.decision.utf8))
+        let counts = try await service.store.indicatorCounts(partner: partner.partnerID, id: id)
+        let results = try await service.store.results(partner: partner.partnerID, id: id, offset: offset, limit: limit).map {
+            try JSONDecoder().decode(BatchSubjectResult.self, from: Data($0.utf8))
+        }
+        let measured = BatchIndicator.allCases.filter { $0.items.contains(where: decision.disclosed.contains) }
+        let totals = Dictionary(uniqueKeysWithValues: measured.map { indicator in
+            let subjects = counts[indicator.rawValue] ?? 0
+            return (indicator.rawValue, Report.Total(subjects: subjects, share: review.done == 0 ? 0 : Double(subjects) / Double(review.done)))
+        })
+        let body = try JSONResponse.encode(Report(
+            id: review.id, status: review.status, failure: review.failure, createdAt: review.createdAt.formatted(.iso8601), finishedAt: review.finishedAt?.formatted(.iso8601),
+            contractVersion: decision.contractVersion.description, purpose: decision.purpose,
+            progress: .init(done: review.done, total: review.total), totals: totals, withheld: decision.withheld,
+            results: results, offset: offset, nextOffset: offset + results.count < review.done ? offset + results.count : nil
+        ))
+        let receipt = Receipt(
+            requestID: context.id, partnerID: partner.partnerID, issuedAt: Date(), itemsDisclosed: results.isEmpty ? [] : decision.disclosed,
+            contractVersion: decision.contractVersion.description, consentID: nil, body: body
+        )
+        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
+    }
+
+    /// An integer query parameter within `range`, or 400 naming it.
+    private static func parameter(_ request: Request, _ name: String, default value: Int, range: ClosedRange<Int>) throws(Problem) -> Int {
+        guard let text = request.uri.queryParameters.get(name) else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw .invalidRequest(name, "\(name) must be an integer from \(range.lowerBound) to \(range.upperBound).")
+        }
+        return number
+    }
+
+    private static func quotaExhausted(_ exhaustion: QuotaDecision.Exhaustion, subjects: Int, now: Date) -> Problem {
+        let seconds = max(1, Int(exhaustion.resetsAt.timeIntervalSince(now).rounded(.up)))
+        return Problem(
+            "quota-exhausted", title: "Quota exhausted", status: .tooManyRequests,
+            detail: "The \(exhaustion.period == .day ? "daily" : "monthly") quota of \(exhaustion.limit) has fewer than the \(subjects) units this batch needs; it resets on \(exhaustion.nextPeriodStarts).",
+            field: "subjects", headers: [.retryAfter: String(seconds)]
+        )
+    }
+}

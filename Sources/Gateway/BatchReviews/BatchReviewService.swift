@@ -1,0 +1,40 @@
+import BrokerCore
+import BrokerStore
+import Metering
+import PostgresClient
+
+/// What `POST /v1/batch-reviews` and `GET /v1/batch-reviews/{id}` need, and the background worker
+/// that processes the batches (add `worker` to the application's services).
+public struct BatchReviewService: Sendable {
+    let queries: QueryService
+    let store: BatchReviewStore
+    let quotas: QuotaLedger
+    /// Processes queued batches; the routes wake it when they queue one.
+    public let worker: BatchReviewWorker
+
+    /// - Parameter meter: where the worker records one meter event per processed subject.
+    public init(
+        queries: QueryService, pool: PostgresPool, meter: MeterWriter,
+        configuration: BatchReviewWorker.Configuration = .init()
+    ) {
+        self.queries = queries
+        store = BatchReviewStore(pool: pool)
+        quotas = QuotaLedger(pool: pool)
+        worker = BatchReviewWorker(
+            queries: queries, store: store, quotas: quotas, meter: meter, configuration: configuration
+        )
+    }
+
+    /// How the partner sees a subject: the USCC, or the ID number masked with the partner's
+    /// profile's `id_number` rule (hidden when the profile is unknown).
+    func label(of subject: SubjectIdentifier, maskingProfile: String) -> String {
+        switch subject {
+        case .organisation(let code):
+            return code.rawValue
+        case .person(let number):
+            let masking = queries.masking
+            let rule = masking.profiles[maskingProfile].flatMap { masking.rule("id_number", under: $0) } ?? .hidden
+            return rule.apply(to: number.rawValue, compoundSurnames: masking.compoundSurnames)
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import BrokerCore
+import Foundation
+import Hummingbird
+import Metering
+
+/// `GET /v1/usage?from=YYYY-MM-DD&to=YYYY-MM-DD`: the calling partner's own metered usage by day
+/// (China time) and item, and its quota use today and this month. Both dates default to today.
+struct UsageRoutes {
+    let usage: UsageQuery
+    let quotas: QuotaLedger
+
+    private struct Report: Encodable {
+        struct Quota: Encodable {
+            let used: Int
+            /// `nil` when the contract sets no limit.
+            let limit: Int?
+        }
+
+        let partner: String
+        let from: CivilDate
+        let to: CivilDate
+        let days: [UsageDay]
+        let quotaToday: Quota
+        let quotaThisMonth: Quota
+
+        enum CodingKeys: String, CodingKey {
+            case partner, from, to, days, quotaToday = "quota_today", quotaThisMonth = "quota_this_month"
+        }
+    }
+
+    func register(on group: RouterGroup<GatewayRequestContext>) {
+        group.get("usage") { request, context -> Response in
+            let partner = try context.requirePartner()
+            let now = Date()
+            let today = CivilDate(now)
+            let from = try Self.date(request, "from") ?? today
+            let to = try Self.date(request, "to") ?? today
+            let days: [UsageDay]
+            do {
+                days = try await usage.usage(partner: partner.partnerID, from: from, to: to)
+            } catch let error as MeteringInputError {
+                throw Problem.invalidRequest(error.field, "\(error.field) \(error.reason).")
+            }
+            let used = try await quotas.usage(partner: partner.partnerID, at: now)
+            let limits = partner.contract.quotas
+            let body = try JSONResponse.encode(Report(
+                partner: partner.partnerID, from: from, to: to, days: days,
+                quotaToday: .init(used: used.today, limit: limits.perDay),
+                quotaThisMonth: .init(used: used.thisMonth, limit: limits.perMonth)
+            ))
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
+    }
+
+    /// A `YYYY-MM-DD` query parameter, or 400 naming it.
+    private static func date(_ request: Request, _ name: String) throws(Problem) -> CivilDate? {
+        guard let text = request.uri.queryParameters.get(name) else { return nil }
+        guard let date = CivilDate(text) else { throw .invalidRequest(name, "\(name) must be a date as YYYY-MM-DD.") }
+        return date
+    }
+}
