@@ -63,7 +63,7 @@ public struct RecordWriter: Sendable {
                 if try anyStored.decode(Bool.self, at: 0) {
                     try await connection.query(Self.createStagedRecords)
                     _ = try await connection.copyFromStdin(Self.copyStagedRecords) { try $0.write(recordRows) }
-                    let counts = try await connection.query(Self.mergeRecords(source: source))[0]
+                    let counts = try await connection.query(Self.mergeRecords)[0]
                     outcome.inserted = try counts.decode(at: 0)
                     outcome.updated = try counts.decode(at: 1)
                 } else {
@@ -106,19 +106,18 @@ public struct RecordWriter: Sendable {
 
     /// The batch's subjects, one row each: of a subject's lines, the last one that names it (else its last line).
     private static func subjectCopyText(_ records: [StagedRecord]) -> [UInt8] {
-        var chosen: [String: StagedRecord] = [:]
-        var order: [String] = []
+        var positions: [String: Int] = [:]
+        var chosen: [StagedRecord] = []
         for record in records {
-            if let held = chosen[record.subjectKey] {
-                if record.subjectName != nil || held.subjectName == nil { chosen[record.subjectKey] = record }
+            if let position = positions[record.subjectKey] {
+                if record.subjectName != nil || chosen[position].subjectName == nil { chosen[position] = record }
             } else {
-                chosen[record.subjectKey] = record
-                order.append(record.subjectKey)
+                positions[record.subjectKey] = chosen.count
+                chosen.append(record)
             }
         }
-        var buffer = CopyTextBuffer(reservingCapacity: order.count * 120)
-        for key in order {
-            let record = chosen[key]!
+        var buffer = CopyTextBuffer(reservingCapacity: chosen.count * 120)
+        for record in chosen {
             buffer.append(record.subjectKey)
             buffer.append(record.subjectKind.rawValue)
             buffer.append(record.subjectName)
@@ -207,9 +206,15 @@ public struct RecordWriter: Sendable {
     }
 
     /// New subjects, and names or masked IDs that changed; a line without a name keeps the stored one.
+    /// Subjects already stored as given are filtered out first: `ON CONFLICT DO UPDATE` would lock
+    /// (and so write) each of them even when its `WHERE` leaves the row alone.
     private static let upsertSubjects: PostgresQuery = """
         INSERT INTO subjects AS s (subject_key, kind, display_name, masked_id)
-        SELECT subject_key, kind, display_name, masked_id FROM staged_subjects
+        SELECT g.subject_key, g.kind, g.display_name, g.masked_id
+        FROM staged_subjects g LEFT JOIN subjects stored ON stored.subject_key = g.subject_key
+        WHERE stored.subject_key IS NULL
+           OR (g.display_name IS NOT NULL AND g.display_name IS DISTINCT FROM stored.display_name)
+           OR (g.masked_id IS NOT NULL AND g.masked_id IS DISTINCT FROM stored.masked_id)
         ON CONFLICT (subject_key) DO UPDATE
         SET display_name = coalesce(EXCLUDED.display_name, s.display_name),
             masked_id = coalesce(EXCLUDED.masked_id, s.masked_id),
@@ -220,8 +225,7 @@ public struct RecordWriter: Sendable {
 
     /// Inserts new records and supersedes changed ones (the trigger keeps the replaced version);
     /// returns (inserted, updated).
-    private static func mergeRecords(source: String) -> PostgresQuery {
-        """
+    private static let mergeRecords: PostgresQuery = """
         WITH merged AS (
             INSERT INTO records AS r (\(unsafeRaw: recordColumns), change_seq)
             SELECT \(unsafeRaw: recordColumns), nextval('record_change_seq')
@@ -240,7 +244,6 @@ public struct RecordWriter: Sendable {
         )
         SELECT count(*) FILTER (WHERE version = 1)::int, count(*) FILTER (WHERE version > 1)::int FROM merged
         """
-    }
 
     private static func unknownEvents(source: String) -> PostgresQuery {
         """
