@@ -21,7 +21,7 @@ struct IngestBenchmark: AsyncParsableCommand {
     @Option(help: "Timed runs, each into a fresh database; the median is reported.")
     var runs = 3
     @Option(help: "Lines per ingest batch.")
-    var batchSize = 10_000
+    var batchSize = 25_000
 
     func run() async throws {
         let folder = data.map { URL(filePath: $0) } ?? URL(filePath: NSTemporaryDirectory() + "credit-broker-bench-\(UInt32.random(in: 0...UInt32.max))")

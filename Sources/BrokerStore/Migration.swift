@@ -17,6 +17,7 @@ public struct Migration: Sendable, Hashable {
     public static let all: [Migration] = [
         Migration(1, "schema_migrations", PackageResources.m0001_schema_migrations_sql),
         Migration(2, "subjects_records", PackageResources.m0002_subjects_records_sql),
+        Migration(3, "record_versions", PackageResources.m0003_record_versions_sql),
         Migration(10, "api_keys", PackageResources.m0010_api_keys_sql),
         Migration(20, "meter_events", PackageResources.m0020_meter_events_sql),
         Migration(21, "quota_counters", PackageResources.m0021_quota_counters_sql),

@@ -50,6 +50,26 @@ public struct RecordStore: Sendable {
         return try result.map(Self.record(from:))
     }
 
+    /// Every version of the record `sourceRecordID` of `source` and its status events, or `nil`
+    /// if the broker never stored it.
+    public func history(source: String, sourceRecordID: String) async throws -> RecordHistory? {
+        let versions = try await pool.execute(Self.versions, [source, sourceRecordID]).map { row in
+            RecordHistory.Version(
+                record: try Self.record(from: row), heldFrom: try row.decode(at: 12), heldUntil: try row.decode(at: 13))
+        }
+        guard !versions.isEmpty else { return nil }
+        let events = try await pool.execute(Self.events, [source, sourceRecordID]).map { row in
+            let kind = try row.decode(String.self, at: 0)
+            guard let eventKind = StagedEvent.Kind(rawValue: kind) else {
+                throw PostgresError(.decoding, "record_events.event holds an unknown event '\(kind)'")
+            }
+            let date = try row.decode(String.self, at: 1)
+            guard let day = CivilDate(date) else { throw PostgresError(.decoding, "record_events.event_date is not a date") }
+            return RecordHistory.Event(kind: eventKind, date: day, recordedAt: try row.decode(at: 2))
+        }
+        return RecordHistory(versions: versions, events: events)
+    }
+
     private func subject(key: String) async throws -> StoredSubject? {
         let result = try await pool.execute(Self.subjectByKey, [key])
         guard result.count > 0 else { return nil }
@@ -93,6 +113,25 @@ public struct RecordStore: Sendable {
           AND (disclose_from IS NULL OR disclose_from <= $4::date)
           AND (disclose_until IS NULL OR disclose_until > $4::date)
         ORDER BY subject_key, item, decision_date DESC NULLS LAST, source_record_id
+        """)
+
+    private static let versions = PostgresStatement("""
+        SELECT subject_key, item, source, source_record_id, decision_date::text, publicity_start::text,
+               publicity_end::text, disclose_until::text, status, fields, version, change_seq, held_from, held_until
+        FROM record_versions
+        WHERE source = $1 AND source_record_id = $2
+        UNION ALL
+        SELECT subject_key, item, source, source_record_id, decision_date::text, publicity_start::text,
+               publicity_end::text, disclose_until::text, status, fields, version, change_seq, changed_at, NULL
+        FROM records
+        WHERE source = $1 AND source_record_id = $2
+        ORDER BY change_seq
+        """)
+
+    private static let events = PostgresStatement("""
+        SELECT event, event_date::text, recorded_at FROM record_events
+        WHERE source = $1 AND source_record_id = $2
+        ORDER BY recorded_at, event_date, event
         """)
 
     private static let changesSince = PostgresStatement("""

@@ -3,10 +3,13 @@ import PostgresClient
 
 /// The write side of records: merges a batch of staged lines in one transaction.
 ///
-/// A batch is all or nothing: it is copied into temporary staging tables and merged with a few
-/// set-based statements; if any fails, nothing of the batch stays. Merges are serialised by a
-/// transaction-level advisory lock taken before the first `change_seq` is drawn, so sequence
-/// order is commit order and the change feed never skips a change.
+/// A batch is all or nothing: it commits whole or leaves nothing behind. Merges are serialised by
+/// a transaction-level advisory lock taken before the first `change_seq` is drawn, so sequence
+/// order is commit order and the change feed never skips a change. Under that lock, a batch none
+/// of whose records is stored yet is copied straight into `records` (the bulk path of a first
+/// load); any other batch goes through a temporary staging table and one set-based merge. Every
+/// version a merge or an event replaces is kept in `record_versions` (by a trigger, in the same
+/// statement).
 public struct RecordWriter: Sendable {
     /// What merging one batch did.
     public struct Outcome: Sendable, Hashable {
@@ -39,24 +42,35 @@ public struct RecordWriter: Sendable {
         var outcome = Outcome()
         let latest = Self.latestPerRecord(records)
         outcome.supersededInBatch = records.count - latest.count
-        let recordRows = Self.copyText(latest)
+        let subjectRows = Self.subjectCopyText(latest)
+        let recordRows = Self.copyText(latest, source: source)
+        let recordIDs = TextArrayParameter(latest.map(\.sourceRecordID))
         let (eventRows, rounds) = Self.copyText(events)
 
         return try await pool.transaction { connection in
-            try await connection.query(Self.createStagedRecords)
-            try await connection.query(Self.createStagedEvents)
             if !latest.isEmpty {
-                _ = try await connection.copyFromStdin(Self.copyRecords) { try $0.write(recordRows) }
+                try await connection.query(Self.createStagedSubjects)
+                _ = try await connection.copyFromStdin(Self.copySubjects) { try $0.write(subjectRows) }
             }
             if !events.isEmpty {
+                try await connection.query(Self.createStagedEvents)
                 _ = try await connection.copyFromStdin(Self.copyEvents) { try $0.write(eventRows) }
             }
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.mergeLock))")
             if !latest.isEmpty {
                 try await connection.query(Self.upsertSubjects)
-                let counts = try await connection.query(Self.mergeRecords(source: source))[0]
-                outcome.inserted = try counts.decode(at: 0)
-                outcome.updated = try counts.decode(at: 1)
+                let anyStored = try await connection.query(Self.anyStored(source: source, ids: recordIDs))[0]
+                if try anyStored.decode(Bool.self, at: 0) {
+                    try await connection.query(Self.createStagedRecords)
+                    _ = try await connection.copyFromStdin(Self.copyStagedRecords) { try $0.write(recordRows) }
+                    let counts = try await connection.query(Self.mergeRecords)[0]
+                    outcome.inserted = try counts.decode(at: 0)
+                    outcome.updated = try counts.decode(at: 1)
+                } else {
+                    outcome.inserted = try await connection.copyFromStdin(Self.copyRecords) {
+                        try $0.write(recordRows)
+                    }
+                }
                 outcome.unchanged = latest.count - outcome.inserted - outcome.updated
             }
             guard !events.isEmpty else { return outcome }
@@ -90,15 +104,36 @@ public struct RecordWriter: Sendable {
         return latest
     }
 
-    private static func copyText(_ records: [StagedRecord]) -> [UInt8] {
-        var buffer = CopyTextBuffer(reservingCapacity: records.count * 320)
+    /// The batch's subjects, one row each: of a subject's lines, the last one that names it (else its last line).
+    private static func subjectCopyText(_ records: [StagedRecord]) -> [UInt8] {
+        var positions: [String: Int] = [:]
+        var chosen: [StagedRecord] = []
         for record in records {
-            buffer.append(record.line)
+            if let position = positions[record.subjectKey] {
+                if record.subjectName != nil || chosen[position].subjectName == nil { chosen[position] = record }
+            } else {
+                positions[record.subjectKey] = chosen.count
+                chosen.append(record)
+            }
+        }
+        var buffer = CopyTextBuffer(reservingCapacity: chosen.count * 120)
+        for record in chosen {
             buffer.append(record.subjectKey)
             buffer.append(record.subjectKind.rawValue)
             buffer.append(record.subjectName)
             buffer.append(record.subjectMaskedID)
+            buffer.endRow()
+        }
+        return buffer.bytes
+    }
+
+    /// The records' rows in the columns of `recordColumns`.
+    private static func copyText(_ records: [StagedRecord], source: String) -> [UInt8] {
+        var buffer = CopyTextBuffer(reservingCapacity: records.count * 320)
+        for record in records {
+            buffer.append(record.subjectKey)
             buffer.append(record.item)
+            buffer.append(source)
             buffer.append(record.sourceRecordID)
             for date in [record.decisionDate, record.publicityStart, record.publicityEnd, record.discloseFrom, record.discloseUntil] {
                 buffer.append(date?.description)
@@ -131,11 +166,14 @@ public struct RecordWriter: Sendable {
         return (buffer.bytes, rounds)
     }
 
+    private static let createStagedSubjects: PostgresQuery = """
+        CREATE TEMP TABLE staged_subjects (subject_key text, kind text, display_name text, masked_id text) ON COMMIT DROP
+        """
+
     private static let createStagedRecords: PostgresQuery = """
         CREATE TEMP TABLE staged_records (
-            line int, subject_key text, subject_kind text, display_name text, masked_id text, item text,
-            source_record_id text, decision_date date, publicity_start date, publicity_end date,
-            disclose_from date, disclose_until date, fields jsonb
+            subject_key text, item text, source text, source_record_id text, decision_date date, publicity_start date,
+            publicity_end date, disclose_from date, disclose_until date, fields jsonb
         ) ON COMMIT DROP
         """
 
@@ -145,21 +183,38 @@ public struct RecordWriter: Sendable {
         ) ON COMMIT DROP
         """
 
-    private static let copyRecords: PostgresQuery = """
-        COPY staged_records (line, subject_key, subject_kind, display_name, masked_id, item, source_record_id,
-                             decision_date, publicity_start, publicity_end, disclose_from, disclose_until, fields)
-        FROM STDIN
+    /// The columns of a record row, in `records` and in `staged_records` alike.
+    private static let recordColumns = """
+        subject_key, item, source, source_record_id, decision_date, publicity_start, publicity_end, disclose_from,
+        disclose_until, fields
         """
+
+    private static let copySubjects: PostgresQuery =
+        "COPY staged_subjects (subject_key, kind, display_name, masked_id) FROM STDIN"
+
+    private static let copyStagedRecords: PostgresQuery = "COPY staged_records (\(unsafeRaw: recordColumns)) FROM STDIN"
 
     private static let copyEvents: PostgresQuery =
         "COPY staged_events (line, round, subject_key, item, source_record_id, event, event_date) FROM STDIN"
 
+    /// The bulk path: rows straight into `records`, each drawing its `change_seq` from the column default.
+    private static let copyRecords: PostgresQuery = "COPY records (\(unsafeRaw: recordColumns)) FROM STDIN"
+
+    /// Whether any of the batch's records is stored already (then the batch takes the merge path).
+    private static func anyStored(source: String, ids: TextArrayParameter) -> PostgresQuery {
+        "SELECT EXISTS (SELECT FROM records WHERE source = \(source) AND source_record_id = ANY(\(ids)::text[]))"
+    }
+
     /// New subjects, and names or masked IDs that changed; a line without a name keeps the stored one.
+    /// Subjects already stored as given are filtered out first: `ON CONFLICT DO UPDATE` would lock
+    /// (and so write) each of them even when its `WHERE` leaves the row alone.
     private static let upsertSubjects: PostgresQuery = """
         INSERT INTO subjects AS s (subject_key, kind, display_name, masked_id)
-        SELECT DISTINCT ON (subject_key) subject_key, subject_kind, display_name, masked_id
-        FROM staged_records
-        ORDER BY subject_key, display_name IS NULL, line DESC
+        SELECT g.subject_key, g.kind, g.display_name, g.masked_id
+        FROM staged_subjects g LEFT JOIN subjects stored ON stored.subject_key = g.subject_key
+        WHERE stored.subject_key IS NULL
+           OR (g.display_name IS NOT NULL AND g.display_name IS DISTINCT FROM stored.display_name)
+           OR (g.masked_id IS NOT NULL AND g.masked_id IS DISTINCT FROM stored.masked_id)
         ON CONFLICT (subject_key) DO UPDATE
         SET display_name = coalesce(EXCLUDED.display_name, s.display_name),
             masked_id = coalesce(EXCLUDED.masked_id, s.masked_id),
@@ -168,16 +223,13 @@ public struct RecordWriter: Sendable {
            OR (EXCLUDED.masked_id IS NOT NULL AND EXCLUDED.masked_id IS DISTINCT FROM s.masked_id)
         """
 
-    /// Inserts new records and supersedes changed ones; returns (inserted, updated).
-    private static func mergeRecords(source: String) -> PostgresQuery {
-        """
+    /// Inserts new records and supersedes changed ones (the trigger keeps the replaced version);
+    /// returns (inserted, updated).
+    private static let mergeRecords: PostgresQuery = """
         WITH merged AS (
-            INSERT INTO records AS r (subject_key, item, source, source_record_id, decision_date, publicity_start,
-                                      publicity_end, disclose_from, disclose_until, fields, change_seq)
-            SELECT subject_key, item, \(source), source_record_id, decision_date, publicity_start, publicity_end,
-                   disclose_from, disclose_until, fields, nextval('record_change_seq')
+            INSERT INTO records AS r (\(unsafeRaw: recordColumns), change_seq)
+            SELECT \(unsafeRaw: recordColumns), nextval('record_change_seq')
             FROM staged_records
-            ORDER BY line
             ON CONFLICT (source, source_record_id) DO UPDATE
             SET subject_key = EXCLUDED.subject_key, item = EXCLUDED.item, decision_date = EXCLUDED.decision_date,
                 publicity_start = EXCLUDED.publicity_start, publicity_end = EXCLUDED.publicity_end,
@@ -192,7 +244,6 @@ public struct RecordWriter: Sendable {
         )
         SELECT count(*) FILTER (WHERE version = 1)::int, count(*) FILTER (WHERE version > 1)::int FROM merged
         """
-    }
 
     private static func unknownEvents(source: String) -> PostgresQuery {
         """

@@ -33,7 +33,7 @@ struct IngestCommand: AsyncParsableCommand {
     var rejects: String?
 
     @Option(help: "Lines per batch (one transaction each).")
-    var batchSize = 10_000
+    var batchSize = 25_000
 
     @OptionGroup var database: DatabaseOptions
 

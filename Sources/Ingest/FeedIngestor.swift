@@ -17,7 +17,7 @@ public struct FeedIngestor: Sendable {
     /// Lines per batch (and per transaction).
     public let batchSize: Int
 
-    public init(writer: RecordWriter, catalog: Catalog, masking: MaskingPolicy, hasher: PersonKeyHasher, batchSize: Int = 10_000) {
+    public init(writer: RecordWriter, catalog: Catalog, masking: MaskingPolicy, hasher: PersonKeyHasher, batchSize: Int = 25_000) {
         precondition(batchSize > 0, "a batch holds at least one line")
         self.writer = writer
         self.catalog = catalog

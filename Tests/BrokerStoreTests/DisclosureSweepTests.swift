@@ -28,6 +28,9 @@ import Testing
         #expect(try await sweep.sweep(through: today) == 0)
         #expect(try await sweep.sweep(through: today.adding(days: 10)) == 1)
         #expect(try await store.changes(since: cursor, items: ["market.patents"], limit: 10).map(\.sourceRecordID) == ["CLOSING", "OPENING"])
+        // Moving a record in the feed is no new version of it.
+        #expect(try await pool.query("SELECT count(*) FROM record_versions")[0].decode(Int.self, at: 0) == 0)
+        #expect(try await store.history(source: "jiangsu_ip", sourceRecordID: "CLOSING")?.versions.count == 1)
         await pool.close()
     }
 }

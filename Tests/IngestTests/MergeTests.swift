@@ -109,4 +109,81 @@ import Testing
             """)[0].decode(Int.self, at: 0)
         #expect(leaks == 0)
     }
+
+    @Test func aBatchWithStoredAndNewRecordsMergesBoth() async throws {
+        let database = try await IngestFixture.make()
+        defer { Task { await database.close() } }
+        _ = try await database.ingest(try database.write("a.jsonl", lines: [IngestFixture.penalty("P1"), IngestFixture.penalty("P2")]))
+        let (summary, rejections) = try await database.ingest(try database.write("b.jsonl", lines: [
+            IngestFixture.penalty("P1", amount: "7000"), IngestFixture.penalty("P2"), IngestFixture.penalty("P3"),
+        ]))
+        #expect(rejections.isEmpty)
+        #expect(summary.inserted == 1 && summary.updated == 1 && summary.unchanged == 1)
+        let versions = try await database.pool.query("SELECT source_record_id, version FROM records ORDER BY 1")
+            .map { "\(try $0.decode(String.self, at: 0))@\(try $0.decode(Int.self, at: 1))" }
+        #expect(versions == ["P1@2", "P2@1", "P3@1"])
+    }
+
+    @Test func aRefusedMergeKeepsTheStoredVersionAndNoHistory() async throws {
+        let database = try await IngestFixture.make()
+        defer { Task { await database.close() } }
+        _ = try await database.ingest(try database.write("a.jsonl", lines: [IngestFixture.penalty("P1")]))
+        try await database.pool.query("""
+            CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.source_record_id = 'BOOM' THEN RAISE EXCEPTION 'refused'; END IF;
+                RETURN NEW;
+            END $$
+            """)
+        try await database.pool.query(
+            "CREATE TRIGGER refuse_boom BEFORE INSERT ON records FOR EACH ROW EXECUTE FUNCTION refuse_boom()")
+        let (summary, rejections) = try await database.ingest(try database.write("b.jsonl", lines: [
+            IngestFixture.penalty("P1", amount: "7000"), IngestFixture.penalty("BOOM"), IngestFixture.event("repaired", "P1"),
+        ]))
+        #expect(summary.failedBatches == 1 && rejections.map(\.line) == [1, 2, 3])
+        let row = try await database.pool.query("SELECT version, status, fields->>'amount' FROM records")[0]
+        #expect(try row.decode(Int.self, at: 0) == 1 && row.decode(String.self, at: 1) == "active")
+        #expect(try row.decode(String.self, at: 2) == "5000")
+        #expect(try await database.pool.query("SELECT count(*) FROM record_versions")[0].decode(Int.self, at: 0) == 0)
+        #expect(try await database.pool.query("SELECT count(*) FROM record_events")[0].decode(Int.self, at: 0) == 0)
+    }
+
+    @Test func aChangeFeedReaderNeverSkipsAChangeWhileFilesLoadConcurrently() async throws {
+        let database = try await IngestFixture.make()
+        defer { Task { await database.close() } }
+        let files = try (0..<3).map { file in
+            try database.write("feed\(file).jsonl", lines: (0..<300).map { IngestFixture.penalty("F\(file)-\($0)") })
+        }
+        let store = database.store
+        let reader = Task {
+            var cursor: Int64 = 0
+            var seen: [Int64] = []
+            // Pages while the files load, until every record was seen (a skipped one never comes back).
+            let deadline = ContinuousClock.now + .seconds(120)
+            while seen.count < 900, ContinuousClock.now < deadline {
+                let page = try await store.changes(since: cursor, items: ["enterprise.penalty"], limit: 37)
+                seen += page.map(\.changeSeq)
+                cursor = page.last?.changeSeq ?? cursor
+                if page.isEmpty { try await Task.sleep(for: .milliseconds(2)) }
+            }
+            return seen
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for path in files {
+                group.addTask { _ = try await database.ingest(path, batchSize: 7) }
+            }
+            try await group.waitForAll()
+        }
+        let seen = try await reader.value
+        let stored = try await database.pool.query("SELECT change_seq FROM records ORDER BY 1").map { try $0.decode(Int64.self, at: 0) }
+        #expect(stored.count == 900)
+        #expect(seen == stored)
+        // Each batch's changes are one unbroken run of change_seq: no batch drew while another held the lock.
+        let broken = try await database.pool.query("""
+            SELECT count(*) FROM (SELECT xmin::text, max(change_seq) - min(change_seq) + 1 = count(*) AS unbroken
+                                  FROM records GROUP BY xmin::text) runs
+            WHERE NOT unbroken
+            """)[0].decode(Int.self, at: 0)
+        #expect(broken == 0)
+    }
 }
