@@ -71,7 +71,7 @@ let package = Package(
         // MARK: Scoring (scorecards, training, metrics)
         .target(
             name: "Scoring",
-            dependencies: ["BrokerCore", .product(name: "Yams", package: "Yams")]
+            dependencies: ["BrokerCore", "SyntheticProvince", .product(name: "Yams", package: "Yams")]
         ),
 
         // MARK: HTTP
@@ -135,6 +135,7 @@ let package = Package(
                 "BrokerStore",
                 "Ingest",
                 "PostgresClient",
+                "Scoring",
                 "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -163,7 +164,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ScoringTests",
-            dependencies: ["Scoring", "BrokerCore", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["Scoring", "BrokerCore", "SyntheticProvince", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -59,15 +59,18 @@ public enum GatewayServer {
         public var counters: AuthenticationCounters
         /// `POST /v1/queries`.
         public var queries: QueryService
+        /// `POST /v1/scores`; without a scorecard the route is not served.
+        public var scores: ScoreService?
 
         public init(
             directory: PartnerDirectory, receiptSigner: ReceiptSigner,
-            queries: QueryService, counters: AuthenticationCounters = AuthenticationCounters()
+            queries: QueryService, scores: ScoreService? = nil, counters: AuthenticationCounters = AuthenticationCounters()
         ) {
             self.directory = directory
             self.receiptSigner = receiptSigner
             self.counters = counters
             self.queries = queries
+            self.scores = scores
         }
     }
 
@@ -89,6 +92,7 @@ public enum GatewayServer {
         ))
         routes.registerAuthenticated(on: v1)
         QueryRoutes(service: partners.queries, signer: partners.receiptSigner).register(on: v1)
+        if let scores = partners.scores { ScoreRoutes(service: scores, queries: partners.queries, signer: partners.receiptSigner).register(on: v1) }
         var server = HTTPServerBuilder.http1()
         if let tls = configuration.tls {
             server = try .http2Upgrade(tlsChannelConfiguration: tlsChannelConfiguration(tls, counters: partners.counters, logger: logger))

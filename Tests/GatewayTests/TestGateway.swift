@@ -10,6 +10,7 @@ import NIOCore
 import NIOHTTP1
 import NIOSSL
 import PostgresClient
+import Scoring
 import TestSupport
 import X509
 
@@ -32,6 +33,8 @@ struct TestGateway {
     let directory: PartnerDirectory
     let policies: PolicyBundle
     static let hasher = try! PersonKeyHasher(secret: Array(repeating: 7, count: 32))
+    /// The scorecard `POST /v1/scores` serves.
+    static let scorecard = "Policies/scorecards/sme-lending-v2.yaml"
 
     /// Starts a gateway, runs `body` against it, and stops it.
     static func run(_ body: (TestGateway) async throws -> Void) async throws {
@@ -56,6 +59,7 @@ struct TestGateway {
             directory: directory,
             receiptSigner: try ReceiptSigner.loadOrCreate(at: folder.appending(path: "receipt-signing-key")),
             queries: QueryService(contracts: contracts, policies: policies, hasher: hasher, records: RecordStore(pool: pool, catalog: policies.catalog)),
+            scores: try ScoreService(card: CompiledScorecard(yaml: String(contentsOf: root.appending(path: scorecard), encoding: .utf8))),
             counters: counters
         )
         var logger = Logger(label: "gateway-test")
