@@ -4,6 +4,7 @@ import BrokerStore
 import Foundation
 import Gateway
 import PostgresClient
+import Scoring
 
 /// Where the HTTP server listens, its TLS files and the partner contracts it serves.
 struct ServerOptions: ParsableArguments {
@@ -42,7 +43,12 @@ struct ServerOptions: ParsableArguments {
     ))
     var receiptKey: String?
 
+    @Option(help: ArgumentHelp("The scorecard POST /v1/scores serves (env CREDIT_BROKER_SCORECARD).", valueName: "yaml"))
+    var scorecard: String?
+
     private static var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    var resolvedScorecard: String { scorecard ?? Self.environment["CREDIT_BROKER_SCORECARD"] ?? "Policies/scorecards/sme-lending-v2.yaml" }
 
     var resolvedContracts: String { contracts ?? Self.environment["CREDIT_BROKER_CONTRACTS"] ?? "Contracts" }
 
@@ -86,13 +92,20 @@ struct ServerOptions: ParsableArguments {
         let contracts = try ContractSet(files: ContractsOptions.contractFiles(at: resolvedContracts), policies: bundle)
             .governing(on: CivilDate(Date()))
         let keyPath = receiptKey ?? Self.environment["CREDIT_BROKER_RECEIPT_KEY"] ?? database.resolvedStateDirectory + "/receipt-signing-key"
+        let scores: ScoreService
+        do {
+            scores = try ScoreService(card: ScoreCommand.loadCard(resolvedScorecard))
+        } catch let error as FeatureVectorError {
+            throw ScoreCommand.Failure(description: "\(resolvedScorecard): \(error)")
+        }
         return GatewayServer.Partners(
             directory: PartnerDirectory(contracts: contracts),
             receiptSigner: try ReceiptSigner.loadOrCreate(at: URL(filePath: keyPath)),
             queries: QueryService(
                 contracts: contracts, policies: bundle, hasher: try database.personKeyHasher(),
                 records: RecordStore(pool: pool, catalog: bundle.catalog)
-            )
+            ),
+            scores: scores
         )
     }
 }

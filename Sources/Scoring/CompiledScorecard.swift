@@ -99,19 +99,22 @@ public struct CompiledScorecard: Sendable {
         // Rows go through in blocks whose running totals stay in the L1 cache while every slot's
         // points are added, slot by slot, in the same order as for one vector.
         let block = 512
-        var totals = [Double](repeating: 0, count: block)
+        let totals = UnsafeMutableBufferPointer<Double>.allocate(capacity: block)
+        let bins = UnsafeMutablePointer<Int>.allocate(capacity: block)
+        defer {
+            totals.deallocate()
+            bins.deallocate()
+        }
         return [Int](unsafeUninitializedCapacity: rows) { scores, initialized in
-            totals.withUnsafeMutableBufferPointer { totals in
-                for start in stride(from: 0, to: rows, by: block) {
-                    let count = min(block, rows - start)
-                    totals.update(repeating: intercept)
-                    for slot in 0..<layout.count {
-                        columns.columns[slot].withUnsafeBufferPointer { column in
-                            tables.addPoints(slot: slot, column: column.baseAddress! + start, count: count, to: totals.baseAddress!)
-                        }
+            for start in stride(from: 0, to: rows, by: block) {
+                let count = min(block, rows - start)
+                totals.update(repeating: intercept)
+                for slot in 0..<layout.count {
+                    columns.columns[slot].withUnsafeBufferPointer { column in
+                        tables.addPoints(slot: slot, column: column.baseAddress! + start, count: count, to: totals.baseAddress!, bins: bins)
                     }
-                    for row in 0..<count { (scores.baseAddress! + start + row).initialize(to: Int(totals[row].rounded())) }
                 }
+                for row in 0..<count { (scores.baseAddress! + start + row).initialize(to: Int(totals[row].rounded())) }
             }
             initialized = rows
         }

@@ -6,9 +6,9 @@ import BrokerCore
 /// (``FusionFeature/items``) is in `available`, the items this partner may receive for this
 /// purpose and consent; otherwise it is missing, and records of other items are ignored. An
 /// available item without records means "none held" where the item is a register (penalties,
-/// listings, ratings held by every customs-registered firm, real estate, patents, litigation) and
-/// "unknown" (missing) where it is a provider's coverage (monthly tax, social insurance and
-/// utility data, the tax credit rating, the registration itself).
+/// listings, customs ratings, real estate, patents, high-tech status, litigation) and "unknown"
+/// (missing) where records exist only for the subjects a source covers (the registration, tax
+/// credit ratings, monthly tax, social-insurance and utility data).
 ///
 /// Build one per card with ``init(layout:)``; it checks that the card reads only fusion features.
 public struct FeatureFusion: Sendable {
