@@ -73,7 +73,7 @@ let package = Package(
         // MARK: Scoring (scorecards, training, metrics)
         .target(
             name: "Scoring",
-            dependencies: ["BrokerCore", .product(name: "Yams", package: "Yams")]
+            dependencies: ["BrokerCore", "SyntheticProvince", .product(name: "Yams", package: "Yams")]
         ),
 
         // MARK: HTTP
@@ -141,6 +141,7 @@ let package = Package(
                 "Ingest",
                 "Metering",
                 "PostgresClient",
+                "Scoring",
                 "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
@@ -173,7 +174,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ScoringTests",
-            dependencies: ["Scoring", "BrokerCore", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["Scoring", "BrokerCore", "SyntheticProvince", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
     ],
     swiftLanguageModes: [.v6]

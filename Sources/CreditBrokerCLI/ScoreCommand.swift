@@ -7,7 +7,7 @@ struct ScoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "score",
         abstract: "Check, train and evaluate lending scorecards.",
-        subcommands: [ScoreCheckCommand.self, ScoreTrainCommand.self, ScoreEvaluateCommand.self]
+        subcommands: [ScoreCheckCommand.self, ScoreTrainCommand.self, ScoreEvaluateCommand.self, ScoreProvinceDataCommand.self]
     )
 
     /// A failure reported as `Error: <message>` with exit code 1.

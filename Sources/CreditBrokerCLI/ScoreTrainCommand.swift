@@ -44,6 +44,8 @@ struct ScoreTrainCommand: AsyncParsableCommand {
     var name: String?
     @Option(help: "Version stamped on every result (default: NAME-v1).")
     var version: String?
+    @Flag(help: "The columns are fusion features (from `score province-data`): take their reason texts and hard-decline rules from the fusion catalog.")
+    var fusion = false
     @Option(help: "Where to write the card.")
     var out: String
 
@@ -76,6 +78,7 @@ struct ScoreTrainCommand: AsyncParsableCommand {
         } catch {
             throw ScoreCommand.Failure(description: "\(data): \(error)")
         }
+        let card = fusion ? report.card.withFusionReasons() : report.card
         print("rows \(report.rows), bads \(report.bads) (\(String(format: "%.2f", 100 * Double(report.bads) / Double(report.rows))) %)")
         print("feature".padding(toLength: 28, withPad: " ", startingAt: 0) + "     IV  bins     slope  note")
         for feature in report.features.sorted(by: { $0.informationValue > $1.informationValue }) {
@@ -83,14 +86,14 @@ struct ScoreTrainCommand: AsyncParsableCommand {
             print(feature.name.padding(toLength: 28, withPad: " ", startingAt: 0)
                 + String(format: "%7.4f  %4d ", feature.informationValue, feature.bins) + slope + "  " + (feature.dropped ?? ""))
         }
-        let compiled = try CompiledScorecard(report.card)
+        let compiled = try CompiledScorecard(card)
         let evaluation = try ScorecardEvaluation(card: compiled, table: table, target: options.target)
         print(String(format: "training AUC %.4f, KS %.4f", evaluation.auc ?? .nan, evaluation.ks ?? .nan))
         do {
-            try report.card.yaml().write(toFile: out, atomically: true, encoding: .utf8)
+            try card.yaml().write(toFile: out, atomically: true, encoding: .utf8)
         } catch {
             throw ScoreCommand.Failure(description: "cannot write \(out): \(error.localizedDescription)")
         }
-        print("wrote \(out) (\(report.card.version), \(report.card.features.count) features)")
+        print("wrote \(out) (\(card.version), \(card.features.count) features)")
     }
 }

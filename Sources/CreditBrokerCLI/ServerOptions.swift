@@ -5,6 +5,7 @@ import Foundation
 import Gateway
 import Metering
 import PostgresClient
+import Scoring
 
 /// Where the HTTP server listens, its TLS files and the partner contracts it serves.
 struct ServerOptions: ParsableArguments {
@@ -43,7 +44,12 @@ struct ServerOptions: ParsableArguments {
     ))
     var receiptKey: String?
 
+    @Option(help: ArgumentHelp("The scorecard POST /v1/scores serves (env CREDIT_BROKER_SCORECARD).", valueName: "yaml"))
+    var scorecard: String?
+
     private static var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    var resolvedScorecard: String { scorecard ?? Self.environment["CREDIT_BROKER_SCORECARD"] ?? "Policies/scorecards/sme-lending-v2.yaml" }
 
     var resolvedContracts: String { contracts ?? Self.environment["CREDIT_BROKER_CONTRACTS"] ?? "Contracts" }
 
@@ -98,12 +104,19 @@ struct ServerOptions: ParsableArguments {
         let metrics = GatewayMetrics()
         let queries = QueryService(contracts: contracts, policies: bundle, hasher: hasher, records: RecordStore(pool: pool, catalog: bundle.catalog))
         let writer = MeterWriter(pool: meterPool, onBatch: metrics.meterBatch)
+        let scores: ScoreService
+        do {
+            scores = try ScoreService(card: ScoreCommand.loadCard(resolvedScorecard))
+        } catch let error as FeatureVectorError {
+            throw ScoreCommand.Failure(description: "\(resolvedScorecard): \(error)")
+        }
         return GatewayServer.Partners(
             directory: PartnerDirectory(contracts: contracts),
             receiptSigner: try ReceiptSigner.loadOrCreate(at: URL(filePath: keyPath)),
             queries: queries,
             feeds: FeedService(queries: queries, policies: bundle, referenceSecret: try database.subjectReferenceSecret(), pool: pool),
             batchReviews: BatchReviewService(queries: queries, pool: pool, meter: writer),
+            scores: scores,
             metering: MeteringServices(
                 writer: writer, quotas: QuotaLedger(pool: pool), idempotency: IdempotencyStore(pool: pool), hasher: hasher
             ),

@@ -69,13 +69,15 @@ public enum GatewayServer {
         public var feeds: FeedService
         /// `/v1/batch-reviews` and its background worker.
         public var batchReviews: BatchReviewService
+        /// `POST /v1/scores`.
+        public var scores: ScoreService
         /// Rate limits, idempotency, quotas and the meter ledger of every partner route.
         public var metering: MeteringServices
 
         public init(
             directory: PartnerDirectory, receiptSigner: ReceiptSigner,
-            queries: QueryService, feeds: FeedService, batchReviews: BatchReviewService, metering: MeteringServices,
-            metrics: GatewayMetrics
+            queries: QueryService, feeds: FeedService, batchReviews: BatchReviewService, scores: ScoreService,
+            metering: MeteringServices, metrics: GatewayMetrics
         ) {
             self.directory = directory
             self.receiptSigner = receiptSigner
@@ -84,6 +86,7 @@ public enum GatewayServer {
             self.feeds = feeds
             self.batchReviews = batchReviews
             self.metering = metering
+            self.scores = scores
         }
     }
 
@@ -128,6 +131,7 @@ public enum GatewayServer {
         routes.registerAuthenticated(on: v1)
         let billable = v1.group().add(middleware: QuotaMiddleware(quotas: partners.metering.quotas, metrics: partners.metrics))
         QueryRoutes(service: partners.queries, signer: partners.receiptSigner).register(on: billable)
+        ScoreRoutes(service: partners.scores, queries: partners.queries, signer: partners.receiptSigner).register(on: billable)
         ConsentRoutes(service: partners.queries).register(on: v1)
         ChangeFeedRoutes(service: partners.feeds, signer: partners.receiptSigner).register(on: v1)
         WatchlistRoutes(service: partners.feeds, signer: partners.receiptSigner).register(on: v1)

@@ -90,15 +90,47 @@ public struct CompiledScorecard: Sendable {
         }
     }
 
+    /// The scores of every row of `columns`, in row order: the same numbers as ``score(_:)-(FeatureVector)``
+    /// gives each row's vector, without grades, declines or reasons (get those for the rows that
+    /// need them by scoring `columns[row]`).
+    public func scores(_ columns: FeatureColumns) -> [Int] {
+        precondition(columns.layout === layout, "the batch was laid out for another scorecard")
+        let rows = columns.count
+        // Rows go through in blocks whose running totals stay in the L1 cache while every slot's
+        // points are added, slot by slot, in the same order as for one vector.
+        let block = 512
+        let totals = UnsafeMutableBufferPointer<Double>.allocate(capacity: block)
+        let bins = UnsafeMutablePointer<Int>.allocate(capacity: block)
+        defer {
+            totals.deallocate()
+            bins.deallocate()
+        }
+        return [Int](unsafeUninitializedCapacity: rows) { scores, initialized in
+            for start in stride(from: 0, to: rows, by: block) {
+                let count = min(block, rows - start)
+                totals.update(repeating: intercept)
+                for slot in 0..<layout.count {
+                    columns.columns[slot].withUnsafeBufferPointer { column in
+                        tables.addPoints(slot: slot, column: column.baseAddress! + start, count: count, to: totals.baseAddress!, bins: bins)
+                    }
+                }
+                for row in 0..<count { (scores.baseAddress! + start + row).initialize(to: Int(totals[row].rounded())) }
+            }
+            initialized = rows
+        }
+    }
+
     /// Scores one row of values, one per slot.
     @inline(__always)
     private func score(row values: UnsafePointer<FeatureValue>) -> ScoreResult {
         let (total, reasons) = tables.score(row: values, intercept: intercept)
         let score = Int(total.rounded())
-        let band = grades[gradeIndex(score)]
+        let declinedBy = declineRuleIndex(values).map { card.declineRules[$0] }
+        // A declined subject gets the worst grade whatever its points.
+        let band = grades[declinedBy == nil ? gradeIndex(score) : grades.count - 1]
         return ScoreResult(
             cardVersion: version, score: score, grade: band.grade, probabilityOfDefault: band.probabilityOfDefault,
-            declinedBy: declineRuleIndex(values).map { card.declineRules[$0] }, reasons: reasons.list(limit: reasonCount)
+            declinedBy: declinedBy, reasons: reasons.list(limit: reasonCount)
         )
     }
 
@@ -118,6 +150,17 @@ public struct CompiledScorecard: Sendable {
             case let .category(code): return rule.codes[Int(code) + 1]
             }
         }
+    }
+
+    /// The hard-decline rule `result` met, with its texts filled in from `vector`; `nil` when none.
+    public func explainDecline(_ result: ScoreResult, for vector: FeatureVector) -> ScoreReason? {
+        guard let rule = result.declinedBy, let slot = layout.slot(named: rule.feature) else { return nil }
+        let value = layout.describe(vector[slot], inSlot: slot)
+        return ScoreReason(
+            code: rule.reason.code, feature: rule.feature, value: value, pointsLost: 0,
+            chinese: ReasonCode.render(rule.reason.chinese, feature: rule.feature, value: value ?? "缺失"),
+            english: ReasonCode.render(rule.reason.english, feature: rule.feature, value: value ?? "missing")
+        )
     }
 
     /// The result's reason codes with their texts filled in from `vector`.

@@ -109,6 +109,47 @@ final class PointTables: @unchecked Sendable {
         }
     }
 
+    /// Adds slot `slot`'s points of `count` values of one column to `totals`, row by row;
+    /// `bins` is scratch space for `count` bin numbers.
+    ///
+    /// The column holds numbers, or interned codes for a categorical slot, with NaN for missing
+    /// (``FeatureColumns``). Edges are compared edge by edge over all rows, and every choice is a
+    /// select rather than a branch, so the loops vectorise and run at the same speed whatever the data.
+    @inline(__always)
+    func addPoints(
+        slot: Int, column: UnsafePointer<Double>, count: Int, to totals: UnsafeMutablePointer<Double>, bins: UnsafeMutablePointer<Int>
+    ) {
+        let program = programs[slot]
+        let missing = program.missingPoints
+        let table = points.baseAddress! + program.pointStart
+        if !program.isNumeric {
+            let other = program.valueCount
+            for row in 0..<count {
+                let value = column[row]
+                let code = Int(value.isNaN ? -1 : value)
+                let earned = table[code < 0 ? other : code]
+                totals[row] += value.isNaN ? missing : earned
+            }
+            return
+        }
+        guard program.specialCount == 0 else {
+            for row in 0..<count {
+                let value = column[row]
+                totals[row] += value.isNaN ? missing : points(for: .number(value), program)
+            }
+            return
+        }
+        bins.update(repeating: 0, count: count)
+        for edge in edges[program.edgeStart ..< program.edgeStart + program.edgeCount] {
+            for row in 0..<count { bins[row] &+= edge <= column[row] ? 1 : 0 }
+        }
+        for row in 0..<count {
+            let value = column[row]
+            let earned = table[bins[row]]
+            totals[row] += value.isNaN ? missing : earned
+        }
+    }
+
     /// The bin of `x`: the number of interior edges at or below it (bins are [lower, upper)).
     @inline(__always)
     private func bin(of x: Double, _ program: Program) -> Int {

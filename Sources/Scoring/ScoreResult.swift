@@ -4,6 +4,7 @@ public struct ScoreResult: Sendable, Equatable {
     public var cardVersion: String
     /// Intercept plus feature points, rounded half away from zero.
     public var score: Int
+    /// The grade of the score's band; the worst grade when a hard-decline rule applies.
     public var grade: Grade
     /// The grade band's probability of default.
     public var probabilityOfDefault: Double

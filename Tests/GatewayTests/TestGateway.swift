@@ -12,6 +12,7 @@ import NIOCore
 import NIOHTTP1
 import NIOSSL
 import PostgresClient
+import Scoring
 import TestSupport
 import X509
 
@@ -38,6 +39,8 @@ struct TestGateway {
     let partners: GatewayServer.Partners
     static let hasher = try! PersonKeyHasher(secret: Array(repeating: 7, count: 32))
     static let referenceSecret = [UInt8](repeating: 9, count: 32)
+    /// The scorecard `POST /v1/scores` serves.
+    static let scorecard = "Policies/scorecards/sme-lending-v2.yaml"
 
     /// Starts a gateway, runs `body` against it, and stops it.
     static func run(_ body: (TestGateway) async throws -> Void) async throws {
@@ -66,6 +69,7 @@ struct TestGateway {
             queries: queries,
             feeds: FeedService(queries: queries, policies: policies, referenceSecret: referenceSecret, pool: pool),
             batchReviews: BatchReviewService(queries: queries, pool: pool, meter: meter, configuration: .init(chunkSize: 100, pollInterval: .milliseconds(200))),
+            scores: try ScoreService(card: CompiledScorecard(yaml: String(contentsOf: root.appending(path: scorecard), encoding: .utf8))),
             metering: MeteringServices(
                 writer: meter, quotas: QuotaLedger(pool: pool), idempotency: IdempotencyStore(pool: pool), hasher: hasher
             ),

@@ -1,0 +1,90 @@
+import BrokerCore
+import Foundation
+import Hummingbird
+import Metering
+import Scoring
+
+/// `POST /v1/scores`: a lending score of one organisation, computed only from what the partner may
+/// receive.
+///
+/// Every catalog item the card's features read is decided from the partner's contract as a query
+/// for all of them would be; records are fetched for the disclosed items only, and the features of
+/// withheld items are missing (inference control: the score never reflects a withheld record).
+/// A partner to whom no input item is disclosed may not score. Consents are not stored yet: a
+/// request naming a `consent_id` is answered 400 `consent-not-found`, as for queries.
+struct ScoreRoutes {
+    let service: ScoreService
+    let queries: QueryService
+    let signer: ReceiptSigner
+
+    func register(on group: RouterGroup<GatewayRequestContext>) {
+        group.post("scores") { request, context -> Response in
+            try await answer(request, context: context)
+        }
+    }
+
+    private func answer(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let partner = try context.requirePartner()
+        let json = try await request.body.collect(upTo: 16 * 1024)
+        let query = try ScoreRequest(json: Data(json.readableBytesView), engine: queries.engine)
+        if query.consentID != nil {
+            throw Problem(
+                "consent-not-found", title: "Consent not found", status: .badRequest,
+                detail: "No consent with this id is on file for the partner.", field: "consent_id"
+            )
+        }
+        guard let interned = queries.engine.partner(partner.partnerID) else {
+            throw Problem("contract-missing", title: "No contract", status: .forbidden, detail: "The partner has no contract in force.")
+        }
+        let subjectKey = query.subject.rawValue
+        let now = Date()
+        let itemIDs = service.fusion.items
+        let decision = queries.engine.decide(DecisionRequest(
+            partner: interned, subject: subjectKey, items: itemIDs.map { queries.engine.item($0)! }, purpose: query.purpose, at: now
+        ))
+        var used: [String] = []
+        var withheld: [QueryAnswer.WithheldItem] = []
+        for (id, item) in zip(itemIDs, decision.items) {
+            switch item {
+            case .disclosed: used.append(id)
+            case let .withheld(reason, unlock):
+                withheld.append(.init(item: id, reason: reason, unlock: unlock, unlockText: unlock.text))
+            }
+        }
+        context.meter.decided(
+            subjectKey: subjectKey, purpose: query.purposeID, disclosed: used,
+            withheld: withheld.map { MeterEvent.Withheld(item: $0.item, reason: $0.reason) },
+            consentID: query.consentID, contractVersion: decision.contractVersion
+        )
+        guard !used.isEmpty else {
+            throw Problem(
+                "score-not-permitted", title: "Score not permitted", status: .forbidden,
+                detail: "The contract discloses none of the scorecard's input items for this purpose."
+            )
+        }
+        let day = CivilDate(now)
+        let records = try await queries.records.disclosableRecords(of: subjectKey, items: used, on: day)
+        let features = FeatureFusion.features(of: records.map(FusionRecord.init), available: Set(used), on: day)
+        let vector = service.fusion.vector(features)
+        let card = service.card
+        let result = card.score(vector)
+        let body = try JSONResponse.encode(ScoreAnswer(
+            requestID: context.id, partner: partner.partnerID, contractVersion: decision.contractVersion.description,
+            purpose: query.purposeID, consentID: query.consentID, modelVersion: result.cardVersion, score: result.score,
+            grade: result.grade.rawValue, probabilityOfDefault: result.probabilityOfDefault,
+            declined: card.explainDecline(result, for: vector).map {
+                .init(code: $0.code, feature: nil, value: nil, pointsLost: nil, zh: $0.chinese, en: $0.english)
+            },
+            reasons: card.explain(result, for: vector).map {
+                .init(code: $0.code, feature: $0.feature, value: $0.value, pointsLost: $0.pointsLost, zh: $0.chinese, en: $0.english)
+            },
+            sourcesUsed: used, withheld: withheld,
+            missingFeatures: card.layout.names.indices.filter { vector[$0] == .missing }.map { card.layout.names[$0] }
+        ))
+        let receipt = Receipt(
+            requestID: context.id, partnerID: partner.partnerID, issuedAt: now, itemsDisclosed: used,
+            contractVersion: decision.contractVersion.description, consentID: query.consentID, body: body
+        )
+        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
+    }
+}

@@ -1,0 +1,102 @@
+import BrokerCore
+import Foundation
+import Gateway
+import Testing
+
+/// `POST /v1/scores` over real TLS against records loaded through the real ingest: the contract
+/// decides which items feed the score, withheld items never move it, hard declines give the
+/// worst grade, and the answer is receipted.
+@Suite(.serialized) struct ScoreEndToEndTests {
+    static let company = "91350100M000100Y43"
+
+    static func record(_ item: String, _ id: String, decided: String? = nil, _ fields: String) -> String {
+        let date = decided.map { #","decision_date":"\#($0)""# } ?? ""
+        return #"{"type":"record","item":"\#(item)","subject":"\#(company)","source_record_id":"\#(id)"\#(date),"fields":{\#(fields)}}"#
+    }
+
+    static let registration = record(
+        "enterprise.registration", "REG-1",
+        #""name":"南京示例科技有限公司","org_type":"enterprise","registered_capital":300,"established_on":"2015-03-01","operating_status":"active""#)
+
+    /// A lawsuit with the company as defendant, filed `decided`.
+    static func lawsuit(_ id: String, decided: String) -> String {
+        record("market.litigation", id, decided: decided, #""case_no":"(2026)苏0102民初\#(id)号","court":"南京市玄武区人民法院","role":"defendant""#)
+    }
+
+    private func score(_ gateway: TestGateway, as partner: String, _ fields: [String: Any] = [:]) async throws -> TestGateway.Reply {
+        let body = try JSONSerialization.data(withJSONObject: ["subject": Self.company, "purpose": "credit_approval"].merging(fields) { $1 })
+        return try await gateway.request(.POST, "/v1/scores", identity: gateway.identity(of: partner), body: body)
+    }
+
+    @Test func contractsDecideTheInputsAndWithheldItemsNeverMoveTheScore() async throws {
+        try await TestGateway.run { gateway in
+            try await gateway.ingest([Self.registration])
+            try await gateway.ingest([Self.lawsuit("L1", decided: "2026-03-02")], source: "court_records")
+            // ICBC may not receive litigation for this purpose without consent; BOC's contract shares it.
+            let icbc = try await score(gateway, as: TestGateway.bank)
+            let boc = try await score(gateway, as: TestGateway.otherBank)
+            #expect(icbc.status == 200 && boc.status == 200)
+            let icbcUsed = try #require(icbc.json["sources_used"] as? [String])
+            let bocUsed = try #require(boc.json["sources_used"] as? [String])
+            #expect(!icbcUsed.contains("market.litigation") && bocUsed.contains("market.litigation"))
+            #expect((icbc.json["withheld"] as? [[String: Any]])?.contains { $0["item"] as? String == "market.litigation" } == true)
+            #expect((icbc.json["missing_features"] as? [String])?.contains("litigation_defendant_3y") == true)
+            #expect((boc.json["missing_features"] as? [String])?.contains("litigation_defendant_3y") == false)
+            #expect(icbc.json["score"] as? Int != boc.json["score"] as? Int)
+            #expect((icbc.json["model_version"] as? String)?.hasPrefix("sme-lending-v2") == true)
+            #expect(icbc.json["grade"] is String && icbc.json["probability_of_default"] is Double)
+            let reasons = try #require(icbc.json["reasons"] as? [[String: Any]])
+            #expect(!reasons.isEmpty && reasons.allSatisfy { ($0["zh"] as? String)?.isEmpty == false && ($0["en"] as? String)?.isEmpty == false })
+
+            let key = try await gateway.request(.GET, "/v1/receipt-key")
+            let receipt = try ReceiptVerifier(publicKeyPEM: String(decoding: key.body, as: UTF8.self))
+                .verify(token: try #require(icbc.headers.first(name: Receipt.headerName)), body: icbc.body)
+            #expect(receipt.itemsDisclosed == icbcUsed)
+
+            // More records of items ICBC does not receive (litigation; tax, social insurance, utilities
+            // and real estate need a consent) never change ICBC's score.
+            try await gateway.ingest([Self.lawsuit("L2", decided: "2026-05-10"), Self.lawsuit("L3", decided: "2026-07-01")], source: "court_records")
+            try await gateway.ingest((1...12).map { month in
+                Self.record("market.tax_paid", "T\(month)", #""period":"2026-\#(month < 10 ? "0" : "")\#(month)","tax_paid":0,"arrears":50000"#)
+            }, source: "sushu_tax")
+            try await gateway.ingest([Self.record("market.real_estate", "RE1", #""certificate_no":"苏（2020）南京市不动产权第1234567号""#)], source: "jiangsu_property")
+            let again = try await score(gateway, as: TestGateway.bank)
+            #expect(again.json["score"] as? Int == icbc.json["score"] as? Int)
+            #expect((again.json["reasons"] as? [[String: Any]])?.map { $0["code"] as? String } == reasons.map { $0["code"] as? String })
+            #expect(again.json["sources_used"] as? [String] == icbcUsed)
+        }
+    }
+
+    @Test func aCurrentDishonestListingDeclinesWithTheWorstGrade() async throws {
+        try await TestGateway.run { gateway in
+            try await gateway.ingest([
+                Self.registration,
+                Self.record("enterprise.dishonest_debtor", "DD-1", decided: "2026-06-01", #""case_no":"(2026)苏0102执1号","court":"南京市玄武区人民法院""#),
+            ])
+            let reply = try await score(gateway, as: TestGateway.bank)
+            #expect(reply.status == 200)
+            #expect(reply.json["grade"] as? String == "C")
+            let declined = try #require(reply.json["declined"] as? [String: Any])
+            #expect(declined["code"] as? String == "D01")
+            #expect((declined["zh"] as? String)?.isEmpty == false && (declined["en"] as? String)?.isEmpty == false)
+        }
+    }
+
+    @Test func invalidScoreRequestsNameTheField() async throws {
+        try await TestGateway.run { gateway in
+            let cases: [([String: Any], String)] = [
+                (["subject": "11010519491231002X"], "subject"),
+                (["subject": "91350100M000100Y4Z"], "subject"),
+                (["purpose": "astrology"], "purpose"),
+                (["consent_id": "c-1"], "consent_id"),
+            ]
+            for (fields, field) in cases {
+                let reply = try await score(gateway, as: TestGateway.bank, fields)
+                #expect(reply.status == 400, "\(field)")
+                #expect(reply.json["field"] as? String == field)
+                let text = String(decoding: reply.body, as: UTF8.self)
+                #expect(!text.contains("1231002X") && !text.contains("M000100Y4"))
+            }
+        }
+    }
+}
