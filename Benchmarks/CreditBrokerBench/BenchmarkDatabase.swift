@@ -4,18 +4,22 @@ import Foundation
 import PostgresClient
 
 /// A PostgreSQL server for database benchmarks: `DATABASE_URL` if set, else a private durable
-/// embedded cluster in a temporary folder (fsync on, as the shared baselines were measured).
+/// embedded cluster (fsync on, as the shared baselines were measured) in a temporary folder, or in
+/// a kept folder whose cluster later runs reuse.
 struct BenchmarkDatabase {
     let configuration: PostgresConfiguration
     let embedded: EmbeddedPostgres?
+    private var kept = false
 
-    static func start() throws -> BenchmarkDatabase {
+    /// - Parameter folder: keep the embedded cluster there (reusing one already there) instead of
+    ///   in a temporary folder removed by `stop`.
+    static func start(keepingIn folder: String? = nil) throws -> BenchmarkDatabase {
         if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty {
             return BenchmarkDatabase(configuration: PostgresConfiguration(url), embedded: nil)
         }
-        let folder = NSTemporaryDirectory() + "credit-broker-bench-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
-        let embedded = try EmbeddedPostgres.start(.init(folder: folder))
-        return BenchmarkDatabase(configuration: embedded.configuration, embedded: embedded)
+        let temporary = NSTemporaryDirectory() + "credit-broker-bench-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        let embedded = try EmbeddedPostgres.start(.init(folder: folder ?? temporary))
+        return BenchmarkDatabase(configuration: embedded.configuration, embedded: embedded, kept: folder != nil)
     }
 
     /// libpq connection arguments for psql and pgbench.
@@ -25,7 +29,7 @@ struct BenchmarkDatabase {
 
     func stop() {
         embedded?.stop()
-        if let folder = embedded?.options.folder { try? FileManager.default.removeItem(atPath: folder) }
+        if !kept, let folder = embedded?.options.folder { try? FileManager.default.removeItem(atPath: folder) }
     }
 
     /// Runs a PostgreSQL client program from the server's bin folder (or PATH) and returns its output.

@@ -104,7 +104,8 @@ public struct RecordStore: Sendable {
     private static let subjectByKey = PostgresStatement(
         "SELECT kind, display_name, masked_id FROM subjects WHERE subject_key = $1")
 
-    private static let disclosable = PostgresStatement("""
+    /// The lookup behind `disclosableRecords` (the gateway benchmark runs its text in pgbench).
+    package static let disclosable = PostgresStatement("""
         SELECT subject_key, item, source, source_record_id, decision_date::text, publicity_start::text,
                publicity_end::text, disclose_until::text, status, fields, version, change_seq
         FROM records

@@ -15,6 +15,9 @@ public struct QuotaLedger: Sendable {
     }
 
     /// Takes `units` from the partner's quotas for the periods that hold `instant` (China time).
+    ///
+    /// The reservation commits asynchronously: it is durable once any later synchronous commit on
+    /// the database is (the gateway's meter event, committed before the answer leaves).
     public func reserve(partner: String, units: Int = 1, limits: QuotaLimits, at instant: Date) async throws -> QuotaDecision {
         try MeteringInputError.checkText(partner, "partner", maximum: 200)
         guard units > 0 else { throw MeteringInputError(field: "units", reason: "must be positive, not \(units)") }
@@ -54,9 +57,17 @@ public struct QuotaLedger: Sendable {
         return QuotaUsage(today: try row.decode(Int.self, at: 0), thisMonth: try row.decode(Int.self, at: 1))
     }
 
-    private static let reserveStatement = PostgresStatement(
-        "SELECT exhausted, day_used, month_used FROM quota_reserve($1, $2::date, $3::date, $4::bigint, $5::bigint, $6::bigint)"
-    )
+    /// Commits without waiting for its WAL flush (`synchronous_commit` off for this transaction only).
+    ///
+    /// The row locks serialise a partner's reservations, so a synchronous commit would hold every
+    /// other caller for one WAL flush each (about 500 reservations/s on the 2-core machine). Durability
+    /// is not lost: an answer leaves only after its meter event's synchronous commit, whose flush
+    /// covers all earlier WAL, this reservation included; a crash before that flush loses only
+    /// units whose requests never answered.
+    private static let reserveStatement = PostgresStatement("""
+        SELECT exhausted, day_used, month_used
+        FROM set_config('synchronous_commit', 'off', true), quota_reserve($1, $2::date, $3::date, $4::bigint, $5::bigint, $6::bigint)
+        """)
 
     private static let releaseStatement = PostgresStatement("""
         UPDATE quota_counters SET used = used - $4::bigint

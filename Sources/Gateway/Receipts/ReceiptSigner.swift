@@ -3,16 +3,14 @@ import Foundation
 
 /// Signs disclosure receipts with the broker's Ed25519 key.
 public struct ReceiptSigner: Sendable {
-    /// The key's raw bytes: swift-crypto's key types are not `Sendable`.
-    private let keyBytes: Data
+    /// Kept whole: rebuilding it from its 32 raw bytes for every receipt derives the public key
+    /// again, a scalar multiplication as costly as the signature itself. swift-crypto's key types
+    /// are not marked `Sendable`, but this one is an immutable value (its bytes are never written
+    /// after `init`), so sharing it between concurrent requests is safe.
+    private nonisolated(unsafe) let key: Curve25519.Signing.PrivateKey
 
     public init(key: Curve25519.Signing.PrivateKey) {
-        keyBytes = key.rawRepresentation
-    }
-
-    private var key: Curve25519.Signing.PrivateKey {
-        // The bytes came from a valid key.
-        try! Curve25519.Signing.PrivateKey(rawRepresentation: keyBytes)
+        self.key = key
     }
 
     /// The key stored at `url` (32 raw bytes, base64), created with mode 0600 on first use.

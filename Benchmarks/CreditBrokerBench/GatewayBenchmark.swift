@@ -1,0 +1,263 @@
+import ArgumentParser
+import BrokerStore
+import Foundation
+import PostgresClient
+
+/// `POST /v1/queries` for random enterprises against a real `credit-broker serve` over mutual TLS,
+/// beside pgbench on the same lookup and static mutual-TLS replies, interleaved in one run.
+struct GatewayBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway",
+        abstract: "Gateway queries/s over mutual TLS vs pgbench -M prepared on the same lookup and static mTLS replies (gateway /healthz, nginx).",
+        discussion: """
+            Needs the release credit-broker beside this executable (swift build -c release --product credit-broker), \
+            wrk, curl, nginx and pgbench. The database, the development PKI and the contracts are kept in --state \
+            and reused by later runs with the same --enterprises.
+            """
+    )
+
+    @Option(help: "Enterprises in the database.") var enterprises = 1_000_000
+    @Option(help: "Folder kept across runs: the PostgreSQL cluster, PKI, contracts and logs.") var state = "/var/tmp/credit-broker-bench-gateway"
+    @Option(help: "wrk connections (keep-alive).") var connections = 64
+    @Option(help: "wrk threads.") var threads = 2
+    @Option(help: "Seconds per timed run.") var seconds = 10
+    @Option(help: "Interleaved rounds of the four measurements; medians are reported.") var rounds = 3
+    @Option(help: "The gateway's database pool size, and pgbench's clients.") var poolSize = 16
+    @Option(help: "The credit-broker executable (default: beside this one).") var binary: String?
+    @Option(help: "The shared bench folder with loadgen.sh and nginx_mtls.sh (default: ../shared/bench beside the package).") var benchDir: String?
+
+    static let partner = "bank.icbc_jiangsu"
+    static let items = ["enterprise.registration", "enterprise.penalty", "enterprise.customs_credit_level"]
+
+    func run() async throws {
+        let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let bench = benchDir ?? root.deletingLastPathComponent().appending(path: "shared/bench").path
+        let executable = binary ?? URL(filePath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "credit-broker").path
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            throw ValidationError("no credit-broker at \(executable): swift build -c release --product credit-broker, or pass --binary")
+        }
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+
+        let database = try BenchmarkDatabase.start(keepingIn: state + "/postgres")
+        defer { database.stop() }
+        let pool = PostgresPool(.init(connection: database.configuration, maxConnections: 2))
+        try await Migrator(pool: pool).migrate()
+        let clock = ContinuousClock()
+        let loadStart = clock.now
+        let loader = EnterpriseLoader(pool: pool, count: enterprises)
+        if try await loader.ensureLoaded() {
+            print("loaded \(enterprises) enterprises with raw COPY in \(clock.now - loadStart) (kept in \(state)/postgres)")
+        } else {
+            print("reusing the \(enterprises) enterprises in \(state)/postgres")
+        }
+        let codes = state + "/codes-\(enterprises).txt"
+        if !FileManager.default.fileExists(atPath: codes) { try loader.writeCodes(to: codes) }
+
+        let contracts = try writeContracts(root: root)
+        let policies = ["--catalog", root.appending(path: "Policies/catalog.yaml").path, "--policies", root.appending(path: "Policies").path]
+        let pki = state + "/pki"
+        if !FileManager.default.fileExists(atPath: pki + "/ca.pem") {
+            _ = try ChildProcess.run(executable, ["pki", "init", "--out", pki, "--contracts", contracts] + policies)
+        }
+        let gateway = try GatewayProcess(
+            binary: executable,
+            arguments: ["--database-url", database.conninfo, "--contracts", contracts, "--state-dir", state + "/gateway",
+                        "--db-pool-size", "\(poolSize)"] + policies,
+            pki: pki, partner: Self.partner, log: state + "/gateway.log",
+            environment: ["CREDIT_BROKER_PERSON_KEY_SECRET": "gateway-benchmark-person-key-secret-32+bytes"])
+        defer { gateway.stop() }
+        let nginx = try Self.startNginx(bench: bench, folder: state + "/nginx")
+        defer { _ = try? ChildProcess.run(bench + "/nginx_mtls.sh", ["stop", state + "/nginx"]) }
+
+        let body = Self.body(subject: try EnterpriseLoader.code(1 + enterprises / 2).rawValue)
+        let probe = try gateway.curl(["-X", "POST", "-H", "Content-Type: application/json", "--data", body, "https://127.0.0.1:\(gateway.port)/v1/queries"])
+        guard probe == "200" else { throw ValidationError("a probe query answered \(probe); see \(state)/gateway.log") }
+
+        let script = try writeQueryScript()
+        let pgbenchScript = try writePgbenchScript()
+        print("""
+            \(Self.partner): contract copied to \(contracts) with its rate limit and quotas raised for the benchmark
+            wrk -c \(connections) -t \(threads) -d \(seconds)s, keep-alive, client certificate via the shared wrk_clientcert.so; \
+            pgbench -M prepared -c \(poolSize); \(rounds) interleaved rounds
+            """)
+        // Warm-up: the gateway's caches and connections, and loadgen.sh builds the shim wrk_clientcert.so.
+        _ = try load(url: "https://127.0.0.1:\(gateway.port)/healthz", certificate: gateway.clientCertificate, key: gateway.clientKey, bench: bench, seconds: 2)
+
+        var queries: [LoadResult] = [], pgbench: [Double] = [], healthz: [LoadResult] = [], replies: [LoadResult] = []
+        var lost: [Int] = []
+        for round in 1...rounds {
+            let before = try await meteredSuccesses(pool)
+            let query = try queryLoad(port: gateway.port, gateway: gateway, script: script, codes: codes)
+            try await Task.sleep(for: .seconds(1))
+            let metered = try await meteredSuccesses(pool) - before
+            let lookups = try pgbenchRate(script: pgbenchScript, database: database)
+            let health = try load(url: "https://127.0.0.1:\(gateway.port)/healthz", certificate: gateway.clientCertificate, key: gateway.clientKey, bench: bench, seconds: seconds)
+            let reply = try load(url: "https://127.0.0.1:\(nginx.port)\(nginx.path)", certificate: nginx.certificate, key: nginx.key, bench: bench, seconds: seconds)
+            queries.append(query)
+            pgbench.append(lookups)
+            healthz.append(health)
+            replies.append(reply)
+            lost.append(max(0, query.successes - metered))
+            print("""
+                round \(round) (load average \(Self.loadAverage())):
+                  gateway POST /v1/queries: \(query.summary); wrk 2xx \(query.successes), meter events with status 200 \(metered)
+                  pgbench -M prepared:      \(Int(lookups.rounded())) lookups/s
+                  gateway GET /healthz:     \(health.summary)
+                  nginx mTLS static reply:  \(reply.summary)
+                """)
+        }
+        let rate = BenchmarkTimer.median(queries.map(\.rate))
+        let p99 = BenchmarkTimer.median(queries.map(\.p99))
+        let lookups = BenchmarkTimer.median(pgbench)
+        let health = BenchmarkTimer.median(healthz.map(\.rate))
+        let reply = BenchmarkTimer.median(replies.map(\.rate))
+        func verdict(_ met: Bool) -> String { met ? "met" : "missed" }
+        print(String(
+            format: """
+                gateway (%d enterprises, %d connections, medians of %d rounds, load average %@):
+                  gateway POST /v1/queries   %.0f req/s, p50 %.2f ms, p99 %.2f ms (target p99 ≤ 20 ms: %@)
+                  pgbench -M prepared        %.0f lookups/s   ratio gateway/pgbench %.2f (target ≥ 0.5: %@)
+                  gateway GET /healthz mTLS  %.0f req/s       ratio gateway/healthz %.2f (target ≥ 0.25: %@)
+                  nginx static reply mTLS    %.0f req/s       ratio gateway/nginx   %.2f (target ≥ 0.25: %@)
+                  meter events lost          %d (per round %@: wrk 2xx minus status-200 meter events, which also count requests in flight when wrk stopped; target 0: %@)
+                """,
+            enterprises, connections, rounds, Self.loadAverage(),
+            rate, BenchmarkTimer.median(queries.map(\.p50)), p99, verdict(p99 <= 20),
+            lookups, rate / lookups, verdict(rate / lookups >= 0.5),
+            health, rate / health, verdict(rate / health >= 0.25),
+            reply, rate / reply, verdict(rate / reply >= 0.25),
+            lost.max() ?? 0, lost.map(String.init).joined(separator: ", "), verdict(lost.allSatisfy { $0 == 0 })
+        ))
+        await pool.close()
+    }
+
+    /// The request body for one subject.
+    static func body(subject: String) -> String {
+        let list = items.map { "\"\($0)\"" }.joined(separator: ",")
+        return #"{"subject":""# + subject + #"","purpose":"credit_approval","items":["# + list + "]}"
+    }
+
+    /// The shipped contracts in `state/contracts`, the benchmark bank's rate limit and quotas raised
+    /// so that they do not throttle the run.
+    private func writeContracts(root: URL) throws -> String {
+        let folder = state + "/contracts"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let source = root.appending(path: "Contracts")
+        for name in try FileManager.default.contentsOfDirectory(atPath: source.path) where name.hasSuffix(".yaml") {
+            var text = try String(contentsOf: source.appending(path: name), encoding: .utf8)
+            if name == Self.partner + ".yaml" {
+                text += "\nquotas: { per_day: 1000000000, per_month: 2000000000 }\nrate_limit: { per_second: 100000, burst: 100000 }\n"
+            }
+            try text.write(toFile: folder + "/" + name, atomically: true, encoding: .utf8)
+        }
+        return folder
+    }
+
+    /// wrk's Lua script: each request's body names a random enterprise from the codes file
+    /// (wrk's argument after `--`); `done` prints the shared bench's `RESULT` line.
+    private func writeQueryScript() throws -> String {
+        let halves = Self.body(subject: "|").split(separator: "|")
+        let (prefix, suffix) = (halves[0], halves[1])
+        let path = state + "/queries.lua"
+        try """
+            local codes = {}
+            local prefix = '\(prefix)'
+            local suffix = '\(suffix)'
+            local headers = { ["Content-Type"] = "application/json" }
+            local counter = 0
+            setup = function(thread)
+              counter = counter + 1
+              thread:set("id", counter)
+            end
+            init = function(args)
+              for line in io.lines(args[1]) do codes[#codes + 1] = line end
+              math.randomseed(os.time() * 100 + id)
+            end
+            request = function()
+              return wrk.format("POST", nil, headers, prefix .. codes[math.random(#codes)] .. suffix)
+            end
+            done = function(summary, latency, requests)
+              local e = summary.errors
+              local secs = summary.duration / 1e6
+              io.write(string.format(
+                "RESULT rps=%.1f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f mean_ms=%.3f requests=%d non2xx=%d err_connect=%d err_read=%d err_write=%d err_timeout=%d kbps=%.1f\\n",
+                summary.requests / secs,
+                latency:percentile(50) / 1000, latency:percentile(90) / 1000,
+                latency:percentile(99) / 1000, latency:percentile(99.9) / 1000,
+                latency.max / 1000, latency.mean / 1000,
+                summary.requests, e.status, e.connect, e.read, e.write, e.timeout,
+                summary.bytes / secs / 1024))
+            end
+
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// pgbench's script: `RecordStore`'s disclosure lookup for the same items, the subject drawn
+    /// at random through the helper table `bench_enterprises (n → subject_key)` in the same statement.
+    private func writePgbenchScript() throws -> String {
+        let items = "'{" + Self.items.joined(separator: ",") + "}'::text[]"
+        let sql = RecordStore.disclosable.sql
+            .replacingOccurrences(of: "$1", with: "(SELECT subject_key FROM bench_enterprises WHERE n = :n)")
+            .replacingOccurrences(of: "$2::text[]", with: items)
+            .replacingOccurrences(of: "$3::text[]", with: items)
+            .replacingOccurrences(of: "$4::date", with: "CURRENT_DATE")
+            .split(separator: "\n").joined(separator: " ")
+        let path = state + "/lookup.sql"
+        try "\\set n random(1, \(enterprises))\n\(sql);\n".write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    private func queryLoad(port: Int, gateway: GatewayProcess, script: String, codes: String) throws -> LoadResult {
+        let shim = (ProcessInfo.processInfo.environment["BENCH_BUILD_DIR"]
+            ?? (ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? NSHomeDirectory() + "/.cache") + "/bench-wrk-shim") + "/wrk_clientcert.so"
+        let running = try ChildProcess.start("/usr/bin/wrk", [
+            "-t", "\(threads)", "-c", "\(connections)", "-d", "\(seconds)s", "--timeout", "5s", "-s", script,
+            "https://127.0.0.1:\(port)/v1/queries", codes,
+        ], environment: ["LD_PRELOAD": shim, "WRK_CLIENT_CERT": gateway.clientCertificate, "WRK_CLIENT_KEY": gateway.clientKey])
+        return try LoadResult(output: running.wait().output)
+    }
+
+    /// One `loadgen.sh` run (wrk, GET, keep-alive) with a client certificate.
+    private func load(url: String, certificate: String, key: String, bench: String, seconds: Int) throws -> LoadResult {
+        let running = try ChildProcess.start(bench + "/loadgen.sh", [
+            "-c", "\(connections)", "-t", "\(threads)", "-d", "\(seconds)", "--cert", certificate, "--key", key, url,
+        ])
+        return try LoadResult(output: running.wait().output)
+    }
+
+    private func pgbenchRate(script: String, database: BenchmarkDatabase) throws -> Double {
+        let output = try BenchmarkDatabase.tool("pgbench", [
+            "-n", "-M", "prepared", "-c", "\(poolSize)", "-j", "\(threads)", "-T", "\(seconds)", "-f", script, database.conninfo,
+        ])
+        guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
+              let value = Double(line.dropFirst(6).prefix(while: { $0.isNumber || $0 == "." }))
+        else { throw ValidationError("cannot read pgbench's tps from: \(output)") }
+        return value
+    }
+
+    private func meteredSuccesses(_ pool: PostgresPool) async throws -> Int {
+        try await pool.query("""
+            SELECT count(*) FROM meter_events WHERE partner_id = \(Self.partner) AND endpoint LIKE '%/v1/queries' AND http_status = 200
+            """)[0].decode(Int.self, at: 0)
+    }
+
+    /// A private nginx serving a fixed JSON with `ssl_verify_client on` (the shared bench's anchor).
+    private static func startNginx(bench: String, folder: String) throws -> (port: Int, path: String, certificate: String, key: String) {
+        let output = try ChildProcess.run(bench + "/nginx_mtls.sh", ["start", folder])
+        var values: [String: String] = [:]
+        for line in output.split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1)
+            if parts.count == 2 { values[String(parts[0])] = String(parts[1]) }
+        }
+        guard let port = values["MTLS_PORT"].flatMap(Int.init), let path = values["URL_PATH"], let pki = values["PKI"] else {
+            throw ValidationError("nginx_mtls.sh start printed no MTLS_PORT, URL_PATH and PKI: \(output)")
+        }
+        return (port, path, pki + "/client1.crt", pki + "/client1.key")
+    }
+
+    /// The 1-minute load average.
+    private static func loadAverage() -> String {
+        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? "?"
+    }
+}
