@@ -198,7 +198,7 @@ struct GatewayBenchmark: AsyncParsableCommand {
     private func writePgbenchScript() throws -> String {
         let items = "'{" + Self.items.joined(separator: ",") + "}'::text[]"
         let sql = RecordStore.disclosable.sql
-            .replacingOccurrences(of: "$1", with: "(SELECT subject_key FROM bench_enterprises WHERE n = :n)")
+            .replacingOccurrences(of: "$1", with: "ARRAY(SELECT subject_key FROM bench_enterprises WHERE n = :n)")
             .replacingOccurrences(of: "$2::text[]", with: items)
             .replacingOccurrences(of: "$3::text[]", with: items)
             .replacingOccurrences(of: "$4::date", with: "CURRENT_DATE")
