@@ -4,7 +4,8 @@ import BrokerCore
 /// catalog: `"purpose": id` and exactly one of `"items": [id…]` and `"bundle": category id`
 /// (every catalog item of that category about the request's kinds of subject).
 ///
-/// Shared by `POST /v1/queries` and `POST /v1/batch-reviews`.
+/// Shared by `POST /v1/queries` and `POST /v1/batch-reviews`; its `purpose` and `consentID` checks
+/// also serve `POST /v1/scores`.
 struct ItemSelection: Sendable {
     let purpose: DecisionEngine.Purpose
     let purposeID: String
@@ -16,11 +17,7 @@ struct ItemSelection: Sendable {
         purpose purposeID: String?, items requested: [String]?, bundle: String?, kinds: Set<SubjectKind>,
         engine: DecisionEngine, catalog: Catalog
     ) throws(Problem) {
-        guard let purposeID, let purpose = engine.purpose(purposeID) else {
-            throw .invalidRequest("purpose", purposeID == nil ? "purpose is required." : "purpose is not in the purpose catalog.")
-        }
-        self.purpose = purpose
-        self.purposeID = purposeID
+        (purpose, self.purposeID) = try Self.purpose(purposeID, engine: engine)
         switch (requested, bundle) {
         case (let requested?, nil):
             guard !requested.isEmpty else { throw .invalidRequest("items", "items must name at least one catalog item.") }
@@ -40,5 +37,21 @@ struct ItemSelection: Sendable {
             throw .invalidRequest("items", "give exactly one of items and bundle.")
         }
         items = itemIDs.map { engine.item($0)! }
+    }
+
+    /// The request's `purpose`, which must be in the purpose catalog.
+    static func purpose(_ id: String?, engine: DecisionEngine) throws(Problem) -> (DecisionEngine.Purpose, String) {
+        guard let id, let purpose = engine.purpose(id) else {
+            throw .invalidRequest("purpose", id == nil ? "purpose is required." : "purpose is not in the purpose catalog.")
+        }
+        return (purpose, id)
+    }
+
+    /// The request's optional `consent_id`: 1 to 64 characters when present.
+    static func consentID(_ text: String?) throws(Problem) -> String? {
+        if let text, text.isEmpty || text.count > 64 {
+            throw .invalidRequest("consent_id", "consent_id must be 1 to 64 characters.")
+        }
+        return text
     }
 }

@@ -35,10 +35,7 @@ struct QueryRequest: Sendable {
         } catch {
             throw .invalidRequest("subject", "subject is neither a valid unified social credit code nor a valid resident ID number.")
         }
-        if let consent = body.consentID, consent.isEmpty || consent.count > 64 {
-            throw .invalidRequest("consent_id", "consent_id must be 1 to 64 characters.")
-        }
-        consentID = body.consentID
+        consentID = try ItemSelection.consentID(body.consentID)
         selection = try ItemSelection(
             purpose: body.purpose, items: body.items, bundle: body.bundle, kinds: [subject.kind], engine: engine, catalog: catalog
         )
