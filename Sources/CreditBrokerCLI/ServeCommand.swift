@@ -28,9 +28,6 @@ struct ServeCommand: AsyncParsableCommand {
         try await Self.serve(server.configuration, server, policies: policies, database: database, opened: opened, logger: logger)
     }
 
-    /// The meter writer's own connections, one per batch committing at once.
-    static let meterConnections = 4
-
     /// Serves until a shutdown signal, then closes the database (stopping an embedded server).
     static func serve(
         _ configuration: GatewayServer.Configuration,
@@ -41,7 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
-        let meterPool = PostgresPool(.init(connection: opened.pool.configuration.connection, maxConnections: meterConnections))
+        let meterPool = PostgresPool(.init(connection: opened.pool.configuration.connection, maxConnections: 2))
         do {
             let partners = try server.partners(policies: policies, database: database, pool: opened.pool, meterPool: meterPool)
             let app = try GatewayServer.application(

@@ -103,7 +103,7 @@ struct ServerOptions: ParsableArguments {
         let hasher = try database.personKeyHasher()
         let metrics = GatewayMetrics()
         let queries = QueryService(contracts: contracts, policies: bundle, hasher: hasher, records: RecordStore(pool: pool, catalog: bundle.catalog))
-        let writer = MeterWriter(pool: meterPool, configuration: .init(concurrentBatches: ServeCommand.meterConnections), onBatch: metrics.meterBatch)
+        let writer = MeterWriter(pool: meterPool, onBatch: metrics.meterBatch)
         let scores: ScoreService
         do {
             scores = try ScoreService(card: ScoreCommand.loadCard(resolvedScorecard))

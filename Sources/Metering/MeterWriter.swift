@@ -6,9 +6,9 @@ import Synchronization
 /// Writes meter events durably, many callers per transaction (group commit).
 ///
 /// `record` returns only once its event is committed (with `synchronous_commit` on). Events that
-/// arrive while batches commit wait in a bounded queue and go together into the next
-/// transaction, a single multi-row INSERT, as soon as one of the `concurrentBatches` writer lanes
-/// is free; when it commits, all their callers resume, and when it fails, all of them get the error. Callers beyond `queueCapacity` are held back, in arrival
+/// arrive while a batch commits wait in a bounded queue and go together into the next
+/// transaction, a single multi-row INSERT; when it commits, all their callers resume, and when it
+/// fails, all of them get the error. Callers beyond `queueCapacity` are held back, in arrival
 /// order, until the queue has room (back-pressure: nothing is dropped, nothing overtakes).
 ///
 /// If the connection breaks while COMMIT is in flight, the outcome is unknown and the callers get
@@ -22,16 +22,11 @@ public final class MeterWriter: Sendable {
         public var maxBatchSize: Int
         /// Most events queued for the next batches; later callers wait for room.
         public var queueCapacity: Int
-        /// Batches committing at once, each on its own connection: with one, a batch waits for the
-        /// previous commit; with more, events that arrive meanwhile commit without waiting for it.
-        public var concurrentBatches: Int
 
-        public init(maxBatchSize: Int = 1_000, queueCapacity: Int = 10_000, concurrentBatches: Int = 1) {
+        public init(maxBatchSize: Int = 1_000, queueCapacity: Int = 10_000) {
             precondition(maxBatchSize > 0 && queueCapacity >= maxBatchSize, "need 0 < maxBatchSize <= queueCapacity")
-            precondition(concurrentBatches > 0, "need at least one batch at a time")
             self.maxBatchSize = maxBatchSize
             self.queueCapacity = queueCapacity
-            self.concurrentBatches = concurrentBatches
         }
     }
 
@@ -71,8 +66,7 @@ public final class MeterWriter: Sendable {
         /// Callers that found the queue full, in arrival order.
         var heldBack: [Entry] = []
         var closed = false
-        /// Writer lanes waiting for events.
-        var idleWriters: [CheckedContinuation<Void, Never>] = []
+        var writerWakeup: CheckedContinuation<Void, Never>?
         var statistics = Statistics()
     }
 
@@ -98,13 +92,7 @@ public final class MeterWriter: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.onBatch = onBatch
-        loop.withLock {
-            $0 = Task {
-                await withTaskGroup(of: Void.self) { lanes in
-                    for _ in 0..<configuration.concurrentBatches { lanes.addTask { await self.run() } }
-                }
-            }
-        }
+        loop.withLock { $0 = Task { await self.run() } }
     }
 
     /// Records `event` and returns once it is committed; if `completing` is given, the idempotency
@@ -127,7 +115,8 @@ public final class MeterWriter: Sendable {
                 } else {
                     state.heldBack.append(entry)
                 }
-                return (true, state.idleWriters.popLast())
+                defer { state.writerWakeup = nil }
+                return (true, state.writerWakeup)
             }
             guard admitted.accepted else { return continuation.resume(throwing: MeterError.closed) }
             admitted.wakeup?.resume()
@@ -136,12 +125,12 @@ public final class MeterWriter: Sendable {
 
     /// Commits what is queued, stops the background task and refuses further events.
     public func close() async {
-        let idle = state.withLock { state in
+        let wakeup = state.withLock { state in
             state.closed = true
-            defer { state.idleWriters = [] }
-            return state.idleWriters
+            defer { state.writerWakeup = nil }
+            return state.writerWakeup
         }
-        for writer in idle { writer.resume() }
+        wakeup?.resume()
         await loop.withLock { $0 }?.value
     }
 
@@ -185,7 +174,7 @@ public final class MeterWriter: Sendable {
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                     let ready = state.withLock { state in
                         if !state.queue.isEmpty || state.closed { return true }
-                        state.idleWriters.append(continuation)
+                        state.writerWakeup = continuation
                         return false
                     }
                     if ready { continuation.resume() }

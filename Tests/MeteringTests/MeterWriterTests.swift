@@ -25,27 +25,6 @@ import Testing
         await pool.close()
     }
 
-    @Test func severalBatchesCommitAtOnceAndEveryEventExactlyOnce() async throws {
-        let pool = try await MeteringFixtures.pool()
-        let writer = MeterWriter(pool: pool, configuration: .init(concurrentBatches: 4))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<800 {
-                group.addTask { try await writer.record(MeteringFixtures.event()) }
-            }
-            try await group.waitForAll()
-        }
-        let statistics = writer.statistics
-        await writer.close()
-        #expect(try await MeteringFixtures.count(pool) == 800)
-        #expect(try await MeteringFixtures.count(pool, "SELECT count(DISTINCT request_id) FROM meter_events") == 800)
-        let transactions = try await MeteringFixtures.count(pool, "SELECT count(DISTINCT xmin::text) FROM meter_events")
-        #expect(transactions == statistics.committedBatches)
-        #expect(statistics.committedEvents == 800 && statistics.failedBatches == 0)
-        // Closed: nothing more is taken, and the lanes have stopped.
-        await #expect(throws: MeterError.self) { try await writer.record(MeteringFixtures.event()) }
-        await pool.close()
-    }
-
     @Test func eventIsInTheTableWhenRecordReturns() async throws {
         let pool = try await MeteringFixtures.pool()
         let writer = MeterWriter(pool: pool)
