@@ -114,7 +114,7 @@ struct ServerOptions: ParsableArguments {
             directory: PartnerDirectory(contracts: contracts),
             receiptSigner: try ReceiptSigner.loadOrCreate(at: URL(filePath: keyPath)),
             queries: queries,
-            feeds: FeedService(queries: queries, policies: bundle, referenceSecret: try database.subjectReferenceSecret(), pool: pool),
+            feeds: FeedService(queries: queries, referenceSecret: try database.subjectReferenceSecret(), pool: pool),
             batchReviews: BatchReviewService(queries: queries, pool: pool, meter: writer),
             scores: scores,
             metering: MeteringServices(

@@ -67,7 +67,7 @@ struct TestGateway {
             directory: directory,
             receiptSigner: try ReceiptSigner.loadOrCreate(at: folder.appending(path: "receipt-signing-key")),
             queries: queries,
-            feeds: FeedService(queries: queries, policies: policies, referenceSecret: referenceSecret, pool: pool),
+            feeds: FeedService(queries: queries, referenceSecret: referenceSecret, pool: pool),
             batchReviews: BatchReviewService(queries: queries, pool: pool, meter: meter, configuration: .init(chunkSize: 100, pollInterval: .milliseconds(200))),
             scores: try ScoreService(card: CompiledScorecard(yaml: String(contentsOf: root.appending(path: scorecard), encoding: .utf8))),
             metering: MeteringServices(

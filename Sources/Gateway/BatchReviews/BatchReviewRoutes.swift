@@ -110,7 +110,7 @@ struct BatchReviewRoutes {
         let subjects = batch.subjects.enumerated().map { position, subject in
             BatchReviewSubject(
                 position: position, subjectKey: queries.subjectKey(subject), kind: subject.kind,
-                label: service.label(of: subject, maskingProfile: partner.contract.maskingProfile)
+                label: service.queries.label(of: subject, profile: partner.contract.maskingProfile)
             )
         }
         do {

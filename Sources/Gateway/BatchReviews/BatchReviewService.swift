@@ -24,17 +24,4 @@ public struct BatchReviewService: Sendable {
             queries: queries, store: store, quotas: quotas, meter: meter, configuration: configuration
         )
     }
-
-    /// How the partner sees a subject: the USCC, or the ID number masked with the partner's
-    /// profile's `id_number` rule (hidden when the profile is unknown).
-    func label(of subject: SubjectIdentifier, maskingProfile: String) -> String {
-        switch subject {
-        case .organisation(let code):
-            return code.rawValue
-        case .person(let number):
-            let masking = queries.masking
-            let rule = masking.profiles[maskingProfile].flatMap { masking.rule("id_number", under: $0) } ?? .hidden
-            return rule.apply(to: number.rawValue, compoundSurnames: masking.compoundSurnames)
-        }
-    }
 }

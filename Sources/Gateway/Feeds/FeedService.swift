@@ -16,7 +16,6 @@ public final class FeedService: Sendable {
     static let listingCategories: Set<String> = ["sanctions"]
 
     let queries: QueryService
-    let masking: MaskingPolicy
     let watchlist: WatchlistStore
     private let sweep: DisclosureSweep
     private let referenceSecret: [UInt8]
@@ -24,9 +23,8 @@ public final class FeedService: Sendable {
 
     /// - Parameter referenceSecret: the server secret (at least 32 random bytes) partners' subject
     ///   references derive from (`SubjectPseudonymizer`).
-    public init(queries: QueryService, policies: PolicyBundle, referenceSecret: [UInt8], pool: PostgresPool) {
+    public init(queries: QueryService, referenceSecret: [UInt8], pool: PostgresPool) {
         self.queries = queries
-        self.masking = policies.masking
         self.watchlist = WatchlistStore(pool: pool)
         self.sweep = DisclosureSweep(pool: pool)
         self.referenceSecret = referenceSecret

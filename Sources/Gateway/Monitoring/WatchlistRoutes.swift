@@ -13,9 +13,6 @@ import Hummingbird
 ///   watched (new penalties and dishonesty marks, repairs, disputes, withdrawals), in commit order,
 ///   only of items the contract discloses for post-loan monitoring.
 struct WatchlistRoutes {
-    /// The catalog's masking rule for resident ID numbers, applied to a watched person's label.
-    static let idNumberRule = "id_number"
-
     let service: FeedService
     let signer: ReceiptSigner
 
@@ -50,14 +47,9 @@ struct WatchlistRoutes {
         let body = try WatchlistRequest(json: Data(json.readableBytesView))
         let covered = try service.coveredItems(partner, purpose: FeedService.monitoringPurpose, at: Date())
         let references = service.pseudonymizer(for: partner)
-        let masking = service.masking
-        let idRule = masking.profiles[partner.contract.maskingProfile].flatMap { masking.rule(Self.idNumberRule, under: $0) } ?? .hidden
         let watched = body.subjects.map { subject in
             let key = service.queries.subjectKey(subject)
-            let label = switch subject {
-            case .organisation(let code): code.rawValue
-            case .person(let number): idRule.apply(to: number.rawValue, compoundSurnames: masking.compoundSurnames)
-            }
+            let label = service.queries.label(of: subject, profile: partner.contract.maskingProfile)
             return WatchedSubject(reference: references.reference(forSubject: key), subjectKey: key, kind: subject.kind, label: label)
         }
         let added = try await service.watchlist.watch(watched, partnerID: partner.partnerID)

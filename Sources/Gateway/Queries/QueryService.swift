@@ -39,10 +39,20 @@ public struct QueryService: Sendable {
         case .organisation(let code): code.rawValue
         case .person(let number): number.rawValue
         }
-        guard let profile = masking.profiles[profile], let rule = masking.rule("id_number", under: profile) else {
-            return MaskingRule.hidden.apply(to: text, compoundSurnames: [])
+        return idNumberRule(profile).apply(to: text, compoundSurnames: masking.compoundSurnames)
+    }
+
+    /// How a partner sees a subject: the USCC (a public code), or the ID number masked with the
+    /// partner's profile (fully hidden if the policy lacks it).
+    func label(of subject: SubjectIdentifier, profile: String) -> String {
+        switch subject {
+        case .organisation(let code): code.rawValue
+        case .person(let number): idNumberRule(profile).apply(to: number.rawValue, compoundSurnames: masking.compoundSurnames)
         }
-        return rule.apply(to: text, compoundSurnames: masking.compoundSurnames)
+    }
+
+    private func idNumberRule(_ profile: String) -> MaskingRule {
+        masking.profiles[profile].flatMap { masking.rule("id_number", under: $0) } ?? .hidden
     }
 
     /// Decides `query` about `subjectKey` for `partnerID`, with the partner's consent if the query
