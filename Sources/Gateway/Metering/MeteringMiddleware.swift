@@ -48,20 +48,24 @@ struct MeteringMiddleware: RouterMiddleware {
             response = try await run(next, request, context)
         }
 
-        let body = try await Self.collect(response.body)
         for header in rate.headers { response.headers[.init(header.name)!] = header.value }
-        response.body = .init(byteBuffer: ByteBuffer(bytes: body))
+        // The body is copied out only when it must be kept for a retry or has no known length.
+        var responseBytes = response.body.contentLength
         var completion: IdempotencyCompletion?
-        if let claimedKey {
-            if response.status.code < 500 {
+        if claimedKey != nil || responseBytes == nil {
+            let body = try await Self.collect(response.body)
+            response.body = .init(byteBuffer: ByteBuffer(bytes: body))
+            responseBytes = body.count
+            if let claimedKey, response.status.code < 500 {
                 completion = IdempotencyCompletion(partnerID: partner.partnerID, key: claimedKey, response: StoredResponse(
                     status: Int(response.status.code),
                     headers: response.headers.map { StoredResponse.Header(name: $0.name.rawName, value: $0.value) },
                     body: body
                 ))
-            } else {
-                try await services.idempotency.abandon(partner: partner.partnerID, key: claimedKey)
             }
+        }
+        if let claimedKey, completion == nil {
+            try await services.idempotency.abandon(partner: partner.partnerID, key: claimedKey)
         }
         let facts = context.meter.facts
         let contract = facts.contractVersion ?? partner.contract.version
@@ -70,7 +74,7 @@ struct MeteringMiddleware: RouterMiddleware {
             endpoint: "\(request.method.rawValue) \(context.endpointPath ?? request.uri.path)",
             purpose: facts.purpose, disclosed: facts.disclosed, withheld: facts.withheld, consentID: facts.consentID,
             contractLabel: contract.label, contractDigest: contract.digest, status: Int(response.status.code),
-            latency: ContinuousClock.now - started, responseBytes: body.count,
+            latency: ContinuousClock.now - started, responseBytes: responseBytes ?? 0,
             subjectHash: facts.subjectKey.map(services.hasher.meterHash(ofSubjectKey:)), occurredAt: occurredAt
         )
         do {
