@@ -21,10 +21,7 @@ struct ContractsDiffCommand: AsyncParsableCommand {
     @OptionGroup var options: ContractsOptions
 
     func run() async throws {
-        let day = try at.map { text in
-            guard let day = CivilDate(text) else { throw ValidationError("--at must be a date YYYY-MM-DD") }
-            return day
-        } ?? CivilDate(Date())
+        let day = try at.map { try CivilDate.option($0, name: "at") } ?? CivilDate(Date())
         do {
             let policies = try options.load()
             let before = try ContractSet(files: ContractsOptions.contractFiles(at: old), policies: policies).governing(on: day)

@@ -21,10 +21,7 @@ struct ContractsShowCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let day = try on.map { text in
-            guard let day = CivilDate(text) else { throw ValidationError("--on must be a date YYYY-MM-DD") }
-            return day
-        } ?? CivilDate.today()
+        let day = try on.map { try CivilDate.option($0, name: "on") } ?? CivilDate.today()
         let opened = try await database.open(migrate: true, logger: Logger(label: "credit-broker.contracts"))
         let stored: StoredContractVersion?
         do {

@@ -31,10 +31,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let expiry = try expires.map { text in
-                guard let day = CivilDate(text) else { throw ValidationError("--expires '\(text)' is not a date YYYY-MM-DD") }
-                return day.adding(days: 1).start()
-            }
+            let expiry = try expires.map { try CivilDate.option($0, name: "expires").adding(days: 1).start() }
             let set = try ContractSet(files: ContractsOptions.contractFiles(at: contracts), policies: policies.load())
             guard let contract = set.contracts.last(where: { $0.partnerID == partner }) else {
                 throw ValidationError("no contract for partner '\(partner)' in \(contracts)")
