@@ -97,7 +97,7 @@ public struct RecordStore: Sendable {
             subjectKey: try row.decode(at: 0), item: try row.decode(at: 1), source: try row.decode(at: 2),
             sourceRecordID: try row.decode(at: 3), decisionDate: try date(4), publicityStart: try date(5),
             publicityEnd: try date(6), discloseUntil: try date(7), status: recordStatus,
-            fields: try row.decode(PostgresJSON<[String: AnswerValue]>.self, at: 9).value,
+            fields: try row.decode(RecordFields.self, at: 9).members,
             version: try row.decode(at: 10), changeSeq: try row.decode(at: 11))
     }
 
@@ -143,4 +143,22 @@ public struct RecordStore: Sendable {
         ORDER BY change_seq
         LIMIT $3
         """)
+}
+
+/// A record's `fields` column (a JSON object), parsed straight into answer values.
+private struct RecordFields: PostgresDecodable {
+    let members: [String: AnswerValue]
+
+    static var acceptedTypes: Set<PostgresDataType> { [.json, .jsonb] }
+
+    init(postgresText bytes: UnsafeRawBufferPointer) throws(PostgresDecodingFailure) {
+        let value: AnswerValue
+        do {
+            value = try AnswerValue(json: bytes)
+        } catch {
+            throw PostgresDecodingFailure("record fields: \(error)")
+        }
+        guard case .object(let members) = value else { throw PostgresDecodingFailure("record fields are not a JSON object") }
+        self.members = members
+    }
 }

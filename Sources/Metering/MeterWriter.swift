@@ -230,11 +230,12 @@ public final class MeterWriter: Sendable {
     /// durable transaction; returns for each entry whether its event was new.
     private func insert(_ batch: [Entry]) async throws -> [Bool] {
         let json = String(decoding: try JSONEncoder().encode(batch.map(\.event)), as: UTF8.self)
+        guard batch.contains(where: { $0.completion != nil }) else {
+            // The INSERT alone is its own durable transaction: one round trip.
+            return try Self.isNew(batch, inserted: try await pool.execute(Self.insertEvents, [json]))
+        }
         return try await pool.transaction { connection in
-            try await connection.query("SET LOCAL synchronous_commit TO on")
-            var inserted = Set(try await connection.execute(Self.insertEvents, [json]).map { try $0.decode(String.self, at: 0) })
-            // Of two events with one request id, the first is the one inserted.
-            let isNew = batch.map { inserted.remove($0.event.requestID) != nil }
+            let isNew = try Self.isNew(batch, inserted: try await connection.execute(Self.insertEvents, [json]))
             let completions = zip(batch, isNew).compactMap { entry, isNew in isNew ? entry.completion : nil }
             if !completions.isEmpty {
                 try await IdempotencyStore.complete(completions, on: connection)
@@ -243,13 +244,22 @@ public final class MeterWriter: Sendable {
         }
     }
 
+    /// For each entry, whether `inserted` (the request ids the INSERT returned) has its event; of two
+    /// events with one request id, the first is the one inserted.
+    private static func isNew(_ batch: [Entry], inserted: PostgresResult) throws -> [Bool] {
+        var ids = Set(try inserted.map { try $0.decode(String.self, at: 0) })
+        return batch.map { ids.remove($0.event.requestID) != nil }
+    }
+
+    /// Commits synchronously whatever the session's default (`set_config` is local to the statement's
+    /// transaction, whether it is the INSERT alone or the batch's transaction).
     private static let insertEvents = PostgresStatement("""
         INSERT INTO meter_events (partner_id, request_id, endpoint, purpose, items_disclosed, items_withheld, consent_id,
                                   contract_label, contract_digest, http_status, latency_us, response_bytes, subject_hash, occurred_at)
         SELECT partner_id, request_id, endpoint, purpose, items_disclosed, items_withheld, consent_id,
                contract_label, contract_digest, http_status, latency_us, response_bytes, subject_hash,
                timestamptz 'epoch' + occurred_us * interval '1 microsecond'
-        FROM jsonb_to_recordset($1::jsonb) AS e(
+        FROM set_config('synchronous_commit', 'on', true), jsonb_to_recordset($1::jsonb) AS e(
             partner_id text, request_id text, endpoint text, purpose text, items_disclosed jsonb, items_withheld jsonb,
             consent_id text, contract_label text, contract_digest text, http_status smallint, latency_us bigint,
             response_bytes bigint, subject_hash text, occurred_us bigint)

@@ -30,11 +30,38 @@ public struct QuotaLedger: Sendable {
             let usage = QuotaUsage(today: try row.decode(Int.self, at: 1) - units, thisMonth: try row.decode(Int.self, at: 2) - units)
             return .reserved(QuotaReservation(partnerID: partner, units: units, day: day, month: month, usageBefore: usage))
         }
-        guard let period = QuotaPeriod(rawValue: exhausted) else {
-            throw PostgresError(.decoding, "quota_reserve named an unknown period \"\(exhausted)\"")
+        return .exhausted(try Self.exhaustion(named: exhausted, limits: limits, at: instant))
+    }
+
+    /// Takes as many of `units` as both periods still allow, possibly none, in one statement that
+    /// serialises with every other reservation: the units of requests admitted together, in order
+    /// (`QuotaCoalescer`).
+    public func reserve(upTo units: Int, partner: String, limits: QuotaLimits, at instant: Date) async throws -> QuotaGrant {
+        try MeteringInputError.checkText(partner, "partner", maximum: 200)
+        guard units > 0 else { throw MeteringInputError(field: "units", reason: "must be positive, not \(units)") }
+        let day = QuotaPeriod.day.start(at: instant)
+        let month = QuotaPeriod.month.start(at: instant)
+        let row = try await pool.execute(Self.reserveUpToStatement, [
+            partner, day.description, month.description, units, limits.perDay, limits.perMonth,
+        ])[0]
+        let granted = try row.decode(Int.self, at: 0)
+        let exhaustion = try row.decode(String?.self, at: 1).map { try Self.exhaustion(named: $0, limits: limits, at: instant) }
+        guard (0...units).contains(granted), (granted < units) == (exhaustion != nil) else {
+            throw PostgresError(.decoding, "quota_reserve_up_to granted \(granted) of \(units) units, exhausted: \(exhaustion?.period.rawValue ?? "none")")
+        }
+        return QuotaGrant(
+            partnerID: partner, requested: units, granted: granted, day: day, month: month,
+            usageAfter: QuotaUsage(today: try row.decode(Int.self, at: 2), thisMonth: try row.decode(Int.self, at: 3)),
+            exhaustion: exhaustion
+        )
+    }
+
+    private static func exhaustion(named name: String, limits: QuotaLimits, at instant: Date) throws -> QuotaDecision.Exhaustion {
+        guard let period = QuotaPeriod(rawValue: name) else {
+            throw PostgresError(.decoding, "the quota functions named an unknown period \"\(name)\"")
         }
         let limit = (period == .day ? limits.perDay : limits.perMonth) ?? 0
-        return .exhausted(.init(period: period, limit: limit, nextPeriodStarts: period.nextStart(at: instant)))
+        return .init(period: period, limit: limit, nextPeriodStarts: period.nextStart(at: instant))
     }
 
     /// Gives a reservation's units back (the request failed before anything was disclosed).
@@ -67,6 +94,13 @@ public struct QuotaLedger: Sendable {
     private static let reserveStatement = PostgresStatement("""
         SELECT exhausted, day_used, month_used
         FROM set_config('synchronous_commit', 'off', true), quota_reserve($1, $2::date, $3::date, $4::bigint, $5::bigint, $6::bigint)
+        """)
+
+    /// Commits asynchronously for the same reason as `reserveStatement`.
+    private static let reserveUpToStatement = PostgresStatement("""
+        SELECT granted, exhausted, day_used, month_used
+        FROM set_config('synchronous_commit', 'off', true),
+             quota_reserve_up_to($1, $2::date, $3::date, $4::bigint, $5::bigint, $6::bigint)
         """)
 
     private static let releaseStatement = PostgresStatement("""

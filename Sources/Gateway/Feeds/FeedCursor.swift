@@ -38,14 +38,12 @@ struct FeedCursor: Sendable, Hashable {
     /// The cursor as the client sees it.
     var text: String {
         let bytes = [stream.rawValue] + (0..<8).reversed().map { UInt8(truncatingIfNeeded: UInt64(sequence) >> ($0 * 8)) }
-        return Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        return Data(bytes).base64URLEncoded
     }
 
     private static func sequence(in text: String, stream: Stream) -> Int64? {
         guard text.count == 12, text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else { return nil }
-        let base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        guard let bytes = Data(base64Encoded: base64), bytes.count == 9, bytes.first == stream.rawValue else { return nil }
+        guard let bytes = Data(base64URLEncoded: text), bytes.count == 9, bytes.first == stream.rawValue else { return nil }
         let value = bytes.dropFirst().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         return value <= UInt64(Int64.max) ? Int64(value) : nil
     }

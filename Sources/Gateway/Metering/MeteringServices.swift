@@ -1,11 +1,13 @@
 import BrokerCore
 import Metering
 
-/// What the partner routes' metering needs: the group-commit meter writer, the exact quota ledger,
-/// the per-process rate limiter, the idempotency store and the keyed hash for subjects.
+/// What the partner routes' metering needs: the group-commit meter writer, the exact quota ledger
+/// (and its coalescer that admits billable requests), the per-process rate limiter, the idempotency
+/// store and the keyed hash for subjects.
 public struct MeteringServices: Sendable {
     public let writer: MeterWriter
     public let quotas: QuotaLedger
+    public let admissions: QuotaCoalescer
     public let idempotency: IdempotencyStore
     public let limiter: RateLimiter
     public let hasher: PersonKeyHasher
@@ -18,6 +20,7 @@ public struct MeteringServices: Sendable {
     ) {
         self.writer = writer
         self.quotas = quotas
+        admissions = QuotaCoalescer(ledger: quotas)
         self.idempotency = idempotency
         self.limiter = limiter
         self.hasher = hasher

@@ -4,12 +4,13 @@ import Hummingbird
 import Metering
 
 /// Takes one unit of the partner's daily and monthly quotas before a billable route runs, exactly
-/// across every gateway process on the database; gives it back if the route fails (a thrown error
-/// or a status of 400 or more). Over quota: 429 with `Retry-After` and no data.
+/// across every gateway process on the database (concurrent requests share one reservation,
+/// `QuotaCoalescer`); gives it back if the route fails (a thrown error or a status of 400 or more).
+/// Over quota: 429 with `Retry-After` and no data.
 struct QuotaMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
-    let quotas: QuotaLedger
+    let admissions: QuotaCoalescer
     let metrics: GatewayMetrics
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -17,7 +18,7 @@ struct QuotaMiddleware: RouterMiddleware {
         let limits = QuotaLimits(partner.contract.quotas)
         guard limits.perDay != nil || limits.perMonth != nil else { return try await next(request, context) }
         let now = Date()
-        switch try await quotas.reserve(partner: partner.partnerID, limits: limits, at: now) {
+        switch try await admissions.reserve(partner: partner.partnerID, limits: limits, at: now) {
         case .exhausted(let exhaustion):
             throw Problem.quotaExhausted(exhaustion, now: now)
         case .reserved(let reservation):
@@ -39,7 +40,7 @@ struct QuotaMiddleware: RouterMiddleware {
 
     private func release(_ context: Context) async throws {
         if let reservation = context.meter.takeReservation() {
-            try await quotas.release(reservation)
+            try await admissions.ledger.release(reservation)
         }
     }
 }

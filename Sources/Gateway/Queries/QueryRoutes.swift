@@ -41,10 +41,10 @@ struct QueryRoutes {
             of: subjectKey, items: disclosedIDs, on: CivilDate(now)
         )
         let disclosed = service.disclosedItems(disclosedIDs, records: records, masker: service.maskers[partner.contract.maskingProfile])
-        let body = try JSONResponse.encode(QueryAnswer(
+        let body = try QueryAnswer(
             requestID: context.id, partner: partner.partnerID, contractVersion: decision.contractVersion.description,
             purpose: query.selection.purposeID, consentID: query.consentID, disclosed: disclosed, withheld: withheld
-        ))
+        ).json()
         let receipt = Receipt(
             requestID: context.id, partnerID: partner.partnerID, issuedAt: now, itemsDisclosed: disclosedIDs,
             contractVersion: decision.contractVersion.description, consentID: query.consentID, body: body

@@ -1,3 +1,4 @@
+import BrokerCore
 import Crypto
 import Foundation
 
@@ -27,6 +28,28 @@ public struct Receipt: Codable, Sendable, Hashable {
         self.contractVersion = contractVersion
         self.consentID = consentID
         self.bodySHA256 = Self.digest(body)
+    }
+
+    /// The JSON the signature covers: the same bytes as `JSONEncoder` with sorted keys and
+    /// unescaped slashes would write, without its generic machinery (one receipt per answer).
+    var payload: Data {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(512)
+        func member(_ key: CodingKeys, _ value: AnswerValue) {
+            bytes.append(bytes.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            AnswerValue.writeJSONString(key.rawValue, to: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+            value.writeJSON(to: &bytes)
+        }
+        member(.bodySHA256, .string(bodySHA256))
+        if let consentID { member(.consentID, .string(consentID)) }
+        member(.contractVersion, .string(contractVersion))
+        member(.issuedAt, .string(issuedAt))
+        member(.itemsDisclosed, .array(itemsDisclosed.map(AnswerValue.string)))
+        member(.partnerID, .string(partnerID))
+        member(.requestID, .string(requestID))
+        bytes.append(UInt8(ascii: "}"))
+        return Data(bytes)
     }
 
     static func digest(_ body: some DataProtocol) -> String {
