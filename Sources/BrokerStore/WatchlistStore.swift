@@ -36,10 +36,14 @@ public struct WatchlistStore: Sendable {
         }
     }
 
-    /// The partner's watched subjects, by reference.
-    public func subjects(partnerID: String) async throws -> [WatchedSubject] {
+    /// Up to `limit` of the partner's watched subjects in order of reference, after `reference`
+    /// (from the first when `nil`).
+    public func subjects(partnerID: String, after reference: String? = nil, limit: Int) async throws -> [WatchedSubject] {
         let result = try await pool.query("""
-            SELECT reference, subject_key, kind, label FROM watchlist WHERE partner_id = \(partnerID) ORDER BY reference
+            SELECT reference, subject_key, kind, label FROM watchlist
+            WHERE partner_id = \(partnerID) AND (\(reference)::text IS NULL OR reference > \(reference))
+            ORDER BY reference
+            LIMIT \(limit)
             """)
         return try result.map { row in
             WatchedSubject(

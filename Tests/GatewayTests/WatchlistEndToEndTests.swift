@@ -94,6 +94,32 @@ import Testing
         }
     }
 
+    @Test func theWatchlistPagesInOrderOfReferenceWithoutGapsOrRepeats() async throws {
+        try await TestGateway.run { gateway in
+            let companies = (30..<37).map(FeedLines.company)
+            let watched = try await watch(gateway, TestGateway.bank, companies).compactMap { $0["ref"] as? String }
+            #expect(watched.count == 7)
+            var pages: [[String]] = []
+            var after: String?
+            repeat {
+                let path = "/v1/watchlist?limit=3" + (after.map { "&after=\($0)" } ?? "")
+                let reply = try await gateway.request(.GET, path, identity: gateway.identity(of: TestGateway.bank))
+                try #require(reply.status == 200, "\(String(decoding: reply.body, as: UTF8.self))")
+                pages.append(try #require(reply.json["subjects"] as? [[String: Any]]).compactMap { $0["ref"] as? String })
+                let hasMore = try #require(reply.json["has_more"] as? Bool)
+                after = hasMore ? try #require(reply.json["next_after"] as? String) : nil
+                #expect(hasMore || reply.json["next_after"] is NSNull)
+            } while after != nil && pages.count < 10
+            #expect(pages.map(\.count) == [3, 3, 1])
+            #expect(pages.flatMap { $0 } == watched.sorted())
+
+            for query in ["limit=0", "limit=5001", "limit=x", "after="] {
+                let reply = try await gateway.request(.GET, "/v1/watchlist?\(query)", identity: gateway.identity(of: TestGateway.bank))
+                #expect(reply.status == 400 && reply.json["field"] as? String == String(query.prefix { $0 != "=" }), "\(query)")
+            }
+        }
+    }
+
     @Test func invalidWatchRequestsAndCursorsNameTheField() async throws {
         try await TestGateway.run { gateway in
             let identity = try gateway.identity(of: TestGateway.bank)

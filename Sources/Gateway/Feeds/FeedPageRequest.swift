@@ -9,18 +9,19 @@ struct FeedPageRequest: Sendable {
     let limit: Int
 
     init(_ uri: URI, stream: FeedCursor.Stream) throws(Problem) {
-        let query = uri.queryParameters
-        cursor = try FeedCursor(query.get("since"), stream: stream)
-        guard let text = query.get("limit") else {
-            limit = Self.defaultLimit
-            return
-        }
-        guard let limit = Int(text), (1...Self.maximumLimit).contains(limit) else {
+        cursor = try FeedCursor(uri.queryParameters.get("since"), stream: stream)
+        limit = try Self.limit(uri)
+    }
+
+    /// The `limit` query parameter: 1 to `maximumLimit`, `defaultLimit` when absent.
+    static func limit(_ uri: URI) throws(Problem) -> Int {
+        guard let text = uri.queryParameters.get("limit") else { return defaultLimit }
+        guard let limit = Int(text), (1...maximumLimit).contains(limit) else {
             throw Problem(
                 "invalid-request", title: "Invalid request", status: .badRequest,
-                detail: "limit must be a whole number from 1 to \(Self.maximumLimit).", field: "limit"
+                detail: "limit must be a whole number from 1 to \(maximumLimit).", field: "limit"
             )
         }
-        self.limit = limit
+        return limit
     }
 }

@@ -1,7 +1,7 @@
 import BrokerCore
 import BrokerStore
 
-/// The body of `POST /v1/watchlist` and `GET /v1/watchlist` answers.
+/// The body of a `POST /v1/watchlist` answer.
 struct WatchlistAnswer: Encodable {
     /// A watched subject as the partner knows it.
     struct Subject: Encodable {
@@ -19,6 +19,6 @@ struct WatchlistAnswer: Encodable {
     }
 
     let subjects: [Subject]
-    /// How many subjects the call added (those already watched keep their start); `nil` on `GET`.
-    let added: Int?
+    /// How many subjects the call added (those already watched keep their start).
+    let added: Int
 }

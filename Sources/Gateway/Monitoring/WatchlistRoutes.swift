@@ -7,7 +7,8 @@ import Hummingbird
 ///
 /// - `POST /v1/watchlist`: watch up to 10,000 subjects for `post_loan_monitoring` (a purpose the
 ///   contract must allow); answers each subject's pseudonymous reference.
-/// - `GET /v1/watchlist`: the partner's watched subjects (references, codes, masked ID numbers).
+/// - `GET /v1/watchlist?after=REF&limit=N`: a page of the partner's watched subjects in order of
+///   reference (references, codes, masked ID numbers).
 /// - `DELETE /v1/watchlist/{ref}`: stop watching.
 /// - `GET /v1/alerts?since=CURSOR&limit=N`: changes to watched subjects' records after they were
 ///   watched (new penalties and dishonesty marks, repairs, disputes, withdrawals), in commit order,
@@ -20,10 +21,8 @@ struct WatchlistRoutes {
         group.post("watchlist") { request, context -> Response in
             try await watch(request, context: context)
         }
-        group.get("watchlist") { _, context -> Response in
-            let partner = try context.requirePartner()
-            let watched = try await service.watchlist.subjects(partnerID: partner.partnerID)
-            return try Self.json(WatchlistAnswer(subjects: watched.map(WatchlistAnswer.Subject.init), added: nil))
+        group.get("watchlist") { request, context -> Response in
+            try await list(request, context: context)
         }
         group.delete("watchlist/:ref") { _, context -> Response in
             let partner = try context.requirePartner()
@@ -58,6 +57,24 @@ struct WatchlistRoutes {
             disclosed: [], withheld: [], consentID: nil, contractVersion: covered.version
         )
         return try Self.json(WatchlistAnswer(subjects: watched.map(WatchlistAnswer.Subject.init), added: added))
+    }
+
+    private func list(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let partner = try context.requirePartner()
+        let limit = try FeedPageRequest.limit(request.uri)
+        let after = request.uri.queryParameters.get("after")
+        if let after, after.isEmpty || after.utf8.count > 128 {
+            throw Problem(
+                "invalid-request", title: "Invalid request", status: .badRequest,
+                detail: "after must be a ref from an earlier page (1 to 128 characters).", field: "after"
+            )
+        }
+        let fetched = try await service.watchlist.subjects(partnerID: partner.partnerID, after: after, limit: limit + 1)
+        let page = fetched.prefix(limit)
+        let hasMore = fetched.count > limit
+        return try Self.json(WatchlistPage(
+            subjects: page.map(WatchlistAnswer.Subject.init), nextAfter: hasMore ? page.last?.reference : nil, hasMore: hasMore
+        ))
     }
 
     private func alerts(_ request: Request, context: GatewayRequestContext) async throws -> Response {
