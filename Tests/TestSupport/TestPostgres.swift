@@ -6,7 +6,7 @@ import PostgresClient
 ///
 /// With `DATABASE_URL` set, tests use that server (the role needs CREATEDB). Otherwise one
 /// embedded cluster is created in a temporary folder for the whole test process, started on a
-/// unix socket, and stopped when the process exits.
+/// unix socket, and stopped and removed when the process exits.
 public enum TestPostgres {
     /// A new, empty database on the test server, named after the calling test.
     public static func freshDatabase(_ label: String = #function) async throws -> PostgresConfiguration {
@@ -32,11 +32,26 @@ public enum TestPostgres {
         return try EmbeddedPostgres.start(options)
     }
 
-    /// A new empty folder under the system's temporary folder that any local account may enter.
+    /// A new empty folder that any local account may enter, inside this test process's own
+    /// temporary folder, which is removed (with every cluster in it) when the process exits.
     public static func temporaryFolder() -> String {
-        let path = NSTemporaryDirectory() + "credit-broker-test-" + randomSuffix()
+        let path = Scratch.root + "/" + randomSuffix()
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
+    }
+
+    /// The test process's temporary folder: created on first use; at exit, the shared cluster is
+    /// stopped and the folder removed, so test runs leave nothing behind in the temporary folder.
+    private enum Scratch {
+        static let root: String = {
+            let path = NSTemporaryDirectory() + "credit-broker-test-" + randomSuffix()
+            try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            atexit {
+                Embedded.instance?.stop()
+                try? FileManager.default.removeItem(atPath: Scratch.root)
+            }
+            return path
+        }()
     }
 
     private static func randomSuffix() -> String {
@@ -55,7 +70,6 @@ public enum TestPostgres {
             } else {
                 let embedded = try privateCluster()
                 Embedded.instance = embedded
-                atexit { Embedded.instance?.stop() }
                 configuration = embedded.configuration
             }
             server = configuration
