@@ -52,12 +52,9 @@ import Testing
         try #require(ModelMetrics.auc(scores: scores, isBad: rows.map { Self.fixture.holdout.defaulted[$0] }))
     }
 
-    /// Whether the organisation has monthly market data (a tax trend needs two years of it).
-    static func hasMarketData(_ features: FusedFeatures) -> Bool { features[.taxTrend] != .missing }
-
     @Test func onOrganisationsWithMarketDataTheCardRanksNearlyAsWellAsTheTruePropensity() throws {
         let holdout = Self.fixture.holdout
-        let covered = holdout.features.indices.filter { Self.hasMarketData(holdout.features[$0]) }
+        let covered = holdout.features.indices.filter { ProvinceScoringData.hasMarketData(holdout.features[$0]) }
         #expect(covered.count > 1500)
         let (card, truth) = try aucs(covered)
         #expect(abs(card - truth) < 0.02, "card \(card), true propensity \(truth) on \(covered.count) organisations")
@@ -66,33 +63,18 @@ import Testing
     }
 
     /// Without market data an organisation's latent risk shows only in a few discrete public
-    /// records. The best any model can rank them is by the mean true propensity of the training
-    /// organisations that show exactly the same values of every feature that depends on the risk
-    /// (shrunk towards the mean for rare combinations): that oracle falls as far short of the true
-    /// propensity as the card does, so the shortfall is the records', not the card's.
+    /// records, and the best ranking of those (``ObservableOracle``, estimated on the training
+    /// organisations) falls as far short of the true propensity as the card does: the shortfall
+    /// is the records', not the card's.
     @Test func withoutMarketDataTheCardRanksAsWellAsTheRecordsAllow() throws {
         let fixture = Self.fixture
-        // Neither the age, capital, real estate nor the level of tax paid or headcount depends on the risk.
-        let independent: Set<FusionFeature> = [
-            .yearsSinceRegistration, .registeredCapitalBand, .realEstate, .taxPaid12m, .socialInsuranceHeadcount,
-        ]
-        let observed = FusionFeature.allCases.filter { !independent.contains($0) }
-        var groups: [[FusedFeatures.Value]: (sum: Double, count: Double)] = [:]
-        for (features, probability) in zip(fixture.training.features, fixture.training.defaultProbabilities)
-        where !Self.hasMarketData(features) {
-            groups[observed.map { features[$0] }, default: (0, 0)].sum += probability
-            groups[observed.map { features[$0] }, default: (0, 0)].count += 1
-        }
-        let total = groups.values.reduce((sum: 0.0, count: 0.0)) { ($0.sum + $1.sum, $0.count + $1.count) }
-        let mean = total.sum / total.count
-        let prior = 2.0
-        let uncovered = fixture.holdout.features.indices.filter { !Self.hasMarketData(fixture.holdout.features[$0]) }
-        let oracle = uncovered.map { row in
-            let group = groups[observed.map { fixture.holdout.features[row][$0] }] ?? (0, 0)
-            return -(group.sum + prior * mean) / (group.count + prior)
-        }
+        let training = fixture.training.features.indices.filter { !ProvinceScoringData.hasMarketData(fixture.training.features[$0]) }
+        let oracle = ObservableOracle(
+            features: training.map { fixture.training.features[$0] },
+            probabilities: training.map { fixture.training.defaultProbabilities[$0] })
+        let uncovered = fixture.holdout.features.indices.filter { !ProvinceScoringData.hasMarketData(fixture.holdout.features[$0]) }
         let (card, truth) = try aucs(uncovered)
-        let records = try auc(oracle, rows: uncovered)
+        let records = try auc(uncovered.map { -oracle.probability(fixture.holdout.features[$0]) }, rows: uncovered)
         #expect(card > records - 0.02, "card \(card), oracle \(records) on \(uncovered.count) organisations")
         #expect(truth - records > 0.1, "true propensity \(truth), oracle \(records)")
     }
