@@ -81,13 +81,8 @@ import Testing
 
     @Test func theTopReasonCodesNameTheFeaturesThatDriveDefault() throws {
         let fixture = Self.fixture
-        // The generator's latent risk raises these; age, capital, real estate, customs and the
-        // level of tax paid or headcount do not depend on it.
-        let drivers: Set<FusionFeature> = [
-            .operatingStatus, .penalties1yGeneral, .penalties1ySerious, .penalties3y, .penalties3ySerious, .dishonestMark,
-            .abnormalOperation, .taxCreditLevel, .taxCreditLevelPrevious, .taxTrend, .taxArrearsMonths12m, .headcountTrend,
-            .utilityDelinquencies, .utilityDaysLate12m, .patents, .highTech, .litigationDefendant3y, .litigation3y,
-        ]
+        // The generator's latent risk drives these (the features outside ObservableOracle.riskIndependent).
+        let drivers = Set(FusionFeature.allCases).subtracting(ObservableOracle.riskIndependent)
         let used = Set(fixture.card.layout.names.map { FusionFeature(rawValue: $0)! })
         #expect(used.isSubset(of: drivers), "\(used.subtracting(drivers))")
         let fusion = try FeatureFusion(layout: fixture.card.layout)
