@@ -100,18 +100,14 @@ public struct CompiledScorecard: Sendable {
         // points are added, slot by slot, in the same order as for one vector.
         let block = 512
         let totals = UnsafeMutableBufferPointer<Double>.allocate(capacity: block)
-        let bins = UnsafeMutablePointer<Int>.allocate(capacity: block)
-        defer {
-            totals.deallocate()
-            bins.deallocate()
-        }
+        defer { totals.deallocate() }
         return [Int](unsafeUninitializedCapacity: rows) { scores, initialized in
             for start in stride(from: 0, to: rows, by: block) {
                 let count = min(block, rows - start)
                 totals.update(repeating: intercept)
                 for slot in 0..<layout.count {
                     columns.columns[slot].withUnsafeBufferPointer { column in
-                        tables.addPoints(slot: slot, column: column.baseAddress! + start, count: count, to: totals.baseAddress!, bins: bins)
+                        tables.addPoints(slot: slot, column: column.baseAddress! + start, count: count, to: totals.baseAddress!)
                     }
                 }
                 for row in 0..<count { (scores.baseAddress! + start + row).initialize(to: Int(totals[row].rounded())) }

@@ -28,7 +28,7 @@ import Testing
             let columns = FeatureColumns(layout: compiled.layout, vectors: vectors)
             #expect(columns.count == vectors.count)
             #expect(compiled.scores(columns) == vectors.map { compiled.score($0).score })
-            for row in [0, vectors.count / 2, vectors.count - 1] where row >= 0 {
+            for row in [0, vectors.count / 2, vectors.count - 1] where vectors.indices.contains(row) {
                 #expect(columns[row].values == vectors[row].values)
             }
         }

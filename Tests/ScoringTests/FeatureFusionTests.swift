@@ -50,6 +50,7 @@ import Testing
         #expect(features[.dishonestMark] == .category("no"))
         #expect(features[.abnormalOperation] == .category("no"))
         #expect(features[.taxCreditLevel] == .category("A"))
+        #expect(features[.taxCreditLevelPrevious] == .category("B"))
         #expect(features[.customsLevel] == .category("none"))
         #expect(features[.taxPaid12m] == .number(18))
         #expect(features[.taxTrend] == .number(0.5))
@@ -57,21 +58,24 @@ import Testing
         #expect(features[.socialInsuranceHeadcount] == .number(9))
         #expect(features[.headcountTrend] == .number(-0.1))
         #expect(features[.utilityDelinquencies] == .number(3))
+        #expect(features[.utilityDaysLate12m] == .number(9))
         #expect(features[.realEstate] == .category("no"))
         #expect(features[.patents] == .number(0))
         #expect(features[.highTech] == .category("no"))
         #expect(features[.litigationDefendant3y] == .number(1))
+        #expect(features[.litigation3y] == .number(2))
     }
 
     @Test func coverageWithoutRecordsIsMissingAndRegistersWithoutRecordsAreNone() {
         let features = FeatureFusion.features(of: [], available: Self.all, on: Self.day)
-        for feature in [FusionFeature.yearsSinceRegistration, .registeredCapitalBand, .taxCreditLevel, .taxPaid12m, .taxTrend,
-                        .socialInsuranceHeadcount, .headcountTrend, .utilityDelinquencies] {
+        for feature in [FusionFeature.yearsSinceRegistration, .registeredCapitalBand, .taxCreditLevel, .taxCreditLevelPrevious,
+                        .taxPaid12m, .taxTrend, .socialInsuranceHeadcount, .headcountTrend, .utilityDelinquencies, .utilityDaysLate12m] {
             #expect(features[feature] == .missing, "\(feature)")
         }
         #expect(features[.penalties3y] == .number(0))
         #expect(features[.dishonestMark] == .category("no"))
         #expect(features[.litigationDefendant3y] == .number(0))
+        #expect(features[.litigation3y] == .number(0))
     }
 
     @Test func withheldItemsMakeTheirFeaturesMissingWhateverTheirRecords() {

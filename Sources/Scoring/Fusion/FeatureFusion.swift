@@ -89,9 +89,8 @@ public struct FeatureFusion: Sendable {
             case .dishonestMark:
                 return flag(!records("enterprise.dishonest_debtor").isEmpty || !records("enterprise.major_tax_violation").isEmpty)
             case .abnormalOperation: return flag(!records("enterprise.abnormal_operation").isEmpty)
-            case .taxCreditLevel:
-                let latest = records("enterprise.tax_credit_level").max { ($0.number("year") ?? 0) < ($1.number("year") ?? 0) }
-                return latest?.text("level").map(FusedFeatures.Value.category) ?? .missing
+            case .taxCreditLevel: return taxCreditLevel(yearsBack: 0)
+            case .taxCreditLevelPrevious: return taxCreditLevel(yearsBack: 1)
             case .customsLevel:
                 return .category(records("enterprise.customs_credit_level").first?.text("level") ?? "none")
             case .taxPaid12m:
@@ -106,19 +105,17 @@ public struct FeatureFusion: Sendable {
                 return headcounts.max { $0.key < $1.key }.map { .number($0.value) } ?? .missing
             case .headcountTrend: return trend("market.social_insurance", "headcount")
             case .utilityDelinquencies:
-                let bills = records("market.utilities").filter { $0.periodIndex.map { (month - 12..<month).contains($0) } ?? false }
-                return bills.isEmpty ? .missing : .number(Double(bills.count { ($0.number("days_late") ?? 0) > 0 }))
+                return utilityBills12m.map { .number(Double($0.count { $0 > 0 })) } ?? .missing
+            case .utilityDaysLate12m:
+                return utilityBills12m.map { .number($0.reduce(0, +)) } ?? .missing
             case .realEstate: return flag(!records("market.real_estate").isEmpty)
             case .patents: return .number(Double(records("market.patents").count))
             case .highTech:
                 return flag(records("market.high_tech").contains { record in
                     (record.publicityStart.map { $0 <= day } ?? true) && (record.publicityEnd.map { day <= $0 } ?? true)
                 })
-            case .litigationDefendant3y:
-                let since = day.adding(months: -36)
-                return .number(Double(records("market.litigation").count { record in
-                    record.text("role") == "defendant" && record.decisionDate.map { since < $0 && $0 <= day } ?? false
-                }))
+            case .litigationDefendant3y: return lawsuits3y { $0 == "defendant" }
+            case .litigation3y: return lawsuits3y { _ in true }
             }
         }
 
@@ -126,6 +123,27 @@ public struct FeatureFusion: Sendable {
         private var registration: FusionRecord? { records("enterprise.registration").first }
 
         private func flag(_ value: Bool) -> FusedFeatures.Value { .category(value ? "yes" : "no") }
+
+        /// The `level` of the rating `yearsBack` years before the latest `year` rated.
+        private func taxCreditLevel(yearsBack: Int) -> FusedFeatures.Value {
+            let ratings = records("enterprise.tax_credit_level").sorted { ($0.number("year") ?? 0) > ($1.number("year") ?? 0) }
+            guard yearsBack < ratings.count, let level = ratings[yearsBack].text("level") else { return .missing }
+            return .category(level)
+        }
+
+        /// `days_late` of each utility bill of the last 12 months; `nil` without such bills.
+        private var utilityBills12m: [Double]? {
+            let bills = records("market.utilities").filter { $0.periodIndex.map { (month - 12..<month).contains($0) } ?? false }
+            return bills.isEmpty ? nil : bills.map { $0.number("days_late") ?? 0 }
+        }
+
+        /// Lawsuits filed in the last three years with a `role` that passes `include`.
+        private func lawsuits3y(_ include: (String?) -> Bool) -> FusedFeatures.Value {
+            let since = day.adding(months: -36)
+            return .number(Double(records("market.litigation").count { record in
+                include(record.text("role")) && record.decisionDate.map { since < $0 && $0 <= day } ?? false
+            }))
+        }
 
         /// Penalties decided in the last `years` years whose `severity` passes `include`.
         private func penalties(years: Int, _ include: (String) -> Bool) -> FusedFeatures.Value {

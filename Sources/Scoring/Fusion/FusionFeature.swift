@@ -22,6 +22,8 @@ public enum FusionFeature: String, Sendable, Hashable, CaseIterable {
     case abnormalOperation = "abnormal_operation"
     /// The `level` of the latest `year`'s tax credit rating (A, B, M, C, D).
     case taxCreditLevel = "tax_credit_level"
+    /// The `level` of the rating the year before the latest; missing without two years' ratings.
+    case taxCreditLevelPrevious = "tax_credit_level_previous"
     /// The customs `level`, `none` when the subject holds no customs rating.
     case customsLevel = "customs_level"
     /// `tax_paid` over the last 12 months, 万元.
@@ -34,6 +36,8 @@ public enum FusionFeature: String, Sendable, Hashable, CaseIterable {
     case headcountTrend = "headcount_trend"
     /// Utility bills of the last 12 months paid late (`days_late` above zero).
     case utilityDelinquencies = "utility_delinquencies"
+    /// `days_late` summed over the utility bills of the last 12 months.
+    case utilityDaysLate12m = "utility_days_late_12m"
     /// `yes` when the subject holds real estate, else `no`.
     case realEstate = "real_estate"
     case patents
@@ -41,12 +45,14 @@ public enum FusionFeature: String, Sendable, Hashable, CaseIterable {
     case highTech = "high_tech"
     /// Lawsuits filed in the last three years with the subject as defendant.
     case litigationDefendant3y = "litigation_defendant_3y"
+    /// Lawsuits filed in the last three years in any role.
+    case litigation3y = "litigation_3y"
 
     /// Whether the feature is numeric (else categorical).
     public var isNumeric: Bool {
         switch self {
         case .registeredCapitalBand, .operatingStatus, .dishonestMark, .abnormalOperation, .taxCreditLevel,
-             .customsLevel, .realEstate, .highTech: false
+             .taxCreditLevelPrevious, .customsLevel, .realEstate, .highTech: false
         default: true
         }
     }
@@ -59,15 +65,15 @@ public enum FusionFeature: String, Sendable, Hashable, CaseIterable {
         case .penalties1yGeneral, .penalties1ySerious, .penalties3y, .penalties3ySerious: ["enterprise.penalty"]
         case .dishonestMark: ["enterprise.dishonest_debtor", "enterprise.major_tax_violation"]
         case .abnormalOperation: ["enterprise.abnormal_operation"]
-        case .taxCreditLevel: ["enterprise.tax_credit_level"]
+        case .taxCreditLevel, .taxCreditLevelPrevious: ["enterprise.tax_credit_level"]
         case .customsLevel: ["enterprise.customs_credit_level"]
         case .taxPaid12m, .taxTrend, .taxArrearsMonths12m: ["market.tax_paid"]
         case .socialInsuranceHeadcount, .headcountTrend: ["market.social_insurance"]
-        case .utilityDelinquencies: ["market.utilities"]
+        case .utilityDelinquencies, .utilityDaysLate12m: ["market.utilities"]
         case .realEstate: ["market.real_estate"]
         case .patents: ["market.patents"]
         case .highTech: ["market.high_tech"]
-        case .litigationDefendant3y: ["market.litigation"]
+        case .litigationDefendant3y, .litigation3y: ["market.litigation"]
         }
     }
 
@@ -84,6 +90,7 @@ public enum FusionFeature: String, Sendable, Hashable, CaseIterable {
         case .dishonestMark: ("失信被执行人或重大税收违法记录：{value}", "Dishonest debtor or major tax violator: {value}")
         case .abnormalOperation: ("列入经营异常名录：{value}", "Listed for abnormal operations: {value}")
         case .taxCreditLevel: ("纳税信用等级为 {value}", "Tax credit level {value}")
+        case .taxCreditLevelPrevious: ("上一年度纳税信用等级为 {value}", "Tax credit level the year before {value}")
         case .customsLevel: ("海关信用等级为 {value}", "Customs credit level {value}")
         case .taxPaid12m: ("近12个月纳税额 {value} 万元", "Tax paid in the last 12 months: {value} x 10,000 CNY")
         case .taxTrend: ("纳税额同比变化 {value}", "Year-on-year change in tax paid: {value}")
@@ -91,10 +98,12 @@ public enum FusionFeature: String, Sendable, Hashable, CaseIterable {
         case .socialInsuranceHeadcount: ("社保缴纳人数 {value} 人", "{value} employees on social insurance")
         case .headcountTrend: ("参保人数同比变化 {value}", "Year-on-year change in insured headcount: {value}")
         case .utilityDelinquencies: ("近12个月水电气逾期缴费 {value} 次", "{value} late utility payments in the last 12 months")
+        case .utilityDaysLate12m: ("近12个月水电气累计逾期 {value} 天", "Utility bills {value} days late in total in the last 12 months")
         case .realEstate: ("持有不动产：{value}", "Holds real estate: {value}")
         case .patents: ("专利 {value} 项", "{value} patents")
         case .highTech: ("高新技术企业：{value}", "Certified high-tech enterprise: {value}")
         case .litigationDefendant3y: ("近三年作为被告涉诉 {value} 件", "Defendant in {value} lawsuits in the last three years")
+        case .litigation3y: ("近三年涉诉 {value} 件", "{value} lawsuits in the last three years")
         }
     }
 }

@@ -32,6 +32,9 @@ public struct ProvinceScoringData: Sendable {
         self.defaulted = defaulted
     }
 
+    /// Whether an organisation has monthly market data (a tax trend needs two years of it).
+    public static func hasMarketData(_ features: FusedFeatures) -> Bool { features[.taxTrend] != .missing }
+
     /// Every fusion feature (header `FusionFeature` names) and the ``target`` column.
     public var table: CSVTable {
         let rows = zip(features, defaulted).map { $0.csvCells + [$1 ? "1" : "0"] }
