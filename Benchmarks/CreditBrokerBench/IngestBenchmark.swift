@@ -49,10 +49,8 @@ struct IngestBenchmark: AsyncParsableCommand {
         for run in 1...runs {
             let pool = try await Self.freshDatabase(on: server, name: "bench_ingest_\(run)_\(UInt32.random(in: 0...UInt32.max))")
             let ingestor = FeedIngestor(writer: RecordWriter(pool: pool), catalog: catalog, masking: masking, hasher: hasher, batchSize: batchSize)
-            var total = IngestSummary()
-            for (file, source) in manifest.files.sorted(by: { $0.key < $1.key }) {
-                total.add(try await ingestor.ingest(file: folder.appending(path: file).path(), source: source, onReject: { _ in }))
-            }
+            let feeds = manifest.files.sorted { $0.key < $1.key }.map { Feed(path: folder.appending(path: $0.key).path(), source: $0.value) }
+            let total = try await ingestor.ingest(feeds, onReject: { _ in })
             let (rows, copySeconds) = try await Self.rawCopy(pool)
             await pool.close()
             ingestRates.append(total.linesPerSecond)
