@@ -7,9 +7,9 @@ import PostgresClient
 /// a transaction-level advisory lock taken before the first `change_seq` is drawn, so sequence
 /// order is commit order and the change feed never skips a change. Under that lock, a batch none
 /// of whose records is stored yet is copied straight into `records` (the bulk path of a first
-/// load); any other batch goes through a temporary staging table and one set-based merge. Every
-/// version a merge or an event replaces is kept in `record_versions` (by a trigger, in the same
-/// statement).
+/// load, tried under a savepoint); any other batch goes through a temporary staging table and one
+/// set-based merge. Every version a merge or an event replaces is kept in `record_versions` (by a
+/// trigger, in the same statement).
 public struct RecordWriter: Sendable {
     /// What merging one batch did.
     public struct Outcome: Sendable, Hashable {
