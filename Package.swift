@@ -44,7 +44,8 @@ let package = Package(
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
-            ]
+            ],
+            swiftSettings: optimizedInDebug
         ),
 
         // MARK: Storage
@@ -56,11 +57,12 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            resources: [.embedInCode("Migrations")]
+            resources: [.embedInCode("Migrations")],
+            swiftSettings: optimizedInDebug
         ),
 
         // MARK: Feed ingest
-        .target(name: "Ingest", dependencies: ["BrokerStore", "BrokerCore", "PostgresClient"]),
+        .target(name: "Ingest", dependencies: ["BrokerStore", "BrokerCore", "PostgresClient"], swiftSettings: optimizedInDebug),
         // MARK: Metering (meter ledger, quotas, rate limits, idempotency, usage)
         .target(
             name: "Metering",
@@ -68,7 +70,7 @@ let package = Package(
         ),
 
         // MARK: Synthetic data
-        .target(name: "SyntheticProvince", dependencies: ["BrokerCore"]),
+        .target(name: "SyntheticProvince", dependencies: ["BrokerCore"], swiftSettings: optimizedInDebug),
 
         // MARK: Scoring (scorecards, training, metrics)
         .target(
@@ -179,3 +181,8 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+/// The modules on the per-line path of a load (identifiers, COPY encoding, feed parsing and
+/// validation, the province generator) are optimised in debug builds too, so that the README's
+/// `swift run credit-broker demo` loads its province in seconds.
+var optimizedInDebug: [SwiftSetting] { [.unsafeFlags(["-O"], .when(configuration: .debug))] }

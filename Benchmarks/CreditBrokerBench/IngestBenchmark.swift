@@ -25,6 +25,7 @@ struct IngestBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         let folder = data.map { URL(filePath: $0) } ?? URL(filePath: NSTemporaryDirectory() + "credit-broker-bench-\(UInt32.random(in: 0...UInt32.max))")
+        defer { if data == nil { try? FileManager.default.removeItem(at: folder) } }
         if data == nil {
             let generator = ProvinceGenerator(ProvinceConfiguration(
                 seed: 7, organisations: organisations, persons: persons, asOf: .init(year: 2026, month: 11, day: 26)!))
@@ -40,21 +41,22 @@ struct IngestBenchmark: AsyncParsableCommand {
             knownMaskRules: Set(masking.rules.keys))
         let hasher = try PersonKeyHasher(secret: Array("benchmark-secret-of-at-least-32-bytes".utf8))
 
-        let (server, embedded) = try Self.server()
-        defer { embedded?.stop() }
+        let database = try BenchmarkDatabase.start()
+        defer { database.stop() }
+        let server = database.configuration
         print("\(manifest.lines.values.reduce(0, +)) feed lines in \(manifest.files.count) files (\(folder.path()))")
 
         var ingestRates: [Double] = []
         var copyRates: [Double] = []
         for run in 1...runs {
-            let pool = try await Self.freshDatabase(on: server, name: "bench_ingest_\(run)_\(UInt32.random(in: 0...UInt32.max))")
+            let name = "bench_ingest_\(run)_\(UInt32.random(in: 0...UInt32.max))"
+            let pool = try await Self.freshDatabase(on: server, name: name)
             let ingestor = FeedIngestor(writer: RecordWriter(pool: pool), catalog: catalog, masking: masking, hasher: hasher, batchSize: batchSize)
-            var total = IngestSummary()
-            for (file, source) in manifest.files.sorted(by: { $0.key < $1.key }) {
-                total.add(try await ingestor.ingest(file: folder.appending(path: file).path(), source: source, onReject: { _ in }))
-            }
+            let feeds = manifest.files.sorted { $0.key < $1.key }.map { Feed(path: folder.appending(path: $0.key).path(), source: $0.value) }
+            let total = try await ingestor.ingest(feeds, onReject: { _ in })
             let (rows, copySeconds) = try await Self.rawCopy(pool)
             await pool.close()
+            try await Self.drop(name, on: server)
             ingestRates.append(total.linesPerSecond)
             copyRates.append(Double(rows) / copySeconds)
             print("run \(run): ingest \(total)")
@@ -67,15 +69,6 @@ struct IngestBenchmark: AsyncParsableCommand {
         print(String(format: "ratio ingest/COPY: %.2f (median of %d runs; target ≥ 0.5: %@)", ingest / copy, runs, ingest / copy >= 0.5 ? "met" : "missed"))
     }
 
-    /// `DATABASE_URL`'s server, or an embedded cluster in a temporary folder.
-    private static func server() throws -> (PostgresConfiguration, EmbeddedPostgres?) {
-        if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty {
-            return (PostgresConfiguration(url), nil)
-        }
-        let embedded = try EmbeddedPostgres.start(.init(folder: NSTemporaryDirectory() + "credit-broker-bench-pg-\(UInt32.random(in: 0...UInt32.max))"))
-        return (embedded.configuration, embedded)
-    }
-
     private static func freshDatabase(on server: PostgresConfiguration, name: String) async throws -> PostgresPool {
         let admin = PostgresPool(.init(connection: server, maxConnections: 1))
         // An identifier cannot be a parameter; the name is built from letters, digits and '_' only.
@@ -84,6 +77,13 @@ struct IngestBenchmark: AsyncParsableCommand {
         let pool = PostgresPool(.init(connection: server.database(name), maxConnections: 2))
         try await Migrator(pool: pool).migrate()
         return pool
+    }
+
+    /// Drops a run's database, so that runs do not add up on disk.
+    private static func drop(_ name: String, on server: PostgresConfiguration) async throws {
+        let admin = PostgresPool(.init(connection: server, maxConnections: 1))
+        try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(name)"))
+        await admin.close()
     }
 
     /// Copies every stored record's columns into an identical table (same indexes) with one raw

@@ -12,18 +12,28 @@ public struct CopyTextBuffer: Sendable {
     /// Appends a text column (`nil` is NULL).
     public mutating func append(_ text: String?) {
         separate()
-        guard let text else {
+        guard var text else {
             bytes.append(contentsOf: #"\N"#.utf8)
             return
         }
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: #"\\"#.utf8)
-            case UInt8(ascii: "\t"): bytes.append(contentsOf: #"\t"#.utf8)
-            case UInt8(ascii: "\n"): bytes.append(contentsOf: #"\n"#.utf8)
-            case UInt8(ascii: "\r"): bytes.append(contentsOf: #"\r"#.utf8)
-            default: bytes.append(byte)
+        text.withUTF8 { utf8 in
+            // Runs of bytes that need no escape are appended whole.
+            var runStart = 0
+            for index in utf8.indices {
+                let escaped: UInt8
+                switch utf8[index] {
+                case UInt8(ascii: "\\"): escaped = UInt8(ascii: "\\")
+                case UInt8(ascii: "\t"): escaped = UInt8(ascii: "t")
+                case UInt8(ascii: "\n"): escaped = UInt8(ascii: "n")
+                case UInt8(ascii: "\r"): escaped = UInt8(ascii: "r")
+                default: continue
+                }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+                bytes.append(UInt8(ascii: "\\"))
+                bytes.append(escaped)
+                runStart = index + 1
             }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
         }
     }
 

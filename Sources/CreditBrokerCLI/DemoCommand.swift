@@ -74,16 +74,17 @@ struct DemoCommand: AsyncParsableCommand {
     private func loadProvinceIfEmpty(_ opened: BrokerDatabase) async throws {
         let loaded = try await opened.pool.query("SELECT count(*) FROM subjects")[0].decode(Int.self, at: 0)
         guard loaded == 0 else {
-            print("demo data already loaded: \(loaded) subjects")
+            Self.say("demo data already loaded: \(loaded) subjects")
             return
         }
         let state = URL(fileURLWithPath: database.resolvedStateDirectory)
         let folder = state.appendingPathComponent("demo-province")
         let clock = ContinuousClock()
         let start = clock.now
-        print("generating a synthetic province of \(enterprises) organisations and \(persons) persons …")
+        Self.say("generating a synthetic province of \(enterprises) organisations and \(persons) persons …")
         let generator = ProvinceGenerator(ProvinceConfiguration(seed: 2026, organisations: enterprises, persons: persons, asOf: .today()))
         let manifest = try ProvinceWriter(generator: generator).write(to: folder)
+        Self.say("generated \(manifest.lines.values.reduce(0, +)) feed lines in \(clock.now - start); loading them …")
         let bundle = try policies.load()
         let ingestor = FeedIngestor(
             writer: RecordWriter(pool: opened.pool), catalog: bundle.catalog, masking: bundle.masking,
@@ -107,6 +108,11 @@ struct DemoCommand: AsyncParsableCommand {
             }
         }
         total.elapsed = clock.now - ingestStart
-        print("loaded in \(clock.now - start): \(total)")
+        Self.say("loaded in \(clock.now - start): \(total)")
+    }
+
+    /// Writes a line at once (not through print's buffer), so that it comes before the examples and a log sees it now.
+    private static func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 }

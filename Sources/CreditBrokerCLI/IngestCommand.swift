@@ -64,31 +64,29 @@ struct IngestCommand: AsyncParsableCommand {
             writer: RecordWriter(pool: pool), catalog: catalog, masking: masking, hasher: hasher, batchSize: batchSize)
         let report = try rejects.map(RejectReport.init(path:))
         let interactive = isatty(STDERR_FILENO) == 1
-        var total = IngestSummary()
-        for (file, fileSource) in try feeds() {
-            let summary = try await ingestor.ingest(
-                file: file, source: fileSource,
-                onReject: { try report?.append($0) },
-                onProgress: { progress in
-                    guard interactive else { return }
-                    FileHandle.standardError.write(Data(
-                        "\r\(file): \(progress.lines) lines, \(progress.rejected) rejected, \(Int(progress.linesPerSecond)) lines/s   ".utf8))
-                })
-            if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
-            print("\(file) (\(fileSource)): \(summary)")
-            total.add(summary)
-        }
+        let total = try await ingestor.ingest(
+            try feeds(),
+            onReject: { try report?.append($0) },
+            onProgress: { feed, progress in
+                guard interactive else { return }
+                FileHandle.standardError.write(Data(
+                    "\r\(feed.path): \(progress.lines) lines, \(progress.rejected) rejected, \(Int(progress.linesPerSecond)) lines/s   ".utf8))
+            },
+            onFinished: { feed, summary in
+                if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+                print("\(feed.path) (\(feed.source)): \(summary)")
+            })
         try report?.close()
         print("total: \(total)")
     }
 
     /// The files to load with their sources: the arguments under --source, then the manifest's.
-    private func feeds() throws -> [(file: String, source: String)] {
-        var feeds = files.map { ($0, source ?? "") }
+    private func feeds() throws -> [Feed] {
+        var feeds = files.map { Feed(path: $0, source: source ?? "") }
         if let manifest {
             let listed = try JSONDecoder().decode(ProvinceManifest.self, from: Data(contentsOf: URL(filePath: manifest)))
             let folder = URL(filePath: manifest).deletingLastPathComponent()
-            feeds += listed.files.sorted { $0.key < $1.key }.map { (folder.appending(path: $0.key).path(), $0.value) }
+            feeds += listed.files.sorted { $0.key < $1.key }.map { Feed(path: folder.appending(path: $0.key).path(), source: $0.value) }
         }
         return feeds
     }

@@ -7,8 +7,9 @@ import PostgresClient
 /// Every line is validated against the catalog; a refused line goes to the reject handler and
 /// never stops the others. Accepted lines are merged in batches of `batchSize` lines, each batch
 /// in one transaction (`RecordWriter`): a batch the database refuses leaves nothing behind, its
-/// lines are reported as rejected, and the run goes on. While one batch is merged, the next one
-/// is read and validated.
+/// lines are reported as rejected, and the run goes on. Batches merge one at a time, in file and
+/// line order; while one batch is merged, the next one is read and validated, across the end of
+/// a file too (the next file's first batch is read while the last one's merges).
 public struct FeedIngestor: Sendable {
     public let writer: RecordWriter
     public let catalog: Catalog
@@ -36,16 +37,52 @@ public struct FeedIngestor: Sendable {
         onReject: @escaping (Rejection) throws -> Void,
         onProgress: @escaping (IngestSummary) -> Void = { _ in }
     ) async throws -> IngestSummary {
-        let validator = try FeedValidator(catalog: catalog, source: source, hasher: hasher, masking: masking)
-        let isCSV: Bool
-        if path.hasSuffix(".jsonl") {
-            isCSV = false
-        } else if path.hasSuffix(".csv") {
-            isCSV = true
-        } else {
-            throw IngestError.unsupportedFormat(path: path)
+        try await ingest([Feed(path: path, source: source)], onReject: onReject, onProgress: { _, summary in onProgress(summary) })
+    }
+
+    /// Ingests `feeds` in order: a file's batches merge after every batch of the files before it.
+    ///
+    /// Every file's format and source are checked before any line is read.
+    /// - Parameters:
+    ///   - onReject: called for every refused line, in line order per batch.
+    ///   - onProgress: called with a file's running totals after each of its batches is merged.
+    ///   - onFinished: called with a file's totals once its last batch is merged, in file order.
+    /// - Returns: the totals of all files; `elapsed` is the wall-clock time of the whole run.
+    public func ingest(
+        _ feeds: [Feed],
+        onReject: @escaping (Rejection) throws -> Void,
+        onProgress: @escaping (Feed, IngestSummary) -> Void = { _, _ in },
+        onFinished: @escaping (Feed, IngestSummary) -> Void = { _, _ in }
+    ) async throws -> IngestSummary {
+        let readers = try feeds.map { feed in
+            (validator: try FeedValidator(catalog: catalog, source: feed.source, hasher: hasher, masking: masking),
+             isCSV: try Self.isCSV(feed.path))
         }
-        var run = Run(path: path, source: source, writer: writer, onReject: onReject, onProgress: onProgress)
+        var pipeline = Pipeline(
+            feeds: feeds, writer: writer, onReject: onReject, onProgress: onProgress, onFinished: onFinished)
+        do {
+            for (index, feed) in feeds.enumerated() {
+                pipeline.begin(file: index)
+                try await read(feed.path, readers[index].validator, isCSV: readers[index].isCSV, into: &pipeline)
+                try await pipeline.endFile()
+            }
+            try await pipeline.finish()
+        } catch {
+            // A file that cannot be read ends the run, after the merge in flight (an earlier file's) settles.
+            try? await pipeline.finish()
+            throw error
+        }
+        return pipeline.total
+    }
+
+    private static func isCSV(_ path: String) throws(IngestError) -> Bool {
+        if path.hasSuffix(".jsonl") { return false }
+        if path.hasSuffix(".csv") { return true }
+        throw .unsupportedFormat(path: path)
+    }
+
+    /// Reads and validates one file into the pipeline, handing it each full batch.
+    private func read(_ path: String, _ validator: FeedValidator, isCSV: Bool, into pipeline: inout Pipeline) async throws {
         var reader = try LineReader(path: path)
         var header: [String]?
         while var line = try reader.next() {
@@ -60,17 +97,15 @@ public struct FeedIngestor: Sendable {
                     continue
                 }
             }
-            run.summary.lines += 1
+            pipeline.summary.lines += 1
             do {
                 let feedLine = try Self.decode(line, csvHeader: header)
-                run.add(try validator.validate(feedLine, number: line.number, warnings: &run.summary.warnings))
+                pipeline.add(try validator.validate(feedLine, number: line.number, warnings: &pipeline.summary.warnings))
             } catch {
-                try run.reject(line: line.number, error)
+                try pipeline.reject(line: line.number, error)
             }
-            if run.pendingLines >= batchSize { try await run.flush() }
+            if pipeline.pendingLines >= batchSize { try await pipeline.flush() }
         }
-        try await run.finish()
-        return run.summary
     }
 
     /// Decodes a terminated, valid UTF-8 line of either format.
@@ -107,29 +142,66 @@ public struct FeedIngestor: Sendable {
 }
 
 extension FeedIngestor {
-    /// The state of one file's run: the batch being filled, the batch being merged, the totals.
-    private struct Run {
-        /// Lines collected for one transaction.
+    /// The state of a run: the batch being filled, the batch being merged, the totals per file.
+    private struct Pipeline {
+        /// Lines of one file collected for one transaction.
         struct Batch: Sendable {
+            var file: Int
             var records: [StagedRecord] = []
             var events: [StagedEvent] = []
             var firstLine = Int.max
             var lastLine = 0
+            /// Whether the file has no line after this batch.
+            var isLast = false
             var count: Int { records.count + events.count }
         }
 
-        let path: String
-        let source: String
+        let feeds: [Feed]
         let writer: RecordWriter
         let onReject: (Rejection) throws -> Void
-        let onProgress: (IngestSummary) -> Void
-        var summary = IngestSummary()
-        var batch = Batch()
+        let onProgress: (Feed, IngestSummary) -> Void
+        let onFinished: (Feed, IngestSummary) -> Void
+        /// Per file: its totals, and when its first line was read.
+        var summaries: [IngestSummary]
+        var started: [ContinuousClock.Instant]
+        var batch = Batch(file: 0)
         /// The batch being merged, and its merge.
         var merging: (batch: Batch, task: Task<RecordWriter.Outcome, any Error>)?
-        let started = ContinuousClock.now
+        let runStarted = ContinuousClock.now
+
+        init(
+            feeds: [Feed], writer: RecordWriter, onReject: @escaping (Rejection) throws -> Void,
+            onProgress: @escaping (Feed, IngestSummary) -> Void, onFinished: @escaping (Feed, IngestSummary) -> Void
+        ) {
+            self.feeds = feeds
+            self.writer = writer
+            self.onReject = onReject
+            self.onProgress = onProgress
+            self.onFinished = onFinished
+            summaries = Array(repeating: IngestSummary(), count: feeds.count)
+            started = Array(repeating: runStarted, count: feeds.count)
+        }
+
+        /// The totals of the file being read.
+        var summary: IngestSummary {
+            get { summaries[batch.file] }
+            set { summaries[batch.file] = newValue }
+        }
 
         var pendingLines: Int { batch.count }
+
+        /// The totals of every file; `elapsed` is the run's wall-clock time.
+        var total: IngestSummary {
+            var total = IngestSummary()
+            for summary in summaries { total.add(summary) }
+            total.elapsed = ContinuousClock.now - runStarted
+            return total
+        }
+
+        mutating func begin(file: Int) {
+            batch = Batch(file: file)
+            started[file] = ContinuousClock.now
+        }
 
         mutating func add(_ line: FeedValidator.Validated) {
             switch line {
@@ -145,58 +217,77 @@ extension FeedIngestor {
         }
 
         mutating func reject(line: Int, _ error: any Error) throws {
+            try reject(line: line, error, file: batch.file)
+        }
+
+        private mutating func reject(line: Int, _ error: any Error, file: Int) throws {
             let rejection = error as? LineRejection ?? LineRejection("", "\(error)")
-            summary.rejected += 1
-            try onReject(Rejection(file: path, line: line, field: rejection.field, reason: rejection.reason))
+            summaries[file].rejected += 1
+            try onReject(Rejection(file: feeds[file].path, line: line, field: rejection.field, reason: rejection.reason))
         }
 
         /// Starts merging the collected batch once the previous merge has finished.
         mutating func flush() async throws {
             try await settle()
-            guard batch.count > 0 else { return }
             let full = batch
-            batch = Batch()
-            let (writer, source) = (writer, source)
+            batch = Batch(file: full.file)
+            guard full.count > 0 else {
+                if full.isLast { finished(full.file) }
+                return
+            }
+            let (writer, source) = (writer, feeds[full.file].source)
             let (records, events) = (full.records, full.events)
             merging = (full, Task { try await writer.merge(records: records, events: events, source: source) })
         }
 
-        mutating func finish() async throws {
+        /// Hands the file's last batch to the merge, without waiting for it.
+        mutating func endFile() async throws {
+            batch.isLast = true
             try await flush()
-            try await settle()
-            summary.elapsed = ContinuousClock.now - started
         }
 
-        /// Waits for the merge in flight and books its outcome.
+        mutating func finish() async throws {
+            try await settle()
+        }
+
+        /// Waits for the merge in flight and books its outcome to its file.
         private mutating func settle() async throws {
             guard let (merged, task) = merging else { return }
             merging = nil
+            let file = merged.file
             defer {
-                summary.elapsed = ContinuousClock.now - started
-                onProgress(summary)
+                summaries[file].elapsed = ContinuousClock.now - started[file]
+                onProgress(feeds[file], summaries[file])
+                if merged.isLast { finished(file) }
             }
             let outcome: RecordWriter.Outcome
             do {
                 outcome = try await task.value
             } catch let error as PostgresError where error.kind == .server {
                 // The server refused this batch: it costs these lines only. Any other failure ends the run.
-                summary.failedBatches += 1
+                summaries[file].failedBatches += 1
                 let state = error.sqlState.map { " (SQLSTATE \($0))" } ?? ""
                 let reason = "batch of lines \(merged.firstLine)–\(merged.lastLine) rolled back: the database refused it\(state)"
                 for line in (merged.records.map(\.line) + merged.events.map(\.line)).sorted() {
-                    try reject(line: line, LineRejection("", reason))
+                    try reject(line: line, LineRejection("", reason), file: file)
                 }
                 return
             }
-            summary.inserted += outcome.inserted
-            summary.updated += outcome.updated
-            summary.unchanged += outcome.unchanged
-            summary.supersededInBatch += outcome.supersededInBatch
-            summary.eventsApplied += outcome.eventsApplied
-            summary.eventsRepeated += outcome.eventsRepeated
+            summaries[file].inserted += outcome.inserted
+            summaries[file].updated += outcome.updated
+            summaries[file].unchanged += outcome.unchanged
+            summaries[file].supersededInBatch += outcome.supersededInBatch
+            summaries[file].eventsApplied += outcome.eventsApplied
+            summaries[file].eventsRepeated += outcome.eventsRepeated
             for line in outcome.unknownEventLines {
-                try reject(line: line, LineRejection("source_record_id", "names no stored record of this subject and item"))
+                try reject(line: line, LineRejection("source_record_id", "names no stored record of this subject and item"), file: file)
             }
+        }
+
+        private func finished(_ file: Int) {
+            var summary = summaries[file]
+            summary.elapsed = ContinuousClock.now - started[file]
+            onFinished(feeds[file], summary)
         }
     }
 }

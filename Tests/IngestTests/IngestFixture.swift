@@ -90,3 +90,16 @@ final class RejectionLog: @unchecked Sendable {
 
     var all: [Rejection] { lock.withLock { rejections } }
 }
+
+/// Collects the per-file totals an ingest run reports as each file finishes.
+final class FinishedLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var finished: [(path: String, summary: IngestSummary)] = []
+
+    func append(_ path: String, _ summary: IngestSummary) {
+        lock.withLock { finished.append((path, summary)) }
+    }
+
+    var paths: [String] { lock.withLock { finished.map(\.path) } }
+    var summaries: [IngestSummary] { lock.withLock { finished.map(\.summary) } }
+}

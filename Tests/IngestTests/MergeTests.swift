@@ -114,14 +114,50 @@ import Testing
         let database = try await IngestFixture.make()
         defer { Task { await database.close() } }
         _ = try await database.ingest(try database.write("a.jsonl", lines: [IngestFixture.penalty("P1"), IngestFixture.penalty("P2")]))
+        // The new record comes first: the bulk copy takes it before it meets a stored one and is rolled back.
         let (summary, rejections) = try await database.ingest(try database.write("b.jsonl", lines: [
-            IngestFixture.penalty("P1", amount: "7000"), IngestFixture.penalty("P2"), IngestFixture.penalty("P3"),
+            IngestFixture.penalty("P3"), IngestFixture.penalty("P1", amount: "7000"), IngestFixture.penalty("P2"),
         ]))
         #expect(rejections.isEmpty)
         #expect(summary.inserted == 1 && summary.updated == 1 && summary.unchanged == 1)
         let versions = try await database.pool.query("SELECT source_record_id, version FROM records ORDER BY 1")
             .map { "\(try $0.decode(String.self, at: 0))@\(try $0.decode(Int.self, at: 1))" }
         #expect(versions == ["P1@2", "P2@1", "P3@1"])
+        let history = try await database.pool.query("SELECT source_record_id, version FROM record_versions")
+            .map { "\(try $0.decode(String.self, at: 0))@\(try $0.decode(Int.self, at: 1))" }
+        #expect(history == ["P1@1"])
+    }
+
+    @Test func filesMergeInOrderWhileTheNextIsRead() async throws {
+        let database = try await IngestFixture.make()
+        defer { Task { await database.close() } }
+        let records = try database.write("a.jsonl", lines: [IngestFixture.penalty("P1"), IngestFixture.penalty("P2"), IngestFixture.penalty("P3")])
+        // Events on records of the file before: they apply only if that file's last batch merged first.
+        let events = try database.write("b.jsonl", lines: [IngestFixture.event("repaired", "P3"), IngestFixture.event("disputed", "P1")])
+        let finished = FinishedLog()
+        let total = try await database.ingestor(batchSize: 2).ingest(
+            [Feed(path: records, source: "jiangsu_public_credit"), Feed(path: events, source: "jiangsu_public_credit")],
+            onReject: { Issue.record("rejected line \($0.line) of \($0.file): \($0.reason)") },
+            onFinished: { feed, summary in finished.append(feed.path, summary) })
+        #expect(total.lines == 5 && total.inserted == 3 && total.eventsApplied == 2)
+        #expect(finished.paths == [records, events])
+        #expect(finished.summaries.map(\.inserted) == [3, 0] && finished.summaries.map(\.eventsApplied) == [0, 2])
+        let statuses = try await database.pool.query("SELECT source_record_id, status FROM records ORDER BY 1")
+            .map { "\(try $0.decode(String.self, at: 0)):\(try $0.decode(String.self, at: 1))" }
+        #expect(statuses == ["P1:disputed", "P2:active", "P3:repaired"])
+    }
+
+    @Test func aFileOfUnknownFormatStopsTheRunBeforeAnyLineLoads() async throws {
+        let database = try await IngestFixture.make()
+        defer { Task { await database.close() } }
+        let records = try database.write("a.jsonl", lines: [IngestFixture.penalty("P1")])
+        let unknown = try database.write("b.txt", lines: [IngestFixture.penalty("P2")])
+        await #expect(throws: IngestError.unsupportedFormat(path: unknown)) {
+            try await database.ingestor().ingest(
+                [Feed(path: records, source: "jiangsu_public_credit"), Feed(path: unknown, source: "jiangsu_public_credit")],
+                onReject: { _ in })
+        }
+        #expect(try await database.pool.query("SELECT count(*) FROM records")[0].decode(Int.self, at: 0) == 0)
     }
 
     @Test func aRefusedMergeKeepsTheStoredVersionAndNoHistory() async throws {
