@@ -25,6 +25,11 @@ enum FeedLines {
         #"{"type":"record","item":"enterprise.tax_credit_level","subject":"\#(subject)","source_record_id":"\#(id)","fields":{"year":2025,"level":"\#(level)"}}"#
     }
 
+    /// An entry on a red or black list (`enterprise.red_list`, `enterprise.black_list`), decided 5 days ago.
+    static func list(_ item: String, _ subject: String, id: String) -> String {
+        #"{"type":"record","item":"\#(item)","subject":"\#(subject)","source_record_id":"\#(id)","decision_date":"\#(day(-5))","fields":{"list_name":"示例名单","authority":"江苏省发展和改革委员会"}}"#
+    }
+
     static func taxPaid(_ subject: String, id: String) -> String {
         #"{"type":"record","item":"market.tax_paid","subject":"\#(subject)","source_record_id":"\#(id)","fields":{"period":"2026-09","tax_paid":12000}}"#
     }

@@ -57,8 +57,13 @@ import Testing
                 FeedLines.event("repaired", item: "enterprise.penalty", subject: watched, id: "PEN-NEW"),
                 FeedLines.event("withdrawn", item: "enterprise.penalty", subject: watched, id: "PEN-OLD"),
             ])
-            let next = try await alerts(gateway, TestGateway.bank, since: first.next)
-            #expect(next.alerts.map { $0["change"] as? String } == ["repaired", "withdrawn"])
+            let repairs = try await alerts(gateway, TestGateway.bank, since: first.next)
+            #expect(repairs.alerts.map { $0["change"] as? String } == ["repaired", "withdrawn"])
+
+            // A black-list entry is news for the lender; a red-list entry is not.
+            try await gateway.ingest([FeedLines.list("enterprise.red_list", watched, id: "RED-1"), FeedLines.list("enterprise.black_list", watched, id: "BLACK-1")])
+            let next = try await alerts(gateway, TestGateway.bank, since: repairs.next)
+            #expect(next.alerts.map { "\($0["item"] as? String ?? "") \($0["change"] as? String ?? "")" } == ["enterprise.black_list listed"])
             #expect(try await alerts(gateway, TestGateway.bank, since: next.next).alerts.isEmpty)
             #expect(try await alerts(gateway, TestGateway.otherBank, since: others.next).alerts.isEmpty)
 

@@ -85,7 +85,7 @@ extension PolicyReader {
         var seen: [String: Int] = [:]
         for element in sequence(node, "items") ?? [] {
             let keys = ["id", "title", "subject", "source", "category", "sensitivity", "sharing", "disclosure", "fields"]
-            guard let map = mapping(element, "an item", required: keys), let id = string(map["id"], "item id") else { continue }
+            guard let map = mapping(element, "an item", required: keys, optional: ["alert_on_new_record"]), let id = string(map["id"], "item id") else { continue }
             if let line = seen[id] {
                 fail(map["id"], "duplicate item id '\(id)' (first defined on line \(line))")
                 continue
@@ -100,13 +100,15 @@ extension PolicyReader {
             let sharing = choice(map["sharing"], "\(what) sharing", as: SharingClass.self)
             let disclosure = map["disclosure"].flatMap { disclosureRule($0, what) }
             let fields = map["fields"].map { fieldSpecs($0, what, maskRules: context.maskRules) } ?? []
+            let alerts = map["alert_on_new_record"].map { bool($0, "\(what) alert_on_new_record") } ?? false
             if disclosure?.kind == .penaltySeverity {
                 checkSeverityField(fields, what, at: map["fields"])
             }
-            guard let title, let subject, let source, let category, let sensitivity, let sharing, let disclosure else { continue }
+            guard let title, let subject, let source, let category, let sensitivity, let sharing, let disclosure, let alerts else { continue }
             items.append(DataItem(
                 id: id, title: title, subject: subject, source: source, category: category,
-                sensitivity: sensitivity, sharing: sharing, disclosure: disclosure, fields: fields
+                sensitivity: sensitivity, sharing: sharing, disclosure: disclosure, fields: fields,
+                alertsOnNewRecords: alerts
             ))
         }
         return items

@@ -15,6 +15,9 @@ public struct DataItem: Sendable, Hashable {
     public let disclosure: DisclosureRule
     /// The fields in catalog order.
     public let fields: [FieldSpec]
+    /// Whether a new record of this item (a penalty, a dishonesty or black-list entry) raises an
+    /// alert for the partners watching its subject; changes of status always do.
+    public let alertsOnNewRecords: Bool
 
     /// The field named `name`, if any.
     public func field(_ name: String) -> FieldSpec? { fields.first { $0.name == name } }

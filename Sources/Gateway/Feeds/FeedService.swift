@@ -12,8 +12,6 @@ public final class FeedService: Sendable {
     static let feedPurpose = "change_feed"
     /// The purpose watchlists and alerts are decided for.
     static let monitoringPurpose = "post_loan_monitoring"
-    /// New records of items in these categories raise alerts (penalties, dishonesty marks).
-    static let listingCategories: Set<String> = ["sanctions"]
 
     let queries: QueryService
     let watchlist: WatchlistStore

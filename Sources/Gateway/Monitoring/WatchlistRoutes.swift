@@ -11,7 +11,8 @@ import Hummingbird
 ///   reference (references, codes, masked ID numbers).
 /// - `DELETE /v1/watchlist/{ref}`: stop watching.
 /// - `GET /v1/alerts?since=CURSOR&limit=N`: changes to watched subjects' records after they were
-///   watched (new penalties and dishonesty marks, repairs, disputes, withdrawals), in commit order,
+///   watched (new records of items the catalog marks `alert_on_new_record`: penalties, dishonesty
+///   and black lists; repairs, disputes, withdrawals), in commit order,
 ///   only of items the contract discloses for post-loan monitoring.
 struct WatchlistRoutes {
     let service: FeedService
@@ -83,7 +84,7 @@ struct WatchlistRoutes {
         let now = Date()
         let covered = try service.coveredItems(partner, purpose: FeedService.monitoringPurpose, at: now)
         let catalog = service.queries.catalog
-        let listing = covered.items.filter { catalog.item($0).map { FeedService.listingCategories.contains($0.category) } ?? false }
+        let listing = covered.items.filter { catalog.item($0)?.alertsOnNewRecords ?? false }
         let fetched = try await service.watchlist.alerts(
             partnerID: partner.partnerID, since: page.cursor.sequence, items: covered.items, listingItems: listing,
             limit: page.limit + 1

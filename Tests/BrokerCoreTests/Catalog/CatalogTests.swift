@@ -36,6 +36,20 @@ import Testing
         #expect(catalog.item("enterprise.dishonest_debtor")?.disclosure == DisclosureRule(kind: .fixedPeriod(DatePeriod(months: 24)), disputed: .withhold))
         #expect(catalog.item("person.contact")?.field("mobile")?.mask == "mobile")
         #expect(catalog.index(ofItem: "person.contact") == 23)
+        // New records that are news for a watching lender: sanctions and the black list, nothing else.
+        #expect(catalog.items.filter(\.alertsOnNewRecords).map(\.id) == [
+            "enterprise.penalty", "enterprise.dishonest_debtor", "enterprise.major_tax_violation",
+            "enterprise.abnormal_operation", "enterprise.black_list", "person.dishonest_debtor", "person.major_tax_violation",
+        ])
+    }
+
+    @Test func alertOnNewRecordIsAnOptionalBoolean() throws {
+        #expect(try Catalog(yaml: Self.validItem, file: "c.yaml", knownMaskRules: nil).items[0].alertsOnNewRecords == false)
+        let flagged = Self.validItem.replacingOccurrences(of: "    sharing: unconditional", with: "    sharing: unconditional\n    alert_on_new_record: true")
+        #expect(try Catalog(yaml: flagged, file: "c.yaml", knownMaskRules: nil).items[0].alertsOnNewRecords == true)
+        let broken = Self.validItem.replacingOccurrences(of: "    sharing: unconditional", with: "    sharing: unconditional\n    alert_on_new_record: often")
+        let error = #expect(throws: PolicyError.self) { try Catalog(yaml: broken, file: "c.yaml", knownMaskRules: nil) }
+        #expect(error?.diagnostics.map(\.description) == ["c.yaml:23: item 'a.penalty' alert_on_new_record must be true or false, not 'often'"])
     }
 
     @Test func acceptsAMinimalCatalog() throws {
