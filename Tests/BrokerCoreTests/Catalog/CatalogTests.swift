@@ -49,7 +49,7 @@ import Testing
         #expect(try Catalog(yaml: flagged, file: "c.yaml", knownMaskRules: nil).items[0].alertsOnNewRecords == true)
         let broken = Self.validItem.replacingOccurrences(of: "    sharing: unconditional", with: "    sharing: unconditional\n    alert_on_new_record: often")
         let error = #expect(throws: PolicyError.self) { try Catalog(yaml: broken, file: "c.yaml", knownMaskRules: nil) }
-        #expect(error?.diagnostics.map(\.description) == ["c.yaml:23: item 'a.penalty' alert_on_new_record must be true or false, not 'often'"])
+        #expect(error?.diagnostics.map(\.description) == ["c.yaml:19: item 'a.penalty' alert_on_new_record must be true or false, not 'often'"])
     }
 
     @Test func acceptsAMinimalCatalog() throws {
