@@ -49,6 +49,13 @@ public struct ConsentStore: Sendable {
         try await pool.execute(Self.useStatement, [id, partnerID, instant]).first.map(Self.stored)
     }
 
+    /// Gives back one use spent by `use` for an answer that never left (its request failed or its
+    /// meter event could not be committed). `false` if the consent has no use to give back.
+    @discardableResult
+    public func giveBack(id: String, partnerID: String) async throws -> Bool {
+        try await pool.execute(Self.giveBackStatement, [id, partnerID]).affectedRows > 0
+    }
+
     private static func maxUses(_ limit: Consent.UseLimit) -> Int? {
         switch limit {
         case .once: 1
@@ -102,6 +109,10 @@ public struct ConsentStore: Sendable {
 
     /// Under READ COMMITTED a concurrent UPDATE of the same row waits, then re-checks the WHERE
     /// clause against the row as the other committed it: the last use is spent once.
+    private static let giveBackStatement = PostgresStatement(unsafeSQL: """
+        UPDATE consents SET uses = uses - 1 WHERE consent_id = $1 AND partner_id = $2 AND uses > 0
+        """)
+
     private static let useStatement = PostgresStatement(unsafeSQL: """
         UPDATE consents SET uses = uses + 1
         WHERE consent_id = $1 AND partner_id = $2 AND revoked_at IS NULL

@@ -119,6 +119,24 @@ import Testing
         }
     }
 
+    /// An answer withheld because its meter event could not be committed (503) does not spend the
+    /// consent's use: the retry, once the meter works again, discloses the item.
+    @Test func anAnswerThatNeverLeftGivesTheConsentsUseBack() async throws {
+        try await TestGateway.run { gateway in
+            try await gateway.ingest(Self.feed, source: "jiangsu_property")
+            let once = try await Self.register(gateway, Self.consentBody(useLimit: "once"))
+            try await gateway.pool.query("ALTER TABLE meter_events ADD CONSTRAINT refuse_all CHECK (false) NOT VALID")
+            let failed = try await Self.query(gateway, consentID: once)
+            #expect(failed.status == 503)
+            let unused = try await gateway.request(.GET, "/v1/consents/\(once)", identity: gateway.identity(of: TestGateway.bank))
+            #expect(unused.json["uses"] as? Int == 0)
+
+            try await gateway.pool.query("ALTER TABLE meter_events DROP CONSTRAINT refuse_all")
+            #expect(Self.disclosedItems(try await Self.query(gateway, consentID: once)) == [Self.conditionalItem])
+            #expect(Self.withheldReasons(try await Self.query(gateway, consentID: once)) == [Self.conditionalItem: "consent_exhausted"])
+        }
+    }
+
     @Test func concurrentQueriesNeverSpendMoreUsesThanTheLimit() async throws {
         try await TestGateway.run { gateway in
             try await gateway.ingest(Self.feed, source: "jiangsu_property")

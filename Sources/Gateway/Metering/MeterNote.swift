@@ -22,6 +22,7 @@ public final class MeterNote: Sendable {
 
     private let state = Mutex(Facts())
     private let reservation = Mutex<QuotaReservation?>(nil)
+    private let undos = Mutex<[@Sendable () async -> Void]>([])
 
     public init() {}
 
@@ -39,6 +40,22 @@ public final class MeterNote: Sendable {
                 contractVersion: contractVersion, subjectKey: subjectKey
             )
         }
+    }
+
+    /// Registers what gives back something the route spent for its answer (a consent's use), run by
+    /// `MeteringMiddleware` if the answer does not leave: a status of 400 or more, or a meter event
+    /// that could not be committed.
+    public func whenWithheld(_ undo: @escaping @Sendable () async -> Void) {
+        undos.withLock { $0.append(undo) }
+    }
+
+    /// Runs and forgets the registered undos (see `whenWithheld`).
+    func undoSpending() async {
+        let pending = undos.withLock { undos in
+            defer { undos.removeAll() }
+            return undos
+        }
+        for undo in pending { await undo() }
     }
 
     /// Notes the quota units `QuotaMiddleware` took for this request.

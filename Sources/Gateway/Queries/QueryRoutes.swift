@@ -30,7 +30,7 @@ struct QueryRoutes {
         }
         let subjectKey = service.subjectKey(query.subject)
         let now = Date()
-        let decision = try await service.decide(query, partnerID: partner.partnerID, partner: interned, subjectKey: subjectKey, at: now)
+        let decision = try await service.decide(query, partnerID: partner.partnerID, partner: interned, subjectKey: subjectKey, at: now, note: context.meter)
         let (disclosedIDs, withheld) = service.partition(decision, of: query.selection.itemIDs)
         context.meter.decided(
             subjectKey: subjectKey, purpose: query.selection.purposeID, disclosed: disclosedIDs,

@@ -57,10 +57,12 @@ public struct QueryService: Sendable {
 
     /// Decides `query` about `subjectKey` for `partnerID`, with the partner's consent if the query
     /// names one, and spends one use of that consent when (and only when) the decision discloses an
-    /// item that the consent alone unlocks.
+    /// item that the consent alone unlocks; `note` gives the use back if the answer never leaves.
     ///
     /// - Throws: `Problem.queryConsentNotFound` when the partner has no such consent about this subject.
-    func decide(_ query: QueryRequest, partnerID: String, partner: DecisionEngine.Partner, subjectKey: String, at now: Date) async throws -> Decision {
+    func decide(
+        _ query: QueryRequest, partnerID: String, partner: DecisionEngine.Partner, subjectKey: String, at now: Date, note: MeterNote
+    ) async throws -> Decision {
         let request = DecisionRequest(partner: partner, subject: subjectKey, items: query.selection.items, purpose: query.selection.purpose, at: now)
         let unconsented = engine.decide(request, consent: nil)
         guard let consentID = query.consentID else { return unconsented }
@@ -69,7 +71,10 @@ public struct QueryService: Sendable {
         }
         let consented = engine.decide(request, consent: engine.compile(stored.consent))
         guard Self.consentUnlocks(consented, beyond: unconsented) else { return consented }
-        if try await consents.use(id: consentID, partnerID: partnerID, at: now) != nil { return consented }
+        if try await consents.use(id: consentID, partnerID: partnerID, at: now) != nil {
+            note.whenWithheld { [consents] in _ = try? await consents.giveBack(id: consentID, partnerID: partnerID) }
+            return consented
+        }
         // Revoked or used up since it was read: decide with the consent as it stands now.
         let current = try await consents.fetch(id: consentID, partnerID: partnerID)
         let redecided = current.map { engine.decide(request, consent: engine.compile($0.consent)) } ?? unconsented
