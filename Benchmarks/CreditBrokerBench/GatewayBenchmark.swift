@@ -85,9 +85,12 @@ struct GatewayBenchmark: AsyncParsableCommand {
 
         var queries: [LoadResult] = [], pgbench: [Double] = [], healthz: [LoadResult] = [], replies: [LoadResult] = []
         var lost: [Int] = []
+        var cpuPerQuery: [Duration] = []
         for round in 1...rounds {
             let before = try await meteredSuccesses(pool)
+            let cpuBefore = try gateway.cpuTime
             let query = try queryLoad(port: gateway.port, gateway: gateway, script: script, codes: codes)
+            let cpu = (try gateway.cpuTime - cpuBefore) / max(query.requests, 1)
             try await Task.sleep(for: .seconds(1))
             let metered = try await meteredSuccesses(pool) - before
             let lookups = try pgbenchRate(script: pgbenchScript, database: database)
@@ -98,9 +101,11 @@ struct GatewayBenchmark: AsyncParsableCommand {
             healthz.append(health)
             replies.append(reply)
             lost.append(max(0, query.successes - metered))
+            cpuPerQuery.append(cpu)
             print("""
                 round \(round) (load average \(Self.loadAverage())):
-                  gateway POST /v1/queries: \(query.summary); wrk 2xx \(query.successes), meter events with status 200 \(metered)
+                  gateway POST /v1/queries: \(query.summary); wrk 2xx \(query.successes), meter events with status 200 \(metered); \
+                gateway CPU \(Self.milliseconds(cpu)) ms per query
                   pgbench -M prepared:      \(Int(lookups.rounded())) lookups/s
                   gateway GET /healthz:     \(health.summary)
                   nginx mTLS static reply:  \(reply.summary)
@@ -115,20 +120,24 @@ struct GatewayBenchmark: AsyncParsableCommand {
         print(String(
             format: """
                 gateway (%d enterprises, %d connections, medians of %d rounds, load average %@):
-                  gateway POST /v1/queries   %.0f req/s, p50 %.2f ms, p99 %.2f ms (target p99 ≤ 20 ms: %@)
+                  gateway POST /v1/queries   %.0f req/s, p50 %.2f ms, p99 %.2f ms (target p99 ≤ 20 ms: %@); gateway CPU %@ ms per query
                   pgbench -M prepared        %.0f lookups/s   ratio gateway/pgbench %.2f (target ≥ 0.5: %@)
                   gateway GET /healthz mTLS  %.0f req/s       ratio gateway/healthz %.2f (target ≥ 0.25: %@)
                   nginx static reply mTLS    %.0f req/s       ratio gateway/nginx   %.2f (target ≥ 0.25: %@)
                   meter events lost          %d (per round %@: wrk 2xx minus status-200 meter events, which also count requests in flight when wrk stopped; target 0: %@)
                 """,
             enterprises, connections, rounds, Self.loadAverage(),
-            rate, BenchmarkTimer.median(queries.map(\.p50)), p99, verdict(p99 <= 20),
+            rate, BenchmarkTimer.median(queries.map(\.p50)), p99, verdict(p99 <= 20), Self.milliseconds(cpuPerQuery.sorted()[cpuPerQuery.count / 2]),
             lookups, rate / lookups, verdict(rate / lookups >= 0.5),
             health, rate / health, verdict(rate / health >= 0.25),
             reply, rate / reply, verdict(rate / reply >= 0.25),
             lost.max() ?? 0, lost.map(String.init).joined(separator: ", "), verdict(lost.allSatisfy { $0 == 0 })
         ))
         await pool.close()
+    }
+
+    private static func milliseconds(_ duration: Duration) -> String {
+        String(format: "%.2f", Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1e3)
     }
 
     /// The request body for one subject.
