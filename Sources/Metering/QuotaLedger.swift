@@ -103,11 +103,21 @@ public struct QuotaLedger: Sendable {
              quota_reserve_up_to($1, $2::date, $3::date, $4::bigint, $5::bigint, $6::bigint)
         """)
 
+    /// Locks the day row before the month row, the order every reservation takes them in, so a
+    /// release never deadlocks with a reservation (one UPDATE alone would lock them in scan order).
     private static let releaseStatement = PostgresStatement("""
-        UPDATE quota_counters SET used = used - $4::bigint
-        WHERE partner_id = $1 AND used >= $4::bigint
-          AND ((period_kind = 'day' AND period_start = $2::date) OR (period_kind = 'month' AND period_start = $3::date))
+        WITH locked AS (
+            SELECT partner_id, period_kind, period_start FROM quota_counters
+            WHERE partner_id = $1 AND used >= $4::bigint
+              AND ((period_kind = 'day' AND period_start = $2::date) OR (period_kind = 'month' AND period_start = $3::date))
+            ORDER BY period_kind
+            FOR UPDATE
+        )
+        UPDATE quota_counters AS c SET used = c.used - $4::bigint
+        FROM locked
+        WHERE c.partner_id = locked.partner_id AND c.period_kind = locked.period_kind AND c.period_start = locked.period_start
         """)
+
 
     private static let usageStatement = PostgresStatement("""
         SELECT coalesce(sum(used) FILTER (WHERE period_kind = 'day'), 0)::bigint,

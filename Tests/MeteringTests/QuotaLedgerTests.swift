@@ -70,6 +70,33 @@ import Testing
         await pool.close()
     }
 
+    /// Releases lock the day row before the month row like every reservation, so concurrent
+    /// reservations (single and coalesced) and releases on two pools never deadlock.
+    @Test func concurrentReservationsAndReleasesNeverDeadlock() async throws {
+        let database = try await MeteringFixtures.database()
+        let pools = (0..<2).map { _ in PostgresPool(.init(connection: database, maxConnections: 4)) }
+        let limits = QuotaLimits(perDay: 1_000, perMonth: 5_000)
+        let now = Date()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for task in 0..<24 {
+                let ledger = QuotaLedger(pool: pools[task % 2])
+                let coalescer = QuotaCoalescer(ledger: ledger)
+                group.addTask {
+                    for round in 0..<15 {
+                        let decision = round % 2 == 0
+                            ? try await ledger.reserve(partner: "p", limits: limits, at: now)
+                            : try await coalescer.reserve(partner: "p", limits: limits, at: now)
+                        guard case .reserved(let reservation) = decision else { throw MeteringInputError(field: "test", reason: "refused") }
+                        try await ledger.release(reservation)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await QuotaLedger(pool: pools[0]).usage(partner: "p", at: now) == QuotaUsage(today: 0, thisMonth: 0))
+        for pool in pools { await pool.close() }
+    }
+
     @Test func daysTurnAtMidnightChinaTime() async throws {
         let pool = try await MeteringFixtures.pool()
         let ledger = QuotaLedger(pool: pool)
