@@ -154,7 +154,7 @@ private struct RecordFields: PostgresDecodable {
     init(postgresText bytes: UnsafeRawBufferPointer) throws(PostgresDecodingFailure) {
         let value: AnswerValue
         do {
-            value = try AnswerValue(json: bytes)
+            value = try AnswerValue(json: Array(bytes))
         } catch {
             throw PostgresDecodingFailure("record fields: \(error)")
         }

@@ -1,3 +1,4 @@
+import BrokerCore
 /// One feed line of either format, decoded into named values but not yet validated.
 struct FeedLine {
     /// A value as delivered: a JSON value, or a CSV cell whose type the catalog field decides.

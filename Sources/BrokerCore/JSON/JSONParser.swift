@@ -1,24 +1,31 @@
-/// Parses one JSON text (RFC 8259) from UTF-8 bytes that are already known to be valid UTF-8.
+/// Parses one JSON text (RFC 8259) from UTF-8 bytes that are already known to be valid UTF-8:
+/// feed lines (Ingest) and stored records' fields (`AnswerValue(json:)`).
 ///
 /// Errors name the byte offset and what was expected, never the text around it (a line may hold
 /// a personal identifier).
-struct JSONParser {
-    struct SyntaxError: Error, Hashable {
-        /// Zero-based byte offset in the line.
-        let offset: Int
-        let expected: String
+public struct JSONParser {
+    public struct SyntaxError: Error, Hashable, CustomStringConvertible {
+        /// Zero-based byte offset in the text.
+        public let offset: Int
+        public let expected: String
 
-        var description: String { "not valid JSON at byte \(offset + 1): expected \(expected)" }
+        public init(offset: Int, expected: String) {
+            self.offset = offset
+            self.expected = expected
+        }
+
+        public var description: String { "not valid JSON at byte \(offset + 1): expected \(expected)" }
     }
 
     private let bytes: [UInt8]
     private var position = 0
     /// Nesting deeper than this is refused rather than risking the stack.
-    private static let maximumDepth = 32
+    private let maximumDepth: Int
 
-    /// Parses `bytes` as exactly one JSON value with optional surrounding whitespace.
-    static func parse(_ bytes: [UInt8]) throws(SyntaxError) -> JSONValue {
-        var parser = JSONParser(bytes: bytes)
+    /// Parses `bytes` as exactly one JSON value with optional surrounding whitespace, refusing
+    /// arrays and objects nested `maximumDepth` levels deep or more.
+    public static func parse(_ bytes: [UInt8], maximumDepth: Int = 32) throws(SyntaxError) -> JSONValue {
+        var parser = JSONParser(bytes: bytes, maximumDepth: maximumDepth)
         parser.skipWhitespace()
         let value = try parser.value(depth: 0)
         parser.skipWhitespace()
@@ -26,12 +33,13 @@ struct JSONParser {
         return value
     }
 
-    private init(bytes: [UInt8]) {
+    private init(bytes: [UInt8], maximumDepth: Int) {
         self.bytes = bytes
+        self.maximumDepth = maximumDepth
     }
 
     private mutating func value(depth: Int) throws(SyntaxError) -> JSONValue {
-        guard depth < Self.maximumDepth else { throw error("at most \(Self.maximumDepth) nested levels") }
+        guard depth < maximumDepth else { throw error("at most \(maximumDepth) nested levels") }
         guard position < bytes.count else { throw error("a value") }
         switch bytes[position] {
         case UInt8(ascii: "{"): return try object(depth: depth)
