@@ -21,7 +21,6 @@ public final class MeterNote: Sendable {
     }
 
     private let state = Mutex(Facts())
-    private let reservation = Mutex<QuotaReservation?>(nil)
     private let undos = Mutex<[@Sendable () async -> Void]>([])
 
     public init() {}
@@ -42,7 +41,7 @@ public final class MeterNote: Sendable {
         }
     }
 
-    /// Registers what gives back something the route spent for its answer (a consent's use), run by
+    /// Registers what gives back something spent for the answer (a quota unit, a consent's use), run by
     /// `MeteringMiddleware` if the answer does not leave: a status of 400 or more, or a meter event
     /// that could not be committed.
     public func whenWithheld(_ undo: @escaping @Sendable () async -> Void) {
@@ -56,18 +55,5 @@ public final class MeterNote: Sendable {
             return undos
         }
         for undo in pending { await undo() }
-    }
-
-    /// Notes the quota units `QuotaMiddleware` took for this request.
-    func reserved(_ units: QuotaReservation) {
-        reservation.withLock { $0 = units }
-    }
-
-    /// The noted reservation, once: whoever takes it gives the units back.
-    func takeReservation() -> QuotaReservation? {
-        reservation.withLock { taken in
-            defer { taken = nil }
-            return taken
-        }
     }
 }

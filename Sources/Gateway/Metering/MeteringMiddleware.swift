@@ -10,9 +10,9 @@ import Metering
 ///
 /// A retry with the same key and body gets the first answer again, byte for byte, and is not
 /// metered again; a key reused for a different request is a 422, one still running a 409. If the
-/// meter event cannot be committed the answer is withheld (503) and its quota unit and anything else
-/// the route spent for it (`MeterNote.whenWithheld`: a consent's use) given back: nothing leaves
-/// unmetered, and nothing is spent on an answer that never left.
+/// meter event cannot be committed the answer is withheld (503); whatever was spent for an answer
+/// that does not leave (`MeterNote.whenWithheld`: its quota unit, a consent's use) is given back:
+/// nothing leaves unmetered, and nothing is spent on an answer that never left.
 struct MeteringMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
@@ -83,7 +83,6 @@ struct MeteringMiddleware: RouterMiddleware {
             try await services.writer.record(event, completing: completion)
         } catch {
             context.logger.error("meter event not committed; answer withheld", metadata: ["error": "\(error)"])
-            if let reservation = context.meter.takeReservation() { try? await services.quotas.release(reservation) }
             await context.meter.undoSpending()
             if let claimedKey { try? await services.idempotency.abandon(partner: partner.partnerID, key: claimedKey) }
             throw Problem.meteringUnavailable()

@@ -1,12 +1,12 @@
 import BrokerCore
 import Metering
 
-/// What the partner routes' metering needs: the group-commit meter writer, the exact quota ledger
-/// (and its coalescer that admits billable requests), the per-process rate limiter, the idempotency
-/// store and the keyed hash for subjects.
+/// What the partner routes' metering needs: the group-commit meter writer, the exact quota ledger's
+/// coalescer that admits billable requests, the per-process rate limiter, the idempotency store and
+/// the keyed hash for subjects.
 public struct MeteringServices: Sendable {
     public let writer: MeterWriter
-    public let quotas: QuotaLedger
+    /// Admits billable requests against the quotas of `QuotaLedger` (`admissions.ledger`).
     public let admissions: QuotaCoalescer
     public let idempotency: IdempotencyStore
     public let limiter: RateLimiter
@@ -19,7 +19,6 @@ public struct MeteringServices: Sendable {
         limiter: RateLimiter = RateLimiter(), maxBodyBytes: Int = 4 << 20
     ) {
         self.writer = writer
-        self.quotas = quotas
         admissions = QuotaCoalescer(ledger: quotas)
         self.idempotency = idempotency
         self.limiter = limiter

@@ -5,7 +5,8 @@ import Metering
 
 /// Takes one unit of the partner's daily and monthly quotas before a billable route runs, exactly
 /// across every gateway process on the database (concurrent requests share one reservation,
-/// `QuotaCoalescer`); gives it back if the route fails (a thrown error or a status of 400 or more).
+/// `QuotaCoalescer`); gives it back if the answer does not leave (`MeterNote.whenWithheld`: a
+/// status of 400 or more, or a meter event that could not be committed).
 /// Over quota: 429 with `Retry-After` and no data.
 struct QuotaMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
@@ -22,25 +23,11 @@ struct QuotaMiddleware: RouterMiddleware {
         case .exhausted(let exhaustion):
             throw Problem.quotaExhausted(exhaustion, now: now)
         case .reserved(let reservation):
-            context.meter.reserved(reservation)
+            context.meter.whenWithheld { [ledger = admissions.ledger] in try? await ledger.release(reservation) }
             metrics.quota(partner: partner.partnerID, used: QuotaUsage(
                 today: reservation.usageBefore.today + reservation.units, thisMonth: reservation.usageBefore.thisMonth + reservation.units
             ))
-            let response: Response
-            do {
-                response = try await next(request, context)
-            } catch {
-                try await release(context)
-                throw error
-            }
-            if response.status.code >= 400 { try await release(context) }
-            return response
-        }
-    }
-
-    private func release(_ context: Context) async throws {
-        if let reservation = context.meter.takeReservation() {
-            try await admissions.ledger.release(reservation)
+            return try await next(request, context)
         }
     }
 }
