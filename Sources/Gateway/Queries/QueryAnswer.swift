@@ -30,35 +30,22 @@ struct QueryAnswer {
     let disclosed: [DisclosedItem]
     let withheld: [WithheldItem]
 
-    /// The answer as JSON, keys sorted as `JSONResponse` sorts them. The records are written
-    /// straight from their answer values, the broker's hottest path; the withheld manifest by
-    /// `JSONResponse`.
+    /// The answer as JSON, keys sorted as `JSONResponse` sorts them, written by `AnswerValue`: the
+    /// records go out as they are, without `JSONEncoder`'s generic pass over every field (the
+    /// broker's hottest path). The withheld manifest keeps its `Codable` form; `withheld` sorts
+    /// last, so its text closes the object.
     func json() throws -> Data {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(2048)
-        func member(_ name: String, _ value: String) {
-            AnswerValue.writeJSONString(name, to: &bytes)
-            bytes.append(UInt8(ascii: ":"))
-            AnswerValue.writeJSONString(value, to: &bytes)
-            bytes.append(UInt8(ascii: ","))
-        }
-        bytes.append(UInt8(ascii: "{"))
-        if let consentID { member("consent_id", consentID) }
-        member("contract_version", contractVersion)
-        bytes.append(contentsOf: #""disclosed":["#.utf8)
-        for (index, item) in disclosed.enumerated() {
-            if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            bytes.append(contentsOf: #"{"item":"#.utf8)
-            AnswerValue.writeJSONString(item.item, to: &bytes)
-            bytes.append(contentsOf: #","records":"#.utf8)
-            AnswerValue.array(item.records).writeJSON(to: &bytes)
-            bytes.append(UInt8(ascii: "}"))
-        }
-        bytes.append(contentsOf: "],".utf8)
-        member("partner", partner)
-        member("purpose", purpose)
-        member("request_id", requestID)
-        bytes.append(contentsOf: #""withheld":"#.utf8)
+        var members: [String: AnswerValue] = [
+            "contract_version": .string(contractVersion),
+            "disclosed": .array(disclosed.map { .object(["item": .string($0.item), "records": .array($0.records)]) }),
+            "partner": .string(partner),
+            "purpose": .string(purpose),
+            "request_id": .string(requestID),
+        ]
+        if let consentID { members["consent_id"] = .string(consentID) }
+        var bytes = AnswerValue.object(members).json
+        bytes.removeLast()
+        bytes.append(contentsOf: #","withheld":"#.utf8)
         bytes.append(contentsOf: withheld.isEmpty ? Data("[]".utf8) : try JSONResponse.encode(withheld))
         bytes.append(UInt8(ascii: "}"))
         return Data(bytes)

@@ -33,23 +33,16 @@ public struct Receipt: Codable, Sendable, Hashable {
     /// The JSON the signature covers: the same bytes as `JSONEncoder` with sorted keys and
     /// unescaped slashes would write, without its generic machinery (one receipt per answer).
     var payload: Data {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(512)
-        func member(_ key: CodingKeys, _ value: AnswerValue) {
-            bytes.append(bytes.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: ","))
-            AnswerValue.writeJSONString(key.rawValue, to: &bytes)
-            bytes.append(UInt8(ascii: ":"))
-            value.writeJSON(to: &bytes)
-        }
-        member(.bodySHA256, .string(bodySHA256))
-        if let consentID { member(.consentID, .string(consentID)) }
-        member(.contractVersion, .string(contractVersion))
-        member(.issuedAt, .string(issuedAt))
-        member(.itemsDisclosed, .array(itemsDisclosed.map(AnswerValue.string)))
-        member(.partnerID, .string(partnerID))
-        member(.requestID, .string(requestID))
-        bytes.append(UInt8(ascii: "}"))
-        return Data(bytes)
+        var members: [String: AnswerValue] = [
+            CodingKeys.bodySHA256.rawValue: .string(bodySHA256),
+            CodingKeys.contractVersion.rawValue: .string(contractVersion),
+            CodingKeys.issuedAt.rawValue: .string(issuedAt),
+            CodingKeys.itemsDisclosed.rawValue: .array(itemsDisclosed.map(AnswerValue.string)),
+            CodingKeys.partnerID.rawValue: .string(partnerID),
+            CodingKeys.requestID.rawValue: .string(requestID),
+        ]
+        if let consentID { members[CodingKeys.consentID.rawValue] = .string(consentID) }
+        return Data(AnswerValue.object(members).json)
     }
 
     static func digest(_ body: some DataProtocol) -> String {
