@@ -57,7 +57,10 @@ package enum ChildProcess {
         posix_spawn_file_actions_adddup2(&actions, stdin[0], 0)
         posix_spawn_file_actions_adddup2(&actions, output[1], 1)
         posix_spawn_file_actions_adddup2(&actions, output[1], 2)
-        for descriptor in stdin + output { posix_spawn_file_actions_addclose(&actions, descriptor) }
+        // The child keeps only these three. Whatever else this process has open must not live on in
+        // it: another child's pipe inherited by a server that outlives it (PostgreSQL started by
+        // pg_ctl) would keep that child's reader from ever seeing end of file.
+        _ = closeFrom(&actions, 3)
 
         // The child starts with no blocked signals and default dispositions: this process's threads
         // block some (pgbench's -T alarm, for one, would never fire).
@@ -93,6 +96,15 @@ package enum ChildProcess {
         close(stdin[1])
         return Running(pid: pid, output: output[0], name: (executable as NSString).lastPathComponent, firstArgument: arguments.first ?? "")
     }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), which Swift's Glibc
+    /// module does not declare.
+    private static let closeFrom: @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32 = {
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else {
+            fatalError("this C library lacks posix_spawn_file_actions_addclosefrom_np (glibc 2.34 or later is needed)")
+        }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
 
     /// Runs a program to completion; throws when it exits non-zero, with what it printed.
     @discardableResult
