@@ -2,6 +2,8 @@ import ArgumentParser
 import BrokerStore
 import Gateway
 import Logging
+import NIOCore
+import NIOPosix
 import PostgresClient
 
 /// `credit-broker serve`: migrates the database and serves the HTTP API until SIGINT or SIGTERM.
@@ -38,6 +40,9 @@ struct ServeCommand: AsyncParsableCommand {
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
+        // Request handlers then run on the event loop threads that read their requests instead of
+        // hopping to Swift's own thread pool and back (fewer thread wake-ups per query).
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let meterPool = PostgresPool(.init(connection: opened.pool.configuration.connection, maxConnections: 2))
         do {
             let partners = try server.partners(policies: policies, database: database, pool: opened.pool, meterPool: meterPool)

@@ -77,33 +77,28 @@ public struct MeterEvent: Sendable, Hashable {
     }
 }
 
-extension MeterEvent: Encodable {
-    /// The keys are the columns of `meter_events` that a batch insert reads with `jsonb_to_recordset`.
-    enum CodingKeys: String, CodingKey {
-        case partnerID = "partner_id", requestID = "request_id", endpoint, purpose
-        case disclosed = "items_disclosed", withheld = "items_withheld", consentID = "consent_id"
-        case contractLabel = "contract_label", contractDigest = "contract_digest"
-        case status = "http_status", latency = "latency_us", responseBytes = "response_bytes"
-        case subjectHash = "subject_hash", occurredAt = "occurred_us"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(partnerID, forKey: .partnerID)
-        try container.encode(requestID, forKey: .requestID)
-        try container.encode(endpoint, forKey: .endpoint)
-        try container.encodeIfPresent(purpose, forKey: .purpose)
-        try container.encode(disclosed, forKey: .disclosed)
-        try container.encode(withheld, forKey: .withheld)
-        try container.encodeIfPresent(consentID, forKey: .consentID)
-        try container.encode(contractLabel, forKey: .contractLabel)
-        try container.encode(contractDigest, forKey: .contractDigest)
-        try container.encode(status, forKey: .status)
-        try container.encode(latency.microseconds, forKey: .latency)
-        try container.encode(responseBytes, forKey: .responseBytes)
-        try container.encodeIfPresent(subjectHash, forKey: .subjectHash)
-        // Whole microseconds since 1970: exact, unlike a floating-point timestamp.
-        try container.encode(Int64((occurredAt.timeIntervalSince1970 * 1_000_000).rounded()), forKey: .occurredAt)
+extension MeterEvent {
+    /// The event as one JSON object whose keys are the columns of `meter_events` that a batch insert
+    /// reads with `jsonb_to_recordset`.
+    var row: AnswerValue {
+        func text(_ value: String?) -> AnswerValue { value.map(AnswerValue.string) ?? .null }
+        return .object([
+            "partner_id": .string(partnerID),
+            "request_id": .string(requestID),
+            "endpoint": .string(endpoint),
+            "purpose": text(purpose),
+            "items_disclosed": .array(disclosed.map(AnswerValue.string)),
+            "items_withheld": .array(withheld.map { .object(["item": .string($0.item), "reason": .string($0.reason.rawValue)]) }),
+            "consent_id": text(consentID),
+            "contract_label": .string(contractLabel),
+            "contract_digest": .string(contractDigest),
+            "http_status": .int(Int64(status)),
+            "latency_us": .int(latency.microseconds),
+            "response_bytes": .int(Int64(responseBytes)),
+            "subject_hash": text(subjectHash),
+            // Whole microseconds since 1970: exact, unlike a floating-point timestamp.
+            "occurred_us": .int(Int64((occurredAt.timeIntervalSince1970 * 1_000_000).rounded())),
+        ])
     }
 }
 

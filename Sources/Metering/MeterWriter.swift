@@ -1,3 +1,4 @@
+import BrokerCore
 import Foundation
 import Logging
 import PostgresClient
@@ -229,7 +230,7 @@ public final class MeterWriter: Sendable {
     /// Inserts the batch and stores the idempotent responses of the events that were new, in one
     /// durable transaction; returns for each entry whether its event was new.
     private func insert(_ batch: [Entry]) async throws -> [Bool] {
-        let json = String(decoding: try JSONEncoder().encode(batch.map(\.event)), as: UTF8.self)
+        let json = String(decoding: AnswerValue.array(batch.map(\.event.row)).json, as: UTF8.self)
         guard batch.contains(where: { $0.completion != nil }) else {
             // The INSERT alone is its own durable transaction: one round trip.
             return try Self.isNew(batch, inserted: try await pool.execute(Self.insertEvents, [json]))

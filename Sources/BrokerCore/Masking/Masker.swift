@@ -41,14 +41,25 @@ public struct Masker: Sendable {
 
     private func walk(_ value: AnswerValue, rules: [String: MaskingRule]) -> AnswerValue {
         switch value {
-        case .object(let fields):
-            .object(fields.reduce(into: [:]) { result, field in
-                result[field.key] = rules[field.key].map { maskLeaves(field.value, with: $0) } ?? walk(field.value, rules: rules)
-            })
+        case .object(var fields):
+            // Replaced in place, value by value: the keys stay, so nothing is hashed again.
+            var index = fields.startIndex
+            while index != fields.endIndex {
+                let (key, field) = fields[index]
+                if let rule = rules[key] {
+                    fields.values[index] = maskLeaves(field, with: rule)
+                } else if case .object = field {
+                    fields.values[index] = walk(field, rules: rules)
+                } else if case .array = field {
+                    fields.values[index] = walk(field, rules: rules)
+                }
+                fields.formIndex(after: &index)
+            }
+            return .object(fields)
         case .array(let elements):
-            .array(elements.map { walk($0, rules: rules) })
+            return .array(elements.map { walk($0, rules: rules) })
         case .null, .bool, .int, .decimal, .string:
-            value
+            return value
         }
     }
 

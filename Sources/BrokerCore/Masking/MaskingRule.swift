@@ -21,6 +21,10 @@ public enum MaskingRule: Sendable, Hashable {
 
     /// `text` masked by this rule.
     public func apply(to text: String, compoundSurnames: Set<String>) -> String {
+        if case .hidden = self { return text.isEmpty ? text : Self.hiddenText }
+        if case let .keepEnds(first, last) = self, let masked = Self.keepASCIIEnds(of: text, first: first, last: last) {
+            return masked
+        }
         let characters = Array(text)
         guard !characters.isEmpty else { return text }
         let kept: (head: Int, tail: Int)
@@ -38,6 +42,22 @@ public enum MaskingRule: Sendable, Hashable {
         let maskedCount = characters.count - kept.head - kept.tail
         return String(characters[..<kept.head]) + String(repeating: Self.star, count: maskedCount)
             + String(characters[(characters.count - kept.tail)...])
+    }
+
+    /// `keepEnds` on printable ASCII (identifiers, telephone numbers), byte by byte: one byte is one
+    /// character there, so no grapheme breaking is needed. `nil` for other text.
+    private static func keepASCIIEnds(of text: String, first: Int, last: Int) -> String? {
+        var text = text
+        return text.withUTF8 { bytes -> String? in
+            guard !bytes.isEmpty, bytes.allSatisfy({ (0x20..<0x7F).contains($0) }) else { return nil }
+            let kept = bytes.count > first + last ? (head: first, tail: last) : (head: 0, tail: 0)
+            return String(unsafeUninitializedCapacity: bytes.count) { buffer in
+                for index in bytes.indices {
+                    buffer[index] = index < kept.head || index >= bytes.count - kept.tail ? bytes[index] : UInt8(ascii: "*")
+                }
+                return bytes.count
+            }
+        }
     }
 }
 

@@ -13,6 +13,9 @@ import Testing
         // Too short to keep anything without revealing it all.
         #expect(masked(.keepEnds(first: 3, last: 4), "1381234") == "*******")
         #expect(masked(.keepEnds(first: 3, last: 4), "") == "")
+        // Characters, not bytes: CJK text, and CR LF (one character) are counted as characters.
+        #expect(masked(.keepEnds(first: 2, last: 1), "甲乙丙丁") == "甲乙*丁")
+        #expect(masked(.keepEnds(first: 1, last: 1), "a\r\nb") == "a*b")
     }
 
     @Test func keepsSurnamesIncludingCompoundOnes() {
