@@ -7,9 +7,27 @@ public struct RecordStore: Sendable {
     /// Decides, per item, whether disputed records are flagged or withheld.
     public let catalog: Catalog
 
+    /// One subject's lookup, waiting to join concurrent ones of the same day.
+    private struct Lookup: Sendable {
+        let subjectKey: String
+        let items: [String]
+    }
+
+    private let lookups: BatchCoalescer<CivilDate, Lookup, [StoredRecord]>
+
     public init(pool: PostgresPool, catalog: Catalog) {
         self.pool = pool
         self.catalog = catalog
+        lookups = BatchCoalescer(maxBatch: 64) { day, lookups in
+            var items: [String] = []
+            for item in lookups.lazy.flatMap(\.items) where !items.contains(item) { items.append(item) }
+            let records = try await Self.disclosableRecords(
+                of: Array(Set(lookups.map(\.subjectKey))), items: items, on: day, pool: pool, catalog: catalog)
+            let bySubject = Dictionary(grouping: records, by: \.subjectKey)
+            return lookups.map { lookup in
+                (bySubject[lookup.subjectKey] ?? []).filter { lookup.items.contains($0.item) }
+            }
+        }
     }
 
     /// The subject stored under an organisation's code.
@@ -27,18 +45,27 @@ public struct RecordStore: Sendable {
     /// Repaired and withdrawn records never come back; a record comes back only inside its
     /// disclosure window; a disputed record comes back (with `isDisputed`) only for items whose
     /// catalog rule says `disputed: flag`. Ordered by item, then newest decision first.
+    ///
+    /// Lookups made while another is in flight share the next round trip (`BatchCoalescer`): one
+    /// statement for many subjects, split again by subject and item.
     public func disclosableRecords(of subjectKey: String, items: [String], on day: CivilDate) async throws -> [StoredRecord] {
-        try await disclosableRecords(of: [subjectKey], items: items, on: day)
+        try await lookups.submit(Lookup(subjectKey: subjectKey, items: items), in: day)
     }
 
     /// The disclosable records of `items` of many subjects at once (same rules as for one), in one
     /// round trip; ordered by subject key, then as for one subject.
     public func disclosableRecords(of subjectKeys: [String], items: [String], on day: CivilDate) async throws -> [StoredRecord] {
+        try await Self.disclosableRecords(of: subjectKeys, items: items, on: day, pool: pool, catalog: catalog)
+    }
+
+    private static func disclosableRecords(
+        of subjectKeys: [String], items: [String], on day: CivilDate, pool: PostgresPool, catalog: Catalog
+    ) async throws -> [StoredRecord] {
         let flagged = items.filter { catalog.item($0)?.disclosure.disputed == .flag }
-        let result = try await pool.execute(Self.disclosable, [
+        let result = try await pool.execute(disclosable, [
             TextArrayParameter(subjectKeys), TextArrayParameter(items), TextArrayParameter(flagged), day.description,
         ])
-        return try result.map(Self.record(from:))
+        return try result.map(record(from:))
     }
 
     /// Up to `limit` records of `items` changed after the cursor `sequence`, in change order.

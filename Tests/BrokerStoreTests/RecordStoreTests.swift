@@ -6,10 +6,10 @@ import TestSupport
 import Testing
 
 @Suite struct RecordStoreTests {
-    static func staged(_ id: String, line: Int, subject: String = "91320102MA1XXXXX0X") -> StagedRecord {
+    static func staged(_ id: String, line: Int, subject: String = "91320102MA1XXXXX0X", item: String = "market.patents") -> StagedRecord {
         StagedRecord(
             line: line, subjectKey: subject, subjectKind: .organisation, subjectName: nil, subjectMaskedID: nil,
-            item: "market.patents", sourceRecordID: id, decisionDate: nil, publicityStart: nil, publicityEnd: nil,
+            item: item, sourceRecordID: id, decisionDate: nil, publicityStart: nil, publicityEnd: nil,
             discloseFrom: nil, discloseUntil: nil, fieldsJSON: #"{"kind":"design","patent_no":"\#(id)"}"#)
     }
 
@@ -67,6 +67,39 @@ import Testing
         #expect(subject.kind == .organisation && subject.displayName == "南京示例科技有限公司")
         let other = try UnifiedSocialCreditCode(type: .enterprise, division: 320102, organisationCode: "MA1XXXXY")
         #expect(try await store.subject(other) == nil)
+        await pool.close()
+    }
+
+    /// Lookups of one subject each, made at once, are answered as if each had been made alone,
+    /// though they share round trips: the same records, per subject and per requested item.
+    @Test func concurrentLookupsAnswerLikeLookupsAlone() async throws {
+        let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 2))
+        try await Migrator(pool: pool).migrate()
+        let subjects = (0..<12).map { "9132010\($0 % 10)MA1XXXX\($0 / 10)\($0 % 10)X" }
+        let items = ["market.patents", "market.high_tech", "market.litigation"]
+        var records: [StagedRecord] = []
+        for (s, subject) in subjects.enumerated() {
+            for (i, item) in items.enumerated() where (s + i) % 3 != 0 {
+                records += (0..<(1 + s % 3)).map { Self.staged("S\(s)-\(item)-\($0)", line: records.count + $0 + 1, subject: subject, item: item) }
+            }
+        }
+        _ = try await RecordWriter(pool: pool).merge(records: records, events: [], source: "jiangsu_ip")
+        let store = RecordStore(pool: pool, catalog: try Self.catalog())
+        let day = CivilDate(Date())
+        let lookups = (0..<120).map { n in (subject: subjects[n % subjects.count], items: Array(items.shuffled().prefix(1 + n % 3))) }
+        let together = try await withThrowingTaskGroup(of: (Int, [StoredRecord]).self) { group in
+            for (n, lookup) in lookups.enumerated() {
+                group.addTask { (n, try await store.disclosableRecords(of: lookup.subject, items: lookup.items, on: day)) }
+            }
+            return try await group.reduce(into: [Int: [StoredRecord]]()) { $0[$1.0] = $1.1 }
+        }
+        var answered = 0
+        for (n, lookup) in lookups.enumerated() {
+            let alone = try await store.disclosableRecords(of: [lookup.subject], items: lookup.items, on: day)
+            #expect(together[n] == alone, "lookup \(n)")
+            answered += alone.isEmpty ? 0 : 1
+        }
+        #expect(answered > lookups.count / 2)
         await pool.close()
     }
 
