@@ -27,7 +27,7 @@ struct ScoringBenchmark: ParsableCommand {
         let columns = FeatureColumns(layout: card.layout, vectors: vectors)
         let width = vectors[0].values.count
         let sample = vectors.prefix(10_000).map { card.score($0).score }
-        print("\(vectors.count) vectors of \(width) features; card uses \(card.card.features.count) features;"
+        print("\(vectors.count) vectors of \(width) features; card uses \(card.layout.count) features;"
             + " scores of the first 10,000: \(sample.min()!) … \(sample.max()!)")
 
         let weights = (0..<width).map { 1 + Double($0) / 10 }

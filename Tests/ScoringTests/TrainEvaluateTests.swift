@@ -35,9 +35,11 @@ import Testing
     @Test func theInterceptAnchorsTheBaseOdds() throws {
         let report = try train(.tree, monotonic: true)
         let scaling = report.card.scaling
-        #expect(abs(report.card.interceptPoints - (scaling.offset - scaling.factor * report.regression.intercept)) < 0.01)
-        #expect(report.regression.coefficients.allSatisfy { $0 <= 0 })
-        #expect(report.card.features.count == report.features.count(where: { $0.dropped == nil }))
-        #expect(report.features.first { $0.name == "dishonest_mark" }?.dropped == nil)
+        let segment = try #require(report.segments.first)
+        #expect(report.segments.count == 1 && report.card.segments.count == 1 && segment.name == nil)
+        #expect(abs(report.card.segments[0].interceptPoints - (scaling.offset - scaling.factor * segment.regression.intercept)) < 0.01)
+        #expect(segment.regression.coefficients.allSatisfy { $0 <= 0 })
+        #expect(report.card.segments[0].features.count == segment.features.count(where: { $0.dropped == nil }))
+        #expect(segment.features.first { $0.name == "dishonest_mark" }?.dropped == nil)
     }
 }

@@ -70,7 +70,7 @@ struct ScoreRoutes {
         let result = card.score(vector)
         let body = try JSONResponse.encode(ScoreAnswer(
             requestID: context.id, partner: partner.partnerID, contractVersion: decision.contractVersion.description,
-            purpose: query.purposeID, consentID: query.consentID, modelVersion: result.cardVersion, score: result.score,
+            purpose: query.purposeID, consentID: query.consentID, modelVersion: result.cardVersion, modelSegment: result.segment, score: result.score,
             grade: result.grade.rawValue, probabilityOfDefault: result.probabilityOfDefault,
             declined: card.explainDecline(result, for: vector).map {
                 .init(code: $0.code, feature: nil, value: nil, pointsLost: nil, zh: $0.chinese, en: $0.english)
