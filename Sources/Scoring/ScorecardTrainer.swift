@@ -122,10 +122,14 @@ public struct ScorecardTrainer: Sendable {
         var candidates: [BinnedFeature] = []
         for (index, name) in table.header.enumerated() where name != options.target.name && !options.excluded.contains(name) {
             let feature = options.binner.bin(name, DataColumn(table, column: index), isBad: isBad)
-            let keep = feature.informationValue >= options.minimumInformationValue
+            // A column whose rows all fall in one bin (all missing, say, in a segment selected
+            // by another column's absence) is constant: no regression can weigh it.
+            let constant = feature.table.counts.count(where: { $0.total > 0 }) < 2
+            let keep = !constant && feature.informationValue >= options.minimumInformationValue
             summaries.append(FeatureSummary(
                 name: name, informationValue: feature.informationValue, bins: feature.bins.count, coefficient: nil,
-                dropped: keep ? nil : String(format: "information value %.4f below %.4f", feature.informationValue, options.minimumInformationValue)
+                dropped: keep ? nil : constant ? "the same bin for every row"
+                    : String(format: "information value %.4f below %.4f", feature.informationValue, options.minimumInformationValue)
             ))
             binned.append(feature)
             if keep { candidates.append(feature) }

@@ -11,6 +11,12 @@ enum TestCards {
         try String(contentsOf: repositoryRoot.appendingPathComponent("Policies/scorecards/sme-lending-v1.yaml"), encoding: .utf8)
     }
 
+    /// The card `/v1/scores` serves.
+    static func shippedCard() throws -> CompiledScorecard {
+        try CompiledScorecard(yaml: String(
+            contentsOf: repositoryRoot.appendingPathComponent("Policies/scorecards/sme-lending-v3.yaml"), encoding: .utf8))
+    }
+
     static func reason(_ code: String) -> ReasonCode {
         ReasonCode(code: code, chinese: "{feature} 为 {value}", english: "{feature} is {value}")
     }
