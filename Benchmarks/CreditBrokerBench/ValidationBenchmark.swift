@@ -15,9 +15,9 @@ struct ValidationBenchmark: ParsableCommand {
         abstract: "Held-out AUC of a card trained on the synthetic province vs the true propensity (target: within 0.02).")
 
     @Option(help: "Organisations in the province.")
-    var organisations = 40_000
+    var organisations = 120_000
     @Option(help: "The first this many organisations train the card; the rest are held out.")
-    var training = 24_000
+    var training = 100_000
     @Option(help: "Seed of the province.")
     var seed: UInt64 = 11
     @Flag(help: "Train one set of points for all organisations instead of a card segmented by market-data coverage.")
