@@ -9,7 +9,8 @@ import Scoring
 ///
 /// Every catalog item the card's features read is decided from the partner's contract as a query
 /// for all of them would be; records are fetched for the disclosed items only, and the features of
-/// withheld items are missing (inference control: the score never reflects a withheld record).
+/// withheld items are missing (inference control: the score never reflects a withheld record);
+/// the card's segment is chosen from those features too, so it never reflects one either.
 /// A partner to whom no input item is disclosed may not score. Consents are not stored yet: a
 /// request naming a `consent_id` is answered 400 `consent-not-found`, as for queries.
 struct ScoreRoutes {
