@@ -76,7 +76,8 @@ let package = Package(
         // MARK: Scoring (scorecards, training, metrics)
         .target(
             name: "Scoring",
-            dependencies: ["BrokerCore", "SyntheticProvince", .product(name: "Yams", package: "Yams")]
+            dependencies: ["BrokerCore", "SyntheticProvince", .product(name: "Yams", package: "Yams")],
+            swiftSettings: optimizedInDebug
         ),
 
         // MARK: HTTP
@@ -187,5 +188,6 @@ let package = Package(
 
 /// The modules on the per-line path of a load (identifiers, COPY encoding, feed parsing and
 /// validation, the province generator) are optimised in debug builds too, so that the README's
-/// `swift run credit-broker demo` loads its province in seconds.
+/// `swift run credit-broker demo` loads its province in seconds; and feature fusion and training
+/// (`Scoring`), which the validation tests run over a hundred thousand synthetic organisations.
 var optimizedInDebug: [SwiftSetting] { [.unsafeFlags(["-O"], .when(configuration: .debug))] }

@@ -23,7 +23,7 @@ struct TrainingBenchmark: ParsableCommand {
         options.binner = FeatureBinner(method: method, monotonic: true)
         var features = 0
         let training = try BenchmarkTimer.medianSeconds(runs: runs) {
-            features = try ScorecardTrainer(options: options).train(CSVTable(parsing: csv)).card.features.count
+            features = try ScorecardTrainer(options: options).train(CSVTable(parsing: csv)).card.segments[0].features.count
         }
         print(String(format: "baseline CSV parse: %.3f s", parsing))
         print(String(format: "parse + train:      %.3f s (%d features kept; target < 10 s: %@)",

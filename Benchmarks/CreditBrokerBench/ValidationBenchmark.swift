@@ -15,13 +15,13 @@ struct ValidationBenchmark: ParsableCommand {
         abstract: "Held-out AUC of a card trained on the synthetic province vs the true propensity (target: within 0.02).")
 
     @Option(help: "Organisations in the province.")
-    var organisations = 40_000
+    var organisations = 120_000
     @Option(help: "The first this many organisations train the card; the rest are held out.")
-    var training = 24_000
+    var training = 100_000
     @Option(help: "Seed of the province.")
     var seed: UInt64 = 11
-    @Flag(help: "Train on the organisations with market data only (a card for that segment).")
-    var marketDataOnly = false
+    @Flag(help: "Train one set of points for all organisations instead of a card segmented by market-data coverage.")
+    var unsegmented = false
 
     func run() throws {
         guard training > 0, training < organisations else { throw ValidationError("--training must be between 0 and --organisations") }
@@ -34,15 +34,16 @@ struct ValidationBenchmark: ParsableCommand {
 
         var options = TrainingOptions(target: TargetColumn(name: ProvinceScoringData.target))
         options.binner = FeatureBinner(method: .tree, monotonic: true)
-        let table = train.table
-        let rows = table.rows.indices.filter { !marketDataOnly || ProvinceScoringData.hasMarketData(train.features[$0]) }
-        let report = try ScorecardTrainer(options: options).train(
-            CSVTable(header: table.header, rows: rows.map { table.rows[$0] }, lines: rows.map { table.lines[$0] }))
+        options.segments = unsegmented ? [] : TrainingSegment.fusionByMarketData
+        let report = try ScorecardTrainer(options: options).train(train.table)
         let card = try CompiledScorecard(report.card)
         let fusion = try FeatureFusion(layout: card.layout)
         let scores = holdout.features.map { Double(card.score(fusion.vector($0)).score) }
-        print("seed \(seed): trained on \(report.rows) organisations (\(report.bads) defaults) with "
-            + card.layout.names.joined(separator: ", "))
+        print("seed \(seed): trained on \(report.rows) organisations (\(report.bads) defaults)")
+        for (segment, report) in zip(card.card.segments, report.segments) {
+            print("  \(segment.name ?? "one segment"): \(report.rows) organisations (\(report.bads) defaults), "
+                + segment.features.map(\.name).joined(separator: ", "))
+        }
 
         let uncoveredTraining = train.features.indices.filter { !ProvinceScoringData.hasMarketData(train.features[$0]) }
         let oracle = ObservableOracle(

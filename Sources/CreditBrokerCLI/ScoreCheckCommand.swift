@@ -11,7 +11,10 @@ struct ScoreCheckCommand: AsyncParsableCommand {
     func run() async throws {
         for path in cards {
             let card = try ScoreCommand.loadCard(path).card
-            print("\(path): \(card.version), \(card.features.count) features, \(card.declineRules.count) decline rules")
+            let segments = card.segments.map { segment in
+                (segment.name.map { "segment \($0): " } ?? "") + "\(segment.features.count) features"
+            }
+            print("\(path): \(card.version), \(segments.joined(separator: ", ")), \(card.declineRules.count) decline rules")
         }
     }
 }

@@ -37,6 +37,11 @@ struct ScoreEvaluateCommand: AsyncParsableCommand {
         func format(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "n/a" }
         print("card \(evaluation.cardVersion): \(evaluation.rows) rows, \(evaluation.bads) bads, \(evaluation.declined) declined by rule")
         print("AUC \(format(evaluation.auc))  KS \(format(evaluation.ks))  Gini \(format(evaluation.gini))")
+        if compiled.card.isSegmented {
+            for segment in evaluation.segments {
+                print("segment \(segment.name ?? ""): \(segment.rows) rows, \(segment.bads) bads, AUC \(format(segment.auc))")
+            }
+        }
         if let range = evaluation.scoreRange { print("scores \(range.lowerBound) … \(range.upperBound)") }
         print("grade     rows    bads  bad rate   card PD")
         for row in evaluation.grades {

@@ -11,6 +11,14 @@ struct ScoreTrainCommand: AsyncParsableCommand {
             Numeric and categorical columns are detected; an empty cell is missing. Each column is \
             binned, columns below --min-iv are dropped, a logistic regression is fitted on the WOE of \
             the rest, and the fit is scaled to points.
+
+            Segments: each --segment NAME=COLUMN,… trains its own points on the rows with a value \
+            in any of those columns that no earlier segment took; a last --segment NAME (no \
+            columns) takes the rest. The card scores each subject with the first segment whose \
+            columns it has a value in, and stamps the segment's name on the score. For fusion \
+            features, segment by market-data coverage: \
+            --segment market_data=tax_paid_12m,social_insurance_headcount,utility_delinquencies \
+            --segment records_only.
             """
     )
 
@@ -44,6 +52,11 @@ struct ScoreTrainCommand: AsyncParsableCommand {
     var name: String?
     @Option(help: "Version stamped on every result (default: NAME-v1).")
     var version: String?
+    @Option(
+        help: ArgumentHelp("A segment with its own points: NAME=COLUMN,… (selected by a value in any column), or NAME last (the rest).",
+                           valueName: "segment"),
+        transform: Self.segment)
+    var segment: [TrainingSegment] = []
     @Flag(help: "The columns are fusion features (from `score province-data`): take their reason texts and hard-decline rules from the fusion catalog.")
     var fusion = false
     @Option(help: "Where to write the card.")
@@ -52,6 +65,15 @@ struct ScoreTrainCommand: AsyncParsableCommand {
     static func binningMethod(_ text: String) throws -> BinningMethod {
         guard let method = BinningMethod(rawValue: text) else { throw ValidationError("--binning must be quantile or tree") }
         return method
+    }
+
+    static func segment(_ text: String) throws -> TrainingSegment {
+        let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        let columns = parts.count == 2 ? parts[1].split(separator: ",").map(String.init) : []
+        guard !parts[0].isEmpty, parts.count == 1 || !columns.isEmpty else {
+            throw ValidationError("--segment must be NAME=COLUMN,… or NAME (the last segment)")
+        }
+        return TrainingSegment(name: parts[0], whenPresent: columns)
     }
 
     func validate() throws {
@@ -72,6 +94,7 @@ struct ScoreTrainCommand: AsyncParsableCommand {
         options.scaling = ScoreScaling(basePoints: basePoints, baseOdds: baseOdds, pointsToDoubleOdds: pdo)
         options.name = cardName
         options.version = version ?? "\(cardName)-v1"
+        options.segments = segment
         let report: ScorecardTrainer.Report
         do {
             report = try ScorecardTrainer(options: options).train(table)
@@ -79,12 +102,15 @@ struct ScoreTrainCommand: AsyncParsableCommand {
             throw ScoreCommand.Failure(description: "\(data): \(error)")
         }
         let card = fusion ? report.card.withFusionReasons() : report.card
-        print("rows \(report.rows), bads \(report.bads) (\(String(format: "%.2f", 100 * Double(report.bads) / Double(report.rows))) %)")
-        print("feature".padding(toLength: 28, withPad: " ", startingAt: 0) + "     IV  bins     slope  note")
-        for feature in report.features.sorted(by: { $0.informationValue > $1.informationValue }) {
-            let slope = feature.coefficient.map { String(format: "%9.4f", $0) } ?? String(repeating: " ", count: 9)
-            print(feature.name.padding(toLength: 28, withPad: " ", startingAt: 0)
-                + String(format: "%7.4f  %4d ", feature.informationValue, feature.bins) + slope + "  " + (feature.dropped ?? ""))
+        for segment in report.segments {
+            let share = String(format: "%.2f", 100 * Double(segment.bads) / Double(segment.rows))
+            print((segment.name.map { "segment \($0): " } ?? "") + "rows \(segment.rows), bads \(segment.bads) (\(share) %)")
+            print("feature".padding(toLength: 28, withPad: " ", startingAt: 0) + "     IV  bins     slope  note")
+            for feature in segment.features.sorted(by: { $0.informationValue > $1.informationValue }) {
+                let slope = feature.coefficient.map { String(format: "%9.4f", $0) } ?? String(repeating: " ", count: 9)
+                print(feature.name.padding(toLength: 28, withPad: " ", startingAt: 0)
+                    + String(format: "%7.4f  %4d ", feature.informationValue, feature.bins) + slope + "  " + (feature.dropped ?? ""))
+            }
         }
         let compiled = try CompiledScorecard(card)
         let evaluation = try ScorecardEvaluation(card: compiled, table: table, target: options.target)
@@ -94,6 +120,6 @@ struct ScoreTrainCommand: AsyncParsableCommand {
         } catch {
             throw ScoreCommand.Failure(description: "cannot write \(out): \(error.localizedDescription)")
         }
-        print("wrote \(out) (\(card.version), \(card.features.count) features)")
+        print("wrote \(out) (\(card.version), \(card.segments.map { "\($0.features.count)" }.joined(separator: " + ")) features)")
     }
 }

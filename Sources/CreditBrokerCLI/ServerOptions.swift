@@ -49,7 +49,7 @@ struct ServerOptions: ParsableArguments {
 
     private static var environment: [String: String] { ProcessInfo.processInfo.environment }
 
-    var resolvedScorecard: String { scorecard ?? Self.environment["CREDIT_BROKER_SCORECARD"] ?? "Policies/scorecards/sme-lending-v2.yaml" }
+    var resolvedScorecard: String { scorecard ?? Self.environment["CREDIT_BROKER_SCORECARD"] ?? "Policies/scorecards/sme-lending-v3.yaml" }
 
     var resolvedContracts: String { contracts ?? Self.environment["CREDIT_BROKER_CONTRACTS"] ?? "Contracts" }
 

@@ -1,9 +1,10 @@
 /// A scorecard compiled to flat arrays for scoring: numeric bins by counting the edges below the
-/// value (binary search for many bins), categorical points by interned index. Scoring a vector
-/// allocates nothing; score many at once with a ``FeatureBatch``.
+/// value (binary search for many bins), categorical points by interned index, one set of tables
+/// per segment over one layout. Scoring a vector allocates nothing; score many at once with a
+/// ``FeatureBatch`` or, for scores only, ``FeatureColumns``.
 public struct CompiledScorecard: Sendable {
     public let card: Scorecard
-    /// The slots vectors for this card are laid out in.
+    /// The slots vectors for this card are laid out in: the features of every segment.
     public let layout: FeatureLayout
 
     /// A decline rule as a closed numeric interval or a set of categorical codes.
@@ -15,28 +16,44 @@ public struct CompiledScorecard: Sendable {
         var codes: [Bool]
     }
 
-    private let tables: PointTables
+    /// One segment's points and the slots whose presence selects it.
+    private struct Segment: Sendable {
+        var name: String?
+        var tables: PointTables
+        var intercept: Double
+        /// Empty for the last segment, which takes every row no other selects.
+        var selector: [Int]
+        /// The segment's definition of each slot's feature; `nil` where it does not score the slot.
+        var features: [ScorecardFeature?]
+    }
+
+    private let segments: [Segment]
     private let rules: [Rule]
     /// Band minimums, best grade first; the last band has none.
     private let gradeMinimums: [Int]
     private let grades: [GradeBand]
     private let version: String
-    private let intercept: Double
     private let reasonCount: Int
 
     /// Validates and compiles `card`.
     public init(_ card: Scorecard) throws(ScorecardError) {
         try card.validate()
         self.card = card
-        let layout = FeatureLayout(features: card.features)
+        let layout = FeatureLayout(segments: card.segments)
         self.layout = layout
-        let tables = PointTables(features: card.features)
-        self.tables = tables
+        let segments = card.segments.map { segment in
+            let definitions = Dictionary(uniqueKeysWithValues: segment.features.map { ($0.name, $0) })
+            return Segment(
+                name: segment.name, tables: PointTables(features: segment.features, layout: layout),
+                intercept: segment.interceptPoints, selector: segment.whenPresent.map { layout.slot(named: $0)! },
+                features: layout.names.map { definitions[$0] })
+        }
+        self.segments = segments
         rules = card.declineRules.map { rule -> Rule in
             let slot = layout.slot(named: rule.feature)!
             switch rule.condition {
             case let .isOneOf(values):
-                var codes = Array(repeating: false, count: tables.programs[slot].valueCount + 1)
+                var codes = Array(repeating: false, count: segments[0].tables.programs[slot].valueCount + 1)
                 for value in values { codes[Int(layout.code(of: value, inSlot: slot)) + 1] = true }
                 return Rule(slot: slot, lower: 0, upper: 0, codes: codes)
             case let .atLeast(bound): return Rule(slot: slot, lower: bound, upper: .infinity, codes: [])
@@ -45,7 +62,6 @@ public struct CompiledScorecard: Sendable {
             }
         }
         gradeMinimums = card.grades.compactMap(\.minimumScore)
-        intercept = card.interceptPoints
         reasonCount = card.reasonCount
         grades = card.grades
         version = card.version
@@ -59,18 +75,30 @@ public struct CompiledScorecard: Sendable {
     /// A vector with every feature missing, laid out for this card.
     public func makeVector() -> FeatureVector { layout.makeVector() }
 
-    /// The points `value` earns in `slot`.
-    public func points(for value: FeatureValue, inSlot slot: Int) -> Double {
-        tables.points(for: value, inSlot: slot)
+    /// The names of the card's segments, in order (`[nil]` for an unsegmented card).
+    public var segmentNames: [String?] { segments.map(\.name) }
+
+    /// The points `value` earns in `slot` in segment `segment` (an index into ``segmentNames``).
+    public func points(for value: FeatureValue, inSlot slot: Int, segment: Int = 0) -> Double {
+        segments[segment].tables.points(for: value, inSlot: slot)
     }
 
-    /// The unrounded points of `vector`: intercept plus every feature's points.
+    /// The segment that scores `vector`: an index into ``segmentNames``.
+    public func segment(of vector: FeatureVector) -> Int {
+        precondition(vector.layout === layout, "the vector was laid out for another scorecard")
+        return vector.values.withUnsafeBufferPointer { segmentIndex(row: $0.baseAddress!) }
+    }
+
+    /// The unrounded points of `vector`: its segment's intercept plus every feature's points.
     public func totalPoints(_ vector: FeatureVector) -> Double {
         precondition(vector.layout === layout, "the vector was laid out for another scorecard")
-        return vector.values.withUnsafeBufferPointer { tables.score(row: $0.baseAddress!, intercept: intercept).points }
+        return vector.values.withUnsafeBufferPointer { values in
+            let segment = segments[segmentIndex(row: values.baseAddress!)]
+            return segment.tables.score(row: values.baseAddress!, intercept: segment.intercept).points
+        }
     }
 
-    /// Scores `vector`: points, grade, band PD, hard declines and the top reason codes.
+    /// Scores `vector`: segment, points, grade, band PD, hard declines and the top reason codes.
     public func score(_ vector: FeatureVector) -> ScoreResult {
         precondition(vector.layout === layout, "the vector was laid out for another scorecard")
         return vector.values.withUnsafeBufferPointer { score(row: $0.baseAddress!) }
@@ -96,37 +124,77 @@ public struct CompiledScorecard: Sendable {
     public func scores(_ columns: FeatureColumns) -> [Int] {
         precondition(columns.layout === layout, "the batch was laid out for another scorecard")
         let rows = columns.count
-        // Rows go through in blocks whose running totals stay in the L1 cache while every slot's
-        // points are added, slot by slot, in the same order as for one vector.
+        // Rows go through in blocks whose running totals stay in the L1 cache while every scored
+        // slot's points are added, slot by slot, in the same order as for one vector. A segmented
+        // card keeps one running total per segment present in the block and takes each row's
+        // from its own segment's.
         let block = 512
-        let totals = UnsafeMutableBufferPointer<Double>.allocate(capacity: block)
+        let totals = UnsafeMutableBufferPointer<Double>.allocate(capacity: block * segments.count)
         defer { totals.deallocate() }
+        let segmentOf = UnsafeMutableBufferPointer<Int>.allocate(capacity: block)
+        defer { segmentOf.deallocate() }
         return [Int](unsafeUninitializedCapacity: rows) { scores, initialized in
             for start in stride(from: 0, to: rows, by: block) {
                 let count = min(block, rows - start)
-                totals.update(repeating: intercept)
-                for slot in 0..<layout.count {
-                    columns.columns[slot].withUnsafeBufferPointer { column in
-                        tables.addPoints(slot: slot, column: column.baseAddress! + start, count: count, to: totals.baseAddress!)
+                let present = assignSegments(columns, rows: start..<start + count, to: segmentOf.baseAddress!)
+                for (index, segment) in segments.enumerated() where present[index] {
+                    let running = totals.baseAddress! + index * block
+                    running.update(repeating: segment.intercept, count: count)
+                    for slot in segment.tables.scoredSlots {
+                        columns.columns[slot].withUnsafeBufferPointer { column in
+                            segment.tables.addPoints(slot: slot, column: column.baseAddress! + start, count: count, to: running)
+                        }
                     }
                 }
-                for row in 0..<count { (scores.baseAddress! + start + row).initialize(to: Int(totals[row].rounded())) }
+                for row in 0..<count {
+                    let total = totals[segmentOf[row] * block + row]
+                    (scores.baseAddress! + start + row).initialize(to: Int(total.rounded()))
+                }
             }
             initialized = rows
         }
     }
 
+    /// Writes the segment of each row of `rows` to `segmentOf` (from index 0) and returns which
+    /// segments occur.
+    private func assignSegments(_ columns: FeatureColumns, rows: Range<Int>, to segmentOf: UnsafeMutablePointer<Int>) -> [Bool] {
+        let last = segments.count - 1
+        segmentOf.update(repeating: last, count: rows.count)
+        guard last > 0 else { return [true] }
+        var present = Array(repeating: false, count: segments.count)
+        // Later segments first, so that the first segment whose selector a row meets wins.
+        for index in (0..<last).reversed() {
+            for slot in segments[index].selector {
+                columns.columns[slot].withUnsafeBufferPointer { column in
+                    for row in rows where !column[row].isNaN { segmentOf[row - rows.lowerBound] = index }
+                }
+            }
+        }
+        for row in 0..<rows.count { present[segmentOf[row]] = true }
+        return present
+    }
+
+    /// The first segment whose selector a row of values (one per slot) meets.
+    @inline(__always)
+    private func segmentIndex(row values: UnsafePointer<FeatureValue>) -> Int {
+        let last = segments.count - 1
+        for index in 0..<last where segments[index].selector.contains(where: { values[$0] != .missing }) { return index }
+        return last
+    }
+
     /// Scores one row of values, one per slot.
     @inline(__always)
     private func score(row values: UnsafePointer<FeatureValue>) -> ScoreResult {
-        let (total, reasons) = tables.score(row: values, intercept: intercept)
+        let segmentIndex = segmentIndex(row: values)
+        let segment = segments[segmentIndex]
+        let (total, reasons) = segment.tables.score(row: values, intercept: segment.intercept)
         let score = Int(total.rounded())
         let declinedBy = declineRuleIndex(values).map { card.declineRules[$0] }
         // A declined subject gets the worst grade whatever its points.
         let band = grades[declinedBy == nil ? gradeIndex(score) : grades.count - 1]
         return ScoreResult(
-            cardVersion: version, score: score, grade: band.grade, probabilityOfDefault: band.probabilityOfDefault,
-            declinedBy: declinedBy, reasons: reasons.list(limit: reasonCount)
+            cardVersion: version, segment: segment.name, segmentIndex: segmentIndex, score: score, grade: band.grade,
+            probabilityOfDefault: band.probabilityOfDefault, declinedBy: declinedBy, reasons: reasons.list(limit: reasonCount)
         )
     }
 
@@ -162,7 +230,8 @@ public struct CompiledScorecard: Sendable {
     /// The result's reason codes with their texts filled in from `vector`.
     public func explain(_ result: ScoreResult, for vector: FeatureVector) -> [ScoreReason] {
         result.reasons.map { entry in
-            let feature = card.features[entry.slot]
+            // A slot gives a reason only in a segment that scores it.
+            let feature = segments[result.segmentIndex].features[entry.slot]!
             let value = layout.describe(vector[entry.slot], inSlot: entry.slot)
             return ScoreReason(
                 code: feature.reason.code, feature: feature.name, value: value, pointsLost: entry.pointsLost,

@@ -16,14 +16,24 @@ public final class FeatureLayout: Sendable {
     private let slots: [String: Int]
     private let codes: [[String: Int32]]
 
-    init(features: [ScorecardFeature]) {
-        names = features.map(\.name)
-        kinds = features.map { feature in
+    /// The features of every segment, each name once in order of first appearance; a categorical
+    /// feature's values are those all its segments list, in order of first appearance.
+    init(segments: [ScorecardSegment]) {
+        var names: [String] = []
+        var values: [String: [String]] = [:]
+        var numeric: Set<String> = []
+        for feature in segments.flatMap(\.features) {
+            if !names.contains(feature.name) { names.append(feature.name) }
             switch feature.binning {
-            case .numeric: .numeric
-            case let .categorical(groups, _): .categorical(values: groups.flatMap(\.values))
+            case .numeric: numeric.insert(feature.name)
+            case let .categorical(groups, _):
+                for value in groups.flatMap(\.values) where values[feature.name]?.contains(value) != true {
+                    values[feature.name, default: []].append(value)
+                }
             }
         }
+        self.names = names
+        kinds = names.map { numeric.contains($0) ? .numeric : .categorical(values: values[$0] ?? []) }
         slots = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
         codes = kinds.map { kind in
             guard case let .categorical(values) = kind else { return [:] }

@@ -1,6 +1,7 @@
-/// The flat, immutable arrays scoring reads: per slot a program, and the numeric edges, points and
-/// special values of all slots. Held in buffers allocated once so that the hot loop reads them
-/// without bounds checks or reference counting.
+/// The flat, immutable arrays scoring reads for one segment of a card: per slot of the card's
+/// layout a program, and the numeric edges, points and special values of all slots. Held in
+/// buffers allocated once so that the hot loop reads them without bounds checks or reference
+/// counting.
 final class PointTables: @unchecked Sendable {
     // @unchecked: every buffer is written in `init` only and freed in `deinit`.
 
@@ -21,35 +22,49 @@ final class PointTables: @unchecked Sendable {
     }
 
     let programs: UnsafeMutableBufferPointer<Program>
+    /// The slots the segment scores, ascending; the others earn no points and give no reasons.
+    let scoredSlots: UnsafeMutableBufferPointer<Int>
     private let edges: UnsafeMutableBufferPointer<Double>
     private let points: UnsafeMutableBufferPointer<Double>
     private let specialValues: UnsafeMutableBufferPointer<Double>
     private let specialPoints: UnsafeMutableBufferPointer<Double>
 
-    init(features: [ScorecardFeature]) {
+    /// The tables of a segment's `features`, laid out by `layout` (which holds them all).
+    init(features: [ScorecardFeature], layout: FeatureLayout) {
         var programs: [Program] = []
+        var scoredSlots: [Int] = []
         var edges: [Double] = []
         var points: [Double] = []
         var specialValues: [Double] = []
         var specialPoints: [Double] = []
-        for feature in features {
+        let definitions = Dictionary(uniqueKeysWithValues: features.map { ($0.name, $0) })
+        for (slot, kind) in layout.kinds.enumerated() {
+            let values: [String] = if case let .categorical(values) = kind { values } else { [] }
             var program = Program(
-                isNumeric: feature.isNumeric, edgeStart: edges.count, edgeCount: 0, pointStart: points.count,
-                valueCount: 0, specialStart: specialValues.count, specialCount: 0,
-                missingPoints: feature.missingPoints, bestPoints: feature.allPoints.max()!
-            )
-            switch feature.binning {
-            case let .numeric(bins, specials):
-                edges += bins.dropFirst().map(\.lower)
-                points += bins.map(\.points)
-                specialValues += specials.map(\.value)
-                specialPoints += specials.map(\.points)
-                program.edgeCount = bins.count - 1
-                program.specialCount = specials.count
-            case let .categorical(groups, other):
-                for group in groups { points += Array(repeating: group.points, count: group.values.count) }
-                points.append(other)
-                program.valueCount = groups.reduce(0) { $0 + $1.values.count }
+                isNumeric: kind == .numeric, edgeStart: edges.count, edgeCount: 0, pointStart: points.count,
+                valueCount: values.count, specialStart: specialValues.count, specialCount: 0, missingPoints: 0, bestPoints: 0)
+            if let feature = definitions[layout.names[slot]] {
+                scoredSlots.append(slot)
+                program.missingPoints = feature.missingPoints
+                program.bestPoints = feature.allPoints.max()!
+                switch feature.binning {
+                case let .numeric(bins, specials):
+                    edges += bins.dropFirst().map(\.lower)
+                    points += bins.map(\.points)
+                    specialValues += specials.map(\.value)
+                    specialPoints += specials.map(\.points)
+                    program.edgeCount = bins.count - 1
+                    program.specialCount = specials.count
+                case let .categorical(groups, other):
+                    // By the layout's codes: a value this segment does not list scores its `other`.
+                    var byValue: [String: Double] = [:]
+                    for group in groups { for value in group.values { byValue[value] = group.points } }
+                    points += values.map { byValue[$0] ?? other }
+                    points.append(other)
+                }
+            } else {
+                // A slot of another segment: no points whatever its value.
+                points += Array(repeating: 0, count: values.count + 1)
             }
             programs.append(program)
         }
@@ -59,6 +74,7 @@ final class PointTables: @unchecked Sendable {
             return buffer
         }
         self.programs = copy(programs)
+        self.scoredSlots = copy(scoredSlots)
         self.edges = copy(edges)
         self.points = copy(points)
         self.specialValues = copy(specialValues)
@@ -67,6 +83,7 @@ final class PointTables: @unchecked Sendable {
 
     deinit {
         programs.deallocate()
+        scoredSlots.deallocate()
         edges.deallocate()
         points.deallocate()
         specialValues.deallocate()
@@ -79,13 +96,13 @@ final class PointTables: @unchecked Sendable {
         points(for: value, programs[slot])
     }
 
-    /// Intercept plus the points of one row of values (one per slot, in slot order), added in slot
-    /// order, and the row's costliest features.
+    /// Intercept plus the points of one row of values (one per slot, in slot order), added in the
+    /// order of the scored slots, and the row's costliest features.
     @inline(__always)
     func score(row values: UnsafePointer<FeatureValue>, intercept: Double) -> (points: Double, reasons: ReasonList.Tracker) {
         var total = intercept
         var reasons = ReasonList.Tracker()
-        for slot in programs.indices {
+        for slot in scoredSlots {
             let program = programs[slot]
             let earned = points(for: values[slot], program)
             total += earned

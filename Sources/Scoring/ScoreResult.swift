@@ -2,6 +2,10 @@
 public struct ScoreResult: Sendable, Equatable {
     /// The version of the card that scored it.
     public var cardVersion: String
+    /// The name of the card's segment that scored it (`nil` for an unsegmented card).
+    public var segment: String?
+    /// The segment's index in the card.
+    var segmentIndex: Int
     /// Intercept plus feature points, rounded half away from zero.
     public var score: Int
     /// The grade of the score's band; the worst grade when a hard-decline rule applies.

@@ -38,10 +38,20 @@ extension Scorecard {
                 ("base_odds", Self.node(scaling.baseOdds)),
                 ("pdo", Self.node(scaling.pointsToDoubleOdds)),
             ], .implicit, .flow)),
-            ("intercept_points", Self.node(interceptPoints)),
             ("reason_count", Node(String(reasonCount))),
-            ("features", Node(features.map(Self.node(for:)))),
         ]
+        if isSegmented {
+            pairs.append(("segments", Node(segments.map { segment in
+                var entry: [(Node, Node)] = [("name", Node(segment.name ?? ""))]
+                if !segment.whenPresent.isEmpty { entry.append(("when_present", Node(segment.whenPresent.map { Node($0) }, .implicit, .flow))) }
+                entry.append(("intercept_points", Self.node(segment.interceptPoints)))
+                entry.append(("features", Node(segment.features.map(Self.node(for:)))))
+                return Node(entry)
+            })))
+        } else {
+            pairs.append(("intercept_points", Self.node(segments[0].interceptPoints)))
+            pairs.append(("features", Node(segments[0].features.map(Self.node(for:)))))
+        }
         if !declineRules.isEmpty {
             pairs.append(("decline_rules", Node(declineRules.map(Self.node(for:)))))
         }
@@ -59,7 +69,7 @@ extension Scorecard {
 
     private static func decode(_ root: YAMLCursor) throws(ScorecardError) -> Scorecard {
         let top = try root.mapping(allowing: [
-            "name", "version", "scaling", "intercept_points", "reason_count", "features", "decline_rules", "grades",
+            "name", "version", "scaling", "intercept_points", "reason_count", "features", "segments", "decline_rules", "grades",
         ])
         let scalingCursor = try top.required("scaling", in: root)
         let scalingMap = try scalingCursor.mapping(allowing: ["base_points", "base_odds", "pdo"])
@@ -68,9 +78,25 @@ extension Scorecard {
             baseOdds: try scalingMap.required("base_odds", in: scalingCursor).number(),
             pointsToDoubleOdds: try scalingMap.required("pdo", in: scalingCursor).number()
         )
-        var features: [ScorecardFeature] = []
-        for element in try top.required("features", in: root).elements() {
-            features.append(try decodeFeature(element))
+        var segments: [ScorecardSegment] = []
+        if let list = top["segments"] {
+            if let stray = top["features"] ?? top["intercept_points"] {
+                throw stray.error("a card with segments has its features and intercept_points in each segment")
+            }
+            for element in try list.elements() {
+                let map = try element.mapping(allowing: ["name", "when_present", "intercept_points", "features"])
+                segments.append(ScorecardSegment(
+                    name: try map.required("name", in: element).string(),
+                    whenPresent: try map["when_present"]?.strings() ?? [],
+                    interceptPoints: try map["intercept_points"]?.number() ?? 0,
+                    features: try decodeFeatures(try map.required("features", in: element))
+                ))
+            }
+        } else {
+            segments = [ScorecardSegment(
+                name: nil, interceptPoints: try top["intercept_points"]?.number() ?? 0,
+                features: try decodeFeatures(try top.required("features", in: root))
+            )]
         }
         var rules: [DeclineRule] = []
         for element in try top["decline_rules"]?.elements() ?? [] {
@@ -91,10 +117,15 @@ extension Scorecard {
             name: try top.required("name", in: root).string(),
             version: try top.required("version", in: root).string(),
             scaling: scaling,
-            interceptPoints: try top["intercept_points"]?.number() ?? 0,
             reasonCount: try top["reason_count"]?.integer() ?? ReasonList.capacity,
-            features: features, declineRules: rules, grades: grades
+            segments: segments, declineRules: rules, grades: grades
         )
+    }
+
+    private static func decodeFeatures(_ list: YAMLCursor) throws(ScorecardError) -> [ScorecardFeature] {
+        var features: [ScorecardFeature] = []
+        for element in try list.elements() { features.append(try decodeFeature(element)) }
+        return features
     }
 
     private static func decodeFeature(_ cursor: YAMLCursor) throws(ScorecardError) -> ScorecardFeature {

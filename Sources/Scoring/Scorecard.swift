@@ -1,5 +1,7 @@
 /// A points-based scorecard: features with binned points, scaling, grades, hard-decline rules and
-/// reason codes. `score = interceptPoints + Σ feature points`, rounded to an integer.
+/// reason codes. `score = interceptPoints + Σ feature points`, rounded to an integer, with the
+/// intercept and points of the subject's segment (see ``ScorecardSegment``); an unsegmented card
+/// has one.
 ///
 /// Load one with ``Scorecard/init(yaml:)``; score with ``CompiledScorecard``.
 public struct Scorecard: Sendable, Hashable {
@@ -9,32 +11,48 @@ public struct Scorecard: Sendable, Hashable {
     public var version: String
     /// How points relate to odds (documents the card; grades and PDs are derived from it).
     public var scaling: ScoreScaling
-    /// Points every subject starts with.
-    public var interceptPoints: Double
     /// How many reason codes a result reports, 0 … ``ReasonList/capacity``.
     public var reasonCount: Int
-    public var features: [ScorecardFeature]
+    /// The sets of points, tried in order; at least one.
+    public var segments: [ScorecardSegment]
     public var declineRules: [DeclineRule]
     /// Best grade first; the last band is open below.
     public var grades: [GradeBand]
 
     public init(
-        name: String, version: String, scaling: ScoreScaling, interceptPoints: Double = 0,
-        reasonCount: Int = ReasonList.capacity, features: [ScorecardFeature],
-        declineRules: [DeclineRule] = [], grades: [GradeBand]
+        name: String, version: String, scaling: ScoreScaling, reasonCount: Int = ReasonList.capacity,
+        segments: [ScorecardSegment], declineRules: [DeclineRule] = [], grades: [GradeBand]
     ) {
         self.name = name
         self.version = version
         self.scaling = scaling
-        self.interceptPoints = interceptPoints
         self.reasonCount = reasonCount
-        self.features = features
+        self.segments = segments
         self.declineRules = declineRules
         self.grades = grades
     }
 
+    /// An unsegmented card: one set of points for every subject.
+    public init(
+        name: String, version: String, scaling: ScoreScaling, interceptPoints: Double = 0,
+        reasonCount: Int = ReasonList.capacity, features: [ScorecardFeature],
+        declineRules: [DeclineRule] = [], grades: [GradeBand]
+    ) {
+        self.init(
+            name: name, version: version, scaling: scaling, reasonCount: reasonCount,
+            segments: [ScorecardSegment(name: nil, interceptPoints: interceptPoints, features: features)],
+            declineRules: declineRules, grades: grades)
+    }
+
+    /// Whether the card has named segments (else it has one unnamed set of points).
+    public var isSegmented: Bool { segments.count > 1 || segments.first?.name != nil }
+
+    /// The path of segment `index` in the card's YAML: empty for an unsegmented card.
+    func path(ofSegment index: Int) -> String { isSegmented ? "segments[\(index)]." : "" }
+
     /// Checks everything the YAML syntax cannot: contiguous bins, unique names and codes, known
-    /// features and values in rules, ordered grades, sane scaling.
+    /// features and values in rules and selectors, one kind per feature name, a last segment
+    /// without a selector, ordered grades, sane scaling.
     public func validate() throws(ScorecardError) {
         func fail(_ path: String, _ message: String) -> ScorecardError {
             ScorecardError(path: path, message: message)
@@ -43,17 +61,18 @@ public struct Scorecard: Sendable, Hashable {
         if version.isEmpty { throw fail("version", "must not be empty") }
         guard scaling.baseOdds > 0, scaling.baseOdds.isFinite else { throw fail("scaling", "base_odds must be positive") }
         guard scaling.pointsToDoubleOdds > 0, scaling.pointsToDoubleOdds.isFinite else { throw fail("scaling", "pdo must be positive") }
-        guard interceptPoints.isFinite else { throw fail("intercept_points", "must be finite") }
         guard (0...ReasonList.capacity).contains(reasonCount) else {
             throw fail("reason_count", "must be between 0 and \(ReasonList.capacity)")
         }
-        if features.isEmpty { throw fail("features", "a card needs at least one feature") }
+        if segments.isEmpty { throw fail("segments", "a card needs at least one segment") }
 
-        var names: Set<String> = []
-        var codes: Set<String> = []
-        func checkReason(_ reason: ReasonCode, _ path: String) throws(ScorecardError) {
+        // A reason code names one feature (in any number of segments) or one decline rule.
+        var codeOwners: [String: String] = [:]
+        func checkReason(_ reason: ReasonCode, owner: String, _ path: String) throws(ScorecardError) {
             if reason.code.isEmpty { throw fail(path, "reason code must not be empty") }
-            if !codes.insert(reason.code).inserted { throw fail(path, "reason code \(reason.code) is used twice") }
+            if let other = codeOwners.updateValue(owner, forKey: reason.code), other != owner {
+                throw fail(path, "reason code \(reason.code) is used twice")
+            }
             for text in [reason.chinese, reason.english] {
                 if text.isEmpty { throw fail(path, "reason \(reason.code) needs both zh and en text") }
                 if let unknown = ReasonCode.unknownPlaceholders(in: text).first {
@@ -61,50 +80,78 @@ public struct Scorecard: Sendable, Hashable {
                 }
             }
         }
-        for (index, feature) in features.enumerated() {
-            let path = "features[\(index)]"
-            if feature.name.isEmpty { throw fail(path, "feature name must not be empty") }
-            if !names.insert(feature.name).inserted { throw fail(path, "feature \(feature.name) is defined twice") }
-            if let bad = feature.allPoints.first(where: { !$0.isFinite }) {
-                throw fail(path, "points must be finite, found \(bad)")
-            }
-            try checkReason(feature.reason, path + ".reason")
-            switch feature.binning {
-            case let .numeric(bins, specials):
-                try Self.validate(bins: bins, path: path)
-                var seen: Set<Double> = []
-                for (s, special) in specials.enumerated() where !special.value.isFinite || !seen.insert(special.value).inserted {
-                    throw fail("\(path).special[\(s)]", "special value \(special.value) must be finite and listed once")
+        var segmentNames: Set<String> = []
+        var isNumeric: [String: Bool] = [:]
+        for (segmentIndex, segment) in segments.enumerated() {
+            let prefix = path(ofSegment: segmentIndex)
+            if isSegmented {
+                guard let name = segment.name, !name.isEmpty else { throw fail("segments[\(segmentIndex)]", "a segment needs a name") }
+                if !segmentNames.insert(name).inserted { throw fail("segments[\(segmentIndex)]", "segment \(name) is defined twice") }
+                let isLast = segmentIndex == segments.count - 1
+                if isLast != segment.whenPresent.isEmpty {
+                    throw fail("segments[\(segmentIndex)]", isLast
+                        ? "the last segment scores every other subject: no when_present"
+                        : "every segment but the last needs when_present (the features that select it)")
                 }
-            case let .categorical(groups, _):
-                if groups.isEmpty { throw fail(path + ".groups", "a categorical feature needs at least one group") }
-                var seen: Set<String> = []
-                for (g, group) in groups.enumerated() {
-                    if group.values.isEmpty { throw fail("\(path).groups[\(g)]", "a group needs at least one value") }
-                    if let twice = group.values.first(where: { !seen.insert($0).inserted }) {
-                        throw fail("\(path).groups[\(g)]", "value \"\(twice)\" is in more than one group")
+            }
+            guard segment.interceptPoints.isFinite else { throw fail(prefix + "intercept_points", "must be finite") }
+            if segment.features.isEmpty { throw fail(prefix + "features", "a segment needs at least one feature") }
+            var names: Set<String> = []
+            for (index, feature) in segment.features.enumerated() {
+                let path = "\(prefix)features[\(index)]"
+                if feature.name.isEmpty { throw fail(path, "feature name must not be empty") }
+                if !names.insert(feature.name).inserted { throw fail(path, "feature \(feature.name) is defined twice") }
+                if let numeric = isNumeric.updateValue(feature.isNumeric, forKey: feature.name), numeric != feature.isNumeric {
+                    throw fail(path, "feature \(feature.name) is \(numeric ? "numeric" : "categorical") in an earlier segment")
+                }
+                if let bad = feature.allPoints.first(where: { !$0.isFinite }) {
+                    throw fail(path, "points must be finite, found \(bad)")
+                }
+                try checkReason(feature.reason, owner: "feature " + feature.name, path + ".reason")
+                switch feature.binning {
+                case let .numeric(bins, specials):
+                    try Self.validate(bins: bins, path: path)
+                    var seen: Set<Double> = []
+                    for (s, special) in specials.enumerated() where !special.value.isFinite || !seen.insert(special.value).inserted {
+                        throw fail("\(path).special[\(s)]", "special value \(special.value) must be finite and listed once")
+                    }
+                case let .categorical(groups, _):
+                    if groups.isEmpty { throw fail(path + ".groups", "a categorical feature needs at least one group") }
+                    var seen: Set<String> = []
+                    for (g, group) in groups.enumerated() {
+                        if group.values.isEmpty { throw fail("\(path).groups[\(g)]", "a group needs at least one value") }
+                        if let twice = group.values.first(where: { !seen.insert($0).inserted }) {
+                            throw fail("\(path).groups[\(g)]", "value \"\(twice)\" is in more than one group")
+                        }
                     }
                 }
             }
         }
+        for (segmentIndex, segment) in segments.enumerated() {
+            if let unknown = segment.whenPresent.first(where: { isNumeric[$0] == nil }) {
+                throw fail("segments[\(segmentIndex)].when_present", "unknown feature \(unknown): no segment scores it")
+            }
+        }
+        let definitions = segments.flatMap(\.features)
         for (index, rule) in declineRules.enumerated() {
             let path = "decline_rules[\(index)]"
-            guard let feature = features.first(where: { $0.name == rule.feature }) else {
-                throw fail(path, "unknown feature \(rule.feature)")
-            }
-            if feature.isNumeric == rule.condition.isCategorical {
-                throw fail(path, feature.isNumeric
+            guard let numeric = isNumeric[rule.feature] else { throw fail(path, "unknown feature \(rule.feature)") }
+            if numeric == rule.condition.isCategorical {
+                throw fail(path, numeric
                     ? "feature \(rule.feature) is numeric: use at_least, at_most or equals"
                     : "feature \(rule.feature) is categorical: use in")
             }
-            if case let .isOneOf(values) = rule.condition, case let .categorical(groups, _) = feature.binning {
-                let known = Set(groups.flatMap(\.values))
+            if case let .isOneOf(values) = rule.condition {
+                var known: Set<String> = []
+                for case let .categorical(groups, _) in definitions.filter({ $0.name == rule.feature }).map(\.binning) {
+                    known.formUnion(groups.flatMap(\.values))
+                }
                 if values.isEmpty { throw fail(path, "in: needs at least one value") }
                 if let unknown = values.first(where: { !known.contains($0) }) {
                     throw fail(path, "value \"\(unknown)\" is not in any group of \(rule.feature)")
                 }
             }
-            try checkReason(rule.reason, path)
+            try checkReason(rule.reason, owner: path, path)
         }
         try validateGrades()
     }

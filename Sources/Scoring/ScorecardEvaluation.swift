@@ -10,6 +10,15 @@ public struct ScorecardEvaluation: Sendable {
         public var badRate: Double? { rows > 0 ? Double(bads) / Double(rows) : nil }
     }
 
+    /// Rows, bads and AUC of the rows one segment of the card scored.
+    public struct SegmentRow: Sendable, Equatable {
+        /// `nil` for an unsegmented card.
+        public var name: String?
+        public var rows: Int
+        public var bads: Int
+        public var auc: Double?
+    }
+
     public let cardVersion: String
     public let scores: [Int]
     public let isBad: [Bool]
@@ -17,6 +26,8 @@ public struct ScorecardEvaluation: Sendable {
     public let ks: Double?
     public let gini: Double?
     public let grades: [GradeRow]
+    /// One per segment of the card, in card order.
+    public let segments: [SegmentRow]
     /// Rows a hard-decline rule caught.
     public let declined: Int
 
@@ -39,6 +50,13 @@ public struct ScorecardEvaluation: Sendable {
         ks = ModelMetrics.ks(scores: asDouble, isBad: isBad)
         gini = ModelMetrics.gini(scores: asDouble, isBad: isBad)
         self.grades = grades
+        segments = card.segmentNames.map { name in
+            let rows = results.indices.filter { results[$0].segment == name }
+            let labels = rows.map { isBad[$0] }
+            return SegmentRow(
+                name: name, rows: rows.count, bads: labels.count { $0 },
+                auc: ModelMetrics.auc(scores: rows.map { asDouble[$0] }, isBad: labels))
+        }
         declined = results.count(where: \.isDeclined)
     }
 

@@ -3,6 +3,8 @@ public enum TrainingError: Error, Sendable, CustomStringConvertible {
     case csv(CSVError)
     case noContrast(String)
     case noFeatures
+    /// The segment definitions are unusable (the message says which and why).
+    case segments(String)
     case regression(LogisticRegressionError)
 
     public var description: String {
@@ -11,6 +13,7 @@ public enum TrainingError: Error, Sendable, CustomStringConvertible {
         case let .noContrast(message): message
         case .noFeatures: "no feature column has enough information value (lower --min-iv?)"
         case let .regression(error): "regression failed: \(error)"
+        case let .segments(message): "segments: \(message)"
         }
     }
 }

@@ -9,6 +9,9 @@ public struct TrainingOptions: Sendable {
     /// L2 penalty of the regression.
     public var l2 = 0.0
     public var scaling = ScoreScaling()
+    /// Segments to train one set of points each for, in selection order; empty for an
+    /// unsegmented card.
+    public var segments: [TrainingSegment] = []
     public var name = "trained"
     public var version = "trained-v1"
 

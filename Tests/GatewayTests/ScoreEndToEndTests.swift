@@ -43,7 +43,8 @@ import Testing
             #expect((icbc.json["missing_features"] as? [String])?.contains("litigation_defendant_3y") == true)
             #expect((boc.json["missing_features"] as? [String])?.contains("litigation_defendant_3y") == false)
             #expect(icbc.json["score"] as? Int != boc.json["score"] as? Int)
-            #expect((icbc.json["model_version"] as? String)?.hasPrefix("sme-lending-v2") == true)
+            #expect(icbc.json["model_version"] as? String == "sme-lending-v3.0")
+            #expect(icbc.json["model_segment"] as? String == "records_only")
             #expect(icbc.json["grade"] is String && icbc.json["probability_of_default"] is Double)
             let reasons = try #require(icbc.json["reasons"] as? [[String: Any]])
             #expect(!reasons.isEmpty && reasons.allSatisfy { ($0["zh"] as? String)?.isEmpty == false && ($0["en"] as? String)?.isEmpty == false })
@@ -62,6 +63,7 @@ import Testing
             try await gateway.ingest([Self.record("market.real_estate", "RE1", #""certificate_no":"苏（2020）南京市不动产权第1234567号""#)], source: "jiangsu_property")
             let again = try await score(gateway, as: TestGateway.bank)
             #expect(again.json["score"] as? Int == icbc.json["score"] as? Int)
+            #expect(again.json["model_segment"] as? String == "records_only")
             #expect((again.json["reasons"] as? [[String: Any]])?.map { $0["code"] as? String } == reasons.map { $0["code"] as? String })
             #expect(again.json["sources_used"] as? [String] == icbcUsed)
         }

@@ -40,7 +40,7 @@ struct TestGateway {
     static let hasher = try! PersonKeyHasher(secret: Array(repeating: 7, count: 32))
     static let referenceSecret = [UInt8](repeating: 9, count: 32)
     /// The scorecard `POST /v1/scores` serves.
-    static let scorecard = "Policies/scorecards/sme-lending-v2.yaml"
+    static let scorecard = "Policies/scorecards/sme-lending-v3.yaml"
 
     /// Starts a gateway, runs `body` against it, and stops it.
     static func run(_ body: (TestGateway) async throws -> Void) async throws {

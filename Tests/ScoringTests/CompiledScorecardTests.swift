@@ -45,7 +45,7 @@ import Testing
     @Test(arguments: [(306.0, Grade.c), (307, .cc), (356, .cc), (357, .ccc)])
     func gradeBandsIncludeTheirMinimum(intercept: Double, grade: Grade) throws {
         var card = TestCards.small
-        card.interceptPoints = intercept
+        card.segments[0].interceptPoints = intercept
         let compiled = try CompiledScorecard(card)
         var vector = compiled.makeVector()
         vector.setNumber(6, inSlot: 0)
@@ -124,7 +124,7 @@ import Testing
                 ScorecardFeature.NumericBin(lower: bounds[$0], upper: bounds[$0 + 1], points: Double($0))
             }
             var card = TestCards.small
-            card.features[2].binning = .numeric(bins: bins, specialValues: [])
+            card.segments[0].features[2].binning = .numeric(bins: bins, specialValues: [])
             let compiled = try! CompiledScorecard(card)
             for value in [x] + edges {
                 let holders = bins.filter { $0.contains(value) }

@@ -89,6 +89,33 @@ import Testing
         #expect(features[.headcountTrend] == .number(-0.1))
     }
 
+    /// The shipped card's segment is chosen from the features the partner may see: without the
+    /// monthly market items the subject scores in `records_only` as one without market data,
+    /// whatever those items' records say.
+    @Test func withheldMarketItemsNeverChooseTheSegmentOrMoveTheScore() throws {
+        let card = try TestCards.shippedCard()
+        let fusion = try FeatureFusion(layout: card.layout)
+        func score(_ records: [FusionRecord], available: Set<String>) -> ScoreResult {
+            card.score(fusion.vector(FeatureFusion.features(of: records, available: available, on: Self.day)))
+        }
+        let monthly: Set = ["market.tax_paid", "market.social_insurance", "market.utilities"]
+        let publicOnly = Self.records.filter { !monthly.contains($0.item) }
+        let arrears = Self.records.map { record in
+            var record = record
+            if record.item == "market.tax_paid" { record.fields["arrears"] = .int(50_000) }
+            return record
+        }
+        #expect(score(Self.records, available: Self.all).segment == "market_data")
+        let withheld = score(Self.records, available: Self.all.subtracting(monthly))
+        #expect(withheld.segment == "records_only")
+        #expect(withheld == score(publicOnly, available: Self.all))
+        #expect(withheld == score(arrears, available: Self.all.subtracting(monthly)))
+        #expect(score(arrears, available: Self.all).score < score(Self.records, available: Self.all).score)
+        for item in monthly {
+            #expect(score(Self.records, available: Self.all.subtracting([item])).segment == "market_data", "\(item)")
+        }
+    }
+
     @Test func aCardWithAnUnknownFeatureIsRefused() throws {
         #expect(throws: FeatureVectorError.unknownFeature("age")) { try FeatureFusion(layout: CompiledScorecard(TestCards.small).layout) }
     }

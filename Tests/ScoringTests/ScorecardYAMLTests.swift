@@ -12,7 +12,7 @@ import Testing
     @Test func exampleCardLoadsAndCoversTheFusionFeatures() throws {
         let card = try Scorecard(yaml: TestCards.exampleCardText())
         #expect(card.version == "sme-lending-v1.0")
-        #expect(card.features.map(\.name) == Self.fusionFeatures)
+        #expect(!card.isSegmented && card.segments[0].features.map(\.name) == Self.fusionFeatures)
         #expect(card.declineRules.map(\.reason.code) == ["D01", "D02", "D03"])
         _ = try CompiledScorecard(card)
     }
@@ -26,7 +26,7 @@ import Testing
 
     @Test func trickyValuesSurviveTheRoundTrip() throws {
         var card = TestCards.small
-        card.features[1].binning = .categorical(groups: [.init(values: ["yes", "no", "1.5", "", "a: b"], points: 0.1)], otherPoints: -3.25)
+        card.segments[0].features[1].binning = .categorical(groups: [.init(values: ["yes", "no", "1.5", "", "a: b"], points: 0.1)], otherPoints: -3.25)
         card.declineRules = [DeclineRule(feature: "level", condition: .isOneOf(["yes"]), reason: TestCards.reason("D1"))]
         #expect(try Scorecard(yaml: card.yaml()) == card)
     }
@@ -77,7 +77,7 @@ import Testing
 
     @Test func unknownPlaceholdersAreRejected() {
         var card = TestCards.small
-        card.features[0].reason.english = "age {years}"
+        card.segments[0].features[0].reason.english = "age {years}"
         #expect(throws: ScorecardError.self) { try card.validate() }
     }
 }

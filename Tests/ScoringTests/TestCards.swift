@@ -11,6 +11,12 @@ enum TestCards {
         try String(contentsOf: repositoryRoot.appendingPathComponent("Policies/scorecards/sme-lending-v1.yaml"), encoding: .utf8)
     }
 
+    /// The card `/v1/scores` serves.
+    static func shippedCard() throws -> CompiledScorecard {
+        try CompiledScorecard(yaml: String(
+            contentsOf: repositoryRoot.appendingPathComponent("Policies/scorecards/sme-lending-v3.yaml"), encoding: .utf8))
+    }
+
     static func reason(_ code: String) -> ReasonCode {
         ReasonCode(code: code, chinese: "{feature} 为 {value}", english: "{feature} is {value}")
     }
@@ -47,4 +53,28 @@ enum TestCards {
         ],
         grades: GradeBand.standard(for: ScoreScaling())
     )
+
+    /// Two segments over the features of ``small``: `with_level` (a level is present: its own
+    /// age bins and the level) and `base` (age and debts, no level).
+    static let segmented: Scorecard = {
+        var card = small
+        card.version = "test-v2"
+        card.declineRules = [small.declineRules[1]]
+        let base = small.segments[0]
+        card.segments = [
+            ScorecardSegment(name: "with_level", whenPresent: ["level"], interceptPoints: 450, features: [
+                ScorecardFeature(
+                    name: "level",
+                    binning: .categorical(groups: [.init(values: ["A"], points: 40), .init(values: ["B", "Z"], points: 10)], otherPoints: 5),
+                    missingPoints: 0, reason: reason("R2")),
+                ScorecardFeature(
+                    name: "age",
+                    binning: .numeric(
+                        bins: [.init(lower: -.infinity, upper: 3, points: 0), .init(lower: 3, upper: .infinity, points: 30)], specialValues: []),
+                    missingPoints: 5, reason: reason("R1")),
+            ]),
+            ScorecardSegment(name: "base", interceptPoints: 500, features: [base.features[0], base.features[2]]),
+        ]
+        return card
+    }()
 }

@@ -35,9 +35,49 @@ import Testing
     @Test func theInterceptAnchorsTheBaseOdds() throws {
         let report = try train(.tree, monotonic: true)
         let scaling = report.card.scaling
-        #expect(abs(report.card.interceptPoints - (scaling.offset - scaling.factor * report.regression.intercept)) < 0.01)
-        #expect(report.regression.coefficients.allSatisfy { $0 <= 0 })
-        #expect(report.card.features.count == report.features.count(where: { $0.dropped == nil }))
-        #expect(report.features.first { $0.name == "dishonest_mark" }?.dropped == nil)
+        let segment = try #require(report.segments.first)
+        #expect(report.segments.count == 1 && report.card.segments.count == 1 && segment.name == nil)
+        #expect(abs(report.card.segments[0].interceptPoints - (scaling.offset - scaling.factor * segment.regression.intercept)) < 0.01)
+        #expect(segment.regression.coefficients.allSatisfy { $0 <= 0 })
+        #expect(report.card.segments[0].features.count == segment.features.count(where: { $0.dropped == nil }))
+        #expect(segment.features.first { $0.name == "dishonest_mark" }?.dropped == nil)
+    }
+
+    /// Each segment is fitted on its own rows; a column constant in a segment (tax_trend where it
+    /// is absent) is left out of that segment, and a feature keeps one reason code in both.
+    @Test func segmentsAreFittedOnTheirOwnRows() throws {
+        var options = TrainingOptions(target: TargetColumn(name: SyntheticCreditData.target))
+        options.minimumInformationValue = 0
+        options.segments = [TrainingSegment(name: "with_trend", whenPresent: ["tax_trend"]), TrainingSegment(name: "without")]
+        let table = try CSVTable(parsing: Self.training.csv)
+        let report = try ScorecardTrainer(options: options).train(table)
+        let trend = try table.column(named: "tax_trend")
+        let withTrend = table.rows.count { !$0[trend].isEmpty }
+        #expect(report.segments.map(\.name) == ["with_trend", "without"])
+        #expect(report.segments.map(\.rows) == [withTrend, table.rows.count - withTrend])
+        #expect(report.segments[1].features.first { $0.name == "tax_trend" }?.dropped == "the same bin for every row")
+        let card = try CompiledScorecard(yaml: report.card.yaml())
+        #expect(card.card.segments.map(\.whenPresent) == [["tax_trend"], []])
+        var codes: [String: Set<String>] = [:]
+        for feature in report.card.segments.flatMap(\.features) { codes[feature.name, default: []].insert(feature.reason.code) }
+        #expect(codes.values.allSatisfy { $0.count == 1 } && Set(codes.values.map { $0.first! }).count == codes.count)
+        let vectors = try card.layout.vectors(from: try CSVTable(parsing: Self.holdout.csv))
+        let results = vectors.map(card.score)
+        #expect(card.scores(FeatureColumns(layout: card.layout, vectors: vectors)) == results.map(\.score))
+        #expect(Set(results.map(\.segment)) == ["with_trend", "without"])
+    }
+
+    @Test func badSegmentDefinitionsAreRefused() throws {
+        var options = TrainingOptions(target: TargetColumn(name: SyntheticCreditData.target))
+        let table = try CSVTable(parsing: Self.holdout.csv)
+        for segments in [
+            [TrainingSegment(name: "only")],
+            [TrainingSegment(name: "a", whenPresent: ["tax_trend"]), TrainingSegment(name: "b", whenPresent: ["noise"])],
+            [TrainingSegment(name: "a", whenPresent: ["height"]), TrainingSegment(name: "b")],
+            [TrainingSegment(name: "a", whenPresent: ["tax_trend"]), TrainingSegment(name: "a")],
+        ] {
+            options.segments = segments
+            #expect(throws: TrainingError.self, "\(segments)") { try ScorecardTrainer(options: options).train(table) }
+        }
     }
 }

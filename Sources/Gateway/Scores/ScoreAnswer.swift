@@ -21,6 +21,9 @@ struct ScoreAnswer: Encodable {
     let purpose: String
     let consentID: String?
     let modelVersion: String
+    /// The card's segment that scored the subject, chosen from the features this partner may see
+    /// (absent for an unsegmented card).
+    let modelSegment: String?
     let score: Int
     let grade: String
     let probabilityOfDefault: Double
@@ -36,7 +39,7 @@ struct ScoreAnswer: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case requestID = "request_id", partner, contractVersion = "contract_version", purpose, consentID = "consent_id"
-        case modelVersion = "model_version", score, grade, probabilityOfDefault = "probability_of_default", declined, reasons
+        case modelVersion = "model_version", modelSegment = "model_segment", score, grade, probabilityOfDefault = "probability_of_default", declined, reasons
         case sourcesUsed = "sources_used", withheld, missingFeatures = "missing_features"
     }
 }

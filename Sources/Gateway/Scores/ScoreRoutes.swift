@@ -9,7 +9,8 @@ import Scoring
 ///
 /// Every catalog item the card's features read is decided from the partner's contract as a query
 /// for all of them would be; records are fetched for the disclosed items only, and the features of
-/// withheld items are missing (inference control: the score never reflects a withheld record).
+/// withheld items are missing (inference control: the score never reflects a withheld record);
+/// the card's segment is chosen from those features too, so it never reflects one either.
 /// A partner to whom no input item is disclosed may not score. Consents are not stored yet: a
 /// request naming a `consent_id` is answered 400 `consent-not-found`, as for queries.
 struct ScoreRoutes {
@@ -70,7 +71,7 @@ struct ScoreRoutes {
         let result = card.score(vector)
         let body = try JSONResponse.encode(ScoreAnswer(
             requestID: context.id, partner: partner.partnerID, contractVersion: decision.contractVersion.description,
-            purpose: query.purposeID, consentID: query.consentID, modelVersion: result.cardVersion, score: result.score,
+            purpose: query.purposeID, consentID: query.consentID, modelVersion: result.cardVersion, modelSegment: result.segment, score: result.score,
             grade: result.grade.rawValue, probabilityOfDefault: result.probabilityOfDefault,
             declined: card.explainDecline(result, for: vector).map {
                 .init(code: $0.code, feature: nil, value: nil, pointsLost: nil, zh: $0.chinese, en: $0.english)

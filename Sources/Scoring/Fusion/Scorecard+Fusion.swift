@@ -14,16 +14,21 @@ extension Scorecard {
     /// ``fusionDeclineRules`` whose feature and value the card has. Other features keep theirs.
     public func withFusionReasons() -> Scorecard {
         var card = self
-        for index in card.features.indices {
-            guard let feature = FusionFeature(rawValue: card.features[index].name) else { continue }
-            let text = feature.reasonText
-            card.features[index].reason.chinese = text.chinese
-            card.features[index].reason.english = text.english
+        for segment in card.segments.indices {
+            for index in card.segments[segment].features.indices {
+                guard let feature = FusionFeature(rawValue: card.segments[segment].features[index].name) else { continue }
+                let text = feature.reasonText
+                card.segments[segment].features[index].reason.chinese = text.chinese
+                card.segments[segment].features[index].reason.english = text.english
+            }
         }
+        let features = card.segments.flatMap(\.features)
         card.declineRules = Self.fusionDeclineRules.filter { rule in
-            guard let feature = card.features.first(where: { $0.name == rule.feature }),
-                  case let .categorical(groups, _) = feature.binning, case let .isOneOf(values) = rule.condition else { return false }
-            let listed = Set(groups.flatMap(\.values))
+            guard case let .isOneOf(values) = rule.condition else { return false }
+            var listed: Set<String> = []
+            for case let .categorical(groups, _) in features.filter({ $0.name == rule.feature }).map(\.binning) {
+                listed.formUnion(groups.flatMap(\.values))
+            }
             return values.allSatisfy(listed.contains)
         }
         return card
