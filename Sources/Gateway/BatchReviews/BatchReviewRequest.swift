@@ -12,24 +12,9 @@ struct BatchReviewRequest: Sendable {
     let subjects: [SubjectIdentifier]
     let selection: ItemSelection
 
-    private struct Body: Decodable {
-        let subjects: [String]?
-        let purpose: String?
-        let consentID: String?
-        let items: [String]?
-        let bundle: String?
-
-        enum CodingKeys: String, CodingKey { case subjects, purpose, consentID = "consent_id", items, bundle }
-    }
-
     init(json: Data, engine: DecisionEngine, catalog: Catalog, today: CivilDate = .today()) throws(Problem) {
-        let body: Body
-        do {
-            body = try JSONDecoder().decode(Body.self, from: json)
-        } catch {
-            throw .invalidRequest("body", "The body is not a JSON object with a subjects array of strings, a purpose and an items array.")
-        }
-        guard let texts = body.subjects, !texts.isEmpty else {
+        let body = try RequestBody(json)
+        guard let texts = try body.strings("subjects", of: "subject identifiers"), !texts.isEmpty else {
             throw .invalidRequest("subjects", "subjects must list at least one subject.")
         }
         guard texts.count <= Self.maximumSubjects else {
@@ -46,12 +31,9 @@ struct BatchReviewRequest: Sendable {
             subjects.append(subject)
         }
         self.subjects = subjects
-        guard body.consentID == nil else {
+        guard try body.value("consent_id") == nil else {
             throw .invalidRequest("consent_id", "Batch reviews take no consent: items that need one are withheld.")
         }
-        selection = try ItemSelection(
-            purpose: body.purpose, items: body.items, bundle: body.bundle, kinds: Set(subjects.map(\.kind)),
-            engine: engine, catalog: catalog
-        )
+        selection = try ItemSelection(body, kinds: Set(subjects.map(\.kind)), engine: engine, catalog: catalog)
     }
 }

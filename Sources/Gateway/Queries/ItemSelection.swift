@@ -12,13 +12,12 @@ struct ItemSelection: Sendable {
     let itemIDs: [String]
     let items: [DecisionEngine.Item]
 
+    /// Reads `purpose`, `items` and `bundle` from `body`.
+    ///
     /// - Parameter kinds: the kinds of subject the request is about (a bundle takes their items).
-    init(
-        purpose purposeID: String?, items requested: [String]?, bundle: String?, kinds: Set<SubjectKind>,
-        engine: DecisionEngine, catalog: Catalog
-    ) throws(Problem) {
-        (purpose, self.purposeID) = try Self.purpose(purposeID, engine: engine)
-        switch (requested, bundle) {
+    init(_ body: RequestBody, kinds: Set<SubjectKind>, engine: DecisionEngine, catalog: Catalog) throws(Problem) {
+        (purpose, purposeID) = try Self.purpose(body.string("purpose"), engine: engine)
+        switch try (body.strings("items", of: "item ids"), body.string("bundle")) {
         case (let requested?, nil):
             guard !requested.isEmpty else { throw .invalidRequest("items", "items must name at least one catalog item.") }
             var seen = Set<String>()

@@ -11,28 +11,17 @@ struct ScoreRequest: Sendable {
     let purposeID: String
     let consentID: String?
 
-    private struct Body: Decodable {
-        let subject: String?
-        let purpose: String?
-        let consentID: String?
-
-        enum CodingKeys: String, CodingKey { case subject, purpose, consentID = "consent_id" }
-    }
-
     init(json: Data, engine: DecisionEngine) throws(Problem) {
-        let body: Body
-        do {
-            body = try JSONDecoder().decode(Body.self, from: json)
-        } catch {
-            throw .invalidRequest("body", "The body is not a JSON object with string fields subject, purpose and consent_id.")
+        let body = try RequestBody(json)
+        guard let subjectText = try body.string("subject"), !subjectText.isEmpty else {
+            throw .invalidRequest("subject", "subject is required.")
         }
-        guard let subjectText = body.subject, !subjectText.isEmpty else { throw .invalidRequest("subject", "subject is required.") }
         do {
             subject = try UnifiedSocialCreditCode(subjectText)
         } catch {
             throw .invalidRequest("subject", "subject is not a valid unified social credit code (scores cover organisations).")
         }
-        (purpose, purposeID) = try ItemSelection.purpose(body.purpose, engine: engine)
-        consentID = try ItemSelection.consentID(body.consentID)
+        (purpose, purposeID) = try ItemSelection.purpose(body.string("purpose"), engine: engine)
+        consentID = try ItemSelection.consentID(body.string("consent_id"))
     }
 }
