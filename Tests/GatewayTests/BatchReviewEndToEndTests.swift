@@ -253,4 +253,33 @@ import Testing
             #expect(try await ledger.usage(partner: TestGateway.bank, at: Date()).today == 0)
         }
     }
+
+    @Test func aWrongTypedMemberIsNamedAndNullsAndExtraMembersAreAccepted() async throws {
+        try await TestGateway.run { gateway in
+            let bank = try gateway.identity(of: TestGateway.bank)
+            let valid: [String: Any] = ["subjects": [Self.company(1), Self.company(2)], "purpose": "batch_review", "items": Self.items]
+            let cases: [([String: Any], String, String)] = [
+                (["subjects": Self.company(1)], "subjects", "subjects must be an array of subject identifiers (strings), not a string."),
+                (["subjects": [Self.company(1), 7]], "subjects[1]", "subjects[1] must be a string, not a number."),
+                (["purpose": 7], "purpose", "purpose must be a string, not a number."),
+                (["items": "enterprise.penalty"], "items", "items must be an array of item ids (strings), not a string."),
+                (["consent_id": 7], "consent_id", "Batch reviews take no consent: items that need one are withheld."),
+            ]
+            for (change, field, detail) in cases {
+                let reply = try await gateway.request(.POST, "/v1/batch-reviews", identity: bank, body: body(valid.merging(change) { $1 }))
+                #expect(reply.status == 400, "\(field)")
+                #expect(reply.json["field"] as? String == field)
+                #expect(reply.json["detail"] as? String == detail)
+                #expect(!String(decoding: reply.body, as: UTF8.self).contains(Self.company(1)))
+            }
+            let malformed = try await gateway.request(.POST, "/v1/batch-reviews", identity: bank, body: Data(#"{"subjects": ["a",]}"#.utf8))
+            #expect(malformed.status == 400 && malformed.json["field"] as? String == "body")
+            #expect(malformed.json["detail"] as? String == "The body is not valid JSON at byte 19: expected a value.")
+            let lenient = try await gateway.request(.POST, "/v1/batch-reviews", identity: bank, body: body(valid.merging([
+                "consent_id": NSNull(), "bundle": NSNull(), "job": ["name": "month-end", "priority": 2],
+            ]) { $1 }))
+            #expect(lenient.status == 202, "\(String(decoding: lenient.body, as: UTF8.self))")
+            #expect(lenient.json["total"] as? Int == 2)
+        }
+    }
 }

@@ -226,4 +226,40 @@ import Testing
             #expect(count == 0)
         }
     }
+
+    @Test func aWrongTypedMemberIsNamedAndNullsAndExtraMembersAreAccepted() async throws {
+        try await TestGateway.run { gateway in
+            let bank = try gateway.identity(of: TestGateway.bank)
+            let valid: [String: Any] = [
+                "subject": Self.company, "purposes": ["credit_approval"], "items": [Self.conditionalItem], "valid_to": "2099-12-31",
+                "use_limit": "once", "document_digest": Self.digest,
+            ]
+            let cases: [([String: Any], String, String)] = [
+                (["purposes": "credit_approval"], "purposes", "purposes must be an array of purpose ids (strings), not a string."),
+                (["items": [Self.conditionalItem, NSNull()]], "items[1]", "items[1] must be a string, not null."),
+                (["categories": ["registration": true]], "categories", "categories must be an array of category ids (strings), not an object."),
+                (["valid_to": 20_991_231], "valid_to", "valid_to must be a string, not a number."),
+                (["valid_to": NSNull()], "valid_to", "valid_to is required."),
+                (["use_limit": [1]], "use_limit", #"use_limit must be "once", "unlimited" or a positive whole number."#),
+                (["use_limit": 2.5], "use_limit", #"use_limit must be "once", "unlimited" or a positive whole number."#),
+                (["document_digest": 7], "document_digest", "document_digest must be a string, not a number."),
+            ]
+            for (change, field, detail) in cases {
+                let reply = try await gateway.request(.POST, "/v1/consents", identity: bank, body: Self.json(valid.merging(change) { $1 }))
+                #expect(reply.status == 400, "\(field)")
+                #expect(reply.json["field"] as? String == field)
+                #expect(reply.json["detail"] as? String == detail)
+            }
+            let notAnObject = try await gateway.request(.POST, "/v1/consents", identity: bank, body: Data(#""\#(Self.company)""#.utf8))
+            #expect(notAnObject.status == 400 && notAnObject.json["field"] as? String == "body")
+            #expect(notAnObject.json["detail"] as? String == "The body must be a JSON object, not a string.")
+            #expect(!String(decoding: notAnObject.body, as: UTF8.self).contains("M000100Y4"))
+            let count = try await gateway.pool.query("SELECT count(*) FROM consents")[0].decode(Int.self, at: 0)
+            #expect(count == 0)
+
+            _ = try await Self.register(gateway, Self.json(valid.merging([
+                "valid_from": NSNull(), "categories": NSNull(), "use_limit": 3, "reference": ["form": "A-12", "pages": 2],
+            ]) { $1 }))
+        }
+    }
 }

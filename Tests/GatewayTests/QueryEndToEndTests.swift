@@ -82,4 +82,42 @@ import Testing
             #expect(huge.json["type"] as? String == "https://credit-broker.example/problems/body-too-large")
         }
     }
+
+    @Test func aWrongTypedMemberIsNamedAndNullsAndExtraMembersAreAccepted() async throws {
+        try await TestGateway.run { gateway in
+            let identity = try gateway.identity(of: TestGateway.bank)
+            let valid: [String: Any] = ["subject": Self.company, "purpose": "credit_approval", "items": ["enterprise.registration"]]
+            let cases: [([String: Any], String, String)] = [
+                (["items": "enterprise.penalty"], "items", "items must be an array of item ids (strings), not a string."),
+                (["items": ["enterprise.registration", 7]], "items[1]", "items[1] must be a string, not a number."),
+                (["purpose": 7], "purpose", "purpose must be a string, not a number."),
+                (["subject": [Self.company]], "subject", "subject must be a string, not an array."),
+                (["consent_id": ["id": "c-1"]], "consent_id", "consent_id must be a string, not an object."),
+                (["bundle": true], "bundle", "bundle must be a string, not a boolean."),
+            ]
+            for (change, field, detail) in cases {
+                let reply = try await gateway.request(.POST, "/v1/queries", identity: identity, body: query(valid.merging(change) { $1 }))
+                #expect(reply.status == 400, "\(field)")
+                #expect(reply.json["field"] as? String == field)
+                #expect(reply.json["detail"] as? String == detail)
+                #expect(!String(decoding: reply.body, as: UTF8.self).contains("M000100Y4"))
+            }
+            let bodies: [(Data, String)] = [
+                (Data(#"{"subject": "\#(Self.company)", "purpose": }"#.utf8), "The body is not valid JSON at byte 46: expected a value."),
+                (Data("[]".utf8), "The body must be a JSON object, not an array."),
+                (Data([0x7B, 0x22, 0xC3, 0x28, 0x22, 0x3A, 0x31, 0x7D]), "The body is not UTF-8 text: byte 3 does not belong to a valid UTF-8 sequence."),
+            ]
+            for (body, detail) in bodies {
+                let reply = try await gateway.request(.POST, "/v1/queries", identity: identity, body: body)
+                #expect(reply.status == 400 && reply.json["field"] as? String == "body", "\(detail)")
+                #expect(reply.json["detail"] as? String == detail)
+                #expect(!String(decoding: reply.body, as: UTF8.self).contains("M000100Y4"))
+            }
+            let lenient = try await gateway.request(.POST, "/v1/queries", identity: identity, body: query(valid.merging([
+                "consent_id": NSNull(), "bundle": NSNull(), "client_reference": ["loan": "L-7", "branch": 12],
+            ]) { $1 }))
+            #expect(lenient.status == 200, "\(String(decoding: lenient.body, as: UTF8.self))")
+            #expect(lenient.json["purpose"] as? String == "credit_approval" && lenient.json["consent_id"] == nil)
+        }
+    }
 }

@@ -101,4 +101,29 @@ import Testing
             }
         }
     }
+
+    @Test func aWrongTypedMemberIsNamedAndNullsAndExtraMembersAreAccepted() async throws {
+        try await TestGateway.run { gateway in
+            try await gateway.ingest([Self.registration])
+            let cases: [([String: Any], String, String)] = [
+                (["subject": 91_350_100], "subject", "subject must be a string, not a number."),
+                (["purpose": ["credit_approval"]], "purpose", "purpose must be a string, not an array."),
+                (["consent_id": 1], "consent_id", "consent_id must be a string, not a number."),
+            ]
+            for (fields, field, detail) in cases {
+                let reply = try await score(gateway, as: TestGateway.bank, fields)
+                #expect(reply.status == 400, "\(field)")
+                #expect(reply.json["field"] as? String == field)
+                #expect(reply.json["detail"] as? String == detail)
+            }
+            let truncated = try await gateway.request(
+                .POST, "/v1/scores", identity: gateway.identity(of: TestGateway.bank), body: Data(#"{"subject": "\#(Self.company)"#.utf8)
+            )
+            #expect(truncated.status == 400 && truncated.json["field"] as? String == "body")
+            #expect(truncated.json["detail"] as? String == "The body is not valid JSON at byte 32: expected the closing quote of a string.")
+            #expect(!String(decoding: truncated.body, as: UTF8.self).contains("M000100Y4"))
+            let lenient = try await score(gateway, as: TestGateway.bank, ["consent_id": NSNull(), "channel": ["app": "mobile"]])
+            #expect(lenient.status == 200, "\(String(decoding: lenient.body, as: UTF8.self))")
+        }
+    }
 }

@@ -148,4 +148,27 @@ import Testing
             }
         }
     }
+
+    @Test func aWrongTypedMemberIsNamedAndExtraMembersAreAccepted() async throws {
+        try await TestGateway.run { gateway in
+            let identity = try gateway.identity(of: TestGateway.bank)
+            let valid: [String: Any] = ["purpose": "post_loan_monitoring", "subjects": [FeedLines.company(1)]]
+            let cases: [([String: Any], String, String)] = [
+                (["purpose": 7], "purpose", "purpose must be a string, not a number."),
+                (["purpose": NSNull()], "purpose", "purpose is required."),
+                (["subjects": FeedLines.company(1)], "subjects", "subjects must be an array of subject identifiers (strings), not a string."),
+                (["subjects": [FeedLines.company(1), ["id": FeedLines.company(2)]]], "subjects[1]", "subjects[1] must be a string, not an object."),
+            ]
+            for (change, field, detail) in cases {
+                let data = try JSONSerialization.data(withJSONObject: valid.merging(change) { $1 })
+                let reply = try await gateway.request(.POST, "/v1/watchlist", identity: identity, body: data)
+                #expect(reply.status == 400 && reply.json["field"] as? String == field, "\(field)")
+                #expect(reply.json["detail"] as? String == detail)
+            }
+            let extra = try JSONSerialization.data(withJSONObject: valid.merging(["portfolio": ["name": "SME", "size": 1]]) { $1 })
+            let reply = try await gateway.request(.POST, "/v1/watchlist", identity: identity, body: extra)
+            #expect(reply.status == 200, "\(String(decoding: reply.body, as: UTF8.self))")
+            #expect((reply.json["subjects"] as? [[String: Any]])?.count == 1)
+        }
+    }
 }
