@@ -5,7 +5,7 @@ import BrokerCore
 /// The body must be UTF-8 text holding one JSON object; anything else is a 400 `invalid-request`
 /// naming `body` and saying what is wrong (at which byte, where there is one). Members are read
 /// by name with typed accessors: `null` counts as absent, a member of the wrong type is a 400 naming
-/// that member, and a member read twice in the body is refused rather than one copy picked.
+/// that member, and a member the body holds twice is refused when read rather than one copy picked.
 /// Members no accessor asks for are ignored, so partners may send extra ones.
 ///
 /// Problems name members and say which type was expected and which was sent; they never quote a
@@ -80,7 +80,7 @@ struct RequestBody {
     }
 
     /// The kind of a JSON value, for a problem's detail: never the value itself.
-    static func describe(_ value: JSONValue) -> String {
+    private static func describe(_ value: JSONValue) -> String {
         switch value {
         case .null: "null"
         case .bool: "a boolean"
