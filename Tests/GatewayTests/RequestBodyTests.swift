@@ -25,7 +25,7 @@ import Testing
             ("{", "The body is not valid JSON at byte 2: expected a member name in quotes."),
             (#"{"subject": }"#, "The body is not valid JSON at byte 13: expected a value."),
             (#"{"items": ["a" "b"]}"#, "The body is not valid JSON at byte 16: expected ',' or ']'."),
-            (#"{"purpose": "x"} {}"#, "The body is not valid JSON at byte 18: expected end of line after the value."),
+            (#"{"purpose": "x"} {}"#, "The body is not valid JSON at byte 18: expected nothing after the value."),
             (#"["enterprise.penalty"]"#, "The body must be a JSON object, not an array."),
             (#""credit_approval""#, "The body must be a JSON object, not a string."),
             ("null", "The body must be a JSON object, not null."),

@@ -29,7 +29,7 @@ public struct JSONParser {
         parser.skipWhitespace()
         let value = try parser.value(depth: 0)
         parser.skipWhitespace()
-        guard parser.position == bytes.count else { throw parser.error("end of line after the value") }
+        guard parser.position == bytes.count else { throw parser.error("nothing after the value") }
         return value
     }
 

@@ -65,7 +65,7 @@ import Testing
     /// The reader is `JSONParser`, the feed lines' parser: its errors name the offset and what was expected.
     @Test(arguments: [
         ("", 0, "a value"),
-        ("{} x", 3, "end of line after the value"),
+        ("{} x", 3, "nothing after the value"),
         ("-", 1, "a digit"),
         ("1.", 2, "a digit after the decimal point"),
         (#""abc"#, 4, "the closing quote of a string"),
