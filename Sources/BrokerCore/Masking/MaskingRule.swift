@@ -21,27 +21,29 @@ public enum MaskingRule: Sendable, Hashable {
 
     /// `text` masked by this rule.
     public func apply(to text: String, compoundSurnames: Set<String>) -> String {
-        if case .hidden = self { return text.isEmpty ? text : Self.hiddenText }
-        if case let .keepEnds(first, last) = self, let masked = Self.keepASCIIEnds(of: text, first: first, last: last) {
-            return masked
-        }
-        let characters = Array(text)
-        guard !characters.isEmpty else { return text }
-        let kept: (head: Int, tail: Int)
+        guard !text.isEmpty else { return text }
         switch self {
         case .hidden:
             return Self.hiddenText
         case let .keepEnds(first, last):
-            kept = characters.count > first + last ? (first, last) : (0, 0)
+            if let masked = Self.keepASCIIEnds(of: text, first: first, last: last) { return masked }
+            let characters = Array(text)
+            let kept = characters.count > first + last ? (first, last) : (0, 0)
+            return Self.mask(characters, keepingFirst: kept.0, last: kept.1)
         case .surname:
+            let characters = Array(text)
             let compound = characters.count > 2 && compoundSurnames.contains(String(characters[0..<2]))
-            kept = (characters.count > 1 ? (compound ? 2 : 1) : 0, 0)
+            return Self.mask(characters, keepingFirst: characters.count > 1 ? (compound ? 2 : 1) : 0, last: 0)
         case .address(let level):
-            kept = (AddressPrefix.length(of: characters, downTo: level), 0)
+            let characters = Array(text)
+            return Self.mask(characters, keepingFirst: AddressPrefix.length(of: characters, downTo: level), last: 0)
         }
-        let maskedCount = characters.count - kept.head - kept.tail
-        return String(characters[..<kept.head]) + String(repeating: Self.star, count: maskedCount)
-            + String(characters[(characters.count - kept.tail)...])
+    }
+
+    /// `characters` with every one but the first `head` and the last `tail` replaced by the mask character.
+    private static func mask(_ characters: [Character], keepingFirst head: Int, last tail: Int) -> String {
+        String(characters[..<head]) + String(repeating: star, count: characters.count - head - tail)
+            + String(characters[(characters.count - tail)...])
     }
 
     /// `keepEnds` on printable ASCII (identifiers, telephone numbers), byte by byte: one byte is one
@@ -49,7 +51,7 @@ public enum MaskingRule: Sendable, Hashable {
     private static func keepASCIIEnds(of text: String, first: Int, last: Int) -> String? {
         var text = text
         return text.withUTF8 { bytes -> String? in
-            guard !bytes.isEmpty, bytes.allSatisfy({ (0x20..<0x7F).contains($0) }) else { return nil }
+            guard bytes.allSatisfy({ (0x20..<0x7F).contains($0) }) else { return nil }
             let kept = bytes.count > first + last ? (head: first, tail: last) : (head: 0, tail: 0)
             return String(unsafeUninitializedCapacity: bytes.count) { buffer in
                 for index in bytes.indices {
