@@ -1,5 +1,4 @@
 import BrokerCore
-import Foundation
 
 /// The body of `POST /v1/batch-reviews`, checked field by field.
 ///
@@ -12,7 +11,7 @@ struct BatchReviewRequest: Sendable {
     let subjects: [SubjectIdentifier]
     let selection: ItemSelection
 
-    init(json: Data, engine: DecisionEngine, catalog: Catalog, today: CivilDate = .today()) throws(Problem) {
+    init(json: some Collection<UInt8>, engine: DecisionEngine, catalog: Catalog, today: CivilDate = .today()) throws(Problem) {
         let body = try RequestBody(json)
         guard let texts = try body.strings("subjects", of: "subject identifiers"), !texts.isEmpty else {
             throw .invalidRequest("subjects", "subjects must list at least one subject.")

@@ -81,7 +81,7 @@ struct BatchReviewRoutes {
         let partner = try context.requirePartner()
         let queries = service.queries
         let json = try await request.body.collect(upTo: 1 << 20)
-        let batch = try BatchReviewRequest(json: Data(json.readableBytesView), engine: queries.engine, catalog: queries.catalog)
+        let batch = try BatchReviewRequest(json: json.readableBytesView, engine: queries.engine, catalog: queries.catalog)
         guard let interned = queries.engine.partner(partner.partnerID) else {
             throw Problem("contract-missing", title: "No contract", status: .forbidden, detail: "The partner has no contract in force.")
         }

@@ -20,7 +20,7 @@ struct ConsentRequest: Sendable {
     /// Lowercase hex SHA-256 of the signed authorisation document.
     let documentDigest: String
 
-    init(json: Data, engine: DecisionEngine, catalog: Catalog, now: Date = Date()) throws(Problem) {
+    init(json: some Collection<UInt8>, engine: DecisionEngine, catalog: Catalog, now: Date = Date()) throws(Problem) {
         let body = try RequestBody(json)
         guard let subjectText = try body.string("subject"), !subjectText.isEmpty else {
             throw .invalidRequest("subject", "subject is required.")

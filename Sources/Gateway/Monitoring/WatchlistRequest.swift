@@ -1,5 +1,4 @@
 import BrokerCore
-import Foundation
 
 /// The body of `POST /v1/watchlist`: `{"purpose": "post_loan_monitoring", "subjects": [USCC or ID number…]}`,
 /// 1 to 10,000 subjects, checked one by one; a subject never appears in a problem.
@@ -9,7 +8,7 @@ struct WatchlistRequest: Sendable {
     /// The subjects, in request order, repeats removed.
     let subjects: [SubjectIdentifier]
 
-    init(json: Data, today: CivilDate = .today()) throws(Problem) {
+    init(json: some Collection<UInt8>, today: CivilDate = .today()) throws(Problem) {
         let body = try RequestBody(json)
         guard try body.string(required: "purpose") == FeedService.monitoringPurpose else {
             throw .invalidRequest("purpose", "purpose must be \(FeedService.monitoringPurpose).")

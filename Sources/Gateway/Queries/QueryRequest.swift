@@ -1,5 +1,4 @@
 import BrokerCore
-import Foundation
 
 /// The body of `POST /v1/queries`, checked field by field against the catalog and the purposes.
 ///
@@ -12,7 +11,7 @@ struct QueryRequest: Sendable {
     /// The purpose and the items.
     let selection: ItemSelection
 
-    init(json: Data, engine: DecisionEngine, catalog: Catalog, today: CivilDate = .today()) throws(Problem) {
+    init(json: some Collection<UInt8>, engine: DecisionEngine, catalog: Catalog, today: CivilDate = .today()) throws(Problem) {
         let body = try RequestBody(json)
         guard let subjectText = try body.string("subject"), !subjectText.isEmpty else {
             throw .invalidRequest("subject", "subject is required.")

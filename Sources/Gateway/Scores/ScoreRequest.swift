@@ -1,5 +1,4 @@
 import BrokerCore
-import Foundation
 
 /// The body of `POST /v1/scores`: `{"subject": USCC, "purpose": id, "consent_id": id?}`.
 ///
@@ -11,7 +10,7 @@ struct ScoreRequest: Sendable {
     let purposeID: String
     let consentID: String?
 
-    init(json: Data, engine: DecisionEngine) throws(Problem) {
+    init(json: some Collection<UInt8>, engine: DecisionEngine) throws(Problem) {
         let body = try RequestBody(json)
         guard let subjectText = try body.string("subject"), !subjectText.isEmpty else {
             throw .invalidRequest("subject", "subject is required.")

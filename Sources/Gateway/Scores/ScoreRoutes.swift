@@ -27,7 +27,7 @@ struct ScoreRoutes {
     private func answer(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let partner = try context.requirePartner()
         let json = try await request.body.collect(upTo: 16 * 1024)
-        let query = try ScoreRequest(json: Data(json.readableBytesView), engine: queries.engine)
+        let query = try ScoreRequest(json: json.readableBytesView, engine: queries.engine)
         if query.consentID != nil {
             throw Problem(
                 "consent-not-found", title: "Consent not found", status: .badRequest,
