@@ -58,6 +58,16 @@ struct RequestBody {
         return text
     }
 
+    /// The member `subject`: a USCC or a resident ID number (checked against `today`'s date), required.
+    func subject(today: CivilDate) throws(Problem) -> SubjectIdentifier {
+        guard let text = try string("subject"), !text.isEmpty else { throw .invalidRequest("subject", "subject is required.") }
+        do {
+            return try SubjectIdentifier(text, today: today)
+        } catch {
+            throw .invalidRequest("subject", "subject is neither a valid unified social credit code nor a valid resident ID number.")
+        }
+    }
+
     /// The array-of-strings member `name`, or nil when it is absent or `null`; `noun` says what its
     /// strings are ("item ids"). A non-string element is named by its index (`items[2]`).
     func strings(_ name: String, of noun: String) throws(Problem) -> [String]? {

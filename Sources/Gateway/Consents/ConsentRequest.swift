@@ -22,14 +22,7 @@ struct ConsentRequest: Sendable {
 
     init(json: some Collection<UInt8>, engine: DecisionEngine, catalog: Catalog, now: Date = Date()) throws(Problem) {
         let body = try RequestBody(json)
-        guard let subjectText = try body.string("subject"), !subjectText.isEmpty else {
-            throw .invalidRequest("subject", "subject is required.")
-        }
-        do {
-            subject = try SubjectIdentifier(subjectText, today: CivilDate(now))
-        } catch {
-            throw .invalidRequest("subject", "subject is neither a valid unified social credit code nor a valid resident ID number.")
-        }
+        subject = try body.subject(today: CivilDate(now))
         guard let purposes = try body.strings("purposes", of: "purpose ids"), !purposes.isEmpty else {
             throw .invalidRequest("purposes", "purposes must name at least one purpose.")
         }

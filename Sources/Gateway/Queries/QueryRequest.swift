@@ -13,14 +13,7 @@ struct QueryRequest: Sendable {
 
     init(json: some Collection<UInt8>, engine: DecisionEngine, catalog: Catalog, today: CivilDate = .today()) throws(Problem) {
         let body = try RequestBody(json)
-        guard let subjectText = try body.string("subject"), !subjectText.isEmpty else {
-            throw .invalidRequest("subject", "subject is required.")
-        }
-        do {
-            subject = try SubjectIdentifier(subjectText, today: today)
-        } catch {
-            throw .invalidRequest("subject", "subject is neither a valid unified social credit code nor a valid resident ID number.")
-        }
+        subject = try body.subject(today: today)
         consentID = try ItemSelection.consentID(body.string("consent_id"))
         selection = try ItemSelection(body, kinds: [subject.kind], engine: engine, catalog: catalog)
     }
