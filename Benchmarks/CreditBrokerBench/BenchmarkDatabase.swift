@@ -34,10 +34,15 @@ struct BenchmarkDatabase {
 
     /// Runs a PostgreSQL client program from the server's bin folder (or PATH) and returns its output.
     static func tool(_ name: String, _ arguments: [String], input: String? = nil) throws -> String {
+        try ChildProcess.run(toolPath(name), arguments, input: input)
+    }
+
+    /// Where a PostgreSQL client program is: the server's bin folder, or PATH.
+    static func toolPath(_ name: String) throws -> String {
         let folders = ["/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin", "/usr/bin", "/usr/local/bin"]
         guard let executable = folders.map({ $0 + "/" + name }).first(where: FileManager.default.isExecutableFile(atPath:)) else {
             throw ValidationError("\(name) not found: apt-get install postgresql-client")
         }
-        return try ChildProcess.run(executable, arguments, input: input)
+        return executable
     }
 }

@@ -85,29 +85,31 @@ struct GatewayBenchmark: AsyncParsableCommand {
 
         var queries: [LoadResult] = [], pgbench: [Double] = [], healthz: [LoadResult] = [], replies: [LoadResult] = []
         var lost: [Int] = []
-        var cpuPerQuery: [Duration] = []
+        var queryCosts: [OperationCost] = [], lookupCosts: [OperationCost] = [], healthCosts: [OperationCost] = []
         for round in 1...rounds {
             let before = try await meteredSuccesses(pool)
-            let cpuBefore = try gateway.cpuTime
-            let query = try queryLoad(port: gateway.port, gateway: gateway, script: script, codes: codes)
-            let cpu = (try gateway.cpuTime - cpuBefore) / max(query.requests, 1)
+            let (query, queryCores) = try queryLoad(port: gateway.port, gateway: gateway, script: script, codes: codes)
             try await Task.sleep(for: .seconds(1))
             let metered = try await meteredSuccesses(pool) - before
-            let lookups = try pgbenchRate(script: pgbenchScript, database: database)
-            let health = try load(url: "https://127.0.0.1:\(gateway.port)/healthz", certificate: gateway.clientCertificate, key: gateway.clientKey, bench: bench, seconds: seconds)
-            let reply = try load(url: "https://127.0.0.1:\(nginx.port)\(nginx.path)", certificate: nginx.certificate, key: nginx.key, bench: bench, seconds: seconds)
+            let (lookups, lookupCores) = try pgbenchRate(script: pgbenchScript, database: database)
+            let (health, healthCores) = try load(url: "https://127.0.0.1:\(gateway.port)/healthz", certificate: gateway.clientCertificate, key: gateway.clientKey, bench: bench, seconds: seconds)
+            let (reply, _) = try load(url: "https://127.0.0.1:\(nginx.port)\(nginx.path)", certificate: nginx.certificate, key: nginx.key, bench: bench, seconds: seconds)
             queries.append(query)
             pgbench.append(lookups)
             healthz.append(health)
             replies.append(reply)
             lost.append(max(0, query.successes - metered))
-            cpuPerQuery.append(cpu)
+            queryCosts.append(OperationCost(cores: queryCores, rate: query.rate, programs: Self.gatewayPrograms))
+            lookupCosts.append(OperationCost(cores: lookupCores, rate: lookups, programs: ["postgres": "PostgreSQL", "pgbench": "pgbench"]))
+            healthCosts.append(OperationCost(cores: healthCores, rate: health.rate, programs: Self.gatewayPrograms))
             print("""
                 round \(round) (load average \(Self.loadAverage())):
-                  gateway POST /v1/queries: \(query.summary); wrk 2xx \(query.successes), meter events with status 200 \(metered); \
-                gateway CPU \(Self.milliseconds(cpu)) ms per query
+                  gateway POST /v1/queries: \(query.summary); wrk 2xx \(query.successes), meter events with status 200 \(metered)
+                    CPU per query \(queryCosts[round - 1].summary)
                   pgbench -M prepared:      \(Int(lookups.rounded())) lookups/s
+                    CPU per lookup \(lookupCosts[round - 1].summary)
                   gateway GET /healthz:     \(health.summary)
+                    CPU per request \(healthCosts[round - 1].summary)
                   nginx mTLS static reply:  \(reply.summary)
                 """)
         }
@@ -116,28 +118,58 @@ struct GatewayBenchmark: AsyncParsableCommand {
         let lookups = BenchmarkTimer.median(pgbench)
         let health = BenchmarkTimer.median(healthz.map(\.rate))
         let reply = BenchmarkTimer.median(replies.map(\.rate))
+        let (queryCost, lookupCost, healthCost) = (OperationCost.median(queryCosts), OperationCost.median(lookupCosts), OperationCost.median(healthCosts))
         func verdict(_ met: Bool) -> String { met ? "met" : "missed" }
         print(String(
             format: """
                 gateway (%d enterprises, %d connections, medians of %d rounds, load average %@):
-                  gateway POST /v1/queries   %.0f req/s, p50 %.2f ms, p99 %.2f ms (target p99 ≤ 20 ms: %@); gateway CPU %@ ms per query
+                  gateway POST /v1/queries   %.0f req/s, p50 %.2f ms, p99 %.2f ms (target p99 ≤ 20 ms: %@)
                   pgbench -M prepared        %.0f lookups/s   ratio gateway/pgbench %.2f (target ≥ 0.5: %@)
                   gateway GET /healthz mTLS  %.0f req/s       ratio gateway/healthz %.2f (target ≥ 0.25: %@)
                   nginx static reply mTLS    %.0f req/s       ratio gateway/nginx   %.2f (target ≥ 0.25: %@)
                   meter events lost          %d (per round %@: wrk 2xx minus status-200 meter events, which also count requests in flight when wrk stopped; target 0: %@)
+                CPU per operation, every program on the machine (cores used over the middle of each run ÷ its rate):
+                  query    %@
+                  lookup   %@
+                  /healthz %@
                 """,
             enterprises, connections, rounds, Self.loadAverage(),
-            rate, BenchmarkTimer.median(queries.map(\.p50)), p99, verdict(p99 <= 20), Self.milliseconds(cpuPerQuery.sorted()[cpuPerQuery.count / 2]),
+            rate, BenchmarkTimer.median(queries.map(\.p50)), p99, verdict(p99 <= 20),
             lookups, rate / lookups, verdict(rate / lookups >= 0.5),
             health, rate / health, verdict(rate / health >= 0.25),
             reply, rate / reply, verdict(rate / reply >= 0.25),
-            lost.max() ?? 0, lost.map(String.init).joined(separator: ", "), verdict(lost.allSatisfy { $0 == 0 })
+            lost.max() ?? 0, lost.map(String.init).joined(separator: ", "), verdict(lost.allSatisfy { $0 == 0 }),
+            queryCost.summary, lookupCost.summary, healthCost.summary
         ))
+        print(Self.targetsNeed(query: queryCost, lookups: lookups, health: health, healthCost: healthCost, connections: connections))
         await pool.close()
     }
 
-    private static func milliseconds(_ duration: Duration) -> String {
-        String(format: "%.2f", Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1e3)
+    /// The programs a gateway measurement charges: the gateway, PostgreSQL and the load tool.
+    static let gatewayPrograms: KeyValuePairs<String, String> = ["credit-broker": "gateway", "postgres": "PostgreSQL", "wrk": "wrk"]
+
+    /// What each target asks of the machine at the measured CPU per query: the rate it needs and
+    /// the cores that rate takes. A closed-loop client's mean latency is its connections divided
+    /// by the rate (Little's law), so a p99 of 20 ms needs more than `connections / 20 ms` per
+    /// second. The last line prices 0.5 of pgbench for a query reduced to PostgreSQL's part and a
+    /// do-nothing mTLS request, as if the gateway's own work on it cost nothing.
+    static func targetsNeed(query: OperationCost, lookups: Double, health: Double, healthCost: OperationCost, connections: Int) -> String {
+        func cores(_ rate: Double, _ milliseconds: Double) -> Double { rate * milliseconds / 1_000 }
+        let floor = query["PostgreSQL"] + healthCost.total
+        return String(
+            format: """
+                What each target needs at %.3f ms of CPU per query (this machine has %d cores):
+                  ≥ 0.5 of pgbench          %6.0f req/s  %.2f cores
+                  ≥ 0.25 of /healthz        %6.0f req/s  %.2f cores
+                  p99 ≤ 20 ms, %d conns     > %4.0f req/s  %.2f cores (a closed loop's mean latency is connections ÷ rate)
+                  0.5 of pgbench with none of the gateway's own work on a query (PostgreSQL's part %.3f ms + /healthz %.3f ms = %.3f ms): %.2f cores
+                """,
+            query.total, ProcessInfo.processInfo.activeProcessorCount,
+            lookups / 2, cores(lookups / 2, query.total),
+            health / 4, cores(health / 4, query.total),
+            connections, Double(connections) / 0.020, cores(Double(connections) / 0.020, query.total),
+            query["PostgreSQL"], healthCost.total, floor, cores(lookups / 2, floor)
+        )
     }
 
     /// The request body for one subject.
@@ -162,28 +194,43 @@ struct GatewayBenchmark: AsyncParsableCommand {
         return folder
     }
 
+    /// Requests each wrk thread formats per second of the run, beyond any rate it reaches: a
+    /// request is sent twice only if the run outpaces them.
+    static let requestsPerThreadSecond = 5_000
+
     /// wrk's Lua script: each request's body names a random enterprise from the codes file
-    /// (wrk's argument after `--`); `done` prints the shared bench's `RESULT` line.
+    /// (wrk's arguments after the URL: the file, and how many requests to format per thread);
+    /// `done` prints the shared bench's `RESULT` line.
     private func writeQueryScript() throws -> String {
         let halves = Self.body(subject: "|").split(separator: "|")
         let (prefix, suffix) = (halves[0], halves[1])
         let path = state + "/queries.lua"
         try """
-            local codes = {}
             local prefix = '\(prefix)'
             local suffix = '\(suffix)'
             local headers = { ["Content-Type"] = "application/json" }
+            local requests = {}
+            local sent = 0
             local counter = 0
             setup = function(thread)
               counter = counter + 1
               thread:set("id", counter)
             end
+            -- args: the codes file (one 18-character USCC per line) and how many requests each thread
+            -- formats before the run, for random enterprises, so that sending one costs wrk no Lua work.
             init = function(args)
-              for line in io.lines(args[1]) do codes[#codes + 1] = line end
+              local file = assert(io.open(args[1], "rb"))
+              local codes = file:read("*a")
+              file:close()
               math.randomseed(os.time() * 100 + id)
+              for i = 1, tonumber(args[2]) do
+                local start = (math.random(#codes / 19) - 1) * 19 + 1
+                requests[i] = wrk.format("POST", nil, headers, prefix .. codes:sub(start, start + 17) .. suffix)
+              end
             end
             request = function()
-              return wrk.format("POST", nil, headers, prefix .. codes[math.random(#codes)] .. suffix)
+              sent = sent % #requests + 1
+              return requests[sent]
             end
             done = function(summary, latency, requests)
               local e = summary.errors
@@ -217,32 +264,42 @@ struct GatewayBenchmark: AsyncParsableCommand {
         return path
     }
 
-    private func queryLoad(port: Int, gateway: GatewayProcess, script: String, codes: String) throws -> LoadResult {
+    /// The query run's figures and the cores the gateway, PostgreSQL and wrk used during it.
+    private func queryLoad(port: Int, gateway: GatewayProcess, script: String, codes: String) throws -> (LoadResult, [String: Double]) {
         let shim = (ProcessInfo.processInfo.environment["BENCH_BUILD_DIR"]
             ?? (ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? NSHomeDirectory() + "/.cache") + "/bench-wrk-shim") + "/wrk_clientcert.so"
-        let running = try ChildProcess.start("/usr/bin/wrk", [
-            "-t", "\(threads)", "-c", "\(connections)", "-d", "\(seconds)s", "--timeout", "5s", "-s", script,
-            "https://127.0.0.1:\(port)/v1/queries", codes,
-        ], environment: ["LD_PRELOAD": shim, "WRK_CLIENT_CERT": gateway.clientCertificate, "WRK_CLIENT_KEY": gateway.clientKey])
-        return try LoadResult(output: running.wait().output)
+        let (output, cores) = try ProcessCPU.cores(of: Set(Self.gatewayPrograms.map(\.key)), over: seconds) {
+            try ChildProcess.start("/usr/bin/wrk", [
+                "-t", "\(threads)", "-c", "\(connections)", "-d", "\(seconds)s", "--timeout", "5s", "-s", script,
+                "https://127.0.0.1:\(port)/v1/queries", codes, "\(seconds * Self.requestsPerThreadSecond)",
+            ], environment: ["LD_PRELOAD": shim, "WRK_CLIENT_CERT": gateway.clientCertificate, "WRK_CLIENT_KEY": gateway.clientKey])
+        }
+        return (try LoadResult(output: output), cores)
     }
 
-    /// One `loadgen.sh` run (wrk, GET, keep-alive) with a client certificate.
-    private func load(url: String, certificate: String, key: String, bench: String, seconds: Int) throws -> LoadResult {
-        let running = try ChildProcess.start(bench + "/loadgen.sh", [
-            "-c", "\(connections)", "-t", "\(threads)", "-d", "\(seconds)", "--cert", certificate, "--key", key, url,
-        ])
-        return try LoadResult(output: running.wait().output)
+    /// One `loadgen.sh` run (wrk, GET, keep-alive) with a client certificate, and the cores the
+    /// gateway, PostgreSQL and wrk used during it.
+    private func load(url: String, certificate: String, key: String, bench: String, seconds: Int) throws -> (LoadResult, [String: Double]) {
+        let (output, cores) = try ProcessCPU.cores(of: Set(Self.gatewayPrograms.map(\.key)), over: seconds) {
+            try ChildProcess.start(bench + "/loadgen.sh", [
+                "-c", "\(connections)", "-t", "\(threads)", "-d", "\(seconds)", "--cert", certificate, "--key", key, url,
+            ])
+        }
+        return (try LoadResult(output: output), cores)
     }
 
-    private func pgbenchRate(script: String, database: BenchmarkDatabase) throws -> Double {
-        let output = try BenchmarkDatabase.tool("pgbench", [
-            "-n", "-M", "prepared", "-c", "\(poolSize)", "-j", "\(threads)", "-T", "\(seconds)", "-f", script, database.conninfo,
-        ])
+    /// pgbench's lookups per second, and the cores PostgreSQL and pgbench used during the run.
+    private func pgbenchRate(script: String, database: BenchmarkDatabase) throws -> (Double, [String: Double]) {
+        let pgbench = try BenchmarkDatabase.toolPath("pgbench")
+        let (output, cores) = try ProcessCPU.cores(of: ["postgres", "pgbench"], over: seconds) {
+            try ChildProcess.start(pgbench, [
+                "-n", "-M", "prepared", "-c", "\(poolSize)", "-j", "\(threads)", "-T", "\(seconds)", "-f", script, database.conninfo,
+            ])
+        }
         guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
               let value = Double(line.dropFirst(6).prefix(while: { $0.isNumber || $0 == "." }))
         else { throw ValidationError("cannot read pgbench's tps from: \(output)") }
-        return value
+        return (value, cores)
     }
 
     private func meteredSuccesses(_ pool: PostgresPool) async throws -> Int {

@@ -27,19 +27,6 @@ struct GatewayProcess {
         throw ValidationError("the gateway did not become ready on port \(port); see \(log)")
     }
 
-    /// CPU time the gateway process has used so far (user and system, from `/proc/PID/stat`).
-    var cpuTime: Duration {
-        get throws {
-            let stat = try String(contentsOfFile: "/proc/\(running.pid)/stat", encoding: .utf8)
-            // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
-            let fields = stat.lastIndex(of: ")").map { stat[stat.index(after: $0)...].split(separator: " ") } ?? []
-            guard fields.count > 13, let user = Int(fields[11]), let system = Int(fields[12]) else {
-                throw ValidationError("cannot read the gateway's CPU time from /proc/\(running.pid)/stat")
-            }
-            return .milliseconds((user + system) * 1_000 / sysconf(Int32(_SC_CLK_TCK)))
-        }
-    }
-
     /// The partner's client certificate and key.
     var clientCertificate: String { pki + "/clients/\(partner).pem" }
     var clientKey: String { pki + "/clients/\(partner)-key.pem" }
