@@ -27,15 +27,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "credit-broker")
-        let opened = try await database.open(migrate: true, logger: logger)
         let configuration = server.configuration
-        let admin: AdminServer.Configuration?
-        do {
-            admin = try server.adminConfiguration(tls: configuration.tls)
-        } catch {
-            await opened.close()
-            throw error
-        }
+        let admin = try server.adminConfiguration(tls: configuration.tls)
+        let opened = try await database.open(migrate: true, logger: logger)
         try await Self.serve(configuration, server, admin: admin, policies: policies, database: database, opened: opened, logger: logger)
     }
 
