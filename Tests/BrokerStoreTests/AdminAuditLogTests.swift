@@ -38,16 +38,18 @@ import Testing
     }
 
     @Test func concurrentAppendsFromTwoPoolsExtendOneChain() async throws {
-        let pool = try await Self.migratedPool()
-        let other = PostgresPool(.init(connection: pool.configuration.connection, maxConnections: 4))
+        // Appends wait for each other's lock while holding a connection: a busy machine may take a while.
+        let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 4, acquireTimeout: .seconds(120)))
+        try await Migrator(pool: pool).migrate()
+        let other = PostgresPool(.init(connection: pool.configuration.connection, maxConnections: 4, acquireTimeout: .seconds(120)))
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for n in 0..<40 {
+            for n in 0..<24 {
                 let log = AdminAuditLog(pool: n.isMultiple(of: 2) ? pool : other)
                 group.addTask { try await log.append(Self.entry(n)) }
             }
             try await group.waitForAll()
         }
-        #expect(try await AdminAuditLog(pool: pool).verify() == 40)
+        #expect(try await AdminAuditLog(pool: pool).verify() == 24)
         await other.close()
         await pool.close()
     }
