@@ -138,6 +138,10 @@ import X509
             #expect(bank.status == 422)
             #expect(bank.json["type"] as? String == Self.problems + "partner-not-agency")
             #expect(try await gateway.admin(.POST, "/admin/v1/partners/agency.nobody/keys", as: .security).status == 404)
+            #expect(try await gateway.admin(.GET, "/admin/v1/partners/agency.nobody/keys", as: .security).status == 404)
+            let bankKeys = try await gateway.admin(.GET, "/admin/v1/partners/\(TestGateway.bank)/keys", as: .security)
+            #expect(bankKeys.status == 200)
+            #expect((bankKeys.json["keys"] as? [Any])?.isEmpty == true)
             for body in [#"{"expires":"tomorrow"}"#, #"{"expires":"2001-01-01"}"#, "[]"] {
                 let bad = try await gateway.admin(.POST, keys, as: .security, body: Data(body.utf8))
                 #expect(bad.status == 400, "\(body)")

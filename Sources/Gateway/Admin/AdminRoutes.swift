@@ -8,7 +8,8 @@ import Metering
 ///
 /// - `GET partners` (system, security): every partner's governing contract and credentials.
 /// - `POST partners/{partner}/keys` (security): issue a credit agency's API key; the token is in
-///   the answer once. `GET partners/{partner}/keys` (security): the partner's keys.
+///   the answer once. `GET partners/{partner}/keys` (security): the keys issued to any partner
+///   (a key issued to a bank by mistake shows here, and never authenticates).
 ///   `DELETE keys/{keyID}` (security): revoke a key.
 /// - `GET usage?partner=&from=&to=` (audit, system): a partner's metered usage by day and item.
 /// - `GET audit?since=&limit=` (audit): the audit chain, in order, with hashes.
@@ -107,7 +108,7 @@ struct AdminRoutes {
         }
         group.get("partners/{partner}/keys") { _, context -> Response in
             try context.require(.security)
-            let partner = try agency(context)
+            let partner = try contract(context).partnerID
             let list = try await keys.keys(of: partner)
             context.audit.note(partner: partner, "listed \(list.count) keys")
             return try Self.json(KeyList(partner: partner, keys: list.map { KeyView($0) }))
@@ -147,12 +148,18 @@ struct AdminRoutes {
         }
     }
 
-    /// The `{partner}` of the path, which must be a credit agency with a governing contract.
-    private func agency(_ context: AdminRequestContext) throws -> String {
+    /// The governing contract of the path's `{partner}`, or 404.
+    private func contract(_ context: AdminRequestContext) throws -> Contract {
         let partner = try context.parameters.require("partner")
         guard let contract = contracts.first(where: { $0.partnerID == partner }) else { throw Problem.unknownPartner() }
+        return contract
+    }
+
+    /// The path's `{partner}`, which must be a credit agency (the partners that use API keys).
+    private func agency(_ context: AdminRequestContext) throws -> String {
+        let contract = try contract(context)
         guard contract.kind == .creditAgency else { throw Problem.partnerNotAgency(contract.kind.rawValue) }
-        return partner
+        return contract.partnerID
     }
 
     /// The optional body `{"expires": "YYYY-MM-DD"}`: the key's last day (China time), today or later.
