@@ -3,8 +3,8 @@ import Logging
 
 /// Establishes the admin of each request from the connection's client certificate, which the TLS
 /// handshake has already verified against the admin CA (the admin listener requires one). Bearer
-/// tokens and partner certificates mean nothing here. The role is read but not yet enforced: a
-/// certificate without a role reaches the audit middleware and is refused by every route.
+/// tokens and partner certificates mean nothing here. Each route enforces its roles, so that a
+/// refusal passes through the audit middleware like any other answer.
 struct AdminAuthenticator: RouterMiddleware {
     typealias Context = AdminRequestContext
 
