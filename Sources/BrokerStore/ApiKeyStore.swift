@@ -7,6 +7,7 @@ public struct ApiKeyStore: Sendable {
     public struct Record: Sendable, Hashable {
         public let keyID: String
         public let partnerID: String
+        public let createdAt: Date
         public let expiresAt: Date?
         public let revokedAt: Date?
     }
@@ -28,11 +29,19 @@ public struct ApiKeyStore: Sendable {
     /// Issues a key for `partnerID`; the returned token (`ak_….secret`) is the only copy of the secret.
     public func issue(partnerID: String, expiresAt: Date?) async throws -> (record: Record, token: String) {
         let (key, token) = ApiKey.generate()
-        try await pool.query("""
+        let result = try await pool.query("""
             INSERT INTO api_keys (key_id, partner_id, secret_sha256, expires_at)
             VALUES (\(key.id), \(partnerID), \(key.secretDigest), \(expiresAt))
+            RETURNING \(unsafeRaw: Self.columns)
             """)
-        return (Record(keyID: key.id, partnerID: partnerID, expiresAt: expiresAt, revokedAt: nil), token)
+        return (try Self.record(result[0]), token)
+    }
+
+    /// Every key issued to `partnerID`, revoked and expired ones included, oldest first.
+    public func keys(of partnerID: String) async throws -> [Record] {
+        try await pool.query("""
+            SELECT \(unsafeRaw: Self.columns) FROM api_keys WHERE partner_id = \(partnerID) ORDER BY created_at, key_id
+            """).map(Self.record)
     }
 
     /// Revokes a key; returns `nil` if there is no such key. Revoking twice keeps the first time.
@@ -40,7 +49,7 @@ public struct ApiKeyStore: Sendable {
     public func revoke(keyID: String, at time: Date = Date()) async throws -> Record? {
         let result = try await pool.query("""
             UPDATE api_keys SET revoked_at = coalesce(revoked_at, \(time)) WHERE key_id = \(keyID)
-            RETURNING key_id, partner_id, expires_at, revoked_at
+            RETURNING \(unsafeRaw: Self.columns)
             """)
         return try result.first.map(Self.record)
     }
@@ -57,10 +66,12 @@ public struct ApiKeyStore: Sendable {
         return .success(try row.decode(String.self, at: 0))
     }
 
+    private static let columns = "key_id, partner_id, created_at, expires_at, revoked_at"
+
     private static func record(_ row: PostgresRow) throws -> Record {
         Record(
-            keyID: try row.decode(at: 0), partnerID: try row.decode(at: 1),
-            expiresAt: try row.decode(at: 2), revokedAt: try row.decode(at: 3)
+            keyID: try row.decode(at: 0), partnerID: try row.decode(at: 1), createdAt: try row.decode(at: 2),
+            expiresAt: try row.decode(at: 3), revokedAt: try row.decode(at: 4)
         )
     }
 }

@@ -28,5 +28,6 @@ public struct Migration: Sendable, Hashable {
         Migration(40, "watchlist", PackageResources.m0040_watchlist_sql),
         Migration(41, "disclosure_sweeps", PackageResources.m0041_disclosure_sweeps_sql),
         Migration(50, "batch_reviews", PackageResources.m0050_batch_reviews_sql),
+        Migration(60, "admin_audit", PackageResources.m0060_admin_audit_sql),
     ]
 }

@@ -18,6 +18,7 @@ struct CreditBroker: AsyncParsableCommand {
             PKICommand.self,
             KeysCommand.self,
             ReceiptsCommand.self,
+            AuditCommand.self,
         ]
     )
 }

@@ -33,21 +33,27 @@ struct DemoCommand: AsyncParsableCommand {
         let logger = Logger(label: "credit-broker.demo")
         let (_, contracts) = try server.governingContracts(policies: policies)
         let opened = try await database.open(migrate: true, logger: logger)
-        let demo: DemoPartners, company: String
+        let demo: DemoPartners, company: String, admin: AdminServer.Configuration
+        var configuration = server.configuration
         do {
             try await loadProvinceIfEmpty(opened)
             demo = try await DemoPartners.prepare(
                 state: URL(fileURLWithPath: database.resolvedStateDirectory), contracts: contracts, pool: opened.pool
             )
             company = try await exampleCompany(opened.pool)
+            if configuration.tls == nil { configuration.tls = GatewayServer.TLS(developmentPKI: demo.pki) }
+            admin = try server.adminConfiguration(tls: configuration.tls) ?? AdminServer.Configuration(
+                host: server.adminHost, port: configuration.port == 0 ? 0 : configuration.port + 1, tls: .init(developmentPKI: demo.pki)
+            )
         } catch {
             await opened.close()
             throw error
         }
-        var configuration = server.configuration
-        if configuration.tls == nil { configuration.tls = GatewayServer.TLS(developmentPKI: demo.pki) }
         let jointCredit = contracts.first { $0.kind == .jointCredit }?.partnerID
-        try await ServeCommand.serve(configuration, server, policies: policies, database: database, opened: opened, logger: logger) { port in
+        try await ServeCommand.serve(
+            configuration, server, admin: admin, policies: policies, database: database, opened: opened, logger: logger,
+            onAdminRunning: { port in Self.say("\n" + demo.adminExample(port: port)) }
+        ) { port in
             // Written at once (not through print's buffer), so that a pipe or a log sees it now.
             FileHandle.standardOutput.write(Data("""
 
@@ -112,7 +118,7 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     /// Writes a line at once (not through print's buffer), so that it comes before the examples and a log sees it now.
-    private static func say(_ line: String) {
+    static func say(_ line: String) {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 }

@@ -17,6 +17,8 @@ struct DemoPartners {
         let pki = DevelopmentPKI(folder: state.appending(path: "pki"))
         if !FileManager.default.fileExists(atPath: pki.caURL.path) {
             _ = try pki.create(partners: DevelopmentPKI.mutualTLSPartners(of: contracts))
+        } else if !FileManager.default.fileExists(atPath: pki.adminCAURL.path) {
+            try pki.createAdmins()
         }
         let keysFile = state.appending(path: "agency-api-keys.tsv")
         if let text = try? String(contentsOf: keysFile, encoding: .utf8) {
@@ -36,6 +38,17 @@ struct DemoPartners {
             throw ValidationError("cannot write \(keysFile.path)")
         }
         return DemoPartners(pki: pki, agencyKeys: keys)
+    }
+
+    /// A copy-paste `curl` against the demo's admin listener, as the security administrator.
+    func adminExample(port: Int) -> String {
+        """
+        The admin API is on https://localhost:\(port)/admin/v1 (mutual TLS, admin certificates in \(pki.folder.path)/admins/).
+        Every partner's contract and credentials, as the security administrator:
+          curl -s --cacert \(pki.caURL.path) --cert \(pki.adminCertificateURL(.security).path) \\
+            --key \(pki.adminKeyURL(.security).path) https://localhost:\(port)/admin/v1/partners
+
+        """
     }
 
     /// Copy-paste `curl` commands against the running demo.

@@ -8,14 +8,14 @@ import X509
 struct PKICommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pki",
-        abstract: "Development PKI: a partner CA, a server certificate, partner client certificates and a CRL.",
+        abstract: "Development PKI: a partner CA, a server certificate, partner client certificates, a CRL, and admin certificates.",
         subcommands: [Init.self, Revoke.self]
     )
 
     struct Init: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "init",
-            abstract: "Create a CA, a server certificate (localhost, 127.0.0.1), one client certificate per mutual-TLS partner and an empty CRL.",
+            abstract: "Create a CA, a server certificate (localhost, 127.0.0.1), one client certificate per mutual-TLS partner, an empty CRL, and an admin CA with one certificate per admin role.",
             discussion: """
                 Each client certificate carries the first subject its partner's contract names, so the \
                 contract binds it as shipped. The printed fingerprints are for contracts that bind by sha256.
@@ -36,6 +36,7 @@ struct PKICommand: AsyncParsableCommand {
             let pki = DevelopmentPKI(folder: URL(filePath: out))
             let clients = try pki.create(partners: partners)
             print("CA \(pki.caURL.relativePath), server certificate \(pki.serverCertificateURL.relativePath), CRL \(pki.revocationListURL.relativePath)")
+            print("admin CA \(pki.adminCAURL.relativePath), admin certificates \(AdminRole.allCases.map { pki.adminCertificateURL($0).relativePath }.joined(separator: ", "))")
             for client in clients {
                 print("\(client.partnerID)\tserial \(client.serial)\tsha256 \(client.fingerprint.contractForm)")
             }

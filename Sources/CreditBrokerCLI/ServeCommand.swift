@@ -16,7 +16,8 @@ struct ServeCommand: AsyncParsableCommand {
             it again on exit (Ctrl-C or SIGTERM). Endpoints: /healthz (process up), /readyz \
             (database reachable and migrations current), /v1/receipt-key, and for authenticated \
             partners /v1/partner, /v1/queries, /v1/batch-reviews and /v1/usage. With --tls-dir (or the four TLS files) the listener speaks TLS 1.2/1.3 \
-            with HTTP/2 and authenticates banks by client certificate; agencies use API keys.
+            with HTTP/2 and authenticates banks by client certificate; agencies use API keys. With --admin-port \
+            a second listener serves the admin API (/admin/v1) over mutual TLS to admin certificates only.
             """
     )
 
@@ -26,18 +27,23 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "credit-broker")
+        let configuration = server.configuration
+        let admin = try server.adminConfiguration(tls: configuration.tls)
         let opened = try await database.open(migrate: true, logger: logger)
-        try await Self.serve(server.configuration, server, policies: policies, database: database, opened: opened, logger: logger)
+        try await Self.serve(configuration, server, admin: admin, policies: policies, database: database, opened: opened, logger: logger)
     }
 
     /// Serves until a shutdown signal, then closes the database (stopping an embedded server).
+    /// With `admin`, the admin listener runs beside the partner listener and stops with it.
     static func serve(
         _ configuration: GatewayServer.Configuration,
         _ server: ServerOptions,
+        admin: AdminServer.Configuration?,
         policies: ContractsOptions,
         database: DatabaseOptions,
         opened: BrokerDatabase,
         logger: Logger,
+        onAdminRunning: @escaping @Sendable (Int) async -> Void = { _ in },
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         // Request handlers then run on the event loop threads that read their requests instead of
@@ -46,8 +52,15 @@ struct ServeCommand: AsyncParsableCommand {
         let meterPool = PostgresPool(.init(connection: opened.pool.configuration.connection, maxConnections: 2))
         do {
             let partners = try server.partners(policies: policies, database: database, pool: opened.pool, meterPool: meterPool)
+            let adminApp = try admin.map { admin in
+                try AdminServer.application(
+                    admin, contracts: server.governingContracts(policies: policies).1, pool: opened.pool, logger: logger,
+                    onServerRunning: onAdminRunning
+                )
+            }
             let app = try GatewayServer.application(
-                configuration, pool: opened.pool, partners: partners, logger: logger, onServerRunning: onServerRunning
+                configuration, pool: opened.pool, partners: partners, services: adminApp.map { [$0] } ?? [], logger: logger,
+                onServerRunning: onServerRunning
             )
             // Returns once in-flight requests have finished; then the queued meter events are committed.
             try await app.runService()

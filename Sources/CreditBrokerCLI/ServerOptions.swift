@@ -35,6 +35,20 @@ struct ServerOptions: ParsableArguments {
     ))
     var partnerCRL: String?
 
+    @Option(name: .customLong("admin-port"), help: ArgumentHelp(
+        "Serve the admin API on this port, mutual TLS with admin certificates only; off unless given; 0 picks a free one.",
+        valueName: "port"
+    ))
+    var adminPort: Int?
+
+    @Option(name: .customLong("admin-host"), help: ArgumentHelp("Address the admin API listens on (default 127.0.0.1).", valueName: "host"))
+    var adminHost = "127.0.0.1"
+
+    @Option(name: .customLong("admin-ca"), help: ArgumentHelp(
+        "CA that issues admin client certificates, PEM; with --tls-dir its admin-ca.pem is the default.", valueName: "pem"
+    ))
+    var adminCA: String?
+
     @Option(help: ArgumentHelp("Partner contracts directory (env CREDIT_BROKER_CONTRACTS).", valueName: "path"))
     var contracts: String?
 
@@ -61,6 +75,23 @@ struct ServerOptions: ParsableArguments {
         if files.contains(where: { $0 != nil }), files.contains(where: { $0 == nil }) {
             throw ValidationError("TLS needs all four of --tls-cert, --tls-key, --partner-ca and --partner-crl")
         }
+    }
+
+    /// The admin listener's configuration if `--admin-port` asks for one (on `port` if given), with
+    /// the server certificate of `tls` and the admin CA; the admin API refuses to run without TLS.
+    func adminConfiguration(tls: GatewayServer.TLS?, port: Int? = nil) throws -> AdminServer.Configuration? {
+        guard let port = port ?? adminPort else { return nil }
+        guard let tls else {
+            throw ValidationError("the admin API serves mutual TLS only: give --tls-dir (or the TLS files and --admin-ca) with --admin-port")
+        }
+        let directory = tlsDirectory ?? Self.environment["CREDIT_BROKER_TLS_DIR"]
+        guard let ca = adminCA.map({ URL(filePath: $0) }) ?? directory.map({ DevelopmentPKI(folder: URL(filePath: $0)).adminCAURL }) else {
+            throw ValidationError("the admin API needs --admin-ca, the CA that issues admin certificates (or a --tls-dir that holds admin-ca.pem)")
+        }
+        return AdminServer.Configuration(
+            host: adminHost, port: port,
+            tls: AdminServer.TLS(certificateChain: tls.certificateChain, privateKey: tls.privateKey, adminCA: ca)
+        )
     }
 
     var configuration: GatewayServer.Configuration {

@@ -10,6 +10,7 @@ import NIOCore
 import Metering
 import NIOSSL
 import PostgresClient
+import ServiceLifecycle
 import X509
 
 /// Builds the broker's HTTP application.
@@ -90,11 +91,12 @@ public enum GatewayServer {
         }
     }
 
-    /// The application, ready for `runService()`.
+    /// The application, ready for `runService()`; `services` run beside it (e.g. the admin listener).
     public static func application(
         _ configuration: Configuration,
         pool: PostgresPool,
         partners: Partners,
+        services: [any Service] = [],
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
@@ -111,7 +113,7 @@ public enum GatewayServer {
             router: router,
             server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "credit-broker"),
-            services: [partners.batchReviews.worker],
+            services: [partners.batchReviews.worker] + services,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger
         )

@@ -3,7 +3,8 @@ import Foundation
 import TestSupport
 import Testing
 
-/// `credit-broker demo` end to end: a small province, its PKI, and the bank query it prints works.
+/// `credit-broker demo` end to end: a small province, its PKI, the bank query it prints works, and
+/// so does its admin listener on the next port.
 @Suite struct DemoTests {
     @Test func theDemoServesABankQueryOverMutualTLSWithItsOwnPKI() async throws {
         let state = TestPostgres.temporaryFolder()
@@ -24,6 +25,8 @@ import Testing
             "-d", #"{"subject":"\#(company)","purpose":"credit_approval","items":["enterprise.registration","market.tax_paid"]}"#,
             "https://localhost:\(port)/v1/queries",
         ])
+        let security = ["--cacert", pki + "/ca.pem", "--cert", pki + "/admins/security.pem", "--key", pki + "/admins/security-key.pem"]
+        let partners = try ChildProcess.run("/usr/bin/curl", security + ["-s", "https://localhost:\(port + 1)/admin/v1/partners"])
         let agencyKey = try String(contentsOfFile: state + "/agency-api-keys.tsv", encoding: .utf8)
             .split(separator: "\n").first { $0.hasPrefix("agency.nj_anxin\t") }?.split(separator: "\t").last.map(String.init)
         demo.signal(SIGINT)
@@ -37,6 +40,9 @@ import Testing
         #expect((disclosed.first?["records"] as? [Any])?.count == 1)
         #expect((json["withheld"] as? [[String: Any]])?.first?["reason"] as? String == "consent_missing")
         #expect(agencyKey?.hasPrefix("ak_") == true)
+        #expect(output.contains("https://localhost:\(port + 1)/admin/v1/partners"), "the demo prints its admin example")
+        let listed = try #require(try JSONSerialization.jsonObject(with: Data(partners.utf8)) as? [String: Any], "\(partners)")
+        #expect((listed["partners"] as? [[String: Any]])?.contains { $0["id"] as? String == "agency.nj_anxin" } == true)
     }
 
     /// A company of the demo province, read from the feed files the demo generated.

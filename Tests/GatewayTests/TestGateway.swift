@@ -17,7 +17,7 @@ import TestSupport
 import X509
 
 /// A real gateway over real TLS on port 0 against a fresh PostgreSQL, with a development PKI made
-/// for the test and the repository's shipped contracts.
+/// for the test and the repository's shipped contracts, and its admin listener on another port 0.
 struct TestGateway {
     static let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -30,6 +30,7 @@ struct TestGateway {
     static let jointCredit = "joint.jiangsu_joint_credit"
 
     let port: Int
+    let adminPort: Int
     let pki: DevelopmentPKI
     let ca: CertificateAuthority
     let pool: PostgresPool
@@ -78,13 +79,21 @@ struct TestGateway {
         var logger = Logger(label: "gateway-test")
         logger.logLevel = .critical
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let (adminPorts, adminContinuation) = AsyncStream.makeStream(of: Int.self)
+        let admin = try AdminServer.application(
+            .init(port: 0, tls: .init(developmentPKI: pki)), contracts: contracts, pool: pool, logger: logger,
+            onServerRunning: { adminContinuation.yield($0) }
+        )
         let app = try GatewayServer.application(
             .init(host: "127.0.0.1", port: 0, tls: .init(developmentPKI: pki)),
-            pool: pool, partners: partners, logger: logger, onServerRunning: { continuation.yield($0) }
+            pool: pool, partners: partners, services: [admin], logger: logger, onServerRunning: { continuation.yield($0) }
         )
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                defer { continuation.finish() }
+                defer {
+                    continuation.finish()
+                    adminContinuation.finish()
+                }
                 do {
                     try await app.runService(gracefulShutdownSignals: [])
                 } catch where Task.isCancelled {
@@ -92,9 +101,10 @@ struct TestGateway {
                 }
             }
             var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { return }
+            var adminIterator = adminPorts.makeAsyncIterator()
+            guard let port = await iterator.next(), let adminPort = await adminIterator.next() else { return }
             defer { group.cancelAll() }
-            try await body(TestGateway(port: port, pki: pki, ca: ca, pool: pool, counters: metrics.authentication, directory: directory, policies: policies, partners: partners))
+            try await body(TestGateway(port: port, adminPort: adminPort, pki: pki, ca: ca, pool: pool, counters: metrics.authentication, directory: directory, policies: policies, partners: partners))
         }
         await partners.metering.writer.close()
         await pool.close()
@@ -156,6 +166,19 @@ struct TestGateway {
         )
     }
 
+    /// The certificate `pki init` wrote for an admin role.
+    func identity(of role: AdminRole) throws -> ClientIdentity {
+        try ClientIdentity(
+            Certificate(pemEncoded: String(contentsOf: pki.adminCertificateURL(role), encoding: .utf8)),
+            P256.Signing.PrivateKey(pemRepresentation: String(contentsOf: pki.adminKeyURL(role), encoding: .utf8))
+        )
+    }
+
+    /// One request to the admin listener with an admin role's certificate.
+    func admin(_ method: HTTPMethod = .GET, _ path: String, as role: AdminRole, body: Data? = nil) async throws -> Reply {
+        try await request(method, path, identity: identity(of: role), body: body, port: adminPort)
+    }
+
     /// A response with its whole body.
     struct Reply {
         let status: Int
@@ -166,12 +189,12 @@ struct TestGateway {
         var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
     }
 
-    /// One request on a new connection (so each call performs its own handshake). A refused
-    /// handshake is retried by the client until `timeout`.
+    /// One request on a new connection (so each call performs its own handshake), to the partner
+    /// listener unless `port` names another. A refused handshake is retried by the client until `timeout`.
     func request(
         _ method: HTTPMethod = .GET, _ path: String, identity: ClientIdentity? = nil, bearer: String? = nil,
         headers: [String: String] = [:], body: Data? = nil,
-        timeout: TimeAmount = .seconds(20)
+        timeout: TimeAmount = .seconds(20), port: Int? = nil
     ) async throws -> Reply {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .file(pki.caURL.path)
@@ -181,7 +204,7 @@ struct TestGateway {
         }
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
         do {
-            var request = HTTPClientRequest(url: "https://localhost:\(port)\(path)")
+            var request = HTTPClientRequest(url: "https://localhost:\(port ?? self.port)\(path)")
             request.method = method
             if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
             for (name, value) in headers { request.headers.add(name: name, value: value) }

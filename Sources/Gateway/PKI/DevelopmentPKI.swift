@@ -5,10 +5,11 @@ import SwiftASN1
 import X509
 
 /// The development PKI in a folder: a partner CA, a server certificate, one client certificate per
-/// mutual-TLS partner, and the CA's CRL.
+/// mutual-TLS partner, and the CA's CRL; and a separate admin CA with one certificate per admin role.
 ///
 /// Layout: `ca.pem`, `ca-key.pem`, `server.pem`, `server-key.pem`, `crl.pem`,
-/// `clients/<partner>.pem`, `clients/<partner>-key.pem`. Keys are PKCS#8 PEM, mode 0600.
+/// `clients/<partner>.pem`, `clients/<partner>-key.pem`, `admin-ca.pem`, `admin-ca-key.pem`,
+/// `admins/<role>.pem`, `admins/<role>-key.pem`. Keys are PKCS#8 PEM, mode 0600.
 ///
 /// A client certificate's subject is the first subject the partner's contract names, so the contract
 /// binds it by subject as shipped; its fingerprint is printed for contracts that bind by fingerprint.
@@ -58,6 +59,10 @@ public struct DevelopmentPKI: Sendable {
     public var revocationListURL: URL { folder.appending(path: "crl.pem") }
     public func clientCertificateURL(_ partnerID: String) -> URL { folder.appending(path: "clients/\(partnerID).pem") }
     public func clientKeyURL(_ partnerID: String) -> URL { folder.appending(path: "clients/\(partnerID)-key.pem") }
+    public var adminCAURL: URL { folder.appending(path: "admin-ca.pem") }
+    public var adminCAKeyURL: URL { folder.appending(path: "admin-ca-key.pem") }
+    public func adminCertificateURL(_ role: AdminRole) -> URL { folder.appending(path: "admins/\(role.rawValue).pem") }
+    public func adminKeyURL(_ role: AdminRole) -> URL { folder.appending(path: "admins/\(role.rawValue)-key.pem") }
 
     /// One client certificate per partner that authenticates by certificate (banks and the joint-credit
     /// company), carrying the first subject its contract names so that the contract binds it as shipped.
@@ -74,6 +79,7 @@ public struct DevelopmentPKI: Sendable {
     public func create(partners: [Partner], now: Date = Date()) throws -> [Client] {
         guard !FileManager.default.fileExists(atPath: caURL.path) else { throw Failure.exists(folder.path) }
         try FileManager.default.createDirectory(at: folder.appending(path: "clients"), withIntermediateDirectories: true)
+        try createAdmins(now: now)
         let ca = try CertificateAuthority(
             subject: DistinguishedName(text: "CN=CreditBroker Development Partner CA,O=CreditBroker,C=CN"), notBefore: now
         )
@@ -88,15 +94,28 @@ public struct DevelopmentPKI: Sendable {
             issuer: ca.certificate.subject, thisUpdate: now, nextUpdate: now.addingTimeInterval(30 * 86_400), entries: []
         ), ca: ca)
         return try partners.map { partner in
-            let issued = try ca.issue(
-                subject: partner.subject, usage: .client,
-                notBefore: now.addingTimeInterval(-300), notAfter: now.addingTimeInterval(397 * 86_400)
+            let issued = try issueClient(
+                partner.subject, by: ca, now: now, to: clientCertificateURL(partner.partnerID), keyURL: clientKeyURL(partner.partnerID)
             )
-            try write(issued.certificate, issued.privateKey, to: clientCertificateURL(partner.partnerID), keyURL: clientKeyURL(partner.partnerID))
             return Client(
                 partnerID: partner.partnerID, subject: partner.subject.description,
                 serial: issued.certificate.serialNumber, fingerprint: CertificateFingerprint(issued.certificate)
             )
+        }
+    }
+
+    /// Creates the admin CA and one certificate per role, its subject `CN=<title>,OU=admin-<role>,O=CreditBroker,C=CN`;
+    /// refuses to overwrite an existing admin CA (`create` calls it; a PKI made before admins existed can add them).
+    public func createAdmins(now: Date = Date()) throws {
+        guard !FileManager.default.fileExists(atPath: adminCAURL.path) else { throw Failure.exists(folder.path) }
+        try FileManager.default.createDirectory(at: folder.appending(path: "admins"), withIntermediateDirectories: true)
+        let ca = try CertificateAuthority(
+            subject: DistinguishedName(text: "CN=CreditBroker Development Admin CA,O=CreditBroker,C=CN"), notBefore: now
+        )
+        try write(ca.certificate, ca.privateKey, to: adminCAURL, keyURL: adminCAKeyURL)
+        for role in AdminRole.allCases {
+            let subject = try DistinguishedName(text: "CN=\(role.title),OU=\(role.organizationalUnit),O=CreditBroker,C=CN")
+            _ = try issueClient(subject, by: ca, now: now, to: adminCertificateURL(role), keyURL: adminKeyURL(role))
         }
     }
 
@@ -129,6 +148,17 @@ public struct DevelopmentPKI: Sendable {
     /// Writes the CRL atomically (a reader never sees half a file).
     public func writeRevocationList(_ list: CertificateRevocationList, ca: CertificateAuthority) throws {
         try list.pemEncoded(signedBy: ca.privateKey).write(to: revocationListURL, atomically: true, encoding: .utf8)
+    }
+
+    /// Issues a client certificate valid for 397 days and writes it and its key.
+    private func issueClient(
+        _ subject: DistinguishedName, by ca: CertificateAuthority, now: Date, to url: URL, keyURL: URL
+    ) throws -> CertificateAuthority.Issued {
+        let issued = try ca.issue(
+            subject: subject, usage: .client, notBefore: now.addingTimeInterval(-300), notAfter: now.addingTimeInterval(397 * 86_400)
+        )
+        try write(issued.certificate, issued.privateKey, to: url, keyURL: keyURL)
+        return issued
     }
 
     private func write(_ certificate: Certificate, _ key: P256.Signing.PrivateKey, to url: URL, keyURL: URL) throws {

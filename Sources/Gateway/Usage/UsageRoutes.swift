@@ -33,8 +33,8 @@ struct UsageRoutes {
             let partner = try context.requirePartner()
             let now = Date()
             let today = CivilDate(now)
-            let from = try Self.date(request, "from") ?? today
-            let to = try Self.date(request, "to") ?? today
+            let from = try request.date("from") ?? today
+            let to = try request.date("to") ?? today
             let days: [UsageDay]
             do {
                 days = try await usage.usage(partner: partner.partnerID, from: from, to: to)
@@ -50,12 +50,5 @@ struct UsageRoutes {
             ))
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
-    }
-
-    /// A `YYYY-MM-DD` query parameter, or 400 naming it.
-    private static func date(_ request: Request, _ name: String) throws(Problem) -> CivilDate? {
-        guard let text = request.uri.queryParameters.get(name) else { return nil }
-        guard let date = CivilDate(text) else { throw .invalidRequest(name, "\(name) must be a date as YYYY-MM-DD.") }
-        return date
     }
 }

@@ -1,0 +1,89 @@
+import Foundation
+import PostgresClient
+
+/// The admin audit chain in `admin_audit`: append a request's entry, read the chain, verify it.
+public struct AdminAuditLog: Sendable {
+    /// The first place the chain does not hold.
+    public struct Break: Sendable, Hashable, Error, CustomStringConvertible {
+        public let seq: Int
+        public let reason: String
+
+        public var description: String { "the audit chain breaks at seq \(seq): \(reason)" }
+    }
+
+    /// The most rows `records(since:limit:)` returns at once.
+    public static let maximumPage = 1_000
+
+    /// Serialises appends across connections and processes ("admin_audit").
+    private static let lockKey: Int64 = 0x6164_6D69_6E5F_6175
+
+    let pool: PostgresPool
+
+    public init(pool: PostgresPool) {
+        self.pool = pool
+    }
+
+    /// Appends `entry` as the chain's next row, in one transaction holding the chain's advisory
+    /// lock: concurrent appends (from any process) wait, then link to the row committed before.
+    @discardableResult
+    public func append(_ entry: AdminAuditEntry, at time: Date = Date()) async throws -> AdminAuditRecord {
+        let microseconds = Int64((time.timeIntervalSince1970 * 1_000_000).rounded())
+        return try await pool.transaction { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))")
+            let last = try await connection.query("SELECT seq, hash FROM admin_audit ORDER BY seq DESC LIMIT 1").first
+            let record = AdminAuditRecord(
+                seq: try last.map { try $0.decode(Int.self, at: 0) + 1 } ?? 1,
+                microseconds: microseconds, entry: entry,
+                previous: try last.map { try $0.decode(String.self, at: 1) } ?? AdminAuditRecord.genesis
+            )
+            try await connection.query("""
+                INSERT INTO admin_audit (seq, occurred_at, actor_fingerprint, actor_subject, role, method, path,
+                                         target_partner, status, detail, hash)
+                VALUES (\(record.seq), timestamptz '1970-01-01 00:00:00+00' + \(microseconds)::bigint * interval '1 microsecond',
+                        \(entry.actorFingerprint), \(entry.actorSubject), \(entry.role), \(entry.method), \(entry.path),
+                        \(entry.targetPartner), \(entry.status), \(entry.detail), \(record.hash))
+                """)
+            return record
+        }
+    }
+
+    /// Up to `limit` rows after `seq`, in chain order.
+    public func records(since seq: Int, limit: Int) async throws -> [AdminAuditRecord] {
+        try await pool.query("""
+            SELECT seq, (extract(epoch FROM occurred_at) * 1000000)::bigint, actor_fingerprint, actor_subject, role,
+                   method, path, target_partner, status, detail, hash
+            FROM admin_audit WHERE seq > \(seq) ORDER BY seq LIMIT \(min(max(limit, 0), Self.maximumPage))
+            """).map { row in
+            AdminAuditRecord(
+                seq: try row.decode(at: 0), microseconds: try row.decode(at: 1),
+                entry: AdminAuditEntry(
+                    actorFingerprint: try row.decode(at: 2), actorSubject: try row.decode(at: 3), role: try row.decode(at: 4),
+                    method: try row.decode(at: 5), path: try row.decode(at: 6), targetPartner: try row.decode(at: 7),
+                    status: try row.decode(at: 8), detail: try row.decode(at: 9)
+                ),
+                storedHash: try row.decode(at: 10)
+            )
+        }
+    }
+
+    /// Recomputes every hash from the stored rows.
+    /// - Returns: the number of rows, all linked.
+    /// - Throws: `Break` at the first row that is missing, out of place, or whose hash does not follow.
+    @discardableResult
+    public func verify() async throws -> Int {
+        var previous = AdminAuditRecord.genesis
+        var expected = 1
+        while true {
+            let page = try await records(since: expected - 1, limit: Self.maximumPage)
+            for record in page {
+                guard record.seq == expected else { throw Break(seq: expected, reason: "row \(expected) is missing") }
+                guard record.isLinked(to: previous) else {
+                    throw Break(seq: record.seq, reason: "its hash is not SHA-256 of the previous hash and the row as stored")
+                }
+                previous = record.hash
+                expected += 1
+            }
+            if page.count < Self.maximumPage { return expected - 1 }
+        }
+    }
+}

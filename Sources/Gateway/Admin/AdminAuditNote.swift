@@ -1,0 +1,19 @@
+import Synchronization
+
+/// What an admin route tells the audit middleware beyond method, path and status: the partner it
+/// acted on and a short account of what it did (`issued ak_…`). Shared by reference, one per request.
+public final class AdminAuditNote: Sendable {
+    private let state = Mutex<(partner: String?, detail: String?)>((nil, nil))
+
+    public init() {}
+
+    /// The partner the request concerned, as noted.
+    public var partner: String? { state.withLock { $0.partner } }
+    /// The account noted, if any.
+    public var detail: String? { state.withLock { $0.detail } }
+
+    /// Notes the partner acted on and what was done; never a token or a personal identifier.
+    public func note(partner: String?, _ detail: String) {
+        state.withLock { $0 = (partner, detail) }
+    }
+}

@@ -1,0 +1,27 @@
+import Hummingbird
+import NIOCore
+
+/// The request context of the admin API: the connection, the admin once `AdminAuthenticator` has
+/// established it, and the note the audit chain records.
+public struct AdminRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The request's channel (the HTTP/1 connection, which holds the TLS handler).
+    let channel: any Channel
+    /// Set by `AdminAuthenticator` before the audit middleware and any route run.
+    public var admin: AdminActor?
+    /// What the route did, for the request's audit row.
+    public let audit = AdminAuditNote()
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+
+    /// The admin, if its role is one of `roles`; otherwise 403 `role-not-allowed` naming them.
+    @discardableResult
+    func require(_ roles: AdminRole...) throws(Problem) -> AdminActor {
+        guard let admin else { throw .unauthenticated("The request carries no admin certificate.") }
+        guard let role = admin.role, roles.contains(role) else { throw .roleNotAllowed(roles, had: admin.role) }
+        return admin
+    }
+}

@@ -1,0 +1,87 @@
+import BrokerCore
+import BrokerStore
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+import Logging
+import Metering
+import NIOCore
+import NIOSSL
+import PostgresClient
+
+/// The admin listener: a separate port, mutual TLS only, client certificates issued by the admin
+/// CA (a partner's certificate fails the handshake; API keys mean nothing here), every request
+/// recorded in the audit chain.
+public enum AdminServer {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        /// Required: the admin API never speaks plain HTTP.
+        public var tls: TLS
+        /// A connection with no request in flight for this long is closed.
+        public var idleTimeout: Duration
+
+        public init(host: String = "127.0.0.1", port: Int, tls: TLS, idleTimeout: Duration = .seconds(30)) {
+            self.host = host
+            self.port = port
+            self.tls = tls
+            self.idleTimeout = idleTimeout
+        }
+    }
+
+    /// PEM files of the admin listener's TLS: TLS 1.2 or 1.3, a client certificate required and
+    /// verified against the admin CA.
+    public struct TLS: Sendable {
+        public var certificateChain: URL
+        public var privateKey: URL
+        /// The CA that issues admin certificates (never the partner CA).
+        public var adminCA: URL
+
+        public init(certificateChain: URL, privateKey: URL, adminCA: URL) {
+            self.certificateChain = certificateChain
+            self.privateKey = privateKey
+            self.adminCA = adminCA
+        }
+
+        /// The files of a development PKI (`credit-broker pki init`): its server certificate and admin CA.
+        public init(developmentPKI pki: DevelopmentPKI) {
+            self.init(certificateChain: pki.serverCertificateURL, privateKey: pki.serverKeyURL, adminCA: pki.adminCAURL)
+        }
+    }
+
+    /// The application, ready to run (alone or as a service of the partner application).
+    public static func application(
+        _ configuration: Configuration,
+        contracts: [Contract],
+        pool: PostgresPool,
+        logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
+        var tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(configuration.tls.certificateChain.path).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: configuration.tls.privateKey.path, format: .pem))
+        )
+        tls.minimumTLSVersion = .tlsv12
+        tls.certificateVerification = .noHostnameVerification
+        tls.trustRoots = .file(configuration.tls.adminCA.path)
+        return Application(
+            router: router(contracts: contracts, pool: pool),
+            server: try .tls(.http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))), tlsConfiguration: tls),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "credit-broker-admin"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+            logger: logger
+        )
+    }
+
+    /// Every admin route, behind authentication and the audit chain.
+    public static func router(contracts: [Contract], pool: PostgresPool) -> Router<AdminRequestContext> {
+        let router = Router(context: AdminRequestContext.self)
+        router.add(middleware: ProblemMiddleware())
+        router.add(middleware: AdminAuthenticator(peers: PeerCertificateCache()))
+        let audit = AdminAuditLog(pool: pool)
+        router.add(middleware: AdminAuditMiddleware(log: audit))
+        AdminRoutes(contracts: contracts, keys: ApiKeyStore(pool: pool), usage: UsageQuery(pool: pool), audit: audit)
+            .register(on: router.group("admin/v1"))
+        return router
+    }
+}

@@ -1,0 +1,20 @@
+import BrokerCore
+import Hummingbird
+
+extension Request {
+    /// The `YYYY-MM-DD` query parameter `name`, or 400 naming it.
+    func date(_ name: String) throws(Problem) -> CivilDate? {
+        guard let text = uri.queryParameters.get(name) else { return nil }
+        guard let date = CivilDate(text) else { throw .invalidRequest(name, "\(name) must be a date as YYYY-MM-DD.") }
+        return date
+    }
+
+    /// The integer query parameter `name` within `range`, or 400 naming it.
+    func integer(_ name: String, in range: ClosedRange<Int>) throws(Problem) -> Int? {
+        guard let text = uri.queryParameters.get(name) else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw .invalidRequest(name, "\(name) must be an integer from \(range.lowerBound) to \(range.upperBound).")
+        }
+        return value
+    }
+}

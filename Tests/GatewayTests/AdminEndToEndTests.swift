@@ -1,0 +1,186 @@
+import BrokerCore
+import BrokerStore
+import Crypto
+import Foundation
+import Gateway
+import NIOHTTP1
+import PostgresClient
+import Testing
+import X509
+
+/// The admin listener end to end over real mutual TLS: roles, credentials, keys, usage, audit.
+@Suite struct AdminEndToEndTests {
+    private static let problems = "https://credit-broker.example/problems/"
+
+    /// Every admin endpoint and the roles it is allowed to.
+    private static let endpoints: [(method: HTTPMethod, path: String, roles: [AdminRole])] = [
+        (.GET, "/admin/v1/partners", [.system, .security]),
+        (.POST, "/admin/v1/partners/\(TestGateway.agency)/keys", [.security]),
+        (.GET, "/admin/v1/partners/\(TestGateway.agency)/keys", [.security]),
+        (.DELETE, "/admin/v1/keys/ak_0123456789abcdef", [.security]),
+        (.GET, "/admin/v1/usage?partner=\(TestGateway.bank)", [.audit, .system]),
+        (.GET, "/admin/v1/audit?since=0&limit=5", [.audit]),
+    ]
+
+    @Test func eachRoleReachesItsEndpointsAndIsRefusedTheOthersAndEveryRequestIsAudited() async throws {
+        try await TestGateway.run { gateway in
+            var requests = 0
+            var refusals = 0
+            for endpoint in Self.endpoints {
+                for role in AdminRole.allCases {
+                    let reply = try await gateway.admin(endpoint.method, endpoint.path, as: role)
+                    requests += 1
+                    if endpoint.roles.contains(role) {
+                        // The DELETE names no existing key: allowed, and answered 404.
+                        let expected = endpoint.method == .DELETE ? 404 : endpoint.method == .POST ? 201 : 200
+                        #expect(reply.status == expected, "\(role) \(endpoint.method) \(endpoint.path): \(String(decoding: reply.body, as: UTF8.self))")
+                    } else {
+                        refusals += 1
+                        #expect(reply.status == 403, "\(role) \(endpoint.method) \(endpoint.path)")
+                        #expect(reply.headers["Content-Type"].first == "application/problem+json")
+                        #expect(reply.json["type"] as? String == Self.problems + "role-not-allowed")
+                        let detail = reply.json["detail"] as? String ?? ""
+                        #expect(endpoint.roles.allSatisfy { detail.contains($0.rawValue) }, "\(detail)")
+                        #expect(detail.contains("the \(role.rawValue) role"), "\(detail)")
+                    }
+                }
+            }
+            let log = AdminAuditLog(pool: gateway.pool)
+            #expect(try await log.verify() == requests)
+            let rows = try await log.records(since: 0, limit: 1_000)
+            #expect(rows.filter { $0.entry.status == 403 && $0.entry.detail == "role-not-allowed" }.count == refusals)
+            let refusedKeyIssue = try #require(rows.first { $0.entry.method == "POST" && $0.entry.role == "audit" })
+            #expect(refusedKeyIssue.entry.targetPartner == TestGateway.agency)
+            #expect(refusedKeyIssue.entry.actorSubject.contains("OU=admin-audit"))
+            #expect(refusedKeyIssue.entry.actorFingerprint == CertificateFingerprint(
+                try Certificate(pemEncoded: String(contentsOf: gateway.pki.adminCertificateURL(.audit), encoding: .utf8))
+            ).hex)
+        }
+    }
+
+    @Test func partnerCredentialsNeverReachTheAdminListenerNorAdminCertificatesThePartnerListener() async throws {
+        try await TestGateway.run { gateway in
+            let adminPort = gateway.adminPort
+            // A partner's certificate, a certificate of another CA claiming a role, no certificate and an API key alone.
+            let stranger = try CertificateAuthority(subject: DistinguishedName(text: "CN=Stranger CA,O=Elsewhere,C=CN"))
+            let impostor = try stranger.issue(
+                subject: DistinguishedName(text: "CN=Impostor,OU=admin-audit,O=CreditBroker,C=CN"), usage: .client,
+                notBefore: Date() - 60, notAfter: Date() + 86_400
+            )
+            let (_, token) = try await ApiKeyStore(pool: gateway.pool).issue(partnerID: TestGateway.agency, expiresAt: nil)
+            for identity in [try gateway.identity(of: TestGateway.bank), try TestGateway.ClientIdentity(impostor.certificate, impostor.privateKey), nil] {
+                await #expect(throws: (any Error).self) {
+                    try await gateway.request(.GET, "/admin/v1/audit", identity: identity, bearer: token, timeout: .seconds(2), port: adminPort)
+                }
+            }
+            // An admin certificate fails the partner listener's handshake.
+            for role in AdminRole.allCases {
+                await #expect(throws: (any Error).self) {
+                    try await gateway.request(.GET, "/v1/partner", identity: gateway.identity(of: role), timeout: .seconds(2))
+                }
+            }
+            // The admin CA's certificate without a role is refused everywhere, and audited.
+            let adminCA = try CertificateAuthority(
+                certificate: Certificate(pemEncoded: String(contentsOf: gateway.pki.adminCAURL, encoding: .utf8)),
+                privateKey: P256.Signing.PrivateKey(pemRepresentation: String(contentsOf: gateway.pki.adminCAKeyURL, encoding: .utf8))
+            )
+            let roleless = try adminCA.issue(
+                subject: DistinguishedName(text: "CN=Nobody,O=CreditBroker,C=CN"), usage: .client, notBefore: Date() - 60, notAfter: Date() + 86_400
+            )
+            for endpoint in Self.endpoints {
+                let reply = try await gateway.request(
+                    endpoint.method, endpoint.path, identity: .init(roleless.certificate, roleless.privateKey), port: adminPort
+                )
+                #expect(reply.status == 403)
+                #expect(reply.json["type"] as? String == Self.problems + "role-not-allowed")
+            }
+            let rows = try await AdminAuditLog(pool: gateway.pool).records(since: 0, limit: 100)
+            #expect(rows.count == Self.endpoints.count)
+            #expect(rows.allSatisfy { $0.entry.role == nil && $0.entry.status == 403 })
+        }
+    }
+
+    @Test func anIssuedKeyWorksOnThePartnerAPIUntilRevokedAndItsTokenIsNeverAudited() async throws {
+        try await TestGateway.run { gateway in
+            let keys = "/admin/v1/partners/\(TestGateway.agency)/keys"
+            let lastDay = CivilDate.today().adding(days: 30).description
+            let issued = try await gateway.admin(.POST, keys, as: .security, body: Data(#"{"expires":"\#(lastDay)"}"#.utf8))
+            #expect(issued.status == 201)
+            let token = try #require(issued.json["token"] as? String)
+            let keyID = try #require(issued.json["key_id"] as? String)
+            #expect(token.hasPrefix(keyID + "."))
+            #expect(issued.json["partner"] as? String == TestGateway.agency)
+            #expect(issued.json["expires"] is String)
+
+            let partner = try await gateway.request(.GET, "/v1/partner", bearer: token)
+            #expect(partner.status == 200)
+            #expect(partner.json["partner"] as? String == TestGateway.agency)
+
+            let listed = try await gateway.admin(.GET, keys, as: .security)
+            let entries = try #require(listed.json["keys"] as? [[String: Any]])
+            #expect(entries.map { $0["key_id"] as? String } == [keyID])
+            #expect(entries[0]["token"] == nil)
+            #expect(entries[0]["revoked"] == nil)
+
+            // The agency's call is metered: its usage today counts it.
+            let usage = try await gateway.admin(.GET, "/admin/v1/usage?partner=\(TestGateway.agency)", as: .audit)
+            #expect(usage.status == 200)
+            let days = try #require(usage.json["days"] as? [[String: Any]])
+            #expect(days.compactMap { $0["calls"] as? Int }.reduce(0, +) == 1)
+
+            let revoked = try await gateway.admin(.DELETE, "/admin/v1/keys/\(keyID)", as: .security)
+            #expect(revoked.status == 200)
+            #expect(revoked.json["revoked"] is String)
+            #expect(try await gateway.request(.GET, "/v1/partner", bearer: token).status == 401)
+
+            // Keys are for agencies of the contracts; expiry must be a date, today or later.
+            let bank = try await gateway.admin(.POST, "/admin/v1/partners/\(TestGateway.bank)/keys", as: .security)
+            #expect(bank.status == 422)
+            #expect(bank.json["type"] as? String == Self.problems + "partner-not-agency")
+            #expect(try await gateway.admin(.POST, "/admin/v1/partners/agency.nobody/keys", as: .security).status == 404)
+            #expect(try await gateway.admin(.GET, "/admin/v1/partners/agency.nobody/keys", as: .security).status == 404)
+            let bankKeys = try await gateway.admin(.GET, "/admin/v1/partners/\(TestGateway.bank)/keys", as: .security)
+            #expect(bankKeys.status == 200)
+            #expect((bankKeys.json["keys"] as? [Any])?.isEmpty == true)
+            for body in [#"{"expires":"tomorrow"}"#, #"{"expires":"2001-01-01"}"#, "[]"] {
+                let bad = try await gateway.admin(.POST, keys, as: .security, body: Data(body.utf8))
+                #expect(bad.status == 400, "\(body)")
+                #expect(bad.json["field"] as? String == (body == "[]" ? "body" : "expires"), "\(body)")
+            }
+            #expect(try await gateway.admin(.DELETE, "/admin/v1/keys/not-a-key", as: .security).status == 400)
+
+            // The chain records the issue and the revocation by key id, never the secret.
+            let chain = try await gateway.admin(.GET, "/admin/v1/audit?since=0&limit=100", as: .audit)
+            #expect(chain.status == 200)
+            let secret = String(token.split(separator: ".")[1])
+            #expect(!String(decoding: chain.body, as: UTF8.self).contains(secret))
+            let records = try #require(chain.json["records"] as? [[String: Any]])
+            #expect(records.map { $0["seq"] as? Int } == (1...records.count).map { Optional($0) })
+            #expect(records.contains { $0["detail"] as? String == "issued \(keyID), last day \(lastDay)" && $0["status"] as? Int == 201 })
+            #expect(records.contains { $0["detail"] as? String == "revoked \(keyID)" && $0["partner"] as? String == TestGateway.agency })
+            #expect(records.allSatisfy { ($0["hash"] as? String)?.count == 64 })
+            #expect(chain.json["next"] as? Int == records.count)
+        }
+    }
+
+    @Test func theAuditPageFollowsSinceAndATamperedRowBreaksTheChain() async throws {
+        try await TestGateway.run { gateway in
+            for _ in 0..<3 { _ = try await gateway.admin(.GET, "/admin/v1/partners", as: .system) }
+            let page = try await gateway.admin(.GET, "/admin/v1/audit?since=1&limit=2", as: .audit)
+            let records = try #require(page.json["records"] as? [[String: Any]])
+            #expect(records.map { $0["seq"] as? Int } == [2, 3])
+            #expect(page.json["next"] as? Int == 3)
+            #expect(try await gateway.admin(.GET, "/admin/v1/audit?limit=0", as: .audit).json["field"] as? String == "limit")
+
+            let log = AdminAuditLog(pool: gateway.pool)
+            #expect(try await log.verify() == 5)
+            try await gateway.pool.withConnection { connection in
+                try await connection.query("ALTER TABLE admin_audit DISABLE TRIGGER admin_audit_no_update_delete")
+                try await connection.query("UPDATE admin_audit SET role = 'security' WHERE seq = 2")
+                try await connection.query("ALTER TABLE admin_audit ENABLE TRIGGER admin_audit_no_update_delete")
+            }
+            let broken = await #expect(throws: AdminAuditLog.Break.self) { try await log.verify() }
+            #expect(broken?.seq == 2)
+        }
+    }
+}
