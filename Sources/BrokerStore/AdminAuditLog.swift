@@ -23,28 +23,45 @@ public struct AdminAuditLog: Sendable {
         self.pool = pool
     }
 
-    /// Appends `entry` as the chain's next row, in one transaction holding the chain's advisory
-    /// lock: concurrent appends (from any process) wait, then link to the row committed before.
+    /// Appends `entry` as the chain's next row, in a transaction of its own.
     @discardableResult
     public func append(_ entry: AdminAuditEntry, at time: Date = Date()) async throws -> AdminAuditRecord {
-        let microseconds = Int64((time.timeIntervalSince1970 * 1_000_000).rounded())
-        return try await pool.transaction { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))")
-            let last = try await connection.query("SELECT seq, hash FROM admin_audit ORDER BY seq DESC LIMIT 1").first
-            let record = AdminAuditRecord(
-                seq: try last.map { try $0.decode(Int.self, at: 0) + 1 } ?? 1,
-                microseconds: microseconds, entry: entry,
-                previous: try last.map { try $0.decode(String.self, at: 1) } ?? AdminAuditRecord.genesis
-            )
-            try await connection.query("""
-                INSERT INTO admin_audit (seq, occurred_at, actor_fingerprint, actor_subject, role, method, path,
-                                         target_partner, status, detail, hash)
-                VALUES (\(record.seq), timestamptz '1970-01-01 00:00:00+00' + \(microseconds)::bigint * interval '1 microsecond',
-                        \(entry.actorFingerprint), \(entry.actorSubject), \(entry.role), \(entry.method), \(entry.path),
-                        \(entry.targetPartner), \(entry.status), \(entry.detail), \(record.hash))
-                """)
-            return record
+        try await pool.transaction { try await Self.append(entry, at: time, on: $0) }
+    }
+
+    /// Runs `action` in a transaction and appends the entry made from its result in the same
+    /// transaction: what the action writes on the connection commits only with its row, and the
+    /// row only with it. If `action` throws, nothing is written and its error is rethrown.
+    public func recording<T: Sendable>(
+        _ action: (PostgresConnection) async throws -> T, entry: (T) -> AdminAuditEntry
+    ) async throws -> T {
+        try await pool.transaction { connection in
+            let result = try await action(connection)
+            try await Self.append(entry(result), at: Date(), on: connection)
+            return result
         }
+    }
+
+    /// Appends `entry` within the connection's transaction, holding the chain's advisory lock until
+    /// it ends: concurrent appends (from any process) wait, then link to the row committed before.
+    @discardableResult
+    private static func append(_ entry: AdminAuditEntry, at time: Date, on connection: PostgresConnection) async throws -> AdminAuditRecord {
+        let microseconds = Int64((time.timeIntervalSince1970 * 1_000_000).rounded())
+        try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))")
+        let last = try await connection.query("SELECT seq, hash FROM admin_audit ORDER BY seq DESC LIMIT 1").first
+        let record = AdminAuditRecord(
+            seq: try last.map { try $0.decode(Int.self, at: 0) + 1 } ?? 1,
+            microseconds: microseconds, entry: entry,
+            previous: try last.map { try $0.decode(String.self, at: 1) } ?? AdminAuditRecord.genesis
+        )
+        try await connection.query("""
+            INSERT INTO admin_audit (seq, occurred_at, actor_fingerprint, actor_subject, role, method, path,
+                                     target_partner, status, detail, hash)
+            VALUES (\(record.seq), timestamptz '1970-01-01 00:00:00+00' + \(microseconds)::bigint * interval '1 microsecond',
+                    \(entry.actorFingerprint), \(entry.actorSubject), \(entry.role), \(entry.method), \(entry.path),
+                    \(entry.targetPartner), \(entry.status), \(entry.detail), \(record.hash))
+            """)
+        return record
     }
 
     /// Up to `limit` rows after `seq`, in chain order.

@@ -28,8 +28,13 @@ public struct ApiKeyStore: Sendable {
 
     /// Issues a key for `partnerID`; the returned token (`ak_….secret`) is the only copy of the secret.
     public func issue(partnerID: String, expiresAt: Date?) async throws -> (record: Record, token: String) {
+        try await pool.withConnection { try await Self.issue(partnerID: partnerID, expiresAt: expiresAt, on: $0) }
+    }
+
+    /// Issues a key within the connection's transaction (it exists once that commits).
+    public static func issue(partnerID: String, expiresAt: Date?, on connection: PostgresConnection) async throws -> (record: Record, token: String) {
         let (key, token) = ApiKey.generate()
-        let result = try await pool.query("""
+        let result = try await connection.query("""
             INSERT INTO api_keys (key_id, partner_id, secret_sha256, expires_at)
             VALUES (\(key.id), \(partnerID), \(key.secretDigest), \(expiresAt))
             RETURNING \(unsafeRaw: Self.columns)
@@ -47,7 +52,12 @@ public struct ApiKeyStore: Sendable {
     /// Revokes a key; returns `nil` if there is no such key. Revoking twice keeps the first time.
     @discardableResult
     public func revoke(keyID: String, at time: Date = Date()) async throws -> Record? {
-        let result = try await pool.query("""
+        try await pool.withConnection { try await Self.revoke(keyID: keyID, at: time, on: $0) }
+    }
+
+    /// Revokes a key within the connection's transaction (it takes effect once that commits).
+    public static func revoke(keyID: String, at time: Date = Date(), on connection: PostgresConnection) async throws -> Record? {
+        let result = try await connection.query("""
             UPDATE api_keys SET revoked_at = coalesce(revoked_at, \(time)) WHERE key_id = \(keyID)
             RETURNING \(unsafeRaw: Self.columns)
             """)

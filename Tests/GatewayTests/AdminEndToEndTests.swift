@@ -183,4 +183,36 @@ import X509
             #expect(broken?.seq == 2)
         }
     }
+
+    @Test func anActionWhoseAuditRowCannotBeWrittenIsUndone() async throws {
+        try await TestGateway.run { gateway in
+            let keys = ApiKeyStore(pool: gateway.pool)
+            let (existing, token) = try await keys.issue(partnerID: TestGateway.agency, expiresAt: nil)
+            // The chain refuses the rows of an issue and of a revocation (as a full disk or a lost
+            // connection at that moment would), and nothing else.
+            try await gateway.pool.withConnection { connection in
+                try await connection.unsafeExecuteScript("""
+                    CREATE FUNCTION refuse_audit_row() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
+                    CREATE TRIGGER refuse_key_rows BEFORE INSERT ON admin_audit
+                        FOR EACH ROW WHEN (NEW.detail LIKE 'issued %' OR NEW.detail LIKE 'revoked %') EXECUTE FUNCTION refuse_audit_row();
+                    """)
+            }
+            let issued = try await gateway.admin(.POST, "/admin/v1/partners/\(TestGateway.agency)/keys", as: .security)
+            #expect(issued.status == 503)
+            #expect(issued.json["type"] as? String == Self.problems + "audit-unavailable")
+            #expect(issued.json["token"] == nil)
+            #expect(try await keys.keys(of: TestGateway.agency).map(\.keyID) == [existing.keyID])
+
+            let revoked = try await gateway.admin(.DELETE, "/admin/v1/keys/\(existing.keyID)", as: .security)
+            #expect(revoked.status == 503)
+            #expect(try await keys.keys(of: TestGateway.agency).first?.revokedAt == nil)
+            #expect(try await keys.authenticate(try #require(ApiKey(token))) == .success(TestGateway.agency))
+
+            // Neither attempt left a row; what was recorded still verifies.
+            let rows = try await AdminAuditLog(pool: gateway.pool).records(since: 0, limit: 100)
+            #expect(rows.allSatisfy { $0.entry.method == "GET" })
+            #expect(try await AdminAuditLog(pool: gateway.pool).verify() == rows.count)
+        }
+    }
 }

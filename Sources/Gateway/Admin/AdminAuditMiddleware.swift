@@ -3,8 +3,13 @@ import Hummingbird
 import Logging
 
 /// Appends one row to the audit chain for every admin request, allowed or refused, before its
-/// answer leaves: actor, role, method, path, target partner, status and the route's note. If the
-/// row cannot be written the answer is withheld (503): no admin action goes unrecorded.
+/// answer leaves: actor, role, method, path, target partner, status and the route's note.
+///
+/// The route runs inside the transaction that appends its row, and a route that writes does so on
+/// that transaction (`AdminRequestContext.transaction`): an admin action commits only with its
+/// audit row. A refused or failed request is rolled back and recorded in a transaction of its own.
+/// If the row cannot be written the answer is withheld (503) and the action undone: no admin
+/// action goes unrecorded.
 struct AdminAuditMiddleware: RouterMiddleware {
     typealias Context = AdminRequestContext
 
@@ -14,33 +19,46 @@ struct AdminAuditMiddleware: RouterMiddleware {
     private static let maximumText = 200
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard context.admin != nil else { throw Problem.unauthenticated("The admin API requires an admin client certificate.") }
+        var refusal: (any Error)?
         do {
-            let response = try await next(request, context)
-            try await record(request, context, status: Int(response.status.code), refusal: nil)
-            return response
+            return try await log.recording({ connection in
+                var context = context
+                context.transaction = connection
+                do {
+                    return try await next(request, context)
+                } catch {
+                    refusal = error
+                    throw error
+                }
+            }, entry: { response in entry(request, context, status: Int(response.status.code), refusal: nil) })
         } catch {
-            let problem = Problem(error, logger: context.logger)
-            try await record(request, context, status: Int(problem.status.code), refusal: problem.slug)
+            guard let refusal else { throw unrecorded(error, context) }
+            let problem = Problem(refusal, logger: context.logger)
+            do {
+                try await log.append(entry(request, context, status: Int(problem.status.code), refusal: problem.slug))
+            } catch {
+                throw unrecorded(error, context)
+            }
             throw problem
         }
     }
 
-    private func record(_ request: Request, _ context: Context, status: Int, refusal: String?) async throws(Problem) {
-        guard let admin = context.admin else { throw .unauthenticated("The admin API requires an admin client certificate.") }
+    private func entry(_ request: Request, _ context: Context, status: Int, refusal: String?) -> AdminAuditEntry {
         let partner = context.audit.partner
             ?? context.parameters.get("partner")
             ?? request.uri.queryParameters.get("partner")
-        let entry = AdminAuditEntry(
-            actorFingerprint: admin.fingerprint, actorSubject: admin.subject, role: admin.role?.rawValue,
+        return AdminAuditEntry(
+            actorFingerprint: context.admin?.fingerprint ?? "", actorSubject: context.admin?.subject ?? "", role: context.admin?.role?.rawValue,
             method: request.method.rawValue, path: String(request.uri.path.prefix(Self.maximumText)),
             targetPartner: partner.map { String($0.prefix(Self.maximumText)) }, status: status,
             detail: refusal ?? context.audit.detail ?? "ok"
         )
-        do {
-            try await log.append(entry)
-        } catch {
-            context.logger.error("admin audit append failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
-            throw .auditUnavailable()
-        }
+    }
+
+    /// The 503 for a request whose audit row could not be written (the error's type is logged, not its text).
+    private func unrecorded(_ error: any Error, _ context: Context) -> Problem {
+        context.logger.error("admin audit append failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+        return .auditUnavailable()
     }
 }

@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import PostgresClient
 
 /// The request context of the admin API: the connection, the admin once `AdminAuthenticator` has
 /// established it, and the note the audit chain records.
@@ -11,10 +12,19 @@ public struct AdminRequestContext: RequestContext {
     public var admin: AdminActor?
     /// What the route did, for the request's audit row.
     public let audit = AdminAuditNote()
+    /// The transaction the request's audit row is appended in (set by the audit middleware): a
+    /// route writes on it, so that what it does commits only with its row.
+    public var transaction: PostgresConnection?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         channel = source.channel
+    }
+
+    /// The request's audit transaction; only the audit middleware's routes run without one (never).
+    func requireTransaction() throws(Problem) -> PostgresConnection {
+        guard let transaction else { throw .auditUnavailable() }
+        return transaction
     }
 
     /// The admin, if its role is one of `roles`; otherwise 403 `role-not-allowed` naming them.

@@ -102,7 +102,9 @@ struct AdminRoutes {
             try context.require(.security)
             let partner = try agency(context)
             let expiry = try await Self.expiry(request)
-            let (record, token) = try await keys.issue(partnerID: partner, expiresAt: expiry?.adding(days: 1).start())
+            let (record, token) = try await ApiKeyStore.issue(
+                partnerID: partner, expiresAt: expiry?.adding(days: 1).start(), on: context.requireTransaction()
+            )
             context.audit.note(partner: partner, "issued \(record.keyID)\(expiry.map { ", last day \($0)" } ?? "")")
             return try Self.json(KeyView(record, token: token), status: .created)
         }
@@ -117,7 +119,7 @@ struct AdminRoutes {
             try context.require(.security)
             let keyID = try context.parameters.require("keyID")
             guard ApiKey.isKeyID(keyID) else { throw Problem.invalidRequest("keyID", "keyID must be ak_ and 16 lowercase hex digits.") }
-            guard let record = try await keys.revoke(keyID: keyID) else { throw Problem.unknownKey() }
+            guard let record = try await ApiKeyStore.revoke(keyID: keyID, on: context.requireTransaction()) else { throw Problem.unknownKey() }
             context.audit.note(partner: record.partnerID, "revoked \(record.keyID)")
             return try Self.json(KeyView(record))
         }
