@@ -1,34 +1,59 @@
 import Foundation
 import Gateway
+import Hummingbird
 import Testing
 import Yams
 
-/// `Contracts/api/openapi.yaml` describes exactly the routes the gateway serves.
+/// `Contracts/api/openapi.yaml` and `Contracts/api/admin-openapi.yaml` describe exactly the routes
+/// the partner and admin listeners serve.
 @Suite struct OpenAPITests {
     static let methods: Set<String> = ["get", "put", "post", "delete", "patch", "head", "options"]
 
-    @Test func theDescriptionListsEveryServedRouteAndNoOther() async throws {
-        let text = try String(contentsOf: TestGateway.root.appending(path: "Contracts/api/openapi.yaml"), encoding: .utf8)
+    @Test func thePartnerDescriptionListsEveryServedRouteAndNoOther() async throws {
+        let described = try Self.operations(in: "openapi.yaml")
+        try await TestGateway.run { gateway in
+            let served = Self.served(GatewayServer.router(pool: gateway.pool, partners: gateway.partners).routes)
+            #expect(Set(described.keys).subtracting(served).sorted() == [], "described but not served")
+            #expect(served.subtracting(described.keys).sorted() == [], "served but not described")
+        }
+    }
+
+    @Test func theAdminDescriptionListsEveryServedRouteAndNoOtherWithTheRolesAllowed() async throws {
+        let described = try Self.operations(in: "admin-openapi.yaml")
+        try await TestGateway.run { gateway in
+            let served = Self.served(AdminServer.router(contracts: [], pool: gateway.pool).routes)
+            #expect(Set(described.keys).subtracting(served).sorted() == [], "described but not served")
+            #expect(served.subtracting(described.keys).sorted() == [], "served but not described")
+        }
+        let roles = Set(AdminRole.allCases.map(\.rawValue))
+        for (operation, fields) in described {
+            let allowed = fields["x-roles"] as? [String] ?? []
+            #expect(!allowed.isEmpty && Set(allowed).isSubset(of: roles), "\(operation): x-roles \(allowed)")
+        }
+    }
+
+    /// The description's operations (`GET /v1/usage`) and their fields.
+    private static func operations(in file: String) throws -> [String: [String: Any]] {
+        let text = try String(contentsOf: TestGateway.root.appending(path: "Contracts/api/" + file), encoding: .utf8)
         let document = try #require(try Yams.load(yaml: text) as? [String: Any])
         #expect(document["openapi"] as? String == "3.1.0")
         let paths = try #require(document["paths"] as? [String: Any])
-        var described: Set<String> = []
-        for (path, operations) in paths {
-            for method in (operations as? [String: Any] ?? [:]).keys where Self.methods.contains(method) {
-                described.insert("\(method.uppercased()) \(path)")
+        var operations: [String: [String: Any]] = [:]
+        for (path, entries) in paths {
+            for (method, fields) in entries as? [String: Any] ?? [:] where Self.methods.contains(method) {
+                operations["\(method.uppercased()) \(path)"] = fields as? [String: Any] ?? [:]
             }
         }
-        try await TestGateway.run { gateway in
-            let router = GatewayServer.router(pool: gateway.pool, partners: gateway.partners)
-            let served = Set(router.routes.map { route in
-                // Hummingbird writes parameters as `:id`, OpenAPI as `{id}`.
-                let path = route.path.description.split(separator: "/").map { part in
-                    part.hasPrefix(":") ? "{\(part.dropFirst())}" : String(part)
-                }.joined(separator: "/")
-                return "\(route.method.rawValue) /\(path)"
-            })
-            #expect(described.subtracting(served).sorted() == [], "described but not served")
-            #expect(served.subtracting(described).sorted() == [], "served but not described")
-        }
+        return operations
+    }
+
+    /// The routes as `GET /v1/usage`; Hummingbird writes parameters as `:id`, OpenAPI as `{id}`.
+    private static func served<Context>(_ routes: [Router<Context>.RouteDescription]) -> Set<String> {
+        Set(routes.map { route in
+            let path = route.path.description.split(separator: "/").map { part in
+                part.hasPrefix(":") ? "{\(part.dropFirst())}" : String(part)
+            }.joined(separator: "/")
+            return "\(route.method.rawValue) /\(path)"
+        })
     }
 }
