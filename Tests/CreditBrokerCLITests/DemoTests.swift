@@ -8,8 +8,11 @@ import Testing
     @Test func theDemoServesABankQueryOverMutualTLSWithItsOwnPKI() async throws {
         let state = TestPostgres.temporaryFolder()
         let port = Int.random(in: 40_001...49_999)
-        let demo = try ChildProcess.start(CommandLineTests.binary, [
-            "demo", "--state-dir", state, "--port", "\(port)", "--enterprises", "200", "--persons", "50",
+        // Its output goes to a file, so that the examples it prints can be run while it serves.
+        let log = state + "/demo.log"
+        let demo = try ChildProcess.start("/bin/sh", [
+            "-c", #"exec "$0" "$@" > "\#(log)" 2>&1"#,
+            CommandLineTests.binary, "demo", "--state-dir", state, "--port", "\(port)", "--enterprises", "200", "--persons", "50",
         ], environment: ["DATABASE_URL": ""])
         let pki = state + "/pki"
         let bank = ["--cacert", pki + "/ca.pem", "--cert", pki + "/clients/bank.icbc_jiangsu.pem", "--key", pki + "/clients/bank.icbc_jiangsu-key.pem"]
@@ -26,17 +29,40 @@ import Testing
         ])
         let agencyKey = try String(contentsOfFile: state + "/agency-api-keys.tsv", encoding: .utf8)
             .split(separator: "\n").first { $0.hasPrefix("agency.nj_anxin\t") }?.split(separator: "\t").last.map(String.init)
+        let printed = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        let consentExample = Result { try ChildProcess.run("/bin/sh", ["-c", Self.commands(after: "A consent on file", in: printed)]) }
         demo.signal(SIGINT)
-        let (status, output) = demo.wait()
+        let (status, _) = demo.wait()
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(ready, "the demo never became ready: \(output.suffix(2_000))")
         #expect(status == 0, "\(output.suffix(2_000))")
         #expect(output.contains("curl -s --cacert"), "the demo prints its examples")
+
+        // The consent example, run as printed, registers a consent and discloses the item it unlocks.
+        let consentOutput = try consentExample.get()
+        let unlocked = try #require(consentOutput.split(separator: "\n").last, "\(consentOutput)")
+        let unlockedJSON = try #require(try JSONSerialization.jsonObject(with: Data(unlocked.utf8)) as? [String: Any], "\(consentOutput)")
+        #expect((unlockedJSON["disclosed"] as? [[String: Any]])?.map { $0["item"] as? String } == ["market.tax_paid"], "\(consentOutput)")
+        #expect((unlockedJSON["consent_id"] as? String)?.hasPrefix("cs_") == true, "\(consentOutput)")
+        // The receipt check names this binary, which `swift run` leaves off PATH.
+        let verify = try #require(output.split(separator: "\n").first { $0.contains(" receipts verify ") })
+        let program = String(verify.trimmingCharacters(in: .whitespaces).prefix { $0 != " " })
+        #expect(URL(filePath: program).resolvingSymlinksInPath() == URL(filePath: CommandLineTests.binary).resolvingSymlinksInPath(), "\(verify)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any], "\(answer)")
         let disclosed = try #require(json["disclosed"] as? [[String: Any]])
         #expect(disclosed.first?["item"] as? String == "enterprise.registration")
         #expect((disclosed.first?["records"] as? [Any])?.count == 1)
         #expect((json["withheld"] as? [[String: Any]])?.first?["reason"] as? String == "consent_missing")
         #expect(agencyKey?.hasPrefix("ak_") == true)
+    }
+
+    /// The shell commands of the printed example whose description starts with `title`: its
+    /// indented lines, up to the next blank line.
+    private static func commands(after title: String, in printed: String) -> String {
+        let lines = printed.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let start = lines.firstIndex(where: { $0.hasPrefix(title) }) else { return "false" }
+        return lines[start...].prefix { !$0.isEmpty }.filter { $0.hasPrefix("  ") }
+            .map { $0.dropFirst(2) }.joined(separator: "\n")
     }
 
     /// A company of the demo province, read from the feed files the demo generated.
