@@ -28,6 +28,22 @@ import Testing
         await pool.close()
     }
 
+    @Test func serveHelpNamesEveryEndpointOfTheAPIDescription() throws {
+        let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let description = try String(contentsOf: root.appending(path: "Contracts/api/openapi.yaml"), encoding: .utf8)
+        // The paths under `paths:`, two spaces in, without a trailing `/{parameter}`.
+        let endpoints = Set(description.split(separator: "\n").compactMap { line -> String? in
+            guard line.hasPrefix("  /"), line.hasSuffix(":") else { return nil }
+            return String(line.dropFirst(2).dropLast().split(separator: "/{").first ?? "")
+        })
+        #expect(endpoints.count > 10)
+        let help = try ChildProcess.start(Self.binary, ["serve", "--help"]).wait().output
+            .split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        for endpoint in endpoints.sorted() {
+            #expect(help.contains(endpoint + " ") || help.contains(endpoint + ",") || help.contains(endpoint + "."), "serve --help does not name \(endpoint)")
+        }
+    }
+
     @Test func serveAnswersReadyAndStopsItsDatabaseOnInterrupt() async throws {
         let state = TestPostgres.temporaryFolder()
         let port = Int.random(in: 20_000...40_000)
