@@ -8,19 +8,10 @@ import Testing
     @Test func theDemoServesABankQueryOverMutualTLSWithItsOwnPKI() async throws {
         let state = TestPostgres.temporaryFolder()
         let port = Int.random(in: 40_001...49_999)
-        // Its output goes to a file, so that the examples it prints can be run while it serves.
-        let log = state + "/demo.log"
-        let demo = try ChildProcess.start("/bin/sh", [
-            "-c", #"exec "$0" "$@" > "\#(log)" 2>&1"#,
-            CommandLineTests.binary, "demo", "--state-dir", state, "--port", "\(port)", "--enterprises", "200", "--persons", "50",
-        ], environment: ["DATABASE_URL": ""])
+        let (demo, log) = try Self.startDemo(state: state, port: port)
         let pki = state + "/pki"
         let bank = ["--cacert", pki + "/ca.pem", "--cert", pki + "/clients/bank.icbc_jiangsu.pem", "--key", pki + "/clients/bank.icbc_jiangsu-key.pem"]
-        var ready = false
-        for _ in 0..<480 where !ready {
-            try await Task.sleep(for: .milliseconds(250))
-            ready = (try? ChildProcess.run("/usr/bin/curl", ["-sf", "--cacert", pki + "/ca.pem", "https://localhost:\(port)/readyz"])) == "ready\n"
-        }
+        let ready = try await Self.waitUntilReady(state: state, port: port)
         let company = try #require(try aRegisteredCompany(state: state))
         let answer = try ChildProcess.run("/usr/bin/curl", bank + [
             "-s", "-H", "Content-Type: application/json",
@@ -54,6 +45,52 @@ import Testing
         #expect((disclosed.first?["records"] as? [Any])?.count == 1)
         #expect((json["withheld"] as? [[String: Any]])?.first?["reason"] as? String == "consent_missing")
         #expect(agencyKey?.hasPrefix("ak_") == true)
+    }
+
+    /// A registry code failing its check character is loaded (with a warning) but refused by the
+    /// API, so the examples name a company by a code that passes.
+    @Test func theExamplesNameACompanyByACodePartnersMayQuery() async throws {
+        let state = TestPostgres.temporaryFolder()
+        let feed = state + "/penalties.jsonl"
+        let lines = ["91320102MA1XXXXX9A", "91350100M000100Y43"].enumerated().map { index, subject in
+            #"{"type":"record","item":"enterprise.penalty","subject":"\#(subject)","source_record_id":"PEN-\#(index)","decision_date":"2026-11-01","fields":{"decision_no":"罚-\#(index)","authority":"南京市市场监督管理局","violation":"虚假宣传","penalty_type":"fine","amount":5000,"severity":"general"}}"#
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: feed, atomically: true, encoding: .utf8)
+        let ingest = try ChildProcess.start(CommandLineTests.binary, [
+            "ingest", feed, "--source", "jiangsu_public_credit", "--state-dir", state,
+        ], environment: ["DATABASE_URL": ""]).wait()
+        #expect(ingest.output.contains("2 inserted") && ingest.output.contains("1 warnings"), "\(ingest.output)")
+
+        let port = Int.random(in: 40_001...49_999)
+        let (demo, log) = try Self.startDemo(state: state, port: port)
+        let ready = try await Self.waitUntilReady(state: state, port: port)
+        demo.signal(SIGINT)
+        _ = demo.wait()
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(ready, "\(output.suffix(2_000))")
+        #expect(output.contains(#""subject":"91350100M000100Y43""#), "\(output)")
+        #expect(!output.contains("91320102MA1XXXXX9A"), "\(output)")
+    }
+
+    /// Starts `credit-broker demo` on a small province with its output in a file (returned), so
+    /// that the examples it prints can be read and run while it serves.
+    private static func startDemo(state: String, port: Int) throws -> (ChildProcess.Running, log: String) {
+        let log = state + "/demo.log"
+        let demo = try ChildProcess.start("/bin/sh", [
+            "-c", #"exec "$0" "$@" > "\#(log)" 2>&1"#,
+            CommandLineTests.binary, "demo", "--state-dir", state, "--port", "\(port)", "--enterprises", "200", "--persons", "50",
+        ], environment: ["DATABASE_URL": ""])
+        return (demo, log)
+    }
+
+    /// Whether the demo on `port` answered `/readyz` within two minutes.
+    private static func waitUntilReady(state: String, port: Int) async throws -> Bool {
+        for _ in 0..<480 {
+            try await Task.sleep(for: .milliseconds(250))
+            let answer = try? ChildProcess.run("/usr/bin/curl", ["-sf", "--cacert", state + "/pki/ca.pem", "https://localhost:\(port)/readyz"])
+            if answer == "ready\n" { return true }
+        }
+        return false
     }
 
     /// The shell commands of the printed example whose description starts with `title`: its
