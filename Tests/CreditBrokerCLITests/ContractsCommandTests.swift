@@ -95,6 +95,15 @@ import Testing
         #expect(disclosed.output.contains("decision  disclosed, masked with profile bank"), "\(disclosed.output)")
     }
 
+    @Test func aMissingPolicyFileNamesItselfAndTheOptionToGive() throws {
+        let folder = TestPostgres.temporaryFolder()
+        let catalog = try Self.run(["contracts", "check", Self.shipped, "--catalog", folder + "/catalog.yaml"])
+        #expect(catalog.status != 0)
+        #expect(catalog.output.contains("cannot read \(folder)/catalog.yaml: give --catalog, or run in the repository folder"), "\(catalog.output)")
+        let policies = try Self.run(["contracts", "check", Self.shipped, "--catalog", Self.policyOptions[1], "--policies", folder])
+        #expect(policies.output.contains("cannot read \(folder)/masking.yaml: give --policies"), "\(policies.output)")
+    }
+
     @Test func explainNamesTheConsentFileAndWhatIsWrongWithIt() throws {
         let base = ["contracts", "explain", "bank.icbc_jiangsu", "market.real_estate", "--purpose", "credit_approval",
                     "--contracts", Self.shipped] + Self.policyOptions
