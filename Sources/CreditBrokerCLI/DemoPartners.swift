@@ -50,7 +50,7 @@ struct DemoPartners {
         var text = """
             A bank's query over mutual TLS (\(bank)):
               curl -s \(bankTLS) \\
-                -H 'Content-Type: application/json' -H 'Idempotency-Key: demo-1' \\
+                -H 'Content-Type: application/json' -H 'Idempotency-Key: demo-\(company)' \\
                 -d '{"subject":"\(company)","purpose":"credit_approval","items":["enterprise.registration","enterprise.penalty","enterprise.dishonest_debtor","market.tax_paid"]}' \\
                 \(base)/v1/queries
 

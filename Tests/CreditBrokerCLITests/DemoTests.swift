@@ -48,18 +48,20 @@ import Testing
     }
 
     /// A registry code failing its check character is loaded (with a warning) but refused by the
-    /// API, so the examples name a company by a code that passes.
-    @Test func theExamplesNameACompanyByACodePartnersMayQuery() async throws {
+    /// API, so the examples name a company by a code that passes, an enterprise before a social
+    /// group (51…); the query's Idempotency-Key names it, so that a demo naming another company
+    /// later (new data) does not reuse a key for another body (422).
+    @Test func theExamplesNameAnEnterpriseByACodePartnersMayQuery() async throws {
         let state = TestPostgres.temporaryFolder()
         let feed = state + "/penalties.jsonl"
-        let lines = ["91320102MA1XXXXX9A", "91350100M000100Y43"].enumerated().map { index, subject in
+        let lines = ["91320102MA1XXXXX9A", "51320506433324449M", "91350100M000100Y43"].enumerated().map { index, subject in
             #"{"type":"record","item":"enterprise.penalty","subject":"\#(subject)","source_record_id":"PEN-\#(index)","decision_date":"2026-11-01","fields":{"decision_no":"罚-\#(index)","authority":"南京市市场监督管理局","violation":"虚假宣传","penalty_type":"fine","amount":5000,"severity":"general"}}"#
         }
         try (lines.joined(separator: "\n") + "\n").write(toFile: feed, atomically: true, encoding: .utf8)
         let ingest = try ChildProcess.start(CommandLineTests.binary, [
             "ingest", feed, "--source", "jiangsu_public_credit", "--state-dir", state,
         ], environment: ["DATABASE_URL": ""]).wait()
-        #expect(ingest.output.contains("2 inserted") && ingest.output.contains("1 warnings"), "\(ingest.output)")
+        #expect(ingest.output.contains("3 inserted") && ingest.output.contains("1 warnings"), "\(ingest.output)")
 
         let port = Int.random(in: 40_001...49_999)
         let (demo, log) = try Self.startDemo(state: state, port: port)
@@ -69,7 +71,8 @@ import Testing
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(ready, "\(output.suffix(2_000))")
         #expect(output.contains(#""subject":"91350100M000100Y43""#), "\(output)")
-        #expect(!output.contains("91320102MA1XXXXX9A"), "\(output)")
+        #expect(!output.contains("91320102MA1XXXXX9A") && !output.contains("51320506433324449M"), "\(output)")
+        #expect(output.contains("Idempotency-Key: demo-91350100M000100Y43"), "\(output)")
     }
 
     /// Starts `credit-broker demo` on a small province with its output in a file (returned), so
