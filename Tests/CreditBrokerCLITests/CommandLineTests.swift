@@ -28,6 +28,17 @@ import Testing
         await pool.close()
     }
 
+    /// A malformed number in the environment was ignored: the default was used without a word.
+    @Test func aMalformedNumberInTheEnvironmentIsRefusedByName() throws {
+        let unreachable = ["--database-url", "postgresql://nobody@/none?host=/nonexistent&connect_timeout=1"]
+        let pool = try ChildProcess.start(Self.binary, ["migrate"] + unreachable, environment: ["CREDIT_BROKER_DB_POOL_SIZE": "sixteen"]).wait()
+        #expect(pool.status != 0)
+        #expect(pool.output.contains("CREDIT_BROKER_DB_POOL_SIZE must be a whole number of at least 1, not 'sixteen'"), "\(pool.output)")
+        let port = try ChildProcess.start(Self.binary, ["serve"] + unreachable, environment: ["CREDIT_BROKER_PORT": "84x3"]).wait()
+        #expect(port.status != 0)
+        #expect(port.output.contains("CREDIT_BROKER_PORT must be a port number from 0 to 65535, not '84x3'"), "\(port.output)")
+    }
+
     @Test func serveHelpNamesEveryEndpointOfTheAPIDescription() throws {
         let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let description = try String(contentsOf: root.appending(path: "Contracts/api/openapi.yaml"), encoding: .utf8)
