@@ -5,7 +5,7 @@ import PostgresClient
 /// an embedded PostgreSQL started for this process.
 public final class BrokerDatabase: Sendable {
     public let pool: PostgresPool
-    /// The embedded server this process started, if `DATABASE_URL` was not given.
+    /// The embedded server this process started or reused, if `DATABASE_URL` was not given.
     public let embedded: EmbeddedPostgres?
 
     /// Opens the database.
@@ -49,6 +49,6 @@ public final class BrokerDatabase: Sendable {
     /// Closes the pool and stops the embedded server if this process started it.
     public func close() async {
         await pool.close()
-        embedded?.stop()
+        if let embedded, embedded.startedHere { embedded.stop() }
     }
 }

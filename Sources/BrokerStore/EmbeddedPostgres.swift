@@ -31,7 +31,8 @@ public final class EmbeddedPostgres: Sendable {
     public let options: Options
     /// How to reach the broker's database on this cluster.
     public let configuration: PostgresConfiguration
-    /// Whether this process started the server (and so stops it).
+    /// Whether this call started the server (`false` when it reused one already running), and so
+    /// whether `BrokerDatabase.close()` stops it.
     public let startedHere: Bool
     private let binaries: URL
     private let runAs: String?
@@ -61,7 +62,8 @@ public final class EmbeddedPostgres: Sendable {
                 "-D", data.path, "-U", options.user, "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync",
             ])
         }
-        if (try? server.tool("pg_ctl", ["-D", data.path, "status"])) != nil {
+        let running = (try? server.tool("pg_ctl", ["-D", data.path, "status"])) != nil
+        if running {
             logger.info("reusing the PostgreSQL server already running on the cluster")
         } else {
             var settings = "-c listen_addresses='' -c unix_socket_directories='\(socket)' -c max_connections=200"
@@ -74,7 +76,7 @@ public final class EmbeddedPostgres: Sendable {
             ])
         }
         let started = EmbeddedPostgres(
-            options: options, configuration: server.configuration, startedHere: true,
+            options: options, configuration: server.configuration, startedHere: !running,
             binaries: binaries, runAs: runAs, logger: logger
         )
         try started.createDatabase()

@@ -18,7 +18,10 @@ struct ContractsExplainCommand: AsyncParsableCommand {
     @Option(help: "The declared purpose.")
     var purpose: String
 
-    @Option(help: "A consent as JSON (id, subject, purposes, items, categories, valid_from, valid_to, use_limit, uses_so_far, revoked, document_digest).")
+    @Option(help: ArgumentHelp(
+        "A file holding a consent as JSON (id, subject, purposes, items, categories, valid_from, valid_to, use_limit, uses_so_far, revoked, document_digest).",
+        valueName: "file"
+    ))
     var consent: String?
 
     @Option(help: "When to decide: YYYY-MM-DD (start of day, China time) or an ISO 8601 instant; default now.")
@@ -31,11 +34,7 @@ struct ContractsExplainCommand: AsyncParsableCommand {
 
     func run() async throws {
         let instant = try at.map(Self.instant) ?? Date()
-        let consentValue = try consent.map { path in
-            let decoder = JSONDecoder()
-            decoder.dateDecodingStrategy = .iso8601
-            return try decoder.decode(Consent.self, from: Data(contentsOf: URL(filePath: path)))
-        }
+        let consentValue = try consent.map(Self.consent(at:))
         let policies: PolicyBundle
         let set: ContractSet
         do {
@@ -67,6 +66,37 @@ struct ContractsExplainCommand: AsyncParsableCommand {
         case let .withheld(reason, unlock):
             print("decision  withheld: \(reason.rawValue)")
             print("unlock    \(unlock.text)")
+        }
+    }
+
+    /// The consent in the file at `path`, or an error naming the file and what is wrong with it.
+    private static func consent(at path: String) throws -> Consent {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("--consent \(path): cannot read the file")
+        }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        do {
+            return try decoder.decode(Consent.self, from: data)
+        } catch let error as DecodingError {
+            throw ValidationError("--consent \(path): not a consent: \(describe(error))")
+        }
+    }
+
+    /// Which member of the consent JSON is wrong and why, without the decoder's debug text.
+    private static func describe(_ error: DecodingError) -> String {
+        func member(_ path: [any CodingKey]) -> String {
+            path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case let .keyNotFound(key, context):
+            return "member '\(member(context.codingPath + [key]))' is missing"
+        case let .typeMismatch(_, context), let .valueNotFound(_, context):
+            return "member '\(member(context.codingPath))' has the wrong type or is null"
+        case let .dataCorrupted(context):
+            return context.codingPath.isEmpty ? "not valid JSON" : "member '\(member(context.codingPath))': \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
         }
     }
 

@@ -12,15 +12,18 @@ struct ContractsOptions: ParsableArguments {
 
     /// Reads and parses the four policy files.
     func load() throws -> PolicyBundle {
-        func file(_ path: String) throws -> (file: String, text: String) {
-            (path, try String(contentsOfFile: path, encoding: .utf8))
+        func file(_ path: String, option: String) throws -> (file: String, text: String) {
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw ValidationError("cannot read \(path): give \(option), or run in the repository folder (the default is relative to it)")
+            }
+            return (path, try String(contentsOfFile: path, encoding: .utf8))
         }
         let directory = URL(filePath: policies)
         return try PolicyBundle(
-            catalog: file(catalog),
-            masking: file(directory.appending(path: "masking.yaml").relativePath),
-            purposes: file(directory.appending(path: "purposes.yaml").relativePath),
-            defaults: file(directory.appending(path: "partner-defaults.yaml").relativePath)
+            catalog: file(catalog, option: "--catalog"),
+            masking: file(directory.appending(path: "masking.yaml").relativePath, option: "--policies"),
+            purposes: file(directory.appending(path: "purposes.yaml").relativePath, option: "--policies"),
+            defaults: file(directory.appending(path: "partner-defaults.yaml").relativePath, option: "--policies")
         )
     }
 

@@ -37,6 +37,10 @@ struct DatabaseOptions: ParsableArguments {
         if let poolSize, poolSize < 1 {
             throw ValidationError("--db-pool-size must be at least 1")
         }
+        if poolSize == nil, let text = ProcessInfo.processInfo.environment["CREDIT_BROKER_DB_POOL_SIZE"], !text.isEmpty,
+           (Int(text) ?? 0) < 1 {
+            throw ValidationError("CREDIT_BROKER_DB_POOL_SIZE must be a whole number of at least 1, not '\(text)'")
+        }
     }
 
     /// Opens the database (starting the embedded server if no URL is configured).

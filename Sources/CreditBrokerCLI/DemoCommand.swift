@@ -67,13 +67,16 @@ struct DemoCommand: AsyncParsableCommand {
         }
     }
 
-    /// An organisation with a penalty on file, for the examples.
+    /// An organisation with a penalty on file, for the examples: the first by code, enterprises
+    /// (91…) first, that partners may name (a registry feed may carry codes failing their check
+    /// character, which ingest accepts with a warning and the API refuses).
     private func exampleCompany(_ pool: PostgresPool) async throws -> String {
-        try await pool.query("""
-            SELECT subject_key FROM records WHERE item = 'enterprise.penalty' AND status = 'active'
-            UNION ALL (SELECT subject_key FROM subjects WHERE kind = 'organisation')
-            LIMIT 1
-            """).first?.decode(String.self, at: 0) ?? "91350100M000100Y43"
+        let candidates = try await pool.query("""
+            (SELECT subject_key FROM records WHERE item = 'enterprise.penalty' AND status = 'active'
+             GROUP BY subject_key ORDER BY left(subject_key, 2) <> '91', subject_key LIMIT 20)
+            UNION ALL (SELECT subject_key FROM subjects WHERE kind = 'organisation' ORDER BY subject_key LIMIT 20)
+            """).map { try $0.decode(String.self, at: 0) }
+        return candidates.first { (try? UnifiedSocialCreditCode($0)) != nil } ?? "91350100M000100Y43"
     }
 
     /// Generates and ingests the synthetic province unless subjects are already loaded.

@@ -51,6 +51,9 @@ struct DemoPartners {
         """
     }
 
+    /// This `credit-broker` binary, for commands the examples run (it is not on `PATH` after `swift run`).
+    private static var executable: String { Bundle.main.executablePath ?? "credit-broker" }
+
     /// Copy-paste `curl` commands against the running demo.
     func examples(port: Int, bank: String, agency: String, jointCredit: String?, company: String) -> String {
         let base = "https://localhost:\(port)"
@@ -60,17 +63,22 @@ struct DemoPartners {
         var text = """
             A bank's query over mutual TLS (\(bank)):
               curl -s \(bankTLS) \\
-                -H 'Content-Type: application/json' -H 'Idempotency-Key: demo-1' \\
+                -H 'Content-Type: application/json' -H 'Idempotency-Key: demo-\(company)' \\
                 -d '{"subject":"\(company)","purpose":"credit_approval","items":["enterprise.registration","enterprise.penalty","enterprise.dishonest_debtor","market.tax_paid"]}' \\
                 \(base)/v1/queries
 
-            A consent on file for that company (unlocks the bank's conditional items):
-              curl -s \(bankTLS) \\
+            A consent on file for that company (its id kept in CONSENT), then a query naming it in
+            consent_id: market.tax_paid, withheld above for want of a consent, is disclosed:
+              CONSENT=$(curl -s \(bankTLS) \\
                 -H 'Content-Type: application/json' \\
                 -d '{"subject":"\(company)","purposes":["credit_approval"],"categories":["tax"],"valid_from":"\(CivilDate.today())","valid_to":"\(CivilDate.today().adding(days: 90))","use_limit":3,"document_digest":"\(String(repeating: "ab", count: 32))"}' \\
-                \(base)/v1/consents
+                \(base)/v1/consents | grep -o 'cs_[0-9a-f]*' | head -1); echo "$CONSENT"
+              curl -s \(bankTLS) \\
+                -H 'Content-Type: application/json' \\
+                -d '{"subject":"\(company)","purpose":"credit_approval","items":["market.tax_paid"],"consent_id":"'"$CONSENT"'"}' \\
+                \(base)/v1/queries
 
-            An agency's query with its quota headers (\(agency), API key in agency-api-keys.tsv):
+            An agency's query with its rate-limit headers and Broker-Receipt (\(agency), API key in agency-api-keys.tsv):
               curl -si \(cacert) -H 'Authorization: Bearer \(token)' \\
                 -H 'Content-Type: application/json' \\
                 -d '{"subject":"\(company)","purpose":"credit_report","items":["enterprise.registration","enterprise.penalty"]}' \\
@@ -91,7 +99,7 @@ struct DemoPartners {
             Verify a receipt offline: save an answer with its headers (the agency's query above, with
             '> answer.http' added), then
               curl -s \(cacert) \(base)/v1/receipt-key > receipt-key.pem
-              credit-broker receipts verify answer.http --key receipt-key.pem
+              \(Self.executable) receipts verify answer.http --key receipt-key.pem
             Metrics: curl -s \(cacert) \(base)/metrics
             """
         return text

@@ -13,11 +13,14 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run the broker's HTTP server (migrates the database first).",
         discussion: """
             Without DATABASE_URL the broker starts an embedded PostgreSQL in --state-dir and stops \
-            it again on exit (Ctrl-C or SIGTERM). Endpoints: /healthz (process up), /readyz \
-            (database reachable and migrations current), /v1/receipt-key, and for authenticated \
-            partners /v1/partner, /v1/queries, /v1/batch-reviews and /v1/usage. With --tls-dir (or the four TLS files) the listener speaks TLS 1.2/1.3 \
-            with HTTP/2 and authenticates banks by client certificate; agencies use API keys. With --admin-port \
-            a second listener serves the admin API (/admin/v1) over mutual TLS to admin certificates only.
+            it again on exit (Ctrl-C or SIGTERM). Endpoints (Contracts/api/openapi.yaml): /healthz \
+            (process up), /readyz (database reachable and migrations current), /metrics and \
+            /v1/receipt-key for anyone; for authenticated partners /v1/partner, /v1/queries, \
+            /v1/consents, /v1/scores, /v1/batch-reviews, /v1/usage, /v1/watchlist, /v1/alerts and \
+            /v1/changes. With --tls-dir (or the four TLS files) the listener speaks TLS 1.2/1.3 \
+            with HTTP/2 and authenticates banks by client certificate; agencies use API keys. With \
+            --admin-port a second listener serves the admin API (Contracts/api/admin-openapi.yaml) \
+            over mutual TLS to admin certificates only.
             """
     )
 

@@ -68,6 +68,12 @@ struct ServerOptions: ParsableArguments {
     var resolvedContracts: String { contracts ?? Self.environment["CREDIT_BROKER_CONTRACTS"] ?? "Contracts" }
 
     func validate() throws {
+        if let port, !(0...65_535).contains(port) {
+            throw ValidationError("--port must be from 0 to 65535, not \(port)")
+        }
+        if port == nil, let text = Self.environment["CREDIT_BROKER_PORT"], !text.isEmpty, Int(text).map({ (0...65_535).contains($0) }) != true {
+            throw ValidationError("CREDIT_BROKER_PORT must be a port number from 0 to 65535, not '\(text)'")
+        }
         let files = [tlsCertificate, tlsKey, partnerCA, partnerCRL]
         if tlsDirectory != nil, files.contains(where: { $0 != nil }) {
             throw ValidationError("give either --tls-dir or the four --tls-cert/--tls-key/--partner-ca/--partner-crl files, not both")

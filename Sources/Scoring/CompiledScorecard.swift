@@ -227,14 +227,15 @@ public struct CompiledScorecard: Sendable {
         )
     }
 
-    /// The result's reason codes with their texts filled in from `vector`.
+    /// The result's reason codes with their texts filled in from `vector`; points lost to the
+    /// hundredth, as cards give points (a difference of two such points is not exact in binary).
     public func explain(_ result: ScoreResult, for vector: FeatureVector) -> [ScoreReason] {
         result.reasons.map { entry in
             // A slot gives a reason only in a segment that scores it.
             let feature = segments[result.segmentIndex].features[entry.slot]!
             let value = layout.describe(vector[entry.slot], inSlot: entry.slot)
             return ScoreReason(
-                code: feature.reason.code, feature: feature.name, value: value, pointsLost: entry.pointsLost,
+                code: feature.reason.code, feature: feature.name, value: value, pointsLost: (entry.pointsLost * 100).rounded() / 100,
                 chinese: ReasonCode.render(feature.reason.chinese, feature: feature.name, value: value ?? "缺失"),
                 english: ReasonCode.render(feature.reason.english, feature: feature.name, value: value ?? "missing")
             )

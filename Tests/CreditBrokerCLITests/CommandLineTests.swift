@@ -28,6 +28,33 @@ import Testing
         await pool.close()
     }
 
+    /// A malformed number in the environment was ignored: the default was used without a word.
+    @Test func aMalformedNumberInTheEnvironmentIsRefusedByName() throws {
+        let unreachable = ["--database-url", "postgresql://nobody@/none?host=/nonexistent&connect_timeout=1"]
+        let pool = try ChildProcess.start(Self.binary, ["migrate"] + unreachable, environment: ["CREDIT_BROKER_DB_POOL_SIZE": "sixteen"]).wait()
+        #expect(pool.status != 0)
+        #expect(pool.output.contains("CREDIT_BROKER_DB_POOL_SIZE must be a whole number of at least 1, not 'sixteen'"), "\(pool.output)")
+        let port = try ChildProcess.start(Self.binary, ["serve"] + unreachable, environment: ["CREDIT_BROKER_PORT": "84x3"]).wait()
+        #expect(port.status != 0)
+        #expect(port.output.contains("CREDIT_BROKER_PORT must be a port number from 0 to 65535, not '84x3'"), "\(port.output)")
+    }
+
+    @Test func serveHelpNamesEveryEndpointOfTheAPIDescription() throws {
+        let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let description = try String(contentsOf: root.appending(path: "Contracts/api/openapi.yaml"), encoding: .utf8)
+        // The paths under `paths:`, two spaces in, without a trailing `/{parameter}`.
+        let endpoints = Set(description.split(separator: "\n").compactMap { line -> String? in
+            guard line.hasPrefix("  /"), line.hasSuffix(":") else { return nil }
+            return String(line.dropFirst(2).dropLast().split(separator: "/{").first ?? "")
+        })
+        #expect(endpoints.count > 10)
+        let help = try ChildProcess.start(Self.binary, ["serve", "--help"]).wait().output
+            .split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        for endpoint in endpoints.sorted() {
+            #expect(help.contains(endpoint + " ") || help.contains(endpoint + ",") || help.contains(endpoint + "."), "serve --help does not name \(endpoint)")
+        }
+    }
+
     @Test func serveAnswersReadyAndStopsItsDatabaseOnInterrupt() async throws {
         let state = TestPostgres.temporaryFolder()
         let port = Int.random(in: 20_000...40_000)

@@ -95,6 +95,31 @@ import Testing
         #expect(disclosed.output.contains("decision  disclosed, masked with profile bank"), "\(disclosed.output)")
     }
 
+    @Test func aMissingPolicyFileNamesItselfAndTheOptionToGive() throws {
+        let folder = TestPostgres.temporaryFolder()
+        let catalog = try Self.run(["contracts", "check", Self.shipped, "--catalog", folder + "/catalog.yaml"])
+        #expect(catalog.status != 0)
+        #expect(catalog.output.contains("cannot read \(folder)/catalog.yaml: give --catalog, or run in the repository folder"), "\(catalog.output)")
+        let policies = try Self.run(["contracts", "check", Self.shipped, "--catalog", Self.policyOptions[1], "--policies", folder])
+        #expect(policies.output.contains("cannot read \(folder)/masking.yaml: give --policies"), "\(policies.output)")
+    }
+
+    @Test func explainNamesTheConsentFileAndWhatIsWrongWithIt() throws {
+        let base = ["contracts", "explain", "bank.icbc_jiangsu", "market.real_estate", "--purpose", "credit_approval",
+                    "--contracts", Self.shipped] + Self.policyOptions
+        // The consent as GET /v1/consents/{id} shows it: `uses` and `status`, not `uses_so_far` and `revoked`.
+        let shown = #"{"id":"cs_1","subject":"913501********0Y43","purposes":["credit_approval"],"items":["market.real_estate"],"categories":[],"valid_from":"2026-01-01T00:00:00Z","valid_to":"2027-01-01T00:00:00Z","use_limit":5,"uses":0,"status":"active","document_digest":"00"}"#
+        let folder = try Self.folder(["shown.json": shown, "broken.json": "{"])
+        let wrongShape = try Self.run(base + ["--consent", folder + "/shown.json"])
+        #expect(wrongShape.status != 0)
+        #expect(wrongShape.output.contains("--consent \(folder)/shown.json: not a consent: member '"), "\(wrongShape.output)")
+        #expect(wrongShape.output.contains("' is missing") && !wrongShape.output.contains("DecodingError"), "\(wrongShape.output)")
+        let broken = try Self.run(base + ["--consent", folder + "/broken.json"])
+        #expect(broken.output.contains("--consent \(folder)/broken.json: not a consent: not valid JSON"), "\(broken.output)")
+        let absent = try Self.run(base + ["--consent", folder + "/absent.json"])
+        #expect(absent.output.contains("--consent \(folder)/absent.json: cannot read the file"), "\(absent.output)")
+    }
+
     @Test func applyTwiceAddsNothingAndShowReadsTheVersionOfADay() async throws {
         let database = try await TestPostgres.freshDatabase()
         let conninfo = try #require(database.conninfo)

@@ -9,16 +9,10 @@ import Testing
     @Test func theDemoServesABankQueryOverMutualTLSWithItsOwnPKI() async throws {
         let state = TestPostgres.temporaryFolder()
         let port = Int.random(in: 40_001...49_999)
-        let demo = try ChildProcess.start(CommandLineTests.binary, [
-            "demo", "--state-dir", state, "--port", "\(port)", "--enterprises", "200", "--persons", "50",
-        ], environment: ["DATABASE_URL": ""])
+        let (demo, log) = try Self.startDemo(state: state, port: port)
         let pki = state + "/pki"
         let bank = ["--cacert", pki + "/ca.pem", "--cert", pki + "/clients/bank.icbc_jiangsu.pem", "--key", pki + "/clients/bank.icbc_jiangsu-key.pem"]
-        var ready = false
-        for _ in 0..<480 where !ready {
-            try await Task.sleep(for: .milliseconds(250))
-            ready = (try? ChildProcess.run("/usr/bin/curl", ["-sf", "--cacert", pki + "/ca.pem", "https://localhost:\(port)/readyz"])) == "ready\n"
-        }
+        let ready = try await Self.waitUntilReady(state: state, port: port)
         let company = try #require(try aRegisteredCompany(state: state))
         let answer = try ChildProcess.run("/usr/bin/curl", bank + [
             "-s", "-H", "Content-Type: application/json",
@@ -29,11 +23,25 @@ import Testing
         let partners = try ChildProcess.run("/usr/bin/curl", security + ["-s", "https://localhost:\(port + 1)/admin/v1/partners"])
         let agencyKey = try String(contentsOfFile: state + "/agency-api-keys.tsv", encoding: .utf8)
             .split(separator: "\n").first { $0.hasPrefix("agency.nj_anxin\t") }?.split(separator: "\t").last.map(String.init)
+        let printed = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        let consentExample = Result { try ChildProcess.run("/bin/sh", ["-c", Self.commands(after: "A consent on file", in: printed)]) }
         demo.signal(SIGINT)
-        let (status, output) = demo.wait()
+        let (status, _) = demo.wait()
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(ready, "the demo never became ready: \(output.suffix(2_000))")
         #expect(status == 0, "\(output.suffix(2_000))")
         #expect(output.contains("curl -s --cacert"), "the demo prints its examples")
+
+        // The consent example, run as printed, registers a consent and discloses the item it unlocks.
+        let consentOutput = try consentExample.get()
+        let unlocked = try #require(consentOutput.split(separator: "\n").last, "\(consentOutput)")
+        let unlockedJSON = try #require(try JSONSerialization.jsonObject(with: Data(unlocked.utf8)) as? [String: Any], "\(consentOutput)")
+        #expect((unlockedJSON["disclosed"] as? [[String: Any]])?.map { $0["item"] as? String } == ["market.tax_paid"], "\(consentOutput)")
+        #expect((unlockedJSON["consent_id"] as? String)?.hasPrefix("cs_") == true, "\(consentOutput)")
+        // The receipt check names this binary, which `swift run` leaves off PATH.
+        let verify = try #require(output.split(separator: "\n").first { $0.contains(" receipts verify ") })
+        let program = String(verify.trimmingCharacters(in: .whitespaces).prefix { $0 != " " })
+        #expect(URL(filePath: program).resolvingSymlinksInPath() == URL(filePath: CommandLineTests.binary).resolvingSymlinksInPath(), "\(verify)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any], "\(answer)")
         let disclosed = try #require(json["disclosed"] as? [[String: Any]])
         #expect(disclosed.first?["item"] as? String == "enterprise.registration")
@@ -43,6 +51,64 @@ import Testing
         #expect(output.contains("https://localhost:\(port + 1)/admin/v1/partners"), "the demo prints its admin example")
         let listed = try #require(try JSONSerialization.jsonObject(with: Data(partners.utf8)) as? [String: Any], "\(partners)")
         #expect((listed["partners"] as? [[String: Any]])?.contains { $0["id"] as? String == "agency.nj_anxin" } == true)
+    }
+
+    /// A registry code failing its check character is loaded (with a warning) but refused by the
+    /// API, so the examples name a company by a code that passes, an enterprise before a social
+    /// group (51…); the query's Idempotency-Key names it, so that a demo naming another company
+    /// later (new data) does not reuse a key for another body (422).
+    @Test func theExamplesNameAnEnterpriseByACodePartnersMayQuery() async throws {
+        let state = TestPostgres.temporaryFolder()
+        let feed = state + "/penalties.jsonl"
+        let lines = ["91320102MA1XXXXX9A", "51320506433324449M", "91350100M000100Y43"].enumerated().map { index, subject in
+            #"{"type":"record","item":"enterprise.penalty","subject":"\#(subject)","source_record_id":"PEN-\#(index)","decision_date":"2026-11-01","fields":{"decision_no":"罚-\#(index)","authority":"南京市市场监督管理局","violation":"虚假宣传","penalty_type":"fine","amount":5000,"severity":"general"}}"#
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: feed, atomically: true, encoding: .utf8)
+        let ingest = try ChildProcess.start(CommandLineTests.binary, [
+            "ingest", feed, "--source", "jiangsu_public_credit", "--state-dir", state,
+        ], environment: ["DATABASE_URL": ""]).wait()
+        #expect(ingest.output.contains("3 inserted") && ingest.output.contains("1 warnings"), "\(ingest.output)")
+
+        let port = Int.random(in: 40_001...49_999)
+        let (demo, log) = try Self.startDemo(state: state, port: port)
+        let ready = try await Self.waitUntilReady(state: state, port: port)
+        demo.signal(SIGINT)
+        _ = demo.wait()
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(ready, "\(output.suffix(2_000))")
+        #expect(output.contains(#""subject":"91350100M000100Y43""#), "\(output)")
+        #expect(!output.contains("91320102MA1XXXXX9A") && !output.contains("51320506433324449M"), "\(output)")
+        #expect(output.contains("Idempotency-Key: demo-91350100M000100Y43"), "\(output)")
+    }
+
+    /// Starts `credit-broker demo` on a small province with its output in a file (returned), so
+    /// that the examples it prints can be read and run while it serves.
+    private static func startDemo(state: String, port: Int) throws -> (ChildProcess.Running, log: String) {
+        let log = state + "/demo.log"
+        let demo = try ChildProcess.start("/bin/sh", [
+            "-c", #"exec "$0" "$@" > "\#(log)" 2>&1"#,
+            CommandLineTests.binary, "demo", "--state-dir", state, "--port", "\(port)", "--enterprises", "200", "--persons", "50",
+        ], environment: ["DATABASE_URL": ""])
+        return (demo, log)
+    }
+
+    /// Whether the demo on `port` answered `/readyz` within two minutes.
+    private static func waitUntilReady(state: String, port: Int) async throws -> Bool {
+        for _ in 0..<480 {
+            try await Task.sleep(for: .milliseconds(250))
+            let answer = try? ChildProcess.run("/usr/bin/curl", ["-sf", "--cacert", state + "/pki/ca.pem", "https://localhost:\(port)/readyz"])
+            if answer == "ready\n" { return true }
+        }
+        return false
+    }
+
+    /// The shell commands of the printed example whose description starts with `title`: its
+    /// indented lines, up to the next blank line.
+    private static func commands(after title: String, in printed: String) -> String {
+        let lines = printed.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let start = lines.firstIndex(where: { $0.hasPrefix(title) }) else { return "false" }
+        return lines[start...].prefix { !$0.isEmpty }.filter { $0.hasPrefix("  ") }
+            .map { $0.dropFirst(2) }.joined(separator: "\n")
     }
 
     /// A company of the demo province, read from the feed files the demo generated.

@@ -71,6 +71,18 @@ import Testing
         #expect(explained.map(\.chinese) == ["debts 为 3", "age 为 缺失"])
     }
 
+    @Test func pointsLostAreGivenToTheHundredthLikeTheCardsPoints() throws {
+        // 45.12 − 7.28 is 37.839999999999996 in binary floating point.
+        var card = TestCards.small
+        card.segments[0].features[1].binning = .categorical(groups: [.init(values: ["A"], points: 45.12), .init(values: ["D"], points: 0)], otherPoints: 7.28)
+        let compiled = try CompiledScorecard(card)
+        var vector = compiled.makeVector()
+        try vector.set("age", number: 6)
+        try vector.set("level", category: "Q")
+        try vector.set("debts", number: 0)
+        #expect(compiled.explain(compiled.score(vector), for: vector).map(\.pointsLost) == [37.84])
+    }
+
     @Test func declineRulesApplyInCardOrderAndSkipMissingValues() throws {
         #expect(compiled.score(try vector(age: 3, level: "D", debts: 9)).declinedBy?.reason.code == "D1")
         #expect(compiled.score(try vector(age: 3, level: "A", debts: 5)).declinedBy?.reason.code == "D2")

@@ -49,13 +49,15 @@ public struct UnifiedSocialCreditCode: Sendable, Hashable, Codable, CustomString
         }
         let division = try AdministrativeDivision(code: divisionCode, for: .unifiedSocialCreditCode)
 
+        // Position 17 first: position 18 checks positions 1–17, so its expected character is the
+        // right one only once position 17 is.
         let expectedCheck = Self.checkCharacter(forFirst17: bytes[0..<17])
         let expectedOrganisationCheck = Self.organisationCodeCheck(for: bytes[8..<16])
         let warning: IdentifierError? =
-            if bytes[17] != expectedCheck {
-                .wrongCheckCharacter(.unifiedSocialCreditCode, expected: Character(Unicode.Scalar(expectedCheck)))
-            } else if bytes[16] != expectedOrganisationCheck {
+            if bytes[16] != expectedOrganisationCheck {
                 .wrongOrganisationCodeCheck(expected: Character(Unicode.Scalar(expectedOrganisationCheck)))
+            } else if bytes[17] != expectedCheck {
+                .wrongCheckCharacter(.unifiedSocialCreditCode, expected: Character(Unicode.Scalar(expectedCheck)))
             } else {
                 nil
             }

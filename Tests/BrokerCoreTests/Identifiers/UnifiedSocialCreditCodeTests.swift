@@ -85,6 +85,18 @@ import Testing
         }
     }
 
+    /// Position 18 checks positions 1–17, so with both wrong the organisation-code check comes
+    /// first: following each message in turn gives a valid code.
+    @Test func bothChecksWrongNameTheOrganisationCodeCheckFirst() throws {
+        #expect(throws: IdentifierError.wrongOrganisationCodeCheck(expected: "9")) {
+            try UnifiedSocialCreditCode("91320102MA1XXXXX0X")
+        }
+        #expect(throws: IdentifierError.wrongCheckCharacter(.unifiedSocialCreditCode, expected: "N")) {
+            try UnifiedSocialCreditCode("91320102MA1XXXXX9X")
+        }
+        #expect(try UnifiedSocialCreditCode("91320102MA1XXXXX9N").rawValue == "91320102MA1XXXXX9N")
+    }
+
     @Test func lenientModeAcceptsAFailedCheckWithAWarning() throws {
         let parsed = try UnifiedSocialCreditCode.parseLenient("91350100M000100Y4Z")
         #expect(parsed.identifier.rawValue == "91350100M000100Y4Z")
