@@ -8,7 +8,9 @@ import Testing
     /// Fifty tasks over two pools (two gateway processes) reserve until refused.
     private func contend(limits: QuotaLimits, label: String = #function) async throws -> (granted: Int, refusals: [QuotaPeriod], ledger: QuotaLedger, pools: [PostgresPool]) {
         let database = try await MeteringFixtures.database(label)
-        let pools = (0..<2).map { _ in PostgresPool(.init(connection: database, maxConnections: 4)) }
+        // Twenty-five tasks queue for each pool's four connections, behind one row lock: on a loaded
+        // machine a turn can take longer than the default 10 s wait, and exactness is the point here.
+        let pools = (0..<2).map { _ in PostgresPool(.init(connection: database, maxConnections: 4, acquireTimeout: .seconds(120))) }
         let now = Date()
         let results = try await withThrowingTaskGroup(of: (Int, QuotaPeriod?).self) { group in
             for task in 0..<50 {
@@ -74,7 +76,9 @@ import Testing
     /// reservations (single and coalesced) and releases on two pools never deadlock.
     @Test func concurrentReservationsAndReleasesNeverDeadlock() async throws {
         let database = try await MeteringFixtures.database()
-        let pools = (0..<2).map { _ in PostgresPool(.init(connection: database, maxConnections: 4)) }
+        // Twenty-five tasks queue for each pool's four connections, behind one row lock: on a loaded
+        // machine a turn can take longer than the default 10 s wait, and exactness is the point here.
+        let pools = (0..<2).map { _ in PostgresPool(.init(connection: database, maxConnections: 4, acquireTimeout: .seconds(120))) }
         let limits = QuotaLimits(perDay: 1_000, perMonth: 5_000)
         let now = Date()
         try await withThrowingTaskGroup(of: Void.self) { group in
