@@ -74,4 +74,22 @@ import X509
         #expect(await verifier.verify([partnerChain]) == .failed)
         #expect(counters.snapshot()[.handshakeUntrusted] == 1)
     }
+
+    @Test func aPKIWithoutAnAdminCRLRefusesEveryAdminUntilItGetsOne() async throws {
+        let pki = DevelopmentPKI(folder: URL(filePath: TestPostgres.temporaryFolder()).appending(path: "pki"))
+        _ = try pki.create(partners: [])
+        // As a PKI made before the admin CRL existed.
+        try FileManager.default.removeItem(at: pki.adminRevocationListURL)
+        let counters = GatewayMetrics().adminAuthentication
+        let verifier = try ClientCertificateVerifier(
+            ca: pki.adminCAURL, revocationList: pki.adminRevocationListURL, counters: counters, logger: Logger(label: "test")
+        )
+        let system = try NIOSSLCertificate.fromPEMFile(pki.adminCertificateURL(.system).path)
+        #expect(await verifier.verify(system) == .failed)
+        #expect(counters.snapshot() == [.handshakeNoRevocationList: 1])
+
+        try pki.createAdminRevocationList()
+        #expect(await verifier.verify(system) == .certificateVerified)
+        #expect(throws: DevelopmentPKI.Failure.self) { try pki.createAdminRevocationList() }
+    }
 }
