@@ -19,7 +19,7 @@ struct DemoPartners {
             _ = try pki.create(partners: DevelopmentPKI.mutualTLSPartners(of: contracts))
         } else if !FileManager.default.fileExists(atPath: pki.adminCAURL.path) {
             try pki.createAdmins()
-        } else if !FileManager.default.fileExists(atPath: pki.adminRevocationListURL.path) {
+        } else {
             try pki.createAdminRevocationList()
         }
         let keysFile = state.appending(path: "agency-api-keys.tsv")

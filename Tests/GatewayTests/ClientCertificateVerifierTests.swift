@@ -90,6 +90,10 @@ import X509
 
         try pki.createAdminRevocationList()
         #expect(await verifier.verify(system) == .certificateVerified)
-        #expect(throws: DevelopmentPKI.Failure.self) { try pki.createAdminRevocationList() }
+        // Once there, the list is kept: a second call does not undo a revocation.
+        try pki.revoke(AdminRole.system.rawValue, of: .admin)
+        try pki.createAdminRevocationList()
+        #expect(await verifier.verify(system) == .failed)
+        #expect(counters.snapshot()[.handshakeRevoked] == 1)
     }
 }

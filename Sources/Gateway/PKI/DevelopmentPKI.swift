@@ -131,10 +131,10 @@ public struct DevelopmentPKI: Sendable {
         }
     }
 
-    /// Writes an empty admin CRL for a PKI whose admin CA was made before the admin CRL existed;
-    /// refuses to overwrite one.
+    /// Writes an empty admin CRL if there is none (a PKI whose admin CA was made before the admin CRL
+    /// existed); an existing one is left as it is.
     public func createAdminRevocationList(now: Date = Date()) throws {
-        guard !FileManager.default.fileExists(atPath: adminRevocationListURL.path) else { throw Failure.exists(adminRevocationListURL.path) }
+        guard !FileManager.default.fileExists(atPath: adminRevocationListURL.path) else { return }
         try writeRevocationList(entries: [], of: .admin, ca: certificateAuthority(.admin), now: now)
     }
 
