@@ -19,6 +19,8 @@ struct DemoPartners {
             _ = try pki.create(partners: DevelopmentPKI.mutualTLSPartners(of: contracts))
         } else if !FileManager.default.fileExists(atPath: pki.adminCAURL.path) {
             try pki.createAdmins()
+        } else {
+            try pki.createAdminRevocationList()
         }
         let keysFile = state.appending(path: "agency-api-keys.tsv")
         if let text = try? String(contentsOf: keysFile, encoding: .utf8) {

@@ -20,7 +20,7 @@ struct ServeCommand: AsyncParsableCommand {
             /v1/changes. With --tls-dir (or the four TLS files) the listener speaks TLS 1.2/1.3 \
             with HTTP/2 and authenticates banks by client certificate; agencies use API keys. With \
             --admin-port a second listener serves the admin API (Contracts/api/admin-openapi.yaml) \
-            over mutual TLS to admin certificates only.
+            over mutual TLS to admin certificates only (of --admin-ca, not on --admin-crl).
             """
     )
 
@@ -57,7 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
             let partners = try server.partners(policies: policies, database: database, pool: opened.pool, meterPool: meterPool)
             let adminApp = try admin.map { admin in
                 try AdminServer.application(
-                    admin, contracts: server.governingContracts(policies: policies).1, pool: opened.pool, logger: logger,
+                    admin, contracts: server.governingContracts(policies: policies).1, pool: opened.pool, metrics: partners.metrics, logger: logger,
                     onServerRunning: onAdminRunning
                 )
             }

@@ -49,6 +49,11 @@ struct ServerOptions: ParsableArguments {
     ))
     var adminCA: String?
 
+    @Option(name: .customLong("admin-crl"), help: ArgumentHelp(
+        "The admin CA's CRL, PEM; re-read when it changes; with --tls-dir its admin-crl.pem is the default.", valueName: "pem"
+    ))
+    var adminCRL: String?
+
     @Option(help: ArgumentHelp("Partner contracts directory (env CREDIT_BROKER_CONTRACTS).", valueName: "path"))
     var contracts: String?
 
@@ -84,19 +89,24 @@ struct ServerOptions: ParsableArguments {
     }
 
     /// The admin listener's configuration if `--admin-port` asks for one (on `port` if given), with
-    /// the server certificate of `tls` and the admin CA; the admin API refuses to run without TLS.
+    /// the server certificate of `tls`, the admin CA and its CRL; the admin API refuses to run without TLS.
     func adminConfiguration(tls: GatewayServer.TLS?, port: Int? = nil) throws -> AdminServer.Configuration? {
         guard let port = port ?? adminPort else { return nil }
         guard let tls else {
             throw ValidationError("the admin API serves mutual TLS only: give --tls-dir (or the TLS files and --admin-ca) with --admin-port")
         }
-        let directory = tlsDirectory ?? Self.environment["CREDIT_BROKER_TLS_DIR"]
-        guard let ca = adminCA.map({ URL(filePath: $0) }) ?? directory.map({ DevelopmentPKI(folder: URL(filePath: $0)).adminCAURL }) else {
+        let pki = (tlsDirectory ?? Self.environment["CREDIT_BROKER_TLS_DIR"]).map { DevelopmentPKI(folder: URL(filePath: $0)) }
+        guard let ca = adminCA.map({ URL(filePath: $0) }) ?? pki?.adminCAURL else {
             throw ValidationError("the admin API needs --admin-ca, the CA that issues admin certificates (or a --tls-dir that holds admin-ca.pem)")
+        }
+        guard let crl = adminCRL.map({ URL(filePath: $0) }) ?? pki?.adminRevocationListURL, FileManager.default.fileExists(atPath: crl.path) else {
+            throw ValidationError(
+                "the admin API needs --admin-crl, the admin CA's CRL (or a --tls-dir that holds admin-crl.pem, which 'pki init' writes)"
+            )
         }
         return AdminServer.Configuration(
             host: adminHost, port: port,
-            tls: AdminServer.TLS(certificateChain: tls.certificateChain, privateKey: tls.privateKey, adminCA: ca)
+            tls: AdminServer.TLS(certificateChain: tls.certificateChain, privateKey: tls.privateKey, adminCA: ca, revocationList: crl)
         )
     }
 

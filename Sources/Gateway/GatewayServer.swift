@@ -11,7 +11,6 @@ import Metering
 import NIOSSL
 import PostgresClient
 import ServiceLifecycle
-import X509
 
 /// Builds the broker's HTTP application.
 public enum GatewayServer {
@@ -143,7 +142,6 @@ public enum GatewayServer {
     }
 
     private static func tlsChannelConfiguration(_ tls: TLS, counters: AuthenticationCounters, logger: Logger) throws -> HummingbirdHTTP2.TLSChannelConfiguration {
-        let ca = try Certificate(pemEncoded: String(contentsOf: tls.partnerCA, encoding: .utf8))
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile(tls.certificateChain.path).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.privateKey.path, format: .pem))
@@ -152,10 +150,7 @@ public enum GatewayServer {
         configuration.certificateVerification = .optionalVerification
         configuration.trustRoots = .file(tls.partnerCA.path)
         configuration.applicationProtocols = ["h2", "http/1.1"]
-        let verifier = PartnerCertificateVerifier(
-            roots: CertificateStore([ca]), revocations: RevocationListFile(url: tls.revocationList, ca: ca),
-            counters: counters, logger: logger
-        )
+        let verifier = try ClientCertificateVerifier(ca: tls.partnerCA, revocationList: tls.revocationList, counters: counters, logger: logger)
         return HummingbirdHTTP2.TLSChannelConfiguration(tlsConfiguration: configuration, customAsyncVerificationCallback: verifier.verify)
     }
 }

@@ -4,8 +4,8 @@ import PostgresClient
 import TestSupport
 import Testing
 
-/// The admin parts of the command line: `audit verify`, the admin certificates of `pki init`, and
-/// `serve --admin-port` refusing to run without TLS.
+/// The admin parts of the command line: `audit verify`, the admin certificates and CRL of `pki init`,
+/// `pki revoke --admin`, and `serve --admin-port` refusing to run without TLS or without an admin CRL.
 @Suite struct AdminCommandTests {
     static let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -34,22 +34,76 @@ import Testing
         await pool.close()
     }
 
-    @Test func pkiInitWritesAnAdminCAAndOneCertificatePerRole() throws {
+    /// A new development PKI made by `pki init`; its folder and what the command printed.
+    private static func pkiInit() throws -> (folder: String, output: String) {
         let folder = TestPostgres.temporaryFolder() + "/pki"
         let result = try ContractsCommandTests.run([
             "pki", "init", "--out", folder, "--contracts", Self.root.appending(path: "Contracts").path,
             "--policies", Self.root.appending(path: "Policies").path, "--catalog", Self.root.appending(path: "Policies/catalog.yaml").path,
         ])
         #expect(result.status == 0, "\(result.output)")
-        for file in ["admin-ca.pem", "admin-ca-key.pem"] + ["system", "security", "audit"].flatMap({ ["admins/\($0).pem", "admins/\($0)-key.pem"] }) {
+        return (folder, result.output)
+    }
+
+    /// The serial numbers a CRL lists, as `openssl` prints them (upper-case hex), after checking its signature by `ca`.
+    private static func revokedSerials(crl: String, ca: String) throws -> [String] {
+        let text = try ChildProcess.run("/usr/bin/openssl", ["crl", "-in", crl, "-CAfile", ca, "-noout", "-text"])
+        return text.split(separator: "\n").compactMap { line in
+            let parts = line.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == "Serial Number" else { return nil }
+            return parts[1].trimmingCharacters(in: .whitespaces)
+        }
+    }
+
+    /// A certificate's serial number as `openssl x509 -serial` prints it.
+    private static func serial(of certificate: String) throws -> String {
+        try ChildProcess.run("/usr/bin/openssl", ["x509", "-in", certificate, "-noout", "-serial"])
+            .trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "serial=", with: "")
+    }
+
+    @Test func pkiInitWritesAnAdminCAItsEmptyCRLAndOneCertificatePerRole() throws {
+        let (folder, output) = try Self.pkiInit()
+        for file in ["admin-ca.pem", "admin-ca-key.pem", "admin-crl.pem"] + ["system", "security", "audit"].flatMap({ ["admins/\($0).pem", "admins/\($0)-key.pem"] }) {
             #expect(FileManager.default.fileExists(atPath: folder + "/" + file), "\(file)")
         }
-        #expect(result.output.contains("admin certificates \(folder)/admins/system.pem"), "\(result.output)")
+        #expect(output.contains("admin CRL \(folder)/admin-crl.pem"), "\(output)")
+        #expect(output.contains("admin certificates \(folder)/admins/system.pem"), "\(output)")
+        #expect(try Self.revokedSerials(crl: folder + "/admin-crl.pem", ca: folder + "/admin-ca.pem") == [])
+    }
+
+    @Test func pkiRevokeAdminPutsAnAdminCertificateOnTheAdminCRLByRoleOrSerial() throws {
+        let (folder, _) = try Self.pkiInit()
+        let byRole = try ContractsCommandTests.run(["pki", "revoke", "--dir", folder, "--admin", "security"])
+        #expect(byRole.status == 0, "\(byRole.output)")
+        #expect(byRole.output.contains("in \(folder)/admin-crl.pem"), "\(byRole.output)")
+        let security = try Self.serial(of: folder + "/admins/security.pem")
+        #expect(try Self.revokedSerials(crl: folder + "/admin-crl.pem", ca: folder + "/admin-ca.pem") == [security])
+
+        let audit = try Self.serial(of: folder + "/admins/audit.pem")
+        let bySerial = try ContractsCommandTests.run(["pki", "revoke", "--dir", folder, "--admin", audit.lowercased()])
+        #expect(bySerial.status == 0, "\(bySerial.output)")
+        #expect(try Self.revokedSerials(crl: folder + "/admin-crl.pem", ca: folder + "/admin-ca.pem") == [security, audit])
+        // The partner CA's CRL is untouched; a role name means nothing to it, nor an unknown name to the admin CA.
+        #expect(try Self.revokedSerials(crl: folder + "/crl.pem", ca: folder + "/ca.pem") == [])
+        let partnerRole = try ContractsCommandTests.run(["pki", "revoke", "--dir", folder, "security"])
+        #expect(partnerRole.status != 0)
+        #expect(partnerRole.output.contains("'security' is neither a serial number (hex) nor a partner with a certificate in clients/"), "\(partnerRole.output)")
+        let unknown = try ContractsCommandTests.run(["pki", "revoke", "--dir", folder, "--admin", "root"])
+        #expect(unknown.status != 0)
+        #expect(unknown.output.contains("'root' is neither a serial number (hex) nor an admin role (system, security, audit)"), "\(unknown.output)")
     }
 
     @Test func serveRefusesAnAdminPortWithoutTLS() throws {
         let result = try ContractsCommandTests.run(["serve", "--state-dir", TestPostgres.temporaryFolder(), "--admin-port", "0"])
         #expect(result.status != 0)
         #expect(result.output.contains("the admin API serves mutual TLS only"), "\(result.output)")
+    }
+
+    @Test func serveRefusesAnAdminPortWithoutAnAdminCRL() throws {
+        let (folder, _) = try Self.pkiInit()
+        try FileManager.default.removeItem(atPath: folder + "/admin-crl.pem")
+        let result = try ContractsCommandTests.run(["serve", "--state-dir", TestPostgres.temporaryFolder(), "--tls-dir", folder, "--admin-port", "0"])
+        #expect(result.status != 0)
+        #expect(result.output.contains("the admin API needs --admin-crl"), "\(result.output)")
     }
 }

@@ -49,7 +49,7 @@ import Testing
             #expect(metrics.contains(#"credit_broker_requests_total{route="POST /v1/queries",status="400"} 1"#))
             #expect(metrics.contains(#"credit_broker_item_decisions_total{outcome="disclosed"} 5"#))
             #expect(metrics.contains(#"credit_broker_item_decisions_total{outcome="no_sharing"} 5"#))
-            #expect(metrics.contains(#"credit_broker_authentications_total{outcome="certificate_accepted"} 6"#))
+            #expect(metrics.contains(#"credit_broker_authentications_total{listener="partner",outcome="certificate_accepted"} 6"#))
             #expect(metrics.contains("credit_broker_meter_batch_size_count"))
             #expect(!metrics.contains(Self.company))
         }

@@ -21,7 +21,7 @@ import Yams
     @Test func theAdminDescriptionListsEveryServedRouteAndNoOtherWithTheRolesAllowed() async throws {
         let described = try Self.operations(in: "admin-openapi.yaml")
         try await TestGateway.run { gateway in
-            let served = Self.served(AdminServer.router(contracts: [], pool: gateway.pool).routes)
+            let served = Self.served(AdminServer.router(contracts: [], pool: gateway.pool, metrics: gateway.partners.metrics).routes)
             #expect(Set(described.keys).subtracting(served).sorted() == [], "described but not served")
             #expect(served.subtracting(described.keys).sorted() == [], "served but not described")
         }

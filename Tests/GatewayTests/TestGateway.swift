@@ -81,7 +81,7 @@ struct TestGateway {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let (adminPorts, adminContinuation) = AsyncStream.makeStream(of: Int.self)
         let admin = try AdminServer.application(
-            .init(port: 0, tls: .init(developmentPKI: pki)), contracts: contracts, pool: pool, logger: logger,
+            .init(port: 0, tls: .init(developmentPKI: pki)), contracts: contracts, pool: pool, metrics: metrics, logger: logger,
             onServerRunning: { adminContinuation.yield($0) }
         )
         let app = try GatewayServer.application(

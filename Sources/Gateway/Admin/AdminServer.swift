@@ -10,8 +10,8 @@ import NIOSSL
 import PostgresClient
 
 /// The admin listener: a separate port, mutual TLS only, client certificates issued by the admin
-/// CA (a partner's certificate fails the handshake; API keys mean nothing here), every request
-/// recorded in the audit chain.
+/// CA and not on its CRL (a partner's certificate fails the handshake; API keys mean nothing here),
+/// every refused handshake counted and logged, every request recorded in the audit chain.
 public enum AdminServer {
     public struct Configuration: Sendable {
         public var host: String
@@ -30,30 +30,39 @@ public enum AdminServer {
     }
 
     /// PEM files of the admin listener's TLS: TLS 1.2 or 1.3, a client certificate required and
-    /// verified against the admin CA.
+    /// verified against the admin CA and its CRL.
     public struct TLS: Sendable {
         public var certificateChain: URL
         public var privateKey: URL
         /// The CA that issues admin certificates (never the partner CA).
         public var adminCA: URL
+        /// The admin CA's CRL, re-read when it changes.
+        public var revocationList: URL
 
-        public init(certificateChain: URL, privateKey: URL, adminCA: URL) {
+        public init(certificateChain: URL, privateKey: URL, adminCA: URL, revocationList: URL) {
             self.certificateChain = certificateChain
             self.privateKey = privateKey
             self.adminCA = adminCA
+            self.revocationList = revocationList
         }
 
-        /// The files of a development PKI (`credit-broker pki init`): its server certificate and admin CA.
+        /// The files of a development PKI (`credit-broker pki init`): its server certificate, admin CA and admin CRL.
         public init(developmentPKI pki: DevelopmentPKI) {
-            self.init(certificateChain: pki.serverCertificateURL, privateKey: pki.serverKeyURL, adminCA: pki.adminCAURL)
+            self.init(
+                certificateChain: pki.serverCertificateURL, privateKey: pki.serverKeyURL,
+                adminCA: pki.adminCAURL, revocationList: pki.adminRevocationListURL
+            )
         }
     }
 
-    /// The application, ready to run (alone or as a service of the partner application).
+    /// The application, ready to run (alone or as a service of the partner application). Refused
+    /// handshakes are counted in `metrics` (`adminAuthentication`), which the partner listener's
+    /// `/metrics` serves.
     public static func application(
         _ configuration: Configuration,
         contracts: [Contract],
         pool: PostgresPool,
+        metrics: GatewayMetrics,
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
@@ -64,20 +73,26 @@ public enum AdminServer {
         tls.minimumTLSVersion = .tlsv12
         tls.certificateVerification = .noHostnameVerification
         tls.trustRoots = .file(configuration.tls.adminCA.path)
+        let verifier = try ClientCertificateVerifier(
+            ca: configuration.tls.adminCA, revocationList: configuration.tls.revocationList, counters: metrics.adminAuthentication, logger: logger
+        )
         return Application(
-            router: router(contracts: contracts, pool: pool),
-            server: try .tls(.http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))), tlsConfiguration: tls),
+            router: router(contracts: contracts, pool: pool, metrics: metrics),
+            server: try .tls(
+                .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
+                configuration: .init(tlsConfiguration: tls, customAsyncVerificationCallback: verifier.verify)
+            ),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "credit-broker-admin"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger
         )
     }
 
-    /// Every admin route, behind authentication and the audit chain.
-    public static func router(contracts: [Contract], pool: PostgresPool) -> Router<AdminRequestContext> {
+    /// Every admin route, behind authentication (accepted certificates counted in `metrics`) and the audit chain.
+    public static func router(contracts: [Contract], pool: PostgresPool, metrics: GatewayMetrics) -> Router<AdminRequestContext> {
         let router = Router(context: AdminRequestContext.self)
         router.add(middleware: ProblemMiddleware())
-        router.add(middleware: AdminAuthenticator(peers: PeerCertificateCache()))
+        router.add(middleware: AdminAuthenticator(peers: PeerCertificateCache(), counters: metrics.adminAuthentication))
         let audit = AdminAuditLog(pool: pool)
         router.add(middleware: AdminAuditMiddleware(log: audit))
         AdminRoutes(contracts: contracts, keys: ApiKeyStore(pool: pool), usage: UsageQuery(pool: pool), audit: audit)

@@ -4,14 +4,16 @@ import Prometheus
 
 /// The broker's Prometheus metrics, served as text on `GET /metrics`: requests and their latency by
 /// route and status, item decisions by outcome, quota use per partner, meter batches (size, commit
-/// latency, failures) and authentication outcomes (refused handshakes included).
+/// latency, failures) and authentication outcomes of both listeners (refused handshakes included).
 ///
 /// One registry per gateway (not the process-wide swift-metrics bootstrap), so that several gateways
 /// in one process, as in the tests, keep separate counts.
 public final class GatewayMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
-    /// Handshake refusals and authentication outcomes.
+    /// Handshake refusals and authentication outcomes on the partner listener.
     public let authentication: AuthenticationCounters
+    /// Handshake refusals and accepted certificates on the admin listener.
+    public let adminAuthentication: AuthenticationCounters
 
     private static let latencyBuckets: [Duration] = [
         .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(20), .milliseconds(50),
@@ -24,7 +26,8 @@ public final class GatewayMetrics: Sendable {
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
-        authentication = AuthenticationCounters(registry: registry)
+        authentication = AuthenticationCounters(listener: .partner, registry: registry)
+        adminAuthentication = AuthenticationCounters(listener: .admin, registry: registry)
         meterBatchSize = registry.makeValueHistogram(
             descriptor: Self.name("meter_batch", "size", "Meter events per group-commit transaction."),
             buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000]

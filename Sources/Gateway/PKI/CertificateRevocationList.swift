@@ -3,8 +3,9 @@ import Foundation
 import SwiftASN1
 import X509
 
-/// An X.509 v2 certificate revocation list (RFC 5280 §5) of the partner CA, signed with ECDSA P-256 /
-/// SHA-256: the serial numbers the CA has revoked. PEM type `X509 CRL`, readable by `openssl crl`.
+/// An X.509 v2 certificate revocation list (RFC 5280 §5) of a CA (the partner CA or the admin CA),
+/// signed with ECDSA P-256 / SHA-256: the serial numbers the CA has revoked. PEM type `X509 CRL`,
+/// readable by `openssl crl`.
 public struct CertificateRevocationList: Sendable, Hashable {
     /// One revoked certificate.
     public struct Entry: Sendable, Hashable {
@@ -25,7 +26,7 @@ public struct CertificateRevocationList: Sendable, Hashable {
         public var description: String {
             switch self {
             case .malformed(let why): "malformed CRL: \(why)"
-            case .badSignature: "the CRL is not signed by the partner CA"
+            case .badSignature: "the CRL is not signed by its CA"
             }
         }
     }
@@ -104,10 +105,10 @@ public struct CertificateRevocationList: Sendable, Hashable {
                 signature = try ASN1BitString(derEncoded: &nodes)
                 parsed = try Self.parseTBS(tbs)
             }
-            guard let key = P256.Signing.PublicKey(ca.publicKey) else { throw Failure.malformed("the partner CA key is not P-256") }
+            guard let key = P256.Signing.PublicKey(ca.publicKey) else { throw Failure.malformed("the CA key is not P-256") }
             let ecdsa = try P256.Signing.ECDSASignature(derRepresentation: signature.bytes)
             guard key.isValidSignature(ecdsa, for: tbsBytes) else { throw Failure.badSignature }
-            guard let parsed, parsed.issuer == ca.subject else { throw Failure.malformed("the issuer is not the partner CA") }
+            guard let parsed, parsed.issuer == ca.subject else { throw Failure.malformed("the issuer is not the CA") }
             self.init(issuer: parsed.issuer, thisUpdate: parsed.thisUpdate, nextUpdate: parsed.nextUpdate, entries: parsed.entries)
         } catch let failure as Failure {
             throw failure

@@ -5,11 +5,12 @@ import SwiftASN1
 import X509
 
 /// The development PKI in a folder: a partner CA, a server certificate, one client certificate per
-/// mutual-TLS partner, and the CA's CRL; and a separate admin CA with one certificate per admin role.
+/// mutual-TLS partner, and the CA's CRL; and a separate admin CA with one certificate per admin role
+/// and its own CRL.
 ///
 /// Layout: `ca.pem`, `ca-key.pem`, `server.pem`, `server-key.pem`, `crl.pem`,
 /// `clients/<partner>.pem`, `clients/<partner>-key.pem`, `admin-ca.pem`, `admin-ca-key.pem`,
-/// `admins/<role>.pem`, `admins/<role>-key.pem`. Keys are PKCS#8 PEM, mode 0600.
+/// `admin-crl.pem`, `admins/<role>.pem`, `admins/<role>-key.pem`. Keys are PKCS#8 PEM, mode 0600.
 ///
 /// A client certificate's subject is the first subject the partner's contract names, so the contract
 /// binds it by subject as shipped; its fingerprint is printed for contracts that bind by fingerprint.
@@ -33,15 +34,25 @@ public struct DevelopmentPKI: Sendable {
         public let fingerprint: CertificateFingerprint
     }
 
+    /// One of the PKI's two CAs, each with its own CRL.
+    public enum Authority: String, Sendable {
+        /// `ca.pem`: the server certificate and partner client certificates; CRL `crl.pem`.
+        case partner
+        /// `admin-ca.pem`: admin certificates; CRL `admin-crl.pem`.
+        case admin
+    }
+
     public enum Failure: Error, CustomStringConvertible {
         case exists(String)
-        case unknownCertificate(String)
+        case unknownCertificate(String, Authority)
 
         public var description: String {
             switch self {
             case .exists(let path): "\(path) already holds a PKI; choose another --out folder or remove it"
-            case .unknownCertificate(let what):
+            case .unknownCertificate(let what, .partner):
                 "'\(what)' is neither a serial number (hex) nor a partner with a certificate in clients/"
+            case .unknownCertificate(let what, .admin):
+                "'\(what)' is neither a serial number (hex) nor an admin role (\(AdminRole.allCases.map(\.rawValue).joined(separator: ", ")))"
             }
         }
     }
@@ -61,6 +72,7 @@ public struct DevelopmentPKI: Sendable {
     public func clientKeyURL(_ partnerID: String) -> URL { folder.appending(path: "clients/\(partnerID)-key.pem") }
     public var adminCAURL: URL { folder.appending(path: "admin-ca.pem") }
     public var adminCAKeyURL: URL { folder.appending(path: "admin-ca-key.pem") }
+    public var adminRevocationListURL: URL { folder.appending(path: "admin-crl.pem") }
     public func adminCertificateURL(_ role: AdminRole) -> URL { folder.appending(path: "admins/\(role.rawValue).pem") }
     public func adminKeyURL(_ role: AdminRole) -> URL { folder.appending(path: "admins/\(role.rawValue)-key.pem") }
 
@@ -90,9 +102,7 @@ public struct DevelopmentPKI: Sendable {
             notBefore: now.addingTimeInterval(-300), notAfter: now.addingTimeInterval(825 * 86_400)
         )
         try write(server.certificate, server.privateKey, to: serverCertificateURL, keyURL: serverKeyURL)
-        try writeRevocationList(CertificateRevocationList(
-            issuer: ca.certificate.subject, thisUpdate: now, nextUpdate: now.addingTimeInterval(30 * 86_400), entries: []
-        ), ca: ca)
+        try writeRevocationList(entries: [], of: .partner, ca: ca, now: now)
         return try partners.map { partner in
             let issued = try issueClient(
                 partner.subject, by: ca, now: now, to: clientCertificateURL(partner.partnerID), keyURL: clientKeyURL(partner.partnerID)
@@ -104,8 +114,9 @@ public struct DevelopmentPKI: Sendable {
         }
     }
 
-    /// Creates the admin CA and one certificate per role, its subject `CN=<title>,OU=admin-<role>,O=CreditBroker,C=CN`;
-    /// refuses to overwrite an existing admin CA (`create` calls it; a PKI made before admins existed can add them).
+    /// Creates the admin CA, its empty CRL and one certificate per role, its subject
+    /// `CN=<title>,OU=admin-<role>,O=CreditBroker,C=CN`; refuses to overwrite an existing admin CA
+    /// (`create` calls it; a PKI made before admins existed can add them).
     public func createAdmins(now: Date = Date()) throws {
         guard !FileManager.default.fileExists(atPath: adminCAURL.path) else { throw Failure.exists(folder.path) }
         try FileManager.default.createDirectory(at: folder.appending(path: "admins"), withIntermediateDirectories: true)
@@ -113,41 +124,80 @@ public struct DevelopmentPKI: Sendable {
             subject: DistinguishedName(text: "CN=CreditBroker Development Admin CA,O=CreditBroker,C=CN"), notBefore: now
         )
         try write(ca.certificate, ca.privateKey, to: adminCAURL, keyURL: adminCAKeyURL)
+        try writeRevocationList(entries: [], of: .admin, ca: ca, now: now)
         for role in AdminRole.allCases {
             let subject = try DistinguishedName(text: "CN=\(role.title),OU=\(role.organizationalUnit),O=CreditBroker,C=CN")
             _ = try issueClient(subject, by: ca, now: now, to: adminCertificateURL(role), keyURL: adminKeyURL(role))
         }
     }
 
-    /// Adds a certificate to the CRL, by serial number (hex, colons allowed) or by partner id.
+    /// Writes an empty admin CRL if there is none (a PKI whose admin CA was made before the admin CRL
+    /// existed); an existing one is left as it is.
+    public func createAdminRevocationList(now: Date = Date()) throws {
+        guard !FileManager.default.fileExists(atPath: adminRevocationListURL.path) else { return }
+        try writeRevocationList(entries: [], of: .admin, ca: certificateAuthority(.admin), now: now)
+    }
+
+    /// The CA of `authority` with its key, read from the folder.
+    public func certificateAuthority(_ authority: Authority) throws -> CertificateAuthority {
+        let (certificate, key) = switch authority {
+        case .partner: (caURL, caKeyURL)
+        case .admin: (adminCAURL, adminCAKeyURL)
+        }
+        return try CertificateAuthority(
+            certificate: Certificate(pemEncoded: String(contentsOf: certificate, encoding: .utf8)),
+            privateKey: P256.Signing.PrivateKey(pemRepresentation: String(contentsOf: key, encoding: .utf8))
+        )
+    }
+
+    /// The CRL file of `authority`: `crl.pem` or `admin-crl.pem`.
+    public func revocationListURL(of authority: Authority) -> URL {
+        switch authority {
+        case .partner: revocationListURL
+        case .admin: adminRevocationListURL
+        }
+    }
+
+    /// Adds a certificate to the CRL of `authority`, by serial number (hex, colons allowed) or by name:
+    /// a partner id for the partner CA, an admin role (`system`, `security`, `audit`) for the admin CA.
+    /// A running server refuses the certificate from its next handshake.
     /// - Returns: the revoked serial number.
     @discardableResult
-    public func revoke(_ serialOrPartner: String, now: Date = Date()) throws -> Certificate.SerialNumber {
-        let ca = try CertificateAuthority(
-            certificate: Certificate(pemEncoded: String(contentsOf: caURL, encoding: .utf8)),
-            privateKey: P256.Signing.PrivateKey(pemRepresentation: String(contentsOf: caKeyURL, encoding: .utf8))
-        )
+    public func revoke(_ certificate: String, of authority: Authority = .partner, now: Date = Date()) throws -> Certificate.SerialNumber {
+        let ca = try certificateAuthority(authority)
         let serial: Certificate.SerialNumber
-        let partnerCertificate = clientCertificateURL(serialOrPartner)
-        if !serialOrPartner.contains("/"), FileManager.default.fileExists(atPath: partnerCertificate.path) {
-            serial = try Certificate(pemEncoded: String(contentsOf: partnerCertificate, encoding: .utf8)).serialNumber
-        } else if let bytes = Self.hexBytes(serialOrPartner) {
+        if let named = issuedCertificateURL(named: certificate, by: authority), FileManager.default.fileExists(atPath: named.path) {
+            serial = try Certificate(pemEncoded: String(contentsOf: named, encoding: .utf8)).serialNumber
+        } else if let bytes = Self.hexBytes(certificate) {
             serial = Certificate.SerialNumber(bytes: bytes)
         } else {
-            throw Failure.unknownCertificate(serialOrPartner)
+            throw Failure.unknownCertificate(certificate, authority)
         }
-        let current = try CertificateRevocationList(pemEncoded: String(contentsOf: revocationListURL, encoding: .utf8), issuer: ca.certificate)
+        let current = try CertificateRevocationList(
+            pemEncoded: String(contentsOf: revocationListURL(of: authority), encoding: .utf8), issuer: ca.certificate
+        )
         var entries = current.entries
         if !current.revokes(serial) { entries.append(.init(serial: serial, revokedAt: now)) }
-        try writeRevocationList(CertificateRevocationList(
-            issuer: ca.certificate.subject, thisUpdate: now, nextUpdate: now.addingTimeInterval(30 * 86_400), entries: entries
-        ), ca: ca)
+        try writeRevocationList(entries: entries, of: authority, ca: ca, now: now)
         return serial
     }
 
-    /// Writes the CRL atomically (a reader never sees half a file).
-    public func writeRevocationList(_ list: CertificateRevocationList, ca: CertificateAuthority) throws {
-        try list.pemEncoded(signedBy: ca.privateKey).write(to: revocationListURL, atomically: true, encoding: .utf8)
+    /// The certificate the PKI issued under `name` (a partner id or an admin role), if `name` can be one.
+    private func issuedCertificateURL(named name: String, by authority: Authority) -> URL? {
+        switch authority {
+        case .partner: name.contains("/") ? nil : clientCertificateURL(name)
+        case .admin: AdminRole(rawValue: name).map(adminCertificateURL)
+        }
+    }
+
+    /// Writes the CRL of `authority`, valid for 30 days from `now`, atomically (a reader never sees half a file).
+    private func writeRevocationList(
+        entries: [CertificateRevocationList.Entry], of authority: Authority, ca: CertificateAuthority, now: Date
+    ) throws {
+        let list = CertificateRevocationList(
+            issuer: ca.certificate.subject, thisUpdate: now, nextUpdate: now.addingTimeInterval(30 * 86_400), entries: entries
+        )
+        try list.pemEncoded(signedBy: ca.privateKey).write(to: revocationListURL(of: authority), atomically: true, encoding: .utf8)
     }
 
     /// Issues a client certificate valid for 397 days and writes it and its key.

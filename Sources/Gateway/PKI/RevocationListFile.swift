@@ -2,8 +2,8 @@ import Foundation
 import Synchronization
 import X509
 
-/// The partner CA's CRL on disk, re-read whenever its modification time or size changes, so that a
-/// revocation takes effect on the next handshake without a restart.
+/// A CA's CRL on disk (the partner CA's or the admin CA's), re-read whenever its modification time
+/// or size changes, so that a revocation takes effect on the next handshake without a restart.
 ///
 /// Fails closed: a CRL that is missing, malformed or not signed by the CA refuses every certificate
 /// until a good one is in place.

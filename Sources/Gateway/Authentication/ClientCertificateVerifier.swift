@@ -3,23 +3,34 @@ import Logging
 import NIOSSL
 import X509
 
-/// Verifies a client certificate chain during the TLS handshake: it must chain to the partner CA,
-/// be within its validity, carry EKU clientAuth, and not be on the CA's CRL. Every refusal is
-/// counted and logged (reason, serial and fingerprint; never a subject, which may name a person).
-struct PartnerCertificateVerifier: Sendable {
+/// Verifies a client certificate chain during the TLS handshake of one listener: it must chain to
+/// that listener's CA (the partner CA or the admin CA), be within its validity, carry EKU
+/// clientAuth, and not be on the CA's CRL. Every refusal is counted (`counters`, labelled with the
+/// listener) and logged (listener, outcome, serial and fingerprint; never a subject, which may name
+/// a person).
+struct ClientCertificateVerifier: Sendable {
     let roots: CertificateStore
     let revocations: RevocationListFile
     let counters: AuthenticationCounters
     let logger: Logger
 
+    /// A verifier for the CA in the PEM file `ca` and its CRL `revocationList` (re-read when it changes).
+    init(ca: URL, revocationList: URL, counters: AuthenticationCounters, logger: Logger) throws {
+        let certificate = try Certificate(pemEncoded: String(contentsOf: ca, encoding: .utf8))
+        roots = CertificateStore([certificate])
+        revocations = RevocationListFile(url: revocationList, ca: certificate)
+        self.counters = counters
+        self.logger = logger
+    }
+
     /// The swift-nio-ssl custom verification callback: BoringSSL calls it only when the client
-    /// presents a certificate (agencies need not). Refusals are counted here, acceptances per request
-    /// by `PartnerAuthenticator`.
+    /// presents a certificate. Refusals are counted here, acceptances per request by the listener's
+    /// authenticator.
     func verify(_ chain: [NIOSSLCertificate]) async -> NIOSSLVerificationResult {
         let outcome = await check(chain)
         guard outcome == .certificateAccepted else {
             counters.record(outcome)
-            var metadata: Logger.Metadata = ["outcome": "\(outcome.rawValue)"]
+            var metadata: Logger.Metadata = ["listener": "\(counters.listener.rawValue)", "outcome": "\(outcome.rawValue)"]
             if let leaf = chain.first, let der = try? leaf.toDERBytes() {
                 metadata["fingerprint"] = "\(CertificateFingerprint(derBytes: der).hex)"
                 if let certificate = try? Certificate(derEncoded: der) { metadata["serial"] = "\(certificate.serialNumber)" }
@@ -42,7 +53,10 @@ struct PartnerCertificateVerifier: Sendable {
         guard case .validCertificate(let validated) = result else { return .handshakeUntrusted }
         switch revocations.current() {
         case .failure(let failure):
-            logger.error("partner CRL unusable: every client certificate is refused", metadata: ["reason": "\(failure)"])
+            logger.error(
+                "\(counters.listener.rawValue) CA's CRL unusable: every client certificate is refused",
+                metadata: ["listener": "\(counters.listener.rawValue)", "crl": "\(revocations.url.path)", "reason": "\(failure)"]
+            )
             return .handshakeNoRevocationList
         case .success(let list):
             return validated.contains { list.revokes($0.serialNumber) } ? .handshakeRevoked : .certificateAccepted

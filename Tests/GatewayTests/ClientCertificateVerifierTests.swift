@@ -1,0 +1,99 @@
+import Foundation
+@testable import Gateway
+import Logging
+import NIOSSL
+import Synchronization
+import Testing
+import TestSupport
+import X509
+
+/// What the handshake verifier logs about a refusal: listener, outcome, serial and fingerprint,
+/// never the certificate's subject.
+@Suite struct ClientCertificateVerifierTests {
+    /// One log record.
+    private struct Record: Sendable {
+        let level: Logger.Level
+        let message: String
+        let metadata: Logger.Metadata
+    }
+
+    /// The records of every logger made with it.
+    private final class Records: Sendable {
+        let list = Mutex<[Record]>([])
+    }
+
+    /// Appends every record it is given to `records`.
+    private struct RecordingLogHandler: LogHandler {
+        let records: Records
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            records.list.withLock { $0.append(Record(level: event.level, message: "\(event.message)", metadata: metadata.merging(event.metadata ?? [:]) { $1 })) }
+        }
+    }
+
+    @Test func aRevokedAdminCertificateIsRefusedAndLoggedWithoutItsSubject() async throws {
+        let pki = DevelopmentPKI(folder: URL(filePath: TestPostgres.temporaryFolder()).appending(path: "pki"))
+        _ = try pki.create(partners: [])
+        try pki.revoke(AdminRole.security.rawValue, of: .admin)
+        let records = Records()
+        let counters = GatewayMetrics().adminAuthentication
+        let verifier = try ClientCertificateVerifier(
+            ca: pki.adminCAURL, revocationList: pki.adminRevocationListURL, counters: counters,
+            logger: Logger(label: "test") { _ in RecordingLogHandler(records: records) }
+        )
+        let certificate = { (role: AdminRole) in try Certificate(pemEncoded: String(contentsOf: pki.adminCertificateURL(role), encoding: .utf8)) }
+        let chain = { (role: AdminRole) in try NIOSSLCertificate.fromPEMFile(pki.adminCertificateURL(role).path) }
+
+        #expect(await verifier.verify(try chain(.system)) == .certificateVerified)
+        #expect(records.list.withLock { $0.isEmpty })
+
+        #expect(await verifier.verify(try chain(.security)) == .failed)
+        #expect(counters.snapshot() == [.handshakeRevoked: 1])
+        let record = try #require(records.list.withLock { $0.first })
+        #expect(record.level == .notice)
+        #expect(record.message == "client certificate refused")
+        let security = try certificate(.security)
+        #expect(record.metadata == [
+            "listener": "admin", "outcome": "handshake_revoked",
+            "serial": "\(security.serialNumber)", "fingerprint": "\(CertificateFingerprint(security).hex)",
+        ])
+        #expect(!"\(record.message) \(record.metadata)".contains("Security Administrator"))
+
+        // A client certificate of the partner CA does not chain to the admin CA.
+        let partner = try pki.certificateAuthority(.partner).issue(
+            subject: DistinguishedName(text: "CN=Someone,O=Some Bank,C=CN"), usage: .client, notBefore: Date() - 60, notAfter: Date() + 86_400
+        )
+        let partnerChain = try NIOSSLCertificate(bytes: Array(partner.certificate.serializeAsPEM().pemString.utf8), format: .pem)
+        #expect(await verifier.verify([partnerChain]) == .failed)
+        #expect(counters.snapshot()[.handshakeUntrusted] == 1)
+    }
+
+    @Test func aPKIWithoutAnAdminCRLRefusesEveryAdminUntilItGetsOne() async throws {
+        let pki = DevelopmentPKI(folder: URL(filePath: TestPostgres.temporaryFolder()).appending(path: "pki"))
+        _ = try pki.create(partners: [])
+        // As a PKI made before the admin CRL existed.
+        try FileManager.default.removeItem(at: pki.adminRevocationListURL)
+        let counters = GatewayMetrics().adminAuthentication
+        let verifier = try ClientCertificateVerifier(
+            ca: pki.adminCAURL, revocationList: pki.adminRevocationListURL, counters: counters, logger: Logger(label: "test")
+        )
+        let system = try NIOSSLCertificate.fromPEMFile(pki.adminCertificateURL(.system).path)
+        #expect(await verifier.verify(system) == .failed)
+        #expect(counters.snapshot() == [.handshakeNoRevocationList: 1])
+
+        try pki.createAdminRevocationList()
+        #expect(await verifier.verify(system) == .certificateVerified)
+        // Once there, the list is kept: a second call does not undo a revocation.
+        try pki.revoke(AdminRole.system.rawValue, of: .admin)
+        try pki.createAdminRevocationList()
+        #expect(await verifier.verify(system) == .failed)
+        #expect(counters.snapshot()[.handshakeRevoked] == 1)
+    }
+}
