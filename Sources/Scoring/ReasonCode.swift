@@ -67,16 +67,16 @@ public struct ReasonCode: Sendable, Hashable {
         return names
     }
 
-    /// `template` with `{feature}`, `{value}` and the word choices filled in; a choice takes its
-    /// singular word when `value` is 1.
+    /// `template` with its word choices, `{feature}` and `{value}` filled in (in that order, so a
+    /// brace in a value is never read as a placeholder); a choice takes its singular word when
+    /// `value` is 1.
     private static func render(_ template: String, feature: String, value: String) -> String {
-        var text = template.replacingOccurrences(of: "{feature}", with: feature)
-            .replacingOccurrences(of: "{value}", with: value)
-        for name in placeholders(in: text) {
+        var text = template
+        for name in placeholders(in: template) {
             let words = name.split(separator: "|", omittingEmptySubsequences: false)
             guard words.count == 2 else { continue }
             text = text.replacingOccurrences(of: "{\(name)}", with: value == "1" ? words[0] : words[1])
         }
-        return text
+        return text.replacingOccurrences(of: "{feature}", with: feature).replacingOccurrences(of: "{value}", with: value)
     }
 }

@@ -111,6 +111,7 @@ import Testing
         #expect(reason.texts(feature: "f", value: "0").english == "0 penalties for f")
         #expect(reason.texts(feature: "f", value: "2").english == "2 penalties for f")
         #expect(reason.texts(feature: "f", value: nil) == ("f：缺失", "f: not available"))
+        #expect(reason.texts(feature: "f", value: "{a|b}").english == "{a|b} penalties for f")
     }
 
     @Test func malformedChoicesAndValuesInMissingTextsAreRejected() {
