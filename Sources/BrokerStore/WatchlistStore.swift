@@ -53,6 +53,7 @@ public struct WatchlistStore: Sendable {
     }
 
     /// Stops watching the subject the partner knows by `reference`; `false` if it was not watched.
+    @discardableResult
     public func remove(reference: String, partnerID: String) async throws -> Bool {
         try await pool.query("""
             DELETE FROM watchlist WHERE partner_id = \(partnerID) AND reference = \(reference)

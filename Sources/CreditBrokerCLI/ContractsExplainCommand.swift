@@ -19,7 +19,7 @@ struct ContractsExplainCommand: AsyncParsableCommand {
     var purpose: String
 
     @Option(help: ArgumentHelp(
-        "A file holding a consent as JSON (id, subject, purposes, items, categories, valid_from, valid_to, use_limit, uses_so_far, revoked, document_digest).",
+        "A file holding a consent as GET /v1/consents/{id} answers it (id, subject, purposes, items, categories, valid_from, valid_to, use_limit, uses, status, document_digest); uses_so_far and revoked may stand for uses and status.",
         valueName: "file"
     ))
     var consent: String?
@@ -77,7 +77,7 @@ struct ContractsExplainCommand: AsyncParsableCommand {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         do {
-            return try decoder.decode(Consent.self, from: data)
+            return try decoder.decode(ConsentFile.self, from: data).consent
         } catch let error as DecodingError {
             throw ValidationError("--consent \(path): not a consent: \(describe(error))")
         }

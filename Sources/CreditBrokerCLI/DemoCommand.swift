@@ -93,7 +93,7 @@ struct DemoCommand: AsyncParsableCommand {
         Self.say("generating a synthetic province of \(enterprises) organisations and \(persons) persons …")
         let generator = ProvinceGenerator(ProvinceConfiguration(seed: 2026, organisations: enterprises, persons: persons, asOf: .today()))
         let manifest = try ProvinceWriter(generator: generator).write(to: folder)
-        Self.say("generated \(manifest.lines.values.reduce(0, +)) feed lines in \(clock.now - start); loading them …")
+        Self.say("generated \(manifest.lines.values.reduce(0, +)) feed lines in \((clock.now - start).text); loading them …")
         let bundle = try policies.load()
         let ingestor = FeedIngestor(
             writer: RecordWriter(pool: opened.pool), catalog: bundle.catalog, masking: bundle.masking,
@@ -117,7 +117,7 @@ struct DemoCommand: AsyncParsableCommand {
             }
         }
         total.elapsed = clock.now - ingestStart
-        Self.say("loaded in \(clock.now - start): \(total)")
+        Self.say("loaded in \((clock.now - start).text): \(total)")
     }
 
     /// Writes a line at once (not through print's buffer), so that it comes before the examples and a log sees it now.

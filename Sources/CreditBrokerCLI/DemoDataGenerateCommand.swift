@@ -55,8 +55,8 @@ struct DemoDataGenerateCommand: ParsableCommand {
             .write(to: URL(fileURLWithPath: out, isDirectory: true))
         let elapsed = ContinuousClock.now - start
         let lines = manifest.lines.values.reduce(0, +)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        print("wrote \(lines) lines in \(manifest.lines.count) files to \(out) in \(String(format: "%.1f", seconds)) s "
+        let seconds = elapsed / .seconds(1)
+        print("wrote \(lines) lines in \(manifest.lines.count) files to \(out) in \(elapsed.text) "
             + "(\(Int(Double(lines) / max(seconds, 1e-9))) lines/s)")
     }
 }

@@ -14,7 +14,9 @@ struct IngestCommand: AsyncParsableCommand {
         abstract: "Load feed files (JSON Lines, CSV) into the database.",
         discussion: """
             Every line is checked against the catalog; refused lines go to the reject report \
-            (file,line,field,reason) and never stop the others. Lines are merged in batches, each \
+            (file,line,field,reason) and never stop the others. A line loaded despite a \
+            data-quality fault (a USCC whose check character fails) is named on standard error \
+            as "warning: file:line: field: reason". Lines are merged in batches, each \
             in one transaction; loading the same file again changes nothing. Person ID numbers are \
             stored as keyed hashes under CREDIT_BROKER_PERSON_KEY_SECRET (at least 32 bytes).
             """
@@ -67,6 +69,10 @@ struct IngestCommand: AsyncParsableCommand {
         let total = try await ingestor.ingest(
             try feeds(),
             onReject: { try report?.append($0) },
+            onWarning: { warning in
+                // On a terminal, the warning replaces the progress line, which the next batch redraws.
+                FileHandle.standardError.write(Data(((interactive ? "\r\u{1B}[K" : "") + "warning: \(warning)\n").utf8))
+            },
             onProgress: { feed, progress in
                 guard interactive else { return }
                 FileHandle.standardError.write(Data(

@@ -31,13 +31,17 @@ public struct FeedIngestor: Sendable {
     ///
     /// - Parameters:
     ///   - onReject: called for every refused line, in line order per batch.
+    ///   - onWarning: called for every data-quality warning on an accepted line, in line order.
     ///   - onProgress: called with the running totals after each batch is merged.
     public func ingest(
         file path: String, source: String,
         onReject: @escaping (Rejection) throws -> Void,
+        onWarning: @escaping (LineWarning) throws -> Void = { _ in },
         onProgress: @escaping (IngestSummary) -> Void = { _ in }
     ) async throws -> IngestSummary {
-        try await ingest([Feed(path: path, source: source)], onReject: onReject, onProgress: { _, summary in onProgress(summary) })
+        try await ingest(
+            [Feed(path: path, source: source)], onReject: onReject, onWarning: onWarning,
+            onProgress: { _, summary in onProgress(summary) })
     }
 
     /// Ingests `feeds` in order: a file's batches merge after every batch of the files before it.
@@ -45,12 +49,14 @@ public struct FeedIngestor: Sendable {
     /// Every file's format and source are checked before any line is read.
     /// - Parameters:
     ///   - onReject: called for every refused line, in line order per batch.
+    ///   - onWarning: called for every data-quality warning on an accepted line, in line order.
     ///   - onProgress: called with a file's running totals after each of its batches is merged.
     ///   - onFinished: called with a file's totals once its last batch is merged, in file order.
     /// - Returns: the totals of all files; `elapsed` is the wall-clock time of the whole run.
     public func ingest(
         _ feeds: [Feed],
         onReject: @escaping (Rejection) throws -> Void,
+        onWarning: @escaping (LineWarning) throws -> Void = { _ in },
         onProgress: @escaping (Feed, IngestSummary) -> Void = { _, _ in },
         onFinished: @escaping (Feed, IngestSummary) -> Void = { _, _ in }
     ) async throws -> IngestSummary {
@@ -59,7 +65,7 @@ public struct FeedIngestor: Sendable {
              isCSV: try Self.isCSV(feed.path))
         }
         var pipeline = Pipeline(
-            feeds: feeds, writer: writer, onReject: onReject, onProgress: onProgress, onFinished: onFinished)
+            feeds: feeds, writer: writer, onReject: onReject, onWarning: onWarning, onProgress: onProgress, onFinished: onFinished)
         do {
             for (index, feed) in feeds.enumerated() {
                 pipeline.begin(file: index)
@@ -98,12 +104,16 @@ public struct FeedIngestor: Sendable {
                 }
             }
             pipeline.summary.lines += 1
+            // A refused line has no warnings: its rejection says what is wrong with it.
+            var warnings: [FeedValidator.Warning] = []
             do {
                 let feedLine = try Self.decode(line, csvHeader: header)
-                pipeline.add(try validator.validate(feedLine, number: line.number, warnings: &pipeline.summary.warnings))
+                pipeline.add(try validator.validate(feedLine, number: line.number, warnings: &warnings))
             } catch {
+                warnings.removeAll()
                 try pipeline.reject(line: line.number, error)
             }
+            for warning in warnings { try pipeline.warn(line: line.number, warning) }
             if pipeline.pendingLines >= batchSize { try await pipeline.flush() }
         }
     }
@@ -159,6 +169,7 @@ extension FeedIngestor {
         let feeds: [Feed]
         let writer: RecordWriter
         let onReject: (Rejection) throws -> Void
+        let onWarning: (LineWarning) throws -> Void
         let onProgress: (Feed, IngestSummary) -> Void
         let onFinished: (Feed, IngestSummary) -> Void
         /// Per file: its totals, and when its first line was read.
@@ -171,11 +182,13 @@ extension FeedIngestor {
 
         init(
             feeds: [Feed], writer: RecordWriter, onReject: @escaping (Rejection) throws -> Void,
+            onWarning: @escaping (LineWarning) throws -> Void,
             onProgress: @escaping (Feed, IngestSummary) -> Void, onFinished: @escaping (Feed, IngestSummary) -> Void
         ) {
             self.feeds = feeds
             self.writer = writer
             self.onReject = onReject
+            self.onWarning = onWarning
             self.onProgress = onProgress
             self.onFinished = onFinished
             summaries = Array(repeating: IngestSummary(), count: feeds.count)
@@ -214,6 +227,11 @@ extension FeedIngestor {
                 batch.firstLine = min(batch.firstLine, event.line)
                 batch.lastLine = event.line
             }
+        }
+
+        mutating func warn(line: Int, _ warning: FeedValidator.Warning) throws {
+            summary.warnings += 1
+            try onWarning(LineWarning(file: feeds[batch.file].path, line: line, field: warning.field, reason: warning.reason))
         }
 
         mutating func reject(line: Int, _ error: any Error) throws {

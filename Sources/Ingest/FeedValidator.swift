@@ -27,8 +27,11 @@ struct FeedValidator: Sendable {
         self.masking = masking
     }
 
-    /// Validates line `number`; `warnings` counts data-quality warnings of accepted values.
-    func validate(_ line: FeedLine, number: Int, warnings: inout Int) throws(LineRejection) -> Validated {
+    /// A data-quality fault of an accepted value: the field and what is wrong with it.
+    typealias Warning = (field: String, reason: String)
+
+    /// Validates line `number`, adding to `warnings` the data-quality faults of accepted values.
+    func validate(_ line: FeedLine, number: Int, warnings: inout [Warning]) throws(LineRejection) -> Validated {
         let item = try self.item(line)
         let subject = try self.subject(line, of: item, warnings: &warnings)
         let sourceRecordID = try requiredText(line.members["source_record_id"], "source_record_id")
@@ -85,7 +88,7 @@ struct FeedValidator: Sendable {
         let maskedID: String?
     }
 
-    private func subject(_ line: FeedLine, of item: DataItem, warnings: inout Int) throws(LineRejection) -> Subject {
+    private func subject(_ line: FeedLine, of item: DataItem, warnings: inout [Warning]) throws(LineRejection) -> Subject {
         let text = try requiredText(line.members["subject"], "subject")
         switch item.subject {
         case .organisation:
@@ -96,10 +99,10 @@ struct FeedValidator: Sendable {
         }
     }
 
-    private func uscc(_ text: String, _ field: String, warnings: inout Int) throws(LineRejection) -> String {
+    private func uscc(_ text: String, _ field: String, warnings: inout [Warning]) throws(LineRejection) -> String {
         do {
             let parsed = try UnifiedSocialCreditCode.parseLenient(text)
-            if !parsed.isFullyValid { warnings += 1 }
+            if let fault = parsed.checkWarning { warnings.append((field, "\(fault.description); loaded as delivered")) }
             return parsed.identifier.rawValue
         } catch {
             throw LineRejection(field, error.description)
@@ -122,7 +125,7 @@ struct FeedValidator: Sendable {
         var subjectName: String?
     }
 
-    private func fields(_ line: FeedLine, of item: DataItem, subject: Subject, warnings: inout Int) throws(LineRejection) -> Fields {
+    private func fields(_ line: FeedLine, of item: DataItem, subject: Subject, warnings: inout [Warning]) throws(LineRejection) -> Fields {
         var given: [String: FeedLine.Value] = [:]
         for (name, value) in line.fields {
             guard item.field(name) != nil else {

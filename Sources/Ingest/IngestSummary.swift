@@ -13,7 +13,8 @@ public struct IngestSummary: Sendable, Hashable, CustomStringConvertible {
     /// Status events recorded by an earlier run.
     public var eventsRepeated = 0
     public var rejected = 0
-    /// Data-quality warnings on accepted lines (USCCs with a failed check character).
+    /// Data-quality warnings on accepted lines (USCCs with a failed check character), each
+    /// reported as a ``LineWarning``.
     public var warnings = 0
     /// Batches the database refused as a whole (their lines are in the reject report).
     public var failedBatches = 0
@@ -44,9 +45,15 @@ public struct IngestSummary: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        "\(lines) lines: \(inserted) inserted, \(updated) updated, \(unchanged) unchanged, "
-            + "\(supersededInBatch) superseded in batch, \(eventsApplied) events applied, \(eventsRepeated) events repeated, "
-            + "\(rejected) rejected, \(warnings) warnings, \(failedBatches) failed batches; "
+        "\(Self.count(lines, "line", "lines")): \(inserted) inserted, \(updated) updated, \(unchanged) unchanged, "
+            + "\(supersededInBatch) superseded in batch, \(Self.count(eventsApplied, "event", "events")) applied, "
+            + "\(Self.count(eventsRepeated, "event", "events")) repeated, \(rejected) rejected, "
+            + "\(Self.count(warnings, "warning", "warnings")), \(Self.count(failedBatches, "failed batch", "failed batches")); "
             + "\(Int(linesPerSecond.rounded())) lines/s"
+    }
+
+    /// `count` with its noun in the number it takes: "1 warning", "0 warnings".
+    private static func count(_ count: Int, _ singular: String, _ plural: String) -> String {
+        "\(count) \(count == 1 ? singular : plural)"
     }
 }

@@ -220,10 +220,9 @@ public struct CompiledScorecard: Sendable {
     public func explainDecline(_ result: ScoreResult, for vector: FeatureVector) -> ScoreReason? {
         guard let rule = result.declinedBy, let slot = layout.slot(named: rule.feature) else { return nil }
         let value = layout.describe(vector[slot], inSlot: slot)
+        let texts = rule.reason.texts(feature: rule.feature, value: value)
         return ScoreReason(
-            code: rule.reason.code, feature: rule.feature, value: value, pointsLost: 0,
-            chinese: ReasonCode.render(rule.reason.chinese, feature: rule.feature, value: value ?? "缺失"),
-            english: ReasonCode.render(rule.reason.english, feature: rule.feature, value: value ?? "missing")
+            code: rule.reason.code, feature: rule.feature, value: value, pointsLost: 0, chinese: texts.chinese, english: texts.english
         )
     }
 
@@ -234,10 +233,10 @@ public struct CompiledScorecard: Sendable {
             // A slot gives a reason only in a segment that scores it.
             let feature = segments[result.segmentIndex].features[entry.slot]!
             let value = layout.describe(vector[entry.slot], inSlot: entry.slot)
+            let texts = feature.reason.texts(feature: feature.name, value: value)
             return ScoreReason(
                 code: feature.reason.code, feature: feature.name, value: value, pointsLost: (entry.pointsLost * 100).rounded() / 100,
-                chinese: ReasonCode.render(feature.reason.chinese, feature: feature.name, value: value ?? "缺失"),
-                english: ReasonCode.render(feature.reason.english, feature: feature.name, value: value ?? "missing")
+                chinese: texts.chinese, english: texts.english
             )
         }
     }

@@ -1,40 +1,82 @@
 import Foundation
 
-/// A reason code with its text in Chinese and English.
+/// A reason code with its texts in Chinese and English.
 ///
-/// Texts may contain the placeholders `{feature}` (the feature name) and `{value}` (the
-/// subject's value of it, or 缺失 / missing).
+/// The texts for a present value may use the placeholders `{feature}` (the feature name) and
+/// `{value}` (the subject's value), and a word choice `{singular|plural}` that agrees with the
+/// value: `"{value} {penalty|penalties} in the last year"` reads "1 penalty …" and "2 penalties …".
+/// A missing value (no record, or a record withheld from the partner) takes the missing texts
+/// instead, which may use `{feature}` only.
 public struct ReasonCode: Sendable, Hashable {
     /// Stable id reported to partners, for example `R03` or `D01`.
     public var code: String
+    /// Text for a present value, in Chinese.
     public var chinese: String
+    /// Text for a present value, in English.
     public var english: String
+    /// Text for a missing value, in Chinese.
+    public var missingChinese: String
+    /// Text for a missing value, in English.
+    public var missingEnglish: String
 
-    public init(code: String, chinese: String, english: String) {
+    /// Missing texts a card need not spell out.
+    public static let defaultMissingChinese = "{feature}：缺失"
+    public static let defaultMissingEnglish = "{feature}: not available"
+
+    public init(
+        code: String, chinese: String, english: String,
+        missingChinese: String = defaultMissingChinese, missingEnglish: String = defaultMissingEnglish
+    ) {
         self.code = code
         self.chinese = chinese
         self.english = english
+        self.missingChinese = missingChinese
+        self.missingEnglish = missingEnglish
     }
 
-    /// The placeholders a text may use.
+    /// The placeholders a text for a present value may use (besides word choices).
     public static let placeholders: Set<String> = ["feature", "value"]
 
-    /// The placeholders in `text` that are not in `placeholders`.
-    static func unknownPlaceholders(in text: String) -> [String] {
-        var unknown: [String] = []
+    /// The texts for `value` of `feature`, `nil` when missing.
+    public func texts(feature: String, value: String?) -> (chinese: String, english: String) {
+        guard let value else {
+            return (Self.render(missingChinese, feature: feature, value: ""), Self.render(missingEnglish, feature: feature, value: ""))
+        }
+        return (Self.render(chinese, feature: feature, value: value), Self.render(english, feature: feature, value: value))
+    }
+
+    /// The placeholders in `text` that are neither allowed names nor (when `choices`) word
+    /// choices: `{singular|plural}` with both words non-empty.
+    static func unknownPlaceholders(in text: String, allowed: Set<String>, choices: Bool) -> [String] {
+        placeholders(in: text).filter { name in
+            if allowed.contains(name) { return false }
+            let words = name.split(separator: "|", omittingEmptySubsequences: false)
+            return !(choices && words.count == 2 && words.allSatisfy { !$0.isEmpty })
+        }
+    }
+
+    /// The `{…}` names in `text`, in order.
+    private static func placeholders(in text: String) -> [String] {
+        var names: [String] = []
         var rest = text[...]
         while let open = rest.firstIndex(of: "{") {
             guard let close = rest[open...].firstIndex(of: "}") else { break }
-            let name = String(rest[rest.index(after: open)..<close])
-            if !placeholders.contains(name) { unknown.append(name) }
+            names.append(String(rest[rest.index(after: open)..<close]))
             rest = rest[rest.index(after: close)...]
         }
-        return unknown
+        return names
     }
 
-    /// `template` with `{feature}` and `{value}` filled in.
-    static func render(_ template: String, feature: String, value: String) -> String {
-        template.replacingOccurrences(of: "{feature}", with: feature)
-            .replacingOccurrences(of: "{value}", with: value)
+    /// `template` with its word choices, `{feature}` and `{value}` filled in (in that order, so a
+    /// brace in a value is never read as a placeholder); a choice takes its singular word when
+    /// `value` is 1.
+    private static func render(_ template: String, feature: String, value: String) -> String {
+        var text = template
+        for name in placeholders(in: template) {
+            let words = name.split(separator: "|", omittingEmptySubsequences: false)
+            guard words.count == 2 else { continue }
+            text = text.replacingOccurrences(of: "{\(name)}", with: value == "1" ? words[0] : words[1])
+        }
+        return text.replacingOccurrences(of: "{feature}", with: feature).replacingOccurrences(of: "{value}", with: value)
     }
 }

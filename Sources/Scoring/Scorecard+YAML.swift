@@ -176,11 +176,13 @@ extension Scorecard {
     }
 
     private static func decodeReason(_ cursor: YAMLCursor) throws(ScorecardError) -> ReasonCode {
-        let map = try cursor.mapping(allowing: ["code", "zh", "en"])
+        let map = try cursor.mapping(allowing: ["code", "zh", "en", "zh_missing", "en_missing"])
         return ReasonCode(
             code: try map.required("code", in: cursor).string(),
             chinese: try map.required("zh", in: cursor).string(),
-            english: try map.required("en", in: cursor).string()
+            english: try map.required("en", in: cursor).string(),
+            missingChinese: try map["zh_missing"]?.string() ?? ReasonCode.defaultMissingChinese,
+            missingEnglish: try map["en_missing"]?.string() ?? ReasonCode.defaultMissingEnglish
         )
     }
 
@@ -231,11 +233,18 @@ extension Scorecard {
     }
 
     private static func node(for reason: ReasonCode) -> Node {
-        Node([
+        var pairs: [(Node, Node)] = [
             ("code", Node(reason.code)),
             ("zh", Node(reason.chinese, .implicit, .doubleQuoted)),
             ("en", Node(reason.english, .implicit, .doubleQuoted)),
-        ], .implicit, .flow)
+        ]
+        if reason.missingChinese != ReasonCode.defaultMissingChinese {
+            pairs.append(("zh_missing", Node(reason.missingChinese, .implicit, .doubleQuoted)))
+        }
+        if reason.missingEnglish != ReasonCode.defaultMissingEnglish {
+            pairs.append(("en_missing", Node(reason.missingEnglish, .implicit, .doubleQuoted)))
+        }
+        return Node(pairs, .implicit, .flow)
     }
 
     private static func quoted(_ values: [String]) -> Node {

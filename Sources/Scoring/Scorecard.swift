@@ -75,8 +75,14 @@ public struct Scorecard: Sendable, Hashable {
             }
             for text in [reason.chinese, reason.english] {
                 if text.isEmpty { throw fail(path, "reason \(reason.code) needs both zh and en text") }
-                if let unknown = ReasonCode.unknownPlaceholders(in: text).first {
-                    throw fail(path, "unknown placeholder {\(unknown)} (allowed: {feature}, {value})")
+                if let unknown = ReasonCode.unknownPlaceholders(in: text, allowed: ReasonCode.placeholders, choices: true).first {
+                    throw fail(path, "unknown placeholder {\(unknown)} (allowed: {feature}, {value}, {singular|plural})")
+                }
+            }
+            for text in [reason.missingChinese, reason.missingEnglish] {
+                if text.isEmpty { throw fail(path, "reason \(reason.code) needs both zh_missing and en_missing text") }
+                if let unknown = ReasonCode.unknownPlaceholders(in: text, allowed: ["feature"], choices: false).first {
+                    throw fail(path, "unknown placeholder {\(unknown)} in a text for a missing value (allowed: {feature})")
                 }
             }
         }

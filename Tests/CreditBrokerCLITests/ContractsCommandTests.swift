@@ -95,6 +95,26 @@ import Testing
         #expect(disclosed.output.contains("decision  disclosed, masked with profile bank"), "\(disclosed.output)")
     }
 
+    /// What `GET /v1/consents/{id}` answers is what a partner or operator has at hand.
+    @Test func explainReadsTheConsentAsTheAPIShowsIt() throws {
+        let base = ["contracts", "explain", "bank.icbc_jiangsu", "market.real_estate", "--purpose", "credit_approval",
+                    "--contracts", Self.shipped, "--at", "2026-06-01"] + Self.policyOptions
+        func shown(uses: Int, status: String, revokedAt: String) -> String {
+            #"{"id":"cs_1","subject":"913501********0Y43","purposes":["credit_approval"],"items":["market.real_estate"],"categories":[],"valid_from":"2026-01-01T00:00:00Z","valid_to":"2027-01-01T00:00:00Z","use_limit":5,"uses":\#(uses),"status":"\#(status)","document_digest":"00","created_at":"2026-01-01T00:00:00Z","revoked_at":\#(revokedAt)}"#
+        }
+        let folder = try Self.folder([
+            "active.json": shown(uses: 2, status: "active", revokedAt: "null"),
+            "revoked.json": shown(uses: 2, status: "revoked", revokedAt: #""2026-03-01T00:00:00Z""#),
+            "used-up.json": shown(uses: 5, status: "exhausted", revokedAt: "null"),
+        ])
+        let active = try Self.run(base + ["--consent", folder + "/active.json"])
+        #expect(active.status == 0 && active.output.contains("decision  disclosed, masked with profile bank"), "\(active.output)")
+        let revoked = try Self.run(base + ["--consent", folder + "/revoked.json"])
+        #expect(revoked.status == 0 && revoked.output.contains("decision  withheld: consent_missing"), "\(revoked.output)")
+        let usedUp = try Self.run(base + ["--consent", folder + "/used-up.json"])
+        #expect(usedUp.status == 0 && usedUp.output.contains("decision  withheld: consent_exhausted"), "\(usedUp.output)")
+    }
+
     @Test func aMissingPolicyFileNamesItselfAndTheOptionToGive() throws {
         let folder = TestPostgres.temporaryFolder()
         let catalog = try Self.run(["contracts", "check", Self.shipped, "--catalog", folder + "/catalog.yaml"])
@@ -107,13 +127,13 @@ import Testing
     @Test func explainNamesTheConsentFileAndWhatIsWrongWithIt() throws {
         let base = ["contracts", "explain", "bank.icbc_jiangsu", "market.real_estate", "--purpose", "credit_approval",
                     "--contracts", Self.shipped] + Self.policyOptions
-        // The consent as GET /v1/consents/{id} shows it: `uses` and `status`, not `uses_so_far` and `revoked`.
-        let shown = #"{"id":"cs_1","subject":"913501********0Y43","purposes":["credit_approval"],"items":["market.real_estate"],"categories":[],"valid_from":"2026-01-01T00:00:00Z","valid_to":"2027-01-01T00:00:00Z","use_limit":5,"uses":0,"status":"active","document_digest":"00"}"#
-        let folder = try Self.folder(["shown.json": shown, "broken.json": "{"])
-        let wrongShape = try Self.run(base + ["--consent", folder + "/shown.json"])
+        // Neither `uses` (the API's) nor `uses_so_far`: the error names the API's member.
+        let usesless = #"{"id":"cs_1","subject":"913501********0Y43","purposes":["credit_approval"],"items":["market.real_estate"],"categories":[],"valid_from":"2026-01-01T00:00:00Z","valid_to":"2027-01-01T00:00:00Z","use_limit":5,"status":"active","document_digest":"00"}"#
+        let folder = try Self.folder(["usesless.json": usesless, "broken.json": "{"])
+        let wrongShape = try Self.run(base + ["--consent", folder + "/usesless.json"])
         #expect(wrongShape.status != 0)
-        #expect(wrongShape.output.contains("--consent \(folder)/shown.json: not a consent: member '"), "\(wrongShape.output)")
-        #expect(wrongShape.output.contains("' is missing") && !wrongShape.output.contains("DecodingError"), "\(wrongShape.output)")
+        #expect(wrongShape.output.contains("--consent \(folder)/usesless.json: not a consent: member 'uses' is missing"), "\(wrongShape.output)")
+        #expect(!wrongShape.output.contains("DecodingError"), "\(wrongShape.output)")
         let broken = try Self.run(base + ["--consent", folder + "/broken.json"])
         #expect(broken.output.contains("--consent \(folder)/broken.json: not a consent: not valid JSON"), "\(broken.output)")
         let absent = try Self.run(base + ["--consent", folder + "/absent.json"])

@@ -168,6 +168,7 @@ import Testing
             #expect(seen.json["type"] as? String == unknown.json["type"] as? String)
             #expect(seen.json["detail"] as? String == unknown.json["detail"] as? String)
             #expect(try await gateway.request(.DELETE, "/v1/consents/\(id)", identity: other).status == 404)
+            #expect(try await gateway.request(.DELETE, "/v1/consents/cs_\(String(repeating: "0", count: 32))", identity: other).status == 404)
             let used = try await Self.query(gateway, partner: TestGateway.otherBank, consentID: id)
             #expect(used.status == 400)
             #expect(used.json["field"] as? String == "consent_id")

@@ -68,7 +68,9 @@ import Testing
             #expect(try await alerts(gateway, TestGateway.otherBank, since: others.next).alerts.isEmpty)
 
             // Unwatched, the subject raises no more alerts.
+            // DELETE is idempotent: 204, and 204 again.
             let reference = try #require(subjects[0]["ref"] as? String)
+            #expect(try await gateway.request(.DELETE, "/v1/watchlist/\(reference)", identity: gateway.identity(of: TestGateway.bank)).status == 204)
             #expect(try await gateway.request(.DELETE, "/v1/watchlist/\(reference)", identity: gateway.identity(of: TestGateway.bank)).status == 204)
             try await gateway.ingest([FeedLines.penalty(watched, id: "PEN-LATER")])
             #expect(try await alerts(gateway, TestGateway.bank, since: next.next).alerts.isEmpty)
@@ -85,8 +87,11 @@ import Testing
 
             let listed = try await gateway.request(.GET, "/v1/watchlist", identity: gateway.identity(of: TestGateway.otherBank))
             #expect((listed.json["subjects"] as? [[String: Any]])?.map { $0["ref"] as? String } == [theirs[0]["ref"] as? String])
+            // Another partner's reference names none of its subjects: 204, and nothing changes.
             let foreign = try await gateway.request(.DELETE, "/v1/watchlist/\(reference)", identity: gateway.identity(of: TestGateway.otherBank))
-            #expect(foreign.status == 404 && foreign.json["field"] as? String == "ref")
+            #expect(foreign.status == 204)
+            let malformed = try await gateway.request(.DELETE, "/v1/watchlist/\(reference.uppercased())", identity: gateway.identity(of: TestGateway.otherBank))
+            #expect(malformed.status == 404 && malformed.json["field"] as? String == "ref")
             let own = try await gateway.request(.GET, "/v1/watchlist", identity: gateway.identity(of: TestGateway.bank))
             #expect((own.json["subjects"] as? [[String: Any]])?.map { $0["ref"] as? String } == [reference])
 

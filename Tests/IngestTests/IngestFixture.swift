@@ -3,6 +3,7 @@ import BrokerStore
 import Foundation
 import Ingest
 import PostgresClient
+import Synchronization
 import TestSupport
 
 /// A migrated fresh database, the repository's catalog and masking policy, a random person-key
@@ -53,9 +54,19 @@ struct IngestFixture {
 
     /// Ingests `path` and returns the summary and every rejection.
     func ingest(_ path: String, source: String = "jiangsu_public_credit", batchSize: Int = 10_000) async throws -> (IngestSummary, [Rejection]) {
+        let (summary, rejections, _) = try await ingestReportingWarnings(path, source: source, batchSize: batchSize)
+        return (summary, rejections)
+    }
+
+    /// Ingests `path` and returns the summary, every rejection and every warning.
+    func ingestReportingWarnings(
+        _ path: String, source: String = "jiangsu_public_credit", batchSize: Int = 10_000
+    ) async throws -> (IngestSummary, [Rejection], [LineWarning]) {
         let rejections = RejectionLog()
-        let summary = try await ingestor(batchSize: batchSize).ingest(file: path, source: source, onReject: { rejections.append($0) })
-        return (summary, rejections.all)
+        let warnings = Mutex<[LineWarning]>([])
+        let summary = try await ingestor(batchSize: batchSize).ingest(
+            file: path, source: source, onReject: { rejections.append($0) }, onWarning: { warning in warnings.withLock { $0.append(warning) } })
+        return (summary, rejections.all, warnings.withLock { $0 })
     }
 
     func close() async {

@@ -89,10 +89,20 @@ import Testing
         defer { Task { await database.close() } }
         var code = Array(IngestFixture.company)
         code[17] = code[17] == "0" ? "1" : "0"
-        let (summary, rejections) = try await database.ingest(
-            try database.write("feed.jsonl", lines: [IngestFixture.penalty("W", subject: String(code))]))
-        #expect(rejections.isEmpty)
-        #expect(summary.warnings == 1 && summary.inserted == 1)
+        let path = try database.write("feed.jsonl", lines: [
+            IngestFixture.penalty("V"), IngestFixture.penalty("W", subject: String(code)),
+            IngestFixture.penalty("X", subject: String(code), amount: "\"many\""),
+        ])
+        let (summary, rejections, warnings) = try await database.ingestReportingWarnings(path)
+        // The refused line 3 is a rejection only; the accepted line 2 is a warning naming its line and why.
+        #expect(rejections.map(\.line) == [3])
+        #expect(summary.warnings == 1 && summary.inserted == 2)
+        #expect(warnings == [LineWarning(
+            file: path, line: 2, field: "subject",
+            reason: "unified social credit code: check character is wrong (expected \(IngestFixture.company.last!)); loaded as delivered")])
+        #expect(warnings.map(\.description) == ["\(path):2: subject: " + warnings[0].reason])
+        #expect(!warnings[0].description.contains(String(code)))
+        #expect(summary.description.contains(", 1 warning, ") && summary.description.hasPrefix("3 lines: "))
     }
 
     @Test func csvQuotingAndEmptyCells() async throws {

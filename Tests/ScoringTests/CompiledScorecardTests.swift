@@ -67,8 +67,8 @@ import Testing
         #expect(tied.reasons.map(\.slot) == [0, 2])
         let explained = compiled.explain(result, for: try vector(age: nil, level: "D", debts: 3))
         #expect(explained.map(\.code) == ["R3", "R1"])
-        #expect(explained.map(\.english) == ["debts is 3", "age is missing"])
-        #expect(explained.map(\.chinese) == ["debts 为 3", "age 为 缺失"])
+        #expect(explained.map(\.english) == ["debts is 3", "age: not available"])
+        #expect(explained.map(\.chinese) == ["debts 为 3", "age：缺失"])
     }
 
     @Test func pointsLostAreGivenToTheHundredthLikeTheCardsPoints() throws {

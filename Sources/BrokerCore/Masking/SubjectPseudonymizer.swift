@@ -27,4 +27,9 @@ public struct SubjectPseudonymizer: Sendable {
     public func reference(forSubject subjectKey: String) -> String {
         hash.hex(of: subjectKey)
     }
+
+    /// Whether `text` has the form of a reference (64 lowercase hex digits), whoever's it is.
+    public static func isReference(_ text: some StringProtocol) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
 }

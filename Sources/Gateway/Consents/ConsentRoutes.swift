@@ -7,7 +7,8 @@ import Hummingbird
 ///
 /// - `POST /v1/consents`: register a subject's authorisation; 201 with `Location` and the consent.
 /// - `GET /v1/consents/{id}`: the consent with its subject masked, uses so far and status.
-/// - `DELETE /v1/consents/{id}`: revoke it, effective for the next query; 204, again 204.
+/// - `DELETE /v1/consents/{id}`: revoke it, effective for the next query; 204, again 204 (DELETE
+///   is idempotent; a revoked consent is kept, so an id the partner never had is a 404).
 ///
 /// Another partner's consent answers 404 exactly as an unknown id does.
 struct ConsentRoutes {

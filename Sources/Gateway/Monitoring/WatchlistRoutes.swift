@@ -9,7 +9,9 @@ import Hummingbird
 ///   contract must allow); answers each subject's pseudonymous reference.
 /// - `GET /v1/watchlist?after=REF&limit=N`: a page of the partner's watched subjects in order of
 ///   reference (references, codes, masked ID numbers).
-/// - `DELETE /v1/watchlist/{ref}`: stop watching.
+/// - `DELETE /v1/watchlist/{ref}`: stop watching; 204, again 204 (DELETE is idempotent). A removed
+///   reference leaves no trace, so any reference of the right form that names none of the
+///   partner's watched subjects answers 204 too; 404 is for a text that is no reference.
 /// - `GET /v1/alerts?since=CURSOR&limit=N`: changes to watched subjects' records after they were
 ///   watched (new records of items the catalog marks `alert_on_new_record`: penalties, dishonesty
 ///   and black lists; repairs, disputes, withdrawals), in commit order,
@@ -28,12 +30,13 @@ struct WatchlistRoutes {
         group.delete("watchlist/:ref") { _, context -> Response in
             let partner = try context.requirePartner()
             let reference = try context.parameters.require("ref")
-            guard try await service.watchlist.remove(reference: reference, partnerID: partner.partnerID) else {
+            guard SubjectPseudonymizer.isReference(reference) else {
                 throw Problem(
                     "not-watched", title: "Not watched", status: .notFound,
-                    detail: "The partner watches no subject under this reference.", field: "ref"
+                    detail: "A watchlist reference is 64 lowercase hex digits, as POST /v1/watchlist answers it.", field: "ref"
                 )
             }
+            try await service.watchlist.remove(reference: reference, partnerID: partner.partnerID)
             return Response(status: .noContent)
         }
         group.get("alerts") { request, context -> Response in

@@ -77,33 +77,72 @@ public enum FusionFeature: String, Sendable, Hashable, CaseIterable {
         }
     }
 
-    /// Reason text for a card: Chinese and English, with `{value}` the subject's value.
-    public var reasonText: (chinese: String, english: String) {
-        switch self {
-        case .yearsSinceRegistration: ("成立年限（{value} 年）", "Years since registration ({value})")
-        case .registeredCapitalBand: ("注册资本规模（{value} 万元）", "Registered capital band ({value} x 10,000 CNY)")
-        case .operatingStatus: ("登记状态为 {value}", "Operating status {value}")
-        case .penalties1yGeneral: ("近一年一般行政处罚 {value} 次", "{value} minor or general penalties in the last year")
-        case .penalties1ySerious: ("近一年严重行政处罚 {value} 次", "{value} serious penalties in the last year")
-        case .penalties3y: ("近三年行政处罚 {value} 次", "{value} penalties in the last three years")
-        case .penalties3ySerious: ("近三年严重行政处罚 {value} 次", "{value} serious penalties in the last three years")
-        case .dishonestMark: ("失信被执行人或重大税收违法记录：{value}", "Dishonest debtor or major tax violator: {value}")
-        case .abnormalOperation: ("列入经营异常名录：{value}", "Listed for abnormal operations: {value}")
-        case .taxCreditLevel: ("纳税信用等级为 {value}", "Tax credit level {value}")
-        case .taxCreditLevelPrevious: ("上一年度纳税信用等级为 {value}", "Tax credit level the year before {value}")
-        case .customsLevel: ("海关信用等级为 {value}", "Customs credit level {value}")
-        case .taxPaid12m: ("近12个月纳税额 {value} 万元", "Tax paid in the last 12 months: {value} x 10,000 CNY")
-        case .taxTrend: ("纳税额同比变化 {value}", "Year-on-year change in tax paid: {value}")
-        case .taxArrearsMonths12m: ("近12个月欠税 {value} 个月", "{value} months of tax arrears in the last 12")
-        case .socialInsuranceHeadcount: ("社保缴纳人数 {value} 人", "{value} employees on social insurance")
-        case .headcountTrend: ("参保人数同比变化 {value}", "Year-on-year change in insured headcount: {value}")
-        case .utilityDelinquencies: ("近12个月水电气逾期缴费 {value} 次", "{value} late utility payments in the last 12 months")
-        case .utilityDaysLate12m: ("近12个月水电气累计逾期 {value} 天", "Utility bills {value} days late in total in the last 12 months")
-        case .realEstate: ("持有不动产：{value}", "Holds real estate: {value}")
-        case .patents: ("专利 {value} 项", "{value} patents")
-        case .highTech: ("高新技术企业：{value}", "Certified high-tech enterprise: {value}")
-        case .litigationDefendant3y: ("近三年作为被告涉诉 {value} 件", "Defendant in {value} lawsuits in the last three years")
-        case .litigation3y: ("近三年涉诉 {value} 件", "{value} lawsuits in the last three years")
+    /// Reason texts for a card (the code left to the card): Chinese and English, with `{value}`
+    /// the subject's value, and texts for a missing value.
+    public var reason: ReasonCode {
+        let (chinese, english, missingChinese, missingEnglish) = switch self {
+        case .yearsSinceRegistration:
+            ("成立年限（{value} 年）", "{value} {year|years} since registration", "成立年限：缺失", "Years since registration: not available")
+        case .registeredCapitalBand:
+            ("注册资本规模（{value} 万元）", "Registered capital band ({value} x 10,000 CNY)", "注册资本规模：缺失", "Registered capital band: not available")
+        case .operatingStatus:
+            ("登记状态为 {value}", "Operating status: {value}", "登记状态：缺失", "Operating status: not available")
+        case .penalties1yGeneral:
+            ("近一年一般行政处罚 {value} 次", "{value} minor or general {penalty|penalties} in the last year",
+             "近一年一般行政处罚次数：缺失", "Minor or general penalties in the last year: not available")
+        case .penalties1ySerious:
+            ("近一年严重行政处罚 {value} 次", "{value} serious {penalty|penalties} in the last year",
+             "近一年严重行政处罚次数：缺失", "Serious penalties in the last year: not available")
+        case .penalties3y:
+            ("近三年行政处罚 {value} 次", "{value} {penalty|penalties} in the last three years",
+             "近三年行政处罚次数：缺失", "Penalties in the last three years: not available")
+        case .penalties3ySerious:
+            ("近三年严重行政处罚 {value} 次", "{value} serious {penalty|penalties} in the last three years",
+             "近三年严重行政处罚次数：缺失", "Serious penalties in the last three years: not available")
+        case .dishonestMark:
+            ("失信被执行人或重大税收违法记录：{value}", "Dishonest debtor or major tax violator: {value}",
+             "失信被执行人或重大税收违法记录：缺失", "Dishonest debtor or major tax violator: not available")
+        case .abnormalOperation:
+            ("列入经营异常名录：{value}", "Listed for abnormal operations: {value}", "经营异常名录记录：缺失", "Abnormal operations listing: not available")
+        case .taxCreditLevel:
+            ("纳税信用等级为 {value}", "Tax credit level: {value}", "纳税信用等级：缺失", "Tax credit level: not available")
+        case .taxCreditLevelPrevious:
+            ("上一年度纳税信用等级为 {value}", "Tax credit level the year before: {value}",
+             "上一年度纳税信用等级：缺失", "Tax credit level the year before: not available")
+        case .customsLevel:
+            ("海关信用等级为 {value}", "Customs credit level: {value}", "海关信用等级：缺失", "Customs credit level: not available")
+        case .taxPaid12m:
+            ("近12个月纳税额 {value} 万元", "Tax paid in the last 12 months: {value} x 10,000 CNY",
+             "近12个月纳税额：缺失", "Tax paid in the last 12 months: not available")
+        case .taxTrend:
+            ("纳税额同比变化 {value}", "Year-on-year change in tax paid: {value}", "纳税额同比变化：缺失", "Year-on-year change in tax paid: not available")
+        case .taxArrearsMonths12m:
+            ("近12个月欠税 {value} 个月", "{value} {month|months} of tax arrears in the last 12",
+             "近12个月欠税月数：缺失", "Months of tax arrears in the last 12: not available")
+        case .socialInsuranceHeadcount:
+            ("社保缴纳人数 {value} 人", "{value} {employee|employees} on social insurance", "社保缴纳人数：缺失", "Employees on social insurance: not available")
+        case .headcountTrend:
+            ("参保人数同比变化 {value}", "Year-on-year change in insured headcount: {value}",
+             "参保人数同比变化：缺失", "Year-on-year change in insured headcount: not available")
+        case .utilityDelinquencies:
+            ("近12个月水电气逾期缴费 {value} 次", "{value} late utility {payment|payments} in the last 12 months",
+             "近12个月水电气逾期缴费次数：缺失", "Late utility payments in the last 12 months: not available")
+        case .utilityDaysLate12m:
+            ("近12个月水电气累计逾期 {value} 天", "Utility bills {value} {day|days} late in total in the last 12 months",
+             "近12个月水电气逾期天数：缺失", "Days utility bills were late in the last 12 months: not available")
+        case .realEstate:
+            ("持有不动产：{value}", "Holds real estate: {value}", "不动产记录：缺失", "Real estate holdings: not available")
+        case .patents:
+            ("专利 {value} 项", "{value} {patent|patents}", "专利数量：缺失", "Patents: not available")
+        case .highTech:
+            ("高新技术企业：{value}", "Certified high-tech enterprise: {value}", "高新技术企业认定：缺失", "High-tech certification: not available")
+        case .litigationDefendant3y:
+            ("近三年作为被告涉诉 {value} 件", "Defendant in {value} {lawsuit|lawsuits} in the last three years",
+             "近三年作为被告涉诉件数：缺失", "Lawsuits as defendant in the last three years: not available")
+        case .litigation3y:
+            ("近三年涉诉 {value} 件", "{value} {lawsuit|lawsuits} in the last three years",
+             "近三年涉诉件数：缺失", "Lawsuits in the last three years: not available")
         }
+        return ReasonCode(code: "", chinese: chinese, english: english, missingChinese: missingChinese, missingEnglish: missingEnglish)
     }
 }

@@ -10,16 +10,16 @@ extension Scorecard {
             reason: ReasonCode(code: "D02", chinese: "纳税信用 D 级，不予授信", english: "Tax credit level D: declined")),
     ]
 
-    /// This card with each fusion feature's Chinese and English reason text (codes kept) and the
+    /// This card with each fusion feature's Chinese and English reason texts (codes kept) and the
     /// ``fusionDeclineRules`` whose feature and value the card has. Other features keep theirs.
     public func withFusionReasons() -> Scorecard {
         var card = self
         for segment in card.segments.indices {
             for index in card.segments[segment].features.indices {
                 guard let feature = FusionFeature(rawValue: card.segments[segment].features[index].name) else { continue }
-                let text = feature.reasonText
-                card.segments[segment].features[index].reason.chinese = text.chinese
-                card.segments[segment].features[index].reason.english = text.english
+                var reason = feature.reason
+                reason.code = card.segments[segment].features[index].reason.code
+                card.segments[segment].features[index].reason = reason
             }
         }
         let features = card.segments.flatMap(\.features)

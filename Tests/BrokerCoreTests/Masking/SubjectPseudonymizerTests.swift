@@ -29,4 +29,12 @@ import Testing
         let expected = HMAC<SHA256>.authenticationCode(for: Array("s".utf8), using: key).map { String(format: "%02x", $0) }.joined()
         #expect(SubjectPseudonymizer(serverSecret: secret, partnerID: "p").reference(forSubject: "s") == expected)
     }
+
+    @Test func referencesHaveTheirForm() {
+        let reference = SubjectPseudonymizer(serverSecret: secret, partnerID: "p").reference(forSubject: "s")
+        #expect(SubjectPseudonymizer.isReference(reference))
+        for text in [reference.uppercased(), String(reference.dropLast()), reference + "0", "", String(repeating: "g", count: 64)] {
+            #expect(!SubjectPseudonymizer.isReference(text), "\(text)")
+        }
+    }
 }
