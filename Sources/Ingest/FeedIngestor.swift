@@ -35,8 +35,8 @@ public struct FeedIngestor: Sendable {
     ///   - onProgress: called with the running totals after each batch is merged.
     public func ingest(
         file path: String, source: String,
-        onReject: @escaping (Rejection) throws -> Void,
-        onWarning: @escaping (LineWarning) throws -> Void = { _ in },
+        onReject: @escaping (LineFault) throws -> Void,
+        onWarning: @escaping (LineFault) throws -> Void = { _ in },
         onProgress: @escaping (IngestSummary) -> Void = { _ in }
     ) async throws -> IngestSummary {
         try await ingest(
@@ -55,8 +55,8 @@ public struct FeedIngestor: Sendable {
     /// - Returns: the totals of all files; `elapsed` is the wall-clock time of the whole run.
     public func ingest(
         _ feeds: [Feed],
-        onReject: @escaping (Rejection) throws -> Void,
-        onWarning: @escaping (LineWarning) throws -> Void = { _ in },
+        onReject: @escaping (LineFault) throws -> Void,
+        onWarning: @escaping (LineFault) throws -> Void = { _ in },
         onProgress: @escaping (Feed, IngestSummary) -> Void = { _, _ in },
         onFinished: @escaping (Feed, IngestSummary) -> Void = { _, _ in }
     ) async throws -> IngestSummary {
@@ -168,8 +168,8 @@ extension FeedIngestor {
 
         let feeds: [Feed]
         let writer: RecordWriter
-        let onReject: (Rejection) throws -> Void
-        let onWarning: (LineWarning) throws -> Void
+        let onReject: (LineFault) throws -> Void
+        let onWarning: (LineFault) throws -> Void
         let onProgress: (Feed, IngestSummary) -> Void
         let onFinished: (Feed, IngestSummary) -> Void
         /// Per file: its totals, and when its first line was read.
@@ -181,8 +181,8 @@ extension FeedIngestor {
         let runStarted = ContinuousClock.now
 
         init(
-            feeds: [Feed], writer: RecordWriter, onReject: @escaping (Rejection) throws -> Void,
-            onWarning: @escaping (LineWarning) throws -> Void,
+            feeds: [Feed], writer: RecordWriter, onReject: @escaping (LineFault) throws -> Void,
+            onWarning: @escaping (LineFault) throws -> Void,
             onProgress: @escaping (Feed, IngestSummary) -> Void, onFinished: @escaping (Feed, IngestSummary) -> Void
         ) {
             self.feeds = feeds
@@ -231,7 +231,7 @@ extension FeedIngestor {
 
         mutating func warn(line: Int, _ warning: FeedValidator.Warning) throws {
             summary.warnings += 1
-            try onWarning(LineWarning(file: feeds[batch.file].path, line: line, field: warning.field, reason: warning.reason))
+            try onWarning(LineFault(file: feeds[batch.file].path, line: line, field: warning.field, reason: warning.reason))
         }
 
         mutating func reject(line: Int, _ error: any Error) throws {
@@ -241,7 +241,7 @@ extension FeedIngestor {
         private mutating func reject(line: Int, _ error: any Error, file: Int) throws {
             let rejection = error as? LineRejection ?? LineRejection("", "\(error)")
             summaries[file].rejected += 1
-            try onReject(Rejection(file: feeds[file].path, line: line, field: rejection.field, reason: rejection.reason))
+            try onReject(LineFault(file: feeds[file].path, line: line, field: rejection.field, reason: rejection.reason))
         }
 
         /// Starts merging the collected batch once the previous merge has finished.

@@ -14,7 +14,7 @@ public struct IngestSummary: Sendable, Hashable, CustomStringConvertible {
     public var eventsRepeated = 0
     public var rejected = 0
     /// Data-quality warnings on accepted lines (USCCs with a failed check character), each
-    /// reported as a ``LineWarning``.
+    /// reported as a ``LineFault``.
     public var warnings = 0
     /// Batches the database refused as a whole (their lines are in the reject report).
     public var failedBatches = 0

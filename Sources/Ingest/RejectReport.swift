@@ -14,7 +14,7 @@ public final class RejectReport {
         pending.append(contentsOf: "file,line,field,reason\n".utf8)
     }
 
-    public func append(_ rejection: Rejection) throws {
+    public func append(_ rejection: LineFault) throws {
         for (position, cell) in [rejection.file, String(rejection.line), rejection.field, rejection.reason].enumerated() {
             if position > 0 { pending.append(UInt8(ascii: ",")) }
             Self.appendCell(cell, to: &pending)

@@ -144,7 +144,7 @@ struct TestGateway {
 
     /// A test feed line the ingest refused.
     struct FeedRejected: Error {
-        let rejection: Rejection
+        let rejection: LineFault
     }
 
     /// A client certificate and key as swift-nio-ssl wants them.

@@ -53,7 +53,7 @@ struct IngestFixture {
     }
 
     /// Ingests `path` and returns the summary and every rejection.
-    func ingest(_ path: String, source: String = "jiangsu_public_credit", batchSize: Int = 10_000) async throws -> (IngestSummary, [Rejection]) {
+    func ingest(_ path: String, source: String = "jiangsu_public_credit", batchSize: Int = 10_000) async throws -> (IngestSummary, [LineFault]) {
         let (summary, rejections, _) = try await ingestReportingWarnings(path, source: source, batchSize: batchSize)
         return (summary, rejections)
     }
@@ -61,9 +61,9 @@ struct IngestFixture {
     /// Ingests `path` and returns the summary, every rejection and every warning.
     func ingestReportingWarnings(
         _ path: String, source: String = "jiangsu_public_credit", batchSize: Int = 10_000
-    ) async throws -> (IngestSummary, [Rejection], [LineWarning]) {
+    ) async throws -> (IngestSummary, [LineFault], [LineFault]) {
         let rejections = RejectionLog()
-        let warnings = Mutex<[LineWarning]>([])
+        let warnings = Mutex<[LineFault]>([])
         let summary = try await ingestor(batchSize: batchSize).ingest(
             file: path, source: source, onReject: { rejections.append($0) }, onWarning: { warning in warnings.withLock { $0.append(warning) } })
         return (summary, rejections.all, warnings.withLock { $0 })
@@ -93,13 +93,13 @@ struct IngestFixture {
 /// Collects rejections from the ingest callback.
 final class RejectionLog: @unchecked Sendable {
     private let lock = NSLock()
-    private var rejections: [Rejection] = []
+    private var rejections: [LineFault] = []
 
-    func append(_ rejection: Rejection) {
+    func append(_ rejection: LineFault) {
         lock.withLock { rejections.append(rejection) }
     }
 
-    var all: [Rejection] { lock.withLock { rejections } }
+    var all: [LineFault] { lock.withLock { rejections } }
 }
 
 /// Collects the per-file totals an ingest run reports as each file finishes.

@@ -97,7 +97,7 @@ import Testing
         // The refused line 3 is a rejection only; the accepted line 2 is a warning naming its line and why.
         #expect(rejections.map(\.line) == [3])
         #expect(summary.warnings == 1 && summary.inserted == 2)
-        #expect(warnings == [LineWarning(
+        #expect(warnings == [LineFault(
             file: path, line: 2, field: "subject",
             reason: "unified social credit code: check character is wrong (expected \(IngestFixture.company.last!)); loaded as delivered")])
         #expect(warnings.map(\.description) == ["\(path):2: subject: " + warnings[0].reason])
