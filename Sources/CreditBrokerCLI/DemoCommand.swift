@@ -41,9 +41,9 @@ struct DemoCommand: AsyncParsableCommand {
                 state: URL(fileURLWithPath: database.resolvedStateDirectory), contracts: contracts, pool: opened.pool
             )
             company = try await exampleCompany(opened.pool)
-            if configuration.tls == nil { configuration.tls = GatewayServer.TLS(developmentPKI: demo.pki) }
+            if configuration.tls == nil { configuration.tls = ListenerTLS(developmentPKI: demo.pki, clients: .partner) }
             admin = try server.adminConfiguration(tls: configuration.tls) ?? AdminServer.Configuration(
-                host: server.adminHost, port: configuration.port == 0 ? 0 : configuration.port + 1, tls: .init(developmentPKI: demo.pki)
+                host: server.adminHost, port: configuration.port == 0 ? 0 : configuration.port + 1, tls: ListenerTLS(developmentPKI: demo.pki, clients: .admin)
             )
         } catch {
             await opened.close()

@@ -90,7 +90,7 @@ struct ServerOptions: ParsableArguments {
 
     /// The admin listener's configuration if `--admin-port` asks for one (on `port` if given), with
     /// the server certificate of `tls`, the admin CA and its CRL; the admin API refuses to run without TLS.
-    func adminConfiguration(tls: GatewayServer.TLS?, port: Int? = nil) throws -> AdminServer.Configuration? {
+    func adminConfiguration(tls: ListenerTLS?, port: Int? = nil) throws -> AdminServer.Configuration? {
         guard let port = port ?? adminPort else { return nil }
         guard let tls else {
             throw ValidationError("the admin API serves mutual TLS only: give --tls-dir (or the TLS files and --admin-ca) with --admin-port")
@@ -106,7 +106,7 @@ struct ServerOptions: ParsableArguments {
         }
         return AdminServer.Configuration(
             host: adminHost, port: port,
-            tls: AdminServer.TLS(certificateChain: tls.certificateChain, privateKey: tls.privateKey, adminCA: ca, revocationList: crl)
+            tls: ListenerTLS(certificateChain: tls.certificateChain, privateKey: tls.privateKey, clientCA: ca, revocationList: crl)
         )
     }
 
@@ -118,19 +118,19 @@ struct ServerOptions: ParsableArguments {
         )
     }
 
-    private var tls: GatewayServer.TLS? {
+    private var tls: ListenerTLS? {
         let environment = Self.environment
         if let directory = tlsDirectory ?? environment["CREDIT_BROKER_TLS_DIR"] {
-            return GatewayServer.TLS(developmentPKI: DevelopmentPKI(folder: URL(filePath: directory)))
+            return ListenerTLS(developmentPKI: DevelopmentPKI(folder: URL(filePath: directory)), clients: .partner)
         }
         guard let certificate = tlsCertificate ?? environment["CREDIT_BROKER_TLS_CERT"],
               let key = tlsKey ?? environment["CREDIT_BROKER_TLS_KEY"],
               let ca = partnerCA ?? environment["CREDIT_BROKER_PARTNER_CA"],
               let crl = partnerCRL ?? environment["CREDIT_BROKER_PARTNER_CRL"]
         else { return nil }
-        return GatewayServer.TLS(
+        return ListenerTLS(
             certificateChain: URL(filePath: certificate), privateKey: URL(filePath: key),
-            partnerCA: URL(filePath: ca), revocationList: URL(filePath: crl)
+            clientCA: URL(filePath: ca), revocationList: URL(filePath: crl)
         )
     }
 

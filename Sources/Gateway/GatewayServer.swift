@@ -19,41 +19,15 @@ public enum GatewayServer {
         public var port: Int
         /// TLS for the partner listener; `nil` serves plain HTTP/1.1 (development, health checks
         /// behind a TLS-terminating proxy): then only API keys authenticate.
-        public var tls: TLS?
+        public var tls: ListenerTLS?
         /// A connection with no request in flight for this long is closed (slow or stalled clients included).
         public var idleTimeout: Duration
 
-        public init(host: String = "127.0.0.1", port: Int = 8443, tls: TLS? = nil, idleTimeout: Duration = .seconds(30)) {
+        public init(host: String = "127.0.0.1", port: Int = 8443, tls: ListenerTLS? = nil, idleTimeout: Duration = .seconds(30)) {
             self.host = host
             self.port = port
             self.tls = tls
             self.idleTimeout = idleTimeout
-        }
-    }
-
-    /// PEM files of the partner listener's TLS: TLS 1.2 or 1.3, HTTP/2 by ALPN, client
-    /// certificates requested and verified against the partner CA, never required (agencies use keys).
-    public struct TLS: Sendable {
-        public var certificateChain: URL
-        public var privateKey: URL
-        /// The CA that issues partner client certificates.
-        public var partnerCA: URL
-        /// The partner CA's CRL, re-read when it changes.
-        public var revocationList: URL
-
-        public init(certificateChain: URL, privateKey: URL, partnerCA: URL, revocationList: URL) {
-            self.certificateChain = certificateChain
-            self.privateKey = privateKey
-            self.partnerCA = partnerCA
-            self.revocationList = revocationList
-        }
-
-        /// The files of a development PKI (`credit-broker pki init`).
-        public init(developmentPKI pki: DevelopmentPKI) {
-            self.init(
-                certificateChain: pki.serverCertificateURL, privateKey: pki.serverKeyURL,
-                partnerCA: pki.caURL, revocationList: pki.revocationListURL
-            )
         }
     }
 
@@ -141,16 +115,16 @@ public enum GatewayServer {
         return router
     }
 
-    private static func tlsChannelConfiguration(_ tls: TLS, counters: AuthenticationCounters, logger: Logger) throws -> HummingbirdHTTP2.TLSChannelConfiguration {
+    private static func tlsChannelConfiguration(_ tls: ListenerTLS, counters: AuthenticationCounters, logger: Logger) throws -> HummingbirdHTTP2.TLSChannelConfiguration {
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile(tls.certificateChain.path).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.privateKey.path, format: .pem))
         )
         configuration.minimumTLSVersion = .tlsv12
         configuration.certificateVerification = .optionalVerification
-        configuration.trustRoots = .file(tls.partnerCA.path)
+        configuration.trustRoots = .file(tls.clientCA.path)
         configuration.applicationProtocols = ["h2", "http/1.1"]
-        let verifier = try ClientCertificateVerifier(ca: tls.partnerCA, revocationList: tls.revocationList, counters: counters, logger: logger)
+        let verifier = try ClientCertificateVerifier(ca: tls.clientCA, revocationList: tls.revocationList, counters: counters, logger: logger)
         return HummingbirdHTTP2.TLSChannelConfiguration(tlsConfiguration: configuration, customAsyncVerificationCallback: verifier.verify)
     }
 }

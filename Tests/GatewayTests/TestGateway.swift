@@ -81,11 +81,11 @@ struct TestGateway {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let (adminPorts, adminContinuation) = AsyncStream.makeStream(of: Int.self)
         let admin = try AdminServer.application(
-            .init(port: 0, tls: .init(developmentPKI: pki)), contracts: contracts, pool: pool, metrics: metrics, logger: logger,
+            .init(port: 0, tls: ListenerTLS(developmentPKI: pki, clients: .admin)), contracts: contracts, pool: pool, metrics: metrics, logger: logger,
             onServerRunning: { adminContinuation.yield($0) }
         )
         let app = try GatewayServer.application(
-            .init(host: "127.0.0.1", port: 0, tls: .init(developmentPKI: pki)),
+            .init(host: "127.0.0.1", port: 0, tls: ListenerTLS(developmentPKI: pki, clients: .partner)),
             pool: pool, partners: partners, services: [admin], logger: logger, onServerRunning: { continuation.yield($0) }
         )
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -17,41 +17,15 @@ public enum AdminServer {
         public var host: String
         public var port: Int
         /// Required: the admin API never speaks plain HTTP.
-        public var tls: TLS
+        public var tls: ListenerTLS
         /// A connection with no request in flight for this long is closed.
         public var idleTimeout: Duration
 
-        public init(host: String = "127.0.0.1", port: Int, tls: TLS, idleTimeout: Duration = .seconds(30)) {
+        public init(host: String = "127.0.0.1", port: Int, tls: ListenerTLS, idleTimeout: Duration = .seconds(30)) {
             self.host = host
             self.port = port
             self.tls = tls
             self.idleTimeout = idleTimeout
-        }
-    }
-
-    /// PEM files of the admin listener's TLS: TLS 1.2 or 1.3, a client certificate required and
-    /// verified against the admin CA and its CRL.
-    public struct TLS: Sendable {
-        public var certificateChain: URL
-        public var privateKey: URL
-        /// The CA that issues admin certificates (never the partner CA).
-        public var adminCA: URL
-        /// The admin CA's CRL, re-read when it changes.
-        public var revocationList: URL
-
-        public init(certificateChain: URL, privateKey: URL, adminCA: URL, revocationList: URL) {
-            self.certificateChain = certificateChain
-            self.privateKey = privateKey
-            self.adminCA = adminCA
-            self.revocationList = revocationList
-        }
-
-        /// The files of a development PKI (`credit-broker pki init`): its server certificate, admin CA and admin CRL.
-        public init(developmentPKI pki: DevelopmentPKI) {
-            self.init(
-                certificateChain: pki.serverCertificateURL, privateKey: pki.serverKeyURL,
-                adminCA: pki.adminCAURL, revocationList: pki.adminRevocationListURL
-            )
         }
     }
 
@@ -72,9 +46,9 @@ public enum AdminServer {
         )
         tls.minimumTLSVersion = .tlsv12
         tls.certificateVerification = .noHostnameVerification
-        tls.trustRoots = .file(configuration.tls.adminCA.path)
+        tls.trustRoots = .file(configuration.tls.clientCA.path)
         let verifier = try ClientCertificateVerifier(
-            ca: configuration.tls.adminCA, revocationList: configuration.tls.revocationList, counters: metrics.adminAuthentication, logger: logger
+            ca: configuration.tls.clientCA, revocationList: configuration.tls.revocationList, counters: metrics.adminAuthentication, logger: logger
         )
         return Application(
             router: router(contracts: contracts, pool: pool, metrics: metrics),

@@ -150,6 +150,14 @@ public struct DevelopmentPKI: Sendable {
         )
     }
 
+    /// The CA certificate of `authority`: `ca.pem` or `admin-ca.pem`.
+    public func caURL(of authority: Authority) -> URL {
+        switch authority {
+        case .partner: caURL
+        case .admin: adminCAURL
+        }
+    }
+
     /// The CRL file of `authority`: `crl.pem` or `admin-crl.pem`.
     public func revocationListURL(of authority: Authority) -> URL {
         switch authority {
