@@ -1,4 +1,4 @@
-import BrokerStore
+@testable import BrokerStore
 import Foundation
 import PostgresClient
 import TestSupport
@@ -19,6 +19,17 @@ import Testing
         let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: maxConnections))
         try await Migrator(pool: pool).migrate()
         return pool
+    }
+
+    /// The bytes each hash covers, as an auditor re-implementing `audit verify` must produce them:
+    /// JSON with sorted keys, absent optionals left out, slashes unescaped.
+    @Test func theCanonicalEncodingIsSortedJSONOfTheRow() {
+        let entry = AdminAuditEntry(
+            actorFingerprint: String(repeating: "ab", count: 32), actorSubject: "CN=Auditor,OU=admin-audit,O=CreditBroker,C=CN",
+            role: nil, method: "GET", path: "/admin/v1/audit", targetPartner: nil, status: 200, detail: "read 0 rows after seq 0"
+        )
+        let text = String(decoding: AdminAuditRecord.canonicalEncoding(seq: 7, microseconds: 1_795_768_460_000_001, entry: entry), as: UTF8.self)
+        #expect(text == #"{"actor_fingerprint":"\#(String(repeating: "ab", count: 32))","actor_subject":"CN=Auditor,OU=admin-audit,O=CreditBroker,C=CN","detail":"read 0 rows after seq 0","method":"GET","path":"/admin/v1/audit","seq":7,"status":200,"time_us":1795768460000001}"#)
     }
 
     @Test func appendedRowsLinkAndReadBackAsWritten() async throws {
