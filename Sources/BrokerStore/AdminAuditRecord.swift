@@ -54,18 +54,15 @@ public struct AdminAuditRecord: Sendable, Hashable {
     private struct Canonical: Encodable {
         let seq: Int
         let timeUS: Int64
-        let actorFingerprint: String
-        let actorSubject: String
-        let role: String?
-        let method: String
-        let path: String
-        let targetPartner: String?
-        let status: Int
-        let detail: String
+        let entry: AdminAuditEntry
 
-        enum CodingKeys: String, CodingKey {
-            case seq, timeUS = "time_us", actorFingerprint = "actor_fingerprint", actorSubject = "actor_subject"
-            case role, method, path, targetPartner = "target_partner", status, detail
+        enum CodingKeys: String, CodingKey { case seq, timeUS = "time_us" }
+
+        func encode(to encoder: any Encoder) throws {
+            try entry.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(seq, forKey: .seq)
+            try container.encode(timeUS, forKey: .timeUS)
         }
     }
 
@@ -73,10 +70,6 @@ public struct AdminAuditRecord: Sendable, Hashable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Strings and integers only: encoding cannot fail.
-        return try! encoder.encode(Canonical(
-            seq: seq, timeUS: microseconds, actorFingerprint: entry.actorFingerprint, actorSubject: entry.actorSubject,
-            role: entry.role, method: entry.method, path: entry.path, targetPartner: entry.targetPartner,
-            status: entry.status, detail: entry.detail
-        ))
+        return try! encoder.encode(Canonical(seq: seq, timeUS: microseconds, entry: entry))
     }
 }
