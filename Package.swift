@@ -67,7 +67,10 @@ let package = Package(
         // MARK: Metering (meter ledger, quotas, rate limits, idempotency, usage)
         .target(
             name: "Metering",
-            dependencies: ["PostgresClient", "BrokerStore", "BrokerCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "PostgresClient", "BrokerStore", "BrokerCore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
 
         // MARK: Synthetic data
@@ -94,6 +97,7 @@ let package = Package(
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -119,6 +123,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
             ]
         ),
 

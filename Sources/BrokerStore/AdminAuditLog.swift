@@ -62,7 +62,7 @@ public struct AdminAuditLog: Sendable {
     /// Appends `entry` within the connection's transaction, holding the chain's advisory lock until
     /// it ends: concurrent appends (from any process) wait, then link to the row committed before.
     @discardableResult
-    private static func append(_ entry: AdminAuditEntry, at time: Date, on connection: PostgresConnection) async throws -> AdminAuditRecord {
+    public static func append(_ entry: AdminAuditEntry, at time: Date, on connection: PostgresConnection) async throws -> AdminAuditRecord {
         let microseconds = Int64((time.timeIntervalSince1970 * 1_000_000).rounded())
         try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))")
         let last = try await connection.query("SELECT seq, hash FROM admin_audit ORDER BY seq DESC LIMIT 1").first

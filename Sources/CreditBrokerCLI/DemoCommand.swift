@@ -34,39 +34,57 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "credit-broker.demo")
-        let (_, contracts) = try server.governingContracts(policies: policies)
+        let bundle = try policies.load()
+        let files = try server.contractFiles(policies: bundle)
+        let contracts = ContractSet(contracts: files.map(\.contract)).governing(on: .today())
         let opened = try await database.open(migrate: true, logger: logger)
-        let demo: DemoPartners, company: String, admin: AdminServer.Configuration
-        var configuration = server.configuration
+        let demo: DemoPartners, company: String, configuration: BrokerConfiguration
+        var partner = server.configuration
         do {
             try await loadProvinceIfEmpty(opened)
             demo = try await DemoPartners.prepare(
                 state: URL(fileURLWithPath: database.resolvedStateDirectory), contracts: contracts, pool: opened.pool
             )
             company = try await exampleCompany(opened.pool)
-            if configuration.tls == nil { configuration.tls = ListenerTLS(developmentPKI: demo.pki, clients: .partner) }
-            admin = try server.adminConfiguration(tls: configuration.tls) ?? AdminServer.Configuration(
-                host: server.adminHost, port: configuration.port == 0 ? 0 : configuration.port + 1, tls: ListenerTLS(developmentPKI: demo.pki, clients: .admin)
+            if partner.tls == nil { partner.tls = ListenerTLS(developmentPKI: demo.pki, clients: .partner) }
+            let next = { (offset: Int) in partner.port == 0 ? 0 : partner.port + offset }
+            let admin = try server.adminConfiguration(tls: partner.tls) ?? AdminServer.Configuration(
+                host: server.adminHost, port: next(1), tls: ListenerTLS(developmentPKI: demo.pki, clients: .admin)
+            )
+            // The shipped contracts, with each bank's certificate binding pinned to the certificate the
+            // demo's PKI issued it (the shipped fingerprints are the real banks').
+            let pki = demo.pki
+            let seed = BrokerConfiguration.Seed(detail: "seeded the contract ledger from \(server.resolvedContracts) with the demo PKI's certificates") {
+                try pki.binding(files)
+            }
+            configuration = try server.brokerConfiguration(
+                policies: bundle, database: database, admin: admin, partner: partner,
+                operations: server.operationsConfiguration(port: server.opsPort ?? next(2)), seed: seed
             )
         } catch {
             await opened.close()
             throw error
         }
+        var listening = BrokerConfiguration.Listening()
+        let state = database.resolvedStateDirectory
         let jointCredit = contracts.first { $0.kind == .jointCredit }?.partnerID
-        try await ServeCommand.serve(
-            configuration, server, admin: admin, policies: policies, database: database, opened: opened, logger: logger,
-            onAdminRunning: { port in Self.say("\n" + demo.adminExample(port: port)) }
-        ) { port in
-            // Written at once (not through print's buffer), so that a pipe or a log sees it now.
-            FileHandle.standardOutput.write(Data("""
+        listening.admin = { port in Self.say("\n" + demo.adminExample(port: port)) }
+        listening.operations = { port in Self.say("Metrics for the platform's monitoring: curl -s http://127.0.0.1:\(port)/metrics") }
+        listening.partner = { port in
+            Self.say("""
 
-                CreditBroker demo is running on https://localhost:\(port) (state in \(database.resolvedStateDirectory)).
+                CreditBroker demo is running on https://localhost:\(port) (state in \(state)).
 
                 \(demo.examples(port: port, bank: "bank.icbc_jiangsu", agency: "agency.nj_anxin", jointCredit: jointCredit, company: company))
 
                 Press Ctrl-C to stop; the embedded PostgreSQL stops with it.
 
-                """.utf8))
+                """)
+        }
+        var withListening = configuration
+        withListening.listening = listening
+        try await ServeCommand.serve(withListening, opened: opened, logger: logger) { broker in
+            demo.checkBinding(of: "bank.icbc_jiangsu", in: broker.contracts.snapshot(), state: state)
         }
     }
 

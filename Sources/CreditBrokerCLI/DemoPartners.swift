@@ -4,6 +4,7 @@ import BrokerStore
 import Foundation
 import Gateway
 import PostgresClient
+import X509
 
 /// The demo's partner credentials under the state folder, made on first run and reused after: a
 /// development PKI (`pki/`: CA, server certificate, a client certificate per bank and for the
@@ -44,6 +45,22 @@ struct DemoPartners {
             throw ValidationError("cannot write \(keysFile.path)")
         }
         return DemoPartners(pki: pki, agencyKeys: keys)
+    }
+
+    /// Warns when the database's contract for `bank` does not bind the certificate this PKI issued it
+    /// (a state folder whose database was seeded before the demo pinned its own certificates).
+    func checkBinding(of bank: String, in snapshot: ContractSnapshot, state: String) {
+        guard let contract = snapshot.contracts[bank],
+              let pem = try? String(contentsOf: pki.clientCertificateURL(bank), encoding: .utf8),
+              let certificate = try? Certificate(pemEncoded: pem)
+        else { return }
+        let fingerprint = CertificateFingerprint(certificate).hex
+        guard !contract.authentication.certificates.contains(where: { $0.sha256 == fingerprint }) else { return }
+        FileHandle.standardError.write(Data("""
+            warning: \(bank)'s contract in this database does not bind the demo's certificate for it (the database was \
+            seeded before the demo pinned its own certificates); the bank examples will be refused. Remove \(state) to start afresh.
+
+            """.utf8))
     }
 
     /// A copy-paste `curl` against the demo's admin listener, as the security administrator.

@@ -54,7 +54,18 @@ struct ServerOptions: ParsableArguments {
     ))
     var adminCRL: String?
 
-    @Option(help: ArgumentHelp("Partner contracts directory (env CREDIT_BROKER_CONTRACTS).", valueName: "path"))
+    @Option(name: .customLong("ops-port"), help: ArgumentHelp(
+        "Serve /metrics, /healthz and /readyz on this port (plain HTTP, for the platform's monitoring, not for partners); off unless given; 0 picks a free one.",
+        valueName: "port"
+    ))
+    var opsPort: Int?
+
+    @Option(name: .customLong("ops-host"), help: ArgumentHelp("Address the operations listener binds (default 127.0.0.1).", valueName: "host"))
+    var opsHost = "127.0.0.1"
+
+    @Option(help: ArgumentHelp(
+        "Partner contracts directory: what an empty database's contract ledger is seeded with (env CREDIT_BROKER_CONTRACTS).", valueName: "path"
+    ))
     var contracts: String?
 
     @Option(name: .customLong("receipt-key"), help: ArgumentHelp(
@@ -73,8 +84,8 @@ struct ServerOptions: ParsableArguments {
     var resolvedContracts: String { contracts ?? Self.environment["CREDIT_BROKER_CONTRACTS"] ?? "Contracts" }
 
     func validate() throws {
-        if let port, !(0...65_535).contains(port) {
-            throw ValidationError("--port must be from 0 to 65535, not \(port)")
+        for (name, value) in [("--port", port), ("--admin-port", adminPort), ("--ops-port", opsPort)] {
+            if let value, !(0...65_535).contains(value) { throw ValidationError("\(name) must be from 0 to 65535, not \(value)") }
         }
         if port == nil, let text = Self.environment["CREDIT_BROKER_PORT"], !text.isEmpty, Int(text).map({ (0...65_535).contains($0) }) != true {
             throw ValidationError("CREDIT_BROKER_PORT must be a port number from 0 to 65535, not '\(text)'")
@@ -134,40 +145,40 @@ struct ServerOptions: ParsableArguments {
         )
     }
 
-    /// The policies and today's governing contract of each partner.
-    func governingContracts(policies: ContractsOptions) throws -> (PolicyBundle, [Contract]) {
-        let bundle = try policies.load()
-        let contracts = try ContractSet(files: ContractsOptions.contractFiles(at: resolvedContracts), policies: bundle)
-            .governing(on: CivilDate(Date()))
-        return (bundle, contracts)
+    /// The contract files of `--contracts`, checked together: what an empty ledger is seeded with.
+    func contractFiles(policies: PolicyBundle) throws -> [(contract: Contract, file: String)] {
+        try ContractSet(files: ContractsOptions.contractFiles(at: resolvedContracts), policies: policies).sourced
     }
 
-    /// The partner API's parts: today's governing contracts, the receipt signer, the query service
-    /// and metering (its meter writer on `meterPool`, a small pool of its own).
-    func partners(policies: ContractsOptions, database: DatabaseOptions, pool: PostgresPool, meterPool: PostgresPool) throws -> GatewayServer.Partners {
-        let (bundle, contracts) = try governingContracts(policies: policies)
+    /// Everything the broker runs (`Broker.build`), from the options.
+    /// - Parameter seed: what an empty ledger is seeded with (default: the `--contracts` files).
+    func brokerConfiguration(
+        policies: PolicyBundle, database: DatabaseOptions, admin: AdminServer.Configuration?, partner: GatewayServer.Configuration,
+        operations: OperationsServer.Configuration?, seed: BrokerConfiguration.Seed? = nil
+    ) throws -> BrokerConfiguration {
         let keyPath = receiptKey ?? Self.environment["CREDIT_BROKER_RECEIPT_KEY"] ?? database.resolvedStateDirectory + "/receipt-signing-key"
-        let hasher = try database.personKeyHasher()
-        let metrics = GatewayMetrics()
-        let queries = QueryService(contracts: contracts, policies: bundle, hasher: hasher, records: RecordStore(pool: pool, catalog: bundle.catalog))
-        let writer = MeterWriter(pool: meterPool, onBatch: metrics.meterBatch)
-        let scores: ScoreService
+        let card: CompiledScorecard
         do {
-            scores = try ScoreService(card: ScoreCommand.loadCard(resolvedScorecard))
+            card = try ScoreCommand.loadCard(resolvedScorecard)
+            _ = try FeatureFusion(layout: card.layout)
         } catch let error as FeatureVectorError {
             throw ScoreCommand.Failure(description: "\(resolvedScorecard): \(error)")
         }
-        return GatewayServer.Partners(
-            directory: PartnerDirectory(contracts: contracts),
+        let folder = resolvedContracts
+        let files = self
+        return BrokerConfiguration(
+            partner: partner, admin: admin, operations: operations, policies: policies, scorecard: card,
             receiptSigner: try ReceiptSigner.loadOrCreate(at: URL(filePath: keyPath)),
-            queries: queries,
-            feeds: FeedService(queries: queries, referenceSecret: try database.subjectReferenceSecret(), pool: pool),
-            batchReviews: BatchReviewService(queries: queries, pool: pool, meter: writer),
-            scores: scores,
-            metering: MeteringServices(
-                writer: writer, quotas: QuotaLedger(pool: pool), idempotency: IdempotencyStore(pool: pool), hasher: hasher
-            ),
-            metrics: metrics
+            hasher: try database.personKeyHasher(), referenceSecret: try database.subjectReferenceSecret(),
+            seed: seed ?? BrokerConfiguration.Seed(detail: "seeded the contract ledger from \(folder) (a new installation)") {
+                try files.contractFiles(policies: policies)
+            }
         )
+    }
+
+    /// The operations listener (`/metrics`, `/healthz`, `/readyz`) if `--ops-port` asks for one.
+    func operationsConfiguration(port: Int? = nil) -> OperationsServer.Configuration? {
+        guard let port = port ?? opsPort else { return nil }
+        return OperationsServer.Configuration(host: opsHost, port: port)
     }
 }

@@ -33,7 +33,8 @@ public enum GatewayServer {
 
     /// What the partner API needs besides the database.
     public struct Partners: Sendable {
-        public var directory: PartnerDirectory
+        /// The contracts in force; each request pins a snapshot.
+        public var contracts: LiveContracts
         public var receiptSigner: ReceiptSigner
         /// Prometheus metrics, authentication outcomes included.
         public var metrics: GatewayMetrics
@@ -49,11 +50,11 @@ public enum GatewayServer {
         public var metering: MeteringServices
 
         public init(
-            directory: PartnerDirectory, receiptSigner: ReceiptSigner,
+            contracts: LiveContracts, receiptSigner: ReceiptSigner,
             queries: QueryService, feeds: FeedService, batchReviews: BatchReviewService, scores: ScoreService,
             metering: MeteringServices, metrics: GatewayMetrics
         ) {
-            self.directory = directory
+            self.contracts = contracts
             self.receiptSigner = receiptSigner
             self.metrics = metrics
             self.queries = queries
@@ -64,12 +65,11 @@ public enum GatewayServer {
         }
     }
 
-    /// The application, ready for `runService()`; `services` run beside it (e.g. the admin listener).
-    public static func application(
+    /// The partner listener, a `Service` of the broker's group (`Broker`).
+    static func application(
         _ configuration: Configuration,
         pool: PostgresPool,
         partners: Partners,
-        services: [any Service] = [],
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
@@ -86,7 +86,6 @@ public enum GatewayServer {
             router: router,
             server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "credit-broker"),
-            services: [partners.batchReviews.worker] + services,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger
         )
@@ -96,11 +95,11 @@ public enum GatewayServer {
     public static func router(pool: PostgresPool, partners: Partners) -> Router<GatewayRequestContext> {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: ProblemMiddleware())
-        HealthRoutes(pool: pool, metrics: partners.metrics).register(on: router)
+        HealthRoutes<GatewayRequestContext>(pool: pool).register(on: router)
         let routes = PartnerRoutes(signer: partners.receiptSigner)
         routes.registerPublic(on: router)
         let v1 = router.group("v1").add(middleware: PartnerAuthenticator(
-            directory: partners.directory, keys: ApiKeyStore(pool: pool), peers: PeerCertificateCache(), counters: partners.metrics.authentication
+            contracts: partners.contracts, keys: ApiKeyStore(pool: pool), peers: PeerCertificateCache(), counters: partners.metrics.authentication
         ))
         .add(middleware: MeteringMiddleware(services: partners.metering, metrics: partners.metrics))
         routes.registerAuthenticated(on: v1)

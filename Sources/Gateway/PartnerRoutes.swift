@@ -39,7 +39,7 @@ struct PartnerRoutes {
                 contractVersion: partner.contract.version.description, credential: credential
             ))
             let receipt = Receipt(
-                requestID: context.id, partnerID: partner.partnerID, issuedAt: Date(), itemsDisclosed: [],
+                requestID: context.id, partnerID: partner.partnerID, issuedAt: context.instant, itemsDisclosed: [],
                 contractVersion: partner.contract.version.description, consentID: nil, body: body
             )
             return try JSONResponse.response(body, receipt: signer.token(for: receipt))

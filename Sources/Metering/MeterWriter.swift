@@ -2,6 +2,7 @@ import BrokerCore
 import Foundation
 import Logging
 import PostgresClient
+import ServiceLifecycle
 import Synchronization
 
 /// Writes meter events durably, many callers per transaction (group commit).
@@ -16,8 +17,10 @@ import Synchronization
 /// an error: such an event may be in the ledger although its response was never sent (metered,
 /// not served), never the other way round.
 ///
-/// Call `close()` on shutdown: it commits everything queued, then refuses new events.
-public final class MeterWriter: Sendable {
+/// A `Service`: it writes while `run()` runs, in the application's service group. On graceful
+/// shutdown (or `close()`) it commits everything queued, then refuses new events; the group shuts it
+/// down after the listeners have drained, so every answer that left has its event committed.
+public final class MeterWriter: Service, Sendable {
     public struct Configuration: Sendable {
         /// Most events in one transaction.
         public var maxBatchSize: Int
@@ -69,6 +72,11 @@ public final class MeterWriter: Sendable {
         var closed = false
         var writerWakeup: CheckedContinuation<Void, Never>?
         var statistics = Statistics()
+        /// Whether `run()` is writing.
+        var running = false
+        /// `close()` callers waiting for `run()` to finish.
+        var closers: [CheckedContinuation<Void, Never>] = []
+        var finished = false
     }
 
     public let configuration: Configuration
@@ -76,9 +84,8 @@ public final class MeterWriter: Sendable {
     private let onBatch: @Sendable (BatchReport) -> Void
     private let logger: Logger
     private let state = Mutex(State())
-    private let loop = Mutex<Task<Void, Never>?>(nil)
 
-    /// Starts the writer's background task.
+    /// A writer; it writes once `run()` runs (in the application's service group, or `running(_:)`).
     /// - Parameters:
     ///   - pool: the writer holds one of its connections while a batch commits; give it a pool of its
     ///     own (one or two connections) so that busy request handlers never delay the meter.
@@ -93,7 +100,6 @@ public final class MeterWriter: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.onBatch = onBatch
-        loop.withLock { $0 = Task { await self.run() } }
     }
 
     /// Records `event` and returns once it is committed; if `completing` is given, the idempotency
@@ -124,15 +130,38 @@ public final class MeterWriter: Sendable {
         }
     }
 
-    /// Commits what is queued, stops the background task and refuses further events.
+    /// Refuses further events and returns once `run()` has committed what is queued (at once if it
+    /// is not running).
     public func close() async {
-        let wakeup = state.withLock { state in
-            state.closed = true
-            defer { state.writerWakeup = nil }
-            return state.writerWakeup
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let (wakeup, done) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Bool) in
+                state.closed = true
+                defer { state.writerWakeup = nil }
+                if state.finished || !state.running { return (state.writerWakeup, true) }
+                state.closers.append(continuation)
+                return (state.writerWakeup, false)
+            }
+            wakeup?.resume()
+            if done { continuation.resume() }
         }
-        wakeup?.resume()
-        await loop.withLock { $0 }?.value
+    }
+
+    /// Runs the writer while `body` runs, then closes it (committing what is queued): for tools and
+    /// tests that have no service group.
+    public func running<T>(_ body: () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.run() }
+            do {
+                let value = try await body()
+                await close()
+                try await group.waitForAll()
+                return value
+            } catch {
+                await close()
+                try? await group.waitForAll()
+                throw error
+            }
+        }
     }
 
     /// A snapshot of the counters.
@@ -145,12 +174,40 @@ public final class MeterWriter: Sendable {
         state.withLock { $0.queue.count + $0.heldBack.count }
     }
 
-    // MARK: Background task
+    // MARK: The service
 
-    private func run() async {
-        while let batch = await nextBatch() {
-            await write(batch)
+    /// Writes batches until the group shuts down gracefully (or `close()`), then commits what is
+    /// queued and returns. Events already queued when it is cancelled are still written.
+    public func run() async throws {
+        state.withLock { $0.running = true }
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                while let batch = await nextBatch() {
+                    await write(batch)
+                }
+            } onCancel: {
+                self.stopAccepting()
+            }
+        } onGracefulShutdown: {
+            self.stopAccepting()
         }
+        let closers = state.withLock { state in
+            state.finished = true
+            state.running = false
+            defer { state.closers.removeAll() }
+            return state.closers
+        }
+        for closer in closers { closer.resume() }
+    }
+
+    /// Refuses new events and wakes the writer to drain the queue.
+    private func stopAccepting() {
+        let wakeup = state.withLock { state in
+            state.closed = true
+            defer { state.writerWakeup = nil }
+            return state.writerWakeup
+        }
+        wakeup?.resume()
     }
 
     /// The next batch, waiting for one; `nil` once closed and drained.

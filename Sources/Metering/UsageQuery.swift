@@ -1,3 +1,4 @@
+import Foundation
 import BrokerCore
 import PostgresClient
 
@@ -59,4 +60,26 @@ public struct UsageQuery: Sendable {
         )
         SELECT day, item, sum(disclosed)::bigint, sum(withheld)::bigint FROM counted GROUP BY day, item ORDER BY day, item
         """)
+}
+
+extension UsageQuery {
+    /// The partner's decided answers from `start` until `end` as the meter ledger recorded them,
+    /// oldest first, for the admin API's what-if: answers that left (status below 400) with a purpose.
+    public func decisions(partner: String, since start: Date, until end: Date) async throws -> [DecisionReplay.Recorded] {
+        try await pool.query("""
+            SELECT request_id, purpose, items_disclosed, items_withheld, consent_id IS NOT NULL
+            FROM meter_events
+            WHERE partner_id = \(partner) AND occurred_at >= \(start) AND occurred_at < \(end) AND purpose IS NOT NULL
+              AND http_status < 400
+            ORDER BY occurred_at, id
+            """).map { row in
+            let withheld = try row.decode(PostgresJSON<[MeterEvent.Withheld]>.self, at: 3).value
+            return DecisionReplay.Recorded(
+                requestID: try row.decode(at: 0), purpose: try row.decode(at: 1),
+                disclosed: try row.decode(PostgresJSON<[String]>.self, at: 2).value,
+                withheld: Dictionary(withheld.map { ($0.item, $0.reason) }, uniquingKeysWith: { first, _ in first }),
+                consentNamed: try row.decode(at: 4)
+            )
+        }
+    }
 }

@@ -31,26 +31,34 @@ struct TestGateway {
 
     let port: Int
     let adminPort: Int
+    /// The operations listener (`/metrics`).
+    let opsPort: Int
     let pki: DevelopmentPKI
     let ca: CertificateAuthority
     let pool: PostgresPool
     let counters: AuthenticationCounters
-    let directory: PartnerDirectory
     let policies: PolicyBundle
     let partners: GatewayServer.Partners
+    let broker: Broker
     static let hasher = try! PersonKeyHasher(secret: Array(repeating: 7, count: 32))
     static let referenceSecret = [UInt8](repeating: 9, count: 32)
     /// The scorecard `POST /v1/scores` serves.
     static let scorecard = "Policies/scorecards/sme-lending-v3.yaml"
 
-    /// Starts a gateway, runs `body` against it, and stops it.
-    static func run(_ body: (TestGateway) async throws -> Void) async throws {
-        let configuration = try await TestPostgres.freshDatabase()
-        let pool = PostgresPool(.init(connection: configuration, maxConnections: 4))
+    /// The partners' contracts in force now (the request's snapshot would pin one of these).
+    var directory: PartnerDirectory { broker.contracts.snapshot().directory }
+
+    /// Starts a broker as `serve` does (`Broker.build`, the same services in the same group), with
+    /// the shipped contracts seeded into a fresh database, each test bank's certificate pinned; runs
+    /// `body` against it; then shuts it down in order.
+    static func run(clock: (any WallClock)? = nil, _ body: (TestGateway) async throws -> Void) async throws {
+        let database = try await TestPostgres.freshDatabase()
+        let pool = PostgresPool(.init(connection: database, maxConnections: 4))
         try await Migrator(pool: pool).migrate()
         let folder = URL(filePath: TestPostgres.temporaryFolder())
         let policies = try loadPolicies()
-        let contracts = try loadContracts(policies)
+        let files = try loadContractFiles(policies)
+        let contracts = ContractSet(contracts: files.map(\.contract)).governing(on: .today())
         let pki = DevelopmentPKI(folder: folder.appending(path: "pki"))
         _ = try pki.create(partners: [bank, otherBank, jointCredit].map { id in
             let contract = contracts.first { $0.partnerID == id }!
@@ -60,54 +68,50 @@ struct TestGateway {
             certificate: Certificate(pemEncoded: String(contentsOf: pki.caURL, encoding: .utf8)),
             privateKey: P256.Signing.PrivateKey(pemRepresentation: String(contentsOf: pki.caKeyURL, encoding: .utf8))
         )
-        let metrics = GatewayMetrics()
-        let directory = PartnerDirectory(contracts: contracts)
-        let queries = QueryService(contracts: contracts, policies: policies, hasher: hasher, records: RecordStore(pool: pool, catalog: policies.catalog))
-        let meter = MeterWriter(pool: pool, onBatch: metrics.meterBatch)
-        let partners = GatewayServer.Partners(
-            directory: directory,
+        var configuration = BrokerConfiguration(
+            partner: .init(host: "127.0.0.1", port: 0, tls: ListenerTLS(developmentPKI: pki, clients: .partner)),
+            admin: .init(port: 0, tls: ListenerTLS(developmentPKI: pki, clients: .admin)),
+            operations: .init(port: 0),
+            policies: policies,
+            scorecard: try CompiledScorecard(yaml: String(contentsOf: root.appending(path: scorecard), encoding: .utf8)),
             receiptSigner: try ReceiptSigner.loadOrCreate(at: folder.appending(path: "receipt-signing-key")),
-            queries: queries,
-            feeds: FeedService(queries: queries, referenceSecret: referenceSecret, pool: pool),
-            batchReviews: BatchReviewService(queries: queries, pool: pool, meter: meter, configuration: .init(chunkSize: 100, pollInterval: .milliseconds(200))),
-            scores: try ScoreService(card: CompiledScorecard(yaml: String(contentsOf: root.appending(path: scorecard), encoding: .utf8))),
-            metering: MeteringServices(
-                writer: meter, quotas: QuotaLedger(pool: pool), idempotency: IdempotencyStore(pool: pool), hasher: hasher
-            ),
-            metrics: metrics
+            hasher: hasher, referenceSecret: referenceSecret,
+            seed: .init(detail: "seeded for a test") { try pki.binding(files) }
         )
+        configuration.batchReviews = .init(chunkSize: 100, pollInterval: .milliseconds(200))
+        configuration.clock = clock ?? SystemClock()
+        configuration.gracefulShutdownSignals = []
+        let (ports, continuation) = AsyncStream.makeStream(of: (String, Int).self)
+        configuration.listening.partner = { continuation.yield(("partner", $0)) }
+        configuration.listening.admin = { continuation.yield(("admin", $0)) }
+        configuration.listening.operations = { continuation.yield(("ops", $0)) }
         var logger = Logger(label: "gateway-test")
         logger.logLevel = .critical
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let (adminPorts, adminContinuation) = AsyncStream.makeStream(of: Int.self)
-        let admin = try AdminServer.application(
-            .init(port: 0, tls: ListenerTLS(developmentPKI: pki, clients: .admin)), contracts: contracts, pool: pool, metrics: metrics, logger: logger,
-            onServerRunning: { adminContinuation.yield($0) }
-        )
-        let app = try GatewayServer.application(
-            .init(host: "127.0.0.1", port: 0, tls: ListenerTLS(developmentPKI: pki, clients: .partner)),
-            pool: pool, partners: partners, services: [admin], logger: logger, onServerRunning: { continuation.yield($0) }
-        )
+        let broker = try await Broker.build(configuration, pool: pool, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                defer {
-                    continuation.finish()
-                    adminContinuation.finish()
-                }
-                do {
-                    try await app.runService(gracefulShutdownSignals: [])
-                } catch where Task.isCancelled {
-                    // Stopped by the test's end.
-                }
+                defer { continuation.finish() }
+                try await broker.run()
             }
-            var iterator = ports.makeAsyncIterator()
-            var adminIterator = adminPorts.makeAsyncIterator()
-            guard let port = await iterator.next(), let adminPort = await adminIterator.next() else { return }
-            defer { group.cancelAll() }
-            try await body(TestGateway(port: port, adminPort: adminPort, pki: pki, ca: ca, pool: pool, counters: metrics.authentication, directory: directory, policies: policies, partners: partners))
+            var bound: [String: Int] = [:]
+            for await (name, port) in ports {
+                bound[name] = port
+                if bound.count == 3 { break }
+            }
+            guard let port = bound["partner"], let adminPort = bound["admin"], let opsPort = bound["ops"] else { return }
+            do {
+                try await body(TestGateway(
+                    port: port, adminPort: adminPort, opsPort: opsPort, pki: pki, ca: ca, pool: pool,
+                    counters: broker.metrics.authentication, policies: policies, partners: broker.partners, broker: broker
+                ))
+            } catch {
+                await broker.shutdown()
+                try? await group.waitForAll()
+                throw error
+            }
+            await broker.shutdown()
+            try await group.waitForAll()
         }
-        await partners.metering.writer.close()
-        await pool.close()
     }
 
     private static func file(_ path: String) throws -> (file: String, text: String) {
@@ -121,12 +125,18 @@ struct TestGateway {
         )
     }
 
-    static func loadContracts(_ policies: PolicyBundle) throws -> [Contract] {
+    /// The shipped contract files, checked together, with their file names.
+    static func loadContractFiles(_ policies: PolicyBundle) throws -> [(contract: Contract, file: String)] {
         let names = try FileManager.default.contentsOfDirectory(atPath: root.appending(path: "Contracts").path).filter { $0.hasSuffix(".yaml") }
         return try ContractSet(files: names.map { name in
             let contract = try file("Contracts/" + name)
             return (name: contract.file, text: contract.text)
-        }, policies: policies).governing(on: CivilDate(Date()))
+        }, policies: policies).sourced
+    }
+
+    /// The shipped contracts that govern today.
+    static func loadContracts(_ policies: PolicyBundle) throws -> [Contract] {
+        ContractSet(contracts: try loadContractFiles(policies).map(\.contract)).governing(on: .today())
     }
 
     /// Loads feed lines (JSON Lines) from `source` through the real ingest path; every line must be accepted.

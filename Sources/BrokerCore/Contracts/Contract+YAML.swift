@@ -68,7 +68,7 @@ extension PolicyReader {
         guard let map = mapping(node, "authentication", optional: ["certificates", "api_keys"]) else { return nil }
         var certificates: [Contract.Certificate] = []
         for element in map["certificates"].flatMap({ sequence($0, "authentication certificates") }) ?? [] {
-            guard let certificate = mapping(element, "a certificate", optional: ["sha256", "subject"]) else { continue }
+            guard let certificate = mapping(element, "a certificate", optional: ["sha256", "subject", "match"]) else { continue }
             let fingerprint = string(certificate["sha256"], "certificate sha256").flatMap { text -> String? in
                 let hex = text.replacingOccurrences(of: ":", with: "").lowercased()
                 guard hex.count == 64, hex.allSatisfy(\.isHexDigit) else {
@@ -80,6 +80,17 @@ extension PolicyReader {
             let subject = string(certificate["subject"], "certificate subject")
             guard fingerprint != nil || subject != nil else {
                 fail(element, "a certificate needs its sha256 fingerprint, its subject, or both")
+                continue
+            }
+            let match = string(certificate["match"], "certificate match")
+            switch (fingerprint, match) {
+            case (_?, nil), (_?, "fingerprint"?), (nil, "subject"?):
+                break
+            case (_?, _?):
+                fail(certificate["match"], "a certificate with a sha256 fingerprint is matched by it: match may only be 'fingerprint'")
+                continue
+            case (nil, _):
+                fail(element, "a certificate without sha256 binds by subject alone only when it says 'match: subject' (then any certificate of the partner CA with this subject is the partner)")
                 continue
             }
             if let fingerprint { lines["sha256 \(fingerprint)"] = certificate["sha256"]?.mark?.line }

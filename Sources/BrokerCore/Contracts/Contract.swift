@@ -14,8 +14,15 @@ public struct Contract: Sendable, Hashable, Codable {
         public func overlaps(_ other: Term) -> Bool { from <= other.to && other.from <= to }
     }
 
-    /// A client certificate accepted for the partner: its SHA-256 fingerprint and/or subject.
+    /// A client certificate accepted for the partner: pinned by its SHA-256 fingerprint (the
+    /// subject, if given, must match too), or, without a fingerprint, any certificate of the partner
+    /// CA with exactly this subject (`match: subject` in the file).
     public struct Certificate: Sendable, Hashable, Codable {
+        public init(sha256: String?, subject: String?) {
+            self.sha256 = sha256
+            self.subject = subject
+        }
+
         /// 64 lowercase hex digits, no separators.
         public let sha256: String?
         /// The certificate subject's distinguished name.
@@ -80,6 +87,16 @@ public struct Contract: Sendable, Hashable, Codable {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Every stored property is a string, integer, array or dictionary of them: encoding cannot fail.
         return try! encoder.encode(self)
+    }
+
+    /// The same contract with other certificate bindings and, if given, another version label (a
+    /// development PKI binding the certificates it made, a test binding its own).
+    public func binding(certificates: [Certificate], label: String? = nil) -> Contract {
+        Contract(
+            partnerID: partnerID, legalName: legalName, kind: kind, versionLabel: label ?? versionLabel, term: term,
+            authentication: Authentication(certificates: certificates, apiKeyIDs: authentication.apiKeyIDs),
+            purposes: purposes, maskingProfile: maskingProfile, quotas: quotas, rateLimit: rateLimit, prices: prices, grants: grants
+        )
     }
 
     /// The version that decisions, receipts and the contract store cite.

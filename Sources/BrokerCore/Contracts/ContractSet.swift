@@ -1,11 +1,19 @@
 /// All partner contracts, parsed and checked against each other.
 public struct ContractSet: Sendable {
+    /// Every contract, ordered by partner id then term start, with the file it was read from
+    /// (empty for contracts not read from files).
+    public let sourced: [(contract: Contract, file: String)]
+
     /// Every contract, ordered by partner id then term start.
-    public let contracts: [Contract]
+    public var contracts: [Contract] { sourced.map(\.contract) }
 
     /// A set of already checked contracts (e.g. read back from the contract store).
     public init(contracts: [Contract]) {
-        self.contracts = contracts.sorted { ($0.partnerID, $0.term.from) < ($1.partnerID, $1.term.from) }
+        self.init(sourced: contracts.map { ($0, "") })
+    }
+
+    private init(sourced: [(contract: Contract, file: String)]) {
+        self.sourced = sourced.sorted { ($0.contract.partnerID, $0.contract.term.from) < ($1.contract.partnerID, $1.contract.term.from) }
     }
 
     /// Parses every file and checks them together: each file on its own, then duplicate partners with
@@ -46,18 +54,21 @@ public struct ContractSet: Sendable {
             seen.append(source)
         }
         guard diagnostics.isEmpty else { throw PolicyError(diagnostics) }
-        self.init(contracts: sources.map(\.contract))
+        self.init(sourced: sources.map { ($0.contract, $0.file) })
     }
 
-    /// Per partner, the contract that governs requests on `day`: the one in force, else the next to
-    /// start, else the last to have ended (so that requests are withheld as `contract_not_active`).
+    /// The files as a ledger: every contract in effect from the beginning of time (files carry no
+    /// activation instant), so that only their terms decide.
+    public var ledger: ContractLedger {
+        ContractLedger(versions: contracts.enumerated().map { index, contract in
+            ContractLedger.Version(id: Int64(index + 1), contract: contract, effectiveFrom: .distantPast)
+        })
+    }
+
+    /// Per partner, the contract that governs requests on `day`: the ledger's rule
+    /// (`ContractLedger.governing(at:)`): the one in force, else the next to start, else the last to
+    /// have ended (so that requests are withheld as `contract_not_active`).
     public func governing(on day: CivilDate) -> [Contract] {
-        let partners = Dictionary(grouping: contracts, by: \.partnerID)
-        return partners.keys.sorted().compactMap { partner in
-            let versions = partners[partner] ?? []
-            if let inForce = versions.first(where: { $0.term.contains(day) }) { return inForce }
-            if let next = versions.first(where: { day < $0.term.from }) { return next }
-            return versions.last
-        }
+        ledger.governing(at: day.start()).map(\.contract)
     }
 }

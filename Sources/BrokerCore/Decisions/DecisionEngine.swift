@@ -1,4 +1,8 @@
 import Foundation
+import Synchronization
+
+/// Numbers each compiled engine, so that a handle is only ever used with the engine that made it.
+private let compiledEngines = Atomic<UInt64>(0)
 
 /// Contracts compiled into a dense partner × item table: deciding an item is an array lookup, and only
 /// conditional cells look at the request's purpose and consent. Pure and deterministic.
@@ -7,8 +11,12 @@ import Foundation
 /// item: not in contract, `none`, purpose outside the contract, then a conditional item's own purposes
 /// and consent (missing or revoked or another subject's, outside its validity, used up, out of scope).
 public struct DecisionEngine: Sendable {
-    /// An interned partner id.
-    public struct Partner: Sendable, Hashable { let index: Int }
+    /// An interned partner id, valid with the engine that interned it only: engines are compiled
+    /// per contract snapshot, and a partner's row differs between them.
+    public struct Partner: Sendable, Hashable {
+        let index: Int
+        let engine: UInt64
+    }
     /// An interned catalog item id.
     public struct Item: Sendable, Hashable { let index: Int }
     /// An interned purpose id.
@@ -36,6 +44,8 @@ public struct DecisionEngine: Sendable {
         let quotas: Contract.Quotas
     }
 
+    /// This engine's number among those compiled in the process (`Partner.engine`).
+    private let identity: UInt64
     private let partnerIndices: [String: Int]
     private let itemIDs: [String]
     private let itemIndices: [String: Int]
@@ -75,6 +85,7 @@ public struct DecisionEngine: Sendable {
                 }
             }
         }
+        self.identity = compiledEngines.add(1, ordering: .relaxed).newValue
         self.partnerIndices = Dictionary(uniqueKeysWithValues: contracts.enumerated().map { ($1.partnerID, $0) })
         self.itemIDs = catalog.items.map(\.id)
         self.itemIndices = Dictionary(uniqueKeysWithValues: catalog.items.enumerated().map { ($1.id, $0) })
@@ -98,7 +109,7 @@ public struct DecisionEngine: Sendable {
     }
 
     /// The interned partner, if it has a contract.
-    public func partner(_ id: String) -> Partner? { partnerIndices[id].map(Partner.init) }
+    public func partner(_ id: String) -> Partner? { partnerIndices[id].map { Partner(index: $0, engine: identity) } }
     /// The interned item, if the catalog has it.
     public func item(_ id: String) -> Item? { itemIndices[id].map(Item.init) }
     /// The interned purpose, if the purpose catalog has it.
@@ -106,7 +117,14 @@ public struct DecisionEngine: Sendable {
     /// Every catalog item, interned, in catalog order.
     public var allItems: [Item] { itemIDs.indices.map(Item.init) }
     /// The contract version the partner's decisions cite.
-    public func contractVersion(of partner: Partner) -> ContractVersion { rows[partner.index].version }
+    public func contractVersion(of partner: Partner) -> ContractVersion { rows[checked(partner)].version }
+
+    /// The partner's row; a handle from another engine (another contract snapshot) is a programming
+    /// error that would decide under another partner's contract, so it stops the process.
+    private func checked(_ partner: Partner) -> Int {
+        precondition(partner.engine == identity, "a partner handle of one contract snapshot used with another's engine")
+        return partner.index
+    }
 
     /// Decides every requested item, compiling the request's consent (if any) for this request only.
     public func decide(_ request: DecisionRequest) -> Decision {
@@ -116,7 +134,7 @@ public struct DecisionEngine: Sendable {
     /// Decides every requested item against `consent` (compiled by this engine) instead of the
     /// request's own: for many requests that rely on the same consent.
     public func decide(_ request: DecisionRequest, consent: CompiledConsent?) -> Decision {
-        let row = rows[request.partner.index]
+        let row = rows[checked(request.partner)]
         if let common = requestLevelDecision(request, row) {
             return Decision(contractVersion: row.version, items: Array(repeating: common, count: request.items.count))
         }
@@ -156,7 +174,7 @@ public struct DecisionEngine: Sendable {
     }
 
     private func requestLevelDecision(_ request: DecisionRequest, _ row: Row) -> ItemDecision? {
-        if request.partnerState == .suspended {
+        if request.partnerState != .active {
             return .withheld(.partnerSuspended, unlock: .reinstatement)
         }
         let now = request.at.timeIntervalSince1970

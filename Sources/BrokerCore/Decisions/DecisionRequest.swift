@@ -10,13 +10,13 @@ public struct DecisionRequest: Sendable, Hashable {
     public var consent: Consent?
     /// When the request is decided.
     public var at: Date
-    public var partnerState: PartnerState
+    public var partnerState: PartnerStatus
     /// Usage so far; `nil` when quotas are not checked here.
     public var quotaUsage: QuotaUsage?
 
     public init(
         partner: DecisionEngine.Partner, subject: String, items: [DecisionEngine.Item], purpose: DecisionEngine.Purpose,
-        consent: Consent? = nil, at: Date, partnerState: PartnerState = .active, quotaUsage: QuotaUsage? = nil
+        consent: Consent? = nil, at: Date, partnerState: PartnerStatus = .active, quotaUsage: QuotaUsage? = nil
     ) {
         self.partner = partner
         self.subject = subject

@@ -23,7 +23,7 @@ struct AdminAuditMiddleware: RouterMiddleware {
         guard context.admin != nil else { throw Problem.unauthenticated("The admin API requires an admin client certificate.") }
         var refusal: (any Error)?
         do {
-            return try await log.recording({ connection in
+            var response = try await log.recording({ connection in
                 var context = context
                 context.transaction = connection
                 do {
@@ -33,6 +33,10 @@ struct AdminAuditMiddleware: RouterMiddleware {
                     throw error
                 }
             }, entry: { response in entry(request, context, status: Int(response.status.code), refusal: nil) })
+            if let hook = context.audit.committedHook {
+                for (name, value) in await hook() { response.headers[.init(name)!] = value }
+            }
+            return response
         } catch {
             guard let refusal else { throw unrecorded(error, context) }
             let problem = Problem(refusal, logger: context.logger)

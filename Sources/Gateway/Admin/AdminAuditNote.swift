@@ -1,9 +1,11 @@
 import Synchronization
 
 /// What an admin route tells the audit middleware beyond method, path and status: the partner it
-/// acted on and a short account of what it did (`issued ak_…`). Shared by reference, one per request.
+/// acted on, a short account of what it did (`issued ak_…`), and what to do once its change has
+/// committed. Shared by reference, one per request.
 public final class AdminAuditNote: Sendable {
     private let state = Mutex<(partner: String?, detail: String?)>((nil, nil))
+    private let committed = Mutex<(@Sendable () async -> [(String, String)])?>(nil)
 
     public init() {}
 
@@ -16,4 +18,13 @@ public final class AdminAuditNote: Sendable {
     public func note(partner: String?, _ detail: String) {
         state.withLock { $0 = (partner, detail) }
     }
+
+    /// Runs `hook` after the request's transaction (its change and audit row) has committed, before
+    /// the answer leaves; the headers it returns are added to the answer.
+    func afterCommit(_ hook: @escaping @Sendable () async -> [(String, String)]) {
+        committed.withLock { $0 = hook }
+    }
+
+    /// The hook registered, if any.
+    var committedHook: (@Sendable () async -> [(String, String)])? { committed.withLock { $0 } }
 }

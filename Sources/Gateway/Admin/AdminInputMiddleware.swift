@@ -11,9 +11,10 @@ struct AdminInputMiddleware: RouterMiddleware {
     typealias Context = AdminRequestContext
 
     /// The query parameters the admin API takes (`Contracts/api/admin-openapi.yaml`).
-    static let parameters: Set<Substring> = ["partner", "from", "to", "since", "limit"]
-    /// Longest query parameter value taken.
+    static let parameters: Set<Substring> = ["partner", "from", "to", "since", "limit", "status", "effective_from", "reason", "days", "at"]
+    /// Longest query parameter value taken (`reason`: 500 characters of up to 4 bytes).
     static let maximumValue = 100
+    static let maximumReason = 2_000
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         try Self.check(request.uri)
@@ -25,8 +26,9 @@ struct AdminInputMiddleware: RouterMiddleware {
             guard parameters.contains(name) else {
                 throw .invalidRequest("query", "The admin API takes only the query parameters \(parameters.sorted().joined(separator: ", ")).")
             }
-            guard value.utf8.count <= maximumValue else {
-                throw .invalidRequest(String(name), "\(name) is longer than \(maximumValue) bytes.")
+            let maximum = name == "reason" ? maximumReason : maximumValue
+            guard value.utf8.count <= maximum else {
+                throw .invalidRequest(String(name), "\(name) is longer than \(maximum) bytes.")
             }
             guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
                 throw .invalidRequest(String(name), "\(name) contains a control character (NUL, tab, line break, …), which no admin parameter takes.")

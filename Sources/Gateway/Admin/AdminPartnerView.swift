@@ -38,6 +38,8 @@ struct AdminPartnerView: Encodable {
     let id: String
     let legalName: String
     let kind: String
+    /// `active`, `suspended` or `retired`.
+    let status: String
     let contractVersion: String
     let contractDigest: String
     let term: Term
@@ -46,12 +48,13 @@ struct AdminPartnerView: Encodable {
     let authentication: Authentication
 
     enum CodingKeys: String, CodingKey {
-        case id, legalName = "legal_name", kind, contractVersion = "contract_version", contractDigest = "contract_digest"
+        case id, legalName = "legal_name", kind, status, contractVersion = "contract_version", contractDigest = "contract_digest"
         case term, quotas, rateLimit = "rate_limit", authentication
     }
 
     /// - Parameter liveKeyIDs: the partner's keys that authenticate now (`ApiKeyStore.liveKeyIDs`).
-    init(_ contract: Contract, liveKeyIDs: [String]) {
+    init(_ contract: Contract, status: PartnerStatus, liveKeyIDs: [String]) {
+        self.status = status.rawValue
         let version = contract.version
         id = contract.partnerID
         legalName = contract.legalName

@@ -29,7 +29,7 @@ public struct AdminRequestContext: RequestContext {
 
     /// The admin, if its role is one of `roles`; otherwise 403 `role-not-allowed` naming them.
     @discardableResult
-    func require(_ roles: AdminRole...) throws(Problem) -> AdminActor {
+    func require(_ roles: [AdminRole]) throws(Problem) -> AdminActor {
         guard let admin else { throw .unauthenticated("The request carries no admin certificate.") }
         guard let role = admin.role, roles.contains(role) else { throw .roleNotAllowed(roles, had: admin.role) }
         return admin

@@ -4,107 +4,46 @@ import Foundation
 import Hummingbird
 import Metering
 
-/// The admin API under `/admin/v1`, each endpoint allowed to exactly the roles it names:
+/// The admin API under `/admin/v1`, each endpoint allowed to exactly the roles `AdminEndpoint`
+/// names (refused with 403 `role-not-allowed` otherwise, before anything else):
 ///
-/// - `GET partners` (system, security): every partner's governing contract and the credentials
-///   that authenticate it now (certificate bindings; API keys unrevoked and unexpired).
-/// - `POST partners/{partner}/keys` (security): issue a credit agency's API key; the token is in
-///   the answer once. `GET partners/{partner}/keys` (security): the keys issued to any partner
-///   (a key issued to a bank by mistake shows here, and never authenticates).
-///   `DELETE keys/{keyID}` (security): revoke a key.
-/// - `GET usage?partner=&from=&to=` (audit, system): a partner's metered usage by day and item.
-/// - `GET audit?since=&limit=` (audit): the audit chain, in order, with hashes.
+/// - Partners: `GET partners` (the contracts in force, statuses and live credentials), agencies'
+///   API keys (`POST`/`GET partners/{partner}/keys`, `DELETE keys/{keyID}`).
+/// - Contracts: `POST proposals` (a contract document, YAML or JSON), `GET proposals[/{id}]` (with
+///   the change against the version in force), `GET proposals/{id}/what-if`, `POST
+///   proposals/{id}/approve|reject`; `POST partners/{partner}/suspend|reinstate` (at once),
+///   `POST partners/{partner}/retirement` (a proposal); `GET partners/{partner}/history`.
+/// - `GET usage`, `GET audit`.
+///
+/// Every step runs in the request's audit transaction, so it commits only with its audit row. A
+/// change of the contracts in force is served by this process at once and, before the answer
+/// leaves, by every live gateway process (up to 2 s); `Contract-Served-By: N/M` says how many did.
 struct AdminRoutes {
-    let contracts: [Contract]
+    let services: AdminServer.Services
     let keys: ApiKeyStore
     let usage: UsageQuery
     let audit: AdminAuditLog
 
-    private struct KeyView: Encodable {
-        let keyID: String
-        let partner: String
-        let created: String
-        let expires: String?
-        let revoked: String?
-        /// Only in the answer that issues the key.
-        let token: String?
-
-        enum CodingKeys: String, CodingKey { case keyID = "key_id", partner, created, expires, revoked, token }
-
-        init(_ record: ApiKeyStore.Record, token: String? = nil) {
-            keyID = record.keyID
-            partner = record.partnerID
-            created = record.createdAt.formatted(.iso8601)
-            expires = record.expiresAt?.formatted(.iso8601)
-            revoked = record.revokedAt?.formatted(.iso8601)
-            self.token = token
-        }
+    init(services: AdminServer.Services) {
+        self.services = services
+        keys = ApiKeyStore(pool: services.pool)
+        usage = UsageQuery(pool: services.pool)
+        audit = AdminAuditLog(pool: services.pool)
     }
 
-    private struct KeyList: Encodable {
-        let partner: String
-        let keys: [KeyView]
-    }
-
-    private struct PartnerList: Encodable {
-        let partners: [AdminPartnerView]
-    }
-
-    private struct UsageReport: Encodable {
-        let partner: String
-        let from: CivilDate
-        let to: CivilDate
-        let days: [UsageDay]
-    }
-
-    private struct AuditPage: Encodable {
-        struct Row: Encodable {
-            struct Actor: Encodable {
-                let fingerprint: String
-                let subject: String
-            }
-
-            let seq: Int
-            let time: String
-            let actor: Actor
-            let role: String?
-            let method: String
-            let path: String
-            let partner: String?
-            let status: Int
-            let detail: String
-            /// `cli` for a change made with the command line on the broker's host.
-            let via: String?
-            let hash: String
-        }
-
-        let records: [Row]
-        /// Pass as `since` for the next page.
-        let next: Int
-
-        init(_ records: [AdminAuditRecord], since: Int) {
-            self.records = records.map { record in
-                Row(
-                    seq: record.seq, time: record.time.formatted(.iso8601),
-                    actor: .init(fingerprint: record.entry.actorFingerprint, subject: record.entry.actorSubject),
-                    role: record.entry.role, method: record.entry.method, path: record.entry.path,
-                    partner: record.entry.targetPartner, status: record.entry.status, detail: record.entry.detail,
-                    via: record.entry.via, hash: record.hash
-                )
-            }
-            next = records.last?.seq ?? since
-        }
-    }
+    private var contracts: LiveContracts { services.contracts }
 
     func register(on group: RouterGroup<AdminRequestContext>) {
-        group.get("partners") { _, context -> Response in
-            try context.require(.system, .security)
+        route(.listPartners, on: group) { _, context in
+            let snapshot = contracts.snapshot()
             let live = try await keys.liveKeyIDs()
-            context.audit.note(partner: nil, "listed \(contracts.count) partners")
-            return try Self.json(PartnerList(partners: contracts.map { AdminPartnerView($0, liveKeyIDs: live[$0.partnerID] ?? []) }))
+            let partners = snapshot.contracts.values.sorted { $0.partnerID < $1.partnerID }
+            context.audit.note(partner: nil, "listed \(partners.count) partners")
+            return try Self.json(PartnerList(partners: partners.map {
+                AdminPartnerView($0, status: snapshot.status(of: $0.partnerID), liveKeyIDs: live[$0.partnerID] ?? [])
+            }))
         }
-        group.post("partners/{partner}/keys") { request, context -> Response in
-            try context.require(.security)
+        route(.issueKey, on: group) { request, context in
             let partner = try agency(context)
             let expiry = try await Self.expiry(request)
             let (record, token) = try await ApiKeyStore.issue(
@@ -113,41 +52,38 @@ struct AdminRoutes {
             context.audit.note(partner: partner, "issued \(record.keyID)\(expiry.map { ", last day \($0)" } ?? "")")
             return try Self.json(KeyView(record, token: token), status: .created)
         }
-        group.get("partners/{partner}/keys") { _, context -> Response in
-            try context.require(.security)
+        route(.listKeys, on: group) { _, context in
             let partner = try contract(context).partnerID
             let list = try await keys.keys(of: partner)
             context.audit.note(partner: partner, "listed \(list.count) keys")
             return try Self.json(KeyList(partner: partner, keys: list.map { KeyView($0) }))
         }
-        group.delete("keys/{keyID}") { _, context -> Response in
-            try context.require(.security)
+        route(.revokeKey, on: group) { _, context in
             let keyID = try context.parameters.require("keyID")
             guard ApiKey.isKeyID(keyID) else { throw Problem.invalidRequest("keyID", "keyID must be ak_ and 16 lowercase hex digits.") }
             guard let record = try await ApiKeyStore.revoke(keyID: keyID, on: context.requireTransaction()) else { throw Problem.unknownKey() }
             context.audit.note(partner: record.partnerID, "revoked \(record.keyID)")
             return try Self.json(KeyView(record))
         }
-        group.get("usage") { request, context -> Response in
-            try context.require(.audit, .system)
+        registerLifecycle(on: group)
+        route(.usage, on: group) { request, context in
             guard let partner = request.uri.queryParameters.get("partner"), !partner.isEmpty else {
                 throw Problem.invalidRequest("partner", "partner is required: the partner id whose usage to report.")
             }
-            guard contracts.contains(where: { $0.partnerID == partner }) else { throw Problem.unknownPartner() }
-            let today = CivilDate(Date())
+            guard contracts.snapshot().contracts[String(partner)] != nil else { throw Problem.unknownPartner() }
+            let today = CivilDate(contracts.clock.now())
             let from = try request.date("from") ?? today
             let to = try request.date("to") ?? today
             let days: [UsageDay]
             do {
-                days = try await usage.usage(partner: partner, from: from, to: to)
+                days = try await usage.usage(partner: String(partner), from: from, to: to)
             } catch let error as MeteringInputError {
                 throw Problem.invalidRequest(error.field, "\(error.field) \(error.reason).")
             }
-            context.audit.note(partner: partner, "usage \(from)…\(to)")
-            return try Self.json(UsageReport(partner: partner, from: from, to: to, days: days))
+            context.audit.note(partner: String(partner), "usage \(from)…\(to)")
+            return try Self.json(UsageReport(partner: String(partner), from: from, to: to, days: days))
         }
-        group.get("audit") { request, context -> Response in
-            try context.require(.audit)
+        route(.audit, on: group) { request, context in
             let since = try request.integer("since", in: 0...Int.max) ?? 0
             let limit = try request.integer("limit", in: 1...AdminAuditLog.maximumPage) ?? 100
             let records = try await audit.records(since: since, limit: limit)
@@ -156,10 +92,183 @@ struct AdminRoutes {
         }
     }
 
-    /// The governing contract of the path's `{partner}`, or 404.
+    /// Registers `handler` for `endpoint`, behind its roles.
+    private func route(
+        _ endpoint: AdminEndpoint, on group: RouterGroup<AdminRequestContext>,
+        _ handler: @escaping @Sendable (Request, AdminRequestContext) async throws -> Response
+    ) {
+        group.on(RouterPath(endpoint.path), method: endpoint.method) { request, context -> Response in
+            try context.require(endpoint.roles)
+            return try await handler(request, context)
+        }
+    }
+
+    // MARK: Contracts
+
+    private func registerLifecycle(on group: RouterGroup<AdminRequestContext>) {
+        route(.propose, on: group) { request, context in
+            let admin = try context.require(AdminEndpoint.propose.roles)
+            let bytes = try await request.body.collect(upTo: 256 * 1024)
+            guard bytes.readableBytes > 0 else {
+                throw Problem.invalidRequest("body", "The body is the contract document (the schema of Contracts/*.yaml), as YAML or JSON.")
+            }
+            guard let document = String(validating: bytes.readableBytesView, as: UTF8.self) else {
+                throw Problem.invalidRequest("body", "The document is not UTF-8 text.")
+            }
+            let proposal = try await lifecycle {
+                try await ContractLifecycle.propose(
+                    document: document, effectiveFrom: try request.instant("effective_from"), reason: try request.reason(),
+                    by: admin.changeActor, policies: contracts.policies, at: contracts.clock.now(), on: context.requireTransaction()
+                )
+            }
+            context.audit.note(partner: proposal.partnerID, "proposed \(proposal.id): \(proposal.kind.rawValue) \(proposal.contract?.versionLabel ?? "")")
+            return try Self.json(ProposalView(proposal, governing: contracts.snapshot().contracts[proposal.partnerID], full: true), status: .created)
+        }
+        route(.listProposals, on: group) { request, context in
+            let status = try request.uri.queryParameters.get("status").map { text throws(Problem) in
+                guard let status = ContractProposal.Status(rawValue: String(text)) else {
+                    throw .invalidRequest("status", "status is one of \(ContractProposal.Status.allCases.map(\.rawValue).joined(separator: ", ")).")
+                }
+                return status
+            }
+            let partner = request.uri.queryParameters.get("partner").map { String($0) }
+            let limit = try request.integer("limit", in: 1...500) ?? 100
+            let found = try await ContractLifecycle.proposals(status: status, partner: partner, limit: limit, on: context.requireTransaction())
+            let governing = contracts.snapshot().contracts
+            context.audit.note(partner: partner, "listed \(found.count) proposals")
+            return try Self.json(ProposalList(proposals: found.map { ProposalView($0, governing: governing[$0.partnerID], full: false) }))
+        }
+        route(.showProposal, on: group) { _, context in
+            let proposal = try await proposal(context)
+            context.audit.note(partner: proposal.partnerID, "read proposal \(proposal.id)")
+            return try Self.json(ProposalView(proposal, governing: contracts.snapshot().contracts[proposal.partnerID], full: true))
+        }
+        route(.whatIf, on: group) { request, context in
+            let proposal = try await proposal(context)
+            guard let contract = proposal.contract else {
+                throw Problem(
+                    "what-if-retirement", title: "Nothing to replay", status: .unprocessableContent,
+                    detail: "A retirement refuses every credential of the partner: every request would be refused."
+                )
+            }
+            let days = try request.integer("days", in: 1...UsageQuery.maximumDays) ?? 30
+            let now = contracts.clock.now()
+            let recorded = try await usage.decisions(partner: proposal.partnerID, since: now.addingTimeInterval(-Double(days) * 86_400), until: now)
+            let report = DecisionReplay.replay(recorded, against: contract, catalog: contracts.policies.catalog, purposes: contracts.policies.purposes)
+            context.audit.note(partner: proposal.partnerID, "what-if \(proposal.id) over \(days) days: \(report.decisions) decisions")
+            return try Self.json(WhatIfView(proposal: proposal.id, partner: proposal.partnerID, days: days, report: report))
+        }
+        route(.approve, on: group) { request, context in
+            let admin = try context.require(AdminEndpoint.approve.roles)
+            let id = try proposalID(context)
+            let reason = try await Self.reason(request, required: false)
+            let approval = try await lifecycle {
+                try await ContractLifecycle.approve(id, reason: reason, by: admin.changeActor, at: contracts.clock.now(), on: context.requireTransaction())
+            }
+            context.audit.note(
+                partner: approval.proposal.partnerID,
+                "approved \(id): version \(approval.versionID.map(String.init) ?? "retirement") from \(approval.effectiveFrom.formatted(.iso8601))"
+                    + (approval.madeStale.isEmpty ? "" : "; stale: \(approval.madeStale.map(String.init).joined(separator: ", "))")
+            )
+            servedAfterCommit(context)
+            return try Self.json(ApprovalView(approval, governing: nil))
+        }
+        route(.reject, on: group) { request, context in
+            let admin = try context.require(AdminEndpoint.reject.roles)
+            let id = try proposalID(context)
+            let reason = try await Self.reason(request, required: true)
+            let rejected = try await lifecycle {
+                try await ContractLifecycle.reject(id, reason: reason, by: admin.changeActor, at: contracts.clock.now(), on: context.requireTransaction())
+            }
+            context.audit.note(partner: rejected.partnerID, "rejected \(id)")
+            return try Self.json(ProposalView(rejected, governing: nil, full: false))
+        }
+        for (endpoint, status) in [(AdminEndpoint.suspend, PartnerStatus.suspended), (.reinstate, .active)] {
+            route(endpoint, on: group) { request, context in
+                let admin = try context.require(endpoint.roles)
+                let partner = try context.parameters.require("partner")
+                let reason = try await Self.reason(request, required: true)
+                _ = try await lifecycle {
+                    try await ContractLifecycle.setStatus(
+                        of: partner, to: status, reason: reason, by: admin.changeActor, at: contracts.clock.now(), on: context.requireTransaction()
+                    )
+                }
+                context.audit.note(partner: partner, status == .suspended ? "suspended" : "reinstated")
+                servedAfterCommit(context)
+                return try Self.json(StatusView(partner: partner, status: status.rawValue, reason: reason))
+            }
+        }
+        route(.retire, on: group) { request, context in
+            let admin = try context.require(AdminEndpoint.retire.roles)
+            let partner = try context.parameters.require("partner")
+            let body = try await Self.body(request)
+            guard let reason = try body?.string("reason"), !reason.isEmpty else {
+                throw Problem.invalidRequest("reason", "reason is required: why the partnership ends.")
+            }
+            let effective = try body?.string("effective_from").map { text throws(Problem) in
+                guard let instant = Instant.parse(text) else {
+                    throw .invalidRequest("effective_from", "effective_from must be an RFC 3339 instant or a day (YYYY-MM-DD, China time).")
+                }
+                return instant
+            }
+            let proposal = try await lifecycle {
+                try await ContractLifecycle.proposeRetirement(
+                    of: partner, effectiveFrom: effective, reason: reason, by: admin.changeActor, at: contracts.clock.now(), on: context.requireTransaction()
+                )
+            }
+            context.audit.note(partner: partner, "proposed \(proposal.id): retire")
+            return try Self.json(ProposalView(proposal, governing: nil, full: true), status: .created)
+        }
+        route(.history, on: group) { request, context in
+            let partner = try context.parameters.require("partner")
+            let store = ContractStore(pool: services.pool)
+            let versions = try await store.history(of: partner)
+            guard !versions.isEmpty else { throw Problem.unknownPartner() }
+            let statuses = try await store.statusHistory(of: partner)
+            var inForce: Int64?
+            if let at = try request.instant("at") {
+                inForce = ContractLedger(versions: versions.map { .init(id: $0.id, contract: $0.contract, effectiveFrom: $0.effectiveFrom) })
+                    .governing(at: at).first?.id
+            }
+            context.audit.note(partner: partner, "history: \(versions.count) versions")
+            return try Self.json(HistoryView(partner: partner, versions: versions, statuses: statuses, inForceAt: inForce))
+        }
+    }
+
+    /// After the change commits: served here at once, then by every live process (up to 2 s).
+    private func servedAfterCommit(_ context: AdminRequestContext) {
+        context.audit.afterCommit { [watcher = services.watcher] in
+            guard let serving = await watcher.served() else { return [] }
+            return [("Contract-Served-By", "\(serving.serving)/\(serving.live)")]
+        }
+    }
+
+    /// Runs a lifecycle step, answering its refusal as a problem naming the field and why.
+    private func lifecycle<T>(_ step: () async throws -> T) async throws -> T {
+        do {
+            return try await step()
+        } catch let error as ContractLifecycleError {
+            throw Problem(error)
+        }
+    }
+
+    private func proposalID(_ context: AdminRequestContext) throws -> Int64 {
+        let text = try context.parameters.require("id")
+        guard let id = Int64(text), id > 0 else { throw Problem.invalidRequest("id", "id must be a proposal number.") }
+        return id
+    }
+
+    private func proposal(_ context: AdminRequestContext) async throws -> ContractProposal {
+        guard let found = try await ContractLifecycle.proposal(proposalID(context), on: context.requireTransaction()) else {
+            throw Problem("unknown-proposal", title: "Unknown proposal", status: .notFound, detail: "No proposal has this id.", field: "id")
+        }
+        return found
+    }
+
+    /// The path's `{partner}`'s contract in force, or 404.
     private func contract(_ context: AdminRequestContext) throws -> Contract {
         let partner = try context.parameters.require("partner")
-        guard let contract = contracts.first(where: { $0.partnerID == partner }) else { throw Problem.unknownPartner() }
+        guard let contract = contracts.snapshot().contracts[partner] else { throw Problem.unknownPartner() }
         return contract
     }
 
@@ -170,17 +279,53 @@ struct AdminRoutes {
         return contract.partnerID
     }
 
+    /// The optional JSON body.
+    private static func body(_ request: Request) async throws -> RequestBody? {
+        let bytes = try await request.body.collect(upTo: 16 * 1024)
+        guard bytes.readableBytes > 0 else { return nil }
+        return try RequestBody(bytes.readableBytesView)
+    }
+
+    /// The body's `reason` (up to 500 characters).
+    private static func reason(_ request: Request, required: Bool) async throws -> String {
+        let reason = try await body(request)?.string("reason") ?? ""
+        if required, reason.isEmpty { throw Problem.invalidRequest("reason", "reason is required: a short account for the audit trail.") }
+        guard reason.count <= 500 else { throw Problem.invalidRequest("reason", "reason is longer than 500 characters.") }
+        return reason
+    }
+
     /// The optional body `{"expires": "YYYY-MM-DD"}`: the key's last day (China time), today or later.
     private static func expiry(_ request: Request) async throws -> CivilDate? {
-        let bytes = try await request.body.collect(upTo: 4 * 1024)
-        guard bytes.readableBytes > 0 else { return nil }
-        guard let text = try RequestBody(bytes.readableBytesView).string("expires") else { return nil }
+        guard let text = try await body(request)?.string("expires") else { return nil }
         guard let day = CivilDate(text) else { throw Problem.invalidRequest("expires", "expires must be a date as YYYY-MM-DD.") }
         guard day >= CivilDate(Date()) else { throw Problem.invalidRequest("expires", "expires (\(day)) is in the past.") }
         return day
     }
 
-    private static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
         Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try JSONResponse.encode(value))))
+    }
+}
+
+extension AdminActor {
+    /// The admin as the contract lifecycle records it.
+    var changeActor: ChangeActor { ChangeActor(fingerprint: fingerprint, subject: subject) }
+}
+
+extension Request {
+    /// The query parameter `name` as an instant (RFC 3339, or a day meaning its start in China time), or 400.
+    func instant(_ name: String) throws(Problem) -> Date? {
+        guard let text = uri.queryParameters.get(name) else { return nil }
+        guard let instant = Instant.parse(text) else {
+            throw .invalidRequest(name, "\(name) must be an RFC 3339 instant (2027-01-01T00:00:00+08:00) or a day (YYYY-MM-DD, China time).")
+        }
+        return instant
+    }
+
+    /// The query parameter `reason` (up to 500 characters), or "".
+    func reason() throws(Problem) -> String {
+        let reason = uri.queryParameters.get("reason").map { String($0) } ?? ""
+        guard reason.count <= 500 else { throw .invalidRequest("reason", "reason is longer than 500 characters.") }
+        return reason
     }
 }

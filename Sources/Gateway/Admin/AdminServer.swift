@@ -29,14 +29,28 @@ public enum AdminServer {
         }
     }
 
-    /// The application, ready to run (alone or as a service of the partner application). Refused
-    /// handshakes are counted in `metrics` (`adminAuthentication`), which the partner listener's
-    /// `/metrics` serves.
-    public static func application(
+    /// What the admin routes need.
+    public struct Services: Sendable {
+        /// The contracts in force in this process.
+        public var contracts: LiveContracts
+        /// Re-reads the ledger after a change and tells how many processes serve it.
+        public var watcher: ContractWatcher
+        public var pool: PostgresPool
+        public var metrics: GatewayMetrics
+
+        public init(contracts: LiveContracts, watcher: ContractWatcher, pool: PostgresPool, metrics: GatewayMetrics) {
+            self.contracts = contracts
+            self.watcher = watcher
+            self.pool = pool
+            self.metrics = metrics
+        }
+    }
+
+    /// The admin listener, a service of the broker's group (`Broker`). Refused handshakes are
+    /// counted in `metrics` (`adminAuthentication`), which the operations listener serves.
+    static func application(
         _ configuration: Configuration,
-        contracts: [Contract],
-        pool: PostgresPool,
-        metrics: GatewayMetrics,
+        services: Services,
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
@@ -48,10 +62,11 @@ public enum AdminServer {
         tls.certificateVerification = .noHostnameVerification
         tls.trustRoots = .file(configuration.tls.clientCA.path)
         let verifier = try ClientCertificateVerifier(
-            ca: configuration.tls.clientCA, revocationList: configuration.tls.revocationList, counters: metrics.adminAuthentication, logger: logger
+            ca: configuration.tls.clientCA, revocationList: configuration.tls.revocationList, counters: services.metrics.adminAuthentication,
+            logger: logger
         )
         return Application(
-            router: router(contracts: contracts, pool: pool, metrics: metrics),
+            router: router(services),
             server: try .tls(
                 .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
                 configuration: .init(tlsConfiguration: tls, customAsyncVerificationCallback: verifier.verify)
@@ -63,15 +78,13 @@ public enum AdminServer {
     }
 
     /// Every admin route, behind authentication (accepted certificates counted in `metrics`) and the audit chain.
-    public static func router(contracts: [Contract], pool: PostgresPool, metrics: GatewayMetrics) -> Router<AdminRequestContext> {
+    public static func router(_ services: Services) -> Router<AdminRequestContext> {
         let router = Router(context: AdminRequestContext.self)
         router.add(middleware: ProblemMiddleware())
-        router.add(middleware: AdminAuthenticator(peers: PeerCertificateCache(), counters: metrics.adminAuthentication))
-        let audit = AdminAuditLog(pool: pool)
-        router.add(middleware: AdminAuditMiddleware(log: audit))
+        router.add(middleware: AdminAuthenticator(peers: PeerCertificateCache(), counters: services.metrics.adminAuthentication))
+        router.add(middleware: AdminAuditMiddleware(log: AdminAuditLog(pool: services.pool)))
         router.add(middleware: AdminInputMiddleware())
-        AdminRoutes(contracts: contracts, keys: ApiKeyStore(pool: pool), usage: UsageQuery(pool: pool), audit: audit)
-            .register(on: router.group("admin/v1"))
+        AdminRoutes(services: services).register(on: router.group("admin/v1"))
         return router
     }
 }

@@ -34,6 +34,8 @@ public final class AuthenticationCounters: Sendable {
         case keyRefused = "key_refused"
         case credentialMissing = "credential_missing"
         case credentialsConflict = "credentials_conflict"
+        case partnerSuspended = "partner_suspended"
+        case partnerRetired = "partner_retired"
 
         /// Whether the TLS handshake was refused (by `ClientCertificateVerifier`).
         var isHandshakeRefusal: Bool {

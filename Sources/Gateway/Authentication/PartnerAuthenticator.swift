@@ -4,7 +4,9 @@ import Hummingbird
 import Logging
 
 /// Establishes the partner of each request: by the connection's verified client certificate
-/// (banks, the joint-credit company) or by `Authorization: Bearer ak_….secret` (agencies).
+/// (banks, the joint-credit company) or by `Authorization: Bearer ak_….secret` (agencies), in the
+/// contract snapshot the request pins here, at its one reading of the clock. A suspended or
+/// retired partner is refused whatever credential it presents (403).
 ///
 /// Presenting both is allowed only if they name the same partner. Failures answer 401 (no or bad
 /// credential) or 403 (a valid certificate no contract binds), are counted, and are logged by
@@ -12,19 +14,38 @@ import Logging
 struct PartnerAuthenticator: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
-    let directory: PartnerDirectory
+    let contracts: LiveContracts
     let keys: ApiKeyStore
     let peers: PeerCertificateCache
     let counters: AuthenticationCounters
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        context.partner = try await authenticate(request, context: context)
-        context.logger[metadataKey: "partner"] = "\(context.partner!.partnerID)"
+        context.instant = contracts.clock.now()
+        let snapshot = contracts.snapshot(at: context.instant)
+        context.snapshot = snapshot
+        let contract = try await authenticate(request, context: context, directory: snapshot.directory)
+        switch snapshot.status(of: contract.partner.partnerID) {
+        case .active: break
+        case .suspended:
+            refuse(.partnerSuspended, context, ["partner": "\(contract.partner.partnerID)"])
+            throw Problem.partnerSuspended()
+        case .retired:
+            refuse(.partnerRetired, context, ["partner": "\(contract.partner.partnerID)"])
+            throw Problem.partnerRetired()
+        }
+        counters.record(contract.accepted)
+        guard let handle = snapshot.engine.partner(contract.partner.partnerID) else {
+            preconditionFailure("a snapshot's directory and engine hold the same partners")
+        }
+        context.partner = AuthenticatedPartner(contract: contract.partner, credential: contract.credential, handle: handle)
+        context.logger[metadataKey: "partner"] = "\(contract.partner.partnerID)"
         return try await next(request, context)
     }
 
-    private func authenticate(_ request: Request, context: Context) async throws -> AuthenticatedPartner {
+    private func authenticate(
+        _ request: Request, context: Context, directory: PartnerDirectory
+    ) async throws -> (partner: Contract, credential: AuthenticatedPartner.Credential, accepted: AuthenticationCounters.Outcome) {
         let bearer = request.headers[.authorization].flatMap(Self.bearerToken)
         if let peer = try await peers.peer(of: context.channel) {
             guard let contract = directory.contract(for: peer) else {
@@ -32,26 +53,24 @@ struct PartnerAuthenticator: RouterMiddleware {
                 throw Problem.certificateNotBound()
             }
             if let bearer {
-                let keyPartner = try await keyContract(bearer, context: context)
+                let keyPartner = try await keyContract(bearer, context: context, directory: directory)
                 guard keyPartner.partnerID == contract.partnerID else {
                     refuse(.credentialsConflict, context, ["fingerprint": "\(peer.fingerprint.hex)"])
                     throw Problem.unauthenticated("The client certificate and the API key belong to different partners.")
                 }
             }
-            counters.record(.certificateAccepted)
-            return AuthenticatedPartner(contract: contract, credential: .certificate(fingerprint: peer.fingerprint.hex))
+            return (contract, .certificate(fingerprint: peer.fingerprint.hex), .certificateAccepted)
         }
         guard let bearer else {
             refuse(.credentialMissing, context, [:])
             throw Problem.unauthenticated("Present a client certificate or an API key (Authorization: Bearer ak_….secret).")
         }
-        let contract = try await keyContract(bearer, context: context)
-        counters.record(.keyAccepted)
-        return AuthenticatedPartner(contract: contract, credential: .apiKey(id: String(bearer.split(separator: ".")[0])))
+        let contract = try await keyContract(bearer, context: context, directory: directory)
+        return (contract, .apiKey(id: String(bearer.split(separator: ".")[0])), .keyAccepted)
     }
 
     /// The agency a bearer token authenticates, or a 401.
-    private func keyContract(_ token: Substring?, context: Context) async throws -> Contract {
+    private func keyContract(_ token: Substring?, context: Context, directory: PartnerDirectory) async throws -> Contract {
         guard let token, let key = ApiKey(token) else {
             refuse(.keyRefused, context, ["reason": "malformed"])
             throw Problem.unauthenticated("The API key is not of the form ak_<16 hex>.<secret>.")

@@ -81,14 +81,12 @@ struct BatchReviewRoutes {
         let partner = try context.requirePartner()
         let queries = service.queries
         let json = try await request.body.collect(upTo: 1 << 20)
-        let batch = try BatchReviewRequest(json: json.readableBytesView, engine: queries.engine, catalog: queries.catalog)
-        guard let interned = queries.engine.partner(partner.partnerID) else {
-            throw Problem("contract-missing", title: "No contract", status: .forbidden, detail: "The partner has no contract in force.")
-        }
-        let now = Date()
+        let engine = try context.requireSnapshot().engine
+        let now = context.instant
+        let batch = try BatchReviewRequest(json: json.readableBytesView, engine: engine, catalog: queries.catalog, today: CivilDate(now))
         // No consent: the decision is the same for every subject, so it is made once.
-        let decision = queries.engine.decide(DecisionRequest(
-            partner: interned, subject: "", items: batch.selection.items, purpose: batch.selection.purpose, at: now
+        let decision = engine.decide(DecisionRequest(
+            partner: partner.handle, subject: "", items: batch.selection.items, purpose: batch.selection.purpose, at: now
         ))
         let (disclosed, withheld) = queries.partition(decision, of: batch.selection.itemIDs)
         let reservation = switch try await service.quotas.reserve(
@@ -161,7 +159,7 @@ struct BatchReviewRoutes {
             results: results, offset: offset, nextOffset: offset + results.count < review.done ? offset + results.count : nil
         ))
         let receipt = Receipt(
-            requestID: context.id, partnerID: partner.partnerID, issuedAt: Date(), itemsDisclosed: results.isEmpty ? [] : decision.disclosed,
+            requestID: context.id, partnerID: partner.partnerID, issuedAt: context.instant, itemsDisclosed: results.isEmpty ? [] : decision.disclosed,
             contractVersion: decision.contractVersion.description, consentID: nil, body: body
         )
         return try JSONResponse.response(body, receipt: signer.token(for: receipt))

@@ -31,9 +31,9 @@ struct ChangeFeedRoutes {
             )
         }
         let page = try FeedPageRequest(request.uri, stream: .changes)
-        let now = Date()
+        let now = context.instant
         let today = CivilDate(now)
-        let covered = try service.coveredItems(partner, purpose: FeedService.feedPurpose, at: now)
+        let covered = try service.coveredItems(partner, engine: context.requireSnapshot().engine, purpose: FeedService.feedPurpose, at: now)
         try await service.sweepIfDue(today)
         let fetched = try await service.queries.records.changes(since: page.cursor.sequence, items: covered.items, limit: page.limit + 1)
         let records = fetched.prefix(page.limit)

@@ -33,15 +33,17 @@ public final class FeedService: Sendable {
         SubjectPseudonymizer(serverSecret: SymmetricKey(data: referenceSecret), partnerID: partner.partnerID)
     }
 
-    /// The items the partner's contract discloses for `purpose` without a consent, at `time`.
-    func coveredItems(_ partner: AuthenticatedPartner, purpose: String, at time: Date) throws(Problem) -> (items: [String], version: ContractVersion) {
-        let engine = queries.engine
-        guard let interned = engine.partner(partner.partnerID), let purposeID = engine.purpose(purpose) else {
-            throw Problem("contract-missing", title: "No contract", status: .forbidden, detail: "The partner has no contract in force.")
+    /// The items the partner's contract (in the request's snapshot, whose engine is `engine`)
+    /// discloses for `purpose` without a consent, at `time`.
+    func coveredItems(
+        _ partner: AuthenticatedPartner, engine: DecisionEngine, purpose: String, at time: Date
+    ) throws(Problem) -> (items: [String], version: ContractVersion) {
+        guard let purposeID = engine.purpose(purpose) else {
+            preconditionFailure("the purpose catalog lacks \(purpose), which the change feed and monitoring decide for")
         }
         let all = engine.allItems
         // Without a consent, no decision depends on the subject.
-        let decision = engine.decide(DecisionRequest(partner: interned, subject: "", items: all, purpose: purposeID, at: time))
+        let decision = engine.decide(DecisionRequest(partner: partner.handle, subject: "", items: all, purpose: purposeID, at: time))
         let items = zip(queries.catalog.items, decision.items).filter { $0.1.isDisclosed }.map(\.0.id)
         guard !items.isEmpty else {
             throw Problem(

@@ -21,8 +21,8 @@ struct MeteringMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
-        let occurredAt = Date()
         let partner = try context.requirePartner()
+        let occurredAt = context.instant
         let limit = partner.contract.rateLimit
         let rate = services.limiter.check(partner: partner.partnerID, perSecond: limit.perSecond, burst: limit.burst)
 

@@ -18,7 +18,7 @@ struct QuotaMiddleware: RouterMiddleware {
         let partner = try context.requirePartner()
         let limits = QuotaLimits(partner.contract.quotas)
         guard limits.perDay != nil || limits.perMonth != nil else { return try await next(request, context) }
-        let now = Date()
+        let now = context.instant
         switch try await admissions.reserve(partner: partner.partnerID, limits: limits, at: now) {
         case .exhausted(let exhaustion):
             throw Problem.quotaExhausted(exhaustion, now: now)

@@ -48,7 +48,9 @@ struct WatchlistRoutes {
         let partner = try context.requirePartner()
         let json = try await request.body.collect(upTo: 1 << 20)
         let body = try WatchlistRequest(json: json.readableBytesView)
-        let covered = try service.coveredItems(partner, purpose: FeedService.monitoringPurpose, at: Date())
+        let covered = try service.coveredItems(
+            partner, engine: context.requireSnapshot().engine, purpose: FeedService.monitoringPurpose, at: context.instant
+        )
         let references = service.pseudonymizer(for: partner)
         let watched = body.subjects.map { subject in
             let key = service.queries.subjectKey(subject)
@@ -84,8 +86,8 @@ struct WatchlistRoutes {
     private func alerts(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let partner = try context.requirePartner()
         let page = try FeedPageRequest(request.uri, stream: .alerts)
-        let now = Date()
-        let covered = try service.coveredItems(partner, purpose: FeedService.monitoringPurpose, at: now)
+        let now = context.instant
+        let covered = try service.coveredItems(partner, engine: context.requireSnapshot().engine, purpose: FeedService.monitoringPurpose, at: now)
         let catalog = service.queries.catalog
         let listing = covered.items.filter { catalog.item($0)?.alertsOnNewRecords ?? false }
         let fetched = try await service.watchlist.alerts(

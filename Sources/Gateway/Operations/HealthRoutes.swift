@@ -2,15 +2,14 @@ import BrokerStore
 import Hummingbird
 import PostgresClient
 
-/// Liveness, readiness and metrics for load balancers, orchestrators and Prometheus.
+/// Liveness and readiness for load balancers and orchestrators, on the partner listener and the
+/// operations listener.
 ///
 /// - `GET /healthz`: 200 while the process serves HTTP.
 /// - `GET /readyz`: 200 when the database answers and every shipped migration is applied;
 ///   503 with the reason otherwise (never a stack trace or a connection string).
-/// - `GET /metrics`: the Prometheus text exposition of `GatewayMetrics`.
 struct HealthRoutes<Context: RequestContext> {
     let pool: PostgresPool
-    let metrics: GatewayMetrics
 
     func register(on router: Router<Context>) {
         router.get("healthz") { _, _ in
@@ -28,13 +27,6 @@ struct HealthRoutes<Context: RequestContext> {
                 return Self.text(.serviceUnavailable, "not ready: database \(error.kind.rawValue) error\n")
             }
             return Self.text(.ok, state)
-        }
-        router.get("metrics") { _, _ -> Response in
-            Response(
-                status: .ok,
-                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(bytes: metrics.text()))
-            )
         }
     }
 

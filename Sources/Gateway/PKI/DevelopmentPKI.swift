@@ -87,6 +87,19 @@ public struct DevelopmentPKI: Sendable {
         }
     }
 
+    /// `contracts` with each mutual-TLS partner's certificate binding replaced by the certificate this
+    /// PKI issued it (pinned by fingerprint, with its subject), for a development database seeded with
+    /// the shipped contracts; partners without a certificate here are left as they are.
+    public func binding(_ contracts: [(contract: Contract, file: String)]) throws -> [(contract: Contract, file: String)] {
+        try contracts.map { contract, file in
+            let url = clientCertificateURL(contract.partnerID)
+            guard contract.kind != .creditAgency, FileManager.default.fileExists(atPath: url.path) else { return (contract, file) }
+            let certificate = try Certificate(pemEncoded: String(contentsOf: url, encoding: .utf8))
+            let binding = Contract.Certificate(sha256: CertificateFingerprint(certificate).hex, subject: certificate.subject.description)
+            return (contract.binding(certificates: [binding]), file)
+        }
+    }
+
     /// Creates the PKI; refuses to overwrite an existing CA.
     public func create(partners: [Partner], now: Date = Date()) throws -> [Client] {
         guard !FileManager.default.fileExists(atPath: caURL.path) else { throw Failure.exists(folder.path) }

@@ -1,3 +1,6 @@
+import BrokerStore
+import Hummingbird
+
 extension Problem {
     /// 403: the admin's role may not use this endpoint; names the roles that may.
     static func roleNotAllowed(_ allowed: [AdminRole], had role: AdminRole?) -> Problem {
@@ -19,6 +22,29 @@ extension Problem {
             "partner-not-agency", title: "Partner is not a credit agency", status: .unprocessableContent,
             detail: "The partner is a \(kind): it authenticates by client certificate, not API key.", field: "partner"
         )
+    }
+
+    /// A contract lifecycle step refused: 404 for an unknown partner or proposal, 422 for a document
+    /// that is not a valid contract or not a change, 409 for a step that conflicts with the ledger as
+    /// it stands, 403 for approving one's own proposal, 400 for a bad instant.
+    init(_ error: ContractLifecycleError) {
+        let (title, status): (String, HTTPResponse.Status) = switch error.code {
+        case .unknownPartner: ("Unknown partner", .notFound)
+        case .unknownProposal: ("Unknown proposal", .notFound)
+        case .invalidContract: ("Invalid contract", .unprocessableContent)
+        case .noChange: ("Nothing changes", .unprocessableContent)
+        case .labelReused: ("Version label reused", .unprocessableContent)
+        case .kindChanged: ("Partner kind changed", .unprocessableContent)
+        case .credentialTaken: ("Credential taken", .conflict)
+        case .partnerRetired: ("Partner retired", .conflict)
+        case .effectiveInPast: ("Effective in the past", .badRequest)
+        case .alreadyDecided: ("Already decided", .conflict)
+        case .ownProposal: ("Own proposal", .forbidden)
+        case .stale: ("Proposal stale", .conflict)
+        case .statusUnchanged: ("Status unchanged", .conflict)
+        }
+        self.init(error.code.rawValue, title: title, status: status, detail: error.reason, field: error.field,
+                  errors: error.diagnostics.isEmpty ? nil : error.diagnostics)
     }
 
     /// 404: no API key has this id.

@@ -16,10 +16,16 @@ public struct Problem: HTTPResponseError, Sendable, Encodable {
     public let field: String?
     /// Extra headers, e.g. `WWW-Authenticate` on a 401.
     public let headers: HTTPFields
+    /// Every problem of a document that has several (`line 7: …`), an extension member.
+    public let errors: [String]?
 
     public static let typeBase = "https://credit-broker.example/problems/"
 
-    public init(_ slug: String, title: String, status: HTTPResponse.Status, detail: String, field: String? = nil, headers: HTTPFields = [:]) {
+    public init(
+        _ slug: String, title: String, status: HTTPResponse.Status, detail: String, field: String? = nil, headers: HTTPFields = [:],
+        errors: [String]? = nil
+    ) {
+        self.errors = errors
         self.slug = slug
         self.title = title
         self.status = status
@@ -30,7 +36,7 @@ public struct Problem: HTTPResponseError, Sendable, Encodable {
 
     public var type: String { Self.typeBase + slug }
 
-    private enum CodingKeys: String, CodingKey { case type, title, status, detail, field }
+    private enum CodingKeys: String, CodingKey { case type, title, status, detail, field, errors }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -39,6 +45,7 @@ public struct Problem: HTTPResponseError, Sendable, Encodable {
         try container.encode(status.code, forKey: .status)
         try container.encode(detail, forKey: .detail)
         try container.encodeIfPresent(field, forKey: .field)
+        try container.encodeIfPresent(errors, forKey: .errors)
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
@@ -66,6 +73,19 @@ extension Problem {
             "certificate-not-bound", title: "Certificate not bound to a partner", status: .forbidden,
             detail: "The client certificate is valid but no partner contract names its fingerprint or subject."
         )
+    }
+
+    /// 403: the partner is suspended (the kill switch); every credential is refused until reinstated.
+    static func partnerSuspended() -> Problem {
+        Problem(
+            "partner-suspended", title: "Partner suspended", status: .forbidden,
+            detail: "The partner is suspended by the platform; every credential is refused until it is reinstated."
+        )
+    }
+
+    /// 403: the partner is retired; its credentials no longer authenticate.
+    static func partnerRetired() -> Problem {
+        Problem("partner-retired", title: "Partner retired", status: .forbidden, detail: "The partnership has ended; its credentials no longer authenticate.")
     }
 
     static func rateLimited(retryAfterSeconds: Int) -> Problem {

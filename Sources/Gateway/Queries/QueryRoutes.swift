@@ -23,14 +23,12 @@ struct QueryRoutes {
 
     private func answer(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let partner = try context.requirePartner()
+        let engine = try context.requireSnapshot().engine
         let json = try await request.body.collect(upTo: 64 * 1024)
-        let query = try QueryRequest(json: json.readableBytesView, engine: service.engine, catalog: service.catalog)
-        guard let interned = service.engine.partner(partner.partnerID) else {
-            throw Problem("contract-missing", title: "No contract", status: .forbidden, detail: "The partner has no contract in force.")
-        }
+        let now = context.instant
+        let query = try QueryRequest(json: json.readableBytesView, engine: engine, catalog: service.catalog, today: CivilDate(now))
         let subjectKey = service.subjectKey(query.subject)
-        let now = Date()
-        let decision = try await service.decide(query, partnerID: partner.partnerID, partner: interned, subjectKey: subjectKey, at: now, note: context.meter)
+        let decision = try await service.decide(query, partner: partner, engine: engine, subjectKey: subjectKey, at: now, note: context.meter)
         let (disclosedIDs, withheld) = service.partition(decision, of: query.selection.itemIDs)
         context.meter.decided(
             subjectKey: subjectKey, purpose: query.selection.purposeID, disclosed: disclosedIDs,

@@ -2,10 +2,9 @@ import BrokerCore
 import BrokerStore
 import Foundation
 
-/// What `POST /v1/queries` and the consent routes need: the compiled contracts, the catalog, one
-/// masker per profile, the person-key hasher, the records and the partners' consents.
+/// What `POST /v1/queries` and the consent routes need besides the request's contract snapshot:
+/// the catalog, one masker per profile, the person-key hasher, the records and the partners' consents.
 public struct QueryService: Sendable {
-    let engine: DecisionEngine
     let catalog: Catalog
     let masking: MaskingPolicy
     let maskers: [String: Masker]
@@ -13,10 +12,8 @@ public struct QueryService: Sendable {
     let records: RecordStore
     let consents: ConsentStore
 
-    /// - Parameter contracts: one contract per partner (e.g. `ContractSet.governing(on:)`).
     /// - Parameter records: its pool also holds the consents.
-    public init(contracts: [Contract], policies: PolicyBundle, hasher: PersonKeyHasher, records: RecordStore) {
-        engine = DecisionEngine(contracts: contracts, catalog: policies.catalog, purposes: policies.purposes)
+    public init(policies: PolicyBundle, hasher: PersonKeyHasher, records: RecordStore) {
         catalog = policies.catalog
         masking = policies.masking
         maskers = policies.masking.profiles.mapValues { Masker(catalog: policies.catalog, policy: policies.masking, profile: $0) }
@@ -55,15 +52,16 @@ public struct QueryService: Sendable {
         masking.profiles[profile].flatMap { masking.rule("id_number", under: $0) } ?? .hidden
     }
 
-    /// Decides `query` about `subjectKey` for `partnerID`, with the partner's consent if the query
+    /// Decides `query` about `subjectKey` for the partner with `engine` (of the request's snapshot), with the partner's consent if the query
     /// names one, and spends one use of that consent when (and only when) the decision discloses an
     /// item that the consent alone unlocks; `note` gives the use back if the answer never leaves.
     ///
     /// - Throws: `Problem.queryConsentNotFound` when the partner has no such consent about this subject.
     func decide(
-        _ query: QueryRequest, partnerID: String, partner: DecisionEngine.Partner, subjectKey: String, at now: Date, note: MeterNote
+        _ query: QueryRequest, partner: AuthenticatedPartner, engine: DecisionEngine, subjectKey: String, at now: Date, note: MeterNote
     ) async throws -> Decision {
-        let request = DecisionRequest(partner: partner, subject: subjectKey, items: query.selection.items, purpose: query.selection.purpose, at: now)
+        let partnerID = partner.partnerID
+        let request = DecisionRequest(partner: partner.handle, subject: subjectKey, items: query.selection.items, purpose: query.selection.purpose, at: now)
         let unconsented = engine.decide(request, consent: nil)
         guard let consentID = query.consentID else { return unconsented }
         guard let stored = try await consents.fetch(id: consentID, partnerID: partnerID), stored.consent.subject == subjectKey else {

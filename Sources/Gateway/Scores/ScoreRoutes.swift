@@ -26,22 +26,20 @@ struct ScoreRoutes {
 
     private func answer(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let partner = try context.requirePartner()
+        let engine = try context.requireSnapshot().engine
         let json = try await request.body.collect(upTo: 16 * 1024)
-        let query = try ScoreRequest(json: json.readableBytesView, engine: queries.engine)
+        let query = try ScoreRequest(json: json.readableBytesView, engine: engine)
         if query.consentID != nil {
             throw Problem(
                 "consent-not-found", title: "Consent not found", status: .badRequest,
                 detail: "No consent with this id is on file for the partner.", field: "consent_id"
             )
         }
-        guard let interned = queries.engine.partner(partner.partnerID) else {
-            throw Problem("contract-missing", title: "No contract", status: .forbidden, detail: "The partner has no contract in force.")
-        }
         let subjectKey = query.subject.rawValue
-        let now = Date()
+        let now = context.instant
         let itemIDs = service.fusion.items
-        let decision = queries.engine.decide(DecisionRequest(
-            partner: interned, subject: subjectKey, items: itemIDs.map { queries.engine.item($0)! }, purpose: query.purpose, at: now
+        let decision = engine.decide(DecisionRequest(
+            partner: partner.handle, subject: subjectKey, items: itemIDs.map { engine.item($0)! }, purpose: query.purpose, at: now
         ))
         var used: [String] = []
         var withheld: [QueryAnswer.WithheldItem] = []

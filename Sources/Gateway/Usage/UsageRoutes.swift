@@ -31,7 +31,7 @@ struct UsageRoutes {
     func register(on group: RouterGroup<GatewayRequestContext>) {
         group.get("usage") { request, context -> Response in
             let partner = try context.requirePartner()
-            let now = Date()
+            let now = context.instant
             let today = CivilDate(now)
             let from = try request.date("from") ?? today
             let to = try request.date("to") ?? today

@@ -22,7 +22,7 @@ import Testing
 
     func decide(
         _ partner: String, _ items: [String], purpose: String = "credit_approval", consent: Consent? = nil,
-        at: Date? = nil, state: PartnerState = .active, usage: QuotaUsage? = nil
+        at: Date? = nil, state: PartnerStatus = .active, usage: QuotaUsage? = nil
     ) -> [ItemDecision] {
         let request = DecisionRequest(
             partner: engine.partner(partner)!, subject: subject, items: items.map { engine.item($0)! },

@@ -16,7 +16,7 @@ import Testing
         let purpose: String
         let consent: Consent?
         let at: Date
-        let state: PartnerState
+        let state: PartnerStatus
         let usage: QuotaUsage?
     }
 

@@ -1,0 +1,274 @@
+import BrokerCore
+import BrokerStore
+import Foundation
+import Metering
+
+// The JSON the admin API answers with (snake_case, instants as RFC 3339 in UTC).
+
+struct KeyView: Encodable {
+    let keyID: String
+    let partner: String
+    let created: String
+    let expires: String?
+    let revoked: String?
+    /// Only in the answer that issues the key.
+    let token: String?
+
+    enum CodingKeys: String, CodingKey { case keyID = "key_id", partner, created, expires, revoked, token }
+
+    init(_ record: ApiKeyStore.Record, token: String? = nil) {
+        keyID = record.keyID
+        partner = record.partnerID
+        created = record.createdAt.formatted(.iso8601)
+        expires = record.expiresAt?.formatted(.iso8601)
+        revoked = record.revokedAt?.formatted(.iso8601)
+        self.token = token
+    }
+}
+
+struct KeyList: Encodable {
+    let partner: String
+    let keys: [KeyView]
+}
+
+struct PartnerList: Encodable {
+    let partners: [AdminPartnerView]
+}
+
+struct UsageReport: Encodable {
+    let partner: String
+    let from: CivilDate
+    let to: CivilDate
+    let days: [UsageDay]
+}
+
+struct AuditPage: Encodable {
+    struct Row: Encodable {
+        struct Actor: Encodable {
+            let fingerprint: String
+            let subject: String
+        }
+
+        let seq: Int
+        let time: String
+        let actor: Actor
+        let role: String?
+        let method: String
+        let path: String
+        let partner: String?
+        let status: Int
+        let detail: String
+        /// `cli` for a change made with the command line on the broker's host.
+        let via: String?
+        let hash: String
+    }
+
+    let records: [Row]
+    /// Pass as `since` for the next page.
+    let next: Int
+
+    init(_ records: [AdminAuditRecord], since: Int) {
+        self.records = records.map { record in
+            Row(
+                seq: record.seq, time: record.time.formatted(.iso8601),
+                actor: .init(fingerprint: record.entry.actorFingerprint, subject: record.entry.actorSubject),
+                role: record.entry.role, method: record.entry.method, path: record.entry.path,
+                partner: record.entry.targetPartner, status: record.entry.status, detail: record.entry.detail,
+                via: record.entry.via, hash: record.hash
+            )
+        }
+        next = records.last?.seq ?? since
+    }
+}
+
+/// A contract proposal, and what changes against the version in force if it is approved.
+struct ProposalView: Encodable {
+    struct Actor: Encodable {
+        let subject: String
+        let via: String?
+    }
+
+    struct Change: Encodable {
+        let effect: String
+        let what: String
+        let old: String?
+        let new: String?
+    }
+
+    let id: Int64
+    let partner: String
+    let kind: String
+    let status: String
+    let contractVersion: String?
+    let term: AdminPartnerView.Term?
+    let effectiveFrom: String?
+    let reason: String
+    let proposedAt: String
+    let proposer: Actor
+    let decidedAt: String?
+    let decider: Actor?
+    let decisionReason: String?
+    let versionID: Int64?
+    /// Against the partner's contract in force now (all gains for an onboarding); `nil` when decided.
+    let changes: [Change]?
+    /// The document as proposed (in `GET proposals/{id}` and the answer to `POST proposals`).
+    let document: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, partner, kind, status, contractVersion = "contract_version", term, effectiveFrom = "effective_from", reason
+        case proposedAt = "proposed_at", proposer, decidedAt = "decided_at", decider, decisionReason = "decision_reason"
+        case versionID = "version_id", changes, document
+    }
+
+    init(_ proposal: ContractProposal, governing: Contract?, full: Bool) {
+        id = proposal.id
+        partner = proposal.partnerID
+        kind = proposal.kind.rawValue
+        status = proposal.status.rawValue
+        contractVersion = proposal.contract?.version.description
+        term = proposal.contract.map { .init(from: $0.term.from, to: $0.term.to) }
+        effectiveFrom = proposal.effectiveFrom?.formatted(.iso8601)
+        reason = proposal.reason
+        proposedAt = proposal.proposedAt.formatted(.iso8601)
+        proposer = Actor(subject: proposal.proposer.subject, via: proposal.proposer.via)
+        decidedAt = proposal.decidedAt?.formatted(.iso8601)
+        decider = proposal.decider.map { Actor(subject: $0.subject, via: $0.via) }
+        decisionReason = proposal.decisionReason
+        versionID = proposal.versionID
+        if proposal.status == .proposed {
+            let old = governing.map { [$0] } ?? []
+            let new = proposal.contract.map { [$0] } ?? []
+            changes = ContractChange.between(old: old, new: new).map {
+                Change(effect: $0.effect.rawValue, what: $0.subject, old: $0.old, new: $0.new)
+            }
+        } else {
+            changes = nil
+        }
+        document = full ? proposal.document : nil
+    }
+}
+
+struct ProposalList: Encodable {
+    let proposals: [ProposalView]
+}
+
+struct ApprovalView: Encodable {
+    let proposal: ProposalView
+    let versionID: Int64?
+    let effectiveFrom: String
+    let madeStale: [Int64]
+
+    enum CodingKeys: String, CodingKey { case proposal, versionID = "version_id", effectiveFrom = "effective_from", madeStale = "made_stale" }
+
+    init(_ approval: ContractLifecycle.Approval, governing: Contract?) {
+        proposal = ProposalView(approval.proposal, governing: governing, full: false)
+        versionID = approval.versionID
+        effectiveFrom = approval.effectiveFrom.formatted(.iso8601)
+        madeStale = approval.madeStale
+    }
+}
+
+struct StatusView: Encodable {
+    let partner: String
+    let status: String
+    let reason: String
+}
+
+/// What a proposal would have changed in the partner's recent decisions.
+struct WhatIfView: Encodable {
+    struct Item: Encodable {
+        let item: String
+        let decisions: Int
+        let disclosedToWithheld: Int
+        let withheldToDisclosed: Int
+        /// Reason → count, of the disclosed → withheld flips.
+        let newReasons: [String: Int]
+        let examples: Examples
+
+        struct Examples: Encodable {
+            let disclosedToWithheld: [String]
+            let withheldToDisclosed: [String]
+
+            enum CodingKeys: String, CodingKey { case disclosedToWithheld = "disclosed_to_withheld", withheldToDisclosed = "withheld_to_disclosed" }
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case item, decisions, disclosedToWithheld = "disclosed_to_withheld", withheldToDisclosed = "withheld_to_disclosed"
+            case newReasons = "new_reasons", examples
+        }
+    }
+
+    let proposal: Int64
+    let partner: String
+    let days: Int
+    let decisions: Int
+    let items: [Item]
+    /// How the replay reads the ledger.
+    let assumptions = "Each recorded answer is decided again for the same items and purpose under the proposal, as if it governed then (inside its term, no quota); a request that named a consent is taken to have had one covering every item it asked for that purpose."
+
+    init(proposal: Int64, partner: String, days: Int, report: DecisionReplay.Report) {
+        self.proposal = proposal
+        self.partner = partner
+        self.days = days
+        decisions = report.decisions
+        items = report.items.map { flips in
+            Item(
+                item: flips.item, decisions: flips.decisions, disclosedToWithheld: flips.disclosedToWithheld,
+                withheldToDisclosed: flips.withheldToDisclosed,
+                newReasons: Dictionary(uniqueKeysWithValues: flips.newReasons.map { ($0.key.rawValue, $0.value) }),
+                examples: .init(disclosedToWithheld: flips.disclosedToWithheldExamples, withheldToDisclosed: flips.withheldToDisclosedExamples)
+            )
+        }
+    }
+}
+
+/// Every version of a partner's contract with who proposed and approved it, and its status changes.
+struct HistoryView: Encodable {
+    struct Version: Encodable {
+        let id: Int64
+        let contractVersion: String
+        let term: AdminPartnerView.Term
+        let effectiveFrom: String
+        let activatedAt: String
+        let source: String
+        let proposal: Int64?
+        let proposer: String?
+        let proposerVia: String?
+        let approver: String?
+        let approvedAt: String?
+
+        enum CodingKeys: String, CodingKey {
+            case id, contractVersion = "contract_version", term, effectiveFrom = "effective_from", activatedAt = "activated_at", source
+            case proposal, proposer, proposerVia = "proposer_via", approver, approvedAt = "approved_at"
+        }
+    }
+
+    struct Status: Encodable {
+        let status: String
+        let at: String
+        let reason: String
+        let by: String
+    }
+
+    let partner: String
+    let versions: [Version]
+    let statuses: [Status]
+    /// The version that governed at the `at` asked for.
+    let inForceAt: Int64?
+
+    enum CodingKeys: String, CodingKey { case partner, versions, statuses, inForceAt = "in_force_at" }
+
+    init(partner: String, versions: [ContractVersionRecord], statuses: [PartnerStatusRecord], inForceAt: Int64?) {
+        self.partner = partner
+        self.versions = versions.map {
+            Version(
+                id: $0.id, contractVersion: $0.contract.version.description, term: .init(from: $0.contract.term.from, to: $0.contract.term.to),
+                effectiveFrom: $0.effectiveFrom.formatted(.iso8601), activatedAt: $0.appliedAt.formatted(.iso8601), source: $0.sourceFile,
+                proposal: $0.proposalID, proposer: $0.proposer, proposerVia: $0.proposerVia, approver: $0.approver,
+                approvedAt: $0.approvedAt?.formatted(.iso8601)
+            )
+        }
+        self.statuses = statuses.map { Status(status: $0.status.rawValue, at: $0.at.formatted(.iso8601), reason: $0.reason, by: $0.actor) }
+        self.inForceAt = inForceAt
+    }
+}

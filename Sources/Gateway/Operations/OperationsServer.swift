@@ -1,0 +1,45 @@
+import BrokerStore
+import Hummingbird
+import Logging
+import PostgresClient
+
+/// The operations listener: `/metrics` (every partner's quota use and volumes, for the platform's
+/// monitoring, never for partners), `/healthz` and `/readyz`. Plain HTTP, bound to loopback by
+/// default (`serve --ops-port`, `--ops-host`); put it behind the host's own monitoring agent.
+public enum OperationsServer {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+
+        public init(host: String = "127.0.0.1", port: Int) {
+            self.host = host
+            self.port = port
+        }
+    }
+
+    /// The routes it serves (`Router.routes` lists them).
+    public static func router(pool: PostgresPool, metrics: GatewayMetrics) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        HealthRoutes<BasicRequestContext>(pool: pool).register(on: router)
+        router.get("metrics") { _, _ -> Response in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: metrics.text()))
+            )
+        }
+        return router
+    }
+
+    static func application(
+        _ configuration: Configuration, pool: PostgresPool, metrics: GatewayMetrics, logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void
+    ) -> some ApplicationProtocol {
+        Application(
+            router: router(pool: pool, metrics: metrics),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "credit-broker-ops"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+            logger: logger
+        )
+    }
+}
