@@ -36,9 +36,8 @@ struct MeteringBenchmark: AsyncParsableCommand {
         var single: [Double] = []
         for run in 1...runs {
             let writer = MeterWriter(pool: pool)
-            let groupedRate = try await rate { try await writer.record(Self.event()) }
+            let groupedRate = try await writer.running { try await rate { try await writer.record(Self.event()) } }
             let statistics = writer.statistics
-            await writer.close()
             let singleRate = try await rate { try await Self.insertSingle(Self.event(), pool) }
             grouped.append(groupedRate)
             single.append(singleRate)

@@ -169,6 +169,9 @@ public final class MeterWriter: Service, Sendable {
         state.withLock { $0.statistics }
     }
 
+    /// Whether `run()` is writing.
+    public var isRunning: Bool { state.withLock { $0.running } }
+
     /// Events accepted and not yet committed or failed.
     public var backlog: Int {
         state.withLock { $0.queue.count + $0.heldBack.count }

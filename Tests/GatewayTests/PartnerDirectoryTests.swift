@@ -16,17 +16,52 @@ struct PartnerDirectoryTests {
         PeerCertificate(try ca.issue(subject: DistinguishedName(text: subject), usage: .client, notBefore: Date(), notAfter: Date() + 3600).certificate)
     }
 
-    @Test func everyShippedMutualTLSPartnerBindsByItsContractSubject() throws {
+    /// Issue 13, finding 7: the shipped contracts pin `{sha256, subject}`, yet any certificate of the
+    /// partner CA with the same subject and another fingerprint was taken for the partner.
+    @Test func aPinnedFingerprintIsThePartnerAndAnotherCertificateWithItsSubjectIsNot() throws {
         let contracts = try TestGateway.loadContracts(TestGateway.loadPolicies())
-        let directory = PartnerDirectory(contracts: contracts)
         let certificatePartners = contracts.filter { $0.kind != .creditAgency }
         #expect(certificatePartners.count == 14)
+        #expect(certificatePartners.allSatisfy { $0.authentication.certificates.allSatisfy { $0.sha256 != nil } })
+        let directory = PartnerDirectory(contracts: contracts)
         for contract in certificatePartners {
             for subject in contract.authentication.certificates.compactMap(\.subject) {
-                #expect(try directory.contract(for: peer(subject))?.partnerID == contract.partnerID)
+                #expect(try directory.contract(for: peer(subject)) == nil, "\(subject): same subject, another certificate")
             }
         }
-        #expect(try directory.contract(for: peer("CN=creditbroker-client-1.icbc-jiangsu,O=Someone Else,C=CN")) == nil)
+        // Pinned to a certificate of ours: that one is the partner; with the pinned fingerprint but
+        // another subject than the entry names, it is not.
+        let icbc = try #require(contracts.first { $0.partnerID == "bank.icbc_jiangsu" })
+        let subject = try #require(icbc.authentication.certificates.first?.subject)
+        let ours = try peer(subject)
+        let pinned = PartnerDirectory(contracts: [icbc.binding(certificates: [.init(sha256: ours.fingerprint.hex, subject: subject)])])
+        #expect(pinned.contract(for: ours)?.partnerID == "bank.icbc_jiangsu")
+        #expect(try pinned.contract(for: peer(subject)) == nil)
+        let wrongSubject = PartnerDirectory(contracts: [icbc.binding(certificates: [.init(sha256: ours.fingerprint.hex, subject: "CN=other,O=Other,C=CN")])])
+        #expect(wrongSubject.contract(for: ours) == nil)
+    }
+
+    @Test func subjectOnlyBindingIsExplicitAndBindsAnyCertificateWithThatSubject() throws {
+        let policies = try TestGateway.loadPolicies()
+        func yaml(_ certificate: String) -> String {
+            """
+            partner: bank.example_subject
+            legal_name: Example Bank
+            kind: bank
+            version: 2026-11-01.1
+            term: { from: 2026-01-01, to: 2030-12-31 }
+            authentication:
+              certificates:
+                - \(certificate)
+            """
+        }
+        let subject = "CN=client.example-bank,O=Example Bank,C=CN"
+        #expect(throws: PolicyError.self) { try ContractSet(files: [("implicit.yaml", yaml("{ subject: \"\(subject)\" }"))], policies: policies) }
+        let explicit = try ContractSet(files: [("explicit.yaml", yaml("{ subject: \"\(subject)\", match: subject }"))], policies: policies).contracts
+        let directory = PartnerDirectory(contracts: explicit)
+        #expect(try directory.contract(for: peer(subject))?.partnerID == "bank.example_subject")
+        #expect(try directory.contract(for: peer(subject))?.partnerID == "bank.example_subject")
+        #expect(try directory.contract(for: peer("CN=client.example-bank,O=Someone Else,C=CN")) == nil)
     }
 
     @Test func aFingerprintOnlyContractBindsThatCertificateAndNoOtherWithTheSameSubject() throws {

@@ -13,7 +13,7 @@ import Testing
     @Test func claimThenInProgressThenReplayOrConflict() async throws {
         let pool = try await MeteringFixtures.pool()
         let store = IdempotencyStore(pool: pool)
-        let writer = MeterWriter(pool: pool)
+        let writer = await MeteringFixtures.runningWriter(pool: pool)
         #expect(try await store.begin(partner: "bank-a", key: "k-1", requestHash: "h1") == .new)
         #expect(try await store.begin(partner: "bank-a", key: "k-1", requestHash: "h1") == .inProgress)
         try await writer.record(
@@ -37,7 +37,7 @@ import Testing
         #expect(try await store.begin(partner: "bank-a", key: "same", requestHash: "h1") == .replay(Self.response))
         #expect(try await store.begin(partner: "bank-b", key: "same", requestHash: "h2") == .inProgress)
         // A meter event cannot complete another partner's key.
-        let writer = MeterWriter(pool: pool)
+        let writer = await MeteringFixtures.runningWriter(pool: pool)
         let error = await #expect(throws: MeteringInputError.self) {
             try await writer.record(
                 MeteringFixtures.event(partner: "bank-a"),
@@ -52,7 +52,7 @@ import Testing
     @Test func failedMeterBatchStoresNoResponse() async throws {
         let pool = try await MeteringFixtures.pool()
         let store = IdempotencyStore(pool: pool)
-        let writer = MeterWriter(pool: pool)
+        let writer = await MeteringFixtures.runningWriter(pool: pool)
         #expect(try await store.begin(partner: "bank-a", key: "k", requestHash: "h") == .new)
         try await pool.query("ALTER TABLE meter_events ADD CONSTRAINT refuse_all CHECK (false) NOT VALID")
         await #expect(throws: MeterError.self) {

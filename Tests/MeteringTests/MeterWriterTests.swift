@@ -6,7 +6,7 @@ import Testing
 @Suite struct MeterWriterTests {
     @Test func manyConcurrentCallersShareFewTransactions() async throws {
         let pool = try await MeteringFixtures.pool()
-        let writer = MeterWriter(pool: pool)
+        let writer = await MeteringFixtures.runningWriter(pool: pool)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<500 {
                 group.addTask { try await writer.record(MeteringFixtures.event()) }
@@ -27,7 +27,7 @@ import Testing
 
     @Test func eventIsInTheTableWhenRecordReturns() async throws {
         let pool = try await MeteringFixtures.pool()
-        let writer = MeterWriter(pool: pool)
+        let writer = await MeteringFixtures.runningWriter(pool: pool)
         let event = MeteringFixtures.event(at: MeteringFixtures.instant("2026-05-06T01:02:03Z").addingTimeInterval(0.000_456))
         try await writer.record(event)
         // Read on a different connection, without waiting for anything.
@@ -50,7 +50,7 @@ import Testing
 
     @Test func failedBatchFailsEveryCallerInIt() async throws {
         let pool = try await MeteringFixtures.pool()
-        let writer = MeterWriter(pool: pool)
+        let writer = await MeteringFixtures.runningWriter(pool: pool)
         try await pool.query("ALTER TABLE meter_events RENAME TO meter_events_away")
         let failures = await withTaskGroup(of: Bool.self) { group in
             for _ in 0..<20 {
@@ -78,7 +78,7 @@ import Testing
 
     @Test func closeCommitsQueuedAndHeldBackEvents() async throws {
         let pool = try await MeteringFixtures.pool()
-        let writer = MeterWriter(pool: pool, configuration: .init(maxBatchSize: 4, queueCapacity: 8))
+        let writer = await MeteringFixtures.runningWriter(pool: pool, configuration: .init(maxBatchSize: 4, queueCapacity: 8))
         let locker = PostgresPool(.init(connection: pool.configuration.connection, maxConnections: 1))
         let recorders = try await locker.withConnection { connection in
             // Hold the writer's first batch on a table lock so that the rest pile up.
@@ -104,7 +104,7 @@ import Testing
 
     @Test func duplicateRequestIDFailsOnlyItsCaller() async throws {
         let pool = try await MeteringFixtures.pool()
-        let writer = MeterWriter(pool: pool)
+        let writer = await MeteringFixtures.runningWriter(pool: pool)
         let first = MeteringFixtures.event()
         try await writer.record(first)
         let duplicate = Task { try await writer.record(first) }
@@ -124,7 +124,7 @@ import Testing
 
     @Test func invalidEventIsRefusedBeforeItJoinsABatch() async throws {
         let pool = try await MeteringFixtures.pool()
-        let writer = MeterWriter(pool: pool)
+        let writer = await MeteringFixtures.runningWriter(pool: pool)
         var event = MeteringFixtures.event()
         event.status = 42
         let status = await #expect(throws: MeteringInputError.self) { try await writer.record(event) }
@@ -141,7 +141,7 @@ import Testing
 
     @Test func ledgerRefusesUpdateDeleteAndTruncate() async throws {
         let pool = try await MeteringFixtures.pool()
-        let writer = MeterWriter(pool: pool)
+        let writer = await MeteringFixtures.runningWriter(pool: pool)
         try await writer.record(MeteringFixtures.event())
         await writer.close()
         for statement: PostgresQuery in [

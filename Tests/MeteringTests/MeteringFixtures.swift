@@ -6,6 +6,15 @@ import TestSupport
 
 /// Migrated databases and sample events for the metering tests.
 enum MeteringFixtures {
+    /// A meter writer already running (as the broker's service group would run it), until the test
+    /// closes it.
+    static func runningWriter(pool: PostgresPool, configuration: MeterWriter.Configuration = .init()) async -> MeterWriter {
+        let writer = MeterWriter(pool: pool, configuration: configuration)
+        Task { try await writer.run() }
+        while !writer.isRunning { await Task.yield() }
+        return writer
+    }
+
     /// A pool on a fresh, migrated database.
     static func pool(_ label: String = #function, connections: Int = 4) async throws -> PostgresPool {
         let pool = PostgresPool(.init(connection: try await database(label), maxConnections: connections))

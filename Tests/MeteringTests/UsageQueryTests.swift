@@ -6,7 +6,7 @@ import Testing
 @Suite struct UsageQueryTests {
     @Test func sumsPerChinaDayAndItemForOnePartner() async throws {
         let pool = try await MeteringFixtures.pool()
-        let writer = MeterWriter(pool: pool)
+        let writer = await MeteringFixtures.runningWriter(pool: pool)
         let taxWithheld = MeterEvent.Withheld(item: "market.tax_paid", reason: .consentMissing)
         let events = [
             // 1 June in China.
