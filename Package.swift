@@ -167,7 +167,7 @@ let package = Package(
         .testTarget(
             name: "CreditBrokerCLITests",
             dependencies: [
-                "CreditBrokerCLI", "BrokerStore", "PostgresClient", "TestSupport",
+                "CreditBrokerCLI", "BrokerCore", "BrokerStore", "PostgresClient", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

@@ -1,3 +1,4 @@
+import BrokerCore
 import BrokerStore
 import Foundation
 import PostgresClient
@@ -140,38 +141,75 @@ import Testing
         #expect(absent.output.contains("--consent \(folder)/absent.json: cannot read the file"), "\(absent.output)")
     }
 
-    @Test func applyTwiceAddsNothingAndShowReadsTheVersionOfADay() async throws {
+    /// `contracts apply` turns changed files into proposals through the lifecycle the admin API uses
+    /// (nothing changes until someone else approves); `contracts show` reads the ledger by the rule
+    /// the gateway serves by.
+    @Test func applyProposesChangedFilesAndShowReadsTheLedger() async throws {
         let database = try await TestPostgres.freshDatabase()
         let conninfo = try #require(database.conninfo)
+        let pool = PostgresPool(.init(connection: database, maxConnections: 1))
+        try await Migrator(pool: pool).migrate()
+        let policies = try ContractStoreFixture.policies()
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.shipped).filter { $0.hasSuffix(".yaml") }
+        let shipped = try ContractSet(files: names.map { name in
+            (Self.shipped + "/" + name, try String(contentsOfFile: Self.shipped + "/" + name, encoding: .utf8))
+        }, policies: policies).sourced
+        #expect(try await ContractStore(pool: pool).seedIfEmpty({ shipped }, by: .commandLine("test", partner: nil, status: 201, detail: "seeded")) == 71)
+
         let apply = ["contracts", "apply", "--database-url", conninfo] + Self.policyOptions
-        let first = try Self.run(apply + [Self.shipped])
-        #expect(first.status == 0, "\(first.output)")
-        #expect(first.output.contains("71 new version(s); 0 contract(s) unchanged"))
-        let again = try Self.run(apply + [Self.shipped])
-        #expect(again.output.contains("0 new version(s); 71 contract(s) unchanged"), "\(again.output)")
+        let unchanged = try Self.run(apply + [Self.shipped])
+        #expect(unchanged.status == 0, "\(unchanged.output)")
+        #expect(unchanged.output.contains("0 proposal(s); 71 contract(s) unchanged"), "\(unchanged.output)")
 
         let changed = try Self.folder(["bank.icbc_jiangsu.yaml": Self.changedICBC()])
-        let third = try Self.run(apply + [changed])
-        #expect(third.output.contains("new version bank.icbc_jiangsu@2026-12-01.1#"), "\(third.output)")
-        #expect(third.output.contains("1 new version(s); 0 contract(s) unchanged"))
+        let proposed = try Self.run(apply + [changed, "--reason", "narrow real estate"])
+        #expect(proposed.output.contains("bank.icbc_jiangsu@2026-12-01.1#"), "\(proposed.output)")
+        #expect(proposed.output.contains("(amend)"), "\(proposed.output)")
+        #expect(proposed.output.contains("1 proposal(s); 0 contract(s) unchanged"), "\(proposed.output)")
+        // A proposal changes nothing until approved.
+        let before = try Self.run(["contracts", "show", "bank.icbc_jiangsu", "--database-url", conninfo])
+        #expect(before.output.contains("version   bank.icbc_jiangsu@2026-11-01.1#"), "\(before.output)")
+
         let broken = try Self.folder(["a.yaml": Self.agency.replacingOccurrences(of: "market.tax_paid:", with: "market.tax_pain:")])
         let refused = try Self.run(apply + [broken])
         #expect(refused.status != 0)
         #expect(refused.output.contains("a.yaml:10: the contract names unknown item 'market.tax_pain'"))
 
+        let proposal = try #require(try await pool.transaction { try await ContractLifecycle.proposals(status: .proposed, partner: nil, limit: 10, on: $0) }.first)
+        #expect(proposal.proposer.via == "cli" && proposal.reason == "narrow real estate")
+        let security = ChangeActor(fingerprint: String(repeating: "b", count: 64), subject: "CN=Security Administrator,OU=admin-security,O=CreditBroker,C=CN")
+        _ = try await pool.transaction { try await ContractLifecycle.approve(proposal.id, reason: "ok", by: security, on: $0) }
+
         let today = try Self.run(["contracts", "show", "bank.icbc_jiangsu", "--database-url", conninfo])
         #expect(today.status == 0, "\(today.output)")
-        #expect(today.output.contains("version   bank.icbc_jiangsu@2026-12-01.1#"))
+        #expect(today.output.contains("version   bank.icbc_jiangsu@2026-12-01.1#"), "\(today.output)")
+        #expect(today.output.contains("approved  by CN=Security Administrator"), "\(today.output)")
         #expect(today.output.contains("  market.real_estate: none"))
+        let again = try Self.run(apply + [changed])
+        #expect(again.output.contains("0 proposal(s); 1 contract(s) unchanged"), "\(again.output)")
         let agency = try Self.run(["contracts", "show", "agency.cz_huixin", "--on", "2026-12-31", "--database-url", conninfo])
         #expect(agency.output.contains("partner   agency.cz_huixin"), "\(agency.output)")
-        let beforeAnyApply = try Self.run(["contracts", "show", "bank.icbc_jiangsu", "--on", "2026-06-01", "--database-url", conninfo])
-        #expect(beforeAnyApply.status != 0)
-        #expect(beforeAnyApply.output.contains("no version of bank.icbc_jiangsu's contract covering 2026-06-01 had been applied by the end of that day"))
+        // Seeded now: nothing was in effect on an earlier day.
+        let beforeSeed = try Self.run(["contracts", "show", "bank.icbc_jiangsu", "--on", "2026-06-01", "--database-url", conninfo])
+        #expect(beforeSeed.status != 0)
+        #expect(beforeSeed.output.contains("no version of bank.icbc_jiangsu's contract was in effect at 2026-06-01T15:59:59Z"), "\(beforeSeed.output)")
 
-        let pool = PostgresPool(.init(connection: database, maxConnections: 1))
         #expect(try await ContractStore(pool: pool).versionCount(of: "bank.icbc_jiangsu") == 2)
-        #expect(try await pool.query("SELECT count(*) FROM contract_versions")[0].decode(Int.self, at: 0) == 72)
+        let rows = try await AdminAuditLog(pool: pool).records(since: 0, limit: 10)
+        #expect(rows.map(\.entry.path) == ["credit-broker test", "credit-broker contracts apply"])
         await pool.close()
+    }
+}
+
+/// The policy bundle of the repository.
+enum ContractStoreFixture {
+    static func policies() throws -> PolicyBundle {
+        func file(_ path: String) throws -> (file: String, text: String) {
+            (path, try String(contentsOf: AdminCommandTests.root.appending(path: path), encoding: .utf8))
+        }
+        return try PolicyBundle(
+            catalog: file("Policies/catalog.yaml"), masking: file("Policies/masking.yaml"),
+            purposes: file("Policies/purposes.yaml"), defaults: file("Policies/partner-defaults.yaml")
+        )
     }
 }

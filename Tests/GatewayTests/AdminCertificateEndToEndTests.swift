@@ -28,12 +28,12 @@ import X509
             #expect(try await gateway.admin(.GET, "/admin/v1/partners", as: .system).status == 200)
             #expect(gateway.counters.snapshot()[.handshakeRevoked] == nil)
 
-            let metrics = String(decoding: try await gateway.request(.GET, "/metrics").body, as: UTF8.self)
+            let metrics = try await gateway.metrics()
             #expect(metrics.contains(#"credit_broker_authentications_total{listener="admin",outcome="handshake_revoked"} \#(refused)"#), "\(metrics)")
             #expect(metrics.contains(#"credit_broker_authentications_total{listener="admin",outcome="certificate_accepted"} 2"#))
             #expect(metrics.contains(#"credit_broker_authentications_total{listener="partner",outcome="handshake_revoked"} 0"#))
             // Only the two admitted requests reached the audit chain.
-            #expect(try await AdminAuditLog(pool: gateway.pool).verify() == 2)
+            #expect(try await AdminAuditLog(pool: gateway.pool).verify() == TestGateway.seedAuditRows + 2)
         }
     }
 
@@ -56,7 +56,7 @@ import X509
             #expect(counts[.handshakeExpired, default: 0] >= 1)
             #expect(counts[.handshakeWrongUsage, default: 0] >= 1)
             #expect(counts[.certificateAccepted] == nil)
-            #expect(try await AdminAuditLog(pool: gateway.pool).verify() == 0)
+            #expect(try await AdminAuditLog(pool: gateway.pool).verify() == TestGateway.seedAuditRows)
             // The same subject in a valid client certificate of the admin CA gets in.
             let valid = try adminCA.issue(subject: subject, usage: .client, notBefore: Date() - 60, notAfter: Date() + 86_400)
             let reply = try await gateway.request(.GET, "/admin/v1/partners", identity: .init(valid.certificate, valid.privateKey), port: gateway.adminPort)

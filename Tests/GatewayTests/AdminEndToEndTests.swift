@@ -12,15 +12,21 @@ import X509
 @Suite struct AdminEndToEndTests {
     private static let problems = "https://credit-broker.example/problems/"
 
-    /// Every admin endpoint and the roles it is allowed to.
-    private static let endpoints: [(method: HTTPMethod, path: String, roles: [AdminRole])] = [
-        (.GET, "/admin/v1/partners", [.system, .security]),
-        (.POST, "/admin/v1/partners/\(TestGateway.agency)/keys", [.security]),
-        (.GET, "/admin/v1/partners/\(TestGateway.agency)/keys", [.security]),
-        (.DELETE, "/admin/v1/keys/ak_0123456789abcdef", [.security]),
-        (.GET, "/admin/v1/usage?partner=\(TestGateway.bank)", [.audit, .system]),
-        (.GET, "/admin/v1/audit?since=0&limit=5", [.audit]),
-    ]
+    /// Every admin endpoint (`AdminEndpoint.all`, the one table the routes enforce) as a concrete
+    /// request, and the roles it is allowed to. Requests that change something name what does not
+    /// exist (an unknown partner or proposal), so an allowed role gets past the role check and changes nothing.
+    private static let endpoints: [(method: HTTPMethod, path: String, body: Data?, roles: [AdminRole])] = AdminEndpoint.all.map { endpoint in
+        let partner = endpoint.path.hasSuffix("/keys") ? TestGateway.agency
+            : endpoint.path.hasSuffix("/history") ? TestGateway.bank : "bank.nobody"
+        var path = "/admin/v1/" + endpoint.path
+            .replacingOccurrences(of: "{partner}", with: partner)
+            .replacingOccurrences(of: "{keyID}", with: "ak_0123456789abcdef")
+            .replacingOccurrences(of: "{id}", with: "999999")
+        if endpoint.path == "usage" { path += "?partner=\(TestGateway.bank)" }
+        if endpoint.path == "audit" { path += "?since=0&limit=5" }
+        let body = endpoint.method == .post && !path.hasSuffix("/keys") && path != "/admin/v1/proposals" ? Data(#"{"reason":"test"}"#.utf8) : nil
+        return (HTTPMethod(rawValue: endpoint.method.rawValue), path, body, endpoint.roles)
+    }
 
     @Test func eachRoleReachesItsEndpointsAndIsRefusedTheOthersAndEveryRequestIsAudited() async throws {
         try await TestGateway.run { gateway in
@@ -28,12 +34,12 @@ import X509
             var refusals = 0
             for endpoint in Self.endpoints {
                 for role in AdminRole.allCases {
-                    let reply = try await gateway.admin(endpoint.method, endpoint.path, as: role)
+                    let reply = try await gateway.admin(endpoint.method, endpoint.path, as: role, body: endpoint.body)
                     requests += 1
                     if endpoint.roles.contains(role) {
-                        // The DELETE names no existing key: allowed, and answered 404.
-                        let expected = endpoint.method == .DELETE ? 404 : endpoint.method == .POST ? 201 : 200
-                        #expect(reply.status == expected, "\(role) \(endpoint.method) \(endpoint.path): \(String(decoding: reply.body, as: UTF8.self))")
+                        // Past the role check: answered by the route (an unknown target is 404, an empty proposal 400).
+                        #expect(reply.json["type"] as? String != Self.problems + "role-not-allowed", "\(role) \(endpoint.method) \(endpoint.path)")
+                        #expect([200, 201, 400, 404].contains(reply.status), "\(role) \(endpoint.method) \(endpoint.path): \(String(decoding: reply.body, as: UTF8.self))")
                     } else {
                         refusals += 1
                         #expect(reply.status == 403, "\(role) \(endpoint.method) \(endpoint.path)")
@@ -46,7 +52,7 @@ import X509
                 }
             }
             let log = AdminAuditLog(pool: gateway.pool)
-            #expect(try await log.verify() == requests)
+            #expect(try await log.verify() == TestGateway.seedAuditRows + requests)
             let rows = try await log.records(since: 0, limit: 1_000)
             #expect(rows.filter { $0.entry.status == 403 && $0.entry.detail == "role-not-allowed" }.count == refusals)
             let refusedKeyIssue = try #require(rows.first { $0.entry.method == "POST" && $0.entry.role == "audit" })
@@ -89,12 +95,12 @@ import X509
             )
             for endpoint in Self.endpoints {
                 let reply = try await gateway.request(
-                    endpoint.method, endpoint.path, identity: .init(roleless.certificate, roleless.privateKey), port: adminPort
+                    endpoint.method, endpoint.path, identity: .init(roleless.certificate, roleless.privateKey), body: endpoint.body, port: adminPort
                 )
                 #expect(reply.status == 403)
                 #expect(reply.json["type"] as? String == Self.problems + "role-not-allowed")
             }
-            let rows = try await AdminAuditLog(pool: gateway.pool).records(since: 0, limit: 100)
+            let rows = try await AdminAuditLog(pool: gateway.pool).records(since: TestGateway.seedAuditRows, limit: 100)
             #expect(rows.count == Self.endpoints.count)
             #expect(rows.allSatisfy { $0.entry.role == nil && $0.entry.status == 403 })
         }
@@ -177,21 +183,22 @@ import X509
     @Test func theAuditPageFollowsSinceAndATamperedRowBreaksTheChain() async throws {
         try await TestGateway.run { gateway in
             for _ in 0..<3 { _ = try await gateway.admin(.GET, "/admin/v1/partners", as: .system) }
-            let page = try await gateway.admin(.GET, "/admin/v1/audit?since=1&limit=2", as: .audit)
+            // Row 1 is the seeding of the contract ledger.
+            let page = try await gateway.admin(.GET, "/admin/v1/audit?since=2&limit=2", as: .audit)
             let records = try #require(page.json["records"] as? [[String: Any]])
-            #expect(records.map { $0["seq"] as? Int } == [2, 3])
-            #expect(page.json["next"] as? Int == 3)
+            #expect(records.map { $0["seq"] as? Int } == [3, 4])
+            #expect(page.json["next"] as? Int == 4)
             #expect(try await gateway.admin(.GET, "/admin/v1/audit?limit=0", as: .audit).json["field"] as? String == "limit")
 
             let log = AdminAuditLog(pool: gateway.pool)
-            #expect(try await log.verify() == 5)
+            #expect(try await log.verify() == 6)
             try await gateway.pool.withConnection { connection in
                 try await connection.query("ALTER TABLE admin_audit DISABLE TRIGGER admin_audit_no_update_delete")
-                try await connection.query("UPDATE admin_audit SET role = 'security' WHERE seq = 2")
+                try await connection.query("UPDATE admin_audit SET role = 'security' WHERE seq = 3")
                 try await connection.query("ALTER TABLE admin_audit ENABLE TRIGGER admin_audit_no_update_delete")
             }
             let broken = await #expect(throws: AdminAuditLog.Broken.self) { try await log.verify() }
-            #expect(broken?.breaks.map(\.seq) == [2])
+            #expect(broken?.breaks.map(\.seq) == [3])
         }
     }
 
@@ -220,8 +227,8 @@ import X509
             #expect(unknown.json["type"] as? String == Self.problems + "unknown-partner")
 
             let log = AdminAuditLog(pool: gateway.pool)
-            #expect(try await log.verify() == refused.count + 1)
-            let rows = try await log.records(since: 0, limit: 100)
+            #expect(try await log.verify() == TestGateway.seedAuditRows + refused.count + 1)
+            let rows = try await log.records(since: TestGateway.seedAuditRows, limit: 100)
             #expect(rows.prefix(refused.count).allSatisfy { $0.entry.status == 400 && $0.entry.detail == "invalid-request" })
             // A partner that is not a partner id is not recorded as the target; the path shows what was asked.
             #expect(rows.prefix(3).allSatisfy { $0.entry.targetPartner == nil })
@@ -242,7 +249,7 @@ import X509
             let broken = await #expect(throws: AdminAuditLog.Broken.self) { try await AdminAuditLog(pool: gateway.pool).verify() }
             // Row 5 links to row 4's hash, which is gone: the gap and the row after it both show.
             #expect(broken?.breaks.map(\.seq) == [2, 4, 5, 6])
-            #expect(broken?.rows == 5)
+            #expect(broken?.rows == TestGateway.seedAuditRows + 5)
         }
     }
 
@@ -273,7 +280,7 @@ import X509
 
             // Neither attempt left a row; what was recorded still verifies.
             let rows = try await AdminAuditLog(pool: gateway.pool).records(since: 0, limit: 100)
-            #expect(rows.allSatisfy { $0.entry.method == "GET" })
+            #expect(rows.allSatisfy { $0.entry.method == "GET" || $0.entry.via == "cli" })
             #expect(try await AdminAuditLog(pool: gateway.pool).verify() == rows.count)
         }
     }

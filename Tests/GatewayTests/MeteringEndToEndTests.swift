@@ -44,7 +44,9 @@ import Testing
             #expect(try rows[0].decode(String.self, at: 1).contains("no_sharing"))
             #expect(try rows[0].decode(String.self, at: 2) == "POST /v1/queries")
 
-            let metrics = String(decoding: try await gateway.request(.GET, "/metrics").body, as: UTF8.self)
+            let metrics = try await gateway.metrics()
+            // Operations data is not for partners: the partner listener has no /metrics.
+            #expect(try await gateway.request(.GET, "/metrics", identity: gateway.identity(of: TestGateway.bank)).status == 404)
             #expect(metrics.contains(#"credit_broker_requests_total{route="POST /v1/queries",status="200"} 5"#))
             #expect(metrics.contains(#"credit_broker_requests_total{route="POST /v1/queries",status="400"} 1"#))
             #expect(metrics.contains(#"credit_broker_item_decisions_total{outcome="disclosed"} 5"#))

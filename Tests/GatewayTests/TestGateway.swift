@@ -199,6 +199,23 @@ struct TestGateway {
         var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
     }
 
+    /// The operations listener's `/metrics` text (plain HTTP on loopback).
+    func metrics() async throws -> String {
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(opsPort)/metrics"), timeout: .seconds(10))
+            let bytes = try await response.body.collect(upTo: 1 << 22)
+            try await client.shutdown()
+            return String(decoding: bytes.readableBytesView, as: UTF8.self)
+        } catch {
+            try await client.shutdown()
+            throw error
+        }
+    }
+
+    /// Rows the audit chain holds before a test's first request: the seeding of the contract ledger.
+    static let seedAuditRows = 1
+
     /// One request on a new connection (so each call performs its own handshake), to the partner
     /// listener unless `port` names another. A refused handshake is retried by the client until `timeout`.
     func request(
