@@ -1,0 +1,111 @@
+import AsyncHTTPClient
+import BrokerStore
+import Foundation
+import NIOCore
+import PostgresClient
+import TestSupport
+import Testing
+
+/// Two real `credit-broker serve` processes on one database: a contract change proposed and
+/// approved through process A's admin API is served by process B before the approval's answer
+/// leaves (and so within 2 s), and a suspension refuses the partner's next request in both.
+@Suite struct ContractsAcrossProcessesTests {
+    static let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let agency = "agency.nj_anxin"
+
+    @Test func aChangeApprovedThroughOneProcessIsServedByTheOtherAndASuspensionRefusesInBoth() async throws {
+        let database = try await TestPostgres.freshDatabase()
+        let conninfo = try #require(database.conninfo)
+        let folder = TestPostgres.temporaryFolder()
+        let pki = folder + "/pki"
+        let contracts = Self.root.appending(path: "Contracts").path
+        let policies = ["--policies", Self.root.appending(path: "Policies").path, "--catalog", Self.root.appending(path: "Policies/catalog.yaml").path]
+        let made = try ChildProcess.start(CommandLineTests.binary, ["pki", "init", "--out", pki, "--contracts", contracts] + policies).wait()
+        #expect(made.status == 0, "\(made.output)")
+        let environment = ["CREDIT_BROKER_PERSON_KEY_SECRET": String(repeating: "k", count: 32)]
+        let issued = try ChildProcess.start(CommandLineTests.binary, ["keys", "issue", Self.agency, "--contracts", contracts, "--database-url", conninfo] + policies).wait()
+        let token = try #require(issued.output.split(separator: "\n").first { $0.hasPrefix("ak_") }.map(String.init), "\(issued.output)")
+
+        let (a, adminPort, b) = (Int.random(in: 20_000...24_999), Int.random(in: 25_000...29_999), Int.random(in: 30_000...39_999))
+        let common = ["serve", "--database-url", conninfo, "--contracts", contracts, "--allow-owner-role"] + policies
+        let servers = [
+            try ChildProcess.start(CommandLineTests.binary, common + [
+                "--port", "\(a)", "--tls-dir", pki, "--admin-port", "\(adminPort)", "--state-dir", TestPostgres.temporaryFolder(),
+            ], environment: environment),
+            try ChildProcess.start(CommandLineTests.binary, common + ["--port", "\(b)", "--state-dir", TestPostgres.temporaryFolder()], environment: environment),
+        ]
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        defer {
+            for server in servers {
+                server.signal(SIGTERM)
+                _ = server.wait()
+            }
+        }
+        do {
+            try await waitUntilReady(client, url: "http://127.0.0.1:\(b)/readyz")
+            try await waitUntilReady(client, url: "https://localhost:\(a)/readyz", cacert: pki + "/ca.pem")
+            func admin(_ role: String, _ method: String, _ path: String, body: String? = nil) throws -> (status: Int, headers: String, body: String) {
+                var arguments = ["-s", "-D", "-", "--cacert", pki + "/ca.pem", "--cert", "\(pki)/admins/\(role).pem", "--key", "\(pki)/admins/\(role)-key.pem",
+                                 "-X", method, "https://localhost:\(adminPort)/admin/v1/\(path)"]
+                if let body { arguments += ["-H", "Content-Type: application/yaml", "--data-binary", body] }
+                let output = try ChildProcess.run("/usr/bin/curl", arguments)
+                let parts = output.components(separatedBy: "\r\n\r\n")
+                let status = Int(parts[0].split(separator: " ").dropFirst().first ?? "") ?? 0
+                return (status, parts[0], parts.dropFirst().joined(separator: "\r\n\r\n"))
+            }
+            func queryB() async throws -> (status: Int, body: String) {
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(b)/v1/queries")
+                request.method = .POST
+                request.headers.add(name: "Authorization", value: "Bearer \(token)")
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(ByteBuffer(string: #"{"subject":"91350100M000100Y43","purpose":"credit_report","items":["enterprise.registration"]}"#))
+                let response = try await client.execute(request, timeout: .seconds(30))
+                return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
+            }
+            #expect(try await queryB().body.contains("\"contract_version\":\"\(Self.agency)@2026-11-01.1#"))
+
+            let document = try String(contentsOf: Self.root.appending(path: "Contracts/\(Self.agency).yaml"), encoding: .utf8)
+                .replacingOccurrences(of: "version: 2026-11-01.1", with: "version: 2026-12-05.1") + "items:\n  enterprise.registration: none\n"
+            let proposed = try admin("system", "POST", "proposals?reason=two-process", body: document)
+            #expect(proposed.status == 201, "\(proposed)")
+            let id = try #require((try JSONSerialization.jsonObject(with: Data(proposed.body.utf8)) as? [String: Any])?["id"] as? Int)
+            #expect(try await queryB().body.contains("@2026-11-01.1#"), "nothing changes before approval")
+            let started = ContinuousClock.now
+            let approved = try admin("security", "POST", "proposals/\(id)/approve", body: #"{"reason":"ok"}"#)
+            #expect(approved.status == 200, "\(approved)")
+            #expect(approved.headers.lowercased().contains("contract-served-by: 2/2"), "\(approved.headers)")
+            let after = try await queryB()
+            #expect(after.body.contains("\"contract_version\":\"\(Self.agency)@2026-12-05.1#"), "\(after.body)")
+            #expect(after.body.contains("no_sharing"), "\(after.body)")
+            #expect(ContinuousClock.now - started < .seconds(2))
+
+            let suspended = try admin("security", "POST", "partners/\(Self.agency)/suspend", body: #"{"reason":"incident"}"#)
+            #expect(suspended.status == 200, "\(suspended)")
+            #expect(try await queryB().status == 403)
+            let throughA = try ChildProcess.run("/usr/bin/curl", [
+                "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", pki + "/ca.pem", "-H", "Authorization: Bearer \(token)",
+                "https://localhost:\(a)/v1/partner",
+            ])
+            #expect(throughA == "403")
+
+            let verified = try ChildProcess.start(CommandLineTests.binary, ["audit", "verify", "--database-url", conninfo]).wait()
+            #expect(verified.status == 0, "\(verified.output)")
+        } catch {
+            try await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+    }
+
+    private func waitUntilReady(_ client: HTTPClient, url: String, cacert: String? = nil) async throws {
+        for _ in 0..<240 {
+            if let cacert {
+                if (try? ChildProcess.run("/usr/bin/curl", ["-sf", "--cacert", cacert, url])) != nil { return }
+            } else if let response = try? await client.execute(HTTPClientRequest(url: url), timeout: .seconds(2)), response.status == .ok {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        Issue.record("\(url) never became ready")
+    }
+}
