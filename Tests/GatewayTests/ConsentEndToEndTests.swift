@@ -228,6 +228,26 @@ import Testing
         }
     }
 
+    /// `use_limit` is stored in an integer column: a number beyond it is a 400 naming the field and its
+    /// range, never a failed insert (a 500); the largest one the column holds is kept exactly.
+    @Test func aUseLimitBeyondItsColumnIsRefusedWithItsRange() async throws {
+        try await TestGateway.run { gateway in
+            let bank = try gateway.identity(of: TestGateway.bank)
+            let base = String(decoding: try Self.consentBody(useLimit: "once"), as: UTF8.self)
+            #expect(base.contains(#""use_limit":"once""#))
+            func body(_ number: String) -> Data { Data(base.replacingOccurrences(of: #""use_limit":"once""#, with: #""use_limit":\#(number)"#).utf8) }
+            for number in ["2147483648", "4294967296", "9223372036854775807", "9223372036854775808", "1e3", "0", "-1"] {
+                let reply = try await gateway.request(.POST, "/v1/consents", identity: bank, body: body(number))
+                #expect(reply.status == 400, "\(number)")
+                #expect(reply.json["field"] as? String == "use_limit", "\(number)")
+                #expect(reply.json["detail"] as? String == #"use_limit must be "once", "unlimited" or a whole number from 1 to 2147483647."#)
+            }
+            let id = try await Self.register(gateway, body("2147483647"))
+            let shown = try await gateway.request(.GET, "/v1/consents/\(id)", identity: bank)
+            #expect(shown.json["use_limit"] as? Int == 2_147_483_647)
+        }
+    }
+
     @Test func aWrongTypedMemberIsNamedAndNullsAndExtraMembersAreAccepted() async throws {
         try await TestGateway.run { gateway in
             let bank = try gateway.identity(of: TestGateway.bank)
@@ -241,8 +261,8 @@ import Testing
                 (["categories": ["registration": true]], "categories", "categories must be an array of category ids (strings), not an object."),
                 (["valid_to": 20_991_231], "valid_to", "valid_to must be a string, not a number."),
                 (["valid_to": NSNull()], "valid_to", "valid_to is required."),
-                (["use_limit": [1]], "use_limit", #"use_limit must be "once", "unlimited" or a positive whole number."#),
-                (["use_limit": 2.5], "use_limit", #"use_limit must be "once", "unlimited" or a positive whole number."#),
+                (["use_limit": [1]], "use_limit", #"use_limit must be "once", "unlimited" or a whole number from 1 to 2147483647."#),
+                (["use_limit": 2.5], "use_limit", #"use_limit must be "once", "unlimited" or a whole number from 1 to 2147483647."#),
                 (["document_digest": 7], "document_digest", "document_digest must be a string, not a number."),
             ]
             for (change, field, detail) in cases {

@@ -59,16 +59,19 @@ struct ConsentRequest: Sendable {
         return ids
     }
 
-    /// `"once"`, `"unlimited"` or a positive whole number.
+    /// The largest `use_limit`: `consents.max_uses` is an `integer` column.
+    static let maximumUseLimit = Int(Int32.max)
+
+    /// `"once"`, `"unlimited"` or a whole number from 1 to `maximumUseLimit`.
     private static func useLimit(_ value: JSONValue?) throws(Problem) -> Consent.UseLimit {
         switch value {
         case nil: throw .invalidRequest("use_limit", "use_limit is required.")
         case .string("once")?: return .once
         case .string("unlimited")?: return .unlimited
-        case .number(let text)?: if let limit = Int(text), limit > 0 { return .times(limit) }
+        case .number(let text)?: if let limit = Int(text), (1...maximumUseLimit).contains(limit) { return .times(limit) }
         default: break
         }
-        throw .invalidRequest("use_limit", "use_limit must be \"once\", \"unlimited\" or a positive whole number.")
+        throw .invalidRequest("use_limit", "use_limit must be \"once\", \"unlimited\" or a whole number from 1 to \(maximumUseLimit).")
     }
 
     private static func instant(_ text: String, field: String, endOfDay: Bool) throws(Problem) -> Date {
