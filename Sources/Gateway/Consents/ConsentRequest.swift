@@ -57,12 +57,15 @@ struct ConsentRequest: Sendable {
         documentDigest = digest
     }
 
-    /// `ids` when every one passes `isKnown` and none repeats; else a problem naming the first bad entry.
+    /// `ids` when every one passes `isKnown` and none repeats; else a problem naming the first bad
+    /// entry by its index, never by its text.
     private static func checked(_ ids: [String], field: String, kind: String, isKnown: (String) -> Bool) throws(Problem) -> [String] {
         var seen = Set<String>()
         for (index, id) in ids.enumerated() {
-            guard isKnown(id) else { throw .invalidRequest("\(field)[\(index)]", "'\(id)' is not \(kind).") }
-            guard seen.insert(id).inserted else { throw .invalidRequest("\(field)[\(index)]", "'\(id)' is listed twice.") }
+            guard isKnown(id) else { throw .invalidRequest("\(field)[\(index)]", "\(field)[\(index)] is not \(kind).") }
+            guard seen.insert(id).inserted else {
+                throw .invalidRequest("\(field)[\(index)]", "\(field)[\(index)] repeats an entry listed before it; list each once.")
+            }
         }
         return ids
     }
