@@ -79,6 +79,23 @@ import X509
         }
     }
 
+    /// A request carrying credentials the broker does not understand is refused, even beside a valid
+    /// client certificate: a Basic or Digest header, a bare token, an empty `Bearer`.
+    @Test func anAuthorizationHeaderThatIsNoBearerKeyIsRefusedEvenWithACertificate() async throws {
+        try await TestGateway.run { gateway in
+            let bank = try gateway.identity(of: TestGateway.bank)
+            for header in ["Basic dXNlcjpwYXNz", "Digest username=\"bank\"", "ak_0123456789abcdef.secret", "Bearer", "Bearer ", "Negotiate abc"] {
+                let reply = try await gateway.request(.GET, "/v1/partner", identity: bank, headers: ["Authorization": header])
+                #expect(reply.status == 401, "\(header)")
+                #expect(reply.json["type"] as? String == "https://credit-broker.example/problems/unauthenticated", "\(header)")
+                #expect(reply.headers.first(name: "WWW-Authenticate") == #"Bearer realm="credit-broker""#)
+            }
+            #expect(try await gateway.request(.GET, "/v1/partner", identity: bank).status == 200)
+            #expect(try await gateway.request(.GET, "/v1/partner", headers: ["Authorization": "Basic dXNlcjpwYXNz"]).status == 401)
+            #expect(gateway.counters.snapshot()[.credentialUnsupported] == 7)
+        }
+    }
+
     @Test func anAgencyKeyAuthenticatesOnlyItsOwnAgency() async throws {
         try await TestGateway.run { gateway in
             let keys = ApiKeyStore(pool: gateway.pool)
