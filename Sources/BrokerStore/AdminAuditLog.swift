@@ -3,12 +3,29 @@ import PostgresClient
 
 /// The admin audit chain in `admin_audit`: append a request's entry, read the chain, verify it.
 public struct AdminAuditLog: Sendable {
-    /// The first place the chain does not hold.
-    public struct Break: Sendable, Hashable, Error, CustomStringConvertible {
+    /// A place where the chain does not hold.
+    public struct Break: Sendable, Hashable, CustomStringConvertible {
         public let seq: Int
         public let reason: String
 
         public var description: String { "the audit chain breaks at seq \(seq): \(reason)" }
+    }
+
+    /// Every break `verify()` found, in seq order: a change at one row does not hide a later one.
+    public struct Broken: Error, Sendable, Hashable, CustomStringConvertible {
+        public let breaks: [Break]
+        /// The rows read.
+        public let rows: Int
+
+        public var description: String {
+            "the audit chain is broken in \(breaks.count) place\(breaks.count == 1 ? "" : "s") (\(rows) rows read):\n"
+                + breaks.map { "  \($0)" }.joined(separator: "\n")
+        }
+    }
+
+    /// A row the database stored otherwise than it was hashed: the append is rolled back.
+    public struct NotStoredAsHashed: Error, Sendable, CustomStringConvertible {
+        public var description: String { "the audit row read back differs from the row hashed; nothing was appended" }
     }
 
     /// The most rows `records(since:limit:)` returns at once.
@@ -54,53 +71,75 @@ public struct AdminAuditLog: Sendable {
             microseconds: microseconds, entry: entry,
             previous: try last.map { try $0.decode(String.self, at: 1) } ?? AdminAuditRecord.genesis
         )
-        try await connection.query("""
+        let stored = try await connection.query("""
             INSERT INTO admin_audit (seq, occurred_at, actor_fingerprint, actor_subject, role, method, path,
-                                     target_partner, status, detail, hash)
+                                     target_partner, status, detail, via, hash)
             VALUES (\(record.seq), timestamptz '1970-01-01 00:00:00+00' + \(microseconds)::bigint * interval '1 microsecond',
                     \(entry.actorFingerprint), \(entry.actorSubject), \(entry.role), \(entry.method), \(entry.path),
-                    \(entry.targetPartner), \(entry.status), \(entry.detail), \(record.hash))
-            """)
+                    \(entry.targetPartner), \(entry.status), \(entry.detail), \(entry.via), \(record.hash))
+            RETURNING \(unsafeRaw: Self.columns)
+            """).map(Self.record)
+        // What verify will read must be what was hashed; otherwise the row would break the chain for good.
+        guard stored == [record] else { throw NotStoredAsHashed() }
         return record
     }
 
     /// Up to `limit` rows after `seq`, in chain order.
     public func records(since seq: Int, limit: Int) async throws -> [AdminAuditRecord] {
         try await pool.query("""
-            SELECT seq, (extract(epoch FROM occurred_at) * 1000000)::bigint, actor_fingerprint, actor_subject, role,
-                   method, path, target_partner, status, detail, hash
+            SELECT \(unsafeRaw: Self.columns)
             FROM admin_audit WHERE seq > \(seq) ORDER BY seq LIMIT \(min(max(limit, 0), Self.maximumPage))
-            """).map { row in
-            AdminAuditRecord(
-                seq: try row.decode(at: 0), microseconds: try row.decode(at: 1),
-                entry: AdminAuditEntry(
-                    actorFingerprint: try row.decode(at: 2), actorSubject: try row.decode(at: 3), role: try row.decode(at: 4),
-                    method: try row.decode(at: 5), path: try row.decode(at: 6), targetPartner: try row.decode(at: 7),
-                    status: try row.decode(at: 8), detail: try row.decode(at: 9)
-                ),
-                storedHash: try row.decode(at: 10)
-            )
-        }
+            """).map(Self.record)
     }
 
-    /// Recomputes every hash from the stored rows.
+    /// The columns `record(_:)` reads, in its order.
+    private static let columns = """
+        seq, (extract(epoch FROM occurred_at) * 1000000)::bigint, actor_fingerprint, actor_subject, role,
+        method, path, target_partner, status, detail, hash, via
+        """
+
+    private static func record(_ row: PostgresRow) throws -> AdminAuditRecord {
+        AdminAuditRecord(
+            seq: try row.decode(at: 0), microseconds: try row.decode(at: 1),
+            entry: AdminAuditEntry(
+                actorFingerprint: try row.decode(at: 2), actorSubject: try row.decode(at: 3), role: try row.decode(at: 4),
+                method: try row.decode(at: 5), path: try row.decode(at: 6), targetPartner: try row.decode(at: 7),
+                status: try row.decode(at: 8), detail: try row.decode(at: 9), via: try row.decode(at: 11)
+            ),
+            storedHash: try row.decode(at: 10)
+        )
+    }
+
+    /// Recomputes every hash from the stored rows, reading the whole chain whatever it finds: each
+    /// row is checked against the stored hash of the row before it, so a changed row breaks at its
+    /// own seq and the check goes on to find any later change, gap or reordering.
     /// - Returns: the number of rows, all linked.
-    /// - Throws: `Break` at the first row that is missing, out of place, or whose hash does not follow.
+    /// - Throws: `Broken`, listing every row that is missing, out of place, or whose hash does not follow.
     @discardableResult
     public func verify() async throws -> Int {
         var previous = AdminAuditRecord.genesis
         var expected = 1
+        var rows = 0
+        var breaks: [Break] = []
+        var since = 0
         while true {
-            let page = try await records(since: expected - 1, limit: Self.maximumPage)
+            let page = try await records(since: since, limit: Self.maximumPage)
             for record in page {
-                guard record.seq == expected else { throw Break(seq: expected, reason: "row \(expected) is missing") }
-                guard record.isLinked(to: previous) else {
-                    throw Break(seq: record.seq, reason: "its hash is not SHA-256 of the previous hash and the row as stored")
+                if record.seq > expected {
+                    let missing = record.seq - 1 == expected ? "row \(expected) is missing" : "rows \(expected)…\(record.seq - 1) are missing"
+                    breaks.append(Break(seq: expected, reason: missing))
+                }
+                if !record.isLinked(to: previous) {
+                    breaks.append(Break(seq: record.seq, reason: "its hash is not SHA-256 of the previous hash and the row as stored"))
                 }
                 previous = record.hash
-                expected += 1
+                expected = record.seq + 1
+                since = record.seq
+                rows += 1
             }
-            if page.count < Self.maximumPage { return expected - 1 }
+            if page.count < Self.maximumPage { break }
         }
+        guard breaks.isEmpty else { throw Broken(breaks: breaks, rows: rows) }
+        return rows
     }
 }

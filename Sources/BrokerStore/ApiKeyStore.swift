@@ -49,6 +49,18 @@ public struct ApiKeyStore: Sendable {
             """).map(Self.record)
     }
 
+    /// The ids of the keys that authenticate at `time` (neither revoked nor expired), by partner,
+    /// oldest first: the live credentials, whatever the contract files list.
+    public func liveKeyIDs(at time: Date = Date()) async throws -> [String: [String]] {
+        let rows = try await pool.query("""
+            SELECT partner_id, key_id FROM api_keys
+            WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > \(time))
+            ORDER BY partner_id, created_at, key_id
+            """)
+        return try Dictionary(grouping: rows.map { (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1)) }, by: \.0)
+            .mapValues { $0.map(\.1) }
+    }
+
     /// Revokes a key; returns `nil` if there is no such key. Revoking twice keeps the first time.
     @discardableResult
     public func revoke(keyID: String, at time: Date = Date()) async throws -> Record? {

@@ -21,6 +21,7 @@ public final class BrokerDatabase: Sendable {
     ) async throws -> BrokerDatabase {
         let embedded: EmbeddedPostgres?
         let configuration: PostgresConfiguration
+        try StateFolder.prepare(stateFolder)
         if let url, !url.isEmpty {
             embedded = nil
             configuration = PostgresConfiguration(url)

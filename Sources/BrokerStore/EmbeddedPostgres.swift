@@ -8,6 +8,13 @@ import PostgresClient
 /// socket only (no TCP port); a later start reuses the cluster (and a server already running on
 /// it). PostgreSQL refuses to run as root, so when this process is root the server runs as the
 /// unprivileged `postgres` account (created by the Debian package) and the folder is given to it.
+///
+/// Only this process's OS account (and the server's own) may connect, and only as the broker's
+/// role: the socket's folder is mode 0700 and owned by the server's account, the socket itself
+/// 0700, and every connection is authenticated by `peer` through an ident map naming those two
+/// accounts (`pg_hba.conf` and `pg_ident.conf` are rewritten at every start, so a cluster made by
+/// an older version with `trust` is closed too). Another local account can neither reach the
+/// socket nor, if it could, pass authentication.
 public final class EmbeddedPostgres: Sendable {
     public struct Options: Sendable {
         /// The state folder; the cluster is `folder/data`, its socket in `folder/run`.
@@ -46,7 +53,8 @@ public final class EmbeddedPostgres: Sendable {
         let data = folder.appendingPathComponent("data")
         let socket = try socketDirectory(for: folder)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: socket, withIntermediateDirectories: true)
+        try makePrivate(folder.path)
+        try prepareSocketDirectory(socket, serverAccount: runAs)
         if let runAs {
             try run("/bin/chown", ["-R", "\(runAs):", folder.path, socket])
             try ensureReachable(folder.path, by: runAs)
@@ -59,14 +67,18 @@ public final class EmbeddedPostgres: Sendable {
         if !FileManager.default.fileExists(atPath: data.appendingPathComponent("PG_VERSION").path) {
             logger.info("creating PostgreSQL cluster", metadata: ["folder": "\(folder.path)"])
             try server.tool("initdb", [
-                "-D", data.path, "-U", options.user, "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync",
+                "-D", data.path, "-U", options.user, "--auth=peer", "--encoding=UTF8", "--locale=C", "--no-sync",
             ])
         }
+        try server.writeAccessRules(data: data)
         let running = (try? server.tool("pg_ctl", ["-D", data.path, "status"])) != nil
         if running {
             logger.info("reusing the PostgreSQL server already running on the cluster")
+            // It may have been started with older rules: it reads the ones just written.
+            try server.tool("pg_ctl", ["-D", data.path, "reload"])
         } else {
-            var settings = "-c listen_addresses='' -c unix_socket_directories='\(socket)' -c max_connections=200"
+            var settings = "-c listen_addresses='' -c unix_socket_directories='\(socket)' -c unix_socket_permissions=0700"
+                + " -c max_connections=200"
             if options.fastUnsafe {
                 settings += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
             }
@@ -112,6 +124,74 @@ public final class EmbeddedPostgres: Sendable {
         ])
     }
 
+    /// The OS accounts that may connect: this process's and the server's.
+    var clientAccounts: [String] {
+        Array(Set([Self.currentAccount, runAs].compactMap { $0 })).sorted()
+    }
+
+    /// Writes `pg_hba.conf` (unix socket only, `peer` through the map `broker`, nothing else) and
+    /// `pg_ident.conf` (this process's and the server's accounts → the broker's role), mode 0600.
+    private func writeAccessRules(data: URL) throws {
+        let hba = """
+            # Written by CreditBroker at every start of its embedded PostgreSQL; edits are replaced.
+            # Unix socket only (listen_addresses is empty), and only the OS accounts in pg_ident.conf's
+            # map "broker", as the broker's role, proven by the kernel (peer).
+            local all \(options.user) peer map=broker
+
+            """
+        let ident = """
+            # Written by CreditBroker at every start: the OS accounts that may connect as the broker's role.
+            # MAPNAME  SYSTEM-USERNAME  PG-USERNAME
+
+            """ + clientAccounts.map { "broker \($0) \(options.user)\n" }.joined()
+        for (name, text) in [("pg_hba.conf", hba), ("pg_ident.conf", ident)] {
+            let path = data.appendingPathComponent(name).path
+            guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+                throw Failure(description: "cannot write \(path)")
+            }
+            try Self.makePrivate(path, mode: 0o600)
+            if let runAs { try Self.run("/bin/chown", ["\(runAs):", path]) }
+        }
+    }
+
+    /// The name of the account this process runs as.
+    static var currentAccount: String? {
+        guard let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name else { return nil }
+        return String(cString: name)
+    }
+
+    /// Sets `path`'s mode (0700 for folders): what holds the cluster is the broker's alone.
+    static func makePrivate(_ path: String, mode: Int = 0o700) throws {
+        guard chmod(path, mode_t(mode)) == 0 else {
+            throw Failure(description: "cannot make \(path) private (chmod \(String(mode, radix: 8))): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Creates the socket's folder mode 0700, or checks the one found: a real folder (not a
+    /// link), owned by this process's account or the server's, then made 0700. A folder in /tmp
+    /// that another account made first (to watch or intercept the socket) is refused.
+    static func prepareSocketDirectory(_ path: String, serverAccount: String?) throws {
+        if mkdir(path, 0o700) != 0 {
+            let created = errno
+            guard created == EEXIST else {
+                if created == ENOENT {
+                    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+                    return try makePrivate(path)
+                }
+                throw Failure(description: "cannot create the socket folder \(path): \(String(cString: strerror(created)))")
+            }
+            var status = stat()
+            guard lstat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR else {
+                throw Failure(description: "the socket folder \(path) exists and is not a folder (a link or a file): remove it")
+            }
+            let owners = [geteuid()] + (serverAccount.flatMap { getpwnam($0)?.pointee.pw_uid }.map { [$0] } ?? [])
+            guard owners.contains(status.st_uid) else {
+                throw Failure(description: "the socket folder \(path) belongs to another account: remove it, or choose another state folder")
+            }
+        }
+        try makePrivate(path)
+    }
+
     /// Creates the broker's database unless it exists (psql quotes the name as a literal and an identifier).
     private func createDatabase() throws {
         let psql = ["-h", socketPath, "-U", options.user, "-d", "postgres", "-tA", "-v", "ON_ERROR_STOP=1", "-v", "name=\(options.database)"]
@@ -120,6 +200,9 @@ public final class EmbeddedPostgres: Sendable {
             try tool("psql", psql, input: "CREATE DATABASE :\"name\";\n")
         }
     }
+
+    /// The folder holding the server's unix socket (mode 0700).
+    public var socketDirectory: String { socketPath }
 
     private var socketPath: String {
         (try? Self.socketDirectory(for: URL(fileURLWithPath: options.folder).standardizedFileURL)) ?? options.folder

@@ -29,5 +29,6 @@ public struct Migration: Sendable, Hashable {
         Migration(41, "disclosure_sweeps", PackageResources.m0041_disclosure_sweeps_sql),
         Migration(50, "batch_reviews", PackageResources.m0050_batch_reviews_sql),
         Migration(60, "admin_audit", PackageResources.m0060_admin_audit_sql),
+        Migration(61, "admin_audit_local_actors", PackageResources.m0061_admin_audit_local_actors_sql),
     ]
 }

@@ -14,18 +14,18 @@ struct AuditCommand: AsyncParsableCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "verify",
-            abstract: "Recompute every row's hash from the database; exit 1 naming the first broken seq."
+            abstract: "Recompute every row's hash from the database; exit 1 naming every broken seq."
         )
 
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
             let opened = try await database.open(migrate: true, logger: Logger(label: "credit-broker.audit"))
-            let outcome: Result<Int, AdminAuditLog.Break>
+            let outcome: Result<Int, AdminAuditLog.Broken>
             do {
                 outcome = .success(try await AdminAuditLog(pool: opened.pool).verify())
                 await opened.close()
-            } catch let broken as AdminAuditLog.Break {
+            } catch let broken as AdminAuditLog.Broken {
                 outcome = .failure(broken)
                 await opened.close()
             } catch {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `credit-broker` command line.
 @main
@@ -21,4 +22,20 @@ struct CreditBroker: AsyncParsableCommand {
             AuditCommand.self,
         ]
     )
+
+    /// Every file and folder the broker makes (state folder, keys, PKI, feed files, receipts) is
+    /// its own account's alone unless made otherwise on purpose: umask 077, then ArgumentParser's own `main`.
+    static func main() async {
+        umask(0o077)
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -29,6 +29,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Persons in the generated province.")
     var persons = 5_000
 
+    @Flag(help: "Keep the generated feed files (clear ID numbers, names, phone numbers) in <state-dir>/demo-province after loading them; by default they are removed once loaded.")
+    var keepFeeds = false
+
     func run() async throws {
         let logger = Logger(label: "credit-broker.demo")
         let (_, contracts) = try server.governingContracts(policies: policies)
@@ -118,6 +121,13 @@ struct DemoCommand: AsyncParsableCommand {
         }
         total.elapsed = clock.now - ingestStart
         Self.say("loaded in \((clock.now - start).text): \(total)")
+        // The feed files carry ID numbers, names and phone numbers in clear; the database keeps
+        // them hashed or masked. Nothing needs them once loaded.
+        if keepFeeds {
+            Self.say("feed files kept in \(folder.path) (--keep-feeds): they hold personal data in clear")
+        } else {
+            try FileManager.default.removeItem(at: folder)
+        }
     }
 
     /// Writes a line at once (not through print's buffer), so that it comes before the examples and a log sees it now.

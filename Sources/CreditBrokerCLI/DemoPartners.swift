@@ -31,9 +31,13 @@ struct DemoPartners {
             return DemoPartners(pki: pki, agencyKeys: Dictionary(pairs, uniquingKeysWith: { _, last in last }))
         }
         var keys: [String: String] = [:]
-        let store = ApiKeyStore(pool: pool)
+        let audit = AdminAuditLog(pool: pool)
         for contract in contracts where contract.kind == .creditAgency {
-            keys[contract.partnerID] = try await store.issue(partnerID: contract.partnerID, expiresAt: nil).token
+            keys[contract.partnerID] = try await audit.recording({ connection in
+                try await ApiKeyStore.issue(partnerID: contract.partnerID, expiresAt: nil, on: connection)
+            }, entry: { issued in
+                .commandLine("demo", partner: contract.partnerID, status: 201, detail: "issued \(issued.record.keyID) for the demo")
+            }).token
         }
         let text = keys.sorted { $0.key < $1.key }.map { "\($0.key)\t\($0.value)\n" }.joined()
         guard FileManager.default.createFile(atPath: keysFile.path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {

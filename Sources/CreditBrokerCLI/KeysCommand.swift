@@ -31,7 +31,11 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let expiry = try expires.map { try CivilDate.option($0, name: "expires").adding(days: 1).start() }
+            let lastDay = try expires.map { try CivilDate.option($0, name: "expires") }
+            if let lastDay, lastDay < CivilDate.today() {
+                throw ValidationError("--expires \(lastDay) is in the past: the key would never work (the last day is today or later, China time)")
+            }
+            let expiry = lastDay.map { $0.adding(days: 1).start() }
             let set = try ContractSet(files: ContractsOptions.contractFiles(at: contracts), policies: policies.load())
             guard let contract = set.contracts.last(where: { $0.partnerID == partner }) else {
                 throw ValidationError("no contract for partner '\(partner)' in \(contracts)")
@@ -42,7 +46,14 @@ struct KeysCommand: AsyncParsableCommand {
             let opened = try await database.open(migrate: true, logger: Logger(label: "credit-broker.keys"))
             let record: ApiKeyStore.Record, token: String
             do {
-                (record, token) = try await ApiKeyStore(pool: opened.pool).issue(partnerID: partner, expiresAt: expiry)
+                (record, token) = try await AdminAuditLog(pool: opened.pool).recording({ connection in
+                    try await ApiKeyStore.issue(partnerID: partner, expiresAt: expiry, on: connection)
+                }, entry: { issued in
+                    .commandLine(
+                        "keys issue", partner: partner, status: 201,
+                        detail: "issued \(issued.record.keyID)\(lastDay.map { ", last day \($0)" } ?? "")"
+                    )
+                })
                 await opened.close()
             } catch {
                 await opened.close()
@@ -69,7 +80,12 @@ struct KeysCommand: AsyncParsableCommand {
             let opened = try await database.open(migrate: true, logger: Logger(label: "credit-broker.keys"))
             let revoked: ApiKeyStore.Record?
             do {
-                revoked = try await ApiKeyStore(pool: opened.pool).revoke(keyID: keyID)
+                revoked = try await AdminAuditLog(pool: opened.pool).recording({ connection in
+                    try await ApiKeyStore.revoke(keyID: keyID, on: connection)
+                }, entry: { record in
+                    .commandLine("keys revoke", partner: record?.partnerID, status: record == nil ? 404 : 200,
+                                 detail: record.map { "revoked \($0.keyID)" } ?? "unknown-key")
+                })
                 await opened.close()
             } catch {
                 await opened.close()

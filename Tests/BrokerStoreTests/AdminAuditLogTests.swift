@@ -85,8 +85,8 @@ import Testing
         try await pool.query("ALTER TABLE admin_audit DISABLE TRIGGER admin_audit_no_update_delete")
         try await pool.query("UPDATE admin_audit SET status = 403 WHERE seq = 3")
         try await pool.query("ALTER TABLE admin_audit ENABLE TRIGGER admin_audit_no_update_delete")
-        let broken = await #expect(throws: AdminAuditLog.Break.self) { try await log.verify() }
-        #expect(broken?.seq == 3)
+        let broken = await #expect(throws: AdminAuditLog.Broken.self) { try await log.verify() }
+        #expect(broken?.breaks.map(\.seq) == [3])
         await pool.close()
     }
 
@@ -96,9 +96,10 @@ import Testing
         for n in 1...3 { try await log.append(Self.entry(n)) }
         try await pool.query("ALTER TABLE admin_audit DISABLE TRIGGER admin_audit_no_update_delete")
         try await pool.query("DELETE FROM admin_audit WHERE seq = 2")
-        let broken = await #expect(throws: AdminAuditLog.Break.self) { try await log.verify() }
-        #expect(broken?.seq == 2)
-        #expect(broken?.reason == "row 2 is missing")
+        let broken = await #expect(throws: AdminAuditLog.Broken.self) { try await log.verify() }
+        // Row 3 linked to row 2's hash, which is gone: the gap and the row after it.
+        #expect(broken?.breaks.map(\.seq) == [2, 3])
+        #expect(broken?.breaks.first?.reason == "row 2 is missing")
         await pool.close()
     }
 }

@@ -1,4 +1,5 @@
 @testable import BrokerStore
+import Foundation
 import PostgresClient
 import TestSupport
 import Testing
@@ -60,5 +61,56 @@ import Testing
         // Unix socket only: the server listens on no TCP address.
         #expect(try await again.query("SHOW listen_addresses")[0].decode(String.self, at: 0) == "")
         await again.close()
+    }
+
+    /// Issue 13, finding 2: the cluster was made with `initdb --auth=trust` and its socket was
+    /// 0777 in a 0755 folder, so any local account connected as the superuser. Now only this
+    /// process's account (and the server's) may, by `peer`; an older `trust` cluster is closed at its next start.
+    @Test func onlyTheBrokersOwnAccountMayConnect() async throws {
+        let folder = TestPostgres.temporaryFolder()
+        var options = EmbeddedPostgres.Options(folder: folder)
+        options.fastUnsafe = true
+        let data = folder + "/data"
+        var cluster = try EmbeddedPostgres.start(options)
+        defer { cluster.stop() }
+        Self.expectPrivate(cluster, folder: folder)
+
+        // As a cluster made by the earlier code: trust for everyone, the socket open to all.
+        cluster.stop()
+        try Data("local all all trust\n".utf8).write(to: URL(fileURLWithPath: data + "/pg_hba.conf"))
+        chmod(cluster.socketDirectory, 0o777)
+        chmod(folder, 0o755)
+        cluster = try EmbeddedPostgres.start(options)
+        Self.expectPrivate(cluster, folder: folder)
+        // The broker itself still connects.
+        let pool = PostgresPool(.init(connection: cluster.configuration, maxConnections: 1))
+        #expect(try await pool.query("SELECT current_user::text")[0].decode(String.self, at: 0) == "broker")
+        await pool.close()
+
+        guard geteuid() == 0 else { return }  // runuser needs root; CI runs as root.
+        let psql = try EmbeddedPostgres.findBinaries().appendingPathComponent("psql").path
+        let asNobody = ["-u", "nobody", "--", psql, "-h", cluster.socketDirectory, "-U", "broker", "-d", "credit_broker", "-tAc", "SELECT 1"]
+        #expect(throws: (any Error).self, "another account reached the socket") { try ChildProcess.run("/usr/sbin/runuser", asNobody) }
+        // Even with every folder on the way opened, peer authentication refuses another account.
+        for path in [folder, data, cluster.socketDirectory] { chmod(path, 0o777) }
+        chmod(cluster.socketDirectory + "/.s.PGSQL.5432", 0o777)
+        let refused = #expect(throws: ChildProcess.Failure.self) { try ChildProcess.run("/usr/sbin/runuser", asNobody) }
+        #expect(refused.map { "\($0)".contains("authentication failed") } == true, "\(refused.map { "\($0)" } ?? "")")
+        for path in [folder, data, cluster.socketDirectory] { chmod(path, 0o700) }
+    }
+
+    private static func expectPrivate(_ cluster: EmbeddedPostgres, folder: String) {
+        #expect(mode(folder) == 0o700)
+        #expect(mode(cluster.socketDirectory) == 0o700)
+        let hba = (try? String(contentsOfFile: folder + "/data/pg_hba.conf", encoding: .utf8)) ?? ""
+        let rules = hba.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.allSatisfy(\.isWhitespace) }
+        #expect(rules == ["local all broker peer map=broker"], "\(hba)")
+        #expect(mode(folder + "/data/pg_hba.conf") == 0o600)
+    }
+
+    private static func mode(_ path: String) -> mode_t {
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return 0 }
+        return status.st_mode & 0o777
     }
 }

@@ -34,6 +34,38 @@ import Testing
         await pool.close()
     }
 
+    /// Issue 13, finding 5: `keys issue` and `keys revoke` changed credentials with no audit row, and
+    /// `keys issue --expires 2020-01-01` printed a key that had already expired.
+    @Test func keysIssueAndRevokeAreInTheAuditChainAndAPastExpiryIsRefused() async throws {
+        let database = try await TestPostgres.freshDatabase()
+        let conninfo = try #require(database.conninfo)
+        let contracts = ["--contracts", Self.root.appending(path: "Contracts").path, "--policies", Self.root.appending(path: "Policies").path,
+                         "--catalog", Self.root.appending(path: "Policies/catalog.yaml").path]
+        let past = try ContractsCommandTests.run(["keys", "issue", "agency.nj_anxin", "--expires", "2020-01-01", "--database-url", conninfo] + contracts)
+        #expect(past.status != 0)
+        #expect(past.output.contains("in the past"), "\(past.output)")
+        #expect(!past.output.contains("ak_"), "\(past.output)")
+
+        let issued = try ContractsCommandTests.run(["keys", "issue", "agency.nj_anxin", "--database-url", conninfo] + contracts)
+        #expect(issued.status == 0, "\(issued.output)")
+        let token = try #require(issued.output.split(whereSeparator: \.isNewline).first { $0.hasPrefix("ak_") })
+        let keyID = String(token.prefix(19))
+        let revoked = try ContractsCommandTests.run(["keys", "revoke", keyID, "--database-url", conninfo])
+        #expect(revoked.status == 0, "\(revoked.output)")
+
+        let pool = PostgresPool(.init(connection: database, maxConnections: 1))
+        let log = AdminAuditLog(pool: pool)
+        #expect(try await log.verify() == 2)
+        let rows = try await log.records(since: 0, limit: 10)
+        #expect(rows.map(\.entry.detail) == ["issued \(keyID)", "revoked \(keyID)"])
+        #expect(rows.allSatisfy { $0.entry.via == "cli" && $0.entry.actorSubject.hasPrefix("os-account=") && $0.entry.targetPartner == "agency.nj_anxin" })
+        #expect(rows.map(\.entry.path) == ["credit-broker keys issue", "credit-broker keys revoke"])
+        // The secret never reaches the chain.
+        let secret = try #require(token.split(separator: ".").last)
+        #expect(!rows.contains { "\($0.entry)".contains(secret) })
+        await pool.close()
+    }
+
     /// A new development PKI made by `pki init`; its folder and what the command printed.
     private static func pkiInit() throws -> (folder: String, output: String) {
         let folder = TestPostgres.temporaryFolder() + "/pki"

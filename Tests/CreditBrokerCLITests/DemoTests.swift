@@ -13,7 +13,7 @@ import Testing
         let pki = state + "/pki"
         let bank = ["--cacert", pki + "/ca.pem", "--cert", pki + "/clients/bank.icbc_jiangsu.pem", "--key", pki + "/clients/bank.icbc_jiangsu-key.pem"]
         let ready = try await Self.waitUntilReady(state: state, port: port)
-        let company = try #require(try aRegisteredCompany(state: state))
+        let company = try #require(try await aRegisteredCompany(log: log))
         let answer = try ChildProcess.run("/usr/bin/curl", bank + [
             "-s", "-H", "Content-Type: application/json",
             "-d", #"{"subject":"\#(company)","purpose":"credit_approval","items":["enterprise.registration","market.tax_paid"]}"#,
@@ -48,6 +48,13 @@ import Testing
         #expect((disclosed.first?["records"] as? [Any])?.count == 1)
         #expect((json["withheld"] as? [[String: Any]])?.first?["reason"] as? String == "consent_missing")
         #expect(agencyKey?.hasPrefix("ak_") == true)
+        // Issue 13, finding 9: the feed files (clear ID numbers, names, phones) were left 0644 in
+        // 0755 folders. Now they are removed once loaded, and nothing in the state folder is open
+        // to other accounts (root's state folder lets the postgres group pass through, no more).
+        #expect(!FileManager.default.fileExists(atPath: state + "/demo-province"), "the loaded feed files are removed")
+        #expect(Self.mode(state) == (geteuid() == 0 ? 0o710 : 0o700))
+        let open = Self.entriesOpenToOthers(state).filter { $0 != "demo.log" }  // the test's own capture of the output
+        #expect(open.isEmpty, "open to other accounts: \(open)")
         #expect(output.contains("https://localhost:\(port + 1)/admin/v1/partners"), "the demo prints its admin example")
         let listed = try #require(try JSONSerialization.jsonObject(with: Data(partners.utf8)) as? [String: Any], "\(partners)")
         #expect((listed["partners"] as? [[String: Any]])?.contains { $0["id"] as? String == "agency.nj_anxin" } == true)
@@ -113,17 +120,27 @@ import Testing
             .map { $0.dropFirst(2) }.joined(separator: "\n")
     }
 
-    /// A company of the demo province, read from the feed files the demo generated.
-    private func aRegisteredCompany(state: String) throws -> String? {
-        let folder = state + "/demo-province"
-        for name in try FileManager.default.contentsOfDirectory(atPath: folder) where name.hasSuffix(".jsonl") {
-            let text = try String(contentsOfFile: folder + "/" + name, encoding: .utf8)
-            for line in text.split(separator: "\n") where line.contains(#""item":"enterprise.registration""#) {
-                if let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let subject = object["subject"] as? String {
-                    return subject
-                }
+    /// The company the demo's printed examples name (its feed files are removed once loaded).
+    private func aRegisteredCompany(log: String) async throws -> String? {
+        for _ in 0..<100 {
+            let printed = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if let range = printed.range(of: #""subject":""#) {
+                return String(printed[range.upperBound...].prefix { $0 != "\"" })
             }
+            try await Task.sleep(for: .milliseconds(100))
         }
         return nil
+    }
+
+    private static func mode(_ path: String) -> mode_t {
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return 0 }
+        return status.st_mode & 0o7777
+    }
+
+    /// Every file or folder under `folder` that other accounts may read, write or enter.
+    static func entriesOpenToOthers(_ folder: String) -> [String] {
+        let entries = FileManager.default.enumerator(atPath: folder)?.compactMap { $0 as? String } ?? []
+        return entries.filter { mode(folder + "/" + $0) & 0o007 != 0 }
     }
 }

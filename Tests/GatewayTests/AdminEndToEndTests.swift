@@ -128,8 +128,19 @@ import X509
             let days = try #require(usage.json["days"] as? [[String: Any]])
             #expect(days.compactMap { $0["calls"] as? Int }.reduce(0, +) == 1)
 
+            // Issue 13, finding 6: the partner list showed the contract file's key ids, not the keys
+            // that authenticate. It shows the live ones: the key just issued, and nothing else.
+            func listedKeys() async throws -> [String]? {
+                let listed = try await gateway.admin(.GET, "/admin/v1/partners", as: .security)
+                let partners = listed.json["partners"] as? [[String: Any]]
+                let agency = partners?.first { $0["id"] as? String == TestGateway.agency }
+                return (agency?["authentication"] as? [String: Any])?["api_key_ids"] as? [String]
+            }
+            #expect(try await listedKeys() == [keyID])
+
             let revoked = try await gateway.admin(.DELETE, "/admin/v1/keys/\(keyID)", as: .security)
             #expect(revoked.status == 200)
+            #expect(try await listedKeys() == [])
             #expect(revoked.json["revoked"] is String)
             #expect(try await gateway.request(.GET, "/v1/partner", bearer: token).status == 401)
 
@@ -179,8 +190,59 @@ import X509
                 try await connection.query("UPDATE admin_audit SET role = 'security' WHERE seq = 2")
                 try await connection.query("ALTER TABLE admin_audit ENABLE TRIGGER admin_audit_no_update_delete")
             }
-            let broken = await #expect(throws: AdminAuditLog.Break.self) { try await log.verify() }
-            #expect(broken?.seq == 2)
+            let broken = await #expect(throws: AdminAuditLog.Broken.self) { try await log.verify() }
+            #expect(broken?.breaks.map(\.seq) == [2])
+        }
+    }
+
+    /// Issue 13, finding 1: `usage?partner=x%00y` answered 200 and stored `x` where the chain had
+    /// hashed `x\0y`, breaking the chain for good; `audit verify` then stopped at that row.
+    @Test func inputTheChainCannotStoreIsRefusedBeforeTheActionAndTheChainStaysIntact() async throws {
+        try await TestGateway.run { gateway in
+            let refused: [(query: String, field: String)] = [
+                ("usage?partner=x%00y", "partner"),
+                ("usage?partner=\(TestGateway.bank)%0A", "partner"),
+                ("usage?partner=\(String(repeating: "b", count: 65))", "partner"),
+                ("usage?partner=\(TestGateway.bank)&from=2026-01-01%00", "from"),
+                ("usage?partner=\(TestGateway.bank)&to=\(String(repeating: "9", count: 200))", "to"),
+                ("audit?since=1%00", "since"),
+                ("audit?limit=%095", "limit"),
+                ("audit?seq=1", "query"),
+            ]
+            for (query, field) in refused {
+                let reply = try await gateway.admin(.GET, "/admin/v1/" + query, as: query.hasPrefix("usage") ? .system : .audit)
+                #expect(reply.status == 400, "\(query)")
+                #expect(reply.json["field"] as? String == field, "\(query)")
+                #expect(!String(decoding: reply.body, as: UTF8.self).contains("x\u{0}y"))
+            }
+            let unknown = try await gateway.admin(.GET, "/admin/v1/usage?partner=bank.nobody", as: .audit)
+            #expect(unknown.status == 404)
+            #expect(unknown.json["type"] as? String == Self.problems + "unknown-partner")
+
+            let log = AdminAuditLog(pool: gateway.pool)
+            #expect(try await log.verify() == refused.count + 1)
+            let rows = try await log.records(since: 0, limit: 100)
+            #expect(rows.prefix(refused.count).allSatisfy { $0.entry.status == 400 && $0.entry.detail == "invalid-request" })
+            // A partner that is not a partner id is not recorded as the target; the path shows what was asked.
+            #expect(rows.prefix(3).allSatisfy { $0.entry.targetPartner == nil })
+            #expect(rows.last?.entry.targetPartner == "bank.nobody")
+        }
+    }
+
+    @Test func auditVerifyReportsEveryBreakNotOnlyTheFirst() async throws {
+        try await TestGateway.run { gateway in
+            for _ in 0..<6 { _ = try await gateway.admin(.GET, "/admin/v1/partners", as: .system) }
+            try await gateway.pool.withConnection { connection in
+                try await connection.query("ALTER TABLE admin_audit DISABLE TRIGGER admin_audit_no_update_delete")
+                try await connection.query("UPDATE admin_audit SET detail = 'listed 0 partners' WHERE seq = 2")
+                try await connection.query("DELETE FROM admin_audit WHERE seq = 4")
+                try await connection.query("UPDATE admin_audit SET status = 204 WHERE seq = 6")
+                try await connection.query("ALTER TABLE admin_audit ENABLE TRIGGER admin_audit_no_update_delete")
+            }
+            let broken = await #expect(throws: AdminAuditLog.Broken.self) { try await AdminAuditLog(pool: gateway.pool).verify() }
+            // Row 5 links to row 4's hash, which is gone: the gap and the row after it both show.
+            #expect(broken?.breaks.map(\.seq) == [2, 4, 5, 6])
+            #expect(broken?.rows == 5)
         }
     }
 

@@ -46,8 +46,7 @@ extension ContractSource {
 extension PolicyReader {
     fileprivate mutating func partnerID(_ node: Node?) -> String? {
         guard let id = string(node, "partner") else { return nil }
-        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789._-")
-        guard id.count <= 64, id.first?.isLetter == true, id.allSatisfy(allowed.contains) else {
+        guard Contract.isValidPartnerID(id) else {
             fail(node, "partner id must be lowercase letters, digits, '.', '_' or '-', starting with a letter, at most 64 long")
             return nil
         }

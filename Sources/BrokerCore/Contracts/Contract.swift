@@ -48,6 +48,16 @@ public struct Contract: Sendable, Hashable, Codable {
         public let perItem: [String: Int]
     }
 
+    /// Whether `text` is a well-formed partner id: lowercase ASCII letters, digits, '.', '_' or '-',
+    /// starting with a letter, at most 64 long.
+    public static func isValidPartnerID(_ text: some StringProtocol) -> Bool {
+        text.utf8.count <= 64 && text.utf8.first.map { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) } == true
+            && text.utf8.allSatisfy { byte in
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                    || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+            }
+    }
+
     public let partnerID: String
     public let legalName: String
     public let kind: PartnerKind

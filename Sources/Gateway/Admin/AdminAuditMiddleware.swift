@@ -1,3 +1,4 @@
+import BrokerCore
 import BrokerStore
 import Hummingbird
 import Logging
@@ -15,7 +16,7 @@ struct AdminAuditMiddleware: RouterMiddleware {
 
     let log: AdminAuditLog
 
-    /// Longest path and partner text stored (the request chose them, so they are bounded).
+    /// Longest path stored (the request chose it, so it is bounded).
     private static let maximumText = 200
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -45,13 +46,15 @@ struct AdminAuditMiddleware: RouterMiddleware {
     }
 
     private func entry(_ request: Request, _ context: Context, status: Int, refusal: String?) -> AdminAuditEntry {
+        // The request chose the path's and query's partner: recorded only if it is a partner id (the
+        // path itself, percent-encoded as received, shows what was asked).
         let partner = context.audit.partner
-            ?? context.parameters.get("partner")
-            ?? request.uri.queryParameters.get("partner")
+            ?? [context.parameters.get("partner"), request.uri.queryParameters.get("partner").map { String($0) }]
+            .lazy.compactMap { $0 }.first { Contract.isValidPartnerID($0) }
         return AdminAuditEntry(
             actorFingerprint: context.admin?.fingerprint ?? "", actorSubject: context.admin?.subject ?? "", role: context.admin?.role?.rawValue,
             method: request.method.rawValue, path: String(request.uri.path.prefix(Self.maximumText)),
-            targetPartner: partner.map { String($0.prefix(Self.maximumText)) }, status: status,
+            targetPartner: partner, status: status,
             detail: refusal ?? context.audit.detail ?? "ok"
         )
     }

@@ -1,7 +1,8 @@
 import BrokerCore
 
-/// A partner as `GET /admin/v1/partners` lists it: its governing contract's terms and credentials
-/// (fingerprints, subjects and key ids; never a secret).
+/// A partner as `GET /admin/v1/partners` lists it: its governing contract's terms and the
+/// credentials that authenticate it now (the contract's certificate bindings and the API keys
+/// the key store holds unrevoked and unexpired, by id; never a secret).
 struct AdminPartnerView: Encodable {
     struct Term: Encodable {
         let from: CivilDate
@@ -49,7 +50,8 @@ struct AdminPartnerView: Encodable {
         case term, quotas, rateLimit = "rate_limit", authentication
     }
 
-    init(_ contract: Contract) {
+    /// - Parameter liveKeyIDs: the partner's keys that authenticate now (`ApiKeyStore.liveKeyIDs`).
+    init(_ contract: Contract, liveKeyIDs: [String]) {
         let version = contract.version
         id = contract.partnerID
         legalName = contract.legalName
@@ -61,7 +63,7 @@ struct AdminPartnerView: Encodable {
         rateLimit = RateLimit(perSecond: contract.rateLimit.perSecond, burst: contract.rateLimit.burst)
         authentication = Authentication(
             certificates: contract.authentication.certificates.map { .init(sha256: $0.sha256, subject: $0.subject) },
-            apiKeyIDs: contract.authentication.apiKeyIDs
+            apiKeyIDs: contract.kind == .creditAgency ? liveKeyIDs : []
         )
     }
 }

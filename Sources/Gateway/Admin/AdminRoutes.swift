@@ -6,7 +6,8 @@ import Metering
 
 /// The admin API under `/admin/v1`, each endpoint allowed to exactly the roles it names:
 ///
-/// - `GET partners` (system, security): every partner's governing contract and credentials.
+/// - `GET partners` (system, security): every partner's governing contract and the credentials
+///   that authenticate it now (certificate bindings; API keys unrevoked and unexpired).
 /// - `POST partners/{partner}/keys` (security): issue a credit agency's API key; the token is in
 ///   the answer once. `GET partners/{partner}/keys` (security): the keys issued to any partner
 ///   (a key issued to a bank by mistake shows here, and never authenticates).
@@ -72,6 +73,8 @@ struct AdminRoutes {
             let partner: String?
             let status: Int
             let detail: String
+            /// `cli` for a change made with the command line on the broker's host.
+            let via: String?
             let hash: String
         }
 
@@ -85,7 +88,8 @@ struct AdminRoutes {
                     seq: record.seq, time: record.time.formatted(.iso8601),
                     actor: .init(fingerprint: record.entry.actorFingerprint, subject: record.entry.actorSubject),
                     role: record.entry.role, method: record.entry.method, path: record.entry.path,
-                    partner: record.entry.targetPartner, status: record.entry.status, detail: record.entry.detail, hash: record.hash
+                    partner: record.entry.targetPartner, status: record.entry.status, detail: record.entry.detail,
+                    via: record.entry.via, hash: record.hash
                 )
             }
             next = records.last?.seq ?? since
@@ -95,8 +99,9 @@ struct AdminRoutes {
     func register(on group: RouterGroup<AdminRequestContext>) {
         group.get("partners") { _, context -> Response in
             try context.require(.system, .security)
+            let live = try await keys.liveKeyIDs()
             context.audit.note(partner: nil, "listed \(contracts.count) partners")
-            return try Self.json(PartnerList(partners: contracts.map(AdminPartnerView.init)))
+            return try Self.json(PartnerList(partners: contracts.map { AdminPartnerView($0, liveKeyIDs: live[$0.partnerID] ?? []) }))
         }
         group.post("partners/{partner}/keys") { request, context -> Response in
             try context.require(.security)
@@ -128,6 +133,7 @@ struct AdminRoutes {
             guard let partner = request.uri.queryParameters.get("partner"), !partner.isEmpty else {
                 throw Problem.invalidRequest("partner", "partner is required: the partner id whose usage to report.")
             }
+            guard contracts.contains(where: { $0.partnerID == partner }) else { throw Problem.unknownPartner() }
             let today = CivilDate(Date())
             let from = try request.date("from") ?? today
             let to = try request.date("to") ?? today

@@ -69,6 +69,7 @@ public enum AdminServer {
         router.add(middleware: AdminAuthenticator(peers: PeerCertificateCache(), counters: metrics.adminAuthentication))
         let audit = AdminAuditLog(pool: pool)
         router.add(middleware: AdminAuditMiddleware(log: audit))
+        router.add(middleware: AdminInputMiddleware())
         AdminRoutes(contracts: contracts, keys: ApiKeyStore(pool: pool), usage: UsageQuery(pool: pool), audit: audit)
             .register(on: router.group("admin/v1"))
         return router

@@ -1,0 +1,41 @@
+import BrokerCore
+import Hummingbird
+import HummingbirdCore
+
+/// Refuses, with a 400 naming the parameter, any admin request whose query could not be stored
+/// exactly in the audit chain or is not what the API takes: a name the route does not know, a
+/// value with a control character (PostgreSQL text ends at NUL, so `partner=x%00y` would be stored
+/// as `x` while the chain hashed `x\0y`), an over-long value, or a `partner` that is not a partner
+/// id. Runs inside the audit middleware, so the refusal is itself recorded (without the value).
+struct AdminInputMiddleware: RouterMiddleware {
+    typealias Context = AdminRequestContext
+
+    /// The query parameters the admin API takes (`Contracts/api/admin-openapi.yaml`).
+    static let parameters: Set<Substring> = ["partner", "from", "to", "since", "limit"]
+    /// Longest query parameter value taken.
+    static let maximumValue = 100
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        try Self.check(request.uri)
+        return try await next(request, context)
+    }
+
+    static func check(_ uri: URI) throws(Problem) {
+        for (name, value) in uri.queryParameters {
+            guard parameters.contains(name) else {
+                throw .invalidRequest("query", "The admin API takes only the query parameters \(parameters.sorted().joined(separator: ", ")).")
+            }
+            guard value.utf8.count <= maximumValue else {
+                throw .invalidRequest(String(name), "\(name) is longer than \(maximumValue) bytes.")
+            }
+            guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw .invalidRequest(String(name), "\(name) contains a control character (NUL, tab, line break, …), which no admin parameter takes.")
+            }
+            if name == "partner", !Contract.isValidPartnerID(value) {
+                throw .invalidRequest(
+                    "partner", "partner must be a partner id: lowercase letters, digits, '.', '_' or '-', starting with a letter, at most 64 long."
+                )
+            }
+        }
+    }
+}
