@@ -121,6 +121,32 @@ import Testing
         }
     }
 
+    /// A consent's use is spent only when an item it unlocks discloses a record: with nothing on file
+    /// the item is answered `on_file: false` and the consent keeps its use.
+    @Test func aConsentIsSpentOnlyWhenItUnlocksARecordOnFile() async throws {
+        try await TestGateway.run { gateway in
+            let bank = try gateway.identity(of: TestGateway.bank)
+            let once = try await Self.register(gateway, Self.consentBody(useLimit: "once"))
+            for _ in 0..<2 {
+                let empty = try await Self.query(gateway, consentID: once)
+                #expect(empty.status == 200)
+                let items = try #require(empty.json["disclosed"] as? [[String: Any]])
+                #expect(items.map { $0["item"] as? String } == [Self.conditionalItem])
+                #expect(items.first?["on_file"] as? Bool == false)
+                #expect((items.first?["records"] as? [Any])?.isEmpty == true)
+            }
+            #expect(try await gateway.request(.GET, "/v1/consents/\(once)", identity: bank).json["uses"] as? Int == 0)
+
+            try await gateway.ingest(Self.feed, source: "jiangsu_property")
+            let found = try await Self.query(gateway, consentID: once)
+            let items = try #require(found.json["disclosed"] as? [[String: Any]])
+            #expect(items.first?["on_file"] as? Bool == true)
+            #expect((items.first?["records"] as? [Any])?.count == 1)
+            #expect(try await gateway.request(.GET, "/v1/consents/\(once)", identity: bank).json["uses"] as? Int == 1)
+            #expect(Self.withheldReasons(try await Self.query(gateway, consentID: once)) == [Self.conditionalItem: "consent_exhausted"])
+        }
+    }
+
     /// An answer withheld because its meter event could not be committed (503) does not spend the
     /// consent's use: the retry, once the meter works again, discloses the item.
     @Test func anAnswerThatNeverLeftGivesTheConsentsUseBack() async throws {
