@@ -83,7 +83,7 @@ struct BatchReviewRoutes {
     private func submit(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let partner = try context.requirePartner()
         let queries = service.queries
-        let json = try await request.body.collect(upTo: 1 << 20)
+        let json = try await request.wholeBody(upTo: 1 << 20)
         let batch = try BatchReviewRequest(json: json.readableBytesView, engine: queries.engine, catalog: queries.catalog)
         guard let interned = queries.engine.partner(partner.partnerID) else {
             throw Problem("contract-missing", title: "No contract", status: .forbidden, detail: "The partner has no contract in force.")

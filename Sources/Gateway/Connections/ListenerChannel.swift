@@ -32,6 +32,8 @@ public struct ConnectionTimeouts: Sendable, Hashable {
 ///   stops halfway is closed: `HandshakeDeadline`);
 /// - HTTP/2: SETTINGS acknowledged within `http2Settings`, and a connection sent GOAWAY closed after
 ///   `close` (`HTTP2ConnectionDeadlines`);
+/// - HTTP/1.1: an oversized header answered 431, a missing or repeated `Host` 400, as
+///   problem+json (`HTTP1RequestChecks`);
 /// - every request (HTTP/1.1, and each HTTP/2 stream) whole within `request` (`RequestDeadline`,
 ///   installed through Hummingbird's `additionalChannelHandlers`).
 struct ListenerChannel<Inner: ServerChildChannel>: ServerChildChannel {
@@ -88,6 +90,9 @@ struct ListenerChannel<Inner: ServerChildChannel>: ServerChildChannel {
                 HTTP2ConnectionDeadlines(settings: TimeAmount(timeouts.http2Settings), close: TimeAmount(timeouts.close)),
                 position: .after(http2)
             )
+        } else {
+            let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            try pipeline.addHandler(HTTP1RequestChecks(), position: .after(decoder))
         }
     }
 }

@@ -17,7 +17,7 @@ struct ConsentRoutes {
     func register(on group: RouterGroup<GatewayRequestContext>) {
         group.post("consents") { request, context -> Response in
             let partner = try context.requirePartner()
-            let json = try await request.body.collect(upTo: 64 * 1024)
+            let json = try await request.wholeBody(upTo: 64 * 1024)
             let body = try ConsentRequest(
                 json: json.readableBytesView, engine: service.engine, catalog: service.catalog, term: partner.contract.term
             )

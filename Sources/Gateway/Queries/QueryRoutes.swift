@@ -24,7 +24,7 @@ struct QueryRoutes {
 
     private func answer(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let partner = try context.requirePartner()
-        let json = try await request.body.collect(upTo: 64 * 1024)
+        let json = try await request.wholeBody(upTo: 64 * 1024)
         let query = try QueryRequest(json: json.readableBytesView, engine: service.engine, catalog: service.catalog)
         guard let interned = service.engine.partner(partner.partnerID) else {
             throw Problem("contract-missing", title: "No contract", status: .forbidden, detail: "The partner has no contract in force.")

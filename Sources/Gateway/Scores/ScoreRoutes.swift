@@ -30,7 +30,7 @@ struct ScoreRoutes {
 
     private func answer(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let partner = try context.requirePartner()
-        let json = try await request.body.collect(upTo: 16 * 1024)
+        let json = try await request.wholeBody(upTo: 16 * 1024)
         let query = try ScoreRequest(json: json.readableBytesView, engine: queries.engine)
         if query.consentID != nil {
             throw Problem(
