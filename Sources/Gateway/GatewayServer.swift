@@ -135,6 +135,7 @@ public enum GatewayServer {
         WatchlistRoutes(service: partners.feeds, signer: partners.receiptSigner).register(on: v1)
         BatchReviewRoutes(service: partners.batchReviews, signer: partners.receiptSigner).register(on: v1)
         UsageRoutes(usage: UsageQuery(pool: pool), quotas: QuotaLedger(pool: pool)).register(on: v1)
+        router.add(middleware: MethodNotAllowed(router.routes))
         return router
     }
 

@@ -72,6 +72,7 @@ public enum AdminServer {
         router.add(middleware: AdminInputMiddleware())
         AdminRoutes(contracts: contracts, keys: ApiKeyStore(pool: pool), usage: UsageQuery(pool: pool), audit: audit)
             .register(on: router.group("admin/v1"))
+        router.add(middleware: MethodNotAllowed(router.routes))
         return router
     }
 }
