@@ -119,6 +119,8 @@ public enum GatewayServer {
     public static func router(pool: PostgresPool, partners: Partners) -> Router<GatewayRequestContext> {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: ProblemMiddleware())
+        let served = MethodNotAllowed<GatewayRequestContext>.RouteTable()
+        router.add(middleware: MethodNotAllowed(routes: served))
         HealthRoutes(pool: pool, metrics: partners.metrics).register(on: router)
         let routes = PartnerRoutes(signer: partners.receiptSigner)
         routes.registerPublic(on: router)
@@ -135,7 +137,7 @@ public enum GatewayServer {
         WatchlistRoutes(service: partners.feeds, signer: partners.receiptSigner).register(on: v1)
         BatchReviewRoutes(service: partners.batchReviews, signer: partners.receiptSigner).register(on: v1)
         UsageRoutes(usage: UsageQuery(pool: pool), quotas: QuotaLedger(pool: pool)).register(on: v1)
-        router.add(middleware: MethodNotAllowed(router.routes))
+        served.fill(router.routes)
         return router
     }
 

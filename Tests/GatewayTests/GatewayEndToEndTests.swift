@@ -167,6 +167,10 @@ import X509
             let admin = try await gateway.admin(.TRACE, "/admin/v1/partners", as: .system)
             #expect(admin.status == 405)
             #expect(admin.headers.first(name: "Allow") == "GET")
+            // Before the admin API's own checks of query parameters.
+            let checked = try await gateway.admin(.TRACE, "/admin/v1/usage?partner=&from=2000-01-01", as: .audit)
+            #expect(checked.status == 405)
+            #expect(checked.headers.first(name: "Allow") == "GET")
         }
     }
 
