@@ -43,10 +43,13 @@ struct TestGateway {
     /// The scorecard `POST /v1/scores` serves.
     static let scorecard = "Policies/scorecards/sme-lending-v3.yaml"
 
-    /// Starts a gateway, runs `body` against it, and stops it.
-    static func run(_ body: (TestGateway) async throws -> Void) async throws {
-        let configuration = try await TestPostgres.freshDatabase()
-        let pool = PostgresPool(.init(connection: configuration, maxConnections: 4))
+    /// Starts a gateway, runs `body` against it, and stops it. `adjusting` changes the partner
+    /// listener's configuration (e.g. shorter timeouts); `logger` receives the gateway's log.
+    static func run(
+        adjusting: (inout GatewayServer.Configuration) -> Void = { _ in }, logger: Logger? = nil, _ body: (TestGateway) async throws -> Void
+    ) async throws {
+        let database = try await TestPostgres.freshDatabase()
+        let pool = PostgresPool(.init(connection: database, maxConnections: 4))
         try await Migrator(pool: pool).migrate()
         let folder = URL(filePath: TestPostgres.temporaryFolder())
         let policies = try loadPolicies()
@@ -76,16 +79,21 @@ struct TestGateway {
             ),
             metrics: metrics
         )
-        var logger = Logger(label: "gateway-test")
-        logger.logLevel = .critical
+        let logger = logger ?? {
+            var logger = Logger(label: "gateway-test")
+            logger.logLevel = .critical
+            return logger
+        }()
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let (adminPorts, adminContinuation) = AsyncStream.makeStream(of: Int.self)
         let admin = try AdminServer.application(
             .init(port: 0, tls: ListenerTLS(developmentPKI: pki, clients: .admin)), contracts: contracts, pool: pool, metrics: metrics, logger: logger,
             onServerRunning: { adminContinuation.yield($0) }
         )
+        var configuration = GatewayServer.Configuration(host: "127.0.0.1", port: 0, tls: ListenerTLS(developmentPKI: pki, clients: .partner))
+        adjusting(&configuration)
         let app = try GatewayServer.application(
-            .init(host: "127.0.0.1", port: 0, tls: ListenerTLS(developmentPKI: pki, clients: .partner)),
+            configuration,
             pool: pool, partners: partners, services: [admin], logger: logger, onServerRunning: { continuation.yield($0) }
         )
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -1,3 +1,4 @@
+import BrokerCore
 import BrokerStore
 import Foundation
 import Metering
@@ -6,6 +7,14 @@ import TestSupport
 
 /// Migrated databases and sample events for the metering tests.
 enum MeteringFixtures {
+    /// The keyed hash idempotency keys are stored under.
+    static let hasher = try! PersonKeyHasher(secret: Array(repeating: 5, count: 32))
+
+    /// An `Idempotency-Key` as the store takes it.
+    static func key(_ text: String) -> IdempotencyKey {
+        try! IdempotencyKey(text, hasher: hasher)
+    }
+
     /// A pool on a fresh, migrated database.
     static func pool(_ label: String = #function, connections: Int = 4) async throws -> PostgresPool {
         let pool = PostgresPool(.init(connection: try await database(label), maxConnections: connections))

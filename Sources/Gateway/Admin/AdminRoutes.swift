@@ -172,7 +172,7 @@ struct AdminRoutes {
 
     /// The optional body `{"expires": "YYYY-MM-DD"}`: the key's last day (China time), today or later.
     private static func expiry(_ request: Request) async throws -> CivilDate? {
-        let bytes = try await request.body.collect(upTo: 4 * 1024)
+        let bytes = try await request.wholeBody(upTo: 4 * 1024)
         guard bytes.readableBytes > 0 else { return nil }
         guard let text = try RequestBody(bytes.readableBytesView).string("expires") else { return nil }
         guard let day = CivilDate(text) else { throw Problem.invalidRequest("expires", "expires must be a date as YYYY-MM-DD.") }

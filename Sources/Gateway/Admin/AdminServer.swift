@@ -69,9 +69,12 @@ public enum AdminServer {
         router.add(middleware: AdminAuthenticator(peers: PeerCertificateCache(), counters: metrics.adminAuthentication))
         let audit = AdminAuditLog(pool: pool)
         router.add(middleware: AdminAuditMiddleware(log: audit))
+        let served = MethodNotAllowed<AdminRequestContext>.RouteTable()
+        router.add(middleware: MethodNotAllowed(routes: served))
         router.add(middleware: AdminInputMiddleware())
         AdminRoutes(contracts: contracts, keys: ApiKeyStore(pool: pool), usage: UsageQuery(pool: pool), audit: audit)
             .register(on: router.group("admin/v1"))
+        served.fill(router.routes)
         return router
     }
 }

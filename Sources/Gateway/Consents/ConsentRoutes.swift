@@ -17,8 +17,10 @@ struct ConsentRoutes {
     func register(on group: RouterGroup<GatewayRequestContext>) {
         group.post("consents") { request, context -> Response in
             let partner = try context.requirePartner()
-            let json = try await request.body.collect(upTo: 64 * 1024)
-            let body = try ConsentRequest(json: json.readableBytesView, engine: service.engine, catalog: service.catalog)
+            let json = try await request.wholeBody(upTo: 64 * 1024)
+            let body = try ConsentRequest(
+                json: json.readableBytesView, engine: service.engine, catalog: service.catalog, term: partner.contract.term
+            )
             let consent = Consent(
                 id: ConsentStore.newID(), subject: service.subjectKey(body.subject), purposes: body.purposes, items: body.items,
                 categories: body.categories, validFrom: body.validFrom, validTo: body.validTo, useLimit: body.useLimit,
