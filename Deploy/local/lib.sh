@@ -31,8 +31,8 @@ topo_prepare() {
   if [ ! -f "$PGPASSFILE" ]; then
     : > "$PGPASSFILE"; chmod 600 "$PGPASSFILE"
     for role in postgres credit_broker_owner credit_broker_gateway credit_broker_ingest credit_broker_replication patroni_rewind; do
-      # host:port:database:user:password; the host of a unix socket connection is its folder.
-      printf '%s:*:*:%s:%s\n' "$TOPO/run" "$role" "$(new_secret)" >> "$PGPASSFILE"
+      # host:port:database:user:password, for the socket folder and loopback alike.
+      printf '*:*:*:%s:%s\n' "$role" "$(new_secret)" >> "$PGPASSFILE"
     done
     install -m 600 -o "$PGUSER_OS" "$PGPASSFILE" "$TOPO/pgpass.server"
   fi
