@@ -34,9 +34,8 @@ done
 # Settings and contracts: examples on first install only.
 etc=$destdir/etc/credit-broker
 install -d -m 755 "$etc"
-for env in credit-broker.env credit-broker-migrate.env credit-broker-ingest.env; do
-  name=$(echo "$env" | sed 's/^credit-broker-//; s/^credit-broker\.env$/credit-broker.env/')
-  [ -e "$etc/$name" ] || install -m 600 "$repo/Deploy/systemd/$env" "$etc/$name"
+for pair in credit-broker.env:credit-broker.env credit-broker-migrate.env:migrate.env credit-broker-ingest.env:ingest.env; do
+  [ -e "$etc/${pair#*:}" ] || install -m 600 "$repo/Deploy/systemd/${pair%%:*}" "$etc/${pair#*:}"
 done
 [ -e "$etc/contracts" ] || cp -R "$repo/Contracts" "$etc/contracts"
 

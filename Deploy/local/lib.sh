@@ -124,6 +124,37 @@ set_passwords() {
   done | "$PGBIN/psql" "host=$TOPO/run port=$port dbname=postgres user=postgres" -X -q -v ON_ERROR_STOP=1 >/dev/null
 }
 
+# serve_in_background NAME DATABASE_URL [serve flags…]: `credit-broker serve` ($BIN) detached,
+# from the repository folder (Policies/, Contracts/), with $TOPO/person-key.secret and the password
+# file; state in $TOPO/NAME, log in $TOPO/log/NAME.log, pid in $TOPO/NAME.pid.
+serve_in_background() {
+  local name=$1 url=$2; shift 2
+  # exec: the background subshell becomes the gateway, so $! is the gateway's pid.
+  (cd "$REPO"; exec env CREDIT_BROKER_PERSON_KEY_SECRET="$(cat "$TOPO/person-key.secret")" DATABASE_URL="$url" \
+    PGPASSFILE="$TOPO/pgpass" setsid "$BIN" serve --state-dir "$TOPO/$name" "$@" </dev/null >"$TOPO/log/$name.log" 2>&1) &
+  echo $! >"$TOPO/$name.pid"
+}
+
+# haproxy_servers SOCKET: "server status sessions-so-far" per server of the gateways backend,
+# from HAProxy's stats socket.
+haproxy_servers() {
+  python3 - "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"show stat\n")
+data = b""
+while chunk := s.recv(65536): data += chunk
+for f in (line.split(",") for line in data.decode().splitlines()):
+    if len(f) > 17 and f[0] == "gateways" and f[1] not in ("FRONTEND", "BACKEND"): print(f[1], f[17], f[7])
+PY
+}
+
+# metered CONNINFO ID,ID,…: how many of these request ids have a meter event. The ids travel as
+# a psql variable, quoted by psql (:'ids').
+metered() {
+  echo "SELECT count(*) FROM meter_events WHERE request_id = ANY (string_to_array(:'ids', ','))" |
+    "$PGBIN/psql" "$1" -X -qAt -v ON_ERROR_STOP=1 -v ids="$2"
+}
+
 # wait_until 'SHELL CONDITION': evaluates the condition again every half second, for up to WAIT
 # seconds (default 60); e.g. wait_until '[ "$(replica_state)" = streaming ]'.
 wait_until() {

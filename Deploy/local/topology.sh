@@ -32,14 +32,8 @@ gateway_url() {
 
 start_gateway() {
   local n=$1 port=$((BASE + $1)) admin=$((BASE + 10 + $1))
-  mkdir -p "$TOPO/gateway$n"
-  # setsid: the gateway outlives this script; its pid is kept for `down`.
-  # exec: the background subshell becomes the gateway, so $! is the gateway's pid.
-  (cd "$REPO"; exec env CREDIT_BROKER_PERSON_KEY_SECRET="$(cat "$TOPO/person-key.secret")" DATABASE_URL="$(gateway_url)" \
-    PGPASSFILE="$TOPO/pgpass" setsid "$BIN" serve --host 127.0.0.1 --port "$port" --admin-port "$admin" \
-      --tls-dir "$TOPO/pki" --state-dir "$TOPO/gateway$n" --receipt-key "$TOPO/receipt-signing-key" \
-      --db-pool-size 8 </dev/null >"$TOPO/log/gateway$n.log" 2>&1) &
-  echo $! >"$TOPO/gateway$n.pid"
+  serve_in_background "gateway$n" "$(gateway_url)" --host 127.0.0.1 --port "$port" --admin-port "$admin" \
+    --tls-dir "$TOPO/pki" --receipt-key "$TOPO/receipt-signing-key" --db-pool-size 8
   WAIT=90 wait_for curl -sf --cacert "$TOPO/pki/ca.pem" "https://localhost:$port/readyz" ||
     { log "gateway $n did not become ready:"; tail -20 "$TOPO/log/gateway$n.log"; return 1; }
 }
@@ -62,18 +56,8 @@ haproxy_env() {
   export CREDIT_BROKER_STATS=$TOPO/run/haproxy.sock
 }
 
-# haproxy_states: "gateway1 UP" lines from HAProxy's stats socket.
-haproxy_states() {
-  python3 - "$TOPO/run/haproxy.sock" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"show stat\n")
-data = b""
-while chunk := s.recv(65536): data += chunk
-for line in data.decode().splitlines():
-    f = line.split(",")
-    if len(f) > 17 and f[0] == "gateways" and f[1].startswith("gateway"): print(f[1], f[17])
-PY
-}
+# haproxy_states: "gateway1 UP" lines.
+haproxy_states() { haproxy_servers "$TOPO/run/haproxy.sock" | cut -d' ' -f1,2; }
 
 # replication STANDBY COLUMN: a column of pg_stat_replication on the primary.
 replication() {

@@ -145,14 +145,7 @@ used_after=$(bank_curl "https://localhost:$HAPROXY_PORT/v1/usage" | python3 -c '
 expect "20 queries through HAProxy answered 200 (${#answered[@]})" test ${#answered[@]} = 20
 expect "quota exact across the gateways: used $used_before -> $used_after (+20 and the usage call itself is not billable)" \
   test $((used_after - used_before)) = 20
-sessions=$(python3 - "$TOPO/run/haproxy.sock" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"show stat\n")
-data = b""
-while chunk := s.recv(65536): data += chunk
-print(" ".join(f[7] for f in (l.split(",") for l in data.decode().splitlines()) if len(f) > 7 and f[0] == "gateways" and f[1].startswith("gateway")))
-PY
-)
+sessions=$(haproxy_servers "$TOPO/run/haproxy.sock" | cut -d' ' -f3 | tr '\n' ' ')
 read -r s1 s2 <<<"$sessions"
 expect "HAProxy spread the connections over both gateways (sessions: $sessions)" test "${s1:-0}" -gt 0 -a "${s2:-0}" -gt 0
 # A revoked bank certificate is refused by both gateways, with no restart: the CRL file changed.
@@ -165,6 +158,23 @@ WAIT=20 wait_for sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --cacert $
 expect "$OTHER refused by gateway 1 and 2 after revocation (statuses $(other_status "$GW1") $(other_status "$GW2"))" \
   test "$(other_status "$GW1")" != 200 -a "$(other_status "$GW2")" != 200
 expect "$BANK still served after the other's revocation" test "$(query "$HAPROXY_PORT" | cut -d' ' -f1)" = 200
+
+# ---------------------------------------------------------------------------------------------
+step "ingest drop folder (credit-broker-ingest.service's script)"
+spool=$TOPO/spool
+mkdir -p "$spool/incoming"
+"$BIN" demo-data generate --enterprises 50 --persons 10 --seed 7 --out "$spool/upload/delivery-1" >/dev/null
+mv "$spool/upload/delivery-1" "$spool/incoming/"
+mkdir "$spool/incoming/half-copied"   # no manifest.json: not a delivery
+records_before=$(sql postgres "$PRIMARY_PORT" "SELECT count(*) FROM records")
+(cd "$REPO" && env CREDIT_BROKER_BIN="$BIN" DATABASE_URL="$(conninfo credit_broker_ingest "$PRIMARY_PORT")" \
+  CREDIT_BROKER_PERSON_KEY_SECRET="$(cat "$TOPO/person-key.secret")" "$DEPLOY/systemd/ingest-drop.sh" "$spool" >"$TOPO/log/drop.log" 2>&1)
+drop_rc=$?
+records_after=$(sql postgres "$PRIMARY_PORT" "SELECT count(*) FROM records")
+expect "ingest-drop.sh: the delivery loaded as credit_broker_ingest (records $records_before -> $records_after) and moved to done/" \
+  sh -c "[ $records_after -gt $records_before ] && ls '$spool/done' | grep -q '^delivery-1\.'"
+expect "ingest-drop.sh: a folder without manifest.json moved to failed/, exit status 1 (was $drop_rc), incoming/ empty" \
+  sh -c "[ $drop_rc = 1 ] && ls '$spool/failed' | grep -q '^half-copied\.' && [ -z \"\$(ls -A '$spool/incoming')\" ]"
 
 # ---------------------------------------------------------------------------------------------
 step "backup, then two batches, restore to the instant between them"
@@ -207,10 +217,8 @@ expect "credit-broker audit verify on the restored cluster (exit $rc: $(head -1 
 # A gateway on the restored cluster replays batch A's answers byte for byte from their
 # Idempotency-Keys, and has never heard of batch B's.
 GW3=$((HAPROXY_PORT + 1))
-(cd "$REPO"; exec env CREDIT_BROKER_PERSON_KEY_SECRET="$(cat "$TOPO/person-key.secret")" DATABASE_URL="$(conninfo credit_broker_gateway 55434)" \
-  setsid "$BIN" serve --port "$GW3" --tls-dir "$PKI" --state-dir "$TOPO/gateway3" --receipt-key "$TOPO/receipt-signing-key" \
-  </dev/null >"$TOPO/log/gateway3.log" 2>&1) &
-echo $! >"$TOPO/gateway3.pid"
+serve_in_background gateway3 "$(conninfo credit_broker_gateway 55434)" --port "$GW3" --tls-dir "$PKI" \
+  --receipt-key "$TOPO/receipt-signing-key"
 WAIT=60 wait_for curl -sf --cacert "$PKI/ca.pem" "https://localhost:$GW3/readyz"
 same=0
 for i in 1 2 3 4 5; do
@@ -248,10 +256,7 @@ for port in "$GW1" "$GW2"; do
   expect "after promotion: gateway on $port answers 200" test "$(query "$port" | cut -d' ' -f1)" = 200
 done
 expect "no gateway restarted (pids $pids_before)" test "$(cat "$TOPO/gateway1.pid" "$TOPO/gateway2.pid" | tr '\n' ' ')" = "$pids_before"
-ids=$(IFS=,; echo "${answered[*]}")
-# The ids travel as a psql variable, quoted by psql (:'ids').
-metered=$(echo "SELECT count(*) FROM meter_events WHERE request_id = ANY (string_to_array(:'ids', ','))" |
-  "$PGBIN/psql" "$(conninfo postgres "$STANDBY_PORT")" -X -qAt -v ON_ERROR_STOP=1 -v ids="$ids")
+metered=$(metered "$(conninfo postgres "$STANDBY_PORT")" "$(IFS=,; echo "${answered[*]}")")
 expect "every answered query's meter event is on the new primary ($metered of ${#answered[@]}; synchronous standby)" \
   test "$metered" = ${#answered[@]}
 
@@ -279,10 +284,10 @@ if "$DEPLOY/patroni/local.sh" up >"$TOPO.patroni.log" 2>&1; then
   (cd "$REPO" && "$BIN" pki init --out "$TOPO/pki" >/dev/null)
   PKI=$TOPO/pki SUBJECT=91350100M000100Y43 GW4=$((HAPROXY_PORT + 2))
   mkdir -p "$TOPO/answers"
-  (cd "$REPO"; exec env CREDIT_BROKER_PERSON_KEY_SECRET="$(new_secret)" PGPASSFILE="$TOPO/pgpass" \
-    DATABASE_URL="host=127.0.0.1,127.0.0.1 port=55441,55442 dbname=credit_broker user=credit_broker_gateway target_session_attrs=read-write connect_timeout=2" \
-    setsid "$BIN" serve --port "$GW4" --tls-dir "$PKI" --state-dir "$TOPO/gateway" </dev/null >"$TOPO/log/gateway.log" 2>&1) &
-  echo $! >"$TOPO/gateway.pid"
+  new_secret >"$TOPO/person-key.secret"
+  serve_in_background gateway \
+    "host=127.0.0.1,127.0.0.1 port=55441,55442 dbname=credit_broker user=credit_broker_gateway target_session_attrs=read-write connect_timeout=2" \
+    --port "$GW4" --tls-dir "$PKI"
   WAIT=60 wait_for curl -sf --cacert "$PKI/ca.pem" "https://localhost:$GW4/readyz"
   agency_status() {
     curl -s -o /dev/null -w '%{http_code}' --cacert "$PKI/ca.pem" "https://localhost:$GW4/v1/queries" -H "Authorization: Bearer $token" \
@@ -304,9 +309,7 @@ if "$DEPLOY/patroni/local.sh" up >"$TOPO.patroni.log" 2>&1; then
   expect "Patroni promoted node2 and the same gateway answers 200 again after $((SECONDS - killed)) s (ttl 20 s)" \
     test "$("$DEPLOY/patroni/local.sh" leader)" = 55442
   for i in 1 2 3; do r=$(query "$GW4"); [ "${r%% *}" = 200 ] && answered+=("${r#* }"); done
-  ids=$(IFS=,; echo "${answered[*]}")
-  metered=$(echo "SELECT count(*) FROM meter_events WHERE request_id = ANY (string_to_array(:'ids', ','))" |
-    "$PGBIN/psql" "host=127.0.0.1 port=55442 dbname=credit_broker user=postgres" -X -qAt -v ON_ERROR_STOP=1 -v ids="$ids")
+  metered=$(metered "host=127.0.0.1 port=55442 dbname=credit_broker user=postgres" "$(IFS=,; echo "${answered[*]}")")
   expect "every answered query's meter event is on the new leader ($metered of ${#answered[@]})" test "$metered" = 6
   kill -TERM "$(cat "$TOPO/gateway.pid")"
   "$DEPLOY/patroni/local.sh" down >/dev/null 2>&1
