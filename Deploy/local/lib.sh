@@ -126,12 +126,14 @@ set_passwords() {
 
 # serve_in_background NAME DATABASE_URL [serve flags…]: `credit-broker serve` ($BIN) detached,
 # from the repository folder (Policies/, Contracts/), with $TOPO/person-key.secret and the password
-# file; state in $TOPO/NAME, log in $TOPO/log/NAME.log, pid in $TOPO/NAME.pid.
+# file; state in $TOPO/NAME, log in $TOPO/log/NAME.log, pid in $TOPO/NAME.pid. With CONFINE=UNIT,
+# under that systemd unit's system call filter and other restrictions (Deploy/test/confine.py).
 serve_in_background() {
   local name=$1 url=$2; shift 2
-  # exec: the background subshell becomes the gateway, so $! is the gateway's pid.
+  # exec: the background subshell becomes the gateway (confine.py execs it in turn), so $! is its pid.
   (cd "$REPO"; exec env CREDIT_BROKER_PERSON_KEY_SECRET="$(cat "$TOPO/person-key.secret")" DATABASE_URL="$url" \
-    PGPASSFILE="$TOPO/pgpass" setsid "$BIN" serve --state-dir "$TOPO/$name" "$@" </dev/null >"$TOPO/log/$name.log" 2>&1) &
+    PGPASSFILE="$TOPO/pgpass" setsid ${CONFINE:+/usr/bin/python3 "$DEPLOY/test/confine.py" "$CONFINE" --} \
+    "$BIN" serve --state-dir "$TOPO/$name" "$@" </dev/null >"$TOPO/log/$name.log" 2>&1) &
   echo $! >"$TOPO/$name.pid"
 }
 

@@ -21,7 +21,7 @@ log() { printf '[patroni %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 # node_config N: the production file with this machine's values.
 node_config() {
   local n=$1 i=$(($1 - 1))
-  python3 - "$DEPLOY/patroni/patroni.yml" "$TOPO/node$n.yml" <<PY
+  /usr/bin/python3 - "$DEPLOY/patroni/patroni.yml" "$TOPO/node$n.yml" <<PY   # Debian's, with python3-yaml (Patroni's)
 import sys, yaml
 config = yaml.safe_load(open(sys.argv[1]))
 config["name"] = "node$n"

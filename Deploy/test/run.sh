@@ -28,6 +28,7 @@ command -v python3 >/dev/null || missing+=(python3)
 command -v systemd-analyze >/dev/null || missing+=(systemd)
 command -v curl >/dev/null || missing+=(curl)
 command -v patroni >/dev/null || missing+=(patroni)
+/usr/bin/python3 -c 'import seccomp' 2>/dev/null || missing+=(python3-seccomp)
 command -v etcd >/dev/null || missing+=(etcd-server)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
@@ -148,6 +149,17 @@ expect "quota exact across the gateways: used $used_before -> $used_after (+20 a
 sessions=$(haproxy_servers "$TOPO/run/haproxy.sock" | cut -d' ' -f3 | tr '\n' ' ')
 read -r s1 s2 <<<"$sessions"
 expect "HAProxy spread the connections over both gateways (sessions: $sessions)" test "${s1:-0}" -gt 0 -a "${s2:-0}" -gt 0
+# The gateway under its unit's confinement: the system call filter, address families, W^X memory,
+# no new privileges, no capabilities (systemd does not run here; confine.py imposes them).
+GW5=$((HAPROXY_PORT + 3))
+CONFINE=$DEPLOY/systemd/credit-broker.service serve_in_background confined "$(conninfo credit_broker_gateway "$PRIMARY_PORT")" \
+  --port "$GW5" --tls-dir "$PKI" --receipt-key "$TOPO/receipt-signing-key"
+WAIT=60 wait_for curl -sf --cacert "$PKI/ca.pem" "https://localhost:$GW5/readyz"
+confinement=$(grep -E '^(Seccomp|NoNewPrivs|CapEff):' "/proc/$(cat "$TOPO/confined.pid")/status" 2>/dev/null | tr -s '\t\n' '  ')
+r=$(query "$GW5")
+expect "the gateway under credit-broker.service's confinement ($confinement) answers a bank query: ${r%% *}" \
+  sh -c "[ '${r%% *}' = 200 ] && echo '$confinement' | grep -q 'CapEff: 0000000000000000 NoNewPrivs: 1 Seccomp: 2'"
+kill -TERM "$(cat "$TOPO/confined.pid")"; rm -f "$TOPO/confined.pid"
 # A revoked bank certificate is refused by both gateways, with no restart: the CRL file changed.
 OTHER=$(ls "$PKI/clients" | sed -n 's/^\(bank\.[a-z_]*\)\.pem$/\1/p' | grep -v "^$BANK$" | head -1)
 other_status() { curl -s -o /dev/null -w '%{http_code}' --cacert "$PKI/ca.pem" --cert "$PKI/clients/$OTHER.pem" --key "$PKI/clients/$OTHER-key.pem" \
