@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
-# Deployment tests on real tools (PostgreSQL, pg_basebackup, HAProxy, systemd-analyze, the built
-# credit-broker), run by .ci/run after `swift test`:
-#   - the systemd units: `systemd-analyze verify` clean on an installed tree, gateway exposure <= 2.0
-#   - the runtime roles: UPDATE/DELETE/TRUNCATE/ALTER on the ledgers refused by privilege
-#   - `serve` refuses the owner role and a superuser
+# Deployment tests on real tools (PostgreSQL, pg_basebackup, HAProxy, Patroni and etcd,
+# systemd-analyze, the built credit-broker), run by .ci/run after `swift test`:
+#   - the systemd units: `systemd-analyze verify` clean on an installed tree, gateway exposure <= 2.0,
+#     and a gateway running under the unit's own confinement (confine.py) answers a query
+#   - the runtime roles: UPDATE/DELETE/TRUNCATE/ALTER on the ledgers refused by privilege;
+#     `serve` refuses the owner role and a superuser
 #   - the local topology (primary, synchronous standby, two gateways, HAProxy): a bank query through
 #     HAProxy recognised by its client certificate, quotas exact across the gateways, a CRL change
-#     seen by both
+#     seen by both, the ingest drop folder's script
 #   - backups: base backup + WAL archive of the loaded database, restore to an instant between two
 #     batches of queries: exactly the earlier meter events, identical replayed answers, audit verify
 #   - failover: primary killed, disclosures stop with 503, resume after promotion without restart,
-#     every answered query's meter event on the new primary
-# Prints one line per check and "N passed, N failed"; exits non-zero if any failed.
-# Needs root or the postgres account's rights over the run folder; installs haproxy when missing.
+#     every answered query's meter event on the new primary; the same under Patroni
+# Prints one line per check and "N passed, N failed"; exits non-zero if any failed. Runs as root
+# (PostgreSQL then runs as `postgres`) or as the clusters' owner; installs the Debian packages it
+# needs when missing (haproxy, patroni, etcd-server, python3-seccomp).
 set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 DEPLOY=$REPO/Deploy
@@ -40,7 +42,7 @@ fi
 
 ok() { passed=$((passed + 1)); printf 'ok     %s\n' "$1"; }
 not_ok() { failed=$((failed + 1)); printf 'FAILED %s\n' "$1"; shift; [ $# -gt 0 ] && printf '       %s\n' "$@"; }
-# check NAME CONDITION-COMMAND… [-- detail]: one line per check.
+# expect NAME COMMAND…: one line per check, ok when the command succeeds.
 expect() { local name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name"; fi; }
 step() { printf -- '-- %s (%ss)\n' "$*" $((SECONDS - started)); }
 
