@@ -13,8 +13,9 @@ fi
 if [ "$(id -u)" = 0 ]; then PGUSER_OS=postgres; else PGUSER_OS=$(id -un); fi
 
 # Runs a command as the account that owns the clusters.
+# As root, from / (the caller's folder may be one the postgres account cannot enter).
 as_pg() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 # A random password (hex), never written anywhere but the run folder's password files.
@@ -36,8 +37,10 @@ topo_prepare() {
     done
     install -m 600 -o "$PGUSER_OS" "$PGPASSFILE" "$TOPO/pgpass.server"
   fi
-  # The WAL archiver runs this as the server account: keep a copy it can surely reach.
-  install -m 755 "$DEPLOY/backup/archive-wal.sh" "$TOPO/bin/archive-wal.sh"
+  # The server account runs these (the WAL archiver, the standby and backup scripts): copies it
+  # can surely reach, wherever the repository is (a folder under /root is not).
+  install -m 755 "$DEPLOY/backup/archive-wal.sh" "$DEPLOY/backup/basebackup.sh" "$DEPLOY/backup/restore.sh" \
+    "$DEPLOY/standby/make-standby.sh" "$TOPO/bin/"
 }
 
 # pg_folder NAME: an empty folder in the run folder for the server account (a standby, a restore).

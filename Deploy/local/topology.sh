@@ -91,7 +91,7 @@ up() {
 
   log "standby: base backup with a replication slot, streaming; then synchronous"
   pg_folder standby
-  as_pg env PGBIN="$PGBIN" "$DEPLOY/standby/make-standby.sh" "$TOPO/standby" standby1 \
+  as_pg env PGBIN="$PGBIN" "$TOPO/bin/make-standby.sh" "$TOPO/standby" standby1 \
     "host=$TOPO/run port=$PRIMARY_PORT user=credit_broker_replication passfile=$TOPO/pgpass.server" >"$TOPO/log/make-standby.log" 2>&1
   cluster_configure standby $STANDBY_PORT
   cluster_start standby

@@ -195,7 +195,7 @@ step "backup, then two batches, restore to the instant between them"
 admin_call() { curl -s -o /dev/null -w '%{http_code}' --cacert "$PKI/ca.pem" --cert "$PKI/admins/$1.pem" --key "$PKI/admins/$1-key.pem" \
   "https://localhost:$ADMIN1$2"; }
 pg_folder backups
-backup=$(as_pg env PGBIN="$PGBIN" PGPASSFILE="$TOPO/pgpass.server" "$DEPLOY/backup/basebackup.sh" "$TOPO/backups" "$TOPO/archive" \
+backup=$(as_pg env PGBIN="$PGBIN" PGPASSFILE="$TOPO/pgpass.server" "$TOPO/bin/basebackup.sh" "$TOPO/backups" "$TOPO/archive" \
   "host=$TOPO/run port=$PRIMARY_PORT user=credit_broker_replication" 2>"$TOPO/log/basebackup.log" | tail -1)
 expect "basebackup.sh: verified base backup $(basename "${backup:-none}")" test -n "$backup" -a -f "$backup/backup_manifest"
 for i in 1 2 3 4 5; do
@@ -216,7 +216,7 @@ WAIT=60 wait_for sh -c "[ -f '$TOPO/archive/$segment' ]"
 expect "WAL archived through $segment (archive_command = archive-wal.sh)" test -f "$TOPO/archive/$segment"
 restore_start=$SECONDS
 pg_folder restored
-as_pg env PGBIN="$PGBIN" "$DEPLOY/backup/restore.sh" "$backup" "$TOPO/archive" "$TOPO/restored" "$instant" 55434 >"$TOPO/log/restore.log" 2>&1
+as_pg env PGBIN="$PGBIN" "$TOPO/bin/restore.sh" "$backup" "$TOPO/archive" "$TOPO/restored" "$instant" 55434 >"$TOPO/log/restore.log" 2>&1
 cluster_start restored
 WAIT=120 wait_until '[ "$(sql postgres 55434 "SELECT pg_is_in_recovery()")" = f ]'
 expect "restored cluster open for writes after recovery to $instant ($((SECONDS - restore_start)) s)" \
