@@ -140,16 +140,16 @@ serve_in_background() {
   echo $! >"$TOPO/$name.pid"
 }
 
-# haproxy_servers SOCKET: "server status sessions-so-far" per server of the gateways backend,
-# from HAProxy's stats socket.
+# haproxy_servers SOCKET [BACKEND]: "server status sessions-so-far" per server of the backend
+# (default: gateways), from HAProxy's stats socket.
 haproxy_servers() {
-  python3 - "$1" <<'PY'
+  python3 - "$1" "${2:-gateways}" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"show stat\n")
 data = b""
 while chunk := s.recv(65536): data += chunk
 for f in (line.split(",") for line in data.decode().splitlines()):
-    if len(f) > 17 and f[0] == "gateways" and f[1] not in ("FRONTEND", "BACKEND"): print(f[1], f[17], f[7])
+    if len(f) > 17 and f[0] == sys.argv[2] and f[1] not in ("FRONTEND", "BACKEND"): print(f[1], f[17], f[7])
 PY
 }
 

@@ -259,7 +259,13 @@ for port in "$GW1" "$GW2" "$GW1" "$GW2"; do statuses+="$(query "$port" | cut -d'
 expect "primary gone: the gateways answer 503 ($statuses)" test "$(tr ' ' '\n' <<<"$statuses" | grep -v '^$' | sort -u)" = 503
 grep -q '"status":503' "$TOPO/answers/last" && ok "503 is a problem+json" || not_ok "503 body" "$(cat "$TOPO/answers/last")"
 through=$(query "$HAPROXY_PORT" | cut -d' ' -f1)
-expect "primary gone: no disclosure through HAProxy either (status $through)" test "$through" != 200
+expect "primary gone: 503 through HAProxy too ($through)" test "$through" = 503
+# Once every gateway's /readyz has failed three checks, HAProxy routes to the gateways_alive
+# backend (/healthz): partners still get the gateways' 503, not a closed connection.
+WAIT=30 wait_until '[ "$(haproxy_servers "$TOPO/run/haproxy.sock" | grep -c " DOWN ")" = 2 ]'
+through=$(query "$HAPROXY_PORT" | cut -d' ' -f1)
+expect "every gateway out of rotation ($(haproxy_servers "$TOPO/run/haproxy.sock" | cut -d' ' -f2 | tr '\n' ' ')): 503 through HAProxy ($through)" \
+  test "$through" = 503
 promote_start=$SECONDS
 as_pg "$PGBIN/pg_ctl" -D "$TOPO/standby" -w promote >/dev/null
 WAIT=60 wait_for sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --cacert $PKI/ca.pem --cert $PKI/clients/$BANK.pem --key $PKI/clients/$BANK-key.pem https://localhost:$HAPROXY_PORT/v1/queries -H 'Content-Type: application/json' -d '$(query_body)')\" = 200 ]"
