@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs a built credit-broker and this folder's deployment files in the places the systemd
-# units expect. Run from the repository after `swift build -c release --product credit-broker`:
+# units expect. Run from the repository after
+# `swift build -c release --product credit-broker --static-swift-stdlib` (no Swift runtime needed on the host):
 #     sudo Deploy/install.sh [--destdir DIR] [--binary PATH]
 # DESTDIR (default /) lets a package build or a test install into a scratch root. On the real
 # root it also creates the service accounts and the drop folder; it never overwrites a file in
@@ -15,7 +16,7 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [--destdir DIR] [--binary PATH]" >&2; exit 2 ;;
   esac
 done
-[ -x "$binary" ] || { echo "no binary at $binary (swift build -c release --product credit-broker)" >&2; exit 1; }
+[ -x "$binary" ] || { echo "no binary at $binary (swift build -c release --product credit-broker --static-swift-stdlib)" >&2; exit 1; }
 share=$destdir/usr/local/share/credit-broker
 
 install -D -m 755 "$binary" "$destdir/usr/local/bin/credit-broker"
