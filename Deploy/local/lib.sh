@@ -127,16 +127,20 @@ set_passwords() {
   done | "$PGBIN/psql" "host=$TOPO/run port=$port dbname=postgres user=postgres" -X -q -v ON_ERROR_STOP=1 >/dev/null
 }
 
-# serve_in_background NAME DATABASE_URL [serve flags…]: `credit-broker serve` ($BIN) detached,
-# from the repository folder (Policies/, Contracts/), with $TOPO/person-key.secret and the password
-# file; state in $TOPO/NAME, log in $TOPO/log/NAME.log, pid in $TOPO/NAME.pid. With CONFINE=UNIT,
-# under that systemd unit's system call filter and other restrictions (Deploy/test/confine.py).
+# serve_in_background NAME DATABASE_URL [serve flags…]: `credit-broker serve` detached, with
+# $TOPO/person-key.secret; log in $TOPO/log/NAME.log, pid in $TOPO/NAME.pid. By default $BIN from
+# the repository folder (Policies/, Contracts/), the password file $TOPO/pgpass, state in $TOPO/NAME;
+# SERVE_DIR names another folder holding credit-broker, Policies/, Contracts/, pgpass and state/.
+# With CONFINE=UNIT, under that systemd unit's account (CONFINE_USER standing in), system call
+# filter and other restrictions (Deploy/test/confine.py).
 serve_in_background() {
   local name=$1 url=$2; shift 2
+  local dir=${SERVE_DIR:-$REPO} bin=$BIN pgpass=$TOPO/pgpass state=$TOPO/$name
+  [ -n "${SERVE_DIR:-}" ] && { bin=$SERVE_DIR/credit-broker pgpass=$SERVE_DIR/pgpass state=$SERVE_DIR/state; }
   # exec: the background subshell becomes the gateway (confine.py execs it in turn), so $! is its pid.
-  (cd "$REPO"; exec env CREDIT_BROKER_PERSON_KEY_SECRET="$(cat "$TOPO/person-key.secret")" DATABASE_URL="$url" \
-    PGPASSFILE="$TOPO/pgpass" setsid ${CONFINE:+/usr/bin/python3 "$DEPLOY/test/confine.py" "$CONFINE" --} \
-    "$BIN" serve --state-dir "$TOPO/$name" "$@" </dev/null >"$TOPO/log/$name.log" 2>&1) &
+  (cd "$dir"; exec env CREDIT_BROKER_PERSON_KEY_SECRET="$(cat "$TOPO/person-key.secret")" DATABASE_URL="$url" \
+    PGPASSFILE="$pgpass" setsid ${CONFINE:+/usr/bin/python3 "$DEPLOY/test/confine.py" "$CONFINE" ${CONFINE_USER:+--user "$CONFINE_USER"} --} \
+    "$bin" serve --state-dir "$state" "$@" </dev/null >"$TOPO/log/$name.log" 2>&1) &
   echo $! >"$TOPO/$name.pid"
 }
 

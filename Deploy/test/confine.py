@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 """Runs a command under the confinement a systemd unit asks for, as far as a process can impose
-it on itself without a running systemd (containers, CI): the unit's SystemCallFilter= (with
+it on itself without a running systemd (containers, CI): the unit's User= (or the account given
+with --user, standing in for one that does not exist here), SystemCallFilter= (with
 SystemCallErrorNumber=), RestrictAddressFamilies=, MemoryDenyWriteExecute=, NoNewPrivileges= and
 an empty CapabilityBoundingSet=. It shows that the service still works under its hardening.
+Run it as root (switching accounts and dropping capabilities need it).
 
-    confine.py UNIT_FILE -- COMMAND [ARG...]
+    confine.py UNIT_FILE [--user ACCOUNT] -- COMMAND [ARG...]
 
 System call groups (@system-service, …) are expanded by `systemd-analyze syscall-filter`, so the
 allow list is the installed systemd's own. Differences from systemd: a socket() of a refused
@@ -14,6 +16,7 @@ kernel's PR_SET_MDWE (Linux 6.3+), which refuses the same mappings.
 import ctypes
 import errno
 import os
+import pwd
 import socket
 import subprocess
 import sys
@@ -60,10 +63,16 @@ def expand(name, seen=None):
 
 
 def main():
-    if len(sys.argv) < 4 or sys.argv[2] != "--":
-        sys.exit("usage: confine.py UNIT_FILE -- COMMAND [ARG...]")
-    settings = service_settings(sys.argv[1])
-    command = sys.argv[3:]
+    args = sys.argv[1:]
+    user = None
+    if len(args) > 2 and args[1] == "--user":
+        user = args[2]
+        del args[1:3]
+    if len(args) < 3 or args[1] != "--":
+        sys.exit("usage: confine.py UNIT_FILE [--user ACCOUNT] -- COMMAND [ARG...]")
+    settings = service_settings(args[0])
+    command = args[2:]
+    user = user or dict(settings).get("User")
 
     allowed, allow_list = set(), None
     for key, value in settings:
@@ -87,6 +96,11 @@ def main():
         for cap in range(0, 64):
             if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() == errno.EINVAL:
                 break
+    if user:
+        account = pwd.getpwnam(user)
+        os.setgroups([])
+        os.setgid(account.pw_gid)
+        os.setuid(account.pw_uid)
     libc = ctypes.CDLL(None, use_errno=True)
     if dict(settings).get("NoNewPrivileges") in ("yes", "true"):
         if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:

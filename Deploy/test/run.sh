@@ -151,16 +151,24 @@ expect "quota exact across the gateways: used $used_before -> $used_after (+20 a
 sessions=$(haproxy_servers "$TOPO/run/haproxy.sock" | cut -d' ' -f3 | tr '\n' ' ')
 read -r s1 s2 <<<"$sessions"
 expect "HAProxy spread the connections over both gateways (sessions: $sessions)" test "${s1:-0}" -gt 0 -a "${s2:-0}" -gt 0
-# The gateway under its unit's confinement: the system call filter, address families, W^X memory,
-# no new privileges, no capabilities (systemd does not run here; confine.py imposes them).
+# The gateway under its unit's confinement: an unprivileged account (nobody standing in for
+# credit-broker) with its own copies of the files it reads, the system call filter, address
+# families, W^X memory, no new privileges, no capabilities (systemd does not run here;
+# confine.py imposes them).
 GW5=$((HAPROXY_PORT + 3))
-CONFINE=$DEPLOY/systemd/credit-broker.service serve_in_background confined "$(conninfo credit_broker_gateway "$PRIMARY_PORT")" \
-  --port "$GW5" --tls-dir "$PKI" --receipt-key "$TOPO/receipt-signing-key"
+confined=$TOPO/confined-files
+mkdir -p "$confined"
+cp -R "$PKI" "$confined/pki"; cp -R "$REPO/Policies" "$REPO/Contracts" "$confined/"
+cp "$BIN" "$TOPO/receipt-signing-key" "$TOPO/pgpass" "$confined/"
+chown -R nobody: "$confined"; chmod 700 "$confined"
+SERVE_DIR=$confined CONFINE=$DEPLOY/systemd/credit-broker.service CONFINE_USER=nobody serve_in_background confined \
+  "$(conninfo credit_broker_gateway "$PRIMARY_PORT")" --port "$GW5" --tls-dir "$confined/pki" --receipt-key "$confined/receipt-signing-key"
 WAIT=60 wait_for curl -sf --cacert "$PKI/ca.pem" "https://localhost:$GW5/readyz"
-confinement=$(grep -E '^(Seccomp|NoNewPrivs|CapEff):' "/proc/$(cat "$TOPO/confined.pid")/status" 2>/dev/null | tr -s '\t\n' '  ')
+confinement=$(grep -E '^(Uid|Seccomp|NoNewPrivs|CapEff):' "/proc/$(cat "$TOPO/confined.pid")/status" 2>/dev/null | awk '{print $1, $2}' | tr '\n' ' ')
 r=$(query "$GW5")
 expect "the gateway under credit-broker.service's confinement ($confinement) answers a bank query: ${r%% *}" \
-  sh -c "[ '${r%% *}' = 200 ] && echo '$confinement' | grep -q 'CapEff: 0000000000000000 NoNewPrivs: 1 Seccomp: 2'"
+  sh -c "[ '${r%% *}' = 200 ] && echo '$confinement' | grep -q 'Uid: $(id -u nobody) CapEff: 0000000000000000 NoNewPrivs: 1 Seccomp: 2'"
+[ "${r%% *}" = 200 ] || tail -5 "$TOPO/log/confined.log"
 kill -TERM "$(cat "$TOPO/confined.pid")"; rm -f "$TOPO/confined.pid"
 # A revoked bank certificate is refused by both gateways, with no restart: the CRL file changed.
 OTHER=$(ls "$PKI/clients" | sed -n 's/^\(bank\.[a-z_]*\)\.pem$/\1/p' | grep -v "^$BANK$" | head -1)

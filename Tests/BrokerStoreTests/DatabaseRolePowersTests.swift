@@ -20,7 +20,11 @@ import Testing
             try await owner.query(PostgresQuery(unsafeSQL: "GRANT SELECT ON schema_migrations TO \(role)"))
             try await owner.query(PostgresQuery(unsafeSQL: "GRANT SELECT, INSERT ON meter_events, admin_audit TO \(role)"))
         }
-        let runtime = PostgresPool(.init(connection: PostgresConfiguration(try #require(database.conninfo) + " user='\(role)'"), maxConnections: 1))
+        // The test cluster lets only its own account log in (pg_hba), so the runtime role is taken
+        // on at connection start instead: privileges are checked against current_user.
+        let runtime = PostgresPool(.init(
+            connection: PostgresConfiguration(try #require(database.conninfo) + " options='-c role=\(role)'"), maxConnections: 1
+        ))
         return (owner, runtime, role)
     }
 
