@@ -27,12 +27,14 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var server: ServerOptions
     @OptionGroup var policies: ContractsOptions
+    @OptionGroup var role: RuntimeRoleOptions
 
     func run() async throws {
         let logger = Logger(label: "credit-broker")
         let configuration = server.configuration
         let admin = try server.adminConfiguration(tls: configuration.tls)
         let opened = try await database.open(migrate: true, logger: logger)
+        try await role.refuseOwnerRole(database, opened)
         try await Self.serve(configuration, server, admin: admin, policies: policies, database: database, opened: opened, logger: logger)
     }
 
