@@ -23,8 +23,25 @@ public struct Migrator: Sendable {
     }
 
     /// Applies what is pending; returns the migrations applied by this call.
+    ///
+    /// When every migration is already recorded with its current digest, nothing is locked or
+    /// created, so a role that may not create objects (the gateway's runtime role) can start;
+    /// such a role meeting a pending migration is told to run `migrate` as the owner.
     @discardableResult
     public func migrate() async throws -> [Migration] {
+        if try await isCurrent() { return [] }
+        do {
+            return try await migrateLocked()
+        } catch let error as PostgresError where error.sqlState == "42501" {
+            throw PostgresError(
+                .server,
+                "\(error.message): a pending migration needs the role that owns the schema; run 'credit-broker migrate' as that role",
+                sqlState: error.sqlState
+            )
+        }
+    }
+
+    private func migrateLocked() async throws -> [Migration] {
         try await pool.withConnection { connection in
             try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))")
             do {
@@ -45,6 +62,14 @@ public struct Migrator: Sendable {
         guard try exists[0].decode(Bool.self, at: 0) else { return migrations }
         let recorded = try await recordedDigests(pool.query("SELECT version, sha256 FROM schema_migrations"))
         return migrations.filter { recorded[$0.version] == nil }
+    }
+
+    /// Whether every shipped migration is recorded with the digest of its current text.
+    private func isCurrent() async throws -> Bool {
+        let exists = try await pool.query("SELECT to_regclass('schema_migrations') IS NOT NULL")
+        guard try exists[0].decode(Bool.self, at: 0) else { return false }
+        let recorded = try await recordedDigests(pool.query("SELECT version, sha256 FROM schema_migrations"))
+        return migrations.allSatisfy { recorded[$0.version] == Self.digest($0.sql) }
     }
 
     private func applyPending(on connection: PostgresConnection) async throws -> [Migration] {

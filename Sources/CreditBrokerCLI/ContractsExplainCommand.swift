@@ -24,7 +24,7 @@ struct ContractsExplainCommand: AsyncParsableCommand {
     ))
     var consent: String?
 
-    @Option(help: "When to decide: YYYY-MM-DD (start of day, China time) or an ISO 8601 instant; default now.")
+    @Option(help: "When to decide: YYYY-MM-DD (start of day, China time) or an RFC 3339 instant; default now.")
     var at: String?
 
     @Option(help: "The contracts directory.")
@@ -102,8 +102,8 @@ struct ContractsExplainCommand: AsyncParsableCommand {
 
     private static func instant(_ text: String) throws -> Date {
         if let day = CivilDate(text) { return day.start() }
-        guard let date = try? Date(text, strategy: .iso8601) else {
-            throw ValidationError("--at must be YYYY-MM-DD or an ISO 8601 instant")
+        guard let date = Date(rfc3339: text) else {
+            throw ValidationError("--at must be YYYY-MM-DD or an RFC 3339 instant (YYYY-MM-DDTHH:MM:SSZ or with an offset), every field within its range")
         }
         return date
     }

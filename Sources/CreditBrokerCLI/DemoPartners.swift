@@ -119,10 +119,10 @@ struct DemoPartners {
         }
         text += """
 
-            Verify a receipt offline: save an answer with its headers (the agency's query above, with
-            '> answer.http' added), then
-              curl -s \(cacert) \(base)/v1/receipt-key > receipt-key.pem
-              \(Self.executable) receipts verify answer.http --key receipt-key.pem
+            Verify a receipt offline, in a folder of its own: R=$(mktemp -d), save an answer with its
+            headers there (the agency's query above, with '> $R/answer.http' added), then
+              curl -s \(cacert) \(base)/v1/receipt-key > $R/receipt-key.pem
+              \(Self.executable) receipts verify $R/answer.http --key $R/receipt-key.pem
             Metrics: curl -s \(cacert) \(base)/metrics
             """
         return text

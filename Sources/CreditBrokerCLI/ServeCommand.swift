@@ -29,6 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var server: ServerOptions
     @OptionGroup var policies: ContractsOptions
+    @OptionGroup var role: RuntimeRoleOptions
 
     func run() async throws {
         let logger = Logger(label: "credit-broker")
@@ -36,6 +37,8 @@ struct ServeCommand: AsyncParsableCommand {
         let admin = try server.adminConfiguration(tls: partner.tls)
         let bundle = try policies.load()
         let opened = try await database.open(migrate: true, logger: logger)
+        // Closes the database itself when it refuses.
+        try await role.refuseOwnerRole(database, opened)
         let configuration: BrokerConfiguration
         do {
             configuration = try server.brokerConfiguration(

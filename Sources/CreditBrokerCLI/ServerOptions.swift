@@ -77,6 +77,21 @@ struct ServerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The scorecard POST /v1/scores serves (env CREDIT_BROKER_SCORECARD).", valueName: "yaml"))
     var scorecard: String?
 
+    @Option(name: .customLong("handshake-timeout"), help: ArgumentHelp(
+        "Seconds a connection may take to finish its TLS handshake (default 10).", valueName: "seconds"
+    ))
+    var handshakeTimeout: Int?
+
+    @Option(name: .customLong("idle-timeout"), help: ArgumentHelp(
+        "Seconds a connection may sit with no request in flight before it is closed (default 30).", valueName: "seconds"
+    ))
+    var idleTimeout: Int?
+
+    @Option(name: .customLong("request-timeout"), help: ArgumentHelp(
+        "Seconds a request may take to arrive whole, head and body; then 408 (default 30).", valueName: "seconds"
+    ))
+    var requestTimeout: Int?
+
     private static var environment: [String: String] { ProcessInfo.processInfo.environment }
 
     var resolvedScorecard: String { scorecard ?? Self.environment["CREDIT_BROKER_SCORECARD"] ?? "Policies/scorecards/sme-lending-v3.yaml" }
@@ -84,6 +99,11 @@ struct ServerOptions: ParsableArguments {
     var resolvedContracts: String { contracts ?? Self.environment["CREDIT_BROKER_CONTRACTS"] ?? "Contracts" }
 
     func validate() throws {
+        for (name, value) in [("--handshake-timeout", handshakeTimeout), ("--idle-timeout", idleTimeout), ("--request-timeout", requestTimeout)] {
+            if let value, !(1...3_600).contains(value) {
+                throw ValidationError("\(name) must be from 1 to 3600 seconds, not \(value)")
+            }
+        }
         for (name, value) in [("--port", port), ("--admin-port", adminPort), ("--ops-port", opsPort)] {
             if let value, !(0...65_535).contains(value) { throw ValidationError("\(name) must be from 0 to 65535, not \(value)") }
         }
@@ -122,11 +142,15 @@ struct ServerOptions: ParsableArguments {
     }
 
     var configuration: GatewayServer.Configuration {
-        GatewayServer.Configuration(
+        var configuration = GatewayServer.Configuration(
             host: host ?? Self.environment["CREDIT_BROKER_HOST"] ?? "127.0.0.1",
             port: port ?? Self.environment["CREDIT_BROKER_PORT"].flatMap(Int.init) ?? 8443,
             tls: tls
         )
+        if let handshakeTimeout { configuration.handshakeTimeout = .seconds(handshakeTimeout) }
+        if let idleTimeout { configuration.idleTimeout = .seconds(idleTimeout) }
+        if let requestTimeout { configuration.requestTimeout = .seconds(requestTimeout) }
+        return configuration
     }
 
     private var tls: ListenerTLS? {

@@ -20,14 +20,41 @@ public enum GatewayServer {
         /// TLS for the partner listener; `nil` serves plain HTTP/1.1 (development, health checks
         /// behind a TLS-terminating proxy): then only API keys authenticate.
         public var tls: ListenerTLS?
-        /// A connection with no request in flight for this long is closed (slow or stalled clients included).
+        /// A connection with no request in flight for this long is closed (HTTP/2: sent GOAWAY, then
+        /// closed `closeTimeout` later at the latest).
         public var idleTimeout: Duration
+        /// A TLS handshake not complete this long after the connection was accepted closes it.
+        public var handshakeTimeout: Duration
+        /// An HTTP/2 client that has not acknowledged the server's SETTINGS (or sent no preface) this
+        /// long after negotiating HTTP/2 is sent GOAWAY SETTINGS_TIMEOUT and closed.
+        public var http2SettingsTimeout: Duration
+        /// A request not received whole (head and body) this long after its head is answered 408
+        /// and its connection (HTTP/1.1) or stream (HTTP/2) closed.
+        public var requestTimeout: Duration
+        /// A connection sent GOAWAY (idle, or the server shutting down) is closed this long later
+        /// whether or not the client answers.
+        public var closeTimeout: Duration
 
-        public init(host: String = "127.0.0.1", port: Int = 8443, tls: ListenerTLS? = nil, idleTimeout: Duration = .seconds(30)) {
+        public init(
+            host: String = "127.0.0.1", port: Int = 8443, tls: ListenerTLS? = nil, idleTimeout: Duration = .seconds(30),
+            handshakeTimeout: Duration = .seconds(10), http2SettingsTimeout: Duration = .seconds(10), requestTimeout: Duration = .seconds(30),
+            closeTimeout: Duration = .seconds(10)
+        ) {
             self.host = host
             self.port = port
             self.tls = tls
             self.idleTimeout = idleTimeout
+            self.handshakeTimeout = handshakeTimeout
+            self.http2SettingsTimeout = http2SettingsTimeout
+            self.requestTimeout = requestTimeout
+            self.closeTimeout = closeTimeout
+        }
+
+        /// The listener's deadlines.
+        var timeouts: ConnectionTimeouts {
+            ConnectionTimeouts(
+                handshake: handshakeTimeout, idle: idleTimeout, http2Settings: http2SettingsTimeout, request: requestTimeout, close: closeTimeout
+            )
         }
     }
 
@@ -74,14 +101,10 @@ public enum GatewayServer {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let router = Self.router(pool: pool, partners: partners)
-        let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount(configuration.idleTimeout))
-        var server = HTTPServerBuilder.http1(configuration: http1)
-        if let tls = configuration.tls {
-            server = try .http2Upgrade(
-                tlsChannelConfiguration: tlsChannelConfiguration(tls, counters: partners.metrics.authentication, logger: logger),
-                configuration: .init(idleTimeout: configuration.idleTimeout, gracefulCloseTimeout: .seconds(10), streamConfiguration: http1)
-            )
-        }
+        let server = ListenerChannel<HTTP1Channel>.server(
+            tls: try configuration.tls.map { try tlsChannelConfiguration($0, counters: partners.metrics.authentication, logger: logger) },
+            timeouts: configuration.timeouts
+        )
         return Application(
             router: router,
             server: server,
@@ -95,6 +118,8 @@ public enum GatewayServer {
     public static func router(pool: PostgresPool, partners: Partners) -> Router<GatewayRequestContext> {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: ProblemMiddleware())
+        let served = MethodNotAllowed<GatewayRequestContext>.RouteTable()
+        router.add(middleware: MethodNotAllowed(routes: served))
         HealthRoutes<GatewayRequestContext>(pool: pool).register(on: router)
         let routes = PartnerRoutes(signer: partners.receiptSigner)
         routes.registerPublic(on: router)
@@ -111,6 +136,7 @@ public enum GatewayServer {
         WatchlistRoutes(service: partners.feeds, signer: partners.receiptSigner).register(on: v1)
         BatchReviewRoutes(service: partners.batchReviews, signer: partners.receiptSigner).register(on: v1)
         UsageRoutes(usage: UsageQuery(pool: pool), quotas: QuotaLedger(pool: pool)).register(on: v1)
+        served.fill(router.routes)
         return router
     }
 

@@ -7,12 +7,12 @@ import Foundation
 /// event was not committed, runs afresh.
 public struct IdempotencyCompletion: Sendable, Hashable {
     public var partnerID: String
-    public var key: String
+    public var key: IdempotencyKey
     public var response: StoredResponse
     /// How long a retry can replay the response.
     public var retention: Duration
 
-    public init(partnerID: String, key: String, response: StoredResponse, retention: Duration = .seconds(86_400)) {
+    public init(partnerID: String, key: IdempotencyKey, response: StoredResponse, retention: Duration = .seconds(86_400)) {
         self.partnerID = partnerID
         self.key = key
         self.response = response
@@ -29,7 +29,7 @@ extension IdempotencyCompletion: Encodable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(partnerID, forKey: .partnerID)
-        try container.encode(key, forKey: .key)
+        try container.encode(key.digest, forKey: .key)
         try container.encode(response.status, forKey: .status)
         try container.encode(response.headers, forKey: .headers)
         // JSONEncoder writes Data as base64, which the statement decodes back to bytea.

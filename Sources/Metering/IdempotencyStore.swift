@@ -6,7 +6,8 @@ import PostgresClient
 /// A request with an `Idempotency-Key` calls `begin` first. On `.new` it runs, and its response is
 /// stored with its meter event (`MeterWriter.record(_:completing:)`); if it fails before that, it
 /// calls `abandon` so that a retry may run. A claim left behind by a crashed process lapses after
-/// `claimLease`. Keys of different partners never meet: the partner is part of the key.
+/// `claimLease`. Keys of different partners never meet: the partner is part of the key. A key is
+/// stored only as its keyed hash (`IdempotencyKey`), never as the text the partner sent.
 public struct IdempotencyStore: Sendable {
     public let pool: PostgresPool
     /// How long an unfinished claim blocks retries (`.inProgress`) before a retry may take it over.
@@ -19,13 +20,13 @@ public struct IdempotencyStore: Sendable {
 
     /// Claims `key` for this request, or reports what an earlier request with the key left.
     /// - Parameter requestHash: a digest of what makes the request (method, path, body), e.g. SHA-256 hex.
-    public func begin(partner: String, key: String, requestHash: String) async throws -> IdempotencyOutcome {
-        try Self.checkKey(partner: partner, key: key)
+    public func begin(partner: String, key: IdempotencyKey, requestHash: String) async throws -> IdempotencyOutcome {
+        try Self.checkPartner(partner)
         try MeteringInputError.checkText(requestHash, "requestHash", maximum: 200)
         while true {
-            let claimed = try await pool.execute(Self.claim, [partner, key, requestHash, claimLease.microseconds])
+            let claimed = try await pool.execute(Self.claim, [partner, key.digest, requestHash, claimLease.microseconds])
             if claimed.count == 1 { return .new }
-            let rows = try await pool.execute(Self.lookup, [partner, key])
+            let rows = try await pool.execute(Self.lookup, [partner, key.digest])
             // The row vanished in between (abandoned or purged): try to claim it again.
             guard let row = rows.first else { continue }
             guard try row.decode(String.self, at: 0) == requestHash else { return .conflict }
@@ -44,8 +45,8 @@ public struct IdempotencyStore: Sendable {
     }
 
     /// Releases an unfinished claim so that a retry runs the request again.
-    public func abandon(partner: String, key: String) async throws {
-        try await pool.query("DELETE FROM idempotency_keys WHERE partner_id = \(partner) AND key = \(key) AND status = 'in_progress'")
+    public func abandon(partner: String, key: IdempotencyKey) async throws {
+        try await pool.query("DELETE FROM idempotency_keys WHERE partner_id = \(partner) AND key = \(key.digest) AND status = 'in_progress'")
     }
 
     /// Deletes expired keys; returns how many.
@@ -60,12 +61,8 @@ public struct IdempotencyStore: Sendable {
         try await connection.execute(completeClaims, [json])
     }
 
-    static func checkKey(partner: String, key: String) throws(MeteringInputError) {
+    static func checkPartner(_ partner: String) throws(MeteringInputError) {
         try MeteringInputError.checkText(partner, "partner", maximum: 200)
-        try MeteringInputError.checkText(key, "Idempotency-Key", maximum: 255)
-        guard key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
-            throw MeteringInputError(field: "Idempotency-Key", reason: "must be visible ASCII characters without spaces")
-        }
     }
 
     /// Inserts a claim, or takes over an expired row; returns a row only if this call claimed the key.

@@ -107,7 +107,7 @@ public final class MeterWriter: Service, Sendable {
     public func record(_ event: MeterEvent, completing: IdempotencyCompletion? = nil) async throws {
         try event.validate()
         if let completing {
-            try IdempotencyStore.checkKey(partner: completing.partnerID, key: completing.key)
+            try IdempotencyStore.checkPartner(completing.partnerID)
             guard completing.partnerID == event.partnerID else {
                 throw MeteringInputError(field: "completing.partnerID", reason: "must be the event's partner")
             }

@@ -17,9 +17,9 @@ public struct UsageQuery: Sendable {
     /// calls, and per item how often it was disclosed and withheld. Only this partner's events count.
     public func usage(partner: String, from: CivilDate, to: CivilDate) async throws -> [UsageDay] {
         try MeteringInputError.checkText(partner, "partner", maximum: 200)
-        guard from <= to else { throw MeteringInputError(field: "from", reason: "\(from) is after to (\(to))") }
+        guard from <= to else { throw MeteringInputError(field: "from", reason: "must not be after to") }
         guard to.dayNumber - from.dayNumber < Self.maximumDays else {
-            throw MeteringInputError(field: "to", reason: "the range \(from)…\(to) is longer than \(Self.maximumDays) days")
+            throw MeteringInputError(field: "to", reason: "is more than \(Self.maximumDays) days from from (both included); ask for at most \(Self.maximumDays)")
         }
         let start = from.start()
         let end = to.adding(days: 1).start()

@@ -89,6 +89,14 @@ public struct CompiledScorecard: Sendable {
         return vector.values.withUnsafeBufferPointer { segmentIndex(row: $0.baseAddress!) }
     }
 
+    /// How many of the features that `vector`'s segment scores are present (not missing) in it, of
+    /// how many that segment scores.
+    public func presentFeatures(in vector: FeatureVector) -> (present: Int, of: Int) {
+        let segment = segments[segment(of: vector)]
+        let scored = segment.features.indices.filter { segment.features[$0] != nil }
+        return (scored.count { vector[$0] != .missing }, scored.count)
+    }
+
     /// The unrounded points of `vector`: its segment's intercept plus every feature's points.
     public func totalPoints(_ vector: FeatureVector) -> Double {
         precondition(vector.layout === layout, "the vector was laid out for another scorecard")

@@ -46,7 +46,7 @@ import Testing
         let servers = try ports.map { port in
             try ChildProcess.start(CommandLineTests.binary, [
                 "serve", "--database-url", conninfo, "--contracts", contracts, "--port", "\(port)",
-                "--state-dir", TestPostgres.temporaryFolder(),
+                "--state-dir", TestPostgres.temporaryFolder(), "--allow-owner-role",
             ], environment: environment)
         }
         let client = HTTPClient(eventLoopGroupProvider: .singleton)

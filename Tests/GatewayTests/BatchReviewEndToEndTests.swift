@@ -53,6 +53,43 @@ import Testing
         throw CancellationError()
     }
 
+    /// A subject listed more than once (a USCC again, an ID number again with a lowercase check
+    /// letter) is reviewed, reserved and billed once, under the index of its first listing; the 202
+    /// answer names the repeats.
+    @Test func aSubjectListedTwiceIsReservedAndBilledOnce() async throws {
+        try await TestGateway.run { gateway in
+            try await gateway.ingest(Self.feed(companies: 3))
+            let bank = try gateway.identity(of: TestGateway.bank)
+            let ledger = QuotaLedger(pool: gateway.pool)
+            let quotaBefore = try await ledger.usage(partner: TestGateway.bank, at: Date()).today
+            let personAgain = Self.person.lowercased()
+            let subjects = [Self.company(0), Self.company(1), Self.company(0), Self.person, personAgain, Self.company(0)]
+            let submitted = try await gateway.request(.POST, "/v1/batch-reviews", identity: bank, body: body([
+                "subjects": subjects, "purpose": "batch_review", "items": Self.items,
+            ]))
+            #expect(submitted.status == 202)
+            #expect(submitted.json["total"] as? Int == 3)
+            let repeats = submitted.json["repeats"] as? [[String: Int]]
+            #expect(repeats == [["index": 2, "same_as": 0], ["index": 4, "same_as": 3], ["index": 5, "same_as": 0]])
+            #expect(try await ledger.usage(partner: TestGateway.bank, at: Date()).today - quotaBefore == 3)
+
+            let id = try #require(submitted.json["id"] as? String)
+            let report = try await finished("/v1/batch-reviews/\(id)", gateway: gateway, identity: bank)
+            #expect(report.json["status"] as? String == "done")
+            #expect((report.json["progress"] as? [String: Int]) == ["done": 3, "total": 3])
+            let results = try #require(report.json["results"] as? [[String: Any]])
+            #expect(results.map { $0["index"] as? Int } == [0, 1, 3])
+            let totals = try #require(report.json["totals"] as? [String: [String: Any]])
+            #expect(totals["dishonest_mark"]?["subjects"] as? Int == 1)
+            let events = try await gateway.pool.query("""
+                SELECT count(*) FROM meter_events
+                WHERE partner_id = \(TestGateway.bank) AND endpoint = '/v1/batch-reviews/{id}' AND request_id LIKE \(id + "/%")
+                """)[0]
+            #expect(try events.decode(Int.self, at: 0) == 3)
+            #expect(try await ledger.usage(partner: TestGateway.bank, at: Date()).today - quotaBefore == 3)
+        }
+    }
+
     @Test func aBatchCompletesWithTotalsMeterEventsAndOwnUsage() async throws {
         try await TestGateway.run { gateway in
             let companies = 300

@@ -10,43 +10,15 @@ import X509
 /// What the handshake verifier logs about a refusal: listener, outcome, serial and fingerprint,
 /// never the certificate's subject.
 @Suite struct ClientCertificateVerifierTests {
-    /// One log record.
-    private struct Record: Sendable {
-        let level: Logger.Level
-        let message: String
-        let metadata: Logger.Metadata
-    }
-
-    /// The records of every logger made with it.
-    private final class Records: Sendable {
-        let list = Mutex<[Record]>([])
-    }
-
-    /// Appends every record it is given to `records`.
-    private struct RecordingLogHandler: LogHandler {
-        let records: Records
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            records.list.withLock { $0.append(Record(level: event.level, message: "\(event.message)", metadata: metadata.merging(event.metadata ?? [:]) { $1 })) }
-        }
-    }
-
     @Test func aRevokedAdminCertificateIsRefusedAndLoggedWithoutItsSubject() async throws {
         let pki = DevelopmentPKI(folder: URL(filePath: TestPostgres.temporaryFolder()).appending(path: "pki"))
         _ = try pki.create(partners: [])
         try pki.revoke(AdminRole.security.rawValue, of: .admin)
-        let records = Records()
+        let records = RecordedLog()
         let counters = GatewayMetrics().adminAuthentication
         let verifier = try ClientCertificateVerifier(
             ca: pki.adminCAURL, revocationList: pki.adminRevocationListURL, counters: counters,
-            logger: Logger(label: "test") { _ in RecordingLogHandler(records: records) }
+            logger: records.logger
         )
         let certificate = { (role: AdminRole) in try Certificate(pemEncoded: String(contentsOf: pki.adminCertificateURL(role), encoding: .utf8)) }
         let chain = { (role: AdminRole) in try NIOSSLCertificate.fromPEMFile(pki.adminCertificateURL(role).path) }

@@ -10,6 +10,8 @@ import Testing
     /// `market.real_estate` is conditional for `bank.icbc_jiangsu`: purpose credit_approval and a consent naming it.
     static let conditionalItem = "market.real_estate"
     static let digest = String(repeating: "3f", count: 32)
+    /// The bank's contract term: a consent's validity must lie within it.
+    static let term = try! TestGateway.loadContracts(TestGateway.loadPolicies()).first { $0.partnerID == TestGateway.bank }!.term
     static let feed = [
         #"{"type":"record","item":"market.real_estate","subject":"91350100M000100Y43","source_record_id":"RE-1","fields":{"certificate_no":"苏(2024)南京市不动产权第0000001号","location":"江苏省南京市鼓楼区中山路1号","area_m2":1200,"mortgaged":false}}"#,
     ]
@@ -20,7 +22,7 @@ import Testing
 
     private static func consentBody(
         subject: String = company, purposes: [String] = ["credit_approval"], items: [String] = [conditionalItem],
-        validFrom: String = "2026-01-01", validTo: String = "2099-12-31", useLimit: Any = "unlimited"
+        validFrom: String = "\(term.from)", validTo: String = "\(term.to)", useLimit: Any = "unlimited"
     ) throws -> Data {
         try json([
             "subject": subject, "purposes": purposes, "items": items, "valid_from": validFrom, "valid_to": validTo,
@@ -105,7 +107,7 @@ import Testing
             let second = try await Self.query(gateway, consentID: once)
             #expect(Self.withheldReasons(second) == [Self.conditionalItem: "consent_exhausted"])
 
-            let expired = try await Self.register(gateway, Self.consentBody(validFrom: "2020-01-01", validTo: "2020-12-31"))
+            let expired = try await Self.register(gateway, Self.consentBody(validTo: Date().addingTimeInterval(-60).formatted(.iso8601)))
             #expect(Self.withheldReasons(try await Self.query(gateway, consentID: expired)) == [Self.conditionalItem: "consent_expired"])
 
             let otherItem = try await Self.register(gateway, Self.consentBody(items: ["market.litigation"]))
@@ -116,6 +118,32 @@ import Testing
             let unused = try await gateway.request(.GET, "/v1/consents/\(expired)", identity: gateway.identity(of: TestGateway.bank))
             #expect(unused.json["uses"] as? Int == 0)
             #expect(unused.json["status"] as? String == "expired")
+        }
+    }
+
+    /// A consent's use is spent only when an item it unlocks discloses a record: with nothing on file
+    /// the item is answered `on_file: false` and the consent keeps its use.
+    @Test func aConsentIsSpentOnlyWhenItUnlocksARecordOnFile() async throws {
+        try await TestGateway.run { gateway in
+            let bank = try gateway.identity(of: TestGateway.bank)
+            let once = try await Self.register(gateway, Self.consentBody(useLimit: "once"))
+            for _ in 0..<2 {
+                let empty = try await Self.query(gateway, consentID: once)
+                #expect(empty.status == 200)
+                let items = try #require(empty.json["disclosed"] as? [[String: Any]])
+                #expect(items.map { $0["item"] as? String } == [Self.conditionalItem])
+                #expect(items.first?["on_file"] as? Bool == false)
+                #expect((items.first?["records"] as? [Any])?.isEmpty == true)
+            }
+            #expect(try await gateway.request(.GET, "/v1/consents/\(once)", identity: bank).json["uses"] as? Int == 0)
+
+            try await gateway.ingest(Self.feed, source: "jiangsu_property")
+            let found = try await Self.query(gateway, consentID: once)
+            let items = try #require(found.json["disclosed"] as? [[String: Any]])
+            #expect(items.first?["on_file"] as? Bool == true)
+            #expect((items.first?["records"] as? [Any])?.count == 1)
+            #expect(try await gateway.request(.GET, "/v1/consents/\(once)", identity: bank).json["uses"] as? Int == 1)
+            #expect(Self.withheldReasons(try await Self.query(gateway, consentID: once)) == [Self.conditionalItem: "consent_exhausted"])
         }
     }
 
@@ -208,12 +236,12 @@ import Testing
                 (try Self.consentBody(purposes: []), "purposes"),
                 (try Self.consentBody(items: [Self.conditionalItem, "market.horoscope"]), "items[1]"),
                 (try Self.consentBody(items: []), "items"),
-                (try Self.json(["subject": Self.company, "purposes": ["credit_approval"], "categories": ["weather"], "valid_to": "2099-01-01", "use_limit": 3, "document_digest": Self.digest]), "categories[0]"),
-                (try Self.consentBody(validFrom: "2027-01-01", validTo: "2026-06-30"), "valid_to"),
+                (try Self.json(["subject": Self.company, "purposes": ["credit_approval"], "categories": ["weather"], "valid_to": "\(Self.term.to)", "use_limit": 3, "document_digest": Self.digest]), "categories[0]"),
+                (try Self.consentBody(validFrom: "\(Self.term.from.adding(days: 2))", validTo: "\(Self.term.from.adding(days: 1))"), "valid_to"),
                 (try Self.consentBody(validTo: "next year"), "valid_to"),
                 (try Self.consentBody(useLimit: 0), "use_limit"),
                 (try Self.consentBody(useLimit: "twice"), "use_limit"),
-                (try Self.json(["subject": Self.company, "purposes": ["credit_approval"], "items": [Self.conditionalItem], "valid_to": "2099-01-01", "use_limit": "once", "document_digest": "abc"]), "document_digest"),
+                (try Self.json(["subject": Self.company, "purposes": ["credit_approval"], "items": [Self.conditionalItem], "valid_to": "\(Self.term.to)", "use_limit": "once", "document_digest": "abc"]), "document_digest"),
             ]
             for (body, field) in cases {
                 let reply = try await gateway.request(.POST, "/v1/consents", identity: bank, body: body)
@@ -228,11 +256,64 @@ import Testing
         }
     }
 
+    /// Impossible dates and times are refused, not rolled over (Foundation reads `T25:00` as the next
+    /// day's 01:00), and a consent's validity must lie within the partner's contract term: no consent
+    /// from 1900 or valid until 9999. The bounds themselves are accepted.
+    @Test func consentDatesMustBeRealAndWithinTheContractTerm() async throws {
+        try await TestGateway.run { gateway in
+            let bank = try gateway.identity(of: TestGateway.bank)
+            let start = Self.term.from, end = Self.term.to
+            let cases: [(validFrom: String, validTo: String, field: String, detail: String)] = [
+                ("\(start)", "\(end.adding(days: -1))T25:00:00Z", "valid_to", "valid_to must be a day YYYY-MM-DD or an RFC 3339 instant (YYYY-MM-DDTHH:MM:SSZ, or with an offset such as +08:00), every field within its range."),
+                ("\(start.adding(days: 3))T23:60:00+08:00", "\(end)", "valid_from", "valid_from must be a day YYYY-MM-DD or an RFC 3339 instant (YYYY-MM-DDTHH:MM:SSZ, or with an offset such as +08:00), every field within its range."),
+                ("\(start)", "\(end.components.year)-02-30", "valid_to", "valid_to must be a day YYYY-MM-DD or an RFC 3339 instant (YYYY-MM-DDTHH:MM:SSZ, or with an offset such as +08:00), every field within its range."),
+                ("1900-01-01", "\(end)", "valid_from", "valid_from must not be before the partner's contract term, which starts on \(start) (China time)."),
+                ("\(start.adding(days: -1))T23:59:59+08:00", "\(end)", "valid_from", "valid_from must not be before the partner's contract term, which starts on \(start) (China time)."),
+                ("\(start)", "9999-12-31", "valid_to", "valid_to must not be after the partner's contract term, which ends with \(end) (China time)."),
+                ("\(start)", "\(end.adding(days: 1))T00:00:01+08:00", "valid_to", "valid_to must not be after the partner's contract term, which ends with \(end) (China time)."),
+            ]
+            for (validFrom, validTo, field, detail) in cases {
+                let reply = try await gateway.request(.POST, "/v1/consents", identity: bank, body: Self.consentBody(validFrom: validFrom, validTo: validTo))
+                #expect(reply.status == 400, "\(validFrom) \(validTo)")
+                #expect(reply.json["field"] as? String == field, "\(validFrom) \(validTo)")
+                #expect(reply.json["detail"] as? String == detail, "\(validFrom) \(validTo)")
+            }
+            let count = try await gateway.pool.query("SELECT count(*) FROM consents")[0].decode(Int.self, at: 0)
+            #expect(count == 0)
+
+            let whole = try await Self.register(gateway, Self.consentBody(validFrom: "\(start)T00:00:00+08:00", validTo: "\(end.adding(days: 1))T00:00:00+08:00"))
+            let shown = try await gateway.request(.GET, "/v1/consents/\(whole)", identity: bank)
+            #expect(shown.json["valid_from"] as? String == start.start().formatted(.iso8601))
+            #expect(shown.json["valid_to"] as? String == end.adding(days: 1).start().formatted(.iso8601))
+            _ = try await Self.register(gateway, Self.consentBody(validFrom: "\(start)", validTo: "\(end)"))
+        }
+    }
+
+    /// `use_limit` is stored in an integer column: a number beyond it is a 400 naming the field and its
+    /// range, never a failed insert (a 500); the largest one the column holds is kept exactly.
+    @Test func aUseLimitBeyondItsColumnIsRefusedWithItsRange() async throws {
+        try await TestGateway.run { gateway in
+            let bank = try gateway.identity(of: TestGateway.bank)
+            let base = String(decoding: try Self.consentBody(useLimit: "once"), as: UTF8.self)
+            #expect(base.contains(#""use_limit":"once""#))
+            func body(_ number: String) -> Data { Data(base.replacingOccurrences(of: #""use_limit":"once""#, with: #""use_limit":\#(number)"#).utf8) }
+            for number in ["2147483648", "4294967296", "9223372036854775807", "9223372036854775808", "1e3", "0", "-1"] {
+                let reply = try await gateway.request(.POST, "/v1/consents", identity: bank, body: body(number))
+                #expect(reply.status == 400, "\(number)")
+                #expect(reply.json["field"] as? String == "use_limit", "\(number)")
+                #expect(reply.json["detail"] as? String == #"use_limit must be "once", "unlimited" or a whole number from 1 to 2147483647."#)
+            }
+            let id = try await Self.register(gateway, body("2147483647"))
+            let shown = try await gateway.request(.GET, "/v1/consents/\(id)", identity: bank)
+            #expect(shown.json["use_limit"] as? Int == 2_147_483_647)
+        }
+    }
+
     @Test func aWrongTypedMemberIsNamedAndNullsAndExtraMembersAreAccepted() async throws {
         try await TestGateway.run { gateway in
             let bank = try gateway.identity(of: TestGateway.bank)
             let valid: [String: Any] = [
-                "subject": Self.company, "purposes": ["credit_approval"], "items": [Self.conditionalItem], "valid_to": "2099-12-31",
+                "subject": Self.company, "purposes": ["credit_approval"], "items": [Self.conditionalItem], "valid_to": "\(Self.term.to)",
                 "use_limit": "once", "document_digest": Self.digest,
             ]
             let cases: [([String: Any], String, String)] = [
@@ -241,8 +322,8 @@ import Testing
                 (["categories": ["registration": true]], "categories", "categories must be an array of category ids (strings), not an object."),
                 (["valid_to": 20_991_231], "valid_to", "valid_to must be a string, not a number."),
                 (["valid_to": NSNull()], "valid_to", "valid_to is required."),
-                (["use_limit": [1]], "use_limit", #"use_limit must be "once", "unlimited" or a positive whole number."#),
-                (["use_limit": 2.5], "use_limit", #"use_limit must be "once", "unlimited" or a positive whole number."#),
+                (["use_limit": [1]], "use_limit", #"use_limit must be "once", "unlimited" or a whole number from 1 to 2147483647."#),
+                (["use_limit": 2.5], "use_limit", #"use_limit must be "once", "unlimited" or a whole number from 1 to 2147483647."#),
                 (["document_digest": 7], "document_digest", "document_digest must be a string, not a number."),
             ]
             for (change, field, detail) in cases {

@@ -2,6 +2,7 @@ import BrokerStore
 import Crypto
 import Foundation
 import Gateway
+import NIOHTTP1
 import Testing
 import X509
 
@@ -79,6 +80,23 @@ import X509
         }
     }
 
+    /// A request carrying credentials the broker does not understand is refused, even beside a valid
+    /// client certificate: a Basic or Digest header, a bare token, an empty `Bearer`.
+    @Test func anAuthorizationHeaderThatIsNoBearerKeyIsRefusedEvenWithACertificate() async throws {
+        try await TestGateway.run { gateway in
+            let bank = try gateway.identity(of: TestGateway.bank)
+            for header in ["Basic dXNlcjpwYXNz", "Digest username=\"bank\"", "ak_0123456789abcdef.secret", "Bearer", "Bearer ", "Negotiate abc"] {
+                let reply = try await gateway.request(.GET, "/v1/partner", identity: bank, headers: ["Authorization": header])
+                #expect(reply.status == 401, "\(header)")
+                #expect(reply.json["type"] as? String == "https://credit-broker.example/problems/unauthenticated", "\(header)")
+                #expect(reply.headers.first(name: "WWW-Authenticate") == #"Bearer realm="credit-broker""#)
+            }
+            #expect(try await gateway.request(.GET, "/v1/partner", identity: bank).status == 200)
+            #expect(try await gateway.request(.GET, "/v1/partner", headers: ["Authorization": "Basic dXNlcjpwYXNz"]).status == 401)
+            #expect(gateway.counters.snapshot()[.credentialUnsupported] == 7)
+        }
+    }
+
     @Test func anAgencyKeyAuthenticatesOnlyItsOwnAgency() async throws {
         try await TestGateway.run { gateway in
             let keys = ApiKeyStore(pool: gateway.pool)
@@ -126,6 +144,33 @@ import X509
             #expect(reply.status == 404)
             #expect(reply.headers.first(name: "Content-Type") == "application/problem+json")
             #expect(reply.json["type"] as? String == "https://credit-broker.example/problems/not-found")
+        }
+    }
+
+    /// A path the broker serves, asked with a method it does not serve there, is 405 with `Allow`
+    /// (TRACE included), on both listeners; an unknown path stays 404.
+    @Test func aServedPathWithAnotherMethodIs405WithAllow() async throws {
+        try await TestGateway.run { gateway in
+            let bank = try gateway.identity(of: TestGateway.bank)
+            let cases: [(HTTPMethod, String, String)] = [
+                (.TRACE, "/v1/queries", "POST"), (.GET, "/v1/queries", "POST"), (.PUT, "/v1/consents/cs_0", "DELETE, GET"),
+                (.TRACE, "/healthz", "GET"), (.PATCH, "/v1/watchlist", "GET, POST"), (.DELETE, "/v1/batch-reviews/br_0", "GET"),
+            ]
+            for (method, path, allow) in cases {
+                let reply = try await gateway.request(method, path, identity: bank)
+                #expect(reply.status == 405, "\(method) \(path)")
+                #expect(reply.headers.first(name: "Allow") == allow, "\(method) \(path)")
+                #expect(reply.headers.first(name: "Content-Type") == "application/problem+json")
+                #expect(reply.json["type"] as? String == "https://credit-broker.example/problems/method-not-allowed")
+            }
+            #expect(try await gateway.request(.TRACE, "/v1/nothing-here", identity: bank).status == 404)
+            let admin = try await gateway.admin(.TRACE, "/admin/v1/partners", as: .system)
+            #expect(admin.status == 405)
+            #expect(admin.headers.first(name: "Allow") == "GET")
+            // Before the admin API's own checks of query parameters.
+            let checked = try await gateway.admin(.TRACE, "/admin/v1/usage?partner=&from=2000-01-01", as: .audit)
+            #expect(checked.status == 405)
+            #expect(checked.headers.first(name: "Allow") == "GET")
         }
     }
 

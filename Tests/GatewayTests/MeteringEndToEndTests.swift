@@ -82,6 +82,28 @@ import Testing
         }
     }
 
+    /// A partner may put anything in an `Idempotency-Key`, an ID number included: the broker keeps
+    /// only a keyed hash of it (64 hex digits), and retries still find their first answer.
+    @Test func anIdempotencyKeyIsStoredOnlyAsAKeyedHash() async throws {
+        try await TestGateway.run { gateway in
+            let identity = try gateway.identity(of: TestGateway.bank)
+            let number = "11010519491231002X"
+            let body = try query()
+            let first = try await gateway.request(.POST, "/v1/queries", identity: identity, headers: ["Idempotency-Key": number], body: body)
+            let retry = try await gateway.request(.POST, "/v1/queries", identity: identity, headers: ["Idempotency-Key": number], body: body)
+            #expect(first.status == 200 && retry.body == first.body)
+            #expect(retry.headers.first(name: "Idempotent-Replayed") == "true")
+            let rows = try await gateway.pool.query("SELECT key, response_headers::text, encode(response_body, 'escape') FROM idempotency_keys")
+            #expect(rows.count == 1)
+            let stored = try #require(try rows.first?.decode(String.self, at: 0))
+            #expect(stored.wholeMatch(of: /[0-9a-f]{64}/) != nil)
+            #expect(stored == TestGateway.hasher.idempotencyKeyHash(number))
+            for column in 0..<3 {
+                #expect(try rows[0].decode(String.self, at: column).contains("1231002") == false, "column \(column)")
+            }
+        }
+    }
+
     @Test func anAgencyOverItsDailyQuotaGets429WithRetryAfterAndNoData() async throws {
         try await TestGateway.run { gateway in
             let (_, token) = try await ApiKeyStore(pool: gateway.pool).issue(partnerID: TestGateway.agency, expiresAt: nil)

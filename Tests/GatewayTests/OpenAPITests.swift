@@ -43,6 +43,19 @@ import Yams
         }
     }
 
+    /// The partner description's purposes, items and categories are exactly the catalog's, so a
+    /// schema-valid request names only what the server knows.
+    @Test func thePartnerDescriptionsEnumsAreTheCatalogs() throws {
+        let text = try String(contentsOf: TestGateway.root.appending(path: "Contracts/api/openapi.yaml"), encoding: .utf8)
+        let document = try #require(try Yams.load(yaml: text) as? [String: Any])
+        let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
+        func values(_ name: String) -> [String] { (schemas[name] as? [String: Any])?["enum"] as? [String] ?? [] }
+        let policies = try TestGateway.loadPolicies()
+        #expect(values("Purpose") == policies.purposes.ids)
+        #expect(values("ItemID") == policies.catalog.items.map(\.id))
+        #expect(values("CategoryID") == policies.catalog.categories.map(\.id))
+    }
+
     /// The description's operations (`GET /v1/usage`) and their fields.
     private static func operations(in file: String) throws -> [String: [String: Any]] {
         let text = try String(contentsOf: TestGateway.root.appending(path: "Contracts/api/" + file), encoding: .utf8)

@@ -51,6 +51,27 @@ import Testing
         }
     }
 
+    /// Every disclosed item says whether anything is on file: `on_file: false` with no records for a
+    /// company the broker holds nothing about, or an item it holds nothing of.
+    @Test func eachDisclosedItemSaysWhetherAnythingIsOnFile() async throws {
+        try await TestGateway.run { gateway in
+            let bank = try gateway.identity(of: TestGateway.bank)
+            let body = try query(["subject": Self.company, "purpose": "credit_approval", "items": ["enterprise.registration", "enterprise.penalty"]])
+            let unknown = try await gateway.request(.POST, "/v1/queries", identity: bank, body: body)
+            #expect(unknown.status == 200)
+            let nothing = try #require(unknown.json["disclosed"] as? [[String: Any]])
+            #expect(nothing.map { $0["item"] as? String } == ["enterprise.registration", "enterprise.penalty"])
+            #expect(nothing.map { $0["on_file"] as? Bool } == [false, false])
+            #expect(nothing.allSatisfy { ($0["records"] as? [Any])?.isEmpty == true })
+
+            try await gateway.ingest(Self.feed)
+            let known = try await gateway.request(.POST, "/v1/queries", identity: bank, body: body)
+            let items = try #require(known.json["disclosed"] as? [[String: Any]])
+            #expect(items.map { $0["on_file"] as? Bool } == [true, false])
+            #expect((items[0]["records"] as? [Any])?.count == 1)
+        }
+    }
+
     @Test func invalidQueriesNameTheFieldAndNeverEchoTheSubject() async throws {
         try await TestGateway.run { gateway in
             let identity = try gateway.identity(of: TestGateway.bank)

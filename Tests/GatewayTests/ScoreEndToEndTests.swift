@@ -1,6 +1,7 @@
 import BrokerCore
 import Foundation
 import Gateway
+import Metering
 import Testing
 
 /// `POST /v1/scores` over real TLS against records loaded through the real ingest: the contract
@@ -81,6 +82,57 @@ import Testing
             let declined = try #require(reply.json["declined"] as? [String: Any])
             #expect(declined["code"] as? String == "D01")
             #expect((declined["zh"] as? String)?.isEmpty == false && (declined["en"] as? String)?.isEmpty == false)
+        }
+    }
+
+    /// A company the broker holds nothing about is not graded (the card would grade it from its
+    /// missing-value points alone) and not billed: 404 `subject-unknown`, the quota unit given back,
+    /// the meter event a 404 that disclosed nothing.
+    @Test func anUnknownSubjectIsAnsweredAsSuchAndNotBilled() async throws {
+        try await TestGateway.run { gateway in
+            let ledger = QuotaLedger(pool: gateway.pool)
+            let before = try await ledger.usage(partner: TestGateway.bank, at: Date())
+            let reply = try await score(gateway, as: TestGateway.bank)
+            #expect(reply.status == 404)
+            #expect(reply.headers.first(name: "Content-Type") == "application/problem+json")
+            #expect(reply.json["type"] as? String == "https://credit-broker.example/problems/subject-unknown")
+            #expect(reply.json["field"] as? String == "subject")
+            #expect(reply.json["grade"] == nil && reply.json["score"] == nil)
+            #expect(!String(decoding: reply.body, as: UTF8.self).contains(Self.company))
+            let after = try await ledger.usage(partner: TestGateway.bank, at: Date())
+            #expect(after.today == before.today && after.thisMonth == before.thisMonth)
+            let event = try await gateway.pool.query("""
+                SELECT http_status, items_disclosed::text FROM meter_events WHERE partner_id = \(TestGateway.bank) AND endpoint = 'POST /v1/scores'
+                """)
+            #expect(event.count == 1)
+            #expect(try event.first?.decode(Int.self, at: 0) == 404)
+            #expect(try event.first?.decode(String.self, at: 1) == "[]")
+        }
+    }
+
+    /// A known company with too few of the card's features available (here only a penalty on file:
+    /// no registration, no tax rating, litigation withheld from ICBC) is not graded either: 422
+    /// `insufficient-data`, saying how many features there are and how many a grade needs; not billed.
+    @Test func tooFewFeaturesForTheCardAreSaidInsteadOfAGrade() async throws {
+        try await TestGateway.run { gateway in
+            try await gateway.ingest([Self.record(
+                "enterprise.penalty", "PEN-1", decided: "2026-05-01",
+                #""decision_no":"宁市监罚〔2026〕1号","authority":"南京市市场监督管理局","violation":"虚假宣传","penalty_type":"fine","amount":5000,"severity":"general""#
+            )])
+            let ledger = QuotaLedger(pool: gateway.pool)
+            let before = try await ledger.usage(partner: TestGateway.bank, at: Date())
+            let reply = try await score(gateway, as: TestGateway.bank)
+            #expect(reply.status == 422, "\(String(decoding: reply.body, as: UTF8.self))")
+            #expect(reply.json["type"] as? String == "https://credit-broker.example/problems/insufficient-data")
+            #expect(reply.json["detail"] as? String == "3 of the 8 features of the card's records_only segment are available for this subject to this partner; a grade needs at least 4.")
+            #expect(reply.json["grade"] == nil)
+            #expect(try await ledger.usage(partner: TestGateway.bank, at: Date()).today == before.today)
+
+            try await gateway.ingest([Self.registration])
+            let graded = try await score(gateway, as: TestGateway.bank)
+            #expect(graded.status == 200)
+            #expect(graded.json["grade"] is String)
+            #expect(try await ledger.usage(partner: TestGateway.bank, at: Date()).today == before.today + 1)
         }
     }
 

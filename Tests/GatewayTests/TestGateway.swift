@@ -50,8 +50,12 @@ struct TestGateway {
 
     /// Starts a broker as `serve` does (`Broker.build`, the same services in the same group), with
     /// the shipped contracts seeded into a fresh database, each test bank's certificate pinned; runs
-    /// `body` against it; then shuts it down in order.
-    static func run(clock: (any WallClock)? = nil, _ body: (TestGateway) async throws -> Void) async throws {
+    /// `body` against it; then shuts it down in order. `clock` replaces the wall clock; `adjusting`
+    /// changes the partner listener's configuration (e.g. shorter timeouts); `logger` receives the log.
+    static func run(
+        clock: (any WallClock)? = nil, adjusting: (inout GatewayServer.Configuration) -> Void = { _ in }, logger: Logger? = nil,
+        _ body: (TestGateway) async throws -> Void
+    ) async throws {
         let database = try await TestPostgres.freshDatabase()
         let pool = PostgresPool(.init(connection: database, maxConnections: 4))
         try await Migrator(pool: pool).migrate()
@@ -81,12 +85,16 @@ struct TestGateway {
         configuration.batchReviews = .init(chunkSize: 100, pollInterval: .milliseconds(200))
         configuration.clock = clock ?? SystemClock()
         configuration.gracefulShutdownSignals = []
+        adjusting(&configuration.partner)
         let (ports, continuation) = AsyncStream.makeStream(of: (String, Int).self)
         configuration.listening.partner = { continuation.yield(("partner", $0)) }
         configuration.listening.admin = { continuation.yield(("admin", $0)) }
         configuration.listening.operations = { continuation.yield(("ops", $0)) }
-        var logger = Logger(label: "gateway-test")
-        logger.logLevel = .critical
+        let logger = logger ?? {
+            var logger = Logger(label: "gateway-test")
+            logger.logLevel = .critical
+            return logger
+        }()
         let broker = try await Broker.build(configuration, pool: pool, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {

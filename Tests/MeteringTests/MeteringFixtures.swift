@@ -1,3 +1,4 @@
+import BrokerCore
 import BrokerStore
 import Foundation
 import Metering
@@ -13,6 +14,14 @@ enum MeteringFixtures {
         Task { try await writer.run() }
         while !writer.isRunning { await Task.yield() }
         return writer
+    }
+
+    /// The keyed hash idempotency keys are stored under.
+    static let hasher = try! PersonKeyHasher(secret: Array(repeating: 5, count: 32))
+
+    /// An `Idempotency-Key` as the store takes it.
+    static func key(_ text: String) -> IdempotencyKey {
+        try! IdempotencyKey(text, hasher: hasher)
     }
 
     /// A pool on a fresh, migrated database.

@@ -28,6 +28,13 @@ public struct PersonKeyHasher: Sendable {
         PersonKey(hex: hash.hex(of: id.rawValue))!
     }
 
+    /// The keyed hash an `Idempotency-Key` is stored under (64 hex digits): a partner may put
+    /// anything in the key, an ID number included, so the broker keeps only this. Distinct from the
+    /// person key and the meter hash of the same text.
+    public func idempotencyKeyHash(_ key: String) -> String {
+        hash.hex(of: "idempotency:" + key)
+    }
+
     /// The keyed hash a meter event stores for a subject (its USCC or person-key hex): joinable
     /// within the broker's own ledger, never an identifier, and distinct from the person key.
     public func meterHash(ofSubjectKey subjectKey: String) -> String {

@@ -108,7 +108,7 @@ struct AdminRoutes {
     private func registerLifecycle(on group: RouterGroup<AdminRequestContext>) {
         route(.propose, on: group) { request, context in
             let admin = try context.require(AdminEndpoint.propose.roles)
-            let bytes = try await request.body.collect(upTo: 256 * 1024)
+            let bytes = try await request.wholeBody(upTo: 256 * 1024)
             guard bytes.readableBytes > 0 else {
                 throw Problem.invalidRequest("body", "The body is the contract document (the schema of Contracts/*.yaml), as YAML or JSON.")
             }
@@ -281,7 +281,7 @@ struct AdminRoutes {
 
     /// The optional JSON body.
     private static func body(_ request: Request) async throws -> RequestBody? {
-        let bytes = try await request.body.collect(upTo: 16 * 1024)
+        let bytes = try await request.wholeBody(upTo: 16 * 1024)
         guard bytes.readableBytes > 0 else { return nil }
         return try RequestBody(bytes.readableBytesView)
     }

@@ -83,8 +83,11 @@ public enum AdminServer {
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: AdminAuthenticator(peers: PeerCertificateCache(), counters: services.metrics.adminAuthentication))
         router.add(middleware: AdminAuditMiddleware(log: AdminAuditLog(pool: services.pool)))
+        let served = MethodNotAllowed<AdminRequestContext>.RouteTable()
+        router.add(middleware: MethodNotAllowed(routes: served))
         router.add(middleware: AdminInputMiddleware())
         AdminRoutes(services: services).register(on: router.group("admin/v1"))
+        served.fill(router.routes)
         return router
     }
 }

@@ -33,6 +33,8 @@ public final class AuthenticationCounters: Sendable {
         case keyAccepted = "key_accepted"
         case keyRefused = "key_refused"
         case credentialMissing = "credential_missing"
+        /// An `Authorization` header that is not `Bearer` with a token (Basic, Digest, a bare token …).
+        case credentialUnsupported = "credential_unsupported"
         case credentialsConflict = "credentials_conflict"
         case partnerSuspended = "partner_suspended"
         case partnerRetired = "partner_retired"

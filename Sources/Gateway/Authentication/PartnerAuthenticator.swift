@@ -8,9 +8,11 @@ import Logging
 /// contract snapshot the request pins here, at its one reading of the clock. A suspended or
 /// retired partner is refused whatever credential it presents (403).
 ///
-/// Presenting both is allowed only if they name the same partner. Failures answer 401 (no or bad
-/// credential) or 403 (a valid certificate no contract binds), are counted, and are logged by
-/// outcome, key id or fingerprint, never by secret.
+/// Presenting both is allowed only if they name the same partner. An `Authorization` header the
+/// broker does not understand (another scheme, a bearer without a token) is refused even beside a
+/// valid certificate: credentials are never silently ignored. Failures answer 401 (no, bad or
+/// unsupported credential) or 403 (a valid certificate no contract binds), are counted, and are
+/// logged by outcome, key id or fingerprint, never by secret.
 struct PartnerAuthenticator: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
@@ -46,7 +48,15 @@ struct PartnerAuthenticator: RouterMiddleware {
     private func authenticate(
         _ request: Request, context: Context, directory: PartnerDirectory
     ) async throws -> (partner: Contract, credential: AuthenticatedPartner.Credential, accepted: AuthenticationCounters.Outcome) {
-        let bearer = request.headers[.authorization].flatMap(Self.bearerToken)
+        var bearer: Substring?
+        let authorizations = request.headers[values: .authorization]
+        if let authorization = authorizations.first {
+            guard authorizations.count == 1, let token = Self.bearerToken(authorization), !token.isEmpty else {
+                refuse(.credentialUnsupported, context, [:])
+                throw Problem.unauthenticated("Send one Authorization header, Bearer ak_<16 hex>.<secret>; other schemes are not accepted.")
+            }
+            bearer = token
+        }
         if let peer = try await peers.peer(of: context.channel) {
             guard let contract = directory.contract(for: peer) else {
                 refuse(.certificateNotBound, context, ["fingerprint": "\(peer.fingerprint.hex)"])

@@ -7,8 +7,9 @@ import Metering
 /// Batch reviews (信用审查) of up to 10,000 subjects, processed in the background.
 ///
 /// - `POST /v1/batch-reviews`: decides the items once for the whole batch, reserves one quota unit
-///   per subject (429 with `Retry-After` if not enough remain), stores the batch and answers 202
-///   with its id and `Location`.
+///   per distinct subject (429 with `Retry-After` if not enough remain; a subject listed twice is
+///   reviewed and billed once), stores the batch and answers 202 with its id, `Location` and the
+///   repeats.
 /// - `GET /v1/batch-reviews/{id}?offset=&limit=`: status, progress, indicator totals and a page of
 ///   results in list order, with a receipt. Another partner's id is 404.
 struct BatchReviewRoutes {
@@ -27,9 +28,11 @@ struct BatchReviewRoutes {
         let purpose: String
         let disclosed: [String]
         let withheld: [QueryAnswer.WithheldItem]
+        /// Subjects listed more than once: reviewed and billed once, under their first index.
+        let repeats: [BatchReviewRequest.Repeat]
 
         enum CodingKeys: String, CodingKey {
-            case id, status, total, contractVersion = "contract_version", purpose, disclosed, withheld
+            case id, status, total, contractVersion = "contract_version", purpose, disclosed, withheld, repeats
         }
     }
 
@@ -80,7 +83,7 @@ struct BatchReviewRoutes {
     private func submit(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let partner = try context.requirePartner()
         let queries = service.queries
-        let json = try await request.body.collect(upTo: 1 << 20)
+        let json = try await request.wholeBody(upTo: 1 << 20)
         let engine = try context.requireSnapshot().engine
         let now = context.instant
         let batch = try BatchReviewRequest(json: json.readableBytesView, engine: engine, catalog: queries.catalog, today: CivilDate(now))
@@ -105,7 +108,7 @@ struct BatchReviewRoutes {
             contractVersion: decision.contractVersion, maskingProfile: partner.contract.maskingProfile
         )
         let id = "br_" + (0..<16).map { _ in UInt8.random(in: .min ... .max) }.lowercaseHex
-        let subjects = batch.subjects.enumerated().map { position, subject in
+        let subjects = batch.subjects.map { position, subject in
             BatchReviewSubject(
                 position: position, subjectKey: queries.subjectKey(subject), kind: subject.kind,
                 label: service.queries.label(of: subject, profile: partner.contract.maskingProfile)
@@ -123,7 +126,7 @@ struct BatchReviewRoutes {
         service.worker.wake()
         let body = try JSONResponse.encode(Accepted(
             id: id, status: .queued, total: subjects.count, contractVersion: decision.contractVersion.description,
-            purpose: batch.selection.purposeID, disclosed: disclosed, withheld: withheld
+            purpose: batch.selection.purposeID, disclosed: disclosed, withheld: withheld, repeats: batch.repeats
         ))
         return Response(
             status: .accepted, headers: [.contentType: "application/json", .location: "/v1/batch-reviews/\(id)"],

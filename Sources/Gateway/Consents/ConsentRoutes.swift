@@ -17,9 +17,10 @@ struct ConsentRoutes {
     func register(on group: RouterGroup<GatewayRequestContext>) {
         group.post("consents") { request, context -> Response in
             let partner = try context.requirePartner()
-            let json = try await request.body.collect(upTo: 64 * 1024)
+            let json = try await request.wholeBody(upTo: 64 * 1024)
             let body = try ConsentRequest(
-                json: json.readableBytesView, engine: context.requireSnapshot().engine, catalog: service.catalog, now: context.instant
+                json: json.readableBytesView, engine: context.requireSnapshot().engine, catalog: service.catalog, term: partner.contract.term,
+                now: context.instant
             )
             let consent = Consent(
                 id: ConsentStore.newID(), subject: service.subjectKey(body.subject), purposes: body.purposes, items: body.items,

@@ -27,13 +27,24 @@ struct MeteringMiddleware: RouterMiddleware {
         let rate = services.limiter.check(partner: partner.partnerID, perSecond: limit.perSecond, burst: limit.burst)
 
         var request = request
-        var claimedKey: String?
+        var claimedKey: IdempotencyKey?
         var response: Response
         if !rate.allowed {
             response = try Problem.rateLimited(retryAfterSeconds: rate.retryAfterSeconds ?? 1)
                 .response(from: request, context: context)
-        } else if let key = request.headers[.init("Idempotency-Key")!] {
-            let body = try await request.collectBody(upTo: services.maxBodyBytes)
+        } else if let header = request.headers[.init("Idempotency-Key")!] {
+            let key: IdempotencyKey
+            do {
+                key = try IdempotencyKey(header, hasher: services.hasher)
+            } catch {
+                throw Problem("idempotency-key-invalid", title: "Invalid Idempotency-Key", status: .badRequest, detail: error.reason, field: "Idempotency-Key")
+            }
+            let body: ByteBuffer
+            do {
+                body = try await request.collectBody(upTo: services.maxBodyBytes)
+            } catch {
+                throw Problem(readingBody: error)
+            }
             switch try await begin(key: key, partner: partner.partnerID, request: request, body: body) {
             case .replay(let stored):
                 return Self.response(stored, rate: rate)
@@ -101,15 +112,11 @@ struct MeteringMiddleware: RouterMiddleware {
         }
     }
 
-    private func begin(key: String, partner: String, request: Request, body: ByteBuffer) async throws -> IdempotencyOutcome {
+    private func begin(key: IdempotencyKey, partner: String, request: Request, body: ByteBuffer) async throws -> IdempotencyOutcome {
         var hash = SHA256()
         hash.update(data: Array("\(request.method.rawValue) \(request.uri.path)\n".utf8))
         hash.update(data: Array(body.readableBytesView))
-        do {
-            return try await services.idempotency.begin(partner: partner, key: key, requestHash: hash.finalize().lowercaseHex)
-        } catch let error as MeteringInputError {
-            throw Problem("idempotency-key-invalid", title: "Invalid Idempotency-Key", status: .badRequest, detail: error.reason, field: "Idempotency-Key")
-        }
+        return try await services.idempotency.begin(partner: partner, key: key, requestHash: hash.finalize().lowercaseHex)
     }
 
     private static func response(_ stored: StoredResponse, rate: RateLimitDecision) -> Response {

@@ -46,7 +46,7 @@ struct WatchlistRoutes {
 
     private func watch(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let partner = try context.requirePartner()
-        let json = try await request.body.collect(upTo: 1 << 20)
+        let json = try await request.wholeBody(upTo: 1 << 20)
         let body = try WatchlistRequest(json: json.readableBytesView)
         let covered = try service.coveredItems(
             partner, engine: context.requireSnapshot().engine, purpose: FeedService.monitoringPurpose, at: context.instant

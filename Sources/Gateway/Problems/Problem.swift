@@ -48,6 +48,12 @@ public struct Problem: HTTPResponseError, Sendable, Encodable {
         try container.encodeIfPresent(errors, forKey: .errors)
     }
 
+    /// The problem as its `application/problem+json` body.
+    var json: Data {
+        // Encoding four strings and an integer cannot fail.
+        (try? JSONResponse.encode(self)) ?? Data()
+    }
+
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = self.headers
         headers[.contentType] = "application/problem+json"

@@ -22,15 +22,21 @@ extension Problem {
         case let problem as Problem:
             self = problem
         case let error as any HTTPResponseError:
-            let slug = switch error.status {
-            case .notFound: "not-found"
-            case .contentTooLarge: "body-too-large"
-            default: "http-\(error.status.code)"
-            }
-            self.init(slug, title: error.status.reasonPhrase, status: error.status, detail: error.status.reasonPhrase)
+            self.init(httpError: error)
         default:
             logger.error("request failed", metadata: ["error": "\(String(reflecting: Swift.type(of: error)))"])
             self = .internal()
         }
+    }
+
+    /// An HTTP error of Hummingbird's (404 for an unknown route, 413 for a body over its limit …)
+    /// as a problem with its status.
+    init(httpError error: any HTTPResponseError) {
+        let slug = switch error.status {
+        case .notFound: "not-found"
+        case .contentTooLarge: "body-too-large"
+        default: "http-\(error.status.code)"
+        }
+        self.init(slug, title: error.status.reasonPhrase, status: error.status, detail: error.status.reasonPhrase)
     }
 }

@@ -22,15 +22,17 @@ struct ItemSelection: Sendable {
             guard !requested.isEmpty else { throw .invalidRequest("items", "items must name at least one catalog item.") }
             var seen = Set<String>()
             for (index, id) in requested.enumerated() {
-                guard engine.item(id) != nil else { throw .invalidRequest("items[\(index)]", "'\(id)' is not a catalog item.") }
-                guard seen.insert(id).inserted else { throw .invalidRequest("items[\(index)]", "'\(id)' is listed twice.") }
+                guard engine.item(id) != nil else { throw .invalidRequest("items[\(index)]", "items[\(index)] is not a catalog item id.") }
+                guard seen.insert(id).inserted else {
+                    throw .invalidRequest("items[\(index)]", "items[\(index)] repeats an item listed before it; list each item once.")
+                }
             }
             itemIDs = requested
         case (nil, let bundle?):
-            guard catalog.category(bundle) != nil else { throw .invalidRequest("bundle", "'\(bundle)' is not a catalog category.") }
+            guard catalog.category(bundle) != nil else { throw .invalidRequest("bundle", "bundle is not a catalog category id.") }
             itemIDs = catalog.items.filter { $0.category == bundle && kinds.contains($0.subject) }.map(\.id)
             guard !itemIDs.isEmpty else {
-                throw .invalidRequest("bundle", "category '\(bundle)' has no items about this kind of subject.")
+                throw .invalidRequest("bundle", "The bundle's category has no items about this kind of subject.")
             }
         default:
             throw .invalidRequest("items", "give exactly one of items and bundle.")

@@ -4,9 +4,33 @@ import Metering
 
 /// The body of a `POST /v1/queries` answer.
 struct QueryAnswer {
+    /// A disclosed item with the subject's records of it; `on_file` is false when there are none
+    /// (nothing on file, as opposed to an item withheld).
     struct DisclosedItem: Codable, Sendable {
         let item: String
         let records: [AnswerValue]
+
+        var onFile: Bool { !records.isEmpty }
+
+        init(item: String, records: [AnswerValue]) {
+            self.item = item
+            self.records = records
+        }
+
+        enum CodingKeys: String, CodingKey { case item, records, onFile = "on_file" }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            item = try container.decode(String.self, forKey: .item)
+            records = try container.decode([AnswerValue].self, forKey: .records)
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(item, forKey: .item)
+            try container.encode(onFile, forKey: .onFile)
+            try container.encode(records, forKey: .records)
+        }
     }
 
     struct WithheldItem: Codable, Sendable {
@@ -37,7 +61,7 @@ struct QueryAnswer {
     func json() throws -> Data {
         var members: [String: AnswerValue] = [
             "contract_version": .string(contractVersion),
-            "disclosed": .array(disclosed.map { .object(["item": .string($0.item), "records": .array($0.records)]) }),
+            "disclosed": .array(disclosed.map { .object(["item": .string($0.item), "on_file": .bool($0.onFile), "records": .array($0.records)]) }),
             "partner": .string(partner),
             "purpose": .string(purpose),
             "request_id": .string(requestID),

@@ -9,8 +9,9 @@ import Metering
 /// signed receipt.
 ///
 /// A `consent_id` names one of the partner's consents about the same subject (else 400
-/// `consent-not-found`); conditional items are decided with it, and it is spent once when it unlocked
-/// a disclosed item (`QueryService.decide`).
+/// `consent-not-found`); conditional items are decided with it, and it is spent once when an item it
+/// unlocked has a record to disclose (`QueryService.decide`). Every disclosed item says whether
+/// anything is on file (`on_file`).
 struct QueryRoutes {
     let service: QueryService
     let signer: ReceiptSigner
@@ -24,19 +25,16 @@ struct QueryRoutes {
     private func answer(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let partner = try context.requirePartner()
         let engine = try context.requireSnapshot().engine
-        let json = try await request.body.collect(upTo: 64 * 1024)
+        let json = try await request.wholeBody(upTo: 64 * 1024)
         let now = context.instant
         let query = try QueryRequest(json: json.readableBytesView, engine: engine, catalog: service.catalog, today: CivilDate(now))
         let subjectKey = service.subjectKey(query.subject)
-        let decision = try await service.decide(query, partner: partner, engine: engine, subjectKey: subjectKey, at: now, note: context.meter)
+        let (decision, records) = try await service.decide(query, partner: partner, engine: engine, subjectKey: subjectKey, at: now, note: context.meter)
         let (disclosedIDs, withheld) = service.partition(decision, of: query.selection.itemIDs)
         context.meter.decided(
             subjectKey: subjectKey, purpose: query.selection.purposeID, disclosed: disclosedIDs,
             withheld: withheld.map(\.meterEntry),
             consentID: query.consentID, contractVersion: decision.contractVersion
-        )
-        let records = disclosedIDs.isEmpty ? [] : try await service.records.disclosableRecords(
-            of: subjectKey, items: disclosedIDs, on: CivilDate(now)
         )
         let disclosed = service.disclosedItems(disclosedIDs, records: records, masker: service.maskers[partner.contract.maskingProfile])
         let body = try QueryAnswer(

@@ -52,36 +52,50 @@ public struct QueryService: Sendable {
         masking.profiles[profile].flatMap { masking.rule("id_number", under: $0) } ?? .hidden
     }
 
-    /// Decides `query` about `subjectKey` for the partner with `engine` (of the request's snapshot), with the partner's consent if the query
-    /// names one, and spends one use of that consent when (and only when) the decision discloses an
-    /// item that the consent alone unlocks; `note` gives the use back if the answer never leaves.
+    /// Decides `query` about `subjectKey` for the partner with `engine` (of the request's snapshot),
+    /// with the partner's consent if the query names one, and fetches the disclosed items' records.
+    /// One use of the consent is spent when (and only when) an item that the consent alone unlocks
+    /// has a record to disclose: an item with nothing on file spends nothing. `note` gives the use
+    /// back if the answer never leaves.
     ///
     /// - Throws: `Problem.queryConsentNotFound` when the partner has no such consent about this subject.
     func decide(
         _ query: QueryRequest, partner: AuthenticatedPartner, engine: DecisionEngine, subjectKey: String, at now: Date, note: MeterNote
-    ) async throws -> Decision {
+    ) async throws -> (decision: Decision, records: [StoredRecord]) {
         let partnerID = partner.partnerID
         let request = DecisionRequest(partner: partner.handle, subject: subjectKey, items: query.selection.items, purpose: query.selection.purpose, at: now)
         let unconsented = engine.decide(request, consent: nil)
-        guard let consentID = query.consentID else { return unconsented }
-        guard let stored = try await consents.fetch(id: consentID, partnerID: partnerID), stored.consent.subject == subjectKey else {
-            throw Problem.queryConsentNotFound
+        var decision = unconsented
+        if let consentID = query.consentID {
+            guard let stored = try await consents.fetch(id: consentID, partnerID: partnerID), stored.consent.subject == subjectKey else {
+                throw Problem.queryConsentNotFound
+            }
+            decision = engine.decide(request, consent: engine.compile(stored.consent))
         }
-        let consented = engine.decide(request, consent: engine.compile(stored.consent))
-        guard Self.consentUnlocks(consented, beyond: unconsented) else { return consented }
+        let disclosedIDs = partition(decision, of: query.selection.itemIDs).disclosed
+        let found = disclosedIDs.isEmpty ? [] : try await records.disclosableRecords(of: subjectKey, items: disclosedIDs, on: CivilDate(now))
+        guard let consentID = query.consentID else { return (decision, found) }
+        let unlocked = Set(Self.unlocked(decision, beyond: unconsented, itemIDs: query.selection.itemIDs))
+        // Nothing on file under the consent: nothing it unlocked is disclosed, so no use is spent.
+        guard found.contains(where: { unlocked.contains($0.item) }) else { return (decision, found) }
         if try await consents.use(id: consentID, partnerID: partnerID, at: now) != nil {
             note.whenWithheld { [consents] in _ = try? await consents.giveBack(id: consentID, partnerID: partnerID) }
-            return consented
+            return (decision, found)
         }
-        // Revoked or used up since it was read: decide with the consent as it stands now.
+        // Revoked or used up since it was read: decide with the consent as it stands now, without
+        // the items it would unlock (their use could not be spent).
         let current = try await consents.fetch(id: consentID, partnerID: partnerID)
         let redecided = current.map { engine.decide(request, consent: engine.compile($0.consent)) } ?? unconsented
-        return Self.consentUnlocks(redecided, beyond: unconsented) ? unconsented : redecided
+        let final = Self.unlocked(redecided, beyond: unconsented, itemIDs: query.selection.itemIDs).isEmpty ? redecided : unconsented
+        let allowed = Set(partition(final, of: query.selection.itemIDs).disclosed)
+        return (final, found.filter { allowed.contains($0.item) })
     }
 
-    /// Whether `consented` discloses an item that `unconsented` withholds.
-    private static func consentUnlocks(_ consented: Decision, beyond unconsented: Decision) -> Bool {
-        zip(consented.items, unconsented.items).contains { $0.isDisclosed && !$1.isDisclosed }
+    /// The ids of the items `consented` discloses and `unconsented` withholds.
+    private static func unlocked(_ consented: Decision, beyond unconsented: Decision, itemIDs: [String]) -> [String] {
+        zip(itemIDs, zip(consented.items, unconsented.items)).compactMap { id, pair in
+            pair.0.isDisclosed && !pair.1.isDisclosed ? id : nil
+        }
     }
 
     /// The disclosed items in `ids` order with their records (of one subject), disputed records

@@ -11,8 +11,12 @@ import Scoring
 /// for all of them would be; records are fetched for the disclosed items only, and the features of
 /// withheld items are missing (inference control: the score never reflects a withheld record);
 /// the card's segment is chosen from those features too, so it never reflects one either.
-/// A partner to whom no input item is disclosed may not score. Consents are not stored yet: a
-/// request naming a `consent_id` is answered 400 `consent-not-found`, as for queries.
+/// A partner to whom no input item is disclosed may not score. Nothing is graded from nothing: a
+/// company the broker holds nothing about is 404 `subject-unknown`, and one for which fewer than
+/// half of the features of the card's segment are available to this partner is 422
+/// `insufficient-data`; neither is billed (the quota unit goes back, the meter event records the
+/// status and no item). Scores take no consent: a request naming a `consent_id` is answered 400
+/// `consent-not-found`, as for queries.
 struct ScoreRoutes {
     let service: ScoreService
     let queries: QueryService
@@ -27,7 +31,7 @@ struct ScoreRoutes {
     private func answer(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let partner = try context.requirePartner()
         let engine = try context.requireSnapshot().engine
-        let json = try await request.body.collect(upTo: 16 * 1024)
+        let json = try await request.wholeBody(upTo: 16 * 1024)
         let query = try ScoreRequest(json: json.readableBytesView, engine: engine)
         if query.consentID != nil {
             throw Problem(
@@ -61,12 +65,35 @@ struct ScoreRoutes {
                 detail: "The contract discloses none of the scorecard's input items for this purpose."
             )
         }
+        guard try await queries.records.subject(query.subject) != nil else {
+            context.meter.decided(
+                subjectKey: subjectKey, purpose: query.purposeID, disclosed: [], withheld: withheld.map(\.meterEntry),
+                consentID: query.consentID, contractVersion: decision.contractVersion
+            )
+            throw Problem(
+                "subject-unknown", title: "Subject unknown", status: .notFound,
+                detail: "The broker holds nothing about this organisation, so it is not scored.", field: "subject"
+            )
+        }
         let day = CivilDate(now)
         let records = try await queries.records.disclosableRecords(of: subjectKey, items: used, on: day)
         let features = FeatureFusion.features(of: records.map(FusionRecord.init), available: Set(used), on: day)
         let vector = service.fusion.vector(features)
         let card = service.card
         let result = card.score(vector)
+        let coverage = card.presentFeatures(in: vector)
+        let needed = (coverage.of + 1) / 2
+        guard coverage.present >= needed else {
+            context.meter.decided(
+                subjectKey: subjectKey, purpose: query.purposeID, disclosed: [], withheld: withheld.map(\.meterEntry),
+                consentID: query.consentID, contractVersion: decision.contractVersion
+            )
+            let segment = result.segment.map { "the card's \($0) segment" } ?? "the card"
+            throw Problem(
+                "insufficient-data", title: "Insufficient data", status: .unprocessableContent,
+                detail: "\(coverage.present) of the \(coverage.of) features of \(segment) are available for this subject to this partner; a grade needs at least \(needed)."
+            )
+        }
         let body = try JSONResponse.encode(ScoreAnswer(
             requestID: context.id, partner: partner.partnerID, contractVersion: decision.contractVersion.description,
             purpose: query.purposeID, consentID: query.consentID, modelVersion: result.cardVersion, modelSegment: result.segment, score: result.score,

@@ -1,0 +1,69 @@
+-- Per-table privileges of the runtime roles, run by credit_broker_owner after every
+-- `credit-broker migrate` (the migrate unit does it), so that a table added by a migration is
+-- decided here before any gateway uses it:
+--     psql "$OWNER_DATABASE_URL" -v ON_ERROR_STOP=1 -f grants.sql
+-- It starts from nothing each time (REVOKE ALL), so the result is exactly what this file says.
+-- The last block fails if a table of the schema is not named in it.
+BEGIN;
+
+REVOKE ALL ON ALL TABLES IN SCHEMA public FROM credit_broker_gateway, credit_broker_ingest, PUBLIC;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM credit_broker_gateway, credit_broker_ingest, PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM credit_broker_gateway, credit_broker_ingest, PUBLIC;
+
+-- ---- credit_broker_gateway: `credit-broker serve` ----
+-- /readyz and the start-up check compare the applied migrations with the binary's.
+GRANT SELECT ON schema_migrations TO credit_broker_gateway;
+-- Served data: read only.
+GRANT SELECT ON subjects, record_events TO credit_broker_gateway;
+-- The daily disclosure sweep (DisclosureSweep) moves records whose window opened or closed to the
+-- end of the change feed: it may renumber a record, never change what it says. Its UPDATE fires
+-- the records triggers, which append to record_versions and watched_changes in the same statement.
+GRANT SELECT, UPDATE (change_seq, changed_at) ON records TO credit_broker_gateway;
+GRANT SELECT, INSERT ON record_versions, watched_changes TO credit_broker_gateway;
+GRANT SELECT, UPDATE ON disclosure_sweeps TO credit_broker_gateway;
+GRANT USAGE ON SEQUENCE record_change_seq TO credit_broker_gateway;   -- the sweep and new watches draw from it
+-- The two ledgers: appended to and read, never updated or deleted (the triggers of m0020 and
+-- m0060 refuse that too, but a role without the privilege never reaches them).
+GRANT SELECT, INSERT ON meter_events, admin_audit TO credit_broker_gateway;
+-- Partner state the API changes.
+GRANT SELECT, INSERT, UPDATE ON quota_counters TO credit_broker_gateway;
+GRANT EXECUTE ON FUNCTION quota_reserve(text, date, date, bigint, bigint, bigint),
+                          quota_reserve_up_to(text, date, date, bigint, bigint, bigint) TO credit_broker_gateway;
+GRANT SELECT, INSERT, UPDATE, DELETE ON idempotency_keys TO credit_broker_gateway;
+GRANT SELECT, INSERT, UPDATE (uses, revoked_at) ON consents TO credit_broker_gateway;
+GRANT SELECT, INSERT, DELETE ON watchlist TO credit_broker_gateway;
+GRANT SELECT, INSERT, UPDATE ON batch_reviews, batch_review_subjects TO credit_broker_gateway;
+-- The admin API issues and revokes agencies' keys: a key's hash is never changed once stored.
+GRANT SELECT, INSERT, UPDATE (revoked_at) ON api_keys TO credit_broker_gateway;
+-- contract_versions: not granted. The gateway serves the contract files it was started with;
+-- `contracts apply` and `contracts show` run as the owner.
+
+-- ---- credit_broker_ingest: `credit-broker ingest` (RecordWriter) ----
+GRANT SELECT ON schema_migrations TO credit_broker_ingest;                 -- it checks the schema is current
+GRANT SELECT, INSERT, UPDATE ON subjects, records TO credit_broker_ingest;
+GRANT SELECT, INSERT ON record_events TO credit_broker_ingest;
+GRANT INSERT ON record_versions, watched_changes TO credit_broker_ingest;  -- the records triggers
+GRANT SELECT ON watchlist TO credit_broker_ingest;                         -- which changes are watched
+GRANT USAGE ON SEQUENCE record_change_seq TO credit_broker_ingest;
+GRANT EXECUTE ON FUNCTION record_status_after(text, text) TO credit_broker_ingest;
+
+-- Every table must be named above (or here, as the owner's alone).
+DO $$
+DECLARE
+    decided text[] := ARRAY[
+        'schema_migrations', 'subjects', 'records', 'record_events', 'record_versions', 'watched_changes',
+        'disclosure_sweeps', 'meter_events', 'admin_audit', 'quota_counters', 'idempotency_keys', 'consents',
+        'watchlist', 'batch_reviews', 'batch_review_subjects', 'api_keys',
+        'contract_versions'  -- the owner's alone
+    ];
+    missing text;
+BEGIN
+    SELECT string_agg(tablename, ', ' ORDER BY tablename) INTO missing
+    FROM pg_tables WHERE schemaname = 'public' AND tablename <> ALL (decided);
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION 'grants.sql does not say which role may use: % (add the table to grants.sql)', missing;
+    END IF;
+END
+$$;
+
+COMMIT;

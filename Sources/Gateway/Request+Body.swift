@@ -1,0 +1,31 @@
+import Hummingbird
+
+extension Request {
+    /// The whole body, at most `limit` bytes (beyond: 413). A body that does not arrive whole (the
+    /// client closed the connection halfway, broke the framing, or ran out of time) is the client's
+    /// failure, not the broker's: 400 `request-incomplete`, never a 500 or an error in the log.
+    func wholeBody(upTo limit: Int) async throws -> ByteBuffer {
+        do {
+            return try await body.collect(upTo: limit)
+        } catch {
+            throw Problem(readingBody: error)
+        }
+    }
+}
+
+extension Problem {
+    /// What an error met while reading a request body answers: an HTTP error as it is (413 for a
+    /// body over the limit), anything else 400 `request-incomplete`.
+    init(readingBody error: any Error) {
+        if let problem = error as? Problem {
+            self = problem
+        } else if let error = error as? any HTTPResponseError {
+            self.init(httpError: error)
+        } else {
+            self.init(
+                "request-incomplete", title: "Request incomplete", status: .badRequest,
+                detail: "The request body did not arrive whole: the connection closed or the body's framing broke before its end."
+            )
+        }
+    }
+}
