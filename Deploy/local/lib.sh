@@ -135,10 +135,14 @@ set_passwords() {
 # filter and other restrictions (Deploy/test/confine.py).
 serve_in_background() {
   local name=$1 url=$2; shift 2
-  local dir=${SERVE_DIR:-$REPO} bin=$BIN pgpass=$TOPO/pgpass state=$TOPO/$name
+  local dir=${SERVE_DIR:-$REPO} bin=$BIN pgpass=$TOPO/pgpass state=$TOPO/$name seed_pki=
+  [ -d "$TOPO/pki" ] && seed_pki=$TOPO/pki
   [ -n "${SERVE_DIR:-}" ] && { bin=$SERVE_DIR/credit-broker pgpass=$SERVE_DIR/pgpass state=$SERVE_DIR/state; }
   # exec: the background subshell becomes the gateway (confine.py execs it in turn), so $! is its pid.
+  # The first gateway on an empty database seeds its contract ledger from Contracts/, each bank's
+  # certificate pinned to the one the topology's development PKI issued it.
   (cd "$dir"; exec env CREDIT_BROKER_PERSON_KEY_SECRET="$(cat "$TOPO/person-key.secret")" DATABASE_URL="$url" \
+    ${seed_pki:+CREDIT_BROKER_SEED_PKI="$seed_pki"} \
     PGPASSFILE="$pgpass" setsid ${CONFINE:+/usr/bin/python3 "$DEPLOY/test/confine.py" "$CONFINE" ${CONFINE_USER:+--user "$CONFINE_USER"} --} \
     "$bin" serve --state-dir "$state" "$@" </dev/null >"$TOPO/log/$name.log" 2>&1) &
   echo $! >"$TOPO/$name.pid"

@@ -35,8 +35,14 @@ GRANT SELECT, INSERT, DELETE ON watchlist TO credit_broker_gateway;
 GRANT SELECT, INSERT, UPDATE ON batch_reviews, batch_review_subjects TO credit_broker_gateway;
 -- The admin API issues and revokes agencies' keys: a key's hash is never changed once stored.
 GRANT SELECT, INSERT, UPDATE (revoked_at) ON api_keys TO credit_broker_gateway;
--- contract_versions: not granted. The gateway serves the contract files it was started with;
--- `contracts apply` and `contracts show` run as the owner.
+-- The contract ledger: the gateway reads it (every process serves what it holds), and its admin
+-- API appends to it: proposals (decided once: only the decision's columns change), versions and
+-- status changes (insert-only). The first gateway on an empty database seeds it.
+GRANT SELECT, INSERT ON contract_versions, partner_status_changes TO credit_broker_gateway;
+GRANT SELECT, INSERT, UPDATE (status, decided_at, decider_fingerprint, decider_subject, decision_reason, version_id)
+    ON contract_proposals TO credit_broker_gateway;
+-- Each process reports the ledger it serves.
+GRANT SELECT, INSERT, UPDATE, DELETE ON gateway_processes TO credit_broker_gateway;
 
 -- ---- credit_broker_ingest: `credit-broker ingest` (RecordWriter) ----
 GRANT SELECT ON schema_migrations TO credit_broker_ingest;                 -- it checks the schema is current
@@ -54,7 +60,7 @@ DECLARE
         'schema_migrations', 'subjects', 'records', 'record_events', 'record_versions', 'watched_changes',
         'disclosure_sweeps', 'meter_events', 'admin_audit', 'quota_counters', 'idempotency_keys', 'consents',
         'watchlist', 'batch_reviews', 'batch_review_subjects', 'api_keys',
-        'contract_versions'  -- the owner's alone
+        'contract_versions', 'contract_proposals', 'partner_status_changes', 'gateway_processes'
     ];
     missing text;
 BEGIN

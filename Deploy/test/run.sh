@@ -100,7 +100,8 @@ for statement in "UPDATE meter_events SET http_status = 200" "DELETE FROM meter_
                  "UPDATE admin_audit SET detail = 'x'" "DELETE FROM admin_audit" "TRUNCATE admin_audit" \
                  "ALTER TABLE meter_events DISABLE TRIGGER meter_events_no_update_delete" "DROP TABLE admin_audit" \
                  "CREATE TABLE scratch (x int)" "UPDATE records SET fields = '{}'" "UPDATE api_keys SET secret_sha256 = secret_sha256" \
-                 "SELECT count(*) FROM contract_versions" "CREATE TEMP TABLE scratch (x int)"; do
+                 "UPDATE contract_versions SET label = 'x'" "DELETE FROM partner_status_changes" "DELETE FROM contract_proposals" \
+                 "CREATE TEMP TABLE scratch (x int)"; do
   expect "credit_broker_gateway refused: $statement" refused credit_broker_gateway "$statement"
 done
 for statement in "UPDATE meter_events SET http_status = 200" "DELETE FROM records" "SELECT count(*) FROM meter_events" \

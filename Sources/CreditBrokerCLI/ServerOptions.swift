@@ -54,6 +54,12 @@ struct ServerOptions: ParsableArguments {
     ))
     var adminCRL: String?
 
+    @Option(name: .customLong("seed-pki"), help: ArgumentHelp(
+        "Development and test topologies: when the database's contract ledger is empty, seed it from --contracts with each bank's certificate binding pinned to the certificate this 'pki init' folder issued it (env CREDIT_BROKER_SEED_PKI).",
+        valueName: "path"
+    ))
+    var seedPKI: String?
+
     @Option(name: .customLong("ops-port"), help: ArgumentHelp(
         "Serve /metrics, /healthz and /readyz on this port (plain HTTP, for the platform's monitoring, not for partners); off unless given; 0 picks a free one.",
         valueName: "port"
@@ -190,13 +196,18 @@ struct ServerOptions: ParsableArguments {
         }
         let folder = resolvedContracts
         let files = self
+        let pki = (seedPKI ?? Self.environment["CREDIT_BROKER_SEED_PKI"]).map { DevelopmentPKI(folder: URL(filePath: $0)) }
+        let defaultSeed = BrokerConfiguration.Seed(
+            detail: "seeded the contract ledger from \(folder)" + (pki.map { " with the certificates of \($0.folder.path)" } ?? "") + " (a new installation)"
+        ) {
+            let contracts = try files.contractFiles(policies: policies)
+            return try pki?.binding(contracts) ?? contracts
+        }
         return BrokerConfiguration(
             partner: partner, admin: admin, operations: operations, policies: policies, scorecard: card,
             receiptSigner: try ReceiptSigner.loadOrCreate(at: URL(filePath: keyPath)),
             hasher: try database.personKeyHasher(), referenceSecret: try database.subjectReferenceSecret(),
-            seed: seed ?? BrokerConfiguration.Seed(detail: "seeded the contract ledger from \(folder) (a new installation)") {
-                try files.contractFiles(policies: policies)
-            }
+            seed: seed ?? defaultSeed
         )
     }
 
