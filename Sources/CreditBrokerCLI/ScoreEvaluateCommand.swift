@@ -6,8 +6,14 @@ import Scoring
 struct ScoreEvaluateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Measure a scorecard on labelled data: AUC, KS, Gini, bad rate per grade, PSI.",
+        abstract: "Measure a scorecard on labelled data: AUC, KS, Gini, calibration per grade, Brier score, PSI.",
         discussion: """
+            Calibration: per grade, the observed bad rate with its Wilson 95 % interval beside the \
+            PD the card answers for the grade and the mean PD of the rows' own scores; `ok` when \
+            the grade's PD lies in the interval. Brier scores (mean squared gap between PD and \
+            outcome) of the grade PD, of the score's own PD, and of answering everyone the observed \
+            bad rate. Measure on rows the card was not trained on.
+
             PSI compares the --psi file's scores with DATA's over ten bins cut at the deciles of \
             DATA's scores; empty bins count as a share of 0.0001.
             """
@@ -43,12 +49,17 @@ struct ScoreEvaluateCommand: AsyncParsableCommand {
             }
         }
         if let range = evaluation.scoreRange { print("scores \(range.lowerBound) … \(range.upperBound)") }
-        print("grade     rows    bads  bad rate   card PD")
+        print("grade     rows    bads  bad rate  (95 % interval)     grade PD  score PD")
         for row in evaluation.grades {
-            let rate = row.badRate.map { String(format: "%8.4f", $0) } ?? "       –"
+            let observed = row.badRate.map { String(format: "%8.4f", $0) } ?? "       –"
+            let interval = row.badRateInterval.map { String(format: "  (%.4f–%.4f)", $0.lowerBound, $0.upperBound) } ?? String(repeating: " ", count: 17)
+            let scorePD = row.meanScorePD.map { String(format: "  %8.4f", $0) } ?? "         –"
+            let fits = row.badRateInterval.map { $0.contains(row.cardPD) ? "  ok" : "  outside" } ?? ""
             print(row.grade.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)
-                + String(format: "%9d %7d ", row.rows, row.bads) + rate + String(format: "  %8.4f", row.cardPD))
+                + String(format: "%9d %7d ", row.rows, row.bads) + observed + interval + String(format: "  %8.4f", row.cardPD) + scorePD + fits)
         }
+        print("Brier \(format(evaluation.brier)) (grade PD), \(format(evaluation.scoreBrier)) (score PD), "
+            + "\(format(evaluation.baseRateBrier)) (everyone at the observed bad rate)")
         if let psi, let other {
             print("PSI against \(psi) (\(other.count) rows): \(format(evaluation.stability(against: other)))")
         }

@@ -1,8 +1,10 @@
 import Foundation
 
 /// Trains a scorecard from a CSV: bins every feature column, keeps those with enough
-/// information value, fits a logistic regression of default on their WOE, and scales the fit
-/// to points; with ``TrainingOptions/segments``, does so for each segment's rows.
+/// information value and not too correlated with a stronger one, fits an L2-penalised logistic
+/// regression of default on their WOE, and scales the fit to points; with
+/// ``TrainingOptions/segments``, does so for each segment's rows. The bin count, the merging of
+/// bins within noise and the penalty are chosen by cross-validation on the rows (``ModelSearch``).
 ///
 /// With `factor` and `offset` from ``ScoreScaling`` and the fit `logit P(bad) = β₀ + Σ βⱼ·WOEⱼ`,
 /// `score = offset − factor · logit P(bad)`: the intercept gets `offset − factor·β₀` points and a
@@ -35,6 +37,18 @@ public struct ScorecardTrainer: Sendable {
         public var features: [FeatureSummary]
         public var rows: Int
         public var bads: Int
+        /// Every candidate's mean held-out AUC, in candidate order; empty when nothing was searched.
+        public var search: [SearchResult]
+        /// The settings fitted (the best of the search, or the fixed ones).
+        public var chosen: ModelSearch.Candidate
+        /// The L2 penalty of the final fit.
+        public var l2: Double
+    }
+
+    /// One candidate of the cross-validation and its mean AUC on the held-out folds.
+    public struct SearchResult: Sendable {
+        public var candidate: ModelSearch.Candidate
+        public var meanAUC: Double
     }
 
     /// One candidate column and what training made of it.
@@ -42,6 +56,8 @@ public struct ScorecardTrainer: Sendable {
         public var name: String
         public var informationValue: Double
         public var bins: Int
+        /// `nil` unless the numeric bins were held monotonic; then whether WOE rises with the value.
+        public var increasing: Bool?
         /// The regression slope on WOE; `nil` when the feature was dropped.
         public var coefficient: Double?
         /// Why the feature is not in the card, if it is not.
@@ -63,10 +79,15 @@ public struct ScorecardTrainer: Sendable {
                 interceptPoints: Self.points(scaling.offset - scaling.factor * intercept), features: features))
             reports.append(report)
         }
-        // One reason code per feature name, in order of first appearance across the segments.
-        var codes: [String: String] = [:]
+        // One reason code per feature name: the one given in the options, else the next free
+        // R-number in order of first appearance across the segments.
+        var codes = options.reasonCodes.filter { name, _ in segments.contains { $0.features.contains { $0.name == name } } }
+        var taken = Set(options.reasonCodes.values)
+        var next = 1
         for feature in segments.flatMap(\.features) where codes[feature.name] == nil {
-            codes[feature.name] = String(format: "R%02d", codes.count + 1)
+            while taken.contains(String(format: "R%02d", next)) { next += 1 }
+            codes[feature.name] = String(format: "R%02d", next)
+            taken.insert(codes[feature.name]!)
         }
         for segment in segments.indices {
             for index in segments[segment].features.indices {
@@ -117,45 +138,167 @@ public struct ScorecardTrainer: Sendable {
             let segment = name.map { "segment \($0): " } ?? ""
             throw .noContrast("\(segment)the target column \(options.target.name) has no \(bads == 0 ? "bad" : "good") rows")
         }
-        var summaries: [FeatureSummary] = []
-        var binned: [BinnedFeature] = []
-        var candidates: [BinnedFeature] = []
-        for (index, name) in table.header.enumerated() where name != options.target.name && !options.excluded.contains(name) {
-            let feature = options.binner.bin(name, DataColumn(table, column: index), isBad: isBad)
-            // A column whose rows all fall in one bin (all missing, say, in a segment selected
-            // by another column's absence) is constant: no regression can weigh it.
-            let constant = feature.table.counts.count(where: { $0.total > 0 }) < 2
-            let keep = !constant && feature.informationValue >= options.minimumInformationValue
-            summaries.append(FeatureSummary(
-                name: name, informationValue: feature.informationValue, bins: feature.bins.count, coefficient: nil,
-                dropped: keep ? nil : constant ? "the same bin for every row"
-                    : String(format: "information value %.4f below %.4f", feature.informationValue, options.minimumInformationValue)
-            ))
-            binned.append(feature)
-            if keep { candidates.append(feature) }
+        let columns = table.header.enumerated()
+            .filter { $0.element != options.target.name && !options.excluded.contains($0.element) }
+            .map { (name: $0.element, column: DataColumn(table, column: $0.offset)) }
+        let search = options.l2 == nil ? options.search : { var fixed = options.search; fixed.l2PerRow = [0]; return fixed }()
+        var results: [SearchResult] = []
+        var chosen = ModelSearch.Candidate(
+            maxBins: search.maxBins.first ?? options.binner.maxBins, noiseZ: search.noiseZ.first ?? options.binner.noiseZ,
+            monotonicity: search.monotonicity.first ?? options.binner.monotonicity, l2PerRow: search.l2PerRow.first ?? 0)
+        if search.searches {
+            results = crossValidate(columns, isBad: isBad, search: search)
+            if let best = results.max(by: { $0.meanAUC < $1.meanAUC }) { chosen = best.candidate }
         }
-        var regression: LogisticRegression
-        while true {
-            guard !candidates.isEmpty else { throw .noFeatures }
-            let columns = candidates.map { feature in feature.assignment.map { feature.table.woe[$0] } }
-            do { regression = try LogisticRegression(columns: columns, outcomes: isBad, l2: options.l2) } catch { throw .regression(error) }
-            guard let worst = regression.coefficients.indices.max(by: { regression.coefficients[$0] < regression.coefficients[$1] }),
-                  regression.coefficients[worst] > 0 else { break }
-            let name = candidates[worst].name
-            summaries[summaries.firstIndex { $0.name == name }!].dropped =
-                String(format: "positive slope %.4f on WOE (collinear with other features)", regression.coefficients[worst])
-            candidates.remove(at: worst)
+        let binner = binner(for: chosen)
+        let binned = columns.map { binner.bin($0.name, $0.column, isBad: isBad) }
+        let l2 = options.l2 ?? chosen.l2PerRow * Double(isBad.count)
+        let selection = select(binned)
+        let fitted = try regress(selection.kept, isBad: isBad, l2: l2)
+        var summaries = binned.map { feature in
+            FeatureSummary(name: feature.name, informationValue: feature.informationValue, bins: feature.bins.count,
+                           increasing: feature.increasing, coefficient: nil, dropped: selection.dropped[feature.name] ?? fitted.dropped[feature.name])
         }
-        for (feature, coefficient) in zip(candidates, regression.coefficients) {
+        for (feature, coefficient) in zip(fitted.features, fitted.regression.coefficients) {
             summaries[summaries.firstIndex { $0.name == feature.name }!].coefficient = coefficient
         }
-        var features = zip(candidates, regression.coefficients).map { scorecardFeature($0, coefficient: $1) }
+        var features = zip(fitted.features, fitted.regression.coefficients).map { scorecardFeature($0, coefficient: $1) }
         for name in selector where !features.contains(where: { $0.name == name }) {
             features.append(scorecardFeature(binned.first { $0.name == name }!, coefficient: 0))
             summaries[summaries.firstIndex { $0.name == name }!].dropped! += "; kept with no points to select the segment"
         }
-        return (features, regression.intercept,
-                SegmentReport(name: name, regression: regression, features: summaries, rows: isBad.count, bads: bads))
+        let report = SegmentReport(
+            name: name, regression: fitted.regression, features: summaries, rows: isBad.count, bads: bads,
+            search: results, chosen: chosen, l2: l2)
+        return (features, fitted.regression.intercept, report)
+    }
+
+    /// The binner of `candidate`'s settings (the rest from the options).
+    private func binner(for candidate: ModelSearch.Candidate) -> FeatureBinner {
+        var binner = options.binner
+        binner.maxBins = candidate.maxBins
+        binner.noiseZ = candidate.noiseZ
+        binner.monotonicity = candidate.monotonicity
+        return binner
+    }
+
+    /// Mean held-out AUC of every candidate over the folds of `isBad`'s rows.
+    private func crossValidate(
+        _ columns: [(name: String, column: DataColumn)], isBad: [Bool], search: ModelSearch
+    ) -> [SearchResult] {
+        let candidates = search.candidates
+        var sums = Array(repeating: 0.0, count: candidates.count)
+        let foldOfRow = search.foldOfRow(isBad)
+        for fold in 0..<search.folds {
+            let trainRows = isBad.indices.filter { foldOfRow[$0] != fold }
+            let testRows = isBad.indices.filter { foldOfRow[$0] == fold }
+            let trainLabels = trainRows.map { isBad[$0] }, testLabels = testRows.map { isBad[$0] }
+            let trainColumns = columns.map { ($0.name, $0.column.rows(trainRows)) }
+            let testColumns = Dictionary(uniqueKeysWithValues: columns.map { ($0.name, $0.column.rows(testRows)) })
+            // Candidates of one binning are neighbours (penalties vary fastest): bin and select
+            // once for them, and start each fit from the previous penalty's.
+            var selected: (binning: ModelSearch.Candidate, features: [BinnedFeature])?
+            var previous: LogisticRegression?
+            for (index, candidate) in candidates.enumerated() {
+                var binning = candidate
+                binning.l2PerRow = 0
+                if selected?.binning != binning {
+                    let binner = binner(for: binning)
+                    selected = (binning, select(trainColumns.map { binner.bin($0.0, $0.1, isBad: trainLabels) }).kept)
+                    previous = nil
+                }
+                guard let fitted = try? regress(selected!.features, isBad: trainLabels,
+                                                l2: candidate.l2PerRow * Double(trainRows.count), start: previous) else { continue }
+                previous = fitted.regression
+                var logOdds = Array(repeating: fitted.regression.intercept, count: testRows.count)
+                for (feature, coefficient) in zip(fitted.features, fitted.regression.coefficients) {
+                    for (row, woe) in feature.woe(of: testColumns[feature.name]!).enumerated() { logOdds[row] += coefficient * woe }
+                }
+                sums[index] += ModelMetrics.auc(scores: logOdds.map { -$0 }, isBad: testLabels) ?? 0
+            }
+        }
+        return zip(candidates, sums).map { SearchResult(candidate: $0, meanAUC: $1 / Double(search.folds)) }
+    }
+
+    /// The features that pass the filters, and why each other one does not: constant, below the
+    /// minimum IV, or WOE correlated beyond the cap with a feature of higher IV.
+    private func select(_ binned: [BinnedFeature]) -> (kept: [BinnedFeature], dropped: [String: String]) {
+        var dropped: [String: String] = [:]
+        var passing: [BinnedFeature] = []
+        for feature in binned {
+            // A column whose rows all fall in one bin (all missing, say, in a segment selected
+            // by another column's absence) is constant: no regression can weigh it.
+            if feature.table.counts.count(where: { $0.total > 0 }) < 2 {
+                dropped[feature.name] = "the same bin for every row"
+            } else if feature.informationValue < options.minimumInformationValue {
+                dropped[feature.name] = String(format: "information value %.4f below %.4f", feature.informationValue, options.minimumInformationValue)
+            } else {
+                passing.append(feature)
+            }
+        }
+        guard options.maximumCorrelation < 1 else { return (passing, dropped) }
+        var kept: [(name: String, standardised: [Double])] = []
+        for feature in passing.sorted(by: { $0.informationValue > $1.informationValue }) {
+            let woe = feature.assignment.map { feature.table.woe[$0] }
+            let mean = woe.reduce(0, +) / Double(woe.count)
+            let deviation = (woe.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(woe.count)).squareRoot()
+            let standardised = woe.map { ($0 - mean) / deviation }
+            let correlated = kept.lazy.map { other in
+                (other.name, zip(other.standardised, standardised).reduce(0) { $0 + $1.0 * $1.1 } / Double(woe.count))
+            }.first { abs($0.1) > options.maximumCorrelation }
+            if let (other, correlation) = correlated {
+                dropped[feature.name] = String(format: "WOE correlation %.2f with %@ (higher IV) above %.2f", correlation, other,
+                                               options.maximumCorrelation)
+            } else {
+                kept.append((feature.name, standardised))
+            }
+        }
+        let names = Set(kept.map(\.name))
+        return (passing.filter { names.contains($0.name) }, dropped)
+    }
+
+    /// The regression of default on the features' WOE (rows with the same bins fitted once). A
+    /// feature whose slope comes out positive (WOE is "good" evidence, so a positive slope is a
+    /// collinearity artefact) is dropped and the rest refitted.
+    private func regress(
+        _ features: [BinnedFeature], isBad: [Bool], l2: Double, start: LogisticRegression? = nil
+    ) throws(TrainingError) -> (features: [BinnedFeature], regression: LogisticRegression, dropped: [String: String]) {
+        var candidates = features
+        var dropped: [String: String] = [:]
+        while true {
+            guard !candidates.isEmpty else { throw .noFeatures }
+            var patterns = LogisticRegression.Patterns(width: candidates.count)
+            var patternOf: [[Int]: Int] = [:]
+            var key = Array(repeating: 0, count: candidates.count)
+            var woe = Array(repeating: 0.0, count: candidates.count)
+            var positives: [Double] = [], totals: [Double] = []
+            for row in isBad.indices {
+                for (j, feature) in candidates.enumerated() { key[j] = feature.assignment[row] }
+                let index: Int
+                if let known = patternOf[key] {
+                    index = known
+                } else {
+                    index = positives.count
+                    patternOf[key] = index
+                    for (j, feature) in candidates.enumerated() { woe[j] = feature.table.woe[key[j]] }
+                    patterns.append(woe, positives: 0, total: 0)
+                    positives.append(0)
+                    totals.append(0)
+                }
+                totals[index] += 1
+                if isBad[row] { positives[index] += 1 }
+            }
+            patterns.setCounts(positives: positives, totals: totals)
+            let regression: LogisticRegression
+            do {
+                regression = try LogisticRegression(patterns: patterns, l2: l2, start: candidates.count == features.count ? start : nil)
+            } catch { throw .regression(error) }
+            guard let worst = regression.coefficients.indices.max(by: { regression.coefficients[$0] < regression.coefficients[$1] }),
+                  regression.coefficients[worst] > 0 else { return (candidates, regression, dropped) }
+            dropped[candidates[worst].name] =
+                String(format: "positive slope %.4f on WOE (collinear with other features)", regression.coefficients[worst])
+            candidates.remove(at: worst)
+        }
     }
 
     /// Points rounded to hundredths so cards read well (adding 0 turns −0 into 0).

@@ -38,7 +38,7 @@ import Testing
         let training = ProvinceScoringData(generator: generator, organisations: 0..<trainingOrganisations, catalog: catalog)
         let holdout = ProvinceScoringData(generator: generator, organisations: trainingOrganisations..<organisations, catalog: catalog)
         var options = TrainingOptions(target: TargetColumn(name: ProvinceScoringData.target))
-        options.binner = FeatureBinner(method: .tree, monotonic: true)
+        options.binner = FeatureBinner(method: .tree, monotonicity: .on)
         options.segments = TrainingSegment.fusionByMarketData
         let report = try! ScorecardTrainer(options: options).train(training.table)
         let card = try! CompiledScorecard(report.card.withFusionReasons())
