@@ -23,7 +23,7 @@ struct TrainingBenchmark: ParsableCommand {
         let fixed = TrainingOptions.fixed(
             target: TargetColumn(name: SyntheticCreditData.target), binner: FeatureBinner(method: method, monotonicity: .on))
         var searched = TrainingOptions(target: TargetColumn(name: SyntheticCreditData.target))
-        searched.binner.method = method
+        searched.search.methods = [method]
         print(String(format: "baseline CSV parse: %.3f s", parsing))
         for (name, options) in [("fixed settings:    ", fixed), ("cross-validated:   ", searched)] {
             var features = 0

@@ -47,7 +47,8 @@ struct ValidationBenchmark: ParsableCommand {
             let chosen = report.chosen
             print("  \(segment.name ?? "one segment"): \(report.rows) organisations (\(report.bads) defaults), "
                 + segment.features.map(\.name).joined(separator: ", "))
-            print(String(format: "    %@: max bins %d, noise z %.1f, monotonic %@, l2 %.4f per row", report.search.isEmpty ? "fixed" : "chosen by cross-validation",
+            print(String(format: "    %@: %@ bins, at most %d, noise z %.1f, monotonic %@, l2 %.4f per row",
+                         report.search.isEmpty ? "fixed" : "chosen by cross-validation", chosen.method.rawValue,
                          chosen.maxBins, chosen.noiseZ, chosen.monotonicity.rawValue, chosen.l2PerRow))
         }
 

@@ -167,13 +167,18 @@ def credit_broker_fit(binary, train_csv, test_csv, card_path, target, bad, extra
     seconds = time.perf_counter() - started
     if trained.returncode != 0:
         raise RuntimeError(f"score train failed: {trained.stderr.strip()}")
+    scores_path = card_path.replace(".yaml", "-scores.csv")
     evaluated = subprocess.run(
-        [binary, "score", "evaluate", card_path, test_csv, "--target", target, "--bad", bad], capture_output=True, text=True)
+        [binary, "score", "evaluate", card_path, test_csv, "--target", target, "--bad", bad, "--scores-out", scores_path],
+        capture_output=True, text=True)
     if evaluated.returncode != 0:
         raise RuntimeError(f"score evaluate failed: {evaluated.stderr.strip()}")
-    found = re.search(r"AUC ([0-9.]+)\s+KS ([0-9.]+)\s+Gini (-?[0-9.]+)", evaluated.stdout)
-    auc, ks, gini = map(float, found.groups())
-    return {"auc": auc, "ks": ks, "gini": gini, "seconds": seconds}, trained.stdout
+    # The card's integer scores (higher = safer), measured with the same code as the Python tools.
+    scores = pd.read_csv(scores_path)["score"].to_numpy()
+    y_test = (pd.read_csv(test_csv, dtype=str, keep_default_na=False)[target] == bad).astype(int).to_numpy()
+    result = metrics(y_test, -scores)
+    result["seconds"] = seconds
+    return result, trained.stdout + evaluated.stdout
 
 
 def compare(name, path, target, bad, seeds, binary, folder, ours_extra, reuse_python, log):

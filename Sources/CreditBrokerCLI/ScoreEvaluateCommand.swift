@@ -29,6 +29,8 @@ struct ScoreEvaluateCommand: AsyncParsableCommand {
     var bad = "1"
     @Option(help: "Another CSV (for example a later period) to compare score distributions with.")
     var psi: String?
+    @Option(help: "Write each row's score, grade and grade PD here (CSV, in DATA's row order).")
+    var scoresOut: String?
 
     func run() async throws {
         let compiled = try ScoreCommand.loadCard(card)
@@ -39,6 +41,18 @@ struct ScoreEvaluateCommand: AsyncParsableCommand {
         let other = try psi.map { path in
             let table = try ScoreCommand.loadCSV(path)
             return try ScoreCommand.about(path) { try compiled.layout.vectors(from: table).map { compiled.score($0).score } }
+        }
+        if let scoresOut {
+            var text = "score,grade,probability_of_default\n"
+            for (score, grade) in zip(evaluation.scores, evaluation.rowGrades) {
+                let pd = compiled.card.grades.first { $0.grade == grade }!.probabilityOfDefault
+                text += "\(score),\(grade.rawValue),\(pd)\n"
+            }
+            do {
+                try text.write(toFile: scoresOut, atomically: true, encoding: .utf8)
+            } catch {
+                throw ScoreCommand.Failure(description: "cannot write \(scoresOut): \(error.localizedDescription)")
+            }
         }
         func format(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "n/a" }
         print("card \(evaluation.cardVersion): \(evaluation.rows) rows, \(evaluation.bads) bads, \(evaluation.declined) declined by rule")

@@ -9,16 +9,17 @@ struct ScoreTrainCommand: AsyncParsableCommand {
         abstract: "Train a scorecard from a CSV file.",
         discussion: """
             Numeric and categorical columns are detected; an empty cell is missing. Each column is \
-            binned (tree splits on at most 100 equal-frequency atoms, each bin at least \
-            --min-bin-share of the rows; numeric WOE monotonic where the trend is, see --monotonic; \
-            categories ordered and merged by WOE; neighbouring bins whose WOE differ by fewer than \
+            binned (tree: splits on at most 100 equal-frequency atoms, each bin at least \
+            --min-bin-share of the rows, categories ordered and merged by WOE; quantile: \
+            equal-frequency bins, one per category, rarer categories pooled; numeric WOE \
+            monotonic where the trend is, see --monotonic; neighbouring bins whose WOE differ by fewer than \
             --noise-z standard errors merged), columns below --min-iv are dropped, and so is a \
             column whose WOE correlates beyond --max-correlation with one of higher IV; an \
             L2-penalised logistic regression is fitted on the WOE of the rest, a column whose slope \
             has the wrong sign is dropped and the rest refitted, and the fit is scaled to points.
 
-            Unless fixed by its flag, --max-bins (4, 6 or 8), --noise-z (0 or 1), --monotonic (on \
-            or auto) and --l2 (0 to 0.3 per row) are chosen by --folds-fold cross-validation on the training rows (stratified, \
+            Unless fixed by its flag, --binning (tree or quantile), --max-bins (4, 6 or 8), \
+            --noise-z (0 or 1), --monotonic (on or auto) and --l2 (0.0001 to 0.3 per row) are chosen by --folds-fold cross-validation on the training rows (stratified, \
             mean held-out AUC; ties go to fewer bins and the stronger penalty). The report prints \
             every candidate's AUC and every column's fate.
 
@@ -40,8 +41,8 @@ struct ScoreTrainCommand: AsyncParsableCommand {
     var bad = "1"
     @Option(help: "Columns to ignore, comma-separated.", transform: { $0.split(separator: ",").map(String.init) })
     var exclude: [String] = []
-    @Option(help: "Binning method: quantile or tree.", transform: Self.binningMethod)
-    var binning = BinningMethod.tree
+    @Option(help: "Binning method: quantile or tree (default: chosen by cross-validation).", transform: Self.binningMethod)
+    var binning: BinningMethod?
     @Option(help: "Monotonic WOE across numeric bins: auto (where the trend is), on or off (default: chosen by cross-validation between on and auto).",
             transform: Self.monotonicity)
     var monotonic: Monotonicity?
@@ -51,8 +52,8 @@ struct ScoreTrainCommand: AsyncParsableCommand {
     var noiseZ: Double?
     @Option(help: "Least share of rows in a bin.")
     var minBinShare = 0.05
-    @Option(name: .customLong("min-iv"), help: "Drop features with a lower information value.")
-    var minIV = 0.02
+    @Option(name: .customLong("min-iv"), help: "Drop features with a lower information value (default: 0.02 or 0, chosen by cross-validation).")
+    var minIV: Double?
     @Option(help: "Drop a feature whose WOE correlates beyond this with one of higher IV (1 keeps all).")
     var maxCorrelation = 0.8
     @Option(help: "L2 penalty of the regression (default: chosen by cross-validation).")
@@ -115,8 +116,9 @@ struct ScoreTrainCommand: AsyncParsableCommand {
         let cardName = name ?? URL(fileURLWithPath: out).deletingPathExtension().lastPathComponent
         var options = TrainingOptions(target: TargetColumn(name: target, badValue: bad))
         options.excluded = Set(exclude)
-        options.binner = FeatureBinner(method: binning, minBinShare: minBinShare)
-        options.minimumInformationValue = minIV
+        options.binner = FeatureBinner(minBinShare: minBinShare)
+        if let binning { options.search.methods = [binning] }
+        if let minIV { options.search.minimumInformationValue = [minIV] }
         options.maximumCorrelation = maxCorrelation
         options.l2 = l2
         options.search.folds = folds
@@ -138,7 +140,7 @@ struct ScoreTrainCommand: AsyncParsableCommand {
             throw ScoreCommand.Failure(description: "\(data): \(error)")
         }
         let card = fusion ? report.card.withFusionReasons() : report.card
-        for segment in report.segments { Self.report(segment, folds: options.search.folds) }
+        for segment in report.segments { Self.report(segment, folds: options.search.folds, tolerance: options.search.aucTolerance) }
         let compiled = try CompiledScorecard(card)
         let evaluation = try ScorecardEvaluation(card: compiled, table: table, target: options.target)
         print(String(format: "training AUC %.4f, KS %.4f", evaluation.auc ?? .nan, evaluation.ks ?? .nan))
@@ -151,20 +153,22 @@ struct ScoreTrainCommand: AsyncParsableCommand {
     }
 
     /// The training report of one segment: what the cross-validation chose, then every column.
-    static func report(_ segment: ScorecardTrainer.SegmentReport, folds: Int) {
+    static func report(_ segment: ScorecardTrainer.SegmentReport, folds: Int, tolerance: Double) {
         let share = String(format: "%.2f", 100 * Double(segment.bads) / Double(segment.rows))
         Swift.print((segment.name.map { "segment \($0): " } ?? "") + "rows \(segment.rows), bads \(segment.bads) (\(share) %)")
         func describe(_ candidate: ModelSearch.Candidate) -> String {
-            String(format: "max bins %d, noise z %.1f, monotonic %@, l2 %.4f per row", candidate.maxBins, candidate.noiseZ,
-                   candidate.monotonicity.rawValue, candidate.l2PerRow)
+            String(format: "%@ bins, at most %d, noise z %.1f, monotonic %@, min IV %.2f, l2 %.4f per row", candidate.method.rawValue,
+                   candidate.maxBins, candidate.noiseZ, candidate.monotonicity.rawValue, candidate.minimumInformationValue, candidate.l2PerRow)
         }
-        if let best = segment.search.max(by: { $0.meanAUC < $1.meanAUC }) {
-            Swift.print("cross-validation (\(folds) folds, mean held-out AUC of \(segment.search.count) candidates):")
-            for result in segment.search.sorted(by: { $0.meanAUC > $1.meanAUC }).prefix(5) {
-                Swift.print(String(format: "  %.4f  ", result.meanAUC) + describe(result.candidate) + (result.candidate == best.candidate ? "  ← chosen" : ""))
-            }
-            if let worst = segment.search.min(by: { $0.meanAUC < $1.meanAUC }) {
-                Swift.print(String(format: "  %.4f  ", worst.meanAUC) + describe(worst.candidate) + "  (the worst)")
+        if !segment.search.isEmpty {
+            Swift.print("cross-validation (\(folds) folds, \(segment.search.count) candidates; mean held-out AUC and log-loss, best first):")
+            let results = Dictionary(segment.search.map { ($0.candidate, $0) }, uniquingKeysWith: { first, _ in first })
+            let order = ScorecardTrainer.rank(segment.search, aucTolerance: tolerance)
+            for (position, candidate) in order.enumerated() where position < 5 || position == order.count - 1 {
+                if position == order.count - 1, order.count > 6 { Swift.print("  …") }
+                let result = results[candidate]!
+                Swift.print(String(format: "  %.4f  %.4f  ", result.meanAUC, result.meanLogLoss) + describe(candidate)
+                    + (candidate == segment.chosen ? "  ← chosen" : ""))
             }
         } else {
             Swift.print("fixed settings (no cross-validation): " + describe(segment.chosen))

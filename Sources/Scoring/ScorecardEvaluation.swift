@@ -34,6 +34,8 @@ public struct ScorecardEvaluation: Sendable {
 
     public let cardVersion: String
     public let scores: [Int]
+    /// Each row's grade (the worst when a decline rule met it).
+    public let rowGrades: [Grade]
     public let isBad: [Bool]
     public let auc: Double?
     public let ks: Double?
@@ -74,6 +76,7 @@ public struct ScorecardEvaluation: Sendable {
         let asDouble = scores.map(Double.init)
         cardVersion = card.card.version
         self.scores = scores
+        rowGrades = results.map(\.grade)
         self.isBad = isBad
         auc = ModelMetrics.auc(scores: asDouble, isBad: isBad)
         ks = ModelMetrics.ks(scores: asDouble, isBad: isBad)

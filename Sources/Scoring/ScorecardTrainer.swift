@@ -45,10 +45,12 @@ public struct ScorecardTrainer: Sendable {
         public var l2: Double
     }
 
-    /// One candidate of the cross-validation and its mean AUC on the held-out folds.
+    /// One candidate of the cross-validation and its mean AUC and log-loss on the held-out folds.
     public struct SearchResult: Sendable {
         public var candidate: ModelSearch.Candidate
         public var meanAUC: Double
+        /// Infinite when a fold's fit failed.
+        public var meanLogLoss: Double
     }
 
     /// One candidate column and what training made of it.
@@ -141,20 +143,39 @@ public struct ScorecardTrainer: Sendable {
         let columns = table.header.enumerated()
             .filter { $0.element != options.target.name && !options.excluded.contains($0.element) }
             .map { (name: $0.element, column: DataColumn(table, column: $0.offset)) }
-        let search = options.l2 == nil ? options.search : { var fixed = options.search; fixed.l2PerRow = [0]; return fixed }()
+        var search = options.search
+        // A fixed penalty is the same per row in the folds as in the final fit.
+        if let l2 = options.l2 { search.l2PerRow = [l2 / Double(isBad.count)] }
+        if search.minimumInformationValue.isEmpty { search.minimumInformationValue = [options.minimumInformationValue] }
         var results: [SearchResult] = []
-        var chosen = ModelSearch.Candidate(
-            maxBins: search.maxBins.first ?? options.binner.maxBins, noiseZ: search.noiseZ.first ?? options.binner.noiseZ,
-            monotonicity: search.monotonicity.first ?? options.binner.monotonicity, l2PerRow: search.l2PerRow.first ?? 0)
+        var ranked = [ModelSearch.Candidate(
+            method: search.methods.first ?? options.binner.method, maxBins: search.maxBins.first ?? options.binner.maxBins,
+            noiseZ: search.noiseZ.first ?? options.binner.noiseZ, monotonicity: search.monotonicity.first ?? options.binner.monotonicity,
+            minimumInformationValue: search.minimumInformationValue.first ?? options.minimumInformationValue,
+            l2PerRow: search.l2PerRow.first ?? 0)]
         if search.searches {
             results = crossValidate(columns, isBad: isBad, search: search)
-            if let best = results.max(by: { $0.meanAUC < $1.meanAUC }) { chosen = best.candidate }
+            ranked = Self.rank(results, aucTolerance: search.aucTolerance)
         }
-        let binner = binner(for: chosen)
-        let binned = columns.map { binner.bin($0.name, $0.column, isBad: isBad) }
-        let l2 = options.l2 ?? chosen.l2PerRow * Double(isBad.count)
-        let selection = select(binned)
-        let fitted = try regress(selection.kept, isBad: isBad, l2: l2)
+        // The best candidate whose fit on all rows converges (a penalty the folds could bear may
+        // leave the whole set's collinear bins singular).
+        var outcome: (ModelSearch.Candidate, [BinnedFeature], (kept: [BinnedFeature], dropped: [String: String]), Double,
+                      (features: [BinnedFeature], regression: LogisticRegression, dropped: [String: String]))?
+        var failure: TrainingError?
+        for candidate in ranked {
+            let binner = binner(for: candidate)
+            let binned = columns.map { binner.bin($0.name, $0.column, isBad: isBad) }
+            let l2 = options.l2 ?? candidate.l2PerRow * Double(isBad.count)
+            let selection = select(binned, minimumInformationValue: candidate.minimumInformationValue)
+            do {
+                outcome = (candidate, binned, selection, l2, try regress(selection.kept, isBad: isBad, l2: l2))
+                break
+            } catch {
+                failure = failure ?? error
+                if case .noFeatures = error { throw error }
+            }
+        }
+        guard let (chosen, binned, selection, l2, fitted) = outcome else { throw failure! }
         var summaries = binned.map { feature in
             FeatureSummary(name: feature.name, informationValue: feature.informationValue, bins: feature.bins.count,
                            increasing: feature.increasing, coefficient: nil, dropped: selection.dropped[feature.name] ?? fitted.dropped[feature.name])
@@ -176,53 +197,91 @@ public struct ScorecardTrainer: Sendable {
     /// The binner of `candidate`'s settings (the rest from the options).
     private func binner(for candidate: ModelSearch.Candidate) -> FeatureBinner {
         var binner = options.binner
+        binner.method = candidate.method
         binner.maxBins = candidate.maxBins
         binner.noiseZ = candidate.noiseZ
         binner.monotonicity = candidate.monotonicity
         return binner
     }
 
-    /// Mean held-out AUC of every candidate over the folds of `isBad`'s rows.
+    /// Every candidate the search measured, with its mean held-out AUC and log-loss (see ``ModelSearch``).
     private func crossValidate(
         _ columns: [(name: String, column: DataColumn)], isBad: [Bool], search: ModelSearch
     ) -> [SearchResult] {
-        let candidates = search.candidates
-        var sums = Array(repeating: 0.0, count: candidates.count)
         let foldOfRow = search.foldOfRow(isBad)
-        for fold in 0..<search.folds {
+        let folds = (0..<search.folds).map { fold in
             let trainRows = isBad.indices.filter { foldOfRow[$0] != fold }
             let testRows = isBad.indices.filter { foldOfRow[$0] == fold }
-            let trainLabels = trainRows.map { isBad[$0] }, testLabels = testRows.map { isBad[$0] }
-            let trainColumns = columns.map { ($0.name, $0.column.rows(trainRows)) }
-            let testColumns = Dictionary(uniqueKeysWithValues: columns.map { ($0.name, $0.column.rows(testRows)) })
-            // Candidates of one binning are neighbours (penalties vary fastest): bin and select
-            // once for them, and start each fit from the previous penalty's.
-            var selected: (binning: ModelSearch.Candidate, features: [BinnedFeature])?
-            var previous: LogisticRegression?
-            for (index, candidate) in candidates.enumerated() {
-                var binning = candidate
-                binning.l2PerRow = 0
-                if selected?.binning != binning {
-                    let binner = binner(for: binning)
-                    selected = (binning, select(trainColumns.map { binner.bin($0.0, $0.1, isBad: trainLabels) }).kept)
-                    previous = nil
-                }
-                guard let fitted = try? regress(selected!.features, isBad: trainLabels,
-                                                l2: candidate.l2PerRow * Double(trainRows.count), start: previous) else { continue }
-                previous = fitted.regression
-                var logOdds = Array(repeating: fitted.regression.intercept, count: testRows.count)
-                for (feature, coefficient) in zip(fitted.features, fitted.regression.coefficients) {
-                    for (row, woe) in feature.woe(of: testColumns[feature.name]!).enumerated() { logOdds[row] += coefficient * woe }
-                }
-                sums[index] += ModelMetrics.auc(scores: logOdds.map { -$0 }, isBad: testLabels) ?? 0
-            }
+            return (trainLabels: trainRows.map { isBad[$0] }, testLabels: testRows.map { isBad[$0] },
+                    trainColumns: columns.map { ($0.name, $0.column.rows(trainRows)) },
+                    testColumns: Dictionary(uniqueKeysWithValues: columns.map { ($0.name, $0.column.rows(testRows)) }))
         }
-        return zip(candidates, sums).map { SearchResult(candidate: $0, meanAUC: $1 / Double(search.folds)) }
+        /// Every IV threshold and `penalties` with `binning`'s bins, averaged over the folds.
+        func measure(_ binning: ModelSearch.Candidate, penalties: [Double]) -> [SearchResult] {
+            var results: [ModelSearch.Candidate: (auc: Double, logLoss: Double)] = [:]
+            let binner = binner(for: binning)
+            for fold in folds {
+                let binned = fold.trainColumns.map { binner.bin($0.0, $0.1, isBad: fold.trainLabels) }
+                let cache = PatternCache()
+                // The held-out rows' WOE per feature, looked up once for every fit.
+                var testWOE: [String: [Double]] = [:]
+                for feature in binned { testWOE[feature.name] = feature.woe(of: fold.testColumns[feature.name]!) }
+                for threshold in search.minimumInformationValue {
+                    let kept = select(binned, minimumInformationValue: threshold).kept
+                    // Strongest penalty first, each fit starting from the previous one's.
+                    var previous: LogisticRegression?
+                    for l2PerRow in penalties {
+                        var candidate = binning
+                        candidate.minimumInformationValue = threshold
+                        candidate.l2PerRow = l2PerRow
+                        var sum = results[candidate] ?? (0, 0)
+                        defer { results[candidate] = sum }
+                        guard let fitted = try? regress(kept, isBad: fold.trainLabels, l2: l2PerRow * Double(fold.trainLabels.count),
+                                                        start: previous, cache: cache) else {
+                            sum.logLoss += .infinity
+                            continue
+                        }
+                        previous = fitted.regression
+                        var logOdds = Array(repeating: fitted.regression.intercept, count: fold.testLabels.count)
+                        for (feature, coefficient) in zip(fitted.features, fitted.regression.coefficients) {
+                            for (row, woe) in testWOE[feature.name]!.enumerated() { logOdds[row] += coefficient * woe }
+                        }
+                        sum.auc += ModelMetrics.auc(scores: logOdds.map { -$0 }, isBad: fold.testLabels) ?? 0
+                        sum.logLoss += zip(logOdds, fold.testLabels).reduce(0.0) { loss, row in
+                            // −log P(observed outcome), with log(1 + e^x) computed stably.
+                            let x = row.1 ? -row.0 : row.0
+                            return loss + (x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)))
+                        } / Double(fold.testLabels.count)
+                    }
+                }
+            }
+            let count = Double(folds.count)
+            return results.map { SearchResult(candidate: $0.key, meanAUC: $0.value.auc / count, meanLogLoss: $0.value.logLoss / count) }
+                .sorted { search.l2PerRow.firstIndex(of: $0.candidate.l2PerRow)! < search.l2PerRow.firstIndex(of: $1.candidate.l2PerRow)! }
+        }
+        let coarse = search.l2PerRow.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+        var results = search.binnings.flatMap { measure($0, penalties: coarse) }
+        if let best = Self.rank(results, aucTolerance: search.aucTolerance).first {
+            let fine = search.l2PerRow.filter { !coarse.contains($0) }
+            if !fine.isEmpty { results += measure(best, penalties: fine) }
+        }
+        return results
+    }
+
+    /// `results` best first: those within `aucTolerance` of the best AUC by log-loss, then the
+    /// rest by AUC (ties keep their order).
+    public static func rank(_ results: [SearchResult], aucTolerance tolerance: Double) -> [ModelSearch.Candidate] {
+        guard let top = results.map(\.meanAUC).max() else { return [] }
+        let close = results.filter { $0.meanAUC >= top - tolerance }, far = results.filter { $0.meanAUC < top - tolerance }
+        func stable(_ list: [SearchResult], by less: (SearchResult, SearchResult) -> Bool) -> [SearchResult] {
+            list.enumerated().sorted { less($0.element, $1.element) || (!less($1.element, $0.element) && $0.offset < $1.offset) }.map(\.element)
+        }
+        return (stable(close) { $0.meanLogLoss < $1.meanLogLoss } + stable(far) { $0.meanAUC > $1.meanAUC }).map(\.candidate)
     }
 
     /// The features that pass the filters, and why each other one does not: constant, below the
     /// minimum IV, or WOE correlated beyond the cap with a feature of higher IV.
-    private func select(_ binned: [BinnedFeature]) -> (kept: [BinnedFeature], dropped: [String: String]) {
+    private func select(_ binned: [BinnedFeature], minimumInformationValue: Double) -> (kept: [BinnedFeature], dropped: [String: String]) {
         var dropped: [String: String] = [:]
         var passing: [BinnedFeature] = []
         for feature in binned {
@@ -230,8 +289,8 @@ public struct ScorecardTrainer: Sendable {
             // by another column's absence) is constant: no regression can weigh it.
             if feature.table.counts.count(where: { $0.total > 0 }) < 2 {
                 dropped[feature.name] = "the same bin for every row"
-            } else if feature.informationValue < options.minimumInformationValue {
-                dropped[feature.name] = String(format: "information value %.4f below %.4f", feature.informationValue, options.minimumInformationValue)
+            } else if feature.informationValue < minimumInformationValue {
+                dropped[feature.name] = String(format: "information value %.4f below %.4f", feature.informationValue, minimumInformationValue)
             } else {
                 passing.append(feature)
             }
@@ -261,34 +320,15 @@ public struct ScorecardTrainer: Sendable {
     /// feature whose slope comes out positive (WOE is "good" evidence, so a positive slope is a
     /// collinearity artefact) is dropped and the rest refitted.
     private func regress(
-        _ features: [BinnedFeature], isBad: [Bool], l2: Double, start: LogisticRegression? = nil
+        _ features: [BinnedFeature], isBad: [Bool], l2: Double, start: LogisticRegression? = nil, cache: PatternCache? = nil
     ) throws(TrainingError) -> (features: [BinnedFeature], regression: LogisticRegression, dropped: [String: String]) {
         var candidates = features
         var dropped: [String: String] = [:]
         while true {
             guard !candidates.isEmpty else { throw .noFeatures }
-            var patterns = LogisticRegression.Patterns(width: candidates.count)
-            var patternOf: [[Int]: Int] = [:]
-            var key = Array(repeating: 0, count: candidates.count)
-            var woe = Array(repeating: 0.0, count: candidates.count)
-            var positives: [Double] = [], totals: [Double] = []
-            for row in isBad.indices {
-                for (j, feature) in candidates.enumerated() { key[j] = feature.assignment[row] }
-                let index: Int
-                if let known = patternOf[key] {
-                    index = known
-                } else {
-                    index = positives.count
-                    patternOf[key] = index
-                    for (j, feature) in candidates.enumerated() { woe[j] = feature.table.woe[key[j]] }
-                    patterns.append(woe, positives: 0, total: 0)
-                    positives.append(0)
-                    totals.append(0)
-                }
-                totals[index] += 1
-                if isBad[row] { positives[index] += 1 }
-            }
-            patterns.setCounts(positives: positives, totals: totals)
+            let names = candidates.map(\.name)
+            let patterns = cache?.patterns[names] ?? Self.patterns(candidates, isBad: isBad)
+            cache?.patterns[names] = patterns
             let regression: LogisticRegression
             do {
                 regression = try LogisticRegression(patterns: patterns, l2: l2, start: candidates.count == features.count ? start : nil)
@@ -299,6 +339,39 @@ public struct ScorecardTrainer: Sendable {
                 String(format: "positive slope %.4f on WOE (collinear with other features)", regression.coefficients[worst])
             candidates.remove(at: worst)
         }
+    }
+
+    /// The grouped rows of one set of binned features, kept while the search fits them with
+    /// several penalties.
+    final class PatternCache {
+        var patterns: [[String]: LogisticRegression.Patterns] = [:]
+    }
+
+    /// The rows grouped by their bins of `features`, with each group's WOE values and counts.
+    private static func patterns(_ features: [BinnedFeature], isBad: [Bool]) -> LogisticRegression.Patterns {
+        var patterns = LogisticRegression.Patterns(width: features.count)
+        var patternOf: [[Int]: Int] = [:]
+        var key = Array(repeating: 0, count: features.count)
+        var woe = Array(repeating: 0.0, count: features.count)
+        var positives: [Double] = [], totals: [Double] = []
+        for row in isBad.indices {
+            for (j, feature) in features.enumerated() { key[j] = feature.assignment[row] }
+            let index: Int
+            if let known = patternOf[key] {
+                index = known
+            } else {
+                index = positives.count
+                patternOf[key] = index
+                for (j, feature) in features.enumerated() { woe[j] = feature.table.woe[key[j]] }
+                patterns.append(woe, positives: 0, total: 0)
+                positives.append(0)
+                totals.append(0)
+            }
+            totals[index] += 1
+            if isBad[row] { positives[index] += 1 }
+        }
+        patterns.setCounts(positives: positives, totals: totals)
+        return patterns
     }
 
     /// Points rounded to hundredths so cards read well (adding 0 turns −0 into 0).

@@ -3,9 +3,10 @@ public struct TrainingOptions: Sendable {
     public var target: TargetColumn
     /// Columns never used as features (identifiers, dates, the target is always excluded).
     public var excluded: Set<String> = []
-    /// How features are binned; its `maxBins`, `noiseZ` and `monotonicity` are ``search``'s.
+    /// How features are binned; its `method`, `maxBins`, `noiseZ` and `monotonicity` are ``search``'s.
     public var binner = FeatureBinner(method: .tree, maxBins: 8, minBinShare: 0.05, monotonicity: .auto)
-    /// Features with a lower information value are dropped before the regression.
+    /// Features with a lower information value are dropped before the regression (when
+    /// ``search`` has one candidate for it; else the search's).
     public var minimumInformationValue = 0.02
     /// A feature whose WOE correlates beyond this (absolute Pearson) with a feature of higher
     /// information value is dropped; 1 keeps every feature.
@@ -34,9 +35,11 @@ public struct TrainingOptions: Sendable {
         var options = TrainingOptions(target: target)
         options.binner = binner
         options.l2 = l2
+        options.search.methods = [binner.method]
         options.search.maxBins = [binner.maxBins]
         options.search.noiseZ = [binner.noiseZ]
         options.search.monotonicity = [binner.monotonicity]
+        options.search.minimumInformationValue = []
         options.maximumCorrelation = 1
         return options
     }

@@ -8,7 +8,9 @@ import Testing
 
     static func options() -> TrainingOptions {
         var options = TrainingOptions(target: TargetColumn(name: SyntheticCreditData.target))
+        options.search.methods = [.tree]
         options.search.maxBins = [3, 8]
+        options.search.minimumInformationValue = [0.02]
         options.search.noiseZ = [0, 1]
         options.search.monotonicity = [.auto]
         options.search.l2PerRow = [0.03, 0]
@@ -16,21 +18,41 @@ import Testing
         return options
     }
 
-    /// Every candidate is measured; the one fitted is the best, and the final penalty is its
-    /// per-row penalty times the rows.
+    /// Every binning is measured with every other penalty, the best binning with the rest; the
+    /// one fitted has the best held-out AUC, or nearly so and the lowest log-loss, and the final
+    /// penalty is its per-row penalty times the rows.
     @Test func theBestCandidateIsFittedOnAllRows() throws {
-        let report = try ScorecardTrainer(options: Self.options()).train(Self.table)
+        let options = Self.options()
+        let report = try ScorecardTrainer(options: options).train(Self.table)
         let segment = try #require(report.segments.first)
-        #expect(segment.search.count == 8)
-        #expect(Set(segment.search.map(\.candidate)).count == 8)
-        let best = try #require(segment.search.max { $0.meanAUC < $1.meanAUC })
-        #expect(segment.chosen == best.candidate)
-        #expect(abs(segment.l2 - best.candidate.l2PerRow * Double(Self.training.rows.count)) < 1e-9)
-        #expect(segment.search.allSatisfy { $0.meanAUC > 0.6 && $0.meanAUC < 1 })
+        // 2 × 2 binnings with the penalty 0.03, then the best binning with the penalty 0.
+        #expect(segment.search.count == 5)
+        #expect(Set(segment.search.map(\.candidate)).count == 5)
+        #expect(segment.search.filter { $0.candidate.l2PerRow == 0 }.count == 1)
+        let best = try #require(segment.search.map(\.meanAUC).max())
+        let chosen = try #require(segment.search.first { $0.candidate == segment.chosen })
+        #expect(chosen.meanAUC >= best - options.search.aucTolerance)
+        #expect(segment.search.filter { $0.meanAUC >= best - options.search.aucTolerance }.allSatisfy { $0.meanLogLoss >= chosen.meanLogLoss })
+        #expect(abs(segment.l2 - segment.chosen.l2PerRow * Double(Self.training.rows.count)) < 1e-9)
+        #expect(segment.search.allSatisfy { $0.meanAUC > 0.6 && $0.meanAUC < 1 && $0.meanLogLoss > 0 })
         // Held-out AUC differs between candidates: the search measures something.
         #expect(Set(segment.search.map(\.meanAUC)).count > 1)
         // The fitted features' bins respect the chosen maximum.
         #expect(segment.features.allSatisfy { $0.bins <= segment.chosen.maxBins })
+    }
+
+    /// Ranking: within the AUC tolerance of the best, lower log-loss first; then by AUC.
+    @Test func rankingPrefersTheBetterCalibratedOfEqualRankings() {
+        func candidate(_ l2: Double) -> ModelSearch.Candidate {
+            ModelSearch.Candidate(method: .tree, maxBins: 4, noiseZ: 0, monotonicity: .on, minimumInformationValue: 0, l2PerRow: l2)
+        }
+        let results = [
+            ScorecardTrainer.SearchResult(candidate: candidate(1), meanAUC: 0.8000, meanLogLoss: 0.50),
+            ScorecardTrainer.SearchResult(candidate: candidate(2), meanAUC: 0.7998, meanLogLoss: 0.45),
+            ScorecardTrainer.SearchResult(candidate: candidate(3), meanAUC: 0.7900, meanLogLoss: 0.40),
+            ScorecardTrainer.SearchResult(candidate: candidate(4), meanAUC: 0.7950, meanLogLoss: .infinity),
+        ]
+        #expect(ScorecardTrainer.rank(results, aucTolerance: 0.0005).map(\.l2PerRow) == [2, 1, 4, 3])
     }
 
     /// The same options give the same folds and the same card.
@@ -60,6 +82,12 @@ import Testing
         let report = try ScorecardTrainer(options: options).train(Self.table)
         #expect(report.segments[0].search.isEmpty)
         #expect(report.segments[0].chosen.maxBins == 5 && report.segments[0].l2 == 2)
+        // A fixed penalty with the rest searched: the folds use it per row.
+        var searched = Self.options()
+        searched.l2 = 2
+        let segment = try ScorecardTrainer(options: searched).train(Self.table).segments[0]
+        #expect(segment.search.count == 4 && segment.search.allSatisfy { abs($0.candidate.l2PerRow - 2 / 6_000) < 1e-15 })
+        #expect(segment.l2 == 2)
     }
 
     /// A column that duplicates another (same values, other name) is dropped by the correlation
