@@ -157,7 +157,7 @@ struct ScoreTrainCommand: AsyncParsableCommand {
         let share = String(format: "%.2f", 100 * Double(segment.bads) / Double(segment.rows))
         Swift.print((segment.name.map { "segment \($0): " } ?? "") + "rows \(segment.rows), bads \(segment.bads) (\(share) %)")
         func describe(_ candidate: ModelSearch.Candidate) -> String {
-            String(format: "%@ bins, at most %d, noise z %.1f, monotonic %@, min IV %.2f, l2 %.4f per row", candidate.method.rawValue,
+            String(format: "%@ bins, at most %d, noise z %.1f, monotonic %@, min IV %.3f, l2 %.4f per row", candidate.method.rawValue,
                    candidate.maxBins, candidate.noiseZ, candidate.monotonicity.rawValue, candidate.minimumInformationValue, candidate.l2PerRow)
         }
         if !segment.search.isEmpty {

@@ -3,8 +3,9 @@ import Foundation
 /// Trains a scorecard from a CSV: bins every feature column, keeps those with enough
 /// information value and not too correlated with a stronger one, fits an L2-penalised logistic
 /// regression of default on their WOE, and scales the fit to points; with
-/// ``TrainingOptions/segments``, does so for each segment's rows. The bin count, the merging of
-/// bins within noise and the penalty are chosen by cross-validation on the rows (``ModelSearch``).
+/// ``TrainingOptions/segments``, does so for each segment's rows. The binning method, the bin
+/// count, the merging of bins within noise, monotonicity, the IV threshold and the penalty are
+/// chosen by cross-validation on the segment's rows (``ModelSearch``), and reported.
 ///
 /// With `factor` and `offset` from ``ScoreScaling`` and the fit `logit P(bad) = β₀ + Σ βⱼ·WOEⱼ`,
 /// `score = offset − factor · logit P(bad)`: the intercept gets `offset − factor·β₀` points and a
@@ -172,7 +173,6 @@ public struct ScorecardTrainer: Sendable {
                 break
             } catch {
                 failure = failure ?? error
-                if case .noFeatures = error { throw error }
             }
         }
         guard let (chosen, binned, selection, l2, fitted) = outcome else { throw failure! }
