@@ -47,9 +47,10 @@ struct ValidationBenchmark: ParsableCommand {
             let chosen = report.chosen
             print("  \(segment.name ?? "one segment"): \(report.rows) organisations (\(report.bads) defaults), "
                 + segment.features.map(\.name).joined(separator: ", "))
-            print(String(format: "    %@: %@ bins, at most %d, noise z %.1f, monotonic %@, l2 %.4f per row",
+            print(String(format: "    %@: %@ bins, at most %d, noise z %.1f, monotonic %@, min IV %.3f, l2 %.4f per row toward %g",
                          report.search.isEmpty ? "fixed" : "chosen by cross-validation", chosen.method.rawValue,
-                         chosen.maxBins, chosen.noiseZ, chosen.monotonicity.rawValue, chosen.l2PerRow))
+                         chosen.maxBins, chosen.noiseZ, chosen.monotonicity.rawValue, chosen.minimumInformationValue, chosen.l2PerRow,
+                         chosen.slopePrior))
         }
 
         let uncoveredTraining = train.features.indices.filter { !ProvinceScoringData.hasMarketData(train.features[$0]) }

@@ -19,9 +19,13 @@ struct ScoreTrainCommand: AsyncParsableCommand {
             has the wrong sign is dropped and the rest refitted, and the fit is scaled to points.
 
             Unless fixed by its flag, --binning (tree or quantile), --max-bins (4, 6 or 8), \
-            --noise-z (0 or 1), --monotonic (on or auto) and --l2 (0.0001 to 0.3 per row) are chosen by --folds-fold cross-validation on the training rows (stratified, \
-            mean held-out AUC; ties go to fewer bins and the stronger penalty). The report prints \
-            every candidate's AUC and every column's fate.
+            --noise-z (0 or 1), --monotonic (on or auto), --min-iv (0.02 or 0.005), --l2 (0.0001 to \
+            0.3 per row) and --slope-prior (the penalty pulls slopes toward 0 or toward -1, each \
+            feature's WOE as it stands) are chosen by --folds-fold cross-validation on the training \
+            rows (stratified): every binning with every other penalty, then the best binning with \
+            the penalties between; the best mean held-out AUC wins, and of AUCs within 0.0005 of it \
+            the lowest held-out log-loss. The report prints the best candidates' AUC and log-loss \
+            and every column's fate.
 
             Segments: each --segment NAME=COLUMN,… trains its own points on the rows with a value \
             in any of those columns that no earlier segment took; a last --segment NAME (no \
@@ -58,6 +62,8 @@ struct ScoreTrainCommand: AsyncParsableCommand {
     var maxCorrelation = 0.8
     @Option(help: "L2 penalty of the regression (default: chosen by cross-validation).")
     var l2: Double?
+    @Option(help: "The slope the L2 penalty pulls each feature's WOE slope toward: 0 or -1 (its WOE as it stands) (default: chosen by cross-validation).")
+    var slopePrior: Double?
     @Option(help: "Cross-validation folds (1: no cross-validation; unfixed settings take the first candidate).")
     var folds = 5
     @Option(help: "Keep the reason codes of this card's features (a retrained card's codes keep their meaning).")
@@ -125,6 +131,7 @@ struct ScoreTrainCommand: AsyncParsableCommand {
         if let maxBins { options.search.maxBins = [maxBins] }
         if let noiseZ { options.search.noiseZ = [noiseZ] }
         if let monotonic { options.search.monotonicity = [monotonic] }
+        if let slopePrior { options.search.slopePrior = [slopePrior] }
         if let reasonCodesFrom {
             let old = try ScoreCommand.loadCard(reasonCodesFrom).card
             for feature in old.segments.flatMap(\.features) { options.reasonCodes[feature.name] = feature.reason.code }
@@ -157,8 +164,9 @@ struct ScoreTrainCommand: AsyncParsableCommand {
         let share = String(format: "%.2f", 100 * Double(segment.bads) / Double(segment.rows))
         Swift.print((segment.name.map { "segment \($0): " } ?? "") + "rows \(segment.rows), bads \(segment.bads) (\(share) %)")
         func describe(_ candidate: ModelSearch.Candidate) -> String {
-            String(format: "%@ bins, at most %d, noise z %.1f, monotonic %@, min IV %.3f, l2 %.4f per row", candidate.method.rawValue,
-                   candidate.maxBins, candidate.noiseZ, candidate.monotonicity.rawValue, candidate.minimumInformationValue, candidate.l2PerRow)
+            String(format: "%@ bins, at most %d, noise z %.1f, monotonic %@, min IV %.3f, l2 %.4f per row toward %g", candidate.method.rawValue,
+                   candidate.maxBins, candidate.noiseZ, candidate.monotonicity.rawValue, candidate.minimumInformationValue, candidate.l2PerRow,
+                   candidate.slopePrior)
         }
         if !segment.search.isEmpty {
             Swift.print("cross-validation (\(folds) folds, \(segment.search.count) candidates; mean held-out AUC and log-loss, best first):")

@@ -58,8 +58,9 @@ public struct LogisticRegression: Sendable, Equatable {
     }
 
     /// Fits the model to grouped rows (see ``Patterns``), starting Newton's method from `start`
-    /// (a fit of the same features with another penalty, say) when given.
-    public init(patterns: Patterns, l2: Double = 0, start: LogisticRegression? = nil, maxIterations: Int = 50,
+    /// (a fit of the same features with another penalty, say) when given. The penalty is
+    /// `l2/2 · Σ (coefficient − prior)²`: it pulls every slope toward `prior`.
+    public init(patterns: Patterns, l2: Double = 0, prior: Double = 0, start: LogisticRegression? = nil, maxIterations: Int = 50,
                 tolerance: Double = 1e-10) throws(LogisticRegressionError) {
         let p = patterns.width + 1
         let rows = patterns.count
@@ -95,7 +96,7 @@ public struct LogisticRegression: Sendable, Equatable {
                 }
             }
             for j in 1..<p {
-                gradient[j] -= l2 * beta[j]
+                gradient[j] -= l2 * (beta[j] - prior)
                 hessian[j * p + j] += l2
             }
             for a in 0..<p { for b in 0..<a { hessian[b * p + a] = hessian[a * p + b] } }

@@ -26,6 +26,9 @@ public struct ModelSearch: Sendable, Hashable {
     /// Candidates for the L2 penalty, per training row (the fit on n rows uses `n ·` this),
     /// strongest first; the weakest still keeps exactly collinear bins apart.
     public var l2PerRow: [Double] = [0.3, 0.1, 0.03, 0.01, 0.003, 0.001, 0.0001]
+    /// Candidates for the slope the penalty pulls each feature's WOE slope toward: 0 (the
+    /// feature left out) or −1 (the feature's WOE as it stands, as in a card that adds up WOE).
+    public var slopePrior: [Double] = [0, -1]
     /// Mean AUCs this close to the best count as equal (far below the folds' sampling noise).
     public var aucTolerance = 0.0005
 
@@ -33,7 +36,8 @@ public struct ModelSearch: Sendable, Hashable {
 
     /// Whether any setting has more than one candidate.
     public var searches: Bool {
-        folds > 1 && [methods.count, maxBins.count, noiseZ.count, monotonicity.count, minimumInformationValue.count, l2PerRow.count]
+        folds > 1 && [methods.count, maxBins.count, noiseZ.count, monotonicity.count, minimumInformationValue.count, slopePrior.count,
+                      l2PerRow.count]
             .contains { $0 > 1 }
     }
 
@@ -44,17 +48,19 @@ public struct ModelSearch: Sendable, Hashable {
         public var noiseZ: Double
         public var monotonicity: Monotonicity
         public var minimumInformationValue: Double
+        public var slopePrior: Double
         public var l2PerRow: Double
     }
 
-    /// Every combination of the binning settings (the penalty and IV threshold left at their first candidates).
+    /// Every combination of the binning settings (the penalty, its prior and the IV threshold left at their first candidates).
     var binnings: [Candidate] {
         methods.flatMap { method in
             maxBins.flatMap { bins in
                 noiseZ.flatMap { z in
                     monotonicity.map { mode in
                         Candidate(method: method, maxBins: bins, noiseZ: z, monotonicity: mode,
-                                  minimumInformationValue: minimumInformationValue.first ?? 0, l2PerRow: l2PerRow.first ?? 0)
+                                  minimumInformationValue: minimumInformationValue.first ?? 0, slopePrior: slopePrior.first ?? 0,
+                                  l2PerRow: l2PerRow.first ?? 0)
                     }
                 }
             }

@@ -153,7 +153,7 @@ public struct ScorecardTrainer: Sendable {
             method: search.methods.first ?? options.binner.method, maxBins: search.maxBins.first ?? options.binner.maxBins,
             noiseZ: search.noiseZ.first ?? options.binner.noiseZ, monotonicity: search.monotonicity.first ?? options.binner.monotonicity,
             minimumInformationValue: search.minimumInformationValue.first ?? options.minimumInformationValue,
-            l2PerRow: search.l2PerRow.first ?? 0)]
+            slopePrior: search.slopePrior.first ?? 0, l2PerRow: search.l2PerRow.first ?? 0)]
         if search.searches {
             results = crossValidate(columns, isBad: isBad, search: search)
             ranked = Self.rank(results, aucTolerance: search.aucTolerance)
@@ -169,7 +169,7 @@ public struct ScorecardTrainer: Sendable {
             let l2 = options.l2 ?? candidate.l2PerRow * Double(isBad.count)
             let selection = select(binned, minimumInformationValue: candidate.minimumInformationValue)
             do {
-                outcome = (candidate, binned, selection, l2, try regress(selection.kept, isBad: isBad, l2: l2))
+                outcome = (candidate, binned, selection, l2, try regress(selection.kept, isBad: isBad, l2: l2, prior: candidate.slopePrior))
                 break
             } catch {
                 failure = failure ?? error
@@ -228,30 +228,33 @@ public struct ScorecardTrainer: Sendable {
                 for feature in binned { testWOE[feature.name] = feature.woe(of: fold.testColumns[feature.name]!) }
                 for threshold in search.minimumInformationValue {
                     let kept = select(binned, minimumInformationValue: threshold).kept
-                    // Strongest penalty first, each fit starting from the previous one's.
-                    var previous: LogisticRegression?
-                    for l2PerRow in penalties {
-                        var candidate = binning
-                        candidate.minimumInformationValue = threshold
-                        candidate.l2PerRow = l2PerRow
-                        var sum = results[candidate] ?? (0, 0)
-                        defer { results[candidate] = sum }
-                        guard let fitted = try? regress(kept, isBad: fold.trainLabels, l2: l2PerRow * Double(fold.trainLabels.count),
-                                                        start: previous, cache: cache) else {
-                            sum.logLoss += .infinity
-                            continue
+                    for prior in search.slopePrior {
+                        // Strongest penalty first, each fit starting from the previous one's.
+                        var previous: LogisticRegression?
+                        for l2PerRow in penalties {
+                            var candidate = binning
+                            candidate.minimumInformationValue = threshold
+                            candidate.slopePrior = prior
+                            candidate.l2PerRow = l2PerRow
+                            var sum = results[candidate] ?? (0, 0)
+                            defer { results[candidate] = sum }
+                            guard let fitted = try? regress(kept, isBad: fold.trainLabels, l2: l2PerRow * Double(fold.trainLabels.count),
+                                                            prior: prior, start: previous, cache: cache) else {
+                                sum.logLoss += .infinity
+                                continue
+                            }
+                            previous = fitted.regression
+                            var logOdds = Array(repeating: fitted.regression.intercept, count: fold.testLabels.count)
+                            for (feature, coefficient) in zip(fitted.features, fitted.regression.coefficients) {
+                                for (row, woe) in testWOE[feature.name]!.enumerated() { logOdds[row] += coefficient * woe }
+                            }
+                            sum.auc += ModelMetrics.auc(scores: logOdds.map { -$0 }, isBad: fold.testLabels) ?? 0
+                            sum.logLoss += zip(logOdds, fold.testLabels).reduce(0.0) { loss, row in
+                                // −log P(observed outcome), with log(1 + e^x) computed stably.
+                                let x = row.1 ? -row.0 : row.0
+                                return loss + (x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)))
+                            } / Double(fold.testLabels.count)
                         }
-                        previous = fitted.regression
-                        var logOdds = Array(repeating: fitted.regression.intercept, count: fold.testLabels.count)
-                        for (feature, coefficient) in zip(fitted.features, fitted.regression.coefficients) {
-                            for (row, woe) in testWOE[feature.name]!.enumerated() { logOdds[row] += coefficient * woe }
-                        }
-                        sum.auc += ModelMetrics.auc(scores: logOdds.map { -$0 }, isBad: fold.testLabels) ?? 0
-                        sum.logLoss += zip(logOdds, fold.testLabels).reduce(0.0) { loss, row in
-                            // −log P(observed outcome), with log(1 + e^x) computed stably.
-                            let x = row.1 ? -row.0 : row.0
-                            return loss + (x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)))
-                        } / Double(fold.testLabels.count)
                     }
                 }
             }
@@ -320,7 +323,8 @@ public struct ScorecardTrainer: Sendable {
     /// feature whose slope comes out positive (WOE is "good" evidence, so a positive slope is a
     /// collinearity artefact) is dropped and the rest refitted.
     private func regress(
-        _ features: [BinnedFeature], isBad: [Bool], l2: Double, start: LogisticRegression? = nil, cache: PatternCache? = nil
+        _ features: [BinnedFeature], isBad: [Bool], l2: Double, prior: Double = 0, start: LogisticRegression? = nil,
+        cache: PatternCache? = nil
     ) throws(TrainingError) -> (features: [BinnedFeature], regression: LogisticRegression, dropped: [String: String]) {
         var candidates = features
         var dropped: [String: String] = [:]
@@ -331,7 +335,8 @@ public struct ScorecardTrainer: Sendable {
             cache?.patterns[names] = patterns
             let regression: LogisticRegression
             do {
-                regression = try LogisticRegression(patterns: patterns, l2: l2, start: candidates.count == features.count ? start : nil)
+                regression = try LogisticRegression(
+                    patterns: patterns, l2: l2, prior: prior, start: candidates.count == features.count ? start : nil)
             } catch { throw .regression(error) }
             guard let worst = regression.coefficients.indices.max(by: { regression.coefficients[$0] < regression.coefficients[$1] }),
                   regression.coefficients[worst] > 0 else { return (candidates, regression, dropped) }

@@ -40,6 +40,7 @@ public struct TrainingOptions: Sendable {
         options.search.noiseZ = [binner.noiseZ]
         options.search.monotonicity = [binner.monotonicity]
         options.search.minimumInformationValue = []
+        options.search.slopePrior = [0]
         options.maximumCorrelation = 1
         return options
     }

@@ -11,6 +11,7 @@ import Testing
         options.search.methods = [.tree]
         options.search.maxBins = [3, 8]
         options.search.minimumInformationValue = [0.02]
+        options.search.slopePrior = [0]
         options.search.noiseZ = [0, 1]
         options.search.monotonicity = [.auto]
         options.search.l2PerRow = [0.03, 0]
@@ -44,7 +45,7 @@ import Testing
     /// Ranking: within the AUC tolerance of the best, lower log-loss first; then by AUC.
     @Test func rankingPrefersTheBetterCalibratedOfEqualRankings() {
         func candidate(_ l2: Double) -> ModelSearch.Candidate {
-            ModelSearch.Candidate(method: .tree, maxBins: 4, noiseZ: 0, monotonicity: .on, minimumInformationValue: 0, l2PerRow: l2)
+            ModelSearch.Candidate(method: .tree, maxBins: 4, noiseZ: 0, monotonicity: .on, minimumInformationValue: 0, slopePrior: 0, l2PerRow: l2)
         }
         let results = [
             ScorecardTrainer.SearchResult(candidate: candidate(1), meanAUC: 0.8000, meanLogLoss: 0.50),
