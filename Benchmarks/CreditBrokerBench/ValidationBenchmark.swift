@@ -22,6 +22,8 @@ struct ValidationBenchmark: ParsableCommand {
     var seed: UInt64 = 11
     @Flag(help: "Train one set of points for all organisations instead of a card segmented by market-data coverage.")
     var unsegmented = false
+    @Flag(help: "Train as before cross-validation: tree bins (at most 8, monotonic), no penalty, no correlation cap.")
+    var fixed = false
 
     func run() throws {
         guard training > 0, training < organisations else { throw ValidationError("--training must be between 0 and --organisations") }
@@ -32,8 +34,9 @@ struct ValidationBenchmark: ParsableCommand {
         let train = ProvinceScoringData(generator: generator, organisations: 0..<training, catalog: catalog)
         let holdout = ProvinceScoringData(generator: generator, organisations: training..<organisations, catalog: catalog)
 
-        var options = TrainingOptions(target: TargetColumn(name: ProvinceScoringData.target))
-        options.binner = FeatureBinner(method: .tree, monotonic: true)
+        var options = fixed
+            ? TrainingOptions.fixed(target: TargetColumn(name: ProvinceScoringData.target), binner: FeatureBinner(method: .tree, monotonicity: .on))
+            : TrainingOptions(target: TargetColumn(name: ProvinceScoringData.target))
         options.segments = unsegmented ? [] : TrainingSegment.fusionByMarketData
         let report = try ScorecardTrainer(options: options).train(train.table)
         let card = try CompiledScorecard(report.card)
@@ -41,8 +44,13 @@ struct ValidationBenchmark: ParsableCommand {
         let scores = holdout.features.map { Double(card.score(fusion.vector($0)).score) }
         print("seed \(seed): trained on \(report.rows) organisations (\(report.bads) defaults)")
         for (segment, report) in zip(card.card.segments, report.segments) {
+            let chosen = report.chosen
             print("  \(segment.name ?? "one segment"): \(report.rows) organisations (\(report.bads) defaults), "
                 + segment.features.map(\.name).joined(separator: ", "))
+            print(String(format: "    %@: %@ bins, at most %d, noise z %.1f, monotonic %@, min IV %.3f, l2 %.4f per row toward %g",
+                         report.search.isEmpty ? "fixed" : "chosen by cross-validation", chosen.method.rawValue,
+                         chosen.maxBins, chosen.noiseZ, chosen.monotonicity.rawValue, chosen.minimumInformationValue, chosen.l2PerRow,
+                         chosen.slopePrior))
         }
 
         let uncoveredTraining = train.features.indices.filter { !ProvinceScoringData.hasMarketData(train.features[$0]) }

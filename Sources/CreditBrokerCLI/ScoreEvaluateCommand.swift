@@ -6,8 +6,14 @@ import Scoring
 struct ScoreEvaluateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Measure a scorecard on labelled data: AUC, KS, Gini, bad rate per grade, PSI.",
+        abstract: "Measure a scorecard on labelled data: AUC, KS, Gini, calibration per grade, Brier score, PSI.",
         discussion: """
+            Calibration: per grade, the observed bad rate with its Wilson 95 % interval beside the \
+            PD the card answers for the grade and the mean PD of the rows' own scores; `ok` when \
+            the grade's PD lies in the interval. Brier scores (mean squared gap between PD and \
+            outcome) of the grade PD, of the score's own PD, and of answering everyone the observed \
+            bad rate. Measure on rows the card was not trained on.
+
             PSI compares the --psi file's scores with DATA's over ten bins cut at the deciles of \
             DATA's scores; empty bins count as a share of 0.0001.
             """
@@ -23,6 +29,8 @@ struct ScoreEvaluateCommand: AsyncParsableCommand {
     var bad = "1"
     @Option(help: "Another CSV (for example a later period) to compare score distributions with.")
     var psi: String?
+    @Option(help: "Write each row's score, grade and grade PD here (CSV, in DATA's row order).")
+    var scoresOut: String?
 
     func run() async throws {
         let compiled = try ScoreCommand.loadCard(card)
@@ -34,6 +42,18 @@ struct ScoreEvaluateCommand: AsyncParsableCommand {
             let table = try ScoreCommand.loadCSV(path)
             return try ScoreCommand.about(path) { try compiled.layout.vectors(from: table).map { compiled.score($0).score } }
         }
+        if let scoresOut {
+            var text = "score,grade,probability_of_default\n"
+            for (score, grade) in zip(evaluation.scores, evaluation.rowGrades) {
+                let pd = compiled.card.grades.first { $0.grade == grade }!.probabilityOfDefault
+                text += "\(score),\(grade.rawValue),\(pd)\n"
+            }
+            do {
+                try text.write(toFile: scoresOut, atomically: true, encoding: .utf8)
+            } catch {
+                throw ScoreCommand.Failure(description: "cannot write \(scoresOut): \(error.localizedDescription)")
+            }
+        }
         func format(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "n/a" }
         print("card \(evaluation.cardVersion): \(evaluation.rows) rows, \(evaluation.bads) bads, \(evaluation.declined) declined by rule")
         print("AUC \(format(evaluation.auc))  KS \(format(evaluation.ks))  Gini \(format(evaluation.gini))")
@@ -43,12 +63,17 @@ struct ScoreEvaluateCommand: AsyncParsableCommand {
             }
         }
         if let range = evaluation.scoreRange { print("scores \(range.lowerBound) … \(range.upperBound)") }
-        print("grade     rows    bads  bad rate   card PD")
+        print("grade     rows    bads  bad rate  (95 % interval)     grade PD  score PD")
         for row in evaluation.grades {
-            let rate = row.badRate.map { String(format: "%8.4f", $0) } ?? "       –"
+            let observed = row.badRate.map { String(format: "%8.4f", $0) } ?? "       –"
+            let interval = row.badRateInterval.map { String(format: "  (%.4f–%.4f)", $0.lowerBound, $0.upperBound) } ?? String(repeating: " ", count: 17)
+            let scorePD = row.meanScorePD.map { String(format: "  %8.4f", $0) } ?? "         –"
+            let fits = row.badRateInterval.map { $0.contains(row.cardPD) ? "  ok" : "  outside" } ?? ""
             print(row.grade.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)
-                + String(format: "%9d %7d ", row.rows, row.bads) + rate + String(format: "  %8.4f", row.cardPD))
+                + String(format: "%9d %7d ", row.rows, row.bads) + observed + interval + String(format: "  %8.4f", row.cardPD) + scorePD + fits)
         }
+        print("Brier \(format(evaluation.brier)) (grade PD), \(format(evaluation.scoreBrier)) (score PD), "
+            + "\(format(evaluation.baseRateBrier)) (everyone at the observed bad rate)")
         if let psi, let other {
             print("PSI against \(psi) (\(other.count) rows): \(format(evaluation.stability(against: other)))")
         }

@@ -19,4 +19,12 @@ public enum DataColumn: Sendable, Equatable {
         }
         self = .numeric(numbers)
     }
+
+    /// The cells of rows `indices`, in that order.
+    func rows(_ indices: [Int]) -> DataColumn {
+        switch self {
+        case let .numeric(values): .numeric(indices.map { values[$0] })
+        case let .categorical(values): .categorical(indices.map { values[$0] })
+        }
+    }
 }

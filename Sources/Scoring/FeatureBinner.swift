@@ -7,22 +7,27 @@ public struct FeatureBinner: Sendable {
     /// share below which categories are pooled into one group.
     public var minBinShare: Double
     /// Whether numeric bins must have monotonic WOE.
-    public var monotonic: Bool
+    public var monotonicity: Monotonicity
+    /// Neighbouring bins (numeric, or categories in WOE order) whose WOE differ by fewer standard
+    /// errors than this are merged; 0 never merges.
+    public var noiseZ: Double
     public var smoothing: Double
     /// Distinct values are first pooled into at most this many equal-frequency atoms for the tree.
     public var treeAtoms = 100
 
     public init(method: BinningMethod = .tree, maxBins: Int = 8, minBinShare: Double = 0.05,
-                monotonic: Bool = false, smoothing: Double = WOETable.defaultSmoothing) {
+                monotonicity: Monotonicity = .off, noiseZ: Double = 0, smoothing: Double = WOETable.defaultSmoothing) {
         self.method = method
         self.maxBins = maxBins
         self.minBinShare = minBinShare
-        self.monotonic = monotonic
+        self.monotonicity = monotonicity
+        self.noiseZ = noiseZ
         self.smoothing = smoothing
     }
 
-    private func binner(monotonic: Bool, minBinShare: Double) -> OrderedBinner {
-        OrderedBinner(method: method, maxBins: maxBins, minBinShare: minBinShare, monotonic: monotonic, smoothing: smoothing)
+    private func binner(monotonicity: Monotonicity, minBinShare: Double) -> OrderedBinner {
+        OrderedBinner(method: method, maxBins: maxBins, minBinShare: minBinShare, monotonicity: monotonicity, noiseZ: noiseZ,
+                      smoothing: smoothing)
     }
 
     /// Bins `column` against `isBad` (one label per row).
@@ -50,22 +55,15 @@ public struct FeatureBinner: Sendable {
         // Pool distinct values into equal-frequency atoms so that the tree's search stays small.
         var atomStarts = Array(distinct.indices)
         if method == .tree, atoms.count > treeAtoms {
-            let pooled = OrderedBinner(method: .quantile, maxBins: treeAtoms, minBinShare: 0, monotonic: false, smoothing: smoothing)
+            let pooled = OrderedBinner(method: .quantile, maxBins: treeAtoms, minBinShare: 0, monotonicity: .off, smoothing: smoothing)
                 .bins(atoms)
             atomStarts = pooled.map(\.lowerBound)
             atoms = pooled.map { atoms[$0].reduce(BinCounts(), +) }
         }
-        let cuts = binner(monotonic: monotonic, minBinShare: minBinShare).bins(atoms).dropFirst().map { distinct[atomStarts[$0.lowerBound]] }
-        let assignment = values.map { value -> Int in
-            guard let value else { return cuts.count + 1 }
-            var low = 0, high = cuts.count
-            while low < high {
-                let middle = (low + high) / 2
-                if cuts[middle] <= value { low = middle + 1 } else { high = middle }
-            }
-            return low
-        }
-        return finish(name, .numeric(cuts: cuts), assignment, isBad)
+        let outcome = binner(monotonicity: monotonicity, minBinShare: minBinShare).binning(atoms)
+        let cuts = outcome.bins.dropFirst().map { distinct[atomStarts[$0.lowerBound]] }
+        let assignment = values.map { BinnedFeature.bin(of: $0, cuts: cuts) }
+        return finish(name, .numeric(cuts: cuts), assignment, isBad, increasing: outcome.increasing)
     }
 
     private func binCategorical(_ name: String, _ values: [String?], _ isBad: [Bool]) -> BinnedFeature {
@@ -76,8 +74,9 @@ public struct FeatureBinner: Sendable {
             counts[value, default: BinCounts()].count(isBad: bad)
             present += 1
         }
-        // Categories below the minimum share are pooled into one atom; atoms go in WOE order.
-        let threshold = minBinShare * Double(present)
+        // Quantile: categories below the minimum share are pooled into one atom. Tree: every
+        // category is an atom. Atoms go in WOE order.
+        let threshold = method == .quantile ? minBinShare * Double(present) : 0
         var atoms: [(values: [String], counts: BinCounts)] = []
         var rare: (values: [String], counts: BinCounts) = ([], BinCounts())
         for (value, count) in counts.sorted(by: { $0.key < $1.key }) {
@@ -91,21 +90,25 @@ public struct FeatureBinner: Sendable {
         if !rare.values.isEmpty { atoms.append(rare) }
         let woe = WOETable(atoms.map(\.counts), smoothing: smoothing).woe
         atoms = zip(atoms, woe).sorted { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0.values[0] < $1.0.values[0]) }.map(\.0)
-        // A category is a natural bin: quantile keeps every atom, and the tree may keep a small one
-        // (such as a 3 % "yes") apart, merging atoms only to stay within the maximum bin count.
+        // A category is a natural bin: quantile keeps every atom; the tree merges atoms to stay
+        // within the maximum bin count, then merges a group below the minimum share into its
+        // nearer neighbour in WOE unless their WOE differ significantly (so a 3 % "yes" that
+        // matters stays apart). Either way, neighbours whose WOE differ by less than noise merge.
+        let binner = binner(monotonicity: .off, minBinShare: 0)
         let ranges = method == .quantile
-            ? atoms.indices.map { $0..<$0 + 1 }
-            : binner(monotonic: false, minBinShare: 0).bins(atoms.map(\.counts))
+            ? binner.mergeNoise(atoms.indices.map { $0..<$0 + 1 }, atoms: atoms.map(\.counts))
+            : binner.mergeSmall(binner.bins(atoms.map(\.counts)), atoms: atoms.map(\.counts), minimumShare: minBinShare)
         let groups = ranges.map { range in atoms[range].flatMap(\.values).sorted() }
         var groupOf: [String: Int] = [:]
         for (index, group) in groups.enumerated() { for value in group { groupOf[value] = index } }
         let assignment = values.map { $0.flatMap { groupOf[$0] } ?? groups.count }
-        return finish(name, .categorical(groups: groups), assignment, isBad)
+        return finish(name, .categorical(groups: groups), assignment, isBad, increasing: nil)
     }
 
-    private func finish(_ name: String, _ bins: BinnedFeature.Bins, _ assignment: [Int], _ isBad: [Bool]) -> BinnedFeature {
+    private func finish(_ name: String, _ bins: BinnedFeature.Bins, _ assignment: [Int], _ isBad: [Bool], increasing: Bool?) -> BinnedFeature {
         var counts = Array(repeating: BinCounts(), count: bins.count + 1)
         for (bin, bad) in zip(assignment, isBad) { counts[bin].count(isBad: bad) }
-        return BinnedFeature(name: name, bins: bins, table: WOETable(counts, smoothing: smoothing), assignment: assignment)
+        return BinnedFeature(name: name, bins: bins, table: WOETable(counts, smoothing: smoothing), assignment: assignment,
+                             increasing: increasing)
     }
 }

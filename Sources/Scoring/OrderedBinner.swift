@@ -1,22 +1,117 @@
+import Foundation
+
 /// Groups an ordered list of atoms (distinct numeric values, or categories sorted by WOE) into
-/// contiguous bins, and optionally makes the bins' WOE monotonic.
+/// contiguous bins, optionally makes the bins' WOE monotonic, and merges neighbours whose WOE
+/// differ by less than noise.
 struct OrderedBinner {
     var method: BinningMethod
     var maxBins: Int
     /// Least share of the atoms' rows a bin may hold (tree method and monotonic merging).
     var minBinShare: Double
-    var monotonic: Bool
+    var monotonicity: Monotonicity
+    /// Neighbouring bins whose WOE differ by fewer standard errors than this are merged (0: never).
+    var noiseZ: Double = 0
     var smoothing: Double
 
+    /// The outcome of binning: the ranges, and whether they were made monotonic.
+    struct Outcome {
+        var bins: [Range<Int>]
+        /// `nil` when the bins are not held monotonic, else the direction of WOE.
+        var increasing: Bool?
+    }
+
     /// Contiguous ranges of `atoms` covering them all, in order.
-    func bins(_ atoms: [BinCounts]) -> [Range<Int>] {
-        guard atoms.count > 1 else { return [0..<atoms.count] }
-        var bins = switch method {
-        case .quantile: quantileBins(atoms)
-        case .tree: treeBins(atoms)
+    func bins(_ atoms: [BinCounts]) -> [Range<Int>] { binning(atoms).bins }
+
+    func binning(_ atoms: [BinCounts]) -> Outcome {
+        guard atoms.count > 1 else { return Outcome(bins: [0..<atoms.count], increasing: nil) }
+        let increasing = trendIsIncreasing(atoms)
+        func monotonic() -> [Range<Int>] {
+            var bins = cut(atoms, monotonic: true)
+            bins = mergeUntilMonotonic(bins, atoms: atoms, increasing: increasing)
+            return bins
         }
-        if monotonic { bins = mergeUntilMonotonic(bins, atoms: atoms, increasing: trendIsIncreasing(atoms)) }
+        var outcome: Outcome
+        switch monotonicity {
+        case .off: outcome = Outcome(bins: cut(atoms, monotonic: false), increasing: nil)
+        case .on: outcome = Outcome(bins: monotonic(), increasing: increasing)
+        case .auto:
+            let held = monotonic()
+            let free = cut(atoms, monotonic: false)
+            outcome = Self.significantlyBetter(free, than: held, atoms: atoms)
+                ? Outcome(bins: free, increasing: nil) : Outcome(bins: held, increasing: increasing)
+        }
+        // Merging two neighbours gives a WOE between theirs, so monotonic bins stay monotonic.
+        if noiseZ > 0 { outcome.bins = mergeNoise(outcome.bins, atoms: atoms) }
+        return outcome
+    }
+
+    private func cut(_ atoms: [BinCounts], monotonic: Bool) -> [Range<Int>] {
+        switch method {
+        case .quantile: quantileBins(atoms)
+        case .tree: treeBins(atoms, monotonic: monotonic)
+        }
+    }
+
+    /// Whether `free` bins fit the rows significantly better than `held` (fewer) bins: the
+    /// likelihood-ratio statistic `2·(LL_free − LL_held)` above the 99th percentile of χ² with
+    /// the difference in bins as degrees of freedom (Wilson–Hilferty).
+    static func significantlyBetter(_ free: [Range<Int>], than held: [Range<Int>], atoms: [BinCounts]) -> Bool {
+        guard free.count > held.count else { return false }
+        func logLikelihood(_ bins: [Range<Int>]) -> Double {
+            bins.reduce(0) { sum, range in
+                let counts = atoms[range].reduce(BinCounts(), +)
+                let n = Double(counts.total)
+                func term(_ k: Int) -> Double { k == 0 ? 0 : Double(k) * log(Double(k) / n) }
+                return sum + term(counts.good) + term(counts.bad)
+            }
+        }
+        let statistic = 2 * (logLikelihood(free) - logLikelihood(held))
+        let df = Double(free.count - held.count)
+        let critical = df * pow(1 - 2 / (9 * df) + 2.326 * (2 / (9 * df)).squareRoot(), 3)
+        return statistic > critical
+    }
+
+    /// Merges the neighbours whose WOE differ by the fewest standard errors, while that is below
+    /// ``noiseZ``.
+    func mergeNoise(_ start: [Range<Int>], atoms: [BinCounts]) -> [Range<Int>] {
+        var bins = start
+        while bins.count > 1 {
+            let counts = bins.map { atoms[$0].reduce(BinCounts(), +) }
+            let weakest = (0..<bins.count - 1).map { ($0, zScore(counts[$0], counts[$0 + 1])) }.min { $0.1 < $1.1 }!
+            guard weakest.1 < noiseZ else { break }
+            bins.replaceSubrange(weakest.0...weakest.0 + 1, with: [bins[weakest.0].lowerBound..<bins[weakest.0 + 1].upperBound])
+        }
         return bins
+    }
+
+    /// Merges each bin holding less than `minimumShare` of the rows into the neighbour nearer in
+    /// WOE, unless it differs from both neighbours significantly (|z| ≥ 1.96); smallest first.
+    func mergeSmall(_ start: [Range<Int>], atoms: [BinCounts], minimumShare: Double) -> [Range<Int>] {
+        var bins = start
+        let total = Double(atoms.reduce(0) { $0 + $1.total })
+        while bins.count > 1 {
+            let counts = bins.map { atoms[$0].reduce(BinCounts(), +) }
+            let merges = bins.indices.compactMap { index -> (small: Int, with: Int, rows: Int)? in
+                guard Double(counts[index].total) < minimumShare * total else { return nil }
+                let neighbours = [index - 1, index + 1].filter { bins.indices.contains($0) }
+                    .map { ($0, zScore(counts[index], counts[$0])) }.filter { $0.1 < 1.96 }
+                return neighbours.min { $0.1 < $1.1 }.map { (index, $0.0, counts[index].total) }
+            }
+            guard let merge = merges.min(by: { $0.rows < $1.rows }) else { break }
+            let low = min(merge.small, merge.with)
+            bins.replaceSubrange(low...low + 1, with: [bins[low].lowerBound..<bins[low + 1].upperBound])
+        }
+        return bins
+    }
+
+    /// How many standard errors apart the WOE of two bins are: the standard error of a WOE
+    /// difference is `√(Σ 1/(good+α) + 1/(bad+α))` over the two bins.
+    private func zScore(_ a: BinCounts, _ b: BinCounts) -> Double {
+        func variance(_ c: BinCounts) -> Double { 1 / (Double(c.good) + smoothing) + 1 / (Double(c.bad) + smoothing) }
+        let woeA = log((Double(a.good) + smoothing) / (Double(a.bad) + smoothing))
+        let woeB = log((Double(b.good) + smoothing) / (Double(b.bad) + smoothing))
+        return abs(woeA - woeB) / (variance(a) + variance(b)).squareRoot()
     }
 
     /// Equal-frequency bins: a bin ends at the first atom where the running count reaches the next
@@ -40,10 +135,13 @@ struct OrderedBinner {
 
     /// Greedy supervised splitting: repeatedly apply the split (over all bins) that most raises
     /// the information value, while bins keep the minimum share and, when asked, monotonic WOE.
-    private func treeBins(_ atoms: [BinCounts]) -> [Range<Int>] {
+    /// A candidate's IV is the others' terms (with the smoothing of one bin more) plus its two
+    /// halves', and its monotonicity is checked against its neighbours only: the bins it splits
+    /// from were monotonic already, and the smoothing shifts every bin's WOE alike.
+    private func treeBins(_ atoms: [BinCounts], monotonic: Bool) -> [Range<Int>] {
         let prefix = atoms.reduce(into: [BinCounts()]) { $0.append($0.last! + $1) }
-        let total = prefix.last!.total
-        let minimumRows = max(1, Int((minBinShare * Double(total)).rounded(.up)))
+        let total = prefix.last!
+        let minimumRows = max(1, Int((minBinShare * Double(total.total)).rounded(.up)))
         let increasing = trendIsIncreasing(atoms)
         func counts(_ range: Range<Int>) -> BinCounts {
             BinCounts(good: prefix[range.upperBound].good - prefix[range.lowerBound].good,
@@ -52,20 +150,34 @@ struct OrderedBinner {
         var bins = [0..<atoms.count]
         var currentIV = 0.0
         while bins.count < maxBins {
-            var best: (iv: Double, bins: [Range<Int>])?
+            let used = Double(bins.count + 1)
+            let goods = Double(total.good) + used * smoothing, bads = Double(total.bad) + used * smoothing
+            func term(_ bin: BinCounts) -> (iv: Double, woe: Double) {
+                let pGood = (Double(bin.good) + smoothing) / goods, pBad = (Double(bin.bad) + smoothing) / bads
+                let woe = log(pGood / pBad)
+                return ((pGood - pBad) * woe, woe)
+            }
+            let terms = bins.map { term(counts($0)) }
+            let sum = terms.reduce(0) { $0 + $1.iv }
+            var best: (iv: Double, index: Int, cut: Int)?
             for (index, bin) in bins.enumerated() where bin.count > 1 {
                 for cut in bin.lowerBound + 1 ..< bin.upperBound {
-                    let left = bin.lowerBound..<cut, right = cut..<bin.upperBound
-                    guard counts(left).total >= minimumRows, counts(right).total >= minimumRows else { continue }
-                    var candidate = bins
-                    candidate.replaceSubrange(index...index, with: [left, right])
-                    let table = WOETable(candidate.map(counts), smoothing: smoothing)
-                    if monotonic, !Self.isMonotonic(table.woe, increasing: increasing) { continue }
-                    if table.informationValue > (best?.iv ?? currentIV + 1e-6) { best = (table.informationValue, candidate) }
+                    let left = counts(bin.lowerBound..<cut), right = counts(cut..<bin.upperBound)
+                    guard left.total >= minimumRows, right.total >= minimumRows else { continue }
+                    let l = term(left), r = term(right)
+                    if monotonic {
+                        var sequence = [l.woe, r.woe]
+                        if index > 0 { sequence.insert(terms[index - 1].woe, at: 0) }
+                        if index + 1 < bins.count { sequence.append(terms[index + 1].woe) }
+                        guard Self.isMonotonic(sequence, increasing: increasing) else { continue }
+                    }
+                    let iv = sum - terms[index].iv + l.iv + r.iv
+                    if iv > (best?.iv ?? currentIV + 1e-6) { best = (iv, index, cut) }
                 }
             }
             guard let best else { break }
-            bins = best.bins
+            let bin = bins[best.index]
+            bins.replaceSubrange(best.index...best.index, with: [bin.lowerBound..<best.cut, best.cut..<bin.upperBound])
             currentIV = best.iv
         }
         return bins

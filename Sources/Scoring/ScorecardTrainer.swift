@@ -1,8 +1,11 @@
 import Foundation
 
 /// Trains a scorecard from a CSV: bins every feature column, keeps those with enough
-/// information value, fits a logistic regression of default on their WOE, and scales the fit
-/// to points; with ``TrainingOptions/segments``, does so for each segment's rows.
+/// information value and not too correlated with a stronger one, fits an L2-penalised logistic
+/// regression of default on their WOE, and scales the fit to points; with
+/// ``TrainingOptions/segments``, does so for each segment's rows. The binning method, the bin
+/// count, the merging of bins within noise, monotonicity, the IV threshold and the penalty are
+/// chosen by cross-validation on the segment's rows (``ModelSearch``), and reported.
 ///
 /// With `factor` and `offset` from ``ScoreScaling`` and the fit `logit P(bad) = β₀ + Σ βⱼ·WOEⱼ`,
 /// `score = offset − factor · logit P(bad)`: the intercept gets `offset − factor·β₀` points and a
@@ -35,6 +38,20 @@ public struct ScorecardTrainer: Sendable {
         public var features: [FeatureSummary]
         public var rows: Int
         public var bads: Int
+        /// Every candidate's mean held-out AUC, in candidate order; empty when nothing was searched.
+        public var search: [SearchResult]
+        /// The settings fitted (the best of the search, or the fixed ones).
+        public var chosen: ModelSearch.Candidate
+        /// The L2 penalty of the final fit.
+        public var l2: Double
+    }
+
+    /// One candidate of the cross-validation and its mean AUC and log-loss on the held-out folds.
+    public struct SearchResult: Sendable {
+        public var candidate: ModelSearch.Candidate
+        public var meanAUC: Double
+        /// Infinite when a fold's fit failed.
+        public var meanLogLoss: Double
     }
 
     /// One candidate column and what training made of it.
@@ -42,6 +59,8 @@ public struct ScorecardTrainer: Sendable {
         public var name: String
         public var informationValue: Double
         public var bins: Int
+        /// `nil` unless the numeric bins were held monotonic; then whether WOE rises with the value.
+        public var increasing: Bool?
         /// The regression slope on WOE; `nil` when the feature was dropped.
         public var coefficient: Double?
         /// Why the feature is not in the card, if it is not.
@@ -63,10 +82,15 @@ public struct ScorecardTrainer: Sendable {
                 interceptPoints: Self.points(scaling.offset - scaling.factor * intercept), features: features))
             reports.append(report)
         }
-        // One reason code per feature name, in order of first appearance across the segments.
-        var codes: [String: String] = [:]
+        // One reason code per feature name: the one given in the options, else the next free
+        // R-number in order of first appearance across the segments.
+        var codes = options.reasonCodes.filter { name, _ in segments.contains { $0.features.contains { $0.name == name } } }
+        var taken = Set(options.reasonCodes.values)
+        var next = 1
         for feature in segments.flatMap(\.features) where codes[feature.name] == nil {
-            codes[feature.name] = String(format: "R%02d", codes.count + 1)
+            while taken.contains(String(format: "R%02d", next)) { next += 1 }
+            codes[feature.name] = String(format: "R%02d", next)
+            taken.insert(codes[feature.name]!)
         }
         for segment in segments.indices {
             for index in segments[segment].features.indices {
@@ -117,45 +141,242 @@ public struct ScorecardTrainer: Sendable {
             let segment = name.map { "segment \($0): " } ?? ""
             throw .noContrast("\(segment)the target column \(options.target.name) has no \(bads == 0 ? "bad" : "good") rows")
         }
-        var summaries: [FeatureSummary] = []
-        var binned: [BinnedFeature] = []
-        var candidates: [BinnedFeature] = []
-        for (index, name) in table.header.enumerated() where name != options.target.name && !options.excluded.contains(name) {
-            let feature = options.binner.bin(name, DataColumn(table, column: index), isBad: isBad)
-            // A column whose rows all fall in one bin (all missing, say, in a segment selected
-            // by another column's absence) is constant: no regression can weigh it.
-            let constant = feature.table.counts.count(where: { $0.total > 0 }) < 2
-            let keep = !constant && feature.informationValue >= options.minimumInformationValue
-            summaries.append(FeatureSummary(
-                name: name, informationValue: feature.informationValue, bins: feature.bins.count, coefficient: nil,
-                dropped: keep ? nil : constant ? "the same bin for every row"
-                    : String(format: "information value %.4f below %.4f", feature.informationValue, options.minimumInformationValue)
-            ))
-            binned.append(feature)
-            if keep { candidates.append(feature) }
+        let columns = table.header.enumerated()
+            .filter { $0.element != options.target.name && !options.excluded.contains($0.element) }
+            .map { (name: $0.element, column: DataColumn(table, column: $0.offset)) }
+        var search = options.search
+        // A fixed penalty is the same per row in the folds as in the final fit.
+        if let l2 = options.l2 { search.l2PerRow = [l2 / Double(isBad.count)] }
+        if search.minimumInformationValue.isEmpty { search.minimumInformationValue = [options.minimumInformationValue] }
+        var results: [SearchResult] = []
+        var ranked = [ModelSearch.Candidate(
+            method: search.methods.first ?? options.binner.method, maxBins: search.maxBins.first ?? options.binner.maxBins,
+            noiseZ: search.noiseZ.first ?? options.binner.noiseZ, monotonicity: search.monotonicity.first ?? options.binner.monotonicity,
+            minimumInformationValue: search.minimumInformationValue.first ?? options.minimumInformationValue,
+            slopePrior: search.slopePrior.first ?? 0, l2PerRow: search.l2PerRow.first ?? 0)]
+        if search.searches {
+            results = crossValidate(columns, isBad: isBad, search: search)
+            ranked = Self.rank(results, aucTolerance: search.aucTolerance)
         }
-        var regression: LogisticRegression
-        while true {
-            guard !candidates.isEmpty else { throw .noFeatures }
-            let columns = candidates.map { feature in feature.assignment.map { feature.table.woe[$0] } }
-            do { regression = try LogisticRegression(columns: columns, outcomes: isBad, l2: options.l2) } catch { throw .regression(error) }
-            guard let worst = regression.coefficients.indices.max(by: { regression.coefficients[$0] < regression.coefficients[$1] }),
-                  regression.coefficients[worst] > 0 else { break }
-            let name = candidates[worst].name
-            summaries[summaries.firstIndex { $0.name == name }!].dropped =
-                String(format: "positive slope %.4f on WOE (collinear with other features)", regression.coefficients[worst])
-            candidates.remove(at: worst)
+        // The best candidate whose fit on all rows converges (a penalty the folds could bear may
+        // leave the whole set's collinear bins singular).
+        var outcome: (ModelSearch.Candidate, [BinnedFeature], (kept: [BinnedFeature], dropped: [String: String]), Double,
+                      (features: [BinnedFeature], regression: LogisticRegression, dropped: [String: String]))?
+        var failure: TrainingError?
+        for candidate in ranked {
+            let binner = binner(for: candidate)
+            let binned = columns.map { binner.bin($0.name, $0.column, isBad: isBad) }
+            let l2 = options.l2 ?? candidate.l2PerRow * Double(isBad.count)
+            let selection = select(binned, minimumInformationValue: candidate.minimumInformationValue)
+            do {
+                outcome = (candidate, binned, selection, l2, try regress(selection.kept, isBad: isBad, l2: l2, prior: candidate.slopePrior))
+                break
+            } catch {
+                failure = failure ?? error
+            }
         }
-        for (feature, coefficient) in zip(candidates, regression.coefficients) {
+        guard let (chosen, binned, selection, l2, fitted) = outcome else { throw failure! }
+        var summaries = binned.map { feature in
+            FeatureSummary(name: feature.name, informationValue: feature.informationValue, bins: feature.bins.count,
+                           increasing: feature.increasing, coefficient: nil, dropped: selection.dropped[feature.name] ?? fitted.dropped[feature.name])
+        }
+        for (feature, coefficient) in zip(fitted.features, fitted.regression.coefficients) {
             summaries[summaries.firstIndex { $0.name == feature.name }!].coefficient = coefficient
         }
-        var features = zip(candidates, regression.coefficients).map { scorecardFeature($0, coefficient: $1) }
+        var features = zip(fitted.features, fitted.regression.coefficients).map { scorecardFeature($0, coefficient: $1) }
         for name in selector where !features.contains(where: { $0.name == name }) {
             features.append(scorecardFeature(binned.first { $0.name == name }!, coefficient: 0))
             summaries[summaries.firstIndex { $0.name == name }!].dropped! += "; kept with no points to select the segment"
         }
-        return (features, regression.intercept,
-                SegmentReport(name: name, regression: regression, features: summaries, rows: isBad.count, bads: bads))
+        let report = SegmentReport(
+            name: name, regression: fitted.regression, features: summaries, rows: isBad.count, bads: bads,
+            search: results, chosen: chosen, l2: l2)
+        return (features, fitted.regression.intercept, report)
+    }
+
+    /// The binner of `candidate`'s settings (the rest from the options).
+    private func binner(for candidate: ModelSearch.Candidate) -> FeatureBinner {
+        var binner = options.binner
+        binner.method = candidate.method
+        binner.maxBins = candidate.maxBins
+        binner.noiseZ = candidate.noiseZ
+        binner.monotonicity = candidate.monotonicity
+        return binner
+    }
+
+    /// Every candidate the search measured, with its mean held-out AUC and log-loss (see ``ModelSearch``).
+    private func crossValidate(
+        _ columns: [(name: String, column: DataColumn)], isBad: [Bool], search: ModelSearch
+    ) -> [SearchResult] {
+        let foldOfRow = search.foldOfRow(isBad)
+        let folds = (0..<search.folds).map { fold in
+            let trainRows = isBad.indices.filter { foldOfRow[$0] != fold }
+            let testRows = isBad.indices.filter { foldOfRow[$0] == fold }
+            return (trainLabels: trainRows.map { isBad[$0] }, testLabels: testRows.map { isBad[$0] },
+                    trainColumns: columns.map { ($0.name, $0.column.rows(trainRows)) },
+                    testColumns: Dictionary(uniqueKeysWithValues: columns.map { ($0.name, $0.column.rows(testRows)) }))
+        }
+        /// Every IV threshold and `penalties` with `binning`'s bins, averaged over the folds.
+        func measure(_ binning: ModelSearch.Candidate, penalties: [Double]) -> [SearchResult] {
+            var results: [ModelSearch.Candidate: (auc: Double, logLoss: Double)] = [:]
+            let binner = binner(for: binning)
+            for fold in folds {
+                let binned = fold.trainColumns.map { binner.bin($0.0, $0.1, isBad: fold.trainLabels) }
+                let cache = PatternCache()
+                // The held-out rows' WOE per feature, looked up once for every fit.
+                var testWOE: [String: [Double]] = [:]
+                for feature in binned { testWOE[feature.name] = feature.woe(of: fold.testColumns[feature.name]!) }
+                for threshold in search.minimumInformationValue {
+                    let kept = select(binned, minimumInformationValue: threshold).kept
+                    for prior in search.slopePrior {
+                        // Strongest penalty first, each fit starting from the previous one's.
+                        var previous: LogisticRegression?
+                        for l2PerRow in penalties {
+                            var candidate = binning
+                            candidate.minimumInformationValue = threshold
+                            candidate.slopePrior = prior
+                            candidate.l2PerRow = l2PerRow
+                            var sum = results[candidate] ?? (0, 0)
+                            defer { results[candidate] = sum }
+                            guard let fitted = try? regress(kept, isBad: fold.trainLabels, l2: l2PerRow * Double(fold.trainLabels.count),
+                                                            prior: prior, start: previous, cache: cache) else {
+                                sum.logLoss += .infinity
+                                continue
+                            }
+                            previous = fitted.regression
+                            var logOdds = Array(repeating: fitted.regression.intercept, count: fold.testLabels.count)
+                            for (feature, coefficient) in zip(fitted.features, fitted.regression.coefficients) {
+                                for (row, woe) in testWOE[feature.name]!.enumerated() { logOdds[row] += coefficient * woe }
+                            }
+                            sum.auc += ModelMetrics.auc(scores: logOdds.map { -$0 }, isBad: fold.testLabels) ?? 0
+                            sum.logLoss += zip(logOdds, fold.testLabels).reduce(0.0) { loss, row in
+                                // −log P(observed outcome), with log(1 + e^x) computed stably.
+                                let x = row.1 ? -row.0 : row.0
+                                return loss + (x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)))
+                            } / Double(fold.testLabels.count)
+                        }
+                    }
+                }
+            }
+            let count = Double(folds.count)
+            return results.map { SearchResult(candidate: $0.key, meanAUC: $0.value.auc / count, meanLogLoss: $0.value.logLoss / count) }
+                .sorted { search.l2PerRow.firstIndex(of: $0.candidate.l2PerRow)! < search.l2PerRow.firstIndex(of: $1.candidate.l2PerRow)! }
+        }
+        let coarse = search.l2PerRow.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+        var results = search.binnings.flatMap { measure($0, penalties: coarse) }
+        if let best = Self.rank(results, aucTolerance: search.aucTolerance).first {
+            let fine = search.l2PerRow.filter { !coarse.contains($0) }
+            if !fine.isEmpty { results += measure(best, penalties: fine) }
+        }
+        return results
+    }
+
+    /// `results` best first: those within `aucTolerance` of the best AUC by log-loss, then the
+    /// rest by AUC (ties keep their order).
+    public static func rank(_ results: [SearchResult], aucTolerance tolerance: Double) -> [ModelSearch.Candidate] {
+        guard let top = results.map(\.meanAUC).max() else { return [] }
+        let close = results.filter { $0.meanAUC >= top - tolerance }, far = results.filter { $0.meanAUC < top - tolerance }
+        func stable(_ list: [SearchResult], by less: (SearchResult, SearchResult) -> Bool) -> [SearchResult] {
+            list.enumerated().sorted { less($0.element, $1.element) || (!less($1.element, $0.element) && $0.offset < $1.offset) }.map(\.element)
+        }
+        return (stable(close) { $0.meanLogLoss < $1.meanLogLoss } + stable(far) { $0.meanAUC > $1.meanAUC }).map(\.candidate)
+    }
+
+    /// The features that pass the filters, and why each other one does not: constant, below the
+    /// minimum IV, or WOE correlated beyond the cap with a feature of higher IV.
+    private func select(_ binned: [BinnedFeature], minimumInformationValue: Double) -> (kept: [BinnedFeature], dropped: [String: String]) {
+        var dropped: [String: String] = [:]
+        var passing: [BinnedFeature] = []
+        for feature in binned {
+            // A column whose rows all fall in one bin (all missing, say, in a segment selected
+            // by another column's absence) is constant: no regression can weigh it.
+            if feature.table.counts.count(where: { $0.total > 0 }) < 2 {
+                dropped[feature.name] = "the same bin for every row"
+            } else if feature.informationValue < minimumInformationValue {
+                dropped[feature.name] = String(format: "information value %.4f below %.4f", feature.informationValue, minimumInformationValue)
+            } else {
+                passing.append(feature)
+            }
+        }
+        guard options.maximumCorrelation < 1 else { return (passing, dropped) }
+        var kept: [(name: String, standardised: [Double])] = []
+        for feature in passing.sorted(by: { $0.informationValue > $1.informationValue }) {
+            let woe = feature.assignment.map { feature.table.woe[$0] }
+            let mean = woe.reduce(0, +) / Double(woe.count)
+            let deviation = (woe.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(woe.count)).squareRoot()
+            let standardised = woe.map { ($0 - mean) / deviation }
+            let correlated = kept.lazy.map { other in
+                (other.name, zip(other.standardised, standardised).reduce(0) { $0 + $1.0 * $1.1 } / Double(woe.count))
+            }.first { abs($0.1) > options.maximumCorrelation }
+            if let (other, correlation) = correlated {
+                dropped[feature.name] = String(format: "WOE correlation %.2f with %@ (higher IV) above %.2f", correlation, other,
+                                               options.maximumCorrelation)
+            } else {
+                kept.append((feature.name, standardised))
+            }
+        }
+        let names = Set(kept.map(\.name))
+        return (passing.filter { names.contains($0.name) }, dropped)
+    }
+
+    /// The regression of default on the features' WOE (rows with the same bins fitted once). A
+    /// feature whose slope comes out positive (WOE is "good" evidence, so a positive slope is a
+    /// collinearity artefact) is dropped and the rest refitted.
+    private func regress(
+        _ features: [BinnedFeature], isBad: [Bool], l2: Double, prior: Double = 0, start: LogisticRegression? = nil,
+        cache: PatternCache? = nil
+    ) throws(TrainingError) -> (features: [BinnedFeature], regression: LogisticRegression, dropped: [String: String]) {
+        var candidates = features
+        var dropped: [String: String] = [:]
+        while true {
+            guard !candidates.isEmpty else { throw .noFeatures }
+            let names = candidates.map(\.name)
+            let patterns = cache?.patterns[names] ?? Self.patterns(candidates, isBad: isBad)
+            cache?.patterns[names] = patterns
+            let regression: LogisticRegression
+            do {
+                regression = try LogisticRegression(
+                    patterns: patterns, l2: l2, prior: prior, start: candidates.count == features.count ? start : nil)
+            } catch { throw .regression(error) }
+            guard let worst = regression.coefficients.indices.max(by: { regression.coefficients[$0] < regression.coefficients[$1] }),
+                  regression.coefficients[worst] > 0 else { return (candidates, regression, dropped) }
+            dropped[candidates[worst].name] =
+                String(format: "positive slope %.4f on WOE (collinear with other features)", regression.coefficients[worst])
+            candidates.remove(at: worst)
+        }
+    }
+
+    /// The grouped rows of one set of binned features, kept while the search fits them with
+    /// several penalties.
+    final class PatternCache {
+        var patterns: [[String]: LogisticRegression.Patterns] = [:]
+    }
+
+    /// The rows grouped by their bins of `features`, with each group's WOE values and counts.
+    private static func patterns(_ features: [BinnedFeature], isBad: [Bool]) -> LogisticRegression.Patterns {
+        var patterns = LogisticRegression.Patterns(width: features.count)
+        var patternOf: [[Int]: Int] = [:]
+        var key = Array(repeating: 0, count: features.count)
+        var woe = Array(repeating: 0.0, count: features.count)
+        var positives: [Double] = [], totals: [Double] = []
+        for row in isBad.indices {
+            for (j, feature) in features.enumerated() { key[j] = feature.assignment[row] }
+            let index: Int
+            if let known = patternOf[key] {
+                index = known
+            } else {
+                index = positives.count
+                patternOf[key] = index
+                for (j, feature) in features.enumerated() { woe[j] = feature.table.woe[key[j]] }
+                patterns.append(woe, positives: 0, total: 0)
+                positives.append(0)
+                totals.append(0)
+            }
+            totals[index] += 1
+            if isBad[row] { positives[index] += 1 }
+        }
+        patterns.setCounts(positives: positives, totals: totals)
+        return patterns
     }
 
     /// Points rounded to hundredths so cards read well (adding 0 turns −0 into 0).

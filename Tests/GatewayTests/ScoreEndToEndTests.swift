@@ -44,7 +44,7 @@ import Testing
             #expect((icbc.json["missing_features"] as? [String])?.contains("litigation_defendant_3y") == true)
             #expect((boc.json["missing_features"] as? [String])?.contains("litigation_defendant_3y") == false)
             #expect(icbc.json["score"] as? Int != boc.json["score"] as? Int)
-            #expect(icbc.json["model_version"] as? String == "sme-lending-v3.0")
+            #expect(icbc.json["model_version"] as? String == "sme-lending-v3.1")
             #expect(icbc.json["model_segment"] as? String == "records_only")
             #expect(icbc.json["grade"] is String && icbc.json["probability_of_default"] is Double)
             let reasons = try #require(icbc.json["reasons"] as? [[String: Any]])

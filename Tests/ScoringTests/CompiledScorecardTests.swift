@@ -114,7 +114,7 @@ import Testing
     }
 
     @Test func aBatchScoresLikeItsVectorsOneByOneOnATrainedCard() throws {
-        var options = TrainingOptions(target: TargetColumn(name: SyntheticCreditData.target))
+        var options = TrainingOptions.fixed(target: TargetColumn(name: SyntheticCreditData.target), binner: FeatureBinner())
         options.minimumInformationValue = 0
         let card = try CompiledScorecard(
             ScorecardTrainer(options: options).train(CSVTable(parsing: SyntheticCreditData(rows: 5_000, seed: 1).csv)).card)

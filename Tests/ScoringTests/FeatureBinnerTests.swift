@@ -20,7 +20,7 @@ import Testing
     @Test(arguments: BinningMethod.allCases)
     func monotonicBinsHaveMonotonicWOE(method: BinningMethod) {
         let data = Self.noisyDecreasing(count: 5000)
-        let binner = FeatureBinner(method: method, maxBins: 10, minBinShare: 0.05, monotonic: true, smoothing: 0.5)
+        let binner = FeatureBinner(method: method, maxBins: 10, minBinShare: 0.05, monotonicity: .on, smoothing: 0.5)
         let binned = binner.bin("x", .numeric(data.values), isBad: data.isBad)
         let woe = Array(binned.table.woe.dropLast())
         #expect(woe.count >= 2)
@@ -68,5 +68,45 @@ import Testing
         // Worst first: C (30 %), the pooled rare values (25 %), B (10 %), A (2 %).
         #expect(binned.bins == .categorical(groups: [["C"], ["r1", "r2"], ["B"], ["A"]]))
         #expect(binned.table.counts.last == BinCounts(good: 30, bad: 0))
+    }
+
+    /// Bad rate by band of x: the same (10 %) in the first three bands, then 30 %. Quantile bins
+    /// cut every band apart; merging bins within noise leaves the two real levels.
+    @Test func binsWhoseWOEDiffersByLessThanNoiseMerge() {
+        var values: [Double?] = [], isBad: [Bool] = []
+        for band in 0..<4 {
+            for row in 0..<1000 {
+                values.append(Double(band) + Double(row) / 1000)
+                isBad.append(row % 10 < (band == 3 ? 3 : 1))
+            }
+        }
+        let apart = FeatureBinner(method: .quantile, maxBins: 4).bin("x", .numeric(values), isBad: isBad)
+        #expect(apart.bins == .numeric(cuts: [1, 2, 3]))
+        let merged = FeatureBinner(method: .quantile, maxBins: 4, noiseZ: 1).bin("x", .numeric(values), isBad: isBad)
+        #expect(merged.bins == .numeric(cuts: [3]))
+        // Categories: "a", "b", "c" equally risky, "d" riskier: merged into two groups by WOE.
+        let categories = values.map { value in value.map { ["a", "b", "c", "d"][Int($0)] } }
+        let groups = FeatureBinner(method: .quantile, noiseZ: 1).bin("c", .categorical(categories), isBad: isBad)
+        #expect(groups.bins == .categorical(groups: [["d"], ["a", "b", "c"]]))
+    }
+
+    /// With `auto`, a noisy falling trend gets monotonic bins, and a U-shape (risk high at both
+    /// ends) keeps its free bins, which fit it significantly better.
+    @Test func autoMonotonicityFollowsTheTrend() {
+        let noisy = Self.noisyDecreasing(count: 5000)
+        let falling = FeatureBinner(method: .tree, maxBins: 10, monotonicity: .auto).bin("x", .numeric(noisy.values), isBad: noisy.isBad)
+        #expect(falling.increasing == true)
+        #expect(OrderedBinner.isMonotonic(Array(falling.table.woe.dropLast()), increasing: true))
+        var values: [Double?] = [], isBad: [Bool] = []
+        var random = SplitMix64(seed: 3)
+        for _ in 0..<5000 {
+            let x = Double.random(in: -1..<1, using: &random)
+            values.append(x)
+            isBad.append(Double.random(in: 0..<1, using: &random) < 0.05 + 0.4 * x * x)
+        }
+        let shaped = FeatureBinner(method: .tree, maxBins: 6, monotonicity: .auto).bin("u", .numeric(values), isBad: isBad)
+        #expect(shaped.increasing == nil)
+        let woe = Array(shaped.table.woe.dropLast())
+        #expect(!OrderedBinner.isMonotonic(woe, increasing: true) && !OrderedBinner.isMonotonic(woe, increasing: false), "\(woe)")
     }
 }

@@ -37,4 +37,22 @@ import Testing
         #expect(throws: LogisticRegressionError.singular) { try LogisticRegression(columns: [x, x], outcomes: y) }
         #expect(throws: LogisticRegressionError.singleClass) { try LogisticRegression(columns: [x], outcomes: y.map { _ in false }) }
     }
+
+    /// Rows with equal features fitted once with their counts give the fit of the rows one by one.
+    @Test func groupedRowsFitAsTheRowsDo() throws {
+        let x1: [Double] = (0..<300).map { Double($0 % 3) - 1 }
+        let x2: [Double] = (0..<300).map { Double($0 % 2) * 0.5 }
+        let y: [Bool] = (0..<300).map { ($0 * 7919) % 10 < 2 + $0 % 3 + 2 * ($0 % 2) }
+        let rows = try LogisticRegression(columns: [x1, x2], outcomes: y, l2: 3)
+        var patterns = LogisticRegression.Patterns(width: 2)
+        for a in 0..<3 {
+            for b in 0..<2 {
+                let members = (0..<300).filter { $0 % 3 == a && $0 % 2 == b }
+                patterns.append([Double(a) - 1, Double(b) * 0.5], positives: Double(members.count { y[$0] }), total: Double(members.count))
+            }
+        }
+        let grouped = try LogisticRegression(patterns: patterns, l2: 3)
+        #expect(abs(grouped.intercept - rows.intercept) < 1e-9)
+        #expect(zip(grouped.coefficients, rows.coefficients).allSatisfy { abs($0 - $1) < 1e-9 })
+    }
 }

@@ -7,8 +7,9 @@ import Testing
     static let holdout = SyntheticCreditData(rows: 10_000, seed: 2)
 
     func train(_ method: BinningMethod, monotonic: Bool) throws -> ScorecardTrainer.Report {
-        var options = TrainingOptions(target: TargetColumn(name: SyntheticCreditData.target))
-        options.binner = FeatureBinner(method: method, monotonic: monotonic)
+        // The binning method under test, fixed (ModelSearchTests covers the cross-validation).
+        var options = TrainingOptions.fixed(
+            target: TargetColumn(name: SyntheticCreditData.target), binner: FeatureBinner(method: method, monotonicity: monotonic ? .on : .off))
         options.name = "synthetic"
         options.version = "synthetic-v1"
         return try ScorecardTrainer(options: options).train(try CSVTable(parsing: Self.training.csv))
@@ -46,7 +47,7 @@ import Testing
     /// Each segment is fitted on its own rows; a column constant in a segment (tax_trend where it
     /// is absent) is left out of that segment, and a feature keeps one reason code in both.
     @Test func segmentsAreFittedOnTheirOwnRows() throws {
-        var options = TrainingOptions(target: TargetColumn(name: SyntheticCreditData.target))
+        var options = TrainingOptions.fixed(target: TargetColumn(name: SyntheticCreditData.target), binner: FeatureBinner())
         options.minimumInformationValue = 0
         options.segments = [TrainingSegment(name: "with_trend", whenPresent: ["tax_trend"]), TrainingSegment(name: "without")]
         let table = try CSVTable(parsing: Self.training.csv)

@@ -1,0 +1,80 @@
+import BrokerCore
+import Foundation
+
+/// The settings training chooses by k-fold cross-validation on the training rows. Each
+/// combination of the binning candidates is binned, selected and fitted on k − 1 folds with
+/// every other penalty of ``l2PerRow`` and measured on the held-out fold; the best binning is
+/// then fitted with the penalties in between. The best candidate has the highest mean held-out
+/// AUC, or, among those within ``aucTolerance`` of it, the lowest mean held-out log-loss (so
+/// of rankings alike, the better calibrated); it is then refitted on all rows. A list of one
+/// candidate fixes that setting; with every list fixed no cross-validation runs.
+public struct ModelSearch: Sendable, Hashable {
+    /// Folds, stratified by the target.
+    public var folds = 5
+    /// Seed of the fold assignment.
+    public var seed: UInt64 = 1
+    /// Candidates for ``FeatureBinner/method``.
+    public var methods: [BinningMethod] = [.tree, .quantile]
+    /// Candidates for ``FeatureBinner/maxBins``.
+    public var maxBins: [Int] = [4, 6, 8]
+    /// Candidates for ``FeatureBinner/noiseZ``.
+    public var noiseZ: [Double] = [0, 1]
+    /// Candidates for ``FeatureBinner/monotonicity``.
+    public var monotonicity: [Monotonicity] = [.on, .auto]
+    /// Candidates for ``TrainingOptions/minimumInformationValue`` (empty: the options' value).
+    public var minimumInformationValue: [Double] = [0.02, 0.005]
+    /// Candidates for the L2 penalty, per training row (the fit on n rows uses `n ·` this),
+    /// strongest first; the weakest still keeps exactly collinear bins apart.
+    public var l2PerRow: [Double] = [0.3, 0.1, 0.03, 0.01, 0.003, 0.001, 0.0001]
+    /// Candidates for the slope the penalty pulls each feature's WOE slope toward: 0 (the
+    /// feature left out) or −1 (the feature's WOE as it stands, as in a card that adds up WOE).
+    public var slopePrior: [Double] = [0, -1]
+    /// Mean AUCs this close to the best count as equal (far below the folds' sampling noise).
+    public var aucTolerance = 0.0005
+
+    public init() {}
+
+    /// Whether any setting has more than one candidate.
+    public var searches: Bool {
+        folds > 1 && [methods.count, maxBins.count, noiseZ.count, monotonicity.count, minimumInformationValue.count, slopePrior.count,
+                      l2PerRow.count]
+            .contains { $0 > 1 }
+    }
+
+    /// One combination of the candidates.
+    public struct Candidate: Sendable, Hashable {
+        public var method: BinningMethod
+        public var maxBins: Int
+        public var noiseZ: Double
+        public var monotonicity: Monotonicity
+        public var minimumInformationValue: Double
+        public var slopePrior: Double
+        public var l2PerRow: Double
+    }
+
+    /// Every combination of the binning settings (the penalty, its prior and the IV threshold left at their first candidates).
+    var binnings: [Candidate] {
+        methods.flatMap { method in
+            maxBins.flatMap { bins in
+                noiseZ.flatMap { z in
+                    monotonicity.map { mode in
+                        Candidate(method: method, maxBins: bins, noiseZ: z, monotonicity: mode,
+                                  minimumInformationValue: minimumInformationValue.first ?? 0, slopePrior: slopePrior.first ?? 0,
+                                  l2PerRow: l2PerRow.first ?? 0)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The fold of each row: bads and goods each shuffled with ``seed``, then dealt round-robin.
+    func foldOfRow(_ isBad: [Bool]) -> [Int] {
+        var random = SplitMix64(seed: seed)
+        var fold = Array(repeating: 0, count: isBad.count)
+        for label in [true, false] {
+            let rows = isBad.indices.filter { isBad[$0] == label }.shuffled(using: &random)
+            for (position, row) in rows.enumerated() { fold[row] = position % folds }
+        }
+        return fold
+    }
+}

@@ -1,0 +1,148 @@
+import Testing
+@testable import Scoring
+
+/// What cross-validation chooses, the filters around the regression, and the report of both.
+@Suite struct ModelSearchTests {
+    static let training = SyntheticCreditData(rows: 6_000, seed: 5)
+    static let table = try! CSVTable(parsing: training.csv)
+
+    static func options() -> TrainingOptions {
+        var options = TrainingOptions(target: TargetColumn(name: SyntheticCreditData.target))
+        options.search.methods = [.tree]
+        options.search.maxBins = [3, 8]
+        options.search.minimumInformationValue = [0.02]
+        options.search.slopePrior = [0]
+        options.search.noiseZ = [0, 1]
+        options.search.monotonicity = [.auto]
+        options.search.l2PerRow = [0.03, 0]
+        options.search.folds = 3
+        return options
+    }
+
+    /// Every binning is measured with every other penalty, the best binning with the rest; the
+    /// one fitted has the best held-out AUC, or nearly so and the lowest log-loss, and the final
+    /// penalty is its per-row penalty times the rows.
+    @Test func theBestCandidateIsFittedOnAllRows() throws {
+        let options = Self.options()
+        let report = try ScorecardTrainer(options: options).train(Self.table)
+        let segment = try #require(report.segments.first)
+        // 2 × 2 binnings with the penalty 0.03, then the best binning with the penalty 0.
+        #expect(segment.search.count == 5)
+        #expect(Set(segment.search.map(\.candidate)).count == 5)
+        #expect(segment.search.filter { $0.candidate.l2PerRow == 0 }.count == 1)
+        let best = try #require(segment.search.map(\.meanAUC).max())
+        let chosen = try #require(segment.search.first { $0.candidate == segment.chosen })
+        #expect(chosen.meanAUC >= best - options.search.aucTolerance)
+        #expect(segment.search.filter { $0.meanAUC >= best - options.search.aucTolerance }.allSatisfy { $0.meanLogLoss >= chosen.meanLogLoss })
+        #expect(abs(segment.l2 - segment.chosen.l2PerRow * Double(Self.training.rows.count)) < 1e-9)
+        #expect(segment.search.allSatisfy { $0.meanAUC > 0.6 && $0.meanAUC < 1 && $0.meanLogLoss > 0 })
+        // Held-out AUC differs between candidates: the search measures something.
+        #expect(Set(segment.search.map(\.meanAUC)).count > 1)
+        // The fitted features' bins respect the chosen maximum.
+        #expect(segment.features.allSatisfy { $0.bins <= segment.chosen.maxBins })
+    }
+
+    /// Ranking: within the AUC tolerance of the best, lower log-loss first; then by AUC.
+    @Test func rankingPrefersTheBetterCalibratedOfEqualRankings() {
+        func candidate(_ l2: Double) -> ModelSearch.Candidate {
+            ModelSearch.Candidate(method: .tree, maxBins: 4, noiseZ: 0, monotonicity: .on, minimumInformationValue: 0, slopePrior: 0, l2PerRow: l2)
+        }
+        let results = [
+            ScorecardTrainer.SearchResult(candidate: candidate(1), meanAUC: 0.8000, meanLogLoss: 0.50),
+            ScorecardTrainer.SearchResult(candidate: candidate(2), meanAUC: 0.7998, meanLogLoss: 0.45),
+            ScorecardTrainer.SearchResult(candidate: candidate(3), meanAUC: 0.7900, meanLogLoss: 0.40),
+            ScorecardTrainer.SearchResult(candidate: candidate(4), meanAUC: 0.7950, meanLogLoss: .infinity),
+        ]
+        #expect(ScorecardTrainer.rank(results, aucTolerance: 0.0005).map(\.l2PerRow) == [2, 1, 4, 3])
+    }
+
+    /// The same options give the same folds and the same card.
+    @Test func theSearchIsDeterministic() throws {
+        let first = try ScorecardTrainer(options: Self.options()).train(Self.table)
+        let second = try ScorecardTrainer(options: Self.options()).train(Self.table)
+        #expect(first.card == second.card)
+        #expect(first.segments[0].search.map(\.meanAUC) == second.segments[0].search.map(\.meanAUC))
+    }
+
+    @Test func foldsAreStratified() {
+        var search = ModelSearch()
+        search.folds = 4
+        let isBad = (0..<1000).map { $0 % 10 == 0 }
+        let fold = search.foldOfRow(isBad)
+        for f in 0..<4 {
+            let rows = isBad.indices.filter { fold[$0] == f }
+            #expect(rows.count == 250)
+            #expect(rows.count { isBad[$0] } == 25)
+        }
+    }
+
+    /// Fixed settings (one candidate each, `l2` given) run no cross-validation.
+    @Test func fixedSettingsSearchNothing() throws {
+        let options = TrainingOptions.fixed(
+            target: TargetColumn(name: SyntheticCreditData.target), binner: FeatureBinner(maxBins: 5, monotonicity: .on), l2: 2)
+        let report = try ScorecardTrainer(options: options).train(Self.table)
+        #expect(report.segments[0].search.isEmpty)
+        #expect(report.segments[0].chosen.maxBins == 5 && report.segments[0].l2 == 2)
+        // A fixed penalty with the rest searched: the folds use it per row.
+        var searched = Self.options()
+        searched.l2 = 2
+        let segment = try ScorecardTrainer(options: searched).train(Self.table).segments[0]
+        #expect(segment.search.count == 4 && segment.search.allSatisfy { abs($0.candidate.l2PerRow - 2 / 6_000) < 1e-15 })
+        #expect(segment.l2 == 2)
+    }
+
+    /// A column that duplicates another (same values, other name) is dropped by the correlation
+    /// cap, and says with which feature; without the cap the regression cannot separate them.
+    @Test func aDuplicateColumnIsDroppedByTheCorrelationCap() throws {
+        let column = try Self.table.column(named: "penalties_3y")
+        let table = CSVTable(header: Self.table.header + ["penalties_3y_copy"],
+                             rows: Self.table.rows.map { $0 + [$0[column]] }, lines: Self.table.lines)
+        var options = TrainingOptions.fixed(target: TargetColumn(name: SyntheticCreditData.target), binner: FeatureBinner())
+        options.maximumCorrelation = 0.8
+        let report = try ScorecardTrainer(options: options).train(table)
+        let copies = report.segments[0].features.filter { $0.name.hasPrefix("penalties_3y") }
+        #expect(copies.count == 2)
+        #expect(copies.count { $0.dropped == nil } == 1)
+        let dropped = try #require(copies.first { $0.dropped != nil })
+        #expect(dropped.dropped!.hasPrefix("WOE correlation 1.00 with penalties_3y"))
+    }
+
+    /// Reason codes given in the options are kept; other features take the free numbers.
+    @Test func givenReasonCodesAreKept() throws {
+        var options = TrainingOptions.fixed(target: TargetColumn(name: SyntheticCreditData.target), binner: FeatureBinner())
+        options.reasonCodes = ["dishonest_mark": "R01", "penalties_3y": "R07", "no_such_feature": "R02"]
+        let card = try ScorecardTrainer(options: options).train(Self.table).card
+        let codes = Dictionary(uniqueKeysWithValues: card.segments[0].features.map { ($0.name, $0.reason.code) })
+        #expect(codes["dishonest_mark"] == "R01" && codes["penalties_3y"] == "R07")
+        #expect(Set(codes.values).count == codes.count)
+        #expect(!codes.values.contains("R02"))
+        #expect(codes.filter { !["dishonest_mark", "penalties_3y"].contains($0.key) }.values.allSatisfy { !["R01", "R07"].contains($0) })
+    }
+
+    /// The calibration table: per grade, the rows' own-score PDs; the Brier scores as their
+    /// definitions, the card's below the base rate's on held-out rows.
+    @Test func evaluationReportsCalibrationAndBrier() throws {
+        let card = try CompiledScorecard(ScorecardTrainer(options: Self.options()).train(Self.table).card)
+        let holdout = SyntheticCreditData(rows: 4_000, seed: 6)
+        let evaluation = try ScorecardEvaluation(card: card, table: CSVTable(parsing: holdout.csv),
+                                                 target: TargetColumn(name: SyntheticCreditData.target))
+        let results = try card.layout.vectors(from: CSVTable(parsing: holdout.csv)).map(card.score)
+        let brier = zip(results, holdout.isBad).reduce(0.0) { sum, pair in
+            let outcome = pair.1 ? 1.0 : 0.0
+            return sum + (pair.0.probabilityOfDefault - outcome) * (pair.0.probabilityOfDefault - outcome)
+        } / Double(results.count)
+        #expect(abs(try #require(evaluation.brier) - brier) < 1e-12)
+        let rate = Double(holdout.isBad.count { $0 }) / Double(holdout.isBad.count)
+        #expect(abs(try #require(evaluation.baseRateBrier) - rate * (1 - rate)) < 1e-12)
+        #expect(try #require(evaluation.scoreBrier) < rate * (1 - rate))
+        for row in evaluation.grades where row.rows > 0 {
+            let interval = try #require(row.badRateInterval)
+            #expect(interval.contains(row.badRate!))
+            let band = card.card.grades.firstIndex { $0.grade == row.grade }!
+            let pd = try #require(row.meanScorePD)
+            // The rows' own PDs lie within their grade's band of PDs.
+            let upper = band < GradeBand.standardDefaultLimits.count ? GradeBand.standardDefaultLimits[band] : 1
+            #expect(pd <= upper + 1e-3, "\(row.grade): \(pd)")
+        }
+    }
+}
