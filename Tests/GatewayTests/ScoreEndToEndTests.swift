@@ -1,4 +1,5 @@
 import BrokerCore
+import BrokerStore
 import Foundation
 import Gateway
 import Metering
@@ -110,29 +111,36 @@ import Testing
         }
     }
 
-    /// A known company with too few of the card's features available (here only a penalty on file:
-    /// no registration, no tax rating, litigation withheld from ICBC) is not graded either: 422
-    /// `insufficient-data`, saying how many features there are and how many a grade needs; not billed.
+    /// A known company with too few of the card's features available to the partner (here an agency,
+    /// whose contract has no market, tax-rating or litigation items, asking about a company with only a
+    /// penalty on file) is not graded: 422 `insufficient-data`, saying how many features there are
+    /// and how many a grade needs; not billed. With its registration on file, a bank (which receives
+    /// more items) is graded.
     @Test func tooFewFeaturesForTheCardAreSaidInsteadOfAGrade() async throws {
         try await TestGateway.run { gateway in
             try await gateway.ingest([Self.record(
                 "enterprise.penalty", "PEN-1", decided: "2026-05-01",
                 #""decision_no":"宁市监罚〔2026〕1号","authority":"南京市市场监督管理局","violation":"虚假宣传","penalty_type":"fine","amount":5000,"severity":"general""#
             )])
+            let (_, token) = try await ApiKeyStore(pool: gateway.pool).issue(partnerID: TestGateway.agency, expiresAt: nil)
             let ledger = QuotaLedger(pool: gateway.pool)
-            let before = try await ledger.usage(partner: TestGateway.bank, at: Date())
-            let reply = try await score(gateway, as: TestGateway.bank)
+            let before = try await ledger.usage(partner: TestGateway.agency, at: Date())
+            let body = try JSONSerialization.data(withJSONObject: ["subject": Self.company, "purpose": "credit_report"])
+            let reply = try await gateway.request(.POST, "/v1/scores", bearer: token, body: body)
             #expect(reply.status == 422, "\(String(decoding: reply.body, as: UTF8.self))")
             #expect(reply.json["type"] as? String == "https://credit-broker.example/problems/insufficient-data")
-            #expect(reply.json["detail"] as? String == "3 of the 8 features of the card's records_only segment are available for this subject to this partner; a grade needs at least 4.")
+            let detail = reply.json["detail"] as? String ?? ""
+            #expect(detail.hasPrefix("3 of the 10 features of the card's records_only segment are available"), "\(detail)")
+            #expect(detail.hasSuffix("a grade needs at least 5."), "\(detail)")
             #expect(reply.json["grade"] == nil)
-            #expect(try await ledger.usage(partner: TestGateway.bank, at: Date()).today == before.today)
+            #expect(try await ledger.usage(partner: TestGateway.agency, at: Date()).today == before.today)
 
             try await gateway.ingest([Self.registration])
+            let bankBefore = try await ledger.usage(partner: TestGateway.bank, at: Date())
             let graded = try await score(gateway, as: TestGateway.bank)
             #expect(graded.status == 200)
             #expect(graded.json["grade"] is String)
-            #expect(try await ledger.usage(partner: TestGateway.bank, at: Date()).today == before.today + 1)
+            #expect(try await ledger.usage(partner: TestGateway.bank, at: Date()).today == bankBefore.today + 1)
         }
     }
 
