@@ -106,7 +106,7 @@ import Testing
         let folder = try Self.folder([
             "active.json": shown(uses: 2, status: "active", revokedAt: "null"),
             "revoked.json": shown(uses: 2, status: "revoked", revokedAt: #""2026-03-01T00:00:00Z""#),
-            "used-up.json": shown(uses: 5, status: "exhausted", revokedAt: "null"),
+            "used-up.json": shown(uses: 5, status: "used_up", revokedAt: "null"),
         ])
         let active = try Self.run(base + ["--consent", folder + "/active.json"])
         #expect(active.status == 0 && active.output.contains("decision  disclosed, masked with profile bank"), "\(active.output)")

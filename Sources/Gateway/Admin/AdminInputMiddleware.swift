@@ -11,7 +11,9 @@ struct AdminInputMiddleware: RouterMiddleware {
     typealias Context = AdminRequestContext
 
     /// The query parameters the admin API takes (`Contracts/api/admin-openapi.yaml`).
-    static let parameters: Set<Substring> = ["partner", "from", "to", "since", "limit", "status", "effective_from", "reason", "days", "at"]
+    static let parameters: Set<Substring> = [
+        "partner", "from", "to", "since", "limit", "status", "effective_from", "reason", "days", "at", "source",
+    ]
     /// Longest query parameter value taken (`reason`: 500 characters of up to 4 bytes).
     static let maximumValue = 100
     static let maximumReason = 2_000

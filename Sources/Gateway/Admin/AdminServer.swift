@@ -86,7 +86,9 @@ public enum AdminServer {
         let served = MethodNotAllowed<AdminRequestContext>.RouteTable()
         router.add(middleware: MethodNotAllowed(routes: served))
         router.add(middleware: AdminInputMiddleware())
-        AdminRoutes(services: services).register(on: router.group("admin/v1"))
+        let v1 = router.group("admin/v1")
+        AdminRoutes(services: services).register(on: v1)
+        AdminRightsRoutes(services: services).register(on: v1)
         served.fill(router.routes)
         return router
     }
