@@ -132,8 +132,18 @@ import Testing
                 try await Task.sleep(for: .milliseconds(100))
             }
 
+            // The joint-credit company's change feed delivers the company's two records in one page:
+            // its meter event names no subject, so the page counts them per subject and day.
+            let changes = try await gateway.request(.GET, "/v1/changes", identity: gateway.identity(of: TestGateway.jointCredit))
+            #expect(changes.status == 200, "\(text(changes))")
+
             let first = try await portal(gateway, "disclosures", subject: Self.company)
             #expect(first.status == 200, "\(text(first))")
+            let streams = first.json["stream_deliveries"] as? [[String: Any]] ?? []
+            #expect(streams.count == 1, "\(text(first))")
+            #expect(streams.first?["partner"] as? String == TestGateway.jointCredit && streams.first?["stream"] as? String == "changes")
+            #expect(streams.first?["deliveries"] as? Int == 2 && streams.first?["day"] as? String == CivilDate.today().description)
+            #expect(streams.first?["items"] as? [String] == ["enterprise.penalty", "enterprise.registration"])
             #expect(first.headers.first(name: "Broker-Receipt") != nil)
             let listed = disclosures(first)
             var expected = aboutCompany.map(\.id)
