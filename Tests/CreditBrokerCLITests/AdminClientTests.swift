@@ -230,7 +230,9 @@ import Testing
                 "partners", "--url", "https://localhost:\(demo.port + 1)", "--cacert", demo.pki + "/ca.pem",
                 "--cert", demo.pki + "/clients/bank.icbc_jiangsu.pem", "--key", demo.pki + "/clients/bank.icbc_jiangsu-key.pem",
             ])
-            #expect(bank.status == 3 && bank.errors.hasPrefix("error: TLS with localhost:\(demo.port + 1) failed: it refused the admin certificate ("), "\(bank)")
+            // With TLS 1.3 the server's refusal of a client certificate may come as an alert or as the
+            // connection closed right after the handshake: either is said in words.
+            #expect(bank.status == 3 && bank.errors.contains("refused the admin certificate"), "\(bank)")
             #expect(bank.output.isEmpty, "\(bank)")
         }
     }
