@@ -71,7 +71,6 @@ struct DemoCommand: AsyncParsableCommand {
         let portal = contracts.first { $0.kind == .portal }?.partnerID
         let dataSource = contracts.first { $0.kind == .dataSource }?.partnerID
         listening.admin = { port in Self.say("\n" + demo.adminExample(port: port)) }
-        listening.operations = { port in Self.say("Metrics for the platform's monitoring: curl -s http://127.0.0.1:\(port)/metrics") }
         listening.partner = { port in
             Self.say("""
 
