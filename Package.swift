@@ -23,6 +23,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
     ],
     targets: [
         // MARK: PostgreSQL through libpq
@@ -85,6 +88,20 @@ let package = Package(
             swiftSettings: optimizedInDebug
         ),
 
+        // MARK: Credit reports (the document, its HTML and the PDF renderer pool)
+        .target(
+            name: "Reports",
+            dependencies: [
+                "BrokerCore",
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            // The report's template and style sheet, compiled into the binary.
+            resources: [.embedInCode("Templates")]
+        ),
+
         // MARK: HTTP
         .target(
             name: "Gateway",
@@ -92,6 +109,7 @@ let package = Package(
                 "BrokerStore",
                 "Metering",
                 "Scoring",
+                "Reports",
                 "BrokerCore",
                 "PostgresClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -126,6 +144,7 @@ let package = Package(
                 "Scoring",
                 "Ingest",
                 "Metering",
+                "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -141,7 +160,7 @@ let package = Package(
         .executableTarget(
             name: "CreditBrokerBench",
             dependencies: [
-                "BrokerCore", "Scoring", "BrokerStore", "Ingest", "Metering", "PostgresClient", "SyntheticProvince",
+                "BrokerCore", "Scoring", "BrokerStore", "Ingest", "Metering", "PostgresClient", "SyntheticProvince", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/CreditBrokerBench"
@@ -163,6 +182,7 @@ let package = Package(
                 "Metering",
                 "PostgresClient",
                 "Scoring",
+                "Reports",
                 "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
@@ -189,6 +209,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "BrokerCore", "BrokerStore"]),
         .testTarget(
             name: "SyntheticProvinceTests",
             dependencies: ["SyntheticProvince", "BrokerCore", .product(name: "Yams", package: "Yams")]

@@ -21,6 +21,7 @@ struct CreditBroker: AsyncParsableCommand {
             ReceiptsCommand.self,
             AuditCommand.self,
             DisputesCommand.self,
+            ReportCommand.self,
             AdminCommand.self,
         ]
     )

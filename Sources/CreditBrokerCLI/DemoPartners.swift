@@ -146,6 +146,17 @@ struct DemoPartners {
                 -d '{"subject":"\(company)","purpose":"credit_approval","items":["market.tax_paid"],"consent_id":"'"$CONSENT"'"}' \\
                 \(base)/v1/queries
 
+            The bank's credit report on that company (信用报告), saved as a PDF with its headers beside it,
+            and its receipt checked against the saved file (Accept: text/html for the page, and
+            Accept-Language: en for English):
+              R=$(mktemp -d); curl -s \(bankTLS) \\
+                -H 'Content-Type: application/json' -H 'Accept: application/pdf' \\
+                -d '{"subject":"\(company)","purpose":"credit_approval"}' \\
+                -D $R/report.headers -o $R/report.pdf \(base)/v1/reports
+              curl -s \(cacert) \(base)/v1/receipt-key > $R/receipt-key.pem
+              \(Self.executable) receipts verify $R/report.pdf --headers $R/report.headers --key $R/receipt-key.pem
+              echo "report: $R/report.pdf"
+
             An agency's query with its rate-limit headers and Broker-Receipt (\(agency), API key in agency-api-keys.tsv):
               curl -si \(cacert) -H 'Authorization: Bearer \(token)' \\
                 -H 'Content-Type: application/json' \\

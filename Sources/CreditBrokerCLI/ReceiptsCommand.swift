@@ -16,24 +16,42 @@ struct ReceiptsCommand: AsyncParsableCommand {
             abstract: "Check that a saved response's Broker-Receipt is signed by the broker and matches its body.",
             discussion: """
                 FILE is a response as 'curl -si' saves it: status line and headers (one of them \
-                Broker-Receipt), a blank line, then the body exactly as received.
+                Broker-Receipt), a blank line, then the body exactly as received. Or FILE is the body alone \
+                (a report saved with 'curl -o report.pdf') and --headers names the headers saved beside it \
+                ('curl -D report.headers').
                 """
         )
 
-        @Argument(help: "The saved response.")
+        @Argument(help: "The saved response, or the saved body with --headers.")
         var file: String
+
+        @Option(help: ArgumentHelp("The response's headers, saved beside a body-only FILE ('curl -D').", valueName: "file"))
+        var headers: String?
 
         @Option(help: ArgumentHelp("The broker's receipt public key, PEM (GET /v1/receipt-key).", valueName: "pem"))
         var key: String
 
         func run() async throws {
-            let response = try Data(contentsOf: URL(filePath: file))
-            guard let parts = Self.split(response) else {
-                throw ValidationError("\(file): no '\(Receipt.headerName):' header before the first blank line")
+            let saved = try Self.read(file)
+            let token: String?
+            let body: Data
+            if let headers {
+                token = SavedResponse(try Self.read(headers)).header(Receipt.headerName)
+                body = saved
+                guard token != nil else { throw ValidationError("\(headers): no '\(Receipt.headerName):' header") }
+            } else {
+                let response = SavedResponse(saved)
+                token = response.header(Receipt.headerName)
+                body = response.body
+                guard token != nil else {
+                    throw ValidationError(
+                        "\(file): no '\(Receipt.headerName):' header before the first blank line (a body saved alone needs --headers)"
+                    )
+                }
             }
             do {
                 let verifier = try ReceiptVerifier(publicKeyPEM: String(contentsOfFile: key, encoding: .utf8))
-                let receipt = try verifier.verify(token: parts.token, body: parts.body)
+                let receipt = try verifier.verify(token: token ?? "", body: body)
                 print("""
                     \(receipt.kind.map { "\($0) " } ?? "")receipt OK: request \(receipt.requestID), partner \(receipt.partnerID), issued \(receipt.issuedAt)
                       contract \(receipt.contractVersion), consent \(receipt.consentID ?? "none")
@@ -45,25 +63,12 @@ struct ReceiptsCommand: AsyncParsableCommand {
             }
         }
 
-        /// The receipt header's value and the body after the first blank line (CRLF or LF).
-        static func split(_ response: Data) -> (token: String, body: Data)? {
-            let bytes = [UInt8](response)
-            var lineStart = 0
-            var token: String?
-            var index = 0
-            while index < bytes.count {
-                guard bytes[index] == 0x0a else { index += 1; continue }
-                var line = String(decoding: bytes[lineStart..<index], as: UTF8.self)
-                if line.hasSuffix("\r") { line.removeLast() }
-                index += 1
-                if line.isEmpty { return token.map { ($0, Data(bytes[index...])) } }
-                let parts = line.split(separator: ":", maxSplits: 1)
-                if parts.count == 2, parts[0].lowercased() == Receipt.headerName.lowercased() {
-                    token = parts[1].trimmingCharacters(in: .whitespaces)
-                }
-                lineStart = index
+        private static func read(_ path: String) throws -> Data {
+            do {
+                return try Data(contentsOf: URL(filePath: path))
+            } catch {
+                throw ValidationError("cannot read \(path): \(error.localizedDescription)")
             }
-            return nil
         }
     }
 }

@@ -98,6 +98,8 @@ struct ServerOptions: ParsableArguments {
     ))
     var requestTimeout: Int?
 
+    @OptionGroup var renderer: RendererOptions
+
     private static var environment: [String: String] { ProcessInfo.processInfo.environment }
 
     var resolvedScorecard: String { scorecard ?? Self.environment["CREDIT_BROKER_SCORECARD"] ?? "Policies/scorecards/sme-lending-v3.yaml" }
@@ -203,12 +205,14 @@ struct ServerOptions: ParsableArguments {
             let contracts = try files.contractFiles(policies: policies)
             return try pki?.binding(contracts) ?? contracts
         }
-        return BrokerConfiguration(
+        var configuration = BrokerConfiguration(
             partner: partner, admin: admin, operations: operations, policies: policies, scorecard: card,
             receiptSigner: try ReceiptSigner.loadOrCreate(at: URL(filePath: keyPath)),
             hasher: try database.personKeyHasher(), referenceSecret: try database.subjectReferenceSecret(),
             seed: seed ?? defaultSeed
         )
+        configuration.reportRenderer = renderer.configuration
+        return configuration
     }
 
     /// The operations listener (`/metrics`, `/healthz`, `/readyz`) if `--ops-port` asks for one.

@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import Metering
 import PostgresClient
+import Reports
 import Scoring
 import ServiceLifecycle
 import UnixSignals
@@ -51,6 +52,8 @@ public struct BrokerConfiguration: Sendable {
     /// Where requests and the contract snapshot read the time.
     public var clock: any WallClock = SystemClock()
     public var batchReviews: BatchReviewWorker.Configuration = .init()
+    /// The PDF renderer of `POST /v1/reports`: the program, how many renders at once, how long each may take.
+    public var reportRenderer = PDFRenderer.Configuration()
     /// How often each process checks the contract ledger besides `LISTEN`.
     public var contractPollInterval: Duration = .seconds(1)
     /// Connections of the meter writer's own pool (so busy routes never delay the meter).
@@ -128,13 +131,19 @@ public struct Broker: Sendable {
             policies: configuration.policies, hasher: configuration.hasher, records: RecordStore(pool: pool, catalog: configuration.policies.catalog)
         )
         let batchReviews = BatchReviewService(queries: queries, pool: pool, meter: writer, configuration: configuration.batchReviews)
+        let scores = try ScoreService(card: configuration.scorecard)
+        let rights = SubjectRightsService(queries: queries, pool: pool)
         let partners = GatewayServer.Partners(
             contracts: contracts, receiptSigner: configuration.receiptSigner, queries: queries,
             feeds: FeedService(queries: queries, referenceSecret: configuration.referenceSecret, pool: pool),
             batchReviews: batchReviews,
-            scores: try ScoreService(card: configuration.scorecard),
+            scores: scores,
             metering: MeteringServices(writer: writer, quotas: QuotaLedger(pool: pool), idempotency: IdempotencyStore(pool: pool), hasher: configuration.hasher),
-            rights: SubjectRightsService(queries: queries, pool: pool),
+            rights: rights,
+            reports: ReportService(
+                queries: queries, scores: scores, rights: rights, policies: configuration.policies,
+                renderer: PDFRenderer(configuration.reportRenderer, logger: logger), signer: configuration.receiptSigner
+            ),
             metrics: metrics
         )
         var services: [any Service] = [PoolService(pool: pool), PoolService(pool: meterPool), writer, watcher, batchReviews.worker]

@@ -77,13 +77,16 @@ public enum GatewayServer {
         public var metering: MeteringServices
         /// The credit portal's routes for subjects' rights, and the data sources' dispute feed.
         public var rights: SubjectRightsService
+        /// `POST /v1/reports`.
+        public var reports: ReportService
 
         public init(
             contracts: LiveContracts, receiptSigner: ReceiptSigner,
             queries: QueryService, feeds: FeedService, batchReviews: BatchReviewService, scores: ScoreService,
-            metering: MeteringServices, rights: SubjectRightsService, metrics: GatewayMetrics
+            metering: MeteringServices, rights: SubjectRightsService, reports: ReportService, metrics: GatewayMetrics
         ) {
             self.rights = rights
+            self.reports = reports
             self.contracts = contracts
             self.receiptSigner = receiptSigner
             self.metrics = metrics
@@ -134,6 +137,7 @@ public enum GatewayServer {
         let billable = v1.group().add(middleware: QuotaMiddleware(admissions: partners.metering.admissions, metrics: partners.metrics))
         QueryRoutes(service: partners.queries, signer: partners.receiptSigner).register(on: billable)
         ScoreRoutes(service: partners.scores, queries: partners.queries, signer: partners.receiptSigner).register(on: billable)
+        ReportRoutes(service: partners.reports, signer: partners.receiptSigner).register(on: billable)
         ConsentRoutes(service: partners.queries, signer: partners.receiptSigner).register(on: v1)
         ChangeFeedRoutes(service: partners.feeds, rights: partners.rights, signer: partners.receiptSigner).register(on: v1)
         WatchlistRoutes(service: partners.feeds, rights: partners.rights, signer: partners.receiptSigner).register(on: v1)

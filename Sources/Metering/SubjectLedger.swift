@@ -80,6 +80,31 @@ public struct SubjectLedger: Sendable {
         }
     }
 
+    /// How many answers about one subject left one partner for one purpose, and the last one's time.
+    public struct DisclosureCount: Sendable, Hashable {
+        public let partnerID: String
+        public let purpose: String?
+        public let count: Int
+        public let last: Date
+    }
+
+    /// The answers `disclosures` lists for the subject from `from` until before `until`, counted per
+    /// partner and purpose (a report's query history, 查询记录), in one aggregate over the same index.
+    public func disclosureCounts(subjectHash: String, from: Date, until: Date) async throws -> [DisclosureCount] {
+        try await pool.query("""
+            SELECT partner_id, purpose, count(*)::bigint, max(occurred_at)
+            FROM meter_events
+            WHERE subject_hash = \(subjectHash) AND http_status < 400 AND occurred_at >= \(from) AND occurred_at < \(until)
+            GROUP BY partner_id, purpose
+            ORDER BY partner_id, purpose
+            """).map { row in
+            DisclosureCount(
+                partnerID: try row.decode(at: 0), purpose: try row.decode(at: 1), count: try row.decode(at: 2),
+                last: try row.decode(at: 3)
+            )
+        }
+    }
+
     /// The subject's stream deliveries from `from` to `to` (China time, both inclusive), newest day first.
     public func deliveries(subjectHash: String, from: CivilDate?, to: CivilDate?) async throws -> [StreamDelivery] {
         let (from, to) = (from?.description, to?.description)

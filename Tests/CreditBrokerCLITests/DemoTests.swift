@@ -26,6 +26,7 @@ import Testing
         let printed = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         let consentExample = Result { try ChildProcess.run("/bin/sh", ["-c", Self.commands(after: "A consent on file", in: printed)]) }
         let portalExample = Result { try ChildProcess.run("/bin/sh", ["-c", Self.commands(after: "The province's credit portal", in: printed)]) }
+        let reportExample = Result { try ChildProcess.run("/bin/sh", ["-c", Self.commands(after: "The bank's credit report", in: printed)]) }
         demo.signal(SIGINT)
         let (status, _) = demo.wait()
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
@@ -44,6 +45,11 @@ import Testing
         let whoQueried = try #require(try JSONSerialization.jsonObject(with: Data(portalOutput.utf8)) as? [String: Any], "\(portalOutput)")
         let queriedBy = (whoQueried["disclosures"] as? [[String: Any]])?.compactMap { $0["partner"] as? String } ?? []
         #expect(queriedBy.contains("bank.icbc_jiangsu") && whoQueried["subject"] as? String == company, "\(portalOutput)")
+        // The report example, run as printed: a PDF saved with its headers, its receipt checked against the file.
+        let reportOutput = try reportExample.get()
+        #expect(reportOutput.contains("receipt OK: request"), "\(reportOutput)")
+        let reportFile = try #require(reportOutput.split(separator: "\n").last { $0.hasPrefix("report: ") }.map { String($0.dropFirst(8)) })
+        #expect(FileManager.default.contents(atPath: reportFile)?.starts(with: Array("%PDF-".utf8)) == true, "\(reportOutput)")
         // The receipt check names this binary, which `swift run` leaves off PATH.
         let verify = try #require(output.split(separator: "\n").first { $0.contains(" receipts verify ") })
         let program = String(verify.trimmingCharacters(in: .whitespaces).prefix { $0 != " " })

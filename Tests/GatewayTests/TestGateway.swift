@@ -12,6 +12,7 @@ import NIOCore
 import NIOHTTP1
 import NIOSSL
 import PostgresClient
+import Reports
 import Scoring
 import TestSupport
 import X509
@@ -57,9 +58,10 @@ struct TestGateway {
     /// Starts a broker as `serve` does (`Broker.build`, the same services in the same group), with
     /// the shipped contracts seeded into a fresh database, each test bank's certificate pinned; runs
     /// `body` against it; then shuts it down in order. `clock` replaces the wall clock; `adjusting`
-    /// changes the partner listener's configuration (e.g. shorter timeouts); `logger` receives the log.
+    /// changes the partner listener's configuration (e.g. shorter timeouts); `logger` receives the log;
+    /// `renderer` replaces the reports' PDF renderer (Debian's Chromium by default).
     static func run(
-        clock: (any WallClock)? = nil, adjusting: (inout GatewayServer.Configuration) -> Void = { _ in },
+        clock: (any WallClock)? = nil, renderer: PDFRenderer.Configuration? = nil, adjusting: (inout GatewayServer.Configuration) -> Void = { _ in },
         adjustingAdmin: (inout AdminServer.Configuration) -> Void = { _ in }, logger: Logger? = nil,
         _ body: (TestGateway) async throws -> Void
     ) async throws {
@@ -91,6 +93,7 @@ struct TestGateway {
         )
         configuration.batchReviews = .init(chunkSize: 100, pollInterval: .milliseconds(200))
         configuration.clock = clock ?? SystemClock()
+        if let renderer { configuration.reportRenderer = renderer }
         configuration.gracefulShutdownSignals = []
         adjusting(&configuration.partner)
         if configuration.admin != nil { adjustingAdmin(&configuration.admin!) }

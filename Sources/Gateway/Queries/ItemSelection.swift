@@ -14,8 +14,11 @@ struct ItemSelection: Sendable {
 
     /// Reads `purpose`, `items` and `bundle` from `body`.
     ///
-    /// - Parameter kinds: the kinds of subject the request is about (a bundle takes their items).
-    init(_ body: RequestBody, kinds: Set<SubjectKind>, engine: DecisionEngine, catalog: Catalog) throws(Problem) {
+    /// - Parameters:
+    ///   - kinds: the kinds of subject the request is about (a bundle takes their items).
+    ///   - allWhenAbsent: with neither `items` nor `bundle`, every catalog item about those kinds (a
+    ///     report's default) instead of a 400.
+    init(_ body: RequestBody, kinds: Set<SubjectKind>, engine: DecisionEngine, catalog: Catalog, allWhenAbsent: Bool = false) throws(Problem) {
         (purpose, purposeID) = try Self.purpose(body.string("purpose"), engine: engine)
         switch try (body.strings("items", of: "item ids"), body.string("bundle")) {
         case (let requested?, nil):
@@ -34,8 +37,10 @@ struct ItemSelection: Sendable {
             guard !itemIDs.isEmpty else {
                 throw .invalidRequest("bundle", "The bundle's category has no items about this kind of subject.")
             }
+        case (nil, nil) where allWhenAbsent:
+            itemIDs = catalog.items.filter { kinds.contains($0.subject) }.map(\.id)
         default:
-            throw .invalidRequest("items", "give exactly one of items and bundle.")
+            throw .invalidRequest("items", allWhenAbsent ? "give at most one of items and bundle." : "give exactly one of items and bundle.")
         }
         items = itemIDs.map { engine.item($0)! }
     }

@@ -77,13 +77,9 @@ struct ScoreRoutes {
         }
         let day = CivilDate(now)
         let records = try await queries.records.disclosableRecords(of: subjectKey, items: used, on: day)
-        let features = FeatureFusion.features(of: records.map(FusionRecord.init), available: Set(used), on: day)
-        let vector = service.fusion.vector(features)
-        let card = service.card
-        let result = card.score(vector)
-        let coverage = card.presentFeatures(in: vector)
-        let needed = (coverage.of + 1) / 2
-        guard coverage.present >= needed else {
+        let scored = service.score(records, available: Set(used), on: day)
+        let result = scored.result
+        guard scored.sufficient else {
             context.meter.decided(
                 subjectKey: subjectKey, purpose: query.purposeID, disclosed: [], withheld: withheld.map(\.meterEntry),
                 consentID: query.consentID, contractVersion: decision.contractVersion
@@ -91,21 +87,18 @@ struct ScoreRoutes {
             let segment = result.segment.map { "the card's \($0) segment" } ?? "the card"
             throw Problem(
                 "insufficient-data", title: "Insufficient data", status: .unprocessableContent,
-                detail: "\(coverage.present) of the \(coverage.of) features of \(segment) are available for this subject to this partner; a grade needs at least \(needed)."
+                detail: "\(scored.coverage.present) of the \(scored.coverage.of) features of \(segment) are available for this subject to this partner; a grade needs at least \(scored.needed)."
             )
         }
         let body = try JSONResponse.encode(ScoreAnswer(
             requestID: context.id, partner: partner.partnerID, contractVersion: decision.contractVersion.description,
             purpose: query.purposeID, consentID: query.consentID, modelVersion: result.cardVersion, modelSegment: result.segment, score: result.score,
             grade: result.grade.rawValue, probabilityOfDefault: result.probabilityOfDefault,
-            declined: card.explainDecline(result, for: vector).map {
-                .init(code: $0.code, feature: nil, value: nil, pointsLost: nil, zh: $0.chinese, en: $0.english)
-            },
-            reasons: card.explain(result, for: vector).map {
+            declined: scored.declined.map { .init(code: $0.code, feature: nil, value: nil, pointsLost: nil, zh: $0.chinese, en: $0.english) },
+            reasons: scored.reasons.map {
                 .init(code: $0.code, feature: $0.feature, value: $0.value, pointsLost: $0.pointsLost, zh: $0.chinese, en: $0.english)
             },
-            sourcesUsed: used, withheld: withheld,
-            missingFeatures: card.layout.names.indices.filter { vector[$0] == .missing }.map { card.layout.names[$0] }
+            sourcesUsed: used, withheld: withheld, missingFeatures: scored.missingFeatures
         ))
         let receipt = Receipt(
             requestID: context.id, partnerID: partner.partnerID, issuedAt: now, itemsDisclosed: used,
