@@ -359,7 +359,7 @@ import Testing
     /// API, counted in the metrics and shown overdue to the subject and the source.
     @Test func aDisputeOpenPastTwentyDaysIsOverdue() async throws {
         let filed = Instant.parse("2026-12-01T09:00:00+08:00")!
-        let clock = ShiftedClock(now: filed)
+        let clock = FixedClock(filed)
         try await TestGateway.run(clock: clock) { gateway in
             try await gateway.ingest([FeedLines.registration(Self.company, id: "REG-41")])
             let reply = try await portal(gateway, "disputes", subject: Self.company, [
