@@ -17,4 +17,13 @@ extension Request {
         }
         return value
     }
+
+    /// The query parameter `name` as `true` or `false` (absent: false), or 400 naming it.
+    func flag(_ name: String) throws(Problem) -> Bool {
+        switch uri.queryParameters.get(name) {
+        case nil, "false": false
+        case "true": true
+        default: throw .invalidRequest(name, "\(name) must be true or false.")
+        }
+    }
 }
