@@ -20,10 +20,8 @@ extension Request {
 
     /// The query parameter `name` as `true` or `false` (absent: false), or 400 naming it.
     func flag(_ name: String) throws(Problem) -> Bool {
-        switch uri.queryParameters.get(name) {
-        case nil, "false": false
-        case "true": true
-        default: throw .invalidRequest(name, "\(name) must be true or false.")
-        }
+        guard let value = uri.queryParameters.get(name), value != "false" else { return false }
+        guard value == "true" else { throw .invalidRequest(name, "\(name) must be true or false.") }
+        return true
     }
 }

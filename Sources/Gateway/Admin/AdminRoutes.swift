@@ -21,13 +21,11 @@ import Metering
 struct AdminRoutes {
     let services: AdminServer.Services
     let keys: ApiKeyStore
-    let usage: UsageQuery
     let reads: AdminReads
 
     init(services: AdminServer.Services) {
         self.services = services
         keys = ApiKeyStore(pool: services.pool)
-        usage = UsageQuery(pool: services.pool)
         reads = AdminReads(services: services)
     }
 
@@ -75,8 +73,8 @@ struct AdminRoutes {
             let before = try request.integer("before", in: 1...Int.max)
             let limit = try request.integer("limit", in: 1...AdminAuditLog.maximumPage) ?? 100
             let filter = AdminAuditLog.Filter(
-                actor: request.uri.queryParameters.get("actor").map(String.init), action: request.uri.queryParameters.get("action").map(String.init),
-                partner: request.uri.queryParameters.get("partner").map(String.init),
+                actor: request.uri.queryParameters.get("actor").map { String($0) }, action: request.uri.queryParameters.get("action").map { String($0) },
+                partner: request.uri.queryParameters.get("partner").map { String($0) },
                 from: try request.date("from")?.start(), until: try request.date("to")?.adding(days: 1).start()
             )
             let verify = try request.flag("verify")

@@ -14,10 +14,11 @@ struct ConsoleCSRF: Sendable {
     /// How long a rendered form can be posted.
     static let lifetime: TimeInterval = 8 * 3600
 
-    private let key: SymmetricKey
+    /// 32 random bytes (`SymmetricKey` is not `Sendable`).
+    private let secret: [UInt8]
 
-    init(key: SymmetricKey = SymmetricKey(size: .bits256)) {
-        self.key = key
+    init() {
+        secret = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
     }
 
     /// The token for the officer `fingerprint` to post to `action`.
@@ -39,7 +40,7 @@ struct ConsoleCSRF: Sendable {
     }
 
     private func mac(fingerprint: String, action: String, expiry: Int64) -> HashedAuthenticationCode<SHA256> {
-        HMAC<SHA256>.authenticationCode(for: message(fingerprint: fingerprint, action: action, expiry: expiry), using: key)
+        HMAC<SHA256>.authenticationCode(for: message(fingerprint: fingerprint, action: action, expiry: expiry), using: SymmetricKey(data: secret))
     }
 
     private func message(fingerprint: String, action: String, expiry: Int64) -> Data {

@@ -42,7 +42,7 @@ enum ConsoleFormat {
     /// An RFC 3339 text (as the admin API writes it) in China time; the text itself if it does not parse.
     static func chinaTime(_ text: String?) -> String {
         guard let text else { return "" }
-        return Instant.parse(text).map(chinaTime) ?? text
+        return Instant.parse(text).map { chinaTime($0) } ?? text
     }
 }
 

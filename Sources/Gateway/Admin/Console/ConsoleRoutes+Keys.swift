@@ -9,19 +9,19 @@ extension ConsoleRoutes {
     private struct IssueForm: Decodable { let expires: String? }
 
     func registerKeys(on group: RouterGroup<AdminRequestContext>) {
-        group.get("partners/:partner/keys") { request, context -> Response in
+        group.get("partners/{partner}/keys") { request, context -> Response in
             let admin = try require(context, .listKeys)
-            let session = session(request, admin)
+            let session = makeSession(request, admin)
             let partner = try agency(context)
             let list = try await reads.keys.keys(of: partner)
             context.audit.note(partner: partner, "listed \(list.count) keys")
             return ConsoleRenderer.html(keysPage(session, partner: partner, keys: list.map { KeyView($0) }, issued: nil))
         }
-        group.post("partners/:partner/keys") { request, context -> Response in
+        group.post("partners/{partner}/keys") { request, context -> Response in
             let admin = try require(context, .issueKey)
-            let session = session(request, admin)
+            let session = makeSession(request, admin)
             let partner = try agency(context)
-            let form = try await form(IssueForm.self, request, session)
+            let form = try await readForm(IssueForm.self, request, session)
             var expiry: CivilDate?
             if let text = form.expires?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
                 guard let day = CivilDate(text) else { throw Problem.invalidRequest("expires", "expires must be a date as YYYY-MM-DD.") }
@@ -36,12 +36,12 @@ extension ConsoleRoutes {
             let page = keysPage(session, partner: partner, keys: list.map { KeyView($0) } + [KeyView(record)], issued: KeyView(record, token: token))
             return ConsoleRenderer.html(page, status: .created)
         }
-        group.post("keys/:keyID/revoke") { request, context -> Response in
+        group.post("keys/{keyID}/revoke") { request, context -> Response in
             let admin = try require(context, .revokeKey)
-            let session = session(request, admin)
+            let session = makeSession(request, admin)
             let keyID = try context.parameters.require("keyID")
             guard ApiKey.isKeyID(keyID) else { throw Problem.invalidRequest("keyID", "keyID must be ak_ and 16 lowercase hex digits.") }
-            _ = try await form(IssueForm.self, request, session)
+            _ = try await readForm(IssueForm.self, request, session)
             guard let record = try await ApiKeyStore.revoke(keyID: keyID, on: context.requireTransaction()) else { throw Problem.unknownKey() }
             context.audit.note(partner: record.partnerID, "revoked \(record.keyID)")
             return Self.redirect("/console/partners/\(record.partnerID)/keys?done=revoked")
@@ -55,8 +55,6 @@ extension ConsoleRoutes {
         guard contract.kind == .creditAgency else { throw Problem.partnerNotAgency(contract.kind.rawValue) }
         return partner
     }
-
-    private var contracts: LiveContracts { services.contracts }
 
     private func keysPage(_ session: ConsoleSession, partner: String, keys: [KeyView], issued: KeyView?) -> String {
         var values = session.layout(title: "\(session.word("keys")) · \(partner)", current: "partners")

@@ -9,7 +9,7 @@ extension ConsoleRoutes {
     func registerAuditAndUsage(on group: RouterGroup<AdminRequestContext>) {
         group.get("audit") { request, context -> Response in
             let admin = try require(context, .audit)
-            let session = session(request, admin)
+            let session = makeSession(request, admin)
             let from = try Self.day(request, "from")
             let to = try Self.day(request, "to")
             let filter = AdminAuditLog.Filter(
@@ -49,7 +49,7 @@ extension ConsoleRoutes {
         }
         group.get("usage") { request, context -> Response in
             let admin = try require(context, .usage)
-            let session = session(request, admin)
+            let session = makeSession(request, admin)
             let partner = Self.query(request, "partner")
             let (from, to) = try span(request)
             var values = session.layout(title: session.word("usage"), current: "usage")
@@ -67,7 +67,7 @@ extension ConsoleRoutes {
         }
         group.get("usage.csv") { request, context -> Response in
             let admin = try require(context, .usage)
-            let session = session(request, admin)
+            let session = makeSession(request, admin)
             guard let partner = Self.query(request, "partner") else {
                 throw Problem.invalidRequest("partner", "partner is required: the partner id whose usage to export.")
             }

@@ -1,6 +1,7 @@
 import BrokerCore
 import BrokerStore
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Metering
 import MultipartKit
@@ -25,7 +26,7 @@ struct ConsoleRoutes: Sendable {
 
     var middleware: ConsoleMiddleware { ConsoleMiddleware(csrf: csrf, clock: { Date() }) }
 
-    private var contracts: LiveContracts { services.contracts }
+    var contracts: LiveContracts { services.contracts }
 
     /// The page each role lands on.
     static func home(of role: AdminRole?) -> String {
@@ -62,7 +63,7 @@ struct ConsoleRoutes: Sendable {
         return admin
     }
 
-    func session(_ request: Request, _ admin: AdminActor) -> ConsoleSession {
+    func makeSession(_ request: Request, _ admin: AdminActor) -> ConsoleSession {
         ConsoleSession(request: request, admin: admin, csrf: csrf, now: Date())
     }
 
@@ -71,12 +72,11 @@ struct ConsoleRoutes: Sendable {
     }
 
     /// The fields of a posted form (URL-encoded), once its origin and token are checked.
-    func form<Form: Decodable>(_ type: Form.Type, _ request: Request, _ session: ConsoleSession) async throws -> Form {
+    func readForm<Form: Decodable>(_ type: Form.Type, _ request: Request, _ session: ConsoleSession) async throws -> Form {
         try Self.sameOrigin(request)
         let bytes = try await request.body.collect(upTo: 64 * 1024)
         let text = String(decoding: bytes.readableBytesView, as: UTF8.self)
-        struct Token: Decodable { let csrf: String? }
-        let token = try? URLEncodedFormDecoder().decode(Token.self, from: text)
+        let token = try? URLEncodedFormDecoder().decode(FormToken.self, from: text)
         try checkToken(token?.csrf, request, session)
         do {
             return try URLEncodedFormDecoder().decode(Form.self, from: text)
@@ -84,6 +84,9 @@ struct ConsoleRoutes: Sendable {
             throw Problem.invalidRequest("body", "The form could not be read; load the page again and resend it.")
         }
     }
+
+    /// The token field every form has.
+    private struct FormToken: Decodable { let csrf: String? }
 
     func checkToken(_ token: String?, _ request: Request, _ session: ConsoleSession) throws {
         guard csrf.isValid(token, fingerprint: session.admin.fingerprint, action: request.uri.path, now: session.now) else {
@@ -98,7 +101,7 @@ struct ConsoleRoutes: Sendable {
     static func sameOrigin(_ request: Request) throws {
         let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!]
         let origin = request.headers[.origin]
-        let host = request.head.authority ?? request.headers[.host]
+        let host = request.head.authority
         let crossSite = (site != nil && site != "same-origin" && site != "none")
             || (origin != nil && host != nil && origin != "https://\(host!)")
         if crossSite {
@@ -164,7 +167,7 @@ extension ConsoleRoutes {
     func registerPartners(on group: RouterGroup<AdminRequestContext>) {
         group.get("partners") { request, context -> Response in
             let admin = try require(context, .listPartners)
-            let session = session(request, admin)
+            let session = makeSession(request, admin)
             let list = try await reads.partners()
             context.audit.note(partner: nil, "listed \(list.partners.count) partners")
             var values = session.layout(title: session.word("partners"), current: "partners")
@@ -174,9 +177,9 @@ extension ConsoleRoutes {
             values["partners"] = list.partners.map { Self.partnerValues($0, session) }
             return ConsoleRenderer.html(ConsoleRenderer.render("partners", values))
         }
-        group.get("partners/:partner") { request, context -> Response in
+        group.get("partners/{partner}") { request, context -> Response in
             let admin = try require(context, .listPartners, .history)
-            let session = session(request, admin)
+            let session = makeSession(request, admin)
             let id = try context.parameters.require("partner")
             guard let partner = try await reads.partners().partners.first(where: { $0.id == id }) else { throw Problem.unknownPartner() }
             let history = try await reads.history(of: id, inForceAt: nil)
@@ -213,11 +216,11 @@ extension ConsoleRoutes {
             return ConsoleRenderer.html(ConsoleRenderer.render("partner", values))
         }
         for (name, endpoint, status) in [("suspend", AdminEndpoint.suspend, PartnerStatus.suspended), ("reinstate", .reinstate, .active)] {
-            group.post("partners/:partner/\(name)") { request, context -> Response in
+            group.post(RouterPath("partners/{partner}/\(name)")) { request, context -> Response in
                 let admin = try require(context, endpoint)
-                let session = session(request, admin)
+                let session = makeSession(request, admin)
                 let partner = try context.parameters.require("partner")
-                let form = try await form(ReasonForm.self, request, session)
+                let form = try await readForm(ReasonForm.self, request, session)
                 let reason = form.reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
                 guard !reason.isEmpty else { throw Problem.invalidRequest("reason", "reason is required: a short account for the audit trail.") }
                 guard reason.count <= 500 else { throw Problem.invalidRequest("reason", "reason is longer than 500 characters.") }
@@ -240,9 +243,11 @@ extension ConsoleRoutes {
     private struct ProposeForm: Decodable {
         let csrf: String?
         let document: String?
-        let file: MultipartPart?
-        let effective_from: String?
+        let file: Data?
+        let effectiveFrom: String?
         let reason: String?
+
+        enum CodingKeys: String, CodingKey { case csrf, document, file, effectiveFrom = "effective_from", reason }
     }
 
     private struct DecisionForm: Decodable { let reason: String? }
@@ -250,9 +255,9 @@ extension ConsoleRoutes {
     func registerProposals(on group: RouterGroup<AdminRequestContext>) {
         group.get("proposals") { request, context -> Response in
             let admin = try require(context, .listProposals)
-            let session = session(request, admin)
+            let session = makeSession(request, admin)
             let statusText = Self.query(request, "status")
-            let status = try statusText.map { text in
+            let status = try statusText.map { text -> ContractProposal.Status in
                 guard let status = ContractProposal.Status(rawValue: text) else {
                     throw Problem.invalidRequest("status", "status is one of \(ContractProposal.Status.allCases.map(\.rawValue).joined(separator: ", ")).")
                 }
@@ -265,8 +270,10 @@ extension ConsoleRoutes {
             var values = session.layout(title: session.word("proposals"), current: "proposals")
             values["canPropose"] = session.may(.propose)
             values["partner"] = partner ?? ""
-            values["statuses"] = [["value": "", "label": session.word("any"), "selected": status == nil]]
-                + ContractProposal.Status.allCases.map { ["value": $0.rawValue, "label": session.word("pstatus." + $0.rawValue), "selected": $0 == status] }
+            let any: [String: Any] = ["value": "", "label": session.word("any"), "selected": status == nil]
+            values["statuses"] = [any] + ContractProposal.Status.allCases.map { choice -> [String: Any] in
+                ["value": choice.rawValue, "label": session.word("pstatus." + choice.rawValue), "selected": choice == status]
+            }
             values["hasProposals"] = !found.isEmpty
             values["count"] = found.count
             values["proposals"] = found.map { ProposalView($0, governing: governing[$0.partnerID], full: false) }.map { view -> [String: Any] in
@@ -281,20 +288,20 @@ extension ConsoleRoutes {
         }
         group.get("proposals/new") { request, context -> Response in
             let admin = try require(context, .propose)
-            let session = session(request, admin)
+            let session = makeSession(request, admin)
             context.audit.note(partner: nil, "proposal form")
             return ConsoleRenderer.html(proposeForm(session, document: "", effectiveFrom: "", reason: "", problem: nil))
         }
         group.post("proposals") { request, context -> Response in
             let admin = try require(context, .propose)
-            let session = session(request, admin)
+            let session = makeSession(request, admin)
             try Self.sameOrigin(request)
             let form = try await proposeForm(request)
             try checkToken(form.csrf, request, session)
-            let upload = form.file.flatMap { $0.body.readableBytes > 0 ? $0.body : nil }
+            let upload = form.file.flatMap { $0.isEmpty ? nil : $0 }
             let text: String
             if let upload {
-                guard let decoded = String(validating: upload.readableBytesView, as: UTF8.self) else {
+                guard let decoded = String(validating: upload, as: UTF8.self) else {
                     throw refused(Problem.invalidRequest("document", "The uploaded document is not UTF-8 text."), form, session, context)
                 }
                 text = decoded
@@ -304,7 +311,7 @@ extension ConsoleRoutes {
             guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
                 throw refused(Problem.invalidRequest("document", "The document is required: paste it or upload its file."), form, session, context)
             }
-            let effective = form.effective_from?.trimmingCharacters(in: .whitespaces) ?? ""
+            let effective = form.effectiveFrom?.trimmingCharacters(in: .whitespaces) ?? ""
             var instant: Date?
             if !effective.isEmpty {
                 guard let parsed = Instant.parse(effective) else {
@@ -330,9 +337,9 @@ extension ConsoleRoutes {
             context.audit.note(partner: proposal.partnerID, "proposed \(proposal.id): \(proposal.kind.rawValue) \(proposal.contract?.versionLabel ?? "")")
             return Self.redirect("/console/proposals/\(proposal.id)?done=proposed")
         }
-        group.get("proposals/:id") { request, context -> Response in
+        group.get("proposals/{id}") { request, context -> Response in
             let admin = try require(context, .showProposal)
-            let session = session(request, admin)
+            let session = makeSession(request, admin)
             let id = try Self.proposalID(context)
             guard let proposal = try await ContractLifecycle.proposal(id, on: context.requireTransaction()) else {
                 throw Problem("unknown-proposal", title: "Unknown proposal", status: .notFound, detail: "No proposal has this id.", field: "id")
@@ -380,11 +387,11 @@ extension ConsoleRoutes {
             context.audit.note(partner: proposal.partnerID, note)
             return ConsoleRenderer.html(ConsoleRenderer.render("proposal", values))
         }
-        group.post("proposals/:id/approve") { request, context -> Response in
+        group.post("proposals/{id}/approve") { request, context -> Response in
             let admin = try require(context, .approve)
-            let session = session(request, admin)
+            let session = makeSession(request, admin)
             let id = try Self.proposalID(context)
-            let reason = try await form(DecisionForm.self, request, session).reason ?? ""
+            let reason = try await readForm(DecisionForm.self, request, session).reason ?? ""
             guard reason.count <= 500 else { throw Problem.invalidRequest("reason", "reason is longer than 500 characters.") }
             let approval = try await api.lifecycle {
                 try await ContractLifecycle.approve(id, reason: reason, by: admin.changeActor, at: contracts.clock.now(), on: context.requireTransaction())
@@ -397,11 +404,11 @@ extension ConsoleRoutes {
             api.servedAfterCommit(context)
             return Self.redirect("/console/proposals/\(id)?done=approved")
         }
-        group.post("proposals/:id/reject") { request, context -> Response in
+        group.post("proposals/{id}/reject") { request, context -> Response in
             let admin = try require(context, .reject)
-            let session = session(request, admin)
+            let session = makeSession(request, admin)
             let id = try Self.proposalID(context)
-            let reason = try await form(DecisionForm.self, request, session).reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            let reason = try await readForm(DecisionForm.self, request, session).reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             guard !reason.isEmpty else { throw Problem.invalidRequest("reason", "reason is required: a short account for the audit trail.") }
             guard reason.count <= 500 else { throw Problem.invalidRequest("reason", "reason is longer than 500 characters.") }
             let rejected = try await api.lifecycle {
@@ -450,7 +457,7 @@ extension ConsoleRoutes {
         _ problem: Problem, _ form: ProposeForm, _ session: ConsoleSession, _ context: AdminRequestContext, document: String? = nil
     ) -> Problem {
         context.consoleRefusal.page = proposeForm(
-            session, document: document ?? form.document ?? "", effectiveFrom: form.effective_from ?? "", reason: form.reason ?? "", problem: problem
+            session, document: document ?? form.document ?? "", effectiveFrom: form.effectiveFrom ?? "", reason: form.reason ?? "", problem: problem
         )
         return problem
     }

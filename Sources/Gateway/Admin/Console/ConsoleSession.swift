@@ -34,7 +34,7 @@ struct ConsoleSession {
         self.admin = admin
         self.csrf = csrf
         self.now = now
-        let query = request.uri.queryParameters.get("lang").map(String.init)
+        let query = request.uri.queryParameters.get("lang").map { String($0) }
         chosenLanguage = query.flatMap(ConsoleLanguage.init(rawValue:))
         language = ConsoleLanguage.negotiate(
             query: query, cookie: request.cookies[ConsoleLanguage.cookie]?.value, acceptLanguage: request.headers[.acceptLanguage]
