@@ -41,13 +41,15 @@ enum ConsoleRenderer {
         library.render(values, withTemplate: template) ?? ""
     }
 
-    /// Headers of every console answer: no caching, no framing, no sniffing, no referrer, and a
+    /// Headers of every console answer: no caching, no framing, no sniffing, no referrer to other sites, and a
     /// policy that lets the page load only this listener's style sheet and script and post only to it.
     static let securityHeaders: [(HTTPField.Name, String)] = [
         (.contentSecurityPolicy,
          "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
         (.xContentTypeOptions, "nosniff"),
-        (HTTPField.Name("Referrer-Policy")!, "no-referrer"),
+        // Not `no-referrer`: under it a browser sends `Origin: null` with a form's post, which the
+        // same-origin check could not tell from another site's.
+        (HTTPField.Name("Referrer-Policy")!, "same-origin"),
         (HTTPField.Name("X-Frame-Options")!, "DENY"),
         (HTTPField.Name("Cross-Origin-Opener-Policy")!, "same-origin"),
         (HTTPField.Name("Cross-Origin-Resource-Policy")!, "same-origin"),
