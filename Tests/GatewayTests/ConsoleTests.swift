@@ -82,6 +82,8 @@ import Testing
 
             let securityPage = Self.text(try await gateway.admin(.GET, "/console/proposals/\(id)", as: .security))
             let token = try #require(Self.token(for: path, in: securityPage))
+            // An absent value is left out, never printed as Swift's `nil`.
+            #expect(!securityPage.contains("nil") && !systemPage.contains("nil"))
             #expect(securityPage.contains("enterprise.registration"))
 
             // Forced by the system officer, even with the security officer's token: refused by role.
@@ -221,6 +223,7 @@ import Testing
 
             let page = Self.text(try await gateway.admin(.GET, "/console/usage?partner=\(Self.agency)", as: .audit))
             #expect(page.contains("<svg class=\"chart\"") && page.contains("role=\"img\""))
+            #expect(!page.contains("nil"))
             let csv = try await gateway.admin(.GET, "/console/usage.csv?partner=\(Self.agency)&table=calls", as: .system)
             #expect(csv.headers.first(name: "Content-Type") == "text/csv; charset=utf-8")
             let lines = Self.text(csv).split(separator: "\r\n")

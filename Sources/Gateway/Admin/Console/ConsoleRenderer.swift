@@ -20,6 +20,8 @@ enum ConsoleRenderer {
     static let assets: [String: (bytes: [UInt8], type: String)] = [
         "console.css": (PackageResources.console_css, "text/css; charset=utf-8"),
         "console.js": (PackageResources.console_js, "text/javascript; charset=utf-8"),
+        // Served here so that a browser's own favicon request does not reach the audit chain as a 404.
+        "icon.svg": (PackageResources.icon_svg, "image/svg+xml"),
     ]
 
     /// Every template parsed at first use; a template that does not parse is a defect of this

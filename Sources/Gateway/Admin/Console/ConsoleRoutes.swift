@@ -193,11 +193,13 @@ extension ConsoleRoutes {
             var actions: [[String: Any]] = []
             func action(_ name: String, _ endpoint: AdminEndpoint, help: String?, danger: Bool) {
                 let path = "/console/partners/\(id)/\(name)"
-                actions.append([
+                var values: [String: Any] = [
                     "name": name, "label": session.word(name), "action": path, "allowed": session.may(endpoint),
                     "csrf": session.may(endpoint) ? session.token(path) : "", "whoCan": session.whoCan(endpoint),
-                    "help": help as Any, "buttonClass": danger ? "danger" : "primary",
-                ])
+                    "buttonClass": danger ? "danger" : "primary",
+                ]
+                values["help"] = help
+                actions.append(values)
             }
             if partner.status == PartnerStatus.active.rawValue { action("suspend", .suspend, help: session.word("suspendHelp"), danger: true) }
             if partner.status == PartnerStatus.suspended.rawValue { action("reinstate", .reinstate, help: nil, danger: false) }
@@ -348,14 +350,18 @@ extension ConsoleRoutes {
             var note = "read proposal \(id)"
             var values = session.layout(title: "\(session.word("proposal")) #\(id) · \(proposal.partnerID)", current: "proposals")
             values["notice"] = Self.notice(request, session)
-            values["proposal"] = [
+            // Absent values are left out: Mustache would print an optional's `nil`.
+            var shown: [String: Any] = [
                 "partner": view.partner, "kind": session.word("pkind." + view.kind), "status": session.word("pstatus." + view.status),
                 "statusClass": view.status, "version": view.contractVersion ?? "", "term": view.term.map { "\($0.from) – \($0.to)" } ?? "",
-                "effectiveFrom": view.effectiveFrom.map(ConsoleFormat.chinaTime) ?? "–", "reason": view.reason,
+                "effectiveFrom": view.effectiveFrom.map { ConsoleFormat.chinaTime($0) } ?? session.word("onApproval"), "reason": view.reason,
                 "proposer": view.proposer.subject, "proposedAt": ConsoleFormat.chinaTime(view.proposedAt),
-                "decider": view.decider?.subject as Any, "decidedAt": ConsoleFormat.chinaTime(view.decidedAt),
-                "decisionReason": view.decisionReason as Any, "document": view.document as Any,
-            ] as [String: Any]
+                "decidedAt": ConsoleFormat.chinaTime(view.decidedAt),
+            ]
+            shown["decider"] = view.decider?.subject
+            shown["decisionReason"] = view.decisionReason.flatMap { $0.isEmpty ? nil : $0 }
+            shown["document"] = view.document
+            values["proposal"] = shown
             values["hasChanges"] = !(view.changes ?? []).isEmpty
             values["changes"] = (view.changes ?? []).map { change -> [String: Any] in
                 ["effect": session.word("effect." + change.effect), "effectClass": change.effect, "what": change.what, "old": change.old ?? "–", "new": change.new ?? "–"]

@@ -21,12 +21,15 @@ struct ConsoleUsage {
         let csvHref: String
 
         var values: [String: Any] {
-            [
-                "id": id, "title": title, "summary": summary, "svg": svg as Any, "header": header, "hasRows": !rows.isEmpty, "csvHref": csvHref,
+            var values: [String: Any] = [
+                "id": id, "title": title, "summary": summary, "header": header, "hasRows": !rows.isEmpty, "csvHref": csvHref,
                 "rows": rows.map { row in
                     ["cells": row.map { ["text": $0.text, "isHeader": $0.isHeader, "isNumber": $0.isNumber] as [String: Any] }] as [String: Any]
                 },
             ]
+            // Left out when there is none: Mustache would print an optional's `nil`.
+            values["svg"] = svg
+            return values
         }
 
         var csv: String { ConsoleCSV.write(header: header, rows: rows.map { $0.map(\.text) }) }
@@ -94,7 +97,7 @@ struct ConsoleUsage {
             ]
         }
         return Table(
-            id: "quota", title: word("quotaChart"), summary: summary, svg: chart, header: ["", word("used"), word("limit"), word("share")],
+            id: "quota", title: word("quotaChart"), summary: summary, svg: chart, header: [word("period"), word("used"), word("limit"), word("share")],
             rows: rows, csvHref: csvHref("quota")
         )
     }
