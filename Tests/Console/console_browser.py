@@ -25,6 +25,7 @@ import re
 import ssl
 import sys
 import time
+import urllib.error
 import urllib.request
 
 from selenium import webdriver
@@ -135,6 +136,17 @@ def forced_post(driver, path, fields):
     return int(problems[0].text.split()[0]) if problems else heading(driver)
 
 
+def partner_status(token):
+    """The status of the agency's GET /v1/partner with `token`."""
+    context = ssl.create_default_context(cafile=os.path.join(PKI, "ca.pem"))
+    request = urllib.request.Request(PARTNER + "/v1/partner", headers={"Authorization": "Bearer " + token})
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=30) as answer:
+            return answer.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
 def query_registration(token):
     """The agency's query for a registration record, as its API client would send it."""
     context = ssl.create_default_context(cafile=os.path.join(PKI, "ca.pem"))
@@ -242,6 +254,17 @@ def main():
         open_page(security, f"/console/partners/{AGENCY}/keys")
         accessible(security, "security: API keys")
         screenshot(security, "security-keys")
+        click_and_wait(security, "issue-key")
+        issued = security.find_element(By.ID, "token").get_attribute("value")
+        check(issued.startswith("ak_"), "an issued key's token is shown once")
+        check(partner_status(issued) == 200, "the issued key authenticates the agency")
+        key_id = issued.split(".")[0]
+        security.find_element(By.ID, f"revoke-{key_id}").click()
+        security.switch_to.alert.accept()
+        WebDriverWait(security, 30).until(lambda d: "done=revoked" in d.current_url)
+        check(partner_status(issued) == 401, "the revoked key is refused (confirmed in the page's dialog)")
+        open_page(security, f"/console/partners/{AGENCY}/keys")
+        check(issued not in security.page_source, "the token is not shown again")
 
         # --- The partner's next query follows the approved version.
         after = query_registration(token)

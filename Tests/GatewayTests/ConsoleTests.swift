@@ -122,6 +122,35 @@ import Testing
         }
     }
 
+    @Test func aKeyIssuedInTheConsoleIsShownOnceWorksAndIsRevoked() async throws {
+        try await TestGateway.run { gateway in
+            let path = "/console/partners/\(Self.agency)/keys"
+            let page = Self.text(try await gateway.admin(.GET, path, as: .security))
+            let token = try #require(Self.token(for: path, in: page))
+            let issued = try await gateway.admin(.POST, path, as: .security, headers: Self.formType, body: Self.form([("csrf", token), ("expires", "")]))
+            #expect(issued.status == 201)
+            #expect(issued.headers.first(name: "Cache-Control") == "no-store")
+            let html = Self.text(issued)
+            let start = try #require(html.range(of: #"id="token" type="text" readonly value=""#))
+            let secret = String(html[start.upperBound...].prefix { $0 != "\"" })
+            #expect(try await gateway.request(.GET, "/v1/partner", bearer: secret).status == 200)
+            let keyID = String(secret.split(separator: ".")[0])
+            let listed = Self.text(try await gateway.admin(.GET, path, as: .security))
+            #expect(listed.contains(keyID) && !listed.contains(secret))
+            let revokePath = "/console/keys/\(keyID)/revoke"
+            let revokeToken = try #require(Self.token(for: revokePath, in: listed))
+            let revoked = try await gateway.admin(.POST, revokePath, as: .security, headers: Self.formType, body: Self.form([("csrf", revokeToken)]))
+            #expect(revoked.status == 303 && revoked.headers.first(name: "Location") == "\(path)?done=revoked")
+            #expect(try await gateway.request(.GET, "/v1/partner", bearer: secret).status == 401)
+            // A bank has no keys; the system officer has no key pages.
+            #expect(try await gateway.admin(.GET, "/console/partners/\(TestGateway.bank)/keys", as: .security).status == 422)
+            #expect(try await gateway.admin(.POST, path, as: .system, headers: Self.formType, body: Self.form([("csrf", token)])).status == 403)
+            let rows = try await AdminAuditLog(pool: gateway.pool).records(since: 0, limit: 1000)
+            #expect(rows.contains { $0.entry.detail.hasPrefix("issued \(keyID)") } && rows.contains { $0.entry.detail == "revoked \(keyID)" })
+            #expect(!rows.contains { $0.entry.detail.contains(secret) || $0.entry.path.contains(secret) })
+        }
+    }
+
     @Test func pageViewsAreAuditedLikeAPIReadsAndStaticFilesAreNot() async throws {
         try await TestGateway.run { gateway in
             let log = AdminAuditLog(pool: gateway.pool)

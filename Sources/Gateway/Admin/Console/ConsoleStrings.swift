@@ -177,6 +177,7 @@ enum ConsoleStrings {
         "back": ("返回", "Back"),
         "home": ("首页", "Home"),
         "noJS": ("本页无需 JavaScript 即可阅读。", "This page reads without JavaScript."),
+        "scrollTable": ("表格（可横向滚动）", "Table (scrolls sideways)"),
         "yes": ("是", "yes"),
         "no": ("否", "no"),
         "none": ("无", "none"),
