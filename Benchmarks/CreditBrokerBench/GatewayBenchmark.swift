@@ -61,8 +61,10 @@ struct GatewayBenchmark: AsyncParsableCommand {
         }
         let gateway = try GatewayProcess(
             binary: executable,
+            // The benchmark's database belongs to its own cluster's superuser; its ledger is seeded once
+            // from `contracts` with the bank's certificate pinned to the one of `pki`.
             arguments: ["--database-url", database.conninfo, "--contracts", contracts, "--state-dir", state + "/gateway",
-                        "--db-pool-size", "\(poolSize)"] + policies,
+                        "--db-pool-size", "\(poolSize)", "--allow-owner-role", "--seed-pki", pki] + policies,
             pki: pki, partner: Self.partner, log: state + "/gateway.log",
             environment: ["CREDIT_BROKER_PERSON_KEY_SECRET": "gateway-benchmark-person-key-secret-32+bytes"])
         defer { gateway.stop() }

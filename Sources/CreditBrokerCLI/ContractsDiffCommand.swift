@@ -28,10 +28,15 @@ struct ContractsDiffCommand: AsyncParsableCommand {
             let after = try ContractSet(files: ContractsOptions.contractFiles(at: new), policies: policies).governing(on: day)
             let changes = ContractChange.between(old: before, new: after)
             changes.forEach { print($0) }
-            print(changes.isEmpty ? "no differences" : "\(changes.count) change(s)")
+            print(ContractChange.summary(changes.count))
         } catch let error as PolicyError {
             ContractsOptions.report(error)
             throw ExitCode.failure
         }
     }
+}
+
+extension ContractChange {
+    /// The line that ends a list of changes (`contracts diff`, `admin diff`).
+    static func summary(_ count: Int) -> String { count == 0 ? "no differences" : "\(count) change(s)" }
 }

@@ -69,7 +69,6 @@ struct DemoCommand: AsyncParsableCommand {
         let state = database.resolvedStateDirectory
         let jointCredit = contracts.first { $0.kind == .jointCredit }?.partnerID
         listening.admin = { port in Self.say("\n" + demo.adminExample(port: port)) }
-        listening.operations = { port in Self.say("Metrics for the platform's monitoring: curl -s http://127.0.0.1:\(port)/metrics") }
         listening.partner = { port in
             Self.say("""
 

@@ -124,7 +124,7 @@ struct DemoPartners {
             headers there (the agency's query above, with '> $R/answer.http' added), then
               curl -s \(cacert) \(base)/v1/receipt-key > $R/receipt-key.pem
               \(Self.executable) receipts verify $R/answer.http --key $R/receipt-key.pem
-            Metrics: curl -s \(cacert) \(base)/metrics
+            Metrics (the operations listener, for the platform's monitoring, never for partners): curl -s http://127.0.0.1:\(port + 2)/metrics
             """
         return text
     }

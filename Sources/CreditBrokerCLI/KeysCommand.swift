@@ -24,7 +24,7 @@ struct KeysCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Last day the key works (YYYY-MM-DD, China time); default: no expiry.", valueName: "date"))
         var expires: String?
 
-        @Option(help: ArgumentHelp("Partner contracts directory.", valueName: "path"))
+        @Option(help: ArgumentHelp("Partner contracts directory, read only while the database's contract ledger is empty.", valueName: "path"))
         var contracts = "Contracts"
 
         @OptionGroup var policies: ContractsOptions
@@ -36,16 +36,20 @@ struct KeysCommand: AsyncParsableCommand {
                 throw ValidationError("--expires \(lastDay) is in the past: the key would never work (the last day is today or later, China time)")
             }
             let expiry = lastDay.map { $0.adding(days: 1).start() }
-            let set = try ContractSet(files: ContractsOptions.contractFiles(at: contracts), policies: policies.load())
-            guard let contract = set.contracts.last(where: { $0.partnerID == partner }) else {
-                throw ValidationError("no contract for partner '\(partner)' in \(contracts)")
-            }
-            guard contract.kind == .creditAgency else {
-                throw ValidationError("'\(partner)' is a \(contract.kind.rawValue): it authenticates by client certificate, not API key")
-            }
             let opened = try await database.open(migrate: true, logger: Logger(label: "credit-broker.keys"))
             let record: ApiKeyStore.Record, token: String
             do {
+                // The partner's contract in the database's ledger; before the first `serve` has seeded
+                // it, in the files it will be seeded from.
+                let versions = try await ContractStore(pool: opened.pool).ledger().ledger.versions.map(\.contract)
+                let known = versions.isEmpty
+                    ? try ContractSet(files: ContractsOptions.contractFiles(at: contracts), policies: policies.load()).contracts : versions
+                guard let contract = known.last(where: { $0.partnerID == partner }) else {
+                    throw ValidationError("no contract names partner '\(partner)'\(versions.isEmpty ? " in \(contracts)" : " in the database")")
+                }
+                guard contract.kind == .creditAgency else {
+                    throw ValidationError("'\(partner)' is a \(contract.kind.rawValue): it authenticates by client certificate, not API key")
+                }
                 (record, token) = try await AdminAuditLog(pool: opened.pool).recording({ connection in
                     try await ApiKeyStore.issue(partnerID: partner, expiresAt: expiry, on: connection)
                 }, entry: { issued in

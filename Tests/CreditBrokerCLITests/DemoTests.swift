@@ -13,7 +13,7 @@ import Testing
         let pki = state + "/pki"
         let bank = ["--cacert", pki + "/ca.pem", "--cert", pki + "/clients/bank.icbc_jiangsu.pem", "--key", pki + "/clients/bank.icbc_jiangsu-key.pem"]
         let ready = try await Self.waitUntilReady(state: state, port: port)
-        let company = try #require(try await aRegisteredCompany(log: log))
+        let company = try #require(try await Self.aRegisteredCompany(log: log))
         let answer = try ChildProcess.run("/usr/bin/curl", bank + [
             "-s", "-H", "Content-Type: application/json",
             "-d", #"{"subject":"\#(company)","purpose":"credit_approval","items":["enterprise.registration","market.tax_paid"]}"#,
@@ -92,7 +92,7 @@ import Testing
 
     /// Starts `credit-broker demo` on a small province with its output in a file (returned), so
     /// that the examples it prints can be read and run while it serves.
-    private static func startDemo(state: String, port: Int) throws -> (ChildProcess.Running, log: String) {
+    static func startDemo(state: String, port: Int) throws -> (ChildProcess.Running, log: String) {
         let log = state + "/demo.log"
         let demo = try ChildProcess.start("/bin/sh", [
             "-c", #"exec "$0" "$@" > "\#(log)" 2>&1"#,
@@ -102,7 +102,7 @@ import Testing
     }
 
     /// Whether the demo on `port` answered `/readyz` within two minutes.
-    private static func waitUntilReady(state: String, port: Int) async throws -> Bool {
+    static func waitUntilReady(state: String, port: Int) async throws -> Bool {
         for _ in 0..<480 {
             try await Task.sleep(for: .milliseconds(250))
             let answer = try? ChildProcess.run("/usr/bin/curl", ["-sf", "--cacert", state + "/pki/ca.pem", "https://localhost:\(port)/readyz"])
@@ -121,7 +121,7 @@ import Testing
     }
 
     /// The company the demo's printed examples name (its feed files are removed once loaded).
-    private func aRegisteredCompany(log: String) async throws -> String? {
+    static func aRegisteredCompany(log: String) async throws -> String? {
         for _ in 0..<100 {
             let printed = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             if let range = printed.range(of: #""subject":""#) {

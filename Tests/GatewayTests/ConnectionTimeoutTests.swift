@@ -48,6 +48,18 @@ import Testing
         }
     }
 
+    /// The admin listener had only Hummingbird's HTTP/1.1 idle timeout, which starts after the TLS
+    /// handshake: a connection that never sent a ClientHello stayed open.
+    @Test func theAdminListenerClosesAConnectionThatNeverFinishesItsHandshake() async throws {
+        try await TestGateway.run(adjustingAdmin: { $0.handshakeTimeout = .seconds(1) }) { gateway in
+            let silent = try await RawConnection.open(port: gateway.adminPort)
+            let closed = try #require(try await silent.readUntilClosed(within: .seconds(8)), "a silent admin connection stayed open")
+            #expect(closed.after >= .milliseconds(900) && closed.after < .seconds(4), "\(closed.after)")
+            // An admin that completes its handshake is served.
+            #expect(try await gateway.admin(.GET, "/admin/v1/partners", as: .security).status == 200)
+        }
+    }
+
     @Test func anHTTP2ConnectionWithoutPrefaceOrSettingsAckIsClosed() async throws {
         try await TestGateway.run(adjusting: { $0.http2SettingsTimeout = .seconds(1) }) { gateway in
             let tls = RawConnection.tls(gateway, alpn: ["h2"])

@@ -1,7 +1,10 @@
+import AsyncHTTPClient
 import BrokerCore
 import BrokerStore
 import Foundation
 import Gateway
+import NIOCore
+import NIOSSL
 import PostgresClient
 import Testing
 
@@ -126,7 +129,9 @@ import Testing
     }
 
     @Test func aFutureVersionTakesOverAtItsInstantAndARenewalAtMidnight() async throws {
-        let clock = ShiftedClock(now: Instant.parse("2026-12-30T10:00:00+08:00")!)
+        // A clock that stays where it is set: a request lands exactly before or after each instant,
+        // however slow the machine (a running clock let one cross 11:59:59 → 12:00 under load).
+        let clock = FixedClock(Instant.parse("2026-12-30T10:00:00+08:00")!)
         try await TestGateway.run(clock: clock) { gateway in
             let (_, token) = try await ApiKeyStore(pool: gateway.pool).issue(partnerID: Self.agency, expiresAt: nil)
             func version() async throws -> String {
@@ -196,18 +201,35 @@ import Testing
             // A rate limit that lets 200 queries through at once, then the change the swap makes.
             #expect(try await Self.approve(gateway, try await Self.propose(gateway, try Self.agencyDocument(label: "fast.1", fast: true))).status == 200)
             let id = try await Self.propose(gateway, try Self.agencyDocument(label: "swap.1", registration: "none", fast: true))
-            let bodies = try await withThrowingTaskGroup(of: Data?.self) { group in
-                for index in 0..<200 {
-                    group.addTask {
-                        let reply = try await gateway.request(.POST, "/v1/queries", bearer: token, body: Self.query(["enterprise.registration", "enterprise.penalty"]))
-                        #expect(reply.status == 200, "\(index): \(reply.status)")
-                        return reply.body
+            // One client for all 200 (HTTP/2, a few connections): the queries are concurrent, not 200 handshakes at once.
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .file(gateway.pki.caURL.path)
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+            let bodies: [Data]
+            do {
+                bodies = try await withThrowingTaskGroup(of: Data?.self) { group in
+                    for index in 0..<200 {
+                        group.addTask {
+                            var request = HTTPClientRequest(url: "https://localhost:\(gateway.port)/v1/queries")
+                            request.method = .POST
+                            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+                            request.headers.add(name: "Content-Type", value: "application/json")
+                            request.body = .bytes(ByteBuffer(data: Self.query(["enterprise.registration", "enterprise.penalty"])))
+                            let response = try await client.execute(request, timeout: .seconds(120))
+                            let body = try await response.body.collect(upTo: 1 << 20)
+                            #expect(response.status == .ok, "\(index): \(response.status)")
+                            return Data(body.readableBytesView)
+                        }
+                        if index == 60 { group.addTask { _ = try await Self.approve(gateway, id); return nil } }
                     }
-                    if index == 60 { group.addTask { _ = try await Self.approve(gateway, id); return nil } }
+                    var bodies: [Data] = []
+                    for try await body in group { if let body { bodies.append(body) } }
+                    return bodies
                 }
-                var bodies: [Data] = []
-                for try await body in group { if let body { bodies.append(body) } }
-                return bodies
+                try await client.shutdown()
+            } catch {
+                try? await client.shutdown()
+                throw error
             }
             let answers = bodies.compactMap { (try? JSONSerialization.jsonObject(with: $0)) as? [String: Any] }
             #expect(answers.count == 200)

@@ -53,7 +53,8 @@ struct TestGateway {
     /// `body` against it; then shuts it down in order. `clock` replaces the wall clock; `adjusting`
     /// changes the partner listener's configuration (e.g. shorter timeouts); `logger` receives the log.
     static func run(
-        clock: (any WallClock)? = nil, adjusting: (inout GatewayServer.Configuration) -> Void = { _ in }, logger: Logger? = nil,
+        clock: (any WallClock)? = nil, adjusting: (inout GatewayServer.Configuration) -> Void = { _ in },
+        adjustingAdmin: (inout AdminServer.Configuration) -> Void = { _ in }, logger: Logger? = nil,
         _ body: (TestGateway) async throws -> Void
     ) async throws {
         let database = try await TestPostgres.freshDatabase()
@@ -86,6 +87,7 @@ struct TestGateway {
         configuration.clock = clock ?? SystemClock()
         configuration.gracefulShutdownSignals = []
         adjusting(&configuration.partner)
+        if configuration.admin != nil { adjustingAdmin(&configuration.admin!) }
         let (ports, continuation) = AsyncStream.makeStream(of: (String, Int).self)
         configuration.listening.partner = { continuation.yield(("partner", $0)) }
         configuration.listening.admin = { continuation.yield(("admin", $0)) }

@@ -208,7 +208,7 @@ struct AdminRoutes {
                 )
             }
             context.audit.note(partner: partner, "proposed \(proposal.id): retire")
-            return try Self.json(ProposalView(proposal, governing: nil, full: true), status: .created)
+            return try Self.json(ProposalView(proposal, governing: contracts.snapshot().contracts[partner], full: true), status: .created)
         }
         route(.history, on: group) { request, context in
             let partner = try context.parameters.require("partner")

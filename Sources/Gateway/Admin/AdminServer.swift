@@ -2,6 +2,7 @@ import BrokerCore
 import BrokerStore
 import Foundation
 import Hummingbird
+import HummingbirdHTTP2
 import HummingbirdTLS
 import Logging
 import Metering
@@ -20,12 +21,26 @@ public enum AdminServer {
         public var tls: ListenerTLS
         /// A connection with no request in flight for this long is closed.
         public var idleTimeout: Duration
+        /// A TLS handshake not complete this long after the connection was accepted closes it.
+        public var handshakeTimeout: Duration
+        /// A request not received whole this long after its head is answered 408.
+        public var requestTimeout: Duration
 
-        public init(host: String = "127.0.0.1", port: Int, tls: ListenerTLS, idleTimeout: Duration = .seconds(30)) {
+        public init(
+            host: String = "127.0.0.1", port: Int, tls: ListenerTLS, idleTimeout: Duration = .seconds(30),
+            handshakeTimeout: Duration = .seconds(10), requestTimeout: Duration = .seconds(30)
+        ) {
             self.host = host
             self.port = port
             self.tls = tls
             self.idleTimeout = idleTimeout
+            self.handshakeTimeout = handshakeTimeout
+            self.requestTimeout = requestTimeout
+        }
+
+        /// The listener's deadlines (HTTP/1.1 only: the HTTP/2 ones never apply).
+        var timeouts: ConnectionTimeouts {
+            ConnectionTimeouts(handshake: handshakeTimeout, idle: idleTimeout, http2Settings: idleTimeout, request: requestTimeout, close: .seconds(10))
         }
     }
 
@@ -61,15 +76,17 @@ public enum AdminServer {
         tls.minimumTLSVersion = .tlsv12
         tls.certificateVerification = .noHostnameVerification
         tls.trustRoots = .file(configuration.tls.clientCA.path)
+        // HTTP/1.1 only, with the partner listener's deadlines (handshake, idle, whole request).
+        tls.applicationProtocols = ["http/1.1"]
         let verifier = try ClientCertificateVerifier(
             ca: configuration.tls.clientCA, revocationList: configuration.tls.revocationList, counters: services.metrics.adminAuthentication,
             logger: logger
         )
         return Application(
             router: router(services),
-            server: try .tls(
-                .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
-                configuration: .init(tlsConfiguration: tls, customAsyncVerificationCallback: verifier.verify)
+            server: ListenerChannel<HTTP2UpgradeChannel>.server(
+                tls: HummingbirdHTTP2.TLSChannelConfiguration(tlsConfiguration: tls, customAsyncVerificationCallback: verifier.verify),
+                timeouts: configuration.timeouts
             ),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "credit-broker-admin"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },

@@ -13,20 +13,19 @@ public struct SystemClock: WallClock {
     public func now() -> Date { Date() }
 }
 
-/// The system's clock moved by an offset that can be changed while the broker runs: for tests of
-/// what happens at an instant (a renewal taking over at midnight, a version taking effect), without
-/// waiting for it.
-public final class ShiftedClock: WallClock {
-    private let offset = Mutex<TimeInterval>(0)
+/// A clock that reads what it was last set to, and does not run: for tests that must land a request
+/// exactly before or after an instant (a renewal at midnight), however slow the machine.
+public final class FixedClock: WallClock {
+    private let instant: Mutex<Date>
 
-    public init(now: Date? = nil) {
-        if let now { set(now) }
+    public init(_ instant: Date) {
+        self.instant = Mutex(instant)
     }
 
-    public func now() -> Date { Date().addingTimeInterval(offset.withLock { $0 }) }
+    public func now() -> Date { instant.withLock { $0 } }
 
-    /// From now on, the clock reads `instant` (and runs on from there).
+    /// From now on, the clock reads `instant`.
     public func set(_ instant: Date) {
-        offset.withLock { $0 = instant.timeIntervalSinceNow }
+        self.instant.withLock { $0 = instant }
     }
 }
