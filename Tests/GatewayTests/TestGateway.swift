@@ -28,6 +28,12 @@ struct TestGateway {
     static let otherAgency = "agency.cz_huixin"
     /// The joint-credit company, which receives the change feed.
     static let jointCredit = "joint.jiangsu_joint_credit"
+    /// A third bank, for "who queried me" across three banks.
+    static let thirdBank = "bank.ccb_jiangsu"
+    /// The province's credit portal, acting for subjects on their rights.
+    static let portal = "portal.xinyong_jiangsu"
+    /// The public credit platform's account for the disputes on its records.
+    static let dataSource = "source.jiangsu_public_credit"
 
     let port: Int
     let adminPort: Int
@@ -65,7 +71,7 @@ struct TestGateway {
         let files = try loadContractFiles(policies)
         let contracts = ContractSet(contracts: files.map(\.contract)).governing(on: .today())
         let pki = DevelopmentPKI(folder: folder.appending(path: "pki"))
-        _ = try pki.create(partners: [bank, otherBank, jointCredit].map { id in
+        _ = try pki.create(partners: [bank, otherBank, thirdBank, jointCredit, portal, dataSource].map { id in
             let contract = contracts.first { $0.partnerID == id }!
             return DevelopmentPKI.Partner(partnerID: id, subject: try DistinguishedName(text: contract.authentication.certificates[0].subject!))
         })

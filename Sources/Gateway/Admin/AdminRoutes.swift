@@ -90,10 +90,7 @@ struct AdminRoutes {
         _ endpoint: AdminEndpoint, on group: RouterGroup<AdminRequestContext>,
         _ handler: @escaping @Sendable (Request, AdminRequestContext) async throws -> Response
     ) {
-        group.on(RouterPath(endpoint.path), method: endpoint.method) { request, context -> Response in
-            try context.require(endpoint.roles)
-            return try await handler(request, context)
-        }
+        group.admin(endpoint, handler)
     }
 
     // MARK: Contracts

@@ -106,7 +106,9 @@ public enum AdminServer {
         let served = MethodNotAllowed<AdminRequestContext>.RouteTable()
         router.add(middleware: MethodNotAllowed(routes: served))
         router.add(middleware: AdminInputMiddleware())
-        AdminRoutes(services: services).register(on: router.group("admin/v1"))
+        let v1 = router.group("admin/v1")
+        AdminRoutes(services: services).register(on: v1)
+        AdminRightsRoutes(services: services).register(on: v1)
         console.register(on: router.group("console"))
         served.fill(router.routes)
         return router
