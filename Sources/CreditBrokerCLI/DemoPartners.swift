@@ -67,6 +67,7 @@ struct DemoPartners {
     func adminExample(port: Int) -> String {
         """
         The admin API is on https://localhost:\(port)/admin/v1 (mutual TLS, admin certificates in \(pki.folder.path)/admins/).
+        The admin console, for a browser holding an admin certificate: https://localhost:\(port)/console
         Every partner's contract and credentials, as the security administrator:
           curl -s --cacert \(pki.caURL.path) --cert \(pki.adminCertificateURL(.security).path) \\
             --key \(pki.adminKeyURL(.security).path) https://localhost:\(port)/admin/v1/partners

@@ -68,12 +68,12 @@ public final class PDFRenderer: Sendable {
 
     /// The PDF of `html`.
     public func render(html: String) async throws(Failure) -> [UInt8] {
-        let started = Mutex(false)
+        let started = Flag()
         do {
             return try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
                 group.addTask {
                     try await self.slots.acquire()
-                    started.withLock { $0 = true }
+                    started.set()
                     defer { Task { await self.slots.release() } }
                     return try await self.run(html)
                 }
@@ -85,7 +85,7 @@ public final class PDFRenderer: Sendable {
                 // so a renderer killed for its time is gone before its turn passes to the next.
                 defer { group.cancelAll() }
                 guard let first = try await group.next(), let pdf = first else {
-                    throw started.withLock { $0 } ? Failure.timedOut : Failure.busy
+                    throw started.isSet ? Failure.timedOut : Failure.busy
                 }
                 return pdf
             }
@@ -161,6 +161,15 @@ public final class PDFRenderer: Sendable {
     }
 }
 
+/// Whether a render got its turn (shared by the render's task and the one that waits for it).
+final class Flag: Sendable {
+    private let value = Mutex(false)
+
+    func set() { value.withLock { $0 = true } }
+
+    var isSet: Bool { value.withLock { $0 } }
+}
+
 /// The renderer pool's turns: `acquire` waits while every turn is taken, in order of arrival, and
 /// gives up when its task is cancelled.
 actor RenderSlots {
@@ -180,7 +189,7 @@ actor RenderSlots {
         let id = nextID
         nextID += 1
         try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 if Task.isCancelled {
                     continuation.resume(throwing: CancellationError())
                 } else {

@@ -53,7 +53,7 @@ import Testing
         let log = RecordedLog()
         try await TestGateway.run(logger: log.logger) { gateway in
             let bank = try gateway.identity(of: TestGateway.bank)
-            for path in ["/v1/queries", "/v1/consents", "/v1/scores", "/v1/batch-reviews", "/v1/watchlist"] {
+            for path in ["/v1/queries", "/v1/consents", "/v1/scores", "/v1/reports", "/v1/batch-reviews", "/v1/watchlist"] {
                 for extra in ["", "Idempotency-Key: abort-1\r\n"] {
                     let connection = try await RawConnection.open(port: gateway.port, tls: RawConnection.tls(gateway, alpn: ["http/1.1"], identity: bank))
                     try await connection.sendThenClose(Array(

@@ -35,6 +35,7 @@ import Testing
             "valid_from": "2026-06-01", "valid_to": "2026-06-30", "use_limit": "once", "document_digest": String(repeating: "ab", count: 32),
         ]),
         ("/v1/scores", ["subject": company, "purpose": "credit_approval", "consent_id": "cs_0"]),
+        ("/v1/reports", ["subject": company, "purpose": "credit_approval", "items": ["enterprise.registration"], "consent_id": "cs_0"]),
         ("/v1/batch-reviews", ["subjects": [company], "purpose": "batch_review", "items": ["enterprise.penalty"]]),
         ("/v1/batch-reviews", ["subjects": [company], "purpose": "batch_review", "bundle": "registration"]),
         ("/v1/watchlist", ["subjects": [company], "purpose": "post_loan_monitoring"]),

@@ -204,8 +204,8 @@ struct TestGateway {
     }
 
     /// One request to the admin listener with an admin role's certificate.
-    func admin(_ method: HTTPMethod = .GET, _ path: String, as role: AdminRole, body: Data? = nil) async throws -> Reply {
-        try await request(method, path, identity: identity(of: role), body: body, port: adminPort)
+    func admin(_ method: HTTPMethod = .GET, _ path: String, as role: AdminRole, headers: [String: String] = [:], body: Data? = nil) async throws -> Reply {
+        try await request(method, path, identity: identity(of: role), headers: headers, body: body, port: adminPort)
     }
 
     /// A response with its whole body.
@@ -248,14 +248,15 @@ struct TestGateway {
             tls.certificateChain = [.certificate(identity.certificate)]
             tls.privateKey = .privateKey(identity.key)
         }
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+        // Redirects (the console's 303 after a form) are answers to check, not to follow.
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls, redirectConfiguration: .disallow))
         do {
             var request = HTTPClientRequest(url: "https://localhost:\(port ?? self.port)\(path)")
             request.method = method
             if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
             for (name, value) in headers { request.headers.add(name: name, value: value) }
             if let body {
-                request.headers.add(name: "Content-Type", value: "application/json")
+                if !headers.keys.contains("Content-Type") { request.headers.add(name: "Content-Type", value: "application/json") }
                 request.body = .bytes(ByteBuffer(bytes: body))
             }
             let response = try await client.execute(request, timeout: timeout)

@@ -67,12 +67,25 @@ import Testing
     @Test func aRenderThatNeverGetsItsTurnIsBusy() async throws {
         let folder = try Self.folder()
         let renderer = PDFRenderer(.init(program: try Self.program("sleep 300", in: folder), concurrency: 1, timeout: .seconds(2)))
-        async let first: Result<[UInt8], PDFRenderer.Failure> = { do { return .success(try await renderer.render(html: "a")) } catch { return .failure(error) } }()
+        let first = Task { () -> PDFRenderer.Failure? in
+            do {
+                _ = try await renderer.render(html: "a")
+                return nil
+            } catch let failure as PDFRenderer.Failure {
+                return failure
+            } catch {
+                return nil
+            }
+        }
         try await Task.sleep(for: .milliseconds(500))
-        let second: Result<[UInt8], PDFRenderer.Failure>
-        do { second = .success(try await renderer.render(html: "b")) } catch { second = .failure(error) }
-        #expect(try await first.failure == .timedOut)
-        #expect(second.failure == .busy)
+        var second: PDFRenderer.Failure?
+        do {
+            _ = try await renderer.render(html: "b")
+        } catch {
+            second = error
+        }
+        #expect(await first.value == PDFRenderer.Failure.timedOut)
+        #expect(second == .busy)
     }
 
     /// Eight renders asked for at once through a pool of two, each by the real Chromium behind a
@@ -120,12 +133,5 @@ import Testing
 
     static func pdftotext(_ path: String) throws -> String {
         try ChildProcess.run("/usr/bin/pdftotext", [path, "-"])
-    }
-}
-
-extension Result {
-    var failure: Failure? {
-        if case .failure(let failure) = self { return failure }
-        return nil
     }
 }
