@@ -66,8 +66,9 @@ public final class PDFRenderer: Sendable {
     /// Renders running now, and the most that ever ran at once in this process.
     public var running: (now: Int, most: Int) { counts.withLock { ($0.running, $0.most) } }
 
-    /// The PDF of `html`.
-    public func render(html: String) async throws(Failure) -> [UInt8] {
+    /// The PDF of `html`, within `timeout` (the configuration's unless given).
+    public func render(html: String, timeout: Duration? = nil) async throws(Failure) -> [UInt8] {
+        let timeout = timeout ?? configuration.timeout
         let started = Flag()
         do {
             return try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
@@ -78,7 +79,7 @@ public final class PDFRenderer: Sendable {
                     return try await self.run(html)
                 }
                 group.addTask {
-                    try await Task.sleep(for: self.configuration.timeout)
+                    try await Task.sleep(for: timeout)
                     return nil
                 }
                 // The first to finish decides; leaving the group cancels the other and waits for it,

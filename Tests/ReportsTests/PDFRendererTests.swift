@@ -63,13 +63,14 @@ import Testing
         await #expect(throws: PDFRenderer.Failure.self) { try await missing.render(html: "<p>x</p>") }
     }
 
-    /// With one renderer busy past the timeout, the next render's turn never comes: busy, not a hang.
+    /// With the one renderer busy past the next render's timeout, that render's turn never comes:
+    /// busy, not a hang.
     @Test func aRenderThatNeverGetsItsTurnIsBusy() async throws {
         let folder = try Self.folder()
-        let renderer = PDFRenderer(.init(program: try Self.program("sleep 300", in: folder), concurrency: 1, timeout: .seconds(2)))
+        let renderer = PDFRenderer(.init(program: try Self.program("sleep 300", in: folder), concurrency: 1, timeout: .seconds(1)))
         let first = Task { () -> PDFRenderer.Failure? in
             do {
-                _ = try await renderer.render(html: "a")
+                _ = try await renderer.render(html: "a", timeout: .seconds(4))
                 return nil
             } catch let failure as PDFRenderer.Failure {
                 return failure
