@@ -6,7 +6,7 @@ import BrokerCore
 enum ReportVocabulary {
     static let fields: [String: Bilingual] = [
         "name": .init("名称", "name"),
-        "org_type": .init("主体类型", "type of organisation"),
+        "org_type": .init("组织形式", "legal form"),
         "legal_representative": .init("法定代表人", "legal representative"),
         "legal_representative_id": .init("法定代表人证件号", "legal representative's ID"),
         "registered_capital": .init("注册资本（万元）", "registered capital (10,000 CNY)"),

@@ -25,11 +25,18 @@ import Testing
             FeedLines.penalty(company, id: "PEN-51", age: 30),
             FeedLines.penalty(company, id: "PEN-52", severity: "serious", age: 60),
             #"{"type":"record","item":"enterprise.dishonest_debtor","subject":"\#(company)","source_record_id":"DD-51","decision_date":"\#(FeedLines.day(-20))","fields":{"case_no":"(2026)苏01执51号","court":"南京市中级人民法院","obligation":"支付货款","amount":230000}}"#,
-            FeedLines.taxPaid(company, id: "TAX-51"),
-            #"{"type":"record","item":"market.real_estate","subject":"\#(company)","source_record_id":"RE-51","fields":{"certificate_no":"苏(2025)南京市不动产权第0099999号","location":"江苏省南京市玄武区中山路1号","area_m2":880,"assessed_value":9900000,"mortgaged":true}}"#,
             FeedLines.personDebtor(id: "PD-1"),
             FeedLines.personContact(id: "PC-1"),
         ]
+    }
+
+    /// The public platform's lines, then the tax and real-estate providers' (each item from its own source).
+    static func ingest(_ gateway: TestGateway) async throws {
+        try await gateway.ingest(feed)
+        try await gateway.ingest([FeedLines.taxPaid(company, id: "TAX-51")], source: "sushu_tax")
+        try await gateway.ingest([
+            #"{"type":"record","item":"market.real_estate","subject":"\#(company)","source_record_id":"RE-51","fields":{"certificate_no":"苏(2025)南京市不动产权第0099999号","location":"江苏省南京市玄武区中山路1号","area_m2":880,"assessed_value":9900000,"mortgaged":true}}"#,
+        ], source: "jiangsu_property")
     }
 
     func json(_ fields: [String: Any]) throws -> Data { try JSONSerialization.data(withJSONObject: fields) }
@@ -83,7 +90,7 @@ import Testing
     /// The portal files a dispute on PEN-52; a bank and another bank query the company first, for
     /// the query history.
     func prepare(_ gateway: TestGateway) async throws {
-        try await gateway.ingest(Self.feed)
+        try await Self.ingest(gateway)
         let dispute = try await gateway.request(
             .POST, "/v1/portal/disputes", identity: gateway.identity(of: TestGateway.portal), body: json([
                 "subject": Self.company, "record": ["source": "jiangsu_public_credit", "source_record_id": "PEN-52"], "reason": "处罚已撤销",
@@ -151,7 +158,7 @@ import Testing
     /// saved beside it, and fails when one byte of the file changes.
     @Test func theReceiptVerifiesTheSavedFileAndFailsOnAChangedByte() async throws {
         try await TestGateway.run { gateway in
-            try await gateway.ingest(Self.feed)
+            try await Self.ingest(gateway)
             let reply = try await report(gateway, ["subject": Self.company, "purpose": "credit_approval"], accept: "application/pdf")
             #expect(reply.status == 200, "\(text(reply).prefix(300))")
             let folder = URL(filePath: TestPostgres.temporaryFolder())
@@ -180,7 +187,7 @@ import Testing
     /// masked, the contact data withheld (no partner gets it), no score.
     @Test func aPersonsReportInBothFormatsAndLanguages() async throws {
         try await TestGateway.run { gateway in
-            try await gateway.ingest(Self.feed)
+            try await Self.ingest(gateway)
             let consent = try await gateway.request(.POST, "/v1/consents", identity: gateway.identity(of: TestGateway.bank), body: json([
                 "subject": Self.person, "purposes": ["credit_approval"], "items": ["person.dishonest_debtor"],
                 "valid_from": CivilDate.today().description, "valid_to": CivilDate.today().adding(days: 30).description,
@@ -217,7 +224,7 @@ import Testing
         try "#!/bin/sh\nsleep 300 &\necho $! > \(folder)/helper.pid\nwait\n".write(toFile: hanging, atomically: true, encoding: .utf8)
         chmod(hanging, 0o755)
         try await TestGateway.run(renderer: .init(program: hanging, concurrency: 1, timeout: .seconds(2))) { gateway in
-            try await gateway.ingest(Self.feed)
+            try await Self.ingest(gateway)
             let bank = try gateway.identity(of: TestGateway.bank)
             func used() async throws -> Int {
                 let usage = try await gateway.request(.GET, "/v1/usage", identity: bank)
