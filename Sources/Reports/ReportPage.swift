@@ -166,23 +166,33 @@ public struct ReportPage: Sendable {
             let catalogFields = item?.fields.map(\.name) ?? []
             let present = Set(records.flatMap(\.fields.keys))
             let fields = catalogFields.filter(present.contains) + present.subtracting(catalogFields).sorted()
-            var columns: [String] = []
-            if decided { columns.append(words.decisionDate) }
-            if publicity { columns.append(words.publicity) }
-            columns += fields.map { Self.fieldName($0)(l) }
-            columns.append(words.status)
+            // Dates never wrap; numbers align right.
+            let classes = fields.map { name -> String in
+                switch item?.field(name)?.type {
+                case .date?, .month?: "date"
+                case .int?, .decimal?: "num"
+                default: ""
+                }
+            }
+            var columns: [[String: String]] = []
+            if decided { columns.append(["text": words.decisionDate, "cls": "date"]) }
+            if publicity { columns.append(["text": words.publicity, "cls": "date"]) }
+            columns += zip(fields, classes).map { ["text": Self.fieldName($0)(l), "cls": $1] }
+            columns.append(["text": words.status, "cls": "status"])
             values["columns"] = columns
             values["count"] = words.records(records.count)
             values["rows"] = records.map { record -> [String: Any] in
                 var cells: [[String: Any]] = []
-                if decided { cells.append(["text": record.decisionDate?.description ?? "—"]) }
+                if decided { cells.append(["text": record.decisionDate?.description ?? "—", "cls": "date"]) }
                 if publicity {
-                    cells.append(["text": "\(record.publicityStart?.description ?? "…") – \(record.publicityEnd?.description ?? "…")"])
+                    cells.append(["text": "\(record.publicityStart?.description ?? "…") – \(record.publicityEnd?.description ?? "…")", "cls": "date"])
                 }
-                for field in fields {
-                    cells.append(["text": record.fields[field].map { Self.text($0, field: field, language: l) } ?? "—"])
+                for (field, cls) in zip(fields, classes) {
+                    cells.append(["text": record.fields[field].map { Self.text($0, field: field, language: l) } ?? "—", "cls": cls])
                 }
-                var status: [String: Any] = ["text": record.disputed ? words.disputedText(record) : words.normal, "mark": record.disputed]
+                var status: [String: Any] = [
+                    "text": record.disputed ? words.disputedText(record) : words.normal, "mark": record.disputed, "cls": "status",
+                ]
                 if let statement = Self.statement(record.subjectStatement) { status["statement"] = words.statement(statement) }
                 cells.append(status)
                 return ["cells": cells, "disputed": record.disputed]
