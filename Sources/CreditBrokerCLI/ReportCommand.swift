@@ -71,7 +71,7 @@ struct ReportCommand: AsyncParsableCommand {
                 throw ValidationError("\(file): \(error)")
             }
             let page = ReportPage(catalog: bundle.catalog, purposes: bundle.purposes)
-            let html = page.html(document, language: ReportLanguage(rawValue: lang) ?? .zh)
+            let html = page.html(document, language: ReportLanguage(rawValue: lang) ?? .zh, offline: true)
             let bytes: [UInt8]
             switch resolvedFormat {
             case .pdf?:

@@ -33,9 +33,10 @@ public struct ReportPage: Sendable {
 
     static let css = String(decoding: PackageResources.report_css, as: UTF8.self)
 
-    /// The report as HTML in `language`.
-    public func html(_ document: ReportDocument, language: ReportLanguage) -> String {
-        Self.template.render(values(document, language: language))
+    /// The report as HTML in `language`. `offline`: printed from a saved answer (`report render`),
+    /// whose receipt covers the answer, not this page; the page says so.
+    public func html(_ document: ReportDocument, language: ReportLanguage, offline: Bool = false) -> String {
+        Self.template.render(values(document, language: language, offline: offline || document.madeFrom != nil))
     }
 
     // MARK: Values for the template
@@ -47,7 +48,7 @@ public struct ReportPage: Sendable {
 
     func purposeTitle(_ id: String) -> Bilingual { purposes.titles[id].map { Bilingual(title: $0) } ?? Bilingual(id, id) }
 
-    func values(_ document: ReportDocument, language l: ReportLanguage) -> [String: Any] {
+    func values(_ document: ReportDocument, language l: ReportLanguage, offline: Bool) -> [String: Any] {
         let words = ReportWords(language: l)
         let person = document.subject.kind == .person
         var values: [String: Any] = [
@@ -71,7 +72,7 @@ public struct ReportPage: Sendable {
                     "unlock": ReportVocabulary.unlock(withheld.unlock, itemTitle: itemTitle, purposeTitle: purposeTitle)(l),
                 ]
             },
-            "footer": footer(document, words: words),
+            "footer": footer(document, words: words, offline: offline),
         ]
         values["hasWithheld"] = !document.withheld.isEmpty
         if document.withheld.isEmpty { values["nothingWithheld"] = words.nothingWithheld }
@@ -85,7 +86,7 @@ public struct ReportPage: Sendable {
         } else {
             values["noHistory"] = words.noHistory
         }
-        if document.madeFrom != nil { values["offline"] = words.offline }
+        if offline { values["offline"] = words.offline }
         return values
     }
 
@@ -166,11 +167,12 @@ public struct ReportPage: Sendable {
             let catalogFields = item?.fields.map(\.name) ?? []
             let present = Set(records.flatMap(\.fields.keys))
             let fields = catalogFields.filter(present.contains) + present.subtracting(catalogFields).sorted()
-            // Dates never wrap; numbers align right.
+            // Dates and document numbers (the catalog's `…_no` fields) never wrap; numbers align right.
             let classes = fields.map { name -> String in
                 switch item?.field(name)?.type {
                 case .date?, .month?: "date"
                 case .int?, .decimal?: "num"
+                case _ where name.hasSuffix("_no"): "date"
                 default: ""
                 }
             }
@@ -224,7 +226,7 @@ public struct ReportPage: Sendable {
         return values
     }
 
-    func footer(_ document: ReportDocument, words: ReportWords) -> [String: Any] {
+    func footer(_ document: ReportDocument, words: ReportWords, offline: Bool) -> [String: Any] {
         var rows: [[String: String]] = [
             ["label": words.contractVersion, "value": document.contractVersion],
             ["label": words.requestID, "value": document.requestID],
@@ -232,7 +234,9 @@ public struct ReportPage: Sendable {
             ["label": words.consent, "value": document.consentID ?? words.noConsent],
         ]
         if let key = document.receiptKeySHA256 { rows.append(["label": words.receiptKey, "value": "sha256:" + key]) }
-        return ["rows": rows, "verify": words.verify(made: document.madeFrom != nil), "commands": words.verifyCommands]
+        var values: [String: Any] = ["rows": rows, "verify": words.verify(offline: offline), "hasCommands": !offline]
+        if !offline { values["commands"] = words.verifyCommands }
+        return values
     }
 
     // MARK: Formatting

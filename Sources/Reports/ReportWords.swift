@@ -117,11 +117,11 @@ struct ReportWords {
     }
 
     /// How the receipt of this file is checked.
-    func verify(made offline: Bool) -> String {
+    func verify(offline: Bool) -> String {
         if offline {
             return say(
-                "核验原始应答：将保存的 JSON 应答（含响应头）与平台公钥一起交给 credit-broker receipts verify。",
-                "To check the original answer, give the saved JSON answer (with its headers) and the broker's public key to credit-broker receipts verify."
+                "核验原始应答：将保存的 JSON 应答及其响应头与平台公钥（GET /v1/receipt-key）一起交给 credit-broker receipts verify。",
+                "To check the original answer, give the saved JSON answer with its headers and the broker's public key (GET /v1/receipt-key) to credit-broker receipts verify."
             )
         }
         return say(

@@ -39,6 +39,17 @@ import Testing
         #expect(text.contains("Credit report: organisation") && text.contains("罚-PEN-7"), "\(text.prefix(1_000))")
     }
 
+    /// A report's own JSON printed offline says that its receipt covers the JSON, not the printout.
+    @Test func aSavedReportPrintedOfflineSaysItsReceiptCoversTheJSON() throws {
+        let folder = TestPostgres.temporaryFolder()
+        let report = #"{"format":"credit-report/1","request_id":"r-7","partner":"bank.icbc_jiangsu","contract_version":"v","purpose":"credit_approval","issued_at":"2026-12-05T08:40:11Z","subject":{"kind":"organisation","label":"91350100M000100Y43"},"disclosed":[],"withheld":[]}"#
+        try report.write(toFile: folder + "/report.json", atomically: true, encoding: .utf8)
+        let html = try ChildProcess.start(CommandLineTests.binary, ["report", "render", folder + "/report.json", "--out", folder + "/r.html"] + Self.policies).wait()
+        #expect(html.status == 0, "\(html.output)")
+        let page = try String(contentsOfFile: folder + "/r.html", encoding: .utf8)
+        #expect(page.contains("其回执针对该 JSON 应答，而非本文件") && !page.contains("包含本文件全部字节的 SHA-256"))
+    }
+
     @Test func badInputIsNamed() throws {
         let folder = TestPostgres.temporaryFolder()
         try #"{"request_id":"r-1"}"#.write(toFile: folder + "/odd.json", atomically: true, encoding: .utf8)
