@@ -102,7 +102,8 @@ public struct ReportPage: Sendable {
             let item = catalog.item(Self.registration)
             for field in item?.fields ?? [] where field.name != "name" {
                 guard let value = registration.fields[field.name], value != .null else { continue }
-                rows.append(["label": Self.fieldName(field.name)(l), "value": Self.text(value, field: field.name, language: l)])
+                let label = Self.fieldName(field.name)(l)
+                rows.append(["label": label.prefix(1).uppercased() + label.dropFirst(), "value": Self.text(value, field: field.name, language: l)])
             }
             if registration.disputed { rows.append(["label": words.status, "value": words.disputedText(registration)]) }
         }
