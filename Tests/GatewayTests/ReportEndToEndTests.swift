@@ -1,5 +1,6 @@
 import BrokerCore
 import BrokerStore
+import Crypto
 import Foundation
 import Gateway
 import NIOHTTP1
@@ -117,6 +118,10 @@ import Testing
             #expect(data.headers.first(name: "Content-Type") == "application/json")
             let document = try JSONDecoder().decode(ReportDocument.self, from: data.body)
             #expect(document.subject.label == Self.company && document.subject.name == "南京示例科技有限公司")
+            // The footer names the key that verifies the receipt: the SHA-256 of GET /v1/receipt-key's DER.
+            let pem = String(decoding: try await gateway.request(.GET, "/v1/receipt-key").body, as: UTF8.self)
+            let der = Data(base64Encoded: pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined())!
+            #expect(document.receiptKeySHA256 == SHA256.hash(data: der).map { String(format: "%02x", $0) }.joined())
             let disclosed = Dictionary(uniqueKeysWithValues: document.disclosed.map { ($0.item, $0) })
             #expect(disclosed["enterprise.penalty"]?.records.map { $0.fields["decision_no"] } == [.string("罚-PEN-51"), .string("罚-PEN-52")])
             #expect(disclosed["enterprise.penalty"]?.records.map(\.disputed) == [false, true])

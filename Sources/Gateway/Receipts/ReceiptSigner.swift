@@ -35,6 +35,9 @@ public struct ReceiptSigner: Sendable {
     /// The public key as PEM (SubjectPublicKeyInfo), for `GET /v1/receipt-key` and offline checks.
     public var publicKeyPEM: String { ReceiptVerifier(publicKey: key.publicKey).publicKeyPEM }
 
+    /// The public key's fingerprint (`ReceiptVerifier.fingerprint`).
+    public var publicKeyFingerprint: String { ReceiptVerifier(publicKey: key.publicKey).fingerprint }
+
     /// The `Broker-Receipt` header value for `receipt`.
     public func token(for receipt: Receipt) throws -> String {
         let payload = receipt.payload

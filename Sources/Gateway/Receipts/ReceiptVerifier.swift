@@ -42,6 +42,10 @@ public struct ReceiptVerifier: Sendable {
         self.init(publicKey: key)
     }
 
+    /// SHA-256 of the key's SubjectPublicKeyInfo (DER), lowercase hex: what a printed report names
+    /// the key by.
+    public var fingerprint: String { SHA256.hash(data: Data(Self.spkiPrefix) + keyBytes).lowercaseHex }
+
     public var publicKeyPEM: String {
         let der = Data(Self.spkiPrefix) + publicKey.rawRepresentation
         return "-----BEGIN PUBLIC KEY-----\n\(der.base64EncodedString())\n-----END PUBLIC KEY-----\n"

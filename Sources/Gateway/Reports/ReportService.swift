@@ -1,6 +1,5 @@
 import BrokerCore
 import BrokerStore
-import Crypto
 import Foundation
 import Metering
 import Reports
@@ -26,13 +25,7 @@ public struct ReportService: Sendable {
         ledger = rights.ledger
         page = ReportPage(catalog: policies.catalog, purposes: policies.purposes)
         self.renderer = renderer
-        receiptKeySHA256 = Self.fingerprint(pem: signer.publicKeyPEM)
-    }
-
-    /// SHA-256 of a PEM key's DER.
-    static func fingerprint(pem: String) -> String {
-        let base64 = pem.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("-----") }.joined()
-        return SHA256.hash(data: Data(base64Encoded: base64) ?? Data()).lowercaseHex
+        receiptKeySHA256 = signer.publicKeyFingerprint
     }
 
     /// The report's document: everything decided for this partner at `now`.
