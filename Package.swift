@@ -41,6 +41,14 @@ let package = Package(
             ]
         ),
 
+        // MARK: National algorithms (SM2, SM3, SM4) through the system's OpenSSL 3 libcrypto
+        .systemLibrary(
+            name: "CLibCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(name: "GMCrypto", dependencies: ["CLibCrypto"]),
+
         // MARK: Domain (pure: no I/O)
         .target(
             name: "BrokerCore",
@@ -94,6 +102,7 @@ let package = Package(
                 "Scoring",
                 "BrokerCore",
                 "PostgresClient",
+                "GMCrypto",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -141,8 +150,9 @@ let package = Package(
         .executableTarget(
             name: "CreditBrokerBench",
             dependencies: [
-                "BrokerCore", "Scoring", "BrokerStore", "Ingest", "Metering", "PostgresClient", "SyntheticProvince",
+                "BrokerCore", "Scoring", "BrokerStore", "Ingest", "Metering", "PostgresClient", "SyntheticProvince", "Gateway", "GMCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Benchmarks/CreditBrokerBench"
         ),
@@ -150,6 +160,7 @@ let package = Package(
         // MARK: Tests
         .target(name: "TestSupport", dependencies: ["BrokerStore", "PostgresClient"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
+        .testTarget(name: "GMCryptoTests", dependencies: ["GMCrypto", "BrokerStore"]),
         .testTarget(name: "BrokerStoreTests", dependencies: ["BrokerStore", "TestSupport"]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "BrokerStore", "BrokerCore", "PostgresClient", "TestSupport"]),
         .testTarget(name: "MeteringTests", dependencies: ["Metering", "BrokerCore", "BrokerStore", "PostgresClient", "TestSupport"]),
@@ -164,6 +175,7 @@ let package = Package(
                 "PostgresClient",
                 "Scoring",
                 "TestSupport",
+                "GMCrypto",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -33,7 +33,8 @@ gateway_url() {
 start_gateway() {
   local n=$1 port=$((BASE + $1)) admin=$((BASE + 10 + $1))
   serve_in_background "gateway$n" "$(gateway_url)" --host 127.0.0.1 --port "$port" --admin-port "$admin" \
-    --tls-dir "$TOPO/pki" --receipt-key "$TOPO/receipt-signing-key" --db-pool-size 8
+    --tls-dir "$TOPO/pki" --receipt-key "$TOPO/receipt-signing-key" \
+    --receipt-sm2-key "$TOPO/receipt-signing-key-sm2.pem" --db-pool-size 8
   WAIT=90 wait_for curl -sf --cacert "$TOPO/pki/ca.pem" "https://localhost:$port/readyz" ||
     { log "gateway $n did not become ready:"; tail -20 "$TOPO/log/gateway$n.log"; return 1; }
 }
@@ -101,7 +102,7 @@ up() {
   WAIT=30 wait_until '[ "$(replication standby1 sync_state)" = sync ]'
 
   log "gateways on 127.0.0.1:$((BASE + 1)) and :$((BASE + 2)) as credit_broker_gateway"
-  start_gateway 1   # creates the shared receipt key; the second gateway then reads it
+  start_gateway 1   # creates the shared receipt keys; the second gateway then reads them
   start_gateway 2
 
   log "HAProxy on 127.0.0.1:$((BASE + 3))"

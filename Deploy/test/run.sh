@@ -160,10 +160,11 @@ GW5=$((HAPROXY_PORT + 3))
 confined=$TOPO/confined-files
 mkdir -p "$confined"
 cp -R "$PKI" "$confined/pki"; cp -R "$REPO/Policies" "$REPO/Contracts" "$confined/"
-cp "$BIN" "$TOPO/receipt-signing-key" "$TOPO/pgpass" "$confined/"
+cp "$BIN" "$TOPO/receipt-signing-key" "$TOPO/receipt-signing-key-sm2.pem" "$TOPO/pgpass" "$confined/"
 chown -R nobody: "$confined"; chmod 700 "$confined"
 SERVE_DIR=$confined CONFINE=$DEPLOY/systemd/credit-broker.service CONFINE_USER=nobody serve_in_background confined \
-  "$(conninfo credit_broker_gateway "$PRIMARY_PORT")" --port "$GW5" --tls-dir "$confined/pki" --receipt-key "$confined/receipt-signing-key"
+  "$(conninfo credit_broker_gateway "$PRIMARY_PORT")" --port "$GW5" --tls-dir "$confined/pki" --receipt-key "$confined/receipt-signing-key" \
+  --receipt-sm2-key "$confined/receipt-signing-key-sm2.pem"
 WAIT=60 wait_for curl -sf --cacert "$PKI/ca.pem" "https://localhost:$GW5/readyz"
 confinement=$(grep -E '^(Uid|Seccomp|NoNewPrivs|CapEff):' "/proc/$(cat "$TOPO/confined.pid")/status" 2>/dev/null | awk '{print $1, $2}' | tr '\n' ' ')
 r=$(query "$GW5")
@@ -241,7 +242,7 @@ expect "credit-broker audit verify on the restored cluster (exit $rc: $(head -1 
 # Idempotency-Keys, and has never heard of batch B's.
 GW3=$((HAPROXY_PORT + 1))
 serve_in_background gateway3 "$(conninfo credit_broker_gateway 55434)" --port "$GW3" --tls-dir "$PKI" \
-  --receipt-key "$TOPO/receipt-signing-key"
+  --receipt-key "$TOPO/receipt-signing-key" --receipt-sm2-key "$TOPO/receipt-signing-key-sm2.pem"
 WAIT=60 wait_for curl -sf --cacert "$PKI/ca.pem" "https://localhost:$GW3/readyz"
 same=0
 for i in 1 2 3 4 5; do

@@ -68,13 +68,14 @@ struct DemoCommand: AsyncParsableCommand {
         var listening = BrokerConfiguration.Listening()
         let state = database.resolvedStateDirectory
         let jointCredit = contracts.first { $0.kind == .jointCredit }?.partnerID
+        let sm2Bank = contracts.first { $0.kind == .bank && $0.receiptSuite == .sm2SM3 }?.partnerID
         listening.admin = { port in Self.say("\n" + demo.adminExample(port: port)) }
         listening.partner = { port in
             Self.say("""
 
                 CreditBroker demo is running on https://localhost:\(port) (state in \(state)).
 
-                \(demo.examples(port: port, bank: "bank.icbc_jiangsu", agency: "agency.nj_anxin", jointCredit: jointCredit, company: company))
+                \(demo.examples(port: port, bank: "bank.icbc_jiangsu", agency: "agency.nj_anxin", jointCredit: jointCredit, sm2Bank: sm2Bank, company: company))
 
                 Press Ctrl-C to stop; the embedded PostgreSQL stops with it.
 

@@ -16,14 +16,16 @@ struct ReceiptsCommand: AsyncParsableCommand {
             abstract: "Check that a saved response's Broker-Receipt is signed by the broker and matches its body.",
             discussion: """
                 FILE is a response as 'curl -si' saves it: status line and headers (one of them \
-                Broker-Receipt), a blank line, then the body exactly as received.
+                Broker-Receipt), a blank line, then the body exactly as received. The receipt is \
+                Ed25519 or SM2 with SM3, as the partner's contract chooses; the key file may hold \
+                both keys, as GET /v1/receipt-key serves them.
                 """
         )
 
         @Argument(help: "The saved response.")
         var file: String
 
-        @Option(help: ArgumentHelp("The broker's receipt public key, PEM (GET /v1/receipt-key).", valueName: "pem"))
+        @Option(help: ArgumentHelp("The broker's receipt public keys, PEM (GET /v1/receipt-key): Ed25519, SM2 or both.", valueName: "pem"))
         var key: String
 
         func run() async throws {
@@ -34,8 +36,9 @@ struct ReceiptsCommand: AsyncParsableCommand {
             do {
                 let verifier = try ReceiptVerifier(publicKeyPEM: String(contentsOfFile: key, encoding: .utf8))
                 let receipt = try verifier.verify(token: parts.token, body: parts.body)
+                let suite = ReceiptVerifier.suite(of: parts.token)?.rawValue ?? "?"
                 print("""
-                    receipt OK: request \(receipt.requestID), partner \(receipt.partnerID), issued \(receipt.issuedAt)
+                    receipt OK (\(suite)): request \(receipt.requestID), partner \(receipt.partnerID), issued \(receipt.issuedAt)
                       contract \(receipt.contractVersion), consent \(receipt.consentID ?? "none")
                       items disclosed: \(receipt.itemsDisclosed.isEmpty ? "none" : receipt.itemsDisclosed.joined(separator: ", "))
                     """)

@@ -80,6 +80,12 @@ struct ServerOptions: ParsableArguments {
     ))
     var receiptKey: String?
 
+    @Option(name: .customLong("receipt-sm2-key"), help: ArgumentHelp(
+        "SM2 receipt signing key (PKCS#8 PEM, as 'openssl genpkey -algorithm SM2' writes it) for partners whose contract says 'receipts: sm2-sm3'; created on first start. Default: <state-dir>/receipt-signing-key-sm2.pem (env CREDIT_BROKER_RECEIPT_SM2_KEY).",
+        valueName: "path"
+    ))
+    var receiptSM2Key: String?
+
     @Option(help: ArgumentHelp("The scorecard POST /v1/scores serves (env CREDIT_BROKER_SCORECARD).", valueName: "yaml"))
     var scorecard: String?
 
@@ -187,6 +193,8 @@ struct ServerOptions: ParsableArguments {
         operations: OperationsServer.Configuration?, seed: BrokerConfiguration.Seed? = nil
     ) throws -> BrokerConfiguration {
         let keyPath = receiptKey ?? Self.environment["CREDIT_BROKER_RECEIPT_KEY"] ?? database.resolvedStateDirectory + "/receipt-signing-key"
+        let sm2KeyPath = receiptSM2Key ?? Self.environment["CREDIT_BROKER_RECEIPT_SM2_KEY"]
+            ?? database.resolvedStateDirectory + "/receipt-signing-key-sm2.pem"
         let card: CompiledScorecard
         do {
             card = try ScoreCommand.loadCard(resolvedScorecard)
@@ -205,7 +213,7 @@ struct ServerOptions: ParsableArguments {
         }
         return BrokerConfiguration(
             partner: partner, admin: admin, operations: operations, policies: policies, scorecard: card,
-            receiptSigner: try ReceiptSigner.loadOrCreate(at: URL(filePath: keyPath)),
+            receiptSigner: try ReceiptSigner.loadOrCreate(at: URL(filePath: keyPath), sm2: URL(filePath: sm2KeyPath)),
             hasher: try database.personKeyHasher(), referenceSecret: try database.subjectReferenceSecret(),
             seed: seed ?? defaultSeed
         )

@@ -3,8 +3,12 @@ import BrokerStore
 
 /// Checks feed lines against the catalog for one source and turns them into staged rows.
 ///
-/// Person subjects are keyed by `PersonKeyHasher`; every `resident_id` value is stored only in its
-/// masked form. USCCs are read leniently (registry data): a failed check character is accepted and
+/// Person subjects are keyed by `PersonKeyHasher`; every `resident_id` value, and every other field
+/// the catalog masks (names, mobile numbers, bank cards, addresses), is stored only in its masked
+/// form, masked by the catalog's own rule: the most any masking profile can show, since a profile
+/// only substitutes a rule for a rule and never the clear value. So nothing the broker keeps about
+/// a person is recoverable, and an answer masked from the stored form is the answer masked from the
+/// clear one (`MaskingAtIngestTests`). USCCs are read leniently (registry data): a failed check character is accepted and
 /// counted as a warning, any other fault rejects the line. ID numbers are read strictly, because a
 /// person filed under a number that fails its check could never be found by a partner's query.
 struct FeedValidator: Sendable {
@@ -156,7 +160,11 @@ struct FeedValidator: Sendable {
                 JSONText.appendString(try uscc(try text(value, key), key, warnings: &warnings), to: &result.json)
             default:
                 let fragment = try Self.scalar(value, spec, key)
-                result.json += fragment.json
+                if let rule = spec.mask, let text = fragment.text {
+                    JSONText.appendString(mask(text, rule: rule), to: &result.json)
+                } else {
+                    result.json += fragment.json
+                }
                 if spec.name == "severity" { result.severity = fragment.text }
                 if spec.name == "name", let name = fragment.text {
                     result.subjectName = spec.type == .personName ? mask(name, rule: spec.mask ?? "person_name") : name
@@ -215,7 +223,7 @@ struct FeedValidator: Sendable {
     // MARK: Values
 
     private func mask(_ text: String, rule name: String) -> String {
-        (masking.rules[name] ?? .hidden).apply(to: text, compoundSurnames: masking.compoundSurnames)
+        masking.storedForm(text, rule: name)
     }
 
     private static func text(_ value: FeedLine.Value, _ key: String) throws(LineRejection) -> String {

@@ -79,7 +79,9 @@ struct TestGateway {
             operations: .init(port: 0),
             policies: policies,
             scorecard: try CompiledScorecard(yaml: String(contentsOf: root.appending(path: scorecard), encoding: .utf8)),
-            receiptSigner: try ReceiptSigner.loadOrCreate(at: folder.appending(path: "receipt-signing-key")),
+            receiptSigner: try ReceiptSigner.loadOrCreate(
+                at: folder.appending(path: "receipt-signing-key"), sm2: folder.appending(path: "receipt-signing-key-sm2.pem")
+            ),
             hasher: hasher, referenceSecret: referenceSecret,
             seed: .init(detail: "seeded for a test") { try pki.binding(files) }
         )

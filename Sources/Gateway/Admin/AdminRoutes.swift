@@ -156,7 +156,10 @@ struct AdminRoutes {
             let recorded = try await usage.decisions(partner: proposal.partnerID, since: now.addingTimeInterval(-Double(days) * 86_400), until: now)
             let report = DecisionReplay.replay(recorded, against: contract, catalog: contracts.policies.catalog, purposes: contracts.policies.purposes)
             context.audit.note(partner: proposal.partnerID, "what-if \(proposal.id) over \(days) days: \(report.decisions) decisions")
-            return try Self.json(WhatIfView(proposal: proposal.id, partner: proposal.partnerID, days: days, report: report))
+            return try Self.json(WhatIfView(
+                proposal: proposal.id, partner: proposal.partnerID, days: days, report: report,
+                governing: contracts.snapshot().contracts[proposal.partnerID], proposed: contract
+            ))
         }
         route(.approve, on: group) { request, context in
             let admin = try context.require(AdminEndpoint.approve.roles)

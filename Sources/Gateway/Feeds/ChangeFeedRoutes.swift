@@ -58,7 +58,7 @@ struct ChangeFeedRoutes {
             requestID: context.id, partnerID: partner.partnerID, issuedAt: now, itemsDisclosed: disclosedItems,
             contractVersion: covered.version.description, consentID: nil, body: body
         )
-        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
+        return try JSONResponse.response(body, receipt: signer.token(for: receipt, suite: partner.contract.receiptSuite))
     }
 
     /// The record as the feed sends it today: masked, or removed with the reason.

@@ -111,6 +111,6 @@ struct ScoreRoutes {
             requestID: context.id, partnerID: partner.partnerID, issuedAt: now, itemsDisclosed: used,
             contractVersion: decision.contractVersion.description, consentID: query.consentID, body: body
         )
-        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
+        return try JSONResponse.response(body, receipt: signer.token(for: receipt, suite: partner.contract.receiptSuite))
     }
 }
