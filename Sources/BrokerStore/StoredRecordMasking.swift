@@ -17,6 +17,11 @@ public enum StoredRecordMasking {
         /// Rows whose masked fields were rewritten.
         public var records = 0
         public var versions = 0
+
+        public init(records: Int = 0, versions: Int = 0) {
+            self.records = records
+            self.versions = versions
+        }
     }
 
     private struct Table {

@@ -34,8 +34,8 @@ import Testing
         // A database an older ingest filled: clear values in the record and in its history.
         let older = #"{"name": "欧阳修文", "mobile": "13812345678", "address": null, "bank_card": "6222020200112233445"}"#
         let oldest = #"{"name": "王小明", "mobile": "13900001111", "address": "江苏省南京市鼓楼区汉中路99号", "bank_card": null}"#
-        try await fixture.pool.query("UPDATE records SET fields = \(oldest)::jsonb, version = 2")
-        try await fixture.pool.query("UPDATE records SET fields = \(older)::jsonb, version = 3")
+        try await fixture.pool.query("UPDATE records SET fields = \(oldest)::jsonb, version = 2, change_seq = nextval('record_change_seq')")
+        try await fixture.pool.query("UPDATE records SET fields = \(older)::jsonb, version = 3, change_seq = nextval('record_change_seq')")
         let beforeRecords = try await Self.stored(fixture.pool, "records")
         let beforeVersions = try await Self.stored(fixture.pool, "record_versions")
         #expect(beforeVersions.count == 2)
@@ -58,7 +58,7 @@ import Testing
         // the row it replaces.
         #expect(try await StoredRecordMasking.run(pool: fixture.pool, catalog: fixture.catalog, masking: fixture.masking) == .init())
         await #expect(throws: PostgresError.self) { try await fixture.pool.query("UPDATE record_versions SET version = version") }
-        try await fixture.pool.query("UPDATE records SET version = 4")
+        try await fixture.pool.query("UPDATE records SET version = 4, change_seq = nextval('record_change_seq')")
         #expect(try await Self.stored(fixture.pool, "record_versions").count == 3)
         await fixture.close()
     }
