@@ -65,6 +65,7 @@ let package = Package(
             dependencies: [
                 "PostgresClient",
                 "BrokerCore",
+                "GMCrypto",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -161,7 +162,10 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["BrokerStore", "PostgresClient"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
         .testTarget(name: "GMCryptoTests", dependencies: ["GMCrypto", "BrokerStore"]),
-        .testTarget(name: "BrokerStoreTests", dependencies: ["BrokerStore", "TestSupport"]),
+        .testTarget(
+            name: "BrokerStoreTests",
+            dependencies: ["BrokerStore", "TestSupport", "GMCrypto", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "BrokerStore", "BrokerCore", "PostgresClient", "TestSupport"]),
         .testTarget(name: "MeteringTests", dependencies: ["Metering", "BrokerCore", "BrokerStore", "PostgresClient", "TestSupport"]),
         .testTarget(

@@ -86,6 +86,12 @@ struct ServerOptions: ParsableArguments {
     ))
     var receiptSM2Key: String?
 
+    @Option(name: .customLong("audit-digest"), help: ArgumentHelp(
+        "The admin audit chain's link digest, sha256 or sm3, chosen once: a new chain starts with it (recorded in its first row), a started chain must already link with it (env CREDIT_BROKER_AUDIT_DIGEST). Default: whatever the chain has, SHA-256 for a new one.",
+        valueName: "digest"
+    ))
+    var auditDigest: String?
+
     @Option(help: ArgumentHelp("The scorecard POST /v1/scores serves (env CREDIT_BROKER_SCORECARD).", valueName: "yaml"))
     var scorecard: String?
 
@@ -211,12 +217,19 @@ struct ServerOptions: ParsableArguments {
             let contracts = try files.contractFiles(policies: policies)
             return try pki?.binding(contracts) ?? contracts
         }
-        return BrokerConfiguration(
+        var configuration = BrokerConfiguration(
             partner: partner, admin: admin, operations: operations, policies: policies, scorecard: card,
             receiptSigner: try ReceiptSigner.loadOrCreate(at: URL(filePath: keyPath), sm2: URL(filePath: sm2KeyPath)),
             hasher: try database.personKeyHasher(), referenceSecret: try database.subjectReferenceSecret(),
             seed: seed ?? defaultSeed
         )
+        if let text = auditDigest ?? Self.environment["CREDIT_BROKER_AUDIT_DIGEST"] {
+            guard let digest = AuditDigest(rawValue: text) else {
+                throw ValidationError("--audit-digest must be \(AuditDigest.allCases.map(\.rawValue).joined(separator: " or ")), not '\(text)'")
+            }
+            configuration.auditDigest = digest
+        }
+        return configuration
     }
 
     /// The operations listener (`/metrics`, `/healthz`, `/readyz`) if `--ops-port` asks for one.

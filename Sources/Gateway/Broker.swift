@@ -48,6 +48,10 @@ public struct BrokerConfiguration: Sendable {
     /// The secret partners' subject references derive from.
     public var referenceSecret: [UInt8]
     public var seed: Seed?
+    /// The admin audit chain's link digest this installation requires (`serve --audit-digest`): a
+    /// new chain starts with it, a started chain must link with it. nil: whatever the chain has
+    /// (SHA-256 for a new one).
+    public var auditDigest: AuditDigest?
     /// Where requests and the contract snapshot read the time.
     public var clock: any WallClock = SystemClock()
     public var batchReviews: BatchReviewWorker.Configuration = .init()
@@ -95,6 +99,13 @@ public struct Broker: Sendable {
     /// Seeds an empty ledger, reads it, and builds every part on `pool` (migrated).
     public static func build(_ configuration: BrokerConfiguration, pool: PostgresPool, logger: Logger) async throws -> Broker {
         let store = ContractStore(pool: pool)
+        if let digest = configuration.auditDigest {
+            try await AdminAuditLog(pool: pool).start(
+                linkingWith: digest,
+                entry: .commandLine("serve", partner: nil, status: 201, detail: "started the admin audit chain, its rows linked with \(digest.title)"),
+                at: configuration.clock.now()
+            )
+        }
         if let seed = configuration.seed {
             let added = try await store.seedIfEmpty(
                 seed.load,

@@ -54,7 +54,7 @@ struct TestGateway {
     /// changes the partner listener's configuration (e.g. shorter timeouts); `logger` receives the log.
     static func run(
         clock: (any WallClock)? = nil, adjusting: (inout GatewayServer.Configuration) -> Void = { _ in },
-        adjustingAdmin: (inout AdminServer.Configuration) -> Void = { _ in }, logger: Logger? = nil,
+        adjustingAdmin: (inout AdminServer.Configuration) -> Void = { _ in }, logger: Logger? = nil, auditDigest: AuditDigest? = nil,
         _ body: (TestGateway) async throws -> Void
     ) async throws {
         let database = try await TestPostgres.freshDatabase()
@@ -87,6 +87,7 @@ struct TestGateway {
         )
         configuration.batchReviews = .init(chunkSize: 100, pollInterval: .milliseconds(200))
         configuration.clock = clock ?? SystemClock()
+        configuration.auditDigest = auditDigest
         configuration.gracefulShutdownSignals = []
         adjusting(&configuration.partner)
         if configuration.admin != nil { adjustingAdmin(&configuration.admin!) }
