@@ -51,11 +51,12 @@ struct TestGateway {
     /// Starts a broker as `serve` does (`Broker.build`, the same services in the same group), with
     /// the shipped contracts seeded into a fresh database, each test bank's certificate pinned; runs
     /// `body` against it; then shuts it down in order. `clock` replaces the wall clock; `adjusting`
-    /// changes the partner listener's configuration (e.g. shorter timeouts); `logger` receives the log.
+    /// changes the partner listener's configuration (e.g. shorter timeouts), `configuring` the
+    /// broker's (given the test database's connection); `logger` receives the log.
     static func run(
         clock: (any WallClock)? = nil, adjusting: (inout GatewayServer.Configuration) -> Void = { _ in },
-        adjustingAdmin: (inout AdminServer.Configuration) -> Void = { _ in }, logger: Logger? = nil,
-        _ body: (TestGateway) async throws -> Void
+        adjustingAdmin: (inout AdminServer.Configuration) -> Void = { _ in }, configuring: (inout BrokerConfiguration, _ database: PostgresConfiguration) -> Void = { _, _ in },
+        logger: Logger? = nil, _ body: (TestGateway) async throws -> Void
     ) async throws {
         let database = try await TestPostgres.freshDatabase()
         let pool = PostgresPool(.init(connection: database, maxConnections: 4))
@@ -86,6 +87,8 @@ struct TestGateway {
         configuration.batchReviews = .init(chunkSize: 100, pollInterval: .milliseconds(200))
         configuration.clock = clock ?? SystemClock()
         configuration.gracefulShutdownSignals = []
+        configuration.reloadSignals = []
+        configuring(&configuration, database)
         adjusting(&configuration.partner)
         if configuration.admin != nil { adjustingAdmin(&configuration.admin!) }
         let (ports, continuation) = AsyncStream.makeStream(of: (String, Int).self)
