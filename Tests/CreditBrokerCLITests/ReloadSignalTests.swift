@@ -22,7 +22,8 @@ import Testing
             let made = try ChildProcess.start(CommandLineTests.binary, ["pki", "init", "--out", out, "--contracts", contracts] + policies).wait()
             try #require(made.status == 0, "\(made.output)")
         }
-        let port = Int.random(in: 40_000...44_999)
+        // Below the ephemeral range (32768 and up) and the other tests' ranges.
+        let port = Int.random(in: 10_000...19_999)
         let server = try ChildProcess.start(CommandLineTests.binary, [
             "serve", "--database-url", conninfo, "--contracts", contracts, "--allow-owner-role", "--port", "\(port)", "--tls-dir", pki,
             "--seed-pki", pki, "--state-dir", TestPostgres.temporaryFolder(),

@@ -65,11 +65,18 @@ import X509
                     issuer: gateway.ca.certificate.subject, thisUpdate: now, nextUpdate: now + 86_400, entries: [.init(serial: revoked, revokedAt: now)]
                 ).pemEncoded(signedBy: gateway.ca.privateKey)
             }
-            // One list revoking the other bank, one revoking the bank, of equal length (ECDSA
-            // signatures vary by a byte or two: sign again until they match).
-            let otherRevoked = try list(serial(TestGateway.otherBank))
-            var bankRevoked = try list(serial(TestGateway.bank))
-            for _ in 0..<500 where bankRevoked.utf8.count != otherRevoked.utf8.count { bankRevoked = try list(serial(TestGateway.bank)) }
+            // One list revoking a serial of no certificate, as long as the bank's, one revoking the
+            // bank's, of equal length (ECDSA signatures vary by a byte or two: sign both again
+            // until they match).
+            let bankSerial = try serial(TestGateway.bank)
+            var unknown = Array(bankSerial.bytes)
+            unknown[unknown.count - 1] ^= 0x01
+            var otherRevoked = try list(Certificate.SerialNumber(bytes: unknown))
+            var bankRevoked = try list(bankSerial)
+            for _ in 0..<500 where bankRevoked.utf8.count != otherRevoked.utf8.count {
+                otherRevoked = try list(Certificate.SerialNumber(bytes: unknown))
+                bankRevoked = try list(bankSerial)
+            }
             try #require(bankRevoked.utf8.count == otherRevoked.utf8.count)
             let stamp = Date(timeIntervalSince1970: (now.timeIntervalSince1970 - 120).rounded(.down))
 
