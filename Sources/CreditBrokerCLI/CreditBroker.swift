@@ -20,6 +20,7 @@ struct CreditBroker: AsyncParsableCommand {
             KeysCommand.self,
             ReceiptsCommand.self,
             AuditCommand.self,
+            DisputesCommand.self,
             AdminCommand.self,
         ]
     )

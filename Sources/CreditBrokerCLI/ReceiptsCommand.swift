@@ -35,7 +35,7 @@ struct ReceiptsCommand: AsyncParsableCommand {
                 let verifier = try ReceiptVerifier(publicKeyPEM: String(contentsOfFile: key, encoding: .utf8))
                 let receipt = try verifier.verify(token: parts.token, body: parts.body)
                 print("""
-                    receipt OK: request \(receipt.requestID), partner \(receipt.partnerID), issued \(receipt.issuedAt)
+                    \(receipt.kind.map { "\($0) " } ?? "")receipt OK: request \(receipt.requestID), partner \(receipt.partnerID), issued \(receipt.issuedAt)
                       contract \(receipt.contractVersion), consent \(receipt.consentID ?? "none")
                       items disclosed: \(receipt.itemsDisclosed.isEmpty ? "none" : receipt.itemsDisclosed.joined(separator: ", "))
                     """)

@@ -17,7 +17,10 @@ struct ServeCommand: AsyncParsableCommand {
             (process up), /readyz (database reachable and migrations current) and /v1/receipt-key \
             for anyone; for authenticated partners /v1/partner, /v1/queries, \
             /v1/consents, /v1/scores, /v1/batch-reviews, /v1/usage, /v1/watchlist, /v1/alerts and \
-            /v1/changes. /metrics is only on the operations listener (--ops-port, loopback). The contracts \
+            /v1/changes. For the credit portal /v1/portal/disclosures, /v1/portal/records, \
+            /v1/portal/disputes, /v1/portal/disputes/search, /v1/portal/consents/search, and \
+            /v1/portal/consents ({id}/revoke, {id}/receipt). For data sources /v1/disputes. /metrics \
+            is only on the operations listener (--ops-port, loopback). The contracts \
             in force come from the database (an empty one is seeded from --contracts) and change \
             through the admin API without a restart. With --tls-dir (or the four TLS files) the listener speaks TLS 1.2/1.3 \
             with HTTP/2 and authenticates banks by client certificate; agencies use API keys. With \

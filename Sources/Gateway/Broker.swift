@@ -151,6 +151,7 @@ public struct Broker: Sendable {
             batchReviews: batchReviews,
             scores: try ScoreService(card: configuration.scorecard),
             metering: MeteringServices(writer: writer, quotas: QuotaLedger(pool: pool), idempotency: IdempotencyStore(pool: pool), hasher: configuration.hasher),
+            rights: SubjectRightsService(queries: queries, pool: pool),
             metrics: metrics
         )
         let partnerCredentials = try configuration.partner.tls.map {
@@ -165,7 +166,8 @@ public struct Broker: Sendable {
         var services: [any Service] = [PoolService(pool: pool), PoolService(pool: meterPool), reads, writer, watcher, reloader, batchReviews.worker]
         if let operations = configuration.operations {
             services.append(OperationsServer.application(
-                operations, pool: pool, metrics: metrics, logger: logger, onServerRunning: configuration.listening.operations
+                operations, pool: pool, metrics: metrics, clock: configuration.clock, logger: logger,
+                onServerRunning: configuration.listening.operations
             ))
         }
         if let admin = configuration.admin {

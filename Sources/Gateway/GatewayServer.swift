@@ -75,12 +75,15 @@ public enum GatewayServer {
         public var scores: ScoreService
         /// Rate limits, idempotency, quotas and the meter ledger of every partner route.
         public var metering: MeteringServices
+        /// The credit portal's routes for subjects' rights, and the data sources' dispute feed.
+        public var rights: SubjectRightsService
 
         public init(
             contracts: LiveContracts, receiptSigner: ReceiptSigner,
             queries: QueryService, feeds: FeedService, batchReviews: BatchReviewService, scores: ScoreService,
-            metering: MeteringServices, metrics: GatewayMetrics
+            metering: MeteringServices, rights: SubjectRightsService, metrics: GatewayMetrics
         ) {
+            self.rights = rights
             self.contracts = contracts
             self.receiptSigner = receiptSigner
             self.metrics = metrics
@@ -134,9 +137,11 @@ public enum GatewayServer {
         let billable = v1.group().add(middleware: QuotaMiddleware(admissions: partners.metering.admissions, metrics: partners.metrics))
         QueryRoutes(service: partners.queries, signer: partners.receiptSigner).register(on: billable)
         ScoreRoutes(service: partners.scores, queries: partners.queries, signer: partners.receiptSigner).register(on: billable)
-        ConsentRoutes(service: partners.queries).register(on: v1)
-        ChangeFeedRoutes(service: partners.feeds, signer: partners.receiptSigner).register(on: v1)
-        WatchlistRoutes(service: partners.feeds, signer: partners.receiptSigner).register(on: v1)
+        ConsentRoutes(service: partners.queries, signer: partners.receiptSigner).register(on: v1)
+        ChangeFeedRoutes(service: partners.feeds, rights: partners.rights, signer: partners.receiptSigner).register(on: v1)
+        WatchlistRoutes(service: partners.feeds, rights: partners.rights, signer: partners.receiptSigner).register(on: v1)
+        PortalRoutes(service: partners.rights, signer: partners.receiptSigner).register(on: v1)
+        DisputeFeedRoutes(service: partners.rights, signer: partners.receiptSigner).register(on: v1)
         BatchReviewRoutes(service: partners.batchReviews, signer: partners.receiptSigner).register(on: v1)
         UsageRoutes(usage: UsageQuery(pool: pool), quotas: QuotaLedger(pool: pool)).register(on: v1)
         served.fill(router.routes)

@@ -25,6 +25,7 @@ import Testing
             .split(separator: "\n").first { $0.hasPrefix("agency.nj_anxin\t") }?.split(separator: "\t").last.map(String.init)
         let printed = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         let consentExample = Result { try ChildProcess.run("/bin/sh", ["-c", Self.commands(after: "A consent on file", in: printed)]) }
+        let portalExample = Result { try ChildProcess.run("/bin/sh", ["-c", Self.commands(after: "The province's credit portal", in: printed)]) }
         demo.signal(SIGINT)
         let (status, _) = demo.wait()
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
@@ -38,6 +39,11 @@ import Testing
         let unlockedJSON = try #require(try JSONSerialization.jsonObject(with: Data(unlocked.utf8)) as? [String: Any], "\(consentOutput)")
         #expect((unlockedJSON["disclosed"] as? [[String: Any]])?.map { $0["item"] as? String } == ["market.tax_paid"], "\(consentOutput)")
         #expect((unlockedJSON["consent_id"] as? String)?.hasPrefix("cs_") == true, "\(consentOutput)")
+        // The portal's example, run as printed: who queried the company, the bank's queries above included.
+        let portalOutput = try portalExample.get()
+        let whoQueried = try #require(try JSONSerialization.jsonObject(with: Data(portalOutput.utf8)) as? [String: Any], "\(portalOutput)")
+        let queriedBy = (whoQueried["disclosures"] as? [[String: Any]])?.compactMap { $0["partner"] as? String } ?? []
+        #expect(queriedBy.contains("bank.icbc_jiangsu") && whoQueried["subject"] as? String == company, "\(portalOutput)")
         // The receipt check names this binary, which `swift run` leaves off PATH.
         let verify = try #require(output.split(separator: "\n").first { $0.contains(" receipts verify ") })
         let program = String(verify.trimmingCharacters(in: .whitespaces).prefix { $0 != " " })

@@ -85,16 +85,22 @@ public enum AdminServer {
         )
     }
 
-    /// Every admin route, behind authentication (accepted certificates counted in `metrics`) and the audit chain.
+    /// Every admin route and the console's pages, behind authentication (accepted certificates
+    /// counted in `metrics`) and the audit chain.
     public static func router(_ services: Services) -> Router<AdminRequestContext> {
         let router = Router(context: AdminRequestContext.self)
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: AdminAuthenticator(peers: PeerCertificateCache(), counters: services.metrics.adminAuthentication))
+        let console = ConsoleRoutes(services: services)
+        router.add(middleware: console.middleware)
         router.add(middleware: AdminAuditMiddleware(log: AdminAuditLog(pool: services.pool)))
         let served = MethodNotAllowed<AdminRequestContext>.RouteTable()
         router.add(middleware: MethodNotAllowed(routes: served))
         router.add(middleware: AdminInputMiddleware())
-        AdminRoutes(services: services).register(on: router.group("admin/v1"))
+        let v1 = router.group("admin/v1")
+        AdminRoutes(services: services).register(on: v1)
+        AdminRightsRoutes(services: services).register(on: v1)
+        console.register(on: router.group("console"))
         served.fill(router.routes)
         return router
     }

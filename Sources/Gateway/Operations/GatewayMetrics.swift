@@ -103,6 +103,20 @@ public final class GatewayMetrics: Sendable {
         MetricNameDescriptor(namespace: "credit_broker", metricName: metric, unitName: unit, helpText: help)
     }
 
+    /// The disputes gauges, read from the database at each scrape (every process reports the same
+    /// figures: take one, not the sum).
+    static func disputeLines(open: Int, overdue: Int) -> String {
+        """
+        # HELP credit_broker_disputes_open Disputes filed through the credit portal and not yet answered.
+        # TYPE credit_broker_disputes_open gauge
+        credit_broker_disputes_open \(open)
+        # HELP credit_broker_disputes_overdue Open disputes past their deadline (20 calendar days after filing, China time).
+        # TYPE credit_broker_disputes_overdue gauge
+        credit_broker_disputes_overdue \(overdue)
+
+        """
+    }
+
     /// The exposition text.
     func text() -> [UInt8] {
         var buffer: [UInt8] = []

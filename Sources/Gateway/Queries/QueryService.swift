@@ -139,12 +139,25 @@ public struct QueryService: Sendable {
     func disclosedItems(_ ids: [String], records: [StoredRecord], masker: Masker?) -> [QueryAnswer.DisclosedItem] {
         let byItem = Dictionary(grouping: records, by: \.item)
         return ids.map { id in
-            QueryAnswer.DisclosedItem(item: id, records: (byItem[id] ?? []).map { record in
-                var fields = record.fields
-                if record.isDisputed { fields["disputed"] = .bool(true) }
-                return masker.map { $0.mask(.object(fields), item: id) } ?? .null
-            })
+            QueryAnswer.DisclosedItem(item: id, records: (byItem[id] ?? []).map { markedFields(of: $0, masker: masker) })
         }
+    }
+
+    /// A record as an answer discloses it: its fields masked with `masker` (hidden without one), a
+    /// disputed record flagged `"disputed": true`, and the broker's marks beside them (the open
+    /// dispute's id, filing day and deadline; the subject's statement kept beside a confirmed record).
+    func markedFields(of record: StoredRecord, masker: Masker?) -> AnswerValue {
+        var fields = record.fields
+        if record.isDisputed { fields["disputed"] = .bool(true) }
+        return Self.withMarks(masker.map { $0.mask(.object(fields), item: record.item) } ?? .null, of: record)
+    }
+
+    /// `masked` (a record's masked fields) with the record's marks added: the broker's own words, not
+    /// the source's fields, so they are not masked.
+    static func withMarks(_ masked: AnswerValue, of record: StoredRecord) -> AnswerValue {
+        guard !record.marks.isEmpty, case .object(var members) = masked else { return masked }
+        for (name, mark) in record.marks { members[name] = mark }
+        return .object(members)
     }
 
     /// The ids of `decision`'s disclosed items and its withheld manifest, in request order.
