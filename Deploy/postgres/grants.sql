@@ -14,11 +14,15 @@ REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM credit_broker_gateway, credit_
 -- /readyz and the start-up check compare the applied migrations with the binary's.
 GRANT SELECT ON schema_migrations TO credit_broker_gateway;
 -- Served data: read only.
-GRANT SELECT ON subjects, record_events TO credit_broker_gateway;
+GRANT SELECT ON subjects TO credit_broker_gateway;
 -- The daily disclosure sweep (DisclosureSweep) moves records whose window opened or closed to the
 -- end of the change feed: it may renumber a record, never change what it says. Its UPDATE fires
 -- the records triggers, which append to record_versions and watched_changes in the same statement.
-GRANT SELECT, UPDATE (change_seq, changed_at) ON records TO credit_broker_gateway;
+-- A dispute filed through the portal, or answered through the admin API, marks the record and
+-- moves its status (disputed, active again, withdrawn), with the status event in record_events.
+GRANT SELECT, UPDATE (change_seq, changed_at, status, marks) ON records TO credit_broker_gateway;
+GRANT SELECT, INSERT ON record_events TO credit_broker_gateway;
+GRANT SELECT, INSERT, UPDATE (state, outcome, resolved_at, resolved_via, resolution_note, feed_seq) ON disputes TO credit_broker_gateway;
 GRANT SELECT, INSERT ON record_versions, watched_changes TO credit_broker_gateway;
 GRANT SELECT, UPDATE ON disclosure_sweeps TO credit_broker_gateway;
 GRANT USAGE ON SEQUENCE record_change_seq TO credit_broker_gateway;   -- the sweep and new watches draw from it
@@ -30,7 +34,10 @@ GRANT SELECT, INSERT, UPDATE ON quota_counters TO credit_broker_gateway;
 GRANT EXECUTE ON FUNCTION quota_reserve(text, date, date, bigint, bigint, bigint),
                           quota_reserve_up_to(text, date, date, bigint, bigint, bigint) TO credit_broker_gateway;
 GRANT SELECT, INSERT, UPDATE, DELETE ON idempotency_keys TO credit_broker_gateway;
-GRANT SELECT, INSERT, UPDATE (uses, revoked_at) ON consents TO credit_broker_gateway;
+GRANT SELECT, INSERT, UPDATE (uses, used_up_at, revoked_at, revoked_reason, valid_to) ON consents TO credit_broker_gateway;
+GRANT SELECT, INSERT ON consent_extensions, partner_alerts TO credit_broker_gateway;
+-- Each page of the change feed and the alerts counts its deliveries per subject (who queried me).
+GRANT SELECT, INSERT, UPDATE ON stream_deliveries TO credit_broker_gateway;
 GRANT SELECT, INSERT, DELETE ON watchlist TO credit_broker_gateway;
 GRANT SELECT, INSERT, UPDATE ON batch_reviews, batch_review_subjects TO credit_broker_gateway;
 -- The admin API issues and revokes agencies' keys: a key's hash is never changed once stored.
@@ -52,6 +59,8 @@ GRANT INSERT ON record_versions, watched_changes TO credit_broker_ingest;  -- th
 GRANT SELECT ON watchlist TO credit_broker_ingest;                         -- which changes are watched
 GRANT USAGE ON SEQUENCE record_change_seq TO credit_broker_ingest;
 GRANT EXECUTE ON FUNCTION record_status_after(text, text) TO credit_broker_ingest;
+-- The next feed line for a disputed record answers the dispute (the records_answer_dispute trigger).
+GRANT SELECT, UPDATE (state, outcome, resolved_at, resolved_via, feed_seq) ON disputes TO credit_broker_ingest;
 
 -- Every table must be named above (or here, as the owner's alone).
 DO $$
@@ -60,7 +69,8 @@ DECLARE
         'schema_migrations', 'subjects', 'records', 'record_events', 'record_versions', 'watched_changes',
         'disclosure_sweeps', 'meter_events', 'admin_audit', 'quota_counters', 'idempotency_keys', 'consents',
         'watchlist', 'batch_reviews', 'batch_review_subjects', 'api_keys',
-        'contract_versions', 'contract_proposals', 'partner_status_changes', 'gateway_processes'
+        'contract_versions', 'contract_proposals', 'partner_status_changes', 'gateway_processes',
+        'disputes', 'consent_extensions', 'partner_alerts', 'stream_deliveries'
     ];
     missing text;
 BEGIN

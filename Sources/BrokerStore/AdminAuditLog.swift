@@ -151,12 +151,12 @@ public struct AdminAuditLog: Sendable {
     }
 
     /// The columns `record(_:)` reads, in its order.
-    private static let columns = """
+    static let columns = """
         seq, (extract(epoch FROM occurred_at) * 1000000)::bigint, actor_fingerprint, actor_subject, role,
         method, path, target_partner, status, detail, hash, via, digest
         """
 
-    private static func record(_ row: PostgresRow) throws -> AdminAuditRecord {
+    static func record(_ row: PostgresRow) throws -> AdminAuditRecord {
         AdminAuditRecord(
             seq: try row.decode(at: 0), microseconds: try row.decode(at: 1),
             entry: AdminAuditEntry(

@@ -13,8 +13,7 @@ public struct ConsentStore: Sendable {
 
     /// A fresh consent id: `cs_` and 128 random bits (32 hex digits) from the system CSPRNG.
     public static func newID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return "cs_" + (0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) }.lowercaseHex
+        RandomIdentifier.make(prefix: "cs_")
     }
 
     /// Stores `consent` (with `usesSoFar` 0, not revoked) for `partnerID`.
@@ -33,11 +32,115 @@ public struct ConsentStore: Sendable {
         try await pool.execute(Self.select, [id, partnerID]).first.map(Self.stored)
     }
 
-    /// Revokes the partner's consent `id`; revoking again keeps the first revocation.
+    /// Revokes the partner's consent `id` (`revoked_by_partner`); revoking again keeps the first revocation.
     /// - Returns: the consent as revoked, or `nil` if the partner has none with that id.
     @discardableResult
     public func revoke(id: String, partnerID: String, at instant: Date = Date()) async throws -> StoredConsent? {
         try await pool.execute(Self.revokeStatement, [id, partnerID, instant]).first.map(Self.stored)
+    }
+
+    /// Revokes consent `id` about `subjectKey` for the subject (`revoked_by_subject`, through the
+    /// credit portal), whichever partner holds it. The first revocation raises a `consent_revoked`
+    /// alert for the holder; revoking again keeps the first revocation and raises none.
+    /// - Returns: the consent as it stands, or `nil` if no consent `id` is about this subject.
+    public func revokeForSubject(id: String, subjectKey: String, at instant: Date) async throws -> StoredConsent? {
+        try await pool.transaction { connection in
+            try await Self.revoke(id: id, subjectKey: subjectKey, reason: .revokedBySubject, at: instant, on: connection)
+        }
+    }
+
+    /// Revokes consent `id` (`revoked_by_admin`) on `connection` (an admin request's audit
+    /// transaction), alerting its holder as `revokeForSubject` does.
+    /// - Returns: the consent as it stands, or `nil` if there is none with that id.
+    public static func revokeByAdmin(id: String, at instant: Date, on connection: PostgresConnection) async throws -> StoredConsent? {
+        try await revoke(id: id, subjectKey: nil, reason: .revokedByAdmin, at: instant, on: connection)
+    }
+
+    private static func revoke(
+        id: String, subjectKey: String?, reason: StoredConsent.Reason, at instant: Date, on connection: PostgresConnection
+    ) async throws -> StoredConsent? {
+        // The alert's position is drawn under the merge lock, as every alert's is.
+        try await connection.query("SELECT pg_advisory_xact_lock(\(RecordWriter.mergeLock))")
+        let revoked = try await connection.query("""
+            UPDATE consents SET revoked_at = \(instant), revoked_reason = \(reason.rawValue)
+            WHERE consent_id = \(id) AND (\(subjectKey)::text IS NULL OR subject_key = \(subjectKey)) AND revoked_at IS NULL
+            RETURNING \(unsafeRaw: columns)
+            """)
+        if let row = revoked.first {
+            let consent = try stored(row)
+            // As the watchlist labels subjects: an organisation by its USCC, a person by the masked ID number.
+            let isPerson = PersonKey(hex: consent.consent.subject) != nil
+            try await connection.query("""
+                INSERT INTO partner_alerts (partner_id, change_seq, change, consent_id, reason, subject_key, subject_kind, subject_label, recorded_on)
+                VALUES (\(consent.partnerID), nextval('record_change_seq'), 'consent_revoked', \(id), \(reason.rawValue),
+                        \(consent.consent.subject), \(isPerson ? "person" : "organisation"),
+                        \(isPerson ? consent.maskedSubject : consent.consent.subject), \(CivilDate(instant).description)::date)
+                """)
+            return consent
+        }
+        return try await connection.query("""
+            SELECT \(unsafeRaw: columns) FROM consents
+            WHERE consent_id = \(id) AND (\(subjectKey)::text IS NULL OR subject_key = \(subjectKey))
+            """).first.map(stored)
+    }
+
+    /// Every consent about the subject, whichever partner holds it, newest first.
+    public func consents(ofSubject subjectKey: String) async throws -> [StoredConsent] {
+        try await pool.query("""
+            SELECT \(unsafeRaw: Self.columns) FROM consents WHERE subject_key = \(subjectKey) ORDER BY created_at DESC, consent_id
+            """).map(Self.stored)
+    }
+
+    /// The consent `id` about `subjectKey`, whichever partner holds it (the subject's own view).
+    public func fetch(id: String, subjectKey: String) async throws -> StoredConsent? {
+        try await pool.query("""
+            SELECT \(unsafeRaw: Self.columns) FROM consents WHERE consent_id = \(id) AND subject_key = \(subjectKey)
+            """).first.map(Self.stored)
+    }
+
+    /// Why an extension is refused.
+    public enum ExtensionRefusal: Error, Sendable, Hashable {
+        case notFound
+        /// Only an active consent is extended.
+        case notActive(StoredConsent.Status)
+        /// The new end is not after the current one.
+        case notLater
+    }
+
+    /// Extends the partner's consent `id` to `validTo` at `instant`, while it is active, keeping the
+    /// extension (the end before and after, the renewed authorisation's digest) in its history.
+    public func extend(id: String, partnerID: String, validTo: Date, documentDigest: String, at instant: Date) async throws -> StoredConsent {
+        try await pool.transaction { connection in
+            guard let row = try await connection.query("""
+                SELECT \(unsafeRaw: Self.columns) FROM consents WHERE consent_id = \(id) AND partner_id = \(partnerID) FOR UPDATE
+                """).first else { throw ExtensionRefusal.notFound }
+            let current = try Self.stored(row)
+            let status = current.status(at: instant)
+            guard status == .active else { throw ExtensionRefusal.notActive(status) }
+            guard validTo > current.consent.validTo else { throw ExtensionRefusal.notLater }
+            try await connection.query("""
+                INSERT INTO consent_extensions (consent_id, extended_at, valid_to_before, valid_to, document_sha256)
+                VALUES (\(id), \(instant), \(current.consent.validTo), \(validTo), \(documentDigest))
+                """)
+            let updated = try await connection.query("""
+                UPDATE consents SET valid_to = \(validTo) WHERE consent_id = \(id) RETURNING \(unsafeRaw: Self.columns)
+                """)
+            return try Self.stored(updated[0])
+        }
+    }
+
+    /// The extensions of the consents `ids`, oldest first.
+    public func extensions(of ids: [String]) async throws -> [ConsentExtension] {
+        guard !ids.isEmpty else { return [] }
+        return try await pool.query("""
+            SELECT consent_id, extended_at, valid_to_before, valid_to, document_sha256 FROM consent_extensions
+            WHERE consent_id = ANY(\(TextArrayParameter(ids))::text[]) ORDER BY id
+            """).map { row in
+            ConsentExtension(
+                consentID: try row.decode(at: 0), extendedAt: try row.decode(at: 1), validToBefore: try row.decode(at: 2),
+                validTo: try row.decode(at: 3), documentDigest: try row.decode(at: 4)
+            )
+        }
     }
 
     /// Spends one use of the partner's consent `id` at `instant`, in one statement: only while it
@@ -81,14 +184,17 @@ public struct ConsentStore: Sendable {
         )
         return StoredConsent(
             consent: consent, partnerID: try row.decode(at: 1), maskedSubject: try row.decode(at: 3),
-            createdAt: try row.decode(at: 12), revokedAt: try row.decode(at: 13)
+            createdAt: try row.decode(at: 12), revokedAt: try row.decode(at: 13),
+            revokedReason: try row.decode(String?.self, at: 14).flatMap(StoredConsent.Reason.init(rawValue:)),
+            usedUpAt: try row.decode(at: 15)
         )
     }
 
     // The statements below splice in this constant column list; every value is a parameter.
     private static let columns = """
         consent_id, partner_id, subject_key, subject_masked, array_to_json(purposes), array_to_json(items),
-        array_to_json(categories), valid_from, valid_to, uses, max_uses, document_sha256, created_at, revoked_at
+        array_to_json(categories), valid_from, valid_to, uses, max_uses, document_sha256, created_at, revoked_at,
+        revoked_reason, used_up_at
         """
 
     private static let insert = PostgresStatement(unsafeSQL: """
@@ -103,18 +209,19 @@ public struct ConsentStore: Sendable {
         """)
 
     private static let revokeStatement = PostgresStatement(unsafeSQL: """
-        UPDATE consents SET revoked_at = coalesce(revoked_at, $3) WHERE consent_id = $1 AND partner_id = $2
+        UPDATE consents SET revoked_at = coalesce(revoked_at, $3), revoked_reason = coalesce(revoked_reason, 'revoked_by_partner')
+        WHERE consent_id = $1 AND partner_id = $2
         RETURNING \(columns)
         """)
 
     /// Under READ COMMITTED a concurrent UPDATE of the same row waits, then re-checks the WHERE
     /// clause against the row as the other committed it: the last use is spent once.
     private static let giveBackStatement = PostgresStatement(unsafeSQL: """
-        UPDATE consents SET uses = uses - 1 WHERE consent_id = $1 AND partner_id = $2 AND uses > 0
+        UPDATE consents SET uses = uses - 1, used_up_at = NULL WHERE consent_id = $1 AND partner_id = $2 AND uses > 0
         """)
 
     private static let useStatement = PostgresStatement(unsafeSQL: """
-        UPDATE consents SET uses = uses + 1
+        UPDATE consents SET uses = uses + 1, used_up_at = CASE WHEN uses + 1 >= max_uses THEN $3 END
         WHERE consent_id = $1 AND partner_id = $2 AND revoked_at IS NULL
           AND valid_from <= $3 AND $3 < valid_to AND (max_uses IS NULL OR uses < max_uses)
         RETURNING \(columns)

@@ -68,6 +68,15 @@ public struct RecordStore: Sendable {
         return try result.map(record(from:))
     }
 
+    /// The subject's own view (the credit portal acting for the subject): every record of the subject
+    /// that is disclosable on `day` by its item's rule, a disputed one included whatever the catalog
+    /// says for others, with its marks. Ordered as `disclosableRecords`.
+    public func ownRecords(of subjectKey: String, on day: CivilDate) async throws -> [StoredRecord] {
+        let items = TextArrayParameter(catalog.items.map(\.id))
+        return try await pool.execute(Self.disclosable, [TextArrayParameter([subjectKey]), items, items, day.description])
+            .map(Self.record(from:))
+    }
+
     /// Up to `limit` records of `items` changed after the cursor `sequence`, in change order.
     ///
     /// Pass the last `changeSeq` received as the next cursor (0 to start). Every insert, new
@@ -82,7 +91,7 @@ public struct RecordStore: Sendable {
     public func history(source: String, sourceRecordID: String) async throws -> RecordHistory? {
         let versions = try await pool.execute(Self.versions, [source, sourceRecordID]).map { row in
             RecordHistory.Version(
-                record: try Self.record(from: row), heldFrom: try row.decode(at: 12), heldUntil: try row.decode(at: 13))
+                record: try Self.record(from: row), heldFrom: try row.decode(at: 13), heldUntil: try row.decode(at: 14))
         }
         guard !versions.isEmpty else { return nil }
         let events = try await pool.execute(Self.events, [source, sourceRecordID]).map { row in
@@ -125,7 +134,8 @@ public struct RecordStore: Sendable {
             sourceRecordID: try row.decode(at: 3), decisionDate: try date(4), publicityStart: try date(5),
             publicityEnd: try date(6), discloseUntil: try date(7), status: recordStatus,
             fields: try row.decode(RecordFields.self, at: 9).members,
-            version: try row.decode(at: 10), changeSeq: try row.decode(at: 11))
+            version: try row.decode(at: 10), changeSeq: try row.decode(at: 11),
+            marks: try row.decode(RecordFields?.self, at: 12)?.members ?? [:])
     }
 
     private static let subjectByKey = PostgresStatement(
@@ -134,7 +144,7 @@ public struct RecordStore: Sendable {
     /// The lookup behind `disclosableRecords` (the gateway benchmark runs its text in pgbench).
     package static let disclosable = PostgresStatement("""
         SELECT subject_key, item, source, source_record_id, decision_date::text, publicity_start::text,
-               publicity_end::text, disclose_until::text, status, fields, version, change_seq
+               publicity_end::text, disclose_until::text, status, fields, version, change_seq, marks
         FROM records
         WHERE subject_key = ANY($1::text[]) AND item = ANY($2::text[])
           AND (status = 'active' OR (status = 'disputed' AND item = ANY($3::text[])))
@@ -145,12 +155,12 @@ public struct RecordStore: Sendable {
 
     private static let versions = PostgresStatement("""
         SELECT subject_key, item, source, source_record_id, decision_date::text, publicity_start::text,
-               publicity_end::text, disclose_until::text, status, fields, version, change_seq, held_from, held_until
+               publicity_end::text, disclose_until::text, status, fields, version, change_seq, NULL::jsonb, held_from, held_until
         FROM record_versions
         WHERE source = $1 AND source_record_id = $2
         UNION ALL
         SELECT subject_key, item, source, source_record_id, decision_date::text, publicity_start::text,
-               publicity_end::text, disclose_until::text, status, fields, version, change_seq, changed_at, NULL
+               publicity_end::text, disclose_until::text, status, fields, version, change_seq, marks, changed_at, NULL
         FROM records
         WHERE source = $1 AND source_record_id = $2
         ORDER BY change_seq
@@ -164,7 +174,7 @@ public struct RecordStore: Sendable {
 
     private static let changesSince = PostgresStatement("""
         SELECT subject_key, item, source, source_record_id, decision_date::text, publicity_start::text,
-               publicity_end::text, disclose_until::text, status, fields, version, change_seq
+               publicity_end::text, disclose_until::text, status, fields, version, change_seq, marks
         FROM records
         WHERE change_seq > $1 AND item = ANY($2::text[])
         ORDER BY change_seq

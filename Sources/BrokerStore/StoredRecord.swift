@@ -19,6 +19,10 @@ public struct StoredRecord: Sendable, Hashable {
     public let version: Int
     /// The position of the record's latest change in the change feed.
     public let changeSeq: Int64
+    /// The broker's own marks, merged into every answer that discloses the record: `dispute`
+    /// (`id`, `filed`, `deadline`) while a dispute filed through the portal is open,
+    /// `subject_statement` once one is confirmed with the subject's statement kept. Usually empty.
+    public let marks: [String: AnswerValue]
 
     /// Whether the record is returned marked as disputed.
     public var isDisputed: Bool { status == .disputed }

@@ -1,4 +1,4 @@
-/// What happened to a record of a watched subject.
+/// What happened to a record of a watched subject, or to a consent the partner holds.
 public enum WatchedChange: String, Sendable, Hashable, Codable, CaseIterable {
     /// A new record (a penalty, a dishonest listing, …).
     case listed
@@ -7,4 +7,6 @@ public enum WatchedChange: String, Sendable, Hashable, Codable, CaseIterable {
     case withdrawn
     /// A dispute resolved: the record is active again.
     case reinstated
+    /// A consent the partner holds was revoked by the subject or an administrator (no record changed).
+    case consentRevoked = "consent_revoked"
 }

@@ -60,7 +60,8 @@ public struct WatchlistStore: Sendable {
             """).affectedRows > 0
     }
 
-    /// Up to `limit` alerts for the partner after the cursor `sequence`, in commit order.
+    /// Up to `limit` alerts for the partner after the cursor `sequence`, in commit order: changes to
+    /// its watched subjects' records, and its consents revoked by their subjects or an administrator.
     ///
     /// Only changes to records of `items` count; a new record counts only for `listingItems`.
     /// Pass the last alert's `changeSeq` as the next cursor (0 to start).
@@ -68,13 +69,23 @@ public struct WatchlistStore: Sendable {
         partnerID: String, since sequence: Int64, items: [String], listingItems: [String], limit: Int
     ) async throws -> [StoredAlert] {
         let result = try await pool.query("""
-            SELECT c.change_seq, w.reference, w.subject_key, w.kind, w.label, c.item, c.change, c.recorded_on::text
-            FROM watchlist w
-            JOIN watched_changes c ON c.subject_key = w.subject_key AND c.change_seq > w.from_seq
-            WHERE w.partner_id = \(partnerID) AND c.change_seq > \(sequence)
-              AND c.item = ANY(\(TextArrayParameter(items))::text[])
-              AND (c.change <> 'listed' OR c.item = ANY(\(TextArrayParameter(listingItems))::text[]))
-            ORDER BY c.change_seq
+            (SELECT c.change_seq, w.reference, w.subject_key, w.kind, w.label, c.item, c.change, c.recorded_on::text,
+                    NULL::text AS consent_id, NULL::text AS reason
+             FROM watchlist w
+             JOIN watched_changes c ON c.subject_key = w.subject_key AND c.change_seq > w.from_seq
+             WHERE w.partner_id = \(partnerID) AND c.change_seq > \(sequence)
+               AND c.item = ANY(\(TextArrayParameter(items))::text[])
+               AND (c.change <> 'listed' OR c.item = ANY(\(TextArrayParameter(listingItems))::text[]))
+             ORDER BY c.change_seq
+             LIMIT \(limit))
+            UNION ALL
+            (SELECT a.change_seq, '', a.subject_key, a.subject_kind, a.subject_label, NULL, a.change, a.recorded_on::text,
+                    a.consent_id, a.reason
+             FROM partner_alerts a
+             WHERE a.partner_id = \(partnerID) AND a.change_seq > \(sequence)
+             ORDER BY a.change_seq
+             LIMIT \(limit))
+            ORDER BY 1
             LIMIT \(limit)
             """)
         return try result.map { row in
@@ -88,7 +99,8 @@ public struct WatchlistStore: Sendable {
                 subject: WatchedSubject(
                     reference: try row.decode(at: 1), subjectKey: try row.decode(at: 2),
                     kind: try Self.kind(row.decode(at: 3)), label: try row.decode(at: 4)),
-                item: try row.decode(at: 5), change: watched, recordedOn: recordedOn)
+                item: try row.decode(at: 5), change: watched, recordedOn: recordedOn,
+                consentID: try row.decode(at: 8), reason: try row.decode(at: 9))
         }
     }
 

@@ -21,6 +21,7 @@ struct CreditBroker: AsyncParsableCommand {
             ReceiptsCommand.self,
             RecordsCommand.self,
             AuditCommand.self,
+            DisputesCommand.self,
             AdminCommand.self,
         ]
     )

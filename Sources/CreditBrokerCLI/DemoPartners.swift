@@ -67,6 +67,7 @@ struct DemoPartners {
     func adminExample(port: Int) -> String {
         """
         The admin API is on https://localhost:\(port)/admin/v1 (mutual TLS, admin certificates in \(pki.folder.path)/admins/).
+        The admin console, for a browser holding an admin certificate: https://localhost:\(port)/console
         Every partner's contract and credentials, as the security administrator:
           curl -s --cacert \(pki.caURL.path) --cert \(pki.adminCertificateURL(.security).path) \\
             --key \(pki.adminKeyURL(.security).path) https://localhost:\(port)/admin/v1/partners
@@ -74,11 +75,57 @@ struct DemoPartners {
         """
     }
 
+    /// The credit portal's examples: who queried the company, its records and a dispute on one, its
+    /// consents, one withdrawn and its receipt verified; the data source's dispute feed.
+    private func portalExamples(base: String, cacert: String, portal: String, dataSource: String?, company: String) -> String {
+        let tls = "\(cacert) --cert \(pki.clientCertificateURL(portal).path) --key \(pki.clientKeyURL(portal).path) -H 'Content-Type: application/json'"
+        let subject = #"{"subject":"\#(company)"}"#
+        var text = """
+
+            The province's credit portal (\(portal)) acts for one subject at a time, named in the body, never
+            in the URL. Who queried the company, newest first (the queries above included; this call too,
+            next time):
+              curl -s \(tls) -d '{"subject":"\(company)","limit":10}' \(base)/v1/portal/disclosures
+
+            Its records with their keys, then a dispute (异议) on the first: from now on every answer that
+            discloses the record marks it "disputed", with the dispute's id, filing day and deadline (20 days):
+              RECORD=$(curl -s \(tls) -d '\(subject)' \(base)/v1/portal/records \\
+                | grep -o '"source":"[^"]*","source_record_id":"[^"]*"' | head -1); echo "$RECORD"
+              curl -s \(tls) \\
+                -d '{"subject":"\(company)","record":{'"$RECORD"'},"reason":"该处罚已于复议中撤销","statement":"处罚决定已被撤销，见复议决定书","keep_statement":true}' \\
+                \(base)/v1/portal/disputes
+
+            The consents about the company, whichever partner holds them (the bank's, above, in CONSENT);
+            the subject withdraws it (the bank's next query goes without it, its alerts say consent_revoked)
+            and keeps the signed consent receipt, which verifies offline:
+              curl -s \(tls) -d '\(subject)' \(base)/v1/portal/consents/search
+              curl -s \(tls) -d '\(subject)' \(base)/v1/portal/consents/$CONSENT/revoke
+              R=$(mktemp -d); curl -si \(tls) -d '\(subject)' \(base)/v1/portal/consents/$CONSENT/receipt > $R/consent.http
+              curl -s \(cacert) \(base)/v1/receipt-key > $R/receipt-key.pem
+              \(Self.executable) receipts verify $R/consent.http --key $R/receipt-key.pem
+
+            """
+        if let dataSource {
+            text += """
+
+                The data source's dispute feed (\(dataSource)): open disputes with their deadlines, answered by its
+                next feed line for the record, or through the admin API (POST /admin/v1/disputes/{id}/resolve):
+                  curl -s \(cacert) --cert \(pki.clientCertificateURL(dataSource).path) --key \(pki.clientKeyURL(dataSource).path) \\
+                    '\(base)/v1/disputes?limit=20'
+
+                """
+        }
+        return text
+    }
+
     /// This `credit-broker` binary, for commands the examples run (it is not on `PATH` after `swift run`).
     private static var executable: String { Bundle.main.executablePath ?? "credit-broker" }
 
     /// Copy-paste `curl` commands against the running demo.
-    func examples(port: Int, bank: String, agency: String, jointCredit: String?, sm2Bank: String?, company: String) -> String {
+    func examples(
+        port: Int, bank: String, agency: String, jointCredit: String?, sm2Bank: String?, company: String, portal: String? = nil,
+        dataSource: String? = nil
+    ) -> String {
         let base = "https://localhost:\(port)"
         let cacert = "--cacert \(pki.caURL.path)"
         let bankTLS = "\(cacert) --cert \(pki.clientCertificateURL(bank).path) --key \(pki.clientKeyURL(bank).path)"
@@ -131,6 +178,9 @@ struct DemoPartners {
                   \(Self.executable) receipts verify $R/answer.http --key $R/receipt-key-sm2.pem
 
                 """
+        }
+        if let portal {
+            text += portalExamples(base: base, cacert: cacert, portal: portal, dataSource: dataSource, company: company)
         }
         text += """
 

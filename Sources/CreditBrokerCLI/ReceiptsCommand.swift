@@ -38,7 +38,7 @@ struct ReceiptsCommand: AsyncParsableCommand {
                 let receipt = try verifier.verify(token: parts.token, body: parts.body)
                 let suite = ReceiptVerifier.suite(of: parts.token)?.rawValue ?? "?"
                 print("""
-                    receipt OK (\(suite)): request \(receipt.requestID), partner \(receipt.partnerID), issued \(receipt.issuedAt)
+                    \(receipt.kind.map { "\($0) " } ?? "")receipt OK (\(suite)): request \(receipt.requestID), partner \(receipt.partnerID), issued \(receipt.issuedAt)
                       contract \(receipt.contractVersion), consent \(receipt.consentID ?? "none")
                       items disclosed: \(receipt.itemsDisclosed.isEmpty ? "none" : receipt.itemsDisclosed.joined(separator: ", "))
                     """)

@@ -17,12 +17,18 @@ struct ServeCommand: AsyncParsableCommand {
             (process up), /readyz (database reachable and migrations current) and /v1/receipt-key \
             for anyone; for authenticated partners /v1/partner, /v1/queries, \
             /v1/consents, /v1/scores, /v1/batch-reviews, /v1/usage, /v1/watchlist, /v1/alerts and \
-            /v1/changes. /metrics is only on the operations listener (--ops-port, loopback). The contracts \
+            /v1/changes. For the credit portal /v1/portal/disclosures, /v1/portal/records, \
+            /v1/portal/disputes, /v1/portal/disputes/search, /v1/portal/consents/search, and \
+            /v1/portal/consents ({id}/revoke, {id}/receipt). For data sources /v1/disputes. /metrics \
+            is only on the operations listener (--ops-port, loopback). The contracts \
             in force come from the database (an empty one is seeded from --contracts) and change \
             through the admin API without a restart. With --tls-dir (or the four TLS files) the listener speaks TLS 1.2/1.3 \
             with HTTP/2 and authenticates banks by client certificate; agencies use API keys. With \
             --admin-port a second listener serves the admin API (Contracts/api/admin-openapi.yaml) \
-            over mutual TLS to admin certificates only (of --admin-ca, not on --admin-crl).
+            over mutual TLS to admin certificates only (of --admin-ca, not on --admin-crl). With \
+            --replica-url records and consents are read from a streaming standby while it is fresh. \
+            SIGHUP re-reads the server certificate and key, both CRLs and the contract ledger, and \
+            logs what each now serves.
             """
     )
 
@@ -30,20 +36,23 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var server: ServerOptions
     @OptionGroup var policies: ContractsOptions
     @OptionGroup var role: RuntimeRoleOptions
+    @OptionGroup var standby: StandbyOptions
 
     func run() async throws {
         let logger = Logger(label: "credit-broker")
         let partner = server.configuration
         let admin = try server.adminConfiguration(tls: partner.tls)
+        let replica = try standby.standby(database)
         let bundle = try policies.load()
         let opened = try await database.open(migrate: true, logger: logger)
         // Closes the database itself when it refuses.
         try await role.refuseOwnerRole(database, opened)
-        let configuration: BrokerConfiguration
+        var configuration: BrokerConfiguration
         do {
             configuration = try server.brokerConfiguration(
                 policies: bundle, database: database, admin: admin, partner: partner, operations: server.operationsConfiguration()
             )
+            configuration.standby = replica
         } catch {
             await opened.close()
             throw error

@@ -17,4 +17,11 @@ extension Request {
         }
         return value
     }
+
+    /// The query parameter `name` as `true` or `false` (absent: false), or 400 naming it.
+    func flag(_ name: String) throws(Problem) -> Bool {
+        guard let value = uri.queryParameters.get(name), value != "false" else { return false }
+        guard value == "true" else { throw .invalidRequest(name, "\(name) must be true or false.") }
+        return true
+    }
 }

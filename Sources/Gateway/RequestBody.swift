@@ -12,6 +12,13 @@ import BrokerCore
 /// value, so a subject's identifier cannot reach one.
 struct RequestBody {
     private let members: [(key: String, value: JSONValue)]
+    /// Where the members sit in the request (`record.` for an object member), for problems.
+    private var path = ""
+
+    private init(members: [(key: String, value: JSONValue)], path: String) {
+        self.members = members
+        self.path = path
+    }
 
     /// Parses `bytes`, which must be UTF-8 text holding one JSON object.
     init(_ bytes: some Collection<UInt8>) throws(Problem) {
@@ -36,7 +43,7 @@ struct RequestBody {
     func value(_ name: String) throws(Problem) -> JSONValue? {
         var found: JSONValue?
         for member in members where member.key == name {
-            guard found == nil else { throw .invalidRequest(name, "\(name) appears more than once in the body.") }
+            guard found == nil else { throw .invalidRequest(path + name, "\(path + name) appears more than once in the body.") }
             found = member.value
         }
         if case .null? = found { return nil }
@@ -48,14 +55,33 @@ struct RequestBody {
         switch try value(name) {
         case nil: return nil
         case .string(let text)?: return text
-        case let other?: throw .invalidRequest(name, "\(name) must be a string, not \(Self.describe(other)).")
+        case let other?: throw .invalidRequest(path + name, "\(path + name) must be a string, not \(Self.describe(other)).")
         }
     }
 
     /// The string member `name`, which must be present and not `null`.
     func string(required name: String) throws(Problem) -> String {
-        guard let text = try string(name) else { throw .invalidRequest(name, "\(name) is required.") }
+        guard let text = try string(name) else { throw .invalidRequest(path + name, "\(path + name) is required.") }
         return text
+    }
+
+    /// The boolean member `name`, or nil when it is absent or `null`.
+    func bool(_ name: String) throws(Problem) -> Bool? {
+        switch try value(name) {
+        case nil: return nil
+        case .bool(let flag)?: return flag
+        case let other?: throw .invalidRequest(path + name, "\(path + name) must be true or false, not \(Self.describe(other)).")
+        }
+    }
+
+    /// The object member `name` as a body of its own (its problems name `name.member`), or nil
+    /// when it is absent or `null`.
+    func object(_ name: String) throws(Problem) -> RequestBody? {
+        switch try value(name) {
+        case nil: return nil
+        case .object(let members)?: return RequestBody(members: members, path: path + name + ".")
+        case let other?: throw .invalidRequest(path + name, "\(path + name) must be an object, not \(Self.describe(other)).")
+        }
     }
 
     /// The member `subject`: a USCC or a resident ID number (checked against `today`'s date), required.
@@ -79,13 +105,13 @@ struct RequestBody {
             texts.reserveCapacity(elements.count)
             for (index, element) in elements.enumerated() {
                 guard case .string(let text) = element else {
-                    throw .invalidRequest("\(name)[\(index)]", "\(name)[\(index)] must be a string, not \(Self.describe(element)).")
+                    throw .invalidRequest("\(path + name)[\(index)]", "\(path + name)[\(index)] must be a string, not \(Self.describe(element)).")
                 }
                 texts.append(text)
             }
             return texts
         case let other?:
-            throw .invalidRequest(name, "\(name) must be an array of \(noun) (strings), not \(Self.describe(other)).")
+            throw .invalidRequest(path + name, "\(path + name) must be an array of \(noun) (strings), not \(Self.describe(other)).")
         }
     }
 

@@ -142,7 +142,7 @@ struct FeedValidator: Sendable {
             let key = "fields." + spec.name
             let value = given[spec.name]
             if position > 0 { result.json += "," }
-            JSONText.appendString(spec.name, to: &result.json)
+            result.json += JSONString.quoted(spec.name)
             result.json += ":"
             guard let value, !value.isNull else {
                 if spec.required { throw LineRejection(key, "required field missing") }
@@ -155,9 +155,9 @@ struct FeedValidator: Sendable {
                 if let person = subject.person, person != number {
                     throw LineRejection(key, "does not match the subject's ID number")
                 }
-                JSONText.appendString(mask(number.rawValue, rule: spec.mask ?? "id_number"), to: &result.json)
+                result.json += JSONString.quoted(mask(number.rawValue, rule: spec.mask ?? "id_number"))
             case .uscc:
-                JSONText.appendString(try uscc(try text(value, key), key, warnings: &warnings), to: &result.json)
+                result.json += JSONString.quoted(try uscc(try text(value, key), key, warnings: &warnings))
             default:
                 let fragment = try Self.scalar(value, spec, key)
                 if let rule = spec.mask, let text = fragment.text {
@@ -203,20 +203,20 @@ struct FeedValidator: Sendable {
         case .date:
             let text = try text(value, key)
             try checkDate(text, key)
-            return (JSONText.string(text), text)
+            return (JSONString.quoted(text), text)
         case .month:
             let text = try text(value, key)
             guard text.utf8.count == 7, CivilDate(text + "-01") != nil else { throw LineRejection(key, "expected a month YYYY-MM") }
-            return (JSONText.string(text), text)
+            return (JSONString.quoted(text), text)
         case .enum:
             let text = try text(value, key)
             guard spec.values.contains(text) else {
                 throw LineRejection(key, "not one of \(spec.values.joined(separator: ", "))")
             }
-            return (JSONText.string(text), text)
+            return (JSONString.quoted(text), text)
         case .string, .personName, .mobile, .bankCard, .address, .uscc, .residentID:
             let text = try text(value, key)
-            return (JSONText.string(text), text)
+            return (JSONString.quoted(text), text)
         }
     }
 

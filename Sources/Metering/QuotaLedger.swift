@@ -84,6 +84,17 @@ public struct QuotaLedger: Sendable {
         return QuotaUsage(today: try row.decode(Int.self, at: 0), thisMonth: try row.decode(Int.self, at: 1))
     }
 
+    /// Every partner's usage in the periods that hold `instant` (a partner with none is absent).
+    public func usageOfAll(at instant: Date) async throws -> [String: QuotaUsage] {
+        var usage: [String: QuotaUsage] = [:]
+        for row in try await pool.execute(Self.usageOfAllStatement, [
+            QuotaPeriod.day.start(at: instant).description, QuotaPeriod.month.start(at: instant).description,
+        ]) {
+            usage[try row.decode(String.self, at: 0)] = QuotaUsage(today: try row.decode(Int.self, at: 1), thisMonth: try row.decode(Int.self, at: 2))
+        }
+        return usage
+    }
+
     /// Commits without waiting for its WAL flush (`synchronous_commit` off for this transaction only).
     ///
     /// The row locks serialise a partner's reservations, so a synchronous commit would hold every
@@ -118,6 +129,15 @@ public struct QuotaLedger: Sendable {
         WHERE c.partner_id = locked.partner_id AND c.period_kind = locked.period_kind AND c.period_start = locked.period_start
         """)
 
+
+    private static let usageOfAllStatement = PostgresStatement("""
+        SELECT partner_id,
+               coalesce(sum(used) FILTER (WHERE period_kind = 'day'), 0)::bigint,
+               coalesce(sum(used) FILTER (WHERE period_kind = 'month'), 0)::bigint
+        FROM quota_counters
+        WHERE (period_kind = 'day' AND period_start = $1::date) OR (period_kind = 'month' AND period_start = $2::date)
+        GROUP BY partner_id
+        """)
 
     private static let usageStatement = PostgresStatement("""
         SELECT coalesce(sum(used) FILTER (WHERE period_kind = 'day'), 0)::bigint,

@@ -16,11 +16,7 @@ public struct UsageQuery: Sendable {
     /// Per day from `from` to `to` (both inclusive, China time) on which the partner made calls:
     /// calls, and per item how often it was disclosed and withheld. Only this partner's events count.
     public func usage(partner: String, from: CivilDate, to: CivilDate) async throws -> [UsageDay] {
-        try MeteringInputError.checkText(partner, "partner", maximum: 200)
-        guard from <= to else { throw MeteringInputError(field: "from", reason: "must not be after to") }
-        guard to.dayNumber - from.dayNumber < Self.maximumDays else {
-            throw MeteringInputError(field: "to", reason: "is more than \(Self.maximumDays) days from from (both included); ask for at most \(Self.maximumDays)")
-        }
+        try Self.checkSpan(partner: partner, from: from, to: to)
         let start = from.start()
         let end = to.adding(days: 1).start()
         let calls = try await pool.execute(Self.callsPerDay, [partner, start, end])
@@ -40,8 +36,17 @@ public struct UsageQuery: Sendable {
         }
     }
 
+    /// Refuses a span the usage queries do not take.
+    static func checkSpan(partner: String, from: CivilDate, to: CivilDate) throws(MeteringInputError) {
+        try MeteringInputError.checkText(partner, "partner", maximum: 200)
+        guard from <= to else { throw MeteringInputError(field: "from", reason: "must not be after to") }
+        guard to.dayNumber - from.dayNumber < Self.maximumDays else {
+            throw MeteringInputError(field: "to", reason: "is more than \(Self.maximumDays) days from from (both included); ask for at most \(Self.maximumDays)")
+        }
+    }
+
     /// The China-time day of `occurred_at`, as text.
-    private static let chinaDay = "to_char(occurred_at AT TIME ZONE 'UTC' + interval '8 hours', 'YYYY-MM-DD')"
+    static let chinaDay = "to_char(occurred_at AT TIME ZONE 'UTC' + interval '8 hours', 'YYYY-MM-DD')"
 
     private static let callsPerDay = PostgresStatement(unsafeSQL: """
         SELECT \(chinaDay) AS day, count(*)

@@ -35,7 +35,8 @@ import Testing
         #expect(spent == 5)
         let after = try #require(try await store.fetch(id: consent.consent.id, partnerID: Self.bank))
         #expect(after.consent.usesSoFar == 5)
-        #expect(after.status(at: Date()) == .exhausted)
+        #expect(after.status(at: Date()) == .usedUp)
+        #expect(after.usedUpAt != nil && after.reason(at: Date()) == .usesExhausted)
         await pool.close()
     }
 

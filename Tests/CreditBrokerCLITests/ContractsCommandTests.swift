@@ -49,7 +49,7 @@ import Testing
     @Test func checkPassesOnTheShippedContracts() throws {
         let (status, output) = try Self.run(["contracts", "check", Self.shipped] + Self.policyOptions)
         #expect(status == 0, "\(output)")
-        #expect(output.contains("71 contracts OK (13 bank, 57 credit_agency, 1 joint_credit)"))
+        #expect(output.contains("73 contracts OK (13 bank, 57 credit_agency, 1 joint_credit, 1 portal, 1 data_source)"))
     }
 
     @Test(arguments: [
@@ -106,7 +106,7 @@ import Testing
         let folder = try Self.folder([
             "active.json": shown(uses: 2, status: "active", revokedAt: "null"),
             "revoked.json": shown(uses: 2, status: "revoked", revokedAt: #""2026-03-01T00:00:00Z""#),
-            "used-up.json": shown(uses: 5, status: "exhausted", revokedAt: "null"),
+            "used-up.json": shown(uses: 5, status: "used_up", revokedAt: "null"),
         ])
         let active = try Self.run(base + ["--consent", folder + "/active.json"])
         #expect(active.status == 0 && active.output.contains("decision  disclosed, masked with profile bank"), "\(active.output)")
@@ -154,12 +154,12 @@ import Testing
         let shipped = try ContractSet(files: names.map { name in
             (Self.shipped + "/" + name, try String(contentsOfFile: Self.shipped + "/" + name, encoding: .utf8))
         }, policies: policies).sourced
-        #expect(try await ContractStore(pool: pool).seedIfEmpty({ shipped }, by: .commandLine("test", partner: nil, status: 201, detail: "seeded")) == 71)
+        #expect(try await ContractStore(pool: pool).seedIfEmpty({ shipped }, by: .commandLine("test", partner: nil, status: 201, detail: "seeded")) == 73)
 
         let apply = ["contracts", "apply", "--database-url", conninfo] + Self.policyOptions
         let unchanged = try Self.run(apply + [Self.shipped])
         #expect(unchanged.status == 0, "\(unchanged.output)")
-        #expect(unchanged.output.contains("0 proposal(s); 71 contract(s) unchanged"), "\(unchanged.output)")
+        #expect(unchanged.output.contains("0 proposal(s); 73 contract(s) unchanged"), "\(unchanged.output)")
 
         let changed = try Self.folder(["bank.icbc_jiangsu.yaml": Self.changedICBC()])
         let proposed = try Self.run(apply + [changed, "--reason", "narrow real estate"])

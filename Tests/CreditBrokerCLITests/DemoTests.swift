@@ -26,6 +26,7 @@ import Testing
         let printed = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         let consentExample = Result { try ChildProcess.run("/bin/sh", ["-c", Self.commands(after: "A consent on file", in: printed)]) }
         let sm2Example = Result { try ChildProcess.run("/bin/sh", ["-c", Self.commands(after: "A bank whose contract says 'receipts: sm2-sm3'", in: printed)]) }
+        let portalExample = Result { try ChildProcess.run("/bin/sh", ["-c", Self.commands(after: "The province's credit portal", in: printed)]) }
         demo.signal(SIGINT)
         let (status, _) = demo.wait()
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
@@ -43,6 +44,11 @@ import Testing
         let sm2Output = try sm2Example.get()
         #expect(sm2Output.contains("receipt OK (sm2-sm3): request "), "\(sm2Output)")
         #expect(sm2Output.contains("partner bank.jiangsu_rcu"), "\(sm2Output)")
+        // The portal's example, run as printed: who queried the company, the bank's queries above included.
+        let portalOutput = try portalExample.get()
+        let whoQueried = try #require(try JSONSerialization.jsonObject(with: Data(portalOutput.utf8)) as? [String: Any], "\(portalOutput)")
+        let queriedBy = (whoQueried["disclosures"] as? [[String: Any]])?.compactMap { $0["partner"] as? String } ?? []
+        #expect(queriedBy.contains("bank.icbc_jiangsu") && whoQueried["subject"] as? String == company, "\(portalOutput)")
         // The receipt check names this binary, which `swift run` leaves off PATH.
         let verify = try #require(output.split(separator: "\n").first { $0.contains(" receipts verify ") })
         let program = String(verify.trimmingCharacters(in: .whitespaces).prefix { $0 != " " })

@@ -180,7 +180,8 @@ import Testing
             #expect(replies.filter { Self.withheldReasons($0) == [Self.conditionalItem: "consent_exhausted"] }.count == 7)
             let shown = try await gateway.request(.GET, "/v1/consents/\(id)", identity: gateway.identity(of: TestGateway.bank))
             #expect(shown.json["uses"] as? Int == 3)
-            #expect(shown.json["status"] as? String == "exhausted")
+            #expect(shown.json["status"] as? String == "used_up")
+            #expect(shown.json["status_reason"] as? String == "uses_exhausted")
         }
     }
 

@@ -1,3 +1,4 @@
+import BrokerCore
 import Foundation
 import Gateway
 import Hummingbird
@@ -24,7 +25,8 @@ import Yams
             let services = AdminServer.Services(
                 contracts: gateway.broker.contracts, watcher: gateway.broker.watcher, pool: gateway.pool, metrics: gateway.broker.metrics
             )
-            let served = Self.served(AdminServer.router(services).routes)
+            // The console's pages (`/console`, HTML for a browser) are not part of the API.
+            let served = Self.served(AdminServer.router(services).routes).filter { !$0.contains(" /console") }
             #expect(Set(described.keys).subtracting(served).sorted() == [], "described but not served")
             #expect(served.subtracting(described.keys).sorted() == [], "served but not described")
         }
@@ -54,6 +56,12 @@ import Yams
         #expect(values("Purpose") == policies.purposes.ids)
         #expect(values("ItemID") == policies.catalog.items.map(\.id))
         #expect(values("CategoryID") == policies.catalog.categories.map(\.id))
+        // The partner kinds `GET /v1/partner` answers are `PartnerKind`'s (a portal, a data source included).
+        let paths = try #require(document["paths"] as? [String: Any])
+        let partner = ((paths["/v1/partner"] as? [String: Any])?["get"] as? [String: Any])?["responses"] as? [String: Any]
+        let schema = (((partner?["200"] as? [String: Any])?["content"] as? [String: Any])?["application/json"] as? [String: Any])?["schema"] as? [String: Any]
+        let kinds = ((schema?["properties"] as? [String: Any])?["kind"] as? [String: Any])?["enum"] as? [String]
+        #expect(kinds == PartnerKind.allCases.map(\.rawValue))
     }
 
     /// The description's operations (`GET /v1/usage`) and their fields.

@@ -21,7 +21,7 @@ struct PartnerDirectoryTests {
     @Test func aPinnedFingerprintIsThePartnerAndAnotherCertificateWithItsSubjectIsNot() throws {
         let contracts = try TestGateway.loadContracts(TestGateway.loadPolicies())
         let certificatePartners = contracts.filter { $0.kind != .creditAgency }
-        #expect(certificatePartners.count == 14)
+        #expect(certificatePartners.count == 16)
         #expect(certificatePartners.allSatisfy { $0.authentication.certificates.allSatisfy { $0.sha256 != nil } })
         let directory = PartnerDirectory(contracts: contracts)
         for contract in certificatePartners {

@@ -28,6 +28,12 @@ struct TestGateway {
     static let otherAgency = "agency.cz_huixin"
     /// The joint-credit company, which receives the change feed.
     static let jointCredit = "joint.jiangsu_joint_credit"
+    /// A third bank, for "who queried me" across three banks.
+    static let thirdBank = "bank.ccb_jiangsu"
+    /// The province's credit portal, acting for subjects on their rights.
+    static let portal = "portal.xinyong_jiangsu"
+    /// The public credit platform's account for the disputes on its records.
+    static let dataSource = "source.jiangsu_public_credit"
 
     let port: Int
     let adminPort: Int
@@ -51,11 +57,12 @@ struct TestGateway {
     /// Starts a broker as `serve` does (`Broker.build`, the same services in the same group), with
     /// the shipped contracts seeded into a fresh database, each test bank's certificate pinned; runs
     /// `body` against it; then shuts it down in order. `clock` replaces the wall clock; `adjusting`
-    /// changes the partner listener's configuration (e.g. shorter timeouts); `logger` receives the log.
+    /// changes the partner listener's configuration (e.g. shorter timeouts), `configuring` the
+    /// broker's (given the test database's connection); `logger` receives the log.
     static func run(
         clock: (any WallClock)? = nil, adjusting: (inout GatewayServer.Configuration) -> Void = { _ in },
-        adjustingAdmin: (inout AdminServer.Configuration) -> Void = { _ in }, logger: Logger? = nil, auditDigest: AuditDigest? = nil,
-        _ body: (TestGateway) async throws -> Void
+        adjustingAdmin: (inout AdminServer.Configuration) -> Void = { _ in }, configuring: (inout BrokerConfiguration, _ database: PostgresConfiguration) -> Void = { _, _ in },
+        logger: Logger? = nil, auditDigest: AuditDigest? = nil, _ body: (TestGateway) async throws -> Void
     ) async throws {
         let database = try await TestPostgres.freshDatabase()
         let pool = PostgresPool(.init(connection: database, maxConnections: 4))
@@ -65,7 +72,7 @@ struct TestGateway {
         let files = try loadContractFiles(policies)
         let contracts = ContractSet(contracts: files.map(\.contract)).governing(on: .today())
         let pki = DevelopmentPKI(folder: folder.appending(path: "pki"))
-        _ = try pki.create(partners: [bank, otherBank, jointCredit].map { id in
+        _ = try pki.create(partners: [bank, otherBank, thirdBank, jointCredit, portal, dataSource].map { id in
             let contract = contracts.first { $0.partnerID == id }!
             return DevelopmentPKI.Partner(partnerID: id, subject: try DistinguishedName(text: contract.authentication.certificates[0].subject!))
         })
@@ -89,6 +96,8 @@ struct TestGateway {
         configuration.clock = clock ?? SystemClock()
         configuration.auditDigest = auditDigest
         configuration.gracefulShutdownSignals = []
+        configuration.reloadSignals = []
+        configuring(&configuration, database)
         adjusting(&configuration.partner)
         if configuration.admin != nil { adjustingAdmin(&configuration.admin!) }
         let (ports, continuation) = AsyncStream.makeStream(of: (String, Int).self)
@@ -198,8 +207,8 @@ struct TestGateway {
     }
 
     /// One request to the admin listener with an admin role's certificate.
-    func admin(_ method: HTTPMethod = .GET, _ path: String, as role: AdminRole, body: Data? = nil) async throws -> Reply {
-        try await request(method, path, identity: identity(of: role), body: body, port: adminPort)
+    func admin(_ method: HTTPMethod = .GET, _ path: String, as role: AdminRole, headers: [String: String] = [:], body: Data? = nil) async throws -> Reply {
+        try await request(method, path, identity: identity(of: role), headers: headers, body: body, port: adminPort)
     }
 
     /// A response with its whole body.
@@ -242,14 +251,15 @@ struct TestGateway {
             tls.certificateChain = [.certificate(identity.certificate)]
             tls.privateKey = .privateKey(identity.key)
         }
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+        // Redirects (the console's 303 after a form) are answers to check, not to follow.
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls, redirectConfiguration: .disallow))
         do {
             var request = HTTPClientRequest(url: "https://localhost:\(port ?? self.port)\(path)")
             request.method = method
             if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
             for (name, value) in headers { request.headers.add(name: name, value: value) }
             if let body {
-                request.headers.add(name: "Content-Type", value: "application/json")
+                if !headers.keys.contains("Content-Type") { request.headers.add(name: "Content-Type", value: "application/json") }
                 request.body = .bytes(ByteBuffer(bytes: body))
             }
             let response = try await client.execute(request, timeout: timeout)

@@ -8,6 +8,15 @@ extension Contract {
     }
 }
 
+extension Contract {
+    /// The catalog source a data-source partner (`source.<source id>`) answers for, if `partnerID` names one.
+    public static func dataSource(of partnerID: String, in catalog: Catalog) -> String? {
+        guard partnerID.hasPrefix("source.") else { return nil }
+        let id = String(partnerID.dropFirst("source.".count))
+        return catalog.sources.contains { $0.id == id } ? id : nil
+    }
+}
+
 extension ContractSource {
     static let identityKeys = ["partner", "legal_name", "kind", "version", "term", "authentication"]
 
@@ -24,6 +33,9 @@ extension ContractSource {
         var credentialLines: [String: Int] = [:]
         let authentication = map["authentication"].flatMap { reader.authentication($0, kind: kind, lines: &credentialLines) }
         let stated = reader.contractTerms(map, "the contract", catalog: policies.catalog, masking: policies.masking, purposes: policies.purposes)
+        if kind == .dataSource, let partner, Contract.dataSource(of: partner, in: policies.catalog) == nil {
+            reader.fail(map["partner"], "a data_source partner is named source.<a catalog source id>, e.g. source.\(policies.catalog.sources.first?.id ?? "jiangsu_public_credit")")
+        }
         guard reader.diagnostics.isEmpty, let partner, let legalName, let kind, let label, let term, let authentication,
               let defaults = policies.defaults.terms[kind]
         else { throw PolicyError(reader.diagnostics) }

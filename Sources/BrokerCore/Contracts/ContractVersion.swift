@@ -6,5 +6,10 @@ public struct ContractVersion: Sendable, Hashable, Codable, CustomStringConverti
     /// 64 lowercase hex digits.
     public let digest: String
 
-    public var description: String { "\(partnerID)@\(label)#\(digest.prefix(12))" }
+    public var description: String { Self.describe(partnerID: partnerID, label: label, digest: digest) }
+
+    /// `partner@label#digest12`, as answers, receipts and the meter ledger's readers show a version.
+    public static func describe(partnerID: String, label: String, digest: String) -> String {
+        "\(partnerID)@\(label)#\(digest.prefix(12))"
+    }
 }

@@ -15,8 +15,9 @@ public enum IdentifierError: Error, Sendable, Hashable, CustomStringConvertible 
         case notACalendarDate
         /// The date is after today.
         case inTheFuture
-        /// The year is before 1900 (the earliest year a holder of an 18-digit number can be born).
-        case before1900
+        /// The year is before 1800. GB 11643-1999 sets no earliest year; the oldest holders of
+        /// 18-digit numbers were born in the 1880s, so the 1800s are valid and earlier years are not.
+        case before1800
     }
 
     /// Why an administrative division code is unacceptable.
@@ -76,8 +77,8 @@ public enum IdentifierError: Error, Sendable, Hashable, CustomStringConvertible 
             "resident ID number: the birth date is not a calendar date"
         case .invalidBirthDate(.inTheFuture):
             "resident ID number: the birth date is in the future"
-        case .invalidBirthDate(.before1900):
-            "resident ID number: the birth date is before 1900"
+        case .invalidBirthDate(.before1800):
+            "resident ID number: the birth date is before 1800"
         case .wrongOrganisationCodeCheck(let expected):
             "unified social credit code: organisation-code check character (17) is wrong (expected \(expected))"
         case .wrongCheckCharacter(let kind, let expected):

@@ -50,7 +50,7 @@ public struct ResidentIDNumber: Sendable, Hashable, Codable, CustomStringConvert
         guard let birthDate = CivilDate(
             year: number(bytes[6..<10]), month: number(bytes[10..<12]), day: number(bytes[12..<14]))
         else { throw .invalidBirthDate(.notACalendarDate) }
-        guard birthDate.year >= 1900 else { throw .invalidBirthDate(.before1900) }
+        guard birthDate.year >= 1800 else { throw .invalidBirthDate(.before1800) }
         guard birthDate <= today else { throw .invalidBirthDate(.inTheFuture) }
 
         let expected = checkCharacter(forFirst17: bytes[0..<17])
@@ -68,7 +68,7 @@ public struct ResidentIDNumber: Sendable, Hashable, Codable, CustomStringConvert
         division: Int, birthDate: CivilDate, sequence: Int, today: CivilDate = .today()
     ) throws(IdentifierError) {
         _ = try AdministrativeDivision(code: division, for: .residentIDNumber)
-        guard birthDate.year >= 1900 else { throw .invalidBirthDate(.before1900) }
+        guard birthDate.year >= 1800 else { throw .invalidBirthDate(.before1800) }
         guard (0...999).contains(sequence) else { throw .invalidCharacter(.residentIDNumber, position: 15) }
         let (year, month, day) = birthDate.components
         let date = year * 10_000 + month * 100 + day

@@ -37,11 +37,16 @@ public struct AdminEndpoint: Sendable, Hashable, CustomStringConvertible {
     // Usage and the audit chain.
     static let usage = Self(.get, "usage", [.audit, .system])
     static let audit = Self(.get, "audit", [.audit])
+    // Subjects' rights: disputes (the data sources' answers given outside their feeds), consents.
+    static let listDisputes = Self(.get, "disputes", [.security, .audit, .system])
+    static let resolveDispute = Self(.post, "disputes/{id}/resolve", [.security])
+    static let revokeConsent = Self(.post, "consents/{id}/revoke", [.security])
 
     /// Every endpoint the admin listener serves.
     public static let all: [AdminEndpoint] = [
         listPartners, issueKey, listKeys, revokeKey,
         propose, listProposals, showProposal, whatIf, approve, reject, suspend, reinstate, retire, history,
         usage, audit,
+        listDisputes, resolveDispute, revokeConsent,
     ]
 }

@@ -44,16 +44,20 @@ struct AdminPartnerView: Encodable {
     let contractDigest: String
     let term: Term
     let quotas: Quotas
+    /// Quota units used today and this month (China time).
+    let quotaUse: Quotas
     let rateLimit: RateLimit
     let authentication: Authentication
 
     enum CodingKeys: String, CodingKey {
         case id, legalName = "legal_name", kind, status, contractVersion = "contract_version", contractDigest = "contract_digest"
-        case term, quotas, rateLimit = "rate_limit", authentication
+        case term, quotas, quotaUse = "quota_use", rateLimit = "rate_limit", authentication
     }
 
     /// - Parameter liveKeyIDs: the partner's keys that authenticate now (`ApiKeyStore.liveKeyIDs`).
-    init(_ contract: Contract, status: PartnerStatus, liveKeyIDs: [String]) {
+    /// - Parameter quotaUse: the units used in the periods that hold now (`QuotaLedger.usageOfAll`).
+    init(_ contract: Contract, status: PartnerStatus, liveKeyIDs: [String], quotaUse: QuotaUsage) {
+        self.quotaUse = Quotas(perDay: quotaUse.today, perMonth: quotaUse.thisMonth)
         self.status = status.rawValue
         let version = contract.version
         id = contract.partnerID

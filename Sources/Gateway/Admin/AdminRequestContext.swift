@@ -12,6 +12,8 @@ public struct AdminRequestContext: RequestContext {
     public var admin: AdminActor?
     /// What the route did, for the request's audit row.
     public let audit = AdminAuditNote()
+    /// What a console page leaves for its error page when it refuses (`ConsoleMiddleware`).
+    let consoleRefusal = ConsoleRefusal()
     /// The transaction the request's audit row is appended in (set by the audit middleware): a
     /// route writes on it, so that what it does commits only with its row.
     public var transaction: PostgresConnection?

@@ -21,27 +21,21 @@ import Metering
 struct AdminRoutes {
     let services: AdminServer.Services
     let keys: ApiKeyStore
-    let usage: UsageQuery
-    let audit: AdminAuditLog
+    let reads: AdminReads
 
     init(services: AdminServer.Services) {
         self.services = services
         keys = ApiKeyStore(pool: services.pool)
-        usage = UsageQuery(pool: services.pool)
-        audit = AdminAuditLog(pool: services.pool)
+        reads = AdminReads(services: services)
     }
 
     private var contracts: LiveContracts { services.contracts }
 
     func register(on group: RouterGroup<AdminRequestContext>) {
         route(.listPartners, on: group) { _, context in
-            let snapshot = contracts.snapshot()
-            let live = try await keys.liveKeyIDs()
-            let partners = snapshot.contracts.values.sorted { $0.partnerID < $1.partnerID }
-            context.audit.note(partner: nil, "listed \(partners.count) partners")
-            return try Self.json(PartnerList(partners: partners.map {
-                AdminPartnerView($0, status: snapshot.status(of: $0.partnerID), liveKeyIDs: live[$0.partnerID] ?? [])
-            }))
+            let list = try await reads.partners()
+            context.audit.note(partner: nil, "listed \(list.partners.count) partners")
+            return try Self.json(list)
         }
         route(.issueKey, on: group) { request, context in
             let partner = try agency(context)
@@ -70,25 +64,24 @@ struct AdminRoutes {
             guard let partner = request.uri.queryParameters.get("partner"), !partner.isEmpty else {
                 throw Problem.invalidRequest("partner", "partner is required: the partner id whose usage to report.")
             }
-            guard contracts.snapshot().contracts[String(partner)] != nil else { throw Problem.unknownPartner() }
-            let today = CivilDate(contracts.clock.now())
-            let from = try request.date("from") ?? today
-            let to = try request.date("to") ?? today
-            let days: [UsageDay]
-            do {
-                days = try await usage.usage(partner: String(partner), from: from, to: to)
-            } catch let error as MeteringInputError {
-                throw Problem.invalidRequest(error.field, "\(error.field) \(error.reason).")
-            }
-            context.audit.note(partner: String(partner), "usage \(from)…\(to)")
-            return try Self.json(UsageReport(partner: String(partner), from: from, to: to, days: days))
+            let report = try await reads.usageReport(partner: String(partner), from: try request.date("from"), to: try request.date("to"))
+            context.audit.note(partner: String(partner), "usage \(report.from)…\(report.to)")
+            return try Self.json(report)
         }
         route(.audit, on: group) { request, context in
             let since = try request.integer("since", in: 0...Int.max) ?? 0
+            let before = try request.integer("before", in: 1...Int.max)
             let limit = try request.integer("limit", in: 1...AdminAuditLog.maximumPage) ?? 100
-            let records = try await audit.records(since: since, limit: limit)
-            context.audit.note(partner: nil, "read \(records.count) rows after seq \(since)")
-            return try Self.json(AuditPage(records, since: since))
+            let filter = AdminAuditLog.Filter(
+                actor: request.uri.queryParameters.get("actor").map { String($0) }, action: request.uri.queryParameters.get("action").map { String($0) },
+                partner: request.uri.queryParameters.get("partner").map { String($0) },
+                from: try request.date("from")?.start(), until: try request.date("to")?.adding(days: 1).start()
+            )
+            let verify = try request.flag("verify")
+            let page = try await reads.auditPage(filter, since: since, before: before, limit: limit, verify: verify)
+            context.audit.note(partner: nil, "read \(page.records.count) rows \(before.map { "before seq \($0)" } ?? "after seq \(since)")"
+                + (filter.isEmpty ? "" : " (filtered)") + (page.chain.map { $0.intact ? "; chain intact" : "; chain broken" } ?? ""))
+            return try Self.json(page)
         }
     }
 
@@ -97,10 +90,7 @@ struct AdminRoutes {
         _ endpoint: AdminEndpoint, on group: RouterGroup<AdminRequestContext>,
         _ handler: @escaping @Sendable (Request, AdminRequestContext) async throws -> Response
     ) {
-        group.on(RouterPath(endpoint.path), method: endpoint.method) { request, context -> Response in
-            try context.require(endpoint.roles)
-            return try await handler(request, context)
-        }
+        group.admin(endpoint, handler)
     }
 
     // MARK: Contracts
@@ -152,14 +142,9 @@ struct AdminRoutes {
                 )
             }
             let days = try request.integer("days", in: 1...UsageQuery.maximumDays) ?? 30
-            let now = contracts.clock.now()
-            let recorded = try await usage.decisions(partner: proposal.partnerID, since: now.addingTimeInterval(-Double(days) * 86_400), until: now)
-            let report = DecisionReplay.replay(recorded, against: contract, catalog: contracts.policies.catalog, purposes: contracts.policies.purposes)
-            context.audit.note(partner: proposal.partnerID, "what-if \(proposal.id) over \(days) days: \(report.decisions) decisions")
-            return try Self.json(WhatIfView(
-                proposal: proposal.id, partner: proposal.partnerID, days: days, report: report,
-                governing: contracts.snapshot().contracts[proposal.partnerID], proposed: contract
-            ))
+            let whatIf = try await reads.whatIf(proposal, contract: contract, days: days)
+            context.audit.note(partner: proposal.partnerID, "what-if \(proposal.id) over \(days) days: \(whatIf.decisions) decisions")
+            return try Self.json(whatIf)
         }
         route(.approve, on: group) { request, context in
             let admin = try context.require(AdminEndpoint.approve.roles)
@@ -224,22 +209,14 @@ struct AdminRoutes {
         }
         route(.history, on: group) { request, context in
             let partner = try context.parameters.require("partner")
-            let store = ContractStore(pool: services.pool)
-            let versions = try await store.history(of: partner)
-            guard !versions.isEmpty else { throw Problem.unknownPartner() }
-            let statuses = try await store.statusHistory(of: partner)
-            var inForce: Int64?
-            if let at = try request.instant("at") {
-                inForce = ContractLedger(versions: versions.map { .init(id: $0.id, contract: $0.contract, effectiveFrom: $0.effectiveFrom) })
-                    .governing(at: at).first?.id
-            }
-            context.audit.note(partner: partner, "history: \(versions.count) versions")
-            return try Self.json(HistoryView(partner: partner, versions: versions, statuses: statuses, inForceAt: inForce))
+            let history = try await reads.history(of: partner, inForceAt: try request.instant("at"))
+            context.audit.note(partner: partner, "history: \(history.versions.count) versions")
+            return try Self.json(history)
         }
     }
 
     /// After the change commits: served here at once, then by every live process (up to 2 s).
-    private func servedAfterCommit(_ context: AdminRequestContext) {
+    func servedAfterCommit(_ context: AdminRequestContext) {
         context.audit.afterCommit { [watcher = services.watcher] in
             guard let serving = await watcher.served() else { return [] }
             return [("Contract-Served-By", "\(serving.serving)/\(serving.live)")]
@@ -247,7 +224,7 @@ struct AdminRoutes {
     }
 
     /// Runs a lifecycle step, answering its refusal as a problem naming the field and why.
-    private func lifecycle<T>(_ step: () async throws -> T) async throws -> T {
+    func lifecycle<T>(_ step: () async throws -> T) async throws -> T {
         do {
             return try await step()
         } catch let error as ContractLifecycleError {

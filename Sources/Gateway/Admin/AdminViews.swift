@@ -36,10 +36,52 @@ struct PartnerList: Encodable {
 }
 
 struct UsageReport: Encodable {
+    struct Latency: Encodable {
+        let day: CivilDate
+        let p50: Double
+        let p99: Double
+
+        enum CodingKeys: String, CodingKey { case day, p50 = "p50_ms", p99 = "p99_ms" }
+    }
+
+    struct Withheld: Encodable {
+        let day: CivilDate
+        let item: String
+        let reason: String
+        let count: Int
+    }
+
+    struct Quota: Encodable {
+        let used: Int
+        /// `nil` when the contract sets no limit.
+        let limit: Int?
+    }
+
     let partner: String
     let from: CivilDate
     let to: CivilDate
     let days: [UsageDay]
+    /// Per day with calls: the answer time's median and 99th percentile, in milliseconds.
+    let latency: [Latency]
+    /// Per day, item and reason: how often the item was withheld.
+    let withheld: [Withheld]
+    let quotaToday: Quota
+    let quotaThisMonth: Quota
+
+    enum CodingKeys: String, CodingKey {
+        case partner, from, to, days, latency, withheld, quotaToday = "quota_today", quotaThisMonth = "quota_this_month"
+    }
+
+    init(partner: String, from: CivilDate, to: CivilDate, days: [UsageDay], breakdown: UsageBreakdown, used: QuotaUsage, quotas: Contract.Quotas) {
+        self.partner = partner
+        self.from = from
+        self.to = to
+        self.days = days
+        latency = breakdown.latency.map { Latency(day: $0.day, p50: $0.p50, p99: $0.p99) }
+        withheld = breakdown.withheld.map { Withheld(day: $0.day, item: $0.item, reason: $0.reason, count: $0.count) }
+        quotaToday = Quota(used: used.today, limit: quotas.perDay)
+        quotaThisMonth = Quota(used: used.thisMonth, limit: quotas.perMonth)
+    }
 }
 
 struct AuditPage: Encodable {
@@ -63,11 +105,25 @@ struct AuditPage: Encodable {
         let hash: String
     }
 
-    let records: [Row]
-    /// Pass as `since` for the next page.
-    let next: Int
+    /// Whether every row of the chain links to the one before (`verify=true`).
+    struct Chain: Encodable {
+        struct Break: Encodable {
+            let seq: Int
+            let reason: String
+        }
 
-    init(_ records: [AdminAuditRecord], since: Int) {
+        let intact: Bool
+        let rows: Int
+        let breaks: [Break]
+    }
+
+    let records: [Row]
+    /// Pass as `since` (or `before`, for the newest-first pages) for the next page.
+    let next: Int
+    let chain: Chain?
+
+    init(_ records: [AdminAuditRecord], since: Int, chain: Chain? = nil) {
+        self.chain = chain
         self.records = records.map { record in
             Row(
                 seq: record.seq, time: record.time.formatted(.iso8601),

@@ -50,11 +50,16 @@ struct ConsentRequest: Sendable {
         }
         guard validFrom < validTo else { throw .invalidRequest("valid_to", "valid_to must be after valid_from.") }
         useLimit = try Self.useLimit(body.value("use_limit"))
+        documentDigest = try Self.documentDigest(body)
+    }
+
+    /// The member `document_digest`: the SHA-256 of a signed authorisation, 64 hex digits (lowercased).
+    static func documentDigest(_ body: RequestBody) throws(Problem) -> String {
         guard let digest = try body.string("document_digest")?.lowercased(), digest.utf8.count == 64,
               digest.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
             throw .invalidRequest("document_digest", "document_digest must be the SHA-256 of the signed authorisation document, 64 hex digits.")
         }
-        documentDigest = digest
+        return digest
     }
 
     /// `ids` when every one passes `isKnown` and none repeats; else a problem naming the first bad
@@ -85,7 +90,7 @@ struct ConsentRequest: Sendable {
         throw .invalidRequest("use_limit", "use_limit must be \"once\", \"unlimited\" or a whole number from 1 to \(maximumUseLimit).")
     }
 
-    private static func instant(_ text: String, field: String, endOfDay: Bool) throws(Problem) -> Date {
+    static func instant(_ text: String, field: String, endOfDay: Bool) throws(Problem) -> Date {
         if let day = CivilDate(text) { return (endOfDay ? day.adding(days: 1) : day).start() }
         guard let date = Date(rfc3339: text) else {
             throw .invalidRequest(

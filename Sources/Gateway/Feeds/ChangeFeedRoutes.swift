@@ -14,6 +14,7 @@ import Hummingbird
 /// skips nor repeats a change.
 struct ChangeFeedRoutes {
     let service: FeedService
+    let rights: SubjectRightsService
     let signer: ReceiptSigner
 
     func register(on group: RouterGroup<GatewayRequestContext>) {
@@ -35,19 +36,27 @@ struct ChangeFeedRoutes {
         let today = CivilDate(now)
         let covered = try service.coveredItems(partner, engine: context.requireSnapshot().engine, purpose: FeedService.feedPurpose, at: now)
         try await service.sweepIfDue(today)
-        let fetched = try await service.queries.records.changes(since: page.cursor.sequence, items: covered.items, limit: page.limit + 1)
+        let fetched = try await service.queries.reads.records { try await $0.changes(since: page.cursor.sequence, items: covered.items, limit: page.limit + 1) }
         let records = fetched.prefix(page.limit)
         let references = service.pseudonymizer(for: partner)
         let masker = service.queries.maskers[partner.contract.maskingProfile]
         var disclosedItems: [String] = []
+        var delivered: [(subjectKey: String, item: String)] = []
         let changes = records.compactMap { record in
             let change = change(record, today: today, references: references, masker: masker)
-            if change?.op == .upsert, !disclosedItems.contains(record.item) { disclosedItems.append(record.item) }
+            if change?.op == .upsert {
+                if !disclosedItems.contains(record.item) { disclosedItems.append(record.item) }
+                delivered.append((record.subjectKey, record.item))
+            }
             return change
         }
         context.meter.decided(
             subjectKey: nil, purpose: FeedService.feedPurpose, disclosed: disclosedItems, withheld: [],
             consentID: nil, contractVersion: covered.version
+        )
+        // The page names many subjects: each one's deliveries are counted for its "who queried me".
+        try await rights.recordDeliveries(
+            of: delivered, stream: .changes, partnerID: partner.partnerID, day: today, note: context.meter
         )
         let next = FeedCursor(stream: .changes, sequence: records.last?.changeSeq ?? page.cursor.sequence)
         let body = try JSONResponse.encode(ChangeFeedPage(
@@ -73,7 +82,7 @@ struct ChangeFeedRoutes {
             return .removal(of: record, kind: item.subject, subjectRef: reference, reason: reason.rawValue)
         }
         // A profile the policy lacks hides everything rather than disclosing unmasked.
-        let fields = masker.map { $0.mask(.object(record.fields), item: record.item) } ?? .null
+        let fields = QueryService.withMarks(masker.map { $0.mask(.object(record.fields), item: record.item) } ?? .null, of: record)
         return .upsert(record, kind: item.subject, subjectRef: reference, fields: fields)
     }
 

@@ -1,6 +1,6 @@
 import Foundation
 
-/// An opaque position in one of the partner streams (the change feed, the alerts).
+/// An opaque position in one of the partner streams (the change feed, the alerts, the dispute feed).
 ///
 /// On the wire: base64url without padding of a one-byte stream tag and the big-endian change
 /// sequence number. Clients pass back what they received; anything else, including a cursor of
@@ -9,6 +9,8 @@ struct FeedCursor: Sendable, Hashable {
     enum Stream: UInt8, Sendable {
         case changes = 0x63
         case alerts = 0x61
+        /// A data source's dispute feed (`GET /v1/disputes`).
+        case disputes = 0x64
     }
 
     let stream: Stream

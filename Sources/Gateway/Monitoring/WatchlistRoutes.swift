@@ -15,9 +15,12 @@ import Hummingbird
 /// - `GET /v1/alerts?since=CURSOR&limit=N`: changes to watched subjects' records after they were
 ///   watched (new records of items the catalog marks `alert_on_new_record`: penalties, dishonesty
 ///   and black lists; repairs, disputes, withdrawals), in commit order,
-///   only of items the contract discloses for post-loan monitoring.
+///   only of items the contract discloses for post-loan monitoring; and, in the same order, the
+///   partner's consents revoked by their subject or an administrator (`consent_revoked`), which
+///   every partner gets, monitoring or not.
 struct WatchlistRoutes {
     let service: FeedService
+    let rights: SubjectRightsService
     let signer: ReceiptSigner
 
     func register(on group: RouterGroup<GatewayRequestContext>) {
@@ -87,7 +90,14 @@ struct WatchlistRoutes {
         let partner = try context.requirePartner()
         let page = try FeedPageRequest(request.uri, stream: .alerts)
         let now = context.instant
-        let covered = try service.coveredItems(partner, engine: context.requireSnapshot().engine, purpose: FeedService.monitoringPurpose, at: now)
+        let monitoring: (items: [String], version: ContractVersion)?
+        do {
+            monitoring = try service.coveredItems(partner, engine: context.requireSnapshot().engine, purpose: FeedService.monitoringPurpose, at: now)
+        } catch let problem as Problem where problem.slug == "purpose-not-allowed" {
+            // No monitoring in the contract: the partner still learns of its revoked consents.
+            monitoring = nil
+        }
+        let covered = monitoring ?? ([], partner.contract.version)
         let catalog = service.queries.catalog
         let listing = covered.items.filter { catalog.item($0)?.alertsOnNewRecords ?? false }
         let fetched = try await service.watchlist.alerts(
@@ -96,18 +106,24 @@ struct WatchlistRoutes {
         )
         let alerts = fetched.prefix(page.limit)
         var disclosedItems: [String] = []
-        for alert in alerts where !disclosedItems.contains(alert.item) {
-            disclosedItems.append(alert.item)
+        for item in alerts.compactMap(\.item) where !disclosedItems.contains(item) {
+            disclosedItems.append(item)
         }
         let subjects = Set(alerts.map(\.subject.subjectKey))
         context.meter.decided(
-            subjectKey: subjects.count == 1 ? subjects.first : nil, purpose: FeedService.monitoringPurpose,
+            subjectKey: subjects.count == 1 ? subjects.first : nil, purpose: monitoring == nil ? nil : FeedService.monitoringPurpose,
             disclosed: disclosedItems, withheld: [], consentID: nil, contractVersion: covered.version
         )
+        try await rights.recordDeliveries(
+            of: alerts.compactMap { alert in alert.item.map { (alert.subject.subjectKey, $0) } }, stream: .alerts,
+            partnerID: partner.partnerID, day: CivilDate(now), note: context.meter
+        )
+        let references = service.pseudonymizer(for: partner)
         let next = FeedCursor(stream: .alerts, sequence: alerts.last?.changeSeq ?? page.cursor.sequence)
         let body = try JSONResponse.encode(AlertPage(
             requestID: context.id, partner: partner.partnerID, contractVersion: covered.version.description,
-            alerts: alerts.map(AlertPage.Alert.init), nextCursor: next.text, hasMore: fetched.count > page.limit
+            alerts: alerts.map { AlertPage.Alert($0, reference: references.reference(forSubject:)) }, nextCursor: next.text,
+            hasMore: fetched.count > page.limit
         ))
         let receipt = Receipt(
             requestID: context.id, partnerID: partner.partnerID, issuedAt: now, itemsDisclosed: disclosedItems,

@@ -1,3 +1,4 @@
+import BrokerCore
 import BrokerStore
 import Hummingbird
 import Logging
@@ -17,26 +18,32 @@ public enum OperationsServer {
         }
     }
 
-    /// The routes it serves (`Router.routes` lists them).
-    public static func router(pool: PostgresPool, metrics: GatewayMetrics) -> Router<BasicRequestContext> {
+    /// The routes it serves (`Router.routes` lists them). `/metrics` adds, from the database, the
+    /// disputes open and overdue on `clock`'s day (China time); left out while the database is unreachable.
+    public static func router(pool: PostgresPool, metrics: GatewayMetrics, clock: any WallClock = SystemClock()) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         HealthRoutes<BasicRequestContext>(pool: pool).register(on: router)
+        let disputes = DisputeStore(pool: pool)
         router.get("metrics") { _, _ -> Response in
-            Response(
+            var text = metrics.text()
+            if let counts = try? await disputes.openCounts(on: CivilDate(clock.now())) {
+                text += Array(GatewayMetrics.disputeLines(open: counts.open, overdue: counts.overdue).utf8)
+            }
+            return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(bytes: metrics.text()))
+                body: .init(byteBuffer: ByteBuffer(bytes: text))
             )
         }
         return router
     }
 
     static func application(
-        _ configuration: Configuration, pool: PostgresPool, metrics: GatewayMetrics, logger: Logger,
+        _ configuration: Configuration, pool: PostgresPool, metrics: GatewayMetrics, clock: any WallClock, logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void
     ) -> some ApplicationProtocol {
         Application(
-            router: router(pool: pool, metrics: metrics),
+            router: router(pool: pool, metrics: metrics, clock: clock),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "credit-broker-ops"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger

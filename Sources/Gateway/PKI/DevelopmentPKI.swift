@@ -76,8 +76,9 @@ public struct DevelopmentPKI: Sendable {
     public func adminCertificateURL(_ role: AdminRole) -> URL { folder.appending(path: "admins/\(role.rawValue).pem") }
     public func adminKeyURL(_ role: AdminRole) -> URL { folder.appending(path: "admins/\(role.rawValue)-key.pem") }
 
-    /// One client certificate per partner that authenticates by certificate (banks and the joint-credit
-    /// company), carrying the first subject its contract names so that the contract binds it as shipped.
+    /// One client certificate per partner that authenticates by certificate (every kind but credit
+    /// agencies: banks, the joint-credit company, the credit portal, data sources' accounts), carrying
+    /// the first subject its contract names so that the contract binds it as shipped.
     public static func mutualTLSPartners(of contracts: [Contract]) throws -> [Partner] {
         try contracts.compactMap { contract in
             guard contract.kind != .creditAgency else { return nil }

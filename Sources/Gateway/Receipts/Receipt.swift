@@ -16,10 +16,12 @@ public struct Receipt: Codable, Sendable, Hashable {
     public let consentID: String?
     /// SHA-256 of the response body, 64 lowercase hex digits.
     public let bodySHA256: String
+    /// What the body is when it is no disclosure: `consent` for a consent receipt (absent otherwise).
+    public let kind: String?
 
     public init(
         requestID: String, partnerID: String, issuedAt: Date, itemsDisclosed: [String],
-        contractVersion: String, consentID: String?, body: some DataProtocol
+        contractVersion: String, consentID: String?, body: some DataProtocol, kind: String? = nil
     ) {
         self.requestID = requestID
         self.partnerID = partnerID
@@ -28,6 +30,7 @@ public struct Receipt: Codable, Sendable, Hashable {
         self.contractVersion = contractVersion
         self.consentID = consentID
         self.bodySHA256 = Self.digest(body)
+        self.kind = kind
     }
 
     /// The JSON the signature covers: the same bytes as `JSONEncoder` with sorted keys and
@@ -42,6 +45,7 @@ public struct Receipt: Codable, Sendable, Hashable {
             CodingKeys.requestID.rawValue: .string(requestID),
         ]
         if let consentID { members[CodingKeys.consentID.rawValue] = .string(consentID) }
+        if let kind { members[CodingKeys.kind.rawValue] = .string(kind) }
         return Data(AnswerValue.object(members).json)
     }
 
@@ -51,7 +55,7 @@ public struct Receipt: Codable, Sendable, Hashable {
 
     enum CodingKeys: String, CodingKey {
         case requestID = "request_id", partnerID = "partner", issuedAt = "issued_at", itemsDisclosed = "items_disclosed"
-        case contractVersion = "contract_version", consentID = "consent_id", bodySHA256 = "body_sha256"
+        case contractVersion = "contract_version", consentID = "consent_id", bodySHA256 = "body_sha256", kind
     }
 
     /// The header that carries a receipt.

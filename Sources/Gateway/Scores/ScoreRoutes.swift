@@ -65,7 +65,7 @@ struct ScoreRoutes {
                 detail: "The contract discloses none of the scorecard's input items for this purpose."
             )
         }
-        guard try await queries.records.subject(query.subject) != nil else {
+        guard try await queries.reads.records({ try await $0.subject(query.subject) }) != nil else {
             context.meter.decided(
                 subjectKey: subjectKey, purpose: query.purposeID, disclosed: [], withheld: withheld.map(\.meterEntry),
                 consentID: query.consentID, contractVersion: decision.contractVersion
@@ -76,7 +76,7 @@ struct ScoreRoutes {
             )
         }
         let day = CivilDate(now)
-        let records = try await queries.records.disclosableRecords(of: subjectKey, items: used, on: day)
+        let records = try await queries.reads.records { try await $0.disclosableRecords(of: subjectKey, items: used, on: day) }
         let features = FeatureFusion.features(of: records.map(FusionRecord.init), available: Set(used), on: day)
         let vector = service.fusion.vector(features)
         let card = service.card

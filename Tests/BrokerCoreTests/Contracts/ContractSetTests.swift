@@ -39,8 +39,8 @@ import Testing
     @Test func shippedContractsPass() throws {
         let set = try ContractSet(files: PolicyFixtures.shippedContracts(), policies: PolicyFixtures.policies)
         let kinds = Dictionary(grouping: set.contracts, by: \.kind).mapValues(\.count)
-        #expect(set.contracts.count == 71)
-        #expect(kinds == [.bank: 13, .creditAgency: 57, .jointCredit: 1])
+        #expect(set.contracts.count == 73)
+        #expect(kinds == [.bank: 13, .creditAgency: 57, .jointCredit: 1, .portal: 1, .dataSource: 1])
         let joint = try #require(set.contracts.first { $0.kind == .jointCredit })
         #expect(joint.legalName == "江苏省联合征信有限公司")
         #expect(joint.purposes == ["change_feed"])

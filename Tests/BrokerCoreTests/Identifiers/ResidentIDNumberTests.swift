@@ -87,9 +87,20 @@ import Testing
             try ResidentIDNumber(division: 320106, birthDate: tomorrow, sequence: 11, today: today)
         }
         _ = try ResidentIDNumber(division: 320106, birthDate: today, sequence: 11, today: today)
-        #expect(throws: IdentifierError.invalidBirthDate(.before1900)) {
-            try ResidentIDNumber(division: 320106, birthDate: CivilDate(year: 1899, month: 12, day: 31)!, sequence: 11, today: today)
+        #expect(throws: IdentifierError.invalidBirthDate(.before1800)) {
+            try ResidentIDNumber(division: 320106, birthDate: CivilDate(year: 1799, month: 12, day: 31)!, sequence: 11, today: today)
         }
+    }
+
+    /// China's oldest residents were born in the 1880s: GB 11643-1999 numbers them like anyone else.
+    /// (Rejected as "before 1900" until issue 16.)
+    @Test func birthYearsInThe1800sAreValid() throws {
+        let id = try ResidentIDNumber("320102188603151239", today: today)
+        #expect(id.birthDate == CivilDate(year: 1886, month: 3, day: 15))
+        #expect(id.sex == .male)
+        let earliest = try ResidentIDNumber(division: 320106, birthDate: CivilDate(year: 1800, month: 1, day: 1)!, sequence: 12, today: today)
+        #expect(earliest.birthDate.year == 1800)
+        #expect(try ResidentIDNumber(earliest.rawValue, today: today) == earliest)
     }
 
     @Test func descriptionNeverShowsTheNumber() throws {

@@ -1,0 +1,275 @@
+import BrokerCore
+import Foundation
+import PostgresClient
+
+/// A dispute (异议) filed through the credit portal on one record of a subject.
+public struct StoredDispute: Sendable, Hashable {
+    public enum State: String, Sendable, Hashable, CaseIterable {
+        case open
+        case resolved
+    }
+
+    /// How the data source answered.
+    public enum Outcome: String, Sendable, Hashable, CaseIterable {
+        /// A new version of the record replaced the disputed one.
+        case corrected
+        /// The record is kept as it is (the subject's statement beside it if the subject asked).
+        case confirmed
+        /// The record is withdrawn and no longer disclosed.
+        case withdrawn
+    }
+
+    /// Where the answer came from.
+    public enum Channel: String, Sendable, Hashable {
+        /// The next line of the source's feed for the record.
+        case feed
+        /// A security administrator, through the admin API.
+        case admin
+    }
+
+    public let id: String
+    /// The subject key (USCC or person-key hex): never shown as such to anyone but the broker.
+    public let subjectKey: String
+    public let item: String
+    public let source: String
+    public let sourceRecordID: String
+    /// The version of the record disputed.
+    public let recordVersion: Int
+    /// The portal partner that filed it.
+    public let filedBy: String
+    public let reason: String
+    public let statement: String?
+    /// Whether the statement stays beside the record if the dispute is confirmed.
+    public let keepStatement: Bool
+    public let filedAt: Date
+    /// The day of filing, China time.
+    public let filedOn: CivilDate
+    /// The last day of the answer (China time): `DisputeStore.answerDays` calendar days after filing.
+    public let deadline: CivilDate
+    public let state: State
+    public let outcome: Outcome?
+    public let resolvedAt: Date?
+    public let resolvedVia: Channel?
+    public let resolutionNote: String?
+    /// The dispute's position in the sources' dispute feed (moves with each change).
+    public let feedSeq: Int64
+
+    /// Whether the dispute is still open after its deadline on `day` (China time).
+    public func isOverdue(on day: CivilDate) -> Bool { state == .open && day > deadline }
+}
+
+/// Disputes in `disputes` (migration 80), and the marks they put on their records.
+///
+/// Filing marks the record at once (status `disputed`, `marks.dispute`), in the transaction that
+/// stores the dispute, under the merge lock: the next answer to anyone shows the mark, the record
+/// moves to the end of the change feed and banks watching the subject get a `disputed` alert. The
+/// source's next feed line for the record answers it (the `records_answer_dispute` trigger); a
+/// security administrator may answer it through the admin API (`resolve`).
+public struct DisputeStore: Sendable {
+    /// An answer is due within this many calendar days of filing (China time).
+    public static let answerDays = 20
+    /// The longest reason or statement, in characters.
+    public static let maximumText = 2_000
+
+    /// Why a dispute cannot be filed or resolved.
+    public enum Refusal: Error, Sendable, Hashable {
+        /// The subject has no record with this source and id (or it belongs to another subject).
+        case recordNotFound
+        /// The record is repaired or withdrawn: nothing is disclosed to dispute.
+        case recordClosed
+        /// A dispute on the record is open already.
+        case alreadyOpen(id: String)
+        case disputeNotFound
+        case alreadyResolved(StoredDispute.Outcome)
+        /// A correction is a new version of the record, which only the source's feed brings.
+        case correctionNeedsFeed
+    }
+
+    /// What the portal files for a subject.
+    public struct Filing: Sendable {
+        public var subjectKey: String
+        public var source: String
+        public var sourceRecordID: String
+        public var reason: String
+        public var statement: String?
+        public var keepStatement: Bool
+        public var filedBy: String
+
+        public init(
+            subjectKey: String, source: String, sourceRecordID: String, reason: String, statement: String?, keepStatement: Bool, filedBy: String
+        ) {
+            self.subjectKey = subjectKey
+            self.source = source
+            self.sourceRecordID = sourceRecordID
+            self.reason = reason
+            self.statement = statement
+            self.keepStatement = keepStatement
+            self.filedBy = filedBy
+        }
+    }
+
+    public let pool: PostgresPool
+
+    public init(pool: PostgresPool) {
+        self.pool = pool
+    }
+
+    /// A fresh dispute id: `dp_` and 32 hex digits.
+    public static func newID() -> String { RandomIdentifier.make(prefix: "dp_") }
+
+    /// Files `filing` at `instant` and marks its record, in one transaction.
+    /// - Throws: `Refusal.recordNotFound`, `.recordClosed`, `.alreadyOpen`.
+    public func file(_ filing: Filing, at instant: Date) async throws -> StoredDispute {
+        let filedOn = CivilDate(instant)
+        let deadline = filedOn.adding(days: Self.answerDays)
+        return try await pool.transaction { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(RecordWriter.mergeLock))")
+            let found = try await connection.query("""
+                SELECT status, version, marks -> 'dispute' ->> 'id', item FROM records
+                WHERE source = \(filing.source) AND source_record_id = \(filing.sourceRecordID) AND subject_key = \(filing.subjectKey)
+                FOR UPDATE
+                """)
+            guard let record = found.first else { throw Refusal.recordNotFound }
+            let status = try record.decode(String.self, at: 0)
+            guard status == "active" || status == "disputed" else { throw Refusal.recordClosed }
+            if let open = try record.decode(String?.self, at: 2) { throw Refusal.alreadyOpen(id: open) }
+            let id = Self.newID()
+            let stored = try await connection.query("""
+                INSERT INTO disputes (dispute_id, subject_key, item, source, source_record_id, record_version, filed_by, reason,
+                                      statement, keep_statement, filed_at, filed_on, deadline, feed_seq)
+                VALUES (\(id), \(filing.subjectKey), \(try record.decode(String.self, at: 3)), \(filing.source), \(filing.sourceRecordID),
+                        \(try record.decode(Int.self, at: 1)), \(filing.filedBy), \(filing.reason), \(filing.statement), \(filing.keepStatement),
+                        \(instant), \(filedOn.description)::date, \(deadline.description)::date, nextval('record_change_seq'))
+                RETURNING \(unsafeRaw: Self.columns)
+                """)
+            let mark = #"{"dispute":{"id":"\#(id)","filed":"\#(filedOn)","deadline":"\#(deadline)"}}"#
+            try await connection.query("""
+                UPDATE records
+                SET status = 'disputed', marks = coalesce(marks, '{}'::jsonb) || \(mark)::jsonb,
+                    change_seq = nextval('record_change_seq'), changed_at = now()
+                WHERE source = \(filing.source) AND source_record_id = \(filing.sourceRecordID)
+                """)
+            try await connection.query("""
+                INSERT INTO record_events (source, source_record_id, event, event_date)
+                VALUES (\(filing.source), \(filing.sourceRecordID), 'disputed', \(filedOn.description)::date)
+                ON CONFLICT DO NOTHING
+                """)
+            return try Self.dispute(stored[0])
+        }
+    }
+
+    /// Answers dispute `id` as `outcome` (confirmed or withdrawn) at `instant`, on `connection`
+    /// (the admin request's audit transaction): the record's mark comes off in the same
+    /// transaction; a confirmed record is active again with the subject's statement beside it if
+    /// the subject asked, a withdrawn one is disclosed no more.
+    /// - Throws: `Refusal.disputeNotFound`, `.alreadyResolved`, `.correctionNeedsFeed`.
+    public static func resolve(
+        _ id: String, as outcome: StoredDispute.Outcome, note: String, at instant: Date, on connection: PostgresConnection
+    ) async throws -> StoredDispute {
+        guard outcome != .corrected else { throw Refusal.correctionNeedsFeed }
+        try await connection.query("SELECT pg_advisory_xact_lock(\(RecordWriter.mergeLock))")
+        guard let row = try await connection.query("SELECT \(unsafeRaw: columns) FROM disputes WHERE dispute_id = \(id) FOR UPDATE").first else {
+            throw Refusal.disputeNotFound
+        }
+        let dispute = try Self.dispute(row)
+        if let answered = dispute.outcome { throw Refusal.alreadyResolved(answered) }
+        let day = CivilDate(instant).description
+        let statement: String = if outcome == .confirmed, dispute.keepStatement, let text = dispute.statement {
+            String(decoding: AnswerValue.object(["subject_statement": .object([
+                "text": .string(text), "dispute_id": .string(id), "date": .string(day),
+            ])]).json, as: UTF8.self)
+        } else {
+            "{}"
+        }
+        let withdraw = outcome == .withdrawn
+        try await connection.query("""
+            UPDATE records
+            SET status = CASE WHEN \(withdraw) THEN 'withdrawn' WHEN status = 'disputed' THEN 'active' ELSE status END,
+                marks = nullif((coalesce(marks, '{}'::jsonb) - 'dispute') || \(statement)::jsonb, '{}'::jsonb),
+                change_seq = nextval('record_change_seq'), changed_at = now()
+            WHERE source = \(dispute.source) AND source_record_id = \(dispute.sourceRecordID)
+            """)
+        try await connection.query("""
+            INSERT INTO record_events (source, source_record_id, event, event_date)
+            VALUES (\(dispute.source), \(dispute.sourceRecordID), \(withdraw ? "withdrawn" : "dispute_resolved"), \(day)::date)
+            ON CONFLICT DO NOTHING
+            """)
+        let updated = try await connection.query("""
+            UPDATE disputes
+            SET state = 'resolved', outcome = \(outcome.rawValue), resolved_at = \(instant), resolved_via = 'admin',
+                resolution_note = \(note.isEmpty ? nil : note), feed_seq = nextval('record_change_seq')
+            WHERE dispute_id = \(id)
+            RETURNING \(unsafeRaw: columns)
+            """)
+        return try Self.dispute(updated[0])
+    }
+
+    /// The dispute `id`, if there is one.
+    public func dispute(_ id: String) async throws -> StoredDispute? {
+        try await pool.query("SELECT \(unsafeRaw: Self.columns) FROM disputes WHERE dispute_id = \(id)").first.map(Self.dispute)
+    }
+
+    /// Every dispute about the subject, newest first.
+    public func disputes(ofSubject subjectKey: String) async throws -> [StoredDispute] {
+        try await pool.query("""
+            SELECT \(unsafeRaw: Self.columns) FROM disputes WHERE subject_key = \(subjectKey) ORDER BY filed_at DESC, dispute_id
+            """).map(Self.dispute)
+    }
+
+    /// Up to `limit` disputes on `source`'s records changed after the feed position `sequence`, in
+    /// commit order, each at its latest state (pass the last `feedSeq` as the next cursor).
+    public func feed(source: String, since sequence: Int64, limit: Int) async throws -> [StoredDispute] {
+        try await pool.query("""
+            SELECT \(unsafeRaw: Self.columns) FROM disputes WHERE source = \(source) AND feed_seq > \(sequence) ORDER BY feed_seq LIMIT \(limit)
+            """).map(Self.dispute)
+    }
+
+    /// Up to `limit` disputes, oldest deadline first: open ones (`state`), of one source, or only
+    /// those overdue on `overdueOn`.
+    public func list(state: StoredDispute.State?, source: String?, overdueOn: CivilDate?, limit: Int) async throws -> [StoredDispute] {
+        let state = state?.rawValue
+        let overdue = overdueOn?.description
+        return try await pool.query("""
+            SELECT \(unsafeRaw: Self.columns) FROM disputes
+            WHERE (\(state)::text IS NULL OR state = \(state)) AND (\(source)::text IS NULL OR source = \(source))
+              AND (\(overdue)::date IS NULL OR (state = 'open' AND deadline < \(overdue)::date))
+            ORDER BY deadline, filed_at, dispute_id
+            LIMIT \(limit)
+            """).map(Self.dispute)
+    }
+
+    /// How many disputes are open (and how many of them overdue) on `day`, China time.
+    public func openCounts(on day: CivilDate) async throws -> (open: Int, overdue: Int) {
+        let row = try await pool.query("""
+            SELECT count(*)::int, (count(*) FILTER (WHERE deadline < \(day.description)::date))::int FROM disputes WHERE state = 'open'
+            """)[0]
+        return (try row.decode(at: 0), try row.decode(at: 1))
+    }
+
+    private static let columns = """
+        dispute_id, subject_key, item, source, source_record_id, record_version, filed_by, reason, statement, keep_statement,
+        filed_at, filed_on::text, deadline::text, state, outcome, resolved_at, resolved_via, resolution_note, feed_seq
+        """
+
+    private static func dispute(_ row: PostgresRow) throws -> StoredDispute {
+        func day(_ column: Int) throws -> CivilDate {
+            guard let day = CivilDate(try row.decode(String.self, at: column)) else { throw PostgresError(.decoding, "disputes: column \(column) is not a date") }
+            return day
+        }
+        func choice<T: RawRepresentable<String>>(_ column: Int, as: T.Type) throws -> T? {
+            try row.decode(String?.self, at: column).map { text in
+                guard let value = T(rawValue: text) else { throw PostgresError(.decoding, "disputes: column \(column) holds an unknown value") }
+                return value
+            }
+        }
+        guard let state = try choice(13, as: StoredDispute.State.self) else { throw PostgresError(.decoding, "disputes.state is null") }
+        return StoredDispute(
+            id: try row.decode(at: 0), subjectKey: try row.decode(at: 1), item: try row.decode(at: 2), source: try row.decode(at: 3),
+            sourceRecordID: try row.decode(at: 4), recordVersion: try row.decode(at: 5), filedBy: try row.decode(at: 6),
+            reason: try row.decode(at: 7), statement: try row.decode(at: 8), keepStatement: try row.decode(at: 9),
+            filedAt: try row.decode(at: 10), filedOn: try day(11), deadline: try day(12), state: state,
+            outcome: try choice(14, as: StoredDispute.Outcome.self), resolvedAt: try row.decode(at: 15),
+            resolvedVia: try choice(16, as: StoredDispute.Channel.self), resolutionNote: try row.decode(at: 17), feedSeq: try row.decode(at: 18)
+        )
+    }
+}

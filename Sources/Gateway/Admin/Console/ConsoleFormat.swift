@@ -1,0 +1,62 @@
+import BrokerCore
+import Foundation
+
+/// Escaping for the markup the console writes itself (the charts); templates escape with Mustache.
+enum ConsoleHTML {
+    static func escape(_ text: String) -> String {
+        var escaped = ""
+        escaped.reserveCapacity(text.utf8.count)
+        for character in text {
+            switch character {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            case "'": escaped += "&#39;"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
+    }
+}
+
+/// Numbers and instants as the console shows them.
+enum ConsoleFormat {
+    /// Whole numbers without decimals, others with up to two.
+    static func number(_ value: Double) -> String {
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return String(format: "%.2f", value)
+    }
+
+    /// An instant in China time, `2026-11-27 17:23:37`.
+    static func chinaTime(_ instant: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 8 * 3600)!
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: instant)
+        return String(
+            format: "%04d-%02d-%02d %02d:%02d:%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0, parts.hour ?? 0, parts.minute ?? 0,
+            parts.second ?? 0
+        )
+    }
+
+    /// An RFC 3339 text (as the admin API writes it) in China time; the text itself if it does not parse.
+    static func chinaTime(_ text: String?) -> String {
+        guard let text else { return "" }
+        return Instant.parse(text).map { chinaTime($0) } ?? text
+    }
+}
+
+/// CSV as RFC 4180 writes it (every field quoted when it must be), for the charts' tables. A field
+/// that a spreadsheet would take for a formula (`=`, `+`, `-`, `@` first) is prefixed with `'`.
+enum ConsoleCSV {
+    static func write(header: [String], rows: [[String]]) -> String {
+        ([header] + rows).map { $0.map(field).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+    }
+
+    static func field(_ text: String) -> String {
+        var text = text
+        if let first = text.first, "=+-@".contains(first), Double(text) == nil { text = "'" + text }
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
