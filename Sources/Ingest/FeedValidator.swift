@@ -161,7 +161,7 @@ struct FeedValidator: Sendable {
             default:
                 let fragment = try Self.scalar(value, spec, key)
                 if let rule = spec.mask, let text = fragment.text {
-                    JSONText.appendString(mask(text, rule: rule), to: &result.json)
+                    result.json += JSONString.quoted(mask(text, rule: rule))
                 } else {
                     result.json += fragment.json
                 }

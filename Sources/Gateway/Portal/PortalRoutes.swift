@@ -62,7 +62,7 @@ struct PortalRoutes {
             requestID: context.id, partnerID: call.partner.partnerID, issuedAt: call.now, itemsDisclosed: items,
             contractVersion: call.partner.contract.version.description, consentID: consentID, body: body
         )
-        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
+        return try JSONResponse.response(body, receipt: signer.token(for: receipt, suite: call.partner.contract.receiptSuite))
     }
 
     // MARK: Who queried me
