@@ -45,6 +45,14 @@ let package = Package(
             ]
         ),
 
+        // MARK: National algorithms (SM2, SM3, SM4) through the system's OpenSSL 3 libcrypto
+        .systemLibrary(
+            name: "CLibCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(name: "GMCrypto", dependencies: ["CLibCrypto"]),
+
         // MARK: Domain (pure: no I/O)
         .target(
             name: "BrokerCore",
@@ -61,6 +69,7 @@ let package = Package(
             dependencies: [
                 "PostgresClient",
                 "BrokerCore",
+                "GMCrypto",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -113,6 +122,7 @@ let package = Package(
                 "Reports",
                 "BrokerCore",
                 "PostgresClient",
+                "GMCrypto",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -165,8 +175,9 @@ let package = Package(
         .executableTarget(
             name: "CreditBrokerBench",
             dependencies: [
-                "BrokerCore", "Scoring", "BrokerStore", "Ingest", "Metering", "PostgresClient", "SyntheticProvince", "Reports",
+                "BrokerCore", "Scoring", "BrokerStore", "Ingest", "Metering", "PostgresClient", "SyntheticProvince", "Reports", "Gateway", "GMCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Benchmarks/CreditBrokerBench"
         ),
@@ -174,7 +185,11 @@ let package = Package(
         // MARK: Tests
         .target(name: "TestSupport", dependencies: ["BrokerStore", "PostgresClient"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
-        .testTarget(name: "BrokerStoreTests", dependencies: ["BrokerStore", "TestSupport"]),
+        .testTarget(name: "GMCryptoTests", dependencies: ["GMCrypto", "BrokerStore"]),
+        .testTarget(
+            name: "BrokerStoreTests",
+            dependencies: ["BrokerStore", "TestSupport", "GMCrypto", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "BrokerStore", "BrokerCore", "PostgresClient", "TestSupport"]),
         .testTarget(name: "MeteringTests", dependencies: ["Metering", "BrokerCore", "BrokerStore", "PostgresClient", "TestSupport"]),
         .testTarget(
@@ -189,6 +204,7 @@ let package = Package(
                 "Scoring",
                 "Reports",
                 "TestSupport",
+                "GMCrypto",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Times repeated runs of a body and reports the median.
 enum BenchmarkTimer {
     /// The median wall-clock seconds of `runs` runs of `body`.
@@ -16,5 +18,10 @@ enum BenchmarkTimer {
         let sorted = values.sorted()
         let count = sorted.count
         return count % 2 == 1 ? sorted[count / 2] : (sorted[count / 2 - 1] + sorted[count / 2]) / 2
+    }
+
+    /// The 1-minute load average, as `uptime` shows it first.
+    static func loadAverage() -> String {
+        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? "?"
     }
 }

@@ -105,7 +105,7 @@ struct GatewayBenchmark: AsyncParsableCommand {
             lookupCosts.append(OperationCost(cores: lookupCores, rate: lookups, programs: ["postgres": "PostgreSQL", "pgbench": "pgbench"]))
             healthCosts.append(OperationCost(cores: healthCores, rate: health.rate, programs: Self.gatewayPrograms))
             print("""
-                round \(round) (load average \(Self.loadAverage())):
+                round \(round) (load average \(BenchmarkTimer.loadAverage())):
                   gateway POST /v1/queries: \(query.summary); wrk 2xx \(query.successes), meter events with status 200 \(metered)
                     CPU per query \(queryCosts[round - 1].summary)
                   pgbench -M prepared:      \(Int(lookups.rounded())) lookups/s
@@ -135,7 +135,7 @@ struct GatewayBenchmark: AsyncParsableCommand {
                   lookup   %@
                   /healthz %@
                 """,
-            enterprises, connections, rounds, Self.loadAverage(),
+            enterprises, connections, rounds, BenchmarkTimer.loadAverage(),
             rate, BenchmarkTimer.median(queries.map(\.p50)), p99, verdict(p99 <= 20),
             lookups, rate / lookups, verdict(rate / lookups >= 0.5),
             health, rate / health, verdict(rate / health >= 0.25),
@@ -322,10 +322,5 @@ struct GatewayBenchmark: AsyncParsableCommand {
             throw ValidationError("nginx_mtls.sh start printed no MTLS_PORT, URL_PATH and PKI: \(output)")
         }
         return (port, path, pki + "/client1.crt", pki + "/client1.key")
-    }
-
-    /// The 1-minute load average.
-    private static func loadAverage() -> String {
-        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? "?"
     }
 }

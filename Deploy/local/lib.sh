@@ -82,6 +82,7 @@ max_wal_senders = 5
 max_replication_slots = 5
 wal_keep_size = 256MB
 hot_standby = on
+hot_standby_feedback = on
 synchronous_commit = on
 archive_mode = on
 archive_command = '$TOPO/bin/archive-wal.sh %p %f $TOPO/archive'

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The production topology on one machine, on loopback: a primary and a synchronous streaming
 # standby (PostgreSQL, unix sockets), two gateways (`credit-broker serve`, mutual TLS) whose
-# database URL names both servers with target_session_attrs=read-write, and HAProxy passing TLS
-# through to them, health-checked on /readyz.
+# database URL names both servers with target_session_attrs=read-write and who read records and
+# consents from the standby (--replica-url, target_session_attrs=standby), and HAProxy passing
+# TLS through to them, health-checked on /readyz.
 #
 #     Deploy/local/topology.sh up       # builds nothing: set CREDIT_BROKER_BIN or build first
 #     Deploy/local/topology.sh status
@@ -12,7 +13,7 @@
 # clusters, the WAL archive, the development PKI, the password file and topology.env (every
 # address, for scripts: `source $TOPO/topology.env`). Ports: $CREDIT_BROKER_TOPOLOGY_PORT
 # (default 18440) + 3 for HAProxy, + 1 and + 2 for the gateways, + 11 and + 12 for their admin
-# listeners. Size of the synthetic province: TOPOLOGY_ENTERPRISES (2000), TOPOLOGY_PERSONS (500).
+# listeners, + 21 and + 22 for their operations listeners (/metrics). Size of the synthetic province: TOPOLOGY_ENTERPRISES (2000), TOPOLOGY_PERSONS (500).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 DEPLOY=$REPO/Deploy
@@ -30,10 +31,17 @@ gateway_url() {
   echo "host=$TOPO/run,$TOPO/run port=$PRIMARY_PORT,$STANDBY_PORT dbname=credit_broker user=credit_broker_gateway target_session_attrs=read-write connect_timeout=2"
 }
 
+# Where the gateways read records and consents while it is fresh: the standby only (libpq refuses
+# a server that is not in recovery), so after a promotion every read goes to the primary's pool.
+standby_url() {
+  echo "host=$TOPO/run port=$STANDBY_PORT dbname=credit_broker user=credit_broker_gateway target_session_attrs=standby connect_timeout=2"
+}
+
 start_gateway() {
-  local n=$1 port=$((BASE + $1)) admin=$((BASE + 10 + $1))
-  serve_in_background "gateway$n" "$(gateway_url)" --host 127.0.0.1 --port "$port" --admin-port "$admin" \
-    --tls-dir "$TOPO/pki" --receipt-key "$TOPO/receipt-signing-key" --db-pool-size 8
+  local n=$1 port=$((BASE + $1)) admin=$((BASE + 10 + $1)) ops=$((BASE + 20 + $1))
+  serve_in_background "gateway$n" "$(gateway_url)" --host 127.0.0.1 --port "$port" --admin-port "$admin" --ops-port "$ops" \
+    --replica-url "$(standby_url)" --tls-dir "$TOPO/pki" --receipt-key "$TOPO/receipt-signing-key" \
+    --receipt-sm2-key "$TOPO/receipt-signing-key-sm2.pem" --db-pool-size 8
   WAIT=90 wait_for curl -sf --cacert "$TOPO/pki/ca.pem" "https://localhost:$port/readyz" ||
     { log "gateway $n did not become ready:"; tail -20 "$TOPO/log/gateway$n.log"; return 1; }
 }
@@ -101,7 +109,7 @@ up() {
   WAIT=30 wait_until '[ "$(replication standby1 sync_state)" = sync ]'
 
   log "gateways on 127.0.0.1:$((BASE + 1)) and :$((BASE + 2)) as credit_broker_gateway"
-  start_gateway 1   # creates the shared receipt key; the second gateway then reads it
+  start_gateway 1   # creates the shared receipt keys; the second gateway then reads them
   start_gateway 2
 
   log "HAProxy on 127.0.0.1:$((BASE + 3))"
@@ -121,6 +129,8 @@ STANDBY_PORT=$STANDBY_PORT
 HAPROXY_PORT=$((BASE + 3))
 GATEWAY_PORTS="$((BASE + 1)) $((BASE + 2))"
 ADMIN_PORTS="$((BASE + 11)) $((BASE + 12))"
+OPS_PORTS="$((BASE + 21)) $((BASE + 22))"
+STANDBY_URL="$(standby_url)"
 PKI=$TOPO/pki
 ENV
   log "up: HAProxy https://localhost:$((BASE + 3)) (CA $TOPO/pki/ca.pem); details: $0 status"
@@ -133,7 +143,8 @@ status() {
   echo "standby (port $STANDBY_PORT): in recovery = $(sql postgres $STANDBY_PORT 'SELECT pg_is_in_recovery()' 2>/dev/null || echo down)"
   sql postgres $PRIMARY_PORT "SELECT 'replication: ' || application_name || ' ' || state || ' ' || sync_state FROM pg_stat_replication" 2>/dev/null || true
   for n in 1 2; do
-    echo "gateway$n (127.0.0.1:$((BASE + n))): $(curl -s --cacert "$TOPO/pki/ca.pem" "https://localhost:$((BASE + n))/readyz" || echo down)"
+    echo "gateway$n (127.0.0.1:$((BASE + n))): $(curl -s --cacert "$TOPO/pki/ca.pem" "https://localhost:$((BASE + n))/readyz" || echo down)" \
+      "reads: $(curl -s "http://127.0.0.1:$((BASE + 20 + n))/metrics" | grep '^credit_broker_database_reads_total' | sed 's/credit_broker_database_reads_total//' | tr '\n' ' ')"
   done
   haproxy_states | sed 's/^/haproxy: /' || echo "haproxy: down"
 }

@@ -8,6 +8,11 @@
 #   - the local topology (primary, synchronous standby, two gateways, HAProxy): a bank query through
 #     HAProxy recognised by its client certificate, quotas exact across the gateways, a CRL change
 #     seen by both, the ingest drop folder's script
+#   - reads from the standby: the queries' record lookups run on the standby (its own statistics),
+#     none on the primary; with the standby's replay paused, a consent registered or revoked on
+#     the primary a moment ago is honoured, and past the lag bound records come from the primary
+#   - SIGHUP: a replaced server certificate served to new connections, a bad key refused with the
+#     old pair kept, the process alive
 #   - backups: base backup + WAL archive of the loaded database, restore to an instant between two
 #     batches of queries: exactly the earlier meter events, identical replayed answers, audit verify
 #   - failover: primary killed, disclosures stop with 503, resume after promotion without restart,
@@ -50,10 +55,12 @@ step() { printf -- '-- %s (%ss)\n' "$*" $((SECONDS - started)); }
 step "systemd units"
 root=$(mktemp -d)
 "$DEPLOY/install.sh" --destdir "$root" --binary "$CREDIT_BROKER_BIN" >/dev/null
-# verify resolves everything inside --root: give it the distribution's own units and psql.
-mkdir -p "$root/lib/systemd" "$root/usr/bin"
+# verify resolves everything inside --root: give it the distribution's own units, psql and kill
+# (the gateway's ExecReload).
+mkdir -p "$root/lib/systemd" "$root/usr/bin" "$root/bin"
 cp -a /lib/systemd/system "$root/lib/systemd/"
 cp -L "$(command -v psql)" "$root/usr/bin/psql"
+cp -L /bin/kill "$root/bin/kill"
 units=(credit-broker.service credit-broker-migrate.service credit-broker-ingest.path credit-broker-ingest.service
        credit-broker-basebackup.service credit-broker-basebackup.timer)
 verify_out=$(systemd-analyze verify --root="$root" "${units[@]}" 2>&1); verify_rc=$?
@@ -85,6 +92,7 @@ export PGPASSFILE
 trap '"$DEPLOY/local/topology.sh" down >/dev/null 2>&1' EXIT
 read -r GW1 GW2 <<<"$GATEWAY_PORTS"
 read -r ADMIN1 ADMIN2 <<<"$ADMIN_PORTS"
+read -r OPS1 OPS2 <<<"$OPS_PORTS"
 BANK=bank.icbc_jiangsu
 bank_curl() { curl -s --cacert "$PKI/ca.pem" --cert "$PKI/clients/$BANK.pem" --key "$PKI/clients/$BANK-key.pem" "$@"; }
 
@@ -160,10 +168,11 @@ GW5=$((HAPROXY_PORT + 3))
 confined=$TOPO/confined-files
 mkdir -p "$confined"
 cp -R "$PKI" "$confined/pki"; cp -R "$REPO/Policies" "$REPO/Contracts" "$confined/"
-cp "$BIN" "$TOPO/receipt-signing-key" "$TOPO/pgpass" "$confined/"
+cp "$BIN" "$TOPO/receipt-signing-key" "$TOPO/receipt-signing-key-sm2.pem" "$TOPO/pgpass" "$confined/"
 chown -R nobody: "$confined"; chmod 700 "$confined"
 SERVE_DIR=$confined CONFINE=$DEPLOY/systemd/credit-broker.service CONFINE_USER=nobody serve_in_background confined \
-  "$(conninfo credit_broker_gateway "$PRIMARY_PORT")" --port "$GW5" --tls-dir "$confined/pki" --receipt-key "$confined/receipt-signing-key"
+  "$(conninfo credit_broker_gateway "$PRIMARY_PORT")" --port "$GW5" --tls-dir "$confined/pki" --receipt-key "$confined/receipt-signing-key" \
+  --receipt-sm2-key "$confined/receipt-signing-key-sm2.pem"
 WAIT=60 wait_for curl -sf --cacert "$PKI/ca.pem" "https://localhost:$GW5/readyz"
 confinement=$(grep -E '^(Uid|Seccomp|NoNewPrivs|CapEff):' "/proc/$(cat "$TOPO/confined.pid")/status" 2>/dev/null | awk '{print $1, $2}' | tr '\n' ' ')
 r=$(query "$GW5")
@@ -198,6 +207,145 @@ expect "ingest-drop.sh: the delivery loaded as credit_broker_ingest (records $re
   sh -c "[ $records_after -gt $records_before ] && ls '$spool/done' | grep -q '^delivery-1\.'"
 expect "ingest-drop.sh: a folder without manifest.json moved to failed/, exit status 1 (was $drop_rc), incoming/ empty" \
   sh -c "[ $drop_rc = 1 ] && ls '$spool/failed' | grep -q '^half-copied\.' && [ -z \"\$(ls -A '$spool/incoming')\" ]"
+
+# ---------------------------------------------------------------------------------------------
+step "reads from the standby"
+# scans TABLE PORT: sequential and index scans of a table counted by that server (its own
+# cumulative statistics: a standby counts the queries run on it).
+scans() { sql postgres "$2" "SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_user_tables WHERE relname = '$1'"; }
+# metric PORT NAME{LABELS}: a value from a gateway's /metrics (operations listener).
+metric() { curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m { print $2; exit }'; }
+usable() { metric "$1" credit_broker_standby_usable | cut -d. -f1; }   # 1 while the gateway reads from the standby
+standby_reads() { echo $(( $(metric "$OPS1" 'credit_broker_database_reads_total{server="standby"}') + $(metric "$OPS2" 'credit_broker_database_reads_total{server="standby"}') )); }
+expect "both gateways read from the standby (credit_broker_standby_usable $(usable "$OPS1") $(usable "$OPS2"))" \
+  test "$(usable "$OPS1")$(usable "$OPS2")" = 11
+sessions=$(sql postgres "$STANDBY_PORT" "SELECT count(*) FROM pg_stat_activity WHERE usename = 'credit_broker_gateway'")
+expect "the gateways hold connections on the standby ($sessions sessions of credit_broker_gateway)" test "$sessions" -ge 2
+# Let the statistics of earlier work settle (a backend reports them within a second or so of going idle).
+sleep 2
+standby_scans=$(scans records "$STANDBY_PORT") primary_scans=$(scans records "$PRIMARY_PORT") reads_before=$(standby_reads)
+ok_queries=0
+for i in $(seq 1 20); do r=$(query "$HAPROXY_PORT"); [ "${r%% *}" = 200 ] && ok_queries=$((ok_queries + 1)); done
+WAIT=20 wait_until "[ \$((\$(scans records $STANDBY_PORT) - $standby_scans)) -ge 20 ]"
+sleep 2
+standby_delta=$(($(scans records "$STANDBY_PORT") - standby_scans)) primary_delta=$(($(scans records "$PRIMARY_PORT") - primary_scans))
+expect "20 bank queries answered ($ok_queries): their record lookups ran on the standby ($standby_delta scans of records there, $primary_delta on the primary)" \
+  test "$ok_queries" = 20 -a "$standby_delta" -ge 20 -a "$primary_delta" = 0
+expect "the gateways counted them as standby reads ($reads_before -> $(standby_reads))" test $(($(standby_reads) - reads_before)) -ge 20
+
+# A third gateway on the same topology with a lag bound of an hour, so that it keeps reading from
+# a standby whose replay is paused: what it answers rests on the consent rules alone.
+GW6=$((HAPROXY_PORT + 4))
+serve_in_background lagging "$(conninfo credit_broker_gateway "$PRIMARY_PORT")" --port "$GW6" --tls-dir "$PKI" \
+  --receipt-key "$TOPO/receipt-signing-key" --replica-url "$STANDBY_URL" --replica-max-lag 3600
+WAIT=60 wait_for curl -sf --cacert "$PKI/ca.pem" "https://localhost:$GW6/readyz"
+# A subject with nothing on file for the consented items: no use is spent, so the answer rests on
+# the consent as read (the primary confirms it); and one with a real-estate record (a use is spent
+# on the primary, which checks the consent in the same statement).
+CONSENT_ITEMS='"market.real_estate","market.tax_paid"'
+bare=$(sql postgres "$PRIMARY_PORT" "SELECT s.subject_key FROM subjects s WHERE s.kind = 'organisation' AND NOT EXISTS
+  (SELECT 1 FROM records r WHERE r.subject_key = s.subject_key AND r.item IN ($(tr '"' "'" <<<"$CONSENT_ITEMS"))) ORDER BY 1 LIMIT 40")
+BARE=$("$BIN" ids check $bare 2>/dev/null | awk '$2 == "valid" { print $1; exit }')
+held=$(sql postgres "$PRIMARY_PORT" "SELECT DISTINCT subject_key FROM records WHERE item = 'market.real_estate' AND status = 'active' ORDER BY 1 LIMIT 40")
+HELD=$("$BIN" ids check $held 2>/dev/null | awk '$2 == "valid" { print $1; exit }')
+# consent SUBJECT -> the new consent's id (registered on the primary through the lagging gateway)
+consent() {
+  bank_curl "https://localhost:$GW6/v1/consents" -H 'Content-Type: application/json' --max-time 20 -d "{\"subject\":\"$1\",
+    \"purposes\":[\"credit_approval\"],\"items\":[\"market.real_estate\"],\"categories\":[\"tax\"],\"valid_to\":\"2028-12-31\",
+    \"use_limit\":\"unlimited\",\"document_digest\":\"$(printf 'signed by %s' "$1" | sha256sum | cut -c1-64)\"}" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin).get("id", "none"))'
+}
+# consented PORT SUBJECT CONSENT -> "STATUS market.real_estate=OUTCOME" (disclosed or the withholding reason)
+consented() {
+  local out=$TOPO/answers/consented
+  local status; status=$(bank_curl -o "$out" -w '%{http_code}' "https://localhost:$1/v1/queries" -H 'Content-Type: application/json' --max-time 20 \
+    -d "{\"subject\":\"$2\",\"purpose\":\"credit_approval\",\"items\":[$CONSENT_ITEMS],\"consent_id\":\"$3\"}")
+  echo "$status $(python3 -c 'import json,sys
+a = json.load(open(sys.argv[1]))
+d = {x["item"]: "disclosed" for x in a.get("disclosed", [])} | {x["item"]: x["reason"] for x in a.get("withheld", [])}
+print("market.real_estate=" + d.get("market.real_estate", a.get("type", "?").rsplit("/", 1)[-1]))' "$out" 2>/dev/null)"
+}
+on_standby() { sql postgres "$STANDBY_PORT" "SELECT coalesce(bool_or(revoked_at IS NULL)::text, 'absent') FROM consents WHERE consent_id = '$1'"; }
+replay() { sql postgres "$STANDBY_PORT" "SELECT pg_wal_replay_$1()" >/dev/null; }
+for subject in "$BARE" "$HELD"; do
+  what=$([ "$subject" = "$BARE" ] && echo "nothing on file" || echo "a record on file")
+  id=$(consent "$subject")
+  WAIT=20 wait_until "[ \"\$(on_standby $id)\" = true ]"
+  expect "consent ($what) replayed on the standby, active there: $(on_standby "$id")" test "$(on_standby "$id")" = true
+  expect "a query under it through the lagging gateway: $(consented "$GW6" "$subject" "$id")" \
+    test "$(consented "$GW6" "$subject" "$id")" = "200 market.real_estate=disclosed"
+  replay pause
+  WAIT=20 wait_until "[ \"\$(sql postgres $STANDBY_PORT 'SELECT pg_get_wal_replay_pause_state()')\" = paused ]"
+  expect "consent ($what) revoked on the primary: 204" test "$(bank_curl -o /dev/null -w '%{http_code}' -X DELETE "https://localhost:$GW6/v1/consents/$id")" = 204
+  r=$(consented "$GW6" "$subject" "$id")
+  expect "replay paused, the standby still says active ($(on_standby "$id")): the revocation holds from the next query ($r)" \
+    test "$(on_standby "$id") $r" = "true 200 market.real_estate=consent_missing"
+  fresh=$(consent "$subject")
+  r=$(consented "$GW6" "$subject" "$fresh")
+  expect "a consent registered a moment ago, absent from the paused standby ($(on_standby "$fresh")): found on the primary ($r)" \
+    test "$(on_standby "$fresh") $r" = "absent 200 market.real_estate=disclosed"
+  replay resume
+done
+
+# Past the lag bound records come from the primary: with replay paused, a delivery loaded on the
+# primary is on file for gateway 1 (bound 1 s) and not for the lagging gateway, still on the standby.
+replay pause
+WAIT=20 wait_until "[ \"\$(sql postgres $STANDBY_PORT 'SELECT pg_get_wal_replay_pause_state()')\" = paused ]"
+"$BIN" demo-data generate --enterprises 20 --persons 0 --seed 8 --out "$TOPO/late" >/dev/null
+(cd "$REPO" && CREDIT_BROKER_PERSON_KEY_SECRET=$(cat "$TOPO/person-key.secret") "$BIN" ingest --manifest "$TOPO/late/manifest.json" \
+  --database-url "$(conninfo credit_broker_ingest "$PRIMARY_PORT")" >"$TOPO/log/late-ingest.log" 2>&1)
+comm -23 <(sql postgres "$PRIMARY_PORT" "SELECT subject_key FROM subjects WHERE kind = 'organisation' ORDER BY 1") \
+  <(sql postgres "$STANDBY_PORT" "SELECT subject_key FROM subjects WHERE kind = 'organisation' ORDER BY 1") >"$TOPO/late/new-subjects"
+LATE=$("$BIN" ids check $(head -40 "$TOPO/late/new-subjects") 2>/dev/null | awk '$2 == "valid" { print $1; exit }')
+on_file() { # PORT -> whether enterprise.registration of $LATE is on file in the answer
+  bank_curl "https://localhost:$1/v1/queries" -H 'Content-Type: application/json' --max-time 20 \
+    -d "{\"subject\":\"$LATE\",\"purpose\":\"credit_approval\",\"items\":[\"enterprise.registration\"]}" |
+    python3 -c 'import json,sys; a = json.load(sys.stdin); print([x["on_file"] for x in a.get("disclosed", [])])'
+}
+sleep 1.5
+expect "replay paused, a subject loaded since (${LATE:-none}): on file through gateway 1, reading the primary past its 1 s bound ($(on_file "$GW1"))" \
+  test "$(on_file "$GW1")" = "[True]"
+expect "... and not on file through the lagging gateway, still reading the standby ($(on_file "$GW6"))" test "$(on_file "$GW6")" = "[False]"
+expect "gateway 1 reports the standby unusable (credit_broker_standby_usable $(usable "$OPS1"))" \
+  test "$(usable "$OPS1")" = 0
+replay resume
+WAIT=20 wait_until "[ \"\$(usable $OPS1)\" = 1 ]"
+reads_before=$(standby_reads)
+expect "replay resumed: gateway 1 reads from the standby again, which now has the subject ($(on_file "$GW1"); standby reads $reads_before -> $(standby_reads))" \
+  test "$(on_file "$GW1")" = "[True]" -a "$(standby_reads)" -gt "$reads_before"
+kill -TERM "$(cat "$TOPO/lagging.pid")"; rm -f "$TOPO/lagging.pid"
+
+# ---------------------------------------------------------------------------------------------
+step "SIGHUP: the server certificate, a bad key, the process stays"
+served_by() { # PORT CA: whether a TLS connection to the gateway verifies with that CA
+  curl -s -o /dev/null -w '%{http_code}' --cacert "$2" "https://localhost:$1/healthz" --max-time 10
+}
+pid1=$(cat "$TOPO/gateway1.pid")
+# The new certificate: another development PKI's server certificate and key (its own CA).
+(cd "$REPO" && "$BIN" pki init --out "$TOPO/pki2" >/dev/null)
+cp "$PKI/server.pem" "$PKI/server-key.pem" "$TOPO/"
+expect "before: gateway 1 serves the first PKI's certificate ($(served_by "$GW1" "$PKI/ca.pem"), with the second CA: $(served_by "$GW1" "$TOPO/pki2/ca.pem"))" \
+  test "$(served_by "$GW1" "$PKI/ca.pem")$(served_by "$GW1" "$TOPO/pki2/ca.pem")" = 200000
+cp "$TOPO/pki2/server.pem" "$TOPO/pki2/server-key.pem" "$PKI/"
+expect "files replaced, no signal yet: still the old certificate ($(served_by "$GW1" "$PKI/ca.pem"))" test "$(served_by "$GW1" "$PKI/ca.pem")" = 200
+kill -HUP "$pid1"
+WAIT=10 wait_until "[ \"\$(served_by $GW1 $TOPO/pki2/ca.pem)\" = 200 ]"
+expect "after SIGHUP: new connections get the new certificate ($(served_by "$GW1" "$TOPO/pki2/ca.pem"); the old CA: $(served_by "$GW1" "$PKI/ca.pem"))" \
+  test "$(served_by "$GW1" "$TOPO/pki2/ca.pem")$(served_by "$GW1" "$PKI/ca.pem")" = 200000
+expect "the reload is in gateway 1's log" grep -q "reload: server certificate" "$TOPO/log/gateway1.log"
+# A key that is not the certificate's: refused, the served pair kept.
+cp "$TOPO/server.pem" "$PKI/server.pem"
+kill -HUP "$pid1"
+WAIT=10 wait_until "grep -q 'server certificate not reloaded' '$TOPO/log/gateway1.log'"
+expect "a mismatched key on SIGHUP: not taken, logged ($(grep -o 'is not the key of the certificate' "$TOPO/log/gateway1.log" | head -1))" \
+  grep -q "is not the key of the certificate" "$TOPO/log/gateway1.log"
+expect "... the gateway still serves the last good certificate ($(served_by "$GW1" "$TOPO/pki2/ca.pem")) and answers a bank query" \
+  test "$(served_by "$GW1" "$TOPO/pki2/ca.pem")" = 200 -a "$(kill -0 "$pid1" && echo alive)" = alive
+cp "$TOPO/server.pem" "$TOPO/server-key.pem" "$PKI/"
+kill -HUP "$pid1"
+WAIT=10 wait_until "[ \"\$(served_by $GW1 $PKI/ca.pem)\" = 200 ]"
+expect "the original pair back after SIGHUP ($(served_by "$GW1" "$PKI/ca.pem")); gateway 1 answers through HAProxy's CA again: $(query "$GW1" | cut -d' ' -f1)" \
+  test "$(query "$GW1" | cut -d' ' -f1)" = 200
 
 # ---------------------------------------------------------------------------------------------
 step "backup, then two batches, restore to the instant between them"
@@ -241,7 +389,7 @@ expect "credit-broker audit verify on the restored cluster (exit $rc: $(head -1 
 # Idempotency-Keys, and has never heard of batch B's.
 GW3=$((HAPROXY_PORT + 1))
 serve_in_background gateway3 "$(conninfo credit_broker_gateway 55434)" --port "$GW3" --tls-dir "$PKI" \
-  --receipt-key "$TOPO/receipt-signing-key"
+  --receipt-key "$TOPO/receipt-signing-key" --receipt-sm2-key "$TOPO/receipt-signing-key-sm2.pem"
 WAIT=60 wait_for curl -sf --cacert "$PKI/ca.pem" "https://localhost:$GW3/readyz"
 same=0
 for i in 1 2 3 4 5; do
@@ -263,6 +411,10 @@ pids_before=$(cat "$TOPO/gateway1.pid" "$TOPO/gateway2.pid" | tr '\n' ' ')
 answered=()
 for i in 1 2 3 4 5; do r=$(query "$HAPROXY_PORT"); [ "${r%% *}" = 200 ] && answered+=("${r#* }"); done
 cluster_stop primary immediate
+first=$(bank_curl -o /dev/null -w '%{http_code} %{time_total}' "https://localhost:$GW1/v1/queries" -H 'Content-Type: application/json' \
+  -d "$(query_body)" --max-time 20)
+expect "primary gone: the next query is answered 503 within a second (${first% *} in ${first#* } s)" \
+  python3 -c "import sys; sys.exit(0 if '${first% *}' == '503' and float('${first#* }') < 1.0 else 1)"
 statuses=""
 for port in "$GW1" "$GW2" "$GW1" "$GW2"; do statuses+="$(query "$port" | cut -d' ' -f1) "; done
 expect "primary gone: the gateways answer 503 ($statuses)" test "$(tr ' ' '\n' <<<"$statuses" | grep -v '^$' | sort -u)" = 503
@@ -284,6 +436,8 @@ expect "after promotion: disclosures resume within ${resumed} s (10 answered of 
 for port in "$GW1" "$GW2"; do
   expect "after promotion: gateway on $port answers 200" test "$(query "$port" | cut -d' ' -f1)" = 200
 done
+expect "after promotion: gateway 1 no longer reads from the old standby, now the primary (credit_broker_standby_usable $(usable "$OPS1"))" \
+  test "$(usable "$OPS1")" = 0
 expect "no gateway restarted (pids $pids_before)" test "$(cat "$TOPO/gateway1.pid" "$TOPO/gateway2.pid" | tr '\n' ' ')" = "$pids_before"
 metered=$(metered "$(conninfo postgres "$STANDBY_PORT")" "$(IFS=,; echo "${answered[*]}")")
 expect "every answered query's meter event is on the new primary ($metered of ${#answered[@]}; synchronous standby)" \

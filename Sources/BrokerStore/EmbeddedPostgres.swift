@@ -25,6 +25,9 @@ public final class EmbeddedPostgres: Sendable {
         public var user = "broker"
         /// Trade durability for speed (fsync off): for tests and throwaway clusters only.
         public var fastUnsafe = false
+        /// The server's `max_connections`: a gateway opens its pool, the meter writer's and one
+        /// listening connection; the test suite runs dozens of gateways on one cluster at once.
+        public var maxConnections = 200
 
         public init(folder: String) {
             self.folder = folder
@@ -78,7 +81,7 @@ public final class EmbeddedPostgres: Sendable {
             try server.tool("pg_ctl", ["-D", data.path, "reload"])
         } else {
             var settings = "-c listen_addresses='' -c unix_socket_directories='\(socket)' -c unix_socket_permissions=0700"
-                + " -c max_connections=200"
+                + " -c max_connections=\(options.maxConnections)"
             if options.fastUnsafe {
                 settings += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
             }

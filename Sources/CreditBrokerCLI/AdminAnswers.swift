@@ -157,16 +157,30 @@ enum AdminAnswer {
             }
         }
 
+        struct Receipts: Decodable {
+            let inForce: String?
+            let proposed: String
+
+            enum CodingKeys: String, CodingKey { case inForce = "in_force", proposed }
+
+            var text: String {
+                guard let inForce, inForce != proposed else { return "receipts: \(proposed) (unchanged)" }
+                return "receipts: \(inForce) → \(proposed) (every receipted answer from the change on)"
+            }
+        }
+
         let proposal: Int64
         let partner: String
         let days: Int
         let decisions: Int
         let items: [Item]
+        let receipts: Receipts?
         let assumptions: String
 
         var text: String {
             let heading = "proposal \(proposal) against \(partner)'s metered decisions of the last \(days) day\(days == 1 ? "" : "s"): \(decisions) decision\(decisions == 1 ? "" : "s")"
-            guard decisions > 0 else { return heading + "; nothing to replay" }
+            let suite = receipts.map { "\n" + $0.text } ?? ""
+            guard decisions > 0 else { return heading + "; nothing to replay" + suite }
             var lines = [heading, ""]
             lines.append(AdminAnswer.table(["ITEM", "DECISIONS", "DISCLOSED→WITHHELD", "WITHHELD→DISCLOSED", "NEW REASONS"], items.map { item in
                 [item.item, "\(item.decisions)", "\(item.disclosedToWithheld)", "\(item.withheldToDisclosed)",
@@ -183,6 +197,7 @@ enum AdminAnswer {
                     lines.append("  \(item.item) withheld → disclosed: \(item.examples.withheldToDisclosed.joined(separator: ", "))")
                 }
             }
+            if let receipts { lines.append(receipts.text) }
             lines.append("")
             lines.append(assumptions)
             return lines.joined(separator: "\n")

@@ -14,16 +14,18 @@ struct AuditCommand: AsyncParsableCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "verify",
-            abstract: "Recompute every row's hash from the database; exit 1 naming every broken seq."
+            abstract: "Recompute every row's hash (SHA-256 or SM3, as the chain's first row records) from the database; exit 1 naming every broken seq."
         )
 
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
             let opened = try await database.open(migrate: true, logger: Logger(label: "credit-broker.audit"))
-            let outcome: Result<Int, AdminAuditLog.Broken>
+            let outcome: Result<(rows: Int, digest: AuditDigest), AdminAuditLog.Broken>
             do {
-                outcome = .success(try await AdminAuditLog(pool: opened.pool).verify())
+                let log = AdminAuditLog(pool: opened.pool)
+                let digest = try await log.digest()
+                outcome = .success((try await log.verify(), digest))
                 await opened.close()
             } catch let broken as AdminAuditLog.Broken {
                 outcome = .failure(broken)
@@ -33,8 +35,8 @@ struct AuditCommand: AsyncParsableCommand {
                 throw error
             }
             switch outcome {
-            case .success(let rows):
-                print("audit chain intact: \(rows) rows")
+            case .success(let chain):
+                print("audit chain intact: \(chain.rows) rows, linked with \(chain.digest.title)")
             case .failure(let broken):
                 FileHandle.standardError.write(Data("\(broken)\n".utf8))
                 throw ExitCode.failure

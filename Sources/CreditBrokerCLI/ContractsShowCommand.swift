@@ -55,6 +55,7 @@ struct ContractsShowCommand: AsyncParsableCommand {
         print("masking   \(contract.maskingProfile)")
         print("quotas    per day \(contract.quotas.perDay.map(String.init) ?? "unlimited"), per month \(contract.quotas.perMonth.map(String.init) ?? "unlimited")")
         print("rate      \(contract.rateLimit.perSecond)/s, burst \(contract.rateLimit.burst)")
+        print("receipts  \(contract.receiptSuite.rawValue)")
         print("items")
         for item in contract.grants.keys.sorted() {
             print("  \(item): \(ContractChange.describe(contract.grants[item]))")

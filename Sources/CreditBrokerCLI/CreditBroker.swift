@@ -19,6 +19,7 @@ struct CreditBroker: AsyncParsableCommand {
             PKICommand.self,
             KeysCommand.self,
             ReceiptsCommand.self,
+            RecordsCommand.self,
             AuditCommand.self,
             DisputesCommand.self,
             ReportCommand.self,

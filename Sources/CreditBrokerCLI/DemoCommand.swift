@@ -68,6 +68,7 @@ struct DemoCommand: AsyncParsableCommand {
         var listening = BrokerConfiguration.Listening()
         let state = database.resolvedStateDirectory
         let jointCredit = contracts.first { $0.kind == .jointCredit }?.partnerID
+        let sm2Bank = contracts.first { $0.kind == .bank && $0.receiptSuite == .sm2SM3 }?.partnerID
         let portal = contracts.first { $0.kind == .portal }?.partnerID
         let dataSource = contracts.first { $0.kind == .dataSource }?.partnerID
         listening.admin = { port in Self.say("\n" + demo.adminExample(port: port)) }
@@ -77,8 +78,8 @@ struct DemoCommand: AsyncParsableCommand {
                 CreditBroker demo is running on https://localhost:\(port) (state in \(state)).
 
                 \(demo.examples(
-                    port: port, bank: "bank.icbc_jiangsu", agency: "agency.nj_anxin", jointCredit: jointCredit, company: company,
-                    portal: portal, dataSource: dataSource
+                    port: port, bank: "bank.icbc_jiangsu", agency: "agency.nj_anxin", jointCredit: jointCredit, sm2Bank: sm2Bank,
+                    company: company, portal: portal, dataSource: dataSource
                 ))
 
                 Press Ctrl-C to stop; the embedded PostgreSQL stops with it.

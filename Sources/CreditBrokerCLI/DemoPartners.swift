@@ -123,7 +123,8 @@ struct DemoPartners {
 
     /// Copy-paste `curl` commands against the running demo.
     func examples(
-        port: Int, bank: String, agency: String, jointCredit: String?, company: String, portal: String? = nil, dataSource: String? = nil
+        port: Int, bank: String, agency: String, jointCredit: String?, sm2Bank: String?, company: String, portal: String? = nil,
+        dataSource: String? = nil
     ) -> String {
         let base = "https://localhost:\(port)"
         let cacert = "--cacert \(pki.caURL.path)"
@@ -171,6 +172,21 @@ struct DemoPartners {
                 The joint-credit company's change feed (\(jointCredit)):
                   curl -s \(cacert) --cert \(pki.clientCertificateURL(jointCredit).path) --key \(pki.clientKeyURL(jointCredit).path) \\
                     '\(base)/v1/changes?limit=5'
+
+                """
+        }
+        if let sm2Bank {
+            text += """
+
+                A bank whose contract says 'receipts: sm2-sm3' (\(sm2Bank)) gets receipts signed with SM2 over SM3;
+                checked offline here, and with openssl as the README's "Receipts in either suite" shows:
+                  R=$(mktemp -d)
+                  curl -si \(cacert) --cert \(pki.clientCertificateURL(sm2Bank).path) --key \(pki.clientKeyURL(sm2Bank).path) \\
+                    -H 'Content-Type: application/json' \\
+                    -d '{"subject":"\(company)","purpose":"credit_approval","items":["enterprise.registration"]}' \\
+                    \(base)/v1/queries > $R/answer.http
+                  curl -s \(cacert) '\(base)/v1/receipt-key?suite=sm2-sm3' > $R/receipt-key-sm2.pem
+                  \(Self.executable) receipts verify $R/answer.http --key $R/receipt-key-sm2.pem
 
                 """
         }

@@ -18,7 +18,8 @@ struct ReceiptsCommand: AsyncParsableCommand {
                 FILE is a response as 'curl -si' saves it: status line and headers (one of them \
                 Broker-Receipt), a blank line, then the body exactly as received. Or FILE is the body alone \
                 (a report saved with 'curl -o report.pdf') and --headers names the headers saved beside it \
-                ('curl -D report.headers').
+                ('curl -D report.headers'). The receipt is Ed25519 or SM2 with SM3, as the partner's \
+                contract chooses; the key file may hold both keys, as GET /v1/receipt-key serves them.
                 """
         )
 
@@ -28,7 +29,7 @@ struct ReceiptsCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("The response's headers, saved beside a body-only FILE ('curl -D').", valueName: "file"))
         var headers: String?
 
-        @Option(help: ArgumentHelp("The broker's receipt public key, PEM (GET /v1/receipt-key).", valueName: "pem"))
+        @Option(help: ArgumentHelp("The broker's receipt public keys, PEM (GET /v1/receipt-key): Ed25519, SM2 or both.", valueName: "pem"))
         var key: String
 
         func run() async throws {
@@ -52,8 +53,9 @@ struct ReceiptsCommand: AsyncParsableCommand {
             do {
                 let verifier = try ReceiptVerifier(publicKeyPEM: String(contentsOfFile: key, encoding: .utf8))
                 let receipt = try verifier.verify(token: token ?? "", body: body)
+                let suite = ReceiptVerifier.suite(of: token ?? "")?.rawValue ?? "?"
                 print("""
-                    \(receipt.kind.map { "\($0) " } ?? "")receipt OK: request \(receipt.requestID), partner \(receipt.partnerID), issued \(receipt.issuedAt)
+                    \(receipt.kind.map { "\($0) " } ?? "")receipt OK (\(suite)): request \(receipt.requestID), partner \(receipt.partnerID), issued \(receipt.issuedAt)
                       contract \(receipt.contractVersion), consent \(receipt.consentID ?? "none")
                       items disclosed: \(receipt.itemsDisclosed.isEmpty ? "none" : receipt.itemsDisclosed.joined(separator: ", "))
                     """)

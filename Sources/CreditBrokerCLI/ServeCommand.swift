@@ -26,7 +26,10 @@ struct ServeCommand: AsyncParsableCommand {
             through the admin API without a restart. With --tls-dir (or the four TLS files) the listener speaks TLS 1.2/1.3 \
             with HTTP/2 and authenticates banks by client certificate; agencies use API keys. With \
             --admin-port a second listener serves the admin API (Contracts/api/admin-openapi.yaml) \
-            over mutual TLS to admin certificates only (of --admin-ca, not on --admin-crl).
+            over mutual TLS to admin certificates only (of --admin-ca, not on --admin-crl). With \
+            --replica-url records and consents are read from a streaming standby while it is fresh. \
+            SIGHUP re-reads the server certificate and key, both CRLs and the contract ledger, and \
+            logs what each now serves.
             """
     )
 
@@ -34,20 +37,23 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var server: ServerOptions
     @OptionGroup var policies: ContractsOptions
     @OptionGroup var role: RuntimeRoleOptions
+    @OptionGroup var standby: StandbyOptions
 
     func run() async throws {
         let logger = Logger(label: "credit-broker")
         let partner = server.configuration
         let admin = try server.adminConfiguration(tls: partner.tls)
+        let replica = try standby.standby(database)
         let bundle = try policies.load()
         let opened = try await database.open(migrate: true, logger: logger)
         // Closes the database itself when it refuses.
         try await role.refuseOwnerRole(database, opened)
-        let configuration: BrokerConfiguration
+        var configuration: BrokerConfiguration
         do {
             configuration = try server.brokerConfiguration(
                 policies: bundle, database: database, admin: admin, partner: partner, operations: server.operationsConfiguration()
             )
+            configuration.standby = replica
         } catch {
             await opened.close()
             throw error

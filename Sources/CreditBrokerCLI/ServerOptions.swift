@@ -80,6 +80,18 @@ struct ServerOptions: ParsableArguments {
     ))
     var receiptKey: String?
 
+    @Option(name: .customLong("receipt-sm2-key"), help: ArgumentHelp(
+        "SM2 receipt signing key (PKCS#8 PEM, as 'openssl genpkey -algorithm SM2' writes it) for partners whose contract says 'receipts: sm2-sm3'; created on first start. Default: <state-dir>/receipt-signing-key-sm2.pem (env CREDIT_BROKER_RECEIPT_SM2_KEY).",
+        valueName: "path"
+    ))
+    var receiptSM2Key: String?
+
+    @Option(name: .customLong("audit-digest"), help: ArgumentHelp(
+        "The admin audit chain's link digest, sha256 or sm3, chosen once: a new chain starts with it (recorded in its first row), a started chain must already link with it (env CREDIT_BROKER_AUDIT_DIGEST). Default: whatever the chain has, SHA-256 for a new one.",
+        valueName: "digest"
+    ))
+    var auditDigest: String?
+
     @Option(help: ArgumentHelp("The scorecard POST /v1/scores serves (env CREDIT_BROKER_SCORECARD).", valueName: "yaml"))
     var scorecard: String?
 
@@ -189,6 +201,8 @@ struct ServerOptions: ParsableArguments {
         operations: OperationsServer.Configuration?, seed: BrokerConfiguration.Seed? = nil
     ) throws -> BrokerConfiguration {
         let keyPath = receiptKey ?? Self.environment["CREDIT_BROKER_RECEIPT_KEY"] ?? database.resolvedStateDirectory + "/receipt-signing-key"
+        let sm2KeyPath = receiptSM2Key ?? Self.environment["CREDIT_BROKER_RECEIPT_SM2_KEY"]
+            ?? database.resolvedStateDirectory + "/receipt-signing-key-sm2.pem"
         let card: CompiledScorecard
         do {
             card = try ScoreCommand.loadCard(resolvedScorecard)
@@ -207,11 +221,17 @@ struct ServerOptions: ParsableArguments {
         }
         var configuration = BrokerConfiguration(
             partner: partner, admin: admin, operations: operations, policies: policies, scorecard: card,
-            receiptSigner: try ReceiptSigner.loadOrCreate(at: URL(filePath: keyPath)),
+            receiptSigner: try ReceiptSigner.loadOrCreate(at: URL(filePath: keyPath), sm2: URL(filePath: sm2KeyPath)),
             hasher: try database.personKeyHasher(), referenceSecret: try database.subjectReferenceSecret(),
             seed: seed ?? defaultSeed
         )
         configuration.reportRenderer = renderer.configuration
+        if let text = auditDigest ?? Self.environment["CREDIT_BROKER_AUDIT_DIGEST"] {
+            guard let digest = AuditDigest(rawValue: text) else {
+                throw ValidationError("--audit-digest must be \(AuditDigest.allCases.map(\.rawValue).joined(separator: " or ")), not '\(text)'")
+            }
+            configuration.auditDigest = digest
+        }
         return configuration
     }
 

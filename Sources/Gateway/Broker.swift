@@ -1,6 +1,9 @@
 import BrokerCore
 import BrokerStore
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Hummingbird
 import Logging
 import Metering
@@ -49,6 +52,10 @@ public struct BrokerConfiguration: Sendable {
     /// The secret partners' subject references derive from.
     public var referenceSecret: [UInt8]
     public var seed: Seed?
+    /// The admin audit chain's link digest this installation requires (`serve --audit-digest`): a
+    /// new chain starts with it, a started chain must link with it. nil: whatever the chain has
+    /// (SHA-256 for a new one).
+    public var auditDigest: AuditDigest?
     /// Where requests and the contract snapshot read the time.
     public var clock: any WallClock = SystemClock()
     public var batchReviews: BatchReviewWorker.Configuration = .init()
@@ -61,6 +68,12 @@ public struct BrokerConfiguration: Sendable {
     public var listening = Listening()
     /// The signals that shut the broker down gracefully (tests use none and call `Broker.shutdown()`).
     public var gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]
+    /// The signals that make the broker re-read its TLS files and contracts (`Broker.reload()`;
+    /// `systemctl reload` sends SIGHUP); tests use none and call `reload()`.
+    public var reloadSignals: [UnixSignal] = [.sighup]
+    /// A streaming standby that records and consents are read from while it is fresh (`nil`: the
+    /// primary serves every read).
+    public var standby: DatabaseReads.Standby?
 
     public init(
         partner: GatewayServer.Configuration, admin: AdminServer.Configuration? = nil, operations: OperationsServer.Configuration? = nil,
@@ -82,10 +95,11 @@ public struct BrokerConfiguration: Sendable {
 /// The broker's listeners and background work, as one `ServiceGroup`.
 ///
 /// Started in this order and shut down in the reverse, on a signal and on the error path alike:
-/// the database pools, the meter writer, the contract watcher, the batch-review worker, then the
-/// operations, admin and partner listeners. So on shutdown the listeners drain first (in-flight
-/// requests finish and their meter events are queued), the worker stops, the meter writer commits
-/// what is queued, and only then do the pools close.
+/// the database pools, the standby's reads, the meter writer, the contract watcher, the reloader
+/// (SIGHUP), the batch-review worker, then the operations, admin and partner listeners. So on
+/// shutdown the listeners drain first (in-flight requests finish and their meter events are
+/// queued), the worker stops, the meter writer commits what is queued, and only then do the pools
+/// close.
 public struct Broker: Sendable {
     public let configuration: BrokerConfiguration
     public let contracts: LiveContracts
@@ -93,11 +107,21 @@ public struct Broker: Sendable {
     public let partners: GatewayServer.Partners
     public let metrics: GatewayMetrics
     public let pool: PostgresPool
+    /// Where records and consents are read (a standby while it is fresh, else `pool`).
+    public let reads: DatabaseReads
+    private let reloader: Reloader
     private let group: ServiceGroup
 
     /// Seeds an empty ledger, reads it, and builds every part on `pool` (migrated).
     public static func build(_ configuration: BrokerConfiguration, pool: PostgresPool, logger: Logger) async throws -> Broker {
         let store = ContractStore(pool: pool)
+        if let digest = configuration.auditDigest {
+            try await AdminAuditLog(pool: pool).start(
+                linkingWith: digest,
+                entry: .commandLine("serve", partner: nil, status: 201, detail: "started the admin audit chain, its rows linked with \(digest.title)"),
+                at: configuration.clock.now()
+            )
+        }
         if let seed = configuration.seed {
             let added = try await store.seedIfEmpty(
                 seed.load,
@@ -113,23 +137,27 @@ public struct Broker: Sendable {
             pollInterval: configuration.contractPollInterval, logger: logger
         )
         let meterPool = PostgresPool(.init(connection: pool.configuration.connection, maxConnections: configuration.meterConnections), logger: logger)
+        let metrics = GatewayMetrics()
+        let reads = DatabaseReads(primary: pool, catalog: configuration.policies.catalog, standby: configuration.standby, metrics: metrics, logger: logger)
+        // Until the reloader traps them, a reload signal must not end the process (SIGHUP's default).
+        for signal in configuration.reloadSignals { ignore(signal) }
         do {
-            return try assemble(configuration, pool: pool, meterPool: meterPool, contracts: contracts, watcher: watcher, logger: logger)
+            return try assemble(
+                configuration, pool: pool, meterPool: meterPool, reads: reads, metrics: metrics, contracts: contracts, watcher: watcher, logger: logger
+            )
         } catch {
             await meterPool.close()
+            await reads.close()
             throw error
         }
     }
 
     private static func assemble(
-        _ configuration: BrokerConfiguration, pool: PostgresPool, meterPool: PostgresPool, contracts: LiveContracts, watcher: ContractWatcher,
-        logger: Logger
+        _ configuration: BrokerConfiguration, pool: PostgresPool, meterPool: PostgresPool, reads: DatabaseReads, metrics: GatewayMetrics,
+        contracts: LiveContracts, watcher: ContractWatcher, logger: Logger
     ) throws -> Broker {
-        let metrics = GatewayMetrics()
         let writer = MeterWriter(pool: meterPool, logger: logger, onBatch: metrics.meterBatch)
-        let queries = QueryService(
-            policies: configuration.policies, hasher: configuration.hasher, records: RecordStore(pool: pool, catalog: configuration.policies.catalog)
-        )
+        let queries = QueryService(policies: configuration.policies, hasher: configuration.hasher, reads: reads, pool: pool)
         let batchReviews = BatchReviewService(queries: queries, pool: pool, meter: writer, configuration: configuration.batchReviews)
         let scores = try ScoreService(card: configuration.scorecard)
         let rights = SubjectRightsService(queries: queries, pool: pool)
@@ -146,7 +174,16 @@ public struct Broker: Sendable {
             ),
             metrics: metrics
         )
-        var services: [any Service] = [PoolService(pool: pool), PoolService(pool: meterPool), writer, watcher, batchReviews.worker]
+        let partnerCredentials = try configuration.partner.tls.map {
+            try ListenerCredentials($0, counters: metrics.authentication, logger: logger)
+        }
+        let adminCredentials = try configuration.admin.map {
+            try ListenerCredentials($0.tls, counters: metrics.adminAuthentication, logger: logger, sharing: partnerCredentials)
+        }
+        let reloader = Reloader(
+            signals: configuration.reloadSignals, partner: partnerCredentials, admin: adminCredentials, watcher: watcher, logger: logger
+        )
+        var services: [any Service] = [PoolService(pool: pool), PoolService(pool: meterPool), reads, writer, watcher, reloader, batchReviews.worker]
         if let operations = configuration.operations {
             services.append(OperationsServer.application(
                 operations, pool: pool, metrics: metrics, clock: configuration.clock, logger: logger,
@@ -156,11 +193,12 @@ public struct Broker: Sendable {
         if let admin = configuration.admin {
             services.append(try AdminServer.application(
                 admin, services: AdminServer.Services(contracts: contracts, watcher: watcher, pool: pool, metrics: metrics),
-                logger: logger, onServerRunning: configuration.listening.admin
+                credentials: adminCredentials!, logger: logger, onServerRunning: configuration.listening.admin
             ))
         }
         services.append(try GatewayServer.application(
-            configuration.partner, pool: pool, partners: partners, logger: logger, onServerRunning: configuration.listening.partner
+            configuration.partner, pool: pool, partners: partners, credentials: partnerCredentials, logger: logger,
+            onServerRunning: configuration.listening.partner
         ))
         let group = ServiceGroup(configuration: .init(
             services: services.map {
@@ -171,7 +209,8 @@ public struct Broker: Sendable {
             logger: logger
         ))
         return Broker(
-            configuration: configuration, contracts: contracts, watcher: watcher, partners: partners, metrics: metrics, pool: pool, group: group
+            configuration: configuration, contracts: contracts, watcher: watcher, partners: partners, metrics: metrics, pool: pool, reads: reads,
+            reloader: reloader, group: group
         )
     }
 
@@ -185,6 +224,113 @@ public struct Broker: Sendable {
     public func shutdown() async {
         await group.triggerGracefulShutdown()
     }
+
+    /// What a reload signal does (SIGHUP, `systemctl reload credit-broker`): re-reads the server
+    /// certificate and key (new connections get them), the partner and admin CRLs (even if the
+    /// files look unchanged) and the contract ledger (at once, whatever its token says); logs what
+    /// each part now serves. A certificate or key that is not usable leaves the served one in place;
+    /// a CRL that is not usable refuses every client certificate of its CA until a good one is in
+    /// place (as when its file changes). Nothing a reload meets stops the broker.
+    @discardableResult
+    public func reload() async -> [ReloadOutcome] {
+        await reloader.reload()
+    }
+}
+
+/// How one part fared in a reload.
+public struct ReloadOutcome: Sendable, CustomStringConvertible {
+    /// `server certificate`, `partner CRL`, `admin CRL`, `contracts`.
+    public let part: String
+    /// What the part serves now, or why it was not reloaded.
+    public let detail: String
+    /// The part was not reloaded as asked (the served certificate kept, a CRL unusable, the ledger unread).
+    public let failed: Bool
+
+    public var description: String { "\(part): \(detail)" }
+}
+
+/// Re-reads the broker's TLS files and contracts on each of `signals`, and on `reload()`.
+struct Reloader: Service {
+    let signals: [UnixSignal]
+    let partner: ListenerCredentials?
+    let admin: ListenerCredentials?
+    let watcher: ContractWatcher
+    let logger: Logger
+
+    func run() async throws {
+        guard !signals.isEmpty else {
+            try? await gracefulShutdown()
+            return
+        }
+        for await signal in await UnixSignalsSequence(trapping: signals).cancelOnGracefulShutdown() {
+            logger.notice("reloading", metadata: ["signal": "\(signal)"])
+            _ = await reload()
+        }
+    }
+
+    func reload() async -> [ReloadOutcome] {
+        var outcomes: [ReloadOutcome] = []
+        var identities: [ServerIdentity] = []
+        for credentials in [partner, admin].compactMap({ $0 }) where !identities.contains(where: { $0 === credentials.identity }) {
+            identities.append(credentials.identity)
+            outcomes.append(Self.reload(credentials.identity))
+        }
+        if let partner { outcomes.append(Self.reload(partner.verifier.revocations, part: "partner CRL")) }
+        if let admin { outcomes.append(Self.reload(admin.verifier.revocations, part: "admin CRL")) }
+        do {
+            let reread = try await watcher.reread()
+            outcomes.append(ReloadOutcome(
+                part: "contracts",
+                detail: "ledger \(reread.token), \(reread.partners) partners (\(reread.changed ? "newer than the one served: now served" : "unchanged"))",
+                failed: false
+            ))
+        } catch {
+            outcomes.append(ReloadOutcome(
+                part: "contracts", detail: "ledger not read (\(String(reflecting: type(of: error)))); serving the last one read", failed: true
+            ))
+        }
+        for outcome in outcomes {
+            let metadata: Logger.Metadata = ["part": "\(outcome.part)", "detail": "\(outcome.detail)"]
+            if outcome.failed {
+                logger.error("reload: \(outcome.part) not reloaded", metadata: metadata)
+            } else {
+                logger.info("reload: \(outcome.part)", metadata: metadata)
+            }
+        }
+        return outcomes
+    }
+
+    private static func reload(_ identity: ServerIdentity) -> ReloadOutcome {
+        let part = "server certificate"
+        do {
+            return try identity.reload()
+                ? ReloadOutcome(part: part, detail: "new connections get \(identity.certificateURL.lastPathComponent): \(identity.summary)", failed: false)
+                : ReloadOutcome(part: part, detail: "unchanged: \(identity.summary)", failed: false)
+        } catch {
+            return ReloadOutcome(part: part, detail: "still serving \(identity.summary): \(error)", failed: true)
+        }
+    }
+
+    private static func reload(_ file: RevocationListFile, part: String) -> ReloadOutcome {
+        switch file.reload() {
+        case .success(let list):
+            return ReloadOutcome(
+                part: part,
+                detail: "\(file.url.lastPathComponent): \(list.entries.count) certificates revoked, next update \(list.nextUpdate.formatted(.iso8601))",
+                failed: false
+            )
+        case .failure(let failure):
+            return ReloadOutcome(
+                part: part, detail: "\(file.url.lastPathComponent) unusable (\(failure)): every certificate of its CA is refused until a good one is in place",
+                failed: true
+            )
+        }
+    }
+}
+
+/// Ignores `unixSignal` (until a `UnixSignalsSequence` traps it).
+private func ignore(_ unixSignal: UnixSignal) {
+    _ = signal(unixSignal.rawValue, SIG_IGN)
 }
 
 /// A database pool as a service of the group: it closes when the group shuts it down, after every

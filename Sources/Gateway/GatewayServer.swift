@@ -99,16 +99,19 @@ public enum GatewayServer {
     }
 
     /// The partner listener, a `Service` of the broker's group (`Broker`).
+    /// - Parameter credentials: those of `configuration.tls` (`nil`: plain HTTP).
     static func application(
         _ configuration: Configuration,
         pool: PostgresPool,
         partners: Partners,
+        credentials: ListenerCredentials?,
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let router = Self.router(pool: pool, partners: partners)
+        // Banks present a client certificate; agencies use API keys instead, so it is asked for, not required.
         let server = ListenerChannel<HTTP1Channel>.server(
-            tls: try configuration.tls.map { try tlsChannelConfiguration($0, counters: partners.metrics.authentication, logger: logger) },
+            tls: credentials?.channelConfiguration(applicationProtocols: ["h2", "http/1.1"], clientCertificates: .optionalVerification),
             timeouts: configuration.timeouts
         )
         return Application(
@@ -147,18 +150,5 @@ public enum GatewayServer {
         UsageRoutes(usage: UsageQuery(pool: pool), quotas: QuotaLedger(pool: pool)).register(on: v1)
         served.fill(router.routes)
         return router
-    }
-
-    private static func tlsChannelConfiguration(_ tls: ListenerTLS, counters: AuthenticationCounters, logger: Logger) throws -> HummingbirdHTTP2.TLSChannelConfiguration {
-        var configuration = TLSConfiguration.makeServerConfiguration(
-            certificateChain: try NIOSSLCertificate.fromPEMFile(tls.certificateChain.path).map { .certificate($0) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.privateKey.path, format: .pem))
-        )
-        configuration.minimumTLSVersion = .tlsv12
-        configuration.certificateVerification = .optionalVerification
-        configuration.trustRoots = .file(tls.clientCA.path)
-        configuration.applicationProtocols = ["h2", "http/1.1"]
-        let verifier = try ClientCertificateVerifier(ca: tls.clientCA, revocationList: tls.revocationList, counters: counters, logger: logger)
-        return HummingbirdHTTP2.TLSChannelConfiguration(tlsConfiguration: configuration, customAsyncVerificationCallback: verifier.verify)
     }
 }

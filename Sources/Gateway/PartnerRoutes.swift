@@ -1,3 +1,4 @@
+import BrokerCore
 import Foundation
 import Hummingbird
 
@@ -5,7 +6,8 @@ import Hummingbird
 ///
 /// - `GET /v1/partner`: who the broker takes the caller to be (partner, kind, contract version,
 ///   credential), with a receipt, so a partner can check its credentials end to end.
-/// - `GET /v1/receipt-key`: the Ed25519 public key receipts verify with (PEM; no authentication).
+/// - `GET /v1/receipt-key`: the public keys receipts verify with, Ed25519 then SM2 (PEM; no
+///   authentication); `?suite=ed25519` or `?suite=sm2-sm3` for one of them alone.
 struct PartnerRoutes {
     let signer: ReceiptSigner
 
@@ -19,10 +21,18 @@ struct PartnerRoutes {
     }
 
     func registerPublic(on router: Router<GatewayRequestContext>) {
-        router.get("v1/receipt-key") { _, _ in
-            Response(
+        router.get("v1/receipt-key") { request, _ in
+            var pem = signer.publicKeysPEM
+            if let text = request.uri.queryParameters.get("suite") {
+                guard let suite = ReceiptSuite(rawValue: String(text)) else {
+                    let suites = ReceiptSuite.allCases.map(\.rawValue).joined(separator: " or ")
+                    throw Problem.invalidRequest("suite", "suite must be \(suites).")
+                }
+                pem = signer.publicKeyPEM(suite)
+            }
+            return Response(
                 status: .ok, headers: [.contentType: "application/x-pem-file"],
-                body: .init(byteBuffer: ByteBuffer(string: signer.publicKeyPEM))
+                body: .init(byteBuffer: ByteBuffer(string: pem))
             )
         }
     }
@@ -42,7 +52,7 @@ struct PartnerRoutes {
                 requestID: context.id, partnerID: partner.partnerID, issuedAt: context.instant, itemsDisclosed: [],
                 contractVersion: partner.contract.version.description, consentID: nil, body: body
             )
-            return try JSONResponse.response(body, receipt: signer.token(for: receipt))
+            return try JSONResponse.response(body, receipt: signer.token(for: receipt, suite: partner.contract.receiptSuite))
         }
     }
 }

@@ -3,8 +3,12 @@ import BrokerStore
 
 /// Checks feed lines against the catalog for one source and turns them into staged rows.
 ///
-/// Person subjects are keyed by `PersonKeyHasher`; every `resident_id` value is stored only in its
-/// masked form. USCCs are read leniently (registry data): a failed check character is accepted and
+/// Person subjects are keyed by `PersonKeyHasher`; every `resident_id` value, and every other field
+/// the catalog masks (names, mobile numbers, bank cards, addresses), is stored only in its masked
+/// form, masked by the catalog's own rule: the most any masking profile can show, since a profile
+/// only substitutes a rule for a rule and never the clear value. So nothing the broker keeps about
+/// a person is recoverable, and an answer masked from the stored form is the answer masked from the
+/// clear one (`MaskingAtIngestTests`). USCCs are read leniently (registry data): a failed check character is accepted and
 /// counted as a warning, any other fault rejects the line. ID numbers are read strictly, because a
 /// person filed under a number that fails its check could never be found by a partner's query.
 struct FeedValidator: Sendable {
@@ -138,7 +142,7 @@ struct FeedValidator: Sendable {
             let key = "fields." + spec.name
             let value = given[spec.name]
             if position > 0 { result.json += "," }
-            JSONText.appendString(spec.name, to: &result.json)
+            result.json += JSONString.quoted(spec.name)
             result.json += ":"
             guard let value, !value.isNull else {
                 if spec.required { throw LineRejection(key, "required field missing") }
@@ -151,12 +155,16 @@ struct FeedValidator: Sendable {
                 if let person = subject.person, person != number {
                     throw LineRejection(key, "does not match the subject's ID number")
                 }
-                JSONText.appendString(mask(number.rawValue, rule: spec.mask ?? "id_number"), to: &result.json)
+                result.json += JSONString.quoted(mask(number.rawValue, rule: spec.mask ?? "id_number"))
             case .uscc:
-                JSONText.appendString(try uscc(try text(value, key), key, warnings: &warnings), to: &result.json)
+                result.json += JSONString.quoted(try uscc(try text(value, key), key, warnings: &warnings))
             default:
                 let fragment = try Self.scalar(value, spec, key)
-                result.json += fragment.json
+                if let rule = spec.mask, let text = fragment.text {
+                    result.json += JSONString.quoted(mask(text, rule: rule))
+                } else {
+                    result.json += fragment.json
+                }
                 if spec.name == "severity" { result.severity = fragment.text }
                 if spec.name == "name", let name = fragment.text {
                     result.subjectName = spec.type == .personName ? mask(name, rule: spec.mask ?? "person_name") : name
@@ -195,27 +203,27 @@ struct FeedValidator: Sendable {
         case .date:
             let text = try text(value, key)
             try checkDate(text, key)
-            return (JSONText.string(text), text)
+            return (JSONString.quoted(text), text)
         case .month:
             let text = try text(value, key)
             guard text.utf8.count == 7, CivilDate(text + "-01") != nil else { throw LineRejection(key, "expected a month YYYY-MM") }
-            return (JSONText.string(text), text)
+            return (JSONString.quoted(text), text)
         case .enum:
             let text = try text(value, key)
             guard spec.values.contains(text) else {
                 throw LineRejection(key, "not one of \(spec.values.joined(separator: ", "))")
             }
-            return (JSONText.string(text), text)
+            return (JSONString.quoted(text), text)
         case .string, .personName, .mobile, .bankCard, .address, .uscc, .residentID:
             let text = try text(value, key)
-            return (JSONText.string(text), text)
+            return (JSONString.quoted(text), text)
         }
     }
 
     // MARK: Values
 
     private func mask(_ text: String, rule name: String) -> String {
-        (masking.rules[name] ?? .hidden).apply(to: text, compoundSurnames: masking.compoundSurnames)
+        masking.storedForm(text, rule: name)
     }
 
     private static func text(_ value: FeedLine.Value, _ key: String) throws(LineRejection) -> String {

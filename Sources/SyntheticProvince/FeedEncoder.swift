@@ -10,7 +10,7 @@ enum FeedEncoder {
         buffer.append(contentsOf: #"","subject":""#.utf8)
         buffer.append(contentsOf: record.subject.utf8)
         buffer.append(contentsOf: #"","source_record_id":"#.utf8)
-        appendJSONString(record.sourceRecordID, to: &buffer)
+        JSONString.write(record.sourceRecordID, to: &buffer)
         for (key, date) in [("decision_date", record.decisionDate), ("publicity_start", record.publicityStart),
                             ("publicity_end", record.publicityEnd)] {
             guard let date else { continue }
@@ -40,7 +40,7 @@ enum FeedEncoder {
         buffer.append(contentsOf: #"","subject":""#.utf8)
         buffer.append(contentsOf: event.subject.utf8)
         buffer.append(contentsOf: #"","source_record_id":"#.utf8)
-        appendJSONString(event.sourceRecordID, to: &buffer)
+        JSONString.write(event.sourceRecordID, to: &buffer)
         buffer.append(contentsOf: #","date":""#.utf8)
         appendDate(event.date, to: &buffer)
         buffer.append(contentsOf: "\"}\n".utf8)
@@ -82,7 +82,7 @@ enum FeedEncoder {
 
     private static func appendJSONValue(_ value: FieldValue, to buffer: inout [UInt8]) {
         switch value {
-        case .text(let text): appendJSONString(text, to: &buffer)
+        case .text(let text): JSONString.write(text, to: &buffer)
         case .null: buffer.append(contentsOf: "null".utf8)
         case .date, .month:
             buffer.append(UInt8(ascii: "\""))
@@ -138,24 +138,6 @@ enum FeedEncoder {
         }
     }
 
-    private static func appendJSONString(_ text: String, to buffer: inout [UInt8]) {
-        buffer.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                buffer.append(UInt8(ascii: "\\"))
-                buffer.append(byte)
-            case 0..<0x20:
-                buffer.append(contentsOf: "\\u00".utf8)
-                buffer.append(hexDigits[Int(byte >> 4)])
-                buffer.append(hexDigits[Int(byte & 0x0F)])
-            default:
-                buffer.append(byte)
-            }
-        }
-        buffer.append(UInt8(ascii: "\""))
-    }
-
     /// RFC 4180: quoted (with doubled quotes) when the text holds a comma, quote or line break.
     private static func appendCSVText(_ text: String, to buffer: inout [UInt8]) {
         let needsQuotes = text.utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }
@@ -171,5 +153,4 @@ enum FeedEncoder {
         buffer.append(UInt8(ascii: "\""))
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
 }

@@ -1,5 +1,7 @@
 @testable import BrokerStore
+import Crypto
 import Foundation
+import GMCrypto
 import PostgresClient
 import TestSupport
 import Testing
@@ -62,6 +64,68 @@ import Testing
         }
         #expect(try await AdminAuditLog(pool: pool).verify() == 24)
         await other.close()
+        await pool.close()
+    }
+
+    /// The row `serve --audit-digest` starts a chain with.
+    private static let start = AdminAuditEntry.commandLine("serve", partner: nil, status: 201, detail: "started the admin audit chain")
+
+    /// An installation that chose SM3: the chain's first row records it (inside its own hash), every
+    /// link is SM3 of the previous hash and the row, as an auditor recomputes it with SM3 alone;
+    /// `verify` checks it so, a changed row breaks it, and so does erasing the first row's choice.
+    @Test func aChainStartedWithSM3LinksEveryRowWithSM3() async throws {
+        let pool = try await Self.migratedPool(maxConnections: 1)
+        let log = AdminAuditLog(pool: pool)
+        try await log.start(linkingWith: .sm3, entry: Self.start)
+        try await log.start(linkingWith: .sm3, entry: Self.start)  // a started SM3 chain: nothing to add
+        for n in 2...4 { try await log.append(Self.entry(n)) }
+        #expect(try await log.digest() == .sm3)
+        let rows = try await log.records(since: 0, limit: 10)
+        #expect(rows.map(\.digest) == [.sm3, nil, nil, nil])
+        var previous = AdminAuditRecord.genesis
+        for row in rows {
+            let encoding = AdminAuditRecord.canonicalEncoding(seq: row.seq, microseconds: row.microseconds, entry: row.entry, digest: row.digest)
+            #expect(row.seq != 1 || String(decoding: encoding, as: UTF8.self).contains(#""digest":"sm3""#))
+            let sm3 = try SM3.hash(Data(previous.utf8) + encoding).map { String(format: "%02x", $0) }.joined()
+            #expect(row.hash == sm3)
+            #expect(row.hash != SHA256.hash(data: Data(previous.utf8) + encoding).map { String(format: "%02x", $0) }.joined())
+            previous = row.hash
+        }
+        #expect(try await log.verify() == 4)
+        // A SHA-256 chain cannot be asked for now, nor SM3 of a chain that started with SHA-256.
+        let mismatch = await #expect(throws: AdminAuditLog.DigestMismatch.self) { try await log.start(linkingWith: .sha256, entry: Self.start) }
+        #expect(mismatch?.description.hasPrefix("the admin audit chain links its rows with SM3 since its first row") == true)
+
+        try await pool.query("ALTER TABLE admin_audit DISABLE TRIGGER admin_audit_no_update_delete")
+        try await pool.query("UPDATE admin_audit SET detail = 'edited' WHERE seq = 3")
+        let broken = await #expect(throws: AdminAuditLog.Broken.self) { try await log.verify() }
+        #expect(broken?.breaks.map(\.seq) == [3])
+        #expect(broken?.breaks.first?.reason == "its hash is not SM3 of the previous hash and the row as stored")
+        try await pool.query("UPDATE admin_audit SET detail = \(rows[2].entry.detail) WHERE seq = 3")
+        #expect(try await log.verify() == 4)
+        // Erasing the first row's choice: the chain would be read as SHA-256, and no row holds.
+        try await pool.query("UPDATE admin_audit SET digest = NULL WHERE seq = 1")
+        try await pool.query("ALTER TABLE admin_audit ENABLE TRIGGER admin_audit_no_update_delete")
+        let erased = await #expect(throws: AdminAuditLog.Broken.self) { try await log.verify() }
+        #expect(erased?.breaks.map(\.seq) == [1, 2, 3, 4])
+        await pool.close()
+    }
+
+    @Test func aChainStartedWithSHA256RefusesSM3AndRecordsNoChoice() async throws {
+        let pool = try await Self.migratedPool(maxConnections: 1)
+        let log = AdminAuditLog(pool: pool)
+        try await log.start(linkingWith: .sha256, entry: Self.start)
+        #expect(try await log.records(since: 0, limit: 10).isEmpty, "a SHA-256 chain needs no first row of its own")
+        try await log.append(Self.entry(1))
+        #expect(try await log.digest() == .sha256)
+        #expect(try await log.records(since: 0, limit: 10).map(\.digest) == [nil])
+        let mismatch = await #expect(throws: AdminAuditLog.DigestMismatch.self) { try await log.start(linkingWith: .sm3, entry: Self.start) }
+        #expect(mismatch?.chain == .sha256 && mismatch?.asked == .sm3)
+        #expect(try await log.verify() == 1)
+        // Only the first row may record a digest.
+        await #expect(throws: PostgresError.self) {
+            try await pool.query("INSERT INTO admin_audit SELECT 2, occurred_at, actor_fingerprint, actor_subject, role, method, path, target_partner, status, detail, repeat('0', 64), via, 'sm3' FROM admin_audit")
+        }
         await pool.close()
     }
 

@@ -25,6 +25,7 @@ import Testing
             .split(separator: "\n").first { $0.hasPrefix("agency.nj_anxin\t") }?.split(separator: "\t").last.map(String.init)
         let printed = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         let consentExample = Result { try ChildProcess.run("/bin/sh", ["-c", Self.commands(after: "A consent on file", in: printed)]) }
+        let sm2Example = Result { try ChildProcess.run("/bin/sh", ["-c", Self.commands(after: "A bank whose contract says 'receipts: sm2-sm3'", in: printed)]) }
         let portalExample = Result { try ChildProcess.run("/bin/sh", ["-c", Self.commands(after: "The province's credit portal", in: printed)]) }
         let reportExample = Result { try ChildProcess.run("/bin/sh", ["-c", Self.commands(after: "The bank's credit report", in: printed)]) }
         demo.signal(SIGINT)
@@ -40,6 +41,10 @@ import Testing
         let unlockedJSON = try #require(try JSONSerialization.jsonObject(with: Data(unlocked.utf8)) as? [String: Any], "\(consentOutput)")
         #expect((unlockedJSON["disclosed"] as? [[String: Any]])?.map { $0["item"] as? String } == ["market.tax_paid"], "\(consentOutput)")
         #expect((unlockedJSON["consent_id"] as? String)?.hasPrefix("cs_") == true, "\(consentOutput)")
+        // The SM2 bank's example, run as printed: a receipt signed with SM2 over SM3 that verifies.
+        let sm2Output = try sm2Example.get()
+        #expect(sm2Output.contains("receipt OK (sm2-sm3): request "), "\(sm2Output)")
+        #expect(sm2Output.contains("partner bank.jiangsu_rcu"), "\(sm2Output)")
         // The portal's example, run as printed: who queried the company, the bank's queries above included.
         let portalOutput = try portalExample.get()
         let whoQueried = try #require(try JSONSerialization.jsonObject(with: Data(portalOutput.utf8)) as? [String: Any], "\(portalOutput)")

@@ -180,6 +180,21 @@ import X509
         }
     }
 
+    /// `serve --audit-digest sm3` on a new installation: the chain's first row records SM3, the
+    /// ledger's seeding and every admin request after it link with SM3, and it verifies so.
+    @Test func anInstallationThatChoseSM3LinksItsWholeChainWithSM3() async throws {
+        try await TestGateway.run(auditDigest: .sm3) { gateway in
+            #expect(try await gateway.admin(.GET, "/admin/v1/partners", as: .security).status == 200)
+            let log = AdminAuditLog(pool: gateway.pool)
+            #expect(try await log.digest() == .sm3)
+            let rows = try await log.records(since: 0, limit: 10)
+            #expect(rows.map(\.digest) == [.sm3] + Array(repeating: nil, count: rows.count - 1))
+            #expect(rows.first?.entry.detail == "started the admin audit chain, its rows linked with SM3")
+            #expect(rows.count >= 3, "the start, the ledger's seeding, the admin request")
+            #expect(try await log.verify() == rows.count)
+        }
+    }
+
     @Test func theAuditPageFollowsSinceAndATamperedRowBreaksTheChain() async throws {
         try await TestGateway.run { gateway in
             for _ in 0..<3 { _ = try await gateway.admin(.GET, "/admin/v1/partners", as: .system) }

@@ -192,6 +192,7 @@ import X509
             tampered[5] = tampered[5] == "A" ? "B" : "A"
             #expect(throws: ReceiptVerifier.Failure.badSignature) { try verifier.verify(token: String(tampered), body: reply.body) }
             let otherKey = ReceiptVerifier(publicKey: Curve25519.Signing.PrivateKey().publicKey)
+            #expect(ReceiptVerifier.suite(of: token) == .ed25519)
             #expect(throws: ReceiptVerifier.Failure.badSignature) { try otherKey.verify(token: token, body: reply.body) }
         }
     }

@@ -58,12 +58,13 @@ struct TestGateway {
     /// Starts a broker as `serve` does (`Broker.build`, the same services in the same group), with
     /// the shipped contracts seeded into a fresh database, each test bank's certificate pinned; runs
     /// `body` against it; then shuts it down in order. `clock` replaces the wall clock; `adjusting`
-    /// changes the partner listener's configuration (e.g. shorter timeouts); `logger` receives the log;
-    /// `renderer` replaces the reports' PDF renderer (Debian's Chromium by default).
+    /// changes the partner listener's configuration (e.g. shorter timeouts), `configuring` the
+    /// broker's (given the test database's connection); `logger` receives the log; `renderer`
+    /// replaces the reports' PDF renderer (Debian's Chromium by default).
     static func run(
         clock: (any WallClock)? = nil, renderer: PDFRenderer.Configuration? = nil, adjusting: (inout GatewayServer.Configuration) -> Void = { _ in },
-        adjustingAdmin: (inout AdminServer.Configuration) -> Void = { _ in }, logger: Logger? = nil,
-        _ body: (TestGateway) async throws -> Void
+        adjustingAdmin: (inout AdminServer.Configuration) -> Void = { _ in }, configuring: (inout BrokerConfiguration, _ database: PostgresConfiguration) -> Void = { _, _ in },
+        logger: Logger? = nil, auditDigest: AuditDigest? = nil, _ body: (TestGateway) async throws -> Void
     ) async throws {
         let database = try await TestPostgres.freshDatabase()
         let pool = PostgresPool(.init(connection: database, maxConnections: 4))
@@ -87,14 +88,19 @@ struct TestGateway {
             operations: .init(port: 0),
             policies: policies,
             scorecard: try CompiledScorecard(yaml: String(contentsOf: root.appending(path: scorecard), encoding: .utf8)),
-            receiptSigner: try ReceiptSigner.loadOrCreate(at: folder.appending(path: "receipt-signing-key")),
+            receiptSigner: try ReceiptSigner.loadOrCreate(
+                at: folder.appending(path: "receipt-signing-key"), sm2: folder.appending(path: "receipt-signing-key-sm2.pem")
+            ),
             hasher: hasher, referenceSecret: referenceSecret,
             seed: .init(detail: "seeded for a test") { try pki.binding(files) }
         )
         configuration.batchReviews = .init(chunkSize: 100, pollInterval: .milliseconds(200))
         configuration.clock = clock ?? SystemClock()
         if let renderer { configuration.reportRenderer = renderer }
+        configuration.auditDigest = auditDigest
         configuration.gracefulShutdownSignals = []
+        configuration.reloadSignals = []
+        configuring(&configuration, database)
         adjusting(&configuration.partner)
         if configuration.admin != nil { adjustingAdmin(&configuration.admin!) }
         let (ports, continuation) = AsyncStream.makeStream(of: (String, Int).self)

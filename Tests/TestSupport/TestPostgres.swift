@@ -29,6 +29,10 @@ public enum TestPostgres {
     public static func privateCluster() throws -> EmbeddedPostgres {
         var options = EmbeddedPostgres.Options(folder: temporaryFolder())
         options.fastUnsafe = true
+        // Every suite's gateways share this cluster, and the suites run at once: at 200 the
+        // full run met "too many clients already" (ContractsCommandTests, with the standby and
+        // console suites added).
+        options.maxConnections = 600
         return try EmbeddedPostgres.start(options)
     }
 

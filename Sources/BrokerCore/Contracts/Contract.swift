@@ -80,6 +80,12 @@ public struct Contract: Sendable, Hashable, Codable {
     public let prices: Prices
     /// The class of every item the contract covers; an absent item is not in the contract.
     public let grants: [String: ItemGrant]
+    /// The receipts' suite when the contract chooses other than the default; `nil` is Ed25519 and
+    /// is left out of the canonical JSON, so a contract that does not choose keeps its version.
+    public let receipts: ReceiptSuite?
+
+    /// The suite the partner's receipts are signed with.
+    public var receiptSuite: ReceiptSuite { receipts ?? .ed25519 }
 
     /// The contract's canonical JSON: sorted keys, no insignificant whitespace; equal contracts give equal bytes.
     public var canonicalJSON: Data {
@@ -95,7 +101,8 @@ public struct Contract: Sendable, Hashable, Codable {
         Contract(
             partnerID: partnerID, legalName: legalName, kind: kind, versionLabel: label ?? versionLabel, term: term,
             authentication: Authentication(certificates: certificates, apiKeyIDs: authentication.apiKeyIDs),
-            purposes: purposes, maskingProfile: maskingProfile, quotas: quotas, rateLimit: rateLimit, prices: prices, grants: grants
+            purposes: purposes, maskingProfile: maskingProfile, quotas: quotas, rateLimit: rateLimit, prices: prices, grants: grants,
+            receipts: receipts
         )
     }
 

@@ -7,7 +7,7 @@ public struct ContractChange: Sendable, Hashable, CustomStringConvertible {
 
     public let partnerID: String
     public let effect: Effect
-    /// What changed: `item market.tax_paid`, `purpose batch_review`, `quota per_day`, `contract`, …
+    /// What changed: `item market.tax_paid`, `purpose batch_review`, `quota per_day`, `receipts`, `contract`, …
     public let subject: String
     /// The old value, or `nil` where there was none.
     public let old: String?
@@ -55,6 +55,9 @@ public struct ContractChange: Sendable, Hashable, CustomStringConvertible {
             let faster = new.rateLimit.perSecond >= old.rateLimit.perSecond && new.rateLimit.burst >= old.rateLimit.burst
             add(faster ? .gains : .changes, "rate_limit", "\(old.rateLimit.perSecond)/s burst \(old.rateLimit.burst)",
                 "\(new.rateLimit.perSecond)/s burst \(new.rateLimit.burst)")
+        }
+        if old.receiptSuite != new.receiptSuite {
+            add(.changes, "receipts", old.receiptSuite.rawValue, new.receiptSuite.rawValue)
         }
         for item in Set(old.grants.keys).union(new.grants.keys).sorted() where old.grants[item] != new.grants[item] {
             let (before, after) = (old.grants[item], new.grants[item])

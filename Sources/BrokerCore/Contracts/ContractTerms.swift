@@ -22,7 +22,7 @@ struct ContractTerms: Sendable {
         let line: Int
     }
 
-    static let keys = ["purposes", "masking", "quotas", "rate_limit", "prices", "fallback", "categories", "items"]
+    static let keys = ["purposes", "masking", "quotas", "rate_limit", "prices", "fallback", "categories", "items", "receipts"]
 
     var purposes: [String]?
     var masking: String?
@@ -32,6 +32,7 @@ struct ContractTerms: Sendable {
     var perCall: Int?
     var itemPrices: [String: Int] = [:]
     var fallback: Fallback?
+    var receipts: ReceiptSuite?
     var categories: [String: Located<Statement>] = [:]
     var items: [String: Located<Statement>] = [:]
 
@@ -46,6 +47,7 @@ struct ContractTerms: Sendable {
         result.rateLimit = rateLimit ?? defaults.rateLimit
         result.perCall = perCall ?? defaults.perCall
         result.fallback = fallback ?? defaults.fallback
+        result.receipts = receipts ?? defaults.receipts
         result.itemPrices = defaults.itemPrices.merging(itemPrices) { _, mine in mine }
         return result
     }
@@ -88,6 +90,7 @@ extension PolicyReader {
             }
         }
         terms.fallback = choice(map["fallback"], "\(what) fallback", as: ContractTerms.Fallback.self)
+        terms.receipts = choice(map["receipts"], "\(what) receipts", as: ReceiptSuite.self)
         for (category, keyNode, value) in map["categories"].flatMap({ entries($0, "\(what) categories") }) ?? [] {
             if catalog.category(category) == nil { fail(keyNode, "\(what) names unknown category '\(category)'") }
             terms.categories[category] = statement(value, "\(what) category '\(category)'", known)

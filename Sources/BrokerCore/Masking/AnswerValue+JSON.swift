@@ -45,7 +45,7 @@ extension AnswerValue {
         case .bool(let value): bytes.append(contentsOf: (value ? "true" : "false").utf8)
         case .int(let value): bytes.append(contentsOf: String(value).utf8)
         case .decimal(let value): bytes.append(contentsOf: (value.isFinite ? value.description : "null").utf8)
-        case .string(let value): Self.writeJSONString(value, to: &bytes)
+        case .string(let value): JSONString.write(value, to: &bytes)
         case .array(let values):
             bytes.append(UInt8(ascii: "["))
             for (index, value) in values.enumerated() {
@@ -57,40 +57,12 @@ extension AnswerValue {
             bytes.append(UInt8(ascii: "{"))
             for (index, key) in members.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                Self.writeJSONString(key, to: &bytes)
+                JSONString.write(key, to: &bytes)
                 bytes.append(UInt8(ascii: ":"))
                 members[key]!.writeJSON(to: &bytes)
             }
             bytes.append(UInt8(ascii: "}"))
         }
     }
-
-    /// Appends `text` as a JSON string: quotes, backslashes and control characters escaped.
-    public static func writeJSONString(_ text: String, to bytes: inout [UInt8]) {
-        var text = text
-        text.withUTF8 { utf8 in
-            bytes.reserveCapacity(bytes.count + utf8.count + 2)
-            bytes.append(UInt8(ascii: "\""))
-            // Runs that need no escape (almost all text) are copied whole.
-            var start = 0
-            for (index, byte) in utf8.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
-                start = index + 1
-                switch byte {
-                case UInt8(ascii: "\""): bytes.append(contentsOf: #"\""#.utf8)
-                case UInt8(ascii: "\\"): bytes.append(contentsOf: #"\\"#.utf8)
-                case UInt8(ascii: "\n"): bytes.append(contentsOf: #"\n"#.utf8)
-                case UInt8(ascii: "\r"): bytes.append(contentsOf: #"\r"#.utf8)
-                case UInt8(ascii: "\t"): bytes.append(contentsOf: #"\t"#.utf8)
-                default:
-                    let hex = Array("0123456789abcdef".utf8)
-                    bytes.append(contentsOf: #"\u00"#.utf8)
-                    bytes.append(hex[Int(byte >> 4)])
-                    bytes.append(hex[Int(byte & 0xF)])
-                }
-            }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
-            bytes.append(UInt8(ascii: "\""))
-        }
-    }
 }
+

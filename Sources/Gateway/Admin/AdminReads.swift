@@ -60,7 +60,10 @@ struct AdminReads: Sendable {
         let now = contracts.clock.now()
         let recorded = try await usage.decisions(partner: proposal.partnerID, since: now.addingTimeInterval(-Double(days) * 86_400), until: now)
         let report = DecisionReplay.replay(recorded, against: contract, catalog: contracts.policies.catalog, purposes: contracts.policies.purposes)
-        return WhatIfView(proposal: proposal.id, partner: proposal.partnerID, days: days, report: report)
+        return WhatIfView(
+            proposal: proposal.id, partner: proposal.partnerID, days: days, report: report,
+            governing: contracts.snapshot().contracts[proposal.partnerID], proposed: contract
+        )
     }
 
     /// `GET partners/{partner}/history`: every version of the partner's contract and its status changes.

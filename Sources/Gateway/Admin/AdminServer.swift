@@ -63,29 +63,20 @@ public enum AdminServer {
 
     /// The admin listener, a service of the broker's group (`Broker`). Refused handshakes are
     /// counted in `metrics` (`adminAuthentication`), which the operations listener serves.
+    /// - Parameter credentials: those of `configuration.tls`.
     static func application(
         _ configuration: Configuration,
         services: Services,
+        credentials: ListenerCredentials,
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        var tls = TLSConfiguration.makeServerConfiguration(
-            certificateChain: try NIOSSLCertificate.fromPEMFile(configuration.tls.certificateChain.path).map { .certificate($0) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(file: configuration.tls.privateKey.path, format: .pem))
-        )
-        tls.minimumTLSVersion = .tlsv12
-        tls.certificateVerification = .noHostnameVerification
-        tls.trustRoots = .file(configuration.tls.clientCA.path)
-        // HTTP/1.1 only, with the partner listener's deadlines (handshake, idle, whole request).
-        tls.applicationProtocols = ["http/1.1"]
-        let verifier = try ClientCertificateVerifier(
-            ca: configuration.tls.clientCA, revocationList: configuration.tls.revocationList, counters: services.metrics.adminAuthentication,
-            logger: logger
-        )
-        return Application(
+        Application(
             router: router(services),
+            // HTTP/1.1 only, with the partner listener's deadlines (handshake, idle, whole request);
+            // a client certificate is required.
             server: ListenerChannel<HTTP2UpgradeChannel>.server(
-                tls: HummingbirdHTTP2.TLSChannelConfiguration(tlsConfiguration: tls, customAsyncVerificationCallback: verifier.verify),
+                tls: credentials.channelConfiguration(applicationProtocols: ["http/1.1"], clientCertificates: .noHostnameVerification),
                 timeouts: configuration.timeouts
             ),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "credit-broker-admin"),

@@ -254,18 +254,28 @@ struct WhatIfView: Encodable {
         }
     }
 
+    /// The receipts' suite in force and under the proposal.
+    struct Receipts: Encodable {
+        let inForce: String?
+        let proposed: String
+
+        enum CodingKeys: String, CodingKey { case inForce = "in_force", proposed }
+    }
+
     let proposal: Int64
     let partner: String
     let days: Int
     let decisions: Int
     let items: [Item]
+    let receipts: Receipts
     /// How the replay reads the ledger.
     let assumptions = "Each recorded answer is decided again for the same items and purpose under the proposal, as if it governed then (inside its term, no quota); a request that named a consent is taken to have had one covering every item it asked for that purpose."
 
-    init(proposal: Int64, partner: String, days: Int, report: DecisionReplay.Report) {
+    init(proposal: Int64, partner: String, days: Int, report: DecisionReplay.Report, governing: Contract?, proposed: Contract) {
         self.proposal = proposal
         self.partner = partner
         self.days = days
+        receipts = Receipts(inForce: governing?.receiptSuite.rawValue, proposed: proposed.receiptSuite.rawValue)
         decisions = report.decisions
         items = report.items.map { flips in
             Item(

@@ -165,7 +165,7 @@ struct BatchReviewRoutes {
             requestID: context.id, partnerID: partner.partnerID, issuedAt: context.instant, itemsDisclosed: results.isEmpty ? [] : decision.disclosed,
             contractVersion: decision.contractVersion.description, consentID: nil, body: body
         )
-        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
+        return try JSONResponse.response(body, receipt: signer.token(for: receipt, suite: partner.contract.receiptSuite))
     }
 
     /// An integer query parameter within `range`, or 400 naming it.

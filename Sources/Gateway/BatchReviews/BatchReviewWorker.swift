@@ -144,9 +144,10 @@ public struct BatchReviewWorker: Service {
         let clock = ContinuousClock()
         let start = clock.now
         let now = Date()
-        let records = decision.disclosed.isEmpty ? [] : try await queries.records.disclosableRecords(
-            of: Array(Set(chunk.map(\.subjectKey))), items: decision.disclosed, on: CivilDate(now)
-        )
+        let subjectKeys = Array(Set(chunk.map(\.subjectKey)))
+        let records = decision.disclosed.isEmpty ? [] : try await queries.reads.records {
+            try await $0.disclosableRecords(of: subjectKeys, items: decision.disclosed, on: CivilDate(now))
+        }
         let recordsBySubject = Dictionary(grouping: records, by: \.subjectKey)
         let disclosedByKind = Dictionary(grouping: decision.disclosed) { queries.catalog.item($0)?.subject }
         let withheld = decision.withheld.map(\.meterEntry)

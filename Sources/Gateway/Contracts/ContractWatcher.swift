@@ -77,6 +77,17 @@ public final class ContractWatcher: Service, Sendable {
         }
     }
 
+    /// Reads the whole ledger now, whatever its token says (SIGHUP, `Broker.reload()`), serves it
+    /// if it is newer than the one served, and reports what this process serves.
+    /// - Returns: whether the process now serves a newer ledger, the token it serves and its partners.
+    public func reread() async throws -> (changed: Bool, token: LedgerToken, partners: Int) {
+        let (ledger, token) = try await store.ledger()
+        let changed = contracts.update(ledger, token: token)
+        if changed { logger.info("contracts reloaded", metadata: ["ledger": "\(token)", "partners": "\(ledger.partnerIDs.count)"]) }
+        await report()
+        return (changed, contracts.token, ledger.partnerIDs.count)
+    }
+
     /// After a change committed in this process: serves it at once, then waits (up to `timeout`)
     /// until every live process does.
     public func served(after timeout: Duration = .seconds(2)) async -> GatewayProcesses.Serving? {

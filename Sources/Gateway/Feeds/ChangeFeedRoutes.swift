@@ -36,7 +36,7 @@ struct ChangeFeedRoutes {
         let today = CivilDate(now)
         let covered = try service.coveredItems(partner, engine: context.requireSnapshot().engine, purpose: FeedService.feedPurpose, at: now)
         try await service.sweepIfDue(today)
-        let fetched = try await service.queries.records.changes(since: page.cursor.sequence, items: covered.items, limit: page.limit + 1)
+        let fetched = try await service.queries.reads.records { try await $0.changes(since: page.cursor.sequence, items: covered.items, limit: page.limit + 1) }
         let records = fetched.prefix(page.limit)
         let references = service.pseudonymizer(for: partner)
         let masker = service.queries.maskers[partner.contract.maskingProfile]
@@ -67,7 +67,7 @@ struct ChangeFeedRoutes {
             requestID: context.id, partnerID: partner.partnerID, issuedAt: now, itemsDisclosed: disclosedItems,
             contractVersion: covered.version.description, consentID: nil, body: body
         )
-        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
+        return try JSONResponse.response(body, receipt: signer.token(for: receipt, suite: partner.contract.receiptSuite))
     }
 
     /// The record as the feed sends it today: masked, or removed with the reason.

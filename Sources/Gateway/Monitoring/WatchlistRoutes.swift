@@ -129,7 +129,7 @@ struct WatchlistRoutes {
             requestID: context.id, partnerID: partner.partnerID, issuedAt: now, itemsDisclosed: disclosedItems,
             contractVersion: covered.version.description, consentID: nil, body: body
         )
-        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
+        return try JSONResponse.response(body, receipt: signer.token(for: receipt, suite: partner.contract.receiptSuite))
     }
 
     /// A 200 JSON answer that discloses no record (no receipt).

@@ -4,7 +4,8 @@ import Prometheus
 
 /// The broker's Prometheus metrics, served as text on `GET /metrics`: requests and their latency by
 /// route and status, item decisions by outcome, quota use per partner, meter batches (size, commit
-/// latency, failures) and authentication outcomes of both listeners (refused handshakes included).
+/// latency, failures), authentication outcomes of both listeners (refused handshakes included), and
+/// where record and consent reads went (standby or primary).
 ///
 /// One registry per gateway (not the process-wide swift-metrics bootstrap), so that several gateways
 /// in one process, as in the tests, keep separate counts.
@@ -23,6 +24,9 @@ public final class GatewayMetrics: Sendable {
     private let meterBatchSize: ValueHistogram
     private let meterCommit: DurationHistogram
     private let meterFailedEvents: Counter
+    private let standbyReads: Counter
+    private let primaryReads: Counter
+    private let standbyUsable: Gauge
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -39,6 +43,22 @@ public final class GatewayMetrics: Sendable {
         meterFailedEvents = registry.makeCounter(
             descriptor: Self.name("meter_failed_events", "total", "Meter events whose batch failed (their answers were withheld).")
         )
+        let reads = Self.name("database_reads", "total", "Record and consent reads, by the server that answered them (standby or primary).")
+        standbyReads = registry.makeCounter(descriptor: reads, labels: [("server", "standby")])
+        primaryReads = registry.makeCounter(descriptor: reads, labels: [("server", "primary")])
+        standbyUsable = registry.makeGauge(descriptor: Self.name(
+            "standby", "usable", "1 while reads go to the standby (reachable, in recovery, within the lag bound), else 0."
+        ))
+    }
+
+    /// One record or consent read, answered by the standby or the primary.
+    func databaseRead(onStandby: Bool) {
+        (onStandby ? standbyReads : primaryReads).increment()
+    }
+
+    /// Whether reads go to the standby now.
+    func standby(usable: Bool) {
+        standbyUsable.set(usable ? 1.0 : 0.0)
     }
 
     /// One answered partner request.

@@ -2,8 +2,9 @@ import Foundation
 import Synchronization
 import X509
 
-/// A CA's CRL on disk (the partner CA's or the admin CA's), re-read whenever its modification time
-/// or size changes, so that a revocation takes effect on the next handshake without a restart.
+/// A CA's CRL on disk (the partner CA's or the admin CA's), re-read whenever its modification time,
+/// size or inode changes, so that a revocation takes effect on the next handshake without a restart,
+/// and whatever they say on `reload()` (SIGHUP: a file rewritten in place with its old time and size).
 ///
 /// Fails closed: a CRL that is missing, malformed or not signed by the CA refuses every certificate
 /// until a good one is in place.
@@ -27,6 +28,12 @@ final class RevocationListFile: Sendable {
     init(url: URL, ca: Certificate) {
         self.url = url
         self.ca = ca
+    }
+
+    /// The list read again now, whether or not the file looks changed.
+    func reload() -> Result<CertificateRevocationList, CertificateRevocationList.Failure> {
+        loaded.withLock { $0 = nil }
+        return current()
     }
 
     /// The current list, re-read if the file changed since the last call.

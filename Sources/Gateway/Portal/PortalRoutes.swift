@@ -62,7 +62,7 @@ struct PortalRoutes {
             requestID: context.id, partnerID: call.partner.partnerID, issuedAt: call.now, itemsDisclosed: items,
             contractVersion: call.partner.contract.version.description, consentID: consentID, body: body
         )
-        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
+        return try JSONResponse.response(body, receipt: signer.token(for: receipt, suite: call.partner.contract.receiptSuite))
     }
 
     // MARK: Who queried me
@@ -105,7 +105,7 @@ struct PortalRoutes {
 
     private func records(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         let call = try await begin(request, context)
-        let found = try await service.queries.records.ownRecords(of: call.subjectKey, on: CivilDate(call.now))
+        let found = try await service.queries.reads.records { try await $0.ownRecords(of: call.subjectKey, on: CivilDate(call.now)) }
         let masker = service.queries.maskers[call.partner.contract.maskingProfile]
         var items: [String] = []
         for record in found where !items.contains(record.item) { items.append(record.item) }

@@ -45,6 +45,6 @@ struct QueryRoutes {
             requestID: context.id, partnerID: partner.partnerID, issuedAt: now, itemsDisclosed: disclosedIDs,
             contractVersion: decision.contractVersion.description, consentID: query.consentID, body: body
         )
-        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
+        return try JSONResponse.response(body, receipt: signer.token(for: receipt, suite: partner.contract.receiptSuite))
     }
 }

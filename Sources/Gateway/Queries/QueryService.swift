@@ -1,6 +1,7 @@
 import BrokerCore
 import BrokerStore
 import Foundation
+import PostgresClient
 
 /// What `POST /v1/queries` and the consent routes need besides the request's contract snapshot:
 /// the catalog, one masker per profile, the person-key hasher, the records and the partners' consents.
@@ -9,17 +10,20 @@ public struct QueryService: Sendable {
     let masking: MaskingPolicy
     let maskers: [String: Masker]
     let hasher: PersonKeyHasher
-    let records: RecordStore
+    /// Record and consent lookups: the standby while it is fresh, else the primary.
+    let reads: DatabaseReads
+    /// The consents on the primary: registration, revocation, `GET /v1/consents/{id}` (a partner
+    /// reads back what it just changed), and each use, spent and checked in one statement.
     let consents: ConsentStore
 
-    /// - Parameter records: its pool also holds the consents.
-    public init(policies: PolicyBundle, hasher: PersonKeyHasher, records: RecordStore) {
+    /// - Parameter pool: the primary's, where consents are registered, revoked and spent.
+    public init(policies: PolicyBundle, hasher: PersonKeyHasher, reads: DatabaseReads, pool: PostgresPool) {
         catalog = policies.catalog
         masking = policies.masking
         maskers = policies.masking.profiles.mapValues { Masker(catalog: policies.catalog, policy: policies.masking, profile: $0) }
         self.hasher = hasher
-        self.records = records
-        consents = ConsentStore(pool: records.pool)
+        self.reads = reads
+        consents = ConsentStore(pool: pool)
     }
 
     /// The key subjects are stored under: the USCC, or the keyed hash of the ID number.
@@ -58,6 +62,13 @@ public struct QueryService: Sendable {
     /// has a record to disclose: an item with nothing on file spends nothing. `note` gives the use
     /// back if the answer never leaves.
     ///
+    /// The consent may come from a standby (`DatabaseReads`), which can lag: one it does not hold
+    /// is looked up on the primary, and the answer never rests on the standby's word alone. When
+    /// a use is spent, the primary's `UPDATE` checks revocation, validity and the limit in the same
+    /// statement; when none is spent (nothing on file under what it unlocks, or nothing unlocked),
+    /// the consent is read again on the primary and the query decided with that if it differs (a
+    /// revocation or the last use not yet replayed). So a revocation holds from the next query.
+    ///
     /// - Throws: `Problem.queryConsentNotFound` when the partner has no such consent about this subject.
     func decide(
         _ query: QueryRequest, partner: AuthenticatedPartner, engine: DecisionEngine, subjectKey: String, at now: Date, note: MeterNote
@@ -65,30 +76,55 @@ public struct QueryService: Sendable {
         let partnerID = partner.partnerID
         let request = DecisionRequest(partner: partner.handle, subject: subjectKey, items: query.selection.items, purpose: query.selection.purpose, at: now)
         let unconsented = engine.decide(request, consent: nil)
-        var decision = unconsented
-        if let consentID = query.consentID {
-            guard let stored = try await consents.fetch(id: consentID, partnerID: partnerID), stored.consent.subject == subjectKey else {
-                throw Problem.queryConsentNotFound
-            }
-            decision = engine.decide(request, consent: engine.compile(stored.consent))
+        guard let consentID = query.consentID else {
+            return (unconsented, try await records(disclosedBy: unconsented, of: query, subjectKey: subjectKey, at: now))
         }
-        let disclosedIDs = partition(decision, of: query.selection.itemIDs).disclosed
-        let found = disclosedIDs.isEmpty ? [] : try await records.disclosableRecords(of: subjectKey, items: disclosedIDs, on: CivilDate(now))
-        guard let consentID = query.consentID else { return (decision, found) }
-        let unlocked = Set(Self.unlocked(decision, beyond: unconsented, itemIDs: query.selection.itemIDs))
-        // Nothing on file under the consent: nothing it unlocked is disclosed, so no use is spent.
-        guard found.contains(where: { unlocked.contains($0.item) }) else { return (decision, found) }
+        var (read, unconfirmed) = try await reads.consent(id: consentID, partnerID: partnerID)
+        while true {
+            guard let stored = read, stored.consent.subject == subjectKey else { throw Problem.queryConsentNotFound }
+            let decision = engine.decide(request, consent: engine.compile(stored.consent))
+            let found = try await records(disclosedBy: decision, of: query, subjectKey: subjectKey, at: now)
+            let unlocked = Set(Self.unlocked(decision, beyond: unconsented, itemIDs: query.selection.itemIDs))
+            if found.contains(where: { unlocked.contains($0.item) }) {
+                return try await spend(
+                    consentID, decision: decision, found: found, unconsented: unconsented, request: request, engine: engine,
+                    partnerID: partnerID, at: now, note: note, itemIDs: query.selection.itemIDs
+                )
+            }
+            // Nothing on file under the consent: nothing it unlocked is disclosed, so no use is
+            // spent, and the answer rests on the consent as read. From a standby, it is read again
+            // on the primary, and the query decided again if the standby was behind.
+            guard unconfirmed else { return (decision, found) }
+            unconfirmed = false
+            let current = try await consents.fetch(id: consentID, partnerID: partnerID)
+            if current == stored { return (decision, found) }
+            read = current
+        }
+    }
+
+    /// Spends one use of the consent on the primary for an answer that discloses a record it
+    /// unlocked. If the use cannot be spent (revoked, expired or used up since it was read), the
+    /// query is decided with the consent as it stands now, without the items it would unlock.
+    private func spend(
+        _ consentID: String, decision: Decision, found: [StoredRecord], unconsented: Decision, request: DecisionRequest, engine: DecisionEngine,
+        partnerID: String, at now: Date, note: MeterNote, itemIDs: [String]
+    ) async throws -> (decision: Decision, records: [StoredRecord]) {
         if try await consents.use(id: consentID, partnerID: partnerID, at: now) != nil {
             note.whenWithheld { [consents] in _ = try? await consents.giveBack(id: consentID, partnerID: partnerID) }
             return (decision, found)
         }
-        // Revoked or used up since it was read: decide with the consent as it stands now, without
-        // the items it would unlock (their use could not be spent).
         let current = try await consents.fetch(id: consentID, partnerID: partnerID)
         let redecided = current.map { engine.decide(request, consent: engine.compile($0.consent)) } ?? unconsented
-        let final = Self.unlocked(redecided, beyond: unconsented, itemIDs: query.selection.itemIDs).isEmpty ? redecided : unconsented
-        let allowed = Set(partition(final, of: query.selection.itemIDs).disclosed)
+        let final = Self.unlocked(redecided, beyond: unconsented, itemIDs: itemIDs).isEmpty ? redecided : unconsented
+        let allowed = Set(partition(final, of: itemIDs).disclosed)
         return (final, found.filter { allowed.contains($0.item) })
+    }
+
+    /// The records of the items `decision` discloses.
+    private func records(disclosedBy decision: Decision, of query: QueryRequest, subjectKey: String, at now: Date) async throws -> [StoredRecord] {
+        let disclosedIDs = partition(decision, of: query.selection.itemIDs).disclosed
+        guard !disclosedIDs.isEmpty else { return [] }
+        return try await reads.records { try await $0.disclosableRecords(of: subjectKey, items: disclosedIDs, on: CivilDate(now)) }
     }
 
     /// The ids of the items `consented` discloses and `unconsented` withholds.

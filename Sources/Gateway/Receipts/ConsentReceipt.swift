@@ -107,6 +107,6 @@ struct ConsentReceipt: Encodable {
             requestID: consentReceiptID, partnerID: partner.partnerID, issuedAt: instant, itemsDisclosed: [],
             contractVersion: partner.contract.version.description, consentID: consentID, body: body, kind: "consent"
         )
-        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
+        return try JSONResponse.response(body, receipt: signer.token(for: receipt, suite: partner.contract.receiptSuite))
     }
 }

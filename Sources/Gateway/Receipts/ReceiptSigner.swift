@@ -1,47 +1,102 @@
+import BrokerCore
 import Crypto
 import Foundation
+import GMCrypto
+import SwiftASN1
 
-/// Signs disclosure receipts with the broker's Ed25519 key.
+/// Signs disclosure receipts in the suite the partner's contract chooses: Ed25519 (the default) or
+/// SM2 with SM3. Every route that answers with a receipt signs through this one type, with the
+/// suite of the contract its request pinned.
+///
+/// Tokens: Ed25519 is `base64url(JSON).base64url(signature)`; SM2 is
+/// `sm2-sm3.base64url(JSON).base64url(DER signature)`, the signature over the same JSON bytes with
+/// SM3 and the GM/T 0009 default user id (what `openssl pkeyutl -verify -rawin -digest sm3
+/// -pkeyopt distid:1234567812345678` checks).
 public struct ReceiptSigner: Sendable {
     /// Kept whole: rebuilding it from its 32 raw bytes for every receipt derives the public key
     /// again, a scalar multiplication as costly as the signature itself. swift-crypto's key types
     /// are not marked `Sendable`, but this one is an immutable value (its bytes are never written
     /// after `init`), so sharing it between concurrent requests is safe.
     private nonisolated(unsafe) let key: Curve25519.Signing.PrivateKey
+    /// An immutable value (its PKCS#8 bytes), `Sendable` as it is.
+    private let sm2: SM2PrivateKey
+    /// Each suite's public key as PEM, made once.
+    private let publicKeys: [ReceiptSuite: String]
 
-    public init(key: Curve25519.Signing.PrivateKey) {
+    public init(ed25519 key: Curve25519.Signing.PrivateKey, sm2: SM2PrivateKey) throws {
         self.key = key
+        self.sm2 = sm2
+        publicKeys = [.ed25519: ReceiptVerifier.pem(ed25519: key.publicKey), .sm2SM3: try sm2.publicKey.pemRepresentation]
     }
 
-    /// The key stored at `url` (32 raw bytes, base64), created with mode 0600 on first use.
-    public static func loadOrCreate(at url: URL) throws -> ReceiptSigner {
+    /// The keys stored at `url` (Ed25519: 32 raw bytes, base64) and `sm2URL` (SM2: PKCS#8 PEM, as
+    /// `openssl genpkey -algorithm SM2` writes it), each created with mode 0600 on first use.
+    public static func loadOrCreate(at url: URL, sm2 sm2URL: URL) throws -> ReceiptSigner {
+        let ed25519: Curve25519.Signing.PrivateKey
         if let text = try? String(contentsOf: url, encoding: .utf8) {
             guard let raw = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
                 throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: url.path])
             }
-            return ReceiptSigner(key: try Curve25519.Signing.PrivateKey(rawRepresentation: raw))
+            ed25519 = try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+        } else {
+            ed25519 = Curve25519.Signing.PrivateKey()
+            try create(url, Data((ed25519.rawRepresentation.base64EncodedString() + "\n").utf8))
         }
-        let key = Curve25519.Signing.PrivateKey()
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        guard FileManager.default.createFile(
-            atPath: url.path, contents: Data((key.rawRepresentation.base64EncodedString() + "\n").utf8),
-            attributes: [.posixPermissions: 0o600]
-        ) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
+        let sm2: SM2PrivateKey
+        if let text = try? String(contentsOf: sm2URL, encoding: .utf8) {
+            do {
+                sm2 = try SM2PrivateKey(pemRepresentation: text)
+            } catch {
+                throw KeyFileError(path: sm2URL.path, problem: error.description)
+            }
+        } else {
+            sm2 = try SM2PrivateKey()
+            try create(sm2URL, Data(try sm2.pemRepresentation.utf8))
         }
-        return ReceiptSigner(key: key)
+        return try ReceiptSigner(ed25519: ed25519, sm2: sm2)
     }
 
-    /// The public key as PEM (SubjectPublicKeyInfo), for `GET /v1/receipt-key` and offline checks.
-    public var publicKeyPEM: String { ReceiptVerifier(publicKey: key.publicKey).publicKeyPEM }
+    /// A key file that is there but is not a key of its suite.
+    public struct KeyFileError: Error, CustomStringConvertible {
+        public let path: String
+        public let problem: String
+        public var description: String { "\(path): \(problem)" }
+    }
 
-    /// The public key's fingerprint (`ReceiptVerifier.fingerprint`).
-    public var publicKeyFingerprint: String { ReceiptVerifier(publicKey: key.publicKey).fingerprint }
+    private static func create(_ url: URL, _ contents: Data) throws {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        guard FileManager.default.createFile(atPath: url.path, contents: contents, attributes: [.posixPermissions: 0o600]) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
+        }
+    }
 
-    /// The `Broker-Receipt` header value for `receipt`.
-    public func token(for receipt: Receipt) throws -> String {
+    /// The public key of `suite` as PEM (SubjectPublicKeyInfo), for `GET /v1/receipt-key` and offline checks.
+    public func publicKeyPEM(_ suite: ReceiptSuite) -> String {
+        publicKeys[suite]!
+    }
+
+    /// SHA-256 of `suite`'s public key (its SubjectPublicKeyInfo, DER), lowercase hex: what a
+    /// printed report names the key by.
+    public func publicKeyFingerprint(_ suite: ReceiptSuite) -> String {
+        let der = (try? PEMDocument(pemString: publicKeyPEM(suite)).derBytes) ?? []
+        return SHA256.hash(data: Data(der)).lowercaseHex
+    }
+
+    /// Both public keys, Ed25519 first, as consecutive PEM blocks.
+    public var publicKeysPEM: String {
+        ReceiptSuite.allCases.map(publicKeyPEM).joined()
+    }
+
+    /// The `Broker-Receipt` header value for `receipt`, signed in `suite` (the partner's contract's
+    /// `receiptSuite`).
+    public func token(for receipt: Receipt, suite: ReceiptSuite) throws -> String {
         let payload = receipt.payload
-        return payload.base64URLEncoded + "." + (try key.signature(for: payload)).base64URLEncoded
+        switch suite {
+        case .ed25519:
+            return payload.base64URLEncoded + "." + (try key.signature(for: payload)).base64URLEncoded
+        case .sm2SM3:
+            return ReceiptSuite.sm2SM3.rawValue + "." + payload.base64URLEncoded + "." + Data(try sm2.signature(for: payload)).base64URLEncoded
+        }
     }
 }
 

@@ -78,7 +78,7 @@ struct ReportRoutes {
             .cacheControl: "no-store",
             .vary: "Accept, Accept-Language",
         ]
-        headers[.init(Receipt.headerName)!] = try signer.token(for: receipt)
+        headers[.init(Receipt.headerName)!] = try signer.token(for: receipt, suite: partner.contract.receiptSuite)
         if format != .json { headers[.contentLanguage] = language.tag }
         if format == .html {
             // The same policy the file carries in its own <meta>: it may fetch nothing.

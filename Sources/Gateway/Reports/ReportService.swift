@@ -13,8 +13,8 @@ public struct ReportService: Sendable {
     let ledger: SubjectLedger
     let page: ReportPage
     let renderer: PDFRenderer
-    /// SHA-256 of the receipt key, printed in every report's footer.
-    let receiptKeySHA256: String
+    /// SHA-256 of each suite's receipt key; a report's footer prints its partner's.
+    let receiptKeySHA256: [ReceiptSuite: String]
 
     /// How far back a report's query history reaches.
     static let historyMonths = 24
@@ -25,7 +25,7 @@ public struct ReportService: Sendable {
         ledger = rights.ledger
         page = ReportPage(catalog: policies.catalog, purposes: policies.purposes)
         self.renderer = renderer
-        receiptKeySHA256 = signer.publicKeyFingerprint
+        receiptKeySHA256 = Dictionary(uniqueKeysWithValues: ReceiptSuite.allCases.map { ($0, signer.publicKeyFingerprint($0)) })
     }
 
     /// The report's document: everything decided for this partner at `now`.
@@ -59,7 +59,7 @@ public struct ReportService: Sendable {
             disclosed: disclosed,
             withheld: withheld.map { ReportDocument.WithheldItem(item: $0.item, reason: $0.reason, unlock: $0.unlock) },
             queryHistory: try await history(subjectKey: subjectKey, snapshot: snapshot, now: now),
-            receiptKeySHA256: receiptKeySHA256
+            receiptKeySHA256: receiptKeySHA256[partner.contract.receiptSuite] ?? ""
         )
     }
 

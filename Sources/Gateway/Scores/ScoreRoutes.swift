@@ -65,7 +65,7 @@ struct ScoreRoutes {
                 detail: "The contract discloses none of the scorecard's input items for this purpose."
             )
         }
-        guard try await queries.records.subject(query.subject) != nil else {
+        guard try await queries.reads.records({ try await $0.subject(query.subject) }) != nil else {
             context.meter.decided(
                 subjectKey: subjectKey, purpose: query.purposeID, disclosed: [], withheld: withheld.map(\.meterEntry),
                 consentID: query.consentID, contractVersion: decision.contractVersion
@@ -76,7 +76,7 @@ struct ScoreRoutes {
             )
         }
         let day = CivilDate(now)
-        let records = try await queries.records.disclosableRecords(of: subjectKey, items: used, on: day)
+        let records = try await queries.reads.records { try await $0.disclosableRecords(of: subjectKey, items: used, on: day) }
         let scored = service.score(records, available: Set(used), on: day)
         let result = scored.result
         guard scored.sufficient else {
@@ -104,6 +104,6 @@ struct ScoreRoutes {
             requestID: context.id, partnerID: partner.partnerID, issuedAt: now, itemsDisclosed: used,
             contractVersion: decision.contractVersion.description, consentID: query.consentID, body: body
         )
-        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
+        return try JSONResponse.response(body, receipt: signer.token(for: receipt, suite: partner.contract.receiptSuite))
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import BrokerCore
 
@@ -42,6 +43,33 @@ import Testing
         let other = try contract("bank.nanjing_bank")
         #expect(first.version.digest != other.version.digest)
         #expect(String(decoding: first.canonicalJSON, as: UTF8.self).hasPrefix(#"{"authentication":{"apiKeyIDs":[],"certificates":["#))
+    }
+
+    /// `receipts:` chooses the receipt suite; the default (Ed25519) stays out of the canonical JSON,
+    /// so every contract that does not choose keeps the version digest it had before the key existed.
+    @Test func receiptsChooseTheSuiteAndOnlyAChoiceOtherThanTheDefaultChangesTheVersion() throws {
+        let text = try RepositoryFiles.text("Contracts/bank.jiangsu_bank.yaml")
+        let plain = try contract("bank.jiangsu_bank")
+        #expect(plain.receiptSuite == .ed25519)
+        #expect(!String(decoding: plain.canonicalJSON, as: UTF8.self).contains("receipts"))
+        let stated = try Contract(yaml: text + "receipts: ed25519\n", file: "a.yaml", policies: PolicyFixtures.policies)
+        #expect(stated.version == plain.version)
+        let sm2 = try Contract(yaml: text + "receipts: sm2-sm3\n", file: "b.yaml", policies: PolicyFixtures.policies)
+        #expect(sm2.receiptSuite == .sm2SM3)
+        #expect(sm2.version.digest != plain.version.digest)
+        #expect(String(decoding: sm2.canonicalJSON, as: UTF8.self).contains(#""receipts":"sm2-sm3""#))
+        // Stored as JSON and read back (the contract ledger), the choice survives; a row written
+        // before the key existed reads as the default.
+        #expect(try JSONDecoder().decode(Contract.self, from: sm2.canonicalJSON) == sm2)
+        #expect(try JSONDecoder().decode(Contract.self, from: plain.canonicalJSON).receiptSuite == .ed25519)
+        #expect(ContractChange.between(old: [plain], new: [sm2]).map(\.description) == [
+            "bank.jiangsu_bank changes receipts: ed25519 → sm2-sm3",
+        ])
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
+        let error = #expect(throws: PolicyError.self) {
+            try Contract(yaml: text + "receipts: sm2\n", file: "c.yaml", policies: PolicyFixtures.policies)
+        }
+        #expect(error?.description == "c.yaml:\(lines): the contract receipts must be one of ed25519, sm2-sm3, not 'sm2'")
     }
 
     @Test func diffListsGainsAndLossesItemByItem() throws {

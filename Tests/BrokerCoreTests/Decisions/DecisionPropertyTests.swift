@@ -54,7 +54,8 @@ import Testing
                 authentication: .init(certificates: [], apiKeyIDs: []), purposes: contractPurposes.sorted(),
                 maskingProfile: ["bank", "standard", "strict"][Int(rng.next() % 3)],
                 quotas: .init(perDay: chance(50) ? Int(rng.next() % 100) + 1 : nil, perMonth: chance(50) ? Int(rng.next() % 1_000) + 1 : nil),
-                rateLimit: .init(perSecond: 10, burst: 20), prices: .init(perCall: 0, perItem: [:]), grants: grants
+                rateLimit: .init(perSecond: 10, burst: 20), prices: .init(perCall: 0, perItem: [:]), grants: grants,
+                receipts: chance(20) ? .sm2SM3 : nil
             )
         }
         let itemIDs = catalog.items.map(\.id)
