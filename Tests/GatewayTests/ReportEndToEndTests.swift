@@ -118,8 +118,9 @@ import Testing
             #expect(data.headers.first(name: "Content-Type") == "application/json")
             let document = try JSONDecoder().decode(ReportDocument.self, from: data.body)
             #expect(document.subject.label == Self.company && document.subject.name == "南京示例科技有限公司")
-            // The footer names the key that verifies the receipt: the SHA-256 of GET /v1/receipt-key's DER.
-            let pem = String(decoding: try await gateway.request(.GET, "/v1/receipt-key").body, as: UTF8.self)
+            // The footer names the key that verifies the receipt: the SHA-256 of the DER of the bank's
+            // suite's key (GET /v1/receipt-key serves both suites' keys; this bank's contract says ed25519).
+            let pem = String(decoding: try await gateway.request(.GET, "/v1/receipt-key?suite=ed25519").body, as: UTF8.self)
             let der = Data(base64Encoded: pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined())!
             #expect(document.receiptKeySHA256 == SHA256.hash(data: der).map { String(format: "%02x", $0) }.joined())
             let disclosed = Dictionary(uniqueKeysWithValues: document.disclosed.map { ($0.item, $0) })
