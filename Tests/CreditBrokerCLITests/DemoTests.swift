@@ -52,7 +52,7 @@ import Testing
         #expect(queriedBy.contains("bank.icbc_jiangsu") && whoQueried["subject"] as? String == company, "\(portalOutput)")
         // The report example, run as printed: a PDF saved with its headers, its receipt checked against the file.
         let reportOutput = try reportExample.get()
-        #expect(reportOutput.contains("receipt OK: request"), "\(reportOutput)")
+        #expect(reportOutput.contains("receipt OK (ed25519): request"), "\(reportOutput)")
         let reportFile = try #require(reportOutput.split(separator: "\n").last { $0.hasPrefix("report: ") }.map { String($0.dropFirst(8)) })
         #expect(FileManager.default.contents(atPath: reportFile)?.starts(with: Array("%PDF-".utf8)) == true, "\(reportOutput)")
         // The receipt check names this binary, which `swift run` leaves off PATH.
