@@ -57,7 +57,7 @@ import Testing
     /// Starts a demo on a small province, runs `body` against it, and stops it (also when `body` throws).
     static func withDemo(_ body: (Demo) async throws -> Void) async throws {
         let state = TestPostgres.temporaryFolder()
-        let port = Int.random(in: 40_001...49_990)
+        let port = TestPorts.consecutive(3)
         let (running, log) = try DemoTests.startDemo(state: state, port: port)
         do {
             let ready = try await DemoTests.waitUntilReady(state: state, port: port)

@@ -8,7 +8,7 @@ import Testing
 @Suite struct DemoTests {
     @Test func theDemoServesABankQueryOverMutualTLSWithItsOwnPKI() async throws {
         let state = TestPostgres.temporaryFolder()
-        let port = Int.random(in: 40_001...49_999)
+        let port = TestPorts.consecutive(3)
         let (demo, log) = try Self.startDemo(state: state, port: port)
         let pki = state + "/pki"
         let bank = ["--cacert", pki + "/ca.pem", "--cert", pki + "/clients/bank.icbc_jiangsu.pem", "--key", pki + "/clients/bank.icbc_jiangsu-key.pem"]
@@ -95,7 +95,7 @@ import Testing
         #expect(ingest.output.contains("warning: \(feed):"), "\(ingest.output)")
         #expect(ingest.output.contains(": subject: unified social credit code: check character is wrong"), "\(ingest.output)")
 
-        let port = Int.random(in: 40_001...49_999)
+        let port = TestPorts.consecutive(3)
         let (demo, log) = try Self.startDemo(state: state, port: port)
         let ready = try await Self.waitUntilReady(state: state, port: port)
         demo.signal(SIGINT)
