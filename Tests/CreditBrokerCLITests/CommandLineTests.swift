@@ -57,7 +57,7 @@ import Testing
 
     @Test func serveAnswersReadyAndStopsItsDatabaseOnInterrupt() async throws {
         let state = TestPostgres.temporaryFolder()
-        let port = Int.random(in: 20_000...40_000)
+        let port = TestPorts.consecutive(1)
         let server = try ChildProcess.start(
             Self.binary, ["serve", "--state-dir", state, "--port", "\(port)"], environment: ["DATABASE_URL": ""]
         )

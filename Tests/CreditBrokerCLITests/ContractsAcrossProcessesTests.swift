@@ -26,7 +26,8 @@ import Testing
         let issued = try ChildProcess.start(CommandLineTests.binary, ["keys", "issue", Self.agency, "--contracts", contracts, "--database-url", conninfo] + policies).wait()
         let token = try #require(issued.output.split(separator: "\n").first { $0.hasPrefix("ak_") }.map(String.init), "\(issued.output)")
 
-        let (a, adminPort, b) = (Int.random(in: 20_000...24_999), Int.random(in: 25_000...29_999), Int.random(in: 30_000...39_999))
+        let base = TestPorts.consecutive(3)
+        let (a, adminPort, b) = (base, base + 1, base + 2)
         let common = ["serve", "--database-url", conninfo, "--contracts", contracts, "--allow-owner-role"] + policies
         let servers = [
             try ChildProcess.start(CommandLineTests.binary, common + [

@@ -42,7 +42,8 @@ import Testing
         #expect(issued.status == 0, "\(issued.output)")
         let token = try #require(issued.output.split(separator: "\n").first { $0.hasPrefix("ak_") }.map(String.init))
 
-        let ports = [Int.random(in: 20_000...29_999), Int.random(in: 30_000...39_999)]
+        let base = TestPorts.consecutive(2)
+        let ports = [base, base + 1]
         let servers = try ports.map { port in
             try ChildProcess.start(CommandLineTests.binary, [
                 "serve", "--database-url", conninfo, "--contracts", contracts, "--port", "\(port)",

@@ -22,8 +22,7 @@ import Testing
             let made = try ChildProcess.start(CommandLineTests.binary, ["pki", "init", "--out", out, "--contracts", contracts] + policies).wait()
             try #require(made.status == 0, "\(made.output)")
         }
-        // Below the ephemeral range (32768 and up) and the other tests' ranges.
-        let port = Int.random(in: 10_000...19_999)
+        let port = TestPorts.consecutive(1)
         let server = try ChildProcess.start(CommandLineTests.binary, [
             "serve", "--database-url", conninfo, "--contracts", contracts, "--allow-owner-role", "--port", "\(port)", "--tls-dir", pki,
             "--seed-pki", pki, "--state-dir", TestPostgres.temporaryFolder(),

@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 #endif
 
-/// Ports for servers the tests start as processes (demo, serve).
+/// Ports for servers the tests start as processes (demo, serve): the one place tests pick them.
 public enum TestPorts {
     /// A port P below the kernel's ephemeral range (32768–60999 on Linux, from which every outgoing
     /// connection on the machine takes its local port) such that P ..< P + `count` are free now.
