@@ -88,6 +88,12 @@ let package = Package(
             ]
         ),
 
+        // MARK: Billing (rate plans applied to the meter ledger: statements, adjustments, usage export)
+        .target(
+            name: "Billing",
+            dependencies: ["PostgresClient", "BrokerStore", "BrokerCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+
         // MARK: Synthetic data
         .target(name: "SyntheticProvince", dependencies: ["BrokerCore"], swiftSettings: optimizedInDebug),
 
@@ -118,6 +124,7 @@ let package = Package(
             dependencies: [
                 "BrokerStore",
                 "Metering",
+                "Billing",
                 "Scoring",
                 "Reports",
                 "BrokerCore",
@@ -159,6 +166,7 @@ let package = Package(
                 "Scoring",
                 "Ingest",
                 "Metering",
+                "Billing",
                 "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -175,7 +183,8 @@ let package = Package(
         .executableTarget(
             name: "CreditBrokerBench",
             dependencies: [
-                "BrokerCore", "Scoring", "BrokerStore", "Ingest", "Metering", "PostgresClient", "SyntheticProvince", "Reports", "Gateway", "GMCrypto",
+                "BrokerCore", "Scoring", "BrokerStore", "Ingest", "Metering", "Billing", "PostgresClient", "SyntheticProvince", "Reports", "Gateway",
+                "GMCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -193,6 +202,13 @@ let package = Package(
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "BrokerStore", "BrokerCore", "PostgresClient", "TestSupport"]),
         .testTarget(name: "MeteringTests", dependencies: ["Metering", "BrokerCore", "BrokerStore", "PostgresClient", "TestSupport"]),
         .testTarget(
+            name: "BillingTests",
+            dependencies: [
+                "Billing", "BrokerCore", "BrokerStore", "PostgresClient", "TestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(
             name: "GatewayTests",
             dependencies: [
                 "Gateway",
@@ -200,6 +216,7 @@ let package = Package(
                 "BrokerStore",
                 "Ingest",
                 "Metering",
+                "Billing",
                 "PostgresClient",
                 "Scoring",
                 "Reports",
@@ -220,6 +237,7 @@ let package = Package(
             dependencies: [
                 "CreditBrokerCLI", "BrokerCore", "BrokerStore", "PostgresClient", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(

@@ -50,6 +50,11 @@ GRANT SELECT, INSERT, UPDATE (status, decided_at, decider_fingerprint, decider_s
     ON contract_proposals TO credit_broker_gateway;
 -- Each process reports the ledger it serves.
 GRANT SELECT, INSERT, UPDATE, DELETE ON gateway_processes TO credit_broker_gateway;
+-- Billing: the admin API closes a month (statements are insert-only, like the months), and
+-- adjustments are decided once and carried once (the trigger of m0100 refuses anything else).
+GRANT SELECT, INSERT ON billing_months, billing_statements TO credit_broker_gateway;
+GRANT SELECT, INSERT, UPDATE (status, decided_at, decider_fingerprint, decider_subject, decision_reason, statement_id)
+    ON billing_adjustments TO credit_broker_gateway;
 
 -- ---- credit_broker_ingest: `credit-broker ingest` (RecordWriter) ----
 GRANT SELECT ON schema_migrations TO credit_broker_ingest;                 -- it checks the schema is current
@@ -70,7 +75,8 @@ DECLARE
         'disclosure_sweeps', 'meter_events', 'admin_audit', 'quota_counters', 'idempotency_keys', 'consents',
         'watchlist', 'batch_reviews', 'batch_review_subjects', 'api_keys',
         'contract_versions', 'contract_proposals', 'partner_status_changes', 'gateway_processes',
-        'disputes', 'consent_extensions', 'partner_alerts', 'stream_deliveries'
+        'disputes', 'consent_extensions', 'partner_alerts', 'stream_deliveries',
+        'billing_months', 'billing_statements', 'billing_adjustments'
     ];
     missing text;
 BEGIN

@@ -56,3 +56,14 @@ extension Date {
         self.init(timeIntervalSince1970: TimeInterval(seconds) + fraction)
     }
 }
+
+extension Date {
+    /// The instant in RFC 3339 at China time's offset, to the second (rounded down):
+    /// `2027-01-01T00:10:00+08:00`.
+    public var chinaRFC3339: String {
+        let day = CivilDate(self)
+        let seconds = Int(timeIntervalSince1970.rounded(.down)) + CivilDate.chinaUTCOffset - day.dayNumber * 86_400
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(day)T\(two(seconds / 3_600)):\(two(seconds / 60 % 60)):\(two(seconds % 60))+08:00"
+    }
+}

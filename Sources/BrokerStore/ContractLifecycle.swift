@@ -31,7 +31,7 @@ public struct ChangeActor: Sendable, Hashable {
     }
 
     /// Whether the two are the same certificate or the same person.
-    func isSamePerson(as other: ChangeActor) -> Bool {
+    public func isSamePerson(as other: ChangeActor) -> Bool {
         (!fingerprint.isEmpty && fingerprint == other.fingerprint) || person == other.person
     }
 }

@@ -2,14 +2,14 @@ import PostgresClient
 
 /// A list of strings bound as one `text[]` parameter (for `= ANY($n)`), in PostgreSQL's array
 /// literal form with every element quoted.
-struct TextArrayParameter: PostgresEncodable {
-    let elements: [String]
+public struct TextArrayParameter: PostgresEncodable {
+    public let elements: [String]
 
-    init(_ elements: [String]) {
+    public init(_ elements: [String]) {
         self.elements = elements
     }
 
-    var postgresParameter: PostgresParameter {
+    public var postgresParameter: PostgresParameter {
         var text = "{"
         for (position, element) in elements.enumerated() {
             if position > 0 { text += "," }

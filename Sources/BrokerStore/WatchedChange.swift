@@ -1,4 +1,4 @@
-/// What happened to a record of a watched subject, or to a consent the partner holds.
+/// What happened to a record of a watched subject, to a consent the partner holds, or to its quota.
 public enum WatchedChange: String, Sendable, Hashable, Codable, CaseIterable {
     /// A new record (a penalty, a dishonest listing, …).
     case listed
@@ -9,4 +9,6 @@ public enum WatchedChange: String, Sendable, Hashable, Codable, CaseIterable {
     case reinstated
     /// A consent the partner holds was revoked by the subject or an administrator (no record changed).
     case consentRevoked = "consent_revoked"
+    /// The partner's use of a daily or monthly quota reached 80 % or 100 % of it (no subject).
+    case quotaThreshold = "quota_threshold"
 }

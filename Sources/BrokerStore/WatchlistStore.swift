@@ -61,7 +61,8 @@ public struct WatchlistStore: Sendable {
     }
 
     /// Up to `limit` alerts for the partner after the cursor `sequence`, in commit order: changes to
-    /// its watched subjects' records, and its consents revoked by their subjects or an administrator.
+    /// its watched subjects' records, its consents revoked by their subjects or an administrator,
+    /// and its quotas reaching 80 % and 100 % (`QuotaAlertStore`).
     ///
     /// Only changes to records of `items` count; a new record counts only for `listingItems`.
     /// Pass the last alert's `changeSeq` as the next cursor (0 to start).
@@ -70,7 +71,8 @@ public struct WatchlistStore: Sendable {
     ) async throws -> [StoredAlert] {
         let result = try await pool.query("""
             (SELECT c.change_seq, w.reference, w.subject_key, w.kind, w.label, c.item, c.change, c.recorded_on::text,
-                    NULL::text AS consent_id, NULL::text AS reason
+                    NULL::text AS consent_id, NULL::text AS reason, NULL::text AS quota_period, NULL::text AS period_start,
+                    NULL::integer AS threshold, NULL::bigint AS quota_limit, NULL::bigint AS quota_used
              FROM watchlist w
              JOIN watched_changes c ON c.subject_key = w.subject_key AND c.change_seq > w.from_seq
              WHERE w.partner_id = \(partnerID) AND c.change_seq > \(sequence)
@@ -80,7 +82,7 @@ public struct WatchlistStore: Sendable {
              LIMIT \(limit))
             UNION ALL
             (SELECT a.change_seq, '', a.subject_key, a.subject_kind, a.subject_label, NULL, a.change, a.recorded_on::text,
-                    a.consent_id, a.reason
+                    a.consent_id, a.reason, a.quota_period, a.period_start::text, a.threshold::integer, a.quota_limit, a.quota_used
              FROM partner_alerts a
              WHERE a.partner_id = \(partnerID) AND a.change_seq > \(sequence)
              ORDER BY a.change_seq
@@ -94,13 +96,21 @@ public struct WatchlistStore: Sendable {
             guard let watched = WatchedChange(rawValue: change), let recordedOn = CivilDate(day) else {
                 throw PostgresError(.decoding, "watched_changes holds an unknown change '\(change)' or day")
             }
+            var quota: StoredAlert.Quota?
+            if let period = try row.decode(String?.self, at: 10) {
+                guard let start = CivilDate(try row.decode(String.self, at: 11)) else {
+                    throw PostgresError(.decoding, "partner_alerts holds a period start that is not a date")
+                }
+                quota = StoredAlert.Quota(
+                    period: period, periodStart: start, threshold: try row.decode(at: 12), limit: try row.decode(at: 13), used: try row.decode(at: 14)
+                )
+            }
+            let subject = try row.decode(String?.self, at: 2).map { key in
+                WatchedSubject(reference: try row.decode(at: 1), subjectKey: key, kind: try Self.kind(row.decode(at: 3)), label: try row.decode(at: 4))
+            }
             return StoredAlert(
-                changeSeq: try row.decode(at: 0),
-                subject: WatchedSubject(
-                    reference: try row.decode(at: 1), subjectKey: try row.decode(at: 2),
-                    kind: try Self.kind(row.decode(at: 3)), label: try row.decode(at: 4)),
-                item: try row.decode(at: 5), change: watched, recordedOn: recordedOn,
-                consentID: try row.decode(at: 8), reason: try row.decode(at: 9))
+                changeSeq: try row.decode(at: 0), subject: subject, item: try row.decode(at: 5), change: watched, recordedOn: recordedOn,
+                consentID: try row.decode(at: 8), reason: try row.decode(at: 9), quota: quota)
         }
     }
 

@@ -24,6 +24,7 @@ struct CreditBroker: AsyncParsableCommand {
             DisputesCommand.self,
             ReportCommand.self,
             AdminCommand.self,
+            BillingCommand.self,
         ]
     )
 

@@ -1,3 +1,4 @@
+import BrokerCore
 import ArgumentParser
 import Foundation
 import Scoring

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BrokerCore
 import Foundation
 import Scoring
 
@@ -43,11 +44,9 @@ struct ScoreEvaluateCommand: AsyncParsableCommand {
             return try ScoreCommand.about(path) { try compiled.layout.vectors(from: table).map { compiled.score($0).score } }
         }
         if let scoresOut {
-            var text = "score,grade,probability_of_default\n"
-            for (score, grade) in zip(evaluation.scores, evaluation.rowGrades) {
-                let pd = compiled.card.grades.first { $0.grade == grade }!.probabilityOfDefault
-                text += "\(score),\(grade.rawValue),\(pd)\n"
-            }
+            let text = CSV.text(header: ["score", "grade", "probability_of_default"], rows: zip(evaluation.scores, evaluation.rowGrades).map { score, grade in
+                ["\(score)", grade.rawValue, "\(compiled.card.grades.first { $0.grade == grade }!.probabilityOfDefault)"]
+            })
             do {
                 try text.write(toFile: scoresOut, atomically: true, encoding: .utf8)
             } catch {

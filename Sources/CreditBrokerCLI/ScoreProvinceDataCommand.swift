@@ -43,10 +43,8 @@ struct ScoreProvinceDataCommand: ParsableCommand {
         let generator = ProvinceGenerator(
             ProvinceConfiguration(seed: seed, organisations: organisations, persons: 0, asOf: CivilDate(asOf)!))
         let table = ProvinceScoringData(generator: generator, organisations: 0..<organisations, catalog: catalog).table
-        var text = table.header.joined(separator: ",") + "\n"
-        for row in table.rows { text += row.joined(separator: ",") + "\n" }
         do {
-            try text.write(toFile: out, atomically: true, encoding: .utf8)
+            try table.text.write(toFile: out, atomically: true, encoding: .utf8)
         } catch {
             throw ScoreCommand.Failure(description: "cannot write \(out): \(error.localizedDescription)")
         }

@@ -1,3 +1,4 @@
+import Billing
 import BrokerCore
 import BrokerStore
 import Foundation
@@ -137,7 +138,7 @@ public enum GatewayServer {
         ))
         .add(middleware: MeteringMiddleware(services: partners.metering, metrics: partners.metrics))
         routes.registerAuthenticated(on: v1)
-        let billable = v1.group().add(middleware: QuotaMiddleware(admissions: partners.metering.admissions, metrics: partners.metrics))
+        let billable = v1.group().add(middleware: QuotaMiddleware(admissions: partners.metering.admissions, alerts: partners.metering.alerts, metrics: partners.metrics))
         QueryRoutes(service: partners.queries, signer: partners.receiptSigner).register(on: billable)
         ScoreRoutes(service: partners.scores, queries: partners.queries, signer: partners.receiptSigner).register(on: billable)
         ReportRoutes(service: partners.reports, signer: partners.receiptSigner).register(on: billable)
@@ -146,8 +147,9 @@ public enum GatewayServer {
         WatchlistRoutes(service: partners.feeds, rights: partners.rights, signer: partners.receiptSigner).register(on: v1)
         PortalRoutes(service: partners.rights, signer: partners.receiptSigner).register(on: v1)
         DisputeFeedRoutes(service: partners.rights, signer: partners.receiptSigner).register(on: v1)
-        BatchReviewRoutes(service: partners.batchReviews, signer: partners.receiptSigner).register(on: v1)
+        BatchReviewRoutes(service: partners.batchReviews, signer: partners.receiptSigner, alerts: partners.metering.alerts).register(on: v1)
         UsageRoutes(usage: UsageQuery(pool: pool), quotas: QuotaLedger(pool: pool)).register(on: v1)
+        BillingRoutes(billing: BillingStore(pool: pool), export: UsageExport(pool: pool)).register(on: v1)
         served.fill(router.routes)
         return router
     }

@@ -94,7 +94,7 @@ public struct FeedIngestor: Sendable {
         while var line = try reader.next() {
             if line.bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
             if isCSV {
-                while line.isTerminated, CSVRecordParser.hasOpenQuote(line.bytes), let next = try reader.next() {
+                while line.isTerminated, CSV.hasOpenQuote(line.bytes), let next = try reader.next() {
                     line = LineReader.Line(
                         number: line.number, bytes: line.bytes + [UInt8(ascii: "\n")] + next.bytes, isTerminated: next.isTerminated)
                 }
@@ -129,9 +129,9 @@ public struct FeedIngestor: Sendable {
         guard let csvHeader else { return try FeedLine(json: line.bytes) }
         let cells: [String]
         do {
-            cells = try CSVRecordParser.cells(of: line.bytes)
+            cells = try CSV.fields(of: line.bytes)
         } catch {
-            throw LineRejection("", "CSV cell \(error.cell): \(error.reason)")
+            throw LineRejection("", "CSV \(error)")
         }
         return try FeedLine(header: csvHeader, cells: cells)
     }
@@ -139,7 +139,7 @@ public struct FeedIngestor: Sendable {
     /// The CSV header's column names; the required columns must be present, and no column twice.
     private static func header(_ line: LineReader.Line, path: String) throws -> [String] {
         guard line.isTerminated, String(validating: line.bytes, as: UTF8.self) != nil,
-              let columns = try? CSVRecordParser.cells(of: line.bytes)
+              let columns = try? CSV.fields(of: line.bytes)
         else { throw IngestError.badHeader(path: path, reason: "not a complete line of UTF-8 CSV") }
         for required in ["item", "subject", "source_record_id"] where !columns.contains(required) {
             throw IngestError.badHeader(path: path, reason: "the column \(required) is missing")

@@ -1,3 +1,4 @@
+import BrokerCore
 import Foundation
 
 /// The reject report: a CSV file `file,line,field,reason` with one row per refused line.
@@ -15,11 +16,7 @@ public final class RejectReport {
     }
 
     public func append(_ rejection: LineFault) throws {
-        for (position, cell) in [rejection.file, String(rejection.line), rejection.field, rejection.reason].enumerated() {
-            if position > 0 { pending.append(UInt8(ascii: ",")) }
-            Self.appendCell(cell, to: &pending)
-        }
-        pending.append(UInt8(ascii: "\n"))
+        CSV.appendRecord([rejection.file, String(rejection.line), rejection.field, rejection.reason], to: &pending)
         if pending.count >= 1 << 16 { try flush() }
     }
 
@@ -32,18 +29,5 @@ public final class RejectReport {
     private func flush() throws {
         try handle.write(contentsOf: pending)
         pending.removeAll(keepingCapacity: true)
-    }
-
-    private static func appendCell(_ text: String, to buffer: inout [UInt8]) {
-        guard text.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }) else {
-            buffer.append(contentsOf: text.utf8)
-            return
-        }
-        buffer.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            if byte == UInt8(ascii: "\"") { buffer.append(byte) }
-            buffer.append(byte)
-        }
-        buffer.append(UInt8(ascii: "\""))
     }
 }

@@ -8,13 +8,9 @@ public enum QuotaPeriod: String, Sendable, Hashable, Codable {
 
     /// The first day of the period that holds `instant`.
     public func start(at instant: Date) -> CivilDate {
-        let day = CivilDate(instant)
         switch self {
-        case .day:
-            return day
-        case .month:
-            let (year, month, _) = day.components
-            return CivilDate(year: year, month: month, day: 1)!
+        case .day: CivilDate(instant)
+        case .month: CivilMonth(containing: instant).firstDay
         }
     }
 

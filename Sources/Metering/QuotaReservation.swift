@@ -8,4 +8,9 @@ public struct QuotaReservation: Sendable, Hashable {
     public let month: CivilDate
     /// Usage in the two periods before this reservation (what the decision engine takes).
     public let usageBefore: QuotaUsage
+
+    /// Usage in the two periods with this reservation.
+    public var usageAfter: QuotaUsage {
+        QuotaUsage(today: usageBefore.today + units, thisMonth: usageBefore.thisMonth + units)
+    }
 }

@@ -1,3 +1,5 @@
+import BrokerCore
+
 extension FeatureLayout {
     /// One vector per row of `table`, reading each feature from the column of the same name.
     /// Empty cells are missing; a numeric feature's cell must be a finite number.

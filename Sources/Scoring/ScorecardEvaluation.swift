@@ -1,3 +1,5 @@
+import BrokerCore
+
 /// How a scorecard performs on labelled rows.
 public struct ScorecardEvaluation: Sendable {
     /// Rows and bad rate of one grade.

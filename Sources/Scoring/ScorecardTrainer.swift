@@ -1,3 +1,4 @@
+import BrokerCore
 import Foundation
 
 /// Trains a scorecard from a CSV: bins every feature column, keeps those with enough

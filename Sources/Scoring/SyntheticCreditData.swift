@@ -41,11 +41,7 @@ public struct SyntheticCreditData: Sendable {
 
     /// The data as CSV text with a header, the target column last (`1` = default).
     public var csv: String {
-        var text = (Self.featureNames + [Self.target]).joined(separator: ",") + "\n"
-        for (row, bad) in zip(rows, isBad) {
-            text += row.joined(separator: ",") + (bad ? ",1\n" : ",0\n")
-        }
-        return text
+        CSV.text(header: Self.featureNames + [Self.target], rows: zip(rows, isBad).map { row, bad in row + [bad ? "1" : "0"] })
     }
 
     private static func row(_ random: inout SplitMix64) -> (cells: [String], logit: Double) {

@@ -1,3 +1,5 @@
+import BrokerCore
+
 /// The outcome column of a CSV: each row is bad when its cell equals the bad value.
 public struct TargetColumn: Sendable {
     public var name: String

@@ -1,3 +1,5 @@
+import BrokerCore
+
 /// Why training failed.
 public enum TrainingError: Error, Sendable, CustomStringConvertible {
     case csv(CSVError)

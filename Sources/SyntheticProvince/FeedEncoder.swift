@@ -57,7 +57,7 @@ enum FeedEncoder {
         buffer.append(UInt8(ascii: ","))
         buffer.append(contentsOf: record.subject.utf8)
         buffer.append(UInt8(ascii: ","))
-        appendCSVText(record.sourceRecordID, to: &buffer)
+        CSV.appendField(record.sourceRecordID, to: &buffer)
         for column in record.item.dateColumns {
             buffer.append(UInt8(ascii: ","))
             let date = switch column {
@@ -70,7 +70,7 @@ enum FeedEncoder {
         for value in record.values {
             buffer.append(UInt8(ascii: ","))
             switch value {
-            case .text(let text): appendCSVText(text, to: &buffer)
+            case .text(let text): CSV.appendField(text, to: &buffer)
             case .null: break
             default: appendBareValue(value, to: &buffer)
             }
@@ -137,20 +137,4 @@ enum FeedEncoder {
             position -= 1
         }
     }
-
-    /// RFC 4180: quoted (with doubled quotes) when the text holds a comma, quote or line break.
-    private static func appendCSVText(_ text: String, to buffer: inout [UInt8]) {
-        let needsQuotes = text.utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }
-        guard needsQuotes else {
-            buffer.append(contentsOf: text.utf8)
-            return
-        }
-        buffer.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            if byte == UInt8(ascii: "\"") { buffer.append(byte) }
-            buffer.append(byte)
-        }
-        buffer.append(UInt8(ascii: "\""))
-    }
-
 }

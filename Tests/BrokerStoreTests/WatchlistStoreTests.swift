@@ -47,7 +47,7 @@ import Testing
             WHERE w.partner_id = 'bank.test' AND r.change_seq > w.from_seq ORDER BY r.change_seq
             """).map { try $0.decode(Int64.self, at: 0) }
         #expect(!expected.isEmpty && alerts.map(\.changeSeq) == expected)
-        #expect(alerts.allSatisfy { $0.change == .listed && $0.subject.reference == "ref-" + $0.subject.subjectKey })
+        #expect(alerts.allSatisfy { $0.change == .listed && $0.subject?.reference == "ref-" + ($0.subject?.subjectKey ?? "") })
         #expect(try await store.alerts(
             partnerID: "bank.other", since: 0, items: ["market.patents"], listingItems: ["market.patents"], limit: 10).isEmpty)
         await pool.close()

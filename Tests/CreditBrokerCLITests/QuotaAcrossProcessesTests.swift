@@ -7,7 +7,8 @@ import TestSupport
 import Synchronization
 import Testing
 
-/// Two real `credit-broker serve` processes on one database share a partner's quota exactly.
+/// Two real `credit-broker serve` processes on one database share a partner's quota exactly, and
+/// alert it once at 80 % and once at 100 % of it.
 @Suite struct QuotaAcrossProcessesTests {
     static let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let agency = "agency.nj_anxin"
@@ -88,6 +89,13 @@ import Testing
                 SELECT used FROM quota_counters WHERE partner_id = \(Self.agency) AND period_kind = 'day'
                 """)[0].decode(Int.self, at: 0)
             #expect(used == quota)
+            // Each process saw its share of the crossings; the agency was alerted once at 80 % and
+            // once at 100 % of its daily quota (the month's 10,000 are a tenth used).
+            let alerts = try await pool.query("""
+                SELECT quota_period || ' ' || threshold || ' ' || quota_limit FROM partner_alerts
+                WHERE partner_id = \(Self.agency) AND change = 'quota_threshold' ORDER BY change_seq
+                """).map { try $0.decode(String.self, at: 0) }
+            #expect(alerts == ["day 80 \(quota)", "day 100 \(quota)"])
             await pool.close()
         } catch {
             try await client.shutdown()

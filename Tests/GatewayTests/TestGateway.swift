@@ -139,6 +139,45 @@ struct TestGateway {
         }
     }
 
+    /// Runs `body` with a second gateway process on this one's database, as `serve` would start it
+    /// on another host: its own pools, contract snapshot, quota coalescer and quota-alert memory, the
+    /// same clock and keys; `body` gets its partner listener's port (no admin listener).
+    func secondProcess(_ body: (Int) async throws -> Void) async throws {
+        var configuration = broker.configuration
+        configuration.admin = nil
+        configuration.operations = nil
+        configuration.seed = nil
+        configuration.partner.port = 0
+        configuration.listening = .init()
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        configuration.listening.partner = { continuation.yield($0) }
+        var logger = Logger(label: "gateway-test-second")
+        logger.logLevel = .critical
+        let pool = PostgresPool(.init(connection: self.pool.configuration.connection, maxConnections: 4))
+        let second = try await Broker.build(configuration, pool: pool, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                defer { continuation.finish() }
+                try await second.run()
+            }
+            var bound: Int?
+            for await port in ports {
+                bound = port
+                break
+            }
+            guard let bound else { return }
+            do {
+                try await body(bound)
+            } catch {
+                await second.shutdown()
+                try? await group.waitForAll()
+                throw error
+            }
+            await second.shutdown()
+            try await group.waitForAll()
+        }
+    }
+
     private static func file(_ path: String) throws -> (file: String, text: String) {
         (path, try String(contentsOf: root.appending(path: path), encoding: .utf8))
     }

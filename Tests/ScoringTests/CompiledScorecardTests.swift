@@ -1,3 +1,4 @@
+import BrokerCore
 import PropertyBased
 import Testing
 @testable import Scoring

@@ -1,3 +1,4 @@
+import BrokerCore
 import Testing
 @testable import Scoring
 

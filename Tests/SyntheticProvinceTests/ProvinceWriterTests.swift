@@ -75,7 +75,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         for item in SyntheticItem.allCases where !item.isPublic {
             let text = try String(contentsOf: directory.appendingPathComponent(item.fileName), encoding: .utf8)
-            let rows = text.split(separator: "\n").map { Self.csvCells(String($0)) }
+            let rows = try CSV.records(in: text).map(\.fields)
             let header = rows[0]
             #expect(Array(header.prefix(3)) == ["item", "subject", "source_record_id"])
             let schema = try #require(CatalogSchema.shared.items[item.rawValue])
@@ -152,36 +152,6 @@ import Testing
         case "bool": cell == "true" ? .bool(true) : cell == "false" ? .bool(false) : .string(cell)
         default: .string(cell)
         }
-    }
-
-    /// RFC 4180 cells of one line.
-    static func csvCells(_ line: String) -> [String] {
-        let characters = Array(line)
-        var cells: [String] = []
-        var cell = ""
-        var quoted = false
-        var position = 0
-        while position < characters.count {
-            let character = characters[position]
-            if quoted, character == "\"" {
-                if position + 1 < characters.count, characters[position + 1] == "\"" {
-                    cell.append("\"")
-                    position += 1
-                } else {
-                    quoted = false
-                }
-            } else if !quoted, character == "\"" {
-                quoted = true
-            } else if !quoted, character == "," {
-                cells.append(cell)
-                cell = ""
-            } else {
-                cell.append(character)
-            }
-            position += 1
-        }
-        cells.append(cell)
-        return cells
     }
 }
 

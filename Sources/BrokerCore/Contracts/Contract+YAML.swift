@@ -49,7 +49,11 @@ extension ContractSource {
             partnerID: partner, legalName: legalName, kind: kind, versionLabel: label, term: term,
             authentication: authentication, purposes: purposes, maskingProfile: masking,
             quotas: Contract.Quotas(perDay: settings.perDay, perMonth: settings.perMonth), rateLimit: rateLimit,
-            prices: Contract.Prices(perCall: settings.perCall ?? 0, perItem: settings.itemPrices), grants: grants,
+            prices: Contract.Prices(
+                perCall: settings.perCall ?? 0, perItem: settings.itemPrices, perBatchSubject: settings.perBatchSubject,
+                freeCalls: settings.freeCalls, tiers: settings.tiers
+            ),
+            grants: grants,
             receipts: settings.receipts == .ed25519 ? nil : settings.receipts
         )
         self.init(contract: contract, file: file, partnerLine: map["partner"]?.mark?.line ?? 0, credentialLines: credentialLines)

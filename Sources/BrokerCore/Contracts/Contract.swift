@@ -48,11 +48,40 @@ public struct Contract: Sendable, Hashable, Codable {
         public let burst: Int
     }
 
-    /// Prices in fen (0.01 CNY).
+    /// The rate plan: prices in fen (0.01 CNY), billed monthly (China time) by `Billing` from the
+    /// meter ledger. The optional parts are left out of the canonical JSON when a contract does not
+    /// state them, so a contract without them keeps its version.
     public struct Prices: Sendable, Hashable, Codable {
+        /// From a call number of the month on, another price per call (a volume tier).
+        public struct Tier: Sendable, Hashable, Codable {
+            /// The first billable call of the month (counted from 1) this price applies to.
+            public let from: Int
+            public let perCall: Int
+
+            public init(from: Int, perCall: Int) {
+                self.from = from
+                self.perCall = perCall
+            }
+        }
+
+        /// Per billable call (a query, score or report that disclosed something), below the first tier.
         public let perCall: Int
         /// Item id → price per disclosed item.
         public let perItem: [String: Int]
+        /// Per subject of a batch review that disclosed something; `nil` is 0.
+        public let perBatchSubject: Int?
+        /// The month's first this many billable calls carry no per-call price; `nil` is none.
+        public let freeCalls: Int?
+        /// Volume tiers, `from` ascending; `nil` is `perCall` throughout.
+        public let tiers: [Tier]?
+
+        public init(perCall: Int, perItem: [String: Int], perBatchSubject: Int? = nil, freeCalls: Int? = nil, tiers: [Tier]? = nil) {
+            self.perCall = perCall
+            self.perItem = perItem
+            self.perBatchSubject = perBatchSubject == 0 ? nil : perBatchSubject
+            self.freeCalls = freeCalls == 0 ? nil : freeCalls
+            self.tiers = tiers?.isEmpty == true ? nil : tiers
+        }
     }
 
     /// Whether `text` is a well-formed partner id: lowercase ASCII letters, digits, '.', '_' or '-',

@@ -59,6 +59,9 @@ public struct ContractChange: Sendable, Hashable, CustomStringConvertible {
         if old.receiptSuite != new.receiptSuite {
             add(.changes, "receipts", old.receiptSuite.rawValue, new.receiptSuite.rawValue)
         }
+        if old.prices != new.prices {
+            add(.changes, "prices", old.prices.summary, new.prices.summary)
+        }
         for item in Set(old.grants.keys).union(new.grants.keys).sorted() where old.grants[item] != new.grants[item] {
             let (before, after) = (old.grants[item], new.grants[item])
             add(effect(before, after), "item \(item)", describe(before), describe(after))

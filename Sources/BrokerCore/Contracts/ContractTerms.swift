@@ -31,6 +31,9 @@ struct ContractTerms: Sendable {
     var rateLimit: Contract.RateLimit?
     var perCall: Int?
     var itemPrices: [String: Int] = [:]
+    var perBatchSubject: Int?
+    var freeCalls: Int?
+    var tiers: [Contract.Prices.Tier]?
     var fallback: Fallback?
     var receipts: ReceiptSuite?
     var categories: [String: Located<Statement>] = [:]
@@ -46,6 +49,9 @@ struct ContractTerms: Sendable {
         result.perMonth = perMonth ?? defaults.perMonth
         result.rateLimit = rateLimit ?? defaults.rateLimit
         result.perCall = perCall ?? defaults.perCall
+        result.perBatchSubject = perBatchSubject ?? defaults.perBatchSubject
+        result.freeCalls = freeCalls ?? defaults.freeCalls
+        result.tiers = tiers ?? defaults.tiers
         result.fallback = fallback ?? defaults.fallback
         result.receipts = receipts ?? defaults.receipts
         result.itemPrices = defaults.itemPrices.merging(itemPrices) { _, mine in mine }
@@ -82,12 +88,8 @@ extension PolicyReader {
             if burst < perSecond { fail(node, "\(what) rate_limit burst (\(burst)) is below per_second (\(perSecond))") }
             terms.rateLimit = Contract.RateLimit(perSecond: perSecond, burst: burst)
         }
-        if let node = map["prices"], let prices = mapping(node, "\(what) prices", optional: ["per_call", "items"]) {
-            terms.perCall = fen(prices["per_call"], "\(what) prices per_call")
-            for (item, keyNode, value) in prices["items"].flatMap({ entries($0, "\(what) prices items") }) ?? [] {
-                if catalog.item(item) == nil { fail(keyNode, "\(what) prices names unknown item '\(item)'") }
-                terms.itemPrices[item] = fen(value, "\(what) price of '\(item)'")
-            }
+        if let node = map["prices"] {
+            rates(node, what, catalog: catalog, into: &terms)
         }
         terms.fallback = choice(map["fallback"], "\(what) fallback", as: ContractTerms.Fallback.self)
         terms.receipts = choice(map["receipts"], "\(what) receipts", as: ReceiptSuite.self)
@@ -109,18 +111,63 @@ extension PolicyReader {
         return list.map(\.value)
     }
 
+    /// The rate plan (`prices`): per call, per disclosed item, per batch-review subject, a free
+    /// allowance and volume tiers, in CNY.
+    private mutating func rates(_ node: Node, _ what: String, catalog: Catalog, into terms: inout ContractTerms) {
+        let keys = ["currency", "per_call", "items", "per_batch_subject", "free_calls", "tiers"]
+        guard let prices = mapping(node, "\(what) prices", optional: keys) else { return }
+        if let currency = string(prices["currency"], "\(what) prices currency"), currency != Money.currency {
+            fail(prices["currency"], "\(what) prices currency must be \(Money.currency): the broker bills in renminbi only")
+        }
+        terms.perCall = fen(prices["per_call"], "\(what) prices per_call")
+        for (item, keyNode, value) in prices["items"].flatMap({ entries($0, "\(what) prices items") }) ?? [] {
+            if catalog.item(item) == nil { fail(keyNode, "\(what) prices names unknown item '\(item)'") }
+            terms.itemPrices[item] = fen(value, "\(what) price of '\(item)'")
+        }
+        terms.perBatchSubject = fen(prices["per_batch_subject"], "\(what) prices per_batch_subject")
+        terms.freeCalls = int(prices["free_calls"], "\(what) prices free_calls", in: 0...Int(Int32.max))
+        guard let tiersNode = prices["tiers"], let elements = sequence(tiersNode, "\(what) prices tiers") else { return }
+        guard elements.count <= Self.maximumTiers else {
+            fail(tiersNode, "\(what) prices tiers lists \(elements.count) tiers; at most \(Self.maximumTiers)")
+            return
+        }
+        var tiers: [Contract.Prices.Tier] = []
+        for element in elements {
+            let tier = "\(what) prices tier \(tiers.count + 1)"
+            guard let map = mapping(element, tier, required: ["from", "per_call"]),
+                  let from = int(map["from"], "\(tier) from", in: 2...Int(Int32.max)),
+                  let price = fen(map["per_call"], "\(tier) per_call")
+            else { continue }
+            if let previous = tiers.last, from <= previous.from {
+                fail(map["from"], "\(tier) from (\(from)) must be above the previous tier's (\(previous.from)): tiers go up by monthly volume")
+                continue
+            }
+            if let free = terms.freeCalls, from <= free {
+                fail(map["from"], "\(tier) from (\(from)) must be above free_calls (\(free)): the free calls come first")
+                continue
+            }
+            tiers.append(Contract.Prices.Tier(from: from, perCall: price))
+        }
+        terms.tiers = tiers
+    }
+
+    /// Most volume tiers in one rate plan.
+    static let maximumTiers = 20
+    /// The highest price of one unit a plan may state: 1,000,000 CNY (so no month's amount can overflow).
+    static let maximumPrice = Money(fen: 100_000_000)
+
     /// A price in CNY with at most two decimals, as fen.
     private mutating func fen(_ node: Node?, _ what: String) -> Int? {
         guard let text = string(node, what) else { return nil }
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count), let yuan = Int(parts[0]), yuan >= 0,
-              parts.count == 1 || (1...2).contains(parts[1].count) && parts[1].allSatisfy(\.isNumber),
-              let cents = parts.count == 2 ? Int(parts[1].padding(toLength: 2, withPad: "0", startingAt: 0)) : 0
-        else {
+        guard let money = Money(yuan: text) else {
             fail(node, "\(what) must be an amount in CNY with at most two decimals, not '\(text)'")
             return nil
         }
-        return yuan * 100 + cents
+        guard money <= Self.maximumPrice else {
+            fail(node, "\(what) must be at most \(Self.maximumPrice) CNY, not '\(text)'")
+            return nil
+        }
+        return Int(money.fen)
     }
 
     private mutating func statement(_ node: Node, _ what: String, _ known: PurposeCatalog) -> ContractTerms.Located<ContractTerms.Statement>? {

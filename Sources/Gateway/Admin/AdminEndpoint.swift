@@ -42,11 +42,27 @@ public struct AdminEndpoint: Sendable, Hashable, CustomStringConvertible {
     static let resolveDispute = Self(.post, "disputes/{id}/resolve", [.security])
     static let revokeConsent = Self(.post, "consents/{id}/revoke", [.security])
 
+    // Billing: months closed, statements, adjustments (proposed, then decided by another), usage exports, quota alerts.
+    static let closeMonth = Self(.post, "billing/months", [.system])
+    static let listMonths = Self(.get, "billing/months", [.system, .audit])
+    static let verifyMonth = Self(.get, "billing/months/{month}/verification", [.system, .audit])
+    static let listStatements = Self(.get, "billing/statements", [.system, .audit])
+    static let showStatement = Self(.get, "billing/statements/{partner}/{month}", [.system, .audit])
+    static let proposeAdjustment = Self(.post, "billing/adjustments", [.system])
+    static let listAdjustments = Self(.get, "billing/adjustments", [.system, .security, .audit])
+    static let approveAdjustment = Self(.post, "billing/adjustments/{id}/approve", [.security])
+    static let rejectAdjustment = Self(.post, "billing/adjustments/{id}/reject", [.security])
+    static let exportUsage = Self(.get, "billing/usage-export", [.system, .audit])
+    static let exportManifest = Self(.get, "billing/usage-export/manifest", [.system, .audit])
+    static let quotaAlerts = Self(.get, "quota-alerts", [.system, .security, .audit])
+
     /// Every endpoint the admin listener serves.
     public static let all: [AdminEndpoint] = [
         listPartners, issueKey, listKeys, revokeKey,
         propose, listProposals, showProposal, whatIf, approve, reject, suspend, reinstate, retire, history,
         usage, audit,
         listDisputes, resolveDispute, revokeConsent,
+        closeMonth, listMonths, verifyMonth, listStatements, showStatement, proposeAdjustment, listAdjustments, approveAdjustment,
+        rejectAdjustment, exportUsage, exportManifest, quotaAlerts,
     ]
 }

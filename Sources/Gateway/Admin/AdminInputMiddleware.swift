@@ -13,7 +13,7 @@ struct AdminInputMiddleware: RouterMiddleware {
     /// The query parameters the admin API takes (`Contracts/api/admin-openapi.yaml`).
     static let parameters: Set<Substring> = [
         "partner", "from", "to", "since", "limit", "status", "effective_from", "reason", "days", "at", "before", "actor", "action", "verify",
-        "source",
+        "source", "month", "format",
     ]
     /// Longest query parameter value taken (`reason`: 500 characters of up to 4 bytes).
     static let maximumValue = 100

@@ -100,6 +100,7 @@ public enum AdminServer {
         let v1 = router.group("admin/v1")
         AdminRoutes(services: services).register(on: v1)
         AdminRightsRoutes(services: services).register(on: v1)
+        AdminBillingRoutes(services: services).register(on: v1)
         console.register(on: router.group("console"))
         served.fill(router.routes)
         return router

@@ -15,6 +15,8 @@ import Metering
 struct BatchReviewRoutes {
     let service: BatchReviewService
     let signer: ReceiptSigner
+    /// Told of the units a batch reserves, for the partner's 80 % and 100 % quota alerts.
+    let alerts: QuotaAlerts
 
     /// Results per page unless `limit` says otherwise, and the most one page holds.
     static let defaultLimit = 100
@@ -97,6 +99,9 @@ struct BatchReviewRoutes {
         ) {
         case .reserved(let reservation): reservation
         case .exhausted(let exhaustion): throw Self.quotaExhausted(exhaustion, subjects: batch.subjects.count, now: now)
+        }
+        context.meter.whenDelivered { [alerts, partnerID = partner.partnerID, limits = QuotaLimits(partner.contract.quotas)] in
+            await alerts.check(partner: partnerID, limits: limits, usage: reservation.usageAfter, at: now)
         }
         context.meter.decided(
             subjectKey: nil, purpose: batch.selection.purposeID, disclosed: disclosed,

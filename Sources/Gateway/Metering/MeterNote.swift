@@ -22,6 +22,7 @@ public final class MeterNote: Sendable {
 
     private let state = Mutex(Facts())
     private let undos = Mutex<[@Sendable () async -> Void]>([])
+    private let afterDelivery = Mutex<[@Sendable () async -> Void]>([])
 
     public init() {}
 
@@ -46,6 +47,22 @@ public final class MeterNote: Sendable {
     /// that could not be committed.
     public func whenWithheld(_ undo: @escaping @Sendable () async -> Void) {
         undos.withLock { $0.append(undo) }
+    }
+
+    /// Registers what follows from an answer that left (a status below 400 whose meter event
+    /// committed): a quota alert for the unit it spent. Run by `MeteringMiddleware` before the
+    /// answer is returned.
+    public func whenDelivered(_ action: @escaping @Sendable () async -> Void) {
+        afterDelivery.withLock { $0.append(action) }
+    }
+
+    /// Runs and forgets the registered actions of a delivered answer (see `whenDelivered`).
+    func delivered() async {
+        let pending = afterDelivery.withLock { actions in
+            defer { actions.removeAll() }
+            return actions
+        }
+        for action in pending { await action() }
     }
 
     /// Runs and forgets the registered undos (see `whenWithheld`).

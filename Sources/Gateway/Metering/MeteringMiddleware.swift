@@ -98,6 +98,7 @@ struct MeteringMiddleware: RouterMiddleware {
             if let claimedKey { try? await services.idempotency.abandon(partner: partner.partnerID, key: claimedKey) }
             throw Problem.meteringUnavailable()
         }
+        if response.status.code < 400 { await context.meter.delivered() }
         metrics.request(route: event.endpoint, status: event.status, latency: ContinuousClock.now - started)
         metrics.decisions(disclosed: facts.disclosed.count, withheld: facts.withheld)
         return response

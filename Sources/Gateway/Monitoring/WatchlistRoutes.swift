@@ -16,8 +16,8 @@ import Hummingbird
 ///   watched (new records of items the catalog marks `alert_on_new_record`: penalties, dishonesty
 ///   and black lists; repairs, disputes, withdrawals), in commit order,
 ///   only of items the contract discloses for post-loan monitoring; and, in the same order, the
-///   partner's consents revoked by their subject or an administrator (`consent_revoked`), which
-///   every partner gets, monitoring or not.
+///   partner's consents revoked by their subject or an administrator (`consent_revoked`) and its
+///   quotas reaching 80 % and 100 % (`quota_threshold`), which every partner gets, monitoring or not.
 struct WatchlistRoutes {
     let service: FeedService
     let rights: SubjectRightsService
@@ -109,13 +109,13 @@ struct WatchlistRoutes {
         for item in alerts.compactMap(\.item) where !disclosedItems.contains(item) {
             disclosedItems.append(item)
         }
-        let subjects = Set(alerts.map(\.subject.subjectKey))
+        let subjects = Set(alerts.compactMap(\.subject?.subjectKey))
         context.meter.decided(
             subjectKey: subjects.count == 1 ? subjects.first : nil, purpose: monitoring == nil ? nil : FeedService.monitoringPurpose,
             disclosed: disclosedItems, withheld: [], consentID: nil, contractVersion: covered.version
         )
         try await rights.recordDeliveries(
-            of: alerts.compactMap { alert in alert.item.map { (alert.subject.subjectKey, $0) } }, stream: .alerts,
+            of: alerts.compactMap { alert in alert.item.flatMap { item in alert.subject.map { ($0.subjectKey, item) } } }, stream: .alerts,
             partnerID: partner.partnerID, day: CivilDate(now), note: context.meter
         )
         let references = service.pseudonymizer(for: partner)

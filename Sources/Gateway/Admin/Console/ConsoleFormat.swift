@@ -45,18 +45,3 @@ enum ConsoleFormat {
         return Instant.parse(text).map { chinaTime($0) } ?? text
     }
 }
-
-/// CSV as RFC 4180 writes it (every field quoted when it must be), for the charts' tables. A field
-/// that a spreadsheet would take for a formula (`=`, `+`, `-`, `@` first) is prefixed with `'`.
-enum ConsoleCSV {
-    static func write(header: [String], rows: [[String]]) -> String {
-        ([header] + rows).map { $0.map(field).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
-    }
-
-    static func field(_ text: String) -> String {
-        var text = text
-        if let first = text.first, "=+-@".contains(first), Double(text) == nil { text = "'" + text }
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-}

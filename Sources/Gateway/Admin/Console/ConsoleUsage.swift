@@ -32,7 +32,8 @@ struct ConsoleUsage {
             return values
         }
 
-        var csv: String { ConsoleCSV.write(header: header, rows: rows.map { $0.map(\.text) }) }
+        /// RFC 4180 with CRLF line ends; a field a spreadsheet would take for a formula is prefixed with `'`.
+        var csv: String { CSV.text(header: header, rows: rows.map { $0.map(\.text) }, guardingFormulas: true, terminator: "\r\n") }
     }
 
     let report: UsageReport

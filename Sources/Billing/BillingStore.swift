@@ -1,0 +1,367 @@
+import BrokerCore
+import BrokerStore
+import Crypto
+import Foundation
+import PostgresClient
+
+/// Monthly statements from the meter ledger (`billing_months`, `billing_statements`,
+/// `billing_adjustments`).
+///
+/// Closing a month (China time) prices every partner's committed meter events of the month by the
+/// rate plan of the contract version each was answered under (the digest its meter event records,
+/// looked up in `contract_versions`), adds the approved adjustments not yet carried, and stores one
+/// statement per partner: its canonical JSON, the SHA-256 of it, the partner's previous statement's
+/// SHA-256 and the digest of the events it covers. A month closes once, after it has ended and
+/// `grace` has passed, and months close in order; what is closed is never rewritten.
+public struct BillingStore: Sendable {
+    /// How long after a month ends it may be closed: a call in flight at midnight, or a batch-review
+    /// chunk started before it, commits its meter event within seconds; this leaves minutes.
+    public static let grace: Duration = .seconds(600)
+
+    /// Serialises closings and the adjustments they carry ("CRBILL").
+    private static let lockKey: Int64 = 0x4352_4249_4C4C
+
+    public let pool: PostgresPool
+
+    public init(pool: PostgresPool) {
+        self.pool = pool
+    }
+
+    /// One stored statement, as lists show it.
+    public struct Summary: Sendable, Hashable, Codable {
+        public let partner: String
+        public let month: CivilMonth
+        public let sha256: String
+        public let total: Money
+        public let events: Int
+
+        enum CodingKeys: String, CodingKey { case partner, month, sha256, total, events }
+    }
+
+    /// What `close` did.
+    public struct Closing: Sendable, Hashable {
+        public let month: CivilMonth
+        /// The month was closed before: nothing was written, `statements` are the stored ones.
+        public let alreadyClosed: Bool
+        public let statements: [Summary]
+        /// Meter events the month's statements cover.
+        public let events: Int
+    }
+
+    // MARK: Closing
+
+    /// Closes `month` on the caller's transaction (an admin request's audit transaction, or the
+    /// command line's), or returns the month as closed before.
+    /// - Throws: `BillingError` (`month-not-over`, `later-month-closed`, `unpriceable`).
+    public static func close(_ month: CivilMonth, by actor: ChangeActor, at now: Date, on connection: PostgresConnection) async throws -> Closing {
+        try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))")
+        if try await connection.query("SELECT 1 FROM billing_months WHERE month = \(month.firstDay.description)::date").first != nil {
+            let stored = try await summaries(partner: nil, month: month, on: connection)
+            return Closing(month: month, alreadyClosed: true, statements: stored, events: stored.reduce(0) { $0 + $1.events })
+        }
+        let closable = month.end.addingTimeInterval(TimeInterval(grace.components.seconds))
+        guard now >= closable else {
+            throw BillingError(
+                .monthNotOver, field: "month",
+                "\(month) can be closed from \(closable.chinaRFC3339), once it has ended and its last calls' meter events have committed."
+            )
+        }
+        if let latest = try await connection.query("SELECT max(month)::text FROM billing_months")[0].decode(String?.self, at: 0)
+            .flatMap({ CivilDate($0) }).map({ CivilMonth($0) }), latest > month {
+            throw BillingError(.laterMonthClosed, field: "month", "\(latest) is closed already: months close in order, so \(month) can no longer be.")
+        }
+
+        let contracts = try await Self.contracts(on: connection)
+        let ledgerPartners = Set(contracts.values.map(\.partnerID))
+        let usage = try await Self.usage(partners: ledgerPartners.sorted(), month: month, contracts: contracts, on: connection)
+        let pending = Dictionary(grouping: try await connection.query("""
+            SELECT \(unsafeRaw: adjustmentColumns) FROM billing_adjustments a
+            WHERE status = 'approved' AND statement_id IS NULL AND decided_at < \(now)
+            ORDER BY id
+            """).map(adjustment), by: \.partnerID)
+        var previous: [String: String] = [:]
+        for row in try await connection.query("""
+            SELECT DISTINCT ON (partner_id) partner_id, sha256 FROM billing_statements ORDER BY partner_id, month DESC
+            """) {
+            previous[try row.decode(at: 0)] = try row.decode(String.self, at: 1)
+        }
+        // Every partner under contract in the month gets a statement, with calls or without.
+        let inTerm = contracts.values.filter { contract in
+            contract.term.from <= month.lastDay && month.firstDay <= contract.term.to
+        }.map(\.partnerID)
+        let partners = Set(inTerm).union(usage.keys).union(pending.keys).sorted()
+
+        var statements: [(statement: Statement, document: Data, sha256: String)] = []
+        for partner in partners {
+            let statement: Statement
+            do {
+                statement = try StatementPricing.statement(
+                    partner: partner, month: month, usage: usage[partner] ?? MonthUsage(), contracts: contracts,
+                    adjustments: pending[partner] ?? [], previous: previous[partner], closedAt: now
+                )
+            } catch {
+                throw BillingError(.unpriceable, "\(month) cannot be closed: \(error)")
+            }
+            let document = statement.document
+            statements.append((statement, document, Statement.sha256(of: document)))
+        }
+        let events = statements.reduce(0) { $0 + $1.statement.events.count }
+        try await connection.query("""
+            INSERT INTO billing_months (month, closed_at, closed_by, closed_via, statements, events)
+            VALUES (\(month.firstDay.description)::date, \(now), \(actor.subject), \(actor.via), \(statements.count), \(events))
+            """)
+        for (statement, document, sha256) in statements {
+            let id = try await connection.query("""
+                INSERT INTO billing_statements (partner_id, month, document, sha256, previous_sha256, events, events_sha256, total_fen)
+                VALUES (\(statement.partner), \(month.firstDay.description)::date, \(String(decoding: document, as: UTF8.self)), \(sha256),
+                        \(statement.previousStatement), \(statement.events.count), \(statement.events.sha256), \(statement.total.fen))
+                RETURNING id
+                """)[0].decode(Int64.self, at: 0)
+            let carried = (pending[statement.partner] ?? []).map(\.id)
+            if !carried.isEmpty {
+                try await connection.query("""
+                    UPDATE billing_adjustments SET statement_id = \(id) WHERE id = ANY(\(TextArrayParameter(carried.map { String($0) }))::bigint[])
+                    """)
+            }
+        }
+        return Closing(
+            month: month, alreadyClosed: false,
+            statements: statements.map {
+                Summary(partner: $0.statement.partner, month: month, sha256: $0.sha256, total: $0.statement.total, events: $0.statement.events.count)
+            },
+            events: events
+        )
+    }
+
+    /// Closes `month` in a transaction of its own (for tools and tests; the admin API and the
+    /// command line close in their audit transaction).
+    public func close(_ month: CivilMonth, by actor: ChangeActor, at now: Date) async throws -> Closing {
+        try await pool.transaction { try await Self.close(month, by: actor, at: now, on: $0) }
+    }
+
+    /// Every contract version of the ledger by digest: the digest `contract_versions` stores and the
+    /// one the decoded contract yields (the meter events name the latter, which is the former for
+    /// every version written by this code).
+    static func contracts(on connection: PostgresConnection) async throws -> [String: Contract] {
+        var contracts: [String: Contract] = [:]
+        for row in try await connection.query("SELECT digest, body FROM contract_versions ORDER BY id") {
+            let contract = try row.decode(PostgresJSON<Contract>.self, at: 1).value
+            contracts[try row.decode(String.self, at: 0)] = contract
+            contracts[contract.version.digest] = contract
+        }
+        return contracts
+    }
+
+    // MARK: Counting the ledger
+
+    /// The month's meter events of `partners`, counted as statements price them (partners without
+    /// events are absent).
+    public static func usage(
+        partners: [String], month: CivilMonth, contracts: [String: Contract], on connection: PostgresConnection
+    ) async throws -> [String: MonthUsage] {
+        let scope: PostgresBindings = [TextArrayParameter(partners), month.start, month.end]
+        var usage: [String: MonthUsage] = [:]
+        // The versions answered under, in the order of their first event.
+        for row in try await connection.execute(versionsStatement, scope) {
+            usage[try row.decode(String.self, at: 0), default: MonthUsage()].digests.append(try row.decode(at: 1))
+        }
+        var bands: [AnswerValue] = []
+        for digest in Set(usage.values.flatMap(\.digests)) {
+            guard let contract = contracts[digest] else { continue }
+            for (index, band) in contract.prices.callBands.enumerated() {
+                bands.append(.object([
+                    "digest": .string(digest), "band": .int(Int64(index)), "first": .int(Int64(band.first)),
+                    "last": band.last.map { .int(Int64($0)) } ?? .null,
+                ]))
+            }
+        }
+        let rules: PostgresBindings = [
+            TextArrayParameter(partners), month.start, month.end, TextArrayParameter(BillingRules.callRoutes), BillingRules.batchRoute,
+        ]
+        let calls: PostgresBindings = [
+            TextArrayParameter(partners), month.start, month.end, TextArrayParameter(BillingRules.callRoutes),
+            String(decoding: AnswerValue.array(bands).json, as: UTF8.self),
+        ]
+        for row in try await connection.execute(callsStatement, calls) {
+            usage[try row.decode(String.self, at: 0), default: MonthUsage()].calls.append(MonthUsage.Calls(
+                route: try row.decode(at: 1), digest: try row.decode(at: 2), band: try row.decode(at: 3), count: try row.decode(at: 4)
+            ))
+        }
+        for row in try await connection.execute(itemsStatement, rules) {
+            usage[try row.decode(String.self, at: 0), default: MonthUsage()].items.append(MonthUsage.Items(
+                route: try row.decode(at: 1), digest: try row.decode(at: 2), item: try row.decode(at: 3), count: try row.decode(at: 4)
+            ))
+        }
+        for row in try await connection.execute(subjectsStatement, [TextArrayParameter(partners), month.start, month.end, BillingRules.batchRoute]) {
+            usage[try row.decode(String.self, at: 0), default: MonthUsage()].batchSubjects.append(MonthUsage.Subjects(
+                route: try row.decode(at: 1), digest: try row.decode(at: 2), count: try row.decode(at: 3)
+            ))
+        }
+        for row in try await connection.execute(unbilledStatement, rules) {
+            guard let reason = Statement.Unbilled(rawValue: try row.decode(String.self, at: 2)) else {
+                throw PostgresError(.decoding, "the billing rule named an unknown reason")
+            }
+            usage[try row.decode(String.self, at: 0), default: MonthUsage()].unbilled.append(MonthUsage.Unbilled(
+                route: try row.decode(at: 1), reason: reason, count: try row.decode(at: 3)
+            ))
+        }
+        var days: [String: [(day: String, count: Int, sha256: String)]] = [:]
+        for row in try await connection.execute(daysStatement, scope) {
+            days[try row.decode(String.self, at: 0), default: []].append((try row.decode(at: 1), try row.decode(at: 2), try row.decode(at: 3)))
+        }
+        for (partner, partnerDays) in days {
+            usage[partner, default: MonthUsage()].events = Statement.Events(
+                count: partnerDays.reduce(0) { $0 + $1.count }, sha256: eventsDigest(days: partnerDays)
+            )
+        }
+        return usage
+    }
+
+    /// The digest of a statement's meter events: SHA-256 of one line per China-time day with events,
+    /// in order, `YYYY-MM-DD <count> <day digest>\n`, where the day digest is the SHA-256 of the
+    /// day's events, one line each in the order of their time then request id, joined by `\n`:
+    /// `request_id \t occurred_at (UTC, microseconds) \t route \t status \t contract digest \t items disclosed (JSON)`.
+    public static func eventsDigest(days: [(day: String, count: Int, sha256: String)]) -> String {
+        var hash = SHA256()
+        for day in days { hash.update(data: Array("\(day.day) \(day.count) \(day.sha256)\n".utf8)) }
+        return hash.finalize().lowercaseHex
+    }
+
+    /// The month's events of `$1` (text[]) from `$2` until `$3`.
+    private static let inMonth = "partner_id = ANY($1::text[]) AND occurred_at >= $2 AND occurred_at < $3"
+    /// Answered 2xx with something disclosed (`BillingRules`; the statements add the priced routes).
+    private static let answeredWithData = "http_status BETWEEN 200 AND 299 AND items_disclosed <> '[]'::jsonb"
+
+    private static let versionsStatement = PostgresStatement(unsafeSQL: """
+        SELECT partner_id, contract_digest FROM meter_events WHERE \(inMonth)
+        GROUP BY partner_id, contract_digest ORDER BY partner_id, min(occurred_at), contract_digest
+        """)
+
+    /// Billable calls numbered from 1 per partner in the order answered (time, then ledger id), each
+    /// counted in the band of its version's plan that holds its number (`$4`: the call routes, `$5`:
+    /// the bands as JSON).
+    private static let callsStatement = PostgresStatement(unsafeSQL: """
+        WITH calls AS (
+            SELECT partner_id, endpoint, contract_digest, row_number() OVER (PARTITION BY partner_id ORDER BY occurred_at, id) AS n
+            FROM meter_events
+            WHERE \(inMonth) AND \(answeredWithData) AND endpoint = ANY($4::text[])
+        )
+        SELECT c.partner_id, c.endpoint, c.contract_digest, b.band, count(*)::bigint
+        FROM calls c
+        JOIN jsonb_to_recordset($5::jsonb) AS b (digest text, band integer, first bigint, last bigint)
+          ON b.digest = c.contract_digest AND c.n >= b.first AND (b.last IS NULL OR c.n <= b.last)
+        GROUP BY 1, 2, 3, 4
+        """)
+
+    private static let itemsStatement = PostgresStatement(unsafeSQL: """
+        SELECT partner_id, endpoint, contract_digest, d.item, count(*)::bigint
+        FROM meter_events, jsonb_array_elements_text(items_disclosed) AS d (item)
+        WHERE \(inMonth) AND \(answeredWithData) AND (endpoint = ANY($4::text[]) OR endpoint = $5::text)
+        GROUP BY 1, 2, 3, 4
+        """)
+
+    private static let subjectsStatement = PostgresStatement(unsafeSQL: """
+        SELECT partner_id, endpoint, contract_digest, count(*)::bigint
+        FROM meter_events
+        WHERE \(inMonth) AND \(answeredWithData) AND endpoint = $4::text
+        GROUP BY 1, 2, 3
+        """)
+
+    private static let unbilledStatement = PostgresStatement(unsafeSQL: """
+        SELECT partner_id, endpoint, reason, count(*)::bigint
+        FROM (SELECT partner_id, endpoint, \(BillingRules.unbilledSQL(callRoutes: 4, batchRoute: 5)) AS reason
+              FROM meter_events WHERE \(inMonth)) AS e
+        WHERE reason IS NOT NULL
+        GROUP BY 1, 2, 3
+        """)
+
+    private static let daysStatement = PostgresStatement(unsafeSQL: """
+        SELECT partner_id, \(chinaDay) AS day, count(*)::bigint,
+               encode(sha256(convert_to(string_agg(
+                   request_id || E'\\t' || to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || E'\\t' || endpoint
+                   || E'\\t' || http_status || E'\\t' || contract_digest || E'\\t' || items_disclosed::text,
+                   E'\\n' ORDER BY occurred_at, request_id), 'UTF8')), 'hex')
+        FROM meter_events WHERE \(inMonth)
+        GROUP BY 1, 2 ORDER BY 1, 2
+        """)
+
+    /// The China-time day of `occurred_at`, as text (as `UsageQuery` counts days).
+    static let chinaDay = "to_char(occurred_at AT TIME ZONE 'UTC' + interval '8 hours', 'YYYY-MM-DD')"
+
+    // MARK: Reading
+
+    /// The stored statements of `partner` (all when `nil`) and `month` (all when `nil`), by month then partner.
+    public func statements(partner: String?, month: CivilMonth?) async throws -> [Summary] {
+        try await pool.withConnection { try await Self.summaries(partner: partner, month: month, on: $0) }
+    }
+
+    static func summaries(partner: String?, month: CivilMonth?, on connection: PostgresConnection) async throws -> [Summary] {
+        try await connection.query("""
+            SELECT partner_id, month::text, sha256, total_fen, events FROM billing_statements
+            WHERE (\(partner)::text IS NULL OR partner_id = \(partner)) AND (\(month?.firstDay.description)::date IS NULL OR month = \(month?.firstDay.description)::date)
+            ORDER BY month, partner_id
+            """).map { row in
+            guard let day = CivilDate(try row.decode(String.self, at: 1)) else { throw PostgresError(.decoding, "billing_statements holds a month that is not a date") }
+            return Summary(
+                partner: try row.decode(at: 0), month: CivilMonth(day), sha256: try row.decode(at: 2), total: Money(fen: try row.decode(at: 3)),
+                events: try row.decode(at: 4)
+            )
+        }
+    }
+
+    /// The stored statement of `partner` for `month`: its document, byte for byte, and its SHA-256.
+    public func statement(partner: String, month: CivilMonth) async throws -> (document: Data, sha256: String)? {
+        try await pool.query("""
+            SELECT document, sha256 FROM billing_statements WHERE partner_id = \(partner) AND month = \(month.firstDay.description)::date
+            """).first.map { row in (Data(try row.decode(String.self, at: 0).utf8), try row.decode(String.self, at: 1)) }
+    }
+
+    /// The closed months, newest first.
+    public func closedMonths() async throws -> [CivilMonth] {
+        try await pool.query("SELECT month::text FROM billing_months ORDER BY month DESC").compactMap { row in
+            CivilDate(try row.decode(String.self, at: 0)).map { CivilMonth($0) }
+        }
+    }
+
+    // MARK: Verifying
+
+    /// How one stored statement compares with the ledger today.
+    public struct Verification: Sendable, Hashable {
+        public let partner: String
+        /// Its stored SHA-256 is that of its stored document.
+        public let documentIntact: Bool
+        /// It cites the partner's previous statement's SHA-256.
+        public let chainIntact: Bool
+        /// The meter events of the month today: their count and digest, as the statement states them.
+        public let eventsNow: Statement.Events
+        public var eventsMatch: Bool { eventsNow == stated }
+        let stated: Statement.Events
+
+        public var intact: Bool { documentIntact && chainIntact && eventsMatch }
+    }
+
+    /// Recomputes each of `month`'s statements' document digest, chain link and events digest.
+    public func verify(_ month: CivilMonth) async throws -> [Verification] {
+        try await pool.withConnection { connection in
+            let contracts = try await Self.contracts(on: connection)
+            let rows = try await connection.query("""
+                SELECT s.partner_id, s.document, s.sha256, s.previous_sha256,
+                       (SELECT p.sha256 FROM billing_statements p WHERE p.partner_id = s.partner_id AND p.month < s.month ORDER BY p.month DESC LIMIT 1)
+                FROM billing_statements s WHERE s.month = \(month.firstDay.description)::date ORDER BY s.partner_id
+                """)
+            let partners = try rows.map { try $0.decode(String.self, at: 0) }
+            let usage = try await Self.usage(partners: partners, month: month, contracts: contracts, on: connection)
+            return try rows.map { row in
+                let document = Data(try row.decode(String.self, at: 1).utf8)
+                let partner = try row.decode(String.self, at: 0)
+                let stated = try Statement(document: document)
+                let (sha256, cited, previous) = (try row.decode(String.self, at: 2), try row.decode(String?.self, at: 3), try row.decode(String?.self, at: 4))
+                return Verification(
+                    partner: partner, documentIntact: Statement.sha256(of: document) == sha256,
+                    chainIntact: cited == previous && stated.previousStatement == cited,
+                    eventsNow: (usage[partner] ?? MonthUsage()).events, stated: stated.events
+                )
+            }
+        }
+    }
+}
