@@ -3,7 +3,6 @@ import Billing
 import BrokerCore
 import BrokerStore
 import Foundation
-import Logging
 
 /// `credit-broker billing …`: a month's statements from the meter ledger, for finance.
 struct BillingCommand: AsyncParsableCommand {
@@ -18,6 +17,8 @@ struct BillingCommand: AsyncParsableCommand {
             """,
         subcommands: [Close.self, Statements.self, Show.self, Export.self, Verify.self]
     )
+
+    static let logLabel = "credit-broker.billing"
 
     /// `YYYY-MM`, or a validation error naming the option.
     static func month(_ text: String) throws -> CivilMonth {
@@ -43,26 +44,22 @@ struct BillingCommand: AsyncParsableCommand {
 
         func run() async throws {
             let month = try BillingCommand.month(month)
-            let opened = try await database.open(migrate: true, logger: Logger(label: "credit-broker.billing"))
             let closing: BillingStore.Closing
             do {
-                closing = try await AdminAuditLog(pool: opened.pool).recording({ connection in
-                    try await BillingStore.close(month, by: .commandLine, at: Date(), on: connection)
-                }, entry: { closing in
-                    .commandLine(
-                        "billing close", partner: nil, status: closing.alreadyClosed ? 200 : 201,
-                        detail: closing.alreadyClosed ? "billing \(month) was closed before"
-                            : "closed billing \(month): \(closing.statements.count) statements, \(closing.events) events"
-                    )
-                })
-                await opened.close()
+                closing = try await database.using(BillingCommand.logLabel) { pool in
+                    try await AdminAuditLog(pool: pool).recording({ connection in
+                        try await BillingStore.close(month, by: .commandLine, at: Date(), on: connection)
+                    }, entry: { closing in
+                        .commandLine(
+                            "billing close", partner: nil, status: closing.alreadyClosed ? 200 : 201,
+                            detail: closing.alreadyClosed ? "billing \(month) was closed before"
+                                : "closed billing \(month): \(closing.statements.count) statements, \(closing.events) events"
+                        )
+                    })
+                }
             } catch let refused as BillingError {
-                await opened.close()
                 FileHandle.standardError.write(Data("billing close: \(refused)\n".utf8))
                 throw ExitCode.failure
-            } catch {
-                await opened.close()
-                throw error
             }
             print(closing.alreadyClosed
                 ? "\(month) was closed before: \(closing.statements.count) statements, \(closing.events) meter events"
@@ -84,15 +81,8 @@ struct BillingCommand: AsyncParsableCommand {
 
         func run() async throws {
             let month = try self.month.map(BillingCommand.month)
-            let opened = try await database.open(migrate: true, logger: Logger(label: "credit-broker.billing"))
-            do {
-                let found = try await BillingStore(pool: opened.pool).statements(partner: partner, month: month)
-                await opened.close()
-                BillingCommand.printSummaries(found)
-            } catch {
-                await opened.close()
-                throw error
-            }
+            let found = try await database.using(BillingCommand.logLabel) { try await BillingStore(pool: $0).statements(partner: partner, month: month) }
+            BillingCommand.printSummaries(found)
         }
     }
 
@@ -118,15 +108,7 @@ struct BillingCommand: AsyncParsableCommand {
 
         func run() async throws {
             let month = try BillingCommand.month(month)
-            let opened = try await database.open(migrate: true, logger: Logger(label: "credit-broker.billing"))
-            let stored: (document: Data, sha256: String)?
-            do {
-                stored = try await BillingStore(pool: opened.pool).statement(partner: partner, month: month)
-                await opened.close()
-            } catch {
-                await opened.close()
-                throw error
-            }
+            let stored = try await database.using(BillingCommand.logLabel) { try await BillingStore(pool: $0).statement(partner: partner, month: month) }
             guard let stored else {
                 FileHandle.standardError.write(Data("no statement of \(partner) for \(month) (not closed, or no contract covered it)\n".utf8))
                 throw ExitCode.failure
@@ -177,17 +159,16 @@ struct BillingCommand: AsyncParsableCommand {
             guard FileManager.default.createFile(atPath: out, contents: nil), let handle = FileHandle(forWritingAtPath: out) else {
                 throw ValidationError("cannot write \(out)")
             }
-            let opened = try await database.open(migrate: true, logger: Logger(label: "credit-broker.billing"))
             let manifest: UsageExport.Manifest
             do {
-                manifest = try await UsageExport(pool: opened.pool).write(
-                    partner: partner, from: first, to: last, format: UsageExport.Format(rawValue: format)!
-                ) { chunk in try handle.write(contentsOf: chunk) }
+                manifest = try await database.using(BillingCommand.logLabel) { pool in
+                    try await UsageExport(pool: pool).write(partner: partner, from: first, to: last, format: UsageExport.Format(rawValue: format)!) { chunk in
+                        try handle.write(contentsOf: chunk)
+                    }
+                }
                 try handle.close()
-                await opened.close()
             } catch {
                 try? handle.close()
-                await opened.close()
                 throw error
             }
             try manifest.json.write(to: URL(filePath: out + ".manifest.json"))
@@ -208,15 +189,7 @@ struct BillingCommand: AsyncParsableCommand {
 
         func run() async throws {
             let month = try BillingCommand.month(month)
-            let opened = try await database.open(migrate: true, logger: Logger(label: "credit-broker.billing"))
-            let checked: [BillingStore.Verification]
-            do {
-                checked = try await BillingStore(pool: opened.pool).verify(month)
-                await opened.close()
-            } catch {
-                await opened.close()
-                throw error
-            }
+            let checked = try await database.using(BillingCommand.logLabel) { try await BillingStore(pool: $0).verify(month) }
             var broken = 0
             for verification in checked where !verification.intact {
                 broken += 1

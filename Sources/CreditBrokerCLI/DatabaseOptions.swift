@@ -3,6 +3,7 @@ import BrokerCore
 import BrokerStore
 import Foundation
 import Logging
+import PostgresClient
 
 /// Where the broker's database is: flags first, then the environment, then the embedded default.
 struct DatabaseOptions: ParsableArguments {
@@ -48,6 +49,19 @@ struct DatabaseOptions: ParsableArguments {
         try await BrokerDatabase.open(
             url: resolvedURL, stateFolder: resolvedStateDirectory, poolSize: resolvedPoolSize, migrate: migrate, logger: logger
         )
+    }
+
+    /// Opens the database (migrated), runs `body` on its pool and closes it, whether `body` returns or throws.
+    func using<T>(_ label: String, _ body: (PostgresPool) async throws -> T) async throws -> T {
+        let opened = try await open(migrate: true, logger: Logger(label: label))
+        do {
+            let value = try await body(opened.pool)
+            await opened.close()
+            return value
+        } catch {
+            await opened.close()
+            throw error
+        }
     }
 
     /// The hasher that turns ID numbers into person keys. Its secret is `CREDIT_BROKER_PERSON_KEY_SECRET`;

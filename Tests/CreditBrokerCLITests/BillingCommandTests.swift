@@ -18,12 +18,7 @@ import Testing
         let conninfo = try #require(database.conninfo)
         let pool = PostgresPool(.init(connection: database, maxConnections: 1))
         try await Migrator(pool: pool).migrate()
-        let policies = try ContractStoreFixture.policies()
-        let shipped = ContractsCommandTests.shipped
-        let names = try FileManager.default.contentsOfDirectory(atPath: shipped).filter { $0.hasSuffix(".yaml") }
-        let contracts = try ContractSet(files: names.map { name in
-            (shipped + "/" + name, try String(contentsOfFile: shipped + "/" + name, encoding: .utf8))
-        }, policies: policies).sourced
+        let contracts = try ContractStoreFixture.shipped()
         try await ContractStore(pool: pool).seedIfEmpty({ contracts }, by: .commandLine("test", partner: nil, status: 201, detail: "seeded"))
         // The month before this one has ended: three answers of the agency in it, two with data.
         let month = CivilMonth(containing: Date()).previous

@@ -149,11 +149,7 @@ import Testing
         let conninfo = try #require(database.conninfo)
         let pool = PostgresPool(.init(connection: database, maxConnections: 1))
         try await Migrator(pool: pool).migrate()
-        let policies = try ContractStoreFixture.policies()
-        let names = try FileManager.default.contentsOfDirectory(atPath: Self.shipped).filter { $0.hasSuffix(".yaml") }
-        let shipped = try ContractSet(files: names.map { name in
-            (Self.shipped + "/" + name, try String(contentsOfFile: Self.shipped + "/" + name, encoding: .utf8))
-        }, policies: policies).sourced
+        let shipped = try ContractStoreFixture.shipped()
         #expect(try await ContractStore(pool: pool).seedIfEmpty({ shipped }, by: .commandLine("test", partner: nil, status: 201, detail: "seeded")) == 73)
 
         let apply = ["contracts", "apply", "--database-url", conninfo] + Self.policyOptions
@@ -201,7 +197,7 @@ import Testing
     }
 }
 
-/// The policy bundle of the repository.
+/// The policy bundle and the shipped contracts of the repository.
 enum ContractStoreFixture {
     static func policies() throws -> PolicyBundle {
         func file(_ path: String) throws -> (file: String, text: String) {
@@ -211,5 +207,14 @@ enum ContractStoreFixture {
             catalog: file("Policies/catalog.yaml"), masking: file("Policies/masking.yaml"),
             purposes: file("Policies/purposes.yaml"), defaults: file("Policies/partner-defaults.yaml")
         )
+    }
+
+    /// The shipped contracts (`Contracts/`), checked together, with their files.
+    static func shipped() throws -> [(contract: Contract, file: String)] {
+        let folder = ContractsCommandTests.shipped
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".yaml") }
+        return try ContractSet(files: names.map { name in
+            (folder + "/" + name, try String(contentsOfFile: folder + "/" + name, encoding: .utf8))
+        }, policies: policies()).sourced
     }
 }
