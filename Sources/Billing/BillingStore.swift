@@ -73,6 +73,9 @@ public struct BillingStore: Sendable {
 
         let contracts = try await Self.contracts(on: connection)
         let ledgerPartners = Set(contracts.values.map(\.partnerID))
+        // The month's events are numbered and digested in order: sorts of a million rows, which the
+        // default 4 MB of work memory would spill to disk. For this transaction only.
+        try await connection.query("SELECT set_config('work_mem', '256MB', true)")
         let usage = try await Self.usage(partners: ledgerPartners.sorted(), month: month, contracts: contracts, on: connection)
         let pending = Dictionary(grouping: try await connection.query("""
             SELECT \(unsafeRaw: adjustmentColumns) FROM billing_adjustments a
@@ -156,60 +159,99 @@ public struct BillingStore: Sendable {
 
     /// The month's meter events of `partners`, counted as statements price them (partners without
     /// events are absent).
+    ///
+    /// One pass groups the month's events by partner, China-time day, route, version, billing class
+    /// and items disclosed. A partner's billable calls are numbered through the month in the order
+    /// answered (time, then ledger id) to find each call's band; a day whose calls all fall in one
+    /// band of every plan they were answered under needs no numbering, so only the few days a band
+    /// boundary falls in are read call by call.
     public static func usage(
         partners: [String], month: CivilMonth, contracts: [String: Contract], on connection: PostgresConnection
     ) async throws -> [String: MonthUsage] {
-        let scope: PostgresBindings = [TextArrayParameter(partners), month.start, month.end]
-        var usage: [String: MonthUsage] = [:]
-        // The versions answered under, in the order of their first event.
-        for row in try await connection.execute(versionsStatement, scope) {
-            usage[try row.decode(String.self, at: 0), default: MonthUsage()].digests.append(try row.decode(at: 1))
+        struct CallKey: Hashable {
+            let route: String, digest: String, band: Int
         }
-        var bands: [AnswerValue] = []
-        for digest in Set(usage.values.flatMap(\.digests)) {
-            guard let contract = contracts[digest] else { continue }
-            for (index, band) in contract.prices.callBands.enumerated() {
-                bands.append(.object([
-                    "digest": .string(digest), "band": .int(Int64(index)), "first": .int(Int64(band.first)),
-                    "last": band.last.map { .int(Int64($0)) } ?? .null,
-                ]))
-            }
+        struct DayCalls {
+            var groups: [(route: String, digest: String, count: Int)] = []
+            var total = 0
         }
-        let rules: PostgresBindings = [
+        var first: [String: [String: Date]] = [:]
+        var unbilled: [String: [String: [Statement.Unbilled: Int]]] = [:]
+        var items: [String: [MonthUsage.Items]] = [:]
+        var subjects: [String: [String: [String: Int]]] = [:]
+        var days: [String: [CivilDate: DayCalls]] = [:]
+        for row in try await connection.execute(groupsStatement, [
             TextArrayParameter(partners), month.start, month.end, TextArrayParameter(BillingRules.callRoutes), BillingRules.batchRoute,
-        ]
-        let calls: PostgresBindings = [
-            TextArrayParameter(partners), month.start, month.end, TextArrayParameter(BillingRules.callRoutes),
-            String(decoding: AnswerValue.array(bands).json, as: UTF8.self),
-        ]
-        for row in try await connection.execute(callsStatement, calls) {
-            usage[try row.decode(String.self, at: 0), default: MonthUsage()].calls.append(MonthUsage.Calls(
-                route: try row.decode(at: 1), digest: try row.decode(at: 2), band: try row.decode(at: 3), count: try row.decode(at: 4)
-            ))
-        }
-        for row in try await connection.execute(itemsStatement, rules) {
-            usage[try row.decode(String.self, at: 0), default: MonthUsage()].items.append(MonthUsage.Items(
-                route: try row.decode(at: 1), digest: try row.decode(at: 2), item: try row.decode(at: 3), count: try row.decode(at: 4)
-            ))
-        }
-        for row in try await connection.execute(subjectsStatement, [TextArrayParameter(partners), month.start, month.end, BillingRules.batchRoute]) {
-            usage[try row.decode(String.self, at: 0), default: MonthUsage()].batchSubjects.append(MonthUsage.Subjects(
-                route: try row.decode(at: 1), digest: try row.decode(at: 2), count: try row.decode(at: 3)
-            ))
-        }
-        for row in try await connection.execute(unbilledStatement, rules) {
-            guard let reason = Statement.Unbilled(rawValue: try row.decode(String.self, at: 2)) else {
-                throw PostgresError(.decoding, "the billing rule named an unknown reason")
+        ]) {
+            let partner = try row.decode(String.self, at: 0)
+            guard let day = CivilDate(try row.decode(String.self, at: 1)) else { throw PostgresError(.decoding, "a meter event's day is not a date") }
+            let (route, digest) = (try row.decode(String.self, at: 2), try row.decode(String.self, at: 3))
+            let count = try row.decode(Int.self, at: 6)
+            let earliest = try row.decode(Date.self, at: 7)
+            first[partner, default: [:]][digest] = min(first[partner]?[digest] ?? earliest, earliest)
+            if let text = try row.decode(String?.self, at: 4) {
+                guard let reason = Statement.Unbilled(rawValue: text) else { throw PostgresError(.decoding, "the billing rule named an unknown reason") }
+                unbilled[partner, default: [:]][route, default: [:]][reason, default: 0] += count
+                continue
             }
-            usage[try row.decode(String.self, at: 0), default: MonthUsage()].unbilled.append(MonthUsage.Unbilled(
-                route: try row.decode(at: 1), reason: reason, count: try row.decode(at: 3)
-            ))
+            for item in try row.decode(PostgresJSON<[String]>.self, at: 5).value {
+                items[partner, default: []].append(MonthUsage.Items(route: route, digest: digest, item: item, count: count))
+            }
+            if route == BillingRules.batchRoute {
+                subjects[partner, default: [:]][route, default: [:]][digest, default: 0] += count
+            } else {
+                days[partner, default: [:]][day, default: DayCalls()].groups.append((route, digest, count))
+                days[partner]![day]!.total += count
+            }
         }
-        var days: [String: [(day: String, count: Int, sha256: String)]] = [:]
-        for row in try await connection.execute(daysStatement, scope) {
-            days[try row.decode(String.self, at: 0), default: []].append((try row.decode(at: 1), try row.decode(at: 2), try row.decode(at: 3)))
+
+        var usage: [String: MonthUsage] = [:]
+        for (partner, digests) in first {
+            var partnerUsage = MonthUsage()
+            partnerUsage.digests = digests.sorted { ($0.value, $0.key) < ($1.value, $1.key) }.map(\.key)
+            partnerUsage.unbilled = (unbilled[partner] ?? [:]).flatMap { route, reasons in
+                reasons.map { MonthUsage.Unbilled(route: route, reason: $0.key, count: $0.value) }
+            }
+            var itemCounts: [MonthUsage.Items: Int] = [:]
+            for entry in items[partner] ?? [] {
+                itemCounts[MonthUsage.Items(route: entry.route, digest: entry.digest, item: entry.item, count: 0), default: 0] += entry.count
+            }
+            partnerUsage.items = itemCounts.map { MonthUsage.Items(route: $0.key.route, digest: $0.key.digest, item: $0.key.item, count: $0.value) }
+            partnerUsage.batchSubjects = (subjects[partner] ?? [:]).flatMap { route, byDigest in
+                byDigest.map { MonthUsage.Subjects(route: route, digest: $0.key, count: $0.value) }
+            }
+            usage[partner] = partnerUsage
         }
-        for (partner, partnerDays) in days {
+        for (partner, byDay) in days {
+            var calls: [CallKey: Int] = [:]
+            var next = 1
+            for (day, dayCalls) in byDay.sorted(by: { $0.key < $1.key }) {
+                let last = next + dayCalls.total - 1
+                func band(_ call: Int, _ digest: String) -> Int { contracts[digest]?.prices.callBands.firstIndex { $0.contains(call) } ?? 0 }
+                if Set(dayCalls.groups.map(\.digest)).allSatisfy({ band(next, $0) == band(last, $0) }) {
+                    for group in dayCalls.groups { calls[CallKey(route: group.route, digest: group.digest, band: band(next, group.digest)), default: 0] += group.count }
+                } else {
+                    var number = next
+                    for row in try await connection.execute(dayCallsStatement, [
+                        partner, max(day.start(), month.start), min(day.adding(days: 1).start(), month.end), TextArrayParameter(BillingRules.callRoutes),
+                    ]) {
+                        let (route, digest) = (try row.decode(String.self, at: 0), try row.decode(String.self, at: 1))
+                        calls[CallKey(route: route, digest: digest, band: band(number, digest)), default: 0] += 1
+                        number += 1
+                    }
+                    guard number == last + 1 else {
+                        throw PostgresError(.decoding, "\(partner)'s billable calls of \(day) changed while they were counted")
+                    }
+                }
+                next = last + 1
+            }
+            usage[partner, default: MonthUsage()].calls = calls.map { MonthUsage.Calls(route: $0.key.route, digest: $0.key.digest, band: $0.key.band, count: $0.value) }
+        }
+        var digests: [String: [(day: String, count: Int, sha256: String)]] = [:]
+        for row in try await connection.execute(daysStatement, [TextArrayParameter(partners), month.start, month.end]) {
+            digests[try row.decode(String.self, at: 0), default: []].append((try row.decode(at: 1), try row.decode(at: 2), try row.decode(at: 3)))
+        }
+        for (partner, partnerDays) in digests {
             usage[partner, default: MonthUsage()].events = Statement.Events(
                 count: partnerDays.reduce(0) { $0 + $1.count }, sha256: eventsDigest(days: partnerDays)
             )
@@ -229,50 +271,25 @@ public struct BillingStore: Sendable {
 
     /// The month's events of `$1` (text[]) from `$2` until `$3`.
     private static let inMonth = "partner_id = ANY($1::text[]) AND occurred_at >= $2 AND occurred_at < $3"
-    /// Answered 2xx with something disclosed (`BillingRules`; the statements add the priced routes).
-    private static let answeredWithData = "http_status BETWEEN 200 AND 299 AND items_disclosed <> '[]'::jsonb"
 
-    private static let versionsStatement = PostgresStatement(unsafeSQL: """
-        SELECT partner_id, contract_digest FROM meter_events WHERE \(inMonth)
-        GROUP BY partner_id, contract_digest ORDER BY partner_id, min(occurred_at), contract_digest
-        """)
-
-    /// Billable calls numbered from 1 per partner in the order answered (time, then ledger id), each
-    /// counted in the band of its version's plan that holds its number (`$4`: the call routes, `$5`:
-    /// the bands as JSON).
-    private static let callsStatement = PostgresStatement(unsafeSQL: """
-        WITH calls AS (
-            SELECT partner_id, endpoint, contract_digest, row_number() OVER (PARTITION BY partner_id ORDER BY occurred_at, id) AS n
-            FROM meter_events
-            WHERE \(inMonth) AND \(answeredWithData) AND endpoint = ANY($4::text[])
-        )
-        SELECT c.partner_id, c.endpoint, c.contract_digest, b.band, count(*)::bigint
-        FROM calls c
-        JOIN jsonb_to_recordset($5::jsonb) AS b (digest text, band integer, first bigint, last bigint)
-          ON b.digest = c.contract_digest AND c.n >= b.first AND (b.last IS NULL OR c.n <= b.last)
-        GROUP BY 1, 2, 3, 4
-        """)
-
-    private static let itemsStatement = PostgresStatement(unsafeSQL: """
-        SELECT partner_id, endpoint, contract_digest, d.item, count(*)::bigint
-        FROM meter_events, jsonb_array_elements_text(items_disclosed) AS d (item)
-        WHERE \(inMonth) AND \(answeredWithData) AND (endpoint = ANY($4::text[]) OR endpoint = $5::text)
-        GROUP BY 1, 2, 3, 4
-        """)
-
-    private static let subjectsStatement = PostgresStatement(unsafeSQL: """
-        SELECT partner_id, endpoint, contract_digest, count(*)::bigint
-        FROM meter_events
-        WHERE \(inMonth) AND \(answeredWithData) AND endpoint = $4::text
-        GROUP BY 1, 2, 3
-        """)
-
-    private static let unbilledStatement = PostgresStatement(unsafeSQL: """
-        SELECT partner_id, endpoint, reason, count(*)::bigint
-        FROM (SELECT partner_id, endpoint, \(BillingRules.unbilledSQL(callRoutes: 4, batchRoute: 5)) AS reason
+    /// The month's events in groups (`$4`: the call routes, `$5`: the batch route): partner, day
+    /// (China time), route, contract digest, why not billed (NULL: billed), items disclosed, how
+    /// many, the first one's time.
+    private static let groupsStatement = PostgresStatement(unsafeSQL: """
+        SELECT partner_id, to_char(day, 'YYYY-MM-DD'), endpoint, contract_digest, unbilled, items_disclosed, count(*)::bigint, min(occurred_at)
+        FROM (SELECT partner_id, (occurred_at AT TIME ZONE 'UTC' + interval '8 hours')::date AS day, endpoint, contract_digest, items_disclosed,
+                     occurred_at, \(BillingRules.unbilledSQL(callRoutes: 4, batchRoute: 5)) AS unbilled
               FROM meter_events WHERE \(inMonth)) AS e
-        WHERE reason IS NOT NULL
-        GROUP BY 1, 2, 3
+        GROUP BY partner_id, day, endpoint, contract_digest, unbilled, items_disclosed
+        """)
+
+    /// One partner's billable calls (`$4`: the call routes) from `$2` until `$3` (a day), in the
+    /// order answered.
+    private static let dayCallsStatement = PostgresStatement("""
+        SELECT endpoint, contract_digest FROM meter_events
+        WHERE partner_id = $1 AND occurred_at >= $2 AND occurred_at < $3
+          AND http_status BETWEEN 200 AND 299 AND items_disclosed <> '[]'::jsonb AND endpoint = ANY($4::text[])
+        ORDER BY occurred_at, id
         """)
 
     private static let daysStatement = PostgresStatement(unsafeSQL: """

@@ -73,6 +73,9 @@ public struct UsageExport: Sendable {
     ]
     /// The longest period one export covers.
     public static let maximumDays = 366
+    /// The first and last day an export may name.
+    public static let earliest = CivilDate(year: 1970, month: 1, day: 1)!
+    public static let latest = CivilDate(year: 9999, month: 12, day: 30)!
 
     public let pool: PostgresPool
     /// Events fetched per round trip.
@@ -86,6 +89,9 @@ public struct UsageExport: Sendable {
     /// Checks a period as exports take it.
     public static func check(from: CivilDate, to: CivilDate) throws(Refusal) {
         guard from <= to else { throw Refusal(field: "from", reason: "from must not be after to") }
+        // The database's timestamps hold neither year 0 nor a year past 9999 (and the ledger nothing before 1970).
+        guard from >= earliest else { throw Refusal(field: "from", reason: "from must not be before \(earliest)") }
+        guard to <= latest else { throw Refusal(field: "to", reason: "to must not be after \(latest)") }
         guard to.dayNumber - from.dayNumber < maximumDays else {
             throw Refusal(field: "to", reason: "to is more than \(maximumDays) days from from (both included); export at most \(maximumDays) days at once")
         }

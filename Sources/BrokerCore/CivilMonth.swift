@@ -17,10 +17,13 @@ public struct CivilMonth: Sendable, Hashable, Comparable, Codable, CustomStringC
         self.init(CivilDate(instant))
     }
 
-    /// Parses `YYYY-MM` (a real month, four-digit year); `nil` for any other shape.
+    /// Parses `YYYY-MM` (a real month of the years 1 to 9999: there is no year 0, and PostgreSQL
+    /// refuses one); `nil` for any other shape.
     public init?(_ text: some StringProtocol) {
         let bytes = Array(text.utf8)
-        guard bytes.count == 7, bytes[4] == UInt8(ascii: "-"), let day = CivilDate(String(decoding: bytes, as: UTF8.self) + "-01") else { return nil }
+        guard bytes.count == 7, bytes[4] == UInt8(ascii: "-"), let day = CivilDate(String(decoding: bytes, as: UTF8.self) + "-01"),
+              day.year >= 1
+        else { return nil }
         self.init(day)
     }
 

@@ -133,6 +133,10 @@ import Testing
         }
         #expect(throws: UsageExport.Refusal.self) { try UsageExport.check(from: to, to: from) }
         #expect(throws: UsageExport.Refusal.self) { try UsageExport.check(from: from, to: from.adding(days: 366)) }
+        // Days PostgreSQL's timestamps cannot hold are refused, not a server error.
+        let ancient = #expect(throws: UsageExport.Refusal.self) { try UsageExport.check(from: CivilDate("0000-01-01")!, to: CivilDate("0000-01-02")!) }
+        #expect(ancient?.field == "from" && ancient?.reason == "from must not be before 1970-01-01")
+        #expect(throws: UsageExport.Refusal.self) { try UsageExport.check(from: CivilDate("9999-12-31")!, to: CivilDate("9999-12-31")!) }
         await pool.close()
     }
 }

@@ -173,6 +173,11 @@ import Testing
             }
             let refused = try await gateway.request(.GET, "/v1/usage/export?from=2026-12-31&to=2026-12-01", bearer: token)
             #expect(refused.status == 400 && refused.json["field"] as? String == "from")
+            // Found by schemathesis: a day PostgreSQL's timestamps cannot hold was a 500.
+            for path in ["/v1/usage/export?from=0001-01-01&to=0001-01-01", "/v1/usage/export/manifest?from=0001-01-01&to=0001-01-01"] {
+                let ancient = try await gateway.request(.GET, path, bearer: token)
+                #expect(ancient.status == 400 && ancient.json["field"] as? String == "from", "\(path)")
+            }
 
             // The statement is the agency's alone, immutable, and its CSV says the same.
             let (_, other) = try await ApiKeyStore(pool: gateway.pool).issue(partnerID: TestGateway.otherAgency, expiresAt: nil)
@@ -185,6 +190,12 @@ import Testing
             #expect(csv.rows.last?[csv.header.firstIndex(of: "amount")!] == "1.70")
             #expect(try await gateway.request(.GET, "/v1/statements/2027-01", bearer: token).status == 404)
             #expect(try await gateway.request(.GET, "/v1/statements/2026-13", bearer: token).json["field"] as? String == "month")
+            // Found by schemathesis: a month of year 0 was a 500 (PostgreSQL has no year 0).
+            let yearZero = try await gateway.request(.GET, "/v1/statements/0000-01?format=csv", bearer: token)
+            #expect(yearZero.status == 400 && yearZero.json["field"] as? String == "month")
+            for path in ["/admin/v1/billing/statements?month=0000-01", "/admin/v1/billing/months/0000-01/verification", "/admin/v1/billing/statements/\(Self.agency)/0000-01"] {
+                #expect(try await gateway.admin(.GET, path, as: .audit).status == 400, "\(path)")
+            }
             let verified = try await gateway.admin(.GET, "/admin/v1/billing/months/2026-12/verification", as: .audit)
             #expect(verified.json["intact"] as? Bool == true)
 

@@ -129,7 +129,9 @@ import Testing
         #expect(!month.contains(Instant.parse("2026-12-31T16:00:00Z")!))
         #expect(month.next == CivilMonth("2027-01") && month.previous == CivilMonth("2026-11"))
         #expect(CivilMonth("2027-02")!.lastDay == CivilDate("2027-02-28") && CivilMonth("2028-02")!.lastDay == CivilDate("2028-02-29"))
-        for refused in ["2026-13", "2026-1", "2026-12-01", "26-12", "2026/12", ""] { #expect(CivilMonth(refused) == nil, "\(refused)") }
+        // Year 0 does not exist (schemathesis found GET /v1/statements/0000-01 answered 500: PostgreSQL refused the date).
+        for refused in ["2026-13", "2026-1", "2026-12-01", "26-12", "2026/12", "", "0000-01"] { #expect(CivilMonth(refused) == nil, "\(refused)") }
+        #expect(CivilMonth("0001-01")?.firstDay == CivilDate("0001-01-01"))
         #expect(Instant.parse("2027-01-01T00:10:00+08:00")!.chinaRFC3339 == "2027-01-01T00:10:00+08:00")
         #expect(Instant.parse("2026-12-31T16:10:07Z")!.chinaRFC3339 == "2027-01-01T00:10:07+08:00")
     }
