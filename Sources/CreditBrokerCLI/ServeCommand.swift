@@ -17,8 +17,9 @@ struct ServeCommand: AsyncParsableCommand {
             (process up), /readyz (database reachable and migrations current) and /v1/receipt-key \
             for anyone; for authenticated partners /v1/partner, /v1/queries, \
             /v1/consents, /v1/scores, /v1/reports (credit reports in HTML or PDF, printed by \
-            --pdf-renderer), /v1/batch-reviews, /v1/usage, /v1/watchlist, /v1/alerts and \
-            /v1/changes. For the credit portal /v1/portal/disclosures, /v1/portal/records, \
+            --pdf-renderer), /v1/batch-reviews, /v1/usage, /v1/usage/export, /v1/usage/export/manifest, \
+            /v1/statements (monthly statements), /v1/watchlist, /v1/alerts and /v1/changes. For the \
+            credit portal /v1/portal/disclosures, /v1/portal/records, \
             /v1/portal/disputes, /v1/portal/disputes/search, /v1/portal/consents/search, and \
             /v1/portal/consents ({id}/revoke, {id}/receipt). For data sources /v1/disputes. /metrics \
             is only on the operations listener (--ops-port, loopback). The contracts \
