@@ -1,6 +1,9 @@
 import ArgumentParser
 import BrokerStore
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import NIOSSL
 import Synchronization

@@ -24,7 +24,7 @@ struct ClearTextScan {
     func scan(folder: URL, dump: String, metrics: [String]) -> [Finding] {
         var findings: [Finding] = []
         func look(_ bytes: some Collection<UInt8>, place: String) {
-            let found = Self.identifiers(in: Array(bytes))
+            let found = Self.identifiers(in: Array(bytes), alsoInvalid: sent)
             if !found.isEmpty { findings.append(Finding(place: place, count: found.count, sent: found.intersection(sent).count)) }
         }
         look(Array(dump.utf8), place: "pg_dump of the database")
@@ -39,8 +39,9 @@ struct ClearTextScan {
         return findings
     }
 
-    /// The valid resident ID numbers in `bytes`.
-    static func identifiers(in bytes: [UInt8]) -> Set<String> {
+    /// The valid resident ID numbers in `bytes`, and any of `alsoInvalid` (numbers sent with a wrong
+    /// check character, which the pattern alone would not catch).
+    static func identifiers(in bytes: [UInt8], alsoInvalid: Set<String> = []) -> Set<String> {
         func isDigit(_ byte: UInt8) -> Bool { (0x30...0x39).contains(byte) }
         func isAlphanumeric(_ byte: UInt8) -> Bool { isDigit(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) }
         var found = Set<String>()
@@ -63,7 +64,7 @@ struct ClearTextScan {
                 continue
             }
             let text = String(decoding: bytes[index...end], as: UTF8.self).uppercased()
-            if (try? ResidentIDNumber(text, today: today)) != nil { found.insert(text) }
+            if alsoInvalid.contains(text) || (try? ResidentIDNumber(text, today: today)) != nil { found.insert(text) }
             index = end + 1
         }
         return found
@@ -71,12 +72,16 @@ struct ClearTextScan {
 
     /// The database as `pg_dump` writes it (plain SQL, data included).
     static func dump(_ topology: Topology) throws -> String {
+        try dump(conninfo: topology.conninfo)
+    }
+
+    static func dump(conninfo: String) throws -> String {
         let versions = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []).sorted { (Int($0) ?? 0) > (Int($1) ?? 0) }
         let candidates = versions.map { "/usr/lib/postgresql/\($0)/bin/pg_dump" } + ["/usr/bin/pg_dump"]
         guard let pgDump = candidates.first(where: FileManager.default.isExecutableFile(atPath:)) else {
             throw ScenarioFailure("pg_dump not found: apt-get install postgresql-client")
         }
-        return try ChildProcess.run(pgDump, ["--no-owner", "-d", topology.conninfo])
+        return try ChildProcess.run(pgDump, ["--no-owner", "-d", conninfo])
     }
 
     /// Runs the scan on a topology and reports it; returns the findings (empty: clean).

@@ -9,6 +9,6 @@ struct CreditBrokerFaults: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "CreditBrokerFaults",
         abstract: "CreditBroker's fault harness: real gateways under load, kills, outages and hostile clients.",
-        subcommands: [KillScenario.self, PostgresScenario.self, QuotaScenario.self, HostileScenario.self, SoakScenario.self, Attack.self]
+        subcommands: [KillScenario.self, PostgresScenario.self, QuotaScenario.self, HostileScenario.self, SoakScenario.self, TLSScenario.self, DemoScenario.self, Attack.self]
     )
 }

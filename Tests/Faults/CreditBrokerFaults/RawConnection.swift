@@ -29,12 +29,12 @@ final class RawConnection: Sendable {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(5))
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                channel.eventLoop.makeCompletedFuture(withResultOf: {
                     if let context {
                         try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: nil))
                     }
                     try channel.pipeline.syncOperations.addHandler(counter)
-                }
+                })
             }
             .connect(host: "127.0.0.1", port: port).get()
         let connection = RawConnection(channel: channel, counter: counter)

@@ -38,7 +38,7 @@ struct SoakScenario: AsyncParsableCommand {
         let clients = try PartnerClients(pki: world.pki, banks: Topology.banks, agencyKeys: world.agencyKeys, connections: connections)
         let organisations = world.organisations
         let record = ClientRecord()
-        func plan(_ worker: Int) -> PlannedRequest {
+        @Sendable func plan(_ worker: Int) -> PlannedRequest {
             let partner = partners[worker % partners.count]
             return PlannedRequest(partner: partner, body: Bodies.query(partner: partner, subject: organisations.randomElement()!))
         }

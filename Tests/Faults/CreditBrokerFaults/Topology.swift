@@ -70,6 +70,8 @@ final class Topology: @unchecked Sendable {
         var quotas = "{ per_day: 50000000, per_month: 500000000 }"
         var rateLimit = "{ per_second: 100000, burst: 100000 }"
         var term: String?
+        /// Replaces the whole `authentication:` block.
+        var authentication: String?
     }
 
     /// Builds the world; `overrides` changes some partners' contracts (every other mixed partner
@@ -126,13 +128,23 @@ final class Topology: @unchecked Sendable {
         for name in try FileManager.default.contentsOfDirectory(atPath: "Contracts") where name.hasSuffix(".yaml") {
             var text = try String(contentsOfFile: "Contracts/" + name, encoding: .utf8)
             if let override = overrides[String(name.dropLast(5))] {
-                var lines = text.split(separator: "\n", omittingEmptySubsequences: false).filter {
-                    !$0.hasPrefix("quotas:") && !$0.hasPrefix("rate_limit:") && !(override.term != nil && $0.hasPrefix("term:"))
-                }.map(String.init)
+                var lines: [String] = []
+                var inAuthentication = false
+                for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+                    if override.authentication != nil, line.hasPrefix("authentication:") {
+                        inAuthentication = true
+                        continue
+                    }
+                    if inAuthentication, line.hasPrefix(" ") || line.hasPrefix("-") { continue }
+                    inAuthentication = false
+                    if line.hasPrefix("quotas:") || line.hasPrefix("rate_limit:") || (override.term != nil && line.hasPrefix("term:")) { continue }
+                    lines.append(String(line))
+                }
                 while lines.last == "" { lines.removeLast() }
                 lines.append("quotas: \(override.quotas)")
                 lines.append("rate_limit: \(override.rateLimit)")
                 if let term = override.term { lines.append("term: \(term)") }
+                if let authentication = override.authentication { lines.append("authentication: \(authentication)") }
                 text = lines.joined(separator: "\n") + "\n"
             }
             try text.write(toFile: folder + "/" + name, atomically: true, encoding: .utf8)
@@ -159,8 +171,8 @@ final class Topology: @unchecked Sendable {
             lines += try await ingestor.ingest(file: folder.appending(path: file).path, source: source, onReject: { _ in }).lines
         }
         say("loaded \(lines) feed lines: \(options.enterprises) organisations, \(options.persons) persons")
-        let organisations = generator.organisations.map(\.code.rawValue).filter { (try? UnifiedSocialCreditCode($0)) != nil }
-        let persons = generator.persons.map(\.id.rawValue)
+        let organisations = Array(generator.organisations.map(\.code.rawValue)).filter { (try? UnifiedSocialCreditCode($0)) != nil }
+        let persons = Array(generator.persons.map(\.id.rawValue))
         return (organisations, persons)
     }
 
@@ -264,15 +276,15 @@ final class Topology: @unchecked Sendable {
 
     /// A TCP port nobody listens on now.
     static func freePort() -> Int {
-        let socket = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 }
