@@ -29,7 +29,7 @@ struct DemoScenario: AsyncParsableCommand {
         let state = root.appending(path: "demo").path, log = root.appending(path: "demo.log").path
         let port = Topology.freePort()
         let demo = try ChildProcess.start("/bin/sh", [
-            #"exec "$0" "$@" >"$DEMO_LOG" 2>&1"#, executable, "demo", "--state-dir", state, "--port", "\(port)",
+            "-c", #"exec "$0" "$@" >"$DEMO_LOG" 2>&1"#, executable, "demo", "--state-dir", state, "--port", "\(port)",
             "--enterprises", "\(enterprises)", "--persons", "\(persons)",
         ], environment: ["DEMO_LOG": log])
         var passed = false, figure = "demo: did not finish"

@@ -36,7 +36,7 @@ final class GatewayProcess: @unchecked Sendable {
         // `exec` keeps the process id the gateway's, for kill -9.
         try ChildProcess.start(
             "/bin/sh",
-            [#"exec "$0" "$@" >>"$GATEWAY_LOG" 2>&1"#, binary, "serve", "--host", "127.0.0.1", "--port", "\(port)",
+            ["-c", #"exec "$0" "$@" >>"$GATEWAY_LOG" 2>&1"#, binary, "serve", "--host", "127.0.0.1", "--port", "\(port)",
              "--ops-port", "\(opsPort)", "--tls-dir", pki] + arguments,
             environment: environment.merging(["GATEWAY_LOG": log]) { $1 }
         )

@@ -3,6 +3,7 @@ import Synchronization
 import NIOCore
 import NIOPosix
 import NIOSSL
+import NIOTLS
 
 /// A hostile client's connection: TCP, optionally TLS (with ALPN), that writes whatever bytes it is
 /// given and counts what comes back, without speaking HTTP.

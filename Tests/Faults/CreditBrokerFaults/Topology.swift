@@ -83,9 +83,9 @@ final class Topology: @unchecked Sendable {
         // Run as root, the cluster belongs to postgres, which must pass through this folder.
         chmod(root.path, 0o711)
         say("scenario folder \(root.path)")
-        let cluster = try EmbeddedPostgres.start(.init(folder: root.appending(path: "postgres").path))
-        let pool = PostgresPool(.init(connection: cluster.configuration, maxConnections: 4))
-        try await Migrator(pool: pool).migrate()
+        let cluster = try EmbeddedPostgres.start(.init(folder: root.appending(path: "postgres").path), logger: quiet)
+        let pool = PostgresPool(.init(connection: cluster.configuration, maxConnections: 4), logger: quiet)
+        try await Migrator(pool: pool, logger: quiet).migrate()
 
         var all = overrides
         for partner in banks + agencies where all[partner] == nil { all[partner] = ContractOverride() }
@@ -213,7 +213,7 @@ final class Topology: @unchecked Sendable {
     /// Replaces the harness's pool (after the cluster was stopped and started again).
     func reconnect() async {
         await pool.close()
-        pool = PostgresPool(.init(connection: cluster.configuration, maxConnections: 4))
+        pool = PostgresPool(.init(connection: cluster.configuration, maxConnections: 4), logger: quiet)
     }
 
     /// Starts the cluster again after it was stopped (any way), waiting out a server whose
@@ -222,7 +222,7 @@ final class Topology: @unchecked Sendable {
         var lastError: (any Error)?
         for _ in 0..<100 {
             do {
-                cluster = try EmbeddedPostgres.start(cluster.options)
+                cluster = try EmbeddedPostgres.start(cluster.options, logger: quiet)
                 return
             } catch {
                 lastError = error
@@ -288,6 +288,13 @@ final class Topology: @unchecked Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 }
+
+/// The harness's own logger for the broker's libraries: warnings and worse only.
+let quiet: Logger = {
+    var logger = Logger(label: "credit-broker.faults")
+    logger.logLevel = .warning
+    return logger
+}()
 
 /// A line on standard output at once (the scenario's progress; its figure is the last line).
 func say(_ line: String) {
