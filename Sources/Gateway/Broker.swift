@@ -109,6 +109,8 @@ public struct Broker: Sendable {
             contracts: contracts, pool: pool, listenerConfiguration: pool.configuration.connection,
             pollInterval: configuration.contractPollInterval, logger: logger
         )
+        // `watcher.processID` names this process in `gateway_processes`, and holds its quota units
+        // and idempotency claims.
         let meterPool = PostgresPool(.init(connection: pool.configuration.connection, maxConnections: configuration.meterConnections), logger: logger)
         do {
             return try assemble(configuration, pool: pool, meterPool: meterPool, contracts: contracts, watcher: watcher, logger: logger)
@@ -133,10 +135,14 @@ public struct Broker: Sendable {
             feeds: FeedService(queries: queries, referenceSecret: configuration.referenceSecret, pool: pool),
             batchReviews: batchReviews,
             scores: try ScoreService(card: configuration.scorecard),
-            metering: MeteringServices(writer: writer, quotas: QuotaLedger(pool: pool), idempotency: IdempotencyStore(pool: pool), hasher: configuration.hasher),
+            metering: MeteringServices(
+                writer: writer, quotas: QuotaLedger(pool: pool), hasher: configuration.hasher, holder: watcher.processID, logger: logger
+            ),
             metrics: metrics
         )
-        var services: [any Service] = [PoolService(pool: pool), PoolService(pool: meterPool), writer, watcher, batchReviews.worker]
+        var services: [any Service] = [
+            PoolService(pool: pool), PoolService(pool: meterPool), writer, partners.metering.sweep, watcher, batchReviews.worker,
+        ]
         if let operations = configuration.operations {
             services.append(OperationsServer.application(
                 operations, pool: pool, metrics: metrics, logger: logger, onServerRunning: configuration.listening.operations

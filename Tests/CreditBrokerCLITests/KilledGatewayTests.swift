@@ -6,7 +6,7 @@ import PostgresClient
 import TestSupport
 import Testing
 
-/// A real `credit-broker serve` killed with SIGKILL while requests wait for their meter events (the
+/// A real `credit-broker serve` killed with SIGKILL while requests are between their quota unit and their meter event (the
 /// fault harness's kill scenario, made deterministic): once a gateway runs again, the quota units
 /// those requests took are given back, so the counters equal the committed events, and their
 /// Idempotency-Keys are free for a retry instead of answering 409 until their lease runs out.
@@ -56,12 +56,14 @@ import Testing
             try await waitUntilReady(client, port: port)
             #expect(try await query(key: nil) == 200)
 
-            // Hold every meter event back (an open transaction's lock), so that eight requests have
-            // taken their quota units and claimed their keys, and wait for the meter, when the process dies.
+            // Hold every request in its records read (an open transaction's lock on `records`), so that
+            // eight requests have taken their quota units and claimed their keys, and have not reached
+            // their meter events, when the process dies. (A request already in its meter insert
+            // would commit its event after the kill: metered though never sent, units spent.)
             let blockers = PostgresPool(.init(connection: database, maxConnections: 1))
             try await blockers.withConnection { blocker in
                 try await blocker.query("BEGIN")
-                try await blocker.query("LOCK TABLE meter_events IN SHARE MODE")
+                try await blocker.query("LOCK TABLE records IN ACCESS EXCLUSIVE MODE")
                 let inFlight = Task {
                     await withTaskGroup(of: Void.self) { group in
                         for index in 0..<8 {

@@ -77,7 +77,7 @@ struct MeteringMiddleware: RouterMiddleware {
             }
         }
         if let claimedKey, completion == nil {
-            try await services.idempotency.abandon(partner: partner.partnerID, key: claimedKey)
+            await services.sweep.abandon(partner: partner.partnerID, key: claimedKey, in: services.idempotency)
         }
         if response.status.code >= 400 { await context.meter.undoSpending() }
         let facts = context.meter.facts
@@ -95,7 +95,7 @@ struct MeteringMiddleware: RouterMiddleware {
         } catch {
             context.logger.error("meter event not committed; answer withheld", metadata: ["error": "\(error)"])
             await context.meter.undoSpending()
-            if let claimedKey { try? await services.idempotency.abandon(partner: partner.partnerID, key: claimedKey) }
+            if let claimedKey { await services.sweep.abandon(partner: partner.partnerID, key: claimedKey, in: services.idempotency) }
             throw Problem.meteringUnavailable()
         }
         metrics.request(route: event.endpoint, status: event.status, latency: ContinuousClock.now - started)
