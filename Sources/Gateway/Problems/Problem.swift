@@ -126,6 +126,15 @@ extension Problem {
         )
     }
 
+    /// 503: the database could not be reached (down, restarting, out of connections); nothing was answered.
+    static func databaseUnavailable() -> Problem {
+        Problem(
+            "database-unavailable", title: "Database unavailable", status: .serviceUnavailable,
+            detail: "The broker's database cannot be reached just now; nothing was disclosed or spent. Retry later.",
+            headers: [.retryAfter: "5"]
+        )
+    }
+
     static func meteringUnavailable() -> Problem {
         Problem(
             "metering-unavailable", title: "Metering unavailable", status: .serviceUnavailable,

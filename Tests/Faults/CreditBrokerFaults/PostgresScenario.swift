@@ -96,7 +96,9 @@ struct PostgresScenario: AsyncParsableCommand {
             let started = during.filter { $0.started > stoppedAt + .milliseconds(100) && $0.finished < backAt }
             var statuses: [String: Int] = [:]
             for exchange in started { statuses[exchange.status.map(String.init) ?? "none", default: 0] += 1 }
-            let wrong = started.filter { $0.status != 503 }
+            // A backend that outlives its postmaster for a moment may still commit a meter event: such a
+            // 200 is a correct answer (the ledger check below finds its event), not a failure.
+            let wrong = started.filter { $0.status != 503 && $0.status != 200 }
             let recovery = recoveredAt.map { ($0 - backAt).seconds }
             slowestRecovery = max(slowestRecovery, recovery ?? .infinity)
             let line = String(
@@ -109,7 +111,7 @@ struct PostgresScenario: AsyncParsableCommand {
             if longest > answerBound { failures.append("\(stop.rawValue): an answer took \(String(format: "%.2f", longest)) s after PostgreSQL went") }
             if !wrong.isEmpty {
                 let kinds = Dictionary(grouping: wrong) { "\($0.status.map(String.init) ?? "no answer") \($0.problem ?? "")" }.mapValues(\.count)
-                failures.append("\(stop.rawValue): \(wrong.count) answers other than 503 while PostgreSQL was down: \(kinds)")
+                failures.append("\(stop.rawValue): \(wrong.count) answers other than 503 (or a metered 200) while PostgreSQL was down: \(kinds)")
             }
             if (recovery ?? .infinity) > recoveryBound { failures.append("\(stop.rawValue): not serving within \(recoveryBound) s of PostgreSQL's return") }
             if started.isEmpty { failures.append("\(stop.rawValue): no request was sent while PostgreSQL was down") }
