@@ -141,14 +141,8 @@ public enum GatewayServer {
     }
 
     private static func tlsChannelConfiguration(_ tls: ListenerTLS, counters: AuthenticationCounters, logger: Logger) throws -> HummingbirdHTTP2.TLSChannelConfiguration {
-        var configuration = TLSConfiguration.makeServerConfiguration(
-            certificateChain: try NIOSSLCertificate.fromPEMFile(tls.certificateChain.path).map { .certificate($0) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.privateKey.path, format: .pem))
-        )
-        configuration.minimumTLSVersion = .tlsv12
-        configuration.certificateVerification = .optionalVerification
-        configuration.trustRoots = .file(tls.clientCA.path)
-        configuration.applicationProtocols = ["h2", "http/1.1"]
+        // Agencies come without a certificate: asked for, not required.
+        let configuration = try tls.serverConfiguration(verification: .optionalVerification, protocols: ["h2", "http/1.1"])
         let verifier = try ClientCertificateVerifier(ca: tls.clientCA, revocationList: tls.revocationList, counters: counters, logger: logger)
         return HummingbirdHTTP2.TLSChannelConfiguration(tlsConfiguration: configuration, customAsyncVerificationCallback: verifier.verify)
     }

@@ -69,15 +69,8 @@ public enum AdminServer {
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        var tls = TLSConfiguration.makeServerConfiguration(
-            certificateChain: try NIOSSLCertificate.fromPEMFile(configuration.tls.certificateChain.path).map { .certificate($0) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(file: configuration.tls.privateKey.path, format: .pem))
-        )
-        tls.minimumTLSVersion = .tlsv12
-        tls.certificateVerification = .noHostnameVerification
-        tls.trustRoots = .file(configuration.tls.clientCA.path)
-        // HTTP/1.1 only, with the partner listener's deadlines (handshake, idle, whole request).
-        tls.applicationProtocols = ["http/1.1"]
+        // A certificate required; HTTP/1.1 only, with the partner listener's deadlines (handshake, idle, whole request).
+        let tls = try configuration.tls.serverConfiguration(verification: .noHostnameVerification, protocols: ["http/1.1"])
         let verifier = try ClientCertificateVerifier(
             ca: configuration.tls.clientCA, revocationList: configuration.tls.revocationList, counters: services.metrics.adminAuthentication,
             logger: logger

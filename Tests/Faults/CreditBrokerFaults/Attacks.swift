@@ -74,9 +74,18 @@ struct Attack: AsyncParsableCommand {
                 Array("GET /v1/partner HTTP/1.1\r\nHost: localhost\r\nX-Padding: \(huge)\r\n\r\n".utf8)
             }
         case .deepJSON:
-            let body = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
-            try await requests(workers: 4, until: deadline, count: count) { _ in
-                Array("POST /v1/queries HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
+            // 100,000 levels: as a whole body, and as the subjects of the two routes that take bodies of 1 MB
+            // (the queries route refuses any body over 64 KB before reading it as JSON).
+            let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+            let bodies = [
+                ("/v1/batch-reviews", #"{"purpose":"batch_review","items":["enterprise.registration"],"subjects":"# + deep + "}"),
+                ("/v1/watchlist", #"{"purpose":"post_loan_monitoring","subjects":"# + deep + "}"),
+                ("/v1/batch-reviews", String(repeating: #"{"a":"#, count: 100_000) + "1" + String(repeating: "}", count: 100_000)),
+                ("/v1/queries", deep),
+            ]
+            try await requests(workers: 4, until: deadline, count: count) { n in
+                let (path, body) = bodies[n % bodies.count]
+                return Array("POST \(path) HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
             }
         case .utf8:
             try await requests(workers: 4, until: deadline, count: count) { n in

@@ -111,6 +111,15 @@ struct HostileScenario: AsyncParsableCommand {
             if during.peakRSS / 1024 > memoryBound { failures.append("\(attack.rawValue): resident memory \(during.peakRSS / 1024) MB") }
             if !alive { break }
             if let text = try? await gateway.metrics() { metrics.append(text) }
+            // What an attack left in flight (requests waiting for bodies that never come, their
+            // timeouts) must not be charged to the next one: wait until the bank is served as quietly.
+            let settling = ContinuousClock.now
+            while ContinuousClock.now - settling < .seconds(60) {
+                let probe = await measure(for: 1)
+                if percentile(probe.latencies, 50) <= 2 * percentile(quiet.latencies, 50), probe.failures.isEmpty { break }
+            }
+            let settled = (ContinuousClock.now - settling).seconds
+            if settled > 1.5 { say(String(format: "  settled after %.1f s", settled)) }
         }
         await clients.shutdown()
         if kill(gateway.pid, 0) == 0 { await gateway.stop() }
