@@ -21,6 +21,10 @@ struct Attack: AsyncParsableCommand {
         case renegotiation, garbage
     }
 
+    /// The hostile partner: a bank with a valid certificate (another bank than the one measured, whose
+    /// rate limit and quota it does not share).
+    static let attacker = "bank.boc_jiangsu"
+
     @Argument var kind: Kind
     @Option var port: Int
     @Option var pki: String
@@ -33,7 +37,7 @@ struct Attack: AsyncParsableCommand {
         let deadline = ContinuousClock.now + .seconds(seconds)
         let stats = Locked([String: Int]())
         @Sendable func count(_ key: String, _ value: Int = 1) { stats.withLock { $0[key, default: 0] += value } }
-        let bank = (pki + "/clients/bank.icbc_jiangsu.pem", pki + "/clients/bank.icbc_jiangsu-key.pem")
+        let bank = (pki + "/clients/\(Attack.attacker).pem", pki + "/clients/\(Attack.attacker)-key.pem")
         let h1 = try RawConnection.tls(certificate: bank.0, key: bank.1)
         switch kind {
         case .slowloris:
@@ -169,7 +173,7 @@ struct Attack: AsyncParsableCommand {
         _ request: @escaping @Sendable (Int) -> [UInt8]
     ) async throws {
         let (port, pki) = (self.port, self.pki)
-        let bank = (pki + "/clients/bank.icbc_jiangsu.pem", pki + "/clients/bank.icbc_jiangsu-key.pem")
+        let bank = (pki + "/clients/\(Attack.attacker).pem", pki + "/clients/\(Attack.attacker)-key.pem")
         let tls = try RawConnection.tls(certificate: bank.0, key: bank.1)
         let sent = Locked(0)
         try await parallel(workers) { _ in

@@ -173,6 +173,12 @@ final class Topology: @unchecked Sendable {
         say("loaded \(lines) feed lines: \(options.enterprises) organisations, \(options.persons) persons")
         let organisations = Array(generator.organisations.map(\.code.rawValue)).filter { (try? UnifiedSocialCreditCode($0)) != nil }
         let persons = Array(generator.persons.map(\.id.rawValue))
+        // The clear-text scan's control: the feed files hold the persons' ID numbers in clear, and the
+        // scan must find them there (if it found none, its clean verdicts later would mean nothing).
+        let control = ClearTextScan(sent: Set(persons)).scan(folder: folder, dump: "", metrics: [])
+        let found = control.map(\.sent).reduce(0, +)
+        guard found > 0 else { throw ScenarioFailure("the clear-text scan found no ID number in the feed files that hold them") }
+        say("clear-text scan control: the feed files hold \(found) clear ID numbers of the province's persons (counted per file), and the scan finds them")
         return (organisations, persons)
     }
 
