@@ -53,7 +53,7 @@ import Testing
             return (used, billable)
         }
         do {
-            try await waitUntilReady(client, port: port)
+            try await QuotaAcrossProcessesTests.waitUntilReady(client, port: port)
             #expect(try await query(key: nil) == 200)
 
             // Hold every request in its records read (an open transaction's lock on `records`), so that
@@ -85,7 +85,7 @@ import Testing
             await blockers.close()
 
             server = try ChildProcess.start(CommandLineTests.binary, arguments, environment: environment)
-            try await waitUntilReady(client, port: port)
+            try await QuotaAcrossProcessesTests.waitUntilReady(client, port: port)
             var after = try await counts()
             for _ in 0..<100 where after.used != after.billable {
                 try await Task.sleep(for: .milliseconds(50))
@@ -106,16 +106,5 @@ import Testing
         _ = server.wait()
         await pool.close()
         try await client.shutdown()
-    }
-
-    private func waitUntilReady(_ client: HTTPClient, port: Int) async throws {
-        for _ in 0..<240 {
-            if let response = try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/readyz"), timeout: .seconds(2)),
-               response.status == .ok {
-                return
-            }
-            try await Task.sleep(for: .milliseconds(250))
-        }
-        Issue.record("the gateway on port \(port) never became ready")
     }
 }

@@ -51,7 +51,7 @@ import Testing
         }
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
-            for port in ports { try await waitUntilReady(client, port: port) }
+            for port in ports { try await Self.waitUntilReady(client, port: port) }
             let body = #"{"subject":"91350100M000100Y43","purpose":"credit_report","items":["enterprise.registration"]}"#
             let next = Counter()
             let statuses = try await withThrowingTaskGroup(of: [Int].self) { group in
@@ -104,7 +104,8 @@ import Testing
         }
     }
 
-    private func waitUntilReady(_ client: HTTPClient, port: Int) async throws {
+    /// Waits (up to a minute) until a plain-HTTP `serve` on `port` answers `/readyz` with 200.
+    static func waitUntilReady(_ client: HTTPClient, port: Int) async throws {
         for _ in 0..<240 {
             if let response = try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/readyz"), timeout: .seconds(2)),
                response.status == .ok {

@@ -16,8 +16,19 @@ struct QuotaMiddleware: RouterMiddleware {
     let sweep: QuotaHoldSweep
     let metrics: GatewayMetrics
 
+    /// The largest body of a billable route (`POST /v1/queries` takes 64 KB, `POST /v1/scores` 16 KB).
+    static let maxBodyBytes = 64 * 1024
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let partner = try context.requirePartner()
+        // The request arrives whole before it costs a quota unit: a client that opens requests and
+        // never finishes them (an HTTP/2 stream flood) makes the database do nothing.
+        var request = request
+        do {
+            _ = try await request.collectBody(upTo: Self.maxBodyBytes)
+        } catch {
+            throw Problem(readingBody: error)
+        }
         let limits = QuotaLimits(partner.contract.quotas)
         guard limits.perDay != nil || limits.perMonth != nil else { return try await next(request, context) }
         let now = context.instant

@@ -1,0 +1,25 @@
+import Foundation
+import Gateway
+import PostgresClient
+import Testing
+
+/// A billable request costs nothing in the database before it has arrived whole: a client that
+/// opens requests and never finishes their bodies (the fault harness's HTTP/2 stream flood held
+/// thousands so, each with a quota unit taken and then given back) takes no quota unit.
+@Suite struct IncompleteRequestTests {
+    @Test func aRequestWhoseBodyNeverArrivesTakesNoQuotaUnit() async throws {
+        try await TestGateway.run(adjusting: { $0.requestTimeout = .seconds(3) }) { gateway in
+            let bank = try gateway.identity(of: TestGateway.bank)
+            let head = "POST /v1/queries HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n{\"subject\":"
+            let connection = try await RawConnection.open(port: gateway.port, tls: RawConnection.tls(gateway, alpn: ["http/1.1"], identity: bank))
+            let pending = Task { try await connection.readUntilClosed(within: .seconds(10), sending: Array(head.utf8)) }
+            try await Task.sleep(for: .seconds(1))
+            let used = try await gateway.pool.query("""
+                SELECT coalesce(sum(used), 0)::bigint FROM quota_counters WHERE partner_id = \(TestGateway.bank) AND period_kind = 'day'
+                """)[0].decode(Int.self, at: 0)
+            #expect(used == 0, "a unit was taken for a request whose body has not arrived")
+            let answer = try #require(try await pending.value)
+            #expect(String(decoding: answer.bytes, as: UTF8.self).hasPrefix("HTTP/1.1 408 "))
+        }
+    }
+}
