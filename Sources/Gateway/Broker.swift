@@ -55,6 +55,8 @@ public struct BrokerConfiguration: Sendable {
     public var contractPollInterval: Duration = .seconds(1)
     /// Connections of the meter writer's own pool (so busy routes never delay the meter).
     public var meterConnections = 2
+    /// Requests of one partner this process serves at once; beyond it, 429 before anything is read.
+    public var requestsInFlightPerPartner = 128
     public var listening = Listening()
     /// The signals that shut the broker down gracefully (tests use none and call `Broker.shutdown()`).
     public var gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]
@@ -136,7 +138,8 @@ public struct Broker: Sendable {
             batchReviews: batchReviews,
             scores: try ScoreService(card: configuration.scorecard),
             metering: MeteringServices(
-                writer: writer, quotas: QuotaLedger(pool: pool), hasher: configuration.hasher, holder: watcher.processID, logger: logger
+                writer: writer, quotas: QuotaLedger(pool: pool), hasher: configuration.hasher, holder: watcher.processID, logger: logger,
+                concurrency: ConcurrencyLimiter(limit: configuration.requestsInFlightPerPartner)
             ),
             metrics: metrics
         )

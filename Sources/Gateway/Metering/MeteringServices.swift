@@ -11,6 +11,8 @@ public struct MeteringServices: Sendable {
     public let admissions: QuotaCoalescer
     public let idempotency: IdempotencyStore
     public let limiter: RateLimiter
+    /// Each partner's requests in flight in this process, bounded.
+    public let concurrency: ConcurrencyLimiter
     public let hasher: PersonKeyHasher
     /// The largest request body any partner route accepts.
     public let maxBodyBytes: Int
@@ -21,8 +23,9 @@ public struct MeteringServices: Sendable {
     ///   units are held for it until their meter events, and its idempotency claims name it.
     public init(
         writer: MeterWriter, quotas: QuotaLedger, hasher: PersonKeyHasher, holder: String, logger: Logger,
-        limiter: RateLimiter = RateLimiter(), maxBodyBytes: Int = 4 << 20
+        concurrency: ConcurrencyLimiter = ConcurrencyLimiter(limit: 128), limiter: RateLimiter = RateLimiter(), maxBodyBytes: Int = 4 << 20
     ) {
+        self.concurrency = concurrency
         self.writer = writer
         admissions = QuotaCoalescer(ledger: quotas, holder: holder)
         idempotency = IdempotencyStore(pool: quotas.pool, holder: holder)

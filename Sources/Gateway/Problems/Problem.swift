@@ -102,6 +102,15 @@ extension Problem {
         )
     }
 
+    /// 429: the partner already has `limit` requests in progress in this process.
+    static func tooManyInFlight(_ limit: Int) -> Problem {
+        Problem(
+            "rate-limited", title: "Too many requests", status: .tooManyRequests,
+            detail: "The partner has \(limit) requests in progress here, the most it may have at once; retry after 1 s.",
+            headers: [.retryAfter: "1"]
+        )
+    }
+
     static func quotaExhausted(_ exhaustion: QuotaDecision.Exhaustion, now: Date) -> Problem {
         let seconds = max(1, Int(exhaustion.resetsAt.timeIntervalSince(now).rounded(.up)))
         return Problem(
