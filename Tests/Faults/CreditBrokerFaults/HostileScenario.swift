@@ -22,6 +22,8 @@ struct HostileScenario: AsyncParsableCommand {
     @Option(help: "Most the bank's p99 may grow during an attack (times its quiet p99).") var factor = 3.0
     @Option(help: "Most resident memory of the gateway, MB.") var memoryBound = 1_024
     @Option(help: "Idle connections the idle attack holds open.") var idleConnections = 10_000
+    @Flag(help: "Report the bank's p99 during each attack without failing on --factor (CI's debug build on shared cores; the bound is checked on a release build).")
+    var reportLatencyOnly = false
 
     func run() async throws {
         raiseDescriptorLimit()
@@ -110,7 +112,7 @@ struct HostileScenario: AsyncParsableCommand {
             ))
             if !alive || !ready { failures.append("\(attack.rawValue): the gateway is \(alive ? "not ready" : "down")") }
             if !during.failures.isEmpty { failures.append("\(attack.rawValue): the bank's queries failed: \(during.failures)") }
-            if ratio > factor { failures.append(String(format: "%@: the bank's p99 grew %.2f times", attack.rawValue, ratio)) }
+            if ratio > factor, !reportLatencyOnly { failures.append(String(format: "%@: the bank's p99 grew %.2f times", attack.rawValue, ratio)) }
             if during.peakRSS / 1024 > memoryBound { failures.append("\(attack.rawValue): resident memory \(during.peakRSS / 1024) MB") }
             if !alive { break }
             if let text = try? await gateway.metrics() { metrics.append(text) }
