@@ -11,19 +11,15 @@ import Testing
 /// those requests took are given back, so the counters equal the committed events, and their
 /// Idempotency-Keys are free for a retry instead of answering 409 until their lease runs out.
 @Suite struct KilledGatewayTests {
-    static let agency = "agency.nj_anxin"
+    static let agency = QuotaAcrossProcessesTests.agency
     static let body = #"{"subject":"91350100M000100Y43","purpose":"credit_report","items":["enterprise.registration"]}"#
 
     @Test func aGatewayKilledWithAnswersInFlightLeavesNoQuotaUnitAndNoClaimBehind() async throws {
         let database = try await TestPostgres.freshDatabase()
         let conninfo = try #require(database.conninfo)
         let contracts = QuotaAcrossProcessesTests.root.appending(path: "Contracts").path
-        let environment = ["CREDIT_BROKER_PERSON_KEY_SECRET": String(repeating: "k", count: 32)]
-        let issued = try ChildProcess.start(
-            CommandLineTests.binary, ["keys", "issue", Self.agency, "--contracts", contracts, "--database-url", conninfo]
-        ).wait()
-        #expect(issued.status == 0, "\(issued.output)")
-        let token = try #require(issued.output.split(separator: "\n").first { $0.hasPrefix("ak_") }.map(String.init))
+        let environment = QuotaAcrossProcessesTests.environment
+        let token = try QuotaAcrossProcessesTests.issueKey(contracts: contracts, conninfo: conninfo)
         let port = Int.random(in: 20_000...39_999)
         let arguments = [
             "serve", "--database-url", conninfo, "--contracts", contracts, "--port", "\(port)",

@@ -35,12 +35,8 @@ import Testing
         let database = try await TestPostgres.freshDatabase()
         let conninfo = try #require(database.conninfo)
         let contracts = try contracts(perDay: quota)
-        let environment = ["CREDIT_BROKER_PERSON_KEY_SECRET": String(repeating: "k", count: 32)]
-        let issued = try ChildProcess.start(
-            CommandLineTests.binary, ["keys", "issue", Self.agency, "--contracts", contracts, "--database-url", conninfo]
-        ).wait()
-        #expect(issued.status == 0, "\(issued.output)")
-        let token = try #require(issued.output.split(separator: "\n").first { $0.hasPrefix("ak_") }.map(String.init))
+        let environment = Self.environment
+        let token = try Self.issueKey(contracts: contracts, conninfo: conninfo)
 
         let ports = [Int.random(in: 20_000...29_999), Int.random(in: 30_000...39_999)]
         let servers = try ports.map { port in
@@ -102,6 +98,24 @@ import Testing
             let (status, output) = server.wait()
             #expect(status == 0, "\(output.suffix(2_000))")
         }
+    }
+
+    /// What `serve` needs besides its options: the person-key secret of an external database.
+    static let environment = ["CREDIT_BROKER_PERSON_KEY_SECRET": String(repeating: "k", count: 32)]
+
+    /// An API key for the agency through `credit-broker keys issue`, as an operator issues one.
+    static func issueKey(contracts: String, conninfo: String) throws -> String {
+        let issued = try ChildProcess.start(
+            CommandLineTests.binary, ["keys", "issue", agency, "--contracts", contracts, "--database-url", conninfo]
+        ).wait()
+        guard issued.status == 0, let token = issued.output.split(separator: "\n").first(where: { $0.hasPrefix("ak_") }) else {
+            throw IssueFailure(description: "keys issue failed: \(issued.output)")
+        }
+        return String(token)
+    }
+
+    struct IssueFailure: Error, CustomStringConvertible {
+        let description: String
     }
 
     /// Waits (up to a minute) until a plain-HTTP `serve` on `port` answers `/readyz` with 200.

@@ -48,8 +48,7 @@ struct PostgresScenario: AsyncParsableCommand {
 
     private func scenario(_ world: Topology) async throws -> (figure: String, passed: Bool) {
         let gateway = try await world.startGateway()
-        let partners = Topology.banks + Topology.agencies
-        let clients = try PartnerClients(pki: world.pki, banks: Topology.banks, agencyKeys: world.agencyKeys, connections: connections)
+        let (partners, clients) = try world.mixedClients(connections: connections)
         let load = Load(clients: clients, ports: [gateway.port])
         let record = ClientRecord()
         let exchanges = Locked<[Exchange]>([])

@@ -35,8 +35,7 @@ struct SoakScenario: AsyncParsableCommand {
 
     private func scenario(_ world: Topology) async throws -> (figure: String, passed: Bool) {
         let gateway = try await world.startGateway()
-        let partners = Topology.banks + Topology.agencies
-        let clients = try PartnerClients(pki: world.pki, banks: Topology.banks, agencyKeys: world.agencyKeys, connections: connections)
+        let (partners, clients) = try world.mixedClients(connections: connections)
         let organisations = world.organisations
         let record = ClientRecord()
         @Sendable func plan(_ worker: Int) -> PlannedRequest {

@@ -190,6 +190,12 @@ final class Topology: @unchecked Sendable {
         )
     }
 
+    /// The mixed partners in worker order (four banks, four agencies), and their clients with up to
+    /// `connections` keep-alive connections each.
+    func mixedClients(connections: Int) throws -> (partners: [String], clients: PartnerClients) {
+        (Self.banks + Self.agencies, try PartnerClients(pki: pki, banks: Self.banks, agencyKeys: agencyKeys, connections: connections))
+    }
+
     /// libpq connection arguments of the cluster, for `serve --database-url` and `pg_dump`.
     var conninfo: String { cluster.configuration.conninfo ?? cluster.configuration.connectionString }
 
