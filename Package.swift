@@ -182,6 +182,23 @@ let package = Package(
             path: "Benchmarks/CreditBrokerBench"
         ),
 
+        // MARK: Fault harness (issue 14): real gateway processes under load, faults and hostile input
+        .executableTarget(
+            name: "CreditBrokerFaults",
+            dependencies: [
+                "BrokerCore", "BrokerStore", "Ingest", "PostgresClient", "SyntheticProvince",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ],
+            path: "Tests/Faults/CreditBrokerFaults"
+        ),
+
         // MARK: Tests
         .target(name: "TestSupport", dependencies: ["BrokerStore", "PostgresClient"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),

@@ -32,7 +32,11 @@ GRANT SELECT, INSERT ON meter_events, admin_audit TO credit_broker_gateway;
 -- Partner state the API changes.
 GRANT SELECT, INSERT, UPDATE ON quota_counters TO credit_broker_gateway;
 GRANT EXECUTE ON FUNCTION quota_reserve(text, date, date, bigint, bigint, bigint),
-                          quota_reserve_up_to(text, date, date, bigint, bigint, bigint) TO credit_broker_gateway;
+                          quota_reserve_up_to(text, date, date, bigint, bigint, bigint),
+                          quota_reserve_held(text, date, date, text[], bigint, bigint, text),
+                          quota_release_holds(text[]) TO credit_broker_gateway;
+-- A unit held for a request until its meter event (or its release, or its dead process's sweep).
+GRANT SELECT, INSERT, DELETE ON quota_holds TO credit_broker_gateway;
 GRANT SELECT, INSERT, UPDATE, DELETE ON idempotency_keys TO credit_broker_gateway;
 GRANT SELECT, INSERT, UPDATE (uses, used_up_at, revoked_at, revoked_reason, valid_to) ON consents TO credit_broker_gateway;
 GRANT SELECT, INSERT ON consent_extensions, partner_alerts TO credit_broker_gateway;
@@ -70,7 +74,7 @@ DECLARE
         'disclosure_sweeps', 'meter_events', 'admin_audit', 'quota_counters', 'idempotency_keys', 'consents',
         'watchlist', 'batch_reviews', 'batch_review_subjects', 'api_keys',
         'contract_versions', 'contract_proposals', 'partner_status_changes', 'gateway_processes',
-        'disputes', 'consent_extensions', 'partner_alerts', 'stream_deliveries'
+        'disputes', 'consent_extensions', 'partner_alerts', 'stream_deliveries', 'quota_holds'
     ];
     missing text;
 BEGIN

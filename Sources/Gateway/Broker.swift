@@ -65,6 +65,8 @@ public struct BrokerConfiguration: Sendable {
     public var contractPollInterval: Duration = .seconds(1)
     /// Connections of the meter writer's own pool (so busy routes never delay the meter).
     public var meterConnections = 2
+    /// Requests of one partner this process serves at once; beyond it, 429 before anything is read.
+    public var requestsInFlightPerPartner = 128
     public var listening = Listening()
     /// The signals that shut the broker down gracefully (tests use none and call `Broker.shutdown()`).
     public var gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]
@@ -136,6 +138,8 @@ public struct Broker: Sendable {
             contracts: contracts, pool: pool, listenerConfiguration: pool.configuration.connection,
             pollInterval: configuration.contractPollInterval, logger: logger
         )
+        // `watcher.processID` names this process in `gateway_processes`, and holds its quota units
+        // and idempotency claims.
         let meterPool = PostgresPool(.init(connection: pool.configuration.connection, maxConnections: configuration.meterConnections), logger: logger)
         let metrics = GatewayMetrics()
         let reads = DatabaseReads(primary: pool, catalog: configuration.policies.catalog, standby: configuration.standby, metrics: metrics, logger: logger)
@@ -166,7 +170,10 @@ public struct Broker: Sendable {
             feeds: FeedService(queries: queries, referenceSecret: configuration.referenceSecret, pool: pool),
             batchReviews: batchReviews,
             scores: scores,
-            metering: MeteringServices(writer: writer, quotas: QuotaLedger(pool: pool), idempotency: IdempotencyStore(pool: pool), hasher: configuration.hasher),
+            metering: MeteringServices(
+                writer: writer, quotas: QuotaLedger(pool: pool), hasher: configuration.hasher, holder: watcher.processID, logger: logger,
+                concurrency: ConcurrencyLimiter(limit: configuration.requestsInFlightPerPartner)
+            ),
             rights: rights,
             reports: ReportService(
                 queries: queries, scores: scores, rights: rights, policies: configuration.policies,
@@ -183,7 +190,9 @@ public struct Broker: Sendable {
         let reloader = Reloader(
             signals: configuration.reloadSignals, partner: partnerCredentials, admin: adminCredentials, watcher: watcher, logger: logger
         )
-        var services: [any Service] = [PoolService(pool: pool), PoolService(pool: meterPool), reads, writer, watcher, reloader, batchReviews.worker]
+        var services: [any Service] = [
+            PoolService(pool: pool), PoolService(pool: meterPool), reads, writer, partners.metering.sweep, watcher, reloader, batchReviews.worker,
+        ]
         if let operations = configuration.operations {
             services.append(OperationsServer.application(
                 operations, pool: pool, metrics: metrics, clock: configuration.clock, logger: logger,

@@ -137,7 +137,7 @@ public enum GatewayServer {
         ))
         .add(middleware: MeteringMiddleware(services: partners.metering, metrics: partners.metrics))
         routes.registerAuthenticated(on: v1)
-        let billable = v1.group().add(middleware: QuotaMiddleware(admissions: partners.metering.admissions, metrics: partners.metrics))
+        let billable = v1.group().add(middleware: QuotaMiddleware(admissions: partners.metering.admissions, sweep: partners.metering.sweep, metrics: partners.metrics))
         QueryRoutes(service: partners.queries, signer: partners.receiptSigner).register(on: billable)
         ScoreRoutes(service: partners.scores, queries: partners.queries, signer: partners.receiptSigner).register(on: billable)
         ReportRoutes(service: partners.reports, signer: partners.receiptSigner).register(on: billable)

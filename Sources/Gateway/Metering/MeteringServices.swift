@@ -1,4 +1,5 @@
 import BrokerCore
+import Logging
 import Metering
 
 /// What the partner routes' metering needs: the group-commit meter writer, the exact quota ledger's
@@ -10,17 +11,25 @@ public struct MeteringServices: Sendable {
     public let admissions: QuotaCoalescer
     public let idempotency: IdempotencyStore
     public let limiter: RateLimiter
+    /// Each partner's requests in flight in this process, bounded.
+    public let concurrency: ConcurrencyLimiter
     public let hasher: PersonKeyHasher
     /// The largest request body any partner route accepts.
     public let maxBodyBytes: Int
+    /// Gives back units and claims that requests of dead processes (or failed releases) left behind.
+    public let sweep: QuotaHoldSweep
 
+    /// - Parameter holder: this gateway process (`gateway_processes.process_id`): billable requests'
+    ///   units are held for it until their meter events, and its idempotency claims name it.
     public init(
-        writer: MeterWriter, quotas: QuotaLedger, idempotency: IdempotencyStore, hasher: PersonKeyHasher,
-        limiter: RateLimiter = RateLimiter(), maxBodyBytes: Int = 4 << 20
+        writer: MeterWriter, quotas: QuotaLedger, hasher: PersonKeyHasher, holder: String, logger: Logger,
+        concurrency: ConcurrencyLimiter = ConcurrencyLimiter(limit: 128), limiter: RateLimiter = RateLimiter(), maxBodyBytes: Int = 4 << 20
     ) {
+        self.concurrency = concurrency
         self.writer = writer
-        admissions = QuotaCoalescer(ledger: quotas)
-        self.idempotency = idempotency
+        admissions = QuotaCoalescer(ledger: quotas, holder: holder)
+        idempotency = IdempotencyStore(pool: quotas.pool, holder: holder)
+        sweep = QuotaHoldSweep(ledger: quotas, holder: holder, logger: logger)
         self.limiter = limiter
         self.hasher = hasher
         self.maxBodyBytes = maxBodyBytes
