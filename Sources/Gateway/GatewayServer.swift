@@ -34,6 +34,9 @@ public enum GatewayServer {
         /// A connection sent GOAWAY (idle, or the server shutting down) is closed this long later
         /// whether or not the client answers.
         public var closeTimeout: Duration
+        /// Client addresses whose HTTP/2 connections swift-nio-http2 keeps ending for abuse (rapid
+        /// reset, stream floods) are refused at accept for a while (`AbuseLedger`).
+        public var abuse: AbuseLedger.Policy = .standard
 
         public init(
             host: String = "127.0.0.1", port: Int = 8443, tls: ListenerTLS? = nil, idleTimeout: Duration = .seconds(30),
@@ -112,7 +115,8 @@ public enum GatewayServer {
         // Banks present a client certificate; agencies use API keys instead, so it is asked for, not required.
         let server = ListenerChannel<HTTP1Channel>.server(
             tls: credentials?.channelConfiguration(applicationProtocols: ["h2", "http/1.1"], clientCertificates: .optionalVerification),
-            timeouts: configuration.timeouts
+            timeouts: configuration.timeouts,
+            gate: ConnectionGate(policy: configuration.abuse, metrics: partners.metrics, logger: logger)
         )
         return Application(
             router: router,

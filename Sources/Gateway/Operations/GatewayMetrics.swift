@@ -61,6 +61,22 @@ public final class GatewayMetrics: Sendable {
         standbyUsable.set(usable ? 1.0 : 0.0)
     }
 
+    /// A connection the partner listener closed at accept (`reason`: `banned`, its address refused for abuse).
+    func connectionRefused(reason: String) {
+        registry.makeCounter(
+            descriptor: Self.name("connections_refused", "total", "Connections closed at accept, before TLS, by reason."),
+            labels: [("reason", reason)]
+        ).increment()
+    }
+
+    /// A connection swift-nio-http2 ended for abuse (`kind`: rapid_reset, stream_errors, glitches, …).
+    func connectionAbusive(kind: String) {
+        registry.makeCounter(
+            descriptor: Self.name("connections_abusive", "total", "HTTP/2 connections ended with GOAWAY ENHANCE_YOUR_CALM, by kind of abuse."),
+            labels: [("kind", kind)]
+        ).increment()
+    }
+
     /// One answered partner request.
     func request(route: String, status: Int, latency: Duration) {
         registry.makeCounter(

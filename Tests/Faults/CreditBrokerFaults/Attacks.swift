@@ -205,10 +205,26 @@ func parallel(_ count: Int, _ body: @escaping @Sendable (Int) async throws -> Vo
     }
 }
 
-/// A blocking TCP connection to 127.0.0.1:`port`; the descriptor, or -1.
+/// The attacker's own address: another host than the measured bank's (127.0.0.1), as it would be
+/// in life, so that the gateway's refusal of an abusive address (`ConnectionGate`) does not fall on
+/// the bank. (The renegotiation attack runs `openssl s_client`, which cannot choose its address; it
+/// earns no strikes.)
+let attackerAddress = "127.0.0.2"
+
+/// A blocking TCP connection from `attackerAddress` to 127.0.0.1:`port`; the descriptor, or -1.
 func tcpConnect(port: Int) -> Int32 {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard descriptor >= 0 else { return -1 }
+    var source = sockaddr_in()
+    source.sin_family = sa_family_t(AF_INET)
+    source.sin_addr.s_addr = inet_addr(attackerAddress)
+    let bound = withUnsafePointer(to: &source) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0 else {
+        close(descriptor)
+        return -1
+    }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")

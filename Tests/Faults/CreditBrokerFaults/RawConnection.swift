@@ -23,11 +23,12 @@ final class RawConnection: Sendable {
         self.counter = counter
     }
 
-    /// Connects to 127.0.0.1:`port`; with `tls`, completes the handshake (ALPN `protocols`).
+    /// Connects from `attackerAddress` to 127.0.0.1:`port`; with `tls`, completes the handshake (ALPN `protocols`).
     static func open(port: Int, tls: TLSConfiguration? = nil) async throws -> RawConnection {
         let counter = InboundCounter()
         let context = try tls.map { try NIOSSLContext(configuration: $0) }
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(to: try SocketAddress(ipAddress: attackerAddress, port: 0))
             .connectTimeout(.seconds(5))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture(withResultOf: {
