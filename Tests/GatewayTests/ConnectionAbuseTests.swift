@@ -114,4 +114,28 @@ import Testing
             #expect(String(decoding: served.bytes, as: UTF8.self).hasPrefix("HTTP/1.1 200 "))
         }
     }
+
+    /// A flood of streams past the connection's 100 (HEADERS of POSTs whose bodies never come) ends
+    /// the connection with PROTOCOL_ERROR, and counts against the address (the harness's stream
+    /// flood kept reconnecting: 31 × the bank's quiet p99).
+    @Test func aStreamFloodCountsAgainstTheAddress() async throws {
+        try await TestGateway.run(adjusting: { $0.abuse = .init(strikes: 1, firstBan: .seconds(30)) }) { gateway in
+            let bank = try gateway.identity(of: TestGateway.bank)
+            let path = Array("/v1/queries".utf8), authority = Array("localhost".utf8)
+            var flood = ConnectionTimeoutTests.preface + ConnectionTimeoutTests.settingsAck
+            for n in 0..<1_000 {
+                let stream = UInt32(1 + 2 * n)
+                let block: [UInt8] = [0x83, 0x44, UInt8(path.count)] + path + [0x87, 0x41, UInt8(authority.count)] + authority
+                flood += [0, 0, UInt8(block.count), 0x1, 0x4, UInt8(stream >> 24), UInt8(stream >> 16 & 0xff), UInt8(stream >> 8 & 0xff), UInt8(stream & 0xff)] + block
+            }
+            let connection = try await RawConnection.open(port: gateway.port, tls: RawConnection.tls(gateway, alpn: ["h2"], identity: bank))
+            let ended = try #require(try await connection.readUntilClosed(within: .seconds(20), sending: flood), "the flooding connection stayed open")
+            #expect(ConnectionTimeoutTests.goAwayCode(in: ended.bytes) == 0x1, "PROTOCOL_ERROR: more streams than SETTINGS allow")
+            let metrics = try await gateway.metrics()
+            #expect(metrics.contains(#"credit_broker_connections_abusive_total{kind="too_many_streams"} 1"#), "\(metrics)")
+            let refused = try await RawConnection.open(port: gateway.port, tls: RawConnection.tls(gateway, alpn: ["h2"], identity: bank))
+            let closed = try #require(try await refused.readUntilClosed(within: .seconds(5)), "a banned address's connection stayed open")
+            #expect(closed.bytes.isEmpty)
+        }
+    }
 }

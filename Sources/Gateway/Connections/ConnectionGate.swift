@@ -41,8 +41,9 @@ final class ConnectionGate: Sendable {
 }
 
 /// Sits after `NIOHTTP2Handler` and tells the gate when swift-nio-http2 ends the connection because
-/// its peer misbehaves (its DoS heuristics: the error it reports just after writing GOAWAY
-/// ENHANCE_YOUR_CALM).
+/// its peer misbehaves: its DoS heuristics (the errors it reports just after writing GOAWAY
+/// ENHANCE_YOUR_CALM), and a client opening more streams at once than the server's SETTINGS allow
+/// (GOAWAY PROTOCOL_ERROR: a stream flood; well-behaved clients honour SETTINGS_MAX_CONCURRENT_STREAMS).
 final class AbuseWatch: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTP2Frame
     typealias InboundOut = HTTP2Frame
@@ -66,6 +67,7 @@ final class AbuseWatch: ChannelInboundHandler, RemovableChannelHandler {
     static func abuse(_ error: any Error) -> String? {
         switch error {
         case is NIOHTTP2Errors.ExcessiveRSTFrames: "rapid_reset"
+        case is NIOHTTP2Errors.MaxStreamsViolation: "too_many_streams"
         case is NIOHTTP2Errors.ExcessiveStreamErrors: "stream_errors"
         case is NIOHTTP2Errors.ExcessiveNumberOfGlitches: "glitches"
         case is NIOHTTP2Errors.ExcessiveEmptyDataFrames: "empty_data_frames"
