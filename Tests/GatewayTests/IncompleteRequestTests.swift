@@ -28,9 +28,10 @@ import Testing
     /// flood (a bank opening thousands of requests it never finishes) took the gateway past 1 GB of
     /// memory. The next request is answered 429 at once; the partner is served again when they end.
     @Test func aPartnerHoldsAtMost128RequestsInFlight() async throws {
-        // The held requests must outlast the wait below, which is long because under a full parallel
-        // run 130 handshakes and heads can take many seconds to reach the middleware.
-        try await TestGateway.run(adjusting: { $0.requestTimeout = .seconds(90) }) { gateway in
+        // Under a full parallel run 130 handshakes (with client certificates) and heads can take many
+        // seconds to reach the middleware: the held requests must outlast the wait below, and their
+        // handshakes the 10 s deadline, which closed some before they counted.
+        try await TestGateway.run(adjusting: { $0.requestTimeout = .seconds(90); $0.handshakeTimeout = .seconds(90) }) { gateway in
             let bank = try gateway.identity(of: TestGateway.bank)
             let tls = RawConnection.tls(gateway, alpn: ["http/1.1"], identity: bank)
             let head = "POST /v1/queries HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n{"
