@@ -35,7 +35,7 @@ import Testing
         let database = try await TestPostgres.freshDatabase()
         let conninfo = try #require(database.conninfo)
         let contracts = try contracts(perDay: quota)
-        let environment = ["CREDIT_BROKER_PERSON_KEY_SECRET": String(repeating: "k", count: 32)]
+        let environment = ["CREDIT_BROKER_PERSON_KEY_SECRET": String(repeating: "k", count: 32), "CREDIT_BROKER_SEALING_KEYS": try TestSealingKeys.file()]
         let issued = try ChildProcess.start(
             CommandLineTests.binary, ["keys", "issue", Self.agency, "--contracts", contracts, "--database-url", conninfo]
         ).wait()
