@@ -143,7 +143,9 @@ public struct DisputeStore: Sendable {
             if let open = try record.decode(String?.self, at: 2) { throw Refusal.alreadyOpen(id: open) }
             let id = Self.newID()
             let reason = try keyring.seal(filing.reason, as: Self.field(.reason, of: id))
-            let statement = try filing.statement.map { text throws(SealingKeyring.Failure) in try keyring.seal(text, as: Self.field(.statement, of: id)) }
+            let statement = try filing.statement.map { text throws(SealingKeyring.Failure) in
+                try keyring.seal(text, as: Self.field(.statement, of: id))
+            }
             let stored = try await connection.query("""
                 INSERT INTO disputes (dispute_id, subject_key, item, source, source_record_id, record_version, filed_by, sealing_key,
                                       reason_sealed, statement_sealed, keep_statement, filed_at, filed_on, deadline, feed_seq)
@@ -222,7 +224,9 @@ public struct DisputeStore: Sendable {
     /// The dispute `id`, if there is one.
     public func dispute(_ id: String) async throws -> StoredDispute? {
         let keyring = keys.keyring
-        return try await pool.query("SELECT \(unsafeRaw: Self.columns) FROM disputes WHERE dispute_id = \(id)").first.map { try Self.dispute($0, keyring: keyring) }
+        return try await pool.query("SELECT \(unsafeRaw: Self.columns) FROM disputes WHERE dispute_id = \(id)").first.map {
+            try Self.dispute($0, keyring: keyring)
+        }
     }
 
     /// Every dispute about the subject, newest first.
