@@ -23,9 +23,32 @@ package enum ChildProcess {
 
         /// Reads its output to the end, waits for it, and returns its exit code and output.
         package func wait() -> (status: Int32, output: String) {
+            let (status, output, _) = wait(killingAfter: nil)
+            return (status, output)
+        }
+
+        /// As `wait()`, but if it has not closed its output within `limit`, sends it SIGKILL (while
+        /// it is still this process's unreaped child, so the signal cannot reach another process),
+        /// stops reading and says so.
+        package func wait(killingAfter limit: Duration?) -> (status: Int32, output: String, killed: Bool) {
             var collected = [UInt8]()
             var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+            let deadline = limit.map { ContinuousClock.now + $0 }
+            var killed = false
             while true {
+                if let deadline, !killed {
+                    let left = ContinuousClock.now.duration(to: deadline)
+                    let milliseconds = max(0, Int32(clamping: left.components.seconds * 1_000 + left.components.attoseconds / 1_000_000_000_000_000))
+                    var ready = pollfd(fd: output, events: Int16(POLLIN), revents: 0)
+                    let polled = poll(&ready, 1, milliseconds)
+                    if polled == 0 {
+                        // Its output is left unread: a program it started may still hold the pipe.
+                        kill(pid, SIGKILL)
+                        killed = true
+                        break
+                    }
+                    if polled < 0 { continue }
+                }
                 let count = buffer.withUnsafeMutableBytes { read(output, $0.baseAddress, $0.count) }
                 if count > 0 {
                     collected += buffer[0..<count]
@@ -37,14 +60,23 @@ package enum ChildProcess {
             var status: Int32 = 0
             while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
             let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-            return (exitCode, String(decoding: collected, as: UTF8.self))
+            return (exitCode, String(decoding: collected, as: UTF8.self), killed)
         }
+    }
+
+    /// Where a started program's standard error goes.
+    package enum StandardError: Sendable {
+        /// Into the output collected with its standard output.
+        case merged
+        /// To this process's standard error, so that the collected output is its standard output alone.
+        case inherited
     }
 
     /// Starts `executable` with `arguments` and feeds it `input`; `environment` entries are added
     /// to this process's environment.
     package static func start(
-        _ executable: String, _ arguments: [String], input: String? = nil, environment: [String: String] = [:]
+        _ executable: String, _ arguments: [String], input: String? = nil, environment: [String: String] = [:],
+        standardError: StandardError = .merged
     ) throws -> Running {
         var output: [Int32] = [0, 0]
         var stdin: [Int32] = [0, 0]
@@ -56,7 +88,7 @@ package enum ChildProcess {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, stdin[0], 0)
         posix_spawn_file_actions_adddup2(&actions, output[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, output[1], 2)
+        if standardError == .merged { posix_spawn_file_actions_adddup2(&actions, output[1], 2) }
         // The child keeps only these three. Whatever else this process has open must not live on in
         // it: another child's pipe inherited by a server that outlives it (PostgreSQL started by
         // pg_ctl) would keep that child's reader from ever seeing end of file.

@@ -35,5 +35,6 @@ public struct Migration: Sendable, Hashable {
         Migration(70, "contract_lifecycle", PackageResources.m0070_contract_lifecycle_sql),
         Migration(80, "subject_rights", PackageResources.m0080_subject_rights_sql),
         Migration(90, "admin_audit_digest", PackageResources.m0090_admin_audit_digest_sql),
+        Migration(91, "disputes_sealed", PackageResources.m0091_disputes_sealed_sql),
     ]
 }

@@ -67,7 +67,7 @@ struct ServeCommand: AsyncParsableCommand {
         try await role.refuseOwnerRole(database, opened)
         var configuration: BrokerConfiguration
         do {
-            configuration = try server.brokerConfiguration(
+            configuration = try await server.brokerConfiguration(
                 policies: bundle, database: database, admin: admin, partner: partner, operations: server.operationsConfiguration()
             )
             configuration.standby = replica

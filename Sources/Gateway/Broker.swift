@@ -48,6 +48,8 @@ public struct BrokerConfiguration: Sendable {
     /// The card `POST /v1/scores` serves.
     public var scorecard: CompiledScorecard
     public var receiptSigner: ReceiptSigner
+    /// The keys that seal the subject's words in a dispute at rest (re-read on reload).
+    public var sealingKeys: SealingKeys
     public var hasher: PersonKeyHasher
     /// The secret partners' subject references derive from.
     public var referenceSecret: [UInt8]
@@ -79,7 +81,7 @@ public struct BrokerConfiguration: Sendable {
 
     public init(
         partner: GatewayServer.Configuration, admin: AdminServer.Configuration? = nil, operations: OperationsServer.Configuration? = nil,
-        policies: PolicyBundle, scorecard: CompiledScorecard, receiptSigner: ReceiptSigner, hasher: PersonKeyHasher,
+        policies: PolicyBundle, scorecard: CompiledScorecard, receiptSigner: ReceiptSigner, sealingKeys: SealingKeys, hasher: PersonKeyHasher,
         referenceSecret: [UInt8], seed: Seed? = nil
     ) {
         self.partner = partner
@@ -88,6 +90,7 @@ public struct BrokerConfiguration: Sendable {
         self.policies = policies
         self.scorecard = scorecard
         self.receiptSigner = receiptSigner
+        self.sealingKeys = sealingKeys
         self.hasher = hasher
         self.referenceSecret = referenceSecret
         self.seed = seed
@@ -114,8 +117,10 @@ public struct Broker: Sendable {
     private let reloader: Reloader
     private let group: ServiceGroup
 
-    /// Seeds an empty ledger, reads it, and builds every part on `pool` (migrated).
+    /// Seeds an empty ledger, reads it, and builds every part on `pool` (migrated). Refuses sealing
+    /// keys that lack a key the database's sealed text names.
     public static func build(_ configuration: BrokerConfiguration, pool: PostgresPool, logger: Logger) async throws -> Broker {
+        try SealingKeys.check(configuration.sealingKeys.keyring, opens: try await DisputeStore.keyIDsInUse(pool: pool))
         let store = ContractStore(pool: pool)
         if let digest = configuration.auditDigest {
             try await AdminAuditLog(pool: pool).start(
@@ -142,7 +147,10 @@ public struct Broker: Sendable {
         // and idempotency claims.
         let meterPool = PostgresPool(.init(connection: pool.configuration.connection, maxConnections: configuration.meterConnections), logger: logger)
         let metrics = GatewayMetrics()
-        let reads = DatabaseReads(primary: pool, catalog: configuration.policies.catalog, standby: configuration.standby, metrics: metrics, logger: logger)
+        let reads = DatabaseReads(
+            primary: pool, catalog: configuration.policies.catalog, keys: configuration.sealingKeys, standby: configuration.standby, metrics: metrics,
+            logger: logger
+        )
         // Until the reloader traps them, a reload signal must not end the process (SIGHUP's default).
         for signal in configuration.reloadSignals { ignore(signal) }
         do {
@@ -164,7 +172,7 @@ public struct Broker: Sendable {
         let queries = QueryService(policies: configuration.policies, hasher: configuration.hasher, reads: reads, pool: pool)
         let batchReviews = BatchReviewService(queries: queries, pool: pool, meter: writer, configuration: configuration.batchReviews)
         let scores = try ScoreService(card: configuration.scorecard)
-        let rights = SubjectRightsService(queries: queries, pool: pool)
+        let rights = SubjectRightsService(queries: queries, pool: pool, keys: configuration.sealingKeys)
         let partners = GatewayServer.Partners(
             contracts: contracts, receiptSigner: configuration.receiptSigner, queries: queries,
             feeds: FeedService(queries: queries, referenceSecret: configuration.referenceSecret, pool: pool),
@@ -188,7 +196,8 @@ public struct Broker: Sendable {
             try ListenerCredentials($0.tls, counters: metrics.adminAuthentication, logger: logger, sharing: partnerCredentials)
         }
         let reloader = Reloader(
-            signals: configuration.reloadSignals, partner: partnerCredentials, admin: adminCredentials, watcher: watcher, logger: logger
+            signals: configuration.reloadSignals, partner: partnerCredentials, admin: adminCredentials, watcher: watcher,
+            sealingKeys: configuration.sealingKeys, pool: pool, logger: logger
         )
         var services: [any Service] = [
             PoolService(pool: pool), PoolService(pool: meterPool), reads, writer, partners.metering.sweep, watcher, reloader, batchReviews.worker,
@@ -201,7 +210,7 @@ public struct Broker: Sendable {
         }
         if let admin = configuration.admin {
             services.append(try AdminServer.application(
-                admin, services: AdminServer.Services(contracts: contracts, watcher: watcher, pool: pool, metrics: metrics),
+                admin, services: AdminServer.Services(contracts: contracts, watcher: watcher, pool: pool, metrics: metrics, keys: configuration.sealingKeys),
                 credentials: adminCredentials!, logger: logger, onServerRunning: configuration.listening.admin
             ))
         }
@@ -236,10 +245,12 @@ public struct Broker: Sendable {
 
     /// What a reload signal does (SIGHUP, `systemctl reload credit-broker`): re-reads the server
     /// certificate and key (new connections get them), the partner and admin CRLs (even if the
-    /// files look unchanged) and the contract ledger (at once, whatever its token says); logs what
-    /// each part now serves. A certificate or key that is not usable leaves the served one in place;
-    /// a CRL that is not usable refuses every client certificate of its CA until a good one is in
-    /// place (as when its file changes). Nothing a reload meets stops the broker.
+    /// files look unchanged), the contract ledger (at once, whatever its token says) and the
+    /// sealing keys (file or command); logs what each part now serves. A certificate or key that
+    /// is not usable leaves the served one in place; a CRL that is not usable refuses every client
+    /// certificate of its CA until a good one is in place (as when its file changes); sealing keys
+    /// that do not read, or lack a key the database's sealed text names, leave the keys in use in
+    /// place. Nothing a reload meets stops the broker.
     @discardableResult
     public func reload() async -> [ReloadOutcome] {
         await reloader.reload()
@@ -248,7 +259,7 @@ public struct Broker: Sendable {
 
 /// How one part fared in a reload.
 public struct ReloadOutcome: Sendable, CustomStringConvertible {
-    /// `server certificate`, `partner CRL`, `admin CRL`, `contracts`.
+    /// `server certificate`, `partner CRL`, `admin CRL`, `contracts`, `sealing keys`.
     public let part: String
     /// What the part serves now, or why it was not reloaded.
     public let detail: String
@@ -264,6 +275,8 @@ struct Reloader: Service {
     let partner: ListenerCredentials?
     let admin: ListenerCredentials?
     let watcher: ContractWatcher
+    let sealingKeys: SealingKeys
+    let pool: PostgresPool
     let logger: Logger
 
     func run() async throws {
@@ -297,6 +310,22 @@ struct Reloader: Service {
             outcomes.append(ReloadOutcome(
                 part: "contracts", detail: "ledger not read (\(String(reflecting: type(of: error)))); serving the last one read", failed: true
             ))
+        }
+        if sealingKeys.source != .fixed {
+            do {
+                let keyring = try await sealingKeys.reload(inUse: try await DisputeStore.keyIDsInUse(pool: pool))
+                outcomes.append(ReloadOutcome(
+                    part: "sealing keys",
+                    detail: "\(keyring.keys.count) key(s) from \(sealingKeys.source) (\(keyring.keys.map(\.id).joined(separator: ", "))), '\(keyring.sealingKeyID)' seals",
+                    failed: false
+                ))
+            } catch let failure as SealingKeyring.Failure {
+                outcomes.append(ReloadOutcome(part: "sealing keys", detail: "still using the keys read before: \(failure)", failed: true))
+            } catch {
+                outcomes.append(ReloadOutcome(
+                    part: "sealing keys", detail: "still using the keys read before (\(String(reflecting: type(of: error))))", failed: true
+                ))
+            }
         }
         for outcome in outcomes {
             let metadata: Logger.Metadata = ["part": "\(outcome.part)", "detail": "\(outcome.detail)"]

@@ -18,7 +18,8 @@ import Testing
         let database = try await TestPostgres.freshDatabase()
         let conninfo = try #require(database.conninfo)
         let contracts = QuotaAcrossProcessesTests.root.appending(path: "Contracts").path
-        let environment = QuotaAcrossProcessesTests.environment
+        var environment = QuotaAcrossProcessesTests.environment
+        environment["CREDIT_BROKER_SEALING_KEYS"] = try TestSealingKeys.file()
         let token = try QuotaAcrossProcessesTests.issueKey(contracts: contracts, conninfo: conninfo)
         let port = Int.random(in: 20_000...39_999)
         let arguments = [

@@ -35,7 +35,8 @@ import Testing
         let database = try await TestPostgres.freshDatabase()
         let conninfo = try #require(database.conninfo)
         let contracts = try contracts(perDay: quota)
-        let environment = Self.environment
+        var environment = Self.environment
+        environment["CREDIT_BROKER_SEALING_KEYS"] = try TestSealingKeys.file()
         let token = try Self.issueKey(contracts: contracts, conninfo: conninfo)
 
         let base = TestPorts.consecutive(2)

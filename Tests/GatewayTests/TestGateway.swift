@@ -91,6 +91,7 @@ struct TestGateway {
             receiptSigner: try ReceiptSigner.loadOrCreate(
                 at: folder.appending(path: "receipt-signing-key"), sm2: folder.appending(path: "receipt-signing-key-sm2.pem")
             ),
+            sealingKeys: try await SealingKeys.loadOrCreate(file: folder.appending(path: "sealing-keys").path),
             hasher: hasher, referenceSecret: referenceSecret,
             seed: .init(detail: "seeded for a test") { try pki.binding(files) }
         )

@@ -202,6 +202,18 @@ final class Topology: @unchecked Sendable {
     /// The cluster's data folder.
     var dataFolder: String { root.appending(path: "postgres/data").path }
 
+    /// The key file (0600) every gateway of the topology seals disputes' words with, written once.
+    private func sealingKeys() throws -> String {
+        let path = root.appending(path: "sealing-keys").path
+        if !FileManager.default.fileExists(atPath: path) {
+            let text = try SealingKeyring.newKeyFileText(id: "faults")
+            guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+                throw ScenarioFailure("cannot write \(path)")
+            }
+        }
+        return path
+    }
+
     /// Starts a `credit-broker serve` on the cluster; `port` reuses a port (a restart).
     func startGateway(
         port: Int? = nil, opsPort: Int? = nil, extraArguments: [String] = [], environment: [String: String] = [:]
@@ -214,6 +226,7 @@ final class Topology: @unchecked Sendable {
             arguments: [
                 "--database-url", conninfo, "--contracts", contracts, "--seed-pki", pki, "--allow-owner-role",
                 "--state-dir", root.appending(path: "gateway-state").path, "--db-pool-size", "8",
+                "--sealing-keys", try sealingKeys(),
             ] + extraArguments,
             environment: ["CREDIT_BROKER_PERSON_KEY_SECRET": personSecret].merging(environment) { $1 }
         )
