@@ -96,10 +96,10 @@ public struct BrokerConfiguration: Sendable {
 ///
 /// Started in this order and shut down in the reverse, on a signal and on the error path alike:
 /// the database pools, the standby's reads, the meter writer, the contract watcher, the reloader
-/// (SIGHUP), the batch-review worker, then the operations, admin and partner listeners. So on
-/// shutdown the listeners drain first (in-flight requests finish and their meter events are
-/// queued), the worker stops, the meter writer commits what is queued, and only then do the pools
-/// close.
+/// (SIGHUP), the batch-review worker, the reports' PDF renderer pool (its browsers), then the
+/// operations, admin and partner listeners. So on shutdown the listeners drain first (in-flight
+/// requests finish and their meter events are queued), the browsers are killed, the worker stops,
+/// the meter writer commits what is queued, and only then do the pools close.
 public struct Broker: Sendable {
     public let configuration: BrokerConfiguration
     public let contracts: LiveContracts
@@ -160,6 +160,7 @@ public struct Broker: Sendable {
         let queries = QueryService(policies: configuration.policies, hasher: configuration.hasher, reads: reads, pool: pool)
         let batchReviews = BatchReviewService(queries: queries, pool: pool, meter: writer, configuration: configuration.batchReviews)
         let scores = try ScoreService(card: configuration.scorecard)
+        let renderer = PDFRenderer(configuration.reportRenderer, logger: logger, metrics: metrics.reportRenderer)
         let rights = SubjectRightsService(queries: queries, pool: pool)
         let partners = GatewayServer.Partners(
             contracts: contracts, receiptSigner: configuration.receiptSigner, queries: queries,
@@ -170,7 +171,7 @@ public struct Broker: Sendable {
             rights: rights,
             reports: ReportService(
                 queries: queries, scores: scores, rights: rights, policies: configuration.policies,
-                renderer: PDFRenderer(configuration.reportRenderer, logger: logger), signer: configuration.receiptSigner
+                renderer: renderer, signer: configuration.receiptSigner
             ),
             metrics: metrics
         )
@@ -183,7 +184,9 @@ public struct Broker: Sendable {
         let reloader = Reloader(
             signals: configuration.reloadSignals, partner: partnerCredentials, admin: adminCredentials, watcher: watcher, logger: logger
         )
-        var services: [any Service] = [PoolService(pool: pool), PoolService(pool: meterPool), reads, writer, watcher, reloader, batchReviews.worker]
+        var services: [any Service] = [
+            PoolService(pool: pool), PoolService(pool: meterPool), reads, writer, watcher, reloader, batchReviews.worker, renderer,
+        ]
         if let operations = configuration.operations {
             services.append(OperationsServer.application(
                 operations, pool: pool, metrics: metrics, clock: configuration.clock, logger: logger,
