@@ -113,12 +113,15 @@ final class Browser: Sendable {
         Glibc.kill(-pid, SIGKILL)
         await connection.close()
         defer { try? FileManager.default.removeItem(atPath: profile) }
-        // SIGKILL ends it at once; its exit is collected without blocking a thread.
-        for _ in 0..<500 {
+        // SIGKILL ends it at once, though on a loaded machine not in no time: its exit is collected
+        // without blocking a thread, and waited for even by a cancelled task (a render stopped at
+        // its timeout returns only once its browser is gone; `Task.sleep` would not wait there).
+        let loop = MultiThreadedEventLoopGroup.singleton.any()
+        for _ in 0..<1_000 {
             var status: Int32 = 0
             let reaped = waitpid(pid, &status, WNOHANG)
             if reaped == pid || (reaped == -1 && errno == ECHILD) { return }
-            try? await Task.sleep(for: .milliseconds(10))
+            try? await loop.scheduleTask(in: .milliseconds(10)) {}.futureResult.get()
         }
     }
 
