@@ -52,6 +52,9 @@ let package = Package(
         ),
         .target(name: "GMCrypto", dependencies: ["CLibCrypto"]),
 
+        // MARK: Starting programs (posix_spawn with only the descriptors given)
+        .target(name: "ChildProcesses"),
+
         // MARK: Domain (pure: no I/O)
         .target(
             name: "BrokerCore",
@@ -69,6 +72,7 @@ let package = Package(
                 "PostgresClient",
                 "BrokerCore",
                 "GMCrypto",
+                "ChildProcesses",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -102,6 +106,7 @@ let package = Package(
             name: "Reports",
             dependencies: [
                 "BrokerCore",
+                "ChildProcesses",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -153,39 +154,18 @@ final class Browser: Sendable {
             close(commands.write)
             throw error
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        posix_spawn_file_actions_adddup2(&actions, commands.read, 3)
-        posix_spawn_file_actions_adddup2(&actions, answers.write, 4)
-        _ = closeFrom(&actions, 5)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        // POSIX_SPAWN_SETSID (glibc 2.26): its own session, so its process group is its pid.
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | 0x80))
-
-        let argv = ([program] + arguments).map { strdup($0) } + [nil]
-        let envp = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        var pid = pid_t()
-        let spawned = posix_spawnp(&pid, program, &actions, &attributes, argv, envp)
-        close(commands.read)
-        close(answers.write)
-        guard spawned == 0 else {
-            close(commands.write)
-            close(answers.read)
-            throw DevToolsConnection.Failure("cannot start \(program): \(String(cString: strerror(spawned)))")
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        let pid: pid_t
+        do {
+            pid = try ChildProcess.spawn(
+                program, arguments, searchingPath: true,
+                descriptors: [(0, null), (1, null), (2, null), (3, commands.read), (4, answers.write)], newSession: true
+            )
+        } catch {
+            [null, commands.read, commands.write, answers.read, answers.write].forEach { close($0) }
+            throw DevToolsConnection.Failure("\(error)")
         }
+        [null, commands.read, answers.write].forEach { close($0) }
         do {
             return (pid, try await DevToolsConnection(reading: answers.read, writing: commands.write))
         } catch {
@@ -224,15 +204,6 @@ final class Browser: Sendable {
         }
         return String(cString: made)
     }
-
-    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), which Swift's Glibc
-    /// module does not declare.
-    private static let closeFrom: @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32 = {
-        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else {
-            fatalError("this C library lacks posix_spawn_file_actions_addclosefrom_np (glibc 2.34 or later is needed)")
-        }
-        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
-    }()
 
     // The DevTools commands' parameters and results that the renderer uses.
     private struct Empty: Codable {}
