@@ -101,10 +101,10 @@ public struct BrokerConfiguration: Sendable {
 ///
 /// Started in this order and shut down in the reverse, on a signal and on the error path alike:
 /// the database pools, the standby's reads, the meter writer, the contract watcher, the reloader
-/// (SIGHUP), the batch-review worker, then the operations, admin and partner listeners. So on
-/// shutdown the listeners drain first (in-flight requests finish and their meter events are
-/// queued), the worker stops, the meter writer commits what is queued, and only then do the pools
-/// close.
+/// (SIGHUP), the batch-review worker, the reports' PDF renderer pool (its browsers), then the
+/// operations, admin and partner listeners. So on shutdown the listeners drain first (in-flight
+/// requests finish and their meter events are queued), the browsers are killed, the worker stops,
+/// the meter writer commits what is queued, and only then do the pools close.
 public struct Broker: Sendable {
     public let configuration: BrokerConfiguration
     public let contracts: LiveContracts
@@ -172,6 +172,7 @@ public struct Broker: Sendable {
         let queries = QueryService(policies: configuration.policies, hasher: configuration.hasher, reads: reads, pool: pool)
         let batchReviews = BatchReviewService(queries: queries, pool: pool, meter: writer, configuration: configuration.batchReviews)
         let scores = try ScoreService(card: configuration.scorecard)
+        let renderer = PDFRenderer(configuration.reportRenderer, logger: logger, metrics: metrics.reportRenderer)
         let rights = SubjectRightsService(queries: queries, pool: pool, keys: configuration.sealingKeys)
         let partners = GatewayServer.Partners(
             contracts: contracts, receiptSigner: configuration.receiptSigner, queries: queries,
@@ -185,7 +186,7 @@ public struct Broker: Sendable {
             rights: rights,
             reports: ReportService(
                 queries: queries, scores: scores, rights: rights, policies: configuration.policies,
-                renderer: PDFRenderer(configuration.reportRenderer, logger: logger), signer: configuration.receiptSigner
+                renderer: renderer, signer: configuration.receiptSigner
             ),
             metrics: metrics
         )
@@ -201,6 +202,7 @@ public struct Broker: Sendable {
         )
         var services: [any Service] = [
             PoolService(pool: pool), PoolService(pool: meterPool), reads, writer, partners.metering.sweep, watcher, reloader, batchReviews.worker,
+            renderer,
         ]
         if let operations = configuration.operations {
             services.append(OperationsServer.application(
