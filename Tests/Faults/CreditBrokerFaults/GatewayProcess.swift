@@ -83,6 +83,19 @@ final class GatewayProcess: @unchecked Sendable {
         }
     }
 
+    /// Waits until the reports' pool has started and warmed its `browsers` (`serve`'s default 2),
+    /// at most `timeout`: until then they take CPU a timed run should not share.
+    func waitUntilWarm(browsers: Int = 2, timeout: Duration = .seconds(60)) async {
+        let deadline = ContinuousClock.now + timeout
+        let line = #"credit_broker_report_browsers_started_total{reason="warm"} "#
+        while ContinuousClock.now < deadline {
+            let text = (try? await metrics()) ?? ""
+            let warm = text.split(separator: "\n").first { $0.hasPrefix(line) }.flatMap { Double($0.dropFirst(line.count)) } ?? 0
+            if warm >= Double(browsers) { return }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
     /// The operations listener's `/metrics` text.
     func metrics() async throws -> String {
         try await Probe.shared(pki: pki).text("http://127.0.0.1:\(opsPort)/metrics")

@@ -52,7 +52,10 @@ struct QuotaScenario: AsyncParsableCommand {
         var failures: [String] = []
         var grants: [Int] = []
         var durations: [Double] = []
+        let starting = ContinuousClock.now
         var gateways = try await start(processes, in: world)
+        // How long the processes take to be ready (one after another), for the boundary runs' clocks.
+        let startSeconds = (ContinuousClock.now - starting).seconds
         let pool = try PartnerClients(pki: world.pki, banks: [], agencyKeys: world.agencyKeys, connections: clients)
         for (index, agency) in racing.prefix(repetitions).enumerated() {
             let race = try await race(agency, ports: gateways.map(\.port), clients: pool, world: world, until: nil)
@@ -74,7 +77,8 @@ struct QuotaScenario: AsyncParsableCommand {
             let lead = max(4.0, 3 * percentile(durations, 50))
             let now = Date()
             let midnight = CivilDate(now).adding(days: 1).start()
-            let offset = midnight.timeIntervalSince(now) - lead - 1.5  // the processes start in about 1.5 s
+            // Ready `startSeconds` from now (as the first start took), the processes' clocks then read `lead` before midnight.
+            let offset = midnight.timeIntervalSince(now) - lead - startSeconds
             gateways = try await start(processes, in: world, arguments: ["--test-clock-offset", String(format: "%.3f", offset)])
             let race = try await race(agency, ports: gateways.map(\.port), clients: pool, world: world, until: .seconds(lead * 3 + 3))
             for gateway in gateways { await gateway.stop() }
@@ -104,6 +108,8 @@ struct QuotaScenario: AsyncParsableCommand {
     private func start(_ count: Int, in world: Topology, arguments: [String] = []) async throws -> [GatewayProcess] {
         var started: [GatewayProcess] = []
         for _ in 0..<count { started.append(try await world.startGateway(extraArguments: arguments)) }
+        // A race must not share the CPU with the browsers each `serve` warms for reports at start.
+        for gateway in started { await gateway.waitUntilWarm() }
         return started
     }
 
