@@ -77,9 +77,12 @@ struct QuotaScenario: AsyncParsableCommand {
             let lead = max(4.0, 3 * percentile(durations, 50))
             let now = Date()
             let midnight = CivilDate(now).adding(days: 1).start()
-            // Ready `startSeconds` from now (as the first start took), the processes' clocks then read `lead` before midnight.
-            let offset = midnight.timeIntervalSince(now) - lead - startSeconds
+            // The processes' clocks are set 20 s earlier than their start needs (the first start took
+            // `startSeconds`); once they are ready the race waits until they read `lead` before midnight.
+            let offset = midnight.timeIntervalSince(now) - lead - startSeconds - 20
             gateways = try await start(processes, in: world, arguments: ["--test-clock-offset", String(format: "%.3f", offset)])
+            let raceStart = midnight.addingTimeInterval(-lead - offset)  // real time at which their clocks read midnight − lead
+            if raceStart.timeIntervalSinceNow > 0 { try await Task.sleep(for: .seconds(raceStart.timeIntervalSinceNow)) }
             let race = try await race(agency, ports: gateways.map(\.port), clients: pool, world: world, until: .seconds(lead * 3 + 3))
             for gateway in gateways { await gateway.stop() }
             let counted = try await counted(agency, world: world)
