@@ -25,8 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.0"),
-        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
-        .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
     ],
     targets: [
         // MARK: PostgreSQL through libpq
@@ -53,6 +52,9 @@ let package = Package(
         ),
         .target(name: "GMCrypto", dependencies: ["CLibCrypto"]),
 
+        // MARK: Starting programs (posix_spawn with only the descriptors given)
+        .target(name: "ChildProcesses"),
+
         // MARK: Domain (pure: no I/O)
         .target(
             name: "BrokerCore",
@@ -70,6 +72,7 @@ let package = Package(
                 "PostgresClient",
                 "BrokerCore",
                 "GMCrypto",
+                "ChildProcesses",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -109,9 +112,12 @@ let package = Package(
             name: "Reports",
             dependencies: [
                 "BrokerCore",
+                "ChildProcesses",
                 .product(name: "Mustache", package: "swift-mustache"),
-                .product(name: "Subprocess", package: "swift-subprocess"),
-                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             // The report's template and style sheet, compiled into the binary.
@@ -191,6 +197,23 @@ let package = Package(
             path: "Benchmarks/CreditBrokerBench"
         ),
 
+        // MARK: Fault harness (issue 14): real gateway processes under load, faults and hostile input
+        .executableTarget(
+            name: "CreditBrokerFaults",
+            dependencies: [
+                "BrokerCore", "BrokerStore", "Ingest", "PostgresClient", "SyntheticProvince",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ],
+            path: "Tests/Faults/CreditBrokerFaults"
+        ),
+
         // MARK: Tests
         .target(name: "TestSupport", dependencies: ["BrokerStore", "PostgresClient"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
@@ -248,7 +271,10 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "BrokerCore", "BrokerStore"]),
+        .testTarget(
+            name: "ReportsTests",
+            dependencies: ["Reports", "BrokerCore", "BrokerStore", .product(name: "Prometheus", package: "swift-prometheus")]
+        ),
         .testTarget(
             name: "SyntheticProvinceTests",
             dependencies: ["SyntheticProvince", "BrokerCore", .product(name: "Yams", package: "Yams")]

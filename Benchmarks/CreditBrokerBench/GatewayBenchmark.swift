@@ -59,6 +59,13 @@ struct GatewayBenchmark: AsyncParsableCommand {
         if !FileManager.default.fileExists(atPath: pki + "/ca.pem") {
             _ = try ChildProcess.run(executable, ["pki", "init", "--out", pki, "--contracts", contracts] + policies)
         }
+        let sealingKeys = state + "/sealing-keys"
+        if !FileManager.default.fileExists(atPath: sealingKeys) {
+            let text = Data(try SealingKeyring.newKeyFileText(id: "k1").utf8)
+            guard FileManager.default.createFile(atPath: sealingKeys, contents: text, attributes: [.posixPermissions: 0o600]) else {
+                throw ValidationError("cannot write \(sealingKeys)")
+            }
+        }
         let gateway = try GatewayProcess(
             binary: executable,
             // The benchmark's database belongs to its own cluster's superuser; its ledger is seeded once
@@ -66,7 +73,7 @@ struct GatewayBenchmark: AsyncParsableCommand {
             arguments: ["--database-url", database.conninfo, "--contracts", contracts, "--state-dir", state + "/gateway",
                         "--db-pool-size", "\(poolSize)", "--allow-owner-role", "--seed-pki", pki] + policies,
             pki: pki, partner: Self.partner, log: state + "/gateway.log",
-            environment: ["CREDIT_BROKER_PERSON_KEY_SECRET": "gateway-benchmark-person-key-secret-32+bytes"])
+            environment: ["CREDIT_BROKER_PERSON_KEY_SECRET": "gateway-benchmark-person-key-secret-32+bytes", "CREDIT_BROKER_SEALING_KEYS": sealingKeys])
         defer { gateway.stop() }
         let nginx = try Self.startNginx(bench: bench, folder: state + "/nginx")
         defer { _ = try? ChildProcess.run(bench + "/nginx_mtls.sh", ["stop", state + "/nginx"]) }

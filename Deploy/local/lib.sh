@@ -20,6 +20,8 @@ as_pg() {
 
 # A random password (hex), never written anywhere but the run folder's password files.
 new_secret() { od -An -N24 -tx1 /dev/urandom | tr -d ' \n'; }
+# new_sealing_keys: a sealing key file of one fresh key (SM4 and HMAC-SM3: 48 random bytes).
+new_sealing_keys() { printf 'k1 %s\n' "$(openssl rand -base64 48)"; }
 
 # topo_prepare: the run folder, its socket folder and password files (PGPASSFILE for this shell
 # and the gateways; a copy the server account can read, for a standby's primary_conninfo).
@@ -129,21 +131,21 @@ set_passwords() {
 }
 
 # serve_in_background NAME DATABASE_URL [serve flags…]: `credit-broker serve` detached, with
-# $TOPO/person-key.secret; log in $TOPO/log/NAME.log, pid in $TOPO/NAME.pid. By default $BIN from
+# $TOPO/person-key.secret and $TOPO/sealing-keys; log in $TOPO/log/NAME.log, pid in $TOPO/NAME.pid. By default $BIN from
 # the repository folder (Policies/, Contracts/), the password file $TOPO/pgpass, state in $TOPO/NAME;
 # SERVE_DIR names another folder holding credit-broker, Policies/, Contracts/, pgpass and state/.
 # With CONFINE=UNIT, under that systemd unit's account (CONFINE_USER standing in), system call
 # filter and other restrictions (Deploy/test/confine.py).
 serve_in_background() {
   local name=$1 url=$2; shift 2
-  local dir=${SERVE_DIR:-$REPO} bin=$BIN pgpass=$TOPO/pgpass state=$TOPO/$name seed_pki=
+  local dir=${SERVE_DIR:-$REPO} bin=$BIN pgpass=$TOPO/pgpass state=$TOPO/$name seed_pki= sealing=$TOPO/sealing-keys
   [ -d "$TOPO/pki" ] && seed_pki=$TOPO/pki
-  [ -n "${SERVE_DIR:-}" ] && { bin=$SERVE_DIR/credit-broker pgpass=$SERVE_DIR/pgpass state=$SERVE_DIR/state; }
+  [ -n "${SERVE_DIR:-}" ] && { bin=$SERVE_DIR/credit-broker pgpass=$SERVE_DIR/pgpass state=$SERVE_DIR/state sealing=$SERVE_DIR/sealing-keys; }
   # exec: the background subshell becomes the gateway (confine.py execs it in turn), so $! is its pid.
   # The first gateway on an empty database seeds its contract ledger from Contracts/, each bank's
   # certificate pinned to the one the topology's development PKI issued it.
   (cd "$dir"; exec env CREDIT_BROKER_PERSON_KEY_SECRET="$(cat "$TOPO/person-key.secret")" DATABASE_URL="$url" \
-    ${seed_pki:+CREDIT_BROKER_SEED_PKI="$seed_pki"} \
+    CREDIT_BROKER_SEALING_KEYS="$sealing" ${seed_pki:+CREDIT_BROKER_SEED_PKI="$seed_pki"} \
     PGPASSFILE="$pgpass" setsid ${CONFINE:+/usr/bin/python3 "$DEPLOY/test/confine.py" "$CONFINE" ${CONFINE_USER:+--user "$CONFINE_USER"} --} \
     "$bin" serve --state-dir "$state" "$@" </dev/null >"$TOPO/log/$name.log" 2>&1) &
   echo $! >"$TOPO/$name.pid"

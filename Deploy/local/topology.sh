@@ -78,6 +78,7 @@ up() {
   [ -e "$TOPO/primary" ] && { echo "$TOPO already holds a topology: $0 down first" >&2; exit 1; }
   topo_prepare
   new_secret >"$TOPO/person-key.secret"; chmod 600 "$TOPO/person-key.secret"
+  new_sealing_keys >"$TOPO/sealing-keys"; chmod 600 "$TOPO/sealing-keys"
 
   log "primary: initdb, roles, migrations (as the owner), grants"
   cluster_init primary $PRIMARY_PORT

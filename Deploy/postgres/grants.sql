@@ -22,7 +22,10 @@ GRANT SELECT ON subjects TO credit_broker_gateway;
 -- moves its status (disputed, active again, withdrawn), with the status event in record_events.
 GRANT SELECT, UPDATE (change_seq, changed_at, status, marks) ON records TO credit_broker_gateway;
 GRANT SELECT, INSERT ON record_events TO credit_broker_gateway;
-GRANT SELECT, INSERT, UPDATE (state, outcome, resolved_at, resolved_via, resolution_note, feed_seq) ON disputes TO credit_broker_gateway;
+-- A dispute's text is sealed (SM4): an answer through the admin API seals its note and the rest
+-- again under the newest key; `disputes reseal` (as this role or the owner) moves older rows to it.
+GRANT SELECT, INSERT, UPDATE (state, outcome, resolved_at, resolved_via, resolution_note, feed_seq, reason, statement, sealing_key,
+                              reason_sealed, statement_sealed, resolution_note_sealed) ON disputes TO credit_broker_gateway;
 GRANT SELECT, INSERT ON record_versions, watched_changes TO credit_broker_gateway;
 GRANT SELECT, UPDATE ON disclosure_sweeps TO credit_broker_gateway;
 GRANT USAGE ON SEQUENCE record_change_seq TO credit_broker_gateway;   -- the sweep and new watches draw from it
@@ -32,7 +35,11 @@ GRANT SELECT, INSERT ON meter_events, admin_audit TO credit_broker_gateway;
 -- Partner state the API changes.
 GRANT SELECT, INSERT, UPDATE ON quota_counters TO credit_broker_gateway;
 GRANT EXECUTE ON FUNCTION quota_reserve(text, date, date, bigint, bigint, bigint),
-                          quota_reserve_up_to(text, date, date, bigint, bigint, bigint) TO credit_broker_gateway;
+                          quota_reserve_up_to(text, date, date, bigint, bigint, bigint),
+                          quota_reserve_held(text, date, date, text[], bigint, bigint, text),
+                          quota_release_holds(text[]) TO credit_broker_gateway;
+-- A unit held for a request until its meter event (or its release, or its dead process's sweep).
+GRANT SELECT, INSERT, DELETE ON quota_holds TO credit_broker_gateway;
 GRANT SELECT, INSERT, UPDATE, DELETE ON idempotency_keys TO credit_broker_gateway;
 GRANT SELECT, INSERT, UPDATE (uses, used_up_at, revoked_at, revoked_reason, valid_to) ON consents TO credit_broker_gateway;
 GRANT SELECT, INSERT ON consent_extensions, partner_alerts TO credit_broker_gateway;
@@ -75,7 +82,7 @@ DECLARE
         'disclosure_sweeps', 'meter_events', 'admin_audit', 'quota_counters', 'idempotency_keys', 'consents',
         'watchlist', 'batch_reviews', 'batch_review_subjects', 'api_keys',
         'contract_versions', 'contract_proposals', 'partner_status_changes', 'gateway_processes',
-        'disputes', 'consent_extensions', 'partner_alerts', 'stream_deliveries',
+        'disputes', 'consent_extensions', 'partner_alerts', 'stream_deliveries', 'quota_holds',
         'billing_months', 'billing_statements', 'billing_adjustments'
     ];
     missing text;

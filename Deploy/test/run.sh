@@ -168,7 +168,7 @@ GW5=$((HAPROXY_PORT + 3))
 confined=$TOPO/confined-files
 mkdir -p "$confined"
 cp -R "$PKI" "$confined/pki"; cp -R "$REPO/Policies" "$REPO/Contracts" "$confined/"
-cp "$BIN" "$TOPO/receipt-signing-key" "$TOPO/receipt-signing-key-sm2.pem" "$TOPO/pgpass" "$confined/"
+cp "$BIN" "$TOPO/receipt-signing-key" "$TOPO/receipt-signing-key-sm2.pem" "$TOPO/sealing-keys" "$TOPO/pgpass" "$confined/"
 chown -R nobody: "$confined"; chmod 700 "$confined"
 SERVE_DIR=$confined CONFINE=$DEPLOY/systemd/credit-broker.service CONFINE_USER=nobody serve_in_background confined \
   "$(conninfo credit_broker_gateway "$PRIMARY_PORT")" --port "$GW5" --tls-dir "$confined/pki" --receipt-key "$confined/receipt-signing-key" \
@@ -468,6 +468,7 @@ if "$DEPLOY/patroni/local.sh" up >"$TOPO.patroni.log" 2>&1; then
   PKI=$TOPO/pki SUBJECT=91350100M000100Y43 GW4=$((HAPROXY_PORT + 2))
   mkdir -p "$TOPO/answers"
   new_secret >"$TOPO/person-key.secret"
+  new_sealing_keys >"$TOPO/sealing-keys"; chmod 600 "$TOPO/sealing-keys"
   serve_in_background gateway \
     "host=127.0.0.1,127.0.0.1 port=55441,55442 dbname=credit_broker user=credit_broker_gateway target_session_attrs=read-write connect_timeout=2" \
     --port "$GW4" --tls-dir "$PKI"

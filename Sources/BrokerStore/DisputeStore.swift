@@ -58,13 +58,17 @@ public struct StoredDispute: Sendable, Hashable {
     public func isOverdue(on day: CivilDate) -> Bool { state == .open && day > deadline }
 }
 
-/// Disputes in `disputes` (migration 80), and the marks they put on their records.
+/// Disputes in `disputes` (migrations 80 and 91), and the marks they put on their records.
 ///
 /// Filing marks the record at once (status `disputed`, `marks.dispute`), in the transaction that
 /// stores the dispute, under the merge lock: the next answer to anyone shows the mark, the record
 /// moves to the end of the change feed and banks watching the subject get a `disputed` alert. The
 /// source's next feed line for the record answers it (the `records_answer_dispute` trigger); a
 /// security administrator may answer it through the admin API (`resolve`).
+///
+/// The subject's words (reason, statement) and the answer's note are sealed at rest under the
+/// newest sealing key (`SealingKeyring`), the key's id beside them; every read opens them. A row
+/// filed before migration 91 is clear until `reseal` seals it.
 public struct DisputeStore: Sendable {
     /// An answer is due within this many calendar days of filing (China time).
     public static let answerDays = 20
@@ -109,9 +113,12 @@ public struct DisputeStore: Sendable {
     }
 
     public let pool: PostgresPool
+    /// The keys that seal new text and open stored text.
+    public let keys: SealingKeys
 
-    public init(pool: PostgresPool) {
+    public init(pool: PostgresPool, keys: SealingKeys) {
         self.pool = pool
+        self.keys = keys
     }
 
     /// A fresh dispute id: `dp_` and 32 hex digits.
@@ -122,6 +129,7 @@ public struct DisputeStore: Sendable {
     public func file(_ filing: Filing, at instant: Date) async throws -> StoredDispute {
         let filedOn = CivilDate(instant)
         let deadline = filedOn.adding(days: Self.answerDays)
+        let keyring = keys.keyring
         return try await pool.transaction { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(RecordWriter.mergeLock))")
             let found = try await connection.query("""
@@ -134,12 +142,16 @@ public struct DisputeStore: Sendable {
             guard status == "active" || status == "disputed" else { throw Refusal.recordClosed }
             if let open = try record.decode(String?.self, at: 2) { throw Refusal.alreadyOpen(id: open) }
             let id = Self.newID()
+            let reason = try keyring.seal(filing.reason, as: Self.field(.reason, of: id))
+            let statement = try filing.statement.map { text throws(SealingKeyring.Failure) in
+                try keyring.seal(text, as: Self.field(.statement, of: id))
+            }
             let stored = try await connection.query("""
-                INSERT INTO disputes (dispute_id, subject_key, item, source, source_record_id, record_version, filed_by, reason,
-                                      statement, keep_statement, filed_at, filed_on, deadline, feed_seq)
+                INSERT INTO disputes (dispute_id, subject_key, item, source, source_record_id, record_version, filed_by, sealing_key,
+                                      reason_sealed, statement_sealed, keep_statement, filed_at, filed_on, deadline, feed_seq)
                 VALUES (\(id), \(filing.subjectKey), \(try record.decode(String.self, at: 3)), \(filing.source), \(filing.sourceRecordID),
-                        \(try record.decode(Int.self, at: 1)), \(filing.filedBy), \(filing.reason), \(filing.statement), \(filing.keepStatement),
-                        \(instant), \(filedOn.description)::date, \(deadline.description)::date, nextval('record_change_seq'))
+                        \(try record.decode(Int.self, at: 1)), \(filing.filedBy), \(reason.keyID), \(reason.bytes), \(statement?.bytes),
+                        \(filing.keepStatement), \(instant), \(filedOn.description)::date, \(deadline.description)::date, nextval('record_change_seq'))
                 RETURNING \(unsafeRaw: Self.columns)
                 """)
             let mark = #"{"dispute":{"id":"\#(id)","filed":"\#(filedOn)","deadline":"\#(deadline)"}}"#
@@ -154,29 +166,32 @@ public struct DisputeStore: Sendable {
                 VALUES (\(filing.source), \(filing.sourceRecordID), 'disputed', \(filedOn.description)::date)
                 ON CONFLICT DO NOTHING
                 """)
-            return try Self.dispute(stored[0])
+            return try Self.dispute(stored[0], keyring: keyring)
         }
     }
 
     /// Answers dispute `id` as `outcome` (confirmed or withdrawn) at `instant`, on `connection`
     /// (the admin request's audit transaction): the record's mark comes off in the same
     /// transaction; a confirmed record is active again with the subject's statement beside it if
-    /// the subject asked, a withdrawn one is disclosed no more.
+    /// the subject asked (the mark names the dispute; the statement stays sealed in it), a
+    /// withdrawn one is disclosed no more. The note is sealed with the dispute's other text, all
+    /// under the newest key.
     /// - Throws: `Refusal.disputeNotFound`, `.alreadyResolved`, `.correctionNeedsFeed`.
     public static func resolve(
-        _ id: String, as outcome: StoredDispute.Outcome, note: String, at instant: Date, on connection: PostgresConnection
+        _ id: String, as outcome: StoredDispute.Outcome, note: String, at instant: Date, keys: SealingKeys, on connection: PostgresConnection
     ) async throws -> StoredDispute {
         guard outcome != .corrected else { throw Refusal.correctionNeedsFeed }
+        let keyring = keys.keyring
         try await connection.query("SELECT pg_advisory_xact_lock(\(RecordWriter.mergeLock))")
         guard let row = try await connection.query("SELECT \(unsafeRaw: columns) FROM disputes WHERE dispute_id = \(id) FOR UPDATE").first else {
             throw Refusal.disputeNotFound
         }
-        let dispute = try Self.dispute(row)
+        let dispute = try Self.dispute(row, keyring: keyring)
         if let answered = dispute.outcome { throw Refusal.alreadyResolved(answered) }
         let day = CivilDate(instant).description
-        let statement: String = if outcome == .confirmed, dispute.keepStatement, let text = dispute.statement {
+        let statement: String = if outcome == .confirmed, dispute.keepStatement, dispute.statement != nil {
             String(decoding: AnswerValue.object(["subject_statement": .object([
-                "text": .string(text), "dispute_id": .string(id), "date": .string(day),
+                "dispute_id": .string(id), "date": .string(day),
             ])]).json, as: UTF8.self)
         } else {
             "{}"
@@ -194,34 +209,41 @@ public struct DisputeStore: Sendable {
             VALUES (\(dispute.source), \(dispute.sourceRecordID), \(withdraw ? "withdrawn" : "dispute_resolved"), \(day)::date)
             ON CONFLICT DO NOTHING
             """)
+        let sealed = try Sealed(dispute, note: note.isEmpty ? nil : note, keyring: keyring)
         let updated = try await connection.query("""
             UPDATE disputes
             SET state = 'resolved', outcome = \(outcome.rawValue), resolved_at = \(instant), resolved_via = 'admin',
-                resolution_note = \(note.isEmpty ? nil : note), feed_seq = nextval('record_change_seq')
+                reason = NULL, statement = NULL, resolution_note = NULL, sealing_key = \(sealed.keyID), reason_sealed = \(sealed.reason),
+                statement_sealed = \(sealed.statement), resolution_note_sealed = \(sealed.note), feed_seq = nextval('record_change_seq')
             WHERE dispute_id = \(id)
             RETURNING \(unsafeRaw: columns)
             """)
-        return try Self.dispute(updated[0])
+        return try Self.dispute(updated[0], keyring: keyring)
     }
 
     /// The dispute `id`, if there is one.
     public func dispute(_ id: String) async throws -> StoredDispute? {
-        try await pool.query("SELECT \(unsafeRaw: Self.columns) FROM disputes WHERE dispute_id = \(id)").first.map(Self.dispute)
+        let keyring = keys.keyring
+        return try await pool.query("SELECT \(unsafeRaw: Self.columns) FROM disputes WHERE dispute_id = \(id)").first.map {
+            try Self.dispute($0, keyring: keyring)
+        }
     }
 
     /// Every dispute about the subject, newest first.
     public func disputes(ofSubject subjectKey: String) async throws -> [StoredDispute] {
-        try await pool.query("""
+        let keyring = keys.keyring
+        return try await pool.query("""
             SELECT \(unsafeRaw: Self.columns) FROM disputes WHERE subject_key = \(subjectKey) ORDER BY filed_at DESC, dispute_id
-            """).map(Self.dispute)
+            """).map { try Self.dispute($0, keyring: keyring) }
     }
 
     /// Up to `limit` disputes on `source`'s records changed after the feed position `sequence`, in
     /// commit order, each at its latest state (pass the last `feedSeq` as the next cursor).
     public func feed(source: String, since sequence: Int64, limit: Int) async throws -> [StoredDispute] {
-        try await pool.query("""
+        let keyring = keys.keyring
+        return try await pool.query("""
             SELECT \(unsafeRaw: Self.columns) FROM disputes WHERE source = \(source) AND feed_seq > \(sequence) ORDER BY feed_seq LIMIT \(limit)
-            """).map(Self.dispute)
+            """).map { try Self.dispute($0, keyring: keyring) }
     }
 
     /// Up to `limit` disputes, oldest deadline first: open ones (`state`), of one source, or only
@@ -229,29 +251,152 @@ public struct DisputeStore: Sendable {
     public func list(state: StoredDispute.State?, source: String?, overdueOn: CivilDate?, limit: Int) async throws -> [StoredDispute] {
         let state = state?.rawValue
         let overdue = overdueOn?.description
+        let keyring = keys.keyring
         return try await pool.query("""
             SELECT \(unsafeRaw: Self.columns) FROM disputes
             WHERE (\(state)::text IS NULL OR state = \(state)) AND (\(source)::text IS NULL OR source = \(source))
               AND (\(overdue)::date IS NULL OR (state = 'open' AND deadline < \(overdue)::date))
             ORDER BY deadline, filed_at, dispute_id
             LIMIT \(limit)
-            """).map(Self.dispute)
+            """).map { try Self.dispute($0, keyring: keyring) }
     }
 
     /// How many disputes are open (and how many of them overdue) on `day`, China time.
-    public func openCounts(on day: CivilDate) async throws -> (open: Int, overdue: Int) {
+    public static func openCounts(on day: CivilDate, pool: PostgresPool) async throws -> (open: Int, overdue: Int) {
         let row = try await pool.query("""
             SELECT count(*)::int, (count(*) FILTER (WHERE deadline < \(day.description)::date))::int FROM disputes WHERE state = 'open'
             """)[0]
         return (try row.decode(at: 0), try row.decode(at: 1))
     }
 
+    // MARK: Sealed text
+
+    /// The columns that hold a dispute's text, sealed (`<name>_sealed`) or, before `reseal`, clear.
+    enum TextColumn: String, CaseIterable {
+        case reason
+        case statement
+        case resolutionNote = "resolution_note"
+    }
+
+    static func field(_ column: TextColumn, of id: String) -> SealedField {
+        SealedField(table: "disputes", column: column.rawValue, row: id)
+    }
+
+    /// A dispute's text sealed under the newest key.
+    private struct Sealed {
+        let keyID: String
+        let reason: [UInt8]
+        let statement: [UInt8]?
+        let note: [UInt8]?
+
+        init(_ dispute: StoredDispute, note: String?, keyring: SealingKeyring) throws(SealingKeyring.Failure) {
+            keyID = keyring.sealingKeyID
+            reason = try keyring.seal(dispute.reason, as: DisputeStore.field(.reason, of: dispute.id)).bytes
+            statement = try dispute.statement.map { text throws(SealingKeyring.Failure) in
+                try keyring.seal(text, as: DisputeStore.field(.statement, of: dispute.id)).bytes
+            }
+            self.note = try note.map { text throws(SealingKeyring.Failure) in
+                try keyring.seal(text, as: DisputeStore.field(.resolutionNote, of: dispute.id)).bytes
+            }
+        }
+    }
+
+    /// The statements of the confirmed disputes `ids` whose subjects asked them kept beside their
+    /// records (what a record's `subject_statement` mark names), by dispute id, opened with `keyring`.
+    public static func keptStatements(_ ids: [String], pool: PostgresPool, keyring: SealingKeyring) async throws -> [String: String] {
+        let rows = try await pool.query("""
+            SELECT dispute_id, sealing_key, statement, statement_sealed FROM disputes
+            WHERE dispute_id = ANY(\(TextArrayParameter(ids))::text[]) AND keep_statement
+            """)
+        var statements: [String: String] = [:]
+        for row in rows {
+            let id: String = try row.decode(at: 0)
+            if let keyID = try row.decode(String?.self, at: 1) {
+                guard let sealed = try row.decode([UInt8]?.self, at: 3) else { continue }
+                statements[id] = try keyring.open(SealedValue(keyID: keyID, bytes: sealed), as: field(.statement, of: id))
+            } else if let clear = try row.decode(String?.self, at: 2) {
+                statements[id] = clear
+            }
+        }
+        return statements
+    }
+
+    /// The ids of the keys that sealed the text the database holds: every one must stay
+    /// configured until `reseal` has moved its values to the newest.
+    public static func keyIDsInUse(pool: PostgresPool) async throws -> Set<String> {
+        Set(try await pool.query("SELECT DISTINCT sealing_key FROM disputes WHERE sealing_key IS NOT NULL").map { try $0.decode(String.self, at: 0) })
+    }
+
+    /// What `reseal` did.
+    public struct ResealSummary: Sendable, Hashable {
+        /// Disputes whose text is now sealed under `keyID`.
+        public var resealed = 0
+        /// How many of them were clear (filed before migration 91).
+        public var fromClear = 0
+        /// How many were sealed under each older key.
+        public var fromKeys: [String: Int] = [:]
+        /// The key that sealed them: the newest.
+        public var keyID: String
+        /// Whether the table was vacuumed afterwards (the old row versions, clear ones among them,
+        /// made reclaimable): only the table's owner may, and only when clear rows were sealed.
+        public var vacuumed = false
+    }
+
+    /// Seals every dispute's text under the newest key of `keys`, `batchSize` disputes per
+    /// transaction: those clear (filed before migration 91, whose clear columns it empties) and those
+    /// sealed under an older key. Each batch commits on its own, so an interrupted run is resumed by
+    /// running it again, and a run with nothing left to do changes nothing. A value that does not
+    /// open stops it with the dispute and column named (the batches before it stay committed).
+    /// Run it once every gateway seals with the same newest key (else one would seal with the
+    /// older key again).
+    public static func reseal(pool: PostgresPool, keys: SealingKeys, batchSize: Int = 500) async throws -> ResealSummary {
+        let keyring = keys.keyring
+        let newest = keyring.sealingKeyID
+        var summary = ResealSummary(keyID: newest)
+        while true {
+            let batch = try await pool.transaction { connection -> [(id: String, from: String?)] in
+                let rows = try await connection.query("""
+                    SELECT \(unsafeRaw: columns) FROM disputes WHERE sealing_key IS DISTINCT FROM \(newest)
+                    ORDER BY dispute_id LIMIT \(batchSize) FOR UPDATE
+                    """)
+                var done: [(id: String, from: String?)] = []
+                for row in rows {
+                    let dispute = try Self.dispute(row, keyring: keyring)
+                    let sealed = try Sealed(dispute, note: dispute.resolutionNote, keyring: keyring)
+                    try await connection.query("""
+                        UPDATE disputes
+                        SET reason = NULL, statement = NULL, resolution_note = NULL, sealing_key = \(sealed.keyID),
+                            reason_sealed = \(sealed.reason), statement_sealed = \(sealed.statement), resolution_note_sealed = \(sealed.note)
+                        WHERE dispute_id = \(dispute.id)
+                        """)
+                    done.append((dispute.id, try row.decode(String?.self, at: sealingKeyColumn)))
+                }
+                return done
+            }
+            guard !batch.isEmpty else { break }
+            summary.resealed += batch.count
+            for entry in batch {
+                if let from = entry.from { summary.fromKeys[from, default: 0] += 1 } else { summary.fromClear += 1 }
+            }
+        }
+        if summary.fromClear > 0 {
+            let owner = try await pool.query("SELECT pg_has_role(relowner, 'MEMBER') FROM pg_class WHERE oid = 'disputes'::regclass")
+            if try owner[0].decode(Bool.self, at: 0) {
+                try await pool.query("VACUUM disputes")
+                summary.vacuumed = true
+            }
+        }
+        return summary
+    }
+
     private static let columns = """
         dispute_id, subject_key, item, source, source_record_id, record_version, filed_by, reason, statement, keep_statement,
-        filed_at, filed_on::text, deadline::text, state, outcome, resolved_at, resolved_via, resolution_note, feed_seq
+        filed_at, filed_on::text, deadline::text, state, outcome, resolved_at, resolved_via, resolution_note, feed_seq,
+        sealing_key, reason_sealed, statement_sealed, resolution_note_sealed
         """
+    private static let sealingKeyColumn = 19
 
-    private static func dispute(_ row: PostgresRow) throws -> StoredDispute {
+    private static func dispute(_ row: PostgresRow, keyring: SealingKeyring) throws -> StoredDispute {
         func day(_ column: Int) throws -> CivilDate {
             guard let day = CivilDate(try row.decode(String.self, at: column)) else { throw PostgresError(.decoding, "disputes: column \(column) is not a date") }
             return day
@@ -262,14 +407,25 @@ public struct DisputeStore: Sendable {
                 return value
             }
         }
+        let id: String = try row.decode(at: 0)
+        let keyID = try row.decode(String?.self, at: sealingKeyColumn)
+        /// The text of `column`: opened if the row is sealed, else as stored.
+        func text(_ column: TextColumn, clear: Int, sealed: Int) throws -> String? {
+            guard let keyID else { return try row.decode(String?.self, at: clear) }
+            return try row.decode([UInt8]?.self, at: sealed).map { bytes in
+                try keyring.open(SealedValue(keyID: keyID, bytes: bytes), as: field(column, of: id))
+            }
+        }
         guard let state = try choice(13, as: StoredDispute.State.self) else { throw PostgresError(.decoding, "disputes.state is null") }
+        guard let reason = try text(.reason, clear: 7, sealed: 20) else { throw PostgresError(.decoding, "disputes.reason of \(id) is missing") }
         return StoredDispute(
-            id: try row.decode(at: 0), subjectKey: try row.decode(at: 1), item: try row.decode(at: 2), source: try row.decode(at: 3),
+            id: id, subjectKey: try row.decode(at: 1), item: try row.decode(at: 2), source: try row.decode(at: 3),
             sourceRecordID: try row.decode(at: 4), recordVersion: try row.decode(at: 5), filedBy: try row.decode(at: 6),
-            reason: try row.decode(at: 7), statement: try row.decode(at: 8), keepStatement: try row.decode(at: 9),
+            reason: reason, statement: try text(.statement, clear: 8, sealed: 21), keepStatement: try row.decode(at: 9),
             filedAt: try row.decode(at: 10), filedOn: try day(11), deadline: try day(12), state: state,
             outcome: try choice(14, as: StoredDispute.Outcome.self), resolvedAt: try row.decode(at: 15),
-            resolvedVia: try choice(16, as: StoredDispute.Channel.self), resolutionNote: try row.decode(at: 17), feedSeq: try row.decode(at: 18)
+            resolvedVia: try choice(16, as: StoredDispute.Channel.self), resolutionNote: try text(.resolutionNote, clear: 17, sealed: 22),
+            feedSeq: try row.decode(at: 18)
         )
     }
 }

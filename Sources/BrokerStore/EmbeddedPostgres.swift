@@ -232,7 +232,7 @@ public final class EmbeddedPostgres: Sendable {
     }
 
     /// The folder holding `initdb`, `pg_ctl`, `postgres` and `psql`.
-    static func findBinaries() throws -> URL {
+    package static func findBinaries() throws -> URL {
         var candidates: [String] = []
         if let bindir = try? run("/usr/bin/env", ["pg_config", "--bindir"]).trimmingCharacters(in: .whitespacesAndNewlines) {
             candidates.append(bindir)

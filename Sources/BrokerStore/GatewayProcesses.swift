@@ -22,13 +22,31 @@ public struct GatewayProcesses: Sendable {
         self.pool = pool
     }
 
+    /// This machine as `gateway_processes.host` records it: the host name and the process-id
+    /// namespace, so that two containers sharing a host name (host networking) never take each
+    /// other's process ids for their own.
+    public static let host: String = {
+        let namespace = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/pid")) ?? ""
+        return namespace.isEmpty ? ProcessInfo.processInfo.hostName : "\(ProcessInfo.processInfo.hostName) \(namespace)"
+    }()
+
     /// Records (or refreshes) this process with the ledger it serves; forgets processes gone a day.
     public func report(process: String, token: LedgerToken, startedAt: Date) async throws {
         try await pool.query("""
             INSERT INTO gateway_processes (process_id, host, pid, started_at, seen_at, version_id, status_id)
-            VALUES (\(process), \(ProcessInfo.processInfo.hostName), \(Int(getpid())), \(startedAt), now(), \(token.versionID), \(token.statusID))
+            VALUES (\(process), \(Self.host), \(Int(getpid())), \(startedAt), now(), \(token.versionID), \(token.statusID))
             ON CONFLICT (process_id) DO UPDATE SET seen_at = now(), version_id = excluded.version_id, status_id = excluded.status_id
             """)
+    }
+
+    /// The processes recorded on this machine (`host`), other than `process`, whose process id no
+    /// longer runs: killed or crashed, they will never report again.
+    public func goneFromThisHost(except process: String) async throws -> [String] {
+        let rows = try await pool.query("SELECT process_id, pid FROM gateway_processes WHERE host = \(Self.host) AND process_id <> \(process)")
+        return try rows.compactMap { row in
+            let pid = pid_t(try row.decode(Int.self, at: 1))
+            return kill(pid, 0) != 0 && errno == ESRCH ? try row.decode(String.self, at: 0) : nil
+        }
     }
 
     /// Removes this process (on a clean shutdown).

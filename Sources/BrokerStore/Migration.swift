@@ -24,6 +24,7 @@ public struct Migration: Sendable, Hashable {
         Migration(22, "idempotency_keys", PackageResources.m0022_idempotency_keys_sql),
         Migration(23, "quota_reserve_up_to", PackageResources.m0023_quota_reserve_up_to_sql),
         Migration(24, "idempotency_key_digests", PackageResources.m0024_idempotency_key_digests_sql),
+        Migration(25, "quota_holds", PackageResources.m0025_quota_holds_sql),
         Migration(30, "consents", PackageResources.m0030_consents_sql),
         Migration(31, "contract_versions", PackageResources.m0031_contract_versions_sql),
         Migration(40, "watchlist", PackageResources.m0040_watchlist_sql),
@@ -34,6 +35,7 @@ public struct Migration: Sendable, Hashable {
         Migration(70, "contract_lifecycle", PackageResources.m0070_contract_lifecycle_sql),
         Migration(80, "subject_rights", PackageResources.m0080_subject_rights_sql),
         Migration(90, "admin_audit_digest", PackageResources.m0090_admin_audit_digest_sql),
+        Migration(91, "disputes_sealed", PackageResources.m0091_disputes_sealed_sql),
         Migration(100, "billing", PackageResources.m0100_billing_sql),
     ]
 }

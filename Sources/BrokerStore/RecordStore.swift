@@ -6,6 +6,8 @@ public struct RecordStore: Sendable {
     public let pool: PostgresPool
     /// Decides, per item, whether disputed records are flagged or withheld.
     public let catalog: Catalog
+    /// Open the subject's statements kept beside confirmed records (sealed in their disputes).
+    public let keys: SealingKeys
 
     /// One subject's lookup, waiting to join concurrent ones of the same day.
     private struct Lookup: Sendable {
@@ -15,14 +17,15 @@ public struct RecordStore: Sendable {
 
     private let lookups: BatchCoalescer<CivilDate, Lookup, [StoredRecord]>
 
-    public init(pool: PostgresPool, catalog: Catalog) {
+    public init(pool: PostgresPool, catalog: Catalog, keys: SealingKeys) {
         self.pool = pool
         self.catalog = catalog
+        self.keys = keys
         lookups = BatchCoalescer(maxBatch: 64) { day, lookups in
             var items: [String] = []
             for item in lookups.lazy.flatMap(\.items) where !items.contains(item) { items.append(item) }
             let records = try await Self.disclosableRecords(
-                of: Array(Set(lookups.map(\.subjectKey))), items: items, on: day, pool: pool, catalog: catalog)
+                of: Array(Set(lookups.map(\.subjectKey))), items: items, on: day, pool: pool, catalog: catalog, keys: keys)
             let bySubject = Dictionary(grouping: records, by: \.subjectKey)
             return lookups.map { lookup in
                 (bySubject[lookup.subjectKey] ?? []).filter { lookup.items.contains($0.item) }
@@ -55,17 +58,41 @@ public struct RecordStore: Sendable {
     /// The disclosable records of `items` of many subjects at once (same rules as for one), in one
     /// round trip; ordered by subject key, then as for one subject.
     public func disclosableRecords(of subjectKeys: [String], items: [String], on day: CivilDate) async throws -> [StoredRecord] {
-        try await Self.disclosableRecords(of: subjectKeys, items: items, on: day, pool: pool, catalog: catalog)
+        try await Self.disclosableRecords(of: subjectKeys, items: items, on: day, pool: pool, catalog: catalog, keys: keys)
     }
 
     private static func disclosableRecords(
-        of subjectKeys: [String], items: [String], on day: CivilDate, pool: PostgresPool, catalog: Catalog
+        of subjectKeys: [String], items: [String], on day: CivilDate, pool: PostgresPool, catalog: Catalog, keys: SealingKeys
     ) async throws -> [StoredRecord] {
         let flagged = items.filter { catalog.item($0)?.disclosure.disputed == .flag }
         let result = try await pool.execute(disclosable, [
             TextArrayParameter(subjectKeys), TextArrayParameter(items), TextArrayParameter(flagged), day.description,
         ])
-        return try result.map(record(from:))
+        return try await withKeptStatements(try result.map(record(from:)), pool: pool, keys: keys)
+    }
+
+    /// `records` with the text of each `subject_statement` mark: the mark names its dispute, whose
+    /// statement is sealed there and opened here (one more round trip, only when a record has one).
+    private static func withKeptStatements(_ records: [StoredRecord], pool: PostgresPool, keys: SealingKeys) async throws -> [StoredRecord] {
+        func disputeID(_ record: StoredRecord) -> String? {
+            guard case .object(let mark)? = record.marks["subject_statement"], mark["text"] == nil, case .string(let id)? = mark["dispute_id"] else {
+                return nil
+            }
+            return id
+        }
+        let ids = records.compactMap(disputeID)
+        guard !ids.isEmpty else { return records }
+        let statements = try await DisputeStore.keptStatements(ids, pool: pool, keyring: keys.keyring)
+        return try records.map { record in
+            guard let id = disputeID(record), case .object(var mark)? = record.marks["subject_statement"] else { return record }
+            guard let text = statements[id] else {
+                throw PostgresError(.decoding, "records: the statement kept beside \(record.source)/\(record.sourceRecordID) names \(id), which holds none")
+            }
+            mark["text"] = .string(text)
+            var marks = record.marks
+            marks["subject_statement"] = .object(mark)
+            return record.marked(marks)
+        }
     }
 
     /// The subject's own view (the credit portal acting for the subject): every record of the subject
@@ -73,8 +100,9 @@ public struct RecordStore: Sendable {
     /// says for others, with its marks. Ordered as `disclosableRecords`.
     public func ownRecords(of subjectKey: String, on day: CivilDate) async throws -> [StoredRecord] {
         let items = TextArrayParameter(catalog.items.map(\.id))
-        return try await pool.execute(Self.disclosable, [TextArrayParameter([subjectKey]), items, items, day.description])
+        let records = try await pool.execute(Self.disclosable, [TextArrayParameter([subjectKey]), items, items, day.description])
             .map(Self.record(from:))
+        return try await Self.withKeptStatements(records, pool: pool, keys: keys)
     }
 
     /// Up to `limit` records of `items` changed after the cursor `sequence`, in change order.
@@ -83,11 +111,12 @@ public struct RecordStore: Sendable {
     /// version and status change moves a record to the end of the feed.
     public func changes(since sequence: Int64, items: [String], limit: Int) async throws -> [StoredRecord] {
         let result = try await pool.execute(Self.changesSince, [sequence, TextArrayParameter(items), limit])
-        return try result.map(Self.record(from:))
+        return try await Self.withKeptStatements(try result.map(Self.record(from:)), pool: pool, keys: keys)
     }
 
     /// Every version of the record `sourceRecordID` of `source` and its status events, or `nil`
-    /// if the broker never stored it.
+    /// if the broker never stored it. The current version's marks are as stored: a kept statement's
+    /// mark names its dispute (`DisputeStore` opens the statement).
     public func history(source: String, sourceRecordID: String) async throws -> RecordHistory? {
         let versions = try await pool.execute(Self.versions, [source, sourceRecordID]).map { row in
             RecordHistory.Version(

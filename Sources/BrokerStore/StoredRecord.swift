@@ -26,4 +26,13 @@ public struct StoredRecord: Sendable, Hashable {
 
     /// Whether the record is returned marked as disputed.
     public var isDisputed: Bool { status == .disputed }
+
+    /// The record with `marks` instead of its own.
+    func marked(_ marks: [String: AnswerValue]) -> StoredRecord {
+        StoredRecord(
+            subjectKey: subjectKey, item: item, source: source, sourceRecordID: sourceRecordID, decisionDate: decisionDate,
+            publicityStart: publicityStart, publicityEnd: publicityEnd, discloseUntil: discloseUntil, status: status, fields: fields,
+            version: version, changeSeq: changeSeq, marks: marks
+        )
+    }
 }

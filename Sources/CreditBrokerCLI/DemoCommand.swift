@@ -57,7 +57,7 @@ struct DemoCommand: AsyncParsableCommand {
             let seed = BrokerConfiguration.Seed(detail: "seeded the contract ledger from \(server.resolvedContracts) with the demo PKI's certificates") {
                 try pki.binding(files)
             }
-            configuration = try server.brokerConfiguration(
+            configuration = try await server.brokerConfiguration(
                 policies: bundle, database: database, admin: admin, partner: partner,
                 operations: server.operationsConfiguration(port: server.opsPort ?? next(2)), seed: seed
             )

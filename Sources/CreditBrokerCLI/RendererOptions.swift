@@ -5,12 +5,12 @@ import Reports
 /// The PDF renderer of credit reports: `serve`, `demo` and `report render`.
 struct RendererOptions: ParsableArguments {
     @Option(name: .customLong("pdf-renderer"), help: ArgumentHelp(
-        "The program that prints reports to PDF: chromium (Debian's package, found on PATH), or the path of a program called with Chromium's arguments (env CREDIT_BROKER_PDF_RENDERER).",
+        "The program that prints reports to PDF: chromium (Debian's package, found on PATH), or the path of a program called with Chromium's arguments that speaks its DevTools protocol on descriptors 3 and 4 (env CREDIT_BROKER_PDF_RENDERER).",
         valueName: "program"
     ))
     var program: String?
 
-    @Option(name: .customLong("pdf-renderers"), help: ArgumentHelp("The most PDF renders at once (default 2).", valueName: "count"))
+    @Option(name: .customLong("pdf-renderers"), help: ArgumentHelp("The most PDF renders at once, and the browsers kept running for them (default 2).", valueName: "count"))
     var concurrency: Int?
 
     @Option(name: .customLong("pdf-timeout"), help: ArgumentHelp(

@@ -75,9 +75,12 @@ struct ReportCommand: AsyncParsableCommand {
             let bytes: [UInt8]
             switch resolvedFormat {
             case .pdf?:
+                let pdf = PDFRenderer(renderer.configuration)
                 do {
-                    bytes = try await PDFRenderer(renderer.configuration).render(html: html)
+                    bytes = try await pdf.render(html: html)
+                    await pdf.close()
                 } catch {
+                    await pdf.close()
                     throw ValidationError("\(error)")
                 }
             default:

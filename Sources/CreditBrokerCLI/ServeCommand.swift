@@ -1,5 +1,6 @@
 import ArgumentParser
 import BrokerStore
+import Foundation
 import Gateway
 import Logging
 import NIOCore
@@ -40,6 +41,22 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var role: RuntimeRoleOptions
     @OptionGroup var standby: StandbyOptions
 
+    @Option(name: .customLong("test-clock-offset"), help: ArgumentHelp(
+        "Test topologies only (with --seed-pki): read the wall clock this many seconds ahead (negative: behind).", visibility: .hidden
+    ))
+    var testClockOffset: Double?
+
+    func validate() throws {
+        // A moved clock changes which quota day, contract version and consent term a request falls
+        // in: never in production, which has no development PKI to seed from.
+        if testClockOffset != nil, server.seedPKI == nil, ProcessInfo.processInfo.environment["CREDIT_BROKER_SEED_PKI"] == nil {
+            throw ValidationError("--test-clock-offset is for test topologies only: it is refused without --seed-pki (a development PKI)")
+        }
+        if let testClockOffset, !testClockOffset.isFinite || abs(testClockOffset) > 366 * 86_400 {
+            throw ValidationError("--test-clock-offset must be a number of seconds within a year")
+        }
+    }
+
     func run() async throws {
         let logger = Logger(label: "credit-broker")
         let partner = server.configuration
@@ -51,13 +68,17 @@ struct ServeCommand: AsyncParsableCommand {
         try await role.refuseOwnerRole(database, opened)
         var configuration: BrokerConfiguration
         do {
-            configuration = try server.brokerConfiguration(
+            configuration = try await server.brokerConfiguration(
                 policies: bundle, database: database, admin: admin, partner: partner, operations: server.operationsConfiguration()
             )
             configuration.standby = replica
         } catch {
             await opened.close()
             throw error
+        }
+        if let testClockOffset {
+            configuration.clock = OffsetClock(offset: testClockOffset)
+            logger.warning("test topology: the wall clock is moved", metadata: ["offset_seconds": "\(testClockOffset)"])
         }
         try await Self.serve(configuration, opened: opened, logger: logger)
     }

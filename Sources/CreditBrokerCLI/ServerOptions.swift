@@ -74,6 +74,8 @@ struct ServerOptions: ParsableArguments {
     ))
     var contracts: String?
 
+    @OptionGroup var sealing: SealingKeyOptions
+
     @Option(name: .customLong("receipt-key"), help: ArgumentHelp(
         "Ed25519 receipt signing key (base64 of 32 bytes); created on first start. Default: <state-dir>/receipt-signing-key (env CREDIT_BROKER_RECEIPT_KEY).",
         valueName: "path"
@@ -199,7 +201,7 @@ struct ServerOptions: ParsableArguments {
     func brokerConfiguration(
         policies: PolicyBundle, database: DatabaseOptions, admin: AdminServer.Configuration?, partner: GatewayServer.Configuration,
         operations: OperationsServer.Configuration?, seed: BrokerConfiguration.Seed? = nil
-    ) throws -> BrokerConfiguration {
+    ) async throws -> BrokerConfiguration {
         let keyPath = receiptKey ?? Self.environment["CREDIT_BROKER_RECEIPT_KEY"] ?? database.resolvedStateDirectory + "/receipt-signing-key"
         let sm2KeyPath = receiptSM2Key ?? Self.environment["CREDIT_BROKER_RECEIPT_SM2_KEY"]
             ?? database.resolvedStateDirectory + "/receipt-signing-key-sm2.pem"
@@ -222,7 +224,7 @@ struct ServerOptions: ParsableArguments {
         var configuration = BrokerConfiguration(
             partner: partner, admin: admin, operations: operations, policies: policies, scorecard: card,
             receiptSigner: try ReceiptSigner.loadOrCreate(at: URL(filePath: keyPath), sm2: URL(filePath: sm2KeyPath)),
-            hasher: try database.personKeyHasher(), referenceSecret: try database.subjectReferenceSecret(),
+            sealingKeys: try await sealing.keys(database: database), hasher: try database.personKeyHasher(), referenceSecret: try database.subjectReferenceSecret(),
             seed: seed ?? defaultSeed
         )
         configuration.reportRenderer = renderer.configuration

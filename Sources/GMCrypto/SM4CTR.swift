@@ -2,10 +2,13 @@ internal import CLibCrypto
 import Foundation
 
 /// The two keys of an SM4-CTR seal: one for SM4 (GB/T 32907-2016), one for HMAC-SM3. Separate
-/// keys, never one key for both purposes. A value type of bytes, immutable once made.
-public struct SM4SealingKey: Sendable {
+/// keys, never one key for both purposes. A value type of bytes, immutable once made; printing,
+/// dumping or interpolating it shows no key byte.
+public struct SM4SealingKey: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public static let encryptionByteCount = 16
     public static let authenticationByteCount = 32
+    /// Both keys as one: the SM4 key, then the HMAC-SM3 key (what a key file holds, base64).
+    public static let byteCount = encryptionByteCount + authenticationByteCount
 
     let encryption: [UInt8]
     let authentication: [UInt8]
@@ -21,6 +24,14 @@ public struct SM4SealingKey: Sendable {
         self.authentication = authentication
     }
 
+    /// Both keys from `byteCount` bytes: the first 16 are the SM4 key, the other 32 the HMAC-SM3 key.
+    public init(bytes: [UInt8]) throws(GMCryptoError) {
+        guard bytes.count == Self.byteCount else {
+            throw .invalid("SM4 key", "the key is \(bytes.count) bytes; it must be \(Self.byteCount) (16 for SM4, then 32 for HMAC-SM3)")
+        }
+        try self.init(encryption: Array(bytes.prefix(Self.encryptionByteCount)), authentication: Array(bytes.suffix(Self.authenticationByteCount)))
+    }
+
     /// Both keys fresh from libcrypto's CSPRNG.
     public static func generate() throws(GMCryptoError) -> SM4SealingKey {
         try SM4SealingKey(
@@ -28,6 +39,18 @@ public struct SM4SealingKey: Sendable {
             authentication: Bytes.random(authenticationByteCount, operation: "SM4 key generation")
         )
     }
+
+    /// Both keys as `init(bytes:)` takes them, for writing a new key file.
+    public var bytes: [UInt8] { encryption + authentication }
+
+    /// Whether `other` holds the same key bytes, compared in constant time.
+    public func isSame(as other: SM4SealingKey) -> Bool {
+        Bytes.constantTimeEqual(bytes, other.bytes)
+    }
+
+    public var description: String { "SM4SealingKey(redacted)" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
 }
 
 /// SM4 in counter mode, and seal/open as encrypt-then-MAC: `nonce ‖ ciphertext ‖ tag`, where the
@@ -47,11 +70,14 @@ public enum SM4CTR {
         guard counter.count == nonceByteCount else {
             throw .invalid("SM4-CTR", "the counter block is \(counter.count) bytes; it must be \(nonceByteCount)")
         }
+        let count = data.withUnsafeBytes(\.count)
+        guard count <= Int(Int32.max) - nonceByteCount else {
+            throw .invalid("SM4-CTR", "the data is \(count) bytes; at most \(Int(Int32.max) - nonceByteCount) are taken at once")
+        }
         OpenSSLErrorQueue.clear()
         guard let context = EVP_CIPHER_CTX_new() else { throw .library("SM4-CTR") }
         defer { EVP_CIPHER_CTX_free(context) }
         guard EVP_EncryptInit_ex2(context, EVP_sm4_ctr(), key, counter, nil) == 1 else { throw .library("SM4-CTR") }
-        let count = data.withUnsafeBytes(\.count)
         var output = [UInt8](repeating: 0, count: count + nonceByteCount)
         var written: Int32 = 0
         let updated = Bytes.with(data) { base, count in EVP_EncryptUpdate(context, &output, &written, base, Int32(count)) }

@@ -48,6 +48,8 @@ public struct BrokerConfiguration: Sendable {
     /// The card `POST /v1/scores` serves.
     public var scorecard: CompiledScorecard
     public var receiptSigner: ReceiptSigner
+    /// The keys that seal the subject's words in a dispute at rest (re-read on reload).
+    public var sealingKeys: SealingKeys
     public var hasher: PersonKeyHasher
     /// The secret partners' subject references derive from.
     public var referenceSecret: [UInt8]
@@ -65,6 +67,8 @@ public struct BrokerConfiguration: Sendable {
     public var contractPollInterval: Duration = .seconds(1)
     /// Connections of the meter writer's own pool (so busy routes never delay the meter).
     public var meterConnections = 2
+    /// Requests of one partner this process serves at once; beyond it, 429 before anything is read.
+    public var requestsInFlightPerPartner = 128
     public var listening = Listening()
     /// The signals that shut the broker down gracefully (tests use none and call `Broker.shutdown()`).
     public var gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]
@@ -77,7 +81,7 @@ public struct BrokerConfiguration: Sendable {
 
     public init(
         partner: GatewayServer.Configuration, admin: AdminServer.Configuration? = nil, operations: OperationsServer.Configuration? = nil,
-        policies: PolicyBundle, scorecard: CompiledScorecard, receiptSigner: ReceiptSigner, hasher: PersonKeyHasher,
+        policies: PolicyBundle, scorecard: CompiledScorecard, receiptSigner: ReceiptSigner, sealingKeys: SealingKeys, hasher: PersonKeyHasher,
         referenceSecret: [UInt8], seed: Seed? = nil
     ) {
         self.partner = partner
@@ -86,6 +90,7 @@ public struct BrokerConfiguration: Sendable {
         self.policies = policies
         self.scorecard = scorecard
         self.receiptSigner = receiptSigner
+        self.sealingKeys = sealingKeys
         self.hasher = hasher
         self.referenceSecret = referenceSecret
         self.seed = seed
@@ -96,10 +101,10 @@ public struct BrokerConfiguration: Sendable {
 ///
 /// Started in this order and shut down in the reverse, on a signal and on the error path alike:
 /// the database pools, the standby's reads, the meter writer, the contract watcher, the reloader
-/// (SIGHUP), the batch-review worker, then the operations, admin and partner listeners. So on
-/// shutdown the listeners drain first (in-flight requests finish and their meter events are
-/// queued), the worker stops, the meter writer commits what is queued, and only then do the pools
-/// close.
+/// (SIGHUP), the batch-review worker, the reports' PDF renderer pool (its browsers), then the
+/// operations, admin and partner listeners. So on shutdown the listeners drain first (in-flight
+/// requests finish and their meter events are queued), the browsers are killed, the worker stops,
+/// the meter writer commits what is queued, and only then do the pools close.
 public struct Broker: Sendable {
     public let configuration: BrokerConfiguration
     public let contracts: LiveContracts
@@ -112,8 +117,10 @@ public struct Broker: Sendable {
     private let reloader: Reloader
     private let group: ServiceGroup
 
-    /// Seeds an empty ledger, reads it, and builds every part on `pool` (migrated).
+    /// Seeds an empty ledger, reads it, and builds every part on `pool` (migrated). Refuses sealing
+    /// keys that lack a key the database's sealed text names.
     public static func build(_ configuration: BrokerConfiguration, pool: PostgresPool, logger: Logger) async throws -> Broker {
+        try SealingKeys.check(configuration.sealingKeys.keyring, opens: try await DisputeStore.keyIDsInUse(pool: pool))
         let store = ContractStore(pool: pool)
         if let digest = configuration.auditDigest {
             try await AdminAuditLog(pool: pool).start(
@@ -136,9 +143,14 @@ public struct Broker: Sendable {
             contracts: contracts, pool: pool, listenerConfiguration: pool.configuration.connection,
             pollInterval: configuration.contractPollInterval, logger: logger
         )
+        // `watcher.processID` names this process in `gateway_processes`, and holds its quota units
+        // and idempotency claims.
         let meterPool = PostgresPool(.init(connection: pool.configuration.connection, maxConnections: configuration.meterConnections), logger: logger)
         let metrics = GatewayMetrics()
-        let reads = DatabaseReads(primary: pool, catalog: configuration.policies.catalog, standby: configuration.standby, metrics: metrics, logger: logger)
+        let reads = DatabaseReads(
+            primary: pool, catalog: configuration.policies.catalog, keys: configuration.sealingKeys, standby: configuration.standby, metrics: metrics,
+            logger: logger
+        )
         // Until the reloader traps them, a reload signal must not end the process (SIGHUP's default).
         for signal in configuration.reloadSignals { ignore(signal) }
         do {
@@ -160,17 +172,21 @@ public struct Broker: Sendable {
         let queries = QueryService(policies: configuration.policies, hasher: configuration.hasher, reads: reads, pool: pool)
         let batchReviews = BatchReviewService(queries: queries, pool: pool, meter: writer, configuration: configuration.batchReviews)
         let scores = try ScoreService(card: configuration.scorecard)
-        let rights = SubjectRightsService(queries: queries, pool: pool)
+        let renderer = PDFRenderer(configuration.reportRenderer, logger: logger, metrics: metrics.reportRenderer)
+        let rights = SubjectRightsService(queries: queries, pool: pool, keys: configuration.sealingKeys)
         let partners = GatewayServer.Partners(
             contracts: contracts, receiptSigner: configuration.receiptSigner, queries: queries,
             feeds: FeedService(queries: queries, referenceSecret: configuration.referenceSecret, pool: pool),
             batchReviews: batchReviews,
             scores: scores,
-            metering: MeteringServices(writer: writer, quotas: QuotaLedger(pool: pool), idempotency: IdempotencyStore(pool: pool), hasher: configuration.hasher),
+            metering: MeteringServices(
+                writer: writer, quotas: QuotaLedger(pool: pool), hasher: configuration.hasher, holder: watcher.processID, logger: logger,
+                concurrency: ConcurrencyLimiter(limit: configuration.requestsInFlightPerPartner)
+            ),
             rights: rights,
             reports: ReportService(
                 queries: queries, scores: scores, rights: rights, policies: configuration.policies,
-                renderer: PDFRenderer(configuration.reportRenderer, logger: logger), signer: configuration.receiptSigner
+                renderer: renderer, signer: configuration.receiptSigner
             ),
             metrics: metrics
         )
@@ -181,9 +197,13 @@ public struct Broker: Sendable {
             try ListenerCredentials($0.tls, counters: metrics.adminAuthentication, logger: logger, sharing: partnerCredentials)
         }
         let reloader = Reloader(
-            signals: configuration.reloadSignals, partner: partnerCredentials, admin: adminCredentials, watcher: watcher, logger: logger
+            signals: configuration.reloadSignals, partner: partnerCredentials, admin: adminCredentials, watcher: watcher,
+            sealingKeys: configuration.sealingKeys, pool: pool, logger: logger
         )
-        var services: [any Service] = [PoolService(pool: pool), PoolService(pool: meterPool), reads, writer, watcher, reloader, batchReviews.worker]
+        var services: [any Service] = [
+            PoolService(pool: pool), PoolService(pool: meterPool), reads, writer, partners.metering.sweep, watcher, reloader, batchReviews.worker,
+            renderer,
+        ]
         if let operations = configuration.operations {
             services.append(OperationsServer.application(
                 operations, pool: pool, metrics: metrics, clock: configuration.clock, logger: logger,
@@ -192,7 +212,7 @@ public struct Broker: Sendable {
         }
         if let admin = configuration.admin {
             services.append(try AdminServer.application(
-                admin, services: AdminServer.Services(contracts: contracts, watcher: watcher, pool: pool, metrics: metrics),
+                admin, services: AdminServer.Services(contracts: contracts, watcher: watcher, pool: pool, metrics: metrics, keys: configuration.sealingKeys),
                 credentials: adminCredentials!, logger: logger, onServerRunning: configuration.listening.admin
             ))
         }
@@ -227,10 +247,12 @@ public struct Broker: Sendable {
 
     /// What a reload signal does (SIGHUP, `systemctl reload credit-broker`): re-reads the server
     /// certificate and key (new connections get them), the partner and admin CRLs (even if the
-    /// files look unchanged) and the contract ledger (at once, whatever its token says); logs what
-    /// each part now serves. A certificate or key that is not usable leaves the served one in place;
-    /// a CRL that is not usable refuses every client certificate of its CA until a good one is in
-    /// place (as when its file changes). Nothing a reload meets stops the broker.
+    /// files look unchanged), the contract ledger (at once, whatever its token says) and the
+    /// sealing keys (file or command); logs what each part now serves. A certificate or key that
+    /// is not usable leaves the served one in place; a CRL that is not usable refuses every client
+    /// certificate of its CA until a good one is in place (as when its file changes); sealing keys
+    /// that do not read, or lack a key the database's sealed text names, leave the keys in use in
+    /// place. Nothing a reload meets stops the broker.
     @discardableResult
     public func reload() async -> [ReloadOutcome] {
         await reloader.reload()
@@ -239,7 +261,7 @@ public struct Broker: Sendable {
 
 /// How one part fared in a reload.
 public struct ReloadOutcome: Sendable, CustomStringConvertible {
-    /// `server certificate`, `partner CRL`, `admin CRL`, `contracts`.
+    /// `server certificate`, `partner CRL`, `admin CRL`, `contracts`, `sealing keys`.
     public let part: String
     /// What the part serves now, or why it was not reloaded.
     public let detail: String
@@ -255,6 +277,8 @@ struct Reloader: Service {
     let partner: ListenerCredentials?
     let admin: ListenerCredentials?
     let watcher: ContractWatcher
+    let sealingKeys: SealingKeys
+    let pool: PostgresPool
     let logger: Logger
 
     func run() async throws {
@@ -288,6 +312,22 @@ struct Reloader: Service {
             outcomes.append(ReloadOutcome(
                 part: "contracts", detail: "ledger not read (\(String(reflecting: type(of: error)))); serving the last one read", failed: true
             ))
+        }
+        if sealingKeys.source != .fixed {
+            do {
+                let keyring = try await sealingKeys.reload(inUse: try await DisputeStore.keyIDsInUse(pool: pool))
+                outcomes.append(ReloadOutcome(
+                    part: "sealing keys",
+                    detail: "\(keyring.keys.count) key(s) from \(sealingKeys.source) (\(keyring.keys.map(\.id).joined(separator: ", "))), '\(keyring.sealingKeyID)' seals",
+                    failed: false
+                ))
+            } catch let failure as SealingKeyring.Failure {
+                outcomes.append(ReloadOutcome(part: "sealing keys", detail: "still using the keys read before: \(failure)", failed: true))
+            } catch {
+                outcomes.append(ReloadOutcome(
+                    part: "sealing keys", detail: "still using the keys read before (\(String(reflecting: type(of: error))))", failed: true
+                ))
+            }
         }
         for outcome in outcomes {
             let metadata: Logger.Metadata = ["part": "\(outcome.part)", "detail": "\(outcome.detail)"]

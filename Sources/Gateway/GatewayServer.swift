@@ -35,6 +35,9 @@ public enum GatewayServer {
         /// A connection sent GOAWAY (idle, or the server shutting down) is closed this long later
         /// whether or not the client answers.
         public var closeTimeout: Duration
+        /// Client addresses whose HTTP/2 connections swift-nio-http2 keeps ending for abuse (rapid
+        /// reset, stream floods) are refused at accept for a while (`AbuseLedger`).
+        public var abuse: AbuseLedger.Policy = .standard
 
         public init(
             host: String = "127.0.0.1", port: Int = 8443, tls: ListenerTLS? = nil, idleTimeout: Duration = .seconds(30),
@@ -113,7 +116,8 @@ public enum GatewayServer {
         // Banks present a client certificate; agencies use API keys instead, so it is asked for, not required.
         let server = ListenerChannel<HTTP1Channel>.server(
             tls: credentials?.channelConfiguration(applicationProtocols: ["h2", "http/1.1"], clientCertificates: .optionalVerification),
-            timeouts: configuration.timeouts
+            timeouts: configuration.timeouts,
+            gate: ConnectionGate(policy: configuration.abuse, metrics: partners.metrics, logger: logger)
         )
         return Application(
             router: router,
@@ -138,7 +142,9 @@ public enum GatewayServer {
         ))
         .add(middleware: MeteringMiddleware(services: partners.metering, metrics: partners.metrics))
         routes.registerAuthenticated(on: v1)
-        let billable = v1.group().add(middleware: QuotaMiddleware(admissions: partners.metering.admissions, alerts: partners.metering.alerts, metrics: partners.metrics))
+        let billable = v1.group().add(middleware: QuotaMiddleware(
+            admissions: partners.metering.admissions, alerts: partners.metering.alerts, sweep: partners.metering.sweep, metrics: partners.metrics
+        ))
         QueryRoutes(service: partners.queries, signer: partners.receiptSigner).register(on: billable)
         ScoreRoutes(service: partners.scores, queries: partners.queries, signer: partners.receiptSigner).register(on: billable)
         ReportRoutes(service: partners.reports, signer: partners.receiptSigner).register(on: billable)

@@ -48,11 +48,11 @@ struct PartnerRoutes {
                 partner: partner.partnerID, kind: partner.contract.kind.rawValue,
                 contractVersion: partner.contract.version.description, credential: credential
             ))
-            let receipt = Receipt(
+            let receipt = try Receipt(
                 requestID: context.id, partnerID: partner.partnerID, issuedAt: context.instant, itemsDisclosed: [],
-                contractVersion: partner.contract.version.description, consentID: nil, body: body
+                contractVersion: partner.contract.version.description, consentID: nil, body: body, suite: partner.contract.receiptSuite
             )
-            return try JSONResponse.response(body, receipt: signer.token(for: receipt, suite: partner.contract.receiptSuite))
+            return try JSONResponse.response(body, receipt: signer.token(for: receipt))
         }
     }
 }

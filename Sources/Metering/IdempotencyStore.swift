@@ -12,10 +12,14 @@ public struct IdempotencyStore: Sendable {
     public let pool: PostgresPool
     /// How long an unfinished claim blocks retries (`.inProgress`) before a retry may take it over.
     public let claimLease: Duration
+    /// The gateway process that claims keys through this store (`idempotency_keys.process_id`): its
+    /// unfinished claims are released as soon as it is known to be gone (`QuotaHoldSweep`).
+    public let holder: String?
 
-    public init(pool: PostgresPool, claimLease: Duration = .seconds(120)) {
+    public init(pool: PostgresPool, claimLease: Duration = .seconds(120), holder: String? = nil) {
         self.pool = pool
         self.claimLease = claimLease
+        self.holder = holder
     }
 
     /// Claims `key` for this request, or reports what an earlier request with the key left.
@@ -24,7 +28,7 @@ public struct IdempotencyStore: Sendable {
         try Self.checkPartner(partner)
         try MeteringInputError.checkText(requestHash, "requestHash", maximum: 200)
         while true {
-            let claimed = try await pool.execute(Self.claim, [partner, key.digest, requestHash, claimLease.microseconds])
+            let claimed = try await pool.execute(Self.claim, [partner, key.digest, requestHash, claimLease.microseconds, holder])
             if claimed.count == 1 { return .new }
             let rows = try await pool.execute(Self.lookup, [partner, key.digest])
             // The row vanished in between (abandoned or purged): try to claim it again.
@@ -67,11 +71,12 @@ public struct IdempotencyStore: Sendable {
 
     /// Inserts a claim, or takes over an expired row; returns a row only if this call claimed the key.
     static let claim = PostgresStatement("""
-        INSERT INTO idempotency_keys AS k (partner_id, key, request_hash, status, expires_at)
-        VALUES ($1, $2, $3, 'in_progress', now() + $4 * interval '1 microsecond')
+        INSERT INTO idempotency_keys AS k (partner_id, key, request_hash, status, expires_at, process_id)
+        VALUES ($1, $2, $3, 'in_progress', now() + $4 * interval '1 microsecond', $5)
         ON CONFLICT (partner_id, key) DO UPDATE
             SET request_hash = EXCLUDED.request_hash, status = 'in_progress', response_status = NULL,
-                response_headers = NULL, response_body = NULL, created_at = now(), expires_at = EXCLUDED.expires_at
+                response_headers = NULL, response_body = NULL, created_at = now(), expires_at = EXCLUDED.expires_at,
+                process_id = EXCLUDED.process_id
             WHERE k.expires_at <= now()
         RETURNING 1
         """)

@@ -313,8 +313,13 @@ public final class MeterWriter: Service, Sendable {
     }
 
     /// Commits synchronously whatever the session's default (`set_config` is local to the statement's
-    /// transaction, whether it is the INSERT alone or the batch's transaction).
+    /// transaction, whether it is the INSERT alone or the batch's transaction). Spends the quota units
+    /// held for the events' requests (`quota_holds`) in the same statement: an event and the end of its
+    /// hold commit together, so a process that dies leaves either both or neither.
     private static let insertEvents = PostgresStatement("""
+        WITH spent AS (
+            DELETE FROM quota_holds WHERE request_id IN (SELECT h.request_id FROM jsonb_to_recordset($1::jsonb) AS h(request_id text))
+        )
         INSERT INTO meter_events (partner_id, request_id, endpoint, purpose, items_disclosed, items_withheld, consent_id,
                                   contract_label, contract_digest, http_status, latency_us, response_bytes, subject_hash, occurred_at)
         SELECT partner_id, request_id, endpoint, purpose, items_disclosed, items_withheld, consent_id,

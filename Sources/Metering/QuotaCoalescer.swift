@@ -21,20 +21,39 @@ public final class QuotaCoalescer: Sendable {
         let limits: QuotaLimits
     }
 
-    private let batches: BatchCoalescer<Lane, Date, QuotaDecision>
+    /// One request to admit: when it was made, and which request it is (for a held unit).
+    private struct Admission: Sendable {
+        let instant: Date
+        let requestID: String?
+    }
 
-    /// - Parameter maxBatch: most requests in one reservation.
-    public init(ledger: QuotaLedger, maxBatch: Int = 256) {
+    private let batches: BatchCoalescer<Lane, Admission, QuotaDecision>
+    /// The gateway process the units are held for (`quota_holds`), if any.
+    public let holder: String?
+
+    /// - Parameters:
+    ///   - maxBatch: most requests in one reservation.
+    ///   - holder: the gateway process on whose behalf units are held for their requests until the
+    ///     meter event spends them (`QuotaLedger.reserve(holding:…)`), so that a process that dies
+    ///     mid-request leaves nothing spent (`QuotaHoldSweep`); `nil`: units are not held.
+    public init(ledger: QuotaLedger, maxBatch: Int = 256, holder: String? = nil) {
         self.ledger = ledger
-        batches = BatchCoalescer(maxBatch: maxBatch) { lane, instants in
-            let grant = try await ledger.reserve(upTo: instants.count, partner: lane.partner, limits: lane.limits, at: instants[0])
-            return instants.indices.map(grant.decision(forUnit:))
+        self.holder = holder
+        batches = BatchCoalescer(maxBatch: maxBatch) { lane, admissions in
+            let requestIDs = admissions.compactMap(\.requestID)
+            let grant = if let holder, requestIDs.count == admissions.count {
+                try await ledger.reserve(holding: requestIDs, for: holder, partner: lane.partner, limits: lane.limits, at: admissions[0].instant)
+            } else {
+                try await ledger.reserve(upTo: admissions.count, partner: lane.partner, limits: lane.limits, at: admissions[0].instant)
+            }
+            return admissions.indices.map(grant.decision(forUnit:))
         }
     }
 
-    /// Takes one unit of the partner's quotas for the periods that hold `instant` (China time).
-    public func reserve(partner: String, limits: QuotaLimits, at instant: Date) async throws -> QuotaDecision {
+    /// Takes one unit of the partner's quotas for the periods that hold `instant` (China time),
+    /// held for `requestID` when the coalescer has a holder.
+    public func reserve(partner: String, limits: QuotaLimits, at instant: Date, requestID: String? = nil) async throws -> QuotaDecision {
         let lane = Lane(partner: partner, day: QuotaPeriod.day.start(at: instant), month: QuotaPeriod.month.start(at: instant), limits: limits)
-        return try await batches.submit(instant, in: lane)
+        return try await batches.submit(Admission(instant: instant, requestID: requestID), in: lane)
     }
 }

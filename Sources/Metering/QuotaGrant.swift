@@ -12,6 +12,9 @@ public struct QuotaGrant: Sendable, Hashable {
     public let usageAfter: QuotaUsage
     /// The period that ran out, when fewer units than requested were granted.
     public let exhaustion: QuotaDecision.Exhaustion?
+    /// The requests the units are held for, in order (`QuotaLedger.reserve(holding:…)`); empty for
+    /// units reserved without holds.
+    public var requestIDs: [String] = []
 
     /// The decision for the unit at `index` (from 0), as if each unit had been reserved alone, in order.
     public func decision(forUnit index: Int) -> QuotaDecision {
@@ -23,7 +26,8 @@ public struct QuotaGrant: Sendable, Hashable {
         let before = granted - index
         return .reserved(QuotaReservation(
             partnerID: partnerID, units: 1, day: day, month: month,
-            usageBefore: QuotaUsage(today: usageAfter.today - before, thisMonth: usageAfter.thisMonth - before)
+            usageBefore: QuotaUsage(today: usageAfter.today - before, thisMonth: usageAfter.thisMonth - before),
+            requestID: requestIDs.isEmpty ? nil : requestIDs[index]
         ))
     }
 }

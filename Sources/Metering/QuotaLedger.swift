@@ -37,13 +37,38 @@ public struct QuotaLedger: Sendable {
     /// serialises with every other reservation: the units of requests admitted together, in order
     /// (`QuotaCoalescer`).
     public func reserve(upTo units: Int, partner: String, limits: QuotaLimits, at instant: Date) async throws -> QuotaGrant {
-        try MeteringInputError.checkText(partner, "partner", maximum: 200)
         guard units > 0 else { throw MeteringInputError(field: "units", reason: "must be positive, not \(units)") }
+        return try await reserve(units: units, holding: nil, partner: partner, limits: limits, at: instant)
+    }
+
+    /// Takes one unit for each of `requestIDs`, in order, as `reserve(upTo:…)` does, and holds each
+    /// granted unit for its request (`quota_holds`) on behalf of the gateway process `holder`. The
+    /// request's meter event spends the unit (`MeterWriter` deletes the hold with the event's insert),
+    /// `release` gives it back; if the process dies first, `QuotaHoldSweep` gives it back.
+    public func reserve(holding requestIDs: [String], for holder: String, partner: String, limits: QuotaLimits, at instant: Date) async throws -> QuotaGrant {
+        guard !requestIDs.isEmpty else { throw MeteringInputError(field: "requestIDs", reason: "must name at least one request") }
+        try MeteringInputError.checkText(holder, "holder", maximum: 200)
+        for requestID in requestIDs { try MeteringInputError.checkText(requestID, "requestID", maximum: 200) }
+        return try await reserve(units: requestIDs.count, holding: (requestIDs, holder), partner: partner, limits: limits, at: instant)
+    }
+
+    private func reserve(
+        units: Int, holding: (requestIDs: [String], holder: String)?, partner: String, limits: QuotaLimits, at instant: Date
+    ) async throws -> QuotaGrant {
+        try MeteringInputError.checkText(partner, "partner", maximum: 200)
         let day = QuotaPeriod.day.start(at: instant)
         let month = QuotaPeriod.month.start(at: instant)
-        let row = try await pool.execute(Self.reserveUpToStatement, [
-            partner, day.description, month.description, units, limits.perDay, limits.perMonth,
-        ])[0]
+        let row: PostgresRow
+        if let holding {
+            let ids = String(decoding: try JSONEncoder().encode(holding.requestIDs), as: UTF8.self)
+            row = try await pool.execute(Self.reserveHeldStatement, [
+                partner, day.description, month.description, ids, limits.perDay, limits.perMonth, holding.holder,
+            ])[0]
+        } else {
+            row = try await pool.execute(Self.reserveUpToStatement, [
+                partner, day.description, month.description, units, limits.perDay, limits.perMonth,
+            ])[0]
+        }
         let granted = try row.decode(Int.self, at: 0)
         let exhaustion = try row.decode(String?.self, at: 1).map { try Self.exhaustion(named: $0, limits: limits, at: instant) }
         guard (0...units).contains(granted), (granted < units) == (exhaustion != nil) else {
@@ -52,7 +77,7 @@ public struct QuotaLedger: Sendable {
         return QuotaGrant(
             partnerID: partner, requested: units, granted: granted, day: day, month: month,
             usageAfter: QuotaUsage(today: try row.decode(Int.self, at: 2), thisMonth: try row.decode(Int.self, at: 3)),
-            exhaustion: exhaustion
+            exhaustion: exhaustion, requestIDs: holding?.requestIDs ?? []
         )
     }
 
@@ -64,9 +89,22 @@ public struct QuotaLedger: Sendable {
         return .init(period: period, limit: limit, nextPeriodStarts: period.nextStart(at: instant))
     }
 
-    /// Gives a reservation's units back (the request failed before anything was disclosed).
+    /// Gives a reservation's units back (the request failed before anything was disclosed); a held
+    /// unit only if its hold is still there (it is given back once, whoever releases it).
     public func release(_ reservation: QuotaReservation) async throws {
-        try await release(partner: reservation.partnerID, units: reservation.units, day: reservation.day, month: reservation.month)
+        if let requestID = reservation.requestID {
+            try await releaseHolds([requestID])
+        } else {
+            try await release(partner: reservation.partnerID, units: reservation.units, day: reservation.day, month: reservation.month)
+        }
+    }
+
+    /// Deletes the holds of `requestIDs` that are still there and gives their units back; returns how many.
+    @discardableResult
+    public func releaseHolds(_ requestIDs: [String]) async throws -> Int {
+        guard !requestIDs.isEmpty else { return 0 }
+        let ids = String(decoding: try JSONEncoder().encode(requestIDs), as: UTF8.self)
+        return try await pool.execute(Self.releaseHoldsStatement, [ids])[0].decode(Int.self, at: 0)
     }
 
     /// Gives back `units` of a reservation made in the day and month periods starting on `day` and
@@ -112,6 +150,20 @@ public struct QuotaLedger: Sendable {
         SELECT granted, exhausted, day_used, month_used
         FROM set_config('synchronous_commit', 'off', true),
              quota_reserve_up_to($1, $2::date, $3::date, $4::bigint, $5::bigint, $6::bigint)
+        """)
+
+    /// Commits asynchronously for the same reason as `reserveStatement`: the holds commit with their
+    /// units, and a crash of the database before a flush loses both together.
+    private static let reserveHeldStatement = PostgresStatement("""
+        SELECT granted, exhausted, day_used, month_used
+        FROM set_config('synchronous_commit', 'off', true),
+             quota_reserve_held($1, $2::date, $3::date,
+                                ARRAY(SELECT id FROM jsonb_array_elements_text($4::jsonb) WITH ORDINALITY AS t(id, n) ORDER BY n),
+                                $5::bigint, $6::bigint, $7)
+        """)
+
+    private static let releaseHoldsStatement = PostgresStatement("""
+        SELECT released FROM quota_release_holds(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))
         """)
 
     /// Locks the day row before the month row, the order every reservation takes them in, so a

@@ -8,6 +8,9 @@ public struct QuotaReservation: Sendable, Hashable {
     public let month: CivilDate
     /// Usage in the two periods before this reservation (what the decision engine takes).
     public let usageBefore: QuotaUsage
+    /// The request the unit is held for (`quota_holds`), when it was reserved with one
+    /// (`QuotaCoalescer` with a holder): its meter event spends it, its release gives it back.
+    public var requestID: String? = nil
 
     /// Usage in the two periods with this reservation.
     public var usageAfter: QuotaUsage {

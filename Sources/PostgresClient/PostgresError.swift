@@ -43,6 +43,23 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
 }
 
 extension PostgresError {
+    /// Whether the error says the database cannot serve now (no connection, the server shutting
+    /// down, starting or out of connections, no pooled connection in time) rather than that a
+    /// statement was wrong: the same request may succeed later.
+    public var isUnavailability: Bool {
+        switch kind {
+        case .connection, .poolTimeout, .poolClosed:
+            return true
+        case .server:
+            // 08: connection exception; 57P01–57P05: shutting down, crashed, starting, idle timeout;
+            // 53: insufficient resources (too many connections, out of memory or disk).
+            guard let sqlState else { return false }
+            return sqlState.hasPrefix("08") || sqlState.hasPrefix("57P") || sqlState.hasPrefix("53")
+        case .decoding, .usage:
+            return false
+        }
+    }
+
     /// The error with every occurrence of a bound value removed from message and detail.
     ///
     /// The server echoes input in some messages (`invalid input syntax for type integer: "…"`,

@@ -280,13 +280,17 @@ public struct ReportDocument: Codable, Sendable, Hashable {
     /// SHA-256 of the receipt key (its SubjectPublicKeyInfo), so that a reader of a printed report
     /// knows which key verifies it.
     public var receiptKeySHA256: String?
+    /// The suite of the receipt that covers the document (the partner's contract's), so that the
+    /// report says which signature and which hash of the file to check: Ed25519 over SHA-256, or
+    /// SM2 over SM3. Absent in a document made offline.
+    public var receiptSuite: ReceiptSuite?
     /// `query_answer` when the document was made offline from a saved `POST /v1/queries` answer.
     public var madeFrom: String?
 
     public init(
         requestID: String, partner: String, partnerName: String?, contractVersion: String, purpose: String, consentID: String?,
         issuedAt: Date, subject: Subject, summary: Summary?, disclosed: [DisclosedItem], withheld: [WithheldItem],
-        queryHistory: QueryHistory?, receiptKeySHA256: String?
+        queryHistory: QueryHistory?, receiptKeySHA256: String?, receiptSuite: ReceiptSuite? = nil
     ) {
         format = Self.currentFormat
         self.requestID = requestID
@@ -302,12 +306,13 @@ public struct ReportDocument: Codable, Sendable, Hashable {
         self.withheld = withheld
         self.queryHistory = queryHistory
         self.receiptKeySHA256 = receiptKeySHA256
+        self.receiptSuite = receiptSuite
     }
 
     enum CodingKeys: String, CodingKey {
         case format, requestID = "request_id", partner, partnerName = "partner_name", contractVersion = "contract_version", purpose
         case consentID = "consent_id", issuedAt = "issued_at", subject, summary, disclosed, withheld, queryHistory = "query_history"
-        case receiptKeySHA256 = "receipt_key_sha256", madeFrom = "made_from"
+        case receiptKeySHA256 = "receipt_key_sha256", receiptSuite = "receipt_suite", madeFrom = "made_from"
     }
 
     /// The document as JSON: keys sorted, slashes unescaped (the bytes the receipt covers).

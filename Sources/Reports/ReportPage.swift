@@ -235,7 +235,7 @@ public struct ReportPage: Sendable {
             ["label": words.consent, "value": document.consentID ?? words.noConsent],
         ]
         if let key = document.receiptKeySHA256 { rows.append(["label": words.receiptKey, "value": "sha256:" + key]) }
-        var values: [String: Any] = ["rows": rows, "verify": words.verify(offline: offline), "hasCommands": !offline]
+        var values: [String: Any] = ["rows": rows, "verify": words.verify(offline: offline, suite: document.receiptSuite ?? .ed25519), "hasCommands": !offline]
         if !offline { values["commands"] = words.verifyCommands }
         return values
     }

@@ -116,17 +116,22 @@ struct ReportWords {
         say("主体声明", "subject's statement") + (statement.date.map { " \($0)" } ?? "") + say("：", ": ") + statement.text
     }
 
-    /// How the receipt of this file is checked.
-    func verify(offline: Bool) -> String {
+    /// How the receipt of this file is checked: its signature and the hash of the file it names
+    /// are the suite's (Ed25519 and SHA-256, or SM2 and SM3).
+    func verify(offline: Bool, suite: ReceiptSuite) -> String {
         if offline {
             return say(
                 "核验原始应答：将保存的 JSON 应答及其响应头与平台公钥（GET /v1/receipt-key）一起交给 credit-broker receipts verify。",
                 "To check the original answer, give the saved JSON answer with its headers and the broker's public key (GET /v1/receipt-key) to credit-broker receipts verify."
             )
         }
+        let (signature, digest) = switch suite {
+        case .ed25519: ("Ed25519", "SHA-256")
+        case .sm2SM3: ("SM2", "SM3")
+        }
         return say(
-            "本文件随附的数字回执（响应头 Broker-Receipt，Ed25519 签名）包含本文件全部字节的 SHA-256，以及请求号、机构、时间、披露项和合同版本。保存文件时请一并保存响应头，然后用平台公钥（GET /v1/receipt-key）核验；文件改动任何一个字节，核验即失败：",
-            "The file's receipt (the Broker-Receipt response header, an Ed25519 signature) covers the SHA-256 of every byte of this file, with the request id, partner, time, items disclosed and contract version. Save the response headers with the file, then check them with the broker's public key (GET /v1/receipt-key); a single changed byte fails the check:"
+            "本文件随附的数字回执（响应头 Broker-Receipt，\(signature) 签名）包含本文件全部字节的 \(digest) 摘要，以及请求号、机构、时间、披露项和合同版本。保存文件时请一并保存响应头，然后用平台公钥（GET /v1/receipt-key）核验；文件改动任何一个字节，核验即失败：",
+            "The file's receipt (the Broker-Receipt response header, an \(signature) signature) covers the \(digest) digest of every byte of this file, with the request id, partner, time, items disclosed and contract version. Save the response headers with the file, then check them with the broker's public key (GET /v1/receipt-key); a single changed byte fails the check:"
         )
     }
 

@@ -17,7 +17,7 @@ import Testing
         opening.discloseFrom = today.adding(days: 3)
         let steady = RecordStoreTests.staged("STEADY", line: 3)
         _ = try await RecordWriter(pool: pool).merge(records: [closing, opening, steady], events: [], source: "jiangsu_ip")
-        let store = RecordStore(pool: pool, catalog: try RecordStoreTests.catalog())
+        let store = RecordStore(pool: pool, catalog: try RecordStoreTests.catalog(), keys: try TestSealingKeys.fresh())
         let cursor = try #require(try await store.changes(since: 0, items: ["market.patents"], limit: 10).last?.changeSeq)
         let sweep = DisclosureSweep(pool: pool)
 

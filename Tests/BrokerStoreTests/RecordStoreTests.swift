@@ -19,7 +19,7 @@ import Testing
         let pool = PostgresPool(.init(connection: database, maxConnections: 6))
         try await Migrator(pool: pool).migrate()
         let writer = RecordWriter(pool: pool)
-        let store = RecordStore(pool: pool, catalog: try Self.catalog())
+        let store = RecordStore(pool: pool, catalog: try Self.catalog(), keys: try TestSealingKeys.fresh())
         let (writers, batches, perBatch) = (4, 8, 40)
 
         let reader = Task {
@@ -62,7 +62,7 @@ import Testing
         var record = Self.staged("R1", line: 1, subject: code.rawValue)
         record.subjectName = "南京示例科技有限公司"
         _ = try await RecordWriter(pool: pool).merge(records: [record], events: [], source: "jiangsu_ip")
-        let store = RecordStore(pool: pool, catalog: try Self.catalog())
+        let store = RecordStore(pool: pool, catalog: try Self.catalog(), keys: try TestSealingKeys.fresh())
         let subject = try #require(try await store.subject(code))
         #expect(subject.kind == .organisation && subject.displayName == "南京示例科技有限公司")
         let other = try UnifiedSocialCreditCode(type: .enterprise, division: 320102, organisationCode: "MA1XXXXY")
@@ -84,7 +84,7 @@ import Testing
             }
         }
         _ = try await RecordWriter(pool: pool).merge(records: records, events: [], source: "jiangsu_ip")
-        let store = RecordStore(pool: pool, catalog: try Self.catalog())
+        let store = RecordStore(pool: pool, catalog: try Self.catalog(), keys: try TestSealingKeys.fresh())
         let day = CivilDate(Date())
         let lookups = (0..<120).map { n in (subject: subjects[n % subjects.count], items: Array(items.shuffled().prefix(1 + n % 3))) }
         let together = try await withThrowingTaskGroup(of: (Int, [StoredRecord]).self) { group in

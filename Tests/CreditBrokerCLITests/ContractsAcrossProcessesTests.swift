@@ -22,7 +22,7 @@ import Testing
         let policies = ["--policies", Self.root.appending(path: "Policies").path, "--catalog", Self.root.appending(path: "Policies/catalog.yaml").path]
         let made = try ChildProcess.start(CommandLineTests.binary, ["pki", "init", "--out", pki, "--contracts", contracts] + policies).wait()
         #expect(made.status == 0, "\(made.output)")
-        let environment = ["CREDIT_BROKER_PERSON_KEY_SECRET": String(repeating: "k", count: 32)]
+        let environment = ["CREDIT_BROKER_PERSON_KEY_SECRET": String(repeating: "k", count: 32), "CREDIT_BROKER_SEALING_KEYS": try TestSealingKeys.file()]
         let issued = try ChildProcess.start(CommandLineTests.binary, ["keys", "issue", Self.agency, "--contracts", contracts, "--database-url", conninfo] + policies).wait()
         let token = try #require(issued.output.split(separator: "\n").first { $0.hasPrefix("ak_") }.map(String.init), "\(issued.output)")
 

@@ -36,12 +36,9 @@ import Testing
         let database = try await TestPostgres.freshDatabase()
         let conninfo = try #require(database.conninfo)
         let contracts = try contracts(perDay: quota)
-        let environment = ["CREDIT_BROKER_PERSON_KEY_SECRET": String(repeating: "k", count: 32)]
-        let issued = try ChildProcess.start(
-            CommandLineTests.binary, ["keys", "issue", Self.agency, "--contracts", contracts, "--database-url", conninfo]
-        ).wait()
-        #expect(issued.status == 0, "\(issued.output)")
-        let token = try #require(issued.output.split(separator: "\n").first { $0.hasPrefix("ak_") }.map(String.init))
+        var environment = Self.environment
+        environment["CREDIT_BROKER_SEALING_KEYS"] = try TestSealingKeys.file()
+        let token = try Self.issueKey(contracts: contracts, conninfo: conninfo)
 
         let base = TestPorts.consecutive(2)
         let ports = [base, base + 1]
@@ -53,7 +50,7 @@ import Testing
         }
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
-            for port in ports { try await waitUntilReady(client, port: port) }
+            for port in ports { try await Self.waitUntilReady(client, port: port) }
             let body = #"{"subject":"91350100M000100Y43","purpose":"credit_report","items":["enterprise.registration"]}"#
             let next = Counter()
             let statuses = try await withThrowingTaskGroup(of: [Int].self) { group in
@@ -113,7 +110,26 @@ import Testing
         }
     }
 
-    private func waitUntilReady(_ client: HTTPClient, port: Int) async throws {
+    /// What `serve` needs besides its options: the person-key secret of an external database.
+    static let environment = ["CREDIT_BROKER_PERSON_KEY_SECRET": String(repeating: "k", count: 32)]
+
+    /// An API key for the agency through `credit-broker keys issue`, as an operator issues one.
+    static func issueKey(contracts: String, conninfo: String) throws -> String {
+        let issued = try ChildProcess.start(
+            CommandLineTests.binary, ["keys", "issue", agency, "--contracts", contracts, "--database-url", conninfo]
+        ).wait()
+        guard issued.status == 0, let token = issued.output.split(separator: "\n").first(where: { $0.hasPrefix("ak_") }) else {
+            throw IssueFailure(description: "keys issue failed: \(issued.output)")
+        }
+        return String(token)
+    }
+
+    struct IssueFailure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Waits (up to a minute) until a plain-HTTP `serve` on `port` answers `/readyz` with 200.
+    static func waitUntilReady(_ client: HTTPClient, port: Int) async throws {
         for _ in 0..<240 {
             if let response = try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/readyz"), timeout: .seconds(2)),
                response.status == .ok {

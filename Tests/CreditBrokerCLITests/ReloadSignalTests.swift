@@ -23,10 +23,11 @@ import Testing
             try #require(made.status == 0, "\(made.output)")
         }
         let port = TestPorts.consecutive(1)
+        let sealingKeys = try TestSealingKeys.file()
         let server = try ChildProcess.start(CommandLineTests.binary, [
             "serve", "--database-url", conninfo, "--contracts", contracts, "--allow-owner-role", "--port", "\(port)", "--tls-dir", pki,
             "--seed-pki", pki, "--state-dir", TestPostgres.temporaryFolder(),
-        ] + policies, environment: ["CREDIT_BROKER_PERSON_KEY_SECRET": String(repeating: "k", count: 32)])
+        ] + policies, environment: ["CREDIT_BROKER_PERSON_KEY_SECRET": String(repeating: "k", count: 32), "CREDIT_BROKER_SEALING_KEYS": sealingKeys])
         var stopped = false
         defer { if !stopped { server.signal(SIGKILL); _ = server.wait() } }
 
@@ -78,6 +79,7 @@ import Testing
         #expect(lines.contains { $0.contains("reload: partner CRL") && $0.contains("1 certificates revoked") }, "\(output)")
         #expect(lines.contains { $0.contains("reload: server certificate") && $0.contains("new connections get server.pem") }, "\(output)")
         #expect(lines.contains { $0.contains("server certificate not reloaded") && $0.contains("holds no unencrypted PEM private key") }, "\(output)")
+        #expect(lines.contains { $0.contains("reload: sealing keys") && $0.contains("1 key(s) from \(sealingKeys) (k1), 'k1' seals") }, "\(output)")
         #expect(lines.contains { $0.contains("reload: contracts") && $0.contains("unchanged") }, "\(output)")
     }
 }

@@ -30,7 +30,11 @@ import Testing
                 VALUES (\(company), 'enterprise.penalty', \(source), \(id), '{}'::jsonb)
                 """)
         }
-        let store = DisputeStore(pool: pool)
+        // The keys the broker seals with, in a file as an installation keeps them (mode 0600).
+        let keyFile = TestPostgres.temporaryFolder() + "/sealing-keys"
+        try Data(try SealingKeyring.newKeyFileText(id: "k1").utf8).write(to: URL(filePath: keyFile))
+        chmod(keyFile, 0o600)
+        let store = DisputeStore(pool: pool, keys: try await SealingKeys.load(.file(keyFile)))
         let filed = try await store.file(.init(
             subjectKey: company, source: "jiangsu_public_credit", sourceRecordID: "PEN-51", reason: "quashed", statement: nil,
             keepStatement: false, filedBy: "portal.xinyong_jiangsu"
@@ -39,9 +43,22 @@ import Testing
             subjectKey: company, source: "sushu_tax", sourceRecordID: "TAX-51", reason: "not ours", statement: nil,
             keepStatement: false, filedBy: "portal.xinyong_jiangsu"
         ), at: Date())
+        // As an earlier version stored one: in clear.
+        let legacy = "dp_" + String(repeating: "b", count: 32)
+        try await pool.query("""
+            INSERT INTO disputes (dispute_id, subject_key, item, source, source_record_id, record_version, filed_by, reason, keep_statement,
+                                  filed_at, filed_on, deadline, feed_seq, state, outcome, resolved_at, resolved_via)
+            VALUES (\(legacy), \(company), 'enterprise.penalty', 'sushu_tax', 'TAX-51', 1, 'portal.xinyong_jiangsu', 'legacy-clear-reason-51', false,
+                    now(), current_date, current_date + 20, nextval('record_change_seq'), 'resolved', 'withdrawn', now(), 'admin')
+            """)
         await pool.close()
 
-        let exported = try ContractsCommandTests.run(["disputes", "export", "--source", "jiangsu_public_credit", "--database-url", conninfo])
+        // An external database needs the keys named: every gateway and command must hold the same.
+        let unnamed = try ContractsCommandTests.run(["disputes", "export", "--source", "jiangsu_public_credit", "--database-url", conninfo])
+        #expect(unnamed.status != 0 && unnamed.output.contains("give the sealing keys with --sealing-keys FILE or --sealing-key-command CMD"), "\(unnamed.output)")
+        let exported = try ContractsCommandTests.run([
+            "disputes", "export", "--source", "jiangsu_public_credit", "--database-url", conninfo, "--sealing-keys", keyFile,
+        ])
         #expect(exported.status == 0, "\(exported.output)")
         let lines = exported.output.split(separator: "\n").filter { $0.hasPrefix("{") }
         #expect(lines.count == 1, "\(exported.output)")
@@ -49,12 +66,32 @@ import Testing
         let line = try #require(try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])
         #expect(line["id"] as? String == filed.id && line["state"] as? String == "open" && line["uscc"] as? String == company)
         #expect(line["deadline"] as? String == filed.deadline.description && line["overdue"] as? Bool == false)
+        #expect(line["reason"] as? String == "quashed", "opened with the key file's key")
         #expect(exported.output.contains("next: --since \(filed.feedSeq)"), "\(exported.output)")
         let later = try ContractsCommandTests.run([
             "disputes", "export", "--source", "jiangsu_public_credit", "--since", "\(filed.feedSeq)", "--database-url", conninfo,
+            "--sealing-keys", keyFile,
         ])
         #expect(later.status == 0 && !later.output.contains("{"), "\(later.output)")
         let bad = try ContractsCommandTests.run(["disputes", "export", "--source", "Bad Source", "--database-url", conninfo])
         #expect(bad.status != 0 && bad.output.contains("--source must be a catalog source id"), "\(bad.output)")
+
+        // reseal: the clear one sealed (and the table vacuumed: the tests' role owns it), then nothing left to do.
+        let resealed = try ContractsCommandTests.run(["disputes", "reseal", "--database-url", conninfo, "--sealing-keys", keyFile])
+        #expect(resealed.status == 0, "\(resealed.output)")
+        #expect(resealed.output.contains("resealed 1 dispute(s) under 'k1' (1 in clear); every dispute is now sealed under 'k1'"), "\(resealed.output)")
+        #expect(resealed.output.contains("vacuumed disputes"), "\(resealed.output)")
+        let nothing = try ContractsCommandTests.run(["disputes", "reseal", "--database-url", conninfo, "--sealing-keys", keyFile])
+        #expect(nothing.status == 0 && nothing.output.contains("resealed 0 dispute(s) under 'k1'; every dispute"), "\(nothing.output)")
+        let check = PostgresPool(.init(connection: database, maxConnections: 1))
+        #expect(try await check.query("SELECT count(*)::int FROM disputes t WHERE t::text LIKE '%legacy-clear-reason-51%'")[0].decode(Int.self, at: 0) == 0)
+        await check.close()
+        let sushu = try ContractsCommandTests.run(["disputes", "export", "--source", "sushu_tax", "--database-url", conninfo, "--sealing-keys", keyFile])
+        #expect(sushu.output.contains("legacy-clear-reason-51") && sushu.output.contains("not ours"), "\(sushu.output)")
+
+        // A key file others may read is refused, naming its mode.
+        chmod(keyFile, 0o644)
+        let open = try ContractsCommandTests.run(["disputes", "reseal", "--database-url", conninfo, "--sealing-keys", keyFile])
+        #expect(open.status != 0 && open.output.contains("\(keyFile) is mode 0644: other accounts may use it"), "\(open.output)")
     }
 }

@@ -47,6 +47,58 @@ import Testing
         #expect(Array(openssl) == two)
     }
 
+    /// Example 2: the same key and plaintext encrypted 1,000,000 times give
+    /// 595298c7c6fd271f0402f804c33d3f66. Each encryption is one counter block's key stream
+    /// (`E(counter)`, applied to zeros), so the iteration runs through `SM4CTR.apply` itself.
+    @Test func sm4OfTheStandardsSecondExampleAMillionTimes() throws {
+        let key = Self.bytes("0123456789abcdeffedcba9876543210")
+        let zeros = [UInt8](repeating: 0, count: 16)
+        var block = key
+        for _ in 0..<1_000_000 { block = try SM4CTR.apply(key: key, counter: block, to: zeros) }
+        #expect(Self.hex(block) == "595298c7c6fd271f0402f804c33d3f66")
+    }
+
+    /// A sealed value is `nonce ‖ SM4-CTR(plaintext) ‖ HMAC-SM3(len(ad) ‖ ad ‖ nonce ‖ ciphertext)`
+    /// byte for byte as the `openssl` command line computes each part from the same keys: what the
+    /// README documents, so a value can be opened without this program.
+    @Test func aSealIsExactlyWhatTheCommandLineComputes() throws {
+        let keyBytes = (0..<SM4SealingKey.byteCount).map { UInt8(($0 * 7 + 3) & 0xff) }
+        let key = try SM4SealingKey(bytes: keyBytes)
+        let plaintext = Array("异议陈述: the fine was paid on 2026-10-01".utf8)
+        let context = Array("disputes.statement\u{0}dp_0123\u{0}k1".utf8)
+        let sealed = try SM4CTR.seal(plaintext, using: key, authenticating: context)
+        let nonce = Array(sealed.prefix(16))
+        let ciphertext = Array(sealed[16..<(sealed.count - 32)])
+        let tag = Array(sealed.suffix(32))
+        let encrypted = try Self.openssl(
+            ["enc", "-sm4-ctr", "-K", Self.hex(Array(keyBytes.prefix(16))), "-iv", Self.hex(nonce), "-nosalt"], input: Data(plaintext)
+        )
+        #expect(Array(encrypted) == ciphertext)
+        let length = withUnsafeBytes(of: UInt64(context.count).bigEndian) { Array($0) }
+        let mac = try Self.openssl(
+            ["mac", "-digest", "SM3", "-macopt", "hexkey:\(Self.hex(Array(keyBytes.suffix(32))))", "HMAC"],
+            input: Data(length + context + nonce + ciphertext)
+        )
+        #expect(Self.hex(tag).uppercased() == String(decoding: mac, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(try SM4CTR.open(sealed, using: key, authenticating: context) == plaintext)
+    }
+
+    /// A sealing key never shows its bytes: not printed, interpolated, reflected or dumped.
+    @Test func aSealingKeyShowsNoKeyByte() throws {
+        let key = try SM4SealingKey.generate()
+        var dumped = ""
+        dump(key, to: &dumped)
+        let bytes = key.bytes
+        for shown in ["\(key)", String(describing: key), String(reflecting: key), dumped] {
+            #expect(shown.contains("redacted"), "\(shown)")
+            #expect(!shown.contains(Self.hex(Array(bytes.prefix(4)))) && !shown.contains("\(bytes[0]), \(bytes[1])"), "\(shown)")
+        }
+        #expect(key.isSame(as: try SM4SealingKey(bytes: bytes)))
+        #expect(!key.isSame(as: try SM4SealingKey.generate()))
+        let short = try #require(throws: GMCryptoError.self) { try SM4SealingKey(bytes: Array(bytes.prefix(32))) }
+        #expect(short.description == "SM4 key failed: the key is 32 bytes; it must be 48 (16 for SM4, then 32 for HMAC-SM3)")
+    }
+
     @Test func sealOpensOnlyUnchangedUnderTheSameKeyAndContext() throws {
         let key = try SM4SealingKey.generate()
         let plaintext = Array("13912345678".utf8)

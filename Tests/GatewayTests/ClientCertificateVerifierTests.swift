@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 @testable import Gateway
 import Logging
@@ -67,5 +68,34 @@ import X509
         try pki.createAdminRevocationList()
         #expect(await verifier.verify(system) == .failed)
         #expect(counters.snapshot()[.handshakeRevoked] == 1)
+    }
+
+    /// A certificate of the partner CA that is itself a CA (basicConstraints CA:TRUE) is no client:
+    /// the fault harness's certificate matrix found one accepted (a bank's officer expects it refused).
+    @Test func aCertificateAuthorityIsRefusedAsAClientCertificate() async throws {
+        let pki = DevelopmentPKI(folder: URL(filePath: TestPostgres.temporaryFolder()).appending(path: "pki"))
+        _ = try pki.create(partners: [])
+        let ca = try pki.certificateAuthority(.partner)
+        let counters = GatewayMetrics().authentication
+        let verifier = try ClientCertificateVerifier(ca: pki.caURL, revocationList: pki.revocationListURL, counters: counters, logger: Logger(label: "test"))
+        func certificate(authority: Bool) throws -> NIOSSLCertificate {
+            let key = P256.Signing.PrivateKey()
+            let issued = try Certificate(
+                version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey), notValidBefore: Date() - 60, notValidAfter: Date() + 86_400,
+                issuer: ca.certificate.subject, subject: try DistinguishedName(text: "CN=Some Bank,O=Some Bank,C=CN"),
+                signatureAlgorithm: .ecdsaWithSHA256,
+                extensions: try Certificate.Extensions {
+                    Critical(authority ? BasicConstraints.isCertificateAuthority(maxPathLength: nil) : BasicConstraints.notCertificateAuthority)
+                    Critical(KeyUsage(digitalSignature: true, keyCertSign: authority))
+                    try ExtendedKeyUsage([.clientAuth])
+                },
+                issuerPrivateKey: .init(ca.privateKey)
+            )
+            return try NIOSSLCertificate(bytes: Array(issued.serializeAsPEM().pemString.utf8), format: .pem)
+        }
+        let (client, authority) = (try certificate(authority: false), try certificate(authority: true))
+        #expect(await verifier.verify([client]) == .certificateVerified)
+        #expect(await verifier.verify([authority]) == .failed)
+        #expect(counters.snapshot() == [.handshakeWrongUsage: 1])
     }
 }

@@ -187,7 +187,7 @@ import X509
 
             var body = reply.body
             body[body.startIndex] ^= 0x01
-            #expect(throws: ReceiptVerifier.Failure.bodyMismatch) { try verifier.verify(token: token, body: body) }
+            #expect(throws: ReceiptVerifier.Failure.bodyMismatch(.sha256)) { try verifier.verify(token: token, body: body) }
             var tampered = Array(token)
             tampered[5] = tampered[5] == "A" ? "B" : "A"
             #expect(throws: ReceiptVerifier.Failure.badSignature) { try verifier.verify(token: String(tampered), body: reply.body) }

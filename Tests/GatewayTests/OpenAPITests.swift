@@ -23,7 +23,8 @@ import Yams
         let described = try Self.operations(in: "admin-openapi.yaml")
         try await TestGateway.run { gateway in
             let services = AdminServer.Services(
-                contracts: gateway.broker.contracts, watcher: gateway.broker.watcher, pool: gateway.pool, metrics: gateway.broker.metrics
+                contracts: gateway.broker.contracts, watcher: gateway.broker.watcher, pool: gateway.pool, metrics: gateway.broker.metrics,
+                keys: gateway.broker.configuration.sealingKeys
             )
             // The console's pages (`/console`, HTML for a browser) are not part of the API.
             let served = Self.served(AdminServer.router(services).routes).filter { !$0.contains(" /console") }

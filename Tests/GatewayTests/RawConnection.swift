@@ -11,9 +11,12 @@ struct RawConnection {
 
     /// A TCP connection to the gateway; with `tls`, a completed TLS handshake over it first (ALPN
     /// as the configuration says).
-    static func open(port: Int, tls: TLSConfiguration? = nil) async throws -> RawConnection {
+    /// - Parameter source: the local address to connect from (another loopback address is another client).
+    static func open(port: Int, tls: TLSConfiguration? = nil, from source: String? = nil) async throws -> RawConnection {
         let context = try tls.map { try NIOSSLContext(configuration: $0) }
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        if let source { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: source, port: 0)) }
+        let channel = try await bootstrap
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let context {

@@ -1,4 +1,5 @@
 import BrokerCore
+import BrokerStore
 import Crypto
 import Foundation
 import Gateway
@@ -22,13 +23,13 @@ import Testing
     /// unescaped slashes), with and without a consent, in both suites: the same fields, the same bytes.
     @Test(arguments: [nil, "cs_7/\"典\""], ReceiptSuite.allCases)
     func thePayloadIsTheCodableEncoding(consentID: String?, suite: ReceiptSuite) throws {
-        let receipt = Receipt(
+        let receipt = try Receipt(
             requestID: "req-1", partnerID: "bank.icbc_jiangsu", issuedAt: Date(timeIntervalSince1970: 1_800_000_000),
             itemsDisclosed: ["enterprise.registration", "enterprise.penalty"], contractVersion: "bank@2026-11-01.1#ab/cd",
-            consentID: consentID, body: Data("{}".utf8)
+            consentID: consentID, body: Data("{}".utf8), suite: suite
         )
         let signer = try Self.signer()
-        let token = try signer.token(for: receipt, suite: suite)
+        let token = try signer.token(for: receipt)
         #expect(ReceiptVerifier.suite(of: token) == suite)
         #expect(token.hasPrefix("sm2-sm3.") == (suite == .sm2SM3))
         let encoder = JSONEncoder()
@@ -43,6 +44,55 @@ import Testing
         // Another signer's key of the same suite: a bad signature.
         let stranger = try ReceiptVerifier(publicKeyPEM: Self.signer().publicKeyPEM(suite))
         #expect(throws: ReceiptVerifier.Failure.badSignature) { try stranger.verify(token: token, body: Data("{}".utf8)) }
+    }
+
+    /// Each suite names the body by its own hash, in a field that says which: an Ed25519 receipt by
+    /// `body_sha256`, an SM2 one by `body_sm3` (SM3 as the `openssl dgst -sm3` command computes it);
+    /// a changed body fails naming the hash. An SM2 receipt made before (naming the body by
+    /// `body_sha256`) still verifies by SHA-256; one naming it twice is refused.
+    @Test func eachSuiteNamesTheBodyByItsOwnHash() throws {
+        let body = Data(#"{"disclosed":[],"request_id":"req-2","text":"国密"}"#.utf8)
+        let folder = URL(filePath: NSTemporaryDirectory()).appending(path: "receipt-digest-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try body.write(to: folder.appending(path: "body.json"))
+        func openssl(_ digest: String) throws -> String {
+            String(try ChildProcess.run("/usr/bin/openssl", ["dgst", "-\(digest)", "-r", folder.appending(path: "body.json").path]).prefix(64))
+        }
+        let signer = try Self.signer()
+        let verifier = try ReceiptVerifier(publicKeyPEM: signer.publicKeysPEM)
+        for (suite, field, digest) in [(ReceiptSuite.ed25519, "body_sha256", "sha256"), (.sm2SM3, "body_sm3", "sm3")] {
+            let receipt = try Receipt(
+                requestID: "req-2", partnerID: "bank.jiangsu_rcu", issuedAt: Date(), itemsDisclosed: ["enterprise.registration"],
+                contractVersion: "bank.jiangsu_rcu@2026-12-01.1#0a1b2c3d4e5f", consentID: nil, body: body, suite: suite
+            )
+            let token = try signer.token(for: receipt)
+            let json = try #require(try JSONSerialization.jsonObject(with: Self.payload(of: token)) as? [String: Any])
+            #expect(json[field] as? String == (try openssl(digest)), "\(json)")
+            #expect(json.keys.filter { $0.hasPrefix("body_") } == [field])
+            #expect(try verifier.verify(token: token, body: body) == receipt)
+            var changed = body
+            changed[changed.startIndex + 3] ^= 0x01
+            #expect(throws: ReceiptVerifier.Failure.bodyMismatch(Receipt.BodyDigest(suite))) { try verifier.verify(token: token, body: changed) }
+            let failure = ReceiptVerifier.Failure.bodyMismatch(Receipt.BodyDigest(suite))
+            #expect(failure.description == "the body's \(digest == "sm3" ? "SM3" : "SHA-256") differs from the receipt's \(field)")
+        }
+
+        // Signed with SM2 by hand over a payload naming the body by SHA-256 (as SM2 receipts once did), and over one naming it twice.
+        let key = try SM2PrivateKey()
+        let sm2 = ReceiptVerifier(sm2: key.publicKey)
+        func sm2Token(_ json: String) throws -> String {
+            func base64url(_ bytes: Data) -> String {
+                bytes.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            }
+            return "sm2-sm3." + base64url(Data(json.utf8)) + "." + base64url(Data(try key.signature(for: Data(json.utf8))))
+        }
+        let fields = #""contract_version":"v","issued_at":"2026-12-01T00:00:00Z","items_disclosed":[],"partner":"p","request_id":"r""#
+        let older = try sm2Token(#"{"body_sha256":"\#(try openssl("sha256"))",\#(fields)}"#)
+        #expect(try sm2.verify(token: older, body: body).bodyDigestAlgorithm == .sha256)
+        #expect(throws: ReceiptVerifier.Failure.bodyMismatch(.sha256)) { try sm2.verify(token: older, body: Data("{}".utf8)) }
+        let twice = try sm2Token(#"{"body_sha256":"\#(try openssl("sha256"))","body_sm3":"\#(try openssl("sm3"))",\#(fields)}"#)
+        #expect(throws: ReceiptVerifier.Failure.malformed) { try sm2.verify(token: twice, body: body) }
     }
 
     @Test func aKeyFileOfNeitherSuiteOrATokenOfNeitherFormIsRefused() throws {

@@ -11,7 +11,7 @@ import X509
 
 /// `Broker.reload()`, what SIGHUP runs (`ReloadSignalTests` sends the signal to a real `serve`):
 /// the server certificate and key for new connections, a CRL even when its file looks unchanged,
-/// and the contract ledger at once.
+/// the contract ledger at once, and the sealing keys (`SealingKeyRotationTests`).
 @Suite struct ReloadTests {
     @Test func aReplacedServerCertificateIsServedToNewConnectionsAndABadOneLeavesItInPlace() async throws {
         try await TestGateway.run { gateway in
@@ -120,7 +120,7 @@ import X509
             let refused = try await gateway.request(.GET, "/v1/partner", identity: bank)
             #expect(refused.status == 403)
             #expect(refused.json["type"] as? String == LiveContractsEndToEndTests.problems + "partner-suspended")
-            #expect(Set(outcomes.map(\.part)) == ["server certificate", "partner CRL", "admin CRL", "contracts"])
+            #expect(Set(outcomes.map(\.part)) == ["server certificate", "partner CRL", "admin CRL", "contracts", "sealing keys"])
             #expect(outcomes.filter(\.failed).isEmpty, "\(outcomes)")
         }
     }

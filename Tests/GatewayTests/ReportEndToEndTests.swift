@@ -106,8 +106,10 @@ import Testing
         }
     }
 
+    /// Also the renderer pool's metrics on the operations listener: its two browsers started warm
+    /// with the gateway, two PDFs rendered on them and none started for a render.
     @Test func aCompanysReportInBothFormatsAndLanguagesOverTLS() async throws {
-        try await TestGateway.run { gateway in
+        try await TestGateway.run(renderer: .init(concurrency: 2, timeout: .seconds(60))) { gateway in
             try await prepare(gateway)
             let body: [String: Any] = ["subject": Self.company, "purpose": "credit_approval"]
             let key = try ReceiptVerifier(publicKeyPEM: String(decoding: try await gateway.request(.GET, "/v1/receipt-key").body, as: UTF8.self))
@@ -157,6 +159,15 @@ import Testing
                 #expect(squeezed.contains(tag == "en" ? "Creditreport:organisation" : "企业信用报告"))
                 #expect(squeezed.contains(tag == "en" ? "disputed(filed" : "异议中（"))
             }
+            let metrics = try await gateway.metrics()
+            for line in [
+                #"credit_broker_report_renders_total{outcome="rendered"} 2"#, #"credit_broker_report_browsers_started_total{reason="warm"} 2"#,
+                "credit_broker_report_render_duration_seconds_count 2", "credit_broker_report_render_wait_seconds_count 2",
+                "credit_broker_report_renders_waiting 0.0",
+            ] {
+                #expect(metrics.contains(line), "\(line) in \(metrics.split(separator: "\n").filter { $0.contains("report_") })")
+            }
+            #expect(!metrics.contains("first_use") && !metrics.contains(#"outcome="failed""#))
         }
     }
 
@@ -247,6 +258,7 @@ import Testing
             let page = try await report(gateway, body, accept: "text/html")
             #expect(page.status == 200)
             #expect(try await used() == before + 1, "an HTML report is billed")
+            #expect(try await gateway.metrics().contains(#"credit_broker_report_renders_total{outcome="timed_out"} 1"#))
         }
         let failing = folder + "/failing-renderer"
         try "#!/bin/sh\nexit 1\n".write(toFile: failing, atomically: true, encoding: .utf8)
@@ -256,6 +268,7 @@ import Testing
             #expect(reply.status == 503 && reply.json["type"] as? String == Problem.typeBase + "report-renderer-unavailable", "\(text(reply))")
             let events = try await gateway.pool.query("SELECT http_status FROM meter_events WHERE endpoint = 'POST /v1/reports'")
             #expect(try events.map { try $0.decode(Int.self, at: 0) } == [503])
+            #expect(try await gateway.metrics().contains(#"credit_broker_report_renders_total{outcome="failed"} 1"#))
         }
     }
 

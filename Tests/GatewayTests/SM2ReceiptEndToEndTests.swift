@@ -70,7 +70,7 @@ import X509
             #expect(throws: ReceiptVerifier.Failure.noKey(.sm2SM3)) { try onlyEd25519.verify(token: token, body: reply.body) }
             var body = reply.body
             body[body.startIndex + 2] ^= 0x01
-            #expect(throws: ReceiptVerifier.Failure.bodyMismatch) { try both.verify(token: token, body: body) }
+            #expect(throws: ReceiptVerifier.Failure.bodyMismatch(.sm3)) { try both.verify(token: token, body: body) }
             let parts = token.split(separator: ".")
             var base64 = parts[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
             base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
@@ -97,6 +97,15 @@ import X509
             try saved.write(to: folder.appending(path: "answer.http"))
             let cli = try ChildProcess.run(Self.binary, ["receipts", "verify", folder.appending(path: "answer.http").path, "--key", folder.appending(path: "receipt-key.pem").path])
             #expect(cli.hasPrefix("receipt OK (sm2-sm3): request \(receipt.requestID), partner \(TestGateway.bank)"), "\(cli)")
+            // The body saved alone, its headers beside it (curl -o, curl -D), and the SM2 key alone.
+            try reply.body.write(to: folder.appending(path: "answer.json"))
+            try Self.curlHead(reply).write(to: folder.appending(path: "answer.headers"))
+            try sm2Key.body.write(to: folder.appending(path: "receipt-key-sm2.pem"))
+            let headersOnly = try ChildProcess.run(Self.binary, [
+                "receipts", "verify", folder.appending(path: "answer.json").path, "--headers", folder.appending(path: "answer.headers").path,
+                "--key", folder.appending(path: "receipt-key-sm2.pem").path,
+            ])
+            #expect(headersOnly.hasPrefix("receipt OK (sm2-sm3): request \(receipt.requestID)"), "\(headersOnly)")
 
             let script = try Self.readmeScript(port: gateway.port)
             let environment = [
@@ -118,7 +127,7 @@ import X509
             #expect(!refused.output.contains("Body matches the receipt"), "\(refused.output)")
             let cliRefused = try ChildProcess.start(Self.binary, ["receipts", "verify", folder.appending(path: "answer.http").path, "--key", folder.appending(path: "receipt-key.pem").path]).wait()
             #expect(cliRefused.status != 0)
-            #expect(cliRefused.output.contains("receipt INVALID: the body's SHA-256 differs"), "\(cliRefused.output)")
+            #expect(cliRefused.output.contains("receipt INVALID: the body's SM3 differs from the receipt's body_sm3"), "\(cliRefused.output)")
         }
     }
 
@@ -127,9 +136,14 @@ import X509
 
     /// A reply as `curl -si` saves it: status line, headers, a blank line, the body.
     static func curlSaved(_ reply: TestGateway.Reply) -> Data {
+        curlHead(reply) + reply.body
+    }
+
+    /// A reply's status line, headers and blank line, as `curl -D` saves them.
+    static func curlHead(_ reply: TestGateway.Reply) -> Data {
         var head = "HTTP/1.1 \(reply.status) OK\r\n"
         for header in reply.headers { head += "\(header.name): \(header.value)\r\n" }
-        return Data((head + "\r\n").utf8) + reply.body
+        return Data((head + "\r\n").utf8)
     }
 
     /// The README's SM2 verification commands (between `<!-- sm2-verify:begin -->` and `<!-- sm2-verify:end -->`),

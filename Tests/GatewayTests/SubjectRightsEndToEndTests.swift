@@ -355,6 +355,61 @@ import Testing
         }
     }
 
+    /// The subject's words in a dispute (reason, statement) and the answer's note are sealed at
+    /// rest: the subject, the data source, an administrator and (for a statement kept beside a
+    /// confirmed record, whether the admin API or the source's feed confirmed it) every bank read
+    /// them back, yet no column of any table and no `pg_dump` of the database holds them in clear.
+    @Test func aDisputesWordsAreReadBackByEveryoneEntitledYetNoPgDumpHoldsThem() async throws {
+        try await TestGateway.run { gateway in
+            try await gateway.ingest([FeedLines.penalty(Self.company, id: "PEN-61"), FeedLines.penalty(Self.company, id: "PEN-62")])
+            let reason = "罚款已于十月缴清 reason-e41f07"
+            let statements = ["PEN-61": "本人对处罚有异议 statement-a93d52", "PEN-62": "已整改完毕 statement-c0b8e6"]
+            let note = "来源已核实 note-7d2a19"
+            var ids: [String: String] = [:]
+            for (record, statement) in statements.sorted(by: { $0.key < $1.key }) {
+                let filed = try await portal(gateway, "disputes", subject: Self.company, [
+                    "record": ["source": "jiangsu_public_credit", "source_record_id": record], "reason": reason, "statement": statement,
+                    "keep_statement": true,
+                ])
+                #expect(filed.status == 201, "\(text(filed))")
+                #expect(filed.json["reason"] as? String == reason && filed.json["statement"] as? String == statement)
+                ids[record] = try #require(filed.json["id"] as? String)
+            }
+            // The source, an administrator and the subject read them back.
+            let feed = try await gateway.request(.GET, "/v1/disputes", identity: gateway.identity(of: TestGateway.dataSource))
+            let fed = feed.json["disputes"] as? [[String: Any]] ?? []
+            #expect(Set(fed.compactMap { $0["statement"] as? String }) == Set(statements.values) && fed.allSatisfy { $0["reason"] as? String == reason })
+            let resolved = try await gateway.admin(
+                .POST, "/admin/v1/disputes/\(try #require(ids["PEN-61"]))/resolve", as: .security, body: json(["outcome": "confirmed", "reason": note])
+            )
+            #expect(resolved.status == 200 && resolved.json["resolution_note"] as? String == note, "\(text(resolved))")
+            #expect(resolved.json["statement"] as? String == statements["PEN-61"])
+            try await gateway.ingest([FeedLines.event("dispute_resolved", item: "enterprise.penalty", subject: Self.company, id: "PEN-62")])
+            let listed = try await gateway.admin(.GET, "/admin/v1/disputes?status=resolved", as: .audit)
+            #expect((listed.json["disputes"] as? [[String: Any]] ?? []).compactMap { $0["resolution_note"] as? String } == [note], "\(text(listed))")
+            let own = try await portal(gateway, "disputes/search", subject: Self.company)
+            #expect(Set((own.json["disputes"] as? [[String: Any]] ?? []).compactMap { $0["statement"] as? String }) == Set(statements.values))
+
+            // Both confirmed records carry the subject's statement in every bank's answer.
+            let answer = try await query(gateway, TestGateway.bank, subject: Self.company, items: ["enterprise.penalty"])
+            for (record, statement) in statements {
+                let shown = try #require(records(answer, "enterprise.penalty").first { $0["decision_no"] as? String == "罚-\(record)" })
+                let kept = try #require(shown["subject_statement"] as? [String: Any], "\(text(answer))")
+                #expect(kept["text"] as? String == statement && kept["dispute_id"] as? String == ids[record])
+            }
+
+            let needles = ["reason-e41f07", "statement-a93d52", "statement-c0b8e6", "note-7d2a19", "本人对处罚有异议", "罚款已于十月缴清", "来源已核实"]
+            for needle in needles {
+                #expect(try await tablesHolding(needle, pool: gateway.pool).isEmpty, "\(needle)")
+            }
+            let dump = try TestPostgres.dump(gateway.pool.configuration.connection)
+            #expect(dump.contains("COPY public.disputes") && dump.contains("COPY public.records"))
+            for needle in needles {
+                #expect(!dump.contains(needle), "pg_dump holds '\(needle)' in clear")
+            }
+        }
+    }
+
     /// A dispute left open past its 20 days (an injected clock) is listed as overdue by the admin
     /// API, counted in the metrics and shown overdue to the subject and the source.
     @Test func aDisputeOpenPastTwentyDaysIsOverdue() async throws {

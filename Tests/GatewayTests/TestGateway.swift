@@ -60,7 +60,7 @@ struct TestGateway {
     /// `body` against it; then shuts it down in order. `clock` replaces the wall clock; `adjusting`
     /// changes the partner listener's configuration (e.g. shorter timeouts), `configuring` the
     /// broker's (given the test database's connection); `logger` receives the log; `renderer`
-    /// replaces the reports' PDF renderer (Debian's Chromium by default).
+    /// replaces the reports' PDF renderer (Debian's Chromium by default, its browsers started at the first PDF).
     static func run(
         clock: (any WallClock)? = nil, renderer: PDFRenderer.Configuration? = nil, adjusting: (inout GatewayServer.Configuration) -> Void = { _ in },
         adjustingAdmin: (inout AdminServer.Configuration) -> Void = { _ in }, configuring: (inout BrokerConfiguration, _ database: PostgresConfiguration) -> Void = { _, _ in },
@@ -91,12 +91,14 @@ struct TestGateway {
             receiptSigner: try ReceiptSigner.loadOrCreate(
                 at: folder.appending(path: "receipt-signing-key"), sm2: folder.appending(path: "receipt-signing-key-sm2.pem")
             ),
+            sealingKeys: try await SealingKeys.loadOrCreate(file: folder.appending(path: "sealing-keys").path),
             hasher: hasher, referenceSecret: referenceSecret,
             seed: .init(detail: "seeded for a test") { try pki.binding(files) }
         )
         configuration.batchReviews = .init(chunkSize: 100, pollInterval: .milliseconds(200))
         configuration.clock = clock ?? SystemClock()
-        if let renderer { configuration.reportRenderer = renderer }
+        // Most tests ask for no PDF: their gateways start no browser until one is asked for.
+        configuration.reportRenderer = renderer ?? .init(warm: false)
         configuration.auditDigest = auditDigest
         configuration.gracefulShutdownSignals = []
         configuration.reloadSignals = []

@@ -3,6 +3,7 @@ import BrokerStore
 import Foundation
 import Ingest
 import PostgresClient
+import TestSupport
 import Testing
 
 /// The read path's SQL filter puts each disclosure rule at its boundary dates, and agrees with
@@ -97,7 +98,7 @@ import Testing
         defer { Task { await fixture.close() } }
         _ = try await fixture.ingest(try fixture.write("feed.jsonl", lines: Self.lines))
         let pool = PostgresPool(.init(connection: fixture.pool.configuration.connection, maxConnections: 1))
-        let store = RecordStore(pool: pool, catalog: fixture.catalog)
+        let store = RecordStore(pool: pool, catalog: fixture.catalog, keys: try TestSealingKeys.fresh())
         let records = try await store.disclosableRecords(of: Self.company, items: Self.items, on: CivilDate("2026-06-15")!)
         #expect(Set(records.map(\.item)) == Set(Self.items))
         let prepared = try await pool.query("SELECT statement FROM pg_prepared_statements").map { try $0.decode(String.self, at: 0) }

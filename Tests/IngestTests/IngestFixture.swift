@@ -14,6 +14,8 @@ struct IngestFixture {
     let masking: MaskingPolicy
     let hasher: PersonKeyHasher
     let folder: String
+    /// Open the statements kept beside confirmed records (none are sealed in these tests).
+    let keys: SealingKeys
 
     /// A valid USCC (enterprise, Nanjing Xuanwu).
     static let company = try! UnifiedSocialCreditCode(type: .enterprise, division: 320102, organisationCode: "MA1XXXXX").rawValue
@@ -31,14 +33,16 @@ struct IngestFixture {
             yaml: String(contentsOf: root.appending(path: "Policies/catalog.yaml"), encoding: .utf8), file: "catalog.yaml",
             knownMaskRules: Set(masking.rules.keys))
         let hasher = try PersonKeyHasher(secret: (0..<32).map { _ in UInt8.random(in: 0...255) })
-        return IngestFixture(pool: pool, catalog: catalog, masking: masking, hasher: hasher, folder: TestPostgres.temporaryFolder())
+        return IngestFixture(
+            pool: pool, catalog: catalog, masking: masking, hasher: hasher, folder: TestPostgres.temporaryFolder(), keys: try TestSealingKeys.fresh()
+        )
     }
 
     func ingestor(batchSize: Int = 10_000) -> FeedIngestor {
         FeedIngestor(writer: RecordWriter(pool: pool), catalog: catalog, masking: masking, hasher: hasher, batchSize: batchSize)
     }
 
-    var store: RecordStore { RecordStore(pool: pool, catalog: catalog) }
+    var store: RecordStore { RecordStore(pool: pool, catalog: catalog, keys: keys) }
 
     /// Writes `bytes` to `name` in the fixture's folder and returns its path.
     func write(_ name: String, _ bytes: [UInt8]) throws -> String {

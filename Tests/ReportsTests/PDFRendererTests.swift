@@ -1,11 +1,14 @@
 import BrokerStore
 import Foundation
+import Prometheus
 @testable import Reports
 import Testing
 
 /// The PDF renderer pool: the real renderer (Debian's headless Chromium) prints the report; a
 /// renderer that hangs is killed at its timeout with every process it started; one that fails or
-/// writes no PDF is an error; the pool never runs more renders at once than configured.
+/// writes no PDF is an error; the pool never runs more renders at once than configured; a warm
+/// browser serves render after render; one that crashes, or has done its renders, is replaced; a
+/// browser quits when the pipe to it closes, as when the gateway dies.
 @Suite(.serialized) struct PDFRendererTests {
     /// A folder of the test's own.
     static func folder() throws -> String {
@@ -29,6 +32,7 @@ import Testing
     @Test func chromiumPrintsTheReportWithItsChineseText() async throws {
         let renderer = PDFRenderer(.init(concurrency: 1, timeout: .seconds(120)))
         let pdf = try await renderer.render(html: Self.html("虚假宣传"))
+        await renderer.close()
         #expect(pdf.starts(with: Array("%PDF-".utf8)))
         let folder = try Self.folder()
         try Data(pdf).write(to: URL(filePath: folder + "/report.pdf"))
@@ -89,17 +93,15 @@ import Testing
         #expect(second == .busy)
     }
 
-    /// Eight renders asked for at once through a pool of two, each by the real Chromium behind a
-    /// wrapper that logs when it starts and ends: never more than two run at once, and two do.
+    /// Eight renders asked for at once through a pool of two, by the real Chromium behind a wrapper
+    /// that logs each browser it starts: two browsers, each serving render after render, never
+    /// more than two renders at once, and two did run together.
     @Test func thePoolNeverRunsMoreRendersAtOnceThanConfigured() async throws {
         let folder = try Self.folder()
-        let log = folder + "/runs.log"
+        let log = folder + "/browsers.log"
         let wrapper = try Self.program("""
-            echo "start $(date +%s%N)" >> \(log)
-            /usr/bin/chromium "$@" >/dev/null 2>&1
-            status=$?
-            echo "end $(date +%s%N)" >> \(log)
-            exit $status
+            echo "start $$" >> \(log)
+            exec /usr/bin/chromium "$@" >/dev/null 2>&1
             """, in: folder)
         let renderer = PDFRenderer(.init(program: wrapper, concurrency: 2, timeout: .seconds(300)))
         let html = Self.html("x")
@@ -108,21 +110,117 @@ import Testing
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(pdfs.count == 8 && pdfs.allSatisfy { $0.starts(with: Array("%PDF-".utf8)) })
-        let events = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").compactMap { line -> (Int, Int)? in
-            let parts = line.split(separator: " ")
-            guard parts.count == 2, let time = Int(parts[1]) else { return nil }
-            return (time, parts[0] == "start" ? 1 : -1)
-        }
-        #expect(events.count == 16)
-        // Ends before starts at the same instant, so a turn handed over is not counted twice.
-        var running = 0
-        var most = 0
-        for (_, change) in events.sorted(by: { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }) {
-            running += change
-            most = max(most, running)
-        }
-        #expect(most == 2, "at most two renders at once, and two did run together: \(most)")
+        let started = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        #expect(started.count == 2, "one browser per turn, kept: \(started)")
+        #expect(await renderer.browserProcesses.count == 2)
         #expect(renderer.running.most == 2 && renderer.running.now == 0)
+        await renderer.close()
+        #expect(await renderer.browserProcesses.isEmpty)
+    }
+
+    /// The pool as the broker runs it (a service): its browser is started and warmed before any
+    /// render is asked for, and that same process prints every report after.
+    @Test func aWarmBrowserServesRenderAfterRender() async throws {
+        let registry = PrometheusCollectorRegistry()
+        let renderer = PDFRenderer(.init(concurrency: 1, timeout: .seconds(120)), metrics: PrometheusMetricsFactory(registry: registry))
+        let service = Task { try await renderer.run() }
+        defer { service.cancel() }
+        let warm = try await Self.eventually { await renderer.browserProcesses.first }
+        for text in ["第一份", "第二份", "第三份"] {
+            let pdf = try await renderer.render(html: Self.html(text))
+            #expect(pdf.starts(with: Array("%PDF-".utf8)))
+            #expect(await renderer.browserProcesses == [warm], "the warm browser \(warm) printed it")
+        }
+        let metrics = Self.text(registry)
+        #expect(metrics.contains(#"credit_broker_report_browsers_started_total{reason="warm"} 1"#), "\(metrics)")
+        #expect(metrics.contains(#"credit_broker_report_renders_total{outcome="rendered"} 3"#))
+        #expect(metrics.contains("credit_broker_report_render_duration_seconds_count 3"))
+        #expect(!metrics.contains("first_use"))
+        service.cancel()
+        _ = await service.result
+        #expect(Self.alive(warm) == false, "the service killed its browser when it stopped")
+    }
+
+    /// A browser that crashes between renders (SIGKILL to its main process) is noticed at the next
+    /// render, which starts another and prints; the dead one's helpers are gone.
+    @Test func aBrowserThatCrashedIsReplacedAtTheNextRender() async throws {
+        let registry = PrometheusCollectorRegistry()
+        let renderer = PDFRenderer(.init(concurrency: 1, timeout: .seconds(120)), metrics: PrometheusMetricsFactory(registry: registry))
+        _ = try await renderer.render(html: Self.html("x"))
+        let crashed = try #require(await renderer.browserProcesses.first)
+        let helpers = Self.processes(inGroup: crashed)
+        #expect(helpers.count > 1, "Chromium runs helper processes in its group")
+        kill(crashed, SIGKILL)
+        _ = try await Self.eventually { Self.alive(crashed) ? nil : true }
+        let pdf = try await renderer.render(html: Self.html("虚假宣传"))
+        #expect(pdf.starts(with: Array("%PDF-".utf8)))
+        let replacement = try #require(await renderer.browserProcesses.first)
+        #expect(replacement != crashed)
+        for helper in helpers { #expect(Self.alive(helper) == false, "helper \(helper) of the crashed browser") }
+        let metrics = Self.text(registry)
+        #expect(metrics.contains(#"credit_broker_report_browsers_started_total{reason="first_use"} 1"#), "\(metrics)")
+        #expect(metrics.contains(#"credit_broker_report_browsers_started_total{reason="after_failure"} 1"#))
+        #expect(metrics.contains(#"credit_broker_report_renders_total{outcome="rendered"} 2"#))
+        await renderer.close()
+    }
+
+    /// A browser that has done `rendersPerBrowser` renders is killed and the service starts its
+    /// replacement in the background; the next render finds that one.
+    @Test func aBrowserIsReplacedAfterItsRenders() async throws {
+        let registry = PrometheusCollectorRegistry()
+        let renderer = PDFRenderer(
+            .init(concurrency: 1, timeout: .seconds(120), rendersPerBrowser: 2), metrics: PrometheusMetricsFactory(registry: registry)
+        )
+        let service = Task { try await renderer.run() }
+        defer { service.cancel() }
+        let first = try await Self.eventually { await renderer.browserProcesses.first }
+        for _ in 0..<2 { _ = try await renderer.render(html: Self.html("x")) }
+        let second = try await Self.eventually { await renderer.browserProcesses.first { $0 != first } }
+        #expect(Self.alive(first) == false)
+        _ = try await renderer.render(html: Self.html("x"))
+        #expect(await renderer.browserProcesses == [second])
+        #expect(Self.text(registry).contains(#"credit_broker_report_browsers_started_total{reason="replace"} 1"#))
+        service.cancel()
+        _ = await service.result
+    }
+
+    /// When the pipe to a browser closes (our ends closed, as the kernel closes them when the
+    /// gateway dies, however it dies), the browser quits on its own with its helpers: nothing else
+    /// of ours holds the pipe open.
+    @Test func aBrowserQuitsWhenItsPipeCloses() async throws {
+        let browser = try await Browser.start(program: "chromium", warmUp: PDFRenderer.warmUp)
+        let group = Self.processes(inGroup: browser.pid)
+        #expect(group.count > 1)
+        await browser.closePipe()
+        _ = try await Self.eventually(within: .seconds(20)) { group.allSatisfy { !Self.alive($0) } ? true : nil }
+        await browser.kill()
+    }
+
+    /// `body`'s first non-nil answer, asked every 50 ms.
+    static func eventually<T>(within limit: Duration = .seconds(60), _ body: () async -> T?) async throws -> T {
+        let end = ContinuousClock.now + limit
+        while ContinuousClock.now < end {
+            if let value = await body() { return value }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw CancellationError()
+    }
+
+    static func text(_ registry: PrometheusCollectorRegistry) -> String {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+
+    /// The live processes of a process group.
+    static func processes(inGroup group: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 3 && Int32(fields[2]) == group && fields[0] != "Z"
+        }
     }
 
     static func alive(_ pid: Int32) -> Bool {

@@ -93,6 +93,18 @@ import Testing
         #expect(!html.contains("企业信用报告"))
     }
 
+    /// The footer names the receipt's signature and the hash of the file it covers by the partner's
+    /// suite: Ed25519 over SHA-256 by default, SM2 over SM3 for a partner whose contract says `sm2-sm3`.
+    @Test func theFooterNamesTheSuitesSignatureAndHash() {
+        var document = Self.document()
+        let ed25519 = Self.page.html(document, language: .en)
+        #expect(ed25519.contains("an Ed25519 signature) covers the SHA-256 digest of every byte of this file"))
+        document.receiptSuite = .sm2SM3
+        let sm2 = Self.page.html(document, language: .en)
+        #expect(sm2.contains("an SM2 signature) covers the SM3 digest of every byte of this file") && !sm2.contains("SHA-256 digest"))
+        #expect(Self.page.html(document, language: .zh).contains("SM2 签名）包含本文件全部字节的 SM3 摘要"))
+    }
+
     /// Values are escaped by Mustache; the file has no script, no link, no image and no address to
     /// fetch, and a policy that forbids fetching anything.
     @Test func valuesAreEscapedAndTheFileFetchesNothing() {

@@ -25,6 +25,17 @@ public enum TestPostgres {
         return server.database(name)
     }
 
+    /// What `pg_dump` (plain SQL, of the server's own version) writes for `database`: every row of
+    /// every table as a backup would hold it.
+    public static func dump(_ database: PostgresConfiguration) throws -> String {
+        guard let conninfo = database.conninfo else { throw TestSupportFailure("the test database's connection string does not parse") }
+        let pgDump = try EmbeddedPostgres.findBinaries().appendingPathComponent("pg_dump").path
+        let running = try ChildProcess.start(pgDump, ["--no-owner", "--dbname=" + conninfo], standardError: .inherited)
+        let (status, output) = running.wait()
+        guard status == 0 else { throw TestSupportFailure("pg_dump failed (exit \(status))") }
+        return output
+    }
+
     /// A dedicated embedded cluster (not shared), for tests that stop or restart the server.
     public static func privateCluster() throws -> EmbeddedPostgres {
         var options = EmbeddedPostgres.Options(folder: temporaryFolder())

@@ -28,7 +28,7 @@ struct AdminRightsRoutes {
             }
             let limit = try request.integer("limit", in: 1...1_000) ?? 100
             let today = CivilDate(services.contracts.clock.now())
-            let found = try await DisputeStore(pool: services.pool).list(
+            let found = try await DisputeStore(pool: services.pool, keys: services.keys).list(
                 state: status == "resolved" ? .resolved : status == nil ? nil : .open, source: source,
                 overdueOn: status == "overdue" ? today : nil, limit: limit
             )
@@ -49,7 +49,7 @@ struct AdminRightsRoutes {
             let now = services.contracts.clock.now()
             let resolved: StoredDispute
             do {
-                resolved = try await DisputeStore.resolve(id, as: outcome, note: reason, at: now, on: context.requireTransaction())
+                resolved = try await DisputeStore.resolve(id, as: outcome, note: reason, at: now, keys: services.keys, on: context.requireTransaction())
             } catch let refusal as DisputeStore.Refusal {
                 throw Problem(refusal)
             }

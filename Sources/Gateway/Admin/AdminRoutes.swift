@@ -20,13 +20,13 @@ import Metering
 /// leaves, by every live gateway process (up to 2 s); `Contract-Served-By: N/M` says how many did.
 struct AdminRoutes {
     let services: AdminServer.Services
-    let keys: ApiKeyStore
     let reads: AdminReads
+    let changes: AdminChanges
 
     init(services: AdminServer.Services) {
         self.services = services
-        keys = ApiKeyStore(pool: services.pool)
         reads = AdminReads(services: services)
+        changes = AdminChanges(services: services)
     }
 
     private var contracts: LiveContracts { services.contracts }
@@ -38,25 +38,19 @@ struct AdminRoutes {
             return try Self.json(list)
         }
         route(.issueKey, on: group) { request, context in
-            let partner = try agency(context)
-            let expiry = try await Self.expiry(request)
-            let (record, token) = try await ApiKeyStore.issue(
-                partnerID: partner, expiresAt: expiry?.adding(days: 1).start(), on: context.requireTransaction()
-            )
-            context.audit.note(partner: partner, "issued \(record.keyID)\(expiry.map { ", last day \($0)" } ?? "")")
+            let partner = try changes.agency(context)
+            let expiry = try AdminChanges.expiry(try await Self.body(request)?.string("expires"))
+            let (record, token) = try await changes.issueKey(for: partner, lastDay: expiry, context)
             return try Self.json(KeyView(record, token: token), status: .created)
         }
         route(.listKeys, on: group) { _, context in
-            let partner = try contract(context).partnerID
-            let list = try await keys.keys(of: partner)
+            let partner = try changes.contract(context).partnerID
+            let list = try await reads.keys.keys(of: partner)
             context.audit.note(partner: partner, "listed \(list.count) keys")
             return try Self.json(KeyList(partner: partner, keys: list.map { KeyView($0) }))
         }
         route(.revokeKey, on: group) { _, context in
-            let keyID = try context.parameters.require("keyID")
-            guard ApiKey.isKeyID(keyID) else { throw Problem.invalidRequest("keyID", "keyID must be ak_ and 16 lowercase hex digits.") }
-            guard let record = try await ApiKeyStore.revoke(keyID: keyID, on: context.requireTransaction()) else { throw Problem.unknownKey() }
-            context.audit.note(partner: record.partnerID, "revoked \(record.keyID)")
+            let record = try await changes.revokeKey(try AdminChanges.keyID(context), context)
             return try Self.json(KeyView(record))
         }
         registerLifecycle(on: group)
@@ -105,13 +99,9 @@ struct AdminRoutes {
             guard let document = String(validating: bytes.readableBytesView, as: UTF8.self) else {
                 throw Problem.invalidRequest("body", "The document is not UTF-8 text.")
             }
-            let proposal = try await lifecycle {
-                try await ContractLifecycle.propose(
-                    document: document, effectiveFrom: try request.instant("effective_from"), reason: try request.reason(),
-                    by: admin.changeActor, policies: contracts.policies, at: contracts.clock.now(), on: context.requireTransaction()
-                )
-            }
-            context.audit.note(partner: proposal.partnerID, "proposed \(proposal.id): \(proposal.kind.rawValue) \(proposal.contract?.versionLabel ?? "")")
+            let proposal = try await changes.propose(
+                document: document, effectiveFrom: try request.instant("effective_from"), reason: try request.reason(), by: admin, context
+            )
             return try Self.json(ProposalView(proposal, governing: contracts.snapshot().contracts[proposal.partnerID], full: true), status: .created)
         }
         route(.listProposals, on: group) { request, context in
@@ -129,12 +119,12 @@ struct AdminRoutes {
             return try Self.json(ProposalList(proposals: found.map { ProposalView($0, governing: governing[$0.partnerID], full: false) }))
         }
         route(.showProposal, on: group) { _, context in
-            let proposal = try await proposal(context)
+            let proposal = try await AdminChanges.proposal(context)
             context.audit.note(partner: proposal.partnerID, "read proposal \(proposal.id)")
             return try Self.json(ProposalView(proposal, governing: contracts.snapshot().contracts[proposal.partnerID], full: true))
         }
         route(.whatIf, on: group) { request, context in
-            let proposal = try await proposal(context)
+            let proposal = try await AdminChanges.proposal(context)
             guard let contract = proposal.contract else {
                 throw Problem(
                     "what-if-retirement", title: "Nothing to replay", status: .unprocessableContent,
@@ -148,27 +138,14 @@ struct AdminRoutes {
         }
         route(.approve, on: group) { request, context in
             let admin = try context.require(AdminEndpoint.approve.roles)
-            let id = try proposalID(context)
-            let reason = try await Self.reason(request, required: false)
-            let approval = try await lifecycle {
-                try await ContractLifecycle.approve(id, reason: reason, by: admin.changeActor, at: contracts.clock.now(), on: context.requireTransaction())
-            }
-            context.audit.note(
-                partner: approval.proposal.partnerID,
-                "approved \(id): version \(approval.versionID.map(String.init) ?? "retirement") from \(approval.effectiveFrom.formatted(.iso8601))"
-                    + (approval.madeStale.isEmpty ? "" : "; stale: \(approval.madeStale.map(String.init).joined(separator: ", "))")
-            )
-            servedAfterCommit(context)
+            let id = try AdminChanges.proposalID(context)
+            let approval = try await changes.approve(id, reason: try await Self.reason(request, required: false), by: admin, context)
             return try Self.json(ApprovalView(approval, governing: nil))
         }
         route(.reject, on: group) { request, context in
             let admin = try context.require(AdminEndpoint.reject.roles)
-            let id = try proposalID(context)
-            let reason = try await Self.reason(request, required: true)
-            let rejected = try await lifecycle {
-                try await ContractLifecycle.reject(id, reason: reason, by: admin.changeActor, at: contracts.clock.now(), on: context.requireTransaction())
-            }
-            context.audit.note(partner: rejected.partnerID, "rejected \(id)")
+            let id = try AdminChanges.proposalID(context)
+            let rejected = try await changes.reject(id, reason: try await Self.reason(request, required: true), by: admin, context)
             return try Self.json(ProposalView(rejected, governing: nil, full: false))
         }
         for (endpoint, status) in [(AdminEndpoint.suspend, PartnerStatus.suspended), (.reinstate, .active)] {
@@ -176,13 +153,7 @@ struct AdminRoutes {
                 let admin = try context.require(endpoint.roles)
                 let partner = try context.parameters.require("partner")
                 let reason = try await Self.reason(request, required: true)
-                _ = try await lifecycle {
-                    try await ContractLifecycle.setStatus(
-                        of: partner, to: status, reason: reason, by: admin.changeActor, at: contracts.clock.now(), on: context.requireTransaction()
-                    )
-                }
-                context.audit.note(partner: partner, status == .suspended ? "suspended" : "reinstated")
-                servedAfterCommit(context)
+                try await changes.setStatus(of: partner, to: status, reason: reason, by: admin, context)
                 return try Self.json(StatusView(partner: partner, status: status.rawValue, reason: reason))
             }
         }
@@ -199,7 +170,7 @@ struct AdminRoutes {
                 }
                 return instant
             }
-            let proposal = try await lifecycle {
+            let proposal = try await AdminChanges.lifecycle {
                 try await ContractLifecycle.proposeRetirement(
                     of: partner, effectiveFrom: effective, reason: reason, by: admin.changeActor, at: contracts.clock.now(), on: context.requireTransaction()
                 )
@@ -215,50 +186,6 @@ struct AdminRoutes {
         }
     }
 
-    /// After the change commits: served here at once, then by every live process (up to 2 s).
-    func servedAfterCommit(_ context: AdminRequestContext) {
-        context.audit.afterCommit { [watcher = services.watcher] in
-            guard let serving = await watcher.served() else { return [] }
-            return [("Contract-Served-By", "\(serving.serving)/\(serving.live)")]
-        }
-    }
-
-    /// Runs a lifecycle step, answering its refusal as a problem naming the field and why.
-    func lifecycle<T>(_ step: () async throws -> T) async throws -> T {
-        do {
-            return try await step()
-        } catch let error as ContractLifecycleError {
-            throw Problem(error)
-        }
-    }
-
-    private func proposalID(_ context: AdminRequestContext) throws -> Int64 {
-        let text = try context.parameters.require("id")
-        guard let id = Int64(text), id > 0 else { throw Problem.invalidRequest("id", "id must be a proposal number.") }
-        return id
-    }
-
-    private func proposal(_ context: AdminRequestContext) async throws -> ContractProposal {
-        guard let found = try await ContractLifecycle.proposal(proposalID(context), on: context.requireTransaction()) else {
-            throw Problem("unknown-proposal", title: "Unknown proposal", status: .notFound, detail: "No proposal has this id.", field: "id")
-        }
-        return found
-    }
-
-    /// The path's `{partner}`'s contract in force, or 404.
-    private func contract(_ context: AdminRequestContext) throws -> Contract {
-        let partner = try context.parameters.require("partner")
-        guard let contract = contracts.snapshot().contracts[partner] else { throw Problem.unknownPartner() }
-        return contract
-    }
-
-    /// The path's `{partner}`, which must be a credit agency (the partners that use API keys).
-    private func agency(_ context: AdminRequestContext) throws -> String {
-        let contract = try contract(context)
-        guard contract.kind == .creditAgency else { throw Problem.partnerNotAgency(contract.kind.rawValue) }
-        return contract.partnerID
-    }
-
     /// The optional JSON body.
     private static func body(_ request: Request) async throws -> RequestBody? {
         let bytes = try await request.wholeBody(upTo: 16 * 1024)
@@ -266,20 +193,9 @@ struct AdminRoutes {
         return try RequestBody(bytes.readableBytesView)
     }
 
-    /// The body's `reason` (up to 500 characters).
+    /// The body's `reason` (`AdminChanges.reason`).
     private static func reason(_ request: Request, required: Bool) async throws -> String {
-        let reason = try await body(request)?.string("reason") ?? ""
-        if required, reason.isEmpty { throw Problem.invalidRequest("reason", "reason is required: a short account for the audit trail.") }
-        guard reason.count <= 500 else { throw Problem.invalidRequest("reason", "reason is longer than 500 characters.") }
-        return reason
-    }
-
-    /// The optional body `{"expires": "YYYY-MM-DD"}`: the key's last day (China time), today or later.
-    private static func expiry(_ request: Request) async throws -> CivilDate? {
-        guard let text = try await body(request)?.string("expires") else { return nil }
-        guard let day = CivilDate(text) else { throw Problem.invalidRequest("expires", "expires must be a date as YYYY-MM-DD.") }
-        guard day >= CivilDate(Date()) else { throw Problem.invalidRequest("expires", "expires (\(day)) is in the past.") }
-        return day
+        try AdminChanges.reason(try await body(request)?.string("reason") ?? "", required: required)
     }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
@@ -304,8 +220,6 @@ extension Request {
 
     /// The query parameter `reason` (up to 500 characters), or "".
     func reason() throws(Problem) -> String {
-        let reason = uri.queryParameters.get("reason").map { String($0) } ?? ""
-        guard reason.count <= 500 else { throw .invalidRequest("reason", "reason is longer than 500 characters.") }
-        return reason
+        try AdminChanges.reason(uri.queryParameters.get("reason").map { String($0) } ?? "", required: false)
     }
 }

@@ -52,12 +52,15 @@ public enum AdminServer {
         public var watcher: ContractWatcher
         public var pool: PostgresPool
         public var metrics: GatewayMetrics
+        /// Open the disputes' sealed text and seal an answer's note.
+        public var keys: SealingKeys
 
-        public init(contracts: LiveContracts, watcher: ContractWatcher, pool: PostgresPool, metrics: GatewayMetrics) {
+        public init(contracts: LiveContracts, watcher: ContractWatcher, pool: PostgresPool, metrics: GatewayMetrics, keys: SealingKeys) {
             self.contracts = contracts
             self.watcher = watcher
             self.pool = pool
             self.metrics = metrics
+            self.keys = keys
         }
     }
 

@@ -48,6 +48,8 @@ struct ClientCertificateVerifier: Sendable {
         let now = Date()
         guard leaf.notValidBefore <= now, now <= leaf.notValidAfter else { return .handshakeExpired }
         guard let usage = try? leaf.extensions.extendedKeyUsage, usage.contains(.clientAuth) else { return .handshakeWrongUsage }
+        // A certificate authority is no client, whatever its EKU says.
+        if case .isCertificateAuthority = try? leaf.extensions.basicConstraints { return .handshakeWrongUsage }
         var verifier = Verifier(rootCertificates: roots) { RFC5280Policy() }
         let result = await verifier.validate(leaf: leaf, intermediates: CertificateStore(certificates.dropFirst()))
         guard case .validCertificate(let validated) = result else { return .handshakeUntrusted }

@@ -166,11 +166,11 @@ struct BatchReviewRoutes {
             progress: .init(done: review.done, total: review.total), totals: totals, withheld: decision.withheld,
             results: results, offset: offset, nextOffset: offset + results.count < review.done ? offset + results.count : nil
         ))
-        let receipt = Receipt(
+        let receipt = try Receipt(
             requestID: context.id, partnerID: partner.partnerID, issuedAt: context.instant, itemsDisclosed: results.isEmpty ? [] : decision.disclosed,
-            contractVersion: decision.contractVersion.description, consentID: nil, body: body
+            contractVersion: decision.contractVersion.description, consentID: nil, body: body, suite: partner.contract.receiptSuite
         )
-        return try JSONResponse.response(body, receipt: signer.token(for: receipt, suite: partner.contract.receiptSuite))
+        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
     }
 
     /// An integer query parameter within `range`, or 400 naming it.

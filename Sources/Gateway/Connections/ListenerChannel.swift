@@ -28,6 +28,8 @@ public struct ConnectionTimeouts: Sendable, Hashable {
 /// negotiates HTTP/2 or HTTP/1.1 by ALPN, with deadlines and checks Hummingbird lacks added to
 /// each pipeline once its protocol is known:
 ///
+/// - a connection from an address banned for abuse is closed at accept, before TLS; an HTTP/2
+///   connection that swift-nio-http2 ends for abuse counts against its address (`ConnectionGate`);
 /// - the TLS handshake must finish within `handshake` (a client that never sends a ClientHello or
 ///   stops halfway is closed: `HandshakeDeadline`);
 /// - HTTP/2: SETTINGS acknowledged within `http2Settings`, and a connection sent GOAWAY closed after
@@ -42,10 +44,12 @@ struct ListenerChannel<Inner: ServerChildChannel>: ServerChildChannel {
     let inner: Inner
     let timeouts: ConnectionTimeouts
     let isTLS: Bool
+    /// Refuses connections from addresses banned for abuse, and hears of HTTP/2 abuse (`nil`: none).
+    var gate: ConnectionGate? = nil
 
     /// The partner listener's server: HTTP/2 and HTTP/1.1 over `tls`, or plain HTTP/1.1 without it.
     static func server(
-        tls: HummingbirdHTTP2.TLSChannelConfiguration?, timeouts: ConnectionTimeouts
+        tls: HummingbirdHTTP2.TLSChannelConfiguration?, timeouts: ConnectionTimeouts, gate: ConnectionGate? = nil
     ) -> HTTPServerBuilder {
         let http1 = HTTP1Channel.Configuration(
             additionalChannelHandlers: [RequestDeadline(timeout: TimeAmount(timeouts.request))],
@@ -53,26 +57,34 @@ struct ListenerChannel<Inner: ServerChildChannel>: ServerChildChannel {
         )
         return HTTPServerBuilder { responder in
             guard let tls else {
-                return ListenerChannel<HTTP1Channel>(inner: HTTP1Channel(responder: responder, configuration: http1), timeouts: timeouts, isTLS: false)
+                return ListenerChannel<HTTP1Channel>(
+                    inner: HTTP1Channel(responder: responder, configuration: http1), timeouts: timeouts, isTLS: false, gate: gate
+                )
             }
             let http2 = HTTP2ChannelConfiguration(idleTimeout: timeouts.idle, gracefulCloseTimeout: timeouts.close, streamConfiguration: http1)
             return ListenerChannel<HTTP2UpgradeChannel>(
                 inner: try HTTP2UpgradeChannel(tlsChannelConfiguration: tls, configuration: http2, responder: responder),
-                timeouts: timeouts, isTLS: true
+                timeouts: timeouts, isTLS: true, gate: gate
             )
         }
     }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
+        // A banned address is turned away before any TLS work. NIO does not close a child channel
+        // whose initializer failed, so it is closed here.
+        if let gate, !gate.admits(channel.remoteAddress) {
+            channel.close(promise: nil)
+            return channel.eventLoop.makeFailedFuture(ConnectionRefused())
+        }
+        return inner.setup(channel: channel, logger: logger).flatMapThrowing { [gate] value in
             let pipeline = channel.pipeline.syncOperations
             if isTLS {
                 let deadline = HandshakeDeadline(timeout: TimeAmount(timeouts.handshake)) { pipeline, negotiated in
-                    try Self.protocolNegotiated(negotiated, pipeline: pipeline, timeouts: timeouts)
+                    try Self.protocolNegotiated(negotiated, pipeline: pipeline, timeouts: timeouts, gate: gate)
                 }
                 try pipeline.addHandler(deadline, position: .after(try pipeline.handler(type: NIOSSLServerHandler.self)))
             } else {
-                try Self.protocolNegotiated(nil, pipeline: pipeline, timeouts: timeouts)
+                try Self.protocolNegotiated(nil, pipeline: pipeline, timeouts: timeouts, gate: gate)
             }
             return value
         }
@@ -83,16 +95,20 @@ struct ListenerChannel<Inner: ServerChildChannel>: ServerChildChannel {
     }
 
     /// Adds the checks of the negotiated protocol, once Hummingbird has configured its pipeline.
-    private static func protocolNegotiated(_ negotiated: String?, pipeline: ChannelPipeline.SynchronousOperations, timeouts: ConnectionTimeouts) throws {
+    private static func protocolNegotiated(
+        _ negotiated: String?, pipeline: ChannelPipeline.SynchronousOperations, timeouts: ConnectionTimeouts, gate: ConnectionGate?
+    ) throws {
         if negotiated == "h2" {
             let http2 = try pipeline.handler(type: NIOHTTP2Handler.self)
-            try pipeline.addHandler(
-                HTTP2ConnectionDeadlines(settings: TimeAmount(timeouts.http2Settings), close: TimeAmount(timeouts.close)),
-                position: .after(http2)
-            )
+            let deadlines = HTTP2ConnectionDeadlines(settings: TimeAmount(timeouts.http2Settings), close: TimeAmount(timeouts.close))
+            try pipeline.addHandler(deadlines, position: .after(http2))
+            if let gate { try pipeline.addHandler(AbuseWatch(gate: gate), position: .after(deadlines)) }
         } else {
             let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
             try pipeline.addHandler(HTTP1RequestChecks(), position: .after(decoder))
         }
     }
 }
+
+/// A connection turned away at accept by `ConnectionGate`.
+struct ConnectionRefused: Error {}

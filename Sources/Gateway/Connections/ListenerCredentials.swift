@@ -21,11 +21,19 @@ struct ListenerCredentials: Sendable {
         verifier = try ClientCertificateVerifier(ca: tls.clientCA, revocationList: tls.revocationList, counters: counters, logger: logger)
     }
 
-    /// TLS 1.2 or 1.3 with the server's identity (reloadable), client certificates checked against
-    /// the CA and its CRL, and `applicationProtocols` offered by ALPN.
+    /// TLS 1.2 suites a listener accepts: ephemeral ECDH and an AEAD cipher only (TLS 1.3's suites
+    /// all are). BoringSSL's default list also has ECDHE with AES-CBC and SHA-1, which no partner needs.
+    static let tls12CipherSuites: [NIOTLSCipher] = [
+        .TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, .TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, .TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        .TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, .TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, .TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    ]
+
+    /// TLS 1.2 (with `tls12CipherSuites`) or 1.3 with the server's identity (reloadable), client
+    /// certificates checked against the CA and its CRL, and `applicationProtocols` offered by ALPN.
     func channelConfiguration(applicationProtocols: [String], clientCertificates: CertificateVerification) -> TLSChannelConfiguration {
         var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: identity.initialChain, privateKey: identity.initialKey)
         configuration.minimumTLSVersion = .tlsv12
+        configuration.cipherSuiteValues = Self.tls12CipherSuites
         configuration.certificateVerification = clientCertificates
         configuration.trustRoots = .file(tls.clientCA.path)
         configuration.applicationProtocols = applicationProtocols

@@ -13,6 +13,18 @@ public struct SystemClock: WallClock {
     public func now() -> Date { Date() }
 }
 
+/// The system's clock moved by a fixed offset: for test topologies of several processes that must
+/// all reach an instant (midnight) at once, a few seconds into a run (`serve --test-clock-offset`).
+public struct OffsetClock: WallClock {
+    public let offset: TimeInterval
+
+    public init(offset: TimeInterval) {
+        self.offset = offset
+    }
+
+    public func now() -> Date { Date(timeIntervalSinceNow: offset) }
+}
+
 /// A clock that reads what it was last set to, and does not run: for tests that must land a request
 /// exactly before or after an instant (a renewal at midnight), however slow the machine.
 public final class FixedClock: WallClock {

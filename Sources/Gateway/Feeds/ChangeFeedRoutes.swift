@@ -63,11 +63,11 @@ struct ChangeFeedRoutes {
             requestID: context.id, partner: partner.partnerID, contractVersion: covered.version.description,
             changes: changes, nextCursor: next.text, hasMore: fetched.count > page.limit
         ))
-        let receipt = Receipt(
+        let receipt = try Receipt(
             requestID: context.id, partnerID: partner.partnerID, issuedAt: now, itemsDisclosed: disclosedItems,
-            contractVersion: covered.version.description, consentID: nil, body: body
+            contractVersion: covered.version.description, consentID: nil, body: body, suite: partner.contract.receiptSuite
         )
-        return try JSONResponse.response(body, receipt: signer.token(for: receipt, suite: partner.contract.receiptSuite))
+        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
     }
 
     /// The record as the feed sends it today: masked, or removed with the reason.

@@ -4,7 +4,8 @@ import Foundation
 import Hummingbird
 import Metering
 
-/// Every authenticated partner request, in order: the partner's rate limit, its `Idempotency-Key`,
+/// Every authenticated partner request, in order: the partner's rate limit and its requests in flight
+/// in this process (`ConcurrencyLimiter`), its `Idempotency-Key`,
 /// the route (with the quota middleware on billable routes), then exactly one meter event, committed
 /// by group commit before the response leaves.
 ///
@@ -29,9 +30,13 @@ struct MeteringMiddleware: RouterMiddleware {
         var request = request
         var claimedKey: IdempotencyKey?
         var response: Response
+        let admitted = rate.allowed && services.concurrency.enter(partner.partnerID)
+        defer { if admitted { services.concurrency.leave(partner.partnerID) } }
         if !rate.allowed {
             response = try Problem.rateLimited(retryAfterSeconds: rate.retryAfterSeconds ?? 1)
                 .response(from: request, context: context)
+        } else if !admitted {
+            response = try Problem.tooManyInFlight(services.concurrency.limit).response(from: request, context: context)
         } else if let header = request.headers[.init("Idempotency-Key")!] {
             let key: IdempotencyKey
             do {
@@ -77,7 +82,7 @@ struct MeteringMiddleware: RouterMiddleware {
             }
         }
         if let claimedKey, completion == nil {
-            try await services.idempotency.abandon(partner: partner.partnerID, key: claimedKey)
+            await services.sweep.abandon(partner: partner.partnerID, key: claimedKey, in: services.idempotency)
         }
         if response.status.code >= 400 { await context.meter.undoSpending() }
         let facts = context.meter.facts
@@ -95,7 +100,7 @@ struct MeteringMiddleware: RouterMiddleware {
         } catch {
             context.logger.error("meter event not committed; answer withheld", metadata: ["error": "\(error)"])
             await context.meter.undoSpending()
-            if let claimedKey { try? await services.idempotency.abandon(partner: partner.partnerID, key: claimedKey) }
+            if let claimedKey { await services.sweep.abandon(partner: partner.partnerID, key: claimedKey, in: services.idempotency) }
             throw Problem.meteringUnavailable()
         }
         if response.status.code < 400 { await context.meter.delivered() }

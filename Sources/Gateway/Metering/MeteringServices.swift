@@ -1,5 +1,6 @@
 import BrokerCore
 import BrokerStore
+import Logging
 import Metering
 
 /// What the partner routes' metering needs: the group-commit meter writer, the exact quota ledger's
@@ -13,18 +14,26 @@ public struct MeteringServices: Sendable {
     public let alerts: QuotaAlerts
     public let idempotency: IdempotencyStore
     public let limiter: RateLimiter
+    /// Each partner's requests in flight in this process, bounded.
+    public let concurrency: ConcurrencyLimiter
     public let hasher: PersonKeyHasher
     /// The largest request body any partner route accepts.
     public let maxBodyBytes: Int
+    /// Gives back units and claims that requests of dead processes (or failed releases) left behind.
+    public let sweep: QuotaHoldSweep
 
+    /// - Parameter holder: this gateway process (`gateway_processes.process_id`): billable requests'
+    ///   units are held for it until their meter events, and its idempotency claims name it.
     public init(
-        writer: MeterWriter, quotas: QuotaLedger, idempotency: IdempotencyStore, hasher: PersonKeyHasher,
-        limiter: RateLimiter = RateLimiter(), maxBodyBytes: Int = 4 << 20
+        writer: MeterWriter, quotas: QuotaLedger, hasher: PersonKeyHasher, holder: String, logger: Logger,
+        concurrency: ConcurrencyLimiter = ConcurrencyLimiter(limit: 128), limiter: RateLimiter = RateLimiter(), maxBodyBytes: Int = 4 << 20
     ) {
+        self.concurrency = concurrency
         self.writer = writer
-        admissions = QuotaCoalescer(ledger: quotas)
+        admissions = QuotaCoalescer(ledger: quotas, holder: holder)
+        idempotency = IdempotencyStore(pool: quotas.pool, holder: holder)
+        sweep = QuotaHoldSweep(ledger: quotas, holder: holder, logger: logger)
         alerts = QuotaAlerts(store: QuotaAlertStore(pool: quotas.pool))
-        self.idempotency = idempotency
         self.limiter = limiter
         self.hasher = hasher
         self.maxBodyBytes = maxBodyBytes

@@ -125,11 +125,11 @@ struct WatchlistRoutes {
             alerts: alerts.map { AlertPage.Alert($0, reference: references.reference(forSubject:)) }, nextCursor: next.text,
             hasMore: fetched.count > page.limit
         ))
-        let receipt = Receipt(
+        let receipt = try Receipt(
             requestID: context.id, partnerID: partner.partnerID, issuedAt: now, itemsDisclosed: disclosedItems,
-            contractVersion: covered.version.description, consentID: nil, body: body
+            contractVersion: covered.version.description, consentID: nil, body: body, suite: partner.contract.receiptSuite
         )
-        return try JSONResponse.response(body, receipt: signer.token(for: receipt, suite: partner.contract.receiptSuite))
+        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
     }
 
     /// A 200 JSON answer that discloses no record (no receipt).

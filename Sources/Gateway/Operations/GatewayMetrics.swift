@@ -4,8 +4,9 @@ import Prometheus
 
 /// The broker's Prometheus metrics, served as text on `GET /metrics`: requests and their latency by
 /// route and status, item decisions by outcome, quota use per partner, meter batches (size, commit
-/// latency, failures), authentication outcomes of both listeners (refused handshakes included), and
-/// where record and consent reads went (standby or primary).
+/// latency, failures), authentication outcomes of both listeners (refused handshakes included),
+/// where record and consent reads went (standby or primary), and the reports' PDF renderer pool
+/// (renders by outcome, their time, the wait for a turn, browsers started: `PDFRenderer`).
 ///
 /// One registry per gateway (not the process-wide swift-metrics bootstrap), so that several gateways
 /// in one process, as in the tests, keep separate counts.
@@ -15,6 +16,8 @@ public final class GatewayMetrics: Sendable {
     public let authentication: AuthenticationCounters
     /// Handshake refusals and accepted certificates on the admin listener.
     public let adminAuthentication: AuthenticationCounters
+    /// Where the reports' PDF renderer pool records its metrics (swift-metrics, into this registry).
+    public let reportRenderer: PrometheusMetricsFactory
 
     private static let latencyBuckets: [Duration] = [
         .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(20), .milliseconds(50),
@@ -32,6 +35,12 @@ public final class GatewayMetrics: Sendable {
         self.registry = registry
         authentication = AuthenticationCounters(listener: .partner, registry: registry)
         adminAuthentication = AuthenticationCounters(listener: .admin, registry: registry)
+        var renderer = PrometheusMetricsFactory(registry: registry)
+        renderer.defaultDurationHistogramBuckets = [
+            .milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2),
+            .seconds(5), .seconds(10), .seconds(30),
+        ]
+        reportRenderer = renderer
         meterBatchSize = registry.makeValueHistogram(
             descriptor: Self.name("meter_batch", "size", "Meter events per group-commit transaction."),
             buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000]
@@ -59,6 +68,22 @@ public final class GatewayMetrics: Sendable {
     /// Whether reads go to the standby now.
     func standby(usable: Bool) {
         standbyUsable.set(usable ? 1.0 : 0.0)
+    }
+
+    /// A connection the partner listener closed at accept (`reason`: `banned`, its address refused for abuse).
+    func connectionRefused(reason: String) {
+        registry.makeCounter(
+            descriptor: Self.name("connections_refused", "total", "Connections closed at accept, before TLS, by reason."),
+            labels: [("reason", reason)]
+        ).increment()
+    }
+
+    /// A connection swift-nio-http2 ended for abuse (`kind`: rapid_reset, stream_errors, glitches, …).
+    func connectionAbusive(kind: String) {
+        registry.makeCounter(
+            descriptor: Self.name("connections_abusive", "total", "HTTP/2 connections ended with GOAWAY ENHANCE_YOUR_CALM, by kind of abuse."),
+            labels: [("kind", kind)]
+        ).increment()
     }
 
     /// One answered partner request.

@@ -23,10 +23,9 @@ public enum OperationsServer {
     public static func router(pool: PostgresPool, metrics: GatewayMetrics, clock: any WallClock = SystemClock()) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         HealthRoutes<BasicRequestContext>(pool: pool).register(on: router)
-        let disputes = DisputeStore(pool: pool)
         router.get("metrics") { _, _ -> Response in
             var text = metrics.text()
-            if let counts = try? await disputes.openCounts(on: CivilDate(clock.now())) {
+            if let counts = try? await DisputeStore.openCounts(on: CivilDate(clock.now()), pool: pool) {
                 text += Array(GatewayMetrics.disputeLines(open: counts.open, overdue: counts.overdue).utf8)
             }
             return Response(

@@ -53,10 +53,10 @@ struct DisputeFeedRoutes {
             requestID: context.id, partner: partner.partnerID, source: source,
             disputes: disputes.map { DisputeView($0, today: today, for: .source) }, nextCursor: next.text, hasMore: fetched.count > page.limit
         ))
-        let receipt = Receipt(
+        let receipt = try Receipt(
             requestID: context.id, partnerID: partner.partnerID, issuedAt: now, itemsDisclosed: [],
-            contractVersion: partner.contract.version.description, consentID: nil, body: body
+            contractVersion: partner.contract.version.description, consentID: nil, body: body, suite: partner.contract.receiptSuite
         )
-        return try JSONResponse.response(body, receipt: signer.token(for: receipt, suite: partner.contract.receiptSuite))
+        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
     }
 }

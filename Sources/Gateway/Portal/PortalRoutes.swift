@@ -58,11 +58,11 @@ struct PortalRoutes {
 
     /// The answer with a receipt naming what it disclosed.
     private func signed(_ body: Data, _ call: Call, _ context: GatewayRequestContext, items: [String] = [], consentID: String? = nil) throws -> Response {
-        let receipt = Receipt(
+        let receipt = try Receipt(
             requestID: context.id, partnerID: call.partner.partnerID, issuedAt: call.now, itemsDisclosed: items,
-            contractVersion: call.partner.contract.version.description, consentID: consentID, body: body
+            contractVersion: call.partner.contract.version.description, consentID: consentID, body: body, suite: call.partner.contract.receiptSuite
         )
-        return try JSONResponse.response(body, receipt: signer.token(for: receipt, suite: call.partner.contract.receiptSuite))
+        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
     }
 
     // MARK: Who queried me

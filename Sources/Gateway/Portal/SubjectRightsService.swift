@@ -16,9 +16,10 @@ public struct SubjectRightsService: Sendable {
     let disputes: DisputeStore
     let ledger: SubjectLedger
 
-    public init(queries: QueryService, pool: PostgresPool) {
+    /// - Parameter keys: seal the subject's words in a dispute and open them.
+    public init(queries: QueryService, pool: PostgresPool, keys: SealingKeys) {
         self.queries = queries
-        disputes = DisputeStore(pool: pool)
+        disputes = DisputeStore(pool: pool, keys: keys)
         ledger = SubjectLedger(pool: pool)
     }
 

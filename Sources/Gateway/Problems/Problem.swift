@@ -102,6 +102,15 @@ extension Problem {
         )
     }
 
+    /// 429: the partner already has `limit` requests in progress in this process.
+    static func tooManyInFlight(_ limit: Int) -> Problem {
+        Problem(
+            "rate-limited", title: "Too many requests", status: .tooManyRequests,
+            detail: "The partner has \(limit) requests in progress here, the most it may have at once; retry after 1 s.",
+            headers: [.retryAfter: "1"]
+        )
+    }
+
     static func quotaExhausted(_ exhaustion: QuotaDecision.Exhaustion, now: Date) -> Problem {
         let seconds = max(1, Int(exhaustion.resetsAt.timeIntervalSince(now).rounded(.up)))
         return Problem(
@@ -123,6 +132,15 @@ extension Problem {
             "idempotency-key-in-progress", title: "Request in progress", status: .conflict,
             detail: "A request with this Idempotency-Key is still running; retry shortly.", field: "Idempotency-Key",
             headers: [.retryAfter: "1"]
+        )
+    }
+
+    /// 503: the database could not be reached (down, restarting, out of connections); nothing was answered.
+    static func databaseUnavailable() -> Problem {
+        Problem(
+            "database-unavailable", title: "Database unavailable", status: .serviceUnavailable,
+            detail: "The broker's database cannot be reached just now; nothing was disclosed or spent. Retry later.",
+            headers: [.retryAfter: "5"]
         )
     }
 

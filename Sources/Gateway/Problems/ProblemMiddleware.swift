@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import PostgresClient
 
 /// Turns every error that is not already a `Problem` into one, so that the API answers nothing but
 /// `application/problem+json` on failure (unknown routes, bad methods, bodies over the limit,
@@ -15,14 +16,22 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 extension Problem {
-    /// The problem an error answers as; an unexpected error is logged by its type only (its text
-    /// might hold a value) and answered 500.
+    /// The problem an error answers as: the database unreachable is a 503 with `Retry-After`; an
+    /// unexpected error is logged by its type only (its text might hold a value) and answered 500.
     init(_ error: any Error, logger: Logger) {
         switch error {
         case let problem as Problem:
             self = problem
         case let error as any HTTPResponseError:
             self.init(httpError: error)
+        case let error as PostgresError where error.isUnavailability:
+            // Not the request's fault nor a bug: the database is down, restarting or saturated.
+            logger.warning("request failed: database unavailable", metadata: ["error": "\(error.kind.rawValue)\(error.sqlState.map { " " + $0 } ?? "")"])
+            self = .databaseUnavailable()
+        case let error as PostgresError:
+            // Its kind and SQLSTATE, never its text (a message may echo a value).
+            logger.error("request failed", metadata: ["error": "PostgresError", "kind": "\(error.kind.rawValue)", "sqlstate": "\(error.sqlState ?? "none")"])
+            self = .internal()
         default:
             logger.error("request failed", metadata: ["error": "\(String(reflecting: Swift.type(of: error)))"])
             self = .internal()

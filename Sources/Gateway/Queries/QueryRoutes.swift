@@ -41,10 +41,10 @@ struct QueryRoutes {
             requestID: context.id, partner: partner.partnerID, contractVersion: decision.contractVersion.description,
             purpose: query.selection.purposeID, consentID: query.consentID, disclosed: disclosed, withheld: withheld
         ).json()
-        let receipt = Receipt(
+        let receipt = try Receipt(
             requestID: context.id, partnerID: partner.partnerID, issuedAt: now, itemsDisclosed: disclosedIDs,
-            contractVersion: decision.contractVersion.description, consentID: query.consentID, body: body
+            contractVersion: decision.contractVersion.description, consentID: query.consentID, body: body, suite: partner.contract.receiptSuite
         )
-        return try JSONResponse.response(body, receipt: signer.token(for: receipt, suite: partner.contract.receiptSuite))
+        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
     }
 }

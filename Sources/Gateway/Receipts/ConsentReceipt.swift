@@ -103,10 +103,10 @@ struct ConsentReceipt: Encodable {
     /// The receipt's answer: its JSON and a `Broker-Receipt` of kind `consent` for `partner`, the caller.
     func response(partner: AuthenticatedPartner, signer: ReceiptSigner, at instant: Date) throws -> Response {
         let body = try JSONResponse.encode(self)
-        let receipt = Receipt(
+        let receipt = try Receipt(
             requestID: consentReceiptID, partnerID: partner.partnerID, issuedAt: instant, itemsDisclosed: [],
-            contractVersion: partner.contract.version.description, consentID: consentID, body: body, kind: "consent"
+            contractVersion: partner.contract.version.description, consentID: consentID, body: body, kind: "consent", suite: partner.contract.receiptSuite
         )
-        return try JSONResponse.response(body, receipt: signer.token(for: receipt, suite: partner.contract.receiptSuite))
+        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
     }
 }

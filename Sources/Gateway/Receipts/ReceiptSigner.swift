@@ -8,10 +8,10 @@ import SwiftASN1
 /// SM2 with SM3. Every route that answers with a receipt signs through this one type, with the
 /// suite of the contract its request pinned.
 ///
-/// Tokens: Ed25519 is `base64url(JSON).base64url(signature)`; SM2 is
-/// `sm2-sm3.base64url(JSON).base64url(DER signature)`, the signature over the same JSON bytes with
-/// SM3 and the GM/T 0009 default user id (what `openssl pkeyutl -verify -rawin -digest sm3
-/// -pkeyopt distid:1234567812345678` checks).
+/// Tokens: Ed25519 is `base64url(JSON).base64url(signature)`, the JSON naming the body by
+/// `body_sha256`; SM2 is `sm2-sm3.base64url(JSON).base64url(DER signature)`, the JSON naming the
+/// body by `body_sm3`, signed with SM3 and the GM/T 0009 default user id (what `openssl pkeyutl
+/// -verify -rawin -digest sm3 -pkeyopt distid:1234567812345678` checks).
 public struct ReceiptSigner: Sendable {
     /// Kept whole: rebuilding it from its 32 raw bytes for every receipt derives the public key
     /// again, a scalar multiplication as costly as the signature itself. swift-crypto's key types
@@ -87,11 +87,11 @@ public struct ReceiptSigner: Sendable {
         ReceiptSuite.allCases.map(publicKeyPEM).joined()
     }
 
-    /// The `Broker-Receipt` header value for `receipt`, signed in `suite` (the partner's contract's
-    /// `receiptSuite`).
-    public func token(for receipt: Receipt, suite: ReceiptSuite) throws -> String {
+    /// The `Broker-Receipt` header value for `receipt`, signed in the suite it was made for (the
+    /// partner's contract's `receiptSuite`, whose hash names the body).
+    public func token(for receipt: Receipt) throws -> String {
         let payload = receipt.payload
-        switch suite {
+        switch receipt.suite {
         case .ed25519:
             return payload.base64URLEncoded + "." + (try key.signature(for: payload)).base64URLEncoded
         case .sm2SM3:

@@ -13,7 +13,8 @@ public struct ReceiptVerifier: Sendable {
         case noKey(ReceiptSuite)
         case malformed
         case badSignature
-        case bodyMismatch
+        /// The body's digest (in the hash the receipt's field names) differs from the receipt's.
+        case bodyMismatch(Receipt.BodyDigest)
 
         public var description: String {
             switch self {
@@ -21,7 +22,7 @@ public struct ReceiptVerifier: Sendable {
             case .noKey(let suite): "the receipt is signed with \(suite.rawValue) and the key file holds no \(suite.rawValue) public key (GET /v1/receipt-key serves both)"
             case .malformed: "the receipt is not base64url(JSON).base64url(signature), nor sm2-sm3.base64url(JSON).base64url(signature)"
             case .badSignature: "the receipt's signature does not verify with this key"
-            case .bodyMismatch: "the body's SHA-256 differs from the receipt's body_sha256"
+            case .bodyMismatch(let digest): "the body's \(digest.algorithm) differs from the receipt's \(digest.rawValue)"
             }
         }
     }
@@ -98,7 +99,7 @@ public struct ReceiptVerifier: Sendable {
             guard sm2.isValidSignature(signature, for: payload) else { throw .badSignature }
         }
         guard let receipt = try? JSONDecoder().decode(Receipt.self, from: payload) else { throw .malformed }
-        guard receipt.bodySHA256 == Receipt.digest(body) else { throw .bodyMismatch }
+        guard receipt.names(body) else { throw .bodyMismatch(receipt.bodyDigestAlgorithm) }
         return receipt
     }
 }

@@ -68,9 +68,9 @@ struct ReportRoutes {
                 throw Problem.reportRendererUnavailable
             }
         }
-        let receipt = Receipt(
+        let receipt = try Receipt(
             requestID: context.id, partnerID: partner.partnerID, issuedAt: now, itemsDisclosed: disclosedIDs,
-            contractVersion: decision.contractVersion.description, consentID: query.consentID, body: body
+            contractVersion: decision.contractVersion.description, consentID: query.consentID, body: body, suite: partner.contract.receiptSuite
         )
         var headers: HTTPFields = [
             .contentType: format.contentType,
@@ -78,7 +78,7 @@ struct ReportRoutes {
             .cacheControl: "no-store",
             .vary: "Accept, Accept-Language",
         ]
-        headers[.init(Receipt.headerName)!] = try signer.token(for: receipt, suite: partner.contract.receiptSuite)
+        headers[.init(Receipt.headerName)!] = try signer.token(for: receipt)
         if format != .json { headers[.contentLanguage] = language.tag }
         if format == .html {
             // The same policy the file carries in its own <meta>: it may fetch nothing.

@@ -59,7 +59,7 @@ public struct ReportService: Sendable {
             disclosed: disclosed,
             withheld: withheld.map { ReportDocument.WithheldItem(item: $0.item, reason: $0.reason, unlock: $0.unlock) },
             queryHistory: try await history(subjectKey: subjectKey, snapshot: snapshot, now: now),
-            receiptKeySHA256: receiptKeySHA256[partner.contract.receiptSuite] ?? ""
+            receiptKeySHA256: receiptKeySHA256[partner.contract.receiptSuite] ?? "", receiptSuite: partner.contract.receiptSuite
         )
     }
 

@@ -100,10 +100,10 @@ struct ScoreRoutes {
             },
             sourcesUsed: used, withheld: withheld, missingFeatures: scored.missingFeatures
         ))
-        let receipt = Receipt(
+        let receipt = try Receipt(
             requestID: context.id, partnerID: partner.partnerID, issuedAt: now, itemsDisclosed: used,
-            contractVersion: decision.contractVersion.description, consentID: query.consentID, body: body
+            contractVersion: decision.contractVersion.description, consentID: query.consentID, body: body, suite: partner.contract.receiptSuite
         )
-        return try JSONResponse.response(body, receipt: signer.token(for: receipt, suite: partner.contract.receiptSuite))
+        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
     }
 }

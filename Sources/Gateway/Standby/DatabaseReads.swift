@@ -72,13 +72,16 @@ public final class DatabaseReads: Service, Sendable {
     /// - Parameters:
     ///   - pool: the primary's pool (its connection string also reaches the primary for the checks).
     ///   - standby: `nil`: every read goes to the primary.
-    public init(primary pool: PostgresPool, catalog: Catalog, standby: Standby?, metrics: GatewayMetrics, logger: Logger) {
-        primary = Stores(records: RecordStore(pool: pool, catalog: catalog), consents: ConsentStore(pool: pool))
+    ///   - keys: open the subject's statements kept beside confirmed records.
+    public init(
+        primary pool: PostgresPool, catalog: Catalog, keys: SealingKeys, standby: Standby?, metrics: GatewayMetrics, logger: Logger
+    ) {
+        primary = Stores(records: RecordStore(pool: pool, catalog: catalog, keys: keys), consents: ConsentStore(pool: pool))
         self.standby = standby.map { settings in
             let reads = PostgresPool(.init(connection: settings.connection, maxConnections: settings.maxConnections), logger: logger)
             return StandbyPools(
                 settings: settings, reads: reads,
-                stores: Stores(records: RecordStore(pool: reads, catalog: catalog), consents: ConsentStore(pool: reads)),
+                stores: Stores(records: RecordStore(pool: reads, catalog: catalog, keys: keys), consents: ConsentStore(pool: reads)),
                 primaryProbe: PostgresPool(.init(connection: pool.configuration.connection, maxConnections: 1), logger: logger),
                 standbyProbe: PostgresPool(.init(connection: settings.connection, maxConnections: 1), logger: logger)
             )

@@ -12,7 +12,7 @@ extension ConsoleRoutes {
         group.get("partners/{partner}/keys") { request, context -> Response in
             let admin = try require(context, .listKeys)
             let session = makeSession(request, admin)
-            let partner = try agency(context)
+            let partner = try changes.agency(context)
             let list = try await reads.keys.keys(of: partner)
             context.audit.note(partner: partner, "listed \(list.count) keys")
             return ConsoleRenderer.html(keysPage(session, partner: partner, keys: list.map { KeyView($0) }, issued: nil))
@@ -20,40 +20,22 @@ extension ConsoleRoutes {
         group.post("partners/{partner}/keys") { request, context -> Response in
             let admin = try require(context, .issueKey)
             let session = makeSession(request, admin)
-            let partner = try agency(context)
+            let partner = try changes.agency(context)
             let form = try await readForm(IssueForm.self, request, session)
-            var expiry: CivilDate?
-            if let text = form.expires?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
-                guard let day = CivilDate(text) else { throw Problem.invalidRequest("expires", "expires must be a date as YYYY-MM-DD.") }
-                guard day >= CivilDate(Date()) else { throw Problem.invalidRequest("expires", "expires (\(day)) is in the past.") }
-                expiry = day
-            }
+            let expiry = try AdminChanges.expiry(form.expires.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 })
             let list = try await reads.keys.keys(of: partner)
-            let (record, token) = try await ApiKeyStore.issue(
-                partnerID: partner, expiresAt: expiry?.adding(days: 1).start(), on: context.requireTransaction()
-            )
-            context.audit.note(partner: partner, "issued \(record.keyID)\(expiry.map { ", last day \($0)" } ?? "")")
+            let (record, token) = try await changes.issueKey(for: partner, lastDay: expiry, context)
             let page = keysPage(session, partner: partner, keys: list.map { KeyView($0) } + [KeyView(record)], issued: KeyView(record, token: token))
             return ConsoleRenderer.html(page, status: .created)
         }
         group.post("keys/{keyID}/revoke") { request, context -> Response in
             let admin = try require(context, .revokeKey)
             let session = makeSession(request, admin)
-            let keyID = try context.parameters.require("keyID")
-            guard ApiKey.isKeyID(keyID) else { throw Problem.invalidRequest("keyID", "keyID must be ak_ and 16 lowercase hex digits.") }
+            let keyID = try AdminChanges.keyID(context)
             _ = try await readForm(IssueForm.self, request, session)
-            guard let record = try await ApiKeyStore.revoke(keyID: keyID, on: context.requireTransaction()) else { throw Problem.unknownKey() }
-            context.audit.note(partner: record.partnerID, "revoked \(record.keyID)")
+            let record = try await changes.revokeKey(keyID, context)
             return Self.redirect("/console/partners/\(record.partnerID)/keys?done=revoked")
         }
-    }
-
-    /// The path's `{partner}`, which must be a credit agency in force (the partners with API keys).
-    private func agency(_ context: AdminRequestContext) throws -> String {
-        let partner = try context.parameters.require("partner")
-        guard let contract = contracts.snapshot().contracts[partner] else { throw Problem.unknownPartner() }
-        guard contract.kind == .creditAgency else { throw Problem.partnerNotAgency(contract.kind.rawValue) }
-        return partner
     }
 
     private func keysPage(_ session: ConsoleSession, partner: String, keys: [KeyView], issued: KeyView?) -> String {

@@ -15,13 +15,13 @@ import MultipartKit
 struct ConsoleRoutes: Sendable {
     let services: AdminServer.Services
     let reads: AdminReads
-    let api: AdminRoutes
+    let changes: AdminChanges
     let csrf = ConsoleCSRF()
 
     init(services: AdminServer.Services) {
         self.services = services
         reads = AdminReads(services: services)
-        api = AdminRoutes(services: services)
+        changes = AdminChanges(services: services)
     }
 
     var middleware: ConsoleMiddleware { ConsoleMiddleware(csrf: csrf, clock: { Date() }) }
@@ -223,16 +223,8 @@ extension ConsoleRoutes {
                 let session = makeSession(request, admin)
                 let partner = try context.parameters.require("partner")
                 let form = try await readForm(ReasonForm.self, request, session)
-                let reason = form.reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-                guard !reason.isEmpty else { throw Problem.invalidRequest("reason", "reason is required: a short account for the audit trail.") }
-                guard reason.count <= 500 else { throw Problem.invalidRequest("reason", "reason is longer than 500 characters.") }
-                _ = try await api.lifecycle {
-                    try await ContractLifecycle.setStatus(
-                        of: partner, to: status, reason: reason, by: admin.changeActor, at: contracts.clock.now(), on: context.requireTransaction()
-                    )
-                }
-                context.audit.note(partner: partner, status == .suspended ? "suspended" : "reinstated")
-                api.servedAfterCommit(context)
+                let reason = try AdminChanges.reason(form.reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "", required: true)
+                try await changes.setStatus(of: partner, to: status, reason: reason, by: admin, context)
                 return Self.redirect("/console/partners/\(partner)?done=\(status == .suspended ? "suspended" : "reinstated")")
             }
         }
@@ -323,29 +315,20 @@ extension ConsoleRoutes {
                 }
                 instant = parsed
             }
-            let reason = form.reason ?? ""
-            guard reason.count <= 500 else { throw refused(Problem.invalidRequest("reason", "reason is longer than 500 characters."), form, session, context, document: text) }
             let proposal: ContractProposal
             do {
-                proposal = try await api.lifecycle {
-                    try await ContractLifecycle.propose(
-                        document: text, effectiveFrom: instant, reason: reason, by: admin.changeActor, policies: contracts.policies,
-                        at: contracts.clock.now(), on: context.requireTransaction()
-                    )
-                }
+                let reason = try AdminChanges.reason(form.reason ?? "", required: false)
+                proposal = try await changes.propose(document: text, effectiveFrom: instant, reason: reason, by: admin, context)
             } catch let problem as Problem {
                 throw refused(problem, form, session, context, document: text)
             }
-            context.audit.note(partner: proposal.partnerID, "proposed \(proposal.id): \(proposal.kind.rawValue) \(proposal.contract?.versionLabel ?? "")")
             return Self.redirect("/console/proposals/\(proposal.id)?done=proposed")
         }
         group.get("proposals/{id}") { request, context -> Response in
             let admin = try require(context, .showProposal)
             let session = makeSession(request, admin)
-            let id = try Self.proposalID(context)
-            guard let proposal = try await ContractLifecycle.proposal(id, on: context.requireTransaction()) else {
-                throw Problem("unknown-proposal", title: "Unknown proposal", status: .notFound, detail: "No proposal has this id.", field: "id")
-            }
+            let proposal = try await AdminChanges.proposal(context)
+            let id = proposal.id
             let view = ProposalView(proposal, governing: contracts.snapshot().contracts[proposal.partnerID], full: true)
             var note = "read proposal \(id)"
             var values = session.layout(title: "\(session.word("proposal")) #\(id) · \(proposal.partnerID)", current: "proposals")
@@ -396,39 +379,21 @@ extension ConsoleRoutes {
         group.post("proposals/{id}/approve") { request, context -> Response in
             let admin = try require(context, .approve)
             let session = makeSession(request, admin)
-            let id = try Self.proposalID(context)
-            let reason = try await readForm(DecisionForm.self, request, session).reason ?? ""
-            guard reason.count <= 500 else { throw Problem.invalidRequest("reason", "reason is longer than 500 characters.") }
-            let approval = try await api.lifecycle {
-                try await ContractLifecycle.approve(id, reason: reason, by: admin.changeActor, at: contracts.clock.now(), on: context.requireTransaction())
-            }
-            context.audit.note(
-                partner: approval.proposal.partnerID,
-                "approved \(id): version \(approval.versionID.map(String.init) ?? "retirement") from \(approval.effectiveFrom.formatted(.iso8601))"
-                    + (approval.madeStale.isEmpty ? "" : "; stale: \(approval.madeStale.map(String.init).joined(separator: ", "))")
-            )
-            api.servedAfterCommit(context)
+            let id = try AdminChanges.proposalID(context)
+            let reason = try AdminChanges.reason(try await readForm(DecisionForm.self, request, session).reason ?? "", required: false)
+            _ = try await changes.approve(id, reason: reason, by: admin, context)
             return Self.redirect("/console/proposals/\(id)?done=approved")
         }
         group.post("proposals/{id}/reject") { request, context -> Response in
             let admin = try require(context, .reject)
             let session = makeSession(request, admin)
-            let id = try Self.proposalID(context)
-            let reason = try await readForm(DecisionForm.self, request, session).reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            guard !reason.isEmpty else { throw Problem.invalidRequest("reason", "reason is required: a short account for the audit trail.") }
-            guard reason.count <= 500 else { throw Problem.invalidRequest("reason", "reason is longer than 500 characters.") }
-            let rejected = try await api.lifecycle {
-                try await ContractLifecycle.reject(id, reason: reason, by: admin.changeActor, at: contracts.clock.now(), on: context.requireTransaction())
-            }
-            context.audit.note(partner: rejected.partnerID, "rejected \(id)")
+            let id = try AdminChanges.proposalID(context)
+            let reason = try AdminChanges.reason(
+                try await readForm(DecisionForm.self, request, session).reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "", required: true
+            )
+            _ = try await changes.reject(id, reason: reason, by: admin, context)
             return Self.redirect("/console/proposals/\(id)?done=rejected")
         }
-    }
-
-    private static func proposalID(_ context: AdminRequestContext) throws -> Int64 {
-        let text = try context.parameters.require("id")
-        guard let id = Int64(text), id > 0 else { throw Problem.invalidRequest("id", "id must be a proposal number.") }
-        return id
     }
 
     /// The multipart form of `POST /console/proposals` (the document as text or as a file).

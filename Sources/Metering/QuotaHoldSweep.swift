@@ -1,0 +1,135 @@
+import BrokerStore
+import Foundation
+import Logging
+import PostgresClient
+import ServiceLifecycle
+import Synchronization
+
+/// Gives back what requests that will never answer left behind: their held quota units
+/// (`quota_holds`) and their unfinished `Idempotency-Key` claims.
+///
+/// - Releases this process could not make (the database was unreachable when an answer was
+///   withheld) are retried until they succeed.
+/// - A gateway process that died (kill -9, a crash) never meters or releases what it held: its holds
+///   and claims are released once it is known to be gone. On this machine that is at once: its
+///   `gateway_processes` row names a process id that no longer runs (checked at start, so a restarted
+///   gateway cleans up after its predecessor before it has served for long). Elsewhere, a holder
+///   that has no `gateway_processes` row a minute after it took a unit is gone; and no request lives
+///   ten minutes, so a hold that old is released whoever holds it.
+///
+/// A `Service` of the broker's group: one pass at start, one every `interval`, one at shutdown.
+public final class QuotaHoldSweep: Service, Sendable {
+    public let holder: String
+    let ledger: QuotaLedger
+    let processes: GatewayProcesses
+    let interval: Duration
+    private let logger: Logger
+    private let pending = Mutex(Pending())
+
+    private struct Pending {
+        var releases = Set<String>()
+        var abandons = [(partner: String, key: IdempotencyKey)]()
+    }
+
+    public init(ledger: QuotaLedger, holder: String, interval: Duration = .seconds(5), logger: Logger) {
+        self.ledger = ledger
+        self.holder = holder
+        self.processes = GatewayProcesses(pool: ledger.pool)
+        self.interval = interval
+        self.logger = logger
+    }
+
+    /// Releases the unit held for `requestID` now, or at a later pass if the database cannot be reached.
+    public func release(_ reservation: QuotaReservation) async {
+        do {
+            try await ledger.release(reservation)
+        } catch {
+            guard let requestID = reservation.requestID else {
+                logger.error("quota unit not given back", metadata: ["partner": "\(reservation.partnerID)", "error": "\(error)"])
+                return
+            }
+            pending.withLock { _ = $0.releases.insert(requestID) }
+        }
+    }
+
+    /// Abandons a claim now, or at a later pass if the database cannot be reached.
+    public func abandon(partner: String, key: IdempotencyKey, in store: IdempotencyStore) async {
+        do {
+            try await store.abandon(partner: partner, key: key)
+        } catch {
+            pending.withLock { $0.abandons.append((partner, key)) }
+        }
+    }
+
+    public func run() async throws {
+        await sweep()
+        let (ticks, tick) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let timer = Task { [interval] in
+            while (try? await Task.sleep(for: interval)) != nil { tick.yield() }
+        }
+        for await _ in ticks.cancelOnGracefulShutdown() { await sweep() }
+        timer.cancel()
+        await sweep()
+    }
+
+    /// One pass; returns the units given back.
+    @discardableResult
+    public func sweep() async -> Int {
+        var released = 0
+        let (releases, abandons) = pending.withLock { pending in
+            defer { pending = Pending() }
+            return (Array(pending.releases), pending.abandons)
+        }
+        do {
+            released += try await ledger.releaseHolds(releases)
+        } catch {
+            pending.withLock { $0.releases.formUnion(releases) }
+        }
+        let store = IdempotencyStore(pool: ledger.pool)
+        for (index, abandon) in abandons.enumerated() {
+            do {
+                try await store.abandon(partner: abandon.partner, key: abandon.key)
+            } catch {
+                pending.withLock { $0.abandons += abandons[index...] }
+                break
+            }
+        }
+        do {
+            let gone = try await processes.goneFromThisHost(except: holder)
+            let ids = String(decoding: try JSONEncoder().encode(gone), as: UTF8.self)
+            let row = try await ledger.pool.execute(Self.orphans, [ids, holder])[0]
+            let units = try row.decode(Int.self, at: 0), claims = try row.decode(Int.self, at: 1)
+            released += units
+            for process in gone { try await processes.remove(process: process) }
+            if units > 0 || claims > 0 || !gone.isEmpty {
+                logger.notice("gave back what gone gateway processes held", metadata: [
+                    "processes": "\(gone.count)", "quota_units": "\(units)", "idempotency_claims": "\(claims)",
+                ])
+            }
+        } catch {
+            logger.warning("orphaned quota holds not swept", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+        }
+        return released
+    }
+
+    /// The holds and unfinished claims of processes gone from this machine ($1), of holders that
+    /// never reported or stopped a minute ago, and any hold ten minutes old; `$2` is this process.
+    static let orphans = PostgresStatement("""
+        WITH gone AS (SELECT jsonb_array_elements_text($1::jsonb) AS process_id),
+        claims AS (
+            DELETE FROM idempotency_keys k
+            WHERE k.status = 'in_progress' AND k.process_id IS NOT NULL AND k.process_id <> $2
+              AND (k.process_id IN (SELECT process_id FROM gone)
+                   OR (k.created_at < now() - interval '1 minute'
+                       AND NOT EXISTS (SELECT 1 FROM gateway_processes p WHERE p.process_id = k.process_id)))
+            RETURNING 1
+        )
+        SELECT quota_release_holds(ARRAY(
+                   SELECT h.request_id FROM quota_holds h
+                   WHERE h.process_id IN (SELECT process_id FROM gone)
+                      OR (h.process_id <> $2 AND h.created_at < now() - interval '1 minute'
+                          AND NOT EXISTS (SELECT 1 FROM gateway_processes p WHERE p.process_id = h.process_id))
+                      OR h.created_at < now() - interval '10 minutes')),
+               (SELECT count(*) FROM claims)
+        """)
+}

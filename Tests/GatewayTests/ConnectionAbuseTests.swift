@@ -1,0 +1,141 @@
+import Foundation
+@testable import Gateway
+import NIOCore
+import Testing
+
+/// The ledger of abusive client addresses, fed events with made-up instants (no clock, no sockets).
+@Suite struct AbuseLedgerTests {
+    private let start = ContinuousClock.now
+    private func at(_ seconds: Double) -> ContinuousClock.Instant { start + .seconds(seconds) }
+
+    @Test func anAddressIsRefusedAfterItsStrikesWithinTheWindowAndOnlyItself() {
+        var ledger = AbuseLedger(policy: .init(strikes: 3, window: .seconds(60), firstBan: .seconds(10)))
+        #expect(ledger.struck("192.0.2.1", at: at(0)) == nil)
+        #expect(ledger.struck("192.0.2.1", at: at(1)) == nil)
+        #expect(ledger.admits("192.0.2.1", at: at(1)))
+        #expect(ledger.struck("192.0.2.1", at: at(2)) == AbuseLedger.Ban(length: .seconds(10), count: 1))
+        #expect(!ledger.admits("192.0.2.1", at: at(2)))
+        #expect(!ledger.admits("192.0.2.1", at: at(11.9)))
+        #expect(ledger.admits("192.0.2.1", at: at(12)))
+        #expect(ledger.admits("192.0.2.2", at: at(5)), "another address is not touched")
+    }
+
+    @Test func strikesOlderThanTheWindowDoNotCount() {
+        var ledger = AbuseLedger(policy: .init(strikes: 2, window: .seconds(60)))
+        #expect(ledger.struck("192.0.2.1", at: at(0)) == nil)
+        #expect(ledger.struck("192.0.2.1", at: at(60)) == nil, "the first strike left the window")
+        #expect(ledger.struck("192.0.2.1", at: at(61)) != nil)
+    }
+
+    @Test func eachFurtherBanDoublesUpToTheLongestAndGoodBehaviourIsForgiven() throws {
+        var ledger = AbuseLedger(policy: .init(strikes: 1, window: .seconds(60), firstBan: .seconds(10), longestBan: .seconds(35)))
+        var now = 0.0
+        var lengths: [Duration] = []
+        for _ in 0..<4 {
+            let struck = ledger.struck("192.0.2.1", at: at(now))
+            let ban = try #require(struck)
+            lengths.append(ban.length)
+            now += Double(ban.length.components.seconds)  // struck again the moment the ban ends
+        }
+        #expect(lengths == [.seconds(10), .seconds(20), .seconds(35), .seconds(35)])
+        // Quiet for the longest ban after the last one ended: a fresh start.
+        now += 35
+        #expect(ledger.struck("192.0.2.1", at: at(now)) == AbuseLedger.Ban(length: .seconds(10), count: 1))
+    }
+
+    @Test func strikesDuringABanDoNotLengthenIt() {
+        var ledger = AbuseLedger(policy: .init(strikes: 1, firstBan: .seconds(10)))
+        #expect(ledger.struck("192.0.2.1", at: at(0))?.count == 1)
+        #expect(ledger.struck("192.0.2.1", at: at(5)) == nil)
+        #expect(ledger.admits("192.0.2.1", at: at(10)))
+    }
+
+    @Test func theLedgerRemembersABoundedNumberOfAddressesAndKeepsTheBanned() {
+        var ledger = AbuseLedger(policy: .init(strikes: 2, firstBan: .seconds(600), addresses: 100))
+        _ = ledger.struck("198.51.100.1", at: at(0))
+        _ = ledger.struck("198.51.100.1", at: at(0))
+        for n in 0..<1_000 { _ = ledger.struck("203.0.113.\(n % 250).\(n)", at: at(1 + Double(n) / 1_000)) }
+        let remembered = ledger.count
+        let admitted = ledger.admits("198.51.100.1", at: at(2))
+        #expect(remembered <= 100)
+        #expect(!admitted, "a banned address is not forgotten to make room")
+    }
+}
+
+/// Over real TLS: an address whose HTTP/2 connections swift-nio-http2 keeps ending for rapid reset
+/// (CVE-2023-44487's pattern) is refused at accept; another client address is served throughout,
+/// and the refused one again once its ban is over.
+@Suite struct ConnectionAbuseTests {
+    /// A GET `/healthz` HEADERS frame (HPACK: :method GET, :path from the literal, :scheme https,
+    /// :authority localhost) ending its stream, then RST_STREAM CANCEL for it.
+    private static func headersAndReset(stream: UInt32) -> [UInt8] {
+        let path = Array("/healthz".utf8), authority = Array("localhost".utf8)
+        let block: [UInt8] = [0x82, 0x44, UInt8(path.count)] + path + [0x87, 0x41, UInt8(authority.count)] + authority
+        func frame(_ type: UInt8, _ flags: UInt8, _ payload: [UInt8]) -> [UInt8] {
+            [UInt8(payload.count >> 16), UInt8(payload.count >> 8 & 0xff), UInt8(payload.count & 0xff), type, flags]
+                + [UInt8(stream >> 24), UInt8(stream >> 16 & 0xff), UInt8(stream >> 8 & 0xff), UInt8(stream & 0xff)] + payload
+        }
+        return frame(0x1, 0x5, block) + frame(0x3, 0x0, [0, 0, 0, 0x8])
+    }
+
+    @Test func anAddressThatKeepsResettingStreamsIsRefusedUntilItsBanEnds() async throws {
+        try await TestGateway.run(adjusting: {
+            $0.abuse = .init(strikes: 2, window: .seconds(60), firstBan: .seconds(4))
+        }) { gateway in
+            let bank = try gateway.identity(of: TestGateway.bank)
+            let h2 = RawConnection.tls(gateway, alpn: ["h2"], identity: bank)
+            var attack = ConnectionTimeoutTests.preface + ConnectionTimeoutTests.settingsAck
+            for n in 0..<400 { attack += Self.headersAndReset(stream: UInt32(1 + 2 * n)) }
+            for round in 1...2 {
+                let connection = try await RawConnection.open(port: gateway.port, tls: h2)
+                let ended = try #require(try await connection.readUntilClosed(within: .seconds(20), sending: attack), "round \(round) stayed open")
+                #expect(ConnectionTimeoutTests.goAwayCode(in: ended.bytes) == 0xb, "round \(round): ENHANCE_YOUR_CALM")
+            }
+            // The third connection from the same address is closed at once, before its handshake
+            // (an open TLS connection would wait silently for a request).
+            let refused = try await RawConnection.open(port: gateway.port, tls: h2)
+            let closed = try #require(try await refused.readUntilClosed(within: .seconds(5)), "a banned address's connection stayed open")
+            #expect(closed.bytes.isEmpty)
+            // Another address (another bank's host) is served meanwhile.
+            let other = try await RawConnection.open(port: gateway.port, tls: RawConnection.tls(gateway, alpn: ["http/1.1"]), from: "127.0.0.2")
+            let answer = try #require(try await other.readUntilClosed(
+                within: .seconds(10), sending: Array("GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".utf8)
+            ))
+            #expect(String(decoding: answer.bytes, as: UTF8.self).hasPrefix("HTTP/1.1 200 "))
+            let metrics = try await gateway.metrics()
+            #expect(metrics.contains(#"credit_broker_connections_abusive_total{kind="rapid_reset"} 2"#), "\(metrics)")
+            #expect(metrics.contains(#"credit_broker_connections_refused_total{reason="banned"} 1"#))
+            // The ban is over 4 s after it began.
+            try await Task.sleep(for: .seconds(4.5))
+            let again = try await RawConnection.open(port: gateway.port, tls: RawConnection.tls(gateway, alpn: ["http/1.1"]))
+            let served = try #require(try await again.readUntilClosed(
+                within: .seconds(10), sending: Array("GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".utf8)
+            ))
+            #expect(String(decoding: served.bytes, as: UTF8.self).hasPrefix("HTTP/1.1 200 "))
+        }
+    }
+
+    /// A flood of streams past the connection's 100 (HEADERS of POSTs whose bodies never come) ends
+    /// the connection with PROTOCOL_ERROR, and counts against the address (the harness's stream
+    /// flood kept reconnecting: 31 × the bank's quiet p99).
+    @Test func aStreamFloodCountsAgainstTheAddress() async throws {
+        try await TestGateway.run(adjusting: { $0.abuse = .init(strikes: 1, firstBan: .seconds(30)) }) { gateway in
+            let bank = try gateway.identity(of: TestGateway.bank)
+            let path = Array("/v1/queries".utf8), authority = Array("localhost".utf8)
+            var flood = ConnectionTimeoutTests.preface + ConnectionTimeoutTests.settingsAck
+            for n in 0..<1_000 {
+                let stream = UInt32(1 + 2 * n)
+                let block: [UInt8] = [0x83, 0x44, UInt8(path.count)] + path + [0x87, 0x41, UInt8(authority.count)] + authority
+                flood += [0, 0, UInt8(block.count), 0x1, 0x4, UInt8(stream >> 24), UInt8(stream >> 16 & 0xff), UInt8(stream >> 8 & 0xff), UInt8(stream & 0xff)] + block
+            }
+            let connection = try await RawConnection.open(port: gateway.port, tls: RawConnection.tls(gateway, alpn: ["h2"], identity: bank))
+            let ended = try #require(try await connection.readUntilClosed(within: .seconds(20), sending: flood), "the flooding connection stayed open")
+            #expect(ConnectionTimeoutTests.goAwayCode(in: ended.bytes) == 0x1, "PROTOCOL_ERROR: more streams than SETTINGS allow")
+            let metrics = try await gateway.metrics()
+            #expect(metrics.contains(#"credit_broker_connections_abusive_total{kind="too_many_streams"} 1"#), "\(metrics)")
+            let refused = try await RawConnection.open(port: gateway.port, tls: RawConnection.tls(gateway, alpn: ["h2"], identity: bank))
+            let closed = try #require(try await refused.readUntilClosed(within: .seconds(5)), "a banned address's connection stayed open")
+            #expect(closed.bytes.isEmpty)
+        }
+    }
+}

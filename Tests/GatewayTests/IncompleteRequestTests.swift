@@ -1,0 +1,61 @@
+import Foundation
+import Gateway
+import NIOCore
+import PostgresClient
+import Testing
+
+/// A billable request costs nothing in the database before it has arrived whole: a client that
+/// opens requests and never finishes their bodies (the fault harness's HTTP/2 stream flood held
+/// thousands so, each with a quota unit taken and then given back) takes no quota unit.
+@Suite struct IncompleteRequestTests {
+    @Test func aRequestWhoseBodyNeverArrivesTakesNoQuotaUnit() async throws {
+        try await TestGateway.run(adjusting: { $0.requestTimeout = .seconds(3) }) { gateway in
+            let bank = try gateway.identity(of: TestGateway.bank)
+            let head = "POST /v1/queries HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n{\"subject\":"
+            let connection = try await RawConnection.open(port: gateway.port, tls: RawConnection.tls(gateway, alpn: ["http/1.1"], identity: bank))
+            let pending = Task { try await connection.readUntilClosed(within: .seconds(10), sending: Array(head.utf8)) }
+            try await Task.sleep(for: .seconds(1))
+            let used = try await gateway.pool.query("""
+                SELECT coalesce(sum(used), 0)::bigint FROM quota_counters WHERE partner_id = \(TestGateway.bank) AND period_kind = 'day'
+                """)[0].decode(Int.self, at: 0)
+            #expect(used == 0, "a unit was taken for a request whose body has not arrived")
+            let answer = try #require(try await pending.value)
+            #expect(String(decoding: answer.bytes, as: UTF8.self).hasPrefix("HTTP/1.1 408 "))
+        }
+    }
+
+    /// A partner holds at most 128 requests in flight in a process: the fault harness's HTTP/2 stream
+    /// flood (a bank opening thousands of requests it never finishes) took the gateway past 1 GB of
+    /// memory. The next request is answered 429 at once; the partner is served again when they end.
+    @Test func aPartnerHoldsAtMost128RequestsInFlight() async throws {
+        // Under a full parallel run 130 handshakes (with client certificates) and heads can take many
+        // seconds to reach the middleware: the held requests must outlast the wait below, and their
+        // handshakes the 10 s deadline, which closed some before they counted.
+        try await TestGateway.run(adjusting: { $0.requestTimeout = .seconds(90); $0.handshakeTimeout = .seconds(90) }) { gateway in
+            let bank = try gateway.identity(of: TestGateway.bank)
+            let tls = RawConnection.tls(gateway, alpn: ["http/1.1"], identity: bank)
+            let head = "POST /v1/queries HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n{"
+            var held: [RawConnection] = []
+            for _ in 0..<130 {
+                let connection = try await RawConnection.open(port: gateway.port, tls: tls)
+                try await connection.channel.channel.writeAndFlush(ByteBuffer(string: head))
+                held.append(connection)
+            }
+            let body = Data(#"{"subject":"91350100M000100Y43","purpose":"credit_approval","items":["enterprise.registration"]}"#.utf8)
+            var refused = try await gateway.request(.POST, "/v1/queries", identity: bank, body: body)
+            for _ in 0..<600 where refused.status != 429 {
+                try await Task.sleep(for: .milliseconds(100))
+                refused = try await gateway.request(.POST, "/v1/queries", identity: bank, body: body)
+            }
+            #expect(refused.status == 429, "\(String(decoding: refused.body, as: UTF8.self))")
+            #expect(refused.headers.first(name: "Retry-After") == "1")
+            for connection in held { try? await connection.channel.channel.close() }
+            var served = try await gateway.request(.POST, "/v1/queries", identity: bank, body: body)
+            for _ in 0..<50 where served.status != 200 {
+                try await Task.sleep(for: .milliseconds(100))
+                served = try await gateway.request(.POST, "/v1/queries", identity: bank, body: body)
+            }
+            #expect(served.status == 200)
+        }
+    }
+}
