@@ -97,11 +97,12 @@ public struct AbuseLedger: Sendable {
     private mutating func forgetOldest(keeping address: String, at now: ContinuousClock.Instant) {
         func banned(_ entry: Entry) -> Bool { entry.bannedUntil.map { now < $0 } ?? false }
         entries = entries.filter { key, entry in key == address || banned(entry) || now - entry.lastSeen < policy.longestBan }
-        while entries.count > policy.addresses {
-            let candidates = entries.filter { $0.key != address }
-            let unbanned = candidates.filter { !banned($0.value) }
-            guard let oldest = (unbanned.isEmpty ? candidates : unbanned).min(by: { $0.value.lastSeen < $1.value.lastSeen })?.key else { break }
-            entries[oldest] = nil
+        let excess = entries.count - policy.addresses
+        guard excess > 0 else { return }
+        // Unbanned before banned, each oldest first.
+        let order = entries.filter { $0.key != address }.sorted { left, right in
+            banned(left.value) == banned(right.value) ? left.value.lastSeen < right.value.lastSeen : !banned(left.value)
         }
+        for (key, _) in order.prefix(excess) { entries[key] = nil }
     }
 }
