@@ -8,12 +8,17 @@ import NIOSSL
 /// request head without `Host` or with an oversized header, an HTTP/2 preface and then nothing.
 struct RawConnection {
     let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+    /// When the test began to connect. The server's timers start when it accepts, which is after
+    /// this and may be well before `open` returns on a loaded machine, so a duration measured from
+    /// here is never shorter than the one the server measured (a lower bound cannot fail spuriously).
+    let connectStarted: ContinuousClock.Instant
 
     /// A TCP connection to the gateway; with `tls`, a completed TLS handshake over it first (ALPN
     /// as the configuration says).
     /// - Parameter source: the local address to connect from (another loopback address is another client).
     static func open(port: Int, tls: TLSConfiguration? = nil, from source: String? = nil) async throws -> RawConnection {
         let context = try tls.map { try NIOSSLContext(configuration: $0) }
+        let connectStarted = ContinuousClock.now
         var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         if let source { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: source, port: 0)) }
         let channel = try await bootstrap
@@ -25,7 +30,7 @@ struct RawConnection {
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
-        return RawConnection(channel: channel)
+        return RawConnection(channel: channel, connectStarted: connectStarted)
     }
 
     /// The partner listener's TLS as a client sees it: the test CA, `alpn`, and a client identity if given.
@@ -47,14 +52,13 @@ struct RawConnection {
         }
     }
 
-    /// What the server sent until it closed the connection, and when it closed it; `nil` when it was
-    /// still open after `limit` (the connection is then closed by the test).
+    /// What the server sent until it closed the connection, and when it closed it (counted from
+    /// `connectStarted`); `nil` when it was still open after `limit` (the connection is then closed by the test).
     ///
     /// - Parameter trickle: bytes sent one at a time, `every` apart, after `bytes` (a slow client).
     func readUntilClosed(
         within limit: Duration, sending bytes: [UInt8] = [], trickle: [UInt8] = [], every interval: Duration = .milliseconds(200)
     ) async throws -> (bytes: [UInt8], after: Duration)? {
-        let start = ContinuousClock.now
         let (received, timedOut): ([UInt8], Bool) = try await channel.executeThenClose { inbound, outbound in
             if !bytes.isEmpty { try await outbound.write(ByteBuffer(bytes: bytes)) }
             let watchdog = Task { [channel = channel.channel] in
@@ -79,7 +83,7 @@ struct RawConnection {
             watchdog.cancel()
             return (received, (try? await watchdog.value) ?? false)
         }
-        let elapsed = ContinuousClock.now - start
+        let elapsed = ContinuousClock.now - connectStarted
         return timedOut ? nil : (received, elapsed)
     }
 }
