@@ -23,7 +23,7 @@ GRANT SELECT ON subjects TO credit_broker_gateway;
 GRANT SELECT, UPDATE (change_seq, changed_at, status, marks) ON records TO credit_broker_gateway;
 GRANT SELECT, INSERT ON record_events TO credit_broker_gateway;
 -- A dispute's text is sealed (SM4): an answer through the admin API seals its note and the rest
--- again under the newest key; `disputes reseal` (as this role or the owner) moves older rows to it.
+-- again under the newest key; `credit-broker reseal` (as this role or the owner) moves older rows to it.
 GRANT SELECT, INSERT, UPDATE (state, outcome, resolved_at, resolved_via, resolution_note, feed_seq, reason, statement, sealing_key,
                               reason_sealed, statement_sealed, resolution_note_sealed) ON disputes TO credit_broker_gateway;
 GRANT SELECT, INSERT ON record_versions, watched_changes TO credit_broker_gateway;

@@ -8,11 +8,24 @@ import PostgresClient
 /// processes share the queue: `claim` hands each unfinished batch to one worker for a lease, which
 /// `complete` extends; a batch whose worker stopped or died is claimed again once its lease ends.
 /// `complete` stores only results not stored yet, so a chunk processed twice counts once.
+///
+/// A result is what the partner is sent for the subject, which may carry a subject's kept
+/// statement: it is stored sealed (`result_sealed`, the key id in `result_key`), bound to its
+/// batch and position, and opened when the partner reads it.
 public struct BatchReviewStore: Sendable {
     public let pool: PostgresPool
+    /// Seal the results (the newest key) and open them.
+    public let keys: SealingKeys
 
-    public init(pool: PostgresPool) {
+    public init(pool: PostgresPool, keys: SealingKeys) {
         self.pool = pool
+        self.keys = keys
+    }
+
+    /// Where a subject's result belongs: its partner's batch and its position. Bound into the seal,
+    /// so a result copied to another subject or batch does not open.
+    public static func field(partner: String, batch: String, position: Int) -> SealedField {
+        SealedField(table: "batch_review_subjects", column: "result", row: "\(partner)/\(batch)/\(position)")
     }
 
     /// Stores a new queued batch with its subjects, in one transaction.
@@ -35,7 +48,19 @@ public struct BatchReviewStore: Sendable {
 
     /// Stored results of processed subjects in list order, skipping `offset` of them.
     public func results(partner: String, id: String, offset: Int, limit: Int) async throws -> [String] {
-        try await pool.execute(Self.selectResults, [partner, id, offset, limit]).map { try $0.decode(String.self, at: 0) }
+        let keyring = keys.keyring
+        return try await pool.execute(Self.selectResults, [partner, id, offset, limit]).map { row in
+            try Self.result(of: row, keyring: keyring, field: Self.field(partner: partner, batch: id, position: try row.decode(at: 0)))
+        }
+    }
+
+    /// A result row's JSON (`position, result::text, result_key, result_sealed`), opened if sealed.
+    private static func result(of row: PostgresRow, keyring: SealingKeyring, field: SealedField) throws -> String {
+        if let keyID = try row.decode(String?.self, at: 2) {
+            return try keyring.open(SealedValue(keyID: keyID, bytes: try row.decode([UInt8].self, at: 3)), as: field)
+        }
+        // Stored by a version before migration 101, clear until `credit-broker reseal`.
+        return try row.decode(String.self, at: 1)
     }
 
     /// How many processed subjects showed each indicator.
@@ -65,7 +90,11 @@ public struct BatchReviewStore: Sendable {
     /// Stores results of subjects not stored yet, counts them as done, extends the lease by
     /// `lease` and marks the batch done when every subject is; returns the batch afterwards.
     public func complete(_ review: BatchReview, results: [BatchReviewResult], lease: Duration) async throws -> BatchReview {
-        let rows = String(decoding: try JSONEncoder().encode(results.map(ResultRow.init)), as: UTF8.self)
+        let keyring = keys.keyring
+        let sealed = try results.map { result throws(SealingKeyring.Failure) in
+            try ResultRow(result, sealed: keyring.seal(result.json, as: Self.field(partner: review.partnerID, batch: review.id, position: result.position)))
+        }
+        let rows = String(decoding: try JSONEncoder().encode(sealed), as: UTF8.self)
         return try await pool.transaction { connection in
             let stored = try await connection.execute(Self.storeResults, [review.partnerID, review.id, rows]).count
             return try Self.review(from: try await connection.execute(Self.countDone, [
@@ -95,6 +124,37 @@ public struct BatchReviewStore: Sendable {
         try await pool.execute(Self.failBatch, [review.partnerID, review.id, reason]).first.map(Self.review(from:))
     }
 
+    /// Seals every stored result under the newest key of `keys`, `batchSize` rows per transaction:
+    /// those stored before migration 101 (clear, whose clear column it empties) and those sealed
+    /// under an older key. Resumable like `DisputeStore.reseal`; it walks the table once in key order.
+    public static func reseal(pool: PostgresPool, keys: SealingKeys, batchSize: Int = 500) async throws -> SealedColumns.ResealSummary {
+        let keyring = keys.keyring
+        var summary = SealedColumns.ResealSummary(table: .batchReviewSubjects, keyID: keyring.sealingKeyID)
+        var after = (partner: "", batch: "", position: -1)
+        while true {
+            let batch = try await pool.transaction { connection -> [(partner: String, batch: String, position: Int, from: String?)] in
+                let rows = try await connection.execute(resealBatch, [after.partner, after.batch, after.position, keyring.sealingKeyID, batchSize])
+                var done: [(partner: String, batch: String, position: Int, from: String?)] = []
+                for row in rows {
+                    let (partner, id, position): (String, String, Int) = (try row.decode(at: 4), try row.decode(at: 5), try row.decode(at: 0))
+                    let field = Self.field(partner: partner, batch: id, position: position)
+                    let sealed = try keyring.seal(try result(of: row, keyring: keyring, field: field), as: field)
+                    try await connection.query("""
+                        UPDATE batch_review_subjects SET result = NULL, result_sealed = \(sealed.bytes), result_key = \(sealed.keyID)
+                        WHERE partner_id = \(partner) AND batch_id = \(id) AND position = \(position)
+                        """)
+                    done.append((partner, id, position, try row.decode(String?.self, at: 2)))
+                }
+                return done
+            }
+            guard let last = batch.last else { break }
+            for entry in batch { summary.count(from: entry.from) }
+            after = (last.partner, last.batch, last.position)
+        }
+        try await summary.vacuumIfClearWasSealed(pool: pool)
+        return summary
+    }
+
     // MARK: Rows
 
     /// The keys are the columns `insertSubjects` reads with `jsonb_to_recordset`.
@@ -117,12 +177,15 @@ public struct BatchReviewStore: Sendable {
     /// The keys are the columns `storeResults` reads with `jsonb_to_recordset`.
     private struct ResultRow: Encodable {
         let position: Int
-        let result: String
+        /// The sealed result, base64 (JSONEncoder's form of `Data`).
+        let sealed: Data
+        let key: String
         let indicators: [String]
 
-        init(_ result: BatchReviewResult) {
+        init(_ result: BatchReviewResult, sealed: SealedValue) {
             position = result.position
-            self.result = result.json
+            self.sealed = Data(sealed.bytes)
+            key = sealed.keyID
             indicators = result.indicators
         }
     }
@@ -170,9 +233,18 @@ public struct BatchReviewStore: Sendable {
         """)
 
     private static let selectResults = PostgresStatement("""
-        SELECT result::text FROM batch_review_subjects
-        WHERE partner_id = $1 AND batch_id = $2 AND result IS NOT NULL
+        SELECT position, result::text, result_key, result_sealed FROM batch_review_subjects
+        WHERE partner_id = $1 AND batch_id = $2 AND (result IS NOT NULL OR result_sealed IS NOT NULL)
         ORDER BY position OFFSET $3 LIMIT $4
+        """)
+
+    /// The next stored results after ($1, $2, $3) in key order not sealed under the newest key $4,
+    /// as `result(of:)` reads them, then their partner and batch.
+    private static let resealBatch = PostgresStatement("""
+        SELECT position, result::text, result_key, result_sealed, partner_id, batch_id FROM batch_review_subjects
+        WHERE (partner_id, batch_id, position) > ($1, $2, $3) AND (result IS NOT NULL OR result_sealed IS NOT NULL)
+            AND result_key IS DISTINCT FROM $4
+        ORDER BY partner_id, batch_id, position LIMIT $5 FOR UPDATE
         """)
 
     private static let countIndicators = PostgresStatement("""
@@ -197,14 +269,15 @@ public struct BatchReviewStore: Sendable {
 
     private static let selectPending = PostgresStatement("""
         SELECT position, subject_key, kind, label FROM batch_review_subjects
-        WHERE partner_id = $1 AND batch_id = $2 AND result IS NULL
+        WHERE partner_id = $1 AND batch_id = $2 AND result IS NULL AND result_sealed IS NULL
         ORDER BY position LIMIT $3
         """)
 
     private static let storeResults = PostgresStatement("""
-        UPDATE batch_review_subjects AS s SET result = r.result::jsonb, indicators = r.indicators
-        FROM jsonb_to_recordset($3::jsonb) AS r(position integer, result text, indicators text[])
-        WHERE s.partner_id = $1 AND s.batch_id = $2 AND s.position = r.position AND s.result IS NULL
+        UPDATE batch_review_subjects AS s
+        SET result_sealed = decode(r.sealed, 'base64'), result_key = r.key, indicators = r.indicators
+        FROM jsonb_to_recordset($3::jsonb) AS r(position integer, sealed text, key text, indicators text[])
+        WHERE s.partner_id = $1 AND s.batch_id = $2 AND s.position = r.position AND s.result IS NULL AND s.result_sealed IS NULL
         RETURNING s.position
         """)
 

@@ -321,27 +321,6 @@ public struct DisputeStore: Sendable {
         return statements
     }
 
-    /// The ids of the keys that sealed the text the database holds: every one must stay
-    /// configured until `reseal` has moved its values to the newest.
-    public static func keyIDsInUse(pool: PostgresPool) async throws -> Set<String> {
-        Set(try await pool.query("SELECT DISTINCT sealing_key FROM disputes WHERE sealing_key IS NOT NULL").map { try $0.decode(String.self, at: 0) })
-    }
-
-    /// What `reseal` did.
-    public struct ResealSummary: Sendable, Hashable {
-        /// Disputes whose text is now sealed under `keyID`.
-        public var resealed = 0
-        /// How many of them were clear (filed before migration 91).
-        public var fromClear = 0
-        /// How many were sealed under each older key.
-        public var fromKeys: [String: Int] = [:]
-        /// The key that sealed them: the newest.
-        public var keyID: String
-        /// Whether the table was vacuumed afterwards (the old row versions, clear ones among them,
-        /// made reclaimable): only the table's owner may, and only when clear rows were sealed.
-        public var vacuumed = false
-    }
-
     /// Seals every dispute's text under the newest key of `keys`, `batchSize` disputes per
     /// transaction: those clear (filed before migration 91, whose clear columns it empties) and those
     /// sealed under an older key. Each batch commits on its own, so an interrupted run is resumed by
@@ -349,10 +328,10 @@ public struct DisputeStore: Sendable {
     /// open stops it with the dispute and column named (the batches before it stay committed).
     /// Run it once every gateway seals with the same newest key (else one would seal with the
     /// older key again).
-    public static func reseal(pool: PostgresPool, keys: SealingKeys, batchSize: Int = 500) async throws -> ResealSummary {
+    public static func reseal(pool: PostgresPool, keys: SealingKeys, batchSize: Int = 500) async throws -> SealedColumns.ResealSummary {
         let keyring = keys.keyring
         let newest = keyring.sealingKeyID
-        var summary = ResealSummary(keyID: newest)
+        var summary = SealedColumns.ResealSummary(table: .disputes, keyID: newest)
         while true {
             let batch = try await pool.transaction { connection -> [(id: String, from: String?)] in
                 let rows = try await connection.query("""
@@ -374,18 +353,9 @@ public struct DisputeStore: Sendable {
                 return done
             }
             guard !batch.isEmpty else { break }
-            summary.resealed += batch.count
-            for entry in batch {
-                if let from = entry.from { summary.fromKeys[from, default: 0] += 1 } else { summary.fromClear += 1 }
-            }
+            for entry in batch { summary.count(from: entry.from) }
         }
-        if summary.fromClear > 0 {
-            let owner = try await pool.query("SELECT pg_has_role(relowner, 'MEMBER') FROM pg_class WHERE oid = 'disputes'::regclass")
-            if try owner[0].decode(Bool.self, at: 0) {
-                try await pool.query("VACUUM disputes")
-                summary.vacuumed = true
-            }
-        }
+        try await summary.vacuumIfClearWasSealed(pool: pool)
         return summary
     }
 

@@ -37,5 +37,6 @@ public struct Migration: Sendable, Hashable {
         Migration(90, "admin_audit_digest", PackageResources.m0090_admin_audit_digest_sql),
         Migration(91, "disputes_sealed", PackageResources.m0091_disputes_sealed_sql),
         Migration(100, "billing", PackageResources.m0100_billing_sql),
+        Migration(101, "replays_sealed", PackageResources.m0101_replays_sealed_sql),
     ]
 }

@@ -7,7 +7,7 @@ import GMCrypto
 ///
 /// Keys are listed oldest first; the last one seals, every one opens. So a key is rotated without
 /// downtime by adding a new last line (gateways re-read their keys on SIGHUP) and running
-/// `credit-broker disputes reseal`, after which the old line may go. Written as text, one key a
+/// `credit-broker reseal`, after which the old line may go. Written as text, one key a
 /// line: `KEY_ID BASE64`, the base64 of 48 random bytes (`openssl rand -base64 48`: the SM4 key,
 /// then the HMAC-SM3 key); blank lines and lines starting with `#` are skipped. What a key file holds
 /// and what a key command prints are read alike.
@@ -90,7 +90,7 @@ public struct SealingKeyring: Sendable {
         return """
             # Sealing keys (SM4-CTR with HMAC-SM3) for the personal free text the broker keeps: one a line,
             # 'KEY_ID BASE64' (48 random bytes: openssl rand -base64 48), oldest first; the last one seals,
-            # every one opens. Never remove a key while a value is sealed under it ('credit-broker disputes reseal').
+            # every one opens. Never remove a key while a value is sealed under it ('credit-broker reseal').
             \(id) \(Data(key.bytes).base64EncodedString())
 
             """
@@ -102,9 +102,15 @@ public struct SealingKeyring: Sendable {
 
     /// `text` sealed under the sealing key, bound to `field` (a value moved to another row or column does not open).
     public func seal(_ text: String, as field: SealedField) throws(Failure) -> SealedValue {
+        try seal(bytes: Array(text.utf8), as: field)
+    }
+
+    /// `bytes` sealed under the sealing key, bound to `field`: for what must come back byte for
+    /// byte and need not be text (a response body kept for a retry).
+    public func seal(bytes: [UInt8], as field: SealedField) throws(Failure) -> SealedValue {
         let keyID = sealingKeyID
         do {
-            return SealedValue(keyID: keyID, bytes: try SM4CTR.seal(Array(text.utf8), using: keys[keys.count - 1].key, authenticating: field.context(keyID)))
+            return SealedValue(keyID: keyID, bytes: try SM4CTR.seal(bytes, using: keys[keys.count - 1].key, authenticating: field.context(keyID)))
         } catch {
             throw Failure("\(field): cannot seal: \(error)")
         }
@@ -112,19 +118,24 @@ public struct SealingKeyring: Sendable {
 
     /// The text `value` holds, if it is `field`'s value sealed under one of these keys and unaltered.
     public func open(_ value: SealedValue, as field: SealedField) throws(Failure) -> String {
+        guard let text = String(validating: try openBytes(value, as: field), as: UTF8.self) else {
+            throw Failure("\(field) opens to bytes that are not UTF-8")
+        }
+        return text
+    }
+
+    /// The bytes `value` holds, if it is `field`'s value sealed under one of these keys and unaltered.
+    public func openBytes(_ value: SealedValue, as field: SealedField) throws(Failure) -> [UInt8] {
         guard let key = key(value.keyID) else {
             throw Failure("\(field) is sealed under the key '\(value.keyID)', which the configured sealing keys lack")
         }
-        let bytes: [UInt8]
         do {
-            bytes = try SM4CTR.open(value.bytes, using: key, authenticating: field.context(value.keyID))
+            return try SM4CTR.open(value.bytes, using: key, authenticating: field.context(value.keyID))
         } catch let error where error.kind == .authenticationFailure {
             throw Failure("\(field) does not open under the key '\(value.keyID)': it was altered, or belongs to another row or column")
         } catch {
             throw Failure("\(field): \(error)")
         }
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw Failure("\(field) opens to bytes that are not UTF-8") }
-        return text
     }
 }
 

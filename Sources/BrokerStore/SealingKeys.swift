@@ -89,7 +89,7 @@ public final class SealingKeys: Sendable {
             throw SealingKeyring.Failure("""
                 the database holds values sealed under \(missing.map { "'\($0)'" }.joined(separator: ", ")), which the sealing keys read \
                 (\(keyring.keys.map(\.id).joined(separator: ", "))) lack: keep every key that sealed something until \
-                'credit-broker disputes reseal' has moved its values to the newest
+                'credit-broker reseal' has moved its values to the newest
                 """)
         }
     }

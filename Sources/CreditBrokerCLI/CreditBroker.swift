@@ -22,6 +22,7 @@ struct CreditBroker: AsyncParsableCommand {
             RecordsCommand.self,
             AuditCommand.self,
             DisputesCommand.self,
+            ResealCommand.self,
             ReportCommand.self,
             AdminCommand.self,
             BillingCommand.self,

@@ -120,7 +120,7 @@ public struct Broker: Sendable {
     /// Seeds an empty ledger, reads it, and builds every part on `pool` (migrated). Refuses sealing
     /// keys that lack a key the database's sealed text names.
     public static func build(_ configuration: BrokerConfiguration, pool: PostgresPool, logger: Logger) async throws -> Broker {
-        try SealingKeys.check(configuration.sealingKeys.keyring, opens: try await DisputeStore.keyIDsInUse(pool: pool))
+        try SealingKeys.check(configuration.sealingKeys.keyring, opens: try await SealedColumns.keyIDsInUse(pool: pool))
         let store = ContractStore(pool: pool)
         if let digest = configuration.auditDigest {
             try await AdminAuditLog(pool: pool).start(
@@ -170,7 +170,7 @@ public struct Broker: Sendable {
     ) throws -> Broker {
         let writer = MeterWriter(pool: meterPool, logger: logger, onBatch: metrics.meterBatch)
         let queries = QueryService(policies: configuration.policies, hasher: configuration.hasher, reads: reads, pool: pool)
-        let batchReviews = BatchReviewService(queries: queries, pool: pool, meter: writer, configuration: configuration.batchReviews)
+        let batchReviews = BatchReviewService(queries: queries, pool: pool, keys: configuration.sealingKeys, meter: writer, configuration: configuration.batchReviews)
         let scores = try ScoreService(card: configuration.scorecard)
         let renderer = PDFRenderer(configuration.reportRenderer, logger: logger, metrics: metrics.reportRenderer)
         let rights = SubjectRightsService(queries: queries, pool: pool, keys: configuration.sealingKeys)
@@ -180,7 +180,8 @@ public struct Broker: Sendable {
             batchReviews: batchReviews,
             scores: scores,
             metering: MeteringServices(
-                writer: writer, quotas: QuotaLedger(pool: pool), hasher: configuration.hasher, holder: watcher.processID, logger: logger,
+                writer: writer, quotas: QuotaLedger(pool: pool), hasher: configuration.hasher, keys: configuration.sealingKeys, holder: watcher.processID,
+                logger: logger,
                 concurrency: ConcurrencyLimiter(limit: configuration.requestsInFlightPerPartner)
             ),
             rights: rights,
@@ -315,7 +316,7 @@ struct Reloader: Service {
         }
         if sealingKeys.source != .fixed {
             do {
-                let keyring = try await sealingKeys.reload(inUse: try await DisputeStore.keyIDsInUse(pool: pool))
+                let keyring = try await sealingKeys.reload(inUse: try await SealedColumns.keyIDsInUse(pool: pool))
                 outcomes.append(ReloadOutcome(
                     part: "sealing keys",
                     detail: "\(keyring.keys.count) key(s) from \(sealingKeys.source) (\(keyring.keys.map(\.id).joined(separator: ", "))), '\(keyring.sealingKeyID)' seals",

@@ -1,3 +1,4 @@
+import BrokerStore
 import Foundation
 import PostgresClient
 
@@ -7,17 +8,21 @@ import PostgresClient
 /// stored with its meter event (`MeterWriter.record(_:completing:)`); if it fails before that, it
 /// calls `abandon` so that a retry may run. A claim left behind by a crashed process lapses after
 /// `claimLease`. Keys of different partners never meet: the partner is part of the key. A key is
-/// stored only as its keyed hash (`IdempotencyKey`), never as the text the partner sent.
+/// stored only as its keyed hash (`IdempotencyKey`), never as the text the partner sent, and the
+/// response's body only sealed (`IdempotencyCompletion`): it may carry a subject's kept statement.
 public struct IdempotencyStore: Sendable {
     public let pool: PostgresPool
+    /// Open the bodies kept for retries (the newest key seals them, `IdempotencyCompletion`).
+    public let keys: SealingKeys
     /// How long an unfinished claim blocks retries (`.inProgress`) before a retry may take it over.
     public let claimLease: Duration
     /// The gateway process that claims keys through this store (`idempotency_keys.process_id`): its
     /// unfinished claims are released as soon as it is known to be gone (`QuotaHoldSweep`).
     public let holder: String?
 
-    public init(pool: PostgresPool, claimLease: Duration = .seconds(120), holder: String? = nil) {
+    public init(pool: PostgresPool, keys: SealingKeys, claimLease: Duration = .seconds(120), holder: String? = nil) {
         self.pool = pool
+        self.keys = keys
         self.claimLease = claimLease
         self.holder = holder
     }
@@ -35,12 +40,20 @@ public struct IdempotencyStore: Sendable {
             guard let row = rows.first else { continue }
             guard try row.decode(String.self, at: 0) == requestHash else { return .conflict }
             guard try row.decode(String.self, at: 1) == "completed" else { return .inProgress }
+            let body = try row.decode([UInt8].self, at: 4)
             return .replay(StoredResponse(
                 status: try row.decode(Int.self, at: 2),
                 headers: try row.decode(PostgresJSON<[StoredResponse.Header]>.self, at: 3).value,
-                body: try row.decode([UInt8].self, at: 4)
+                body: try row.decode(String?.self, at: 5).map { keyID throws(SealingKeyring.Failure) in
+                    try keys.keyring.openBytes(SealedValue(keyID: keyID, bytes: body), as: Self.field(partner: partner, key: key.digest))
+                } ?? body  // completed by a version before migration 101, clear until `credit-broker reseal`
             ))
         }
+    }
+
+    /// The completion of a claimed key with `response`, its body sealed with this store's newest key.
+    public func completion(partner: String, key: IdempotencyKey, response: StoredResponse) throws(SealingKeyring.Failure) -> IdempotencyCompletion {
+        try IdempotencyCompletion(partnerID: partner, key: key, response: response, sealingWith: keys.keyring)
     }
 
     /// Stores a response for a claimed key outside a meter transaction (a response that is not metered).
@@ -50,6 +63,11 @@ public struct IdempotencyStore: Sendable {
 
     /// Releases an unfinished claim so that a retry runs the request again.
     public func abandon(partner: String, key: IdempotencyKey) async throws {
+        try await Self.abandon(partner: partner, key: key, pool: pool)
+    }
+
+    /// Releases an unfinished claim (what `abandon` does, for a sweep that opens no response).
+    public static func abandon(partner: String, key: IdempotencyKey, pool: PostgresPool) async throws {
         try await pool.query("DELETE FROM idempotency_keys WHERE partner_id = \(partner) AND key = \(key.digest) AND status = 'in_progress'")
     }
 
@@ -65,6 +83,55 @@ public struct IdempotencyStore: Sendable {
         try await connection.execute(completeClaims, [json])
     }
 
+    /// Where a kept body belongs: the partner's key (its digest). Bound into the seal, so a body
+    /// copied to another key or partner does not open.
+    public static func field(partner: String, key digest: String) -> SealedField {
+        SealedField(table: "idempotency_keys", column: "response_body", row: "\(partner)/\(digest)")
+    }
+
+    /// Seals every kept response under the newest key of `keys`, `batchSize` rows per transaction:
+    /// those completed before migration 101 (clear) and those sealed under an older key. Resumable
+    /// like `DisputeStore.reseal`; it walks the table once in key order.
+    public static func reseal(pool: PostgresPool, keys: SealingKeys, batchSize: Int = 500) async throws -> SealedColumns.ResealSummary {
+        let keyring = keys.keyring
+        var summary = SealedColumns.ResealSummary(table: .idempotencyKeys, keyID: keyring.sealingKeyID)
+        var after = (partner: "", key: "")
+        while true {
+            let batch = try await pool.transaction { connection -> [(partner: String, key: String, from: String?)] in
+                let rows = try await connection.execute(resealBatch, [after.partner, after.key, keyring.sealingKeyID, batchSize])
+                var done: [(partner: String, key: String, from: String?)] = []
+                for row in rows {
+                    let (partner, digest): (String, String) = (try row.decode(at: 0), try row.decode(at: 1))
+                    let from = try row.decode(String?.self, at: 2)
+                    let stored = try row.decode([UInt8].self, at: 3)
+                    let field = Self.field(partner: partner, key: digest)
+                    let body = try from.map { keyID throws(SealingKeyring.Failure) in
+                        try keyring.openBytes(SealedValue(keyID: keyID, bytes: stored), as: field)
+                    } ?? stored
+                    let sealed = try keyring.seal(bytes: body, as: field)
+                    try await connection.query("""
+                        UPDATE idempotency_keys SET response_body = \(sealed.bytes), response_key = \(sealed.keyID)
+                        WHERE partner_id = \(partner) AND key = \(digest) AND status = 'completed'
+                        """)
+                    done.append((partner, digest, from))
+                }
+                return done
+            }
+            guard let last = batch.last else { break }
+            for entry in batch { summary.count(from: entry.from) }
+            after = (last.partner, last.key)
+        }
+        try await summary.vacuumIfClearWasSealed(pool: pool)
+        return summary
+    }
+
+    /// The next completed rows after ($1, $2) in key order not sealed under the newest key $3.
+    static let resealBatch = PostgresStatement("""
+        SELECT partner_id, key, response_key, response_body FROM idempotency_keys
+        WHERE (partner_id, key) > ($1, $2) AND status = 'completed' AND response_key IS DISTINCT FROM $3
+        ORDER BY partner_id, key LIMIT $4 FOR UPDATE
+        """)
+
     static func checkPartner(_ partner: String) throws(MeteringInputError) {
         try MeteringInputError.checkText(partner, "partner", maximum: 200)
     }
@@ -75,22 +142,22 @@ public struct IdempotencyStore: Sendable {
         VALUES ($1, $2, $3, 'in_progress', now() + $4 * interval '1 microsecond', $5)
         ON CONFLICT (partner_id, key) DO UPDATE
             SET request_hash = EXCLUDED.request_hash, status = 'in_progress', response_status = NULL,
-                response_headers = NULL, response_body = NULL, created_at = now(), expires_at = EXCLUDED.expires_at,
+                response_headers = NULL, response_body = NULL, response_key = NULL, created_at = now(), expires_at = EXCLUDED.expires_at,
                 process_id = EXCLUDED.process_id
             WHERE k.expires_at <= now()
         RETURNING 1
         """)
 
     static let lookup = PostgresStatement("""
-        SELECT request_hash, status, response_status, response_headers, response_body
+        SELECT request_hash, status, response_status, response_headers, response_body, response_key
         FROM idempotency_keys WHERE partner_id = $1 AND key = $2
         """)
 
     static let completeClaims = PostgresStatement("""
         UPDATE idempotency_keys AS k
         SET status = 'completed', response_status = c.status, response_headers = c.headers,
-            response_body = decode(c.body, 'base64'), expires_at = now() + c.retention_us * interval '1 microsecond'
-        FROM jsonb_to_recordset($1::jsonb) AS c(partner_id text, key text, status smallint, headers jsonb, body text, retention_us bigint)
+            response_body = decode(c.body, 'base64'), response_key = c.body_key, expires_at = now() + c.retention_us * interval '1 microsecond'
+        FROM jsonb_to_recordset($1::jsonb) AS c(partner_id text, key text, status smallint, headers jsonb, body text, body_key text, retention_us bigint)
         WHERE k.partner_id = c.partner_id AND k.key = c.key AND k.status = 'in_progress'
         """)
 }

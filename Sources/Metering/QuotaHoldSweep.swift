@@ -85,10 +85,9 @@ public final class QuotaHoldSweep: Service, Sendable {
         } catch {
             pending.withLock { $0.releases.formUnion(releases) }
         }
-        let store = IdempotencyStore(pool: ledger.pool)
         for (index, abandon) in abandons.enumerated() {
             do {
-                try await store.abandon(partner: abandon.partner, key: abandon.key)
+                try await IdempotencyStore.abandon(partner: abandon.partner, key: abandon.key, pool: ledger.pool)
             } catch {
                 pending.withLock { $0.abandons += abandons[index...] }
                 break

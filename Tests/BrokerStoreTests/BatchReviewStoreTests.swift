@@ -22,7 +22,7 @@ import Testing
     @Test func aLeasedBatchIsTakenOverOnlyOnceItsLeaseEnds() async throws {
         let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase()))
         try await Migrator(pool: pool).migrate()
-        let store = BatchReviewStore(pool: pool)
+        let store = BatchReviewStore(pool: pool, keys: try TestSealingKeys.fresh())
         try await store.create(partnerID: "bank.a", id: "br_1", decision: "{}", subjects: Self.subjects(4), quotaDay: Self.day, quotaMonth: Self.month)
 
         let first = try #require(try await store.claim(lease: .seconds(60)))
@@ -40,7 +40,7 @@ import Testing
     @Test func resultsStoredTwiceCountOnceAndFinishTheBatch() async throws {
         let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase()))
         try await Migrator(pool: pool).migrate()
-        let store = BatchReviewStore(pool: pool)
+        let store = BatchReviewStore(pool: pool, keys: try TestSealingKeys.fresh())
         try await store.create(partnerID: "bank.a", id: "br_1", decision: "{}", subjects: Self.subjects(4), quotaDay: Self.day, quotaMonth: Self.month)
         let review = try #require(try await store.claim(lease: .seconds(60)))
 
@@ -55,7 +55,7 @@ import Testing
         #expect(try await store.claim(lease: .seconds(60)) == nil)
         #expect(try await store.fail(finished, reason: "too late") == nil, "a finished batch stays done")
 
-        #expect(try await store.results(partner: "bank.a", id: "br_1", offset: 1, limit: 2) == [#"{"index": 1}"#, #"{"index": 2}"#])
+        #expect(try await store.results(partner: "bank.a", id: "br_1", offset: 1, limit: 2) == [#"{"index":1}"#, #"{"index":2}"#], "as the worker wrote them")
         #expect(try await store.indicatorCounts(partner: "bank.a", id: "br_1") == ["dishonest_mark": 2])
         #expect(try await store.review(partner: "bank.b", id: "br_1") == nil, "another partner's batch")
         #expect(try await store.results(partner: "bank.b", id: "br_1", offset: 0, limit: 10).isEmpty)
@@ -65,7 +65,7 @@ import Testing
     @Test func aFailedBatchReportsItsRemainingSubjects() async throws {
         let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase()))
         try await Migrator(pool: pool).migrate()
-        let store = BatchReviewStore(pool: pool)
+        let store = BatchReviewStore(pool: pool, keys: try TestSealingKeys.fresh())
         try await store.create(partnerID: "bank.a", id: "br_1", decision: "{}", subjects: Self.subjects(5), quotaDay: Self.day, quotaMonth: Self.month)
         let review = try #require(try await store.claim(lease: .seconds(60)))
         _ = try await store.complete(review, results: Self.results(0..<2), lease: .seconds(60))
@@ -73,6 +73,55 @@ import Testing
         let failed = try #require(try await store.fail(review, reason: "gave up"))
         #expect(failed.status == .failed && failed.remaining == 3 && failed.failure == "gave up")
         #expect(try await store.claim(lease: .seconds(60)) == nil)
+        await pool.close()
+    }
+
+    /// A subject's result is what the partner is sent, which may carry a kept statement: stored
+    /// sealed and bound to its batch and position, read back as stored; `reseal` moves it, and a
+    /// result an earlier version stored in clear, to a new key.
+    @Test func resultsAreSealedBoundToTheirSubjectAndResealed() async throws {
+        let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase()))
+        try await Migrator(pool: pool).migrate()
+        let first = try SealingKeyring.newKeyFileText(id: "k1")
+        let store = BatchReviewStore(pool: pool, keys: SealingKeys(try SealingKeyring(text: first, origin: "keys")))
+        try await store.create(partnerID: "bank.a", id: "br_1", decision: "{}", subjects: Self.subjects(3), quotaDay: Self.day, quotaMonth: Self.month)
+        let review = try #require(try await store.claim(lease: .seconds(60)))
+        let kept = #"{"index": 0, "statement": "本人声明 statement-31d9f0"}"#
+        _ = try await store.complete(review, results: [BatchReviewResult(position: 0, json: kept, indicators: [])] + Self.results(1..<2), lease: .seconds(60))
+        #expect(try await store.results(partner: "bank.a", id: "br_1", offset: 0, limit: 10) == [kept, #"{"index":1}"#])
+        #expect(try await store.pending(review, limit: 10).map(\.position) == [2])
+        func clearRows(_ needle: String) async throws -> Int {
+            try await pool.query("SELECT count(*)::int FROM batch_review_subjects t WHERE t::text LIKE \("%" + needle + "%")")[0].decode(at: 0)
+        }
+        #expect(try await clearRows("statement-31d9f0") == 0)
+        #expect(try await pool.query("SELECT count(*)::int FROM batch_review_subjects WHERE result_key = 'k1' AND result IS NULL")[0].decode(Int.self, at: 0) == 2)
+
+        // Swapped between two subjects, neither opens.
+        try await pool.query("""
+            UPDATE batch_review_subjects AS s SET result_sealed = o.result_sealed FROM batch_review_subjects AS o
+            WHERE s.batch_id = 'br_1' AND o.batch_id = 'br_1' AND s.position + o.position = 1
+            """)
+        let swapped = await #expect(throws: SealingKeyring.Failure.self) { try await store.results(partner: "bank.a", id: "br_1", offset: 0, limit: 1) }
+        #expect(swapped?.description.contains("batch_review_subjects.result of bank.a/br_1/0 does not open") == true, "\(String(describing: swapped))")
+        try await pool.query("""
+            UPDATE batch_review_subjects AS s SET result_sealed = o.result_sealed FROM batch_review_subjects AS o
+            WHERE s.batch_id = 'br_1' AND o.batch_id = 'br_1' AND s.position + o.position = 1
+            """)
+
+        // As an earlier version stored the last one: in clear.
+        try await pool.query("UPDATE batch_review_subjects SET result = '{\"index\": 2, \"legacy\": \"statement-8ac2e4\"}' WHERE position = 2")
+        #expect(try await store.results(partner: "bank.a", id: "br_1", offset: 2, limit: 1) == [#"{"index": 2, "legacy": "statement-8ac2e4"}"#])
+        #expect(try await store.pending(review, limit: 10).isEmpty)
+
+        let rotated = SealingKeys(try SealingKeyring(text: first + (try SealingKeyring.newKeyFileText(id: "k2")), origin: "keys"))
+        let summary = try await BatchReviewStore.reseal(pool: pool, keys: rotated, batchSize: 2)
+        #expect(summary.resealed == 3 && summary.fromClear == 1 && summary.fromKeys == ["k1": 2] && summary.keyID == "k2", "\(summary)")
+        #expect(try await SealedColumns.keyIDsInUse(pool: pool) == ["k2"])
+        #expect(try await clearRows("statement-8ac2e4") == 0)
+        #expect(try await BatchReviewStore(pool: pool, keys: rotated).results(partner: "bank.a", id: "br_1", offset: 0, limit: 10) == [
+            kept, #"{"index":1}"#, #"{"index": 2, "legacy": "statement-8ac2e4"}"#,
+        ])
+        #expect(try await BatchReviewStore.reseal(pool: pool, keys: rotated).resealed == 0)
         await pool.close()
     }
 }

@@ -120,7 +120,7 @@ import Testing
             """)
         // Filed after the rotation: sealed under k2 at once.
         filed.append(try await DisputeStore(pool: pool, keys: rotated).file(Self.filing("P-5"), at: Date()))
-        #expect(try await DisputeStore.keyIDsInUse(pool: pool) == ["k1", "k2"])
+        #expect(try await SealedColumns.keyIDsInUse(pool: pool) == ["k1", "k2"])
         let legacyRead = try #require(try await DisputeStore(pool: pool, keys: rotated).dispute(legacy))
         #expect(legacyRead.reason == Self.reason && legacyRead.statement == Self.statement && legacyRead.resolutionNote == Self.note)
 
@@ -138,7 +138,7 @@ import Testing
         let before = ordered.prefix(2).contains(legacy)
         #expect(summary.resealed == 1 && summary.keyID == "k2")
         #expect(summary.fromClear == (before ? 0 : 1) && summary.fromKeys == (before ? ["k1": 1] : [:]))
-        #expect(try await DisputeStore.keyIDsInUse(pool: pool) == ["k2"])
+        #expect(try await SealedColumns.keyIDsInUse(pool: pool) == ["k2"])
         #expect(try await pool.query("SELECT count(*)::int FROM disputes WHERE reason IS NOT NULL OR statement IS NOT NULL OR resolution_note IS NOT NULL")[0]
             .decode(Int.self, at: 0) == 0)
         for needle in ["reason-7f3a1c", "statement-9b2c4e", "note-5d1e88"] {
@@ -149,7 +149,7 @@ import Testing
 
         // k1 may go now: k2 alone opens everything, the clear row included; k1 alone would not.
         let newest = SealingKeys(try SealingKeyring(text: second, origin: "keys"))
-        try SealingKeys.check(newest.keyring, opens: try await DisputeStore.keyIDsInUse(pool: pool))
+        try SealingKeys.check(newest.keyring, opens: try await SealedColumns.keyIDsInUse(pool: pool))
         let all = try await DisputeStore(pool: pool, keys: newest).list(state: nil, source: nil, overdueOn: nil, limit: 10)
         #expect(all.count == 4 && all.allSatisfy { $0.reason == Self.reason && $0.statement == Self.statement })
         let refused = try #require(throws: SealingKeyring.Failure.self) { try SealingKeys.check(old.keyring, opens: ["k2"]) }

@@ -83,6 +83,15 @@ import Testing
         #expect(resealed.output.contains("vacuumed disputes"), "\(resealed.output)")
         let nothing = try ContractsCommandTests.run(["disputes", "reseal", "--database-url", conninfo, "--sealing-keys", keyFile])
         #expect(nothing.status == 0 && nothing.output.contains("resealed 0 dispute(s) under 'k1'; every dispute"), "\(nothing.output)")
+        // `reseal` is the same command at the top level, and names every sealed table.
+        let all = try ContractsCommandTests.run(["reseal", "--database-url", conninfo, "--sealing-keys", keyFile])
+        for line in [
+            "resealed 0 dispute(s) under 'k1'; every dispute is now sealed under 'k1'",
+            "resealed 0 response(s) kept for retries under 'k1'; every response kept for a retry is now sealed under 'k1'",
+            "resealed 0 batch-review result(s) under 'k1'; every batch-review result is now sealed under 'k1'",
+        ] {
+            #expect(all.status == 0 && all.output.contains(line), "\(all.output)")
+        }
         let check = PostgresPool(.init(connection: database, maxConnections: 1))
         #expect(try await check.query("SELECT count(*)::int FROM disputes t WHERE t::text LIKE '%legacy-clear-reason-51%'")[0].decode(Int.self, at: 0) == 0)
         await check.close()

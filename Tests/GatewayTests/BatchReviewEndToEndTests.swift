@@ -198,7 +198,7 @@ import Testing
 
             try await gateway.pool.transaction { connection in
                 try await connection.query("""
-                    UPDATE batch_review_subjects SET result = NULL, indicators = '{}' WHERE batch_id = \(id) AND position >= 100
+                    UPDATE batch_review_subjects SET result_sealed = NULL, result_key = NULL, indicators = '{}' WHERE batch_id = \(id) AND position >= 100
                     """)
                 try await connection.query("""
                     UPDATE batch_reviews SET status = 'running', done = 100, finished_at = NULL, lease_until = now() - interval '1 second'
@@ -272,7 +272,7 @@ import Testing
                 return
             }
             // A batch left by a process whose policies had a masking profile this one lacks.
-            let store = BatchReviewStore(pool: gateway.pool)
+            let store = BatchReviewStore(pool: gateway.pool, keys: gateway.broker.configuration.sealingKeys)
             let decision = #"{"purpose":"batch_review","disclosed":[],"withheld":[],"masking_profile":"retired","contract_version":{"partnerID":"\#(TestGateway.bank)","label":"old","digest":"00"}}"#
             try await store.create(
                 partnerID: TestGateway.bank, id: "br_left_behind", decision: decision,

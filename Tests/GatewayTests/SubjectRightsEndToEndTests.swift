@@ -82,6 +82,17 @@ import Testing
             let rows = try await pool.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table) t WHERE t::text LIKE $1", bindings: ["%" + needle + "%"]))
             if try rows[0].decode(Int.self, at: 0) > 0 { found.append(table) }
         }
+        // A bytea column's text is hex, in which the needle's text never shows: search its bytes.
+        let binary = try await pool.query("""
+            SELECT table_name::text, column_name::text FROM information_schema.columns
+            WHERE table_schema = 'public' AND data_type = 'bytea' ORDER BY 1, 2
+            """).map { (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1)) }
+        for (table, column) in binary {
+            let rows = try await pool.query(PostgresQuery(
+                unsafeSQL: "SELECT count(*) FROM \(table) WHERE position($1::bytea IN \(column)) > 0", bindings: [Array(needle.utf8)]
+            ))
+            if try rows[0].decode(Int.self, at: 0) > 0 { found.append("\(table).\(column)") }
+        }
         return found
     }
 
@@ -398,14 +409,36 @@ import Testing
                 #expect(kept["text"] as? String == statement && kept["dispute_id"] as? String == ids[record])
             }
 
+            // What the broker keeps of an answer to give it again carries the statements too, sealed:
+            // a query's response kept for a retry under an Idempotency-Key, a batch review's result.
+            let bank = try gateway.identity(of: TestGateway.bank)
+            let keyed = try json(["subject": Self.company, "purpose": "credit_approval", "items": ["enterprise.penalty"]])
+            let first = try await gateway.request(.POST, "/v1/queries", identity: bank, headers: ["Idempotency-Key": "retry-61"], body: keyed)
+            let retried = try await gateway.request(.POST, "/v1/queries", identity: bank, headers: ["Idempotency-Key": "retry-61"], body: keyed)
+            #expect(first.status == 200 && text(first).contains("statement-a93d52"), "\(text(first))")
+            #expect(retried.status == 200 && retried.body == first.body, "a retry replays the answer byte for byte")
+            let batch = try await gateway.request(.POST, "/v1/batch-reviews", identity: bank, body: json([
+                "subjects": [Self.company], "purpose": "batch_review", "items": ["enterprise.penalty"],
+            ]))
+            #expect(batch.status == 202, "\(text(batch))")
+            let location = "/v1/batch-reviews/\(try #require(batch.json["id"] as? String))"
+            var reviewed = try await gateway.request(.GET, location, identity: bank)
+            for _ in 0..<150 where reviewed.json["status"] as? String != "done" {
+                try await Task.sleep(for: .milliseconds(200))
+                reviewed = try await gateway.request(.GET, location, identity: bank)
+            }
+            #expect(text(reviewed).contains("statement-a93d52") && text(reviewed).contains("statement-c0b8e6"), "\(text(reviewed))")
+
             let needles = ["reason-e41f07", "statement-a93d52", "statement-c0b8e6", "note-7d2a19", "本人对处罚有异议", "罚款已于十月缴清", "来源已核实"]
             for needle in needles {
                 #expect(try await tablesHolding(needle, pool: gateway.pool).isEmpty, "\(needle)")
             }
             let dump = try TestPostgres.dump(gateway.pool.configuration.connection)
-            #expect(dump.contains("COPY public.disputes") && dump.contains("COPY public.records"))
+            #expect(dump.contains("COPY public.disputes") && dump.contains("COPY public.records") && dump.contains("COPY public.idempotency_keys"))
             for needle in needles {
                 #expect(!dump.contains(needle), "pg_dump holds '\(needle)' in clear")
+                // pg_dump writes a bytea value as hex.
+                #expect(!dump.contains(needle.utf8.map { String(format: "%02x", $0) }.joined()), "pg_dump holds '\(needle)' in clear in a bytea")
             }
         }
     }

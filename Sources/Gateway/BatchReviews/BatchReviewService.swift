@@ -12,13 +12,15 @@ public struct BatchReviewService: Sendable {
     /// Processes queued batches; the routes wake it when they queue one.
     public let worker: BatchReviewWorker
 
-    /// - Parameter meter: where the worker records one meter event per processed subject.
+    /// - Parameters:
+    ///   - keys: seal each subject's result (it may carry a subject's kept statement) and open it.
+    ///   - meter: where the worker records one meter event per processed subject.
     public init(
-        queries: QueryService, pool: PostgresPool, meter: MeterWriter,
+        queries: QueryService, pool: PostgresPool, keys: SealingKeys, meter: MeterWriter,
         configuration: BatchReviewWorker.Configuration = .init()
     ) {
         self.queries = queries
-        store = BatchReviewStore(pool: pool)
+        store = BatchReviewStore(pool: pool, keys: keys)
         quotas = QuotaLedger(pool: pool)
         worker = BatchReviewWorker(
             queries: queries, store: store, quotas: quotas, meter: meter, configuration: configuration

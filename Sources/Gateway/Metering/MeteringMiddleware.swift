@@ -68,20 +68,20 @@ struct MeteringMiddleware: RouterMiddleware {
         for header in rate.headers { response.headers[.init(header.name)!] = header.value }
         // The body is copied out only when it must be kept for a retry or has no known length.
         var responseBytes = response.body.contentLength
-        var completion: IdempotencyCompletion?
+        var kept: (key: IdempotencyKey, response: StoredResponse)?
         if claimedKey != nil || responseBytes == nil {
             let body = try await Self.collect(response.body)
             response.body = .init(byteBuffer: ByteBuffer(bytes: body))
             responseBytes = body.count
             if let claimedKey, response.status.code < 500 {
-                completion = IdempotencyCompletion(partnerID: partner.partnerID, key: claimedKey, response: StoredResponse(
+                kept = (claimedKey, StoredResponse(
                     status: Int(response.status.code),
                     headers: response.headers.map { StoredResponse.Header(name: $0.name.rawName, value: $0.value) },
                     body: body
                 ))
             }
         }
-        if let claimedKey, completion == nil {
+        if let claimedKey, kept == nil {
             await services.sweep.abandon(partner: partner.partnerID, key: claimedKey, in: services.idempotency)
         }
         if response.status.code >= 400 { await context.meter.undoSpending() }
@@ -96,6 +96,8 @@ struct MeteringMiddleware: RouterMiddleware {
             subjectHash: facts.subjectKey.map(services.hasher.meterHash(ofSubjectKey:)), occurredAt: occurredAt
         )
         do {
+            // Sealed here, so that a body that cannot be sealed is withheld like one that cannot be metered.
+            let completion = try kept.map { try services.idempotency.completion(partner: partner.partnerID, key: $0.key, response: $0.response) }
             try await services.writer.record(event, completing: completion)
         } catch {
             context.logger.error("meter event not committed; answer withheld", metadata: ["error": "\(error)"])

@@ -24,14 +24,15 @@ public struct MeteringServices: Sendable {
 
     /// - Parameter holder: this gateway process (`gateway_processes.process_id`): billable requests'
     ///   units are held for it until their meter events, and its idempotency claims name it.
+    /// - Parameter keys: seal the responses kept for retries.
     public init(
-        writer: MeterWriter, quotas: QuotaLedger, hasher: PersonKeyHasher, holder: String, logger: Logger,
+        writer: MeterWriter, quotas: QuotaLedger, hasher: PersonKeyHasher, keys: SealingKeys, holder: String, logger: Logger,
         concurrency: ConcurrencyLimiter = ConcurrencyLimiter(limit: 128), limiter: RateLimiter = RateLimiter(), maxBodyBytes: Int = 4 << 20
     ) {
         self.concurrency = concurrency
         self.writer = writer
         admissions = QuotaCoalescer(ledger: quotas, holder: holder)
-        idempotency = IdempotencyStore(pool: quotas.pool, holder: holder)
+        idempotency = IdempotencyStore(pool: quotas.pool, keys: keys, holder: holder)
         sweep = QuotaHoldSweep(ledger: quotas, holder: holder, logger: logger)
         alerts = QuotaAlerts(store: QuotaAlertStore(pool: quotas.pool))
         self.limiter = limiter
