@@ -9,8 +9,9 @@ struct PostgresScenario: AsyncParsableCommand {
         abstract: "Stop PostgreSQL under load (fast and immediate shutdown, kill -9 of the postmaster), start it again; check answers, recovery and the meter ledger.",
         discussion: """
             While PostgreSQL is down every partner call must be answered 503 within 1 s (no request hangs), nothing \
-            may be disclosed unmetered, the gateway must serve again by itself within 5 s of PostgreSQL's return, and \
-            every 200 answer received before the failure must have its meter event afterwards.
+            may be disclosed unmetered, the gateway must serve again by itself within 5 s of PostgreSQL's return, \
+            every 200 answer received before the failure must have its meter event afterwards, and no answer of the \
+            whole run, going down and coming back included, may be a 5xx other than 503.
             """
     )
 
@@ -71,6 +72,7 @@ struct PostgresScenario: AsyncParsableCommand {
         var metrics: [String] = []
         var answeredBefore = Set<String>()
         var slowest = 0.0, slowestRecovery = 0.0
+        var outages: [(stop: Stop, from: ContinuousClock.Instant, to: ContinuousClock.Instant)] = []
         for stop in stops {
             try await Task.sleep(for: .seconds(2))
             let postmaster = try world.postmasterPID()
@@ -80,6 +82,7 @@ struct PostgresScenario: AsyncParsableCommand {
             try await Task.sleep(for: .seconds(outage))
             try world.restartCluster()
             let backAt = ContinuousClock.now
+            outages.append((stop, stoppedAt, backAt))
             // The first 200 to a request sent after PostgreSQL was back.
             var recoveredAt: ContinuousClock.Instant?
             while recoveredAt == nil, ContinuousClock.now - backAt < .seconds(30) {
@@ -122,6 +125,20 @@ struct PostgresScenario: AsyncParsableCommand {
         await clients.shutdown()
         await world.reconnect()
 
+        // A 5xx other than 503 is a failure anywhere in the run: while going down, while down, coming
+        // back or in calm. Each is named by when it was sent relative to the nearest outage.
+        let broken = exchanges.withLock { $0.filter { ($0.status ?? 0) >= 500 && $0.status != 503 } }
+        if !broken.isEmpty {
+            let kinds = Dictionary(grouping: broken) { exchange -> String in
+                let phase = outages.min { abs(($0.from - exchange.started).seconds) < abs(($1.from - exchange.started).seconds) }.map { outage in
+                    exchange.started < outage.from ? "before \(outage.stop.rawValue)"
+                        : exchange.started < outage.to ? "during \(outage.stop.rawValue)" : "after \(outage.stop.rawValue)"
+                } ?? "calm"
+                return "\(exchange.status.map(String.init) ?? "") \(exchange.problem ?? "") sent \(phase)"
+            }.mapValues(\.count)
+            failures.append("\(broken.count) answers of 5xx other than 503 in the run (the gateway's log names each error's kind): \(kinds)")
+        }
+
         let verdict = try await LedgerCheck(pool: world.pool).check(record)
         let lostBefore = verdict.lost.filter(answeredBefore.contains)
         let findings = try ClearTextScan.run(world, sent: [], metrics: metrics)
@@ -130,9 +147,9 @@ struct PostgresScenario: AsyncParsableCommand {
         for line in verdict.lost.prefix(10) { say("LOST: request \(line) answered 200 without a committed meter event") }
         for line in verdict.quotaMismatches.prefix(10) { say("QUOTA: \(line)") }
         let figure = String(
-            format: "PostgreSQL stopped under load (%@, %.0f s each): longest answer while down %.2f s (bound %.1f), slowest recovery %.2f s (bound %.1f), answers with 200 %d, lost %d (of them before a failure %d), quota mismatches %d, clear ID numbers %d; load average %@",
+            format: "PostgreSQL stopped under load (%@, %.0f s each): longest answer while down %.2f s (bound %.1f), slowest recovery %.2f s (bound %.1f), answers with 200 %d, 5xx other than 503 %d, lost %d (of them before a failure %d), quota mismatches %d, clear ID numbers %d; load average %@",
             stops.map(\.rawValue).joined(separator: ", "), outage, slowest, answerBound, slowestRecovery, recoveryBound,
-            record.answered.count, verdict.lost.count, lostBefore.count, verdict.quotaMismatches.count, findings.count, loadAverage()
+            record.answered.count, broken.count, verdict.lost.count, lostBefore.count, verdict.quotaMismatches.count, findings.count, loadAverage()
         )
         return (figure, failures.isEmpty && verdict.clean && findings.isEmpty)
     }
