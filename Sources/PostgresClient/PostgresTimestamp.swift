@@ -5,6 +5,10 @@ import Foundation
 /// Sessions are set to `TimeZone=UTC` and `DateStyle=ISO`, so the server writes
 /// `2024-05-06 12:34:56.123456+00`. Parsing also accepts other offsets (`+05:30`), a missing
 /// time (dates) and a missing offset (`timestamp`, read as UTC).
+///
+/// PostgreSQL has no year 0: the year before 1 AD is `0001 … BC`, which is year 0 of the proleptic
+/// Gregorian count used here (astronomical numbering), so a year ≤ 0 crosses as `1 - year` with
+/// ` BC` after the offset, and a year past 9999 with all its digits, as the server writes them.
 enum PostgresTimestamp {
     static func format(_ date: Date) -> String {
         let totalMicros = (date.timeIntervalSince1970 * 1_000_000).rounded()
@@ -16,18 +20,23 @@ enum PostgresTimestamp {
         var secondOfDay = seconds % 86_400
         if secondOfDay < 0 { secondOfDay += 86_400; days -= 1 }
         let (year, month, day) = civil(fromDays: days)
-        return pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + " "
+        return pad(year > 0 ? year : 1 - year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + " "
             + pad(secondOfDay / 3600, 2) + ":" + pad(secondOfDay / 60 % 60, 2) + ":" + pad(secondOfDay % 60, 2)
-            + "." + pad(micros, 6) + "+00"
+            + "." + pad(micros, 6) + "+00" + (year > 0 ? "" : " BC")
     }
 
     static func parse(_ bytes: UnsafeRawBufferPointer) -> Date? {
         var reader = Reader(bytes: bytes)
-        guard let year = reader.number(digits: 4), reader.skip("-"),
+        guard var year = reader.year(), reader.skip("-"),
               let month = reader.number(digits: 2), reader.skip("-"),
               let day = reader.number(digits: 2),
               (1...12).contains(month), (1...31).contains(day)
         else { return nil }
+        // " BC" ends the text, after the time and offset if there are any.
+        if bytes.count >= 3, bytes[bytes.count - 3] == UInt8(ascii: " "), bytes[bytes.count - 2] == UInt8(ascii: "B"), bytes[bytes.count - 1] == UInt8(ascii: "C") {
+            year = 1 - year
+            reader.end -= 3
+        }
         var seconds = Double(days(fromCivil: year, month, day) * 86_400)
         if reader.skip(" ") || reader.skip("T") {
             guard let hour = reader.number(digits: 2), reader.skip(":"),
@@ -85,11 +94,18 @@ enum PostgresTimestamp {
     private struct Reader {
         let bytes: UnsafeRawBufferPointer
         var index = 0
+        /// Where reading stops (before a ` BC` already read).
+        var end: Int
 
-        var atEnd: Bool { index == bytes.count }
+        init(bytes: UnsafeRawBufferPointer) {
+            self.bytes = bytes
+            end = bytes.count
+        }
+
+        var atEnd: Bool { index == end }
 
         mutating func digit() -> Int64? {
-            guard index < bytes.count, (48...57).contains(bytes[index]) else { return nil }
+            guard index < end, (48...57).contains(bytes[index]) else { return nil }
             defer { index += 1 }
             return Int64(bytes[index] - 48)
         }
@@ -103,8 +119,15 @@ enum PostgresTimestamp {
             return value
         }
 
+        /// Four digits or more (the server writes a year past 9999 with all its digits).
+        mutating func year() -> Int64? {
+            guard var value = number(digits: 4) else { return nil }
+            while value < 1_000_000, let digit = digit() { value = value * 10 + digit }
+            return value
+        }
+
         mutating func skip(_ character: Character) -> Bool {
-            guard index < bytes.count, bytes[index] == character.asciiValue else { return false }
+            guard index < end, bytes[index] == character.asciiValue else { return false }
             index += 1
             return true
         }

@@ -41,4 +41,16 @@ import Testing
         #expect(long?.field == "to")
         await pool.close()
     }
+
+    /// Any day `YYYY-MM-DD` names is a range to count in, the first years included (they were
+    /// bound as a year-0 timestamp the server refused, and `/v1/usage?from=0001-01-01` answered 500).
+    @Test func theFirstAndLastYearsAreCountedNotRefused() async throws {
+        let pool = try await MeteringFixtures.pool()
+        let query = UsageQuery(pool: pool)
+        for text in ["0000-01-01", "0001-01-01", "9999-12-31"] {
+            let day = try #require(CivilDate(text))
+            #expect(try await query.usage(partner: "bank-a", from: day, to: day).isEmpty, "\(text)")
+        }
+        await pool.close()
+    }
 }

@@ -38,6 +38,29 @@ import Testing
         await pool.close()
     }
 
+    /// A partner may ask for usage from 0001-01-01: its China midnight is 31 December of the year
+    /// before 1 AD, which PostgreSQL writes `… BC` (it has no year 0). The text we sent was
+    /// `0000-12-31 16:00:00+00`, which the server refused (22008), and the route answered 500.
+    /// Years before 1 AD and after 9999 cross both ways, and compare as the same instants.
+    @Test func instantsBeforeTheFirstYearAndAfter9999CrossBothWays() async throws {
+        let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 1))
+        let seconds: [Double] = [
+            -62_135_625_600,  // 0000-12-31 16:00 UTC: 0001-01-01 in China
+            -62_135_596_800,  // 0001-01-01 00:00 UTC
+            -62_167_219_200,  // 0000-01-01 (1 BC)
+            -65_320_000_000.5,  // about 100 BC, half a second
+            253_402_300_800,  // 10000-01-01
+            1_714_998_896.123456,
+        ]
+        for value in seconds {
+            let instant = Date(timeIntervalSince1970: value)
+            let row = try await pool.query("SELECT extract(epoch FROM \(instant)::timestamptz)::float8, \(instant)::timestamptz")[0]
+            #expect(abs(try row.decode(Double.self, at: 0) - value) < 0.000_001, "\(value) as the server read it")
+            #expect(abs(try row.decode(Date.self, at: 1).timeIntervalSince1970 - value) < 0.000_001, "\(value) as the server wrote it")
+        }
+        await pool.close()
+    }
+
     @Test func injectionStringIsStoredAsData() async throws {
         let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 1))
         try await pool.query("CREATE TABLE names (name text)")
