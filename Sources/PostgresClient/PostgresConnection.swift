@@ -166,13 +166,9 @@ public final class PostgresConnection: @unchecked Sendable {
         let sqlState = field(result, "C")
         let message = field(result, "M") ?? Self.errorMessage(handle)
         let detail = field(result, "D")
-        let brokenNow = PQstatus(handle) != CONNECTION_OK
-        // Class 08 (connection exception) and 57P01..57P03 (server shutting down) end the session.
-        let connectionLost = brokenNow || sqlState?.hasPrefix("08") == true || sqlState?.hasPrefix("57P0") == true
-        if connectionLost { isBroken = true }
-        throw PostgresError(
-            connectionLost ? .connection : .server, message, sqlState: sqlState, detail: detail
-        ).scrubbing(bindings.textValues)
+        let kind = PostgresError.Kind.ofFailedResult(sqlState: sqlState, connectionOK: PQstatus(handle) == CONNECTION_OK)
+        if kind == .connection { isBroken = true }
+        throw PostgresError(kind, message, sqlState: sqlState, detail: detail).scrubbing(bindings.textValues)
     }
 
     private func connectionFailure() -> PostgresError {

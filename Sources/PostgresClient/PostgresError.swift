@@ -42,6 +42,20 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     }
 }
 
+extension PostgresError.Kind {
+    /// What a failed statement's result says went wrong: the server's refusal of the statement, or
+    /// the connection's end. The session has ended when libpq reports the connection bad, when the
+    /// server sent class 08 (connection exception) or 57P01–57P05 (shutting down, crashed, starting),
+    /// and when the result has no SQLSTATE at all: the server sends one with every error, so an
+    /// error without one is libpq's own, about the connection ("server closed the connection
+    /// unexpectedly" during an immediate shutdown, seen while libpq still reported the connection
+    /// good, which answered 500 instead of 503).
+    static func ofFailedResult(sqlState: String?, connectionOK: Bool) -> Self {
+        guard connectionOK, let sqlState else { return .connection }
+        return sqlState.hasPrefix("08") || sqlState.hasPrefix("57P0") ? .connection : .server
+    }
+}
+
 extension PostgresError {
     /// Whether the error says the database cannot serve now (no connection, the server shutting
     /// down, starting or out of connections, no pooled connection in time) rather than that a
