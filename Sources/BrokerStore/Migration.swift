@@ -38,5 +38,6 @@ public struct Migration: Sendable, Hashable {
         Migration(91, "disputes_sealed", PackageResources.m0091_disputes_sealed_sql),
         Migration(100, "billing", PackageResources.m0100_billing_sql),
         Migration(101, "replays_sealed", PackageResources.m0101_replays_sealed_sql),
+        Migration(102, "watched_changes_china_day", PackageResources.m0102_watched_changes_china_day_sql),
     ]
 }
