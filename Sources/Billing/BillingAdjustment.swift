@@ -36,12 +36,12 @@ extension BillingStore {
         guard try await connection.query("SELECT 1 FROM contract_versions WHERE partner_id = \(partner) LIMIT 1").first != nil else {
             throw BillingError(.unknownPartner, field: "partner", "No contract names this partner.")
         }
-        guard try await connection.query("SELECT 1 FROM billing_months WHERE month = \(corrects.firstDay.description)::date").first != nil else {
+        guard try await connection.query("SELECT 1 FROM billing_months WHERE month = \(corrects.firstDay)::date").first != nil else {
             throw BillingError(.monthNotClosed, field: "corrects", "\(corrects) is not closed: an adjustment corrects a closed month's statement.")
         }
         let row = try await connection.query("""
             INSERT INTO billing_adjustments AS a (partner_id, corrects_month, amount_fen, reason, proposed_at, proposer_fingerprint, proposer_subject)
-            VALUES (\(partner), \(corrects.firstDay.description)::date, \(amount.fen), \(reason), \(now), \(actor.fingerprint), \(actor.subject))
+            VALUES (\(partner), \(corrects.firstDay)::date, \(amount.fen), \(reason), \(now), \(actor.fingerprint), \(actor.subject))
             RETURNING \(unsafeRaw: adjustmentColumns)
             """)[0]
         return try adjustment(row)
@@ -84,29 +84,24 @@ extension BillingStore {
     }
 
     static let adjustmentColumns = """
-        a.id, a.partner_id, a.corrects_month::text, a.amount_fen, a.reason, a.status, a.proposed_at, a.proposer_fingerprint, a.proposer_subject,
+        a.id, a.partner_id, a.corrects_month, a.amount_fen, a.reason, a.status, a.proposed_at, a.proposer_fingerprint, a.proposer_subject,
         a.decided_at, a.decider_fingerprint, a.decider_subject, a.decision_reason,
-        (SELECT s.month::text FROM billing_statements s WHERE s.id = a.statement_id)
+        (SELECT s.month FROM billing_statements s WHERE s.id = a.statement_id)
         """
 
     static func adjustment(_ row: PostgresRow) throws -> BillingAdjustment {
-        func month(_ text: String?) throws -> CivilMonth? {
-            guard let text else { return nil }
-            guard let day = CivilDate(text) else { throw PostgresError(.decoding, "billing_adjustments holds a month that is not a date") }
-            return CivilMonth(day)
-        }
         guard let status = BillingAdjustment.Status(rawValue: try row.decode(String.self, at: 5)) else {
             throw PostgresError(.decoding, "billing_adjustments holds an unknown status")
         }
         let deciderFingerprint = try row.decode(String?.self, at: 10)
         let deciderSubject = try row.decode(String?.self, at: 11)
         return BillingAdjustment(
-            id: try row.decode(at: 0), partnerID: try row.decode(at: 1), corrects: try month(row.decode(at: 2))!,
+            id: try row.decode(at: 0), partnerID: try row.decode(at: 1), corrects: CivilMonth(try row.decode(CivilDate.self, at: 2)),
             amount: Money(fen: try row.decode(at: 3)), reason: try row.decode(at: 4), status: status, proposedAt: try row.decode(at: 6),
             proposedBy: ChangeActor(fingerprint: try row.decode(at: 7), subject: try row.decode(at: 8)),
             decidedAt: try row.decode(at: 9),
             decidedBy: deciderSubject.map { ChangeActor(fingerprint: deciderFingerprint ?? "", subject: $0) },
-            decisionReason: try row.decode(at: 12), carriedBy: try month(row.decode(at: 13))
+            decisionReason: try row.decode(at: 12), carriedBy: try row.decode(CivilDate?.self, at: 13).map(CivilMonth.init)
         )
     }
 }

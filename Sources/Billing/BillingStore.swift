@@ -55,7 +55,7 @@ public struct BillingStore: Sendable {
     /// - Throws: `BillingError` (`month-not-over`, `later-month-closed`, `unpriceable`).
     public static func close(_ month: CivilMonth, by actor: ChangeActor, at now: Date, on connection: PostgresConnection) async throws -> Closing {
         try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))")
-        if try await connection.query("SELECT 1 FROM billing_months WHERE month = \(month.firstDay.description)::date").first != nil {
+        if try await connection.query("SELECT 1 FROM billing_months WHERE month = \(month.firstDay)::date").first != nil {
             let stored = try await summaries(partner: nil, month: month, on: connection)
             return Closing(month: month, alreadyClosed: true, statements: stored, events: stored.reduce(0) { $0 + $1.events })
         }
@@ -66,8 +66,8 @@ public struct BillingStore: Sendable {
                 "\(month) can be closed from \(closable.chinaRFC3339), once it has ended and its last calls' meter events have committed."
             )
         }
-        if let latest = try await connection.query("SELECT max(month)::text FROM billing_months")[0].decode(String?.self, at: 0)
-            .flatMap({ CivilDate($0) }).map({ CivilMonth($0) }), latest > month {
+        if let latest = try await connection.query("SELECT max(month) FROM billing_months")[0].decode(CivilDate?.self, at: 0).map(CivilMonth.init),
+           latest > month {
             throw BillingError(.laterMonthClosed, field: "month", "\(latest) is closed already: months close in order, so \(month) can no longer be.")
         }
 
@@ -111,12 +111,12 @@ public struct BillingStore: Sendable {
         let events = statements.reduce(0) { $0 + $1.statement.events.count }
         try await connection.query("""
             INSERT INTO billing_months (month, closed_at, closed_by, closed_via, statements, events)
-            VALUES (\(month.firstDay.description)::date, \(now), \(actor.subject), \(actor.via), \(statements.count), \(events))
+            VALUES (\(month.firstDay)::date, \(now), \(actor.subject), \(actor.via), \(statements.count), \(events))
             """)
         for (statement, document, sha256) in statements {
             let id = try await connection.query("""
                 INSERT INTO billing_statements (partner_id, month, document, sha256, previous_sha256, events, events_sha256, total_fen)
-                VALUES (\(statement.partner), \(month.firstDay.description)::date, \(String(decoding: document, as: UTF8.self)), \(sha256),
+                VALUES (\(statement.partner), \(month.firstDay)::date, \(String(decoding: document, as: UTF8.self)), \(sha256),
                         \(statement.previousStatement), \(statement.events.count), \(statement.events.sha256), \(statement.total.fen))
                 RETURNING id
                 """)[0].decode(Int64.self, at: 0)
@@ -184,7 +184,7 @@ public struct BillingStore: Sendable {
             TextArrayParameter(partners), month.start, month.end, TextArrayParameter(BillingRules.callRoutes), BillingRules.batchRoute,
         ]) {
             let partner = try row.decode(String.self, at: 0)
-            guard let day = CivilDate(try row.decode(String.self, at: 1)) else { throw PostgresError(.decoding, "a meter event's day is not a date") }
+            let day = try row.decode(CivilDate.self, at: 1)
             let (route, digest) = (try row.decode(String.self, at: 2), try row.decode(String.self, at: 3))
             let count = try row.decode(Int.self, at: 6)
             let earliest = try row.decode(Date.self, at: 7)
@@ -276,7 +276,7 @@ public struct BillingStore: Sendable {
     /// (China time), route, contract digest, why not billed (NULL: billed), items disclosed, how
     /// many, the first one's time.
     private static let groupsStatement = PostgresStatement(unsafeSQL: """
-        SELECT partner_id, to_char(day, 'YYYY-MM-DD'), endpoint, contract_digest, unbilled, items_disclosed, count(*)::bigint, min(occurred_at)
+        SELECT partner_id, day, endpoint, contract_digest, unbilled, items_disclosed, count(*)::bigint, min(occurred_at)
         FROM (SELECT partner_id, (occurred_at AT TIME ZONE 'UTC' + interval '8 hours')::date AS day, endpoint, contract_digest, items_disclosed,
                      occurred_at, \(BillingRules.unbilledSQL(callRoutes: 4, batchRoute: 5)) AS unbilled
               FROM meter_events WHERE \(inMonth)) AS e
@@ -314,13 +314,12 @@ public struct BillingStore: Sendable {
 
     static func summaries(partner: String?, month: CivilMonth?, on connection: PostgresConnection) async throws -> [Summary] {
         try await connection.query("""
-            SELECT partner_id, month::text, sha256, total_fen, events FROM billing_statements
-            WHERE (\(partner)::text IS NULL OR partner_id = \(partner)) AND (\(month?.firstDay.description)::date IS NULL OR month = \(month?.firstDay.description)::date)
+            SELECT partner_id, month, sha256, total_fen, events FROM billing_statements
+            WHERE (\(partner)::text IS NULL OR partner_id = \(partner)) AND (\(month?.firstDay)::date IS NULL OR month = \(month?.firstDay)::date)
             ORDER BY month, partner_id
             """).map { row in
-            guard let day = CivilDate(try row.decode(String.self, at: 1)) else { throw PostgresError(.decoding, "billing_statements holds a month that is not a date") }
-            return Summary(
-                partner: try row.decode(at: 0), month: CivilMonth(day), sha256: try row.decode(at: 2), total: Money(fen: try row.decode(at: 3)),
+            Summary(
+                partner: try row.decode(at: 0), month: CivilMonth(try row.decode(CivilDate.self, at: 1)), sha256: try row.decode(at: 2), total: Money(fen: try row.decode(at: 3)),
                 events: try row.decode(at: 4)
             )
         }
@@ -329,14 +328,14 @@ public struct BillingStore: Sendable {
     /// The stored statement of `partner` for `month`: its document, byte for byte, and its SHA-256.
     public func statement(partner: String, month: CivilMonth) async throws -> (document: Data, sha256: String)? {
         try await pool.query("""
-            SELECT document, sha256 FROM billing_statements WHERE partner_id = \(partner) AND month = \(month.firstDay.description)::date
+            SELECT document, sha256 FROM billing_statements WHERE partner_id = \(partner) AND month = \(month.firstDay)::date
             """).first.map { row in (Data(try row.decode(String.self, at: 0).utf8), try row.decode(String.self, at: 1)) }
     }
 
     /// The closed months, newest first.
     public func closedMonths() async throws -> [CivilMonth] {
-        try await pool.query("SELECT month::text FROM billing_months ORDER BY month DESC").compactMap { row in
-            CivilDate(try row.decode(String.self, at: 0)).map { CivilMonth($0) }
+        try await pool.query("SELECT month FROM billing_months ORDER BY month DESC").map { row in
+            CivilMonth(try row.decode(CivilDate.self, at: 0))
         }
     }
 
@@ -364,7 +363,7 @@ public struct BillingStore: Sendable {
             let rows = try await connection.query("""
                 SELECT s.partner_id, s.document, s.sha256, s.previous_sha256,
                        (SELECT p.sha256 FROM billing_statements p WHERE p.partner_id = s.partner_id AND p.month < s.month ORDER BY p.month DESC LIMIT 1)
-                FROM billing_statements s WHERE s.month = \(month.firstDay.description)::date ORDER BY s.partner_id
+                FROM billing_statements s WHERE s.month = \(month.firstDay)::date ORDER BY s.partner_id
                 """)
             let partners = try rows.map { try $0.decode(String.self, at: 0) }
             let usage = try await Self.usage(partners: partners, month: month, contracts: contracts, on: connection)

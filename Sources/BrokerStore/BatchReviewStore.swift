@@ -35,7 +35,7 @@ public struct BatchReviewStore: Sendable {
         let rows = String(decoding: try JSONEncoder().encode(subjects.map(SubjectRow.init)), as: UTF8.self)
         try await pool.transaction { connection in
             try await connection.execute(Self.insertBatch, [
-                partnerID, id, decision, subjects.count, quotaDay.description, quotaMonth.description,
+                partnerID, id, decision, subjects.count, quotaDay, quotaMonth,
             ])
             try await connection.execute(Self.insertSubjects, [partnerID, id, rows])
         }
@@ -195,18 +195,13 @@ public struct BatchReviewStore: Sendable {
     }
 
     private static func review(from row: PostgresRow) throws -> BatchReview {
-        func date(_ column: Int) throws -> CivilDate {
-            let text = try row.decode(String.self, at: column)
-            guard let day = CivilDate(text) else { throw PostgresError(.decoding, "column \(column) is not a date") }
-            return day
-        }
         let status = try row.decode(String.self, at: 2)
         guard let reviewStatus = BatchReview.Status(rawValue: status) else {
             throw PostgresError(.decoding, "batch_reviews.status holds an unknown status '\(status)'")
         }
         return BatchReview(
             partnerID: try row.decode(at: 0), id: try row.decode(at: 1), status: reviewStatus, decision: try row.decode(at: 3),
-            total: try row.decode(at: 4), done: try row.decode(at: 5), quotaDay: try date(6), quotaMonth: try date(7),
+            total: try row.decode(at: 4), done: try row.decode(at: 5), quotaDay: try row.decode(at: 6), quotaMonth: try row.decode(at: 7),
             failure: try row.decode(at: 8), createdAt: try row.decode(at: 9), finishedAt: try row.decode(at: 10)
         )
     }
@@ -214,7 +209,7 @@ public struct BatchReviewStore: Sendable {
     // MARK: Statements
 
     private static let columns = """
-        partner_id, id, status, decision::text, total, done, quota_day::text, quota_month::text, failure, created_at, finished_at
+        partner_id, id, status, decision::text, total, done, quota_day, quota_month, failure, created_at, finished_at
         """
 
     private static let insertBatch = PostgresStatement("""

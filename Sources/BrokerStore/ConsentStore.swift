@@ -74,7 +74,7 @@ public struct ConsentStore: Sendable {
                 INSERT INTO partner_alerts (partner_id, change_seq, change, consent_id, reason, subject_key, subject_kind, subject_label, recorded_on)
                 VALUES (\(consent.partnerID), nextval('record_change_seq'), 'consent_revoked', \(id), \(reason.rawValue),
                         \(consent.consent.subject), \(isPerson ? "person" : "organisation"),
-                        \(isPerson ? consent.maskedSubject : consent.consent.subject), \(CivilDate(instant).description)::date)
+                        \(isPerson ? consent.maskedSubject : consent.consent.subject), \(CivilDate(instant))::date)
                 """)
             return consent
         }

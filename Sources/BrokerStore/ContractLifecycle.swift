@@ -171,7 +171,7 @@ public enum ContractLifecycle {
             INSERT INTO contract_proposals (partner_id, kind, label, digest, term_from, term_to, body, document, effective_from,
                                             base_version_id, reason, proposed_at, proposer_fingerprint, proposer_subject, proposer_via)
             VALUES (\(partner), \(latest == nil ? ContractProposal.Kind.onboard.rawValue : ContractProposal.Kind.amend.rawValue),
-                    \(version.label), \(version.digest), \(contract.term.from.description)::date, \(contract.term.to.description)::date,
+                    \(version.label), \(version.digest), \(contract.term.from)::date, \(contract.term.to)::date,
                     \(PostgresJSON(contract))::jsonb, \(document), \(effectiveFrom), \(latest?.id), \(reason), \(now),
                     \(actor.fingerprint), \(actor.subject), \(actor.via))
             RETURNING \(unsafeRaw: columns)

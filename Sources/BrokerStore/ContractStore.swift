@@ -77,8 +77,8 @@ public struct ContractStore: Sendable {
         let version = contract.version
         return try await connection.query("""
             INSERT INTO contract_versions (partner_id, label, digest, term_from, term_to, body, source_file, effective_from, proposal_id)
-            VALUES (\(contract.partnerID), \(version.label), \(version.digest), \(contract.term.from.description)::date,
-                    \(contract.term.to.description)::date, \(PostgresJSON(contract))::jsonb, \(source), \(effectiveFrom), \(proposal))
+            VALUES (\(contract.partnerID), \(version.label), \(version.digest), \(contract.term.from)::date,
+                    \(contract.term.to)::date, \(PostgresJSON(contract))::jsonb, \(source), \(effectiveFrom), \(proposal))
             RETURNING id
             """)[0].decode(at: 0)
     }

@@ -20,9 +20,9 @@ public struct DisclosureSweep: Sendable {
     public func sweep(through day: CivilDate) async throws -> Int {
         try await pool.transaction { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(RecordWriter.mergeLock))")
-            let last = try await Self.day(connection.query("SELECT swept_through::text FROM disclosure_sweeps FOR UPDATE")[0])
+            let last = try await connection.query("SELECT swept_through FROM disclosure_sweeps FOR UPDATE")[0].decode(CivilDate.self, at: 0)
             guard last < day else { return 0 }
-            let (from, through) = (last.description, day.description)
+            let (from, through) = (last, day)
             let moved = try await connection.query("""
                 UPDATE records SET change_seq = nextval('record_change_seq'), changed_at = now()
                 WHERE status IN ('active', 'disputed')
@@ -32,11 +32,5 @@ public struct DisclosureSweep: Sendable {
             try await connection.query("UPDATE disclosure_sweeps SET swept_through = \(through)::date, swept_at = now()")
             return moved
         }
-    }
-
-    private static func day(_ row: PostgresRow) throws -> CivilDate {
-        let text = try row.decode(String.self, at: 0)
-        guard let day = CivilDate(text) else { throw PostgresError(.decoding, "disclosure_sweeps.swept_through is not a date") }
-        return day
     }
 }

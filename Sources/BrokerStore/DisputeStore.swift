@@ -151,7 +151,7 @@ public struct DisputeStore: Sendable {
                                       reason_sealed, statement_sealed, keep_statement, filed_at, filed_on, deadline, feed_seq)
                 VALUES (\(id), \(filing.subjectKey), \(try record.decode(String.self, at: 3)), \(filing.source), \(filing.sourceRecordID),
                         \(try record.decode(Int.self, at: 1)), \(filing.filedBy), \(reason.keyID), \(reason.bytes), \(statement?.bytes),
-                        \(filing.keepStatement), \(instant), \(filedOn.description)::date, \(deadline.description)::date, nextval('record_change_seq'))
+                        \(filing.keepStatement), \(instant), \(filedOn)::date, \(deadline)::date, nextval('record_change_seq'))
                 RETURNING \(unsafeRaw: Self.columns)
                 """)
             let mark = #"{"dispute":{"id":"\#(id)","filed":"\#(filedOn)","deadline":"\#(deadline)"}}"#
@@ -163,7 +163,7 @@ public struct DisputeStore: Sendable {
                 """)
             try await connection.query("""
                 INSERT INTO record_events (source, source_record_id, event, event_date)
-                VALUES (\(filing.source), \(filing.sourceRecordID), 'disputed', \(filedOn.description)::date)
+                VALUES (\(filing.source), \(filing.sourceRecordID), 'disputed', \(filedOn)::date)
                 ON CONFLICT DO NOTHING
                 """)
             return try Self.dispute(stored[0], keyring: keyring)
@@ -250,7 +250,7 @@ public struct DisputeStore: Sendable {
     /// those overdue on `overdueOn`.
     public func list(state: StoredDispute.State?, source: String?, overdueOn: CivilDate?, limit: Int) async throws -> [StoredDispute] {
         let state = state?.rawValue
-        let overdue = overdueOn?.description
+        let overdue = overdueOn
         let keyring = keys.keyring
         return try await pool.query("""
             SELECT \(unsafeRaw: Self.columns) FROM disputes
@@ -264,7 +264,7 @@ public struct DisputeStore: Sendable {
     /// How many disputes are open (and how many of them overdue) on `day`, China time.
     public static func openCounts(on day: CivilDate, pool: PostgresPool) async throws -> (open: Int, overdue: Int) {
         let row = try await pool.query("""
-            SELECT count(*)::int, (count(*) FILTER (WHERE deadline < \(day.description)::date))::int FROM disputes WHERE state = 'open'
+            SELECT count(*)::int, (count(*) FILTER (WHERE deadline < \(day)::date))::int FROM disputes WHERE state = 'open'
             """)[0]
         return (try row.decode(at: 0), try row.decode(at: 1))
     }
@@ -361,16 +361,12 @@ public struct DisputeStore: Sendable {
 
     private static let columns = """
         dispute_id, subject_key, item, source, source_record_id, record_version, filed_by, reason, statement, keep_statement,
-        filed_at, filed_on::text, deadline::text, state, outcome, resolved_at, resolved_via, resolution_note, feed_seq,
+        filed_at, filed_on, deadline, state, outcome, resolved_at, resolved_via, resolution_note, feed_seq,
         sealing_key, reason_sealed, statement_sealed, resolution_note_sealed
         """
     private static let sealingKeyColumn = 19
 
     private static func dispute(_ row: PostgresRow, keyring: SealingKeyring) throws -> StoredDispute {
-        func day(_ column: Int) throws -> CivilDate {
-            guard let day = CivilDate(try row.decode(String.self, at: column)) else { throw PostgresError(.decoding, "disputes: column \(column) is not a date") }
-            return day
-        }
         func choice<T: RawRepresentable<String>>(_ column: Int, as: T.Type) throws -> T? {
             try row.decode(String?.self, at: column).map { text in
                 guard let value = T(rawValue: text) else { throw PostgresError(.decoding, "disputes: column \(column) holds an unknown value") }
@@ -392,7 +388,7 @@ public struct DisputeStore: Sendable {
             id: id, subjectKey: try row.decode(at: 1), item: try row.decode(at: 2), source: try row.decode(at: 3),
             sourceRecordID: try row.decode(at: 4), recordVersion: try row.decode(at: 5), filedBy: try row.decode(at: 6),
             reason: reason, statement: try text(.statement, clear: 8, sealed: 21), keepStatement: try row.decode(at: 9),
-            filedAt: try row.decode(at: 10), filedOn: try day(11), deadline: try day(12), state: state,
+            filedAt: try row.decode(at: 10), filedOn: try row.decode(at: 11), deadline: try row.decode(at: 12), state: state,
             outcome: try choice(14, as: StoredDispute.Outcome.self), resolvedAt: try row.decode(at: 15),
             resolvedVia: try choice(16, as: StoredDispute.Channel.self), resolutionNote: try text(.resolutionNote, clear: 17, sealed: 22),
             feedSeq: try row.decode(at: 18)

@@ -41,15 +41,15 @@ public struct QuotaAlertStore: Sendable {
             try await connection.query("SELECT set_config('lock_timeout', \(String(lockWaitMilliseconds)), true)")
             if try await connection.query("""
                 SELECT 1 FROM partner_alerts WHERE change = 'quota_threshold' AND partner_id = \(partner) AND quota_period = \(period)
-                  AND period_start = \(periodStart.description)::date AND threshold = \(threshold)
+                  AND period_start = \(periodStart)::date AND threshold = \(threshold)
                 """).first != nil {
                 return false
             }
             try await connection.query("SELECT pg_advisory_xact_lock(\(RecordWriter.mergeLock))")
             return try await connection.query("""
                 INSERT INTO partner_alerts (partner_id, change_seq, change, recorded_on, quota_period, period_start, threshold, quota_limit, quota_used)
-                VALUES (\(partner), nextval('record_change_seq'), 'quota_threshold', \(day.description)::date, \(period),
-                        \(periodStart.description)::date, \(threshold), \(limit), \(used))
+                VALUES (\(partner), nextval('record_change_seq'), 'quota_threshold', \(day)::date, \(period),
+                        \(periodStart)::date, \(threshold), \(limit), \(used))
                 ON CONFLICT (partner_id, quota_period, period_start, threshold) WHERE change = 'quota_threshold' DO NOTHING
                 """).affectedRows == 1
         }
@@ -58,17 +58,14 @@ public struct QuotaAlertStore: Sendable {
     /// Quota alerts of `partner` (every partner's when `nil`) after position `since`, oldest first.
     public func alerts(partner: String?, since: Int64, limit: Int) async throws -> [Alert] {
         try await pool.query("""
-            SELECT change_seq, partner_id, quota_period, period_start::text, threshold, quota_limit, quota_used, recorded_on::text
+            SELECT change_seq, partner_id, quota_period, period_start, threshold, quota_limit, quota_used, recorded_on
             FROM partner_alerts
             WHERE change = 'quota_threshold' AND change_seq > \(since) AND (\(partner)::text IS NULL OR partner_id = \(partner))
             ORDER BY change_seq LIMIT \(limit)
             """).map { row in
-            guard let start = CivilDate(try row.decode(String.self, at: 3)), let day = CivilDate(try row.decode(String.self, at: 7)) else {
-                throw PostgresError(.decoding, "partner_alerts holds a day that is not a date")
-            }
-            return Alert(
-                changeSeq: try row.decode(at: 0), partnerID: try row.decode(at: 1), period: try row.decode(at: 2), periodStart: start,
-                threshold: try row.decode(at: 4), limit: try row.decode(at: 5), used: try row.decode(at: 6), recordedOn: day
+            Alert(
+                changeSeq: try row.decode(at: 0), partnerID: try row.decode(at: 1), period: try row.decode(at: 2), periodStart: try row.decode(at: 3),
+                threshold: try row.decode(at: 4), limit: try row.decode(at: 5), used: try row.decode(at: 6), recordedOn: try row.decode(at: 7)
             )
         }
     }

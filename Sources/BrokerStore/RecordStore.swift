@@ -66,7 +66,7 @@ public struct RecordStore: Sendable {
     ) async throws -> [StoredRecord] {
         let flagged = items.filter { catalog.item($0)?.disclosure.disputed == .flag }
         let result = try await pool.execute(disclosable, [
-            TextArrayParameter(subjectKeys), TextArrayParameter(items), TextArrayParameter(flagged), day.description,
+            TextArrayParameter(subjectKeys), TextArrayParameter(items), TextArrayParameter(flagged), day,
         ])
         return try await withKeptStatements(try result.map(record(from:)), pool: pool, keys: keys)
     }
@@ -100,7 +100,7 @@ public struct RecordStore: Sendable {
     /// says for others, with its marks. Ordered as `disclosableRecords`.
     public func ownRecords(of subjectKey: String, on day: CivilDate) async throws -> [StoredRecord] {
         let items = TextArrayParameter(catalog.items.map(\.id))
-        let records = try await pool.execute(Self.disclosable, [TextArrayParameter([subjectKey]), items, items, day.description])
+        let records = try await pool.execute(Self.disclosable, [TextArrayParameter([subjectKey]), items, items, day])
             .map(Self.record(from:))
         return try await Self.withKeptStatements(records, pool: pool, keys: keys)
     }
@@ -128,9 +128,7 @@ public struct RecordStore: Sendable {
             guard let eventKind = StagedEvent.Kind(rawValue: kind) else {
                 throw PostgresError(.decoding, "record_events.event holds an unknown event '\(kind)'")
             }
-            let date = try row.decode(String.self, at: 1)
-            guard let day = CivilDate(date) else { throw PostgresError(.decoding, "record_events.event_date is not a date") }
-            return RecordHistory.Event(kind: eventKind, date: day, recordedAt: try row.decode(at: 2))
+            return RecordHistory.Event(kind: eventKind, date: try row.decode(at: 1), recordedAt: try row.decode(at: 2))
         }
         return RecordHistory(versions: versions, events: events)
     }
@@ -148,20 +146,14 @@ public struct RecordStore: Sendable {
     }
 
     private static func record(from row: PostgresRow) throws -> StoredRecord {
-        func date(_ column: Int) throws -> CivilDate? {
-            try row.decode(String?.self, at: column).map { text in
-                guard let day = CivilDate(text) else { throw PostgresError(.decoding, "column \(column) is not a date") }
-                return day
-            }
-        }
         let status = try row.decode(String.self, at: 8)
         guard let recordStatus = RecordStatus(rawValue: status) else {
             throw PostgresError(.decoding, "records.status holds an unknown status '\(status)'")
         }
         return StoredRecord(
             subjectKey: try row.decode(at: 0), item: try row.decode(at: 1), source: try row.decode(at: 2),
-            sourceRecordID: try row.decode(at: 3), decisionDate: try date(4), publicityStart: try date(5),
-            publicityEnd: try date(6), discloseUntil: try date(7), status: recordStatus,
+            sourceRecordID: try row.decode(at: 3), decisionDate: try row.decode(at: 4), publicityStart: try row.decode(at: 5),
+            publicityEnd: try row.decode(at: 6), discloseUntil: try row.decode(at: 7), status: recordStatus,
             fields: try row.decode(RecordFields.self, at: 9).members,
             version: try row.decode(at: 10), changeSeq: try row.decode(at: 11),
             marks: try row.decode(RecordFields?.self, at: 12)?.members ?? [:])
@@ -172,8 +164,8 @@ public struct RecordStore: Sendable {
 
     /// The lookup behind `disclosableRecords` (the gateway benchmark runs its text in pgbench).
     package static let disclosable = PostgresStatement("""
-        SELECT subject_key, item, source, source_record_id, decision_date::text, publicity_start::text,
-               publicity_end::text, disclose_until::text, status, fields, version, change_seq, marks
+        SELECT subject_key, item, source, source_record_id, decision_date, publicity_start,
+               publicity_end, disclose_until, status, fields, version, change_seq, marks
         FROM records
         WHERE subject_key = ANY($1::text[]) AND item = ANY($2::text[])
           AND (status = 'active' OR (status = 'disputed' AND item = ANY($3::text[])))
@@ -183,27 +175,27 @@ public struct RecordStore: Sendable {
         """)
 
     private static let versions = PostgresStatement("""
-        SELECT subject_key, item, source, source_record_id, decision_date::text, publicity_start::text,
-               publicity_end::text, disclose_until::text, status, fields, version, change_seq, NULL::jsonb, held_from, held_until
+        SELECT subject_key, item, source, source_record_id, decision_date, publicity_start,
+               publicity_end, disclose_until, status, fields, version, change_seq, NULL::jsonb, held_from, held_until
         FROM record_versions
         WHERE source = $1 AND source_record_id = $2
         UNION ALL
-        SELECT subject_key, item, source, source_record_id, decision_date::text, publicity_start::text,
-               publicity_end::text, disclose_until::text, status, fields, version, change_seq, marks, changed_at, NULL
+        SELECT subject_key, item, source, source_record_id, decision_date, publicity_start,
+               publicity_end, disclose_until, status, fields, version, change_seq, marks, changed_at, NULL
         FROM records
         WHERE source = $1 AND source_record_id = $2
         ORDER BY change_seq
         """)
 
     private static let events = PostgresStatement("""
-        SELECT event, event_date::text, recorded_at FROM record_events
+        SELECT event, event_date, recorded_at FROM record_events
         WHERE source = $1 AND source_record_id = $2
         ORDER BY recorded_at, event_date, event
         """)
 
     private static let changesSince = PostgresStatement("""
-        SELECT subject_key, item, source, source_record_id, decision_date::text, publicity_start::text,
-               publicity_end::text, disclose_until::text, status, fields, version, change_seq, marks
+        SELECT subject_key, item, source, source_record_id, decision_date, publicity_start,
+               publicity_end, disclose_until, status, fields, version, change_seq, marks
         FROM records
         WHERE change_seq > $1 AND item = ANY($2::text[])
         ORDER BY change_seq

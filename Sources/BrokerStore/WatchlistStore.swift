@@ -70,8 +70,8 @@ public struct WatchlistStore: Sendable {
         partnerID: String, since sequence: Int64, items: [String], listingItems: [String], limit: Int
     ) async throws -> [StoredAlert] {
         let result = try await pool.query("""
-            (SELECT c.change_seq, w.reference, w.subject_key, w.kind, w.label, c.item, c.change, c.recorded_on::text,
-                    NULL::text AS consent_id, NULL::text AS reason, NULL::text AS quota_period, NULL::text AS period_start,
+            (SELECT c.change_seq, w.reference, w.subject_key, w.kind, w.label, c.item, c.change, c.recorded_on,
+                    NULL::text AS consent_id, NULL::text AS reason, NULL::text AS quota_period, NULL::date AS period_start,
                     NULL::integer AS threshold, NULL::bigint AS quota_limit, NULL::bigint AS quota_used
              FROM watchlist w
              JOIN watched_changes c ON c.subject_key = w.subject_key AND c.change_seq > w.from_seq
@@ -81,8 +81,8 @@ public struct WatchlistStore: Sendable {
              ORDER BY c.change_seq
              LIMIT \(limit))
             UNION ALL
-            (SELECT a.change_seq, '', a.subject_key, a.subject_kind, a.subject_label, NULL, a.change, a.recorded_on::text,
-                    a.consent_id, a.reason, a.quota_period, a.period_start::text, a.threshold::integer, a.quota_limit, a.quota_used
+            (SELECT a.change_seq, '', a.subject_key, a.subject_kind, a.subject_label, NULL, a.change, a.recorded_on,
+                    a.consent_id, a.reason, a.quota_period, a.period_start, a.threshold::integer, a.quota_limit, a.quota_used
              FROM partner_alerts a
              WHERE a.partner_id = \(partnerID) AND a.change_seq > \(sequence)
              ORDER BY a.change_seq
@@ -92,17 +92,14 @@ public struct WatchlistStore: Sendable {
             """)
         return try result.map { row in
             let change = try row.decode(String.self, at: 6)
-            let day = try row.decode(String.self, at: 7)
-            guard let watched = WatchedChange(rawValue: change), let recordedOn = CivilDate(day) else {
-                throw PostgresError(.decoding, "watched_changes holds an unknown change '\(change)' or day")
+            let recordedOn = try row.decode(CivilDate.self, at: 7)
+            guard let watched = WatchedChange(rawValue: change) else {
+                throw PostgresError(.decoding, "watched_changes holds an unknown change '\(change)'")
             }
             var quota: StoredAlert.Quota?
             if let period = try row.decode(String?.self, at: 10) {
-                guard let start = CivilDate(try row.decode(String.self, at: 11)) else {
-                    throw PostgresError(.decoding, "partner_alerts holds a period start that is not a date")
-                }
                 quota = StoredAlert.Quota(
-                    period: period, periodStart: start, threshold: try row.decode(at: 12), limit: try row.decode(at: 13), used: try row.decode(at: 14)
+                    period: period, periodStart: try row.decode(at: 11), threshold: try row.decode(at: 12), limit: try row.decode(at: 13), used: try row.decode(at: 14)
                 )
             }
             let subject = try row.decode(String?.self, at: 2).map { key in

@@ -24,7 +24,7 @@ public struct QuotaLedger: Sendable {
         let day = QuotaPeriod.day.start(at: instant)
         let month = QuotaPeriod.month.start(at: instant)
         let row = try await pool.execute(Self.reserveStatement, [
-            partner, day.description, month.description, units, limits.perDay, limits.perMonth,
+            partner, day, month, units, limits.perDay, limits.perMonth,
         ])[0]
         guard let exhausted = try row.decode(String?.self, at: 0) else {
             let usage = QuotaUsage(today: try row.decode(Int.self, at: 1) - units, thisMonth: try row.decode(Int.self, at: 2) - units)
@@ -62,11 +62,11 @@ public struct QuotaLedger: Sendable {
         if let holding {
             let ids = String(decoding: try JSONEncoder().encode(holding.requestIDs), as: UTF8.self)
             row = try await pool.execute(Self.reserveHeldStatement, [
-                partner, day.description, month.description, ids, limits.perDay, limits.perMonth, holding.holder,
+                partner, day, month, ids, limits.perDay, limits.perMonth, holding.holder,
             ])[0]
         } else {
             row = try await pool.execute(Self.reserveUpToStatement, [
-                partner, day.description, month.description, units, limits.perDay, limits.perMonth,
+                partner, day, month, units, limits.perDay, limits.perMonth,
             ])[0]
         }
         let granted = try row.decode(Int.self, at: 0)
@@ -111,13 +111,13 @@ public struct QuotaLedger: Sendable {
     /// `month` (e.g. part of a stored batch's reservation, after a restart).
     public func release(partner: String, units: Int, day: CivilDate, month: CivilDate) async throws {
         guard units > 0 else { throw MeteringInputError(field: "units", reason: "must be positive, not \(units)") }
-        try await pool.execute(Self.releaseStatement, [partner, day.description, month.description, units])
+        try await pool.execute(Self.releaseStatement, [partner, day, month, units])
     }
 
     /// The partner's usage in the periods that hold `instant`.
     public func usage(partner: String, at instant: Date) async throws -> QuotaUsage {
         let row = try await pool.execute(Self.usageStatement, [
-            partner, QuotaPeriod.day.start(at: instant).description, QuotaPeriod.month.start(at: instant).description,
+            partner, QuotaPeriod.day.start(at: instant), QuotaPeriod.month.start(at: instant),
         ])[0]
         return QuotaUsage(today: try row.decode(Int.self, at: 0), thisMonth: try row.decode(Int.self, at: 1))
     }
@@ -126,7 +126,7 @@ public struct QuotaLedger: Sendable {
     public func usageOfAll(at instant: Date) async throws -> [String: QuotaUsage] {
         var usage: [String: QuotaUsage] = [:]
         for row in try await pool.execute(Self.usageOfAllStatement, [
-            QuotaPeriod.day.start(at: instant).description, QuotaPeriod.month.start(at: instant).description,
+            QuotaPeriod.day.start(at: instant), QuotaPeriod.month.start(at: instant),
         ]) {
             usage[try row.decode(String.self, at: 0)] = QuotaUsage(today: try row.decode(Int.self, at: 1), thisMonth: try row.decode(Int.self, at: 2))
         }

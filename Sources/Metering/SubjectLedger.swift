@@ -107,19 +107,17 @@ public struct SubjectLedger: Sendable {
 
     /// The subject's stream deliveries from `from` to `to` (China time, both inclusive), newest day first.
     public func deliveries(subjectHash: String, from: CivilDate?, to: CivilDate?) async throws -> [StreamDelivery] {
-        let (from, to) = (from?.description, to?.description)
-        return try await pool.query("""
-            SELECT day::text, partner_id, stream, array_to_json(items), deliveries FROM stream_deliveries
+        try await pool.query("""
+            SELECT day, partner_id, stream, array_to_json(items), deliveries FROM stream_deliveries
             WHERE subject_hash = \(subjectHash) AND deliveries > 0
               AND (\(from)::date IS NULL OR day >= \(from)::date) AND (\(to)::date IS NULL OR day <= \(to)::date)
             ORDER BY day DESC, partner_id, stream
             """).map { row in
-            let text = try row.decode(String.self, at: 0)
-            guard let day = CivilDate(text), let stream = StreamDelivery.Stream(rawValue: try row.decode(at: 2)) else {
-                throw PostgresError(.decoding, "stream_deliveries holds an unknown day or stream")
+            guard let stream = StreamDelivery.Stream(rawValue: try row.decode(at: 2)) else {
+                throw PostgresError(.decoding, "stream_deliveries holds an unknown stream")
             }
             return StreamDelivery(
-                day: day, partnerID: try row.decode(at: 1), stream: stream,
+                day: try row.decode(at: 0), partnerID: try row.decode(at: 1), stream: stream,
                 items: try row.decode(PostgresJSON<[String]>.self, at: 3).value, deliveries: try row.decode(at: 4)
             )
         }
@@ -143,7 +141,7 @@ public struct SubjectLedger: Sendable {
         guard !delivered.isEmpty else { return }
         try await pool.query("""
             INSERT INTO stream_deliveries AS s (subject_hash, day, partner_id, stream, items, deliveries)
-            SELECT d.h, \(day.description)::date, \(partnerID), \(stream.rawValue),
+            SELECT d.h, \(day)::date, \(partnerID), \(stream.rawValue),
                    ARRAY(SELECT DISTINCT jsonb_array_elements_text(d.items) ORDER BY 1), d.n
             FROM jsonb_to_recordset(\(Self.json(delivered))::jsonb) AS d (h text, n int, items jsonb)
             ORDER BY d.h
@@ -159,7 +157,7 @@ public struct SubjectLedger: Sendable {
         try await pool.query("""
             UPDATE stream_deliveries s SET deliveries = greatest(s.deliveries - d.n, 0)
             FROM jsonb_to_recordset(\(Self.json(delivered))::jsonb) AS d (h text, n int, items jsonb)
-            WHERE s.subject_hash = d.h AND s.day = \(day.description)::date AND s.partner_id = \(partnerID) AND s.stream = \(stream.rawValue)
+            WHERE s.subject_hash = d.h AND s.day = \(day)::date AND s.partner_id = \(partnerID) AND s.stream = \(stream.rawValue)
             """)
     }
 

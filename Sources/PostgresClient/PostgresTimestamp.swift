@@ -25,6 +25,21 @@ enum PostgresTimestamp {
             + "." + pad(micros, 6) + "+00" + (year > 0 ? "" : " BC")
     }
 
+    /// A calendar day as `date` text: `YYYY-MM-DD`, or `YYYY-MM-DD BC` for a year ≤ 0.
+    static func format(year: Int64, month: Int64, day: Int64) -> String {
+        pad(year > 0 ? year : 1 - year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + (year > 0 ? "" : " BC")
+    }
+
+    /// The calendar day of `date` text (`YYYY-MM-DD`, ` BC` after it before 1 AD), proleptic Gregorian with year 0.
+    static func parseDay(_ bytes: UnsafeRawBufferPointer) -> (year: Int64, month: Int64, day: Int64)? {
+        var reader = Reader(bytes: bytes)
+        let bc = reader.dropSuffix(" BC")
+        guard let year = reader.year(), reader.skip("-"), let month = reader.number(digits: 2), reader.skip("-"),
+              let day = reader.number(digits: 2), reader.atEnd, (1...12).contains(month), (1...31).contains(day)
+        else { return nil }
+        return (bc ? 1 - year : year, month, day)
+    }
+
     static func parse(_ bytes: UnsafeRawBufferPointer) -> Date? {
         var reader = Reader(bytes: bytes)
         guard var year = reader.year(), reader.skip("-"),
@@ -33,10 +48,7 @@ enum PostgresTimestamp {
               (1...12).contains(month), (1...31).contains(day)
         else { return nil }
         // " BC" ends the text, after the time and offset if there are any.
-        if bytes.count >= 3, bytes[bytes.count - 3] == UInt8(ascii: " "), bytes[bytes.count - 2] == UInt8(ascii: "B"), bytes[bytes.count - 1] == UInt8(ascii: "C") {
-            year = 1 - year
-            reader.end -= 3
-        }
+        if reader.dropSuffix(" BC") { year = 1 - year }
         var seconds = Double(days(fromCivil: year, month, day) * 86_400)
         if reader.skip(" ") || reader.skip("T") {
             guard let hour = reader.number(digits: 2), reader.skip(":"),
@@ -117,6 +129,14 @@ enum PostgresTimestamp {
                 value = value * 10 + digit
             }
             return value
+        }
+
+        /// Whether the text ends with `suffix`, which is then left unread.
+        mutating func dropSuffix(_ suffix: String) -> Bool {
+            let tail = Array(suffix.utf8)
+            guard end - index >= tail.count, zip(bytes[(end - tail.count)..<end], tail).allSatisfy({ $0 == $1 }) else { return false }
+            end -= tail.count
+            return true
         }
 
         /// Four digits or more (the server writes a year past 9999 with all its digits).

@@ -1,0 +1,21 @@
+import BrokerCore
+import PostgresClient
+
+/// A `CivilDate` binds as a `date` parameter and decodes from a `date` column, so days cross the
+/// database boundary as days (not as text cast back and forth).
+extension CivilDate: PostgresEncodable, PostgresDecodable {
+    public var postgresParameter: PostgresParameter {
+        let (year, month, day) = components
+        return PostgresDay(year: year, month: month, day: day).postgresParameter
+    }
+
+    public static var acceptedTypes: Set<PostgresDataType> { PostgresDay.acceptedTypes }
+
+    public init(postgresText bytes: UnsafeRawBufferPointer) throws(PostgresDecodingFailure) {
+        let day = try PostgresDay(postgresText: bytes)
+        guard let date = CivilDate(year: day.year, month: day.month, day: day.day) else {
+            throw PostgresDecodingFailure("not a calendar day")
+        }
+        self = date
+    }
+}
