@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Gateway
 
 // `credit-broker admin partners|suspend|reinstate|retire|history`: the partners and their status.
 
@@ -11,7 +12,7 @@ struct AdminPartnersCommand: AsyncParsableCommand {
     @OptionGroup var connection: AdminConnectionOptions
 
     func run() async throws {
-        try await connection.perform(AdminAnswer.PartnerList.self) { client throws(AdminFailure) in
+        try await connection.perform(PartnerList.self) { client throws(AdminFailure) in
             try await client.send(.GET, ["partners"])
         } describe: { list, _ in
             list.text
@@ -21,7 +22,7 @@ struct AdminPartnersCommand: AsyncParsableCommand {
 
 /// `suspend` and `reinstate`: a partner's status, changed at once.
 private func changeStatus(_ connection: AdminConnectionOptions, _ step: String, partner: String, reason: String) async throws {
-    try await connection.perform(AdminAnswer.Status.self) { client throws(AdminFailure) in
+    try await connection.perform(StatusView.self) { client throws(AdminFailure) in
         try await client.send(.POST, ["partners", partner, step], body: AdminClient.body(["reason": reason]))
     } describe: { status, reply in
         ([status.text] + [reply.servedBy].compactMap { $0 }).joined(separator: "\n")
@@ -83,7 +84,7 @@ struct AdminRetireCommand: AsyncParsableCommand {
     @OptionGroup var connection: AdminConnectionOptions
 
     func run() async throws {
-        try await connection.perform(AdminAnswer.Proposal.self) { client throws(AdminFailure) in
+        try await connection.perform(ProposalView.self) { client throws(AdminFailure) in
             try await client.send(
                 .POST, ["partners", partner, "retirement"], body: AdminClient.body(["reason": reason, "effective_from": effectiveFrom])
             )
@@ -108,7 +109,7 @@ struct AdminHistoryCommand: AsyncParsableCommand {
     @OptionGroup var connection: AdminConnectionOptions
 
     func run() async throws {
-        try await connection.perform(AdminAnswer.History.self) { client throws(AdminFailure) in
+        try await connection.perform(HistoryView.self) { client throws(AdminFailure) in
             try await client.send(.GET, ["partners", partner, "history"], query: [("at", at)])
         } describe: { history, _ in
             history.text(at: at)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BrokerCore
 import Foundation
+import Gateway
 
 // `credit-broker admin propose|list|show|diff|what-if|approve|reject`: a contract version's way
 // from proposal to the contract in force.
@@ -24,7 +25,7 @@ struct AdminProposeCommand: AsyncParsableCommand {
     @OptionGroup var connection: AdminConnectionOptions
 
     func run() async throws {
-        try await connection.perform(AdminAnswer.Proposal.self) { client throws(AdminFailure) in
+        try await connection.perform(ProposalView.self) { client throws(AdminFailure) in
             let document = try AdminConnectionOptions.read(.init(value: file, origin: "FILE"), what: "contract document")
             return try await client.send(
                 .POST, ["proposals"], query: [("effective_from", effectiveFrom), ("reason", reason)], body: Data(document),
@@ -52,7 +53,7 @@ struct AdminListCommand: AsyncParsableCommand {
     @OptionGroup var connection: AdminConnectionOptions
 
     func run() async throws {
-        try await connection.perform(AdminAnswer.ProposalList.self) { client throws(AdminFailure) in
+        try await connection.perform(ProposalList.self) { client throws(AdminFailure) in
             try await client.send(.GET, ["proposals"], query: [("status", status), ("partner", partner), ("limit", limit.map(String.init))])
         } describe: { list, _ in
             list.text
@@ -74,7 +75,7 @@ struct AdminShowCommand: AsyncParsableCommand {
     @OptionGroup var connection: AdminConnectionOptions
 
     func run() async throws {
-        try await connection.perform(AdminAnswer.Proposal.self) { client throws(AdminFailure) in
+        try await connection.perform(ProposalView.self) { client throws(AdminFailure) in
             try await client.send(.GET, ["proposals", "\(id)"])
         } describe: { proposal, _ in
             guard document else { return proposal.text }
@@ -95,7 +96,7 @@ struct AdminDiffCommand: AsyncParsableCommand {
     @OptionGroup var connection: AdminConnectionOptions
 
     func run() async throws {
-        try await connection.perform(AdminAnswer.Proposal.self) { client throws(AdminFailure) in
+        try await connection.perform(ProposalView.self) { client throws(AdminFailure) in
             try await client.send(.GET, ["proposals", "\(id)"])
         } describe: { proposal, _ in
             guard let changes = proposal.changes else {
@@ -122,7 +123,7 @@ struct AdminWhatIfCommand: AsyncParsableCommand {
     @OptionGroup var connection: AdminConnectionOptions
 
     func run() async throws {
-        try await connection.perform(AdminAnswer.WhatIf.self) { client throws(AdminFailure) in
+        try await connection.perform(WhatIfView.self) { client throws(AdminFailure) in
             try await client.send(.GET, ["proposals", "\(id)", "what-if"], query: [("days", days.map(String.init))])
         } describe: { report, _ in
             report.text
@@ -145,7 +146,7 @@ struct AdminApproveCommand: AsyncParsableCommand {
     @OptionGroup var connection: AdminConnectionOptions
 
     func run() async throws {
-        try await connection.perform(AdminAnswer.Approval.self) { client throws(AdminFailure) in
+        try await connection.perform(ApprovalView.self) { client throws(AdminFailure) in
             try await client.send(.POST, ["proposals", "\(id)", "approve"], body: AdminClient.body(["reason": reason]))
         } describe: { approval, reply in
             ([approval.text] + [reply.servedBy].compactMap { $0 }).joined(separator: "\n")
@@ -165,7 +166,7 @@ struct AdminRejectCommand: AsyncParsableCommand {
     @OptionGroup var connection: AdminConnectionOptions
 
     func run() async throws {
-        try await connection.perform(AdminAnswer.Proposal.self) { client throws(AdminFailure) in
+        try await connection.perform(ProposalView.self) { client throws(AdminFailure) in
             try await client.send(.POST, ["proposals", "\(id)", "reject"], body: AdminClient.body(["reason": reason]))
         } describe: { proposal, _ in
             "rejected proposal \(proposal.id): \(proposal.what)\(AdminAnswer.quoted(proposal.decisionReason ?? ""))"

@@ -3,51 +3,51 @@ import BrokerCore
 /// A partner as `GET /admin/v1/partners` lists it: its governing contract's terms and the
 /// credentials that authenticate it now (the contract's certificate bindings and the API keys
 /// the key store holds unrevoked and unexpired, by id; never a secret).
-struct AdminPartnerView: Encodable {
-    struct Term: Encodable {
-        let from: CivilDate
-        let to: CivilDate
+public struct AdminPartnerView: Codable, Sendable {
+    public struct Term: Codable, Sendable {
+        public let from: CivilDate
+        public let to: CivilDate
     }
 
-    struct Quotas: Encodable {
-        let perDay: Int?
-        let perMonth: Int?
+    public struct Quotas: Codable, Sendable {
+        public let perDay: Int?
+        public let perMonth: Int?
 
         enum CodingKeys: String, CodingKey { case perDay = "per_day", perMonth = "per_month" }
     }
 
-    struct RateLimit: Encodable {
-        let perSecond: Int
-        let burst: Int
+    public struct RateLimit: Codable, Sendable {
+        public let perSecond: Int
+        public let burst: Int
 
         enum CodingKeys: String, CodingKey { case perSecond = "per_second", burst }
     }
 
-    struct Authentication: Encodable {
-        struct Certificate: Encodable {
-            let sha256: String?
-            let subject: String?
+    public struct Authentication: Codable, Sendable {
+        public struct Certificate: Codable, Sendable {
+            public let sha256: String?
+            public let subject: String?
         }
 
-        let certificates: [Certificate]
-        let apiKeyIDs: [String]
+        public let certificates: [Certificate]
+        public let apiKeyIDs: [String]
 
         enum CodingKeys: String, CodingKey { case certificates, apiKeyIDs = "api_key_ids" }
     }
 
-    let id: String
-    let legalName: String
-    let kind: String
+    public let id: String
+    public let legalName: String
+    public let kind: String
     /// `active`, `suspended` or `retired`.
-    let status: String
-    let contractVersion: String
-    let contractDigest: String
-    let term: Term
-    let quotas: Quotas
+    public let status: String
+    public let contractVersion: String
+    public let contractDigest: String
+    public let term: Term
+    public let quotas: Quotas
     /// Quota units used today and this month (China time).
-    let quotaUse: Quotas
-    let rateLimit: RateLimit
-    let authentication: Authentication
+    public let quotaUse: Quotas
+    public let rateLimit: RateLimit
+    public let authentication: Authentication
 
     enum CodingKeys: String, CodingKey {
         case id, legalName = "legal_name", kind, status, contractVersion = "contract_version", contractDigest = "contract_digest"

@@ -3,7 +3,9 @@ import BrokerStore
 import Foundation
 import Metering
 
-// The JSON the admin API answers with (snake_case, instants as RFC 3339 in UTC).
+// The JSON the admin API answers with (snake_case, instants as RFC 3339 in UTC). The views of
+// partners, proposals, approvals, status changes, what-ifs and histories are public and Codable:
+// `credit-broker admin` decodes the same types it prints (`AdminAnswers.swift` in the CLI).
 
 struct KeyView: Encodable {
     let keyID: String
@@ -31,8 +33,8 @@ struct KeyList: Encodable {
     let keys: [KeyView]
 }
 
-struct PartnerList: Encodable {
-    let partners: [AdminPartnerView]
+public struct PartnerList: Codable, Sendable {
+    public let partners: [AdminPartnerView]
 }
 
 struct UsageReport: Encodable {
@@ -138,37 +140,37 @@ struct AuditPage: Encodable {
 }
 
 /// A contract proposal, and what changes against the version in force if it is approved.
-struct ProposalView: Encodable {
-    struct Actor: Encodable {
-        let subject: String
-        let via: String?
+public struct ProposalView: Codable, Sendable {
+    public struct Actor: Codable, Sendable {
+        public let subject: String
+        public let via: String?
     }
 
-    struct Change: Encodable {
-        let effect: String
-        let what: String
-        let old: String?
-        let new: String?
+    public struct Change: Codable, Sendable {
+        public let effect: String
+        public let what: String
+        public let old: String?
+        public let new: String?
     }
 
-    let id: Int64
-    let partner: String
-    let kind: String
-    let status: String
-    let contractVersion: String?
-    let term: AdminPartnerView.Term?
-    let effectiveFrom: String?
-    let reason: String
-    let proposedAt: String
-    let proposer: Actor
-    let decidedAt: String?
-    let decider: Actor?
-    let decisionReason: String?
-    let versionID: Int64?
+    public let id: Int64
+    public let partner: String
+    public let kind: String
+    public let status: String
+    public let contractVersion: String?
+    public let term: AdminPartnerView.Term?
+    public let effectiveFrom: String?
+    public let reason: String
+    public let proposedAt: String
+    public let proposer: Actor
+    public let decidedAt: String?
+    public let decider: Actor?
+    public let decisionReason: String?
+    public let versionID: Int64?
     /// Against the partner's contract in force now (all gains for an onboarding); `nil` when decided.
-    let changes: [Change]?
+    public let changes: [Change]?
     /// The document as proposed (in `GET proposals/{id}` and the answer to `POST proposals`).
-    let document: String?
+    public let document: String?
 
     enum CodingKeys: String, CodingKey {
         case id, partner, kind, status, contractVersion = "contract_version", term, effectiveFrom = "effective_from", reason
@@ -204,15 +206,15 @@ struct ProposalView: Encodable {
     }
 }
 
-struct ProposalList: Encodable {
-    let proposals: [ProposalView]
+public struct ProposalList: Codable, Sendable {
+    public let proposals: [ProposalView]
 }
 
-struct ApprovalView: Encodable {
-    let proposal: ProposalView
-    let versionID: Int64?
-    let effectiveFrom: String
-    let madeStale: [Int64]
+public struct ApprovalView: Codable, Sendable {
+    public let proposal: ProposalView
+    public let versionID: Int64?
+    public let effectiveFrom: String
+    public let madeStale: [Int64]
 
     enum CodingKeys: String, CodingKey { case proposal, versionID = "version_id", effectiveFrom = "effective_from", madeStale = "made_stale" }
 
@@ -224,26 +226,26 @@ struct ApprovalView: Encodable {
     }
 }
 
-struct StatusView: Encodable {
-    let partner: String
-    let status: String
-    let reason: String
+public struct StatusView: Codable, Sendable {
+    public let partner: String
+    public let status: String
+    public let reason: String
 }
 
 /// What a proposal would have changed in the partner's recent decisions.
-struct WhatIfView: Encodable {
-    struct Item: Encodable {
-        let item: String
-        let decisions: Int
-        let disclosedToWithheld: Int
-        let withheldToDisclosed: Int
+public struct WhatIfView: Codable, Sendable {
+    public struct Item: Codable, Sendable {
+        public let item: String
+        public let decisions: Int
+        public let disclosedToWithheld: Int
+        public let withheldToDisclosed: Int
         /// Reason → count, of the disclosed → withheld flips.
-        let newReasons: [String: Int]
-        let examples: Examples
+        public let newReasons: [String: Int]
+        public let examples: Examples
 
-        struct Examples: Encodable {
-            let disclosedToWithheld: [String]
-            let withheldToDisclosed: [String]
+        public struct Examples: Codable, Sendable {
+            public let disclosedToWithheld: [String]
+            public let withheldToDisclosed: [String]
 
             enum CodingKeys: String, CodingKey { case disclosedToWithheld = "disclosed_to_withheld", withheldToDisclosed = "withheld_to_disclosed" }
         }
@@ -255,26 +257,29 @@ struct WhatIfView: Encodable {
     }
 
     /// The receipts' suite in force and under the proposal.
-    struct Receipts: Encodable {
-        let inForce: String?
-        let proposed: String
+    public struct Receipts: Codable, Sendable {
+        public let inForce: String?
+        public let proposed: String
 
         enum CodingKeys: String, CodingKey { case inForce = "in_force", proposed }
     }
 
-    let proposal: Int64
-    let partner: String
-    let days: Int
-    let decisions: Int
-    let items: [Item]
-    let receipts: Receipts
+    public let proposal: Int64
+    public let partner: String
+    public let days: Int
+    public let decisions: Int
+    public let items: [Item]
+    public let receipts: Receipts
     /// How the replay reads the ledger.
-    let assumptions = "Each recorded answer is decided again for the same items and purpose under the proposal, as if it governed then (inside its term, no quota); a request that named a consent is taken to have had one covering every item it asked for that purpose."
+    public let assumptions: String
+
+    static let replayAssumptions = "Each recorded answer is decided again for the same items and purpose under the proposal, as if it governed then (inside its term, no quota); a request that named a consent is taken to have had one covering every item it asked for that purpose."
 
     init(proposal: Int64, partner: String, days: Int, report: DecisionReplay.Report, governing: Contract?, proposed: Contract) {
         self.proposal = proposal
         self.partner = partner
         self.days = days
+        assumptions = Self.replayAssumptions
         receipts = Receipts(inForce: governing?.receiptSuite.rawValue, proposed: proposed.receiptSuite.rawValue)
         decisions = report.decisions
         items = report.items.map { flips in
@@ -289,19 +294,19 @@ struct WhatIfView: Encodable {
 }
 
 /// Every version of a partner's contract with who proposed and approved it, and its status changes.
-struct HistoryView: Encodable {
-    struct Version: Encodable {
-        let id: Int64
-        let contractVersion: String
-        let term: AdminPartnerView.Term
-        let effectiveFrom: String
-        let activatedAt: String
-        let source: String
-        let proposal: Int64?
-        let proposer: String?
-        let proposerVia: String?
-        let approver: String?
-        let approvedAt: String?
+public struct HistoryView: Codable, Sendable {
+    public struct Version: Codable, Sendable {
+        public let id: Int64
+        public let contractVersion: String
+        public let term: AdminPartnerView.Term
+        public let effectiveFrom: String
+        public let activatedAt: String
+        public let source: String
+        public let proposal: Int64?
+        public let proposer: String?
+        public let proposerVia: String?
+        public let approver: String?
+        public let approvedAt: String?
 
         enum CodingKeys: String, CodingKey {
             case id, contractVersion = "contract_version", term, effectiveFrom = "effective_from", activatedAt = "activated_at", source
@@ -309,18 +314,18 @@ struct HistoryView: Encodable {
         }
     }
 
-    struct Status: Encodable {
-        let status: String
-        let at: String
-        let reason: String
-        let by: String
+    public struct Status: Codable, Sendable {
+        public let status: String
+        public let at: String
+        public let reason: String
+        public let by: String
     }
 
-    let partner: String
-    let versions: [Version]
-    let statuses: [Status]
+    public let partner: String
+    public let versions: [Version]
+    public let statuses: [Status]
     /// The version that governed at the `at` asked for.
-    let inForceAt: Int64?
+    public let inForceAt: Int64?
 
     enum CodingKeys: String, CodingKey { case partner, versions, statuses, inForceAt = "in_force_at" }
 
