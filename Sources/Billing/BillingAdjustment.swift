@@ -90,14 +90,11 @@ extension BillingStore {
         """
 
     static func adjustment(_ row: PostgresRow) throws -> BillingAdjustment {
-        guard let status = BillingAdjustment.Status(rawValue: try row.decode(String.self, at: 5)) else {
-            throw PostgresError(.decoding, "billing_adjustments holds an unknown status")
-        }
         let deciderFingerprint = try row.decode(String?.self, at: 10)
         let deciderSubject = try row.decode(String?.self, at: 11)
         return BillingAdjustment(
             id: try row.decode(at: 0), partnerID: try row.decode(at: 1), corrects: CivilMonth(try row.decode(CivilDate.self, at: 2)),
-            amount: Money(fen: try row.decode(at: 3)), reason: try row.decode(at: 4), status: status, proposedAt: try row.decode(at: 6),
+            amount: Money(fen: try row.decode(at: 3)), reason: try row.decode(at: 4), status: try row.decode(at: 5), proposedAt: try row.decode(at: 6),
             proposedBy: ChangeActor(fingerprint: try row.decode(at: 7), subject: try row.decode(at: 8)),
             decidedAt: try row.decode(at: 9),
             decidedBy: deciderSubject.map { ChangeActor(fingerprint: deciderFingerprint ?? "", subject: $0) },
@@ -105,3 +102,6 @@ extension BillingStore {
         )
     }
 }
+
+extension BillingAdjustment.Status: PostgresTextEnum {}
+extension Statement.Unbilled: PostgresTextEnum {}

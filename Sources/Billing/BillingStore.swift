@@ -189,8 +189,7 @@ public struct BillingStore: Sendable {
             let count = try row.decode(Int.self, at: 6)
             let earliest = try row.decode(Date.self, at: 7)
             first[partner, default: [:]][digest] = min(first[partner]?[digest] ?? earliest, earliest)
-            if let text = try row.decode(String?.self, at: 4) {
-                guard let reason = Statement.Unbilled(rawValue: text) else { throw PostgresError(.decoding, "the billing rule named an unknown reason") }
+            if let reason = try row.decode(Statement.Unbilled?.self, at: 4) {
                 unbilled[partner, default: [:]][route, default: [:]][reason, default: 0] += count
                 continue
             }

@@ -77,12 +77,8 @@ public struct BatchReviewStore: Sendable {
     /// Up to `limit` unprocessed subjects of the batch, in list order.
     public func pending(_ review: BatchReview, limit: Int) async throws -> [BatchReviewSubject] {
         try await pool.execute(Self.selectPending, [review.partnerID, review.id, limit]).map { row in
-            let kind = try row.decode(String.self, at: 2)
-            guard let subjectKind = SubjectKind(rawValue: kind) else {
-                throw PostgresError(.decoding, "batch_review_subjects.kind holds an unknown kind '\(kind)'")
-            }
-            return BatchReviewSubject(
-                position: try row.decode(at: 0), subjectKey: try row.decode(at: 1), kind: subjectKind, label: try row.decode(at: 3)
+            BatchReviewSubject(
+                position: try row.decode(at: 0), subjectKey: try row.decode(at: 1), kind: try row.decode(at: 2), label: try row.decode(at: 3)
             )
         }
     }
@@ -195,12 +191,8 @@ public struct BatchReviewStore: Sendable {
     }
 
     private static func review(from row: PostgresRow) throws -> BatchReview {
-        let status = try row.decode(String.self, at: 2)
-        guard let reviewStatus = BatchReview.Status(rawValue: status) else {
-            throw PostgresError(.decoding, "batch_reviews.status holds an unknown status '\(status)'")
-        }
-        return BatchReview(
-            partnerID: try row.decode(at: 0), id: try row.decode(at: 1), status: reviewStatus, decision: try row.decode(at: 3),
+        BatchReview(
+            partnerID: try row.decode(at: 0), id: try row.decode(at: 1), status: try row.decode(at: 2), decision: try row.decode(at: 3),
             total: try row.decode(at: 4), done: try row.decode(at: 5), quotaDay: try row.decode(at: 6), quotaMonth: try row.decode(at: 7),
             failure: try row.decode(at: 8), createdAt: try row.decode(at: 9), finishedAt: try row.decode(at: 10)
         )

@@ -367,12 +367,6 @@ public struct DisputeStore: Sendable {
     private static let sealingKeyColumn = 19
 
     private static func dispute(_ row: PostgresRow, keyring: SealingKeyring) throws -> StoredDispute {
-        func choice<T: RawRepresentable<String>>(_ column: Int, as: T.Type) throws -> T? {
-            try row.decode(String?.self, at: column).map { text in
-                guard let value = T(rawValue: text) else { throw PostgresError(.decoding, "disputes: column \(column) holds an unknown value") }
-                return value
-            }
-        }
         let id: String = try row.decode(at: 0)
         let keyID = try row.decode(String?.self, at: sealingKeyColumn)
         /// The text of `column`: opened if the row is sealed, else as stored.
@@ -382,15 +376,14 @@ public struct DisputeStore: Sendable {
                 try keyring.open(SealedValue(keyID: keyID, bytes: bytes), as: field(column, of: id))
             }
         }
-        guard let state = try choice(13, as: StoredDispute.State.self) else { throw PostgresError(.decoding, "disputes.state is null") }
         guard let reason = try text(.reason, clear: 7, sealed: 20) else { throw PostgresError(.decoding, "disputes.reason of \(id) is missing") }
         return StoredDispute(
             id: id, subjectKey: try row.decode(at: 1), item: try row.decode(at: 2), source: try row.decode(at: 3),
             sourceRecordID: try row.decode(at: 4), recordVersion: try row.decode(at: 5), filedBy: try row.decode(at: 6),
             reason: reason, statement: try text(.statement, clear: 8, sealed: 21), keepStatement: try row.decode(at: 9),
-            filedAt: try row.decode(at: 10), filedOn: try row.decode(at: 11), deadline: try row.decode(at: 12), state: state,
-            outcome: try choice(14, as: StoredDispute.Outcome.self), resolvedAt: try row.decode(at: 15),
-            resolvedVia: try choice(16, as: StoredDispute.Channel.self), resolutionNote: try text(.resolutionNote, clear: 17, sealed: 22),
+            filedAt: try row.decode(at: 10), filedOn: try row.decode(at: 11), deadline: try row.decode(at: 12), state: try row.decode(at: 13),
+            outcome: try row.decode(at: 14), resolvedAt: try row.decode(at: 15),
+            resolvedVia: try row.decode(at: 16), resolutionNote: try text(.resolutionNote, clear: 17, sealed: 22),
             feedSeq: try row.decode(at: 18)
         )
     }

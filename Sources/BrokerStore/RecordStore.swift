@@ -124,11 +124,7 @@ public struct RecordStore: Sendable {
         }
         guard !versions.isEmpty else { return nil }
         let events = try await pool.execute(Self.events, [source, sourceRecordID]).map { row in
-            let kind = try row.decode(String.self, at: 0)
-            guard let eventKind = StagedEvent.Kind(rawValue: kind) else {
-                throw PostgresError(.decoding, "record_events.event holds an unknown event '\(kind)'")
-            }
-            return RecordHistory.Event(kind: eventKind, date: try row.decode(at: 1), recordedAt: try row.decode(at: 2))
+            RecordHistory.Event(kind: try row.decode(at: 0), date: try row.decode(at: 1), recordedAt: try row.decode(at: 2))
         }
         return RecordHistory(versions: versions, events: events)
     }
@@ -137,23 +133,15 @@ public struct RecordStore: Sendable {
         let result = try await pool.execute(Self.subjectByKey, [key])
         guard result.count > 0 else { return nil }
         let row = result[0]
-        let kind = try row.decode(String.self, at: 0)
-        guard let subjectKind = SubjectKind(rawValue: kind) else {
-            throw PostgresError(.decoding, "subjects.kind holds an unknown kind '\(kind)'")
-        }
         return StoredSubject(
-            key: key, kind: subjectKind, displayName: try row.decode(at: 1), maskedID: try row.decode(at: 2))
+            key: key, kind: try row.decode(at: 0), displayName: try row.decode(at: 1), maskedID: try row.decode(at: 2))
     }
 
     private static func record(from row: PostgresRow) throws -> StoredRecord {
-        let status = try row.decode(String.self, at: 8)
-        guard let recordStatus = RecordStatus(rawValue: status) else {
-            throw PostgresError(.decoding, "records.status holds an unknown status '\(status)'")
-        }
-        return StoredRecord(
+        StoredRecord(
             subjectKey: try row.decode(at: 0), item: try row.decode(at: 1), source: try row.decode(at: 2),
             sourceRecordID: try row.decode(at: 3), decisionDate: try row.decode(at: 4), publicityStart: try row.decode(at: 5),
-            publicityEnd: try row.decode(at: 6), discloseUntil: try row.decode(at: 7), status: recordStatus,
+            publicityEnd: try row.decode(at: 6), discloseUntil: try row.decode(at: 7), status: try row.decode(at: 8),
             fields: try row.decode(RecordFields.self, at: 9).members,
             version: try row.decode(at: 10), changeSeq: try row.decode(at: 11),
             marks: try row.decode(RecordFields?.self, at: 12)?.members ?? [:])

@@ -48,7 +48,7 @@ public struct WatchlistStore: Sendable {
         return try result.map { row in
             WatchedSubject(
                 reference: try row.decode(at: 0), subjectKey: try row.decode(at: 1),
-                kind: try Self.kind(row.decode(at: 2)), label: try row.decode(at: 3))
+                kind: try row.decode(at: 2), label: try row.decode(at: 3))
         }
     }
 
@@ -91,11 +91,6 @@ public struct WatchlistStore: Sendable {
             LIMIT \(limit)
             """)
         return try result.map { row in
-            let change = try row.decode(String.self, at: 6)
-            let recordedOn = try row.decode(CivilDate.self, at: 7)
-            guard let watched = WatchedChange(rawValue: change) else {
-                throw PostgresError(.decoding, "watched_changes holds an unknown change '\(change)'")
-            }
             var quota: StoredAlert.Quota?
             if let period = try row.decode(String?.self, at: 10) {
                 quota = StoredAlert.Quota(
@@ -103,18 +98,11 @@ public struct WatchlistStore: Sendable {
                 )
             }
             let subject = try row.decode(String?.self, at: 2).map { key in
-                WatchedSubject(reference: try row.decode(at: 1), subjectKey: key, kind: try Self.kind(row.decode(at: 3)), label: try row.decode(at: 4))
+                WatchedSubject(reference: try row.decode(at: 1), subjectKey: key, kind: try row.decode(at: 3), label: try row.decode(at: 4))
             }
             return StoredAlert(
-                changeSeq: try row.decode(at: 0), subject: subject, item: try row.decode(at: 5), change: watched, recordedOn: recordedOn,
+                changeSeq: try row.decode(at: 0), subject: subject, item: try row.decode(at: 5), change: try row.decode(at: 6), recordedOn: try row.decode(at: 7),
                 consentID: try row.decode(at: 8), reason: try row.decode(at: 9), quota: quota)
         }
-    }
-
-    private static func kind(_ text: String) throws -> SubjectKind {
-        guard let kind = SubjectKind(rawValue: text) else {
-            throw PostgresError(.decoding, "watchlist.kind holds an unknown kind '\(text)'")
-        }
-        return kind
     }
 }

@@ -113,11 +113,8 @@ public struct SubjectLedger: Sendable {
               AND (\(from)::date IS NULL OR day >= \(from)::date) AND (\(to)::date IS NULL OR day <= \(to)::date)
             ORDER BY day DESC, partner_id, stream
             """).map { row in
-            guard let stream = StreamDelivery.Stream(rawValue: try row.decode(at: 2)) else {
-                throw PostgresError(.decoding, "stream_deliveries holds an unknown stream")
-            }
-            return StreamDelivery(
-                day: try row.decode(at: 0), partnerID: try row.decode(at: 1), stream: stream,
+            StreamDelivery(
+                day: try row.decode(at: 0), partnerID: try row.decode(at: 1), stream: try row.decode(at: 2),
                 items: try row.decode(PostgresJSON<[String]>.self, at: 3).value, deliveries: try row.decode(at: 4)
             )
         }
@@ -167,3 +164,5 @@ public struct SubjectLedger: Sendable {
         }).json, as: UTF8.self)
     }
 }
+
+extension StreamDelivery.Stream: PostgresTextEnum {}

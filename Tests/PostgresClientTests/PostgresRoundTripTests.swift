@@ -115,3 +115,18 @@ import Testing
         await pool.close()
     }
 }
+
+/// A text column read as a `PostgresTextEnum`: a known value decodes, binds back as its raw
+/// value, and an unknown one fails naming the column and the type, never the value.
+@Test func aTextEnumDecodesItsValuesAndNamesTheColumnOfAnUnknownOne() async throws {
+    enum Colour: String, PostgresTextEnum { case red, green }
+    let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 1))
+    let row = try await pool.query("SELECT \(Colour.green) AS known, 'mauve-1c9e' AS unknown, NULL::text AS missing")[0]
+    #expect(try row.decode(Colour.self, at: 0) == .green)
+    #expect(try row.decode(Colour?.self, at: 2) == nil)
+    let error = #expect(throws: PostgresError.self) { try row.decode(Colour.self, at: 1) }
+    #expect(error?.kind == .decoding)
+    #expect(error?.message.contains("\"unknown\"") == true && error?.message.contains("Colour") == true, "\(String(describing: error))")
+    #expect(error?.message.contains("mauve-1c9e") == false)
+    await pool.close()
+}
