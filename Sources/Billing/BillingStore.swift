@@ -239,7 +239,7 @@ public struct BillingStore: Sendable {
                         number += 1
                     }
                     guard number == last + 1 else {
-                        throw PostgresError(.decoding, "\(partner)'s billable calls of \(day) changed while they were counted")
+                        throw StoreInconsistency("\(partner)'s billable calls of \(day) changed while they were counted")
                     }
                 }
                 next = last + 1
@@ -248,7 +248,9 @@ public struct BillingStore: Sendable {
         }
         var digests: [String: [(day: String, count: Int, sha256: String)]] = [:]
         for row in try await connection.execute(daysStatement, [TextArrayParameter(partners), month.start, month.end]) {
-            digests[try row.decode(String.self, at: 0), default: []].append((try row.decode(at: 1), try row.decode(at: 2), try row.decode(at: 3)))
+            digests[try row.decode(String.self, at: 0), default: []].append(
+                (try row.decode(CivilDate.self, at: 1).description, try row.decode(at: 2), try row.decode(at: 3))
+            )
         }
         for (partner, partnerDays) in digests {
             usage[partner, default: MonthUsage()].events = Statement.Events(
@@ -276,7 +278,7 @@ public struct BillingStore: Sendable {
     /// many, the first one's time.
     private static let groupsStatement = PostgresStatement(unsafeSQL: """
         SELECT partner_id, day, endpoint, contract_digest, unbilled, items_disclosed, count(*)::bigint, min(occurred_at)
-        FROM (SELECT partner_id, (occurred_at AT TIME ZONE 'UTC' + interval '8 hours')::date AS day, endpoint, contract_digest, items_disclosed,
+        FROM (SELECT partner_id, \(chinaDay) AS day, endpoint, contract_digest, items_disclosed,
                      occurred_at, \(BillingRules.unbilledSQL(callRoutes: 4, batchRoute: 5)) AS unbilled
               FROM meter_events WHERE \(inMonth)) AS e
         GROUP BY partner_id, day, endpoint, contract_digest, unbilled, items_disclosed
@@ -301,8 +303,8 @@ public struct BillingStore: Sendable {
         GROUP BY 1, 2 ORDER BY 1, 2
         """)
 
-    /// The China-time day of `occurred_at`, as text (as `UsageQuery` counts days).
-    static let chinaDay = "to_char(occurred_at AT TIME ZONE 'UTC' + interval '8 hours', 'YYYY-MM-DD')"
+    /// The China-time day of `occurred_at`, a `date` (as `UsageQuery` counts days).
+    static let chinaDay = CivilDate.chinaDaySQL(of: "occurred_at")
 
     // MARK: Reading
 

@@ -19,3 +19,11 @@ extension CivilDate: PostgresEncodable, PostgresDecodable {
         self = date
     }
 }
+
+extension CivilDate {
+    /// SQL for the China day (UTC+8, no daylight saving) of the `timestamptz` expression `instant`,
+    /// as a `date`: how meter events are counted per day (usage, billing). Sessions run in UTC.
+    public static func chinaDaySQL(of instant: String) -> String {
+        "((\(instant) AT TIME ZONE 'UTC') + interval '8 hours')::date"
+    }
+}

@@ -376,7 +376,7 @@ public struct DisputeStore: Sendable {
                 try keyring.open(SealedValue(keyID: keyID, bytes: bytes), as: field(column, of: id))
             }
         }
-        guard let reason = try text(.reason, clear: 7, sealed: 20) else { throw PostgresError(.decoding, "disputes.reason of \(id) is missing") }
+        guard let reason = try text(.reason, clear: 7, sealed: 20) else { throw StoreInconsistency("disputes.reason of \(id) is missing") }
         return StoredDispute(
             id: id, subjectKey: try row.decode(at: 1), item: try row.decode(at: 2), source: try row.decode(at: 3),
             sourceRecordID: try row.decode(at: 4), recordVersion: try row.decode(at: 5), filedBy: try row.decode(at: 6),

@@ -80,7 +80,7 @@ public struct Migrator: Sendable {
             let digest = Self.digest(migration.sql)
             if let existing = recorded[migration.version] {
                 guard existing == digest else {
-                    throw PostgresError(.usage, "migration \(migration.version) (\(migration.name)) was changed after it was applied; add a new migration instead")
+                    throw StoreInconsistency("migration \(migration.version) (\(migration.name)) was changed after it was applied; add a new migration instead")
                 }
                 continue
             }

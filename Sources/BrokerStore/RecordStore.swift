@@ -86,7 +86,7 @@ public struct RecordStore: Sendable {
         return try records.map { record in
             guard let id = disputeID(record), case .object(var mark)? = record.marks["subject_statement"] else { return record }
             guard let text = statements[id] else {
-                throw PostgresError(.decoding, "records: the statement kept beside \(record.source)/\(record.sourceRecordID) names \(id), which holds none")
+                throw StoreInconsistency("records: the statement kept beside \(record.source)/\(record.sourceRecordID) names \(id), which holds none")
             }
             mark["text"] = .string(text)
             var marks = record.marks

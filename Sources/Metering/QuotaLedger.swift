@@ -1,4 +1,5 @@
 import BrokerCore
+import BrokerStore
 import Foundation
 import PostgresClient
 
@@ -72,7 +73,7 @@ public struct QuotaLedger: Sendable {
         let granted = try row.decode(Int.self, at: 0)
         let exhaustion = try row.decode(String?.self, at: 1).map { try Self.exhaustion(named: $0, limits: limits, at: instant) }
         guard (0...units).contains(granted), (granted < units) == (exhaustion != nil) else {
-            throw PostgresError(.decoding, "quota_reserve_up_to granted \(granted) of \(units) units, exhausted: \(exhaustion?.period.rawValue ?? "none")")
+            throw StoreInconsistency("quota_reserve_up_to granted \(granted) of \(units) units, exhausted: \(exhaustion?.period.rawValue ?? "none")")
         }
         return QuotaGrant(
             partnerID: partner, requested: units, granted: granted, day: day, month: month,
@@ -83,7 +84,7 @@ public struct QuotaLedger: Sendable {
 
     private static func exhaustion(named name: String, limits: QuotaLimits, at instant: Date) throws -> QuotaDecision.Exhaustion {
         guard let period = QuotaPeriod(rawValue: name) else {
-            throw PostgresError(.decoding, "the quota functions named an unknown period \"\(name)\"")
+            throw StoreInconsistency("the quota functions named an unknown period \"\(name)\"")
         }
         let limit = (period == .day ? limits.perDay : limits.perMonth) ?? 0
         return .init(period: period, limit: limit, nextPeriodStarts: period.nextStart(at: instant))

@@ -1,4 +1,5 @@
 import BrokerCore
+import BrokerStore
 import Foundation
 import PostgresClient
 
@@ -32,17 +33,12 @@ extension UsageQuery {
         try Self.checkSpan(partner: partner, from: from, to: to)
         let start = from.start()
         let end = to.adding(days: 1).start()
-        func day(_ row: PostgresRow) throws -> CivilDate {
-            let text = try row.decode(String.self, at: 0)
-            guard let date = CivilDate(text) else { throw PostgresError(.decoding, "usage day \"\(text)\" is not YYYY-MM-DD") }
-            return date
-        }
         let latency = try await pool.execute(Self.latencyPerDay, [partner, start, end]).map { row in
-            UsageBreakdown.Latency(day: try day(row), p50: try row.decode(Double.self, at: 1), p99: try row.decode(Double.self, at: 2))
+            UsageBreakdown.Latency(day: try row.decode(at: 0), p50: try row.decode(Double.self, at: 1), p99: try row.decode(Double.self, at: 2))
         }
         let withheld = try await pool.execute(Self.withheldPerDay, [partner, start, end]).map { row in
             UsageBreakdown.Withheld(
-                day: try day(row), item: try row.decode(String.self, at: 1), reason: try row.decode(String.self, at: 2),
+                day: try row.decode(at: 0), item: try row.decode(String.self, at: 1), reason: try row.decode(String.self, at: 2),
                 count: try row.decode(Int.self, at: 3)
             )
         }

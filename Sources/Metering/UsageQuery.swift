@@ -1,5 +1,6 @@
 import Foundation
 import BrokerCore
+import BrokerStore
 import PostgresClient
 
 /// A partner's usage, read from the meter ledger.
@@ -21,18 +22,17 @@ public struct UsageQuery: Sendable {
         let end = to.adding(days: 1).start()
         let calls = try await pool.execute(Self.callsPerDay, [partner, start, end])
         let items = try await pool.execute(Self.itemsPerDay, [partner, start, end])
-        var itemsByDay: [String: [UsageDay.Item]] = [:]
+        var itemsByDay: [CivilDate: [UsageDay.Item]] = [:]
         for row in items {
-            itemsByDay[try row.decode(String.self, at: 0), default: []].append(UsageDay.Item(
+            itemsByDay[try row.decode(CivilDate.self, at: 0), default: []].append(UsageDay.Item(
                 item: try row.decode(String.self, at: 1),
                 disclosed: try row.decode(Int.self, at: 2),
                 withheld: try row.decode(Int.self, at: 3)
             ))
         }
         return try calls.map { row in
-            let day = try row.decode(String.self, at: 0)
-            guard let date = CivilDate(day) else { throw PostgresError(.decoding, "usage day \"\(day)\" is not YYYY-MM-DD") }
-            return UsageDay(day: date, calls: try row.decode(Int.self, at: 1), items: itemsByDay[day] ?? [])
+            let day = try row.decode(CivilDate.self, at: 0)
+            return UsageDay(day: day, calls: try row.decode(Int.self, at: 1), items: itemsByDay[day] ?? [])
         }
     }
 
@@ -45,8 +45,8 @@ public struct UsageQuery: Sendable {
         }
     }
 
-    /// The China-time day of `occurred_at`, as text.
-    static let chinaDay = "to_char(occurred_at AT TIME ZONE 'UTC' + interval '8 hours', 'YYYY-MM-DD')"
+    /// The China-time day of `occurred_at`, a `date`.
+    static let chinaDay = CivilDate.chinaDaySQL(of: "occurred_at")
 
     private static let callsPerDay = PostgresStatement(unsafeSQL: """
         SELECT \(chinaDay) AS day, count(*)

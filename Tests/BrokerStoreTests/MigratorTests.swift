@@ -36,7 +36,7 @@ import Testing
         try await Migrator(pool: pool).migrate()
         var edited = Migration.all
         edited[0].sql += "\n-- edited"
-        let error = await #expect(throws: PostgresError.self) { try await Migrator(pool: pool, migrations: edited).migrate() }
+        let error = await #expect(throws: StoreInconsistency.self) { try await Migrator(pool: pool, migrations: edited).migrate() }
         #expect(error?.description.contains("changed after it was applied") == true)
         await pool.close()
     }

@@ -73,13 +73,16 @@ import Testing
             #expect(try await queryB().body.contains("@2026-11-01.1#"), "nothing changes before approval")
             let started = ContinuousClock.now
             let approved = try admin("security", "POST", "proposals/\(id)/approve", body: #"{"reason":"ok"}"#)
+            let answeredAfter = ContinuousClock.now - started
             #expect(approved.status == 200, "\(approved)")
             #expect(approved.headers.lowercased().contains("contract-served-by: 2/2"), "\(approved.headers)")
             let after = try await queryB()
             #expect(after.body.contains("\"contract_version\":\"\(Self.agency)@2026-12-05.1#"), "\(after.body)")
             #expect(after.body.contains("no_sharing"), "\(after.body)")
-            // The approval answered once both processes served it (its wait is bounded by 2 s).
-            #expect(ContinuousClock.now - started < .seconds(5))
+            // The approval answered once both processes served it (its wait is bounded by 2 s; the
+            // rest is curl's start and a TLS handshake, seconds on a loaded machine: 6.9 s for the
+            // approval and the query after it at load 12, so only the approval is timed, within 10 s).
+            #expect(answeredAfter < .seconds(10), "\(answeredAfter)")
 
             let suspended = try admin("security", "POST", "partners/\(Self.agency)/suspend", body: #"{"reason":"incident"}"#)
             #expect(suspended.status == 200, "\(suspended)")
