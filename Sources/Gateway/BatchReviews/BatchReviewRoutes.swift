@@ -98,7 +98,7 @@ struct BatchReviewRoutes {
             partner: partner.partnerID, units: batch.subjects.count, limits: QuotaLimits(partner.contract.quotas), at: now
         ) {
         case .reserved(let reservation): reservation
-        case .exhausted(let exhaustion): throw Self.quotaExhausted(exhaustion, subjects: batch.subjects.count, now: now)
+        case .exhausted(let exhaustion): throw Problem.quotaExhausted(exhaustion, now: now, batchOf: batch.subjects.count)
         }
         context.meter.whenDelivered { [alerts, partnerID = partner.partnerID, limits = QuotaLimits(partner.contract.quotas)] in
             await alerts.check(partner: partnerID, limits: limits, usage: reservation.usageAfter, at: now)
@@ -175,19 +175,7 @@ struct BatchReviewRoutes {
 
     /// An integer query parameter within `range`, or 400 naming it.
     private static func parameter(_ request: Request, _ name: String, default value: Int, range: ClosedRange<Int>) throws(Problem) -> Int {
-        guard let text = request.uri.queryParameters.get(name) else { return value }
-        guard let number = Int(text), range.contains(number) else {
-            throw .invalidRequest(name, "\(name) must be an integer from \(range.lowerBound) to \(range.upperBound).")
-        }
-        return number
+        try request.integer(name, in: range) ?? value
     }
 
-    private static func quotaExhausted(_ exhaustion: QuotaDecision.Exhaustion, subjects: Int, now: Date) -> Problem {
-        let seconds = max(1, Int(exhaustion.resetsAt.timeIntervalSince(now).rounded(.up)))
-        return Problem(
-            "quota-exhausted", title: "Quota exhausted", status: .tooManyRequests,
-            detail: "The \(exhaustion.period == .day ? "daily" : "monthly") quota of \(exhaustion.limit) has fewer than the \(subjects) units this batch needs; it resets on \(exhaustion.nextPeriodStarts).",
-            field: "subjects", headers: [.retryAfter: String(seconds)]
-        )
-    }
 }

@@ -15,13 +15,6 @@ struct FeedPageRequest: Sendable {
 
     /// The `limit` query parameter: 1 to `maximumLimit`, `defaultLimit` when absent.
     static func limit(_ uri: URI) throws(Problem) -> Int {
-        guard let text = uri.queryParameters.get("limit") else { return defaultLimit }
-        guard let limit = Int(text), (1...maximumLimit).contains(limit) else {
-            throw Problem(
-                "invalid-request", title: "Invalid request", status: .badRequest,
-                detail: "limit must be a whole number from 1 to \(maximumLimit).", field: "limit"
-            )
-        }
-        return limit
+        try uri.integer("limit", in: 1...maximumLimit) ?? defaultLimit
     }
 }

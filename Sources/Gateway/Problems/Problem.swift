@@ -111,12 +111,16 @@ extension Problem {
         )
     }
 
-    static func quotaExhausted(_ exhaustion: QuotaDecision.Exhaustion, now: Date) -> Problem {
+    /// The quota is used up, or (for a batch review of `units` subjects, named by `subjects`) has
+    /// fewer units left than the batch needs; `Retry-After` is the seconds until it resets.
+    static func quotaExhausted(_ exhaustion: QuotaDecision.Exhaustion, now: Date, batchOf units: Int? = nil) -> Problem {
         let seconds = max(1, Int(exhaustion.resetsAt.timeIntervalSince(now).rounded(.up)))
+        let quota = "The \(exhaustion.period == .day ? "daily" : "monthly") quota of \(exhaustion.limit)"
+        let detail = units.map { "\(quota) has fewer than the \($0) units this batch needs; it resets on \(exhaustion.nextPeriodStarts) (China time)." }
+            ?? "\(quota) requests is used up; it resets on \(exhaustion.nextPeriodStarts) (China time)."
         return Problem(
-            "quota-exhausted", title: "Quota exhausted", status: .tooManyRequests,
-            detail: "The \(exhaustion.period == .day ? "daily" : "monthly") quota of \(exhaustion.limit) requests is used up; it resets on \(exhaustion.nextPeriodStarts) (China time).",
-            headers: [.retryAfter: String(seconds)]
+            "quota-exhausted", title: "Quota exhausted", status: .tooManyRequests, detail: detail,
+            field: units == nil ? nil : "subjects", headers: [.retryAfter: String(seconds)]
         )
     }
 

@@ -34,10 +34,7 @@ struct ScoreRoutes {
         let json = try await request.wholeBody(upTo: 16 * 1024)
         let query = try ScoreRequest(json: json.readableBytesView, engine: engine)
         if query.consentID != nil {
-            throw Problem(
-                "consent-not-found", title: "Consent not found", status: .badRequest,
-                detail: "No consent with this id is on file for the partner.", field: "consent_id"
-            )
+            throw Problem.queryConsentNotFound
         }
         let subjectKey = query.subject.rawValue
         let now = context.instant
