@@ -8,7 +8,7 @@ import Testing
 /// The contract ledger and its lifecycle against a real PostgreSQL: seeding, propose → approve or
 /// reject, four eyes, staleness, suspension and retirement, insert-only history, one rule for what governs.
 @Suite struct ContractStoreTests {
-    static let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = Repository.root
 
     static func text(_ path: String) throws -> (file: String, text: String) {
         (path, try String(contentsOf: root.appending(path: path), encoding: .utf8))

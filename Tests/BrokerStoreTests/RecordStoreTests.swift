@@ -104,7 +104,7 @@ import Testing
     }
 
     static func catalog() throws -> Catalog {
-        let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = Repository.root
         return try Catalog(
             yaml: String(contentsOf: root.appending(path: "Policies/catalog.yaml"), encoding: .utf8), file: "catalog.yaml",
             knownMaskRules: nil)

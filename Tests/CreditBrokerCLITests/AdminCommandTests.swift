@@ -7,7 +7,7 @@ import Testing
 /// The admin parts of the command line: `audit verify`, the admin certificates and CRL of `pki init`,
 /// `pki revoke --admin`, and `serve --admin-port` refusing to run without TLS or without an admin CRL.
 @Suite struct AdminCommandTests {
-    static let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = Repository.root
 
     @Test func auditVerifyPassesAnIntactChainAndNamesTheFirstTamperedSeq() async throws {
         let database = try await TestPostgres.freshDatabase()

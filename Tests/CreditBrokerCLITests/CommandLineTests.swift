@@ -40,7 +40,7 @@ import Testing
     }
 
     @Test func serveHelpNamesEveryEndpointOfTheAPIDescription() throws {
-        let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = Repository.root
         let description = try String(contentsOf: root.appending(path: "Contracts/api/openapi.yaml"), encoding: .utf8)
         // The paths under `paths:`, two spaces in, without a trailing `/{parameter}`.
         let endpoints = Set(description.split(separator: "\n").compactMap { line -> String? in

@@ -7,7 +7,7 @@ import Testing
 
 /// `credit-broker contracts check | diff | explain | apply | show`, run as the real binary.
 @Suite struct ContractsCommandTests {
-    static let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = Repository.root
     static let policyOptions = ["--catalog", root.appending(path: "Policies/catalog.yaml").path, "--policies", root.appending(path: "Policies").path]
     static let shipped = root.appending(path: "Contracts").path
     static let icbc = root.appending(path: "Contracts/bank.icbc_jiangsu.yaml")

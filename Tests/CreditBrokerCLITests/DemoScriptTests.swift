@@ -7,7 +7,7 @@ import Testing
 /// PostgreSQL server programs hidden from its search it would install `postgresql` before running
 /// the demo; with them found it installs nothing. The commands are recorded, not run.
 @Suite struct DemoScriptTests {
-    static let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = Repository.root
 
     /// Runs `./demo ARGUMENTS` with `environment`; what it would have run, one command a line.
     static func dryRun(_ arguments: [String], environment: [String: String]) throws -> (status: Int32, commands: [String], output: String) {

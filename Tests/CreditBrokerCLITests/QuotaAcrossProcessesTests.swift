@@ -10,7 +10,7 @@ import Testing
 /// Two real `credit-broker serve` processes on one database share a partner's quota exactly, and
 /// alert it once at 80 % and once at 100 % of it.
 @Suite struct QuotaAcrossProcessesTests {
-    static let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = Repository.root
     static let agency = "agency.nj_anxin"
 
     /// The shipped contracts, with the agency's daily quota set to `perDay` and its rate limit out of the way.

@@ -8,7 +8,7 @@ import Testing
 /// to new connections, a broken key file refused with the served pair kept, the process alive and
 /// each part's outcome in its log. (`ReloadTests` covers what the reload does in detail.)
 @Suite struct ReloadSignalTests {
-    static let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = Repository.root
     static let bank = "bank.icbc_jiangsu"
 
     @Test func aSIGHUPReloadsTheCRLAndTheServerCertificateOfARunningServe() async throws {

@@ -6,7 +6,7 @@ import Testing
 /// `credit-broker report render`: a saved answer printed offline, as a bank that archives answers
 /// would print one later.
 @Suite struct ReportCommandTests {
-    static let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = Repository.root
     static let policies = ["--catalog", root.appending(path: "Policies/catalog.yaml").path, "--policies", root.appending(path: "Policies").path]
 
     /// A query answer saved with its headers (`curl -si`).

@@ -20,7 +20,7 @@ import X509
 /// A real gateway over real TLS on port 0 against a fresh PostgreSQL, with a development PKI made
 /// for the test and the repository's shipped contracts, and its admin listener on another port 0.
 struct TestGateway {
-    static let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = Repository.root
 
     /// Two banks, and the joint-credit company below, bound by their contracts' subjects.
     static let bank = "bank.icbc_jiangsu"

@@ -26,7 +26,7 @@ struct IngestFixture {
     static func make(_ label: String = #function) async throws -> IngestFixture {
         let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(label), maxConnections: 2))
         try await Migrator(pool: pool).migrate()
-        let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = Repository.root
         let masking = try MaskingPolicy(
             yaml: String(contentsOf: root.appending(path: "Policies/masking.yaml"), encoding: .utf8), file: "masking.yaml")
         let catalog = try Catalog(
