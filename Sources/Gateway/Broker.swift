@@ -170,7 +170,10 @@ public struct Broker: Sendable {
     ) throws -> Broker {
         let writer = MeterWriter(pool: meterPool, logger: logger, onBatch: metrics.meterBatch)
         let queries = QueryService(policies: configuration.policies, hasher: configuration.hasher, reads: reads, pool: pool)
-        let batchReviews = BatchReviewService(queries: queries, pool: pool, keys: configuration.sealingKeys, meter: writer, configuration: configuration.batchReviews)
+        let batchReviews = BatchReviewService(
+            queries: queries, pool: pool, keys: configuration.sealingKeys, meter: writer, configuration: configuration.batchReviews,
+            clock: configuration.clock
+        )
         let scores = try ScoreService(card: configuration.scorecard)
         let renderer = PDFRenderer(configuration.reportRenderer, logger: logger, metrics: metrics.reportRenderer)
         let rights = SubjectRightsService(queries: queries, pool: pool, keys: configuration.sealingKeys)

@@ -182,6 +182,26 @@ import Testing
         }
     }
 
+    /// The worker reads the broker's clock, as a request does: a batch submitted under an injected
+    /// clock has its subjects' meter events stamped with that instant (they were stamped with the
+    /// system's time, so a batch submitted just before midnight could be billed on the next day).
+    @Test func aBatchIsMeteredAtTheBrokersTime() async throws {
+        let instant = Instant.parse("2026-12-03T23:59:30+08:00")!
+        try await TestGateway.run(clock: FixedClock(instant)) { gateway in
+            try await gateway.ingest(Self.feed(companies: 3))
+            let bank = try gateway.identity(of: TestGateway.bank)
+            let submitted = try await gateway.request(.POST, "/v1/batch-reviews", identity: bank, body: body([
+                "subjects": (0..<3).map(Self.company), "purpose": "batch_review", "items": Self.items,
+            ]))
+            let id = try #require(submitted.json["id"] as? String, "\(String(decoding: submitted.body, as: UTF8.self))")
+            #expect(try await finished("/v1/batch-reviews/\(id)", gateway: gateway, identity: bank).json["status"] as? String == "done")
+            let stamps = try await gateway.pool.query("""
+                SELECT DISTINCT occurred_at FROM meter_events WHERE endpoint = '/v1/batch-reviews/{id}' AND request_id LIKE \(id + "/%")
+                """).map { try $0.decode(Date.self, at: 0) }
+            #expect(stamps == [instant], "\(stamps)")
+        }
+    }
+
     /// A process died after metering subjects 100 and up but before storing their results: once
     /// its lease ends another worker finishes the batch, and every subject stays metered once.
     @Test func aBatchLeftByACrashedProcessIsResumedAndMeteredOnce() async throws {

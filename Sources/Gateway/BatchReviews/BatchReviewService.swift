@@ -17,13 +17,13 @@ public struct BatchReviewService: Sendable {
     ///   - meter: where the worker records one meter event per processed subject.
     public init(
         queries: QueryService, pool: PostgresPool, keys: SealingKeys, meter: MeterWriter,
-        configuration: BatchReviewWorker.Configuration = .init()
+        configuration: BatchReviewWorker.Configuration = .init(), clock: any WallClock = SystemClock()
     ) {
         self.queries = queries
         store = BatchReviewStore(pool: pool, keys: keys)
         quotas = QuotaLedger(pool: pool)
         worker = BatchReviewWorker(
-            queries: queries, store: store, quotas: quotas, meter: meter, configuration: configuration
+            queries: queries, store: store, quotas: quotas, meter: meter, configuration: configuration, clock: clock
         )
     }
 }

@@ -44,12 +44,15 @@ public struct BatchReviewWorker: Service {
     let quotas: QuotaLedger
     let meter: MeterWriter
     let configuration: Configuration
+    /// The broker's clock: a subject's records are those disclosable on its day, and its meter event is stamped with it.
+    let clock: any WallClock
     let logger = Logger(label: "credit-broker.batch-reviews")
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
 
-    init(queries: QueryService, store: BatchReviewStore, quotas: QuotaLedger, meter: MeterWriter, configuration: Configuration) {
+    init(queries: QueryService, store: BatchReviewStore, quotas: QuotaLedger, meter: MeterWriter, configuration: Configuration, clock: any WallClock) {
         self.queries = queries
+        self.clock = clock
         self.store = store
         self.quotas = quotas
         self.meter = meter
@@ -141,9 +144,9 @@ public struct BatchReviewWorker: Service {
     private func processChunk(
         _ chunk: [BatchReviewSubject], of review: BatchReview, decision: BatchDecision, masker: Masker
     ) async throws -> BatchReview {
-        let clock = ContinuousClock()
-        let start = clock.now
-        let now = Date()
+        let elapsed = ContinuousClock()
+        let start = elapsed.now
+        let now = clock.now()
         let subjectKeys = Array(Set(chunk.map(\.subjectKey)))
         let records = decision.disclosed.isEmpty ? [] : try await queries.reads.records {
             try await $0.disclosableRecords(of: subjectKeys, items: decision.disclosed, on: CivilDate(now))
@@ -165,7 +168,7 @@ public struct BatchReviewWorker: Service {
                 partnerID: review.partnerID, requestID: "\(review.id)/\(subject.position)", endpoint: Self.endpoint,
                 purpose: decision.purpose, disclosed: items, withheld: withheld, consentID: nil,
                 contractLabel: decision.contractVersion.label, contractDigest: decision.contractVersion.digest,
-                status: 200, latency: clock.now - start, responseBytes: json.count,
+                status: 200, latency: elapsed.now - start, responseBytes: json.count,
                 subjectHash: queries.hasher.meterHash(ofSubjectKey: subject.subjectKey), occurredAt: now
             ))
         }
