@@ -299,7 +299,9 @@ import Testing
                 subjects: (0..<3).map { BatchReviewSubject(position: $0, subjectKey: Self.company($0), kind: .organisation, label: Self.company($0)) },
                 quotaDay: reservation.day, quotaMonth: reservation.month
             )
-            let deadline = ContinuousClock.now + .seconds(20)
+            // Three attempts, each a poll (200 ms) and a claim apart: seconds, but under a full parallel
+            // run on two shared cores it outlasted 20 s.
+            let deadline = ContinuousClock.now + .seconds(90)
             var review = try await store.review(partner: TestGateway.bank, id: "br_left_behind")
             while review?.status != .failed, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(100))
