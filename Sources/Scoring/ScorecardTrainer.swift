@@ -5,8 +5,10 @@ import Foundation
 /// information value and not too correlated with a stronger one, fits an L2-penalised logistic
 /// regression of default on their WOE, and scales the fit to points; with
 /// ``TrainingOptions/segments``, does so for each segment's rows. The binning method, the bin
-/// count, the merging of bins within noise, monotonicity, the IV threshold and the penalty are
-/// chosen by cross-validation on the segment's rows (``ModelSearch``), and reported.
+/// count, the least bin share, the merging of bins within noise, monotonicity, the IV threshold
+/// and the penalty are chosen by cross-validation on the segment's rows (``ModelSearch``), and
+/// reported. With ``TrainingOptions/meanOfFoldCards`` (the default) the points are the mean of
+/// the chosen settings' card fitted on all rows and its cards fitted on each fold's training rows.
 ///
 /// With `factor` and `offset` from ``ScoreScaling`` and the fit `logit P(bad) = β₀ + Σ βⱼ·WOEⱼ`,
 /// `score = offset − factor · logit P(bad)`: the intercept gets `offset − factor·β₀` points and a
@@ -161,7 +163,8 @@ public struct ScorecardTrainer: Sendable {
         var results: [SearchResult] = []
         var ranked = [ModelSearch.Candidate(
             method: search.methods.first ?? options.binner.method, maxBins: search.maxBins.first ?? options.binner.maxBins,
-            minBinShare: search.minBinShare.first ?? options.binner.minBinShare, noiseZ: search.noiseZ.first ?? options.binner.noiseZ, monotonicity: search.monotonicity.first ?? options.binner.monotonicity,
+            minBinShare: search.minBinShare.first ?? options.binner.minBinShare, noiseZ: search.noiseZ.first ?? options.binner.noiseZ,
+            monotonicity: search.monotonicity.first ?? options.binner.monotonicity,
             minimumInformationValue: search.minimumInformationValue.first ?? options.minimumInformationValue,
             slopePrior: search.slopePrior.first ?? 0, l2PerRow: search.l2PerRow.first ?? 0)]
         if search.searches {
