@@ -27,6 +27,16 @@ struct ScoringBenchmark: ParsableCommand {
         // both, so the column scorer adds both segments' points for every row.
         options.segments = [TrainingSegment(name: "with_tax_trend", whenPresent: ["tax_trend"]), TrainingSegment(name: "without")]
         let segmented = try CompiledScorecard(ScorecardTrainer(options: options).train(training).card)
+        // The same card as training now makes it by default: the mean of the fit on all rows and
+        // of each of 5 folds' fits, its bins cut at every fit's edges (more edges to compare).
+        options.segments = []
+        options.meanOfFoldCards = true
+        let bagged = try CompiledScorecard(ScorecardTrainer(options: options).train(training).card)
+        func edges(_ card: CompiledScorecard) -> Int {
+            card.card.segments.flatMap(\.features).reduce(0) { sum, feature in
+                if case let .numeric(bins, _) = feature.binning { sum + bins.count - 1 } else { sum }
+            }
+        }
         let data = SyntheticCreditData(rows: vectors, seed: 2)
         let table = CSVTable(header: SyntheticCreditData.featureNames, rows: data.rows, lines: Array(data.rows.indices))
         let vectors = try card.layout.vectors(from: table)
@@ -34,6 +44,9 @@ struct ScoringBenchmark: ParsableCommand {
         let columns = FeatureColumns(layout: card.layout, vectors: vectors)
         let segmentedVectors = try segmented.layout.vectors(from: table)
         let segmentedColumns = FeatureColumns(layout: segmented.layout, vectors: segmentedVectors)
+        let baggedVectors = try bagged.layout.vectors(from: table)
+        let baggedColumns = FeatureColumns(layout: bagged.layout, vectors: baggedVectors)
+        print("numeric edges: card \(edges(card)), bagged card \(edges(bagged))")
         let width = vectors[0].values.count
         let sample = vectors.prefix(10_000).map { card.score($0).score }
         print("\(vectors.count) vectors of \(width) features; card uses \(card.layout.count) features;"
@@ -73,16 +86,21 @@ struct ScoringBenchmark: ParsableCommand {
         let segmentedScoring = BenchmarkTimer.medianSeconds(runs: runs) {
             segmentedSum &+= segmented.scores(segmentedColumns).reduce(0, &+)
         }
+        var baggedSum = 0
+        let baggedScoring = BenchmarkTimer.medianSeconds(runs: runs) {
+            baggedSum &+= bagged.scores(baggedColumns).reduce(0, &+)
+        }
+        let baggedCheck = baggedVectors.reduce(0) { $0 &+ bagged.score($1).score } &* runs
         let segmentedCheck = segmentedVectors.reduce(0) { $0 &+ segmented.score($1).score } &* runs
         let baselinePerSecond = Double(vectors.count) / baseline
         print(String(format: "baseline dot product: %.3f s, %.0f vectors/s", baseline, baselinePerSecond))
         for (name, seconds) in [("scoring per vector:  ", scoring), ("scoring as a batch:  ", batchScoring), ("scoring by columns:  ", columnScoring),
-                                 ("2 segments, columns: ", segmentedScoring)] {
+                                 ("2 segments, columns: ", segmentedScoring), ("bagged, columns:     ", baggedScoring)] {
             let scoresPerSecond = Double(vectors.count) / seconds
             print(String(format: "%@%.3f s, %.0f scores/s (target ≥ 5000000: %@); ratio to baseline time %.2f",
                          name, seconds, scoresPerSecond, scoresPerSecond >= 5_000_000 ? "met" : "missed", seconds / baseline))
         }
-        print(String(format: "median of %d runs; checksums %.0f, %ld, %ld, %ld; segmented by columns %ld, per vector %ld",
-                     runs, baselineSum, scoreSum, batchSum, columnSum, segmentedSum, segmentedCheck))
+        print(String(format: "median of %d runs; checksums %.0f, %ld, %ld, %ld; segmented by columns %ld, per vector %ld; bagged by columns %ld, per vector %ld",
+                     runs, baselineSum, scoreSum, batchSum, columnSum, segmentedSum, segmentedCheck, baggedSum, baggedCheck))
     }
 }

@@ -47,10 +47,10 @@ struct ValidationBenchmark: ParsableCommand {
             let chosen = report.chosen
             print("  \(segment.name ?? "one segment"): \(report.rows) organisations (\(report.bads) defaults), "
                 + segment.features.map(\.name).joined(separator: ", "))
-            print(String(format: "    %@: %@ bins, at most %d, noise z %.1f, monotonic %@, min IV %.3f, l2 %.4f per row toward %g",
+            print(String(format: "    %@: %@ bins, at most %d, each ≥ %.0f %%, noise z %.1f, monotonic %@, min IV %.3f, l2 %.4f per row toward %g; points the mean of %d cards",
                          report.search.isEmpty ? "fixed" : "chosen by cross-validation", chosen.method.rawValue,
-                         chosen.maxBins, chosen.noiseZ, chosen.monotonicity.rawValue, chosen.minimumInformationValue, chosen.l2PerRow,
-                         chosen.slopePrior))
+                         chosen.maxBins, 100 * chosen.minBinShare, chosen.noiseZ, chosen.monotonicity.rawValue, chosen.minimumInformationValue,
+                         chosen.l2PerRow, chosen.slopePrior, report.cards))
         }
 
         let uncoveredTraining = train.features.indices.filter { !ProvinceScoringData.hasMarketData(train.features[$0]) }

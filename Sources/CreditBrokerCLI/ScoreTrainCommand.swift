@@ -19,13 +19,17 @@ struct ScoreTrainCommand: AsyncParsableCommand {
             has the wrong sign is dropped and the rest refitted, and the fit is scaled to points.
 
             Unless fixed by its flag, --binning (tree or quantile), --max-bins (4, 6 or 8), \
-            --noise-z (0 or 1), --monotonic (on or auto), --min-iv (0.02 or 0.005), --l2 (0.0001 to \
-            0.3 per row) and --slope-prior (the penalty pulls slopes toward 0 or toward -1, each \
-            feature's WOE as it stands) are chosen by --folds-fold cross-validation on the training \
-            rows (stratified): every binning with every other penalty, then the best binning with \
-            the penalties between; the best mean held-out AUC wins, and of AUCs within 0.0005 of it \
-            the lowest held-out log-loss. The report prints the best candidates' AUC and log-loss \
-            and every column's fate.
+            --min-bin-share (0.05 or 0.02), --noise-z (0 or 1), --monotonic (on or auto), --min-iv \
+            (0.02 or 0.005), --l2 (0.0001 to 0.3 per row) and --slope-prior (the penalty pulls slopes \
+            toward 0 or toward -1, each feature's WOE as it stands) are chosen by --folds-fold \
+            cross-validation on the training rows (stratified), dealt --repeats times (by default \
+            as often as it takes the held-out folds to score 5,000 rows, at most 3): every binning \
+            with every other penalty, then the best binning with the penalties between; the best \
+            mean held-out AUC wins, and of AUCs within 0.0005 of it the lowest held-out log-loss. \
+            The card's points are then the mean of the chosen settings' card fitted on all rows and \
+            its cards fitted on each fold's training rows (a bagged card: bins cut at every card's \
+            edges; --no-fold-mean keeps the fit on all rows alone). The report prints the best \
+            candidates' AUC and log-loss and every column's fate and bins in the card.
 
             Segments: each --segment NAME=COLUMN,… trains its own points on the rows with a value \
             in any of those columns that no earlier segment took; a last --segment NAME (no \
@@ -54,8 +58,8 @@ struct ScoreTrainCommand: AsyncParsableCommand {
     var maxBins: Int?
     @Option(help: "Merge neighbouring bins whose WOE differ by fewer standard errors (default: chosen by cross-validation).")
     var noiseZ: Double?
-    @Option(help: "Least share of rows in a bin.")
-    var minBinShare = 0.05
+    @Option(help: "Least share of rows in a numeric bin or a category group (default: 0.05 or 0.02, chosen by cross-validation).")
+    var minBinShare: Double?
     @Option(name: .customLong("min-iv"), help: "Drop features with a lower information value (default: 0.02 or 0, chosen by cross-validation).")
     var minIV: Double?
     @Option(help: "Drop a feature whose WOE correlates beyond this with one of higher IV (1 keeps all).")
@@ -66,6 +70,11 @@ struct ScoreTrainCommand: AsyncParsableCommand {
     var slopePrior: Double?
     @Option(help: "Cross-validation folds (1: no cross-validation; unfixed settings take the first candidate).")
     var folds = 5
+    @Option(help: "Times the rows are dealt into folds afresh; candidates are ranked by their means over every deal (default: enough for 5,000 held-out rows, at most 3).")
+    var repeats: Int?
+    @Flag(inversion: .prefixedNo,
+          help: "Points are the mean of the chosen settings' card fitted on all rows and its card fitted on each fold's training rows (default: on).")
+    var foldMean: Bool?
     @Option(help: "Keep the reason codes of this card's features (a retrained card's codes keep their meaning).")
     var reasonCodesFrom: String?
     @Option(help: "Points at the base odds.")
@@ -109,11 +118,12 @@ struct ScoreTrainCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard maxBins.map({ $0 >= 2 }) ?? true else { throw ValidationError("--max-bins must be at least 2") }
-        guard (0..<0.5).contains(minBinShare) else { throw ValidationError("--min-bin-share must be in [0, 0.5)") }
+        guard minBinShare.map({ (0..<0.5).contains($0) }) ?? true else { throw ValidationError("--min-bin-share must be in [0, 0.5)") }
         guard l2.map({ $0 >= 0 }) ?? true else { throw ValidationError("--l2 must not be negative") }
         guard noiseZ.map({ $0 >= 0 }) ?? true else { throw ValidationError("--noise-z must not be negative") }
         guard (0...1).contains(maxCorrelation) else { throw ValidationError("--max-correlation must be in [0, 1]") }
         guard folds >= 1 else { throw ValidationError("--folds must be at least 1") }
+        guard repeats.map({ $0 >= 1 }) ?? true else { throw ValidationError("--repeats must be at least 1") }
         guard baseOdds > 0, pdo > 0 else { throw ValidationError("--base-odds and --pdo must be positive") }
     }
 
@@ -122,12 +132,14 @@ struct ScoreTrainCommand: AsyncParsableCommand {
         let cardName = name ?? URL(fileURLWithPath: out).deletingPathExtension().lastPathComponent
         var options = TrainingOptions(target: TargetColumn(name: target, badValue: bad))
         options.excluded = Set(exclude)
-        options.binner = FeatureBinner(minBinShare: minBinShare)
+        if let minBinShare { options.search.minBinShare = [minBinShare] }
         if let binning { options.search.methods = [binning] }
         if let minIV { options.search.minimumInformationValue = [minIV] }
         options.maximumCorrelation = maxCorrelation
         options.l2 = l2
         options.search.folds = folds
+        options.search.repeats = repeats
+        if let foldMean { options.meanOfFoldCards = foldMean }
         if let maxBins { options.search.maxBins = [maxBins] }
         if let noiseZ { options.search.noiseZ = [noiseZ] }
         if let monotonic { options.search.monotonicity = [monotonic] }
@@ -164,12 +176,12 @@ struct ScoreTrainCommand: AsyncParsableCommand {
         let share = String(format: "%.2f", 100 * Double(segment.bads) / Double(segment.rows))
         Swift.print((segment.name.map { "segment \($0): " } ?? "") + "rows \(segment.rows), bads \(segment.bads) (\(share) %)")
         func describe(_ candidate: ModelSearch.Candidate) -> String {
-            String(format: "%@ bins, at most %d, noise z %.1f, monotonic %@, min IV %.3f, l2 %.4f per row toward %g", candidate.method.rawValue,
-                   candidate.maxBins, candidate.noiseZ, candidate.monotonicity.rawValue, candidate.minimumInformationValue, candidate.l2PerRow,
+            String(format: "%@ bins, at most %d, each ≥ %.0f %%, noise z %.1f, monotonic %@, min IV %.3f, l2 %.4f per row toward %g", candidate.method.rawValue,
+                   candidate.maxBins, 100 * candidate.minBinShare, candidate.noiseZ, candidate.monotonicity.rawValue, candidate.minimumInformationValue, candidate.l2PerRow,
                    candidate.slopePrior)
         }
         if !segment.search.isEmpty {
-            Swift.print("cross-validation (\(folds) folds, \(segment.search.count) candidates; mean held-out AUC and log-loss, best first):")
+            Swift.print("cross-validation (\(folds) folds\(segment.deals > 1 ? " × \(segment.deals) deals" : ""), \(segment.search.count) candidates; mean held-out AUC and log-loss, best first):")
             let results = Dictionary(segment.search.map { ($0.candidate, $0) }, uniquingKeysWith: { first, _ in first })
             let order = ScorecardTrainer.rank(segment.search, aucTolerance: tolerance)
             for (position, candidate) in order.enumerated() where position < 5 || position == order.count - 1 {
@@ -182,12 +194,17 @@ struct ScoreTrainCommand: AsyncParsableCommand {
             Swift.print("fixed settings (no cross-validation): " + describe(segment.chosen))
         }
         Swift.print(String(format: "fitted: %@, l2 %.3f in all", describe(segment.chosen), segment.l2))
-        Swift.print("feature".padding(toLength: 28, withPad: " ", startingAt: 0) + "     IV  bins  trend     slope  note")
+        if segment.cards > 1 {
+            Swift.print("points: the mean of \(segment.cards) cards of these settings, fitted on all rows and on each fold's training rows")
+        }
+        Swift.print("feature".padding(toLength: 28, withPad: " ", startingAt: 0) + "     IV  bins  trend     slope  card bins  note")
         for feature in segment.features.sorted(by: { $0.informationValue > $1.informationValue }) {
             let slope = feature.coefficient.map { String(format: "%9.4f", $0) } ?? String(repeating: " ", count: 9)
             let trend = feature.increasing.map { $0 ? "up  " : "down" } ?? "free"
             Swift.print(feature.name.padding(toLength: 28, withPad: " ", startingAt: 0)
-                + String(format: "%7.4f  %4d  ", feature.informationValue, feature.bins) + trend + " " + slope + "  " + (feature.dropped ?? ""))
+                + String(format: "%7.4f  %4d  ", feature.informationValue, feature.bins) + trend + " " + slope
+                + String(format: "  %4d %@  ", feature.cardBins, segment.cards > 1 && feature.inCards > 0 ? "(\(feature.inCards)/\(segment.cards))" : "     ")
+                + (feature.dropped ?? ""))
         }
     }
 }

@@ -11,12 +11,25 @@ import Foundation
 public struct ModelSearch: Sendable, Hashable {
     /// Folds, stratified by the target.
     public var folds = 5
+    /// How many times the rows are dealt into folds afresh (each with its own seed); every
+    /// candidate's AUC and log-loss are the means over all deals' held-out folds, so that the
+    /// ranking of close candidates rests on more than one deal. `nil`: as many deals as it takes
+    /// for the held-out folds to have scored ``heldOutRows`` rows, at most ``maximumRepeats``
+    /// (one on large sets, where a deal's AUCs are steady; more on small ones, where they are not).
+    public var repeats: Int?
+    /// Held-out rows the automatic ``repeats`` aims for.
+    public var heldOutRows = 5_000
+    /// Most deals the automatic ``repeats`` makes.
+    public var maximumRepeats = 3
     /// Seed of the fold assignment.
     public var seed: UInt64 = 1
     /// Candidates for ``FeatureBinner/method``.
     public var methods: [BinningMethod] = [.tree, .quantile]
     /// Candidates for ``FeatureBinner/maxBins``.
     public var maxBins: [Int] = [4, 6, 8]
+    /// Candidates for ``FeatureBinner/minBinShare``: the least share of rows a numeric bin or a
+    /// category group keeps on its own.
+    public var minBinShare: [Double] = [0.05, 0.02]
     /// Candidates for ``FeatureBinner/noiseZ``.
     public var noiseZ: [Double] = [0, 1]
     /// Candidates for ``FeatureBinner/monotonicity``.
@@ -34,9 +47,15 @@ public struct ModelSearch: Sendable, Hashable {
 
     public init() {}
 
+    /// The deals of `rows` rows into folds: ``repeats``, or as many as reach ``heldOutRows``.
+    public func deals(rows: Int) -> Int {
+        if let repeats { return max(1, repeats) }
+        return min(maximumRepeats, max(1, (heldOutRows + rows - 1) / max(1, rows)))
+    }
+
     /// Whether any setting has more than one candidate.
     public var searches: Bool {
-        folds > 1 && [methods.count, maxBins.count, noiseZ.count, monotonicity.count, minimumInformationValue.count, slopePrior.count,
+        folds > 1 && [methods.count, maxBins.count, minBinShare.count, noiseZ.count, monotonicity.count, minimumInformationValue.count, slopePrior.count,
                       l2PerRow.count]
             .contains { $0 > 1 }
     }
@@ -45,6 +64,7 @@ public struct ModelSearch: Sendable, Hashable {
     public struct Candidate: Sendable, Hashable {
         public var method: BinningMethod
         public var maxBins: Int
+        public var minBinShare: Double
         public var noiseZ: Double
         public var monotonicity: Monotonicity
         public var minimumInformationValue: Double
@@ -56,20 +76,23 @@ public struct ModelSearch: Sendable, Hashable {
     var binnings: [Candidate] {
         methods.flatMap { method in
             maxBins.flatMap { bins in
-                noiseZ.flatMap { z in
-                    monotonicity.map { mode in
-                        Candidate(method: method, maxBins: bins, noiseZ: z, monotonicity: mode,
-                                  minimumInformationValue: minimumInformationValue.first ?? 0, slopePrior: slopePrior.first ?? 0,
-                                  l2PerRow: l2PerRow.first ?? 0)
+                minBinShare.flatMap { share in
+                    noiseZ.flatMap { z in
+                        monotonicity.map { mode in
+                            Candidate(method: method, maxBins: bins, minBinShare: share, noiseZ: z, monotonicity: mode,
+                                      minimumInformationValue: minimumInformationValue.first ?? 0, slopePrior: slopePrior.first ?? 0,
+                                      l2PerRow: l2PerRow.first ?? 0)
+                        }
                     }
                 }
             }
         }
     }
 
-    /// The fold of each row: bads and goods each shuffled with ``seed``, then dealt round-robin.
-    func foldOfRow(_ isBad: [Bool]) -> [Int] {
-        var random = SplitMix64(seed: seed)
+    /// The fold of each row: bads and goods each shuffled with ``seed`` (plus the repeat), then
+    /// dealt round-robin.
+    func foldOfRow(_ isBad: [Bool], repeat round: Int = 0) -> [Int] {
+        var random = SplitMix64(seed: seed &+ UInt64(round))
         var fold = Array(repeating: 0, count: isBad.count)
         for label in [true, false] {
             let rows = isBad.indices.filter { isBad[$0] == label }.shuffled(using: &random)

@@ -5,8 +5,10 @@ import Foundation
 /// information value and not too correlated with a stronger one, fits an L2-penalised logistic
 /// regression of default on their WOE, and scales the fit to points; with
 /// ``TrainingOptions/segments``, does so for each segment's rows. The binning method, the bin
-/// count, the merging of bins within noise, monotonicity, the IV threshold and the penalty are
-/// chosen by cross-validation on the segment's rows (``ModelSearch``), and reported.
+/// count, the least bin share, the merging of bins within noise, monotonicity, the IV threshold
+/// and the penalty are chosen by cross-validation on the segment's rows (``ModelSearch``), and
+/// reported. With ``TrainingOptions/meanOfFoldCards`` (the default) the points are the mean of
+/// the chosen settings' card fitted on all rows and its cards fitted on each fold's training rows.
 ///
 /// With `factor` and `offset` from ``ScoreScaling`` and the fit `logit P(bad) = β₀ + Σ βⱼ·WOEⱼ`,
 /// `score = offset − factor · logit P(bad)`: the intercept gets `offset − factor·β₀` points and a
@@ -45,6 +47,11 @@ public struct ScorecardTrainer: Sendable {
         public var chosen: ModelSearch.Candidate
         /// The L2 penalty of the final fit.
         public var l2: Double
+        /// How many cards the segment's points are the mean of: 1 (the fit on all rows), or with
+        /// ``TrainingOptions/meanOfFoldCards`` that and each fold's fit of the chosen candidate.
+        public var cards = 1
+        /// How many times the rows were dealt into folds (``ModelSearch/deals(rows:)``); 0 when nothing was searched.
+        public var deals = 0
     }
 
     /// One candidate of the cross-validation and its mean AUC and log-loss on the held-out folds.
@@ -66,6 +73,10 @@ public struct ScorecardTrainer: Sendable {
         public var coefficient: Double?
         /// Why the feature is not in the card, if it is not.
         public var dropped: String?
+        /// Of the cards averaged (``SegmentReport/cards``), how many give the feature points.
+        public var inCards = 0
+        /// Bins of present values in the card (the union of the averaged cards' cuts); 0 when not in the card.
+        public var cardBins = 0
     }
 
     public func train(_ table: CSVTable) throws(TrainingError) -> Report {
@@ -152,7 +163,8 @@ public struct ScorecardTrainer: Sendable {
         var results: [SearchResult] = []
         var ranked = [ModelSearch.Candidate(
             method: search.methods.first ?? options.binner.method, maxBins: search.maxBins.first ?? options.binner.maxBins,
-            noiseZ: search.noiseZ.first ?? options.binner.noiseZ, monotonicity: search.monotonicity.first ?? options.binner.monotonicity,
+            minBinShare: search.minBinShare.first ?? options.binner.minBinShare, noiseZ: search.noiseZ.first ?? options.binner.noiseZ,
+            monotonicity: search.monotonicity.first ?? options.binner.monotonicity,
             minimumInformationValue: search.minimumInformationValue.first ?? options.minimumInformationValue,
             slopePrior: search.slopePrior.first ?? 0, l2PerRow: search.l2PerRow.first ?? 0)]
         if search.searches {
@@ -185,14 +197,49 @@ public struct ScorecardTrainer: Sendable {
             summaries[summaries.firstIndex { $0.name == feature.name }!].coefficient = coefficient
         }
         var features = zip(fitted.features, fitted.regression.coefficients).map { scorecardFeature($0, coefficient: $1) }
+        var intercept = fitted.regression.intercept
+        var cards = [features]
+        if options.meanOfFoldCards, search.folds > 1 {
+            // The chosen candidate fitted on each fold's training rows, as the search fitted it.
+            let foldOfRow = search.foldOfRow(isBad)
+            let binner = binner(for: chosen)
+            var intercepts = [intercept]
+            for fold in 0..<search.folds {
+                let rows = isBad.indices.filter { foldOfRow[$0] != fold }
+                let labels = rows.map { isBad[$0] }
+                let binned = columns.map { binner.bin($0.name, $0.column.rows(rows), isBad: labels) }
+                let kept = select(binned, minimumInformationValue: chosen.minimumInformationValue).kept
+                guard let fit = try? regress(kept, isBad: labels, l2: chosen.l2PerRow * Double(rows.count), prior: chosen.slopePrior) else {
+                    continue
+                }
+                cards.append(zip(fit.features, fit.regression.coefficients).map { scorecardFeature($0, coefficient: $1) })
+                intercepts.append(fit.regression.intercept)
+            }
+            var names: [String] = []
+            for card in cards { for feature in card where !names.contains(feature.name) { names.append(feature.name) } }
+            features = names.map { name in ScorecardFeature.mean(of: cards.map { card in card.first { $0.name == name } }) }
+            intercept = intercepts.reduce(0, +) / Double(intercepts.count)
+            for name in names where summaries.first(where: { $0.name == name })?.coefficient == nil {
+                let index = summaries.firstIndex { $0.name == name }!
+                summaries[index].dropped = (summaries[index].dropped ?? "") + " in the fit on all rows; points from the fold cards"
+            }
+        }
+        for feature in features {
+            let index = summaries.firstIndex { $0.name == feature.name }!
+            summaries[index].inCards = cards.count { card in card.contains { $0.name == feature.name } }
+            summaries[index].cardBins = switch feature.binning {
+            case let .numeric(bins, _): bins.count
+            case let .categorical(groups, _): groups.count
+            }
+        }
         for name in selector where !features.contains(where: { $0.name == name }) {
             features.append(scorecardFeature(binned.first { $0.name == name }!, coefficient: 0))
             summaries[summaries.firstIndex { $0.name == name }!].dropped! += "; kept with no points to select the segment"
         }
         let report = SegmentReport(
             name: name, regression: fitted.regression, features: summaries, rows: isBad.count, bads: bads,
-            search: results, chosen: chosen, l2: l2)
-        return (features, fitted.regression.intercept, report)
+            search: results, chosen: chosen, l2: l2, cards: cards.count, deals: results.isEmpty ? 0 : search.deals(rows: isBad.count))
+        return (features, intercept, report)
     }
 
     /// The binner of `candidate`'s settings (the rest from the options).
@@ -200,6 +247,7 @@ public struct ScorecardTrainer: Sendable {
         var binner = options.binner
         binner.method = candidate.method
         binner.maxBins = candidate.maxBins
+        binner.minBinShare = candidate.minBinShare
         binner.noiseZ = candidate.noiseZ
         binner.monotonicity = candidate.monotonicity
         return binner
@@ -209,13 +257,15 @@ public struct ScorecardTrainer: Sendable {
     private func crossValidate(
         _ columns: [(name: String, column: DataColumn)], isBad: [Bool], search: ModelSearch
     ) -> [SearchResult] {
-        let foldOfRow = search.foldOfRow(isBad)
-        let folds = (0..<search.folds).map { fold in
-            let trainRows = isBad.indices.filter { foldOfRow[$0] != fold }
-            let testRows = isBad.indices.filter { foldOfRow[$0] == fold }
-            return (trainLabels: trainRows.map { isBad[$0] }, testLabels: testRows.map { isBad[$0] },
-                    trainColumns: columns.map { ($0.name, $0.column.rows(trainRows)) },
-                    testColumns: Dictionary(uniqueKeysWithValues: columns.map { ($0.name, $0.column.rows(testRows)) }))
+        let folds = (0..<search.deals(rows: isBad.count)).flatMap { round in
+            let foldOfRow = search.foldOfRow(isBad, repeat: round)
+            return (0..<search.folds).map { fold in
+                let trainRows = isBad.indices.filter { foldOfRow[$0] != fold }
+                let testRows = isBad.indices.filter { foldOfRow[$0] == fold }
+                return (trainLabels: trainRows.map { isBad[$0] }, testLabels: testRows.map { isBad[$0] },
+                        trainColumns: columns.map { ($0.name, $0.column.rows(trainRows)) },
+                        testColumns: Dictionary(uniqueKeysWithValues: columns.map { ($0.name, $0.column.rows(testRows)) }))
+            }
         }
         /// Every IV threshold and `penalties` with `binning`'s bins, averaged over the folds.
         func measure(_ binning: ModelSearch.Candidate, penalties: [Double]) -> [SearchResult] {

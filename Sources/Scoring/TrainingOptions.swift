@@ -16,6 +16,10 @@ public struct TrainingOptions: Sendable {
     public var l2: Double?
     /// What cross-validation chooses, and from which candidates.
     public var search = ModelSearch()
+    /// Whether each segment's points are the mean of the chosen candidate's card fitted on all
+    /// rows and its cards fitted on each fold's training rows (bins cut at every card's edges):
+    /// a bagged card, steadier than one fit where the bins' cut points depend on few rows.
+    public var meanOfFoldCards = true
     public var scaling = ScoreScaling()
     /// Segments to train one set of points each for, in selection order; empty for an
     /// unsegmented card.
@@ -41,7 +45,9 @@ public struct TrainingOptions: Sendable {
         options.search.monotonicity = [binner.monotonicity]
         options.search.minimumInformationValue = []
         options.search.slopePrior = [0]
+        options.search.minBinShare = [binner.minBinShare]
         options.maximumCorrelation = 1
+        options.meanOfFoldCards = false
         return options
     }
 }

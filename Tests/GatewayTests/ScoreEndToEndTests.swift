@@ -45,7 +45,7 @@ import Testing
             #expect((icbc.json["missing_features"] as? [String])?.contains("litigation_defendant_3y") == true)
             #expect((boc.json["missing_features"] as? [String])?.contains("litigation_defendant_3y") == false)
             #expect(icbc.json["score"] as? Int != boc.json["score"] as? Int)
-            #expect(icbc.json["model_version"] as? String == "sme-lending-v3.1")
+            #expect(icbc.json["model_version"] as? String == "sme-lending-v3.2")
             #expect(icbc.json["model_segment"] as? String == "records_only")
             #expect(icbc.json["grade"] is String && icbc.json["probability_of_default"] is Double)
             let reasons = try #require(icbc.json["reasons"] as? [[String: Any]])
@@ -130,8 +130,8 @@ import Testing
             #expect(reply.status == 422, "\(String(decoding: reply.body, as: UTF8.self))")
             #expect(reply.json["type"] as? String == "https://credit-broker.example/problems/insufficient-data")
             let detail = reply.json["detail"] as? String ?? ""
-            #expect(detail.hasPrefix("3 of the 10 features of the card's records_only segment are available"), "\(detail)")
-            #expect(detail.hasSuffix("a grade needs at least 5."), "\(detail)")
+            #expect(detail.hasPrefix("6 of the 13 features of the card's records_only segment are available"), "\(detail)")
+            #expect(detail.hasSuffix("a grade needs at least 7."), "\(detail)")
             #expect(reply.json["grade"] == nil)
             #expect(try await ledger.usage(partner: TestGateway.agency, at: Date()).today == before.today)
 

@@ -70,6 +70,21 @@ import Testing
         #expect(binned.table.counts.last == BinCounts(good: 30, bad: 0))
     }
 
+    /// A category of 3 % of the rows whose bad rate (15 %) differs from its neighbour's (10 %) by
+    /// less than 1.96 standard errors joins that neighbour under a 5 % least share and keeps its
+    /// own group under 2 % (the search's two candidates).
+    @Test func theLeastShareDecidesWhetherASmallCategoryKeepsItsGroup() {
+        var values: [String?] = [], isBad: [Bool] = []
+        for (category, rows, bads) in [("A", 1500, 30), ("B", 1410, 141), ("C", 90, 14)] {
+            values += Array(repeating: category, count: rows)
+            isBad += Array(repeating: true, count: bads) + Array(repeating: false, count: rows - bads)
+        }
+        let coarse = FeatureBinner(method: .tree, minBinShare: 0.05).bin("c", .categorical(values), isBad: isBad)
+        let fine = FeatureBinner(method: .tree, minBinShare: 0.02).bin("c", .categorical(values), isBad: isBad)
+        #expect(coarse.bins == .categorical(groups: [["B", "C"], ["A"]]))
+        #expect(fine.bins == .categorical(groups: [["C"], ["B"], ["A"]]))
+    }
+
     /// Bad rate by band of x: the same (10 %) in the first three bands, then 30 %. Quantile bins
     /// cut every band apart; merging bins within noise leaves the two real levels.
     @Test func binsWhoseWOEDiffersByLessThanNoiseMerge() {

@@ -13,6 +13,7 @@ import Testing
         options.search.maxBins = [3, 8]
         options.search.minimumInformationValue = [0.02]
         options.search.slopePrior = [0]
+        options.search.minBinShare = [0.05]
         options.search.noiseZ = [0, 1]
         options.search.monotonicity = [.auto]
         options.search.l2PerRow = [0.03, 0]
@@ -46,7 +47,7 @@ import Testing
     /// Ranking: within the AUC tolerance of the best, lower log-loss first; then by AUC.
     @Test func rankingPrefersTheBetterCalibratedOfEqualRankings() {
         func candidate(_ l2: Double) -> ModelSearch.Candidate {
-            ModelSearch.Candidate(method: .tree, maxBins: 4, noiseZ: 0, monotonicity: .on, minimumInformationValue: 0, slopePrior: 0, l2PerRow: l2)
+            ModelSearch.Candidate(method: .tree, maxBins: 4, minBinShare: 0.05, noiseZ: 0, monotonicity: .on, minimumInformationValue: 0, slopePrior: 0, l2PerRow: l2)
         }
         let results = [
             ScorecardTrainer.SearchResult(candidate: candidate(1), meanAUC: 0.8000, meanLogLoss: 0.50),
@@ -63,6 +64,69 @@ import Testing
         let second = try ScorecardTrainer(options: Self.options()).train(Self.table)
         #expect(first.card == second.card)
         #expect(first.segments[0].search.map(\.meanAUC) == second.segments[0].search.map(\.meanAUC))
+    }
+
+    /// Without a fixed number, small sets are dealt into folds until the held-out folds have
+    /// scored 5,000 rows, at most 3 times; a fixed number is kept. Each deal is stratified and its
+    /// own: the search over 2 deals ranks on other means than over 1, the same each time.
+    @Test func smallSetsAreDealtIntoFoldsMoreThanOnce() throws {
+        var search = ModelSearch()
+        #expect(search.deals(rows: 700) == 3 && search.deals(rows: 1_666) == 3 && search.deals(rows: 3_117) == 2)
+        #expect(search.deals(rows: 5_000) == 1 && search.deals(rows: 200_000) == 1)
+        search.repeats = 2
+        #expect(search.deals(rows: 200_000) == 2)
+        let isBad = (0..<1000).map { $0 % 10 == 0 }
+        #expect(search.foldOfRow(isBad, repeat: 0) != search.foldOfRow(isBad, repeat: 1))
+        #expect(search.foldOfRow(isBad, repeat: 1).filter { $0 == 0 }.count == 200)
+        var once = Self.options(), twice = Self.options()
+        once.search.repeats = 1
+        twice.search.repeats = 2
+        let one = try ScorecardTrainer(options: once).train(Self.table).segments[0]
+        let two = try ScorecardTrainer(options: twice).train(Self.table).segments[0]
+        #expect(one.deals == 1 && two.deals == 2)
+        #expect(one.search.map(\.meanAUC) != two.search.map(\.meanAUC))
+        #expect(try ScorecardTrainer(options: twice).train(Self.table).segments[0].search.map(\.meanAUC) == two.search.map(\.meanAUC))
+    }
+
+    /// The card's points are the mean of the chosen settings' card fitted on all rows and its
+    /// cards fitted on each fold's training rows, as `TrainingOptions.fixed` fits them; without
+    /// the mean, the card is the fit on all rows.
+    @Test func theCardIsTheMeanOfTheFitOnAllRowsAndOfEachFoldsFit() throws {
+        let options = Self.options()
+        let report = try ScorecardTrainer(options: options).train(Self.table)
+        let segment = report.segments[0]
+        #expect(segment.cards == options.search.folds + 1)
+        let chosen = segment.chosen
+        let isBad = try options.target.labels(in: Self.table)
+        func member(_ rows: [Int]) throws -> Scorecard {
+            var fixed = TrainingOptions.fixed(
+                target: options.target,
+                binner: FeatureBinner(method: chosen.method, maxBins: chosen.maxBins, minBinShare: chosen.minBinShare,
+                                      monotonicity: chosen.monotonicity, noiseZ: chosen.noiseZ),
+                l2: chosen.l2PerRow * Double(rows.count))
+            fixed.search.minimumInformationValue = [chosen.minimumInformationValue]
+            fixed.search.slopePrior = [chosen.slopePrior]
+            fixed.maximumCorrelation = options.maximumCorrelation
+            let table = CSVTable(header: Self.table.header, rows: rows.map { Self.table.rows[$0] }, lines: rows.map { Self.table.lines[$0] })
+            return try ScorecardTrainer(options: fixed).train(table).card
+        }
+        let foldOfRow = options.search.foldOfRow(isBad)
+        var members = [try member(Array(isBad.indices))]
+        for fold in 0..<options.search.folds { members.append(try member(isBad.indices.filter { foldOfRow[$0] != fold })) }
+        let card = report.card.segments[0]
+        #expect(Set(card.features.map(\.name)) == Set(members.flatMap { $0.segments[0].features.map(\.name) }))
+        for feature in card.features {
+            var expected = ScorecardFeature.mean(of: members.map { $0.segments[0].features.first { $0.name == feature.name } })
+            expected.reason = feature.reason
+            #expect(feature == expected, "\(feature.name)")
+        }
+        let intercept = members.map(\.segments[0].interceptPoints).reduce(0, +) / Double(members.count)
+        #expect(abs(card.interceptPoints - intercept) < 0.01)
+        var single = options
+        single.meanOfFoldCards = false
+        let alone = try ScorecardTrainer(options: single).train(Self.table)
+        #expect(alone.segments[0].cards == 1)
+        #expect(alone.card.segments[0].features.map(\.binning) == members[0].segments[0].features.map(\.binning))
     }
 
     @Test func foldsAreStratified() {
