@@ -125,30 +125,22 @@ public struct BatchReviewStore: Sendable {
     /// under an older key. Resumable like `DisputeStore.reseal`; it walks the table once in key order.
     public static func reseal(pool: PostgresPool, keys: SealingKeys, batchSize: Int = 500) async throws -> SealedColumns.ResealSummary {
         let keyring = keys.keyring
-        var summary = SealedColumns.ResealSummary(table: .batchReviewSubjects, keyID: keyring.sealingKeyID)
-        var after = (partner: "", batch: "", position: -1)
-        while true {
-            let batch = try await pool.transaction { connection -> [(partner: String, batch: String, position: Int, from: String?)] in
-                let rows = try await connection.execute(resealBatch, [after.partner, after.batch, after.position, keyring.sealingKeyID, batchSize])
-                var done: [(partner: String, batch: String, position: Int, from: String?)] = []
-                for row in rows {
-                    let (partner, id, position): (String, String, Int) = (try row.decode(at: 4), try row.decode(at: 5), try row.decode(at: 0))
-                    let field = Self.field(partner: partner, batch: id, position: position)
-                    let sealed = try keyring.seal(try result(of: row, keyring: keyring, field: field), as: field)
-                    try await connection.query("""
-                        UPDATE batch_review_subjects SET result = NULL, result_sealed = \(sealed.bytes), result_key = \(sealed.keyID)
-                        WHERE partner_id = \(partner) AND batch_id = \(id) AND position = \(position)
-                        """)
-                    done.append((partner, id, position, try row.decode(String?.self, at: 2)))
-                }
-                return done
+        let start = (partner: "", batch: "", position: -1)
+        return try await SealedColumns.reseal(.batchReviewSubjects, keyID: keyring.sealingKeyID, from: start, pool: pool) { connection, after in
+            let rows = try await connection.execute(resealBatch, [after.partner, after.batch, after.position, keyring.sealingKeyID, batchSize])
+            guard rows.count > 0 else { return nil }
+            var resealed: [ResealedResult] = [], from: [String?] = []
+            for row in rows {
+                let (partner, id, position): (String, String, Int) = (try row.decode(at: 4), try row.decode(at: 5), try row.decode(at: 0))
+                let field = Self.field(partner: partner, batch: id, position: position)
+                let sealed = try keyring.seal(try result(of: row, keyring: keyring, field: field), as: field)
+                resealed.append(ResealedResult(partner: partner, batch: id, position: position, sealed: Data(sealed.bytes)))
+                from.append(try row.decode(String?.self, at: 2))
             }
-            guard let last = batch.last else { break }
-            for entry in batch { summary.count(from: entry.from) }
-            after = (last.partner, last.batch, last.position)
+            try await connection.execute(resealResults, [keyring.sealingKeyID, String(decoding: try JSONEncoder().encode(resealed), as: UTF8.self)])
+            let last = resealed[resealed.count - 1]
+            return (from, (last.partner, last.batch, last.position))
         }
-        try await summary.vacuumIfClearWasSealed(pool: pool)
-        return summary
     }
 
     // MARK: Rows
@@ -168,6 +160,14 @@ public struct BatchReviewStore: Sendable {
             kind = subject.kind.rawValue
             label = subject.label
         }
+    }
+
+    /// A result sealed again, as `resealResults` reads it (`Data` is base64 in JSON).
+    private struct ResealedResult: Encodable {
+        let partner: String
+        let batch: String
+        let position: Int
+        let sealed: Data
     }
 
     /// The keys are the columns `storeResults` reads with `jsonb_to_recordset`.
@@ -232,6 +232,13 @@ public struct BatchReviewStore: Sendable {
         WHERE (partner_id, batch_id, position) > ($1, $2, $3) AND (result IS NOT NULL OR result_sealed IS NOT NULL)
             AND result_key IS DISTINCT FROM $4
         ORDER BY partner_id, batch_id, position LIMIT $5 FOR UPDATE
+        """)
+
+    /// Stores the results of a batch sealed under the newest key $1, in one statement, emptying their clear column.
+    private static let resealResults = PostgresStatement("""
+        UPDATE batch_review_subjects AS s SET result = NULL, result_sealed = decode(r.sealed, 'base64'), result_key = $1
+        FROM jsonb_to_recordset($2::jsonb) AS r(partner text, batch text, position integer, sealed text)
+        WHERE s.partner_id = r.partner AND s.batch_id = r.batch AND s.position = r.position
         """)
 
     private static let countIndicators = PostgresStatement("""

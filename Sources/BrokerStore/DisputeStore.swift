@@ -331,32 +331,27 @@ public struct DisputeStore: Sendable {
     public static func reseal(pool: PostgresPool, keys: SealingKeys, batchSize: Int = 500) async throws -> SealedColumns.ResealSummary {
         let keyring = keys.keyring
         let newest = keyring.sealingKeyID
-        var summary = SealedColumns.ResealSummary(table: .disputes, keyID: newest)
-        while true {
-            let batch = try await pool.transaction { connection -> [(id: String, from: String?)] in
-                let rows = try await connection.query("""
-                    SELECT \(unsafeRaw: columns) FROM disputes WHERE sealing_key IS DISTINCT FROM \(newest)
-                    ORDER BY dispute_id LIMIT \(batchSize) FOR UPDATE
+        return try await SealedColumns.reseal(.disputes, keyID: newest, from: "", pool: pool) { connection, after in
+            let rows = try await connection.query("""
+                SELECT \(unsafeRaw: columns) FROM disputes WHERE dispute_id > \(after) AND sealing_key IS DISTINCT FROM \(newest)
+                ORDER BY dispute_id LIMIT \(batchSize) FOR UPDATE
+                """)
+            guard rows.count > 0 else { return nil }
+            var from: [String?] = [], last = after
+            for row in rows {
+                let dispute = try Self.dispute(row, keyring: keyring)
+                let sealed = try Sealed(dispute, note: dispute.resolutionNote, keyring: keyring)
+                try await connection.query("""
+                    UPDATE disputes
+                    SET reason = NULL, statement = NULL, resolution_note = NULL, sealing_key = \(sealed.keyID),
+                        reason_sealed = \(sealed.reason), statement_sealed = \(sealed.statement), resolution_note_sealed = \(sealed.note)
+                    WHERE dispute_id = \(dispute.id)
                     """)
-                var done: [(id: String, from: String?)] = []
-                for row in rows {
-                    let dispute = try Self.dispute(row, keyring: keyring)
-                    let sealed = try Sealed(dispute, note: dispute.resolutionNote, keyring: keyring)
-                    try await connection.query("""
-                        UPDATE disputes
-                        SET reason = NULL, statement = NULL, resolution_note = NULL, sealing_key = \(sealed.keyID),
-                            reason_sealed = \(sealed.reason), statement_sealed = \(sealed.statement), resolution_note_sealed = \(sealed.note)
-                        WHERE dispute_id = \(dispute.id)
-                        """)
-                    done.append((dispute.id, try row.decode(String?.self, at: sealingKeyColumn)))
-                }
-                return done
+                from.append(try row.decode(String?.self, at: sealingKeyColumn))
+                last = dispute.id
             }
-            guard !batch.isEmpty else { break }
-            for entry in batch { summary.count(from: entry.from) }
+            return (from, last)
         }
-        try await summary.vacuumIfClearWasSealed(pool: pool)
-        return summary
     }
 
     private static let columns = """

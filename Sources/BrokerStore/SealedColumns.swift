@@ -21,6 +21,24 @@ public enum SealedColumns {
             """).map { try $0.decode(String.self, at: 0) })
     }
 
+    /// Walks `table` once in key order, a transaction a batch, from `start`: `batch` reseals the
+    /// rows after its cursor and returns the key each was sealed under (`nil`: clear) and the last
+    /// one's cursor, or `nil` when none is left. Each batch commits on its own, so an interrupted run
+    /// resumes by running again; afterwards the table is vacuumed if clear rows were sealed.
+    public static func reseal<Cursor: Sendable>(
+        _ table: Table, keyID: String, from start: Cursor, pool: PostgresPool,
+        batch: (PostgresConnection, Cursor) async throws -> (from: [String?], last: Cursor)?
+    ) async throws -> ResealSummary {
+        var summary = ResealSummary(table: table, keyID: keyID)
+        var cursor = start
+        while let done = try await pool.transaction({ [cursor] in try await batch($0, cursor) }) {
+            for key in done.from { summary.count(from: key) }
+            cursor = done.last
+        }
+        try await summary.vacuumIfClearWasSealed(pool: pool)
+        return summary
+    }
+
     /// The tables whose sealed values `credit-broker reseal` moves to the newest key.
     public enum Table: String, Sendable, CaseIterable {
         case disputes
@@ -55,7 +73,7 @@ public enum SealedColumns {
         }
 
         /// After the last batch: vacuums the table if clear rows were sealed and this role owns it.
-        public mutating func vacuumIfClearWasSealed(pool: PostgresPool) async throws {
+        mutating func vacuumIfClearWasSealed(pool: PostgresPool) async throws {
             guard fromClear > 0 else { return }
             let owner = try await pool.query("SELECT pg_has_role(relowner, 'MEMBER') FROM pg_class WHERE oid = \(table.rawValue)::regclass")
             guard try owner[0].decode(Bool.self, at: 0) else { return }

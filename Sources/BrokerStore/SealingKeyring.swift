@@ -124,6 +124,13 @@ public struct SealingKeyring: Sendable {
         return text
     }
 
+    /// `stored` as written: opened if `keyID` names the key that sealed it, as it is when `nil` (a
+    /// value written before its column was sealed, clear until `credit-broker reseal`).
+    public func openBytes(_ stored: [UInt8], sealedUnder keyID: String?, as field: SealedField) throws(Failure) -> [UInt8] {
+        guard let keyID else { return stored }
+        return try openBytes(SealedValue(keyID: keyID, bytes: stored), as: field)
+    }
+
     /// The bytes `value` holds, if it is `field`'s value sealed under one of these keys and unaltered.
     public func openBytes(_ value: SealedValue, as field: SealedField) throws(Failure) -> [UInt8] {
         guard let key = key(value.keyID) else {

@@ -40,13 +40,12 @@ public struct IdempotencyStore: Sendable {
             guard let row = rows.first else { continue }
             guard try row.decode(String.self, at: 0) == requestHash else { return .conflict }
             guard try row.decode(String.self, at: 1) == "completed" else { return .inProgress }
-            let body = try row.decode([UInt8].self, at: 4)
             return .replay(StoredResponse(
                 status: try row.decode(Int.self, at: 2),
                 headers: try row.decode(PostgresJSON<[StoredResponse.Header]>.self, at: 3).value,
-                body: try row.decode(String?.self, at: 5).map { keyID throws(SealingKeyring.Failure) in
-                    try keys.keyring.openBytes(SealedValue(keyID: keyID, bytes: body), as: Self.field(partner: partner, key: key.digest))
-                } ?? body  // completed by a version before migration 101, clear until `credit-broker reseal`
+                body: try keys.keyring.openBytes(
+                    try row.decode([UInt8].self, at: 4), sealedUnder: try row.decode(String?.self, at: 5), as: Self.field(partner: partner, key: key.digest)
+                )
             ))
         }
     }
@@ -94,36 +93,35 @@ public struct IdempotencyStore: Sendable {
     /// like `DisputeStore.reseal`; it walks the table once in key order.
     public static func reseal(pool: PostgresPool, keys: SealingKeys, batchSize: Int = 500) async throws -> SealedColumns.ResealSummary {
         let keyring = keys.keyring
-        var summary = SealedColumns.ResealSummary(table: .idempotencyKeys, keyID: keyring.sealingKeyID)
-        var after = (partner: "", key: "")
-        while true {
-            let batch = try await pool.transaction { connection -> [(partner: String, key: String, from: String?)] in
-                let rows = try await connection.execute(resealBatch, [after.partner, after.key, keyring.sealingKeyID, batchSize])
-                var done: [(partner: String, key: String, from: String?)] = []
-                for row in rows {
-                    let (partner, digest): (String, String) = (try row.decode(at: 0), try row.decode(at: 1))
-                    let from = try row.decode(String?.self, at: 2)
-                    let stored = try row.decode([UInt8].self, at: 3)
-                    let field = Self.field(partner: partner, key: digest)
-                    let body = try from.map { keyID throws(SealingKeyring.Failure) in
-                        try keyring.openBytes(SealedValue(keyID: keyID, bytes: stored), as: field)
-                    } ?? stored
-                    let sealed = try keyring.seal(bytes: body, as: field)
-                    try await connection.query("""
-                        UPDATE idempotency_keys SET response_body = \(sealed.bytes), response_key = \(sealed.keyID)
-                        WHERE partner_id = \(partner) AND key = \(digest) AND status = 'completed'
-                        """)
-                    done.append((partner, digest, from))
-                }
-                return done
+        return try await SealedColumns.reseal(.idempotencyKeys, keyID: keyring.sealingKeyID, from: (partner: "", key: ""), pool: pool) { connection, after in
+            let rows = try await connection.execute(resealBatch, [after.partner, after.key, keyring.sealingKeyID, batchSize])
+            guard rows.count > 0 else { return nil }
+            var resealed: [ResealedBody] = [], from: [String?] = []
+            for row in rows {
+                let (partner, digest, keyID): (String, String, String?) = (try row.decode(at: 0), try row.decode(at: 1), try row.decode(at: 2))
+                let field = Self.field(partner: partner, key: digest)
+                let body = try keyring.openBytes(try row.decode([UInt8].self, at: 3), sealedUnder: keyID, as: field)
+                resealed.append(ResealedBody(partner: partner, key: digest, body: Data(try keyring.seal(bytes: body, as: field).bytes)))
+                from.append(keyID)
             }
-            guard let last = batch.last else { break }
-            for entry in batch { summary.count(from: entry.from) }
-            after = (last.partner, last.key)
+            try await connection.execute(resealBodies, [keyring.sealingKeyID, String(decoding: try JSONEncoder().encode(resealed), as: UTF8.self)])
+            return (from, (resealed[resealed.count - 1].partner, resealed[resealed.count - 1].key))
         }
-        try await summary.vacuumIfClearWasSealed(pool: pool)
-        return summary
     }
+
+    /// A body sealed again, as `resealBodies` reads it (`Data` is base64 in JSON).
+    private struct ResealedBody: Encodable {
+        let partner: String
+        let key: String
+        let body: Data
+    }
+
+    /// Stores the bodies of a batch sealed under the newest key $1, in one statement.
+    static let resealBodies = PostgresStatement("""
+        UPDATE idempotency_keys AS k SET response_body = decode(r.body, 'base64'), response_key = $1
+        FROM jsonb_to_recordset($2::jsonb) AS r(partner text, key text, body text)
+        WHERE k.partner_id = r.partner AND k.key = r.key AND k.status = 'completed'
+        """)
 
     /// The next completed rows after ($1, $2) in key order not sealed under the newest key $3.
     static let resealBatch = PostgresStatement("""
