@@ -221,12 +221,13 @@ public struct BillingStore: Sendable {
             }
             usage[partner] = partnerUsage
         }
+        let bands = contracts.mapValues(\.prices.callBands)
+        func band(_ call: Int, _ digest: String) -> Int { bands[digest]?.firstIndex { $0.contains(call) } ?? 0 }
         for (partner, byDay) in days {
             var calls: [CallKey: Int] = [:]
             var next = 1
             for (day, dayCalls) in byDay.sorted(by: { $0.key < $1.key }) {
                 let last = next + dayCalls.total - 1
-                func band(_ call: Int, _ digest: String) -> Int { contracts[digest]?.prices.callBands.firstIndex { $0.contains(call) } ?? 0 }
                 if Set(dayCalls.groups.map(\.digest)).allSatisfy({ band(next, $0) == band(last, $0) }) {
                     for group in dayCalls.groups { calls[CallKey(route: group.route, digest: group.digest, band: band(next, group.digest)), default: 0] += group.count }
                 } else {
