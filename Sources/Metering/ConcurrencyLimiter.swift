@@ -30,9 +30,4 @@ public final class ConcurrencyLimiter: Sendable {
             counts[partner] = count > 0 ? count : nil
         }
     }
-
-    /// The partner's requests in flight now.
-    public func count(_ partner: String) -> Int {
-        inFlight.withLock { $0[partner, default: 0] }
-    }
 }

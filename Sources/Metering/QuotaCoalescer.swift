@@ -28,8 +28,6 @@ public final class QuotaCoalescer: Sendable {
     }
 
     private let batches: BatchCoalescer<Lane, Admission, QuotaDecision>
-    /// The gateway process the units are held for (`quota_holds`), if any.
-    public let holder: String?
 
     /// - Parameters:
     ///   - maxBatch: most requests in one reservation.
@@ -38,7 +36,6 @@ public final class QuotaCoalescer: Sendable {
     ///     mid-request leaves nothing spent (`QuotaHoldSweep`); `nil`: units are not held.
     public init(ledger: QuotaLedger, maxBatch: Int = 256, holder: String? = nil) {
         self.ledger = ledger
-        self.holder = holder
         batches = BatchCoalescer(maxBatch: maxBatch) { lane, admissions in
             let requestIDs = admissions.compactMap(\.requestID)
             let grant = if let holder, requestIDs.count == admissions.count {

@@ -53,9 +53,9 @@ public final class QuotaHoldSweep: Service, Sendable {
     }
 
     /// Abandons a claim now, or at a later pass if the database cannot be reached.
-    public func abandon(partner: String, key: IdempotencyKey, in store: IdempotencyStore) async {
+    public func abandon(partner: String, key: IdempotencyKey) async {
         do {
-            try await store.abandon(partner: partner, key: key)
+            try await IdempotencyStore.abandon(partner: partner, key: key, pool: ledger.pool)
         } catch {
             pending.withLock { $0.abandons.append((partner, key)) }
         }
@@ -95,11 +95,9 @@ public final class QuotaHoldSweep: Service, Sendable {
         }
         do {
             let gone = try await processes.goneFromThisHost(except: holder)
-            let ids = String(decoding: try JSONEncoder().encode(gone), as: UTF8.self)
-            let row = try await ledger.pool.execute(Self.orphans, [ids, holder])[0]
+            let row = try await ledger.pool.execute(Self.orphans, [TextArrayParameter(gone), holder])[0]
             let units = try row.decode(Int.self, at: 0), claims = try row.decode(Int.self, at: 1)
             released += units
-            for process in gone { try await processes.remove(process: process) }
             if units > 0 || claims > 0 || !gone.isEmpty {
                 logger.notice("gave back what gone gateway processes held", metadata: [
                     "processes": "\(gone.count)", "quota_units": "\(units)", "idempotency_claims": "\(claims)",
@@ -114,7 +112,8 @@ public final class QuotaHoldSweep: Service, Sendable {
     /// The holds and unfinished claims of processes gone from this machine ($1), of holders that
     /// never reported or stopped a minute ago, and any hold ten minutes old; `$2` is this process.
     static let orphans = PostgresStatement("""
-        WITH gone AS (SELECT jsonb_array_elements_text($1::jsonb) AS process_id),
+        WITH gone AS (SELECT unnest($1::text[]) AS process_id),
+        dropped AS (DELETE FROM gateway_processes WHERE process_id IN (SELECT process_id FROM gone) OR seen_at < now() - interval '1 day'),
         claims AS (
             DELETE FROM idempotency_keys k
             WHERE k.status = 'in_progress' AND k.process_id IS NOT NULL AND k.process_id <> $2

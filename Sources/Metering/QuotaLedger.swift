@@ -61,9 +61,8 @@ public struct QuotaLedger: Sendable {
         let month = QuotaPeriod.month.start(at: instant)
         let row: PostgresRow
         if let holding {
-            let ids = String(decoding: try JSONEncoder().encode(holding.requestIDs), as: UTF8.self)
             row = try await pool.execute(Self.reserveHeldStatement, [
-                partner, day, month, ids, limits.perDay, limits.perMonth, holding.holder,
+                partner, day, month, TextArrayParameter(holding.requestIDs), limits.perDay, limits.perMonth, holding.holder,
             ])[0]
         } else {
             row = try await pool.execute(Self.reserveUpToStatement, [
@@ -104,8 +103,7 @@ public struct QuotaLedger: Sendable {
     @discardableResult
     public func releaseHolds(_ requestIDs: [String]) async throws -> Int {
         guard !requestIDs.isEmpty else { return 0 }
-        let ids = String(decoding: try JSONEncoder().encode(requestIDs), as: UTF8.self)
-        return try await pool.execute(Self.releaseHoldsStatement, [ids])[0].decode(Int.self, at: 0)
+        return try await pool.execute(Self.releaseHoldsStatement, [TextArrayParameter(requestIDs)])[0].decode(Int.self, at: 0)
     }
 
     /// Gives back `units` of a reservation made in the day and month periods starting on `day` and
@@ -158,13 +156,11 @@ public struct QuotaLedger: Sendable {
     private static let reserveHeldStatement = PostgresStatement("""
         SELECT granted, exhausted, day_used, month_used
         FROM set_config('synchronous_commit', 'off', true),
-             quota_reserve_held($1, $2::date, $3::date,
-                                ARRAY(SELECT id FROM jsonb_array_elements_text($4::jsonb) WITH ORDINALITY AS t(id, n) ORDER BY n),
-                                $5::bigint, $6::bigint, $7)
+             quota_reserve_held($1, $2::date, $3::date, $4::text[], $5::bigint, $6::bigint, $7)
         """)
 
     private static let releaseHoldsStatement = PostgresStatement("""
-        SELECT released FROM quota_release_holds(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))
+        SELECT released FROM quota_release_holds($1::text[])
         """)
 
     /// Locks the day row before the month row, the order every reservation takes them in, so a

@@ -82,7 +82,7 @@ struct MeteringMiddleware: RouterMiddleware {
             }
         }
         if let claimedKey, kept == nil {
-            await services.sweep.abandon(partner: partner.partnerID, key: claimedKey, in: services.idempotency)
+            await services.sweep.abandon(partner: partner.partnerID, key: claimedKey)
         }
         if response.status.code >= 400 { await context.meter.undoSpending() }
         let facts = context.meter.facts
@@ -102,7 +102,7 @@ struct MeteringMiddleware: RouterMiddleware {
         } catch {
             context.logger.error("meter event not committed; answer withheld", metadata: ["error": "\(error)"])
             await context.meter.undoSpending()
-            if let claimedKey { await services.sweep.abandon(partner: partner.partnerID, key: claimedKey, in: services.idempotency) }
+            if let claimedKey { await services.sweep.abandon(partner: partner.partnerID, key: claimedKey) }
             throw Problem.meteringUnavailable()
         }
         if response.status.code < 400 { await context.meter.delivered() }
