@@ -247,18 +247,22 @@ public struct BillingStore: Sendable {
             }
             usage[partner, default: MonthUsage()].calls = calls.map { MonthUsage.Calls(route: $0.key.route, digest: $0.key.digest, band: $0.key.band, count: $0.value) }
         }
+        for (partner, events) in try await eventDigests(partners: partners, month: month, on: connection) {
+            usage[partner, default: MonthUsage()].events = events
+        }
+        return usage
+    }
+
+    /// The count and digest (`eventsDigest`) of each partner's meter events of the month, what a
+    /// statement cites (partners without events are absent): one pass over the month's events.
+    static func eventDigests(partners: [String], month: CivilMonth, on connection: PostgresConnection) async throws -> [String: Statement.Events] {
         var digests: [String: [(day: String, count: Int, sha256: String)]] = [:]
         for row in try await connection.execute(daysStatement, [TextArrayParameter(partners), month.start, month.end]) {
             digests[try row.decode(String.self, at: 0), default: []].append(
                 (try row.decode(CivilDate.self, at: 1).description, try row.decode(at: 2), try row.decode(at: 3))
             )
         }
-        for (partner, partnerDays) in digests {
-            usage[partner, default: MonthUsage()].events = Statement.Events(
-                count: partnerDays.reduce(0) { $0 + $1.count }, sha256: eventsDigest(days: partnerDays)
-            )
-        }
-        return usage
+        return digests.mapValues { days in Statement.Events(count: days.reduce(0) { $0 + $1.count }, sha256: eventsDigest(days: days)) }
     }
 
     /// The digest of a statement's meter events: SHA-256 of one line per China-time day with events,
@@ -361,14 +365,14 @@ public struct BillingStore: Sendable {
     /// Recomputes each of `month`'s statements' document digest, chain link and events digest.
     public func verify(_ month: CivilMonth) async throws -> [Verification] {
         try await pool.withConnection { connection in
-            let contracts = try await Self.contracts(on: connection)
             let rows = try await connection.query("""
                 SELECT s.partner_id, s.document, s.sha256, s.previous_sha256,
                        (SELECT p.sha256 FROM billing_statements p WHERE p.partner_id = s.partner_id AND p.month < s.month ORDER BY p.month DESC LIMIT 1)
                 FROM billing_statements s WHERE s.month = \(month.firstDay)::date ORDER BY s.partner_id
                 """)
             let partners = try rows.map { try $0.decode(String.self, at: 0) }
-            let usage = try await Self.usage(partners: partners, month: month, contracts: contracts, on: connection)
+            // Only the events' counts and digests are compared: the month is not priced again.
+            let events = try await Self.eventDigests(partners: partners, month: month, on: connection)
             return try rows.map { row in
                 let document = Data(try row.decode(String.self, at: 1).utf8)
                 let partner = try row.decode(String.self, at: 0)
@@ -377,7 +381,7 @@ public struct BillingStore: Sendable {
                 return Verification(
                     partner: partner, documentIntact: Statement.sha256(of: document) == sha256,
                     chainIntact: cited == previous && stated.previousStatement == cited,
-                    eventsNow: (usage[partner] ?? MonthUsage()).events, stated: stated.events
+                    eventsNow: events[partner] ?? MonthUsage().events, stated: stated.events
                 )
             }
         }
