@@ -193,7 +193,7 @@ struct AdminBillingRoutes {
                     "amount", "amount must be a non-zero amount in CNY as a string with at most two decimals, negative for a credit (\"-12.50\"), at most 1,000,000,000."
                 )
             }
-            let reason = try Self.reason(body)
+            let reason = try AdminChanges.reason(try body.string("reason") ?? "", required: true, why: "why the account is corrected")
             let adjustment = try await refusing {
                 try await BillingStore.proposeAdjustment(
                     partner: partner, corrects: corrects, amount: amount, reason: reason, by: admin.changeActor, at: services.contracts.clock.now(),
@@ -221,10 +221,9 @@ struct AdminBillingRoutes {
                 let admin = try context.require(endpoint.roles)
                 let text = try context.parameters.require("id")
                 guard let id = Int64(text), id > 0 else { throw Problem.invalidRequest("id", "id must be an adjustment number.") }
-                let bytes = try await request.wholeBody(upTo: 16 * 1024)
-                let reason = try bytes.readableBytes == 0 ? "" : (RequestBody(bytes.readableBytesView).string("reason") ?? "")
-                guard approve || !reason.isEmpty else { throw Problem.invalidRequest("reason", "reason is required: why the adjustment is rejected.") }
-                guard reason.count <= 500 else { throw Problem.invalidRequest("reason", "reason is longer than 500 characters.") }
+                let reason = try AdminChanges.reason(
+                    try await AdminRoutes.body(request)?.string("reason") ?? "", required: !approve, why: "why the adjustment is rejected"
+                )
                 let decided = try await refusing {
                     try await BillingStore.decideAdjustment(
                         id, approve: approve, reason: reason, by: admin.changeActor, at: services.contracts.clock.now(), on: context.requireTransaction()
@@ -291,14 +290,5 @@ struct AdminBillingRoutes {
             throw .invalidRequest("partner", "partner is required: the partner id whose usage to export.")
         }
         return String(partner)
-    }
-
-    /// The body's `reason`: required, up to 500 characters.
-    private static func reason(_ body: RequestBody) throws(Problem) -> String {
-        let reason = try body.string("reason") ?? ""
-        guard !reason.isEmpty, reason.count <= 500 else {
-            throw .invalidRequest("reason", "reason is required: why the account is corrected, in up to 500 characters.")
-        }
-        return reason
     }
 }

@@ -53,8 +53,9 @@ struct AdminChanges: Sendable {
     }
 
     /// A change's `reason`: up to 500 characters, and not empty when `required`.
-    static func reason(_ reason: String, required: Bool) throws(Problem) -> String {
-        if required, reason.isEmpty { throw .invalidRequest("reason", "reason is required: a short account for the audit trail.") }
+    /// - Parameter why: what a required reason must say, for the refusal of an empty one.
+    static func reason(_ reason: String, required: Bool, why: String = "a short account for the audit trail") throws(Problem) -> String {
+        if required, reason.isEmpty { throw .invalidRequest("reason", "reason is required: \(why).") }
         guard reason.count <= 500 else { throw .invalidRequest("reason", "reason is longer than 500 characters.") }
         return reason
     }

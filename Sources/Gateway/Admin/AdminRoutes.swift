@@ -187,7 +187,7 @@ struct AdminRoutes {
     }
 
     /// The optional JSON body.
-    private static func body(_ request: Request) async throws -> RequestBody? {
+    static func body(_ request: Request) async throws -> RequestBody? {
         let bytes = try await request.wholeBody(upTo: 16 * 1024)
         guard bytes.readableBytes > 0 else { return nil }
         return try RequestBody(bytes.readableBytesView)
