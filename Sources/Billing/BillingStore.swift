@@ -381,7 +381,7 @@ public struct BillingStore: Sendable {
                 return Verification(
                     partner: partner, documentIntact: Statement.sha256(of: document) == sha256,
                     chainIntact: cited == previous && stated.previousStatement == cited,
-                    eventsNow: events[partner] ?? MonthUsage().events, stated: stated.events
+                    eventsNow: events[partner] ?? MonthUsage.noEvents, stated: stated.events
                 )
             }
         }

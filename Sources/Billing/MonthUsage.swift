@@ -37,7 +37,10 @@ public struct MonthUsage: Sendable, Hashable {
     public var unbilled: [Unbilled] = []
     /// The contract digests the month's events were answered under, by their first event.
     public var digests: [String] = []
-    public var events = Statement.Events(count: 0, sha256: BillingStore.eventsDigest(days: []))
+    public var events = MonthUsage.noEvents
+
+    /// No events, and the digest of none (computed once, not per value).
+    static let noEvents = Statement.Events(count: 0, sha256: BillingStore.eventsDigest(days: []))
 
     public init() {}
 }
