@@ -11,6 +11,15 @@ extension Request {
             throw Problem(readingBody: error)
         }
     }
+
+    /// `wholeBody(upTo:)`, kept on the request for the routes after (Hummingbird's `collectBody`).
+    mutating func collectWholeBody(upTo limit: Int) async throws -> ByteBuffer {
+        do {
+            return try await collectBody(upTo: limit)
+        } catch {
+            throw Problem(readingBody: error)
+        }
+    }
 }
 
 extension Problem {

@@ -58,19 +58,19 @@ public final class MeterNote: Sendable {
 
     /// Runs and forgets the registered actions of a delivered answer (see `whenDelivered`).
     func delivered() async {
-        let pending = afterDelivery.withLock { actions in
-            defer { actions.removeAll() }
-            return actions
-        }
-        for action in pending { await action() }
+        await Self.runAndForget(afterDelivery)
     }
 
     /// Runs and forgets the registered undos (see `whenWithheld`).
     func undoSpending() async {
-        let pending = undos.withLock { undos in
-            defer { undos.removeAll() }
-            return undos
+        await Self.runAndForget(undos)
+    }
+
+    private static func runAndForget(_ actions: borrowing Mutex<[@Sendable () async -> Void]>) async {
+        let pending = actions.withLock { actions in
+            defer { actions.removeAll() }
+            return actions
         }
-        for undo in pending { await undo() }
+        for action in pending { await action() }
     }
 }

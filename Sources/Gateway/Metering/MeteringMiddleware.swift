@@ -44,12 +44,7 @@ struct MeteringMiddleware: RouterMiddleware {
             } catch {
                 throw Problem("idempotency-key-invalid", title: "Invalid Idempotency-Key", status: .badRequest, detail: error.reason, field: "Idempotency-Key")
             }
-            let body: ByteBuffer
-            do {
-                body = try await request.collectBody(upTo: services.maxBodyBytes)
-            } catch {
-                throw Problem(readingBody: error)
-            }
+            let body = try await request.collectWholeBody(upTo: services.maxBodyBytes)
             switch try await begin(key: key, partner: partner.partnerID, request: request, body: body) {
             case .replay(let stored):
                 return Self.response(stored, rate: rate)

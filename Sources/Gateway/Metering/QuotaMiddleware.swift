@@ -27,11 +27,7 @@ struct QuotaMiddleware: RouterMiddleware {
         // The request arrives whole before it costs a quota unit: a client that opens requests and
         // never finishes them (an HTTP/2 stream flood) makes the database do nothing.
         var request = request
-        do {
-            _ = try await request.collectBody(upTo: Self.maxBodyBytes)
-        } catch {
-            throw Problem(readingBody: error)
-        }
+        _ = try await request.collectWholeBody(upTo: Self.maxBodyBytes)
         let limits = QuotaLimits(partner.contract.quotas)
         guard limits.perDay != nil || limits.perMonth != nil else { return try await next(request, context) }
         let now = context.instant
