@@ -279,7 +279,7 @@ final class DevToolsConnection: Sendable {
     func call<Parameters: Encodable, Result: Decodable>(
         _ method: String, _ params: Parameters, session: String? = nil, as type: Result.Type
     ) async throws -> Result {
-        let promise = channel.eventLoop.makePromise(of: [UInt8].self)
+        let promise = channel.eventLoop.makePromise(of: Data.self)
         guard let id = state.add(promise) else {
             promise.fail(Failure("the browser's pipe is closed", ended: true))
             throw Failure("the browser's pipe is closed", ended: true)
@@ -291,12 +291,12 @@ final class DevToolsConnection: Sendable {
             state.fail(id, Failure("the browser's pipe is closed (\(error))", ended: true))
         }
         // A cancelled call (its render ran past the timeout) stops waiting at once; the caller kills the browser.
-        let bytes = try await withTaskCancellationHandler {
+        let data = try await withTaskCancellationHandler {
             try await promise.futureResult.get()
         } onCancel: {
             state.fail(id, CancellationError())
         }
-        let answer = try JSONDecoder().decode(Answer<Result>.self, from: Data(bytes))
+        let answer = try JSONDecoder().decode(Answer<Result>.self, from: data)
         if let error = answer.error {
             throw Failure("\(method): \(error.message) (\(error.code))")
         }
@@ -329,11 +329,11 @@ final class DevToolsConnection: Sendable {
 
     /// The calls waiting for their answers, by id.
     final class Pending: Sendable {
-        private let calls = Mutex((next: 1, waiting: [Int: EventLoopPromise<[UInt8]>](), open: true))
+        private let calls = Mutex((next: 1, waiting: [Int: EventLoopPromise<Data>](), open: true))
 
         var isOpen: Bool { calls.withLock { $0.open } }
 
-        func add(_ promise: EventLoopPromise<[UInt8]>) -> Int? {
+        func add(_ promise: EventLoopPromise<Data>) -> Int? {
             calls.withLock { calls -> Int? in
                 guard calls.open else { return nil }
                 let id = calls.next
@@ -343,7 +343,7 @@ final class DevToolsConnection: Sendable {
             }
         }
 
-        func answer(_ id: Int, _ bytes: [UInt8]) {
+        func answer(_ id: Int, _ bytes: Data) {
             calls.withLock { $0.waiting.removeValue(forKey: id) }?.succeed(bytes)
         }
 
@@ -373,9 +373,11 @@ final class DevToolsConnection: Sendable {
         private struct Identified: Decodable { let id: Int? }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            let bytes = Array(buffer: unwrapInboundIn(data))
-            if let id = try? JSONDecoder().decode(Identified.self, from: Data(bytes)).id {
-                state.answer(id, bytes)
+            // One copy out of the buffer, read for its id and handed to its call as it is (a PDF's
+            // answer is megabytes of base64).
+            let message = Data(unwrapInboundIn(data).readableBytesView)
+            if let id = try? JSONDecoder().decode(Identified.self, from: message).id {
+                state.answer(id, message)
             }
         }
 
