@@ -28,10 +28,6 @@ extension Problem {
             // Not the request's fault nor a bug: the database is down, restarting or saturated.
             logger.warning("request failed: database unavailable", metadata: ["error": "\(error.kind.rawValue)\(error.sqlState.map { " " + $0 } ?? "")"])
             self = .databaseUnavailable()
-        case let error as PostgresError where error.sqlState == nil && error.kind == .server:
-            // No SQLSTATE: libpq's own words about the connection, not the server's (which may echo a value).
-            logger.error("request failed", metadata: ["error": "PostgresError", "kind": "server", "sqlstate": "none", "libpq": "\(error.message)"])
-            self = .internal()
         case let error as PostgresError:
             // Its kind and SQLSTATE, never its text (a message may echo a value).
             logger.error("request failed", metadata: ["error": "PostgresError", "kind": "\(error.kind.rawValue)", "sqlstate": "\(error.sqlState ?? "none")"])
