@@ -140,8 +140,8 @@ public struct UsageExport: Sendable {
                 case .csv: event.appendCSV(to: &chunk)
                 case .ndjson: event.appendJSONLine(to: &chunk)
                 }
-                after = (try row.decode(String.self, at: 0), try row.decode(Int64.self, at: 1))
             }
+            if let last = rows.last { after = (try last.decode(String.self, at: 0), try last.decode(Int64.self, at: 1)) }
             if !chunk.isEmpty { try await emit(chunk) }
             if rows.count < pageSize { break }
         }

@@ -140,12 +140,9 @@ public final class PDFRenderer: Service, Sendable {
                     self.metrics.waiting.increment()
                     let turn: Int
                     do {
+                        defer { self.metrics.waiting.decrement() }
                         turn = try await self.turns.acquire()
-                    } catch {
-                        self.metrics.waiting.decrement()
-                        throw error
                     }
-                    self.metrics.waiting.decrement()
                     self.metrics.record(self.metrics.wait, since: asked)
                     started.set()
                     do {
