@@ -112,12 +112,13 @@ public enum GatewayServer {
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        let router = Self.router(pool: pool, partners: partners)
+        let gate = ConnectionGate(policy: configuration.abuse, metrics: partners.metrics, logger: logger)
+        let router = Self.router(pool: pool, partners: partners, gate: gate)
         // Banks present a client certificate; agencies use API keys instead, so it is asked for, not required.
         let server = ListenerChannel<HTTP1Channel>.server(
             tls: credentials?.channelConfiguration(applicationProtocols: ["h2", "http/1.1"], clientCertificates: .optionalVerification),
             timeouts: configuration.timeouts,
-            gate: ConnectionGate(policy: configuration.abuse, metrics: partners.metrics, logger: logger)
+            gate: gate
         )
         return Application(
             router: router,
@@ -130,6 +131,11 @@ public enum GatewayServer {
 
     /// Every route the broker serves (`Router.routes` lists them, as the OpenAPI test compares).
     public static func router(pool: PostgresPool, partners: Partners) -> Router<GatewayRequestContext> {
+        router(pool: pool, partners: partners, gate: nil)
+    }
+
+    /// `router(pool:partners:)`, with hostile requests counted against their address at `gate`.
+    static func router(pool: PostgresPool, partners: Partners, gate: ConnectionGate?) -> Router<GatewayRequestContext> {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: ProblemMiddleware())
         let served = MethodNotAllowed<GatewayRequestContext>.RouteTable()
@@ -141,6 +147,8 @@ public enum GatewayServer {
             contracts: partners.contracts, keys: ApiKeyStore(pool: pool), peers: PeerCertificateCache(), counters: partners.metrics.authentication
         ))
         .add(middleware: MeteringMiddleware(services: partners.metering, metrics: partners.metrics))
+        // Inside metering, which answers every error itself (so that it is metered): it must see the problem first.
+        if let gate { v1.add(middleware: AbuseStrikes(gate: gate)) }
         routes.registerAuthenticated(on: v1)
         let billable = v1.group().add(middleware: QuotaMiddleware(
             admissions: partners.metering.admissions, alerts: partners.metering.alerts, sweep: partners.metering.sweep, metrics: partners.metrics

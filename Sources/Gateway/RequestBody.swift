@@ -31,7 +31,9 @@ struct RequestBody {
         do {
             value = try JSONParser.parse(bytes)
         } catch {
-            throw .invalidRequest("body", "The body is \(error.description).")
+            var problem = Problem.invalidRequest("body", "The body is \(error.description).")
+            if error.isTooDeep { problem.abuse = "deep_json" }
+            throw problem
         }
         guard case .object(let members) = value else {
             throw .invalidRequest("body", "The body must be a JSON object, not \(Self.describe(value)).")

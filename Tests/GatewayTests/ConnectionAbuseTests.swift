@@ -1,7 +1,9 @@
 import Foundation
 @testable import Gateway
 import NIOCore
+import NIOSSL
 import Testing
+import X509
 
 /// The ledger of abusive client addresses, fed events with made-up instants (no clock, no sockets).
 @Suite struct AbuseLedgerTests {
@@ -48,6 +50,18 @@ import Testing
         #expect(ledger.struck("192.0.2.1", at: at(0))?.count == 1)
         #expect(ledger.struck("192.0.2.1", at: at(5)) == nil)
         #expect(ledger.admits("192.0.2.1", at: at(10)))
+    }
+
+    @Test func aHandshakeFailsAsNotTLSOnlyForBoringSSLsReasonsForNoTLSRecordAtAll() {
+        let notTLS = "Error: 268435703 error:100000f7:SSL routines:OPENSSL_internal:WRONG_VERSION_NUMBER at ssl/tls_record.cc:231"
+        let http = "Error: 268435612 error:1000009c:SSL routines:OPENSSL_internal:HTTP_REQUEST at ssl/tls_record.cc:299"
+        let unknownCA = "Error: 268435581 error:1000007d:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED at ssl/handshake.cc:393"
+        let noCipher = "Error: 268435640 error:100000b8:SSL routines:OPENSSL_internal:NO_SHARED_CIPHER at ssl/handshake_server.cc:699"
+        #expect(NotTLSWatch.isNotTLS([notTLS]))
+        #expect(NotTLSWatch.isNotTLS([unknownCA, http]))
+        #expect(!NotTLSWatch.isNotTLS([unknownCA]))
+        #expect(!NotTLSWatch.isNotTLS([noCipher]))
+        #expect(!NotTLSWatch.isNotTLS([]))
     }
 
     @Test func theLedgerRemembersABoundedNumberOfAddressesAndKeepsTheBanned() {
@@ -136,6 +150,98 @@ import Testing
             let refused = try await RawConnection.open(port: gateway.port, tls: RawConnection.tls(gateway, alpn: ["h2"], identity: bank))
             let closed = try #require(try await refused.readUntilClosed(within: .seconds(5)), "a banned address's connection stayed open")
             #expect(closed.bytes.isEmpty)
+        }
+    }
+}
+
+/// Strikes for what no well-behaved client sends, each a connection or request the broker refuses
+/// cheaply but an attacker can repeat many times a second: bytes that are not TLS where a ClientHello
+/// belongs, oversized HTTP/1.1 heads, JSON nested past the parser's limit. Clumsy input (a
+/// certificate of an unknown CA, invalid JSON, a member of the wrong type) is never a strike.
+@Suite struct HostileInputStrikeTests {
+    private static let healthz = Array("GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".utf8)
+
+    private static func post(_ path: String, _ body: String) -> [UInt8] {
+        Array("POST \(path) HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)".utf8)
+    }
+
+    /// The status of the answer `request` gets on a new connection, or nil when the connection was
+    /// closed without one (refused at accept, or its handshake failed).
+    private static func status(_ gateway: TestGateway, _ request: [UInt8], tls: TLSConfiguration, from address: String) async throws -> Int? {
+        let connection = try await RawConnection.open(port: gateway.port, tls: tls, from: address)
+        let read: (bytes: [UInt8], after: Duration)??
+        do {
+            read = try await connection.readUntilClosed(within: .seconds(20), sending: request)
+        } catch {
+            return nil  // closed before the request could be written
+        }
+        let answer = try #require(read ?? nil, "the connection stayed open")
+        let head = String(decoding: answer.bytes.prefix(12), as: UTF8.self)
+        return head.hasPrefix("HTTP/1.1 ") ? Int(head.dropFirst(9).prefix(3)) : nil
+    }
+
+    @Test func bytesThatAreNotTLSCountAgainstTheAddressAnUnknownCertificateDoesNot() async throws {
+        try await TestGateway.run(adjusting: { $0.abuse = .init(strikes: 3, window: .seconds(60), firstBan: .seconds(60)) }) { gateway in
+            let bank = RawConnection.tls(gateway, alpn: ["http/1.1"], identity: try gateway.identity(of: TestGateway.bank))
+            // A client certificate of a CA the broker does not trust, five times from one address: the
+            // handshake fails each time, and the address is still served.
+            let subject = try DistinguishedName(text: "CN=creditbroker-client-1.icbc-jiangsu,C=CN")
+            let foreign = try CertificateAuthority(subject: DistinguishedName(text: "CN=Someone Else CA,C=CN"))
+                .issue(subject: subject, usage: .client, notBefore: Date() - 60, notAfter: Date() + 86_400)
+            let stranger = RawConnection.tls(gateway, alpn: ["http/1.1"], identity: try .init(foreign.certificate, foreign.privateKey))
+            for _ in 0..<5 {
+                #expect(try await Self.status(gateway, Self.healthz, tls: stranger, from: "127.0.0.3") == nil)
+            }
+            #expect(try await Self.status(gateway, Self.healthz, tls: bank, from: "127.0.0.3") == 200, "an unknown certificate is no strike")
+
+            // Plain HTTP, a record of an unknown type and a record of a version TLS never had, from another address.
+            var random = SystemRandomNumberGenerator()
+            let notTLS: [[UInt8]] = [
+                Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8),
+                [0x42, 0x03, 0x01, 0x00, 0x10] + (0..<16).map { _ in UInt8.random(in: 0...255, using: &random) },
+                [0x16, 0x7f, 0x7f, 0x00, 0x10] + (0..<16).map { _ in UInt8.random(in: 0...255, using: &random) },
+            ]
+            for bytes in notTLS {
+                let connection = try await RawConnection.open(port: gateway.port, from: "127.0.0.2")
+                #expect(try await connection.readUntilClosed(within: .seconds(10), sending: bytes) != nil, "closed by the server")
+            }
+            let metrics = try await gateway.metrics()
+            #expect(metrics.contains(#"credit_broker_connections_abusive_total{kind="not_tls"} 3"#), "\(metrics)")
+            #expect(try await Self.status(gateway, Self.healthz, tls: bank, from: "127.0.0.2") == nil, "refused at accept, though its certificate is good")
+            #expect(try await Self.status(gateway, Self.healthz, tls: bank, from: "127.0.0.1") == 200, "another address is served")
+        }
+    }
+
+    @Test func oversizedHeadsCountAgainstTheAddressAMissingHostDoesNot() async throws {
+        try await TestGateway.run(adjusting: { $0.abuse = .init(strikes: 2, window: .seconds(60), firstBan: .seconds(60)) }) { gateway in
+            let bank = RawConnection.tls(gateway, alpn: ["http/1.1"], identity: try gateway.identity(of: TestGateway.bank))
+            for _ in 0..<3 {
+                #expect(try await Self.status(gateway, Array("GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n".utf8), tls: bank, from: "127.0.0.2") == 400)
+            }
+            let huge = Array("GET /v1/partner HTTP/1.1\r\nHost: localhost\r\nX-Padding: \(String(repeating: "a", count: 100 * 1024))\r\n\r\n".utf8)
+            #expect(try await Self.status(gateway, huge, tls: bank, from: "127.0.0.2") == 431)
+            #expect(try await Self.status(gateway, Self.healthz, tls: bank, from: "127.0.0.2") == 200, "one strike of two")
+            #expect(try await Self.status(gateway, huge, tls: bank, from: "127.0.0.2") == 431)
+            #expect(try await Self.status(gateway, Self.healthz, tls: bank, from: "127.0.0.2") == nil, "refused at accept")
+            let metrics = try await gateway.metrics()
+            #expect(metrics.contains(#"credit_broker_connections_abusive_total{kind="header_too_large"} 2"#), "\(metrics)")
+        }
+    }
+
+    @Test func jsonNestedPastTheLimitCountsAgainstTheAddressInvalidJSONDoesNot() async throws {
+        try await TestGateway.run(adjusting: { $0.abuse = .init(strikes: 2, window: .seconds(60), firstBan: .seconds(60)) }) { gateway in
+            let bank = RawConnection.tls(gateway, alpn: ["http/1.1"], identity: try gateway.identity(of: TestGateway.bank))
+            let clumsy = [#"{"purpose":"post_loan_monitoring","subjects":"#, #"{"purpose":7,"subjects":[]}"#, "[1,2", #"{"subjects":[[[["x"]]]]}"#]
+            for body in clumsy {
+                #expect(try await Self.status(gateway, Self.post("/v1/watchlist", body), tls: bank, from: "127.0.0.2") == 400)
+            }
+            let deep = #"{"purpose":"post_loan_monitoring","subjects":"# + String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000) + "}"
+            #expect(try await Self.status(gateway, Self.post("/v1/watchlist", deep), tls: bank, from: "127.0.0.2") == 400)
+            #expect(try await Self.status(gateway, Self.healthz, tls: bank, from: "127.0.0.2") == 200, "one strike of two")
+            #expect(try await Self.status(gateway, Self.post("/v1/batch-reviews", deep), tls: bank, from: "127.0.0.2") == 400)
+            #expect(try await Self.status(gateway, Self.healthz, tls: bank, from: "127.0.0.2") == nil, "refused at accept")
+            let metrics = try await gateway.metrics()
+            #expect(metrics.contains(#"credit_broker_connections_abusive_total{kind="deep_json"} 2"#), "\(metrics)")
         }
     }
 }

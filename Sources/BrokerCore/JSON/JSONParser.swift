@@ -8,10 +8,14 @@ public struct JSONParser {
         /// Zero-based byte offset in the text.
         public let offset: Int
         public let expected: String
+        /// The text nests deeper than the parser's limit: no well-formed request of ours does, so a
+        /// server may take it as hostile (`Problem.abuse`), where any other syntax error is a slip.
+        public let isTooDeep: Bool
 
-        public init(offset: Int, expected: String) {
+        public init(offset: Int, expected: String, isTooDeep: Bool = false) {
             self.offset = offset
             self.expected = expected
+            self.isTooDeep = isTooDeep
         }
 
         public var description: String { "not valid JSON at byte \(offset + 1): expected \(expected)" }
@@ -39,7 +43,7 @@ public struct JSONParser {
     }
 
     private mutating func value(depth: Int) throws(SyntaxError) -> JSONValue {
-        guard depth < maximumDepth else { throw error("at most \(maximumDepth) nested levels") }
+        guard depth < maximumDepth else { throw SyntaxError(offset: position, expected: "at most \(maximumDepth) nested levels", isTooDeep: true) }
         guard position < bytes.count else { throw error("a value") }
         switch bytes[position] {
         case UInt8(ascii: "{"): return try object(depth: depth)

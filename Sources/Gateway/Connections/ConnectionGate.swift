@@ -4,8 +4,10 @@ import NIOHTTP2
 import Synchronization
 
 /// The partner listener's door: a connection from an address `AbuseLedger` bans is closed as soon
-/// as it is accepted, before any TLS work; `AbuseWatch` reports the connections swift-nio-http2
-/// ended for abuse. One per listener, shared by all its connections.
+/// as it is accepted, before any TLS work. Strikes come from `AbuseWatch` (HTTP/2 connections
+/// swift-nio-http2 ended for abuse), `NotTLSWatch` (no TLS where a ClientHello belongs),
+/// `HTTP1RequestChecks` (oversized or malformed heads) and `AbuseStrikes` (hostile request bodies).
+/// One per listener, shared by all its connections.
 final class ConnectionGate: Sendable {
     private let ledger: Mutex<AbuseLedger>
     private let metrics: GatewayMetrics
@@ -27,14 +29,15 @@ final class ConnectionGate: Sendable {
         return admitted
     }
 
-    /// swift-nio-http2 ended a connection from `address` for `abuse`.
+    /// A connection or request from `address` was refused as hostile (`abuse`: its kind, e.g.
+    /// `rapid_reset`, `not_tls`, `header_too_large`, `deep_json`).
     func struck(_ address: SocketAddress?, abuse: String) {
         metrics.connectionAbusive(kind: abuse)
         guard let ip = address?.ipAddress else { return }
         let now = ContinuousClock.now
         guard let ban = ledger.withLock({ $0.struck(ip, at: now) }) else { return }
         // A partner's network address, not a subject's data: the operator needs it to act.
-        logger.warning("client address refused after repeated abusive HTTP/2 connections", metadata: [
+        logger.warning("client address refused after repeated abuse", metadata: [
             "address": "\(ip)", "seconds": "\(ban.length.components.seconds)", "ban": "\(ban.count)", "last": "\(abuse)",
         ])
     }

@@ -10,6 +10,9 @@ import NIOHTTP1
 ///   (RFC 9112 §3.2).
 ///
 /// The connection is closed after the answer. Sits right after NIOHTTP1's request decoder.
+///
+/// An oversized or malformed head is no client's slip (every HTTP library writes a well-formed head
+/// of a few kilobytes): each counts against the client's address at `gate`. A missing `Host` does not.
 final class HTTP1RequestChecks: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -17,6 +20,12 @@ final class HTTP1RequestChecks: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private var refused = false
+    /// Hears of hostile heads (`nil`: none).
+    private let gate: ConnectionGate?
+
+    init(gate: ConnectionGate?) {
+        self.gate = gate
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !refused else { return }
@@ -40,11 +49,13 @@ final class HTTP1RequestChecks: ChannelDuplexHandler, RemovableChannelHandler {
         }
         guard !refused else { return }
         if case .headerOverflow = error {
+            gate?.struck(context.channel.remoteAddress, abuse: "header_too_large")
             refuse(context: context, version: .http1_1, Problem(
                 "header-too-large", title: "Request Header Fields Too Large", status: .requestHeaderFieldsTooLarge,
                 detail: "The request's header fields are too large or too many."
             ))
         } else {
+            gate?.struck(context.channel.remoteAddress, abuse: "malformed_http")
             refuse(context: context, version: .http1_1, Problem(
                 "malformed-request", title: "Bad Request", status: .badRequest, detail: "The request is not well-formed HTTP/1.1."
             ))

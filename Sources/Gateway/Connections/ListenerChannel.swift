@@ -28,8 +28,11 @@ public struct ConnectionTimeouts: Sendable, Hashable {
 /// negotiates HTTP/2 or HTTP/1.1 by ALPN, with deadlines and checks Hummingbird lacks added to
 /// each pipeline once its protocol is known:
 ///
-/// - a connection from an address banned for abuse is closed at accept, before TLS; an HTTP/2
-///   connection that swift-nio-http2 ends for abuse counts against its address (`ConnectionGate`);
+/// - a connection from an address banned for abuse is closed at accept, before TLS; what counts
+///   against an address (`ConnectionGate`): an HTTP/2 connection that swift-nio-http2 ends for
+///   abuse (`AbuseWatch`), bytes that are not TLS where a ClientHello belongs (`NotTLSWatch`), an
+///   oversized or malformed HTTP/1.1 head (`HTTP1RequestChecks`), a request body nested past the
+///   JSON parser's limit (`AbuseStrikes`);
 /// - the TLS handshake must finish within `handshake` (a client that never sends a ClientHello or
 ///   stops halfway is closed: `HandshakeDeadline`);
 /// - HTTP/2: SETTINGS acknowledged within `http2Settings`, and a connection sent GOAWAY closed after
@@ -82,7 +85,9 @@ struct ListenerChannel<Inner: ServerChildChannel>: ServerChildChannel {
                 let deadline = HandshakeDeadline(timeout: TimeAmount(timeouts.handshake)) { pipeline, negotiated in
                     try Self.protocolNegotiated(negotiated, pipeline: pipeline, timeouts: timeouts, gate: gate)
                 }
-                try pipeline.addHandler(deadline, position: .after(try pipeline.handler(type: NIOSSLServerHandler.self)))
+                let tls = try pipeline.handler(type: NIOSSLServerHandler.self)
+                try pipeline.addHandler(deadline, position: .after(tls))
+                if let gate { try pipeline.addHandler(NotTLSWatch(gate: gate), position: .after(tls)) }
             } else {
                 try Self.protocolNegotiated(nil, pipeline: pipeline, timeouts: timeouts, gate: gate)
             }
@@ -105,7 +110,7 @@ struct ListenerChannel<Inner: ServerChildChannel>: ServerChildChannel {
             if let gate { try pipeline.addHandler(AbuseWatch(gate: gate), position: .after(deadlines)) }
         } else {
             let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-            try pipeline.addHandler(HTTP1RequestChecks(), position: .after(decoder))
+            try pipeline.addHandler(HTTP1RequestChecks(gate: gate), position: .after(decoder))
         }
     }
 }

@@ -78,10 +78,14 @@ public final class GatewayMetrics: Sendable {
         ).increment()
     }
 
-    /// A connection swift-nio-http2 ended for abuse (`kind`: rapid_reset, stream_errors, glitches, …).
+    /// A connection or request refused as hostile, a strike against its address (`kind`: rapid_reset,
+    /// too_many_streams, glitches, … from swift-nio-http2; not_tls, header_too_large, malformed_http, deep_json).
     func connectionAbusive(kind: String) {
         registry.makeCounter(
-            descriptor: Self.name("connections_abusive", "total", "HTTP/2 connections ended with GOAWAY ENHANCE_YOUR_CALM, by kind of abuse."),
+            descriptor: Self.name(
+                "connections_abusive", "total",
+                "Connections or requests refused as hostile (each a strike against the client's address), by kind of abuse."
+            ),
             labels: [("kind", kind)]
         ).increment()
     }

@@ -18,6 +18,10 @@ public struct Problem: HTTPResponseError, Sendable, Encodable {
     public let headers: HTTPFields
     /// Every problem of a document that has several (`line 7: …`), an extension member.
     public let errors: [String]?
+    /// Set when the request was hostile rather than clumsy (input no well-behaved client sends, such
+    /// as JSON nested past the parser's limit): the kind of abuse, which `AbuseStrikes` counts against
+    /// the client's address at the partner listener. Never sent.
+    public var abuse: String?
 
     public static let typeBase = "https://credit-broker.example/problems/"
 
