@@ -218,6 +218,13 @@ import X509
             for _ in 0..<3 {
                 #expect(try await Self.status(gateway, Array("GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n".utf8), tls: bank, from: "127.0.0.2") == 400)
             }
+            // A client that gives up halfway through its head (closes the connection) is no strike either.
+            for _ in 0..<3 {
+                let connection = try await RawConnection.open(port: gateway.port, tls: bank, from: "127.0.0.2")
+                let given = try await connection.readUntilClosed(within: .seconds(1), sending: Array("POST /v1/queries HTTP/1.1\r\nHost: local".utf8))
+                #expect(given == nil, "the server waits for the rest of the head")
+            }
+            try await Task.sleep(for: .milliseconds(300))
             let huge = Array("GET /v1/partner HTTP/1.1\r\nHost: localhost\r\nX-Padding: \(String(repeating: "a", count: 100 * 1024))\r\n\r\n".utf8)
             #expect(try await Self.status(gateway, huge, tls: bank, from: "127.0.0.2") == 431)
             #expect(try await Self.status(gateway, Self.healthz, tls: bank, from: "127.0.0.2") == 200, "one strike of two")

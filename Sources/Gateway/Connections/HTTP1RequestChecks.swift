@@ -55,7 +55,8 @@ final class HTTP1RequestChecks: ChannelDuplexHandler, RemovableChannelHandler {
                 detail: "The request's header fields are too large or too many."
             ))
         } else {
-            gate?.struck(context.channel.remoteAddress, abuse: "malformed_http")
+            // A client that closes halfway through a request (gave up, lost its network) is no strike.
+            if error != .invalidEOFState { gate?.struck(context.channel.remoteAddress, abuse: "malformed_http") }
             refuse(context: context, version: .http1_1, Problem(
                 "malformed-request", title: "Bad Request", status: .badRequest, detail: "The request is not well-formed HTTP/1.1."
             ))
