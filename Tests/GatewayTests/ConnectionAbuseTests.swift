@@ -94,7 +94,7 @@ import X509
 
     @Test func anAddressThatKeepsResettingStreamsIsRefusedUntilItsBanEnds() async throws {
         try await TestGateway.run(adjusting: {
-            $0.abuse = .init(strikes: 2, window: .seconds(60), firstBan: .seconds(4))
+            $0.abuse = .init(strikes: 2, window: .seconds(60), firstBan: .seconds(4), hold: .seconds(1))
         }) { gateway in
             let bank = try gateway.identity(of: TestGateway.bank)
             let h2 = RawConnection.tls(gateway, alpn: ["h2"], identity: bank)
@@ -105,11 +105,12 @@ import X509
                 let ended = try #require(try await connection.readUntilClosed(within: .seconds(20), sending: attack), "round \(round) stayed open")
                 #expect(ConnectionTimeoutTests.goAwayCode(in: ended.bytes) == 0xb, "round \(round): ENHANCE_YOUR_CALM")
             }
-            // The third connection from the same address is closed at once, before its handshake
-            // (an open TLS connection would wait silently for a request).
+            // The third connection from the same address is held silent for a second, then closed,
+            // before its handshake (an open TLS connection would wait silently for a request).
             let refused = try await RawConnection.open(port: gateway.port, tls: h2)
             let closed = try #require(try await refused.readUntilClosed(within: .seconds(5)), "a banned address's connection stayed open")
             #expect(closed.bytes.isEmpty)
+            #expect(closed.after >= .seconds(1), "held silent for the policy's hold, not closed at once")
             // Another address (another bank's host) is served meanwhile.
             let other = try await RawConnection.open(port: gateway.port, tls: RawConnection.tls(gateway, alpn: ["http/1.1"]), from: "127.0.0.2")
             let answer = try #require(try await other.readUntilClosed(
@@ -129,11 +130,34 @@ import X509
         }
     }
 
+    /// A banned address's connections are held silent (nothing sent, nothing read) for the policy's
+    /// hold, then closed, at most `heldAtMost` at once; past that, closed at once.
+    @Test func aRefusedConnectionIsHeldSilentThenClosedAndOnlySoManyAtOnce() async throws {
+        try await TestGateway.run(adjusting: {
+            $0.abuse = .init(strikes: 1, firstBan: .seconds(60), hold: .seconds(2), heldAtMost: 1)
+        }) { gateway in
+            let plain = try await RawConnection.open(port: gateway.port, from: "127.0.0.2")
+            _ = try await plain.readUntilClosed(within: .seconds(10), sending: Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+            let bank = RawConnection.tls(gateway, alpn: ["http/1.1"], identity: try gateway.identity(of: TestGateway.bank))
+            let held = try await RawConnection.open(port: gateway.port, tls: bank, from: "127.0.0.2")
+            try await Task.sleep(for: .milliseconds(300))  // accepted and held before the next one comes
+            let second = try await RawConnection.open(port: gateway.port, tls: bank, from: "127.0.0.2")
+            let closedAtOnce = try #require(try await second.readUntilClosed(within: .seconds(5)), "the second refused connection stayed open")
+            #expect(closedAtOnce.bytes.isEmpty)
+            #expect(closedAtOnce.after < .seconds(1.5), "one held at most: the second is closed at once")
+            let closedLater = try #require(try await held.readUntilClosed(within: .seconds(5)), "the held connection stayed open")
+            #expect(closedLater.bytes.isEmpty)
+            #expect(closedLater.after >= .seconds(2))
+            let metrics = try await gateway.metrics()
+            #expect(metrics.contains(#"credit_broker_connections_refused_total{reason="banned"} 2"#), "\(metrics)")
+        }
+    }
+
     /// A flood of streams past the connection's 100 (HEADERS of POSTs whose bodies never come) ends
     /// the connection with PROTOCOL_ERROR, and counts against the address (the harness's stream
     /// flood kept reconnecting: 31 × the bank's quiet p99).
     @Test func aStreamFloodCountsAgainstTheAddress() async throws {
-        try await TestGateway.run(adjusting: { $0.abuse = .init(strikes: 1, firstBan: .seconds(30)) }) { gateway in
+        try await TestGateway.run(adjusting: { $0.abuse = .init(strikes: 1, firstBan: .seconds(30), hold: .seconds(1)) }) { gateway in
             let bank = try gateway.identity(of: TestGateway.bank)
             let path = Array("/v1/queries".utf8), authority = Array("localhost".utf8)
             var flood = ConnectionTimeoutTests.preface + ConnectionTimeoutTests.settingsAck
@@ -181,7 +205,7 @@ import X509
     }
 
     @Test func bytesThatAreNotTLSCountAgainstTheAddressAnUnknownCertificateDoesNot() async throws {
-        try await TestGateway.run(adjusting: { $0.abuse = .init(strikes: 3, window: .seconds(60), firstBan: .seconds(60)) }) { gateway in
+        try await TestGateway.run(adjusting: { $0.abuse = .init(strikes: 3, window: .seconds(60), firstBan: .seconds(60), hold: .milliseconds(300)) }) { gateway in
             let bank = RawConnection.tls(gateway, alpn: ["http/1.1"], identity: try gateway.identity(of: TestGateway.bank))
             // A client certificate of a CA the broker does not trust, five times from one address: the
             // handshake fails each time, and the address is still served.
@@ -213,7 +237,7 @@ import X509
     }
 
     @Test func oversizedHeadsCountAgainstTheAddressAMissingHostDoesNot() async throws {
-        try await TestGateway.run(adjusting: { $0.abuse = .init(strikes: 2, window: .seconds(60), firstBan: .seconds(60)) }) { gateway in
+        try await TestGateway.run(adjusting: { $0.abuse = .init(strikes: 2, window: .seconds(60), firstBan: .seconds(60), hold: .milliseconds(300)) }) { gateway in
             let bank = RawConnection.tls(gateway, alpn: ["http/1.1"], identity: try gateway.identity(of: TestGateway.bank))
             for _ in 0..<3 {
                 #expect(try await Self.status(gateway, Array("GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n".utf8), tls: bank, from: "127.0.0.2") == 400)
@@ -236,7 +260,7 @@ import X509
     }
 
     @Test func jsonNestedPastTheLimitCountsAgainstTheAddressInvalidJSONDoesNot() async throws {
-        try await TestGateway.run(adjusting: { $0.abuse = .init(strikes: 2, window: .seconds(60), firstBan: .seconds(60)) }) { gateway in
+        try await TestGateway.run(adjusting: { $0.abuse = .init(strikes: 2, window: .seconds(60), firstBan: .seconds(60), hold: .milliseconds(300)) }) { gateway in
             let bank = RawConnection.tls(gateway, alpn: ["http/1.1"], identity: try gateway.identity(of: TestGateway.bank))
             let clumsy = [#"{"purpose":"post_loan_monitoring","subjects":"#, #"{"purpose":7,"subjects":[]}"#, "[1,2", #"{"subjects":[[[["x"]]]]}"#]
             for body in clumsy {

@@ -9,7 +9,7 @@
 /// way. Here an address whose connections are ended so `Policy.strikes` times within
 /// `Policy.window` is refused at accept, before TLS, for `Policy.firstBan`; each further ban of the
 /// same address doubles, up to `Policy.longestBan`. An address that behaves for `longestBan` is
-/// forgotten.
+/// forgotten. A refused connection is held silent for `Policy.hold` before it is closed.
 ///
 /// A well-behaved client never earns a strike. Clients sharing one address (a bank's NAT) share its
 /// strikes: the README says so.
@@ -23,16 +23,24 @@ public struct AbuseLedger: Sendable {
         public var longestBan: Duration
         /// Addresses remembered at most; past it, the one seen longest ago is forgotten first.
         public var addresses: Int
+        /// How long a connection from a banned address is held silent before it is closed (nothing
+        /// read from it, nothing sent), as a firewall that drops packets makes a client wait: closed
+        /// at once, a script reconnects at once, thousands of times a second.
+        public var hold: Duration
+        /// Connections held silent at once, at most; past it, a banned address's connection is closed at once.
+        public var heldAtMost: Int
 
         public init(
             strikes: Int = 3, window: Duration = .seconds(60), firstBan: Duration = .seconds(10), longestBan: Duration = .seconds(600),
-            addresses: Int = 10_000
+            addresses: Int = 10_000, hold: Duration = .seconds(5), heldAtMost: Int = 1_000
         ) {
             self.strikes = strikes
             self.window = window
             self.firstBan = firstBan
             self.longestBan = longestBan
             self.addresses = addresses
+            self.hold = hold
+            self.heldAtMost = heldAtMost
         }
 
         public static let standard = Policy()

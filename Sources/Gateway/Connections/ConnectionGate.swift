@@ -10,13 +10,38 @@ import Synchronization
 /// One per listener, shared by all its connections.
 final class ConnectionGate: Sendable {
     private let ledger: Mutex<AbuseLedger>
+    private let policy: AbuseLedger.Policy
+    /// Connections from banned addresses held silent now (`turnAway`).
+    private let held = Atomic(0)
     private let metrics: GatewayMetrics
     private let logger: Logger
 
     init(policy: AbuseLedger.Policy, metrics: GatewayMetrics, logger: Logger) {
         ledger = Mutex(AbuseLedger(policy: policy))
+        self.policy = policy
         self.metrics = metrics
         self.logger = logger
+    }
+
+    /// Turns away a connection `admits` refused: it is held silent (nothing read, nothing sent) for
+    /// the policy's `hold`, then closed, so that an attacker's script waits as it would on a firewall
+    /// that drops its packets instead of reconnecting at once; past `heldAtMost` connections held, it
+    /// is closed at once. Must be called on the channel's event loop; the future completes when the
+    /// connection has been closed.
+    func turnAway(_ channel: any Channel) -> EventLoopFuture<Void> {
+        let refused = channel.eventLoop.makePromise(of: Void.self)
+        let count = held.add(1, ordering: .relaxed).newValue
+        guard count <= policy.heldAtMost, policy.hold > .zero else {
+            held.subtract(1, ordering: .relaxed)
+            channel.close(promise: refused)
+            return refused.futureResult
+        }
+        try? channel.syncOptions?.setOption(ChannelOptions.autoRead, value: false)
+        channel.eventLoop.scheduleTask(in: TimeAmount(policy.hold)) { [self] in
+            held.subtract(1, ordering: .relaxed)
+            channel.close(promise: refused)
+        }
+        return refused.futureResult
     }
 
     /// Whether a connection just accepted from `address` may proceed (connections without an IP

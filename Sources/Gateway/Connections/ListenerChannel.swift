@@ -73,11 +73,10 @@ struct ListenerChannel<Inner: ServerChildChannel>: ServerChildChannel {
     }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        // A banned address is turned away before any TLS work. NIO does not close a child channel
-        // whose initializer failed, so it is closed here.
+        // A banned address is turned away before any TLS work (held silent a while, then closed:
+        // NIO does not close a child channel whose initializer failed, so `turnAway` does).
         if let gate, !gate.admits(channel.remoteAddress) {
-            channel.close(promise: nil)
-            return channel.eventLoop.makeFailedFuture(ConnectionRefused())
+            return gate.turnAway(channel).flatMapThrowing { throw ConnectionRefused() }
         }
         return inner.setup(channel: channel, logger: logger).flatMapThrowing { [gate] value in
             let pipeline = channel.pipeline.syncOperations
