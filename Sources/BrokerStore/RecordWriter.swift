@@ -31,6 +31,15 @@ public struct RecordWriter: Sendable {
         public init() {}
     }
 
+    /// The database refused a batch's data (a constraint, a trigger, a value out of range): the
+    /// batch left nothing behind, and only its lines are lost; the next batch may be merged. Any
+    /// other failure (the database unreachable, shutting down or out of resources) is thrown as it
+    /// is and ends the run.
+    public struct BatchRefused: Error, Sendable, Hashable {
+        /// The refusal's SQLSTATE.
+        public let sqlState: String?
+    }
+
     public let pool: PostgresPool
 
     public init(pool: PostgresPool) {
@@ -39,6 +48,14 @@ public struct RecordWriter: Sendable {
 
     /// Merges `records` and then applies `events` (in line order) for `source`, in one transaction.
     public func merge(records: [StagedRecord], events: [StagedEvent], source: String) async throws -> Outcome {
+        do {
+            return try await mergeOnce(records: records, events: events, source: source)
+        } catch let error as PostgresError where error.kind == .server && !error.isUnavailability {
+            throw BatchRefused(sqlState: error.sqlState)
+        }
+    }
+
+    private func mergeOnce(records: [StagedRecord], events: [StagedEvent], source: String) async throws -> Outcome {
         var outcome = Outcome()
         let latest = Self.latestPerRecord(records)
         outcome.supersededInBatch = records.count - latest.count

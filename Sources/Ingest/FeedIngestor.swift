@@ -281,10 +281,10 @@ extension FeedIngestor {
             let outcome: RecordWriter.Outcome
             do {
                 outcome = try await task.value
-            } catch let error as PostgresError where error.kind == .server {
-                // The server refused this batch: it costs these lines only. Any other failure ends the run.
+            } catch let refused as RecordWriter.BatchRefused {
+                // The database refused this batch's data: it costs these lines only. Any other failure ends the run.
                 summaries[file].failedBatches += 1
-                let state = error.sqlState.map { " (SQLSTATE \($0))" } ?? ""
+                let state = refused.sqlState.map { " (SQLSTATE \($0))" } ?? ""
                 let reason = "batch of lines \(merged.firstLine)–\(merged.lastLine) rolled back: the database refused it\(state)"
                 for line in (merged.records.map(\.line) + merged.events.map(\.line)).sorted() {
                     try reject(line: line, LineRejection("", reason), file: file)

@@ -1,5 +1,3 @@
-import PostgresClient
-
 /// Why `MeterWriter.record` did not commit an event. In every case the request must not be answered with data.
 public enum MeterError: Error, Sendable, CustomStringConvertible {
     /// The writer is closed (the process is shutting down).
@@ -7,7 +5,7 @@ public enum MeterError: Error, Sendable, CustomStringConvertible {
     /// The ledger already holds an event with this request id; this one was not recorded.
     case duplicateRequestID
     /// The batch transaction holding the event failed; no event of that batch was recorded.
-    case commitFailed(batchSize: Int, PostgresError)
+    case commitFailed(batchSize: Int, any Error)
 
     public var description: String {
         switch self {

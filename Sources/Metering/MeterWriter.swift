@@ -248,13 +248,11 @@ public final class MeterWriter: Service, Sendable {
     private func write(_ batch: [Entry]) async {
         let clock = ContinuousClock()
         let start = clock.now
-        let outcome: Result<[Bool], PostgresError>
+        let outcome: Result<[Bool], any Error>
         do {
             outcome = .success(try await insert(batch))
-        } catch let error as PostgresError {
-            outcome = .failure(error)
         } catch {
-            outcome = .failure(PostgresError(.usage, "\(error)"))
+            outcome = .failure(error)
         }
         let duration = clock.now - start
         let committed = (try? outcome.get()) != nil
@@ -280,7 +278,9 @@ public final class MeterWriter: Service, Sendable {
                 }
             }
         case .failure(let error):
-            logger.error("meter batch failed", metadata: ["events": "\(batch.count)", "error": "\(error)"])
+            // A driver error's text never holds a value; any other error is named by its type only.
+            let described = error is PostgresError ? "\(error)" : String(reflecting: type(of: error))
+            logger.error("meter batch failed", metadata: ["events": "\(batch.count)", "error": "\(described)"])
             for entry in batch {
                 entry.continuation.resume(throwing: MeterError.commitFailed(batchSize: batch.count, error))
             }

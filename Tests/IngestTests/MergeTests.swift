@@ -43,6 +43,23 @@ import Testing
         #expect(try row.decode(String.self, at: 2) == "7000")
     }
 
+    /// The database out of disk (or shutting down, or unreachable) is not this batch's fault: the run
+    /// ends with the error instead of marking the batch's lines rejected and going on.
+    @Test func aDatabaseOutOfResourcesEndsTheRunInsteadOfRejectingLines() async throws {
+        let database = try await IngestFixture.make()
+        defer { Task { await database.close() } }
+        try await database.pool.query("""
+            CREATE FUNCTION disk_full() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.source_record_id = 'P3' THEN RAISE EXCEPTION 'no space left' USING ERRCODE = '53100'; END IF;
+                RETURN NEW;
+            END $$
+            """)
+        try await database.pool.query("CREATE TRIGGER disk_full BEFORE INSERT ON records FOR EACH ROW EXECUTE FUNCTION disk_full()")
+        let path = try database.write("feed.jsonl", lines: (1...6).map { IngestFixture.penalty("P\($0)") })
+        await #expect(throws: PostgresError.self) { _ = try await database.ingest(path, batchSize: 2) }
+    }
+
     @Test func aBatchTheDatabaseRefusesLeavesNothingWhileOthersCommit() async throws {
         let database = try await IngestFixture.make()
         defer { Task { await database.close() } }
