@@ -234,6 +234,7 @@ public struct BillingStore: Sendable {
                     var number = next
                     for row in try await connection.execute(dayCallsStatement, [
                         partner, max(day.start(), month.start), min(day.adding(days: 1).start(), month.end), TextArrayParameter(BillingRules.callRoutes),
+                        BillingRules.batchRoute,
                     ]) {
                         let (route, digest) = (try row.decode(String.self, at: 0), try row.decode(String.self, at: 1))
                         calls[CallKey(route: route, digest: digest, band: band(number, digest)), default: 0] += 1
@@ -289,12 +290,12 @@ public struct BillingStore: Sendable {
         GROUP BY partner_id, day, endpoint, contract_digest, unbilled, items_disclosed
         """)
 
-    /// One partner's billable calls (`$4`: the call routes) from `$2` until `$3` (a day), in the
-    /// order answered.
-    private static let dayCallsStatement = PostgresStatement("""
+    /// One partner's billed calls (`$4`: the call routes, `$5`: the batch route) from `$2` until
+    /// `$3` (a day), in the order answered: the call routes' events the one rule bills.
+    private static let dayCallsStatement = PostgresStatement(unsafeSQL: """
         SELECT endpoint, contract_digest FROM meter_events
-        WHERE partner_id = $1 AND occurred_at >= $2 AND occurred_at < $3
-          AND http_status BETWEEN 200 AND 299 AND items_disclosed <> '[]'::jsonb AND endpoint = ANY($4::text[])
+        WHERE partner_id = $1 AND occurred_at >= $2 AND occurred_at < $3 AND endpoint = ANY($4::text[])
+          AND (\(BillingRules.unbilledSQL(callRoutes: 4, batchRoute: 5))) IS NULL
         ORDER BY occurred_at, id
         """)
 
