@@ -215,7 +215,19 @@ let package = Package(
         ),
 
         // MARK: Tests
-        .target(name: "TestSupport", dependencies: ["BrokerStore", "PostgresClient"], path: "Tests/TestSupport"),
+        // The tests' scaffolding: the repository, its policies and contracts, the test PostgreSQL, and
+        // the broker's routers without a database or TLS (HummingbirdTesting).
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "BrokerCore", "BrokerStore", "PostgresClient", "Gateway", "GMCrypto", "Scoring",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
         .testTarget(name: "GMCryptoTests", dependencies: ["GMCrypto", "BrokerStore"]),
         .testTarget(
@@ -246,6 +258,8 @@ let package = Package(
                 "TestSupport",
                 "GMCrypto",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -266,14 +280,14 @@ let package = Package(
         .testTarget(
             name: "BrokerCoreTests",
             dependencies: [
-                "BrokerCore",
+                "BrokerCore", "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(
             name: "ReportsTests",
-            dependencies: ["Reports", "BrokerCore", "BrokerStore", .product(name: "Prometheus", package: "swift-prometheus")]
+            dependencies: ["Reports", "BrokerCore", "BrokerStore", "TestSupport", .product(name: "Prometheus", package: "swift-prometheus")]
         ),
         .testTarget(
             name: "SyntheticProvinceTests",

@@ -168,31 +168,9 @@ public struct Broker: Sendable {
         _ configuration: BrokerConfiguration, pool: PostgresPool, meterPool: PostgresPool, reads: DatabaseReads, metrics: GatewayMetrics,
         contracts: LiveContracts, watcher: ContractWatcher, logger: Logger
     ) throws -> Broker {
-        let writer = MeterWriter(pool: meterPool, logger: logger, onBatch: metrics.meterBatch)
-        let queries = QueryService(policies: configuration.policies, hasher: configuration.hasher, reads: reads, pool: pool)
-        let batchReviews = BatchReviewService(
-            queries: queries, pool: pool, keys: configuration.sealingKeys, meter: writer, configuration: configuration.batchReviews,
-            clock: configuration.clock
-        )
-        let scores = try ScoreService(card: configuration.scorecard)
-        let renderer = PDFRenderer(configuration.reportRenderer, logger: logger, metrics: metrics.reportRenderer)
-        let rights = SubjectRightsService(queries: queries, pool: pool, keys: configuration.sealingKeys)
-        let partners = GatewayServer.Partners(
-            contracts: contracts, receiptSigner: configuration.receiptSigner, queries: queries,
-            feeds: FeedService(queries: queries, referenceSecret: configuration.referenceSecret, pool: pool),
-            batchReviews: batchReviews,
-            scores: scores,
-            metering: MeteringServices(
-                writer: writer, quotas: QuotaLedger(pool: pool), hasher: configuration.hasher, keys: configuration.sealingKeys, holder: watcher.processID,
-                logger: logger,
-                concurrency: ConcurrencyLimiter(limit: configuration.requestsInFlightPerPartner)
-            ),
-            rights: rights,
-            reports: ReportService(
-                queries: queries, scores: scores, rights: rights, policies: configuration.policies,
-                renderer: renderer, signer: configuration.receiptSigner
-            ),
-            metrics: metrics
+        let partners = try GatewayServer.Partners(
+            configuration, contracts: contracts, pool: pool, meterPool: meterPool, reads: reads, metrics: metrics, holder: watcher.processID,
+            logger: logger
         )
         let partnerCredentials = try configuration.partner.tls.map {
             try ListenerCredentials($0, counters: metrics.authentication, logger: logger)
@@ -205,8 +183,8 @@ public struct Broker: Sendable {
             sealingKeys: configuration.sealingKeys, pool: pool, logger: logger
         )
         var services: [any Service] = [
-            PoolService(pool: pool), PoolService(pool: meterPool), reads, writer, partners.metering.sweep, watcher, reloader, batchReviews.worker,
-            renderer,
+            PoolService(pool: pool), PoolService(pool: meterPool), reads, partners.metering.writer, partners.metering.sweep, watcher, reloader,
+            partners.batchReviews.worker, partners.reports.renderer,
         ]
         if let operations = configuration.operations {
             services.append(OperationsServer.application(
@@ -369,6 +347,43 @@ struct Reloader: Service {
                 failed: true
             )
         }
+    }
+}
+
+extension GatewayServer.Partners {
+    /// Every part of the partner API as the broker wires it from `configuration` (`Broker.build`, and
+    /// the tests' router-level app): nothing here connects to the database or starts anything; the
+    /// meter writer, the quota sweep, the batch-review worker and the PDF renderer are services to run.
+    /// - Parameter holder: this gateway process (`gateway_processes.process_id`), which holds its
+    ///   billable requests' quota units and its idempotency claims.
+    public init(
+        _ configuration: BrokerConfiguration, contracts: LiveContracts, pool: PostgresPool, meterPool: PostgresPool, reads: DatabaseReads,
+        metrics: GatewayMetrics, holder: String, logger: Logger
+    ) throws {
+        let writer = MeterWriter(pool: meterPool, logger: logger, onBatch: metrics.meterBatch)
+        let queries = QueryService(policies: configuration.policies, hasher: configuration.hasher, reads: reads, pool: pool)
+        let batchReviews = BatchReviewService(
+            queries: queries, pool: pool, keys: configuration.sealingKeys, meter: writer, configuration: configuration.batchReviews,
+            clock: configuration.clock
+        )
+        let scores = try ScoreService(card: configuration.scorecard)
+        let renderer = PDFRenderer(configuration.reportRenderer, logger: logger, metrics: metrics.reportRenderer)
+        let rights = SubjectRightsService(queries: queries, pool: pool, keys: configuration.sealingKeys)
+        self.init(
+            contracts: contracts, receiptSigner: configuration.receiptSigner, queries: queries,
+            feeds: FeedService(queries: queries, referenceSecret: configuration.referenceSecret, pool: pool),
+            batchReviews: batchReviews,
+            scores: scores,
+            metering: MeteringServices(
+                writer: writer, quotas: QuotaLedger(pool: pool), hasher: configuration.hasher, keys: configuration.sealingKeys, holder: holder,
+                logger: logger, concurrency: ConcurrencyLimiter(limit: configuration.requestsInFlightPerPartner)
+            ),
+            rights: rights,
+            reports: ReportService(
+                queries: queries, scores: scores, rights: rights, policies: configuration.policies, renderer: renderer, signer: configuration.receiptSigner
+            ),
+            metrics: metrics
+        )
     }
 }
 

@@ -130,6 +130,15 @@ public enum GatewayServer {
     }
 
     /// Every route the broker serves (`Router.routes` lists them, as the OpenAPI test compares).
+    ///
+    /// A request's path through the middlewares, in order: request metrics (every answer, by route
+    /// and status), problems (any error answered as `application/problem+json`), 405 for a served
+    /// path asked with another method; then on `/v1`: authentication (the clock read once, the
+    /// contract snapshot pinned, the partner), metering (one committed meter event per answer),
+    /// the rate limit and requests in flight, the `Idempotency-Key`, a hostile request's strike
+    /// against its address (`AbuseStrikes`, with the listener's gate); on billable routes the quota;
+    /// then the route. A disclosing route's answer is signed and noted for the meter in one place
+    /// (`DisclosingRoutes`).
     public static func router(pool: PostgresPool, partners: Partners) -> Router<GatewayRequestContext> {
         router(pool: pool, partners: partners, gate: nil)
     }
@@ -137,33 +146,43 @@ public enum GatewayServer {
     /// `router(pool:partners:)`, with hostile requests counted against their address at `gate`.
     static func router(pool: PostgresPool, partners: Partners, gate: ConnectionGate?) -> Router<GatewayRequestContext> {
         let router = Router(context: GatewayRequestContext.self)
+        router.add(middleware: RequestMetricsMiddleware(metrics: partners.metrics))
         router.add(middleware: ProblemMiddleware())
         let served = MethodNotAllowed<GatewayRequestContext>.RouteTable()
         router.add(middleware: MethodNotAllowed(routes: served))
         HealthRoutes<GatewayRequestContext>(pool: pool).register(on: router)
         let routes = PartnerRoutes(signer: partners.receiptSigner)
         routes.registerPublic(on: router)
-        let v1 = router.group("v1").add(middleware: PartnerAuthenticator(
-            contracts: partners.contracts, keys: ApiKeyStore(pool: pool), peers: PeerCertificateCache(), counters: partners.metrics.authentication
-        ))
-        .add(middleware: MeteringMiddleware(services: partners.metering, metrics: partners.metrics))
-        // Inside metering, which answers every error itself (so that it is metered): it must see the problem first.
-        if let gate { v1.add(middleware: AbuseStrikes(gate: gate)) }
+        let metering = partners.metering
+        let authenticated = router.group("v1")
+            .add(middleware: PartnerAuthenticator(
+                contracts: partners.contracts, keys: ApiKeyStore(pool: pool), peers: PeerCertificateCache(), counters: partners.metrics.authentication
+            ))
+            .add(middleware: MeteringMiddleware(
+                writer: metering.writer, idempotency: metering.idempotency, sweep: metering.sweep, hasher: metering.hasher, metrics: partners.metrics
+            ))
+            .add(middleware: RateLimitMiddleware(limiter: metering.limiter, concurrency: metering.concurrency))
+            .add(middleware: IdempotencyMiddleware(
+                store: metering.idempotency, sweep: metering.sweep, hasher: metering.hasher, maxBodyBytes: metering.maxBodyBytes
+            ))
+        // Innermost: metering answers every error itself (so that it is metered), so this must see a hostile request's problem first.
+        if let gate { authenticated.add(middleware: AbuseStrikes(gate: gate)) }
+        let v1 = DisclosingRoutes(group: authenticated, signer: partners.receiptSigner)
         routes.registerAuthenticated(on: v1)
-        let billable = v1.group().add(middleware: QuotaMiddleware(
-            admissions: partners.metering.admissions, alerts: partners.metering.alerts, sweep: partners.metering.sweep, metrics: partners.metrics
+        let billable = v1.adding(middleware: QuotaMiddleware(
+            admissions: metering.admissions, alerts: metering.alerts, sweep: metering.sweep, metrics: partners.metrics
         ))
-        QueryRoutes(service: partners.queries, signer: partners.receiptSigner).register(on: billable)
-        ScoreRoutes(service: partners.scores, queries: partners.queries, signer: partners.receiptSigner).register(on: billable)
-        ReportRoutes(service: partners.reports, signer: partners.receiptSigner).register(on: billable)
-        ConsentRoutes(service: partners.queries, signer: partners.receiptSigner).register(on: v1)
-        ChangeFeedRoutes(service: partners.feeds, rights: partners.rights, signer: partners.receiptSigner).register(on: v1)
-        WatchlistRoutes(service: partners.feeds, rights: partners.rights, signer: partners.receiptSigner).register(on: v1)
-        PortalRoutes(service: partners.rights, signer: partners.receiptSigner).register(on: v1)
-        DisputeFeedRoutes(service: partners.rights, signer: partners.receiptSigner).register(on: v1)
-        BatchReviewRoutes(service: partners.batchReviews, signer: partners.receiptSigner, alerts: partners.metering.alerts).register(on: v1)
-        UsageRoutes(usage: UsageQuery(pool: pool), quotas: QuotaLedger(pool: pool)).register(on: v1)
-        BillingRoutes(billing: BillingStore(pool: pool), export: UsageExport(pool: pool)).register(on: v1)
+        QueryRoutes(service: partners.queries).register(on: billable)
+        ScoreRoutes(service: partners.scores, queries: partners.queries).register(on: billable)
+        ReportRoutes(service: partners.reports).register(on: billable)
+        ConsentRoutes(service: partners.queries).register(on: v1)
+        ChangeFeedRoutes(service: partners.feeds, rights: partners.rights).register(on: v1)
+        WatchlistRoutes(service: partners.feeds, rights: partners.rights).register(on: v1)
+        PortalRoutes(service: partners.rights).register(on: v1)
+        DisputeFeedRoutes(service: partners.rights).register(on: v1)
+        BatchReviewRoutes(service: partners.batchReviews, alerts: metering.alerts).register(on: v1)
+        UsageRoutes(usage: UsageQuery(pool: pool), quotas: QuotaLedger(pool: pool)).register(on: v1.group)
+        BillingRoutes(billing: BillingStore(pool: pool), export: UsageExport(pool: pool)).register(on: v1.group)
         served.fill(router.routes)
         return router
     }

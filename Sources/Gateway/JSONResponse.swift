@@ -1,7 +1,8 @@
 import Foundation
 import Hummingbird
 
-/// JSON bodies encoded once, so that the receipt's digest covers exactly the bytes sent.
+/// JSON bodies as the broker writes them (sorted keys, slashes unescaped), encoded once, so that a
+/// receipt's digest covers exactly the bytes sent.
 enum JSONResponse {
     static func encode(_ value: some Encodable) throws -> Data {
         let encoder = JSONEncoder()
@@ -9,10 +10,11 @@ enum JSONResponse {
         return try encoder.encode(value)
     }
 
-    /// A 200 with the body and its `Broker-Receipt` header.
-    static func response(_ body: Data, receipt: String) -> Response {
-        var headers: HTTPFields = [.contentType: "application/json"]
-        headers[.init(Receipt.headerName)!] = receipt
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    /// `value` as a JSON answer that discloses nothing, so carries no receipt (an answer that
+    /// discloses is a `DisclosedAnswer`).
+    static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try encode(value))))
     }
 }

@@ -5,7 +5,7 @@ import Hummingbird
 /// Routes every authenticated partner may call regardless of its contract's items.
 ///
 /// - `GET /v1/partner`: who the broker takes the caller to be (partner, kind, contract version,
-///   credential), with a receipt, so a partner can check its credentials end to end.
+///   credential), with a receipt (naming no item), so a partner can check its credentials end to end.
 /// - `GET /v1/receipt-key`: the public keys receipts verify with, Ed25519 then SM2 (PEM; no
 ///   authentication); `?suite=ed25519` or `?suite=sm2-sm3` for one of them alone.
 struct PartnerRoutes {
@@ -37,22 +37,20 @@ struct PartnerRoutes {
         }
     }
 
-    func registerAuthenticated(on group: RouterGroup<GatewayRequestContext>) {
-        group.get("partner") { _, context -> Response in
+    func registerAuthenticated(on routes: DisclosingRoutes) {
+        routes.get("partner") { _, context in
             let partner = try context.requirePartner()
             let credential = switch partner.credential {
             case .certificate(let fingerprint): "certificate sha256:\(fingerprint)"
             case .apiKey(let id): "api key \(id)"
             }
-            let body = try JSONResponse.encode(Identity(
-                partner: partner.partnerID, kind: partner.contract.kind.rawValue,
-                contractVersion: partner.contract.version.description, credential: credential
-            ))
-            let receipt = try Receipt(
-                requestID: context.id, partnerID: partner.partnerID, issuedAt: context.instant, itemsDisclosed: [],
-                contractVersion: partner.contract.version.description, consentID: nil, body: body, suite: partner.contract.receiptSuite
+            return try DisclosedAnswer(
+                json: Identity(
+                    partner: partner.partnerID, kind: partner.contract.kind.rawValue,
+                    contractVersion: partner.contract.version.description, credential: credential
+                ),
+                disclosure: Disclosure(purpose: nil, contractVersion: partner.contract.version)
             )
-            return try JSONResponse.response(body, receipt: signer.token(for: receipt))
         }
     }
 }

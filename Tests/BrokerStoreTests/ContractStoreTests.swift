@@ -8,24 +8,11 @@ import Testing
 /// The contract ledger and its lifecycle against a real PostgreSQL: seeding, propose → approve or
 /// reject, four eyes, staleness, suspension and retirement, insert-only history, one rule for what governs.
 @Suite struct ContractStoreTests {
-    static let root = Repository.root
-
-    static func text(_ path: String) throws -> (file: String, text: String) {
-        (path, try String(contentsOf: root.appending(path: path), encoding: .utf8))
-    }
-
-    static func policies() throws -> PolicyBundle {
-        try PolicyBundle(
-            catalog: text("Policies/catalog.yaml"), masking: text("Policies/masking.yaml"),
-            purposes: text("Policies/purposes.yaml"), defaults: text("Policies/partner-defaults.yaml")
-        )
-    }
-
     static let icbcFile = "Contracts/bank.icbc_jiangsu.yaml"
 
     /// The shipped ICBC contract document, relabelled and with `market.real_estate` changed if asked.
     static func icbc(label: String? = nil, realEstate: String? = nil) throws -> String {
-        var document = try text(icbcFile).text
+        var document = try Fixtures.file(icbcFile).text
         if let label { document = document.replacingOccurrences(of: "version: 2026-11-01.1", with: "version: \(label)") }
         if let realEstate {
             document = document.replacingOccurrences(
@@ -49,7 +36,7 @@ import Testing
     static func seeded() async throws -> (PostgresPool, ContractStore) {
         let pool = try await migratedPool()
         let store = ContractStore(pool: pool)
-        let v1 = try Contract(yaml: icbc(), file: icbcFile, policies: policies())
+        let v1 = try Contract(yaml: icbc(), file: icbcFile, policies: Fixtures.policies())
         #expect(try await store.seedIfEmpty({ [(v1, icbcFile)] }, by: audit("seeded")) == 1)
         return (pool, store)
     }
@@ -68,7 +55,7 @@ import Testing
 
     @Test func aProposalTakesEffectOnlyWhenApprovedBySomeoneElseAndThenGoverns() async throws {
         let (pool, store) = try await Self.seeded()
-        let policies = try Self.policies()
+        let policies = try Fixtures.policies()
         let proposal = try await pool.transaction { connection in
             try await ContractLifecycle.propose(
                 document: Self.icbc(label: "2026-12-01.1", realEstate: "none"), effectiveFrom: nil, reason: "narrow real estate",
@@ -105,7 +92,7 @@ import Testing
 
     @Test func aProposalMadeBeforeAnotherVersionWasActivatedIsStaleAndARejectedOneNeverTakesEffect() async throws {
         let (pool, store) = try await Self.seeded()
-        let policies = try Self.policies()
+        let policies = try Fixtures.policies()
         func propose(_ label: String, _ realEstate: String) async throws -> ContractProposal {
             try await pool.transaction { connection in
                 try await ContractLifecycle.propose(
@@ -131,7 +118,7 @@ import Testing
 
     @Test func proposalsAreCheckedFieldByField() async throws {
         let (pool, _) = try await Self.seeded()
-        let policies = try Self.policies()
+        let policies = try Fixtures.policies()
         func refusal(_ document: String, effectiveFrom: Date? = nil) async -> ContractLifecycleError? {
             await #expect(throws: ContractLifecycleError.self) {
                 try await pool.transaction { connection in
@@ -186,7 +173,7 @@ import Testing
         let (pool, _) = try await Self.seeded()
         let proposal = try await pool.transaction { connection in
             try await ContractLifecycle.propose(
-                document: Self.icbc(label: "2027-01-01.1"), effectiveFrom: nil, reason: "", by: Self.system, policies: Self.policies(), on: connection
+                document: Self.icbc(label: "2027-01-01.1"), effectiveFrom: nil, reason: "", by: Self.system, policies: Fixtures.policies(), on: connection
             )
         }
         _ = try await pool.transaction { try await ContractLifecycle.reject(proposal.id, reason: "no", by: Self.security, on: $0) }

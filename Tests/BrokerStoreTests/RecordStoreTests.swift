@@ -104,9 +104,6 @@ import Testing
     }
 
     static func catalog() throws -> Catalog {
-        let root = Repository.root
-        return try Catalog(
-            yaml: String(contentsOf: root.appending(path: "Policies/catalog.yaml"), encoding: .utf8), file: "catalog.yaml",
-            knownMaskRules: nil)
+        try Fixtures.policies().catalog
     }
 }

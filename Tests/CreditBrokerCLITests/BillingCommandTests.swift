@@ -18,7 +18,7 @@ import Testing
         let conninfo = try #require(database.conninfo)
         let pool = PostgresPool(.init(connection: database, maxConnections: 1))
         try await Migrator(pool: pool).migrate()
-        let contracts = try ContractStoreFixture.shipped()
+        let contracts = try Fixtures.contractFiles()
         try await ContractStore(pool: pool).seedIfEmpty({ contracts }, by: .commandLine("test", partner: nil, status: 201, detail: "seeded"))
         // The month before this one has ended: three answers of the agency in it, two with data.
         let month = CivilMonth(containing: Date()).previous

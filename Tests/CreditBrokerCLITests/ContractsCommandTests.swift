@@ -149,7 +149,7 @@ import Testing
         let conninfo = try #require(database.conninfo)
         let pool = PostgresPool(.init(connection: database, maxConnections: 1))
         try await Migrator(pool: pool).migrate()
-        let shipped = try ContractStoreFixture.shipped()
+        let shipped = try Fixtures.contractFiles()
         #expect(try await ContractStore(pool: pool).seedIfEmpty({ shipped }, by: .commandLine("test", partner: nil, status: 201, detail: "seeded")) == 73)
 
         let apply = ["contracts", "apply", "--database-url", conninfo] + Self.policyOptions
@@ -194,27 +194,5 @@ import Testing
         let rows = try await AdminAuditLog(pool: pool).records(since: 0, limit: 10)
         #expect(rows.map(\.entry.path) == ["credit-broker test", "credit-broker contracts apply"])
         await pool.close()
-    }
-}
-
-/// The policy bundle and the shipped contracts of the repository.
-enum ContractStoreFixture {
-    static func policies() throws -> PolicyBundle {
-        func file(_ path: String) throws -> (file: String, text: String) {
-            (path, try String(contentsOf: AdminCommandTests.root.appending(path: path), encoding: .utf8))
-        }
-        return try PolicyBundle(
-            catalog: file("Policies/catalog.yaml"), masking: file("Policies/masking.yaml"),
-            purposes: file("Policies/purposes.yaml"), defaults: file("Policies/partner-defaults.yaml")
-        )
-    }
-
-    /// The shipped contracts (`Contracts/`), checked together, with their files.
-    static func shipped() throws -> [(contract: Contract, file: String)] {
-        let folder = ContractsCommandTests.shipped
-        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".yaml") }
-        return try ContractSet(files: names.map { name in
-            (folder + "/" + name, try String(contentsOfFile: folder + "/" + name, encoding: .utf8))
-        }, policies: policies()).sourced
     }
 }

@@ -5,6 +5,7 @@ import Crypto
 import Foundation
 import Gateway
 import PostgresClient
+import TestSupport
 import Testing
 
 /// From meter to invoice over real TLS and PostgreSQL, on an injected clock: an agency queries
@@ -28,7 +29,7 @@ import Testing
     /// first two calls of a month free, 0.20 a call, 0.15 from the month's 8th call, 0.05 per penalty
     /// disclosed; a term into 2027.
     static func planChange() throws -> Data {
-        var text = try String(contentsOf: TestGateway.root.appending(path: "Contracts/agency.nj_anxin.yaml"), encoding: .utf8)
+        var text = try String(contentsOf: Repository.root.appending(path: "Contracts/agency.nj_anxin.yaml"), encoding: .utf8)
             .replacingOccurrences(of: "version: 2026-11-01.1", with: "version: 2026-12-30.1")
             .replacingOccurrences(of: "term: { from: 2026-01-01, to: 2026-12-31 }", with: "term: { from: 2026-01-01, to: 2027-12-31 }")
             .replacingOccurrences(of: "quotas: { per_day: 5000, per_month: 100000 }", with: "quotas: { per_day: 10, per_month: 1000 }")

@@ -2,6 +2,7 @@ import BrokerCore
 import Foundation
 import Gateway
 import PostgresClient
+import TestSupport
 import Testing
 
 /// Consents over real TLS: register, use in queries, revoke, use limits, partner isolation, validation.
@@ -11,7 +12,7 @@ import Testing
     static let conditionalItem = "market.real_estate"
     static let digest = String(repeating: "3f", count: 32)
     /// The bank's contract term: a consent's validity must lie within it.
-    static let term = try! TestGateway.loadContracts(TestGateway.loadPolicies()).first { $0.partnerID == TestGateway.bank }!.term
+    static let term = try! Fixtures.contracts().first { $0.partnerID == TestGateway.bank }!.term
     static let feed = [
         #"{"type":"record","item":"market.real_estate","subject":"91350100M000100Y43","source_record_id":"RE-1","fields":{"certificate_no":"苏(2024)南京市不动产权第0000001号","location":"江苏省南京市鼓楼区中山路1号","area_m2":1200,"mortgaged":false}}"#,
     ]

@@ -6,7 +6,8 @@ import NIOHTTP1
 import Testing
 import X509
 
-/// The partner listener over real TLS against real PostgreSQL: who gets in, as whom, and how refusals look.
+/// The partner listener over real TLS against real PostgreSQL: who gets in, as whom, and how refusals
+/// look (those that need neither TLS nor the database: `RouterTests`).
 @Suite(.serialized) struct GatewayEndToEndTests {
     @Test func aBankCertificateAuthenticatesAsThatBankOverHTTP2() async throws {
         try await TestGateway.run { gateway in
@@ -18,19 +19,6 @@ import X509
             let other = try await gateway.request(.GET, "/v1/partner", identity: gateway.identity(of: TestGateway.otherBank))
             #expect(other.json["partner"] as? String == TestGateway.otherBank)
             #expect(gateway.counters.snapshot()[.certificateAccepted] == 2)
-        }
-    }
-
-    @Test func noCredentialIsA401Problem() async throws {
-        try await TestGateway.run { gateway in
-            let reply = try await gateway.request(.GET, "/v1/partner")
-            #expect(reply.status == 401)
-            #expect(reply.headers.first(name: "Content-Type") == "application/problem+json")
-            #expect(reply.headers.first(name: "WWW-Authenticate")?.hasPrefix("Bearer") == true)
-            #expect(reply.json["type"] as? String == "https://credit-broker.example/problems/unauthenticated")
-            #expect(reply.json["status"] as? Int == 401)
-            #expect(reply.json["title"] is String && reply.json["detail"] is String)
-            #expect(gateway.counters.snapshot()[.credentialMissing] == 1)
         }
     }
 
@@ -138,36 +126,14 @@ import X509
         }
     }
 
-    @Test func unknownRoutesAnswerProblemJSON() async throws {
+    /// The admin listener answers 405 with `Allow` for a path it serves asked with another method,
+    /// before its own checks of query parameters (the partner router's 405: `RouterTests`).
+    @Test func theAdminListenerAnswers405WithAllowBeforeItsOwnChecks() async throws {
         try await TestGateway.run { gateway in
-            let reply = try await gateway.request(.GET, "/v1/nothing-here", identity: gateway.identity(of: TestGateway.bank))
-            #expect(reply.status == 404)
-            #expect(reply.headers.first(name: "Content-Type") == "application/problem+json")
-            #expect(reply.json["type"] as? String == "https://credit-broker.example/problems/not-found")
-        }
-    }
-
-    /// A path the broker serves, asked with a method it does not serve there, is 405 with `Allow`
-    /// (TRACE included), on both listeners; an unknown path stays 404.
-    @Test func aServedPathWithAnotherMethodIs405WithAllow() async throws {
-        try await TestGateway.run { gateway in
-            let bank = try gateway.identity(of: TestGateway.bank)
-            let cases: [(HTTPMethod, String, String)] = [
-                (.TRACE, "/v1/queries", "POST"), (.GET, "/v1/queries", "POST"), (.PUT, "/v1/consents/cs_0", "DELETE, GET"),
-                (.TRACE, "/healthz", "GET"), (.PATCH, "/v1/watchlist", "GET, POST"), (.DELETE, "/v1/batch-reviews/br_0", "GET"),
-            ]
-            for (method, path, allow) in cases {
-                let reply = try await gateway.request(method, path, identity: bank)
-                #expect(reply.status == 405, "\(method) \(path)")
-                #expect(reply.headers.first(name: "Allow") == allow, "\(method) \(path)")
-                #expect(reply.headers.first(name: "Content-Type") == "application/problem+json")
-                #expect(reply.json["type"] as? String == "https://credit-broker.example/problems/method-not-allowed")
-            }
-            #expect(try await gateway.request(.TRACE, "/v1/nothing-here", identity: bank).status == 404)
             let admin = try await gateway.admin(.TRACE, "/admin/v1/partners", as: .system)
             #expect(admin.status == 405)
             #expect(admin.headers.first(name: "Allow") == "GET")
-            // Before the admin API's own checks of query parameters.
+            #expect(admin.headers.first(name: "Content-Type") == "application/problem+json")
             let checked = try await gateway.admin(.TRACE, "/admin/v1/usage?partner=&from=2000-01-01", as: .audit)
             #expect(checked.status == 405)
             #expect(checked.headers.first(name: "Allow") == "GET")

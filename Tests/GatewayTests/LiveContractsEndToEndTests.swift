@@ -6,6 +6,7 @@ import Gateway
 import NIOCore
 import NIOSSL
 import PostgresClient
+import TestSupport
 import Testing
 
 /// Live contracts over real TLS and PostgreSQL: admins propose, approve and suspend through the admin
@@ -21,7 +22,7 @@ import Testing
     static func agencyDocument(
         label: String, term: String = "{ from: 2026-01-01, to: 2026-12-31 }", registration: String? = nil, fast: Bool = false
     ) throws -> Data {
-        var text = try String(contentsOf: TestGateway.root.appending(path: "Contracts/agency.nj_anxin.yaml"), encoding: .utf8)
+        var text = try String(contentsOf: Repository.root.appending(path: "Contracts/agency.nj_anxin.yaml"), encoding: .utf8)
             .replacingOccurrences(of: "version: 2026-11-01.1", with: "version: \(label)")
             .replacingOccurrences(of: "term: { from: 2026-01-01, to: 2026-12-31 }", with: "term: \(term)")
         if fast { text = text.replacingOccurrences(of: "rate_limit: { per_second: 20, burst: 40 }", with: "rate_limit: { per_second: 1000, burst: 1000 }") }

@@ -1,7 +1,9 @@
+import BrokerCore
 import BrokerStore
 import Foundation
 import Gateway
 import PostgresClient
+import TestSupport
 import Testing
 
 /// The metering order over real TLS: rate limit, idempotency, quota, then one committed meter event
@@ -54,6 +56,52 @@ import Testing
             #expect(metrics.contains(#"credit_broker_authentications_total{listener="partner",outcome="certificate_accepted"} 6"#))
             #expect(metrics.contains("credit_broker_meter_batch_size_count"))
             #expect(!metrics.contains(Self.company))
+        }
+    }
+
+    /// A signed answer's receipt and its meter event state one disclosure (`DisclosedAnswer`): the
+    /// same items, consent and contract version, whatever the route.
+    @Test func aSignedAnswersReceiptAndItsMeterEventStateTheSameDisclosure() async throws {
+        try await TestGateway.run { gateway in
+            let bank = try gateway.identity(of: TestGateway.bank)
+            let key = try await gateway.request(.GET, "/v1/receipt-key?suite=ed25519")
+            let verifier = try ReceiptVerifier(publicKeyPEM: String(decoding: key.body, as: UTF8.self))
+            let term = try #require(try Fixtures.contracts().first { $0.partnerID == TestGateway.bank }?.term)
+            let consent = try await gateway.request(.POST, "/v1/consents", identity: bank, body: JSONSerialization.data(withJSONObject: [
+                "subject": Self.company, "purposes": ["credit_approval"], "items": ["market.real_estate"], "valid_from": "\(term.from)",
+                "valid_to": "\(term.to)", "use_limit": "unlimited", "document_digest": String(repeating: "ab", count: 32),
+            ]))
+            let consentID = try #require(consent.json["id"] as? String)
+            let withConsent = try JSONSerialization.data(withJSONObject: [
+                "subject": Self.company, "purpose": "credit_approval", "consent_id": consentID,
+                "items": ["enterprise.registration", "person.contact", "market.real_estate"],
+            ])
+            let signed = [
+                try await gateway.request(.POST, "/v1/queries", identity: bank, body: withConsent),
+                try await gateway.request(.POST, "/v1/reports", identity: bank, headers: ["Accept": "application/json"], body: query()),
+                try await gateway.request(.GET, "/v1/partner", identity: bank),
+                try await gateway.request(.GET, "/v1/consents/\(consentID)/receipt", identity: bank),
+            ]
+            var items = 0
+            for reply in signed {
+                #expect(reply.status == 200, "\(String(decoding: reply.body, as: UTF8.self))")
+                let receipt = try verifier.verify(token: try #require(reply.headers.first(name: Receipt.headerName)), body: reply.body)
+                let rows = try await gateway.pool.query("""
+                    SELECT items_disclosed::text, consent_id, partner_id, contract_label, contract_digest FROM meter_events
+                    WHERE request_id = \(receipt.requestID)
+                    """)
+                try #require(rows.count == 1)
+                let disclosed = try JSONDecoder().decode([String].self, from: Data(rows[0].decode(String.self, at: 0).utf8))
+                #expect(disclosed == receipt.itemsDisclosed)
+                #expect(try rows[0].decode(String?.self, at: 1) == receipt.consentID)
+                let version = ContractVersion.describe(
+                    partnerID: try rows[0].decode(String.self, at: 2), label: try rows[0].decode(String.self, at: 3), digest: try rows[0].decode(String.self, at: 4)
+                )
+                #expect(version == receipt.contractVersion)
+                items += disclosed.count
+            }
+            #expect(items >= 2)
+            #expect(signed[0].json["consent_id"] as? String == consentID)
         }
     }
 

@@ -2,6 +2,7 @@ import BrokerCore
 import Foundation
 import Gateway
 import Hummingbird
+import TestSupport
 import Testing
 import Yams
 
@@ -12,8 +13,8 @@ import Yams
 
     @Test func thePartnerDescriptionListsEveryServedRouteAndNoOther() async throws {
         let described = try Self.operations(in: "openapi.yaml")
-        try await TestGateway.run { gateway in
-            let served = Self.served(GatewayServer.router(pool: gateway.pool, partners: gateway.partners).routes)
+        try await RouterTestApp.run { app in
+            let served = Self.served(GatewayServer.router(pool: app.pool, partners: app.partners).routes)
             #expect(Set(described.keys).subtracting(served).sorted() == [], "described but not served")
             #expect(served.subtracting(described.keys).sorted() == [], "served but not described")
         }
@@ -21,13 +22,9 @@ import Yams
 
     @Test func theAdminDescriptionListsEveryServedRouteAndNoOtherWithTheRolesAllowed() async throws {
         let described = try Self.operations(in: "admin-openapi.yaml")
-        try await TestGateway.run { gateway in
-            let services = AdminServer.Services(
-                contracts: gateway.broker.contracts, watcher: gateway.broker.watcher, pool: gateway.pool, metrics: gateway.broker.metrics,
-                keys: gateway.broker.configuration.sealingKeys
-            )
+        try await RouterTestApp.run { app in
             // The console's pages (`/console`, HTML for a browser) are not part of the API.
-            let served = Self.served(AdminServer.router(services).routes).filter { !$0.contains(" /console") }
+            let served = Self.served(AdminServer.router(app.admin).routes).filter { !$0.contains(" /console") }
             #expect(Set(described.keys).subtracting(served).sorted() == [], "described but not served")
             #expect(served.subtracting(described.keys).sorted() == [], "served but not described")
         }
@@ -40,8 +37,8 @@ import Yams
     }
 
     @Test func theOperationsListenerServesMetricsAndThePartnerListenerDoesNot() async throws {
-        try await TestGateway.run { gateway in
-            let served = Self.served(OperationsServer.router(pool: gateway.pool, metrics: gateway.broker.metrics).routes)
+        try await RouterTestApp.run { app in
+            let served = Self.served(OperationsServer.router(pool: app.pool, metrics: app.metrics).routes)
             #expect(served == ["GET /healthz", "GET /readyz", "GET /metrics"])
         }
     }
@@ -49,11 +46,11 @@ import Yams
     /// The partner description's purposes, items and categories are exactly the catalog's, so a
     /// schema-valid request names only what the server knows.
     @Test func thePartnerDescriptionsEnumsAreTheCatalogs() throws {
-        let text = try String(contentsOf: TestGateway.root.appending(path: "Contracts/api/openapi.yaml"), encoding: .utf8)
+        let text = try String(contentsOf: Repository.root.appending(path: "Contracts/api/openapi.yaml"), encoding: .utf8)
         let document = try #require(try Yams.load(yaml: text) as? [String: Any])
         let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
         func values(_ name: String) -> [String] { (schemas[name] as? [String: Any])?["enum"] as? [String] ?? [] }
-        let policies = try TestGateway.loadPolicies()
+        let policies = try Fixtures.policies()
         #expect(values("Purpose") == policies.purposes.ids)
         #expect(values("ItemID") == policies.catalog.items.map(\.id))
         #expect(values("CategoryID") == policies.catalog.categories.map(\.id))
@@ -67,7 +64,7 @@ import Yams
 
     /// The description's operations (`GET /v1/usage`) and their fields.
     private static func operations(in file: String) throws -> [String: [String: Any]] {
-        let text = try String(contentsOf: TestGateway.root.appending(path: "Contracts/api/" + file), encoding: .utf8)
+        let text = try String(contentsOf: Repository.root.appending(path: "Contracts/api/" + file), encoding: .utf8)
         let document = try #require(try Yams.load(yaml: text) as? [String: Any])
         #expect(document["openapi"] as? String == "3.1.0")
         let paths = try #require(document["paths"] as? [String: Any])
@@ -80,13 +77,8 @@ import Yams
         return operations
     }
 
-    /// The routes as `GET /v1/usage`; Hummingbird writes parameters as `:id`, OpenAPI as `{id}`.
+    /// The routes as `GET /v1/consents/{id}` (Hummingbird writes a parameter as OpenAPI does).
     private static func served<Context>(_ routes: [Router<Context>.RouteDescription]) -> Set<String> {
-        Set(routes.map { route in
-            let path = route.path.description.split(separator: "/").map { part in
-                part.hasPrefix(":") ? "{\(part.dropFirst())}" : String(part)
-            }.joined(separator: "/")
-            return "\(route.method.rawValue) /\(path)"
-        })
+        Set(routes.map { "\($0.method.rawValue) \($0.path.description)" })
     }
 }

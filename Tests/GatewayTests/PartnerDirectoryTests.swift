@@ -1,6 +1,7 @@
 import BrokerCore
 import Foundation
 @testable import Gateway
+import TestSupport
 import Testing
 import X509
 
@@ -19,7 +20,7 @@ struct PartnerDirectoryTests {
     /// Issue 13, finding 7: the shipped contracts pin `{sha256, subject}`, yet any certificate of the
     /// partner CA with the same subject and another fingerprint was taken for the partner.
     @Test func aPinnedFingerprintIsThePartnerAndAnotherCertificateWithItsSubjectIsNot() throws {
-        let contracts = try TestGateway.loadContracts(TestGateway.loadPolicies())
+        let contracts = try Fixtures.contracts()
         let certificatePartners = contracts.filter { $0.kind != .creditAgency }
         #expect(certificatePartners.count == 16)
         #expect(certificatePartners.allSatisfy { $0.authentication.certificates.allSatisfy { $0.sha256 != nil } })
@@ -42,7 +43,7 @@ struct PartnerDirectoryTests {
     }
 
     @Test func subjectOnlyBindingIsExplicitAndBindsAnyCertificateWithThatSubject() throws {
-        let policies = try TestGateway.loadPolicies()
+        let policies = try Fixtures.policies()
         func yaml(_ certificate: String) -> String {
             """
             partner: bank.example_subject
@@ -67,7 +68,7 @@ struct PartnerDirectoryTests {
     @Test func aFingerprintOnlyContractBindsThatCertificateAndNoOtherWithTheSameSubject() throws {
         let subject = "CN=client.example-bank,O=Example Bank,C=CN"
         let bound = try peer(subject)
-        let policies = try TestGateway.loadPolicies()
+        let policies = try Fixtures.policies()
         let yaml = """
             partner: bank.example_fingerprint
             legal_name: Example Bank

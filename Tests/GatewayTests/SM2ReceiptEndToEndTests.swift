@@ -3,6 +3,7 @@ import BrokerStore
 import Foundation
 import Gateway
 import GMCrypto
+import TestSupport
 import Testing
 import X509
 
@@ -19,7 +20,7 @@ import X509
     /// `receipts: sm2-sm3`.
     static func sm2Document(_ gateway: TestGateway) throws -> Data {
         let certificate = try Certificate(pemEncoded: String(contentsOf: gateway.pki.clientCertificateURL(TestGateway.bank), encoding: .utf8))
-        let shipped = try String(contentsOf: TestGateway.root.appending(path: "Contracts/\(TestGateway.bank).yaml"), encoding: .utf8)
+        let shipped = try String(contentsOf: Repository.root.appending(path: "Contracts/\(TestGateway.bank).yaml"), encoding: .utf8)
         var lines = shipped.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         lines.removeAll { $0.hasPrefix("    - { sha256:") }
         let index = try #require(lines.firstIndex(of: "  certificates:"))
@@ -149,7 +150,7 @@ import X509
     /// The README's SM2 verification commands (between `<!-- sm2-verify:begin -->` and `<!-- sm2-verify:end -->`),
     /// pointed at the test gateway's port and bank.
     static func readmeScript(port: Int) throws -> String {
-        let readme = try String(contentsOf: TestGateway.root.appending(path: "README.md"), encoding: .utf8)
+        let readme = try String(contentsOf: Repository.root.appending(path: "README.md"), encoding: .utf8)
         let begin = try #require(readme.range(of: "<!-- sm2-verify:begin -->"))
         let end = try #require(readme.range(of: "<!-- sm2-verify:end -->"))
         let block = readme[begin.upperBound..<end.lowerBound].split(separator: "\n").filter { !$0.hasPrefix("```") }.joined(separator: "\n")

@@ -20,8 +20,6 @@ import X509
 /// A real gateway over real TLS on port 0 against a fresh PostgreSQL, with a development PKI made
 /// for the test and the repository's shipped contracts, and its admin listener on another port 0.
 struct TestGateway {
-    static let root = Repository.root
-
     /// Two banks, and the joint-credit company below, bound by their contracts' subjects.
     static let bank = "bank.icbc_jiangsu"
     static let otherBank = "bank.boc_jiangsu"
@@ -70,8 +68,8 @@ struct TestGateway {
         let pool = PostgresPool(.init(connection: database, maxConnections: 4))
         try await Migrator(pool: pool).migrate()
         let folder = URL(filePath: TestPostgres.temporaryFolder())
-        let policies = try loadPolicies()
-        let files = try loadContractFiles(policies)
+        let policies = try Fixtures.policies()
+        let files = try Fixtures.contractFiles()
         let contracts = ContractSet(contracts: files.map(\.contract)).governing(on: .today())
         let pki = DevelopmentPKI(folder: folder.appending(path: "pki"))
         _ = try pki.create(partners: [bank, otherBank, thirdBank, jointCredit, portal, dataSource].map { id in
@@ -87,7 +85,7 @@ struct TestGateway {
             admin: .init(port: 0, tls: ListenerTLS(developmentPKI: pki, clients: .admin)),
             operations: .init(port: 0),
             policies: policies,
-            scorecard: try CompiledScorecard(yaml: String(contentsOf: root.appending(path: scorecard), encoding: .utf8)),
+            scorecard: try CompiledScorecard(yaml: Fixtures.file(scorecard).text),
             receiptSigner: try ReceiptSigner.loadOrCreate(
                 at: folder.appending(path: "receipt-signing-key"), sm2: folder.appending(path: "receipt-signing-key-sm2.pem")
             ),
@@ -178,31 +176,6 @@ struct TestGateway {
             await second.shutdown()
             try await group.waitForAll()
         }
-    }
-
-    private static func file(_ path: String) throws -> (file: String, text: String) {
-        (path, try String(contentsOf: root.appending(path: path), encoding: .utf8))
-    }
-
-    static func loadPolicies() throws -> PolicyBundle {
-        try PolicyBundle(
-            catalog: file("Policies/catalog.yaml"), masking: file("Policies/masking.yaml"),
-            purposes: file("Policies/purposes.yaml"), defaults: file("Policies/partner-defaults.yaml")
-        )
-    }
-
-    /// The shipped contract files, checked together, with their file names.
-    static func loadContractFiles(_ policies: PolicyBundle) throws -> [(contract: Contract, file: String)] {
-        let names = try FileManager.default.contentsOfDirectory(atPath: root.appending(path: "Contracts").path).filter { $0.hasSuffix(".yaml") }
-        return try ContractSet(files: names.map { name in
-            let contract = try file("Contracts/" + name)
-            return (name: contract.file, text: contract.text)
-        }, policies: policies).sourced
-    }
-
-    /// The shipped contracts that govern today.
-    static func loadContracts(_ policies: PolicyBundle) throws -> [Contract] {
-        ContractSet(contracts: try loadContractFiles(policies).map(\.contract)).governing(on: .today())
     }
 
     /// Loads feed lines (JSON Lines) from `source` through the real ingest path; every line must be accepted.

@@ -26,15 +26,11 @@ struct IngestFixture {
     static func make(_ label: String = #function) async throws -> IngestFixture {
         let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(label), maxConnections: 2))
         try await Migrator(pool: pool).migrate()
-        let root = Repository.root
-        let masking = try MaskingPolicy(
-            yaml: String(contentsOf: root.appending(path: "Policies/masking.yaml"), encoding: .utf8), file: "masking.yaml")
-        let catalog = try Catalog(
-            yaml: String(contentsOf: root.appending(path: "Policies/catalog.yaml"), encoding: .utf8), file: "catalog.yaml",
-            knownMaskRules: Set(masking.rules.keys))
+        let policies = try Fixtures.policies()
         let hasher = try PersonKeyHasher(secret: (0..<32).map { _ in UInt8.random(in: 0...255) })
         return IngestFixture(
-            pool: pool, catalog: catalog, masking: masking, hasher: hasher, folder: TestPostgres.temporaryFolder(), keys: try TestSealingKeys.fresh()
+            pool: pool, catalog: policies.catalog, masking: policies.masking, hasher: hasher, folder: TestPostgres.temporaryFolder(),
+            keys: try TestSealingKeys.fresh()
         )
     }
 

@@ -1,23 +1,14 @@
 import BrokerCore
 import Foundation
 @testable import Reports
+import TestSupport
 import Testing
 
 /// The report's HTML: its sections in a loan officer's order, values escaped by Mustache, nothing
 /// fetched, both languages, every catalog field and value named; content negotiation; reading a
 /// saved answer back.
 @Suite struct ReportPageTests {
-    static let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static let policies: PolicyBundle = {
-        func file(_ path: String) -> (file: String, text: String) {
-            (path, try! String(contentsOf: root.appending(path: path), encoding: .utf8))
-        }
-        return try! PolicyBundle(
-            catalog: file("Policies/catalog.yaml"), masking: file("Policies/masking.yaml"),
-            purposes: file("Policies/purposes.yaml"), defaults: file("Policies/partner-defaults.yaml")
-        )
-    }()
+    static let policies = try! Fixtures.policies()
 
     static let page = ReportPage(catalog: policies.catalog, purposes: policies.purposes)
 

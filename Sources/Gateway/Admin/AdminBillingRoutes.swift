@@ -137,7 +137,7 @@ struct AdminBillingRoutes {
             context.audit.note(partner: nil, closing.alreadyClosed
                 ? "billing \(month) was closed before"
                 : "closed billing \(month): \(closing.statements.count) statements, \(closing.events) events")
-            return try AdminRoutes.json(
+            return try JSONResponse.response(
                 ClosingView(month: month, alreadyClosed: closing.alreadyClosed, events: closing.events, statements: closing.statements),
                 status: closing.alreadyClosed ? .ok : .created
             )
@@ -145,7 +145,7 @@ struct AdminBillingRoutes {
         group.admin(.listMonths) { _, context in
             let months = try await billing.closedMonths()
             context.audit.note(partner: nil, "listed \(months.count) closed months")
-            return try AdminRoutes.json(MonthList(months: months.map(MonthList.Month.init)))
+            return try JSONResponse.response(MonthList(months: months.map(MonthList.Month.init)))
         }
         group.admin(.verifyMonth) { _, context in
             let month = try Self.month(context)
@@ -158,7 +158,7 @@ struct AdminBillingRoutes {
             }
             let intact = checked.allSatisfy(\.intact)
             context.audit.note(partner: nil, "verified billing \(month): \(checked.count) statements, \(intact ? "intact" : "NOT intact")")
-            return try AdminRoutes.json(VerificationView(month: month, intact: intact, statements: entries))
+            return try JSONResponse.response(VerificationView(month: month, intact: intact, statements: entries))
         }
         group.admin(.listStatements) { request, context in
             let month = try request.uri.queryParameters.get("month").map { text throws(Problem) in
@@ -168,7 +168,7 @@ struct AdminBillingRoutes {
             let partner = request.uri.queryParameters.get("partner").map { String($0) }
             let list = try await billing.statements(partner: partner, month: month)
             context.audit.note(partner: partner, "listed \(list.count) statements")
-            return try AdminRoutes.json(StatementList(statements: list))
+            return try JSONResponse.response(StatementList(statements: list))
         }
         group.admin(.showStatement) { request, context in
             let partner = try context.parameters.require("partner")
@@ -201,7 +201,7 @@ struct AdminBillingRoutes {
                 )
             }
             context.audit.note(partner: partner, "proposed adjustment \(adjustment.id) of \(corrects): \(amount) CNY")
-            return try AdminRoutes.json(AdjustmentView(adjustment), status: .created)
+            return try JSONResponse.response(AdjustmentView(adjustment), status: .created)
         }
         group.admin(.listAdjustments) { request, context in
             let status = try request.uri.queryParameters.get("status").map { text throws(Problem) in
@@ -214,7 +214,7 @@ struct AdminBillingRoutes {
             let limit = try request.integer("limit", in: 1...1_000) ?? 100
             let found = try await billing.adjustments(partner: partner, status: status, limit: limit)
             context.audit.note(partner: partner, "listed \(found.count) adjustments")
-            return try AdminRoutes.json(AdjustmentList(adjustments: found.map(AdjustmentView.init)))
+            return try JSONResponse.response(AdjustmentList(adjustments: found.map(AdjustmentView.init)))
         }
         for (endpoint, approve) in [(AdminEndpoint.approveAdjustment, true), (.rejectAdjustment, false)] {
             group.admin(endpoint) { request, context in
@@ -230,7 +230,7 @@ struct AdminBillingRoutes {
                     )
                 }
                 context.audit.note(partner: decided.partnerID, "\(approve ? "approved" : "rejected") adjustment \(id)")
-                return try AdminRoutes.json(AdjustmentView(decided))
+                return try JSONResponse.response(AdjustmentView(decided))
             }
         }
         group.admin(.exportUsage) { request, context in
@@ -257,7 +257,7 @@ struct AdminBillingRoutes {
             let limit = try request.integer("limit", in: 1...1_000) ?? 100
             let alerts = try await QuotaAlertStore(pool: services.pool).alerts(partner: partner, since: since, limit: limit)
             context.audit.note(partner: partner, "listed \(alerts.count) quota alerts")
-            return try AdminRoutes.json(QuotaAlertList(
+            return try JSONResponse.response(QuotaAlertList(
                 alerts: alerts.map {
                     QuotaAlertList.Alert(
                         position: $0.changeSeq, partner: $0.partnerID, period: $0.period, periodStart: $0.periodStart, threshold: $0.threshold,

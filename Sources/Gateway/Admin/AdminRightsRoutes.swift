@@ -33,7 +33,7 @@ struct AdminRightsRoutes {
                 overdueOn: status == "overdue" ? today : nil, limit: limit
             )
             context.audit.note(partner: nil, "listed \(found.count) disputes\(status.map { " (\($0))" } ?? "")")
-            return try AdminRoutes.json(DisputeList(disputes: found.map { DisputeView($0, today: today, for: .admin) }))
+            return try JSONResponse.response(DisputeList(disputes: found.map { DisputeView($0, today: today, for: .admin) }))
         }
         group.admin(.resolveDispute) { request, context in
             let id = try context.parameters.require("id")
@@ -54,7 +54,7 @@ struct AdminRightsRoutes {
                 throw Problem(refusal)
             }
             context.audit.note(partner: nil, "resolved \(id) as \(outcome.rawValue)")
-            return try AdminRoutes.json(DisputeView(resolved, today: CivilDate(now), for: .admin))
+            return try JSONResponse.response(DisputeView(resolved, today: CivilDate(now), for: .admin))
         }
         group.admin(.revokeConsent) { request, context in
             let id = try context.parameters.require("id")
@@ -69,7 +69,7 @@ struct AdminRightsRoutes {
                 throw Problem.consentNotFound
             }
             context.audit.note(partner: revoked.partnerID, "revoked consent \(id): \(revoked.revokedReason?.rawValue ?? "")")
-            return try AdminRoutes.json(ConsentView(revoked, extensions: [], at: now, holder: revoked.partnerID))
+            return try JSONResponse.response(ConsentView(revoked, extensions: [], at: now, holder: revoked.partnerID))
         }
     }
 }

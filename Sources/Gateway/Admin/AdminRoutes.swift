@@ -35,23 +35,23 @@ struct AdminRoutes {
         route(.listPartners, on: group) { _, context in
             let list = try await reads.partners()
             context.audit.note(partner: nil, "listed \(list.partners.count) partners")
-            return try Self.json(list)
+            return try JSONResponse.response(list)
         }
         route(.issueKey, on: group) { request, context in
             let partner = try changes.agency(context)
             let expiry = try AdminChanges.expiry(try await Self.body(request)?.string("expires"))
             let (record, token) = try await changes.issueKey(for: partner, lastDay: expiry, context)
-            return try Self.json(KeyView(record, token: token), status: .created)
+            return try JSONResponse.response(KeyView(record, token: token), status: .created)
         }
         route(.listKeys, on: group) { _, context in
             let partner = try changes.contract(context).partnerID
             let list = try await reads.keys.keys(of: partner)
             context.audit.note(partner: partner, "listed \(list.count) keys")
-            return try Self.json(KeyList(partner: partner, keys: list.map { KeyView($0) }))
+            return try JSONResponse.response(KeyList(partner: partner, keys: list.map { KeyView($0) }))
         }
         route(.revokeKey, on: group) { _, context in
             let record = try await changes.revokeKey(try AdminChanges.keyID(context), context)
-            return try Self.json(KeyView(record))
+            return try JSONResponse.response(KeyView(record))
         }
         registerLifecycle(on: group)
         route(.usage, on: group) { request, context in
@@ -60,7 +60,7 @@ struct AdminRoutes {
             }
             let report = try await reads.usageReport(partner: String(partner), from: try request.date("from"), to: try request.date("to"))
             context.audit.note(partner: String(partner), "usage \(report.from)…\(report.to)")
-            return try Self.json(report)
+            return try JSONResponse.response(report)
         }
         route(.audit, on: group) { request, context in
             let since = try request.integer("since", in: 0...Int.max) ?? 0
@@ -75,7 +75,7 @@ struct AdminRoutes {
             let page = try await reads.auditPage(filter, since: since, before: before, limit: limit, verify: verify)
             context.audit.note(partner: nil, "read \(page.records.count) rows \(before.map { "before seq \($0)" } ?? "after seq \(since)")"
                 + (filter.isEmpty ? "" : " (filtered)") + (page.chain.map { $0.intact ? "; chain intact" : "; chain broken" } ?? ""))
-            return try Self.json(page)
+            return try JSONResponse.response(page)
         }
     }
 
@@ -102,7 +102,7 @@ struct AdminRoutes {
             let proposal = try await changes.propose(
                 document: document, effectiveFrom: try request.instant("effective_from"), reason: try request.reason(), by: admin, context
             )
-            return try Self.json(ProposalView(proposal, governing: contracts.snapshot().contracts[proposal.partnerID], full: true), status: .created)
+            return try JSONResponse.response(ProposalView(proposal, governing: contracts.snapshot().contracts[proposal.partnerID], full: true), status: .created)
         }
         route(.listProposals, on: group) { request, context in
             let status = try request.uri.queryParameters.get("status").map { text throws(Problem) in
@@ -116,12 +116,12 @@ struct AdminRoutes {
             let found = try await ContractLifecycle.proposals(status: status, partner: partner, limit: limit, on: context.requireTransaction())
             let governing = contracts.snapshot().contracts
             context.audit.note(partner: partner, "listed \(found.count) proposals")
-            return try Self.json(ProposalList(proposals: found.map { ProposalView($0, governing: governing[$0.partnerID], full: false) }))
+            return try JSONResponse.response(ProposalList(proposals: found.map { ProposalView($0, governing: governing[$0.partnerID], full: false) }))
         }
         route(.showProposal, on: group) { _, context in
             let proposal = try await AdminChanges.proposal(context)
             context.audit.note(partner: proposal.partnerID, "read proposal \(proposal.id)")
-            return try Self.json(ProposalView(proposal, governing: contracts.snapshot().contracts[proposal.partnerID], full: true))
+            return try JSONResponse.response(ProposalView(proposal, governing: contracts.snapshot().contracts[proposal.partnerID], full: true))
         }
         route(.whatIf, on: group) { request, context in
             let proposal = try await AdminChanges.proposal(context)
@@ -134,19 +134,19 @@ struct AdminRoutes {
             let days = try request.integer("days", in: 1...UsageQuery.maximumDays) ?? 30
             let whatIf = try await reads.whatIf(proposal, contract: contract, days: days)
             context.audit.note(partner: proposal.partnerID, "what-if \(proposal.id) over \(days) days: \(whatIf.decisions) decisions")
-            return try Self.json(whatIf)
+            return try JSONResponse.response(whatIf)
         }
         route(.approve, on: group) { request, context in
             let admin = try context.require(AdminEndpoint.approve.roles)
             let id = try AdminChanges.proposalID(context)
             let approval = try await changes.approve(id, reason: try await Self.reason(request, required: false), by: admin, context)
-            return try Self.json(ApprovalView(approval, governing: nil))
+            return try JSONResponse.response(ApprovalView(approval, governing: nil))
         }
         route(.reject, on: group) { request, context in
             let admin = try context.require(AdminEndpoint.reject.roles)
             let id = try AdminChanges.proposalID(context)
             let rejected = try await changes.reject(id, reason: try await Self.reason(request, required: true), by: admin, context)
-            return try Self.json(ProposalView(rejected, governing: nil, full: false))
+            return try JSONResponse.response(ProposalView(rejected, governing: nil, full: false))
         }
         for (endpoint, status) in [(AdminEndpoint.suspend, PartnerStatus.suspended), (.reinstate, .active)] {
             route(endpoint, on: group) { request, context in
@@ -154,7 +154,7 @@ struct AdminRoutes {
                 let partner = try context.parameters.require("partner")
                 let reason = try await Self.reason(request, required: true)
                 try await changes.setStatus(of: partner, to: status, reason: reason, by: admin, context)
-                return try Self.json(StatusView(partner: partner, status: status.rawValue, reason: reason))
+                return try JSONResponse.response(StatusView(partner: partner, status: status.rawValue, reason: reason))
             }
         }
         route(.retire, on: group) { request, context in
@@ -176,13 +176,13 @@ struct AdminRoutes {
                 )
             }
             context.audit.note(partner: partner, "proposed \(proposal.id): retire")
-            return try Self.json(ProposalView(proposal, governing: contracts.snapshot().contracts[partner], full: true), status: .created)
+            return try JSONResponse.response(ProposalView(proposal, governing: contracts.snapshot().contracts[partner], full: true), status: .created)
         }
         route(.history, on: group) { request, context in
             let partner = try context.parameters.require("partner")
             let history = try await reads.history(of: partner, inForceAt: try request.instant("at"))
             context.audit.note(partner: partner, "history: \(history.versions.count) versions")
-            return try Self.json(history)
+            return try JSONResponse.response(history)
         }
     }
 
@@ -196,10 +196,6 @@ struct AdminRoutes {
     /// The body's `reason` (`AdminChanges.reason`).
     private static func reason(_ request: Request, required: Bool) async throws -> String {
         try AdminChanges.reason(try await body(request)?.string("reason") ?? "", required: required)
-    }
-
-    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try JSONResponse.encode(value))))
     }
 }
 

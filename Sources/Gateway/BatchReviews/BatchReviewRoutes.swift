@@ -14,7 +14,6 @@ import Metering
 ///   results in list order, with a receipt. Another partner's id is 404.
 struct BatchReviewRoutes {
     let service: BatchReviewService
-    let signer: ReceiptSigner
     /// Told of the units a batch reserves, for the partner's 80 % and 100 % quota alerts.
     let alerts: QuotaAlerts
 
@@ -73,11 +72,11 @@ struct BatchReviewRoutes {
         }
     }
 
-    func register(on group: RouterGroup<GatewayRequestContext>) {
-        group.post("batch-reviews") { request, context -> Response in
+    func register(on routes: DisclosingRoutes) {
+        routes.group.post("batch-reviews") { request, context -> Response in
             try await submit(request, context: context)
         }
-        group.get("batch-reviews/:id") { request, context -> Response in
+        routes.get("batch-reviews/{id}") { request, context in
             try await report(request, context: context)
         }
     }
@@ -103,11 +102,9 @@ struct BatchReviewRoutes {
         context.meter.whenDelivered { [alerts, partnerID = partner.partnerID, limits = QuotaLimits(partner.contract.quotas)] in
             await alerts.check(partner: partnerID, limits: limits, usage: reservation.usageAfter, at: now)
         }
-        context.meter.decided(
-            subjectKey: nil, purpose: batch.selection.purposeID, disclosed: disclosed,
-            withheld: withheld.map(\.meterEntry),
-            consentID: nil, contractVersion: decision.contractVersion
-        )
+        context.meter.note(Disclosure(
+            purpose: batch.selection.purposeID, disclosed: disclosed, withheld: withheld.map(\.meterEntry), contractVersion: decision.contractVersion
+        ))
         let stored = BatchDecision(
             purpose: batch.selection.purposeID, disclosed: disclosed, withheld: withheld,
             contractVersion: decision.contractVersion, maskingProfile: partner.contract.maskingProfile
@@ -129,17 +126,16 @@ struct BatchReviewRoutes {
             throw error
         }
         service.worker.wake()
-        let body = try JSONResponse.encode(Accepted(
-            id: id, status: .queued, total: subjects.count, contractVersion: decision.contractVersion.description,
-            purpose: batch.selection.purposeID, disclosed: disclosed, withheld: withheld, repeats: batch.repeats
-        ))
-        return Response(
-            status: .accepted, headers: [.contentType: "application/json", .location: "/v1/batch-reviews/\(id)"],
-            body: .init(byteBuffer: ByteBuffer(bytes: body))
+        return try JSONResponse.response(
+            Accepted(
+                id: id, status: .queued, total: subjects.count, contractVersion: decision.contractVersion.description,
+                purpose: batch.selection.purposeID, disclosed: disclosed, withheld: withheld, repeats: batch.repeats
+            ),
+            status: .accepted, headers: [.location: "/v1/batch-reviews/\(id)"]
         )
     }
 
-    private func report(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+    private func report(_ request: Request, context: GatewayRequestContext) async throws -> DisclosedAnswer {
         let partner = try context.requirePartner()
         let id = try context.parameters.require("id")
         let offset = try Self.parameter(request, "offset", default: 0, range: 0...BatchReviewRequest.maximumSubjects)
@@ -160,17 +156,14 @@ struct BatchReviewRoutes {
             let subjects = counts[indicator.rawValue] ?? 0
             return (indicator.rawValue, Report.Total(subjects: subjects, share: review.done == 0 ? 0 : Double(subjects) / Double(review.done)))
         })
-        let body = try JSONResponse.encode(Report(
+        return try DisclosedAnswer(json: Report(
             id: review.id, status: review.status, failure: review.failure, createdAt: review.createdAt.formatted(.iso8601), finishedAt: review.finishedAt?.formatted(.iso8601),
             contractVersion: decision.contractVersion.description, purpose: decision.purpose,
             progress: .init(done: review.done, total: review.total), totals: totals, withheld: decision.withheld,
             results: results, offset: offset, nextOffset: offset + results.count < review.done ? offset + results.count : nil
-        ))
-        let receipt = try Receipt(
-            requestID: context.id, partnerID: partner.partnerID, issuedAt: context.instant, itemsDisclosed: results.isEmpty ? [] : decision.disclosed,
-            contractVersion: decision.contractVersion.description, consentID: nil, body: body, suite: partner.contract.receiptSuite
-        )
-        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
+        ), disclosure: Disclosure(
+            purpose: decision.purpose, disclosed: results.isEmpty ? [] : decision.disclosed, contractVersion: decision.contractVersion
+        ), kind: .meteredWhenProduced)
     }
 
     /// An integer query parameter within `range`, or 400 naming it.

@@ -24,9 +24,9 @@ struct BillingRoutes {
         group.get("statements") { _, context -> Response in
             let partner = try context.requirePartner()
             let list = try await billing.statements(partner: partner.partnerID, month: nil)
-            return try AdminRoutes.json(StatementList(partner: partner.partnerID, statements: list))
+            return try JSONResponse.response(StatementList(partner: partner.partnerID, statements: list))
         }
-        group.get("statements/:month") { request, context -> Response in
+        group.get("statements/{month}") { request, context -> Response in
             let partner = try context.requirePartner()
             guard let month = CivilMonth(try context.parameters.require("month")) else { throw Problem.invalidMonth("month") }
             let format = try Self.statementFormat(request)

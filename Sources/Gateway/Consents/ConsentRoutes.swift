@@ -16,9 +16,9 @@ import Hummingbird
 /// Another partner's consent answers 404 exactly as an unknown id does.
 struct ConsentRoutes {
     let service: QueryService
-    let signer: ReceiptSigner
 
-    func register(on group: RouterGroup<GatewayRequestContext>) {
+    func register(on routes: DisclosingRoutes) {
+        let group = routes.group
         group.post("consents") { request, context -> Response in
             let partner = try context.requirePartner()
             let json = try await request.wholeBody(upTo: 64 * 1024)
@@ -35,20 +35,22 @@ struct ConsentRoutes {
                 consent, partnerID: partner.partnerID,
                 maskedSubject: service.maskedIdentifier(body.subject, profile: partner.contract.maskingProfile)
             )
-            return try Self.json(ConsentView(stored, extensions: [], at: context.instant), status: .created, location: "/v1/consents/\(consent.id)")
+            return try JSONResponse.response(
+                ConsentView(stored, extensions: [], at: context.instant), status: .created, headers: [.location: "/v1/consents/\(consent.id)"]
+            )
         }
-        group.get("consents/:id") { _, context -> Response in
+        group.get("consents/{id}") { _, context -> Response in
             let partner = try context.requirePartner()
             guard let stored = try await service.consents.fetch(id: context.parameters.require("id"), partnerID: partner.partnerID) else {
                 throw Problem.consentNotFound
             }
             let extensions = try await service.consents.extensions(of: [stored.consent.id])
-            return try Self.json(ConsentView(stored, extensions: extensions, at: context.instant), status: .ok)
+            return try JSONResponse.response(ConsentView(stored, extensions: extensions, at: context.instant))
         }
-        group.post("consents/:id/extensions") { request, context -> Response in
+        group.post("consents/{id}/extensions") { request, context -> Response in
             try await extend(request, context)
         }
-        group.get("consents/:id/receipt") { _, context -> Response in
+        routes.get("consents/{id}/receipt") { _, context in
             let partner = try context.requirePartner()
             guard let stored = try await service.consents.fetch(id: context.parameters.require("id"), partnerID: partner.partnerID) else {
                 throw Problem.consentNotFound
@@ -56,9 +58,9 @@ struct ConsentRoutes {
             return try ConsentReceipt(
                 stored, holderName: partner.contract.legalName, purposeTitles: context.requireSnapshot().policies.purposes.titles,
                 requestID: context.id, at: context.instant
-            ).response(partner: partner, signer: signer, at: context.instant)
+            ).answer(Disclosure(purpose: nil, contractVersion: partner.contract.version))
         }
-        group.delete("consents/:id") { _, context -> Response in
+        group.delete("consents/{id}") { _, context -> Response in
             let partner = try context.requirePartner()
             guard try await service.consents.revoke(id: context.parameters.require("id"), partnerID: partner.partnerID) != nil else {
                 throw Problem.consentNotFound
@@ -94,12 +96,6 @@ struct ConsentRoutes {
             }
         }
         let extensions = try await service.consents.extensions(of: [id])
-        return try Self.json(ConsentView(extended, extensions: extensions, at: context.instant), status: .ok)
-    }
-
-    private static func json(_ view: ConsentView, status: HTTPResponse.Status, location: String? = nil) throws -> Response {
-        var headers: HTTPFields = [.contentType: "application/json"]
-        if let location { headers[.location] = location }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try JSONResponse.encode(view))))
+        return try JSONResponse.response(ConsentView(extended, extensions: extensions, at: context.instant))
     }
 }

@@ -15,15 +15,14 @@ import Hummingbird
 struct ChangeFeedRoutes {
     let service: FeedService
     let rights: SubjectRightsService
-    let signer: ReceiptSigner
 
-    func register(on group: RouterGroup<GatewayRequestContext>) {
-        group.get("changes") { request, context -> Response in
+    func register(on routes: DisclosingRoutes) {
+        routes.get("changes") { request, context in
             try await changes(request, context: context)
         }
     }
 
-    private func changes(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+    private func changes(_ request: Request, context: GatewayRequestContext) async throws -> DisclosedAnswer {
         let partner = try context.requirePartner()
         guard partner.contract.kind == .jointCredit else {
             throw Problem(
@@ -50,24 +49,17 @@ struct ChangeFeedRoutes {
             }
             return change
         }
-        context.meter.decided(
-            subjectKey: nil, purpose: FeedService.feedPurpose, disclosed: disclosedItems, withheld: [],
-            consentID: nil, contractVersion: covered.version
-        )
+        let disclosure = Disclosure(purpose: FeedService.feedPurpose, disclosed: disclosedItems, contractVersion: covered.version)
+        context.meter.note(disclosure)
         // The page names many subjects: each one's deliveries are counted for its "who queried me".
         try await rights.recordDeliveries(
             of: delivered, stream: .changes, partnerID: partner.partnerID, day: today, note: context.meter
         )
         let next = FeedCursor(stream: .changes, sequence: records.last?.changeSeq ?? page.cursor.sequence)
-        let body = try JSONResponse.encode(ChangeFeedPage(
+        return try DisclosedAnswer(json: ChangeFeedPage(
             requestID: context.id, partner: partner.partnerID, contractVersion: covered.version.description,
             changes: changes, nextCursor: next.text, hasMore: fetched.count > page.limit
-        ))
-        let receipt = try Receipt(
-            requestID: context.id, partnerID: partner.partnerID, issuedAt: now, itemsDisclosed: disclosedItems,
-            contractVersion: covered.version.description, consentID: nil, body: body, suite: partner.contract.receiptSuite
-        )
-        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
+        ), disclosure: disclosure)
     }
 
     /// The record as the feed sends it today: masked, or removed with the reason.

@@ -2,44 +2,40 @@ import BrokerCore
 import Metering
 import Synchronization
 
-/// What a partner route tells the metering middleware about its answer.
+/// What a partner request's route and the middlewares inside `MeteringMiddleware` tell it about the
+/// answer, for its one meter event.
 ///
-/// One per request, shared by reference between `MeteringMiddleware` (which creates it and writes
-/// the meter event once the handler returns) and the handler (which notes what it disclosed and
-/// withheld, and for which subject). A route that notes nothing is metered with its endpoint and
-/// status only.
+/// One per request (`GatewayRequestContext.meter`), shared by reference: the route notes what it
+/// disclosed and withheld, and for which subject (`DisclosedAnswer` does it for every disclosing
+/// answer; a route notes earlier what an error answer should still record); the quota middleware
+/// and the routes register what gives back what the answer spent; `IdempotencyMiddleware` says
+/// whether the answer is a replay and which response its key keeps. A request whose route notes
+/// nothing is metered with its endpoint and status only.
 public final class MeterNote: Sendable {
-    /// The facts a meter event carries beyond endpoint, status, latency and size.
-    public struct Facts: Sendable, Hashable {
-        public var purpose: String?
-        public var disclosed: [String] = []
-        public var withheld: [MeterEvent.Withheld] = []
-        public var consentID: String?
-        public var contractVersion: ContractVersion?
-        /// The subject key (USCC or person-key hex); the event stores only its keyed hash.
-        public var subjectKey: String?
-    }
-
-    private let state = Mutex(Facts())
+    private let noted = Mutex<Disclosure?>(nil)
     private let undos = Mutex<[@Sendable () async -> Void]>([])
     private let afterDelivery = Mutex<[@Sendable () async -> Void]>([])
+    private let idempotency = Mutex<Idempotency>(.none)
+
+    /// What `IdempotencyMiddleware` found for the request.
+    enum Idempotency: Sendable {
+        /// No `Idempotency-Key`, or none claimed.
+        case none
+        /// A retry answered with the first answer's copy: metered when it was first given, not again.
+        case replay
+        /// A key claimed for this request, and the response kept for its retries, completed in the
+        /// meter event's transaction (a server error's key is given up instead, and not claimed here).
+        case claimed(IdempotencyKey, kept: StoredResponse)
+    }
 
     public init() {}
 
-    /// The facts noted so far.
-    public var facts: Facts { state.withLock { $0 } }
+    /// The disclosure noted last, if any.
+    public var disclosure: Disclosure? { noted.withLock { $0 } }
 
-    /// Notes a decided answer about one subject.
-    public func decided(
-        subjectKey: String?, purpose: String?, disclosed: [String], withheld: [MeterEvent.Withheld],
-        consentID: String?, contractVersion: ContractVersion
-    ) {
-        state.withLock { facts in
-            facts = Facts(
-                purpose: purpose, disclosed: disclosed, withheld: withheld, consentID: consentID,
-                contractVersion: contractVersion, subjectKey: subjectKey
-            )
-        }
+    /// Notes what the answer discloses (replacing an earlier note: the last one is metered).
+    public func note(_ disclosure: Disclosure) {
+        noted.withLock { $0 = disclosure }
     }
 
     /// Registers what gives back something spent for the answer (a quota unit, a consent's use), run by
@@ -54,6 +50,12 @@ public final class MeterNote: Sendable {
     /// answer is returned.
     public func whenDelivered(_ action: @escaping @Sendable () async -> Void) {
         afterDelivery.withLock { $0.append(action) }
+    }
+
+    /// What `IdempotencyMiddleware` found (`none` until it says otherwise).
+    var idempotencyOutcome: Idempotency {
+        get { idempotency.withLock { $0 } }
+        set { idempotency.withLock { $0 = newValue } }
     }
 
     /// Runs and forgets the registered actions of a delivered answer (see `whenDelivered`).

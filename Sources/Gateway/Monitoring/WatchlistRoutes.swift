@@ -21,16 +21,16 @@ import Hummingbird
 struct WatchlistRoutes {
     let service: FeedService
     let rights: SubjectRightsService
-    let signer: ReceiptSigner
 
-    func register(on group: RouterGroup<GatewayRequestContext>) {
+    func register(on routes: DisclosingRoutes) {
+        let group = routes.group
         group.post("watchlist") { request, context -> Response in
             try await watch(request, context: context)
         }
         group.get("watchlist") { request, context -> Response in
             try await list(request, context: context)
         }
-        group.delete("watchlist/:ref") { _, context -> Response in
+        group.delete("watchlist/{ref}") { _, context -> Response in
             let partner = try context.requirePartner()
             let reference = try context.parameters.require("ref")
             guard SubjectPseudonymizer.isReference(reference) else {
@@ -42,7 +42,7 @@ struct WatchlistRoutes {
             try await service.watchlist.remove(reference: reference, partnerID: partner.partnerID)
             return Response(status: .noContent)
         }
-        group.get("alerts") { request, context -> Response in
+        routes.get("alerts") { request, context in
             try await alerts(request, context: context)
         }
     }
@@ -61,11 +61,10 @@ struct WatchlistRoutes {
             return WatchedSubject(reference: references.reference(forSubject: key), subjectKey: key, kind: subject.kind, label: label)
         }
         let added = try await service.watchlist.watch(watched, partnerID: partner.partnerID)
-        context.meter.decided(
-            subjectKey: watched.count == 1 ? watched[0].subjectKey : nil, purpose: FeedService.monitoringPurpose,
-            disclosed: [], withheld: [], consentID: nil, contractVersion: covered.version
-        )
-        return try Self.json(WatchlistAnswer(subjects: watched.map(WatchlistAnswer.Subject.init), added: added))
+        context.meter.note(Disclosure(
+            subjectKey: watched.count == 1 ? watched[0].subjectKey : nil, purpose: FeedService.monitoringPurpose, contractVersion: covered.version
+        ))
+        return try JSONResponse.response(WatchlistAnswer(subjects: watched.map(WatchlistAnswer.Subject.init), added: added))
     }
 
     private func list(_ request: Request, context: GatewayRequestContext) async throws -> Response {
@@ -81,12 +80,12 @@ struct WatchlistRoutes {
         let fetched = try await service.watchlist.subjects(partnerID: partner.partnerID, after: after, limit: limit + 1)
         let page = fetched.prefix(limit)
         let hasMore = fetched.count > limit
-        return try Self.json(WatchlistPage(
+        return try JSONResponse.response(WatchlistPage(
             subjects: page.map(WatchlistAnswer.Subject.init), nextAfter: hasMore ? page.last?.reference : nil, hasMore: hasMore
         ))
     }
 
-    private func alerts(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+    private func alerts(_ request: Request, context: GatewayRequestContext) async throws -> DisclosedAnswer {
         let partner = try context.requirePartner()
         let page = try FeedPageRequest(request.uri, stream: .alerts)
         let now = context.instant
@@ -110,33 +109,21 @@ struct WatchlistRoutes {
             disclosedItems.append(item)
         }
         let subjects = Set(alerts.compactMap(\.subject?.subjectKey))
-        context.meter.decided(
+        let disclosure = Disclosure(
             subjectKey: subjects.count == 1 ? subjects.first : nil, purpose: monitoring == nil ? nil : FeedService.monitoringPurpose,
-            disclosed: disclosedItems, withheld: [], consentID: nil, contractVersion: covered.version
+            disclosed: disclosedItems, contractVersion: covered.version
         )
+        context.meter.note(disclosure)
         try await rights.recordDeliveries(
             of: alerts.compactMap { alert in alert.item.flatMap { item in alert.subject.map { ($0.subjectKey, item) } } }, stream: .alerts,
             partnerID: partner.partnerID, day: CivilDate(now), note: context.meter
         )
         let references = service.pseudonymizer(for: partner)
         let next = FeedCursor(stream: .alerts, sequence: alerts.last?.changeSeq ?? page.cursor.sequence)
-        let body = try JSONResponse.encode(AlertPage(
+        return try DisclosedAnswer(json: AlertPage(
             requestID: context.id, partner: partner.partnerID, contractVersion: covered.version.description,
             alerts: alerts.map { AlertPage.Alert($0, reference: references.reference(forSubject:)) }, nextCursor: next.text,
             hasMore: fetched.count > page.limit
-        ))
-        let receipt = try Receipt(
-            requestID: context.id, partnerID: partner.partnerID, issuedAt: now, itemsDisclosed: disclosedItems,
-            contractVersion: covered.version.description, consentID: nil, body: body, suite: partner.contract.receiptSuite
-        )
-        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
-    }
-
-    /// A 200 JSON answer that discloses no record (no receipt).
-    private static func json(_ value: some Encodable) throws -> Response {
-        Response(
-            status: .ok, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try JSONResponse.encode(value)))
-        )
+        ), disclosure: disclosure)
     }
 }

@@ -90,14 +90,16 @@ public final class GatewayMetrics: Sendable {
         ).increment()
     }
 
-    /// One answered partner request.
+    /// One answered request of the partner listener (`RequestMetricsMiddleware`).
     func request(route: String, status: Int, latency: Duration) {
         registry.makeCounter(
-            descriptor: Self.name("requests", "total", "Partner requests answered, by route and HTTP status."),
+            descriptor: Self.name(
+                "requests", "total", "Requests the partner listener answered (public routes and refusals included), by route and HTTP status."
+            ),
             labels: [("route", route), ("status", String(status))]
         ).increment()
         registry.makeDurationHistogram(
-            descriptor: Self.name("request_duration", "seconds", "Partner request latency, metering included."),
+            descriptor: Self.name("request_duration", "seconds", "Partner listener request latency, metering included."),
             labels: [("route", route)], buckets: Self.latencyBuckets
         ).record(latency)
     }

@@ -12,10 +12,9 @@ import Hummingbird
 /// its next feed line for the record, or through the admin API.
 struct DisputeFeedRoutes {
     let service: SubjectRightsService
-    let signer: ReceiptSigner
 
-    func register(on group: RouterGroup<GatewayRequestContext>) {
-        group.get("disputes") { request, context -> Response in
+    func register(on routes: DisclosingRoutes) {
+        routes.get("disputes") { request, context in
             try await feed(request, context)
         }
     }
@@ -33,7 +32,7 @@ struct DisputeFeedRoutes {
         }
     }
 
-    private func feed(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+    private func feed(_ request: Request, _ context: GatewayRequestContext) async throws -> DisclosedAnswer {
         let partner = try context.requirePartner()
         let snapshot = try context.requireSnapshot()
         guard partner.contract.kind == .dataSource, let source = Contract.dataSource(of: partner.partnerID, in: snapshot.catalog) else {
@@ -41,22 +40,15 @@ struct DisputeFeedRoutes {
         }
         let page = try FeedPageRequest(request.uri, stream: .disputes)
         let now = context.instant
-        context.meter.decided(
-            subjectKey: nil, purpose: SubjectRightsService.sourcePurpose, disclosed: [], withheld: [], consentID: nil,
-            contractVersion: partner.contract.version
-        )
+        let disclosure = Disclosure(purpose: SubjectRightsService.sourcePurpose, contractVersion: partner.contract.version)
+        context.meter.note(disclosure)
         let fetched = try await service.disputes.feed(source: source, since: page.cursor.sequence, limit: page.limit + 1)
         let disputes = fetched.prefix(page.limit)
         let today = CivilDate(now)
         let next = FeedCursor(stream: .disputes, sequence: disputes.last?.feedSeq ?? page.cursor.sequence)
-        let body = try JSONResponse.encode(Page(
+        return try DisclosedAnswer(json: Page(
             requestID: context.id, partner: partner.partnerID, source: source,
             disputes: disputes.map { DisputeView($0, today: today, for: .source) }, nextCursor: next.text, hasMore: fetched.count > page.limit
-        ))
-        let receipt = try Receipt(
-            requestID: context.id, partnerID: partner.partnerID, issuedAt: now, itemsDisclosed: [],
-            contractVersion: partner.contract.version.description, consentID: nil, body: body, suite: partner.contract.receiptSuite
-        )
-        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
+        ), disclosure: disclosure)
     }
 }

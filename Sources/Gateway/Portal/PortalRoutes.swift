@@ -19,16 +19,15 @@ import Metering
 /// in the subject's next "who queried me".
 struct PortalRoutes {
     let service: SubjectRightsService
-    let signer: ReceiptSigner
 
-    func register(on group: RouterGroup<GatewayRequestContext>) {
-        group.post("portal/disclosures") { request, context in try await disclosures(request, context) }
-        group.post("portal/records") { request, context in try await records(request, context) }
-        group.post("portal/disputes") { request, context in try await file(request, context) }
-        group.post("portal/disputes/search") { request, context in try await disputes(request, context) }
-        group.post("portal/consents/search") { request, context in try await consents(request, context) }
-        group.post("portal/consents/:id/revoke") { request, context in try await revoke(request, context) }
-        group.post("portal/consents/:id/receipt") { request, context in try await receipt(request, context) }
+    func register(on routes: DisclosingRoutes) {
+        routes.post("portal/disclosures") { request, context in try await disclosures(request, context) }
+        routes.post("portal/records") { request, context in try await records(request, context) }
+        routes.post("portal/disputes") { request, context in try await file(request, context) }
+        routes.post("portal/disputes/search") { request, context in try await disputes(request, context) }
+        routes.post("portal/consents/search") { request, context in try await consents(request, context) }
+        routes.post("portal/consents/{id}/revoke") { request, context in try await revoke(request, context) }
+        routes.post("portal/consents/{id}/receipt") { request, context in try await receipt(request, context) }
     }
 
     /// A portal call: the caller (a portal), its body, and the subject it names.
@@ -38,36 +37,33 @@ struct PortalRoutes {
         let subject: SubjectIdentifier
         let subjectKey: String
         let now: Date
+
+        /// What an answer about the subject discloses: `items` of its records, or about `consentID`.
+        func disclosure(items: [String] = [], consentID: String? = nil) -> Disclosure {
+            Disclosure(
+                subjectKey: subjectKey, purpose: SubjectRightsService.portalPurpose, disclosed: items, consentID: consentID,
+                contractVersion: partner.contract.version
+            )
+        }
     }
 
-    /// Checks the caller is a portal, reads the body and its subject, and notes the subject for the meter.
-    private func begin(_ request: Request, _ context: GatewayRequestContext, disclosed: [String] = []) async throws -> Call {
+    /// Checks the caller is a portal, reads the body and its subject, and notes the subject for the
+    /// meter (so that a call refused after this point is in the subject's ledger too).
+    private func begin(_ request: Request, _ context: GatewayRequestContext) async throws -> Call {
         let partner = try context.requirePartner()
         guard partner.contract.kind == .portal else { throw Problem.portalOnly }
         let bytes = try await request.wholeBody(upTo: 64 * 1024)
         let body = try RequestBody(bytes.readableBytesView)
         let now = context.instant
         let subject = try body.subject(today: CivilDate(now))
-        let key = service.queries.subjectKey(subject)
-        context.meter.decided(
-            subjectKey: key, purpose: SubjectRightsService.portalPurpose, disclosed: disclosed, withheld: [], consentID: nil,
-            contractVersion: partner.contract.version
-        )
-        return Call(partner: partner, body: body, subject: subject, subjectKey: key, now: now)
-    }
-
-    /// The answer with a receipt naming what it disclosed.
-    private func signed(_ body: Data, _ call: Call, _ context: GatewayRequestContext, items: [String] = [], consentID: String? = nil) throws -> Response {
-        let receipt = try Receipt(
-            requestID: context.id, partnerID: call.partner.partnerID, issuedAt: call.now, itemsDisclosed: items,
-            contractVersion: call.partner.contract.version.description, consentID: consentID, body: body, suite: call.partner.contract.receiptSuite
-        )
-        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
+        let call = Call(partner: partner, body: body, subject: subject, subjectKey: service.queries.subjectKey(subject), now: now)
+        context.meter.note(call.disclosure())
+        return call
     }
 
     // MARK: Who queried me
 
-    private func disclosures(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+    private func disclosures(_ request: Request, _ context: GatewayRequestContext) async throws -> DisclosedAnswer {
         let call = try await begin(request, context)
         let from = try Self.day(call.body, "from")
         let to = try Self.day(call.body, "to")
@@ -90,41 +86,35 @@ struct PortalRoutes {
         let snapshot = try context.requireSnapshot()
         let names = { (partner: String) in snapshot.contracts[partner]?.legalName ?? partner }
         let titles = snapshot.policies.purposes.titles
-        let body = try JSONResponse.encode(DisclosureList(
+        return try DisclosedAnswer(json: DisclosureList(
             requestID: context.id, subject: service.queries.label(of: call.subject, profile: call.partner.contract.maskingProfile),
             subjectKind: call.subject.kind.rawValue,
             disclosures: page.map { DisclosureList.Entry($0, partnerName: names($0.partnerID), purposeTitle: $0.purpose.flatMap { titles[$0] }) },
             streamDeliveries: deliveries.map { DisclosureList.Delivery($0, partnerName: names($0.partnerID)) },
             nextCursor: fetched.count > limit ? page.last.map { DisclosureCursor(microseconds: $0.occurredMicroseconds, id: $0.id).text } : nil,
             hasMore: fetched.count > limit
-        ))
-        return try signed(body, call, context)
+        ), disclosure: call.disclosure())
     }
 
     // MARK: Records
 
-    private func records(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+    private func records(_ request: Request, _ context: GatewayRequestContext) async throws -> DisclosedAnswer {
         let call = try await begin(request, context)
         let found = try await service.queries.reads.records { try await $0.ownRecords(of: call.subjectKey, on: CivilDate(call.now)) }
         let masker = service.queries.maskers[call.partner.contract.maskingProfile]
         var items: [String] = []
         for record in found where !items.contains(record.item) { items.append(record.item) }
-        context.meter.decided(
-            subjectKey: call.subjectKey, purpose: SubjectRightsService.portalPurpose, disclosed: items, withheld: [], consentID: nil,
-            contractVersion: call.partner.contract.version
-        )
-        let body = try JSONResponse.encode(OwnRecords(
+        return try DisclosedAnswer(json: OwnRecords(
             requestID: context.id, subject: service.queries.label(of: call.subject, profile: call.partner.contract.maskingProfile),
             records: found.map { record in
                 OwnRecords.Record(record, fields: service.queries.markedFields(of: record, masker: masker))
             }
-        ))
-        return try signed(body, call, context, items: items)
+        ), disclosure: call.disclosure(items: items))
     }
 
     // MARK: Disputes
 
-    private func file(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+    private func file(_ request: Request, _ context: GatewayRequestContext) async throws -> DisclosedAnswer {
         let call = try await begin(request, context)
         guard let record = try call.body.object("record") else {
             throw Problem.invalidRequest("record", "record is required: the source and source_record_id of the record disputed, as POST /v1/portal/records lists them.")
@@ -146,43 +136,38 @@ struct PortalRoutes {
         } catch let refusal as DisputeStore.Refusal {
             throw Problem(refusal)
         }
-        let body = try JSONResponse.encode(DisputeView(dispute, today: CivilDate(call.now), for: .portal))
-        var response = try signed(body, call, context)
-        response.status = .created
-        return response
+        return try DisclosedAnswer(json: DisputeView(dispute, today: CivilDate(call.now), for: .portal), disclosure: call.disclosure(), status: .created)
     }
 
-    private func disputes(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+    private func disputes(_ request: Request, _ context: GatewayRequestContext) async throws -> DisclosedAnswer {
         let call = try await begin(request, context)
         let today = CivilDate(call.now)
         let found = try await service.disputes.disputes(ofSubject: call.subjectKey)
-        return try signed(JSONResponse.encode(DisputeList(disputes: found.map { DisputeView($0, today: today, for: .portal) })), call, context)
+        return try DisclosedAnswer(json: DisputeList(disputes: found.map { DisputeView($0, today: today, for: .portal) }), disclosure: call.disclosure())
     }
 
     // MARK: Consents
 
-    private func consents(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+    private func consents(_ request: Request, _ context: GatewayRequestContext) async throws -> DisclosedAnswer {
         let call = try await begin(request, context)
         let found = try await service.queries.consents.consents(ofSubject: call.subjectKey)
         let views = try await views(found, call, context)
-        return try signed(JSONResponse.encode(ConsentList(consents: views)), call, context)
+        return try DisclosedAnswer(json: ConsentList(consents: views), disclosure: call.disclosure())
     }
 
-    private func revoke(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+    private func revoke(_ request: Request, _ context: GatewayRequestContext) async throws -> DisclosedAnswer {
         let call = try await begin(request, context)
         let id = try context.parameters.require("id")
         guard let revoked = try await service.queries.consents.revokeForSubject(id: id, subjectKey: call.subjectKey, at: call.now) else {
             throw Problem.consentNotFound
         }
-        context.meter.decided(
-            subjectKey: call.subjectKey, purpose: SubjectRightsService.portalPurpose, disclosed: [], withheld: [], consentID: id,
-            contractVersion: call.partner.contract.version
-        )
+        // The revocation took effect: an answer that fails from here is metered as about the consent.
+        context.meter.note(call.disclosure(consentID: id))
         let view = try await views([revoked], call, context)[0]
-        return try signed(JSONResponse.encode(view), call, context, consentID: id)
+        return try DisclosedAnswer(json: view, disclosure: call.disclosure(consentID: id))
     }
 
-    private func receipt(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+    private func receipt(_ request: Request, _ context: GatewayRequestContext) async throws -> DisclosedAnswer {
         let call = try await begin(request, context)
         let id = try context.parameters.require("id")
         guard let consent = try await service.queries.consents.fetch(id: id, subjectKey: call.subjectKey) else { throw Problem.consentNotFound }
@@ -190,7 +175,7 @@ struct PortalRoutes {
         return try ConsentReceipt(
             consent, holderName: snapshot.contracts[consent.partnerID]?.legalName ?? consent.partnerID,
             purposeTitles: snapshot.policies.purposes.titles, requestID: context.id, at: call.now
-        ).response(partner: call.partner, signer: signer, at: call.now)
+        ).answer(call.disclosure())
     }
 
     private func views(_ consents: [StoredConsent], _ call: Call, _ context: GatewayRequestContext) async throws -> [ConsentView] {

@@ -49,3 +49,17 @@ extension Problem {
         self.init(slug, title: error.status.reasonPhrase, status: error.status, detail: error.status.reasonPhrase)
     }
 }
+
+extension Problem {
+    /// What `respond` answers, or the problem response its error answers as: for the middlewares
+    /// that must see every answer as a response (to meter it, to add headers to it, to keep it).
+    static func answer<Context: RequestContext>(
+        _ request: Request, _ context: Context, _ respond: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        do {
+            return try await respond(request, context)
+        } catch {
+            return try Problem(error, logger: context.logger).response(from: request, context: context)
+        }
+    }
+}

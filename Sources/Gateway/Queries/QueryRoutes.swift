@@ -14,15 +14,14 @@ import Metering
 /// anything is on file (`on_file`).
 struct QueryRoutes {
     let service: QueryService
-    let signer: ReceiptSigner
 
-    func register(on group: RouterGroup<GatewayRequestContext>) {
-        group.post("queries") { request, context -> Response in
+    func register(on routes: DisclosingRoutes) {
+        routes.post("queries") { request, context in
             try await answer(request, context: context)
         }
     }
 
-    private func answer(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+    private func answer(_ request: Request, context: GatewayRequestContext) async throws -> DisclosedAnswer {
         let partner = try context.requirePartner()
         let engine = try context.requireSnapshot().engine
         let json = try await request.wholeBody(upTo: 64 * 1024)
@@ -31,9 +30,8 @@ struct QueryRoutes {
         let subjectKey = service.subjectKey(query.subject)
         let (decision, records) = try await service.decide(query, partner: partner, engine: engine, subjectKey: subjectKey, at: now, note: context.meter)
         let (disclosedIDs, withheld) = service.partition(decision, of: query.selection.itemIDs)
-        context.meter.decided(
-            subjectKey: subjectKey, purpose: query.selection.purposeID, disclosed: disclosedIDs,
-            withheld: withheld.map(\.meterEntry),
+        let disclosure = Disclosure(
+            subjectKey: subjectKey, purpose: query.selection.purposeID, disclosed: disclosedIDs, withheld: withheld.map(\.meterEntry),
             consentID: query.consentID, contractVersion: decision.contractVersion
         )
         let disclosed = service.disclosedItems(disclosedIDs, records: records, masker: service.maskers[partner.contract.maskingProfile])
@@ -41,10 +39,6 @@ struct QueryRoutes {
             requestID: context.id, partner: partner.partnerID, contractVersion: decision.contractVersion.description,
             purpose: query.selection.purposeID, consentID: query.consentID, disclosed: disclosed, withheld: withheld
         ).json()
-        let receipt = try Receipt(
-            requestID: context.id, partnerID: partner.partnerID, issuedAt: now, itemsDisclosed: disclosedIDs,
-            contractVersion: decision.contractVersion.description, consentID: query.consentID, body: body, suite: partner.contract.receiptSuite
-        )
-        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
+        return DisclosedAnswer(body, disclosure: disclosure)
     }
 }

@@ -100,13 +100,12 @@ struct ConsentReceipt: Encodable {
         case status, statusReason = "status_reason", issuedAt = "issued_at"
     }
 
-    /// The receipt's answer: its JSON and a `Broker-Receipt` of kind `consent` for `partner`, the caller.
-    func response(partner: AuthenticatedPartner, signer: ReceiptSigner, at instant: Date) throws -> Response {
-        let body = try JSONResponse.encode(self)
-        let receipt = try Receipt(
-            requestID: consentReceiptID, partnerID: partner.partnerID, issuedAt: instant, itemsDisclosed: [],
-            contractVersion: partner.contract.version.description, consentID: consentID, body: body, kind: "consent", suite: partner.contract.receiptSuite
-        )
-        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
+    /// The receipt's answer: its JSON, signed with a `Broker-Receipt` of kind `consent` that names the
+    /// consent and no item; metered as the call's `disclosure` about this consent.
+    func answer(_ disclosure: Disclosure) throws -> DisclosedAnswer {
+        var disclosure = disclosure
+        disclosure.consentID = consentID
+        disclosure.disclosed = []
+        return try DisclosedAnswer(json: self, disclosure: disclosure, kind: .consentReceipt)
     }
 }

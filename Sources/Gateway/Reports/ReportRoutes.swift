@@ -19,18 +19,17 @@ import Reports
 /// is a 503 `report-renderer-unavailable`, with `Retry-After`.
 struct ReportRoutes {
     let service: ReportService
-    let signer: ReceiptSigner
 
     /// The kinds of partner reports are made for.
     static let kinds: Set<PartnerKind> = [.bank, .creditAgency]
 
-    func register(on group: RouterGroup<GatewayRequestContext>) {
-        group.post("reports") { request, context -> Response in
+    func register(on routes: DisclosingRoutes) {
+        routes.post("reports") { request, context in
             try await answer(request, context: context)
         }
     }
 
-    private func answer(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+    private func answer(_ request: Request, context: GatewayRequestContext) async throws -> DisclosedAnswer {
         let partner = try context.requirePartner()
         guard Self.kinds.contains(partner.contract.kind) else { throw Problem.reportNotPermitted }
         guard let format = ReportFormat.negotiate(accept: request.headers[.accept]) else { throw Problem.reportNotAcceptable }
@@ -47,10 +46,12 @@ struct ReportRoutes {
             query, partner: partner, engine: snapshot.engine, subjectKey: subjectKey, at: now, note: context.meter
         )
         let (disclosedIDs, withheld) = queries.partition(decision, of: query.selection.itemIDs)
-        context.meter.decided(
+        let disclosure = Disclosure(
             subjectKey: subjectKey, purpose: query.selection.purposeID, disclosed: disclosedIDs, withheld: withheld.map(\.meterEntry),
             consentID: query.consentID, contractVersion: decision.contractVersion
         )
+        // Noted before the report is made, so that a report the renderer fails is metered with it too.
+        context.meter.note(disclosure)
         let document = try await service.document(
             query, subjectKey: subjectKey, partner: partner, snapshot: snapshot, decision: decision, records: records,
             disclosedIDs: disclosedIDs, withheld: withheld, requestID: context.id, now: now
@@ -68,22 +69,17 @@ struct ReportRoutes {
                 throw Problem.reportRendererUnavailable
             }
         }
-        let receipt = try Receipt(
-            requestID: context.id, partnerID: partner.partnerID, issuedAt: now, itemsDisclosed: disclosedIDs,
-            contractVersion: decision.contractVersion.description, consentID: query.consentID, body: body, suite: partner.contract.receiptSuite
-        )
         var headers: HTTPFields = [
             .contentType: format.contentType,
             .contentDisposition: #"inline; filename="credit-report-\#(context.id).\#(format.fileExtension)""#,
             .cacheControl: "no-store",
             .vary: "Accept, Accept-Language",
         ]
-        headers[.init(Receipt.headerName)!] = try signer.token(for: receipt)
         if format != .json { headers[.contentLanguage] = language.tag }
         if format == .html {
             // The same policy the file carries in its own <meta>: it may fetch nothing.
             headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'"
         }
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return DisclosedAnswer(body, disclosure: disclosure, headers: headers)
     }
 }

@@ -20,15 +20,14 @@ import Scoring
 struct ScoreRoutes {
     let service: ScoreService
     let queries: QueryService
-    let signer: ReceiptSigner
 
-    func register(on group: RouterGroup<GatewayRequestContext>) {
-        group.post("scores") { request, context -> Response in
+    func register(on routes: DisclosingRoutes) {
+        routes.post("scores") { request, context in
             try await answer(request, context: context)
         }
     }
 
-    private func answer(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+    private func answer(_ request: Request, context: GatewayRequestContext) async throws -> DisclosedAnswer {
         let partner = try context.requirePartner()
         let engine = try context.requireSnapshot().engine
         let json = try await request.wholeBody(upTo: 16 * 1024)
@@ -51,22 +50,22 @@ struct ScoreRoutes {
                 withheld.append(.init(item: id, reason: reason, unlock: unlock, unlockText: unlock.text))
             }
         }
-        context.meter.decided(
-            subjectKey: subjectKey, purpose: query.purposeID, disclosed: used,
-            withheld: withheld.map { MeterEvent.Withheld(item: $0.item, reason: $0.reason) },
+        let disclosure = Disclosure(
+            subjectKey: subjectKey, purpose: query.purposeID, disclosed: used, withheld: withheld.map(\.meterEntry),
             consentID: query.consentID, contractVersion: decision.contractVersion
         )
+        context.meter.note(disclosure)
         guard !used.isEmpty else {
             throw Problem(
                 "score-not-permitted", title: "Score not permitted", status: .forbidden,
                 detail: "The contract discloses none of the scorecard's input items for this purpose."
             )
         }
+        // A subject not scored is metered with the items withheld and none disclosed.
+        var notScored = disclosure
+        notScored.disclosed = []
         guard try await queries.reads.records({ try await $0.subject(query.subject) }) != nil else {
-            context.meter.decided(
-                subjectKey: subjectKey, purpose: query.purposeID, disclosed: [], withheld: withheld.map(\.meterEntry),
-                consentID: query.consentID, contractVersion: decision.contractVersion
-            )
+            context.meter.note(notScored)
             throw Problem(
                 "subject-unknown", title: "Subject unknown", status: .notFound,
                 detail: "The broker holds nothing about this organisation, so it is not scored.", field: "subject"
@@ -77,17 +76,14 @@ struct ScoreRoutes {
         let scored = service.score(records, available: Set(used), on: day)
         let result = scored.result
         guard scored.sufficient else {
-            context.meter.decided(
-                subjectKey: subjectKey, purpose: query.purposeID, disclosed: [], withheld: withheld.map(\.meterEntry),
-                consentID: query.consentID, contractVersion: decision.contractVersion
-            )
+            context.meter.note(notScored)
             let segment = result.segment.map { "the card's \($0) segment" } ?? "the card"
             throw Problem(
                 "insufficient-data", title: "Insufficient data", status: .unprocessableContent,
                 detail: "\(scored.coverage.present) of the \(scored.coverage.of) features of \(segment) are available for this subject to this partner; a grade needs at least \(scored.needed)."
             )
         }
-        let body = try JSONResponse.encode(ScoreAnswer(
+        return try DisclosedAnswer(json: ScoreAnswer(
             requestID: context.id, partner: partner.partnerID, contractVersion: decision.contractVersion.description,
             purpose: query.purposeID, consentID: query.consentID, modelVersion: result.cardVersion, modelSegment: result.segment, score: result.score,
             grade: result.grade.rawValue, probabilityOfDefault: result.probabilityOfDefault,
@@ -96,11 +92,6 @@ struct ScoreRoutes {
                 .init(code: $0.code, feature: $0.feature, value: $0.value, pointsLost: $0.pointsLost, zh: $0.chinese, en: $0.english)
             },
             sourcesUsed: used, withheld: withheld, missingFeatures: scored.missingFeatures
-        ))
-        let receipt = try Receipt(
-            requestID: context.id, partnerID: partner.partnerID, issuedAt: now, itemsDisclosed: used,
-            contractVersion: decision.contractVersion.description, consentID: query.consentID, body: body, suite: partner.contract.receiptSuite
-        )
-        return try JSONResponse.response(body, receipt: signer.token(for: receipt))
+        ), disclosure: disclosure)
     }
 }

@@ -43,12 +43,11 @@ struct UsageRoutes {
             }
             let used = try await quotas.usage(partner: partner.partnerID, at: now)
             let limits = partner.contract.quotas
-            let body = try JSONResponse.encode(Report(
+            return try JSONResponse.response(Report(
                 partner: partner.partnerID, from: from, to: to, days: days,
                 quotaToday: .init(used: used.today, limit: limits.perDay),
                 quotaThisMonth: .init(used: used.thisMonth, limit: limits.perMonth)
             ))
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `ARCHITECTURE.md`'s module table is the rule for what may import what; `Package.swift` must keep
@@ -38,7 +39,7 @@ import Testing
     }
 
     @Test func everyModuleImportsOnlyWhatTheArchitectureAllows() throws {
-        let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = Repository.root
         let allowed = try Self.allowed(in: String(contentsOf: root.appending(path: "ARCHITECTURE.md"), encoding: .utf8))
         let targets = Self.dependencies(in: try String(contentsOf: root.appending(path: "Package.swift"), encoding: .utf8))
         #expect(targets.count >= 12)

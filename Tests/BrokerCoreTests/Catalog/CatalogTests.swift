@@ -1,5 +1,6 @@
 import Testing
 @testable import BrokerCore
+import TestSupport
 
 @Suite struct CatalogTests {
     static let validItem = """
@@ -28,7 +29,7 @@ import Testing
         """
 
     @Test func loadsTheRepositoryCatalog() throws {
-        let catalog = try Catalog(yaml: RepositoryFiles.text("Policies/catalog.yaml"), file: "catalog.yaml", knownMaskRules: nil)
+        let catalog = try Catalog(yaml: Fixtures.text("Policies/catalog.yaml"), file: "catalog.yaml", knownMaskRules: nil)
         #expect(catalog.items.count == 24)
         #expect(catalog.penaltyRegimes.map(\.name).last == "信用修复管理办法 (2026)")
         let penalty = try #require(catalog.item("enterprise.penalty"))

@@ -1,12 +1,13 @@
 import Testing
 @testable import BrokerCore
+import TestSupport
 
 /// Disclosure windows at each boundary: the day before the end, the end day, the day after.
 @Suite struct DisclosureRuleTests {
     let regimes: [PenaltyRegime]
 
     init() throws {
-        regimes = try Catalog(yaml: RepositoryFiles.text("Policies/catalog.yaml"), file: "catalog.yaml", knownMaskRules: nil).penaltyRegimes
+        regimes = try Catalog(yaml: Fixtures.text("Policies/catalog.yaml"), file: "catalog.yaml", knownMaskRules: nil).penaltyRegimes
     }
 
     func day(_ text: String) -> CivilDate { CivilDate(text)! }

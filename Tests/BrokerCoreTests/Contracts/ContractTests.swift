@@ -1,11 +1,12 @@
 import Foundation
 import Testing
 @testable import BrokerCore
+import TestSupport
 
 @Suite struct ContractTests {
     func contract(_ partner: String) throws -> Contract {
         let file = "Contracts/\(partner).yaml"
-        return try Contract(yaml: RepositoryFiles.text(file), file: file, policies: PolicyFixtures.policies)
+        return try Contract(yaml: Fixtures.text(file), file: file, policies: PolicyFixtures.policies)
     }
 
     @Test func bankInheritsItsKindDefaults() throws {
@@ -48,7 +49,7 @@ import Testing
     /// `receipts:` chooses the receipt suite; the default (Ed25519) stays out of the canonical JSON,
     /// so every contract that does not choose keeps the version digest it had before the key existed.
     @Test func receiptsChooseTheSuiteAndOnlyAChoiceOtherThanTheDefaultChangesTheVersion() throws {
-        let text = try RepositoryFiles.text("Contracts/bank.jiangsu_bank.yaml")
+        let text = try Fixtures.text("Contracts/bank.jiangsu_bank.yaml")
         let plain = try contract("bank.jiangsu_bank")
         #expect(plain.receiptSuite == .ed25519)
         #expect(!String(decoding: plain.canonicalJSON, as: UTF8.self).contains("receipts"))
@@ -75,7 +76,7 @@ import Testing
     @Test func diffListsGainsAndLossesItemByItem() throws {
         let old = try contract("agency.cz_huixin")
         let new = try Contract(
-            yaml: RepositoryFiles.text("Contracts/agency.cz_huixin.yaml")
+            yaml: Fixtures.text("Contracts/agency.cz_huixin.yaml")
                 .replacingOccurrences(of: "quotas: { per_day: 1000, per_month: 20000 }", with: "quotas: { per_day: 2000, per_month: 20000 }")
                 + "purposes: [credit_report, guarantee_approval]\nitems:\n  market.tax_paid: { class: conditional, consent: required }\n  enterprise.penalty: none\n",
             file: "new.yaml", policies: PolicyFixtures.policies

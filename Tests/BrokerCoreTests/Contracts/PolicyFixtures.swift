@@ -1,11 +1,13 @@
 import Foundation
+import TestSupport
 @testable import BrokerCore
+import TestSupport
 
 /// The repository's policies and contracts, loaded once per test process.
 enum PolicyFixtures {
     static let policies: PolicyBundle = {
         func file(_ path: String) -> (file: String, text: String) {
-            (path, try! RepositoryFiles.text(path))
+            (path, try! Fixtures.text(path))
         }
         return try! PolicyBundle(
             catalog: file("Policies/catalog.yaml"), masking: file("Policies/masking.yaml"),
@@ -21,6 +23,6 @@ enum PolicyFixtures {
     }
 
     static func shippedContracts() throws -> [(name: String, text: String)] {
-        try files(in: RepositoryFiles.root.appending(path: "Contracts"))
+        try files(in: Repository.root.appending(path: "Contracts"))
     }
 }

@@ -2,13 +2,14 @@ import Foundation
 import PropertyBased
 import Testing
 @testable import BrokerCore
+import TestSupport
 
 /// Rate plans in contracts (`prices`), money in exact fen, and billing months.
 @Suite struct RatePlanTests {
     static let agency = "Contracts/agency.nj_anxin.yaml"
 
     func contract(replacingPrices prices: String, file: String = "plan.yaml") throws -> Contract {
-        let text = try RepositoryFiles.text(Self.agency).split(separator: "\n", omittingEmptySubsequences: false).map { line in
+        let text = try Fixtures.text(Self.agency).split(separator: "\n", omittingEmptySubsequences: false).map { line in
             line.hasPrefix("prices:") ? prices : String(line)
         }.joined(separator: "\n")
         return try Contract(yaml: text, file: file, policies: PolicyFixtures.policies)
@@ -16,7 +17,7 @@ import Testing
 
     /// The line `prices:` is on in the agency's file.
     var pricesLine: Int {
-        get throws { try RepositoryFiles.text(Self.agency).split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasPrefix("prices:") }! + 1 }
+        get throws { try Fixtures.text(Self.agency).split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasPrefix("prices:") }! + 1 }
     }
 
     @Test func aPlanStatesFreeCallsTiersBatchSubjectsAndItemPricesInFen() throws {
@@ -42,7 +43,7 @@ import Testing
     /// A contract that states no more than `per_call` keeps the canonical JSON, and so the version
     /// digest, it had before plans had tiers: every meter event already recorded still names it.
     @Test func aContractWithoutTheNewTermsKeepsItsVersion() throws {
-        let plain = try Contract(yaml: RepositoryFiles.text(Self.agency), file: Self.agency, policies: PolicyFixtures.policies)
+        let plain = try Contract(yaml: Fixtures.text(Self.agency), file: Self.agency, policies: PolicyFixtures.policies)
         let json = String(decoding: plain.canonicalJSON, as: UTF8.self)
         #expect(json.contains(#""prices":{"perCall":10,"perItem":{}}"#), "\(json)")
         let explicit = try contract(replacingPrices: "prices: { currency: CNY, per_call: 0.1, free_calls: 0, tiers: [] }")
@@ -106,12 +107,12 @@ import Testing
     /// price code are read for `Double`, `Float` and `Decimal` (and SQL casts to them).
     @Test func noFloatingPointTypeAppearsWhereMoneyIsComputed() throws {
         let files = ["Sources/BrokerCore/Money/Money.swift", "Sources/BrokerCore/Contracts/RatePlan.swift", "Sources/BrokerCore/Contracts/ContractTerms.swift"]
-            + (try FileManager.default.contentsOfDirectory(atPath: RepositoryFiles.root.appending(path: "Sources/Billing").path)
+            + (try FileManager.default.contentsOfDirectory(atPath: Repository.root.appending(path: "Sources/Billing").path)
                 .filter { $0.hasSuffix(".swift") }.map { "Sources/Billing/" + $0 })
         #expect(files.count > 5)
         let forbidden = ["Double", "Float", "Decimal", "CGFloat", "NSNumber", "::float", "::numeric", "::real", "::decimal"]
         for file in files {
-            let text = try RepositoryFiles.text(file)
+            let text = try Fixtures.text(file)
             for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 let code = line.components(separatedBy: "///")[0].components(separatedBy: "// ")[0]
                 for word in forbidden where code.contains(word) {

@@ -2,14 +2,15 @@ import Foundation
 import PropertyBased
 import Testing
 @testable import BrokerCore
+import TestSupport
 
 @Suite struct MaskerTests {
     let catalog: Catalog
     let policy: MaskingPolicy
 
     init() throws {
-        policy = try MaskingPolicy(yaml: RepositoryFiles.text("Policies/masking.yaml"), file: "masking.yaml")
-        catalog = try Catalog(yaml: RepositoryFiles.text("Policies/catalog.yaml"), file: "catalog.yaml", knownMaskRules: Set(policy.rules.keys))
+        policy = try MaskingPolicy(yaml: Fixtures.text("Policies/masking.yaml"), file: "masking.yaml")
+        catalog = try Catalog(yaml: Fixtures.text("Policies/catalog.yaml"), file: "catalog.yaml", knownMaskRules: Set(policy.rules.keys))
     }
 
     func masker(_ profile: String) -> Masker { Masker(catalog: catalog, policy: policy, profile: policy.profiles[profile]!) }

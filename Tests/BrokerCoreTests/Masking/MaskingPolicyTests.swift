@@ -1,9 +1,10 @@
 import Testing
 @testable import BrokerCore
+import TestSupport
 
 @Suite struct MaskingPolicyTests {
     @Test func loadsTheRepositoryPolicy() throws {
-        let policy = try MaskingPolicy(yaml: RepositoryFiles.text("Policies/masking.yaml"), file: "masking.yaml")
+        let policy = try MaskingPolicy(yaml: Fixtures.text("Policies/masking.yaml"), file: "masking.yaml")
         #expect(Set(policy.profiles.keys) == ["bank", "standard", "strict"])
         #expect(policy.rules["id_number"] == .keepEnds(first: 6, last: 4))
         #expect(policy.compoundSurnames.contains("欧阳"))
@@ -13,8 +14,8 @@ import Testing
     }
 
     @Test func everyCatalogMaskIsARule() throws {
-        let policy = try MaskingPolicy(yaml: RepositoryFiles.text("Policies/masking.yaml"), file: "masking.yaml")
-        _ = try Catalog(yaml: RepositoryFiles.text("Policies/catalog.yaml"), file: "catalog.yaml", knownMaskRules: Set(policy.rules.keys))
+        let policy = try MaskingPolicy(yaml: Fixtures.text("Policies/masking.yaml"), file: "masking.yaml")
+        _ = try Catalog(yaml: Fixtures.text("Policies/catalog.yaml"), file: "catalog.yaml", knownMaskRules: Set(policy.rules.keys))
     }
 
     @Test func reportsBadRulesAndProfilesWithLines() {

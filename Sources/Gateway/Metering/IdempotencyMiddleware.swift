@@ -1,0 +1,69 @@
+import BrokerCore
+import Crypto
+import HTTPTypes
+import Hummingbird
+import Metering
+
+/// A partner request's `Idempotency-Key`: a retry with the same key and body gets the first answer
+/// again, byte for byte (`Idempotent-Replayed: true`), and is not metered again; a key reused for a
+/// different request is a 422, one still running a 409. The key is kept only as a keyed hash.
+///
+/// The first answer (below 500) is kept for retries, sealed, in the transaction of its meter event
+/// (`MeteringMiddleware`, told through `MeterNote`); a server error's key is given up at once, so
+/// that a retry runs again.
+struct IdempotencyMiddleware: RouterMiddleware {
+    typealias Context = GatewayRequestContext
+
+    let store: IdempotencyStore
+    let sweep: QuotaHoldSweep
+    let hasher: PersonKeyHasher
+    /// The largest request body any partner route accepts (the key covers the body).
+    let maxBodyBytes: Int
+
+    static let header = HTTPField.Name("Idempotency-Key")!
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[Self.header] else { return try await next(request, context) }
+        let partner = try context.requirePartner()
+        let key: IdempotencyKey
+        do {
+            key = try IdempotencyKey(header, hasher: hasher)
+        } catch {
+            throw Problem("idempotency-key-invalid", title: "Invalid Idempotency-Key", status: .badRequest, detail: error.reason, field: "Idempotency-Key")
+        }
+        var request = request
+        let body = try await request.collectWholeBody(upTo: maxBodyBytes)
+        var hash = SHA256()
+        hash.update(data: Array("\(request.method.rawValue) \(request.uri.path)\n".utf8))
+        hash.update(data: Array(body.readableBytesView))
+        switch try await store.begin(partner: partner.partnerID, key: key, requestHash: hash.finalize().lowercaseHex) {
+        case .replay(let stored):
+            context.meter.idempotencyOutcome = .replay
+            return Self.response(stored)
+        case .conflict:
+            throw Problem.idempotencyConflict()
+        case .inProgress:
+            throw Problem.idempotencyInProgress()
+        case .new:
+            var response = try await Problem.answer(request, context, next)
+            guard response.status.code < 500 else {
+                await sweep.abandon(partner: partner.partnerID, key: key)
+                return response
+            }
+            let body = try await response.collectBody()
+            context.meter.idempotencyOutcome = .claimed(key, kept: StoredResponse(
+                status: Int(response.status.code),
+                headers: response.headers.map { StoredResponse.Header(name: $0.name.rawName, value: $0.value) },
+                body: body
+            ))
+            return response
+        }
+    }
+
+    private static func response(_ stored: StoredResponse) -> Response {
+        var headers = HTTPFields()
+        for header in stored.headers { headers.append(.init(name: .init(header.name)!, value: header.value)) }
+        headers[.init("Idempotent-Replayed")!] = "true"
+        return Response(status: .init(code: stored.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: stored.body)))
+    }
+}
