@@ -171,13 +171,16 @@ public struct BillingStore: Sendable {
         struct CallKey: Hashable {
             let route: String, digest: String, band: Int
         }
+        struct ItemKey: Hashable {
+            let route: String, digest: String, item: String
+        }
         struct DayCalls {
             var groups: [(route: String, digest: String, count: Int)] = []
             var total = 0
         }
         var first: [String: [String: Date]] = [:]
         var unbilled: [String: [String: [Statement.Unbilled: Int]]] = [:]
-        var items: [String: [MonthUsage.Items]] = [:]
+        var items: [String: [ItemKey: Int]] = [:]
         var subjects: [String: [String: [String: Int]]] = [:]
         var days: [String: [CivilDate: DayCalls]] = [:]
         for row in try await connection.execute(groupsStatement, [
@@ -194,7 +197,7 @@ public struct BillingStore: Sendable {
                 continue
             }
             for item in try row.decode(PostgresJSON<[String]>.self, at: 5).value {
-                items[partner, default: []].append(MonthUsage.Items(route: route, digest: digest, item: item, count: count))
+                items[partner, default: [:]][ItemKey(route: route, digest: digest, item: item), default: 0] += count
             }
             if route == BillingRules.batchRoute {
                 subjects[partner, default: [:]][route, default: [:]][digest, default: 0] += count
@@ -211,11 +214,7 @@ public struct BillingStore: Sendable {
             partnerUsage.unbilled = (unbilled[partner] ?? [:]).flatMap { route, reasons in
                 reasons.map { MonthUsage.Unbilled(route: route, reason: $0.key, count: $0.value) }
             }
-            var itemCounts: [MonthUsage.Items: Int] = [:]
-            for entry in items[partner] ?? [] {
-                itemCounts[MonthUsage.Items(route: entry.route, digest: entry.digest, item: entry.item, count: 0), default: 0] += entry.count
-            }
-            partnerUsage.items = itemCounts.map { MonthUsage.Items(route: $0.key.route, digest: $0.key.digest, item: $0.key.item, count: $0.value) }
+            partnerUsage.items = (items[partner] ?? [:]).map { MonthUsage.Items(route: $0.key.route, digest: $0.key.digest, item: $0.key.item, count: $0.value) }
             partnerUsage.batchSubjects = (subjects[partner] ?? [:]).flatMap { route, byDigest in
                 byDigest.map { MonthUsage.Subjects(route: route, digest: $0.key, count: $0.value) }
             }
