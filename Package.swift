@@ -103,7 +103,14 @@ let package = Package(
         // MARK: Scoring (scorecards, training, metrics)
         .target(
             name: "Scoring",
-            dependencies: ["BrokerCore", "SyntheticProvince", .product(name: "Yams", package: "Yams")],
+            dependencies: ["BrokerCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: optimizedInDebug
+        ),
+
+        // MARK: Scoring validation (synthetic data with known default models, for the CLI, benchmarks and tests)
+        .target(
+            name: "ScoringValidation",
+            dependencies: ["Scoring", "SyntheticProvince", "BrokerCore"],
             swiftSettings: optimizedInDebug
         ),
 
@@ -170,6 +177,7 @@ let package = Package(
                 "Gateway",
                 "SyntheticProvince",
                 "Scoring",
+                "ScoringValidation",
                 "Ingest",
                 "Metering",
                 "Billing",
@@ -189,7 +197,7 @@ let package = Package(
         .executableTarget(
             name: "CreditBrokerBench",
             dependencies: [
-                "BrokerCore", "Scoring", "BrokerStore", "Ingest", "Metering", "Billing", "PostgresClient", "SyntheticProvince", "Reports", "Gateway",
+                "BrokerCore", "Scoring", "ScoringValidation", "BrokerStore", "Ingest", "Metering", "Billing", "PostgresClient", "SyntheticProvince", "Reports", "Gateway",
                 "GMCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -281,7 +289,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ScoringTests",
-            dependencies: ["Scoring", "BrokerCore", "SyntheticProvince", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["Scoring", "ScoringValidation", "BrokerCore", "SyntheticProvince", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
     ],
     swiftLanguageModes: [.v6]

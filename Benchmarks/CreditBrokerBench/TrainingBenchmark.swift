@@ -1,7 +1,8 @@
-import BrokerCore
 import ArgumentParser
+import BrokerCore
 import Foundation
 import Scoring
+import ScoringValidation
 
 /// Trains a scorecard from a 100,000-row CSV (parsing included), beside parsing the same CSV alone.
 struct TrainingBenchmark: ParsableCommand {

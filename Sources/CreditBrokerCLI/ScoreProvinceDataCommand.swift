@@ -2,6 +2,7 @@ import ArgumentParser
 import BrokerCore
 import Foundation
 import Scoring
+import ScoringValidation
 import SyntheticProvince
 
 /// `credit-broker score province-data`: fused features of a synthetic province, for training.

@@ -1,7 +1,8 @@
 import BrokerCore
 import PropertyBased
-import Testing
 @testable import Scoring
+import ScoringValidation
+import Testing
 
 @Suite struct CompiledScorecardTests {
     let compiled: CompiledScorecard

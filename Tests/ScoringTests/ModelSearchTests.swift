@@ -1,6 +1,7 @@
 import BrokerCore
-import Testing
 @testable import Scoring
+import ScoringValidation
+import Testing
 
 /// What cross-validation chooses, the filters around the regression, and the report of both.
 @Suite struct ModelSearchTests {

@@ -1,6 +1,7 @@
 import BrokerCore
-import Testing
 @testable import Scoring
+import ScoringValidation
+import Testing
 
 /// Train on synthetic data with a known logistic model, then evaluate on held-out rows.
 @Suite struct TrainEvaluateTests {

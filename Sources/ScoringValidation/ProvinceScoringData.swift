@@ -1,4 +1,5 @@
 import BrokerCore
+import Scoring
 import SyntheticProvince
 
 /// The organisations of a synthetic province as scoring data, without ingest: each one's records
