@@ -131,6 +131,17 @@ let package = Package(
             resources: [.embedInCode("Templates")]
         ),
 
+        // MARK: Certificates (a certificate authority for development and tests, CRLs, fingerprints)
+        .target(
+            name: "PKI",
+            dependencies: [
+                "BrokerCore",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+
         // MARK: HTTP
         .target(
             name: "Gateway",
@@ -143,6 +154,7 @@ let package = Package(
                 "BrokerCore",
                 "PostgresClient",
                 "GMCrypto",
+                "PKI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -175,6 +187,7 @@ let package = Package(
                 "BrokerCore",
                 "BrokerStore",
                 "Gateway",
+                "PKI",
                 "SyntheticProvince",
                 "Scoring",
                 "ScoringValidation",
@@ -253,6 +266,7 @@ let package = Package(
                 "Reports",
                 "TestSupport",
                 "GMCrypto",
+                "PKI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),

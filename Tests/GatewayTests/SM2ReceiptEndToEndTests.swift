@@ -3,6 +3,7 @@ import BrokerStore
 import Foundation
 import Gateway
 import GMCrypto
+import PKI
 import Testing
 import X509
 
