@@ -55,6 +55,12 @@ let package = Package(
         // MARK: Starting programs (posix_spawn with only the descriptors given)
         .target(name: "ChildProcesses"),
 
+        // MARK: A private PostgreSQL cluster in a folder (development, the demo, the tests)
+        .target(
+            name: "EmbeddedPostgres",
+            dependencies: ["PostgresClient", "ChildProcesses", .product(name: "Logging", package: "swift-log")]
+        ),
+
         // MARK: Domain (pure: no I/O)
         .target(
             name: "BrokerCore",
@@ -73,6 +79,7 @@ let package = Package(
                 "BrokerCore",
                 "GMCrypto",
                 "ChildProcesses",
+                "EmbeddedPostgres",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -211,7 +218,7 @@ let package = Package(
             name: "CreditBrokerBench",
             dependencies: [
                 "BrokerCore", "Scoring", "ScoringValidation", "BrokerStore", "Ingest", "Metering", "Billing", "PostgresClient", "SyntheticProvince", "Reports", "Gateway",
-                "GMCrypto",
+                "GMCrypto", "ChildProcesses", "EmbeddedPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -222,7 +229,7 @@ let package = Package(
         .executableTarget(
             name: "CreditBrokerFaults",
             dependencies: [
-                "BrokerCore", "BrokerStore", "Ingest", "PostgresClient", "SyntheticProvince",
+                "BrokerCore", "BrokerStore", "Ingest", "PostgresClient", "SyntheticProvince", "ChildProcesses", "EmbeddedPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -236,15 +243,15 @@ let package = Package(
         ),
 
         // MARK: Tests
-        .target(name: "TestSupport", dependencies: ["BrokerStore", "PostgresClient"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["BrokerStore", "PostgresClient", "EmbeddedPostgres", "ChildProcesses"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
-        .testTarget(name: "GMCryptoTests", dependencies: ["GMCrypto", "BrokerStore"]),
+        .testTarget(name: "GMCryptoTests", dependencies: ["GMCrypto", "BrokerStore", "ChildProcesses"]),
         .testTarget(
             name: "BrokerStoreTests",
-            dependencies: ["BrokerStore", "TestSupport", "GMCrypto", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["BrokerStore", "TestSupport", "GMCrypto", "ChildProcesses", "EmbeddedPostgres", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "BrokerStore", "BrokerCore", "PostgresClient", "TestSupport"]),
-        .testTarget(name: "MeteringTests", dependencies: ["Metering", "BrokerCore", "BrokerStore", "PostgresClient", "TestSupport"]),
+        .testTarget(name: "MeteringTests", dependencies: ["Metering", "BrokerCore", "BrokerStore", "PostgresClient", "TestSupport", "ChildProcesses"]),
         .testTarget(
             name: "BillingTests",
             dependencies: [
@@ -267,6 +274,7 @@ let package = Package(
                 "TestSupport",
                 "GMCrypto",
                 "PKI",
+                "ChildProcesses",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -280,7 +288,7 @@ let package = Package(
         .testTarget(
             name: "CreditBrokerCLITests",
             dependencies: [
-                "CreditBrokerCLI", "BrokerCore", "BrokerStore", "PostgresClient", "TestSupport",
+                "CreditBrokerCLI", "BrokerCore", "BrokerStore", "PostgresClient", "TestSupport", "ChildProcesses",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -295,7 +303,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReportsTests",
-            dependencies: ["Reports", "BrokerCore", "BrokerStore", .product(name: "Prometheus", package: "swift-prometheus")]
+            dependencies: ["Reports", "BrokerCore", "BrokerStore", "ChildProcesses", .product(name: "Prometheus", package: "swift-prometheus")]
         ),
         .testTarget(
             name: "SyntheticProvinceTests",
