@@ -248,7 +248,10 @@ let package = Package(
         .testTarget(name: "GMCryptoTests", dependencies: ["GMCrypto", "BrokerStore", "ChildProcesses"]),
         .testTarget(
             name: "BrokerStoreTests",
-            dependencies: ["BrokerStore", "TestSupport", "GMCrypto", "ChildProcesses", "EmbeddedPostgres", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "BrokerStore", "BrokerCore", "PostgresClient", "TestSupport", "GMCrypto", "ChildProcesses", "EmbeddedPostgres",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "BrokerStore", "BrokerCore", "PostgresClient", "TestSupport"]),
         .testTarget(name: "MeteringTests", dependencies: ["Metering", "BrokerCore", "BrokerStore", "PostgresClient", "TestSupport", "ChildProcesses"]),
