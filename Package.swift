@@ -61,10 +61,18 @@ let package = Package(
             dependencies: ["PostgresClient", "ChildProcesses", .product(name: "Logging", package: "swift-log")]
         ),
 
+        // MARK: Text formats: the one CSV reader and writer, JSON parser and string writer, YAML reader
+        .target(
+            name: "Formats",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: optimizedInDebug
+        ),
+
         // MARK: Domain (pure: no I/O)
         .target(
             name: "BrokerCore",
             dependencies: [
+                "Formats",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -88,7 +96,7 @@ let package = Package(
         ),
 
         // MARK: Feed ingest
-        .target(name: "Ingest", dependencies: ["BrokerStore", "BrokerCore", "PostgresClient"], swiftSettings: optimizedInDebug),
+        .target(name: "Ingest", dependencies: ["Formats", "BrokerStore", "BrokerCore", "PostgresClient"], swiftSettings: optimizedInDebug),
         // MARK: Metering (meter ledger, quotas, rate limits, idempotency, usage)
         .target(
             name: "Metering",
@@ -101,23 +109,23 @@ let package = Package(
         // MARK: Billing (rate plans applied to the meter ledger: statements, adjustments, usage export)
         .target(
             name: "Billing",
-            dependencies: ["PostgresClient", "BrokerStore", "BrokerCore", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["Formats", "PostgresClient", "BrokerStore", "BrokerCore", .product(name: "Crypto", package: "swift-crypto")]
         ),
 
         // MARK: Synthetic data
-        .target(name: "SyntheticProvince", dependencies: ["BrokerCore"], swiftSettings: optimizedInDebug),
+        .target(name: "SyntheticProvince", dependencies: ["Formats", "BrokerCore"], swiftSettings: optimizedInDebug),
 
         // MARK: Scoring (scorecards, training, metrics)
         .target(
             name: "Scoring",
-            dependencies: ["BrokerCore", .product(name: "Yams", package: "Yams")],
+            dependencies: ["Formats", "BrokerCore", .product(name: "Yams", package: "Yams")],
             swiftSettings: optimizedInDebug
         ),
 
         // MARK: Scoring validation (synthetic data with known default models, for the CLI, benchmarks and tests)
         .target(
             name: "ScoringValidation",
-            dependencies: ["Scoring", "SyntheticProvince", "BrokerCore"],
+            dependencies: ["Formats", "Scoring", "SyntheticProvince", "BrokerCore"],
             swiftSettings: optimizedInDebug
         ),
 
@@ -153,6 +161,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
+                "Formats",
                 "BrokerStore",
                 "Metering",
                 "Billing",
@@ -190,6 +199,7 @@ let package = Package(
         .executableTarget(
             name: "CreditBrokerCLI",
             dependencies: [
+                "Formats",
                 "PostgresClient",
                 "BrokerCore",
                 "BrokerStore",
@@ -217,6 +227,7 @@ let package = Package(
         .executableTarget(
             name: "CreditBrokerBench",
             dependencies: [
+                "Formats",
                 "BrokerCore", "Scoring", "ScoringValidation", "BrokerStore", "Ingest", "Metering", "Billing", "PostgresClient", "SyntheticProvince", "Reports", "Gateway",
                 "GMCrypto", "ChildProcesses", "EmbeddedPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -258,6 +269,7 @@ let package = Package(
         .testTarget(
             name: "BillingTests",
             dependencies: [
+                "Formats",
                 "Billing", "BrokerCore", "BrokerStore", "PostgresClient", "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
@@ -265,6 +277,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
+                "Formats",
                 "Gateway",
                 "BrokerCore",
                 "BrokerStore",
@@ -291,14 +304,17 @@ let package = Package(
         .testTarget(
             name: "CreditBrokerCLITests",
             dependencies: [
+                "Formats",
                 "CreditBrokerCLI", "BrokerCore", "BrokerStore", "PostgresClient", "TestSupport", "ChildProcesses",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .testTarget(name: "FormatsTests", dependencies: ["Formats"]),
         .testTarget(
             name: "BrokerCoreTests",
             dependencies: [
+                "Formats",
                 "BrokerCore",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -310,18 +326,19 @@ let package = Package(
         ),
         .testTarget(
             name: "SyntheticProvinceTests",
-            dependencies: ["SyntheticProvince", "BrokerCore", .product(name: "Yams", package: "Yams")]
+            dependencies: ["Formats", "SyntheticProvince", "BrokerCore", .product(name: "Yams", package: "Yams")]
         ),
         .testTarget(
             name: "ScoringTests",
-            dependencies: ["Scoring", "ScoringValidation", "BrokerCore", "SyntheticProvince", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["Formats", "Scoring", "ScoringValidation", "BrokerCore", "SyntheticProvince", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
     ],
     swiftLanguageModes: [.v6]
 )
 
-/// The modules on the per-line path of a load (identifiers, COPY encoding, feed parsing and
-/// validation, the province generator) are optimised in debug builds too, so that the README's
+/// The modules on the per-line path of a load (identifiers, COPY encoding, feed parsing (`Formats`)
+/// and validation, the province generator) are optimised in debug builds too, so that the README's
 /// `swift run credit-broker demo` loads its province in seconds; and feature fusion and training
-/// (`Scoring`), which the validation tests run over a hundred thousand synthetic organisations.
+/// (`Scoring`, `ScoringValidation`), which the validation tests run over a hundred thousand
+/// synthetic organisations.
 var optimizedInDebug: [SwiftSetting] { [.unsafeFlags(["-O"], .when(configuration: .debug))] }

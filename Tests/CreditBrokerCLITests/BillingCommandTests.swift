@@ -2,6 +2,7 @@ import BrokerCore
 import BrokerStore
 import ChildProcesses
 import Crypto
+import Formats
 import Foundation
 import PostgresClient
 import TestSupport

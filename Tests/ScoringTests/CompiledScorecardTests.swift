@@ -1,4 +1,5 @@
 import BrokerCore
+import Formats
 import PropertyBased
 @testable import Scoring
 import ScoringValidation

@@ -1,4 +1,5 @@
 import BrokerCore
+import Formats
 @testable import Scoring
 import ScoringValidation
 import Testing
