@@ -126,6 +126,28 @@ import Testing
         #expect(mismatches.isEmpty, "\(mismatches.joined(separator: "\n"))")
     }
 
+    /// The synthetic province is test and demonstration data: only the command line, the benchmarks,
+    /// the fault harness, `ScoringValidation` and tests reach it, directly or through another module,
+    /// so the gateway never links the generator.
+    @Test func onlyTheCommandLineBenchmarksFaultHarnessAndTestsReachTheSyntheticProvince() throws {
+        let targets = Self.targets(in: try String(contentsOf: Self.root.appending(path: "Package.swift"), encoding: .utf8))
+        let reaching = Set(targets.keys.filter { Self.closure(of: $0, in: targets.mapValues(\.dependencies)).contains("SyntheticProvince") })
+        let allowed: Set<String> = ["ScoringValidation", "CreditBrokerCLI", "CreditBrokerBench", "CreditBrokerFaults"]
+        let others = reaching.subtracting(allowed).filter { targets[$0]?.kind != "testTarget" }
+        #expect(others.isEmpty, "\(others.sorted()) reach SyntheticProvince")
+        #expect(!reaching.contains("Gateway") && !reaching.contains("Scoring") && reaching.contains("CreditBrokerCLI"))
+    }
+
+    /// Every target `target` depends on, directly or through others.
+    static func closure(of target: String, in dependencies: [String: Set<String>]) -> Set<String> {
+        var reached = Set<String>()
+        var next = Array(dependencies[target] ?? [])
+        while let name = next.popLast() {
+            if reached.insert(name).inserted { next.append(contentsOf: dependencies[name] ?? []) }
+        }
+        return reached
+    }
+
     @Test func aDependencyNeverImportedAndAnImportNeverDeclaredAreFound() {
         let manifest = #"""
             .target(name: "A"),
