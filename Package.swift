@@ -55,10 +55,24 @@ let package = Package(
         // MARK: Starting programs (posix_spawn with only the descriptors given)
         .target(name: "ChildProcesses"),
 
+        // MARK: A private PostgreSQL cluster in a folder (development, the demo, the tests)
+        .target(
+            name: "EmbeddedPostgres",
+            dependencies: ["PostgresClient", "ChildProcesses", .product(name: "Logging", package: "swift-log")]
+        ),
+
+        // MARK: Text formats: the one CSV reader and writer, JSON parser and string writer, YAML reader
+        .target(
+            name: "Formats",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: optimizedInDebug
+        ),
+
         // MARK: Domain (pure: no I/O)
         .target(
             name: "BrokerCore",
             dependencies: [
+                "Formats",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -73,6 +87,7 @@ let package = Package(
                 "BrokerCore",
                 "GMCrypto",
                 "ChildProcesses",
+                "EmbeddedPostgres",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -81,7 +96,7 @@ let package = Package(
         ),
 
         // MARK: Feed ingest
-        .target(name: "Ingest", dependencies: ["BrokerStore", "BrokerCore", "PostgresClient"], swiftSettings: optimizedInDebug),
+        .target(name: "Ingest", dependencies: ["Formats", "BrokerStore", "BrokerCore", "PostgresClient"], swiftSettings: optimizedInDebug),
         // MARK: Metering (meter ledger, quotas, rate limits, idempotency, usage)
         .target(
             name: "Metering",
@@ -94,16 +109,23 @@ let package = Package(
         // MARK: Billing (rate plans applied to the meter ledger: statements, adjustments, usage export)
         .target(
             name: "Billing",
-            dependencies: ["PostgresClient", "BrokerStore", "BrokerCore", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["Formats", "PostgresClient", "BrokerStore", "BrokerCore", .product(name: "Crypto", package: "swift-crypto")]
         ),
 
         // MARK: Synthetic data
-        .target(name: "SyntheticProvince", dependencies: ["BrokerCore"], swiftSettings: optimizedInDebug),
+        .target(name: "SyntheticProvince", dependencies: ["Formats", "BrokerCore"], swiftSettings: optimizedInDebug),
 
         // MARK: Scoring (scorecards, training, metrics)
         .target(
             name: "Scoring",
-            dependencies: ["BrokerCore", "SyntheticProvince", .product(name: "Yams", package: "Yams")],
+            dependencies: ["Formats", "BrokerCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: optimizedInDebug
+        ),
+
+        // MARK: Scoring validation (synthetic data with known default models, for the CLI, benchmarks and tests)
+        .target(
+            name: "ScoringValidation",
+            dependencies: ["Formats", "Scoring", "SyntheticProvince", "BrokerCore"],
             swiftSettings: optimizedInDebug
         ),
 
@@ -124,10 +146,22 @@ let package = Package(
             resources: [.embedInCode("Templates")]
         ),
 
+        // MARK: Certificates (a certificate authority for development and tests, CRLs, fingerprints)
+        .target(
+            name: "PKI",
+            dependencies: [
+                "BrokerCore",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+
         // MARK: HTTP
         .target(
             name: "Gateway",
             dependencies: [
+                "Formats",
                 "BrokerStore",
                 "Metering",
                 "Billing",
@@ -136,6 +170,7 @@ let package = Package(
                 "BrokerCore",
                 "PostgresClient",
                 "GMCrypto",
+                "PKI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -164,12 +199,15 @@ let package = Package(
         .executableTarget(
             name: "CreditBrokerCLI",
             dependencies: [
+                "Formats",
                 "PostgresClient",
                 "BrokerCore",
                 "BrokerStore",
                 "Gateway",
+                "PKI",
                 "SyntheticProvince",
                 "Scoring",
+                "ScoringValidation",
                 "Ingest",
                 "Metering",
                 "Billing",
@@ -189,8 +227,9 @@ let package = Package(
         .executableTarget(
             name: "CreditBrokerBench",
             dependencies: [
-                "BrokerCore", "Scoring", "BrokerStore", "Ingest", "Metering", "Billing", "PostgresClient", "SyntheticProvince", "Reports", "Gateway",
-                "GMCrypto",
+                "Formats",
+                "BrokerCore", "Scoring", "ScoringValidation", "BrokerStore", "Ingest", "Metering", "Billing", "PostgresClient", "SyntheticProvince", "Reports", "Gateway",
+                "GMCrypto", "ChildProcesses", "EmbeddedPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -201,7 +240,7 @@ let package = Package(
         .executableTarget(
             name: "CreditBrokerFaults",
             dependencies: [
-                "BrokerCore", "BrokerStore", "Ingest", "PostgresClient", "SyntheticProvince",
+                "BrokerCore", "BrokerStore", "Ingest", "PostgresClient", "SyntheticProvince", "ChildProcesses", "EmbeddedPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -220,7 +259,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "BrokerCore", "BrokerStore", "PostgresClient", "Gateway", "GMCrypto", "Scoring",
+                "BrokerCore", "BrokerStore", "PostgresClient", "EmbeddedPostgres", "ChildProcesses", "Gateway", "GMCrypto", "Scoring",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -229,16 +268,20 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
-        .testTarget(name: "GMCryptoTests", dependencies: ["GMCrypto", "BrokerStore"]),
+        .testTarget(name: "GMCryptoTests", dependencies: ["GMCrypto", "BrokerStore", "ChildProcesses"]),
         .testTarget(
             name: "BrokerStoreTests",
-            dependencies: ["BrokerStore", "TestSupport", "GMCrypto", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "BrokerStore", "BrokerCore", "PostgresClient", "TestSupport", "GMCrypto", "ChildProcesses", "EmbeddedPostgres",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "BrokerStore", "BrokerCore", "PostgresClient", "TestSupport"]),
-        .testTarget(name: "MeteringTests", dependencies: ["Metering", "BrokerCore", "BrokerStore", "PostgresClient", "TestSupport"]),
+        .testTarget(name: "MeteringTests", dependencies: ["Metering", "BrokerCore", "BrokerStore", "PostgresClient", "TestSupport", "ChildProcesses"]),
         .testTarget(
             name: "BillingTests",
             dependencies: [
+                "Formats",
                 "Billing", "BrokerCore", "BrokerStore", "PostgresClient", "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
@@ -246,6 +289,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
+                "Formats",
                 "Gateway",
                 "BrokerCore",
                 "BrokerStore",
@@ -257,6 +301,8 @@ let package = Package(
                 "Reports",
                 "TestSupport",
                 "GMCrypto",
+                "PKI",
+                "ChildProcesses",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -272,14 +318,17 @@ let package = Package(
         .testTarget(
             name: "CreditBrokerCLITests",
             dependencies: [
-                "CreditBrokerCLI", "BrokerCore", "BrokerStore", "PostgresClient", "TestSupport",
+                "Formats",
+                "CreditBrokerCLI", "BrokerCore", "BrokerStore", "PostgresClient", "TestSupport", "ChildProcesses",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .testTarget(name: "FormatsTests", dependencies: ["Formats"]),
         .testTarget(
             name: "BrokerCoreTests",
             dependencies: [
+                "Formats",
                 "BrokerCore", "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -287,22 +336,23 @@ let package = Package(
         ),
         .testTarget(
             name: "ReportsTests",
-            dependencies: ["Reports", "BrokerCore", "BrokerStore", "TestSupport", .product(name: "Prometheus", package: "swift-prometheus")]
+            dependencies: ["Reports", "BrokerCore", "BrokerStore", "ChildProcesses", "TestSupport", .product(name: "Prometheus", package: "swift-prometheus")]
         ),
         .testTarget(
             name: "SyntheticProvinceTests",
-            dependencies: ["SyntheticProvince", "BrokerCore", .product(name: "Yams", package: "Yams")]
+            dependencies: ["Formats", "SyntheticProvince", "BrokerCore", .product(name: "Yams", package: "Yams")]
         ),
         .testTarget(
             name: "ScoringTests",
-            dependencies: ["Scoring", "BrokerCore", "SyntheticProvince", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["Formats", "Scoring", "ScoringValidation", "BrokerCore", "SyntheticProvince", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
     ],
     swiftLanguageModes: [.v6]
 )
 
-/// The modules on the per-line path of a load (identifiers, COPY encoding, feed parsing and
-/// validation, the province generator) are optimised in debug builds too, so that the README's
+/// The modules on the per-line path of a load (identifiers, COPY encoding, feed parsing (`Formats`)
+/// and validation, the province generator) are optimised in debug builds too, so that the README's
 /// `swift run credit-broker demo` loads its province in seconds; and feature fusion and training
-/// (`Scoring`), which the validation tests run over a hundred thousand synthetic organisations.
+/// (`Scoring`, `ScoringValidation`), which the validation tests run over a hundred thousand
+/// synthetic organisations.
 var optimizedInDebug: [SwiftSetting] { [.unsafeFlags(["-O"], .when(configuration: .debug))] }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import BrokerStore
+import ChildProcesses
+import EmbeddedPostgres
 import Foundation
 import PostgresClient
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BrokerStore
+import ChildProcesses
 import Foundation
 
 /// A `credit-broker serve` process with TLS from a development PKI, its output in a log file.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BrokerStore
+import ChildProcesses
 import Foundation
 
 /// CPU time used by the programs of a benchmark run, read from `/proc`: what the gateway benchmark

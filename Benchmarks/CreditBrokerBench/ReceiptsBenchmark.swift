@@ -1,6 +1,7 @@
 import ArgumentParser
 import BrokerCore
 import BrokerStore
+import ChildProcesses
 import Crypto
 import Foundation
 import Gateway

@@ -1,7 +1,9 @@
-import BrokerCore
 import ArgumentParser
+import BrokerCore
+import Formats
 import Foundation
 import Scoring
+import ScoringValidation
 
 /// Scores a million synthetic feature vectors on one core, one vector at a time, as one
 /// contiguous batch of full results, and column by column to scores only (with an unsegmented

@@ -1,7 +1,9 @@
-import BrokerCore
 import ArgumentParser
+import BrokerCore
+import Formats
 import Foundation
 import Scoring
+import ScoringValidation
 
 /// Trains a scorecard from a 100,000-row CSV (parsing included), beside parsing the same CSV alone.
 struct TrainingBenchmark: ParsableCommand {

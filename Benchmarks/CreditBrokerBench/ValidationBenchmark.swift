@@ -2,6 +2,7 @@ import ArgumentParser
 import BrokerCore
 import Foundation
 import Scoring
+import ScoringValidation
 import SyntheticProvince
 
 /// Trains a card on part of a synthetic province and ranks the rest with it, beside the AUC of the

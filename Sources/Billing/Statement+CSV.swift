@@ -1,4 +1,5 @@
 import BrokerCore
+import Formats
 
 extension Statement {
     /// The columns of a statement as CSV.

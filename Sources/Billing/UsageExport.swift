@@ -1,6 +1,7 @@
 import BrokerCore
 import BrokerStore
 import Crypto
+import Formats
 import Foundation
 import PostgresClient
 

@@ -1,3 +1,4 @@
+import EmbeddedPostgres
 import Foundation
 
 /// What the admin listener records of one request, allowed or refused, before the chain adds

@@ -6,12 +6,17 @@ import Foundation
 /// embedded PostgreSQL runs as `postgres` and must pass through it to reach its own folder, so the
 /// folder is then 0710 with the `postgres` group (that account may enter, not list or read).
 public enum StateFolder {
+    /// The folder cannot be made the broker's own.
+    public struct Failure: Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
+
     /// Creates the folder if needed and makes it private (an existing folder made by an earlier
     /// version, 0755 or so, is closed too).
     public static func prepare(_ path: String) throws {
         var status = stat()
         if stat(path, &status) == 0, status.st_mode & S_ISVTX != 0 || status.st_mode & 0o002 != 0 {
-            throw EmbeddedPostgres.Failure(description: """
+            throw Failure(description: """
                 the state folder \(path) is shared with other accounts (world-writable, like /tmp): give the broker a folder of its own, \
                 for example \(path.hasSuffix("/") ? path : path + "/")credit-broker
                 """)
@@ -25,7 +30,7 @@ public enum StateFolder {
         }
     }
 
-    private static func failure(_ path: String, _ action: String) -> EmbeddedPostgres.Failure {
-        EmbeddedPostgres.Failure(description: "cannot make the state folder \(path) private (\(action)): \(String(cString: strerror(errno)))")
+    private static func failure(_ path: String, _ action: String) -> Failure {
+        Failure(description: "cannot make the state folder \(path) private (\(action)): \(String(cString: strerror(errno)))")
     }
 }

@@ -27,6 +27,13 @@ public struct StoredRecord: Sendable, Hashable {
     /// Whether the record is returned marked as disputed.
     public var isDisputed: Bool { status == .disputed }
 
+    /// What the item's disclosure rule looks at.
+    public var disclosureFacts: RecordDisclosureFacts {
+        RecordDisclosureFacts(
+            status: status, decisionDate: decisionDate, publicityStart: publicityStart, publicityEnd: publicityEnd, fields: fields
+        )
+    }
+
     /// The record with `marks` instead of its own.
     func marked(_ marks: [String: AnswerValue]) -> StoredRecord {
         StoredRecord(

@@ -1,7 +1,9 @@
 import ArgumentParser
+import BrokerCore
 import Foundation
 import Gateway
 import NIOSSL
+import PKI
 import X509
 
 /// Where the admin API is and who calls it, for the `admin` subcommands: flags first, then the

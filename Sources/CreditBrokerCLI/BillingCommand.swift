@@ -2,6 +2,7 @@ import ArgumentParser
 import Billing
 import BrokerCore
 import BrokerStore
+import Formats
 import Foundation
 
 /// `credit-broker billing …`: a month's statements from the meter ledger, for finance.

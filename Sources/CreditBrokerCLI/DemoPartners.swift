@@ -3,6 +3,7 @@ import BrokerCore
 import BrokerStore
 import Foundation
 import Gateway
+import PKI
 import PostgresClient
 import X509
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import BrokerCore
 import Foundation
 import Gateway
+import PKI
 import X509
 
 /// `credit-broker pki init|revoke`: the development PKI for mutual TLS.

@@ -1,5 +1,6 @@
 import BrokerCore
 import ArgumentParser
+import Formats
 import Foundation
 import Scoring
 

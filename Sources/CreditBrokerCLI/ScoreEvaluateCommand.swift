@@ -1,5 +1,6 @@
 import ArgumentParser
 import BrokerCore
+import Formats
 import Foundation
 import Scoring
 

@@ -1,7 +1,9 @@
 import ArgumentParser
 import BrokerCore
+import Formats
 import Foundation
 import Scoring
+import ScoringValidation
 import SyntheticProvince
 
 /// `credit-broker score province-data`: fused features of a synthetic province, for training.

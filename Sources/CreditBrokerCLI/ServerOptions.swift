@@ -4,6 +4,7 @@ import BrokerStore
 import Foundation
 import Gateway
 import Metering
+import PKI
 import PostgresClient
 import Scoring
 

@@ -1,6 +1,7 @@
 import BrokerCore
 import BrokerStore
 import Foundation
+import PKI
 #if canImport(Glibc)
 import Glibc
 #endif

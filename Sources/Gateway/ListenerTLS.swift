@@ -1,4 +1,5 @@
 import Foundation
+import PKI
 
 /// PEM files of a mutual-TLS listener (TLS 1.2 or 1.3): its certificate chain and key, the CA its
 /// clients' certificates must chain to, and that CA's CRL, re-read when it changes. The partner

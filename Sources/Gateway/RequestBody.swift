@@ -1,4 +1,5 @@
 import BrokerCore
+import Formats
 
 /// A partner's JSON request body, parsed once with `JSONParser` and read member by member.
 ///

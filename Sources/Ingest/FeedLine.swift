@@ -1,4 +1,5 @@
 import BrokerCore
+import Formats
 /// One feed line of either format, decoded into named values but not yet validated.
 struct FeedLine {
     /// A value as delivered: a JSON value, or a CSV cell whose type the catalog field decides.

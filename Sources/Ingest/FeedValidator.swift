@@ -1,5 +1,6 @@
 import BrokerCore
 import BrokerStore
+import Formats
 
 /// Checks feed lines against the catalog for one source and turns them into staged rows.
 ///

@@ -1,4 +1,5 @@
 import BrokerCore
+import Formats
 import Foundation
 
 /// The reject report: a CSV file `file,line,field,reason` with one row per refused line.

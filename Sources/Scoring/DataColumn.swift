@@ -1,4 +1,5 @@
 import BrokerCore
+import Formats
 
 /// One CSV column typed for training: numeric when every non-empty cell is a finite number,
 /// categorical otherwise. An empty cell is missing.

@@ -1,4 +1,5 @@
 import BrokerCore
+import Formats
 
 extension FeatureLayout {
     /// One vector per row of `table`, reading each feature from the column of the same name.

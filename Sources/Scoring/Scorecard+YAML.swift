@@ -1,29 +1,21 @@
+import Formats
 import Yams
 
 extension Scorecard {
     /// Parses and validates a card from YAML text (the caller reads the file). Errors carry the
-    /// card path and the YAML line.
+    /// YAML line and name the field (a path such as `features[2].bins[1]`); the first found is thrown.
     public init(yaml text: String) throws(ScorecardError) {
-        let root: Node
-        do {
-            guard let node = try Yams.compose(yaml: text) else {
-                throw ScorecardError(path: "", message: "the document is empty")
-            }
-            root = node
-        } catch let error as ScorecardError {
-            throw error
-        } catch let error as YamlError {
-            throw ScorecardError(path: "", line: Self.line(of: error), message: "not valid YAML: \(error)")
-        } catch {
-            throw ScorecardError(path: "", message: "not valid YAML: \(error)")
+        var reader = YAMLReader(file: "")
+        guard let root = reader.root(of: text), let card = reader.scorecard(root) else {
+            let first = reader.diagnostics.first
+            throw ScorecardError(path: "", line: first.flatMap { $0.line > 0 ? $0.line : nil },
+                                 message: first?.message ?? "\(Self.rootName) cannot be read")
         }
-        let lines = YAMLCursor.LineBook()
-        let cursor = YAMLCursor(node: root, path: "", lines: lines)
-        self = try Self.decode(cursor)
+        self = card
         do {
             try validate()
         } catch var error {
-            error.line = Self.nearestLine(of: error.path, in: lines.lines)
+            error.line = Self.nearestLine(of: error.path, in: reader.lines)
             throw error
         }
     }
@@ -67,160 +59,16 @@ extension Scorecard {
 
     // MARK: Decoding
 
-    private static func decode(_ root: YAMLCursor) throws(ScorecardError) -> Scorecard {
-        let top = try root.mapping(allowing: [
-            "name", "version", "scaling", "intercept_points", "reason_count", "features", "segments", "decline_rules", "grades",
-        ])
-        let scalingCursor = try top.required("scaling", in: root)
-        let scalingMap = try scalingCursor.mapping(allowing: ["base_points", "base_odds", "pdo"])
-        let scaling = ScoreScaling(
-            basePoints: try scalingMap.required("base_points", in: scalingCursor).number(),
-            baseOdds: try scalingMap.required("base_odds", in: scalingCursor).number(),
-            pointsToDoubleOdds: try scalingMap.required("pdo", in: scalingCursor).number()
-        )
-        var segments: [ScorecardSegment] = []
-        if let list = top["segments"] {
-            if let stray = top["features"] ?? top["intercept_points"] {
-                throw stray.error("a card with segments has its features and intercept_points in each segment")
-            }
-            for element in try list.elements() {
-                let map = try element.mapping(allowing: ["name", "when_present", "intercept_points", "features"])
-                segments.append(ScorecardSegment(
-                    name: try map.required("name", in: element).string(),
-                    whenPresent: try map["when_present"]?.strings() ?? [],
-                    interceptPoints: try map["intercept_points"]?.number() ?? 0,
-                    features: try decodeFeatures(try map.required("features", in: element))
-                ))
-            }
-        } else {
-            segments = [ScorecardSegment(
-                name: nil, interceptPoints: try top["intercept_points"]?.number() ?? 0,
-                features: try decodeFeatures(try top.required("features", in: root))
-            )]
-        }
-        var rules: [DeclineRule] = []
-        for element in try top["decline_rules"]?.elements() ?? [] {
-            rules.append(try decodeRule(element))
-        }
-        var grades: [GradeBand] = []
-        for element in try top.required("grades", in: root).elements() {
-            let map = try element.mapping(allowing: ["grade", "min", "pd"])
-            let gradeCursor = try map.required("grade", in: element)
-            let name = try gradeCursor.string()
-            guard let grade = Grade(rawValue: name) else { throw gradeCursor.error("unknown grade \(name)") }
-            grades.append(GradeBand(
-                grade: grade, minimumScore: try map["min"]?.integer(),
-                probabilityOfDefault: try map.required("pd", in: element).number()
-            ))
-        }
-        return Scorecard(
-            name: try top.required("name", in: root).string(),
-            version: try top.required("version", in: root).string(),
-            scaling: scaling,
-            reasonCount: try top["reason_count"]?.integer() ?? ReasonList.capacity,
-            segments: segments, declineRules: rules, grades: grades
-        )
-    }
-
-    private static func decodeFeatures(_ list: YAMLCursor) throws(ScorecardError) -> [ScorecardFeature] {
-        var features: [ScorecardFeature] = []
-        for element in try list.elements() { features.append(try decodeFeature(element)) }
-        return features
-    }
-
-    private static func decodeFeature(_ cursor: YAMLCursor) throws(ScorecardError) -> ScorecardFeature {
-        let map = try cursor.mapping(allowing: ["name", "kind", "missing", "bins", "special", "groups", "other", "reason"])
-        let kindCursor = try map.required("kind", in: cursor)
-        let binning: ScorecardFeature.Binning
-        switch try kindCursor.string() {
-        case "numeric":
-            if let stray = map["groups"] ?? map["other"] { throw stray.error("only categorical features have groups and other") }
-            var bins: [ScorecardFeature.NumericBin] = []
-            for element in try map.required("bins", in: cursor).elements() {
-                let bin = try element.mapping(allowing: ["from", "to", "points"])
-                bins.append(.init(
-                    lower: try bin["from"]?.number() ?? -.infinity,
-                    upper: try bin["to"]?.number() ?? .infinity,
-                    points: try bin.required("points", in: element).number()
-                ))
-            }
-            var specials: [ScorecardFeature.SpecialValue] = []
-            for element in try map["special"]?.elements() ?? [] {
-                let special = try element.mapping(allowing: ["value", "points"])
-                specials.append(.init(
-                    value: try special.required("value", in: element).number(),
-                    points: try special.required("points", in: element).number()
-                ))
-            }
-            binning = .numeric(bins: bins, specialValues: specials)
-        case "categorical":
-            if let stray = map["bins"] ?? map["special"] { throw stray.error("only numeric features have bins and special values") }
-            var groups: [ScorecardFeature.CategoryGroup] = []
-            for element in try map.required("groups", in: cursor).elements() {
-                let group = try element.mapping(allowing: ["values", "points"])
-                groups.append(.init(
-                    values: try group.required("values", in: element).strings(),
-                    points: try group.required("points", in: element).number()
-                ))
-            }
-            binning = .categorical(groups: groups, otherPoints: try map.required("other", in: cursor).number())
-        case let other:
-            throw kindCursor.error("kind must be numeric or categorical, found \"\(other)\"")
-        }
-        return ScorecardFeature(
-            name: try map.required("name", in: cursor).string(),
-            binning: binning,
-            missingPoints: try map.required("missing", in: cursor).number(),
-            reason: try decodeReason(try map.required("reason", in: cursor))
-        )
-    }
-
-    private static func decodeReason(_ cursor: YAMLCursor) throws(ScorecardError) -> ReasonCode {
-        let map = try cursor.mapping(allowing: ["code", "zh", "en", "zh_missing", "en_missing"])
-        return ReasonCode(
-            code: try map.required("code", in: cursor).string(),
-            chinese: try map.required("zh", in: cursor).string(),
-            english: try map.required("en", in: cursor).string(),
-            missingChinese: try map["zh_missing"]?.string() ?? ReasonCode.defaultMissingChinese,
-            missingEnglish: try map["en_missing"]?.string() ?? ReasonCode.defaultMissingEnglish
-        )
-    }
-
-    private static func decodeRule(_ cursor: YAMLCursor) throws(ScorecardError) -> DeclineRule {
-        let map = try cursor.mapping(allowing: ["feature", "in", "at_least", "at_most", "equals", "reason"])
-        let conditions = ["in", "at_least", "at_most", "equals"].filter { map[$0] != nil }
-        guard conditions.count == 1, let key = conditions.first, let value = map[key] else {
-            throw cursor.error("a decline rule needs exactly one of in, at_least, at_most, equals")
-        }
-        let condition: DeclineRule.Condition = switch key {
-        case "in": .isOneOf(try value.strings())
-        case "at_least": .atLeast(try value.number())
-        case "at_most": .atMost(try value.number())
-        default: .equals(try value.number())
-        }
-        return DeclineRule(
-            feature: try map.required("feature", in: cursor).string(),
-            condition: condition,
-            reason: try decodeReason(try map.required("reason", in: cursor))
-        )
-    }
+    /// What the card's root is called in messages (and in `YAMLReader.lines`).
+    fileprivate static let rootName = "the card"
 
     /// The line of `path`, or of its nearest recorded ancestor.
     private static func nearestLine(of path: String, in lines: [String: Int]) -> Int? {
         var candidate = Substring(path)
         while true {
             if let line = lines[String(candidate)] { return line }
-            guard let cut = candidate.lastIndex(where: { $0 == "." || $0 == "[" }) else { return lines[""] }
+            guard let cut = candidate.lastIndex(where: { $0 == "." || $0 == "[" }) else { return lines[rootName] }
             candidate = candidate[..<cut]
-        }
-    }
-
-    private static func line(of error: YamlError) -> Int? {
-        switch error {
-        case let .scanner(_, _, mark, _), let .parser(_, _, mark, _), let .composer(_, _, mark, _):
-            return mark.line
-        default:
-            return nil
         }
     }
 
@@ -290,5 +138,174 @@ extension Scorecard {
         }
         let pairs: [(Node, Node)] = [("feature", Node(rule.feature)), condition, ("reason", node(for: rule.reason))]
         return Node(pairs)
+    }
+}
+
+extension YAMLReader {
+    /// The card at `root`; `nil` after recording a diagnostic for each problem.
+    fileprivate mutating func scorecard(_ root: Node) -> Scorecard? {
+        guard let top = mapping(root, Scorecard.rootName, required: ["name", "version", "scaling", "grades"],
+                                optional: ["intercept_points", "reason_count", "features", "segments", "decline_rules"])
+        else { return nil }
+        let scale = top["scaling"].flatMap { scaling($0) }
+        var segments: [ScorecardSegment]?
+        if let list = top["segments"] {
+            if let stray = top["features"] ?? top["intercept_points"] {
+                fail(stray, "a card with segments has its features and intercept_points in each segment")
+            }
+            segments = sequence(list, "segments").map { elements in
+                elements.enumerated().compactMap { index, element in segment(element, "segments[\(index)]") }
+            }
+        } else if let features = top["features"] {
+            let intercept = top["intercept_points"].map { number($0, "intercept_points") } ?? 0
+            let decoded = self.features(features, "features")
+            if let intercept, let decoded { segments = [ScorecardSegment(name: nil, interceptPoints: intercept, features: decoded)] }
+        } else {
+            fail(root, "\(Scorecard.rootName) is missing 'features' (or 'segments')")
+        }
+        let rules = top["decline_rules"].map { list in
+            (sequence(list, "decline_rules") ?? []).enumerated().compactMap { index, element in declineRule(element, "decline_rules[\(index)]") }
+        } ?? []
+        let grades = top["grades"].flatMap { sequence($0, "grades") }.map { elements in
+            elements.enumerated().compactMap { index, element in gradeBand(element, "grades[\(index)]") }
+        }
+        let name = string(top["name"], "name")
+        let version = string(top["version"], "version")
+        let reasonCount = top["reason_count"].map { int($0, "reason_count") } ?? ReasonList.capacity
+        guard diagnostics.isEmpty, let name, let version, let scale, let reasonCount, let segments, let grades else { return nil }
+        return Scorecard(name: name, version: version, scaling: scale, reasonCount: reasonCount,
+                         segments: segments, declineRules: rules, grades: grades)
+    }
+
+    private mutating func scaling(_ node: Node) -> ScoreScaling? {
+        guard let map = mapping(node, "scaling", required: ["base_points", "base_odds", "pdo"]) else { return nil }
+        let basePoints = number(map["base_points"], "scaling.base_points")
+        let baseOdds = number(map["base_odds"], "scaling.base_odds")
+        let pdo = number(map["pdo"], "scaling.pdo")
+        guard let basePoints, let baseOdds, let pdo else { return nil }
+        return ScoreScaling(basePoints: basePoints, baseOdds: baseOdds, pointsToDoubleOdds: pdo)
+    }
+
+    private mutating func segment(_ node: Node, _ path: String) -> ScorecardSegment? {
+        guard let map = mapping(node, path, required: ["name", "features"], optional: ["when_present", "intercept_points"]) else { return nil }
+        let name = string(map["name"], "\(path).name")
+        let whenPresent = map["when_present"].map { strings($0, "\(path).when_present")?.map(\.value) } ?? []
+        let intercept = map["intercept_points"].map { number($0, "\(path).intercept_points") } ?? 0
+        let features = map["features"].flatMap { self.features($0, "\(path).features") }
+        guard let name, let whenPresent, let intercept, let features else { return nil }
+        return ScorecardSegment(name: name, whenPresent: whenPresent, interceptPoints: intercept, features: features)
+    }
+
+    private mutating func features(_ node: Node, _ path: String) -> [ScorecardFeature]? {
+        sequence(node, path).map { elements in
+            elements.enumerated().compactMap { index, element in feature(element, "\(path)[\(index)]") }
+        }
+    }
+
+    private mutating func feature(_ node: Node, _ path: String) -> ScorecardFeature? {
+        guard let map = mapping(node, path, required: ["name", "kind", "missing", "reason"],
+                                optional: ["bins", "special", "groups", "other"])
+        else { return nil }
+        let binning: ScorecardFeature.Binning?
+        switch string(map["kind"], "\(path).kind") {
+        case "numeric"?:
+            if let stray = map["groups"] ?? map["other"] { fail(stray, "\(path): only categorical features have groups and other") }
+            let bins = map["bins"].flatMap { list in
+                sequence(list, "\(path).bins").map { elements in
+                    elements.enumerated().compactMap { index, element in numericBin(element, "\(path).bins[\(index)]") }
+                }
+            }
+            if map["bins"] == nil { fail(node, "\(path) is missing 'bins'") }
+            let specials = (map["special"].flatMap { sequence($0, "\(path).special") } ?? []).enumerated().compactMap { index, element in
+                specialValue(element, "\(path).special[\(index)]")
+            }
+            binning = bins.map { .numeric(bins: $0, specialValues: specials) }
+        case "categorical"?:
+            if let stray = map["bins"] ?? map["special"] { fail(stray, "\(path): only numeric features have bins and special values") }
+            let groups = map["groups"].flatMap { list in
+                sequence(list, "\(path).groups").map { elements in
+                    elements.enumerated().compactMap { index, element in categoryGroup(element, "\(path).groups[\(index)]") }
+                }
+            }
+            if map["groups"] == nil { fail(node, "\(path) is missing 'groups'") }
+            if map["other"] == nil { fail(node, "\(path) is missing 'other'") }
+            let other = number(map["other"], "\(path).other")
+            binning = if let groups, let other { .categorical(groups: groups, otherPoints: other) } else { nil }
+        case let kind?:
+            fail(map["kind"], "\(path).kind must be numeric or categorical, not '\(kind)'")
+            binning = nil
+        case nil:
+            binning = nil
+        }
+        let name = string(map["name"], "\(path).name")
+        let missing = number(map["missing"], "\(path).missing")
+        let reasonCode = map["reason"].flatMap { reason($0, "\(path).reason") }
+        guard let name, let binning, let missing, let reasonCode else { return nil }
+        return ScorecardFeature(name: name, binning: binning, missingPoints: missing, reason: reasonCode)
+    }
+
+    private mutating func numericBin(_ node: Node, _ path: String) -> ScorecardFeature.NumericBin? {
+        guard let map = mapping(node, path, required: ["points"], optional: ["from", "to"]) else { return nil }
+        let lower = map["from"].map { number($0, "\(path).from") } ?? -.infinity
+        let upper = map["to"].map { number($0, "\(path).to") } ?? .infinity
+        let points = number(map["points"], "\(path).points")
+        guard let lower, let upper, let points else { return nil }
+        return .init(lower: lower, upper: upper, points: points)
+    }
+
+    private mutating func specialValue(_ node: Node, _ path: String) -> ScorecardFeature.SpecialValue? {
+        guard let map = mapping(node, path, required: ["value", "points"]) else { return nil }
+        let value = number(map["value"], "\(path).value")
+        let points = number(map["points"], "\(path).points")
+        guard let value, let points else { return nil }
+        return .init(value: value, points: points)
+    }
+
+    private mutating func categoryGroup(_ node: Node, _ path: String) -> ScorecardFeature.CategoryGroup? {
+        guard let map = mapping(node, path, required: ["values", "points"]) else { return nil }
+        let values = strings(map["values"], "\(path).values", allowingEmpty: true)
+        let points = number(map["points"], "\(path).points")
+        guard let values, let points else { return nil }
+        return .init(values: values.map(\.value), points: points)
+    }
+
+    private mutating func reason(_ node: Node, _ path: String) -> ReasonCode? {
+        guard let map = mapping(node, path, required: ["code", "zh", "en"], optional: ["zh_missing", "en_missing"]) else { return nil }
+        let code = string(map["code"], "\(path).code")
+        let chinese = string(map["zh"], "\(path).zh")
+        let english = string(map["en"], "\(path).en")
+        let missingChinese = map["zh_missing"].map { string($0, "\(path).zh_missing") } ?? ReasonCode.defaultMissingChinese
+        let missingEnglish = map["en_missing"].map { string($0, "\(path).en_missing") } ?? ReasonCode.defaultMissingEnglish
+        guard let code, let chinese, let english, let missingChinese, let missingEnglish else { return nil }
+        return ReasonCode(code: code, chinese: chinese, english: english, missingChinese: missingChinese, missingEnglish: missingEnglish)
+    }
+
+    private mutating func declineRule(_ node: Node, _ path: String) -> DeclineRule? {
+        guard let map = mapping(node, path, required: ["feature", "reason"], optional: ["in", "at_least", "at_most", "equals"]) else { return nil }
+        let conditions = ["in", "at_least", "at_most", "equals"].filter { map[$0] != nil }
+        var condition: DeclineRule.Condition?
+        if conditions.count == 1, let key = conditions.first, let value = map[key] {
+            condition = switch key {
+            case "in": strings(value, "\(path).in", allowingEmpty: true).map { .isOneOf($0.map(\.value)) }
+            case "at_least": number(value, "\(path).at_least").map { .atLeast($0) }
+            case "at_most": number(value, "\(path).at_most").map { .atMost($0) }
+            default: number(value, "\(path).equals").map { .equals($0) }
+            }
+        } else {
+            fail(node, "\(path): a decline rule needs exactly one of in, at_least, at_most, equals")
+        }
+        let feature = string(map["feature"], "\(path).feature")
+        let reasonCode = map["reason"].flatMap { reason($0, "\(path).reason") }
+        guard let feature, let condition, let reasonCode else { return nil }
+        return DeclineRule(feature: feature, condition: condition, reason: reasonCode)
+    }
+
+    private mutating func gradeBand(_ node: Node, _ path: String) -> GradeBand? {
+        guard let map = mapping(node, path, required: ["grade", "pd"], optional: ["min"]) else { return nil }
+        let grade = choice(map["grade"], "\(path).grade", as: Grade.self)
+        let minimum = map["min"].map { int($0, "\(path).min", in: Int.min...Int.max) } ?? Int?.none
+        let pd = number(map["pd"], "\(path).pd")
+        guard let grade, let pd, map["min"] == nil || minimum != nil else { return nil }
+        return GradeBand(grade: grade, minimumScore: minimum, probabilityOfDefault: pd)
     }
 }

@@ -1,4 +1,5 @@
 import BrokerCore
+import Formats
 
 /// How a scorecard performs on labelled rows.
 public struct ScorecardEvaluation: Sendable {

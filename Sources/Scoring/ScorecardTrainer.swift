@@ -1,4 +1,5 @@
 import BrokerCore
+import Formats
 import Foundation
 
 /// Trains a scorecard from a CSV: bins every feature column, keeps those with enough

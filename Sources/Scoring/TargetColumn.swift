@@ -1,4 +1,5 @@
 import BrokerCore
+import Formats
 
 /// The outcome column of a CSV: each row is bad when its cell equals the bad value.
 public struct TargetColumn: Sendable {

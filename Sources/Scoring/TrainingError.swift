@@ -1,4 +1,5 @@
 import BrokerCore
+import Formats
 
 /// Why training failed.
 public enum TrainingError: Error, Sendable, CustomStringConvertible {

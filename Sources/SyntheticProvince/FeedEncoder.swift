@@ -1,4 +1,5 @@
 import BrokerCore
+import Formats
 
 /// Renders records and events as the bytes of feed lines (JSON Lines and CSV, see briefs/feeds.md),
 /// appending to a buffer without intermediate strings.

@@ -2,6 +2,7 @@ import Billing
 @testable import BrokerCore
 import BrokerStore
 import Crypto
+import Formats
 import Foundation
 import PostgresClient
 import Testing

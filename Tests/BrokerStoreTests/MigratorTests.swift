@@ -1,4 +1,6 @@
 @testable import BrokerStore
+import ChildProcesses
+import EmbeddedPostgres
 import Foundation
 import PostgresClient
 import TestSupport

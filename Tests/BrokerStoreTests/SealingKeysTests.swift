@@ -1,4 +1,5 @@
 @testable import BrokerStore
+import ChildProcesses
 import Foundation
 import GMCrypto
 import TestSupport

@@ -1,6 +1,8 @@
 import BrokerCore
 import BrokerStore
+import ChildProcesses
 import Crypto
+import Formats
 import Foundation
 import PostgresClient
 import TestSupport

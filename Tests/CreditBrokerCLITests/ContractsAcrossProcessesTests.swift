@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import BrokerStore
+import ChildProcesses
 import Foundation
 import NIOCore
 import PostgresClient

@@ -1,6 +1,8 @@
+import BrokerCore
 import BrokerStore
 import Foundation
 import Gateway
+import PKI
 import Testing
 import X509
 

@@ -4,6 +4,7 @@ import Crypto
 import Foundation
 import Gateway
 import NIOHTTP1
+import PKI
 import PostgresClient
 import Testing
 import X509

@@ -2,6 +2,7 @@ import Billing
 import BrokerCore
 import BrokerStore
 import Crypto
+import Formats
 import Foundation
 import Gateway
 import PostgresClient

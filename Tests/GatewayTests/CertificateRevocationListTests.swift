@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Gateway
+import PKI
 import Testing
 import X509
 

@@ -1,8 +1,10 @@
+import BrokerCore
 import Crypto
 import Foundation
 @testable import Gateway
 import Logging
 import NIOSSL
+import PKI
 import Synchronization
 import Testing
 import TestSupport

@@ -1,5 +1,6 @@
 import BrokerCore
 import BrokerStore
+import Formats
 import Foundation
 @testable import Gateway
 import PostgresClient

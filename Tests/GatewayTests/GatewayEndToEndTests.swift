@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import Gateway
 import NIOHTTP1
+import PKI
 import Testing
 import X509
 

@@ -1,6 +1,7 @@
 import BrokerCore
 import Foundation
 @testable import Gateway
+import PKI
 import TestSupport
 import Testing
 import X509

@@ -4,6 +4,7 @@ import Gateway
 import NIOCore
 import NIOPosix
 import NIOSSL
+import PKI
 import PostgresClient
 import TestSupport
 import Testing

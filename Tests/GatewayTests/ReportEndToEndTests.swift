@@ -1,5 +1,6 @@
 import BrokerCore
 import BrokerStore
+import ChildProcesses
 import Crypto
 import Foundation
 import Gateway

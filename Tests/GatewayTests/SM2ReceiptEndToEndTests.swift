@@ -1,8 +1,10 @@
 import BrokerCore
 import BrokerStore
+import ChildProcesses
 import Foundation
 import Gateway
 import GMCrypto
+import PKI
 import TestSupport
 import Testing
 import X509

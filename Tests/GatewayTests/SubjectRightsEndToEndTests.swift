@@ -1,5 +1,6 @@
 import BrokerCore
 import BrokerStore
+import ChildProcesses
 import Foundation
 import Gateway
 import NIOHTTP1

@@ -11,6 +11,7 @@ import Metering
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import PKI
 import PostgresClient
 import Reports
 import Scoring

@@ -1,4 +1,5 @@
 import BrokerStore
+import ChildProcesses
 import Foundation
 import Prometheus
 @testable import Reports

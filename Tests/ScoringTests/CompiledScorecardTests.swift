@@ -1,7 +1,9 @@
 import BrokerCore
+import Formats
 import PropertyBased
-import Testing
 @testable import Scoring
+import ScoringValidation
+import Testing
 
 @Suite struct CompiledScorecardTests {
     let compiled: CompiledScorecard

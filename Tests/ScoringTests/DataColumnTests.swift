@@ -1,4 +1,5 @@
 import BrokerCore
+import Formats
 import Testing
 @testable import Scoring
 

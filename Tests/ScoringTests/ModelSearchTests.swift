@@ -1,6 +1,8 @@
 import BrokerCore
-import Testing
+import Formats
 @testable import Scoring
+import ScoringValidation
+import Testing
 
 /// What cross-validation chooses, the filters around the regression, and the report of both.
 @Suite struct ModelSearchTests {

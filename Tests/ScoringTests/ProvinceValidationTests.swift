@@ -1,8 +1,9 @@
 import BrokerCore
 import Foundation
+@testable import Scoring
+import ScoringValidation
 import SyntheticProvince
 import Testing
-@testable import Scoring
 
 /// Fuse a synthetic province's records through the same fusion code the gateway uses, train a
 /// card on part of it and check it on the rest against the generator's true default propensity.

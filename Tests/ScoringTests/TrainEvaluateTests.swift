@@ -1,6 +1,8 @@
 import BrokerCore
-import Testing
+import Formats
 @testable import Scoring
+import ScoringValidation
+import Testing
 
 /// Train on synthetic data with a known logistic model, then evaluate on held-out rows.
 @Suite struct TrainEvaluateTests {

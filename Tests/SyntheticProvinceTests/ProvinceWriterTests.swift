@@ -1,4 +1,5 @@
 import BrokerCore
+import Formats
 import Foundation
 import Testing
 @testable import SyntheticProvince

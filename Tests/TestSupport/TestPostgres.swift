@@ -1,4 +1,6 @@
 import BrokerStore
+import ChildProcesses
+import EmbeddedPostgres
 import Foundation
 import PostgresClient
 

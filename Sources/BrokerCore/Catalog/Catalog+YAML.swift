@@ -1,3 +1,4 @@
+import Formats
 import Yams
 
 extension Catalog {
@@ -7,7 +8,7 @@ extension Catalog {
     ///   of them. Pass `nil` only when no masking policy is at hand (the reference is then unchecked).
     /// - Throws: `PolicyError` listing every problem as `file:line: message`.
     public init(yaml text: String, file: String, knownMaskRules: Set<String>?) throws(PolicyError) {
-        var reader = PolicyReader(file: file)
+        var reader = YAMLReader(file: file)
         guard let root = reader.root(of: text),
               let top = reader.mapping(root, "the catalog", required: ["version", "sources", "categories", "penalty_regimes", "items"])
         else { throw PolicyError(reader.diagnostics) }
@@ -33,7 +34,7 @@ private struct ItemContext {
     let maskRules: Set<String>?
 }
 
-extension PolicyReader {
+extension YAMLReader {
     fileprivate mutating func sources(_ node: Node) -> [DataSource] {
         (entries(node, "sources") ?? []).compactMap { id, _, value in
             guard let map = mapping(value, "source '\(id)'", required: ["title", "kind"]),

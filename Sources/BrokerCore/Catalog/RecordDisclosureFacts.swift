@@ -23,4 +23,17 @@ public struct RecordDisclosureFacts: Sendable, Hashable {
         self.publicityEnd = publicityEnd
         self.severity = severity
     }
+
+    /// The facts of a record whose item fields are `fields`: its severity is the `severity` field
+    /// when that is text.
+    public init(
+        status: RecordStatus, decisionDate: CivilDate?, publicityStart: CivilDate?, publicityEnd: CivilDate?,
+        fields: [String: AnswerValue]
+    ) {
+        let severity: String? = if case .string(let text)? = fields["severity"] { text } else { nil }
+        self.init(
+            status: status, decisionDate: decisionDate, publicityStart: publicityStart, publicityEnd: publicityEnd,
+            severity: severity
+        )
+    }
 }

@@ -1,3 +1,4 @@
+import Formats
 import Yams
 
 extension Contract {
@@ -21,7 +22,7 @@ extension ContractSource {
     static let identityKeys = ["partner", "legal_name", "kind", "version", "term", "authentication"]
 
     init(yaml text: String, file: String, policies: PolicyBundle) throws(PolicyError) {
-        var reader = PolicyReader(file: file)
+        var reader = YAMLReader(file: file)
         guard let root = reader.root(of: text),
               let map = reader.mapping(root, "the contract", required: Self.identityKeys, optional: ContractTerms.keys)
         else { throw PolicyError(reader.diagnostics) }
@@ -60,7 +61,7 @@ extension ContractSource {
     }
 }
 
-extension PolicyReader {
+extension YAMLReader {
     fileprivate mutating func partnerID(_ node: Node?) -> String? {
         guard let id = string(node, "partner") else { return nil }
         guard Contract.isValidPartnerID(id) else {

@@ -1,3 +1,5 @@
+import Formats
+
 /// All partner contracts, parsed and checked against each other.
 public struct ContractSet: Sendable {
     /// Every contract, ordered by partner id then term start, with the file it was read from
@@ -21,7 +23,7 @@ public struct ContractSet: Sendable {
     /// - Parameter files: file name and text of each contract file.
     /// - Throws: `PolicyError` with every problem of every file as `file:line: message`.
     public init(files: [(name: String, text: String)], policies: PolicyBundle) throws(PolicyError) {
-        var diagnostics: [PolicyDiagnostic] = []
+        var diagnostics: [YAMLDiagnostic] = []
         var sources: [ContractSource] = []
         for (name, text) in files {
             do {
@@ -36,14 +38,14 @@ public struct ContractSet: Sendable {
         for source in sources {
             let contract = source.contract
             for earlier in seen where earlier.contract.partnerID == contract.partnerID && earlier.contract.term.overlaps(contract.term) {
-                diagnostics.append(PolicyDiagnostic(
+                diagnostics.append(YAMLDiagnostic(
                     file: source.file, line: source.partnerLine,
                     message: "duplicate partner id '\(contract.partnerID)': \(earlier.file):\(earlier.partnerLine) has a term overlapping this one"
                 ))
             }
             for (credential, line) in source.credentialLines.sorted(by: { $0.value < $1.value }) {
                 if let owner = credentialOwners[credential], owner.contract.partnerID != contract.partnerID {
-                    diagnostics.append(PolicyDiagnostic(
+                    diagnostics.append(YAMLDiagnostic(
                         file: source.file, line: line,
                         message: "\(credential) is already the credential of partner '\(owner.contract.partnerID)' (\(owner.file))"
                     ))

@@ -1,3 +1,4 @@
+import Formats
 import Yams
 
 /// The negotiable part of a contract as one file states it (a contract or a kind's defaults), before merging.
@@ -59,10 +60,10 @@ struct ContractTerms: Sendable {
     }
 }
 
-extension PolicyReader {
+extension YAMLReader {
     /// Reads the terms keys of `map`, checking every name against the policies.
     mutating func contractTerms(
-        _ map: PolicyMapping, _ what: String, catalog: Catalog, masking: MaskingPolicy, purposes known: PurposeCatalog
+        _ map: YAMLMapping, _ what: String, catalog: Catalog, masking: MaskingPolicy, purposes known: PurposeCatalog
     ) -> ContractTerms {
         var terms = ContractTerms()
         if let list = strings(map["purposes"], "\(what) purposes") {

@@ -1,3 +1,5 @@
+import Formats
+
 /// Contract defaults per partner kind (`Policies/partner-defaults.yaml`); see that file's header for the
 /// merge and fallback rules.
 public struct PartnerDefaults: Sendable {
@@ -7,7 +9,7 @@ public struct PartnerDefaults: Sendable {
     /// with purposes, masking, rate limit and fallback.
     /// - Throws: `PolicyError` listing every problem as `file:line: message`.
     public init(yaml text: String, file: String, catalog: Catalog, masking: MaskingPolicy, purposes: PurposeCatalog) throws(PolicyError) {
-        var reader = PolicyReader(file: file)
+        var reader = YAMLReader(file: file)
         var terms: [PartnerKind: ContractTerms] = [:]
         if let root = reader.root(of: text),
            let top = reader.mapping(root, "the partner defaults", required: PartnerKind.allCases.map(\.rawValue)) {

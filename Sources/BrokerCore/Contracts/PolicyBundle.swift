@@ -1,3 +1,5 @@
+import Formats
+
 /// The policy files contracts are checked and resolved against.
 public struct PolicyBundle: Sendable {
     public let catalog: Catalog
@@ -20,7 +22,7 @@ public struct PolicyBundle: Sendable {
         purposes: (file: String, text: String),
         defaults: (file: String, text: String)
     ) throws(PolicyError) {
-        var diagnostics: [PolicyDiagnostic] = []
+        var diagnostics: [YAMLDiagnostic] = []
         func attempt<Value>(_ parse: () throws(PolicyError) -> Value) -> Value? {
             do { return try parse() } catch { diagnostics += error.diagnostics; return nil }
         }

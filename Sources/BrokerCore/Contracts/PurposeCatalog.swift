@@ -1,3 +1,4 @@
+import Formats
 import Yams
 
 /// The purposes a request may declare (`Policies/purposes.yaml`).
@@ -10,7 +11,7 @@ public struct PurposeCatalog: Sendable, Hashable {
     /// Parses the purposes from YAML `text` that the caller read from `file`.
     /// - Throws: `PolicyError` listing every problem as `file:line: message`.
     public init(yaml text: String, file: String) throws(PolicyError) {
-        var reader = PolicyReader(file: file)
+        var reader = YAMLReader(file: file)
         var ids: [String] = []
         var titles: [String: String] = [:]
         if let root = reader.root(of: text), let top = reader.mapping(root, "the purposes file", required: ["purposes"]) {

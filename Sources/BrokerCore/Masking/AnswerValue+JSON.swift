@@ -1,3 +1,5 @@
+import Formats
+
 /// JSON text (RFC 8259) to and from `AnswerValue`, for the records on the query path: several
 /// times faster than `JSONDecoder`/`JSONEncoder`, which go through `Codable`'s generic containers
 /// for every node.

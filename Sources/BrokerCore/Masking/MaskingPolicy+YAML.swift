@@ -1,10 +1,11 @@
+import Formats
 import Yams
 
 extension MaskingPolicy {
     /// Parses the masking policy from YAML `text` that the caller read from `file`.
     /// - Throws: `PolicyError` listing every problem as `file:line: message`.
     public init(yaml text: String, file: String) throws(PolicyError) {
-        var reader = PolicyReader(file: file)
+        var reader = YAMLReader(file: file)
         guard let root = reader.root(of: text),
               let top = reader.mapping(root, "the masking policy", required: ["rules", "profiles"], optional: ["compound_surnames"])
         else { throw PolicyError(reader.diagnostics) }
@@ -35,7 +36,7 @@ extension MaskingPolicy {
     }
 }
 
-extension PolicyReader {
+extension YAMLReader {
     fileprivate mutating func maskingRule(_ node: Node, _ what: String) -> MaskingRule? {
         guard let map = mapping(node, what, required: ["method"], optional: ["first", "last", "level"]),
               let method = string(map["method"], "\(what) method")

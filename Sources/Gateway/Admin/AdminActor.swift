@@ -1,3 +1,5 @@
+import BrokerCore
+
 /// The admin behind a request: the verified certificate and the role it carries.
 public struct AdminActor: Sendable, Hashable {
     /// SHA-256 of the certificate (DER), 64 lowercase hex digits.

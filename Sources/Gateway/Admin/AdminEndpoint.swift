@@ -1,3 +1,4 @@
+import BrokerCore
 import HTTPTypes
 
 /// Every admin endpoint and the roles it is allowed to: the one place that says who may do what.

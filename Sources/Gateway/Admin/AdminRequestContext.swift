@@ -1,3 +1,4 @@
+import BrokerCore
 import Hummingbird
 import NIOCore
 import PostgresClient

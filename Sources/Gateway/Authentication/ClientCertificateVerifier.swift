@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOSSL
+import PKI
 import X509
 
 /// Verifies a client certificate chain during the TLS handshake of one listener: it must chain to

@@ -1,4 +1,5 @@
 import BrokerCore
+import PKI
 import X509
 
 /// Which partner a credential belongs to, in one contract snapshot.

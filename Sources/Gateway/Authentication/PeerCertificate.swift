@@ -1,3 +1,4 @@
+import PKI
 import X509
 
 /// What the broker keeps of a verified client certificate: enough to bind it to a contract.

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import NIOCore
 import NIOSSL
+import PKI
 import Synchronization
 import X509
 

@@ -1,4 +1,5 @@
 import BrokerCore
+import Formats
 import Foundation
 
 /// The body of `POST /v1/consents`, checked field by field against the catalog and the purposes.

@@ -70,19 +70,11 @@ struct ChangeFeedRoutes {
         // Only covered items, which are catalog items, are fetched.
         guard let item = catalog.item(record.item) else { return nil }
         let reference = references.reference(forSubject: record.subjectKey)
-        if case .hidden(let reason) = catalog.disclosure(of: Self.facts(record), item: item, on: today).state {
+        if case .hidden(let reason) = catalog.disclosure(of: record.disclosureFacts, item: item, on: today).state {
             return .removal(of: record, kind: item.subject, subjectRef: reference, reason: reason.rawValue)
         }
         // A profile the policy lacks hides everything rather than disclosing unmasked.
         let fields = QueryService.withMarks(masker.map { $0.mask(.object(record.fields), item: record.item) } ?? .null, of: record)
         return .upsert(record, kind: item.subject, subjectRef: reference, fields: fields)
-    }
-
-    private static func facts(_ record: StoredRecord) -> RecordDisclosureFacts {
-        let severity: String? = if case .string(let text)? = record.fields["severity"] { text } else { nil }
-        return RecordDisclosureFacts(
-            status: record.status, decisionDate: record.decisionDate, publicityStart: record.publicityStart,
-            publicityEnd: record.publicityEnd, severity: severity
-        )
     }
 }

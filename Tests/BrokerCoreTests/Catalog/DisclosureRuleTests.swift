@@ -76,4 +76,15 @@ import TestSupport
         #expect(states(withhold, record, on: ["2026-06-01"]) == [.hidden(.disputed)])
         #expect(flag.verdict(for: record, on: day("2026-06-01"), regimes: regimes).isDisclosed)
     }
+
+    @Test func aRecordsSeverityIsItsSeverityFieldWhenThatIsText() {
+        let date = day("2026-05-10")
+        func facts(_ fields: [String: AnswerValue]) -> RecordDisclosureFacts {
+            RecordDisclosureFacts(status: .disputed, decisionDate: date, publicityStart: nil, publicityEnd: date, fields: fields)
+        }
+        #expect(facts(["severity": .string("serious"), "amount": .int(5)])
+            == RecordDisclosureFacts(status: .disputed, decisionDate: date, publicityEnd: date, severity: "serious"))
+        #expect(facts(["severity": .int(2)]).severity == nil)
+        #expect(facts([:]).severity == nil)
+    }
 }

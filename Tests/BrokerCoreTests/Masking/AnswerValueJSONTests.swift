@@ -1,4 +1,5 @@
 import BrokerCore
+import Formats
 import Foundation
 import PropertyBased
 import Testing

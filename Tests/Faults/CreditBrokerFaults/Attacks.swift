@@ -1,5 +1,6 @@
 import ArgumentParser
 import BrokerStore
+import ChildProcesses
 import Foundation
 #if canImport(Glibc)
 import Glibc

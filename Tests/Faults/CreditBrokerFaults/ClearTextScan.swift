@@ -1,5 +1,6 @@
 import BrokerCore
 import BrokerStore
+import ChildProcesses
 import Foundation
 
 /// Scenario 8: no resident ID number in clear. After a scenario, the database (`pg_dump`), the

@@ -1,6 +1,8 @@
 import ArgumentParser
 import BrokerCore
 import BrokerStore
+import ChildProcesses
+import EmbeddedPostgres
 import Foundation
 import SyntheticProvince
 

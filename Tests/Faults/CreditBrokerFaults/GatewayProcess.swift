@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import BrokerStore
+import ChildProcesses
 import Foundation
 import NIOCore
 import NIOSSL

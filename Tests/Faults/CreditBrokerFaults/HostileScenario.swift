@@ -1,5 +1,6 @@
 import ArgumentParser
 import BrokerStore
+import ChildProcesses
 import Foundation
 
 /// Scenario 5: hostile clients while a well-behaved bank queries.

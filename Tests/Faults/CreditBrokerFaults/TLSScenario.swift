@@ -1,5 +1,6 @@
 import ArgumentParser
 import BrokerStore
+import ChildProcesses
 import Foundation
 
 /// Scenario 6: TLS and certificate policy.

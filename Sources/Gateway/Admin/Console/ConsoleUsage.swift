@@ -1,4 +1,5 @@
 import BrokerCore
+import Formats
 import Foundation
 
 /// The usage page's charts and tables, from the admin API's usage report (`GET /admin/v1/usage`):

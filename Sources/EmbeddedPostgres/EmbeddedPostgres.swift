@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 import Logging
 import PostgresClient
@@ -158,7 +159,7 @@ public final class EmbeddedPostgres: Sendable {
     }
 
     /// The name of the account this process runs as.
-    static var currentAccount: String? {
+    public static var currentAccount: String? {
         guard let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name else { return nil }
         return String(cString: name)
     }

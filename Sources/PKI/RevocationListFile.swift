@@ -8,7 +8,7 @@ import X509
 ///
 /// Fails closed: a CRL that is missing, malformed or not signed by the CA refuses every certificate
 /// until a good one is in place.
-final class RevocationListFile: Sendable {
+public final class RevocationListFile: Sendable {
     /// What identifies one version of the file.
     private struct Stamp: Hashable, Sendable {
         let modified: Date?
@@ -21,23 +21,23 @@ final class RevocationListFile: Sendable {
         var list: Result<CertificateRevocationList, CertificateRevocationList.Failure>
     }
 
-    let url: URL
+    public let url: URL
     private let ca: Certificate
     private let loaded = Mutex<Loaded?>(nil)
 
-    init(url: URL, ca: Certificate) {
+    public init(url: URL, ca: Certificate) {
         self.url = url
         self.ca = ca
     }
 
     /// The list read again now, whether or not the file looks changed.
-    func reload() -> Result<CertificateRevocationList, CertificateRevocationList.Failure> {
+    public func reload() -> Result<CertificateRevocationList, CertificateRevocationList.Failure> {
         loaded.withLock { $0 = nil }
         return current()
     }
 
     /// The current list, re-read if the file changed since the last call.
-    func current() -> Result<CertificateRevocationList, CertificateRevocationList.Failure> {
+    public func current() -> Result<CertificateRevocationList, CertificateRevocationList.Failure> {
         let attributes = (try? FileManager.default.attributesOfItem(atPath: url.path)) ?? [:]
         let stamp = Stamp(
             modified: attributes[.modificationDate] as? Date,

@@ -1,3 +1,5 @@
+import Scoring
+
 /// The best ranking that a subject's observable features allow, estimated on a synthetic province
 /// whose true default propensities are known: the mean true propensity of the training subjects
 /// that show exactly the same values of every feature the latent risk drives, shrunk towards the

@@ -1,4 +1,6 @@
 import BrokerCore
+import Formats
+import Scoring
 import SyntheticProvince
 
 /// The organisations of a synthetic province as scoring data, without ingest: each one's records
@@ -54,13 +56,13 @@ public struct ProvinceScoringData: Sendable {
         }
         return organisation.records.compactMap { record in
             guard let item = catalog.item(record.item.rawValue) else { return nil }
-            let severity: String? = if case let .text(text)? = record["severity"] { text } else { nil }
+            let fields = record.answerFields
             let facts = RecordDisclosureFacts(
                 status: statuses[record.sourceRecordID] ?? .active, decisionDate: record.decisionDate,
-                publicityStart: record.publicityStart, publicityEnd: record.publicityEnd, severity: severity)
+                publicityStart: record.publicityStart, publicityEnd: record.publicityEnd, fields: fields)
             guard catalog.disclosure(of: facts, item: item, on: day).isDisclosed else { return nil }
             return FusionRecord(
-                item: item.id, fields: record.answerFields, decisionDate: record.decisionDate,
+                item: item.id, fields: fields, decisionDate: record.decisionDate,
                 publicityStart: record.publicityStart, publicityEnd: record.publicityEnd)
         }
     }

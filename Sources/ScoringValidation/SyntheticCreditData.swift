@@ -1,4 +1,5 @@
 import BrokerCore
+import Formats
 import Foundation
 
 /// Synthetic small-firm records with a known default model, for tests, benchmarks and demos.

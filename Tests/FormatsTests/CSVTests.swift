@@ -1,5 +1,5 @@
 import Testing
-import BrokerCore
+import Formats
 
 @Suite struct CSVTests {
     @Test func quotedFieldsHoldCommasQuotesAndLineBreaks() throws {

@@ -23,7 +23,7 @@ public enum AdminRole: String, Sendable, CaseIterable {
     }
 
     /// The one role among a certificate's OUs; `nil` if there is none or more than one.
-    init?(organizationalUnits: [String]) {
+    public init?(organizationalUnits: [String]) {
         let roles = organizationalUnits.compactMap { unit in Self.allCases.first { $0.organizationalUnit == unit } }
         guard roles.count == 1 else { return nil }
         self = roles[0]
