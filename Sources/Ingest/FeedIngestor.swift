@@ -1,7 +1,6 @@
 import BrokerCore
 import BrokerStore
 import Formats
-import PostgresClient
 
 /// Loads feed files (JSON Lines and CSV, see briefs/feeds.md) into the store.
 ///

@@ -2,6 +2,7 @@ import Foundation
 @testable import Gateway
 import NIOCore
 import NIOSSL
+import PKI
 import Testing
 import X509
 
