@@ -120,6 +120,11 @@ public struct BatchReviewStore: Sendable {
         try await pool.execute(Self.failBatch, [review.partnerID, review.id, reason]).first.map(Self.review(from:))
     }
 
+    /// `fail(_:reason:)` on `connection`, in the caller's transaction (with the release of its units).
+    public func fail(_ review: BatchReview, reason: String, on connection: PostgresConnection) async throws -> BatchReview? {
+        try await connection.execute(Self.failBatch, [review.partnerID, review.id, reason]).first.map(Self.review(from:))
+    }
+
     /// Seals every stored result under the newest key of `keys`, `batchSize` rows per transaction:
     /// those stored before migration 101 (clear, whose clear column it empties) and those sealed
     /// under an older key. Resumable like `DisputeStore.reseal`; it walks the table once in key order.

@@ -108,13 +108,24 @@ public final class EmbeddedPostgres: Sendable {
         self.logger = logger
     }
 
-    /// Stops the server (fast shutdown: open sessions are ended).
+    /// Stops the server (fast shutdown: open sessions are ended) and returns once its postmaster
+    /// has exited. `pg_ctl stop -w` returns when the postmaster removes its PID file, which it does
+    /// just before it exits; on a loaded machine the process outlived `pg_ctl` (seen by
+    /// `serveAnswersReadyAndStopsItsDatabaseOnInterrupt`), so its exit is awaited too (at most 10 s).
     public func stop() {
         let data = URL(fileURLWithPath: options.folder).appendingPathComponent("data").path
+        let postmaster = (try? String(contentsOfFile: data + "/postmaster.pid", encoding: .utf8))
+            .flatMap { $0.split(separator: "\n").first }.flatMap { pid_t($0) }
         do {
             try tool("pg_ctl", ["-D", data, "-m", "fast", "-w", "-t", "60", "stop"])
         } catch {
             logger.error("could not stop the embedded PostgreSQL", metadata: ["error": "\(error)"])
+            return
+        }
+        guard let postmaster, postmaster > 0 else { return }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while kill(postmaster, 0) == 0, ContinuousClock.now < deadline {
+            usleep(10_000)
         }
     }
 

@@ -109,8 +109,13 @@ public struct QuotaLedger: Sendable {
     /// Gives back `units` of a reservation made in the day and month periods starting on `day` and
     /// `month` (e.g. part of a stored batch's reservation, after a restart).
     public func release(partner: String, units: Int, day: CivilDate, month: CivilDate) async throws {
+        try await pool.withConnection { try await release(partner: partner, units: units, day: day, month: month, on: $0) }
+    }
+
+    /// `release(partner:units:day:month:)` on `connection`, in the caller's transaction.
+    public func release(partner: String, units: Int, day: CivilDate, month: CivilDate, on connection: PostgresConnection) async throws {
         guard units > 0 else { throw MeteringInputError(field: "units", reason: "must be positive, not \(units)") }
-        try await pool.execute(Self.releaseStatement, [partner, day, month, units])
+        try await connection.execute(Self.releaseStatement, [partner, day, month, units])
     }
 
     /// The partner's usage in the periods that hold `instant`.

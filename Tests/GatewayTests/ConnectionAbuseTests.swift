@@ -135,7 +135,7 @@ import X509
     /// hold, then closed, at most `heldAtMost` at once; past that, closed at once.
     @Test func aRefusedConnectionIsHeldSilentThenClosedAndOnlySoManyAtOnce() async throws {
         try await TestGateway.run(adjusting: {
-            $0.abuse = .init(strikes: 1, firstBan: .seconds(60), hold: .seconds(2), heldAtMost: 1)
+            $0.abuse = .init(strikes: 1, firstBan: .seconds(60), hold: .seconds(6), heldAtMost: 1)
         }) { gateway in
             let plain = try await RawConnection.open(port: gateway.port, from: "127.0.0.2")
             _ = try await plain.readUntilClosed(within: .seconds(10), sending: Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
@@ -145,10 +145,10 @@ import X509
             let second = try await RawConnection.open(port: gateway.port, tls: bank, from: "127.0.0.2")
             let closedAtOnce = try #require(try await second.readUntilClosed(within: .seconds(5)), "the second refused connection stayed open")
             #expect(closedAtOnce.bytes.isEmpty)
-            #expect(closedAtOnce.after < .seconds(1.5), "one held at most: the second is closed at once")
-            let closedLater = try #require(try await held.readUntilClosed(within: .seconds(5)), "the held connection stayed open")
+            #expect(closedAtOnce.after < .seconds(4), "one held at most: the second is closed at once (measured 1.6 s at load 11)")
+            let closedLater = try #require(try await held.readUntilClosed(within: .seconds(20)), "the held connection stayed open")
             #expect(closedLater.bytes.isEmpty)
-            #expect(closedLater.after >= .seconds(2))
+            #expect(closedLater.after >= .seconds(6))
             let metrics = try await gateway.metrics()
             #expect(metrics.contains(#"credit_broker_connections_refused_total{reason="banned"} 2"#), "\(metrics)")
         }

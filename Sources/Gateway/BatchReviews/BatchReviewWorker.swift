@@ -186,12 +186,17 @@ public struct BatchReviewWorker: Service {
         return try await store.complete(review, results: results, lease: configuration.lease)
     }
 
-    /// Marks the batch failed and gives back the quota units of its unprocessed subjects.
+    /// Marks the batch failed and gives back the quota units of its unprocessed subjects, in one
+    /// transaction: a process that dies in between leaves neither (the next attempt fails it again).
     private func fail(_ review: BatchReview, reason: String) async {
         logger.error("batch review failed", metadata: ["batch": "\(review.id)", "reason": "\(reason)"])
         do {
-            guard let failed = try await store.fail(review, reason: reason), failed.remaining > 0 else { return }
-            try await quotas.release(partner: failed.partnerID, units: failed.remaining, day: failed.quotaDay, month: failed.quotaMonth)
+            try await store.pool.transaction { connection in
+                guard let failed = try await store.fail(review, reason: reason, on: connection), failed.remaining > 0 else { return }
+                try await quotas.release(
+                    partner: failed.partnerID, units: failed.remaining, day: failed.quotaDay, month: failed.quotaMonth, on: connection
+                )
+            }
         } catch {
             logger.error("cannot mark a batch review failed", metadata: ["batch": "\(review.id)", "error": "\(error)"])
         }
