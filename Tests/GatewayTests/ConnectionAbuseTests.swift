@@ -53,16 +53,15 @@ import X509
         #expect(ledger.admits("192.0.2.1", at: at(10)))
     }
 
-    @Test func aHandshakeFailsAsNotTLSOnlyForBoringSSLsReasonsForNoTLSRecordAtAll() {
-        let notTLS = "Error: 268435703 error:100000f7:SSL routines:OPENSSL_internal:WRONG_VERSION_NUMBER at ssl/tls_record.cc:231"
-        let http = "Error: 268435612 error:1000009c:SSL routines:OPENSSL_internal:HTTP_REQUEST at ssl/tls_record.cc:299"
-        let unknownCA = "Error: 268435581 error:1000007d:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED at ssl/handshake.cc:393"
-        let noCipher = "Error: 268435640 error:100000b8:SSL routines:OPENSSL_internal:NO_SHARED_CIPHER at ssl/handshake_server.cc:699"
-        #expect(NotTLSWatch.isNotTLS([notTLS]))
-        #expect(NotTLSWatch.isNotTLS([unknownCA, http]))
-        #expect(!NotTLSWatch.isNotTLS([unknownCA]))
-        #expect(!NotTLSWatch.isNotTLS([noCipher]))
-        #expect(!NotTLSWatch.isNotTLS([]))
+    @Test func aConnectionIsNotTLSWhenItsFirstBytesAreNoHandshakeRecord() {
+        #expect(NotTLSWatch.verdict([0x16, 0x03, 0x01, 0x02, 0x00]) == .tls)
+        #expect(NotTLSWatch.verdict([0x16, 0x03]) == .tls)
+        #expect(NotTLSWatch.verdict([0x16]) == .undecided)
+        #expect(NotTLSWatch.verdict([]) == .undecided)
+        #expect(NotTLSWatch.verdict(Array("GET / HTTP/1.1\r\n".utf8)) == .notTLS)
+        #expect(NotTLSWatch.verdict([0x16, 0x16, 0x16]) == .notTLS)
+        #expect(NotTLSWatch.verdict([0x80, 0x2e, 0x01]) == .notTLS, "an SSL 2.0 ClientHello")
+        #expect(NotTLSWatch.verdict([0x15, 0x03, 0x03]) == .notTLS, "an alert before any handshake")
     }
 
     @Test func theLedgerRemembersABoundedNumberOfAddressesAndKeepsTheBanned() {
@@ -205,19 +204,50 @@ import X509
         return head.hasPrefix("HTTP/1.1 ") ? Int(head.dropFirst(9).prefix(3)) : nil
     }
 
+    /// The status curl reports for `/healthz` trusting `caFile`, from `address` ("000": no answer).
+    private static func curl(_ gateway: TestGateway, caFile: String, from address: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(filePath: "/usr/bin/curl")
+        process.arguments = [
+            "-s", "-o", "/dev/null", "-w", "%{http_code}", "--interface", address, "--cacert", caFile, "--max-time", "10",
+            "https://localhost:\(gateway.port)/healthz",
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        process.waitUntilExit()
+        return String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    }
+
     @Test func bytesThatAreNotTLSCountAgainstTheAddressAnUnknownCertificateDoesNot() async throws {
         try await TestGateway.run(adjusting: { $0.abuse = .init(strikes: 3, window: .seconds(60), firstBan: .seconds(60), hold: .milliseconds(300)) }) { gateway in
             let bank = RawConnection.tls(gateway, alpn: ["http/1.1"], identity: try gateway.identity(of: TestGateway.bank))
             // A client certificate of a CA the broker does not trust, five times from one address: the
             // handshake fails each time, and the address is still served.
             let subject = try DistinguishedName(text: "CN=creditbroker-client-1.icbc-jiangsu,C=CN")
-            let foreign = try CertificateAuthority(subject: DistinguishedName(text: "CN=Someone Else CA,C=CN"))
-                .issue(subject: subject, usage: .client, notBefore: Date() - 60, notAfter: Date() + 86_400)
+            let elsewhere = try CertificateAuthority(subject: DistinguishedName(text: "CN=Someone Else CA,C=CN"))
+            let foreign = try elsewhere.issue(subject: subject, usage: .client, notBefore: Date() - 60, notAfter: Date() + 86_400)
             let stranger = RawConnection.tls(gateway, alpn: ["http/1.1"], identity: try .init(foreign.certificate, foreign.privateKey))
             for _ in 0..<5 {
                 #expect(try await Self.status(gateway, Self.healthz, tls: stranger, from: "127.0.0.3") == nil)
             }
             #expect(try await Self.status(gateway, Self.healthz, tls: bank, from: "127.0.0.3") == 200, "an unknown certificate is no strike")
+            // A client whose trust store lacks the broker's CA (it refuses the server's certificate), five
+            // times from another address: no strike either (as curl with the wrong --cacert in Deploy/test).
+            var distrusting = bank
+            distrusting.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(foreign.certificate.serializeAsPEM().pemString.utf8), format: .pem)])
+            for _ in 0..<5 {
+                #expect(try await Self.status(gateway, Self.healthz, tls: distrusting, from: "127.0.0.4") == nil)
+            }
+            #expect(try await Self.status(gateway, Self.healthz, tls: bank, from: "127.0.0.4") == 200, "a client refusing our certificate is no strike")
+            // The same with curl (OpenSSL), whose refusal BoringSSL saw as an unexpected record: Deploy/test's
+            // certificate reload checks with the wrong --cacert were banned for it.
+            let elsewherePEM = NSTemporaryDirectory() + "elsewhere-ca-\(UUID()).pem"
+            try elsewhere.certificate.serializeAsPEM().pemString.write(toFile: elsewherePEM, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: elsewherePEM) }
+            let refusals = try (0..<5).map { _ in try Self.curl(gateway, caFile: elsewherePEM, from: "127.0.0.5") }
+            #expect(refusals == Array(repeating: "000", count: 5))
+            #expect(try Self.curl(gateway, caFile: gateway.pki.caURL.path, from: "127.0.0.5") == "200", "curl refusing our certificate is no strike")
 
             // Plain HTTP, a record of an unknown type and a record of a version TLS never had, from another address.
             var random = SystemRandomNumberGenerator()

@@ -86,7 +86,7 @@ struct ListenerChannel<Inner: ServerChildChannel>: ServerChildChannel {
                 }
                 let tls = try pipeline.handler(type: NIOSSLServerHandler.self)
                 try pipeline.addHandler(deadline, position: .after(tls))
-                if let gate { try pipeline.addHandler(NotTLSWatch(gate: gate), position: .after(tls)) }
+                if let gate { try pipeline.addHandler(NotTLSWatch(gate: gate), position: .before(tls)) }
             } else {
                 try Self.protocolNegotiated(nil, pipeline: pipeline, timeouts: timeouts, gate: gate)
             }

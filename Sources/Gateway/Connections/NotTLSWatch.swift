@@ -1,50 +1,53 @@
 import NIOCore
-import NIOSSL
-import NIOTLS
 
 /// Tells the gate when a connection to the TLS listener sends something other than TLS where its
-/// ClientHello belongs (plain HTTP, random bytes): no client of a TLS service does that twice by
-/// mistake, and each such connection costs an accept and a read. A handshake that fails for a TLS
-/// reason (an unknown or expired client certificate, no common protocol version or cipher suite)
-/// is no strike: a bank whose certificate lapsed must keep hearing the alert that says so. Sits right
-/// after the TLS handler and removes itself once the handshake is done.
+/// ClientHello belongs (plain HTTP, random bytes), and closes it: no client of a TLS service does that
+/// by mistake, and each such connection costs an accept and a read. The verdict is taken from the
+/// first two bytes, before the TLS library sees them: a TLS record of the handshake begins 0x16 0x03.
+/// A handshake that fails for a TLS reason (a client certificate the broker does not trust, a client
+/// that does not trust the broker's, no common version or cipher suite) is never a strike: a bank
+/// whose certificate lapsed must keep hearing the alert that says so. Sits right before the TLS
+/// handler and removes itself once the first two bytes have passed.
 final class NotTLSWatch: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = NIOAny
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    /// What the bytes a connection sent first say.
+    enum Verdict: Equatable {
+        case tls, notTLS
+        /// Too few bytes yet.
+        case undecided
+    }
+
+    /// The verdict on a connection's first bytes (`first`: as many as have arrived, from the start).
+    static func verdict(_ first: some Collection<UInt8>) -> Verdict {
+        var bytes = first.makeIterator()
+        guard let type = bytes.next() else { return .undecided }
+        guard type == 0x16 else { return .notTLS }  // a handshake record
+        guard let major = bytes.next() else { return .undecided }
+        return major == 0x03 ? .tls : .notTLS  // SSL 3.0 and every TLS version
+    }
 
     private let gate: ConnectionGate
-    private var reported = false
+    /// The first byte, while only one has arrived.
+    private var seen: [UInt8] = []
 
     init(gate: ConnectionGate) {
         self.gate = gate
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if !reported, case .handshakeFailed(.sslError(let stack))? = error as? NIOSSLError, Self.isNotTLS(stack.map(\.description)) {
-            reported = true
-            gate.struck(context.channel.remoteAddress, abuse: "not_tls")
-        }
-        context.fireErrorCaught(error)
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        context.fireUserInboundEventTriggered(event)
-        if case .handshakeCompleted? = event as? TLSUserEvent {
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        switch Self.verdict(seen + buffer.readableBytesView.prefix(2 - seen.count)) {
+        case .tls:
+            context.fireChannelRead(data)
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
-        }
-    }
-
-    /// BoringSSL's reasons for a first record that is not a TLS record at all, as its error strings
-    /// end (`error:100000f7:SSL routines:OPENSSL_internal:WRONG_VERSION_NUMBER`).
-    static let notTLSReasons: Set<String> = [
-        "HTTP_REQUEST", "HTTPS_PROXY_REQUEST", "WRONG_VERSION_NUMBER", "UNEXPECTED_RECORD", "ENCRYPTED_LENGTH_TOO_LONG",
-        "DATA_LENGTH_TOO_LONG", "RECORD_TOO_LARGE", "BAD_PACKET_LENGTH", "UNKNOWN_PROTOCOL",
-    ]
-
-    /// Whether a failed handshake's error stack (its errors' descriptions) says the peer did not speak TLS.
-    static func isNotTLS(_ errors: [String]) -> Bool {
-        errors.contains { description in
-            // "Error: 268435703 error:100000f7:SSL routines:OPENSSL_internal:WRONG_VERSION_NUMBER at ssl/tls_record.cc:231"
-            description.matches(of: /:([A-Z][A-Z0-9_]*)(?: at |$)/).contains { notTLSReasons.contains(String($0.1)) }
+        case .undecided:
+            seen += buffer.readableBytesView
+            context.fireChannelRead(data)
+        case .notTLS:
+            gate.struck(context.channel.remoteAddress, abuse: "not_tls")
+            context.close(promise: nil)
         }
     }
 }
