@@ -249,7 +249,7 @@ struct AdminBillingRoutes {
                 UsageExport(pool: services.pool), partner: partner, from: from, to: to, format: try ExportResponse.format(request)
             )
             context.audit.note(partner: partner, "usage export manifest \(from)…\(to)")
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: manifest.json)))
+            return ExportResponse.response(manifest)
         }
         group.admin(.quotaAlerts) { request, context in
             let partner = request.uri.queryParameters.get("partner").map { String($0) }

@@ -46,7 +46,7 @@ struct BillingRoutes {
             let partner = try context.requirePartner()
             let (from, to) = try ExportResponse.period(request)
             let manifest = try await ExportResponse.manifest(export, partner: partner.partnerID, from: from, to: to, format: try ExportResponse.format(request))
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: manifest.json)))
+            return ExportResponse.response(manifest)
         }
     }
 

@@ -41,6 +41,11 @@ enum ExportResponse {
         try await export.write(partner: partner, from: from, to: to, format: format) { _ in }
     }
 
+    /// A manifest as the answer to `…/manifest` (its own JSON, `UsageExport.Manifest.json`).
+    static func response(_ manifest: UsageExport.Manifest) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: manifest.json)))
+    }
+
     /// The query's `format` (`csv` by default), or 400.
     static func format(_ request: Request) throws(Problem) -> UsageExport.Format {
         guard let text = request.uri.queryParameters.get("format") else { return .csv }
