@@ -1,6 +1,8 @@
 import BrokerCore
 import Foundation
 import Gateway
+import PKI
+import X509
 
 /// How `credit-broker admin` reads the admin API's answers (`Contracts/api/admin-openapi.yaml`):
 /// the Gateway's own views, decoded, with the lines printed for people beside them here.
@@ -25,7 +27,7 @@ enum AdminAnswer {
 
     /// The common name of a certificate subject (`CN=Security Administrator,OU=…`), else the subject as recorded.
     static func person(_ subject: String) -> String {
-        subject.split(separator: ",").first { $0.hasPrefix("CN=") }.map { String($0.dropFirst(3)) } ?? subject
+        DistinguishedName.commonName(ofText: subject)
     }
 
     /// `: "reason"`, or nothing for none.

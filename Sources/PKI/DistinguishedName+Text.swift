@@ -34,3 +34,11 @@ extension DistinguishedName {
         self.init(attributes.reversed().map { RelativeDistinguishedName($0) })
     }
 }
+
+extension DistinguishedName {
+    /// The common name of a subject written as text (`CN=Security Administrator,OU=…` →
+    /// `Security Administrator`), for showing a person; the text itself when it names none.
+    public static func commonName(ofText subject: String) -> String {
+        subject.split(separator: ",").first { $0.hasPrefix("CN=") }.map { String($0.dropFirst(3)) } ?? subject
+    }
+}

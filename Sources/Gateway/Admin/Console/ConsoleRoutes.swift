@@ -5,6 +5,8 @@ import HTTPTypes
 import Hummingbird
 import Metering
 import MultipartKit
+import PKI
+import X509
 
 /// The admin console under `/console` on the admin listener: server-rendered pages for the three
 /// roles, behind the same client certificate, role table (`AdminEndpoint`) and audit chain as the
@@ -153,9 +155,7 @@ struct ConsoleRoutes: Sendable {
 
     /// The subject's common name, for tables (`CN=Security Administrator,OU=…` → `Security Administrator`).
     static func commonName(_ subject: String?) -> String {
-        guard let subject else { return "" }
-        for part in subject.split(separator: ",") where part.hasPrefix("CN=") { return String(part.dropFirst(3)) }
-        return subject
+        subject.map(DistinguishedName.commonName(ofText:)) ?? ""
     }
 }
 
