@@ -117,7 +117,7 @@ public struct BatchReviewStore: Sendable {
 
     /// Marks an unfinished batch failed; returns it afterwards, or `nil` if it had finished meanwhile.
     public func fail(_ review: BatchReview, reason: String) async throws -> BatchReview? {
-        try await pool.execute(Self.failBatch, [review.partnerID, review.id, reason]).first.map(Self.review(from:))
+        try await pool.withConnection { try await fail(review, reason: reason, on: $0) }
     }
 
     /// `fail(_:reason:)` on `connection`, in the caller's transaction (with the release of its units).
