@@ -1,6 +1,7 @@
 import BrokerCore
 import Metering
 import Prometheus
+import Synchronization
 
 /// The broker's Prometheus metrics, served as text on `GET /metrics`: requests and their latency by
 /// route and status, item decisions by outcome, quota use per partner, meter batches (size, commit
@@ -30,6 +31,9 @@ public final class GatewayMetrics: Sendable {
     private let standbyReads: Counter
     private let primaryReads: Counter
     private let standbyUsable: Gauge
+    /// The request counter and latency histogram of each route and status met so far, so that a
+    /// request does not build a descriptor and look its series up in the registry.
+    private let requestSeries = Mutex<[RequestSeries: (count: Counter, duration: DurationHistogram)]>([:])
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -92,16 +96,30 @@ public final class GatewayMetrics: Sendable {
 
     /// One answered request of the partner listener (`RequestMetricsMiddleware`).
     func request(route: String, status: Int, latency: Duration) {
-        registry.makeCounter(
-            descriptor: Self.name(
-                "requests", "total", "Requests the partner listener answered (public routes and refusals included), by route and HTTP status."
-            ),
-            labels: [("route", route), ("status", String(status))]
-        ).increment()
-        registry.makeDurationHistogram(
-            descriptor: Self.name("request_duration", "seconds", "Partner listener request latency, metering included."),
-            labels: [("route", route)], buckets: Self.latencyBuckets
-        ).record(latency)
+        let series = requestSeries.withLock { made in
+            let key = RequestSeries(route: route, status: status)
+            if let found = made[key] { return found }
+            let counter = registry.makeCounter(
+                descriptor: Self.name(
+                    "requests", "total", "Requests the partner listener answered (public routes and refusals included), by route and HTTP status."
+                ),
+                labels: [("route", route), ("status", String(status))]
+            )
+            let duration = registry.makeDurationHistogram(
+                descriptor: Self.name("request_duration", "seconds", "Partner listener request latency, metering included."),
+                labels: [("route", route)], buckets: Self.latencyBuckets
+            )
+            made[key] = (counter, duration)
+            return (counter, duration)
+        }
+        series.count.increment()
+        series.duration.record(latency)
+    }
+
+    /// A route (as the router names it, or `unmatched`) and a status: a bounded set of series.
+    private struct RequestSeries: Hashable {
+        let route: String
+        let status: Int
     }
 
     /// The item decisions of one answer: disclosed items and withheld ones by reason.
