@@ -35,7 +35,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
         let body = try await request.collectWholeBody(upTo: maxBodyBytes)
         var hash = SHA256()
         hash.update(data: Array("\(request.method.rawValue) \(request.uri.path)\n".utf8))
-        hash.update(data: Array(body.readableBytesView))
+        body.withUnsafeReadableBytes { hash.update(bufferPointer: $0) }
         switch try await store.begin(partner: partner.partnerID, key: key, requestHash: hash.finalize().lowercaseHex) {
         case .replay(let stored):
             context.meter.idempotencyOutcome = .replay
@@ -54,7 +54,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
             context.meter.idempotencyOutcome = .claimed(key, kept: StoredResponse(
                 status: Int(response.status.code),
                 headers: response.headers.map { StoredResponse.Header(name: $0.name.rawName, value: $0.value) },
-                body: body
+                body: Array(body.readableBytesView)
             ))
             return response
         }
