@@ -34,13 +34,13 @@ struct MeteringMiddleware: RouterMiddleware {
         }
         // A body of no known length is copied out to count it (the broker's own answers are small).
         var responseBytes = response.body.contentLength
-        if responseBytes == nil { responseBytes = try await response.collectBody().count }
+        if responseBytes == nil { responseBytes = try await response.collectBody().readableBytes }
         if response.status.code >= 400 { await context.meter.undoSpending() }
         let facts = context.meter.disclosure
         let contract = facts?.contractVersion ?? partner.contract.version
         let event = MeterEvent(
             partnerID: partner.partnerID, requestID: context.id,
-            endpoint: "\(request.method.rawValue) \(context.endpointPath ?? request.uri.path)",
+            endpoint: RequestMetricsMiddleware<GatewayRequestContext>.route(request, context),
             purpose: facts?.purpose, disclosed: facts?.disclosed ?? [], withheld: facts?.withheld ?? [], consentID: facts?.consentID,
             contractLabel: contract.label, contractDigest: contract.digest, status: Int(response.status.code),
             latency: ContinuousClock.now - started, responseBytes: responseBytes ?? 0,
