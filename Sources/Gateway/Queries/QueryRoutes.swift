@@ -34,6 +34,8 @@ struct QueryRoutes {
             subjectKey: subjectKey, purpose: query.selection.purposeID, disclosed: disclosedIDs, withheld: withheld.map(\.meterEntry),
             consentID: query.consentID, contractVersion: decision.contractVersion
         )
+        // Noted now, as the score and report routes do: the meter event names the decision even if the answer fails to build.
+        context.meter.note(disclosure)
         let disclosed = service.disclosedItems(disclosedIDs, records: records, masker: service.maskers[partner.contract.maskingProfile])
         let body = try QueryAnswer(
             requestID: context.id, partner: partner.partnerID, contractVersion: decision.contractVersion.description,
