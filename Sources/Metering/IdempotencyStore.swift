@@ -60,12 +60,7 @@ public struct IdempotencyStore: Sendable {
         try await pool.withConnection { try await Self.complete([completion], on: $0) }
     }
 
-    /// Releases an unfinished claim so that a retry runs the request again.
-    public func abandon(partner: String, key: IdempotencyKey) async throws {
-        try await Self.abandon(partner: partner, key: key, pool: pool)
-    }
-
-    /// Releases an unfinished claim (what `abandon` does, for a sweep that opens no response).
+    /// Releases an unfinished claim so that a retry runs the request again (the sweep's, which opens no response).
     public static func abandon(partner: String, key: IdempotencyKey, pool: PostgresPool) async throws {
         try await pool.query("DELETE FROM idempotency_keys WHERE partner_id = \(partner) AND key = \(key.digest) AND status = 'in_progress'")
     }

@@ -67,7 +67,7 @@ import TestSupport
         }
         // Neither the event nor the response: the key is still only claimed, so abandoning it lets a retry run.
         #expect(try await store.begin(partner: "bank-a", key: MeteringFixtures.key("k"), requestHash: "h") == .inProgress)
-        try await store.abandon(partner: "bank-a", key: MeteringFixtures.key("k"))
+        try await IdempotencyStore.abandon(partner: "bank-a", key: MeteringFixtures.key("k"), pool: store.pool)
         #expect(try await store.begin(partner: "bank-a", key: MeteringFixtures.key("k"), requestHash: "h") == .new)
         await writer.close()
         await pool.close()
