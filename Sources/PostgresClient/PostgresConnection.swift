@@ -3,10 +3,13 @@ import NIOPosix
 
 /// One connection to PostgreSQL through libpq.
 ///
-/// libpq blocks, so every call runs on the client's dedicated thread pool and never on a NIO
-/// event loop or the Swift concurrency pool. A connection serves one task at a time: the pool
-/// hands it out exclusively, and a task never shares it while a call is in flight. That
-/// discipline is what makes the `@unchecked Sendable` sound.
+/// A statement is sent by its caller without waiting, and its reply is read by the process's one
+/// `PostgresReplyWaiter` thread when the server's bytes arrive. What would block (connecting,
+/// COPY, scripts, statements with parameters too large for one write) runs on the pool's thread
+/// pool, never on a NIO event loop or the Swift concurrency pool. A connection serves one task at a
+/// time: the pool hands it out exclusively, and a task never shares it while a call is in flight;
+/// while a reply is awaited only the waiter touches it. That discipline is what makes the
+/// `@unchecked Sendable` sound.
 public final class PostgresConnection: @unchecked Sendable {
     let handle: OpaquePointer
     let threadPool: NIOThreadPool
@@ -63,13 +66,34 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs a query; values travel as parameters.
     @discardableResult
     public func query(_ query: PostgresQuery) async throws -> PostgresResult {
-        try await run { try $0.blockingQuery(query) }
+        #if os(Linux)
+        if Self.sendsWithoutWaiting(query.bindings) {
+            try send(query.bindings) { connection, count, values, lengths, formats in
+                PQsendQueryParams(connection, query.sql, count, nil, values, lengths, formats, 0)
+            }
+            return try await PostgresReplyWaiter.shared.reply(on: self, bindings: query.bindings)
+        }
+        #endif
+        return try await run { try $0.blockingQuery(query) }
     }
 
     /// Executes a prepared statement, preparing it on this connection the first time.
     @discardableResult
     public func execute(_ statement: PostgresStatement, _ bindings: PostgresBindings = []) async throws -> PostgresResult {
-        try await run { try $0.blockingExecute(statement, bindings) }
+        #if os(Linux)
+        if Self.sendsWithoutWaiting(bindings) {
+            if !preparedNames.contains(statement.name) {
+                try send([]) { connection, _, _, _, _ in PQsendPrepare(connection, statement.name, statement.sql, 0, nil) }
+                try await PostgresReplyWaiter.shared.reply(on: self, bindings: []).discard()
+                preparedNames.insert(statement.name)
+            }
+            try send(bindings) { connection, count, values, lengths, formats in
+                PQsendQueryPrepared(connection, statement.name, count, values, lengths, formats, 0)
+            }
+            return try await PostgresReplyWaiter.shared.reply(on: self, bindings: bindings)
+        }
+        #endif
+        return try await run { try $0.blockingExecute(statement, bindings) }
     }
 
     /// Runs `COPY … FROM STDIN`; `body` writes the data (on the client's thread pool) and
@@ -130,9 +154,10 @@ public final class PostgresConnection: @unchecked Sendable {
         guard PQputCopyEnd(handle, nil) == 1 else {
             throw connectionFailure()
         }
-        let finish = try check(PQgetResult(handle), bindings: sql.bindings)
-        drainResults()
-        return finish.affectedRows
+        // Read to the end of the reply whether the COPY succeeded or not: a statement sent next
+        // (`PQsend…`) is refused while a result is still unread.
+        defer { drainResults() }
+        return try check(PQgetResult(handle), bindings: sql.bindings).affectedRows
     }
 
     func blockingPutCopyData(_ bytes: UnsafeRawBufferPointer) throws {
@@ -141,6 +166,61 @@ public final class PostgresConnection: @unchecked Sendable {
             PQputCopyData(handle, $0.baseAddress, Int32($0.count))
         }
         guard status == 1 else { throw connectionFailure() }
+    }
+
+    // MARK: Sending without waiting (the caller's thread) and reading the reply (the reply waiter's)
+
+    /// Parameters up to this size are sent by the caller itself: the write fits the socket's buffer
+    /// and returns at once. Larger ones (a batch of rows as one JSON array) go through the thread
+    /// pool, where a write that waits for the server to read blocks no task's thread.
+    static let largestSentWithoutWaiting = 64 * 1024
+
+    static func sendsWithoutWaiting(_ bindings: PostgresBindings) -> Bool {
+        var size = 0
+        for parameter in bindings.parameters {
+            switch parameter {
+            case .null: break
+            case .text(let text): size += text.utf8.count
+            case .binary(let bytes): size += bytes.count
+            }
+            if size > largestSentWithoutWaiting { return false }
+        }
+        return true
+    }
+
+    /// Sends one statement (libpq's `PQsend…` functions); its reply is read by `readReply`.
+    func send(
+        _ bindings: PostgresBindings,
+        _ body: (OpaquePointer, Int32, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?) -> Int32
+    ) throws {
+        let sent = withParameters(bindings) { count, values, lengths, formats in
+            body(handle, count, values, lengths, formats)
+        }
+        guard sent == 1 else { throw connectionFailure() }
+    }
+
+    /// A statement's reply as it is read: its first result (a statement sent alone has one).
+    struct Reply: Sendable {
+        var first: Result<PostgresResult, any Error>?
+    }
+
+    /// Reads what the server sent; returns the statement's outcome once the reply is whole, or nil
+    /// while libpq still waits for more of it.
+    func readReply(_ reply: inout Reply, bindings: PostgresBindings) -> Result<PostgresResult, any Error>? {
+        guard PQconsumeInput(handle) == 1 else {
+            return .failure(connectionFailure())
+        }
+        while PQisBusy(handle) == 0 {
+            guard let result = PQgetResult(handle) else {
+                return reply.first ?? .failure(PostgresError(.connection, "the database ended its reply without a result"))
+            }
+            if reply.first == nil {
+                reply.first = Result { try check(result, bindings: bindings) }
+            } else {
+                PQclear(result)
+            }
+        }
+        return nil
     }
 
     /// Checks, without a round trip, that the server has not closed an idle connection.
@@ -156,7 +236,7 @@ public final class PostgresConnection: @unchecked Sendable {
 
     // MARK: Results and errors
 
-    private func check(_ result: OpaquePointer?, bindings: PostgresBindings) throws -> PostgresResult {
+    func check(_ result: OpaquePointer?, bindings: PostgresBindings) throws -> PostgresResult {
         guard let result else { throw connectionFailure() }
         let status = PQresultStatus(result)
         if status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK || status == PGRES_COPY_IN {
@@ -171,7 +251,7 @@ public final class PostgresConnection: @unchecked Sendable {
         throw PostgresError(kind, message, sqlState: sqlState, detail: detail).scrubbing(bindings.textValues)
     }
 
-    private func connectionFailure() -> PostgresError {
+    func connectionFailure() -> PostgresError {
         isBroken = PQstatus(handle) != CONNECTION_OK || isBroken
         return PostgresError(.connection, Self.errorMessage(handle))
     }

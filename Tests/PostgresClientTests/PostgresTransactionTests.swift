@@ -73,6 +73,26 @@ import Testing
         await pool.close()
     }
 
+    /// Ingest's order: a COPY the server refuses, then at once a statement on the same connection
+    /// (`ROLLBACK TO SAVEPOINT`). The refused COPY's reply must be read to its end, or the next
+    /// statement is refused with "another command is already in progress".
+    @Test func aStatementRightAfterARefusedCopyRunsOnTheSameConnection() async throws {
+        let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 1))
+        try await pool.query("CREATE TABLE bulk (id int PRIMARY KEY)")
+        try await pool.transaction { connection in
+            try await connection.query("SAVEPOINT bulk_copy")
+            await #expect(throws: PostgresError.self) {
+                try await connection.copyFromStdin("COPY bulk FROM STDIN WITH (FORMAT csv)") { writer in
+                    try writer.write("1\n1\n")
+                }
+            }
+            try await connection.query("ROLLBACK TO SAVEPOINT bulk_copy")
+            try await connection.query("INSERT INTO bulk VALUES (\(7))")
+        }
+        #expect(try await pool.query("SELECT array_agg(id)::text FROM bulk")[0].decode(String.self, at: 0) == "{7}")
+        await pool.close()
+    }
+
     @Test func listenReceivesNotifications() async throws {
         let configuration = try await TestPostgres.freshDatabase()
         let pool = PostgresPool(.init(connection: configuration, maxConnections: 1))
