@@ -169,12 +169,18 @@ public enum GatewayServer {
         if let gate { authenticated.add(middleware: AbuseStrikes(gate: gate)) }
         let v1 = DisclosingRoutes(group: authenticated, signer: partners.receiptSigner)
         routes.registerAuthenticated(on: v1)
-        let billable = v1.adding(middleware: QuotaMiddleware(
-            admissions: metering.admissions, alerts: metering.alerts, sweep: metering.sweep, metrics: partners.metrics
-        ))
-        QueryRoutes(service: partners.queries).register(on: billable)
-        ScoreRoutes(service: partners.scores, queries: partners.queries).register(on: billable)
-        ReportRoutes(service: partners.reports).register(on: billable)
+        // Queries and scores only read (a consent's use aside, which a withheld answer gives back), so
+        // they run while their unit is reserved; a report is rendered only once its unit is.
+        let quota = { (overlapsRoute: Bool) in
+            QuotaMiddleware(
+                admissions: metering.admissions, alerts: metering.alerts, sweep: metering.sweep, metrics: partners.metrics,
+                overlapsRoute: overlapsRoute
+            )
+        }
+        let billableReads = v1.adding(middleware: quota(true))
+        QueryRoutes(service: partners.queries).register(on: billableReads)
+        ScoreRoutes(service: partners.scores, queries: partners.queries).register(on: billableReads)
+        ReportRoutes(service: partners.reports).register(on: v1.adding(middleware: quota(false)))
         ConsentRoutes(service: partners.queries).register(on: v1)
         ChangeFeedRoutes(service: partners.feeds, rights: partners.rights).register(on: v1)
         WatchlistRoutes(service: partners.feeds, rights: partners.rights).register(on: v1)

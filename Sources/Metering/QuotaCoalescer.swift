@@ -1,5 +1,6 @@
 import BrokerCore
 import Foundation
+import Synchronization
 
 /// Admits requests against partners' quotas, one unit each, exactly, with one database round trip
 /// for many concurrent requests.
@@ -28,6 +29,12 @@ public final class QuotaCoalescer: Sendable {
     }
 
     private let batches: BatchCoalescer<Lane, Admission, QuotaDecision>
+    /// Partners whose last reservation found a period used up, and when that period ends.
+    private final class Exhausted: Sendable {
+        let until = Mutex<[String: Date]>([:])
+    }
+
+    private let exhausted: Exhausted
 
     /// - Parameters:
     ///   - maxBatch: most requests in one reservation.
@@ -36,6 +43,8 @@ public final class QuotaCoalescer: Sendable {
     ///     mid-request leaves nothing spent (`QuotaHoldSweep`); `nil`: units are not held.
     public init(ledger: QuotaLedger, maxBatch: Int = 256, holder: String? = nil) {
         self.ledger = ledger
+        let exhausted = Exhausted()
+        self.exhausted = exhausted
         batches = BatchCoalescer(maxBatch: maxBatch) { lane, admissions in
             let requestIDs = admissions.compactMap(\.requestID)
             let grant = if let holder, requestIDs.count == admissions.count {
@@ -43,8 +52,16 @@ public final class QuotaCoalescer: Sendable {
             } else {
                 try await ledger.reserve(upTo: admissions.count, partner: lane.partner, limits: lane.limits, at: admissions[0].instant)
             }
+            exhausted.until.withLock { $0[lane.partner] = grant.exhaustion?.resetsAt }
             return admissions.indices.map(grant.decision(forUnit:))
         }
+    }
+
+    /// Whether the partner's last reservation in this process found a quota used up that has not
+    /// reset by `instant`: its next request is then likely refused, and a caller that would do the
+    /// request's work while the unit is reserved (`QuotaMiddleware`) had better wait for the answer.
+    public func lastFoundExhausted(partner: String, at instant: Date) -> Bool {
+        exhausted.until.withLock { $0[partner].map { instant < $0 } ?? false }
     }
 
     /// Takes one unit of the partner's quotas for the periods that hold `instant` (China time),

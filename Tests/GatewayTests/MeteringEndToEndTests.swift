@@ -168,7 +168,21 @@ import Testing
             #expect(over.json["disclosed"] == nil)
             let retryAfter = try #require(over.headers.first(name: "Retry-After").flatMap(Int.init))
             #expect(retryAfter > 0 && retryAfter <= 86_400)
+            // The route ran while the unit was being reserved (the last reservation had found units
+            // left); its answer was dropped and the 429 is metered without what the route noted
+            // (purpose, subject, items), as when the quota refuses before the route runs.
+            func noted() async throws -> [Bool] {
+                try await gateway.pool.query("""
+                    SELECT purpose IS NOT NULL OR subject_hash IS NOT NULL OR items_withheld <> '[]' OR items_disclosed <> '[]'
+                    FROM meter_events WHERE partner_id = \(TestGateway.agency) ORDER BY id
+                    """).map { try $0.decode(Bool.self, at: 0) }
+            }
             #expect(try await meterEvents(gateway, partner: TestGateway.agency).map(\.status) == [200, 429])
+            #expect(try await noted() == [true, false])
+            // Once refused, the partner's next request waits for its reservation first: refused the same way.
+            let again = try await gateway.request(.POST, "/v1/queries", bearer: token, body: query())
+            #expect(again.status == 429)
+            #expect(try await noted() == [true, false, false])
 
             // A failed request gives its unit back: the counter stays at the limit, not over it.
             let used = try await gateway.pool.query("""

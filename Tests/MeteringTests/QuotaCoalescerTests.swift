@@ -35,6 +35,31 @@ import Testing
         await pool.close()
     }
 
+    /// The coalescer remembers a partner whose quota it found used up until that period resets, and
+    /// forgets it as soon as a reservation is granted again (a raised limit, another process's release).
+    @Test func aPartnerFoundExhaustedIsRememberedUntilItsPeriodResetsOrAUnitIsGranted() async throws {
+        let pool = try await MeteringFixtures.pool()
+        let coalescer = QuotaCoalescer(ledger: QuotaLedger(pool: pool))
+        let now = Date()
+        let tight = QuotaLimits(perDay: 1, perMonth: nil)
+        #expect(!coalescer.lastFoundExhausted(partner: "p", at: now))
+        guard case .reserved = try await coalescer.reserve(partner: "p", limits: tight, at: now) else {
+            Issue.record("the first unit was refused"); return
+        }
+        #expect(!coalescer.lastFoundExhausted(partner: "p", at: now))
+        guard case .exhausted(let exhaustion) = try await coalescer.reserve(partner: "p", limits: tight, at: now) else {
+            Issue.record("a second unit of one a day was granted"); return
+        }
+        #expect(coalescer.lastFoundExhausted(partner: "p", at: now))
+        #expect(!coalescer.lastFoundExhausted(partner: "other", at: now))
+        #expect(!coalescer.lastFoundExhausted(partner: "p", at: exhaustion.resetsAt))
+        guard case .reserved = try await coalescer.reserve(partner: "p", limits: QuotaLimits(perDay: 2, perMonth: nil), at: now) else {
+            Issue.record("a raised limit's unit was refused"); return
+        }
+        #expect(!coalescer.lastFoundExhausted(partner: "p", at: now))
+        await pool.close()
+    }
+
     /// 300 concurrent requests through two coalescers (two gateway processes), each on a pool of
     /// one connection, against a daily quota of 200.
     @Test func twoProcessesAdmitExactlyTheQuotaAsIfOneByOne() async throws {

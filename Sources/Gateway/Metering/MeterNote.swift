@@ -38,6 +38,12 @@ public final class MeterNote: Sendable {
         noted.withLock { $0 = disclosure }
     }
 
+    /// Forgets the noted disclosure: the answer that noted it will not leave (its quota ran out
+    /// while it was being made, `QuotaMiddleware`), and the answer that does is metered without it.
+    public func retract() {
+        noted.withLock { $0 = nil }
+    }
+
     /// Registers what gives back something spent for the answer (a quota unit, a consent's use), run by
     /// `MeteringMiddleware` if the answer does not leave: a status of 400 or more, or a meter event
     /// that could not be committed.
