@@ -24,6 +24,16 @@ struct BenchmarkDatabase {
         return BenchmarkDatabase(configuration: embedded.configuration, embedded: embedded, kept: folder != nil)
     }
 
+    /// The server's postmaster process (the first line of `postmaster.pid` in its data folder): the
+    /// root of the processes whose CPU a measurement charges to PostgreSQL.
+    func postmasterPID(_ pool: PostgresPool) async throws -> Int32 {
+        let folder = try await pool.query("SELECT current_setting('data_directory')")[0].decode(String.self, at: 0)
+        guard let text = try? String(contentsOfFile: folder + "/postmaster.pid", encoding: .utf8),
+              let first = text.split(separator: "\n").first, let pid = Int32(first)
+        else { throw ValidationError("cannot read the postmaster's PID in \(folder)/postmaster.pid") }
+        return pid
+    }
+
     /// libpq connection arguments for psql and pgbench.
     var conninfo: String {
         configuration.conninfo ?? configuration.connectionString

@@ -91,19 +91,21 @@ struct GatewayBenchmark: AsyncParsableCommand {
             pgbench -M prepared -c \(poolSize); \(rounds) interleaved rounds
             """)
         // Warm-up: the gateway's caches and connections, and loadgen.sh builds the shim wrk_clientcert.so.
-        _ = try load(url: "https://127.0.0.1:\(gateway.port)/healthz", certificate: gateway.clientCertificate, key: gateway.clientKey, bench: bench, seconds: 2)
+        // Only this run's programs are charged: those it started, and its database server's.
+        let measured: Set<Int32> = [getpid(), try await database.postmasterPID(pool)]
+        _ = try load(url: "https://127.0.0.1:\(gateway.port)/healthz", certificate: gateway.clientCertificate, key: gateway.clientKey, bench: bench, seconds: 2, measured: measured)
 
         var queries: [LoadResult] = [], pgbench: [Double] = [], healthz: [LoadResult] = [], replies: [LoadResult] = []
         var lost: [Int] = []
         var queryCosts: [OperationCost] = [], lookupCosts: [OperationCost] = [], healthCosts: [OperationCost] = []
         for round in 1...rounds {
             let before = try await meteredSuccesses(pool)
-            let (query, queryCores) = try queryLoad(port: gateway.port, gateway: gateway, script: script, codes: codes)
+            let (query, queryCores) = try queryLoad(port: gateway.port, gateway: gateway, script: script, codes: codes, measured: measured)
             try await Task.sleep(for: .seconds(1))
             let metered = try await meteredSuccesses(pool) - before
-            let (lookups, lookupCores) = try pgbenchRate(script: pgbenchScript, database: database)
-            let (health, healthCores) = try load(url: "https://127.0.0.1:\(gateway.port)/healthz", certificate: gateway.clientCertificate, key: gateway.clientKey, bench: bench, seconds: seconds)
-            let (reply, _) = try load(url: "https://127.0.0.1:\(nginx.port)\(nginx.path)", certificate: nginx.certificate, key: nginx.key, bench: bench, seconds: seconds)
+            let (lookups, lookupCores) = try pgbenchRate(script: pgbenchScript, database: database, measured: measured)
+            let (health, healthCores) = try load(url: "https://127.0.0.1:\(gateway.port)/healthz", certificate: gateway.clientCertificate, key: gateway.clientKey, bench: bench, seconds: seconds, measured: measured)
+            let (reply, _) = try load(url: "https://127.0.0.1:\(nginx.port)\(nginx.path)", certificate: nginx.certificate, key: nginx.key, bench: bench, seconds: seconds, measured: measured)
             queries.append(query)
             pgbench.append(lookups)
             healthz.append(health)
@@ -275,10 +277,10 @@ struct GatewayBenchmark: AsyncParsableCommand {
     }
 
     /// The query run's figures and the cores the gateway, PostgreSQL and wrk used during it.
-    private func queryLoad(port: Int, gateway: GatewayProcess, script: String, codes: String) throws -> (LoadResult, [String: Double]) {
+    private func queryLoad(port: Int, gateway: GatewayProcess, script: String, codes: String, measured: Set<Int32>) throws -> (LoadResult, [String: Double]) {
         let shim = (ProcessInfo.processInfo.environment["BENCH_BUILD_DIR"]
             ?? (ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? NSHomeDirectory() + "/.cache") + "/bench-wrk-shim") + "/wrk_clientcert.so"
-        let (output, cores) = try ProcessCPU.cores(of: Set(Self.gatewayPrograms.map(\.key)), over: seconds) {
+        let (output, cores) = try ProcessCPU.cores(of: Set(Self.gatewayPrograms.map(\.key)), under: measured, over: seconds) {
             try ChildProcess.start("/usr/bin/wrk", [
                 "-t", "\(threads)", "-c", "\(connections)", "-d", "\(seconds)s", "--timeout", "5s", "-s", script,
                 "https://127.0.0.1:\(port)/v1/queries", codes, "\(seconds * Self.requestsPerThreadSecond)",
@@ -289,8 +291,8 @@ struct GatewayBenchmark: AsyncParsableCommand {
 
     /// One `loadgen.sh` run (wrk, GET, keep-alive) with a client certificate, and the cores the
     /// gateway, PostgreSQL and wrk used during it.
-    private func load(url: String, certificate: String, key: String, bench: String, seconds: Int) throws -> (LoadResult, [String: Double]) {
-        let (output, cores) = try ProcessCPU.cores(of: Set(Self.gatewayPrograms.map(\.key)), over: seconds) {
+    private func load(url: String, certificate: String, key: String, bench: String, seconds: Int, measured: Set<Int32>) throws -> (LoadResult, [String: Double]) {
+        let (output, cores) = try ProcessCPU.cores(of: Set(Self.gatewayPrograms.map(\.key)), under: measured, over: seconds) {
             try ChildProcess.start(bench + "/loadgen.sh", [
                 "-c", "\(connections)", "-t", "\(threads)", "-d", "\(seconds)", "--cert", certificate, "--key", key, url,
             ])
@@ -299,9 +301,9 @@ struct GatewayBenchmark: AsyncParsableCommand {
     }
 
     /// pgbench's lookups per second, and the cores PostgreSQL and pgbench used during the run.
-    private func pgbenchRate(script: String, database: BenchmarkDatabase) throws -> (Double, [String: Double]) {
+    private func pgbenchRate(script: String, database: BenchmarkDatabase, measured: Set<Int32>) throws -> (Double, [String: Double]) {
         let pgbench = try BenchmarkDatabase.toolPath("pgbench")
-        let (output, cores) = try ProcessCPU.cores(of: ["postgres", "pgbench"], over: seconds) {
+        let (output, cores) = try ProcessCPU.cores(of: ["postgres", "pgbench"], under: measured, over: seconds) {
             try ChildProcess.start(pgbench, [
                 "-n", "-M", "prepared", "-c", "\(poolSize)", "-j", "\(threads)", "-T", "\(seconds)", "-f", script, database.conninfo,
             ])

@@ -7,36 +7,54 @@ import Foundation
 /// charges to each part of a measurement (the gateway, PostgreSQL, the load tool).
 enum ProcessCPU {
     /// CPU seconds (user and system) used so far by the live processes whose command name is one
-    /// of `names`, summed per name.
-    static func seconds(of names: Set<String>) -> [String: Double] {
-        var total: [String: Double] = [:]
+    /// of `names` and that descend from one of `roots` (or are one), summed per name.
+    ///
+    /// Only the benchmark's own processes count: the gateway and load tools it started (its
+    /// descendants) and its database's server (the postmaster's tree). Another program of the same
+    /// name on a shared machine (a `credit-broker` another user runs, a test's PostgreSQL) would
+    /// otherwise be charged to the measurement, or, ending inside it, drive the difference negative.
+    static func seconds(of names: Set<String>, under roots: Set<Int32>) -> [String: Double] {
+        struct Entry { let parent: Int32; let name: String; let seconds: Double }
+        var entries: [Int32: Entry] = [:]
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where entry.first?.isNumber == true {
-            guard let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry),
+                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
                   let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")")
             else { continue }
-            let name = String(stat[stat.index(after: open)..<close])
-            guard names.contains(name) else { continue }
-            // After the parenthesised name: state is field 3, utime and stime are fields 14 and 15.
+            // After the parenthesised name: state is field 3, the parent field 4, utime and stime fields 14 and 15.
             let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { continue }
-            total[name, default: 0] += (user + system) / ticks
+            guard fields.count > 12, let parent = Int32(fields[1]), let user = Double(fields[11]), let system = Double(fields[12]) else { continue }
+            entries[pid] = Entry(parent: parent, name: String(stat[stat.index(after: open)..<close]), seconds: (user + system) / ticks)
+        }
+        func descends(_ pid: Int32) -> Bool {
+            var current = pid
+            for _ in 0..<64 {
+                if roots.contains(current) { return true }
+                guard let parent = entries[current]?.parent, parent > 1 else { return false }
+                current = parent
+            }
+            return false
+        }
+        var total: [String: Double] = [:]
+        for (pid, entry) in entries where names.contains(entry.name) && descends(pid) {
+            total[entry.name, default: 0] += entry.seconds
         }
         return total
     }
 
     /// Runs the program `start` starts to its end, and measures the cores (CPU seconds per second)
-    /// each of `names` used over the middle of its planned `seconds`: from one second after the
+    /// each of `names` under `roots` used over the middle of its planned `seconds`: from one second after the
     /// start to one second before the end, so that connection set-up and tear-down are left out.
     static func cores(
-        of names: Set<String>, over seconds: Int, _ start: () throws -> ChildProcess.Running
+        of names: Set<String>, under roots: Set<Int32>, over seconds: Int, _ start: () throws -> ChildProcess.Running
     ) throws -> (output: String, cores: [String: Double]) {
         let running = try start()
         let window = Double(max(seconds - 2, 1))
         Thread.sleep(forTimeInterval: 1)
-        let before = Self.seconds(of: names)
+        let before = Self.seconds(of: names, under: roots)
         Thread.sleep(forTimeInterval: window)
-        let after = Self.seconds(of: names)
+        let after = Self.seconds(of: names, under: roots)
         let (status, output) = running.wait()
         guard status == 0 else { throw ValidationError("exit status \(status): \(output.suffix(2_000))") }
         return (output, Dictionary(uniqueKeysWithValues: names.map { ($0, max(0, (after[$0] ?? 0) - (before[$0] ?? 0)) / window) }))
