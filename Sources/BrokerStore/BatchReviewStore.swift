@@ -32,7 +32,7 @@ public struct BatchReviewStore: Sendable {
     public func create(
         partnerID: String, id: String, decision: String, subjects: [BatchReviewSubject], quotaDay: CivilDate, quotaMonth: CivilDate
     ) async throws {
-        let rows = String(decoding: try JSONEncoder().encode(subjects.map(SubjectRow.init)), as: UTF8.self)
+        let rows = PostgresJSON(subjects.map(SubjectRow.init))
         try await pool.transaction { connection in
             try await connection.execute(Self.insertBatch, [
                 partnerID, id, decision, subjects.count, quotaDay, quotaMonth,
@@ -90,7 +90,7 @@ public struct BatchReviewStore: Sendable {
         let sealed = try results.map { result throws(SealingKeyring.Failure) in
             try ResultRow(result, sealed: keyring.seal(result.json, as: Self.field(partner: review.partnerID, batch: review.id, position: result.position)))
         }
-        let rows = String(decoding: try JSONEncoder().encode(sealed), as: UTF8.self)
+        let rows = PostgresJSON(sealed)
         return try await pool.transaction { connection in
             let stored = try await connection.execute(Self.storeResults, [review.partnerID, review.id, rows]).count
             return try Self.review(from: try await connection.execute(Self.countDone, [
@@ -142,7 +142,7 @@ public struct BatchReviewStore: Sendable {
                 resealed.append(ResealedResult(partner: partner, batch: id, position: position, sealed: Data(sealed.bytes)))
                 from.append(try row.decode(String?.self, at: 2))
             }
-            try await connection.execute(resealResults, [keyring.sealingKeyID, String(decoding: try JSONEncoder().encode(resealed), as: UTF8.self)])
+            try await connection.execute(resealResults, [keyring.sealingKeyID, PostgresJSON(resealed)])
             let last = resealed[resealed.count - 1]
             return (from, (last.partner, last.batch, last.position))
         }

@@ -73,8 +73,7 @@ public struct IdempotencyStore: Sendable {
 
     /// Stores the responses of claimed keys, on a connection whose transaction the caller owns.
     static func complete(_ completions: [IdempotencyCompletion], on connection: PostgresConnection) async throws {
-        let json = String(decoding: try JSONEncoder().encode(completions), as: UTF8.self)
-        try await connection.execute(completeClaims, [json])
+        try await connection.execute(completeClaims, [PostgresJSON(completions)])
     }
 
     /// Where a kept body belongs: the partner's key (its digest). Bound into the seal, so a body
@@ -99,7 +98,7 @@ public struct IdempotencyStore: Sendable {
                 resealed.append(ResealedBody(partner: partner, key: digest, body: Data(try keyring.seal(bytes: body, as: field).bytes)))
                 from.append(keyID)
             }
-            try await connection.execute(resealBodies, [keyring.sealingKeyID, String(decoding: try JSONEncoder().encode(resealed), as: UTF8.self)])
+            try await connection.execute(resealBodies, [keyring.sealingKeyID, PostgresJSON(resealed)])
             return (from, (resealed[resealed.count - 1].partner, resealed[resealed.count - 1].key))
         }
     }

@@ -1,16 +1,19 @@
 import Foundation
 
-/// A Codable value stored in a `json` or `jsonb` column.
+/// A value stored in a `json` or `jsonb` column, as JSON text.
 ///
-/// Bind it as a parameter (`\(PostgresJSON(value))`) and decode it from a row
+/// Bind an `Encodable` value as a parameter (`\(PostgresJSON(value))`, e.g. the rows a statement
+/// unpacks with `jsonb_to_recordset`) and decode a `Decodable` one from a row
 /// (`row.decode(PostgresJSON<T>.self, at: 0).value`).
-public struct PostgresJSON<Value: Codable & Sendable>: Sendable, PostgresEncodable, PostgresDecodable {
+public struct PostgresJSON<Value: Sendable>: Sendable {
     public var value: Value
 
     public init(_ value: Value) {
         self.value = value
     }
+}
 
+extension PostgresJSON: PostgresEncodable where Value: Encodable {
     public var postgresParameter: PostgresParameter {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -19,7 +22,9 @@ public struct PostgresJSON<Value: Codable & Sendable>: Sendable, PostgresEncodab
         }
         return .text(text)
     }
+}
 
+extension PostgresJSON: PostgresDecodable where Value: Decodable {
     public static var acceptedTypes: Set<PostgresDataType> { [.json, .jsonb] }
 
     public init(postgresText bytes: UnsafeRawBufferPointer) throws(PostgresDecodingFailure) {
