@@ -383,7 +383,7 @@ extension GatewayServer.Partners {
             reports: ReportService(
                 queries: queries, scores: scores, rights: rights, policies: configuration.policies, renderer: renderer, signer: configuration.receiptSigner
             ),
-            metrics: metrics
+            metrics: metrics, abuse: configuration.partner.abuse, logger: logger
         )
     }
 }

@@ -83,12 +83,17 @@ public enum GatewayServer {
         public var rights: SubjectRightsService
         /// `POST /v1/reports`.
         public var reports: ReportService
+        /// The partner listener's door, where hostile connections and requests count against their
+        /// address (`AbuseStrikes` on the router, the watches on each connection).
+        let gate: ConnectionGate
 
         public init(
             contracts: LiveContracts, receiptSigner: ReceiptSigner,
             queries: QueryService, feeds: FeedService, batchReviews: BatchReviewService, scores: ScoreService,
-            metering: MeteringServices, rights: SubjectRightsService, reports: ReportService, metrics: GatewayMetrics
+            metering: MeteringServices, rights: SubjectRightsService, reports: ReportService, metrics: GatewayMetrics,
+            abuse: AbuseLedger.Policy = .standard, logger: Logger = Logger(label: "credit-broker.gateway")
         ) {
+            gate = ConnectionGate(policy: abuse, metrics: metrics, logger: logger)
             self.rights = rights
             self.reports = reports
             self.contracts = contracts
@@ -112,13 +117,12 @@ public enum GatewayServer {
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        let gate = ConnectionGate(policy: configuration.abuse, metrics: partners.metrics, logger: logger)
-        let router = Self.router(pool: pool, partners: partners, gate: gate)
+        let router = Self.router(pool: pool, partners: partners)
         // Banks present a client certificate; agencies use API keys instead, so it is asked for, not required.
         let server = ListenerChannel<HTTP1Channel>.server(
             tls: credentials?.channelConfiguration(applicationProtocols: ["h2", "http/1.1"], clientCertificates: .optionalVerification),
             timeouts: configuration.timeouts,
-            gate: gate
+            gate: partners.gate
         )
         return Application(
             router: router,
@@ -140,11 +144,6 @@ public enum GatewayServer {
     /// then the route. A disclosing route's answer is signed and noted for the meter in one place
     /// (`DisclosingRoutes`).
     public static func router(pool: PostgresPool, partners: Partners) -> Router<GatewayRequestContext> {
-        router(pool: pool, partners: partners, gate: nil)
-    }
-
-    /// `router(pool:partners:)`, with hostile requests counted against their address at `gate`.
-    static func router(pool: PostgresPool, partners: Partners, gate: ConnectionGate?) -> Router<GatewayRequestContext> {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: partners.metrics))
         router.add(middleware: ProblemMiddleware())
@@ -166,7 +165,7 @@ public enum GatewayServer {
                 store: metering.idempotency, sweep: metering.sweep, hasher: metering.hasher, maxBodyBytes: metering.maxBodyBytes
             ))
         // Innermost: metering answers every error itself (so that it is metered), so this must see a hostile request's problem first.
-        if let gate { authenticated.add(middleware: AbuseStrikes(gate: gate)) }
+        authenticated.add(middleware: AbuseStrikes(gate: partners.gate))
         let v1 = DisclosingRoutes(group: authenticated, signer: partners.receiptSigner)
         routes.registerAuthenticated(on: v1)
         // Queries and scores only read (a consent's use aside, which a withheld answer gives back), so
