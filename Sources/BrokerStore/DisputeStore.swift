@@ -337,22 +337,41 @@ public struct DisputeStore: Sendable {
                 ORDER BY dispute_id LIMIT \(batchSize) FOR UPDATE
                 """)
             guard rows.count > 0 else { return nil }
-            var from: [String?] = [], last = after
+            var from: [String?] = [], resealed: [ResealedDispute] = []
             for row in rows {
                 let dispute = try Self.dispute(row, keyring: keyring)
-                let sealed = try Sealed(dispute, note: dispute.resolutionNote, keyring: keyring)
-                try await connection.query("""
-                    UPDATE disputes
-                    SET reason = NULL, statement = NULL, resolution_note = NULL, sealing_key = \(sealed.keyID),
-                        reason_sealed = \(sealed.reason), statement_sealed = \(sealed.statement), resolution_note_sealed = \(sealed.note)
-                    WHERE dispute_id = \(dispute.id)
-                    """)
+                resealed.append(ResealedDispute(id: dispute.id, try Sealed(dispute, note: dispute.resolutionNote, keyring: keyring)))
                 from.append(try row.decode(String?.self, at: sealingKeyColumn))
-                last = dispute.id
             }
-            return (from, last)
+            try await connection.execute(resealDisputes, [newest, PostgresJSON(resealed)])
+            return (from, resealed[resealed.count - 1].id)
         }
     }
+
+    /// A dispute's text sealed again, as `resealDisputes` reads it (`Data` is base64 in JSON).
+    private struct ResealedDispute: Encodable {
+        let id: String
+        let reason: Data
+        let statement: Data?
+        let note: Data?
+
+        init(id: String, _ sealed: Sealed) {
+            self.id = id
+            reason = Data(sealed.reason)
+            statement = sealed.statement.map { Data($0) }
+            note = sealed.note.map { Data($0) }
+        }
+    }
+
+    /// Stores a batch of disputes sealed under the newest key $1, their clear columns emptied, in one statement.
+    private static let resealDisputes = PostgresStatement("""
+        UPDATE disputes AS d
+        SET reason = NULL, statement = NULL, resolution_note = NULL, sealing_key = $1,
+            reason_sealed = decode(r.reason, 'base64'), statement_sealed = decode(r.statement, 'base64'),
+            resolution_note_sealed = decode(r.note, 'base64')
+        FROM jsonb_to_recordset($2::jsonb) AS r(id text, reason text, statement text, note text)
+        WHERE d.dispute_id = r.id
+        """)
 
     private static let columns = """
         dispute_id, subject_key, item, source, source_record_id, record_version, filed_by, reason, statement, keep_statement,
