@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChildProcesses
 import Foundation
 import PostgresClient
 
@@ -34,14 +35,22 @@ struct PoolLookupBenchmark: AsyncParsableCommand {
         try "\\set id random(1, \(rows))\nSELECT doc FROM subjects WHERE id = :id;\n".write(toFile: script, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: script) }
 
+        // CPU per lookup of each side's client and of PostgreSQL (this process or pgbench, and the
+        // database server's processes), read over the middle of each run as the gateway bench does.
+        let roots: Set<Int32> = [getpid(), try await database.postmasterPID(pool)]
+        let me = (try? String(contentsOfFile: "/proc/self/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         var ours: [Double] = []
         var baseline: [Double] = []
+        var poolCosts: [OperationCost] = [], pgbenchCosts: [OperationCost] = []
         for run in 1...runs {
-            let pgbench = try pgbenchRate(script: script, database: database)
-            let pooled = try await poolRate(pool)
+            let (pgbench, pgbenchCores) = try pgbenchRate(script: script, database: database, roots: roots)
+            let (pooled, poolCores) = try await poolRate(pool, roots: roots, programs: [me, "postgres"])
             baseline.append(pgbench)
             ours.append(pooled)
+            pgbenchCosts.append(OperationCost(cores: pgbenchCores, rate: pgbench, programs: ["pgbench": "client", "postgres": "PostgreSQL"]))
+            poolCosts.append(OperationCost(cores: poolCores, rate: pooled, programs: [me: "client", "postgres": "PostgreSQL"]))
             print(String(format: "run %d: PostgresPool %.0f lookups/s, pgbench %.0f tx/s, ratio %.2f", run, pooled, pgbench, pooled / pgbench))
+            print("  CPU per lookup: PostgresPool \(poolCosts[run - 1].summary), pgbench \(pgbenchCosts[run - 1].summary)")
         }
         let medianOurs = BenchmarkTimer.median(ours)
         let medianBaseline = BenchmarkTimer.median(baseline)
@@ -49,18 +58,32 @@ struct PoolLookupBenchmark: AsyncParsableCommand {
             format: "pool-lookup (%d clients, %d rows): PostgresPool %.0f lookups/s | pgbench -M prepared %.0f tx/s | ratio %.2f (target ≥ 0.80)",
             clients, rows, medianOurs, medianBaseline, medianOurs / medianBaseline
         ))
+        print("CPU per lookup (medians): PostgresPool \(OperationCost.median(poolCosts).summary), pgbench \(OperationCost.median(pgbenchCosts).summary)")
         await pool.close()
     }
 
-    private func pgbenchRate(script: String, database: BenchmarkDatabase) throws -> Double {
-        let output = try BenchmarkDatabase.tool("pgbench", [
-            "-n", "-M", "prepared", "-c", "\(clients)", "-j", "\(min(clients, 2))", "-T", "\(seconds)", "-f", script,
-            database.conninfo,
-        ])
+    private func pgbenchRate(script: String, database: BenchmarkDatabase, roots: Set<Int32>) throws -> (Double, [String: Double]) {
+        let pgbench = try BenchmarkDatabase.toolPath("pgbench")
+        let (output, cores) = try ProcessCPU.cores(of: ["postgres", "pgbench"], under: roots, over: seconds) {
+            try ChildProcess.start(pgbench, [
+                "-n", "-M", "prepared", "-c", "\(clients)", "-j", "\(min(clients, 2))", "-T", "\(seconds)", "-f", script, database.conninfo,
+            ])
+        }
         guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
               let value = Double(line.dropFirst(6).prefix(while: { $0.isNumber || $0 == "." }))
         else { throw ValidationError("cannot read pgbench's tps from: \(output)") }
-        return value
+        return (value, cores)
+    }
+
+    /// The pool's lookups per second, and the cores `programs` used over the middle of the run.
+    private func poolRate(_ pool: PostgresPool, roots: Set<Int32>, programs: Set<String>) async throws -> (Double, [String: Double]) {
+        async let rate = poolRate(pool)
+        let window = Double(max(seconds - 2, 1))
+        try await Task.sleep(for: .seconds(1))
+        let before = ProcessCPU.seconds(of: programs, under: roots)
+        try await Task.sleep(for: .seconds(window))
+        let after = ProcessCPU.seconds(of: programs, under: roots)
+        return (try await rate, Dictionary(uniqueKeysWithValues: programs.map { ($0, max(0, (after[$0] ?? 0) - (before[$0] ?? 0)) / window) }))
     }
 
     private func poolRate(_ pool: PostgresPool) async throws -> Double {
