@@ -10,7 +10,8 @@ import Foundation
 /// and the penalty are chosen by cross-validation on the segment's rows (``ModelSearch``), and
 /// reported. With ``TrainingOptions/meanOfFoldCards`` (the default) the points are the mean of
 /// the chosen settings' card fitted on all rows and its cards fitted on each fold's training rows,
-/// and of those cards of every candidate within one standard error of the best held-out AUC.
+/// and on fewer than ``ModelSearch/averagingRows`` rows of those cards of every candidate within
+/// one standard error of the best held-out AUC.
 ///
 /// With `factor` and `offset` from ``ScoreScaling`` and the fit `logit P(bad) = β₀ + Σ βⱼ·WOEⱼ`,
 /// `score = offset − factor · logit P(bad)`: the intercept gets `offset − factor·β₀` points and a
@@ -211,7 +212,7 @@ public struct ScorecardTrainer: Sendable {
             // The chosen candidate fitted on the training rows of each fold of the first deal, as the
             // search fitted it; then every other candidate the search cannot tell from it, on all rows and so.
             var intercepts = [intercept]
-            let alike = Set(Self.indistinguishable(from: results, search: search).map(\.candidate))
+            let alike = isBad.count < search.averagingRows ? Set(Self.indistinguishable(from: results, search: search).map(\.candidate)) : []
             let members = [chosen] + ranked.filter { $0 != chosen && alike.contains($0) }
             // Candidates differing only in the IV threshold, prior or penalty share their bins:
             // binning by binning, each set of rows (all, then each fold's) is cut once for all of them.

@@ -140,6 +140,7 @@ import Testing
         var options = Self.options()
         // Neighbouring penalties rank the held-out rows nearly alike: within one standard error.
         options.search.l2PerRow = [0.01, 0.003, 0.001, 0]
+        options.search.averagingRows = 10_000
         let report = try ScorecardTrainer(options: options).train(Self.table)
         let segment = report.segments[0]
         let alike = ScorecardTrainer.indistinguishable(from: segment.search, search: options.search)
@@ -168,6 +169,16 @@ import Testing
         }
         let intercept = members.map(\.segments[0].interceptPoints).reduce(0, +) / Double(members.count)
         #expect(abs(card.interceptPoints - intercept) < 0.01)
+    }
+
+    /// From ``ModelSearch/averagingRows`` rows up the best candidate's cards alone are averaged.
+    @Test func largeSetsKeepTheBestCandidateAlone() throws {
+        var options = Self.options()
+        options.search.l2PerRow = [0.01, 0.003, 0.001, 0]
+        options.search.averagingRows = 6_000
+        let segment = try ScorecardTrainer(options: options).train(Self.table).segments[0]
+        #expect(ScorecardTrainer.indistinguishable(from: segment.search, search: options.search).count > 1)
+        #expect(segment.candidates == 1 && segment.cards == options.search.folds + 1)
     }
 
     /// `candidate`'s cards as `TrainingOptions.fixed` fits them on all rows, then on each fold's training rows.
