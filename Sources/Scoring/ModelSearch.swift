@@ -6,8 +6,9 @@ import Foundation
 /// every other penalty of ``l2PerRow`` and measured on the held-out fold; the best binning is
 /// then fitted with the penalties in between. The best candidate has the highest mean held-out
 /// AUC, or, among those within ``aucTolerance`` of it, the lowest mean held-out log-loss (so
-/// of rankings alike, the better calibrated); it is then refitted on all rows. A list of one
-/// candidate fixes that setting; with every list fixed no cross-validation runs.
+/// of rankings alike, the better calibrated); it is then refitted on all rows, and with
+/// ``TrainingOptions/meanOfFoldCards`` averaged with every candidate within ``standardErrors``
+/// of it. A list of one candidate fixes that setting; with every list fixed no cross-validation runs.
 public struct ModelSearch: Sendable, Hashable {
     /// Folds, stratified by the target.
     public var folds = 5
@@ -44,6 +45,21 @@ public struct ModelSearch: Sendable, Hashable {
     public var slopePrior: [Double] = [0, -1]
     /// Mean AUCs this close to the best count as equal (far below the folds' sampling noise).
     public var aucTolerance = 0.0005
+
+    /// How many standard errors below the best mean held-out AUC a candidate may fall and still
+    /// count as one the search cannot tell from the best. The standard error is the spread of the
+    /// best candidate's fold AUCs over the square root of ``folds`` (repeated deals reuse the same
+    /// rows, so they do not shrink it). With ``TrainingOptions/meanOfFoldCards`` the card is the
+    /// mean of every such candidate's cards, not the best's alone: on few rows many candidates are
+    /// within noise of each other, and the best of them is partly the luckiest (the winner's curse);
+    /// their mean does not bet on one. 0: the best alone.
+        public var standardErrors = 1.0
+    /// Only sets of fewer rows than this average the candidates within ``standardErrors`` of the
+    /// best; larger ones keep the best alone. Where the held-out folds of one deal score this many
+    /// rows (``heldOutRows``) the search ranks steadily, and averaging there only admitted weak
+    /// features the best's IV threshold had left out (in the synthetic province, features its
+    /// latent risk does not drive; `ProvinceValidationTests`).
+    public var averagingRows = 5_000
 
     public init() {}
 

@@ -3,13 +3,16 @@ import Yams
 
 extension Scorecard {
     /// Parses and validates a card from YAML text (the caller reads the file). Errors carry the
-    /// YAML line and name the field (a path such as `features[2].bins[1]`); the first found is thrown.
+    /// YAML line and name the field (a path such as `features[2].bins[1]`); the first found is
+    /// thrown, with every other problem the reading found in its ``ScorecardError/further``.
     public init(yaml text: String) throws(ScorecardError) {
         var reader = YAMLReader(file: "")
         guard let root = reader.root(of: text), let card = reader.scorecard(root) else {
-            let first = reader.diagnostics.first
-            throw ScorecardError(path: "", line: first.flatMap { $0.line > 0 ? $0.line : nil },
-                                 message: first?.message ?? "\(Self.rootName) cannot be read")
+            // Every problem the reader found, each with its line, the first in front.
+            let problems = reader.diagnostics.map { ScorecardError(path: "", line: $0.line > 0 ? $0.line : nil, message: $0.message) }
+            var error = problems.first ?? ScorecardError(path: "", message: "\(Self.rootName) cannot be read")
+            error.further = Array(problems.dropFirst())
+            throw error
         }
         self = card
         do {
@@ -203,32 +206,32 @@ extension YAMLReader {
     }
 
     private mutating func feature(_ node: Node, _ path: String) -> ScorecardFeature? {
-        guard let map = mapping(node, path, required: ["name", "kind", "missing", "reason"],
-                                optional: ["bins", "special", "groups", "other"])
-        else { return nil }
+        // The keys of a feature are its kind's: the reader's own check names a stray or missing one.
+        let common = ["name", "kind", "missing", "reason"]
+        let (required, optional) = switch node.mapping?.first(where: { $0.key.scalar?.string == "kind" })?.value.scalar?.string {
+        case "numeric"?: (common + ["bins"], ["special"])
+        case "categorical"?: (common + ["groups", "other"], [])
+        default: (common, ["bins", "special", "groups", "other"])
+        }
+        guard let map = mapping(node, path, required: required, optional: optional) else { return nil }
         let binning: ScorecardFeature.Binning?
         switch string(map["kind"], "\(path).kind") {
         case "numeric"?:
-            if let stray = map["groups"] ?? map["other"] { fail(stray, "\(path): only categorical features have groups and other") }
             let bins = map["bins"].flatMap { list in
                 sequence(list, "\(path).bins").map { elements in
                     elements.enumerated().compactMap { index, element in numericBin(element, "\(path).bins[\(index)]") }
                 }
             }
-            if map["bins"] == nil { fail(node, "\(path) is missing 'bins'") }
             let specials = (map["special"].flatMap { sequence($0, "\(path).special") } ?? []).enumerated().compactMap { index, element in
                 specialValue(element, "\(path).special[\(index)]")
             }
             binning = bins.map { .numeric(bins: $0, specialValues: specials) }
         case "categorical"?:
-            if let stray = map["bins"] ?? map["special"] { fail(stray, "\(path): only numeric features have bins and special values") }
             let groups = map["groups"].flatMap { list in
                 sequence(list, "\(path).groups").map { elements in
                     elements.enumerated().compactMap { index, element in categoryGroup(element, "\(path).groups[\(index)]") }
                 }
             }
-            if map["groups"] == nil { fail(node, "\(path) is missing 'groups'") }
-            if map["other"] == nil { fail(node, "\(path) is missing 'other'") }
             let other = number(map["other"], "\(path).other")
             binning = if let groups, let other { .categorical(groups: groups, otherPoints: other) } else { nil }
         case let kind?:

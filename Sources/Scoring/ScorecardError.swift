@@ -6,6 +6,8 @@ public struct ScorecardError: Error, Sendable, Equatable, CustomStringConvertibl
     public var line: Int?
     /// What is wrong.
     public var message: String
+    /// The other problems found with this one (reading a YAML card reports every problem of the text), each with its line.
+    public var further: [ScorecardError] = []
 
     public init(path: String, line: Int? = nil, message: String) {
         self.path = path
@@ -13,9 +15,10 @@ public struct ScorecardError: Error, Sendable, Equatable, CustomStringConvertibl
         self.message = message
     }
 
+    /// The problem, then each further one on a line of its own.
     public var description: String {
         let place = path.isEmpty ? "" : " (\(path))"
-        if let line { return "line \(line)\(place): \(message)" }
-        return "\(path.isEmpty ? "scorecard" : path): \(message)"
+        let first = if let line { "line \(line)\(place): \(message)" } else { "\(path.isEmpty ? "scorecard" : path): \(message)" }
+        return ([first] + further.map(\.description)).joined(separator: "\n")
     }
 }

@@ -9,7 +9,9 @@ import Foundation
 /// count, the least bin share, the merging of bins within noise, monotonicity, the IV threshold
 /// and the penalty are chosen by cross-validation on the segment's rows (``ModelSearch``), and
 /// reported. With ``TrainingOptions/meanOfFoldCards`` (the default) the points are the mean of
-/// the chosen settings' card fitted on all rows and its cards fitted on each fold's training rows.
+/// the chosen settings' card fitted on all rows and its cards fitted on each fold's training rows,
+/// and on fewer than ``ModelSearch/averagingRows`` rows of those cards of every candidate within
+/// one standard error of the best held-out AUC.
 ///
 /// With `factor` and `offset` from ``ScoreScaling`` and the fit `logit P(bad) = β₀ + Σ βⱼ·WOEⱼ`,
 /// `score = offset − factor · logit P(bad)`: the intercept gets `offset − factor·β₀` points and a
@@ -49,8 +51,11 @@ public struct ScorecardTrainer: Sendable {
         /// The L2 penalty of the final fit.
         public var l2: Double
         /// How many cards the segment's points are the mean of: 1 (the fit on all rows), or with
-        /// ``TrainingOptions/meanOfFoldCards`` that and each fold's fit of the chosen candidate.
+        /// ``TrainingOptions/meanOfFoldCards`` that and each fold's fit of each averaged candidate.
         public var cards = 1
+        /// How many candidates' cards are averaged: the chosen one and every other the search
+        /// cannot tell from it (``ScorecardTrainer/indistinguishable(from:search:)``); 1 without the fold mean.
+        public var candidates = 1
         /// How many times the rows were dealt into folds (``ModelSearch/deals(rows:)``); 0 when nothing was searched.
         public var deals = 0
     }
@@ -61,6 +66,8 @@ public struct ScorecardTrainer: Sendable {
         public var meanAUC: Double
         /// Infinite when a fold's fit failed.
         public var meanLogLoss: Double
+        /// The held-out AUC of each fold of each deal, in order (0 where the fold's fit failed).
+        public var foldAUCs: [Double] = []
     }
 
     /// One candidate column and what training made of it.
@@ -168,31 +175,31 @@ public struct ScorecardTrainer: Sendable {
             monotonicity: search.monotonicity.first ?? options.binner.monotonicity,
             minimumInformationValue: search.minimumInformationValue.first ?? options.minimumInformationValue,
             slopePrior: search.slopePrior.first ?? 0, l2PerRow: search.l2PerRow.first ?? 0)]
+        // The rows of each fold of each deal: the search measures on them, the fold mean refits the first deal's.
+        let folds = search.searches || (options.meanOfFoldCards && search.folds > 1)
+            ? Self.folds(columns, isBad: isBad, search: search, deals: search.searches ? search.deals(rows: isBad.count) : 1) : []
         if search.searches {
-            results = crossValidate(columns, isBad: isBad, search: search)
+            results = crossValidate(folds, search: search)
             ranked = Self.rank(results, aucTolerance: search.aucTolerance)
         }
-        // The best candidate whose fit on all rows converges (a penalty the folds could bear may
-        // leave the whole set's collinear bins singular).
-        var outcome: (ModelSearch.Candidate, [BinnedFeature], (kept: [BinnedFeature], dropped: [String: String]), Double,
-                      (features: [BinnedFeature], regression: LogisticRegression, dropped: [String: String]))?
+        // The first candidate in order whose fit on all rows converges (a penalty the folds could
+        // bear may leave the whole set's collinear bins singular).
+        var outcome: (candidate: ModelSearch.Candidate, fit: Fit, l2: Double)?
         var failure: TrainingError?
         for candidate in ranked {
-            let binner = binner(for: candidate)
-            let binned = columns.map { binner.bin($0.name, $0.column, isBad: isBad) }
             let l2 = options.l2 ?? candidate.l2PerRow * Double(isBad.count)
-            let selection = select(binned, minimumInformationValue: candidate.minimumInformationValue)
             do {
-                outcome = (candidate, binned, selection, l2, try regress(selection.kept, isBad: isBad, l2: l2, prior: candidate.slopePrior))
+                outcome = (candidate, try fit(candidate, columns, isBad: isBad, l2: l2), l2)
                 break
             } catch {
                 failure = failure ?? error
             }
         }
-        guard let (chosen, binned, selection, l2, fitted) = outcome else { throw failure! }
+        guard let (chosen, whole, l2) = outcome else { throw failure! }
+        let (binned, fitted) = (whole.binned, whole.regressed)
         var summaries = binned.map { feature in
             FeatureSummary(name: feature.name, informationValue: feature.informationValue, bins: feature.bins.count,
-                           increasing: feature.increasing, coefficient: nil, dropped: selection.dropped[feature.name] ?? fitted.dropped[feature.name])
+                           increasing: feature.increasing, coefficient: nil, dropped: whole.dropped[feature.name])
         }
         for (feature, coefficient) in zip(fitted.features, fitted.regression.coefficients) {
             summaries[summaries.firstIndex { $0.name == feature.name }!].coefficient = coefficient
@@ -200,22 +207,31 @@ public struct ScorecardTrainer: Sendable {
         var features = zip(fitted.features, fitted.regression.coefficients).map { scorecardFeature($0, coefficient: $1) }
         var intercept = fitted.regression.intercept
         var cards = [features]
+        var candidates = 1
         if options.meanOfFoldCards, search.folds > 1 {
-            // The chosen candidate fitted on each fold's training rows, as the search fitted it.
-            let foldOfRow = search.foldOfRow(isBad)
-            let binner = binner(for: chosen)
+            // The chosen candidate fitted on the training rows of each fold of the first deal, as the
+            // search fitted it; then every other candidate the search cannot tell from it, on all rows and so.
             var intercepts = [intercept]
-            for fold in 0..<search.folds {
-                let rows = isBad.indices.filter { foldOfRow[$0] != fold }
-                let labels = rows.map { isBad[$0] }
-                let binned = columns.map { binner.bin($0.name, $0.column.rows(rows), isBad: labels) }
-                let kept = select(binned, minimumInformationValue: chosen.minimumInformationValue).kept
-                guard let fit = try? regress(kept, isBad: labels, l2: chosen.l2PerRow * Double(rows.count), prior: chosen.slopePrior) else {
-                    continue
+            let alike = isBad.count < search.averagingRows ? Set(Self.indistinguishable(from: results, search: search).map(\.candidate)) : []
+            let members = [chosen] + ranked.filter { $0 != chosen && alike.contains($0) }
+            // Candidates differing only in the IV threshold, prior or penalty share their bins:
+            // binning by binning, each set of rows (all, then each fold's) is cut once for all of them.
+            let sets: [(columns: [(name: String, column: DataColumn)], isBad: [Bool])] =
+                [(columns, isBad)] + folds.prefix(search.folds).map { ($0.trainColumns, $0.trainLabels) }
+            for group in Self.byBinning(members) {
+                let binner = binner(for: group[0])
+                for (set, rows) in sets.enumerated() {
+                    let cut = set == 0 && group[0] == chosen ? binned : rows.columns.map { binner.bin($0.name, $0.column, isBad: rows.isBad) }
+                    for member in group where set > 0 || member != chosen {
+                        let l2 = set == 0 ? options.l2 ?? member.l2PerRow * Double(isBad.count) : member.l2PerRow * Double(rows.isBad.count)
+                        guard let memberFit = try? fit(member, rows.columns, isBad: rows.isBad, l2: l2, binned: cut) else { continue }
+                        let regressed = memberFit.regressed
+                        cards.append(zip(regressed.features, regressed.regression.coefficients).map { scorecardFeature($0, coefficient: $1) })
+                        intercepts.append(regressed.regression.intercept)
+                    }
                 }
-                cards.append(zip(fit.features, fit.regression.coefficients).map { scorecardFeature($0, coefficient: $1) })
-                intercepts.append(fit.regression.intercept)
             }
+            candidates = members.count
             var names: [String] = []
             for card in cards { for feature in card where !names.contains(feature.name) { names.append(feature.name) } }
             features = names.map { name in ScorecardFeature.mean(of: cards.map { card in card.first { $0.name == name } }) }
@@ -239,7 +255,7 @@ public struct ScorecardTrainer: Sendable {
         }
         let report = SegmentReport(
             name: name, regression: fitted.regression, features: summaries, rows: isBad.count, bads: bads,
-            search: results, chosen: chosen, l2: l2, cards: cards.count, deals: results.isEmpty ? 0 : search.deals(rows: isBad.count))
+            search: results, chosen: chosen, l2: l2, cards: cards.count, candidates: candidates, deals: results.isEmpty ? 0 : search.deals(rows: isBad.count))
         return (features, intercept, report)
     }
 
@@ -254,26 +270,77 @@ public struct ScorecardTrainer: Sendable {
         return binner
     }
 
-    /// Every candidate the search measured, with its mean held-out AUC and log-loss (see ``ModelSearch``).
-    private func crossValidate(
-        _ columns: [(name: String, column: DataColumn)], isBad: [Bool], search: ModelSearch
-    ) -> [SearchResult] {
-        let folds = (0..<search.deals(rows: isBad.count)).flatMap { round in
+    /// One fold of one deal: the rows the fits learn from and the held-out rows they are measured on.
+    struct Fold {
+        var trainLabels: [Bool]
+        var testLabels: [Bool]
+        var trainColumns: [(name: String, column: DataColumn)]
+        var testColumns: [String: DataColumn]
+    }
+
+    /// The folds of `deals` deals of the rows (``ModelSearch/foldOfRow(_:repeat:)``), deal by deal.
+    static func folds(_ columns: [(name: String, column: DataColumn)], isBad: [Bool], search: ModelSearch, deals: Int) -> [Fold] {
+        (0..<deals).flatMap { round in
             let foldOfRow = search.foldOfRow(isBad, repeat: round)
             return (0..<search.folds).map { fold in
                 let trainRows = isBad.indices.filter { foldOfRow[$0] != fold }
                 let testRows = isBad.indices.filter { foldOfRow[$0] == fold }
-                return (trainLabels: trainRows.map { isBad[$0] }, testLabels: testRows.map { isBad[$0] },
-                        trainColumns: columns.map { ($0.name, $0.column.rows(trainRows)) },
-                        testColumns: Dictionary(uniqueKeysWithValues: columns.map { ($0.name, $0.column.rows(testRows)) }))
+                return Fold(trainLabels: trainRows.map { isBad[$0] }, testLabels: testRows.map { isBad[$0] },
+                            trainColumns: columns.map { ($0.name, $0.column.rows(trainRows)) },
+                            testColumns: Dictionary(uniqueKeysWithValues: columns.map { ($0.name, $0.column.rows(testRows)) }))
             }
         }
+    }
+
+    /// `candidates` grouped by their binning settings (all but the IV threshold, prior and
+    /// penalty), groups in order of first appearance, each group in the given order.
+    static func byBinning(_ candidates: [ModelSearch.Candidate]) -> [[ModelSearch.Candidate]] {
+        var groups: [[ModelSearch.Candidate]] = []
+        var groupOf: [ModelSearch.Candidate: Int] = [:]
+        for candidate in candidates {
+            var binning = candidate
+            (binning.minimumInformationValue, binning.slopePrior, binning.l2PerRow) = (0, 0, 0)
+            if let index = groupOf[binning] {
+                groups[index].append(candidate)
+            } else {
+                groupOf[binning] = groups.count
+                groups.append([candidate])
+            }
+        }
+        return groups
+    }
+
+    /// One candidate's fit: every column binned, the selection, and the regression on what it keeps.
+    struct Fit {
+        var binned: [BinnedFeature]
+        var regressed: (features: [BinnedFeature], regression: LogisticRegression, dropped: [String: String])
+        /// Why each column not in the regression is not (the filters', then the sign check's).
+        var dropped: [String: String]
+    }
+
+    /// `candidate`'s settings fitted on `columns`: binned (or `binned`, the columns already cut
+    /// with its binning settings), selected, regressed with the penalty `l2`.
+    private func fit(
+        _ candidate: ModelSearch.Candidate, _ columns: [(name: String, column: DataColumn)], isBad: [Bool], l2: Double,
+        binned: [BinnedFeature]? = nil
+    ) throws(TrainingError) -> Fit {
+        let binner = binner(for: candidate)
+        let binned = binned ?? columns.map { binner.bin($0.name, $0.column, isBad: isBad) }
+        let selection = select(binned, minimumInformationValue: candidate.minimumInformationValue)
+        let regressed = try regress(selection.kept, isBad: isBad, l2: l2, prior: candidate.slopePrior)
+        return Fit(binned: binned, regressed: regressed, dropped: selection.dropped.merging(regressed.dropped) { first, _ in first })
+    }
+
+    /// Every candidate the search measured on `folds`, with its held-out AUCs and log-loss (see ``ModelSearch``).
+    private func crossValidate(_ folds: [Fold], search: ModelSearch) -> [SearchResult] {
         /// Every IV threshold and `penalties` with `binning`'s bins, averaged over the folds.
         func measure(_ binning: ModelSearch.Candidate, penalties: [Double]) -> [SearchResult] {
-            var results: [ModelSearch.Candidate: (auc: Double, logLoss: Double)] = [:]
+            // Each candidate's results in the order first measured (so ties rank the same in every process).
+            var results: [SearchResult] = []
+            var index: [ModelSearch.Candidate: Int] = [:]
             let binner = binner(for: binning)
             for fold in folds {
-                let binned = fold.trainColumns.map { binner.bin($0.0, $0.1, isBad: fold.trainLabels) }
+                let binned = fold.trainColumns.map { binner.bin($0.name, $0.column, isBad: fold.trainLabels) }
                 let cache = PatternCache()
                 // The held-out rows' WOE per feature, looked up once for every fit.
                 var testWOE: [String: [Double]] = [:]
@@ -288,11 +355,15 @@ public struct ScorecardTrainer: Sendable {
                             candidate.minimumInformationValue = threshold
                             candidate.slopePrior = prior
                             candidate.l2PerRow = l2PerRow
-                            var sum = results[candidate] ?? (0, 0)
-                            defer { results[candidate] = sum }
+                            let at = index[candidate] ?? {
+                                results.append(SearchResult(candidate: candidate, meanAUC: 0, meanLogLoss: 0))
+                                index[candidate] = results.count - 1
+                                return results.count - 1
+                            }()
                             guard let fitted = try? regress(kept, isBad: fold.trainLabels, l2: l2PerRow * Double(fold.trainLabels.count),
                                                             prior: prior, start: previous, cache: cache) else {
-                                sum.logLoss += .infinity
+                                results[at].meanLogLoss += .infinity
+                                results[at].foldAUCs.append(0)
                                 continue
                             }
                             previous = fitted.regression
@@ -300,8 +371,8 @@ public struct ScorecardTrainer: Sendable {
                             for (feature, coefficient) in zip(fitted.features, fitted.regression.coefficients) {
                                 for (row, woe) in testWOE[feature.name]!.enumerated() { logOdds[row] += coefficient * woe }
                             }
-                            sum.auc += ModelMetrics.auc(scores: logOdds.map { -$0 }, isBad: fold.testLabels) ?? 0
-                            sum.logLoss += zip(logOdds, fold.testLabels).reduce(0.0) { loss, row in
+                            results[at].foldAUCs.append(ModelMetrics.auc(scores: logOdds.map { -$0 }, isBad: fold.testLabels) ?? 0)
+                            results[at].meanLogLoss += zip(logOdds, fold.testLabels).reduce(0.0) { loss, row in
                                 // −log P(observed outcome), with log(1 + e^x) computed stably.
                                 let x = row.1 ? -row.0 : row.0
                                 return loss + (x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)))
@@ -311,8 +382,11 @@ public struct ScorecardTrainer: Sendable {
                 }
             }
             let count = Double(folds.count)
-            return results.map { SearchResult(candidate: $0.key, meanAUC: $0.value.auc / count, meanLogLoss: $0.value.logLoss / count) }
-                .sorted { search.l2PerRow.firstIndex(of: $0.candidate.l2PerRow)! < search.l2PerRow.firstIndex(of: $1.candidate.l2PerRow)! }
+            for at in results.indices {
+                results[at].meanAUC = results[at].foldAUCs.reduce(0, +) / count
+                results[at].meanLogLoss /= count
+            }
+            return results
         }
         let coarse = search.l2PerRow.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
         var results = search.binnings.flatMap { measure($0, penalties: coarse) }
@@ -321,6 +395,21 @@ public struct ScorecardTrainer: Sendable {
             if !fine.isEmpty { results += measure(best, penalties: fine) }
         }
         return results
+    }
+
+    /// The candidates the search cannot tell from the best (see ``ModelSearch/standardErrors``):
+    /// those without a failed fold whose mean held-out AUC is within `standardErrors` standard
+    /// errors of the best's, the standard error being the spread of the best's fold AUCs over √folds.
+    public static func indistinguishable(from results: [SearchResult], search: ModelSearch) -> [SearchResult] {
+        guard let best = results.filter(\.meanLogLoss.isFinite).max(by: { $0.meanAUC < $1.meanAUC }) else { return [] }
+        guard best.foldAUCs.count > 1 else { return [best] }
+        func spread(_ values: [Double]) -> Double {
+            let mean = values.reduce(0, +) / Double(values.count)
+            return (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot()
+        }
+        return results.filter { result in
+            result.meanLogLoss.isFinite && result.meanAUC >= best.meanAUC - search.standardErrors * spread(best.foldAUCs) / Double(search.folds).squareRoot()
+        }
     }
 
     /// `results` best first: those within `aucTolerance` of the best AUC by log-loss, then the

@@ -17,8 +17,10 @@ public struct TrainingOptions: Sendable {
     /// What cross-validation chooses, and from which candidates.
     public var search = ModelSearch()
     /// Whether each segment's points are the mean of the chosen candidate's card fitted on all
-    /// rows and its cards fitted on each fold's training rows (bins cut at every card's edges):
-    /// a bagged card, steadier than one fit where the bins' cut points depend on few rows.
+    /// rows and its cards fitted on each fold's training rows (bins cut at every card's edges),
+    /// and of the same cards of every other candidate the search cannot tell from it
+    /// (``ModelSearch/standardErrors``): a bagged card, steadier than one fit where the bins'
+    /// cut points and the choice of settings depend on few rows.
     public var meanOfFoldCards = true
     public var scaling = ScoreScaling()
     /// Segments to train one set of points each for, in selection order; empty for an

@@ -60,6 +60,31 @@ import Testing
         #expect(ScorecardTrainer.rank(results, aucTolerance: 0.0005).map(\.l2PerRow) == [2, 1, 4, 3])
     }
 
+    /// The candidates the search cannot tell from the best: within one standard error (the spread
+    /// of the best's fold AUCs over √folds) of its mean held-out AUC, none with a failed fold;
+    /// with no standard errors allowed, the best alone.
+    @Test func theCandidatesWithinOneStandardErrorOfTheBestAreIndistinguishable() {
+        func result(_ l2: Double, _ folds: [Double], logLoss: Double = 0.5) -> ScorecardTrainer.SearchResult {
+            let candidate = ModelSearch.Candidate(method: .tree, maxBins: 4, minBinShare: 0.05, noiseZ: 0, monotonicity: .on,
+                                                  minimumInformationValue: 0, slopePrior: 0, l2PerRow: l2)
+            return .init(candidate: candidate, meanAUC: folds.reduce(0, +) / Double(folds.count), meanLogLoss: logLoss, foldAUCs: folds)
+        }
+        // The best: mean 0.80, fold deviation 0.0163, so one standard error over 4 folds is 0.0082.
+        let best = result(1, [0.78, 0.80, 0.82, 0.80])
+        let within = result(2, [0.785, 0.795, 0.805, 0.795])   // 0.795
+        let beyond = result(3, [0.77, 0.78, 0.79, 0.78])       // 0.78
+        let failed = result(4, [0.81, 0.81, 0.81, 0.81], logLoss: .infinity)
+        var search = ModelSearch()
+        search.folds = 4
+        #expect(search.standardErrors == 1)
+        let all = [beyond, within, failed, best]
+        #expect(ScorecardTrainer.indistinguishable(from: all, search: search).map(\.candidate.l2PerRow) == [2, 1])
+        search.standardErrors = 3
+        #expect(ScorecardTrainer.indistinguishable(from: all, search: search).map(\.candidate.l2PerRow) == [3, 2, 1])
+        search.standardErrors = 0
+        #expect(ScorecardTrainer.indistinguishable(from: all, search: search).map(\.candidate.l2PerRow) == [1])
+    }
+
     /// The same options give the same folds and the same card.
     @Test func theSearchIsDeterministic() throws {
         let first = try ScorecardTrainer(options: Self.options()).train(Self.table)
@@ -94,28 +119,48 @@ import Testing
     /// cards fitted on each fold's training rows, as `TrainingOptions.fixed` fits them; without
     /// the mean, the card is the fit on all rows.
     @Test func theCardIsTheMeanOfTheFitOnAllRowsAndOfEachFoldsFit() throws {
-        let options = Self.options()
+        var options = Self.options()
+        options.search.standardErrors = 0
         let report = try ScorecardTrainer(options: options).train(Self.table)
         let segment = report.segments[0]
-        #expect(segment.cards == options.search.folds + 1)
-        let chosen = segment.chosen
-        let isBad = try options.target.labels(in: Self.table)
-        func member(_ rows: [Int]) throws -> Scorecard {
-            var fixed = TrainingOptions.fixed(
-                target: options.target,
-                binner: FeatureBinner(method: chosen.method, maxBins: chosen.maxBins, minBinShare: chosen.minBinShare,
-                                      monotonicity: chosen.monotonicity, noiseZ: chosen.noiseZ),
-                l2: chosen.l2PerRow * Double(rows.count))
-            fixed.search.minimumInformationValue = [chosen.minimumInformationValue]
-            fixed.search.slopePrior = [chosen.slopePrior]
-            fixed.maximumCorrelation = options.maximumCorrelation
-            let table = CSVTable(header: Self.table.header, rows: rows.map { Self.table.rows[$0] }, lines: rows.map { Self.table.lines[$0] })
-            return try ScorecardTrainer(options: fixed).train(table).card
+        #expect(segment.cards == options.search.folds + 1 && segment.candidates == 1)
+        let members = try Self.bagged(segment.chosen, options: options)
+        Self.expectMean(of: members, in: report.card.segments[0])
+        var single = options
+        single.meanOfFoldCards = false
+        let alone = try ScorecardTrainer(options: single).train(Self.table)
+        #expect(alone.segments[0].cards == 1)
+        #expect(alone.card.segments[0].features.map(\.binning) == members[0].segments[0].features.map(\.binning))
+    }
+
+    /// By default the card is the mean of the bagged cards (the fit on all rows and on each
+    /// fold's training rows) of every candidate the search cannot tell from the best, each
+    /// fitted as `TrainingOptions.fixed` fits it; the chosen one is the best.
+    @Test func theCardAveragesEveryCandidateWithinOneStandardErrorOfTheBest() throws {
+        var options = Self.options()
+        // Neighbouring penalties rank the held-out rows nearly alike: within one standard error.
+        options.search.l2PerRow = [0.01, 0.003, 0.001, 0]
+        options.search.averagingRows = 10_000
+        let report = try ScorecardTrainer(options: options).train(Self.table)
+        let segment = report.segments[0]
+        let alike = ScorecardTrainer.indistinguishable(from: segment.search, search: options.search)
+        #expect(alike.count > 1 && alike.count < segment.search.count, "\(segment.search.map(\.meanAUC))")
+        #expect(segment.chosen == ScorecardTrainer.rank(segment.search, aucTolerance: options.search.aucTolerance).first)
+        #expect(segment.candidates == alike.count && segment.cards == alike.count * (options.search.folds + 1))
+        // In the trainer's order, so that sums round alike: the chosen one and the rest by rank,
+        // grouped by binning; in each group all rows' fits, then each fold's.
+        let order = [segment.chosen] + ScorecardTrainer.rank(segment.search, aucTolerance: options.search.aucTolerance)
+            .filter { candidate in candidate != segment.chosen && alike.contains { $0.candidate == candidate } }
+        var members: [Scorecard] = []
+        for group in ScorecardTrainer.byBinning(order) {
+            let cards = try group.map { try Self.bagged($0, options: options) }
+            for set in 0...options.search.folds { members += cards.map { $0[set] } }
         }
-        let foldOfRow = options.search.foldOfRow(isBad)
-        var members = [try member(Array(isBad.indices))]
-        for fold in 0..<options.search.folds { members.append(try member(isBad.indices.filter { foldOfRow[$0] != fold })) }
-        let card = report.card.segments[0]
+        Self.expectMean(of: members, in: report.card.segments[0])
+    }
+
+    /// `card`'s features and intercept are the means of `members'`.
+    static func expectMean(of members: [Scorecard], in card: ScorecardSegment) {
         #expect(Set(card.features.map(\.name)) == Set(members.flatMap { $0.segments[0].features.map(\.name) }))
         for feature in card.features {
             var expected = ScorecardFeature.mean(of: members.map { $0.segments[0].features.first { $0.name == feature.name } })
@@ -124,11 +169,34 @@ import Testing
         }
         let intercept = members.map(\.segments[0].interceptPoints).reduce(0, +) / Double(members.count)
         #expect(abs(card.interceptPoints - intercept) < 0.01)
-        var single = options
-        single.meanOfFoldCards = false
-        let alone = try ScorecardTrainer(options: single).train(Self.table)
-        #expect(alone.segments[0].cards == 1)
-        #expect(alone.card.segments[0].features.map(\.binning) == members[0].segments[0].features.map(\.binning))
+    }
+
+    /// From ``ModelSearch/averagingRows`` rows up the best candidate's cards alone are averaged.
+    @Test func largeSetsKeepTheBestCandidateAlone() throws {
+        var options = Self.options()
+        options.search.l2PerRow = [0.01, 0.003, 0.001, 0]
+        options.search.averagingRows = 6_000
+        let segment = try ScorecardTrainer(options: options).train(Self.table).segments[0]
+        #expect(ScorecardTrainer.indistinguishable(from: segment.search, search: options.search).count > 1)
+        #expect(segment.candidates == 1 && segment.cards == options.search.folds + 1)
+    }
+
+    /// `candidate`'s cards as `TrainingOptions.fixed` fits them on all rows, then on each fold's training rows.
+    static func bagged(_ candidate: ModelSearch.Candidate, options: TrainingOptions) throws -> [Scorecard] {
+        let isBad = try options.target.labels(in: table)
+        let foldOfRow = options.search.foldOfRow(isBad)
+        return try ([Array(isBad.indices)] + (0..<options.search.folds).map { fold in isBad.indices.filter { foldOfRow[$0] != fold } }).map { rows in
+            var fixed = TrainingOptions.fixed(
+                target: options.target,
+                binner: FeatureBinner(method: candidate.method, maxBins: candidate.maxBins, minBinShare: candidate.minBinShare,
+                                      monotonicity: candidate.monotonicity, noiseZ: candidate.noiseZ),
+                l2: candidate.l2PerRow * Double(rows.count))
+            fixed.search.minimumInformationValue = [candidate.minimumInformationValue]
+            fixed.search.slopePrior = [candidate.slopePrior]
+            fixed.maximumCorrelation = options.maximumCorrelation
+            let subset = CSVTable(header: table.header, rows: rows.map { table.rows[$0] }, lines: rows.map { table.lines[$0] })
+            return try ScorecardTrainer(options: fixed).train(subset).card
+        }
     }
 
     @Test func foldsAreStratified() {

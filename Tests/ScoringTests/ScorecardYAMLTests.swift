@@ -70,6 +70,34 @@ import Testing
         #expect(error?.line == lineNumber(of: "- feature: tax_credit_level", in: text))
     }
 
+    /// A numeric feature's `groups` is a key its kind does not have: the reader's own check names
+    /// it and its line, and a numeric feature without bins is missing them, as for any mapping.
+    @Test func aKeyOfTheOtherKindIsUnknownAtItsLine() throws {
+        let text = try exampleCard(replacing: "    kind: numeric\n    missing: 0\n", with: "    kind: numeric\n    missing: 0\n    groups: []\n")
+        let error = #expect(throws: ScorecardError.self) { try Scorecard(yaml: text) }
+        #expect(error?.line == lineNumber(of: "groups: []", in: text))
+        #expect(error?.message.contains("unknown key 'groups' in features[0]") == true)
+        #expect(error?.message.contains("bins, special") == true)
+        let noBins = try exampleCard(replacing: "    bins:", with: "    binz:")
+        let missing = #expect(throws: ScorecardError.self) { try Scorecard(yaml: noBins) }
+        #expect(missing.map { ([$0] + $0.further).contains { $0.message == "features[0] is missing 'bins'" } } == true)
+    }
+
+    /// Every problem the reader finds is in the error, each with its own line, the first in front.
+    @Test func everyProblemOfTheTextIsReportedWithItsLine() throws {
+        let text = try exampleCard(replacing: "{ from: 5, to: 50, points: 20 }", with: "{ from: 5, to: 50, points: twenty }")
+            .replacingOccurrences(of: "    kind: numeric\n    missing: 0\n", with: "    kind: numeric\n    missng: 0\n")
+        let error = try #require(#expect(throws: ScorecardError.self) { try Scorecard(yaml: text) })
+        let all = [error] + error.further
+        #expect(all.count >= 3, "\(error)")
+        #expect(all.contains { $0.line == lineNumber(of: "points: twenty", in: text) && $0.message.contains("a number") })
+        #expect(all.contains { $0.line == lineNumber(of: "missng", in: text) && $0.message.contains("unknown key 'missng'") })
+        #expect(all.contains { $0.message.contains("is missing 'missing'") })
+        // The description lists them all, one a line.
+        #expect(error.description.split(separator: "\n").count == all.count)
+        #expect(error.description.contains("twenty") && error.description.contains("missng"))
+    }
+
     @Test func brokenYAMLSyntaxNamesItsLine() {
         let error = #expect(throws: ScorecardError.self) { try Scorecard(yaml: "name: x\nversion: [1, 2\nscaling: {}\n") }
         #expect(error?.line != nil)
