@@ -9,7 +9,7 @@ extension CivilDate: PostgresEncodable, PostgresDecodable {
         return PostgresDay(year: year, month: month, day: day).postgresParameter
     }
 
-    public static var acceptedTypes: Set<PostgresDataType> { PostgresDay.acceptedTypes }
+    public static let acceptedTypes: Set<PostgresDataType> = PostgresDay.acceptedTypes
 
     public init(postgresText bytes: UnsafeRawBufferPointer) throws(PostgresDecodingFailure) {
         let day = try PostgresDay(postgresText: bytes)

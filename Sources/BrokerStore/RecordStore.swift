@@ -195,7 +195,7 @@ public struct RecordStore: Sendable {
 private struct RecordFields: PostgresDecodable {
     let members: [String: AnswerValue]
 
-    static var acceptedTypes: Set<PostgresDataType> { [.json, .jsonb] }
+    static let acceptedTypes: Set<PostgresDataType> = [.json, .jsonb]
 
     init(postgresText bytes: UnsafeRawBufferPointer) throws(PostgresDecodingFailure) {
         let value: AnswerValue

@@ -16,7 +16,7 @@ public struct PostgresDay: Sendable, Hashable, PostgresEncodable, PostgresDecoda
         .text(PostgresTimestamp.format(year: Int64(year), month: Int64(month), day: Int64(day)))
     }
 
-    public static var acceptedTypes: Set<PostgresDataType> { [.date] }
+    public static let acceptedTypes: Set<PostgresDataType> = [.date]
 
     public init(postgresText bytes: UnsafeRawBufferPointer) throws(PostgresDecodingFailure) {
         guard let parsed = PostgresTimestamp.parseDay(bytes) else {

@@ -37,7 +37,7 @@ extension Optional: PostgresDecodable where Wrapped: PostgresDecodable {
 }
 
 extension String: PostgresDecodable {
-    public static var acceptedTypes: Set<PostgresDataType> { PostgresDataType.texts.union([.uuid, .numeric]) }
+    public static let acceptedTypes: Set<PostgresDataType> = PostgresDataType.texts.union([.uuid, .numeric])
 
     public init(postgresText bytes: UnsafeRawBufferPointer) throws(PostgresDecodingFailure) {
         self = String(decoding: bytes, as: UTF8.self)
@@ -45,7 +45,7 @@ extension String: PostgresDecodable {
 }
 
 extension Int: PostgresDecodable {
-    public static var acceptedTypes: Set<PostgresDataType> { PostgresDataType.integers }
+    public static let acceptedTypes: Set<PostgresDataType> = PostgresDataType.integers
 
     public init(postgresText bytes: UnsafeRawBufferPointer) throws(PostgresDecodingFailure) {
         self = try Int(parsingDecimal: bytes)
@@ -53,7 +53,7 @@ extension Int: PostgresDecodable {
 }
 
 extension Int64: PostgresDecodable {
-    public static var acceptedTypes: Set<PostgresDataType> { PostgresDataType.integers }
+    public static let acceptedTypes: Set<PostgresDataType> = PostgresDataType.integers
 
     public init(postgresText bytes: UnsafeRawBufferPointer) throws(PostgresDecodingFailure) {
         self = Int64(try Int(parsingDecimal: bytes))
@@ -61,7 +61,7 @@ extension Int64: PostgresDecodable {
 }
 
 extension Int32: PostgresDecodable {
-    public static var acceptedTypes: Set<PostgresDataType> { [.int2, .int4] }
+    public static let acceptedTypes: Set<PostgresDataType> = [.int2, .int4]
 
     public init(postgresText bytes: UnsafeRawBufferPointer) throws(PostgresDecodingFailure) {
         self = Int32(try Int(parsingDecimal: bytes))
@@ -69,9 +69,7 @@ extension Int32: PostgresDecodable {
 }
 
 extension Double: PostgresDecodable {
-    public static var acceptedTypes: Set<PostgresDataType> {
-        PostgresDataType.integers.union([.float4, .float8, .numeric])
-    }
+    public static let acceptedTypes: Set<PostgresDataType> = PostgresDataType.integers.union([.float4, .float8, .numeric])
 
     public init(postgresText bytes: UnsafeRawBufferPointer) throws(PostgresDecodingFailure) {
         guard let value = Double(String(decoding: bytes, as: UTF8.self)) else {
@@ -82,7 +80,7 @@ extension Double: PostgresDecodable {
 }
 
 extension Decimal: PostgresDecodable {
-    public static var acceptedTypes: Set<PostgresDataType> { PostgresDataType.integers.union([.numeric]) }
+    public static let acceptedTypes: Set<PostgresDataType> = PostgresDataType.integers.union([.numeric])
 
     public init(postgresText bytes: UnsafeRawBufferPointer) throws(PostgresDecodingFailure) {
         guard let value = Decimal(string: String(decoding: bytes, as: UTF8.self), locale: Locale(identifier: "en_US_POSIX"))
@@ -92,7 +90,7 @@ extension Decimal: PostgresDecodable {
 }
 
 extension Bool: PostgresDecodable {
-    public static var acceptedTypes: Set<PostgresDataType> { [.bool] }
+    public static let acceptedTypes: Set<PostgresDataType> = [.bool]
 
     public init(postgresText bytes: UnsafeRawBufferPointer) throws(PostgresDecodingFailure) {
         switch bytes.first {
@@ -104,7 +102,7 @@ extension Bool: PostgresDecodable {
 }
 
 extension Date: PostgresDecodable {
-    public static var acceptedTypes: Set<PostgresDataType> { [.timestamptz, .timestamp, .date] }
+    public static let acceptedTypes: Set<PostgresDataType> = [.timestamptz, .timestamp, .date]
 
     public init(postgresText bytes: UnsafeRawBufferPointer) throws(PostgresDecodingFailure) {
         guard let date = PostgresTimestamp.parse(bytes) else {
@@ -115,7 +113,7 @@ extension Date: PostgresDecodable {
 }
 
 extension UUID: PostgresDecodable {
-    public static var acceptedTypes: Set<PostgresDataType> { [.uuid] }
+    public static let acceptedTypes: Set<PostgresDataType> = [.uuid]
 
     public init(postgresText bytes: UnsafeRawBufferPointer) throws(PostgresDecodingFailure) {
         guard let uuid = UUID(uuidString: String(decoding: bytes, as: UTF8.self)) else {
@@ -126,7 +124,7 @@ extension UUID: PostgresDecodable {
 }
 
 extension Array: PostgresDecodable where Element == UInt8 {
-    public static var acceptedTypes: Set<PostgresDataType> { [.bytea] }
+    public static let acceptedTypes: Set<PostgresDataType> = [.bytea]
 
     /// Decodes `bytea` from its hex text form (`\x0a1b…`).
     public init(postgresText bytes: UnsafeRawBufferPointer) throws(PostgresDecodingFailure) {
@@ -157,7 +155,7 @@ extension Array: PostgresDecodable where Element == UInt8 {
 }
 
 extension Data: PostgresDecodable {
-    public static var acceptedTypes: Set<PostgresDataType> { [.bytea] }
+    public static let acceptedTypes: Set<PostgresDataType> = [.bytea]
 
     public init(postgresText bytes: UnsafeRawBufferPointer) throws(PostgresDecodingFailure) {
         self = Data(try [UInt8](postgresText: bytes))
