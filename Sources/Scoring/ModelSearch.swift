@@ -53,7 +53,7 @@ public struct ModelSearch: Sendable, Hashable {
     /// mean of every such candidate's cards, not the best's alone: on few rows many candidates are
     /// within noise of each other, and the best of them is partly the luckiest (the winner's curse);
     /// their mean does not bet on one. 0: the best alone.
-        public var standardErrors = 1.0
+    public var standardErrors = 1.0
     /// Only sets of fewer rows than this average the candidates within ``standardErrors`` of the
     /// best; larger ones keep the best alone. Where the held-out folds of one deal score this many
     /// rows (``heldOutRows``) the search ranks steadily, and averaging there only admitted weak

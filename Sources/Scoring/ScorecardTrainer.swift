@@ -402,14 +402,12 @@ public struct ScorecardTrainer: Sendable {
     /// errors of the best's, the standard error being the spread of the best's fold AUCs over √folds.
     public static func indistinguishable(from results: [SearchResult], search: ModelSearch) -> [SearchResult] {
         guard let best = results.filter(\.meanLogLoss.isFinite).max(by: { $0.meanAUC < $1.meanAUC }) else { return [] }
-        guard best.foldAUCs.count > 1 else { return [best] }
-        func spread(_ values: [Double]) -> Double {
-            let mean = values.reduce(0, +) / Double(values.count)
-            return (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot()
-        }
-        return results.filter { result in
-            result.meanLogLoss.isFinite && result.meanAUC >= best.meanAUC - search.standardErrors * spread(best.foldAUCs) / Double(search.folds).squareRoot()
-        }
+        let aucs = best.foldAUCs
+        guard aucs.count > 1 else { return [best] }
+        let mean = aucs.reduce(0, +) / Double(aucs.count)
+        let spread = (aucs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(aucs.count - 1)).squareRoot()
+        let floor = best.meanAUC - search.standardErrors * spread / Double(search.folds).squareRoot()
+        return results.filter { $0.meanLogLoss.isFinite && $0.meanAUC >= floor }
     }
 
     /// `results` best first: those within `aucTolerance` of the best AUC by log-loss, then the
