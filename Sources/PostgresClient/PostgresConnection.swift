@@ -199,23 +199,19 @@ public final class PostgresConnection: @unchecked Sendable {
         guard sent == 1 else { throw connectionFailure() }
     }
 
-    /// A statement's reply as it is read: its first result (a statement sent alone has one).
-    struct Reply: Sendable {
-        var first: Result<PostgresResult, any Error>?
-    }
-
     /// Reads what the server sent; returns the statement's outcome once the reply is whole, or nil
-    /// while libpq still waits for more of it.
-    func readReply(_ reply: inout Reply, bindings: PostgresBindings) -> Result<PostgresResult, any Error>? {
+    /// while libpq still waits for more of it. `first` keeps the reply's first result (a statement
+    /// sent alone has one) between reads.
+    func readReply(_ first: inout Result<PostgresResult, any Error>?, bindings: PostgresBindings) -> Result<PostgresResult, any Error>? {
         guard PQconsumeInput(handle) == 1 else {
             return .failure(connectionFailure())
         }
         while PQisBusy(handle) == 0 {
             guard let result = PQgetResult(handle) else {
-                return reply.first ?? .failure(PostgresError(.connection, "the database ended its reply without a result"))
+                return first ?? .failure(PostgresError(.connection, "the database ended its reply without a result"))
             }
-            if reply.first == nil {
-                reply.first = Result { try check(result, bindings: bindings) }
+            if first == nil {
+                first = Result { try check(result, bindings: bindings) }
             } else {
                 PQclear(result)
             }

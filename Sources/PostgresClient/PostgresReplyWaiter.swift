@@ -24,7 +24,8 @@ final class PostgresReplyWaiter: Sendable {
         let connection: PostgresConnection
         let bindings: PostgresBindings
         let continuation: CheckedContinuation<PostgresResult, any Error>
-        var reply = PostgresConnection.Reply()
+        /// The reply's first result, once read.
+        var first: Result<PostgresResult, any Error>?
     }
 
     private struct State {
@@ -51,24 +52,24 @@ final class PostgresReplyWaiter: Sendable {
             case .failure(let error):
                 continuation.resume(throwing: error)
             case .success(let epoll):
-                if let failure = Self.arm(socket, in: epoll) {
-                    if let watch = state.withLock({ $0.watched.removeValue(forKey: socket) }) {
-                        watch.continuation.resume(throwing: PostgresError(.connection, "cannot wait for the database's reply: \(failure)"))
-                    }
-                }
+                arm(socket, in: epoll)
             }
         }
     }
 
-    /// Watches `socket` for one readable event (re-armed for each statement; an idle socket is not watched).
-    private static func arm(_ socket: Int32, in epoll: Int32) -> String? {
+    /// Watches `socket` for one readable event (re-armed for each statement; an idle socket is not
+    /// watched); if it cannot, the statement's caller gets the reason.
+    private func arm(_ socket: Int32, in epoll: Int32) {
         var event = epoll_event()
         event.events = EPOLLIN.rawValue | EPOLLONESHOT.rawValue
         event.data.fd = socket
-        if epoll_ctl(epoll, EPOLL_CTL_MOD, socket, &event) == 0 { return nil }
+        if epoll_ctl(epoll, EPOLL_CTL_MOD, socket, &event) == 0 { return }
         // A socket not yet in the set (a new connection; a closed one leaves the set by itself).
-        if errno == ENOENT, epoll_ctl(epoll, EPOLL_CTL_ADD, socket, &event) == 0 { return nil }
-        return String(cString: strerror(errno))
+        if errno == ENOENT, epoll_ctl(epoll, EPOLL_CTL_ADD, socket, &event) == 0 { return }
+        let failure = String(cString: strerror(errno))
+        if let watch = state.withLock({ $0.watched.removeValue(forKey: socket) }) {
+            watch.continuation.resume(throwing: PostgresError(.connection, "cannot wait for the database's reply: \(failure)"))
+        }
     }
 
     private static func start(_ state: inout State, waiter: PostgresReplyWaiter) {
@@ -99,14 +100,12 @@ final class PostgresReplyWaiter: Sendable {
     /// Reads what arrived on `socket`; resumes its caller once the reply is whole, else waits again.
     private func service(_ socket: Int32, epoll: Int32) {
         guard var watch = state.withLock({ $0.watched.removeValue(forKey: socket) }) else { return }
-        if let outcome = watch.connection.readReply(&watch.reply, bindings: watch.bindings) {
+        if let outcome = watch.connection.readReply(&watch.first, bindings: watch.bindings) {
             watch.continuation.resume(with: outcome)
             return
         }
         state.withLock { $0.watched[socket] = watch }
-        if let failure = Self.arm(socket, in: epoll), let watch = state.withLock({ $0.watched.removeValue(forKey: socket) }) {
-            watch.continuation.resume(throwing: PostgresError(.connection, "cannot wait for the database's reply: \(failure)"))
-        }
+        arm(socket, in: epoll)
     }
 }
 #endif
