@@ -44,7 +44,7 @@ struct QuotaMiddleware: RouterMiddleware {
         let partnerID = partner.partnerID
         let requestID = context.id
         guard overlapsRoute, !admissions.lastFoundExhausted(partner: partnerID, at: now) else {
-            try await admit(try await admissions.reserve(partner: partnerID, limits: limits, at: now, requestID: requestID), limits, context)
+            try await admit(try await admissions.reserve(partner: partnerID, limits: limits, at: now, requestID: requestID), partnerID, limits, context)
             return try await next(request, context)
         }
         async let decision = admissions.reserve(partner: partnerID, limits: limits, at: now, requestID: requestID)
@@ -55,7 +55,7 @@ struct QuotaMiddleware: RouterMiddleware {
             answer = .failure(error)
         }
         do {
-            try await admit(try await decision, limits, context)
+            try await admit(try await decision, partnerID, limits, context)
         } catch {
             // Whatever the route answered does not leave; what it noted for the meter is not metered.
             context.meter.retract()
@@ -66,8 +66,7 @@ struct QuotaMiddleware: RouterMiddleware {
 
     /// Registers what a reserved unit needs (given back if the answer does not leave, an alert once
     /// it has); throws the 429 for a used-up quota.
-    private func admit(_ decision: QuotaDecision, _ limits: QuotaLimits, _ context: Context) async throws {
-        let partnerID = try context.requirePartner().partnerID
+    private func admit(_ decision: QuotaDecision, _ partnerID: String, _ limits: QuotaLimits, _ context: Context) async throws {
         let now = context.instant
         switch decision {
         case .exhausted(let exhaustion):
