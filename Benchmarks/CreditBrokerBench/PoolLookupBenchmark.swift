@@ -75,7 +75,8 @@ struct PoolLookupBenchmark: AsyncParsableCommand {
         return (value, cores)
     }
 
-    /// The pool's lookups per second, and the cores `programs` used over the middle of the run.
+    /// The pool's lookups per second, and the cores `programs` used over the middle of the run (as
+    /// `ProcessCPU.cores(of:under:over:_:)` measures a child program, with the pool in this process).
     private func poolRate(_ pool: PostgresPool, roots: Set<Int32>, programs: Set<String>) async throws -> (Double, [String: Double]) {
         async let rate = poolRate(pool)
         let window = Double(max(seconds - 2, 1))
@@ -83,7 +84,7 @@ struct PoolLookupBenchmark: AsyncParsableCommand {
         let before = ProcessCPU.seconds(of: programs, under: roots)
         try await Task.sleep(for: .seconds(window))
         let after = ProcessCPU.seconds(of: programs, under: roots)
-        return (try await rate, Dictionary(uniqueKeysWithValues: programs.map { ($0, max(0, (after[$0] ?? 0) - (before[$0] ?? 0)) / window) }))
+        return (try await rate, ProcessCPU.cores(of: programs, from: before, to: after, over: window))
     }
 
     private func poolRate(_ pool: PostgresPool) async throws -> Double {

@@ -57,6 +57,12 @@ enum ProcessCPU {
         let after = Self.seconds(of: names, under: roots)
         let (status, output) = running.wait()
         guard status == 0 else { throw ValidationError("exit status \(status): \(output.suffix(2_000))") }
-        return (output, Dictionary(uniqueKeysWithValues: names.map { ($0, max(0, (after[$0] ?? 0) - (before[$0] ?? 0)) / window) }))
+        return (output, cores(of: names, from: before, to: after, over: window))
+    }
+
+    /// The cores (CPU seconds per second) each of `names` used between two readings of `seconds`
+    /// taken `window` seconds apart.
+    static func cores(of names: Set<String>, from before: [String: Double], to after: [String: Double], over window: Double) -> [String: Double] {
+        Dictionary(uniqueKeysWithValues: names.map { ($0, max(0, (after[$0] ?? 0) - (before[$0] ?? 0)) / window) })
     }
 }
