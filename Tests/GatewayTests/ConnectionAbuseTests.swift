@@ -1,4 +1,5 @@
 import Foundation
+import ChildProcesses
 @testable import Gateway
 import NIOCore
 import NIOSSL
@@ -139,15 +140,19 @@ import X509
             let plain = try await RawConnection.open(port: gateway.port, from: "127.0.0.2")
             _ = try await plain.readUntilClosed(within: .seconds(10), sending: Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
             let bank = RawConnection.tls(gateway, alpn: ["http/1.1"], identity: try gateway.identity(of: TestGateway.bank))
-            let held = try await RawConnection.open(port: gateway.port, tls: bank, from: "127.0.0.2")
-            try await Task.sleep(for: .milliseconds(300))  // accepted and held before the next one comes
+            // Two connections from the banned address, 300 ms apart. The test does not assume which one the
+            // gate holds (each is set up on the event loop it was given, and on a loaded machine the
+            // second's may run first): one is closed at once, the other after the hold.
+            let first = try await RawConnection.open(port: gateway.port, tls: bank, from: "127.0.0.2")
+            try await Task.sleep(for: .milliseconds(300))
             let second = try await RawConnection.open(port: gateway.port, tls: bank, from: "127.0.0.2")
-            let closedAtOnce = try #require(try await second.readUntilClosed(within: .seconds(5)), "the second refused connection stayed open")
-            #expect(closedAtOnce.bytes.isEmpty)
-            #expect(closedAtOnce.after < .seconds(4), "one held at most: the second is closed at once (measured 1.6 s at load 11)")
-            let closedLater = try #require(try await held.readUntilClosed(within: .seconds(20)), "the held connection stayed open")
-            #expect(closedLater.bytes.isEmpty)
-            #expect(closedLater.after >= .seconds(6))
+            async let firstClosed = first.readUntilClosed(within: .seconds(20))
+            async let secondClosed = second.readUntilClosed(within: .seconds(20))
+            let closed = [try await firstClosed, try await secondClosed]
+            let times = try closed.map { try #require($0, "a refused connection stayed open").after }.sorted()
+            #expect(closed.allSatisfy { $0?.bytes.isEmpty == true }, "nothing is sent to a refused connection")
+            #expect(times[0] < .seconds(4), "one held at most: the other is closed at once")
+            #expect(times[1] >= .seconds(6), "held silent for the policy's hold")
             let metrics = try await gateway.metrics()
             #expect(metrics.contains(#"credit_broker_connections_refused_total{reason="banned"} 2"#), "\(metrics)")
         }
@@ -205,18 +210,11 @@ import X509
     }
 
     /// The status curl reports for `/healthz` trusting `caFile`, from `address` ("000": no answer).
-    private static func curl(_ gateway: TestGateway, caFile: String, from address: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(filePath: "/usr/bin/curl")
-        process.arguments = [
+    private static func curl(_ gateway: TestGateway, caFile: String, from address: String) async throws -> String {
+        try await ChildProcess.start("/usr/bin/curl", [
             "-s", "-o", "/dev/null", "-w", "%{http_code}", "--interface", address, "--cacert", caFile, "--max-time", "10",
             "https://localhost:\(gateway.port)/healthz",
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        process.waitUntilExit()
-        return String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        ], standardError: .inherited).wait().output
     }
 
     @Test func bytesThatAreNotTLSCountAgainstTheAddressAnUnknownCertificateDoesNot() async throws {
@@ -245,9 +243,10 @@ import X509
             let elsewherePEM = NSTemporaryDirectory() + "elsewhere-ca-\(UUID()).pem"
             try elsewhere.certificate.serializeAsPEM().pemString.write(toFile: elsewherePEM, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(atPath: elsewherePEM) }
-            let refusals = try (0..<5).map { _ in try Self.curl(gateway, caFile: elsewherePEM, from: "127.0.0.5") }
+            var refusals: [String] = []
+            for _ in 0..<5 { refusals.append(try await Self.curl(gateway, caFile: elsewherePEM, from: "127.0.0.5")) }
             #expect(refusals == Array(repeating: "000", count: 5))
-            #expect(try Self.curl(gateway, caFile: gateway.pki.caURL.path, from: "127.0.0.5") == "200", "curl refusing our certificate is no strike")
+            #expect(try await Self.curl(gateway, caFile: gateway.pki.caURL.path, from: "127.0.0.5") == "200", "curl refusing our certificate is no strike")
 
             // Plain HTTP, a record of an unknown type and a record of a version TLS never had, from another address.
             var random = SystemRandomNumberGenerator()
