@@ -58,7 +58,7 @@ struct GatewayBenchmark: AsyncParsableCommand {
         let policies = ["--catalog", root.appending(path: "Policies/catalog.yaml").path, "--policies", root.appending(path: "Policies").path]
         let pki = state + "/pki"
         if !FileManager.default.fileExists(atPath: pki + "/ca.pem") {
-            _ = try ChildProcess.run(executable, ["pki", "init", "--out", pki, "--contracts", contracts] + policies)
+            _ = try await ChildProcess.run(executable, ["pki", "init", "--out", pki, "--contracts", contracts] + policies)
         }
         let sealingKeys = state + "/sealing-keys"
         if !FileManager.default.fileExists(atPath: sealingKeys) {

@@ -27,7 +27,7 @@ public final class BrokerDatabase: Sendable {
             embedded = nil
             configuration = PostgresConfiguration(url)
         } else {
-            let started = try EmbeddedPostgres.start(.init(folder: stateFolder + "/postgres"), logger: logger)
+            let started = try await EmbeddedPostgres.start(.init(folder: stateFolder + "/postgres"), logger: logger)
             embedded = started
             configuration = started.configuration
         }
@@ -51,6 +51,6 @@ public final class BrokerDatabase: Sendable {
     /// Closes the pool and stops the embedded server if this process started it.
     public func close() async {
         await pool.close()
-        if let embedded, embedded.startedHere { embedded.stop() }
+        if let embedded, embedded.startedHere { await embedded.stop() }
     }
 }

@@ -109,12 +109,7 @@ public final class SealingKeys: Sendable {
     /// The standard output of `command` (through `/bin/sh -c`), on a thread of its own so that a
     /// slow key service holds no task thread; killed after `commandTimeout`.
     private static func run(_ command: String) async throws(SealingKeyring.Failure) -> String {
-        let result: Result<String, SealingKeyring.Failure> = await withCheckedContinuation { continuation in
-            Thread {
-                continuation.resume(returning: runBlocking(command))
-            }.start()
-        }
-        return try result.get()
+        try await OwnThread.run { runBlocking(command) }.get()
     }
 
     private static func runBlocking(_ command: String) -> Result<String, SealingKeyring.Failure> {

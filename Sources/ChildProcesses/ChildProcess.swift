@@ -28,6 +28,17 @@ package enum ChildProcess {
             return (status, output)
         }
 
+        /// As `wait()`, from a task: the wait blocks a thread of its own, not one of the few the tasks
+        /// of this process share (two on two cores; a server in this process needs them to answer).
+        package func wait() async -> (status: Int32, output: String) {
+            await OwnThread.run { wait() }
+        }
+
+        /// As `wait(killingAfter:)`, from a task, on a thread of its own.
+        package func wait(killingAfter limit: Duration?) async -> (status: Int32, output: String, killed: Bool) {
+            await OwnThread.run { wait(killingAfter: limit) }
+        }
+
         /// As `wait()`, but if it has not closed its output within `limit`, sends it SIGKILL (while
         /// it is still this process's unreaped child, so the signal cannot reach another process),
         /// stops reading and says so.
@@ -166,10 +177,39 @@ package enum ChildProcess {
     @discardableResult
     package static func run(_ executable: String, _ arguments: [String], input: String? = nil) throws -> String {
         let running = try start(executable, arguments, input: input)
-        let (status, output) = running.wait()
-        guard status == 0 else {
-            throw Failure(description: "\(running.name) \(running.firstArgument) failed (exit \(status)): \(output.trimmingCharacters(in: .whitespacesAndNewlines))")
+        return try running.succeeded(running.wait())
+    }
+
+    /// As `run`, from a task: the wait blocks a thread of its own (`Running.wait() async`).
+    @discardableResult
+    package static func run(_ executable: String, _ arguments: [String], input: String? = nil) async throws -> String {
+        let running = try start(executable, arguments, input: input)
+        return try running.succeeded(await running.wait())
+    }
+}
+
+extension ChildProcess.Running {
+    /// The output of a program that exited 0; otherwise a failure naming it, with what it printed.
+    fileprivate func succeeded(_ result: (status: Int32, output: String)) throws -> String {
+        guard result.status == 0 else {
+            throw ChildProcess.Failure(description: "\(name) \(firstArgument) failed (exit \(result.status)): \(result.output.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
-        return output
+        return result.output
+    }
+}
+
+/// Blocking work (waiting for a program, starting a database server) done from a task on a thread
+/// of its own. A task that blocks holds one of the threads every task of the process shares, as
+/// many as there are cores: two such waits on two cores stall every other task, a server in the
+/// same process included, for as long as they last.
+package enum OwnThread {
+    package static func run<Value: Sendable>(_ work: @escaping @Sendable () -> Value) async -> Value {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: work()) }.start()
+        }
+    }
+
+    package static func run<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
+        try await run { Result(catching: work) }.get()
     }
 }

@@ -49,6 +49,22 @@ public final class EmbeddedPostgres: Sendable {
     private let runAs: String?
     private let logger: Logger
 
+    /// As `start`, from a task: `initdb`, `pg_ctl` and `psql` are waited for on a thread of their own
+    /// (`OwnThread`), not on one the process's tasks share.
+    public static func start(_ options: Options, logger: Logger = Logger(label: "credit-broker.embedded-postgres")) async throws -> EmbeddedPostgres {
+        try await OwnThread.run { try start(options, logger: logger) }
+    }
+
+    /// As `stop()`, from a task, on a thread of its own.
+    public func stop() async {
+        await OwnThread.run { self.stop() }
+    }
+
+    /// As `restart()`, from a task, on a thread of its own.
+    public func restart() async throws {
+        try await OwnThread.run { try self.restart() }
+    }
+
     /// Creates (if needed) and starts the cluster, and creates the broker's database.
     public static func start(_ options: Options, logger: Logger = Logger(label: "credit-broker.embedded-postgres")) throws -> EmbeddedPostgres {
         let binaries = try findBinaries()

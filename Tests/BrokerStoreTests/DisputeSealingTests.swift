@@ -71,7 +71,7 @@ import Testing
         for needle in [Self.reason, Self.statement, Self.note, "reason-7f3a1c", "statement-9b2c4e", "note-5d1e88"] {
             #expect(try await Self.clearRows(needle, pool: pool) == 0, "\(needle)")
         }
-        let dump = try TestPostgres.dump(database)
+        let dump = try await TestPostgres.dump(database)
         #expect(dump.contains("COPY public.disputes"), "the dump holds the disputes table")
         for needle in ["reason-7f3a1c", "statement-9b2c4e", "note-5d1e88", "我已缴清罚款", "处罚已撤销", "来源核实"] {
             #expect(!dump.contains(needle), "pg_dump holds '\(needle)' in clear")
@@ -173,7 +173,7 @@ import Testing
             """)
         let mark = #"{"subject_statement": {"text": "\#(Self.statement)", "dispute_id": "\#(id)", "date": "\#(day)"}}"#
         try await pool.query("UPDATE records SET marks = \(mark)::jsonb WHERE source_record_id = 'P-1'")
-        #expect(try TestPostgres.dump(database).contains("statement-9b2c4e"), "the earlier version's database holds it in clear")
+        #expect(try await TestPostgres.dump(database).contains("statement-9b2c4e"), "the earlier version's database holds it in clear")
 
         try await Migrator(pool: pool).migrate()
         let marks = try await pool.query("SELECT marks::text FROM records WHERE source_record_id = 'P-1'")[0].decode(String.self, at: 0)
@@ -189,7 +189,7 @@ import Testing
         let summary = try await DisputeStore.reseal(pool: pool, keys: keys)
         #expect(summary.resealed == 1 && summary.fromClear == 1 && summary.vacuumed, "the tests connect as the schema's owner")
         #expect(try await shown() == expected)
-        let dump = try TestPostgres.dump(database)
+        let dump = try await TestPostgres.dump(database)
         for needle in ["reason-7f3a1c", "statement-9b2c4e", "note-5d1e88", "我已缴清罚款", "处罚已撤销", "来源核实"] {
             #expect(!dump.contains(needle), "pg_dump holds '\(needle)' in clear")
         }

@@ -49,14 +49,14 @@ import Testing
         let folder = TestPostgres.temporaryFolder()
         var options = EmbeddedPostgres.Options(folder: folder)
         options.fastUnsafe = true
-        let first = try EmbeddedPostgres.start(options)
+        let first = try await EmbeddedPostgres.start(options)
         let pool = PostgresPool(.init(connection: first.configuration, maxConnections: 1))
         try await pool.query("CREATE TABLE kept (n int)")
         try await pool.query("INSERT INTO kept VALUES (\(7))")
         await pool.close()
-        first.stop()
+        await first.stop()
 
-        let second = try EmbeddedPostgres.start(options)
+        let second = try await EmbeddedPostgres.start(options)
         defer { second.stop() }
         let again = PostgresPool(.init(connection: second.configuration, maxConnections: 1))
         #expect(try await again.query("SELECT n FROM kept")[0].decode(Int.self, at: 0) == 7)
@@ -73,16 +73,16 @@ import Testing
         var options = EmbeddedPostgres.Options(folder: folder)
         options.fastUnsafe = true
         let data = folder + "/data"
-        var cluster = try EmbeddedPostgres.start(options)
+        var cluster = try await EmbeddedPostgres.start(options)
         defer { cluster.stop() }
         Self.expectPrivate(cluster, folder: folder)
 
         // As a cluster made by the earlier code: trust for everyone, the socket open to all.
-        cluster.stop()
+        await cluster.stop()
         try Data("local all all trust\n".utf8).write(to: URL(fileURLWithPath: data + "/pg_hba.conf"))
         chmod(cluster.socketDirectory, 0o777)
         chmod(folder, 0o755)
-        cluster = try EmbeddedPostgres.start(options)
+        cluster = try await EmbeddedPostgres.start(options)
         Self.expectPrivate(cluster, folder: folder)
         // The broker itself still connects.
         let pool = PostgresPool(.init(connection: cluster.configuration, maxConnections: 1))

@@ -69,11 +69,11 @@ import Testing
             try await body(Demo(state: state, port: port, company: company, agencyKey: try #require(key)))
         } catch {
             running.signal(SIGINT)
-            _ = running.wait()
+            _ = await running.wait()
             throw error
         }
         running.signal(SIGINT)
-        #expect(running.wait().status == 0, "\(((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").suffix(2_000))")
+        #expect(await running.wait().status == 0, "\(((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").suffix(2_000))")
     }
 
     /// The shipped contract of `agency.nj_anxin` (version 2026-11-01.1) with a new version label and

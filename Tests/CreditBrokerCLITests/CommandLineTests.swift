@@ -65,13 +65,13 @@ import Testing
         var ready = false
         for _ in 0..<120 where !ready {
             try await Task.sleep(for: .milliseconds(250))
-            ready = (try? ChildProcess.run("/usr/bin/curl", ["-sf", "http://127.0.0.1:\(port)/readyz"])) == "ready\n"
+            ready = (try? await ChildProcess.run("/usr/bin/curl", ["-sf", "http://127.0.0.1:\(port)/readyz"])) == "ready\n"
         }
         server.signal(SIGINT)
-        let (status, output) = server.wait()
+        let (status, output) = await server.wait()
         #expect(ready, "readyz never answered 200: \(output)")
         #expect(status == 0, "\(output)")
-        let leftovers = try ChildProcess.run("/bin/sh", ["-c", "ps -eo args | grep -c '[p]ostgres -D \(state)' || true"])
+        let leftovers = try await ChildProcess.run("/bin/sh", ["-c", "ps -eo args | grep -c '[p]ostgres -D \(state)' || true"])
         #expect(leftovers.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
     }
 }

@@ -21,10 +21,10 @@ import Testing
         let pki = folder + "/pki"
         let contracts = Self.root.appending(path: "Contracts").path
         let policies = ["--policies", Self.root.appending(path: "Policies").path, "--catalog", Self.root.appending(path: "Policies/catalog.yaml").path]
-        let made = try ChildProcess.start(CommandLineTests.binary, ["pki", "init", "--out", pki, "--contracts", contracts] + policies).wait()
+        let made = try await ChildProcess.start(CommandLineTests.binary, ["pki", "init", "--out", pki, "--contracts", contracts] + policies).wait()
         #expect(made.status == 0, "\(made.output)")
         let environment = ["CREDIT_BROKER_PERSON_KEY_SECRET": String(repeating: "k", count: 32), "CREDIT_BROKER_SEALING_KEYS": try TestSealingKeys.file()]
-        let issued = try ChildProcess.start(CommandLineTests.binary, ["keys", "issue", Self.agency, "--contracts", contracts, "--database-url", conninfo] + policies).wait()
+        let issued = try await ChildProcess.start(CommandLineTests.binary, ["keys", "issue", Self.agency, "--contracts", contracts, "--database-url", conninfo] + policies).wait()
         let token = try #require(issued.output.split(separator: "\n").first { $0.hasPrefix("ak_") }.map(String.init), "\(issued.output)")
 
         let base = TestPorts.consecutive(3)
@@ -88,13 +88,13 @@ import Testing
             let suspended = try admin("security", "POST", "partners/\(Self.agency)/suspend", body: #"{"reason":"incident"}"#)
             #expect(suspended.status == 200, "\(suspended)")
             #expect(try await queryB().status == 403)
-            let throughA = try ChildProcess.run("/usr/bin/curl", [
+            let throughA = try await ChildProcess.run("/usr/bin/curl", [
                 "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", pki + "/ca.pem", "-H", "Authorization: Bearer \(token)",
                 "https://localhost:\(a)/v1/partner",
             ])
             #expect(throughA == "403")
 
-            let verified = try ChildProcess.start(CommandLineTests.binary, ["audit", "verify", "--database-url", conninfo]).wait()
+            let verified = try await ChildProcess.start(CommandLineTests.binary, ["audit", "verify", "--database-url", conninfo]).wait()
             #expect(verified.status == 0, "\(verified.output)")
         } catch {
             try await client.shutdown()
@@ -106,7 +106,7 @@ import Testing
     private func waitUntilReady(_ client: HTTPClient, url: String, cacert: String? = nil) async throws {
         for _ in 0..<240 {
             if let cacert {
-                if (try? ChildProcess.run("/usr/bin/curl", ["-sf", "--cacert", cacert, url])) != nil { return }
+                if (try? await ChildProcess.run("/usr/bin/curl", ["-sf", "--cacert", cacert, url])) != nil { return }
             } else if let response = try? await client.execute(HTTPClientRequest(url: url), timeout: .seconds(2)), response.status == .ok {
                 return
             }

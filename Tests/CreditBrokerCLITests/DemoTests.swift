@@ -15,13 +15,13 @@ import Testing
         let bank = ["--cacert", pki + "/ca.pem", "--cert", pki + "/clients/bank.icbc_jiangsu.pem", "--key", pki + "/clients/bank.icbc_jiangsu-key.pem"]
         let ready = try await Self.waitUntilReady(state: state, port: port)
         let company = try #require(try await Self.aRegisteredCompany(log: log))
-        let answer = try ChildProcess.run("/usr/bin/curl", bank + [
+        let answer = try await ChildProcess.run("/usr/bin/curl", bank + [
             "-s", "-H", "Content-Type: application/json",
             "-d", #"{"subject":"\#(company)","purpose":"credit_approval","items":["enterprise.registration","market.tax_paid"]}"#,
             "https://localhost:\(port)/v1/queries",
         ])
         let security = ["--cacert", pki + "/ca.pem", "--cert", pki + "/admins/security.pem", "--key", pki + "/admins/security-key.pem"]
-        let partners = try ChildProcess.run("/usr/bin/curl", security + ["-s", "https://localhost:\(port + 1)/admin/v1/partners"])
+        let partners = try await ChildProcess.run("/usr/bin/curl", security + ["-s", "https://localhost:\(port + 1)/admin/v1/partners"])
         let agencyKey = try String(contentsOfFile: state + "/agency-api-keys.tsv", encoding: .utf8)
             .split(separator: "\n").first { $0.hasPrefix("agency.nj_anxin\t") }?.split(separator: "\t").last.map(String.init)
         let printed = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
@@ -30,7 +30,7 @@ import Testing
         let portalExample = Result { try ChildProcess.run("/bin/sh", ["-c", Self.commands(after: "The province's credit portal", in: printed)]) }
         let reportExample = Result { try ChildProcess.run("/bin/sh", ["-c", Self.commands(after: "The bank's credit report", in: printed)]) }
         demo.signal(SIGINT)
-        let (status, _) = demo.wait()
+        let (status, _) = await demo.wait()
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(ready, "the demo never became ready: \(output.suffix(2_000))")
         #expect(status == 0, "\(output.suffix(2_000))")
@@ -89,7 +89,7 @@ import Testing
             #"{"type":"record","item":"enterprise.penalty","subject":"\#(subject)","source_record_id":"PEN-\#(index)","decision_date":"2026-11-01","fields":{"decision_no":"罚-\#(index)","authority":"南京市市场监督管理局","violation":"虚假宣传","penalty_type":"fine","amount":5000,"severity":"general"}}"#
         }
         try (lines.joined(separator: "\n") + "\n").write(toFile: feed, atomically: true, encoding: .utf8)
-        let ingest = try ChildProcess.start(CommandLineTests.binary, [
+        let ingest = try await ChildProcess.start(CommandLineTests.binary, [
             "ingest", feed, "--source", "jiangsu_public_credit", "--state-dir", state,
         ], environment: ["DATABASE_URL": ""]).wait()
         #expect(ingest.output.contains("3 inserted") && ingest.output.contains("1 warning,"), "\(ingest.output)")
@@ -100,7 +100,7 @@ import Testing
         let (demo, log) = try Self.startDemo(state: state, port: port)
         let ready = try await Self.waitUntilReady(state: state, port: port)
         demo.signal(SIGINT)
-        _ = demo.wait()
+        _ = await demo.wait()
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(ready, "\(output.suffix(2_000))")
         #expect(output.contains(#""subject":"91350100M000100Y43""#), "\(output)")
@@ -123,7 +123,7 @@ import Testing
     static func waitUntilReady(state: String, port: Int) async throws -> Bool {
         for _ in 0..<480 {
             try await Task.sleep(for: .milliseconds(250))
-            let answer = try? ChildProcess.run("/usr/bin/curl", ["-sf", "--cacert", state + "/pki/ca.pem", "https://localhost:\(port)/readyz"])
+            let answer = try? await ChildProcess.run("/usr/bin/curl", ["-sf", "--cacert", state + "/pki/ca.pem", "https://localhost:\(port)/readyz"])
             if answer == "ready\n" { return true }
         }
         return false

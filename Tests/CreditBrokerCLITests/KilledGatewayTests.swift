@@ -76,7 +76,7 @@ import Testing
                 }
                 #expect(taken == 9, "eight requests and the first one have their units")
                 server.signal(SIGKILL)
-                _ = server.wait()
+                _ = await server.wait()
                 try await blocker.query("ROLLBACK")
                 await inFlight.value
             }
@@ -95,13 +95,13 @@ import Testing
             #expect(try await counts() == (2, 2))
         } catch {
             server.signal(SIGKILL)
-            _ = server.wait()
+            _ = await server.wait()
             await pool.close()
             try await client.shutdown()
             throw error
         }
         server.signal(SIGTERM)
-        _ = server.wait()
+        _ = await server.wait()
         await pool.close()
         try await client.shutdown()
     }

@@ -109,14 +109,14 @@ import Testing
             try await client.shutdown()
             for server in servers {
                 server.signal(SIGTERM)
-                _ = server.wait()
+                _ = await server.wait()
             }
             throw error
         }
         try await client.shutdown()
         for server in servers {
             server.signal(SIGTERM)
-            let (status, output) = server.wait()
+            let (status, output) = await server.wait()
             #expect(status == 0, "\(output.suffix(2_000))")
         }
     }

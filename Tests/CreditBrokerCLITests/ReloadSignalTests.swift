@@ -20,7 +20,7 @@ import Testing
         let contracts = Self.root.appending(path: "Contracts").path
         let policies = ["--policies", Self.root.appending(path: "Policies").path, "--catalog", Self.root.appending(path: "Policies/catalog.yaml").path]
         for out in [pki, other] {
-            let made = try ChildProcess.start(CommandLineTests.binary, ["pki", "init", "--out", out, "--contracts", contracts] + policies).wait()
+            let made = try await ChildProcess.start(CommandLineTests.binary, ["pki", "init", "--out", out, "--contracts", contracts] + policies).wait()
             try #require(made.status == 0, "\(made.output)")
         }
         let port = TestPorts.consecutive(1)
@@ -49,7 +49,7 @@ import Testing
 
         // A revoked certificate: refused after the signal (the CRL's change is also seen by itself;
         // the log shows the signal read it).
-        _ = try ChildProcess.run(CommandLineTests.binary, ["pki", "revoke", "--dir", pki, Self.bank])
+        _ = try await ChildProcess.run(CommandLineTests.binary, ["pki", "revoke", "--dir", pki, Self.bank])
         server.signal(SIGHUP)
         try await waitUntil { status("/v1/partner", trusting: pki + "/ca.pem") != "200" }
         #expect(status("/v1/partner", trusting: pki + "/ca.pem") == "000", "the handshake refused")
@@ -73,7 +73,7 @@ import Testing
         #expect(kill(server.pid, 0) == 0)
 
         server.signal(SIGTERM)
-        let (exit, output) = server.wait()
+        let (exit, output) = await server.wait()
         stopped = true
         #expect(exit == 0, "\(output)")
         let lines = output.split(separator: "\n")

@@ -10,7 +10,7 @@ import Testing
 @Suite struct ServeRoleTests {
     @Test func serveRefusesTheSuperuserOfAnExternalDatabase() async throws {
         let conninfo = try #require(try await TestPostgres.freshDatabase().conninfo)
-        let result = try ChildProcess.start(CommandLineTests.binary, [
+        let result = try await ChildProcess.start(CommandLineTests.binary, [
             "serve", "--database-url", conninfo, "--port", "0", "--state-dir", TestPostgres.temporaryFolder(),
         ], environment: ["CREDIT_BROKER_PERSON_KEY_SECRET": String(repeating: "k", count: 32), "CREDIT_BROKER_SEALING_KEYS": try TestSealingKeys.file()]).wait()
         #expect(result.status != 0)

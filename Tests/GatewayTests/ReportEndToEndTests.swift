@@ -57,10 +57,10 @@ import Testing
     }
 
     /// The text of a PDF as `pdftotext` reads it.
-    static func pdftotext(_ pdf: Data) throws -> String {
+    static func pdftotext(_ pdf: Data) async throws -> String {
         let folder = TestPostgres.temporaryFolder()
         try pdf.write(to: URL(filePath: folder + "/report.pdf"))
-        return try ChildProcess.run("/usr/bin/pdftotext", [folder + "/report.pdf", "-"])
+        return try await ChildProcess.run("/usr/bin/pdftotext", [folder + "/report.pdf", "-"])
     }
 
     /// Without white space, so that a value a table cell wrapped over two lines still matches.
@@ -151,7 +151,7 @@ import Testing
                 #expect(reply.headers.first(name: "Cache-Control") == "no-store")
                 let receipt = try key.verify(token: try #require(reply.headers.first(name: Receipt.headerName)), body: reply.body)
                 #expect(Set(receipt.itemsDisclosed) == Set(document.disclosed.map(\.item)))
-                let shown = accept == "application/pdf" ? try Self.pdftotext(reply.body) : text(reply)
+                let shown = accept == "application/pdf" ? try await Self.pdftotext(reply.body) : text(reply)
                 let squeezed = Self.squeezed(shown)
                 for field in keyFields { #expect(squeezed.contains(Self.squeezed(field)), "\(accept) \(tag) lacks \(field)") }
                 for value in Self.withheldValues { #expect(!squeezed.contains(Self.squeezed(value)), "\(accept) \(tag) shows \(value)") }
@@ -225,7 +225,7 @@ import Testing
             for (accept, language) in [("text/html", nil), ("text/html", "en"), ("application/pdf", nil), ("application/pdf", "en")] {
                 let reply = try await report(gateway, body, accept: accept, language: language)
                 #expect(reply.status == 200, "\(accept): \(text(reply).prefix(500))")
-                let shown = accept == "application/pdf" ? try Self.pdftotext(reply.body) : text(reply)
+                let shown = accept == "application/pdf" ? try await Self.pdftotext(reply.body) : text(reply)
                 let squeezed = Self.squeezed(shown)
                 for field in keyFields { #expect(squeezed.contains(Self.squeezed(field)), "\(accept) lacks \(field)") }
                 for value in Self.withheldValues + [Self.person, "李四"] { #expect(!squeezed.contains(value), "\(accept) shows \(value)") }

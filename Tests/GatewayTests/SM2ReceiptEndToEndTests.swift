@@ -98,13 +98,13 @@ import X509
             try keys.body.write(to: folder.appending(path: "receipt-key.pem"))
             let saved = Self.curlSaved(reply)
             try saved.write(to: folder.appending(path: "answer.http"))
-            let cli = try ChildProcess.run(Self.binary, ["receipts", "verify", folder.appending(path: "answer.http").path, "--key", folder.appending(path: "receipt-key.pem").path])
+            let cli = try await ChildProcess.run(Self.binary, ["receipts", "verify", folder.appending(path: "answer.http").path, "--key", folder.appending(path: "receipt-key.pem").path])
             #expect(cli.hasPrefix("receipt OK (sm2-sm3): request \(receipt.requestID), partner \(TestGateway.bank)"), "\(cli)")
             // The body saved alone, its headers beside it (curl -o, curl -D), and the SM2 key alone.
             try reply.body.write(to: folder.appending(path: "answer.json"))
             try Self.curlHead(reply).write(to: folder.appending(path: "answer.headers"))
             try sm2Key.body.write(to: folder.appending(path: "receipt-key-sm2.pem"))
-            let headersOnly = try ChildProcess.run(Self.binary, [
+            let headersOnly = try await ChildProcess.run(Self.binary, [
                 "receipts", "verify", folder.appending(path: "answer.json").path, "--headers", folder.appending(path: "answer.headers").path,
                 "--key", folder.appending(path: "receipt-key-sm2.pem").path,
             ])
@@ -115,7 +115,7 @@ import X509
                 "PKI": gateway.pki.folder.path,
                 "BANK": "--cacert \(gateway.pki.caURL.path) --cert \(gateway.pki.clientCertificateURL(TestGateway.bank).path) --key \(gateway.pki.clientKeyURL(TestGateway.bank).path)",
             ]
-            let verified = try ChildProcess.start("/bin/bash", ["-ec", "cd '\(folder.path)'\n" + script], environment: environment).wait()
+            let verified = try await ChildProcess.start("/bin/bash", ["-ec", "cd '\(folder.path)'\n" + script], environment: environment).wait()
             #expect(verified.status == 0, "\(verified.output)")
             #expect(verified.output.contains("Signature Verified Successfully"), "\(verified.output)")
             #expect(verified.output.contains("Body matches the receipt"), "\(verified.output)")
@@ -125,10 +125,10 @@ import X509
             var tampered = saved
             tampered[tampered.count - 3] ^= 0x01
             try tampered.write(to: folder.appending(path: "answer.http"))
-            let refused = try ChildProcess.start("/bin/bash", ["-ec", "cd '\(folder.path)'\n" + tamperedScript], environment: environment).wait()
+            let refused = try await ChildProcess.start("/bin/bash", ["-ec", "cd '\(folder.path)'\n" + tamperedScript], environment: environment).wait()
             #expect(refused.status != 0)
             #expect(!refused.output.contains("Body matches the receipt"), "\(refused.output)")
-            let cliRefused = try ChildProcess.start(Self.binary, ["receipts", "verify", folder.appending(path: "answer.http").path, "--key", folder.appending(path: "receipt-key.pem").path]).wait()
+            let cliRefused = try await ChildProcess.start(Self.binary, ["receipts", "verify", folder.appending(path: "answer.http").path, "--key", folder.appending(path: "receipt-key.pem").path]).wait()
             #expect(cliRefused.status != 0)
             #expect(cliRefused.output.contains("receipt INVALID: the body's SM3 differs from the receipt's body_sm3"), "\(cliRefused.output)")
         }

@@ -434,7 +434,7 @@ import Testing
             for needle in needles {
                 #expect(try await tablesHolding(needle, pool: gateway.pool).isEmpty, "\(needle)")
             }
-            let dump = try TestPostgres.dump(gateway.pool.configuration.connection)
+            let dump = try await TestPostgres.dump(gateway.pool.configuration.connection)
             #expect(dump.contains("COPY public.disputes") && dump.contains("COPY public.records") && dump.contains("COPY public.idempotency_keys"))
             for needle in needles {
                 #expect(!dump.contains(needle), "pg_dump holds '\(needle)' in clear")
@@ -537,14 +537,14 @@ import Testing
             try (Data("HTTP/1.1 200 OK\r\nBroker-Receipt: \(token)\r\n\r\n".utf8) + receipt.body).write(to: folder.appending(path: "consent.http"))
             let key = try await gateway.request(.GET, "/v1/receipt-key")
             try key.body.write(to: folder.appending(path: "key.pem"))
-            let verified = try ChildProcess.start(CommandLineBinary.path, [
+            let verified = try await ChildProcess.start(CommandLineBinary.path, [
                 "receipts", "verify", folder.appending(path: "consent.http").path, "--key", folder.appending(path: "key.pem").path,
             ]).wait()
             #expect(verified.status == 0 && verified.output.contains("consent receipt OK"), "\(verified.output)")
             #expect(verified.output.contains("consent \(kept)"), "\(verified.output)")
             try (Data("HTTP/1.1 200 OK\r\nBroker-Receipt: \(token)\r\n\r\n".utf8) + receipt.body.dropLast() + Data("}".utf8) + Data(" ".utf8))
                 .write(to: folder.appending(path: "tampered.http"))
-            let tampered = try ChildProcess.start(CommandLineBinary.path, [
+            let tampered = try await ChildProcess.start(CommandLineBinary.path, [
                 "receipts", "verify", folder.appending(path: "tampered.http").path, "--key", folder.appending(path: "key.pem").path,
             ]).wait()
             #expect(tampered.status != 0 && tampered.output.contains("INVALID"), "\(tampered.output)")

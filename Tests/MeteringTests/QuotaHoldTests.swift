@@ -43,7 +43,7 @@ import Testing
         let now = Date()
         // A process that has exited: its pid no longer runs.
         let exited = try ChildProcess.start("/bin/true", [])
-        _ = exited.wait()
+        _ = await exited.wait()
         try await pool.query("""
             INSERT INTO gateway_processes (process_id, host, pid, started_at, seen_at, version_id, status_id)
             VALUES ('gone', \(GatewayProcesses.host), \(Int(exited.pid)), now(), now(), 0, 0)

@@ -44,7 +44,7 @@ import Testing
     }
 
     @Test func poolRecoversAfterServerRestart() async throws {
-        let cluster = try TestPostgres.privateCluster()
+        let cluster = try await TestPostgres.privateCluster()
         defer { cluster.stop() }
         let pool = PostgresPool(.init(connection: cluster.configuration, maxConnections: 4, acquireTimeout: .seconds(30)))
         try await pool.query("CREATE TABLE beats (n int)")
@@ -69,7 +69,7 @@ import Testing
             }
         }
         try await Task.sleep(for: .milliseconds(300))
-        try cluster.restart()
+        try await cluster.restart()
         var totalOK = 0
         for worker in workers { totalOK += await worker.value.ok }
         // After the restart every worker gets through again: the pool replaced its connections.

@@ -29,24 +29,24 @@ public enum TestPostgres {
 
     /// What `pg_dump` (plain SQL, of the server's own version) writes for `database`: every row of
     /// every table as a backup would hold it.
-    public static func dump(_ database: PostgresConfiguration) throws -> String {
+    public static func dump(_ database: PostgresConfiguration) async throws -> String {
         guard let conninfo = database.conninfo else { throw TestSupportFailure("the test database's connection string does not parse") }
         let pgDump = try EmbeddedPostgres.findBinaries().appendingPathComponent("pg_dump").path
         let running = try ChildProcess.start(pgDump, ["--no-owner", "--dbname=" + conninfo], standardError: .inherited)
-        let (status, output) = running.wait()
+        let (status, output) = await running.wait()
         guard status == 0 else { throw TestSupportFailure("pg_dump failed (exit \(status))") }
         return output
     }
 
     /// A dedicated embedded cluster (not shared), for tests that stop or restart the server.
-    public static func privateCluster() throws -> EmbeddedPostgres {
+    public static func privateCluster() async throws -> EmbeddedPostgres {
         var options = EmbeddedPostgres.Options(folder: temporaryFolder())
         options.fastUnsafe = true
         // Every suite's gateways share this cluster, and the suites run at once: at 200 the
         // full run met "too many clients already" (ContractsCommandTests, with the standby and
         // console suites added).
         options.maxConnections = 600
-        return try EmbeddedPostgres.start(options)
+        return try await EmbeddedPostgres.start(options)
     }
 
     /// A new empty folder that any local account may enter, inside this test process's own
@@ -77,20 +77,20 @@ public enum TestPostgres {
 
     private actor Server {
         static let shared = Server()
-        private var server: PostgresConfiguration?
+        private var server: Task<PostgresConfiguration, any Error>?
 
-        func configuration() throws -> PostgresConfiguration {
-            if let server { return server }
-            let configuration: PostgresConfiguration
-            if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty {
-                configuration = PostgresConfiguration(url)
-            } else {
-                let embedded = try privateCluster()
+        func configuration() async throws -> PostgresConfiguration {
+            if let server { return try await server.value }
+            let starting = Task<PostgresConfiguration, any Error> {
+                if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty {
+                    return PostgresConfiguration(url)
+                }
+                let embedded = try await privateCluster()
                 Embedded.instance = embedded
-                configuration = embedded.configuration
+                return embedded.configuration
             }
-            server = configuration
-            return configuration
+            server = starting
+            return try await starting.value
         }
     }
 

@@ -42,7 +42,7 @@ struct DemoScenario: AsyncParsableCommand {
         }
         if kill(demo.pid, 0) == 0 {
             demo.signal(SIGKILL)
-            _ = demo.wait()
+            _ = await demo.wait()
         }
         if passed && !keep {
             try? FileManager.default.removeItem(at: root)
@@ -97,11 +97,11 @@ struct DemoScenario: AsyncParsableCommand {
         let metrics = (try? await Probe.shared(pki: pki).text("http://127.0.0.1:\(port + 2)/metrics")).map { [$0] } ?? []
         await clients.shutdown()
         demo.signal(SIGINT)
-        let stopped = demo.wait().status
+        let stopped = await demo.wait().status
         // The demo stopped its database: start it again for pg_dump.
-        let cluster = try EmbeddedPostgres.start(.init(folder: state + "/postgres"))
+        let cluster = try await EmbeddedPostgres.start(.init(folder: state + "/postgres"))
         let dump = try ClearTextScan.dump(conninfo: cluster.configuration.conninfo ?? cluster.configuration.connectionString)
-        cluster.stop()
+        await cluster.stop()
         var sent = Set(people)
         for person in people { sent.insert(String(person.dropLast()) + (person.last == "1" ? "2" : "1")) }
         let findings = ClearTextScan(sent: sent).scan(folder: root, dump: dump, metrics: metrics)

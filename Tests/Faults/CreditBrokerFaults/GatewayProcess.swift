@@ -78,10 +78,7 @@ final class GatewayProcess: @unchecked Sendable {
     }
 
     private func waitForExit() async -> Int32 {
-        let running = running
-        return await withCheckedContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(returning: running.wait().status) }
-        }
+        await running.wait().status
     }
 
     /// Waits until the reports' pool has started and warmed its `browsers` (`serve`'s default 2),

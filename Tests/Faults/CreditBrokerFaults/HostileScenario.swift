@@ -94,9 +94,7 @@ struct HostileScenario: AsyncParsableCommand {
             if attack == .idle { arguments += ["--connections", "\(idleConnections)"] }
             let attacker = try ChildProcess.start("/usr/bin/nice", arguments)
             let during = await measure(for: seconds)
-            let report = await withCheckedContinuation { continuation in
-                Thread.detachNewThread { continuation.resume(returning: attacker.wait().output) }
-            }
+            let report = await attacker.wait().output
             let attackLine = report.split(separator: "\n").first { $0.hasPrefix("ATTACK ") }.map { String($0.dropFirst(7)) }
                 ?? "the attacker printed no report: \(report.suffix(300))"
             let alive = kill(gateway.pid, 0) == 0

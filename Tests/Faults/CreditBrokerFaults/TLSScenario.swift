@@ -104,7 +104,7 @@ struct TLSScenario: AsyncParsableCommand {
         }
         if let revoked = rows.first(where: { $0.name == "revoked" }) {
             let serial = try runShell("openssl x509 -in \(folder)/\(revoked.name).pem -noout -serial").split(separator: "=").last.map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
-            _ = try ChildProcess.run(world.binary, ["pki", "revoke", "--dir", world.pki, serial])
+            _ = try await ChildProcess.run(world.binary, ["pki", "revoke", "--dir", world.pki, serial])
             try await Task.sleep(for: .seconds(2))  // the CRL is re-read when it changes
         }
         for index in rows.indices {

@@ -85,7 +85,7 @@ final class Topology: @unchecked Sendable {
         // Run as root, the cluster belongs to postgres, which must pass through this folder.
         chmod(root.path, 0o711)
         say("scenario folder \(root.path)")
-        let cluster = try EmbeddedPostgres.start(.init(folder: root.appending(path: "postgres").path), logger: quiet)
+        let cluster = try await EmbeddedPostgres.start(.init(folder: root.appending(path: "postgres").path), logger: quiet)
         let pool = PostgresPool(.init(connection: cluster.configuration, maxConnections: 4), logger: quiet)
         try await Migrator(pool: pool, logger: quiet).migrate()
 
@@ -94,7 +94,7 @@ final class Topology: @unchecked Sendable {
         let contracts = root.appending(path: "contracts").path
         try writeContracts(to: contracts, overrides: all)
         let pki = root.appending(path: "pki").path
-        try ChildProcess.run(binary, ["pki", "init", "--out", pki, "--contracts", contracts])
+        try await ChildProcess.run(binary, ["pki", "init", "--out", pki, "--contracts", contracts])
 
         let secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         let (organisations, persons) = try await loadProvince(options, pool: pool, folder: root.appending(path: "province"), secret: secret)
@@ -273,7 +273,7 @@ final class Topology: @unchecked Sendable {
     func finish(keep: Bool = false) async {
         for gateway in gateways where kill(gateway.pid, 0) == 0 { await gateway.kill9() }
         await pool.close()
-        cluster.stop()
+        await cluster.stop()
         if options.keep || keep {
             say("scenario folder kept: \(root.path)")
         } else {
