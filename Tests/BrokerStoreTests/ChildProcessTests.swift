@@ -21,6 +21,22 @@ import Testing
         #expect(firstStatus == 0 && firstOutput == "first\n")
     }
 
+    /// Waiting for programs from tasks holds none of the threads the tasks share (one per core): more
+    /// programs than cores, each sleeping 2 s, waited for at once, are all done in about 2 s. Waits
+    /// that blocked a task's thread would take turns on those threads, 2 s a turn (at least 4 s).
+    @Test func waitsFromTasksDoNotTakeTurnsOnTheTasksThreads() async throws {
+        let count = ProcessInfo.processInfo.activeProcessorCount * 2 + 2
+        let started = ContinuousClock.now
+        let statuses = try await withThrowingTaskGroup(of: Int32.self) { group in
+            for _ in 0..<count {
+                group.addTask { await (try ChildProcess.start("/bin/sleep", ["2"])).wait().status }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(statuses == Array(repeating: 0, count: count))
+        #expect(ContinuousClock.now - started < .seconds(3.5), "\(count) waits of 2 s took turns")
+    }
+
     private static func target(ofDescriptor descriptor: Int32, in process: pid_t) -> String? {
         var buffer = [CChar](repeating: 0, count: 256)
         let count = readlink("/proc/\(process)/fd/\(descriptor)", &buffer, buffer.count - 1)
