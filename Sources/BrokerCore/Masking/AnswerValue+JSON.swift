@@ -57,11 +57,13 @@ extension AnswerValue {
             bytes.append(UInt8(ascii: "]"))
         case .object(let members):
             bytes.append(UInt8(ascii: "{"))
-            for (index, key) in members.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+            // Members in the byte order of their names (JSONEncoder's sortedKeys), each taken with its value
+            // (no second look-up by name).
+            for (index, member) in members.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                JSONString.write(key, to: &bytes)
+                JSONString.write(member.key, to: &bytes)
                 bytes.append(UInt8(ascii: ":"))
-                members[key]!.writeJSON(to: &bytes)
+                member.value.writeJSON(to: &bytes)
             }
             bytes.append(UInt8(ascii: "}"))
         }
