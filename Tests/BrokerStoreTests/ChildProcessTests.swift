@@ -22,19 +22,26 @@ import Testing
     }
 
     /// Waiting for programs from tasks holds none of the threads the tasks share (one per core): more
-    /// programs than cores, each sleeping 2 s, waited for at once, are all done in about 2 s. Waits
-    /// that blocked a task's thread would take turns on those threads, 2 s a turn (at least 4 s).
+    /// programs than cores, started from as many tasks at once and waited for there, all run at the
+    /// same time (each says when it started and ended, by the system clock: the last starts before
+    /// the first ends). Waits that blocked a task's thread would take turns: the tasks past the
+    /// threads' number could start their programs only once the first ones had ended.
     @Test func waitsFromTasksDoNotTakeTurnsOnTheTasksThreads() async throws {
         let count = ProcessInfo.processInfo.activeProcessorCount * 2 + 2
-        let started = ContinuousClock.now
-        let statuses = try await withThrowingTaskGroup(of: Int32.self) { group in
+        let spans = try await withThrowingTaskGroup(of: (start: Double, end: Double).self) { group in
             for _ in 0..<count {
-                group.addTask { await (try ChildProcess.start("/bin/sleep", ["2"])).wait().status }
+                group.addTask {
+                    let running = try ChildProcess.start("/bin/sh", ["-c", "date +%s.%N; sleep 5; date +%s.%N"])
+                    let (status, output) = await running.wait()
+                    let times = output.split(separator: "\n").compactMap { Double($0) }
+                    try #require(status == 0 && times.count == 2, "\(output)")
+                    return (times[0], times[1])
+                }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
-        #expect(statuses == Array(repeating: 0, count: count))
-        #expect(ContinuousClock.now - started < .seconds(3.5), "\(count) waits of 2 s took turns")
+        let lastStart = try #require(spans.map(\.start).max()), firstEnd = try #require(spans.map(\.end).min())
+        #expect(lastStart < firstEnd, "\(count) programs took turns: the last started \(lastStart - firstEnd) s after the first ended")
     }
 
     private static func target(ofDescriptor descriptor: Int32, in process: pid_t) -> String? {
