@@ -51,6 +51,10 @@ struct GatewayBenchmark: AsyncParsableCommand {
         } else {
             print("reusing the \(enterprises) enterprises in \(state)/postgres")
         }
+        // The meter ledger is insert-only and every run adds to it; PostgreSQL's cost per query grows with its
+        // indexes, so figures from runs on one kept database are read beside this count.
+        let metered = try await pool.query("SELECT count(*) FROM meter_events")[0].decode(Int.self, at: 0)
+        print("meter events already in the database: \(metered)")
         let codes = state + "/codes-\(enterprises).txt"
         if !FileManager.default.fileExists(atPath: codes) { try loader.writeCodes(to: codes) }
 
