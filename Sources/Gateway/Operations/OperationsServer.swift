@@ -19,13 +19,18 @@ public enum OperationsServer {
     }
 
     /// The routes it serves (`Router.routes` lists them). `/metrics` adds, from the database, the
-    /// disputes open and overdue on `clock`'s day (China time); left out while the database is unreachable.
-    public static func router(pool: PostgresPool, metrics: GatewayMetrics, clock: any WallClock = SystemClock()) -> Router<BasicRequestContext> {
+    /// disputes open and overdue on `clock`'s day (China time); left out while the database is
+    /// unreachable or gives them no answer within `databasePatience` (all the pool's connections busy
+    /// under load): a scrape answers at once with what the process knows, as monitoring needs most then.
+    public static func router(
+        pool: PostgresPool, metrics: GatewayMetrics, clock: any WallClock = SystemClock(), databasePatience: Duration = .seconds(1)
+    ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         HealthRoutes<BasicRequestContext>(pool: pool).register(on: router)
         router.get("metrics") { _, _ -> Response in
             var text = metrics.text()
-            if let counts = try? await DisputeStore.openCounts(on: CivilDate(clock.now()), pool: pool) {
+            let day = CivilDate(clock.now())
+            if let counts = await firstWithin(databasePatience, { try await DisputeStore.openCounts(on: day, pool: pool) }) {
                 text += Array(GatewayMetrics.disputeLines(open: counts.open, overdue: counts.overdue).utf8)
             }
             return Response(
@@ -35,6 +40,21 @@ public enum OperationsServer {
             )
         }
         return router
+    }
+
+    /// What `work` returns within `patience`; nil if it fails or takes longer (it is then cancelled:
+    /// a wait for a pool connection ends at once).
+    static func firstWithin<Value: Sendable>(_ patience: Duration, _ work: @escaping @Sendable () async throws -> Value) async -> Value? {
+        await withTaskGroup(of: Value?.self) { group in
+            group.addTask { try? await work() }
+            group.addTask {
+                try? await Task.sleep(for: patience)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
     }
 
     static func application(

@@ -1,0 +1,41 @@
+import BrokerStore
+import Foundation
+import Gateway
+import Hummingbird
+import HummingbirdTesting
+import PostgresClient
+import Testing
+import TestSupport
+
+/// `/metrics` answers at once when the database is slow to give the disputes' counts: a scrape
+/// must not wait in line behind partner traffic for a pool connection.
+@Suite struct OperationsMetricsTests {
+    @Test func aScrapeDoesNotWaitForABusyPool() async throws {
+        let database = try await TestPostgres.freshDatabase()
+        let pool = PostgresPool(.init(connection: database, maxConnections: 1))
+        do {
+            try await Migrator(pool: pool).migrate()
+            let app = Application(router: OperationsServer.router(pool: pool, metrics: GatewayMetrics(), databasePatience: .seconds(1)))
+            // The pool's one connection is busy for 8 s (as under load: every connection in use).
+            let busy = Task { try await pool.query("SELECT pg_sleep(8)") }
+            try await Task.sleep(for: .milliseconds(300))
+            let started = ContinuousClock.now
+            let whileBusy = try await app.test(.router) { client in
+                try await client.execute(uri: "/metrics", method: .get) { ($0.status, String(buffer: $0.body)) }
+            }
+            let waited = ContinuousClock.now - started
+            #expect(whileBusy.0 == .ok)
+            #expect(whileBusy.1.contains("credit_broker_") && !whileBusy.1.contains("credit_broker_disputes_open"))
+            #expect(waited < .seconds(5), "the scrape waited \(waited) for the busy pool")
+            _ = try await busy.value
+            let afterwards = try await app.test(.router) { client in
+                try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            }
+            #expect(afterwards.contains("credit_broker_disputes_open 0") && afterwards.contains("credit_broker_disputes_overdue 0"))
+        } catch {
+            await pool.close()
+            throw error
+        }
+        await pool.close()
+    }
+}
