@@ -11,10 +11,14 @@ public enum OperationsServer {
     public struct Configuration: Sendable {
         public var host: String
         public var port: Int
+        /// How long a `/metrics` scrape waits for the figures it reads from the database (the disputes'
+        /// counts) before answering without them.
+        public var databasePatience: Duration
 
-        public init(host: String = "127.0.0.1", port: Int) {
+        public init(host: String = "127.0.0.1", port: Int, databasePatience: Duration = .seconds(1)) {
             self.host = host
             self.port = port
+            self.databasePatience = databasePatience
         }
     }
 
@@ -62,7 +66,7 @@ public enum OperationsServer {
         onServerRunning: @escaping @Sendable (Int) async -> Void
     ) -> some ApplicationProtocol {
         Application(
-            router: router(pool: pool, metrics: metrics, clock: clock),
+            router: router(pool: pool, metrics: metrics, clock: clock, databasePatience: configuration.databasePatience),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "credit-broker-ops"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger
