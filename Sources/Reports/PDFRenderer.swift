@@ -1,3 +1,4 @@
+import BrokerCore
 import CoreMetrics
 import Foundation
 import Logging
@@ -134,38 +135,28 @@ public final class PDFRenderer: Service, Sendable {
         let timeout = timeout ?? configuration.timeout
         let started = Flag()
         do {
-            let pdf = try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
-                group.addTask {
-                    let asked = ContinuousClock.now
-                    self.metrics.waiting.increment()
-                    let turn: Int
-                    do {
-                        defer { self.metrics.waiting.decrement() }
-                        turn = try await self.turns.acquire()
-                    }
-                    self.metrics.record(self.metrics.wait, since: asked)
-                    started.set()
-                    do {
-                        let pdf = try await self.render(html, on: turn)
-                        await self.turns.release(turn)
-                        return pdf
-                    } catch {
-                        await self.turns.release(turn)
-                        throw error
-                    }
+            // A browser killed for its time is gone before its turn passes to the next (`TimeLimit`
+            // waits for the render it cancels).
+            let rendered = try await TimeLimit.run(timeout) {
+                let asked = ContinuousClock.now
+                self.metrics.waiting.increment()
+                let turn: Int
+                do {
+                    defer { self.metrics.waiting.decrement() }
+                    turn = try await self.turns.acquire()
                 }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    return nil
+                self.metrics.record(self.metrics.wait, since: asked)
+                started.set()
+                do {
+                    let pdf = try await self.render(html, on: turn)
+                    await self.turns.release(turn)
+                    return pdf
+                } catch {
+                    await self.turns.release(turn)
+                    throw error
                 }
-                // The first to finish decides; leaving the group cancels the other and waits for it,
-                // so a browser killed for its time is gone before its turn passes to the next.
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let pdf = first else {
-                    throw started.isSet ? Failure.timedOut : Failure.busy
-                }
-                return pdf
             }
+            guard let pdf = rendered else { throw started.isSet ? Failure.timedOut : Failure.busy }
             metrics.outcome(nil)
             return pdf
         } catch let failure as Failure {
@@ -248,15 +239,7 @@ public final class PDFRenderer: Service, Sendable {
         guard await browsers.beginStarting(turn) else { return }
         var started: Browser?
         do {
-            started = try await withThrowingTaskGroup(of: Browser?.self) { group in
-                group.addTask { try await self.start(reason) }
-                group.addTask {
-                    try await Task.sleep(for: self.configuration.timeout)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                return try await group.next() ?? nil
-            }
+            started = try await TimeLimit.run(configuration.timeout) { try await self.start(reason) }
             if started == nil { logger.warning("PDF renderer browser did not start within the timeout") }
         } catch {
             logger.warning("PDF renderer browser not started", metadata: ["reason": "\(error)"])

@@ -14,8 +14,9 @@ public enum OperationsServer {
         /// How long a `/metrics` scrape waits for the figures it reads from the database (the disputes'
         /// counts) before answering without them.
         public var databasePatience: Duration
+        public static let defaultDatabasePatience: Duration = .seconds(1)
 
-        public init(host: String = "127.0.0.1", port: Int, databasePatience: Duration = .seconds(1)) {
+        public init(host: String = "127.0.0.1", port: Int, databasePatience: Duration = defaultDatabasePatience) {
             self.host = host
             self.port = port
             self.databasePatience = databasePatience
@@ -27,14 +28,15 @@ public enum OperationsServer {
     /// unreachable or gives them no answer within `databasePatience` (all the pool's connections busy
     /// under load): a scrape answers at once with what the process knows, as monitoring needs most then.
     public static func router(
-        pool: PostgresPool, metrics: GatewayMetrics, clock: any WallClock = SystemClock(), databasePatience: Duration = .seconds(1)
+        pool: PostgresPool, metrics: GatewayMetrics, clock: any WallClock = SystemClock(),
+        databasePatience: Duration = Configuration.defaultDatabasePatience
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         HealthRoutes<BasicRequestContext>(pool: pool).register(on: router)
         router.get("metrics") { _, _ -> Response in
             var text = metrics.text()
             let day = CivilDate(clock.now())
-            if let counts = await firstWithin(databasePatience, { try await DisputeStore.openCounts(on: day, pool: pool) }) {
+            if let counts = try? await TimeLimit.run(databasePatience, { try await DisputeStore.openCounts(on: day, pool: pool) }) {
                 text += Array(GatewayMetrics.disputeLines(open: counts.open, overdue: counts.overdue).utf8)
             }
             return Response(
@@ -44,21 +46,6 @@ public enum OperationsServer {
             )
         }
         return router
-    }
-
-    /// What `work` returns within `patience`; nil if it fails or takes longer (it is then cancelled:
-    /// a wait for a pool connection ends at once).
-    static func firstWithin<Value: Sendable>(_ patience: Duration, _ work: @escaping @Sendable () async throws -> Value) async -> Value? {
-        await withTaskGroup(of: Value?.self) { group in
-            group.addTask { try? await work() }
-            group.addTask {
-                try? await Task.sleep(for: patience)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
     }
 
     static func application(
