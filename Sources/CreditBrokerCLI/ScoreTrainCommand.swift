@@ -196,14 +196,10 @@ struct ScoreTrainCommand: AsyncParsableCommand {
         }
         Swift.print(String(format: "fitted: %@, l2 %.3f in all", describe(segment.chosen), segment.l2))
         if segment.cards > 1 {
-            if segment.candidates > 1 {
-                Swift.print("""
-                    points: the mean of \(segment.cards) cards of \(segment.candidates) candidates (the chosen one and every other within \
-                    one standard error of its held-out AUC), each fitted on all rows and on each fold's training rows
-                    """)
-            } else {
-                Swift.print("points: the mean of \(segment.cards) cards of these settings, fitted on all rows and on each fold's training rows")
-            }
+            let averaged = segment.candidates > 1
+                ? "\(segment.candidates) candidates (the chosen one and every other within one standard error of its held-out AUC), each"
+                : "these settings,"
+            Swift.print("points: the mean of \(segment.cards) cards of \(averaged) fitted on all rows and on each fold's training rows")
         }
         Swift.print("feature".padding(toLength: 28, withPad: " ", startingAt: 0) + "     IV  bins  trend     slope  card bins  note")
         for feature in segment.features.sorted(by: { $0.informationValue > $1.informationValue }) {
