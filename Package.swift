@@ -260,6 +260,7 @@ let package = Package(
             name: "TestSupport",
             dependencies: [
                 "BrokerCore", "BrokerStore", "PostgresClient", "EmbeddedPostgres", "ChildProcesses", "Gateway", "GMCrypto", "Scoring",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

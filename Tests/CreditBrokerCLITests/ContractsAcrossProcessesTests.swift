@@ -56,11 +56,10 @@ import Testing
                 return (status, parts[0], parts.dropFirst().joined(separator: "\r\n\r\n"))
             }
             func queryB() async throws -> (status: Int, body: String) {
-                var request = HTTPClientRequest(url: "http://127.0.0.1:\(b)/v1/queries")
-                request.method = .POST
-                request.headers.add(name: "Authorization", value: "Bearer \(token)")
-                request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(ByteBuffer(string: #"{"subject":"91350100M000100Y43","purpose":"credit_report","items":["enterprise.registration"]}"#))
+                let request = HTTPClientRequest.agencyQuery(
+                    "http://127.0.0.1:\(b)", key: token,
+                    body: ByteBuffer(string: #"{"subject":"91350100M000100Y43","purpose":"credit_report","items":["enterprise.registration"]}"#)
+                )
                 let response = try await client.execute(request, timeout: .seconds(30))
                 return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
             }

@@ -31,12 +31,7 @@ import Testing
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         let pool = PostgresPool(.init(connection: database, maxConnections: 2))
         @Sendable func query(key: String?) async throws -> Int {
-            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/queries")
-            request.method = .POST
-            request.headers.add(name: "Authorization", value: "Bearer \(token)")
-            request.headers.add(name: "Content-Type", value: "application/json")
-            if let key { request.headers.add(name: "Idempotency-Key", value: key) }
-            request.body = .bytes(ByteBuffer(string: Self.body))
+            let request = HTTPClientRequest.agencyQuery("http://127.0.0.1:\(port)", key: token, body: ByteBuffer(string: Self.body), idempotencyKey: key)
             let response = try await client.execute(request, timeout: .seconds(30))
             _ = try await response.body.collect(upTo: 1 << 20)
             return Int(response.status.code)

@@ -69,11 +69,7 @@ import Testing
                     group.addTask {
                         var statuses: [Int] = []
                         while let call = next.take(below: calls) {
-                            var request = HTTPClientRequest(url: "http://127.0.0.1:\(ports[call % 2])/v1/queries")
-                            request.method = .POST
-                            request.headers.add(name: "Authorization", value: "Bearer \(token)")
-                            request.headers.add(name: "Content-Type", value: "application/json")
-                            request.body = .bytes(ByteBuffer(string: body))
+                            let request = HTTPClientRequest.agencyQuery("http://127.0.0.1:\(ports[call % 2])", key: token, body: ByteBuffer(string: body))
                             let response = try await client.execute(request, timeout: .seconds(60))
                             _ = try await response.body.collect(upTo: 1 << 20)
                             statuses.append(Int(response.status.code))

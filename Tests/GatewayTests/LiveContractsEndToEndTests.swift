@@ -222,11 +222,8 @@ import Testing
                             let deadline = ContinuousClock.now + .seconds(120)
                             while progress.state.withLock({ $0.sent < 200 || !$0.swapSeen }), ContinuousClock.now < deadline {
                                 let sent = progress.state.withLock { $0.sent += 1; return $0.sent }
-                                var request = HTTPClientRequest(url: "https://localhost:\(gateway.port)/v1/queries")
-                                request.method = .POST
-                                request.headers.add(name: "Authorization", value: "Bearer \(token)")
-                                request.headers.add(name: "Content-Type", value: "application/json")
-                                request.body = .bytes(ByteBuffer(data: query))
+                                let request = HTTPClientRequest.agencyQuery(
+                                    "https://localhost:\(gateway.port)", key: token, body: ByteBuffer(data: query))
                                 let response = try await client.execute(request, timeout: .seconds(120))
                                 let body = Data(try await response.body.collect(upTo: 1 << 20).readableBytesView)
                                 #expect(response.status == .ok, "\(sent): \(response.status)")
