@@ -32,8 +32,16 @@ import Testing
         let pool = PostgresPool(.init(
             connection: try await TestPostgres.freshDatabase(), maxConnections: 1, acquireTimeout: .milliseconds(200)
         ))
-        let holder = Task { try await pool.query("SELECT pg_sleep(2)") }
-        try await Task.sleep(for: .milliseconds(300))
+        // The only connection is taken before the second query asks (not after a fixed sleep: on a
+        // loaded machine the holder's connect took longer than one, and the second query got it first).
+        let (taken, signal) = AsyncStream<Void>.makeStream()
+        let holder = Task {
+            try await pool.withConnection { connection in
+                signal.yield()
+                return try await connection.query("SELECT pg_sleep(2)")
+            }
+        }
+        for await _ in taken { break }
         let error = await #expect(throws: PostgresError.self) { try await pool.query("SELECT 1") }
         #expect(error?.kind == .poolTimeout)
         #expect(error?.description.contains("no database connection became free") == true)
