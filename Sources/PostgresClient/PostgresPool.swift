@@ -176,6 +176,11 @@ public final class PostgresPool: Sendable {
             try await withCheckedThrowingContinuation { continuation in
                 let immediate = state.withLock { state -> Result<Grant, any Error>? in
                     if state.closed { return .failure(PostgresError(.poolClosed, "the database pool is shut down")) }
+                    // Asked under the lock that `expire` takes: a cancellation that came before
+                    // this point (its handler found no waiter to remove) is seen here, and one
+                    // after it finds the waiter. Checked only before the lock, it could fall
+                    // between the two and the caller would wait for a connection after all.
+                    if Task.isCancelled { return .failure(CancellationError()) }
                     if let connection = state.idle.popLast() { return .success(.connection(connection)) }
                     if state.open < configuration.maxConnections {
                         state.open += 1

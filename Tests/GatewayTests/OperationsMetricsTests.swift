@@ -16,9 +16,9 @@ import TestSupport
         do {
             try await Migrator(pool: pool).migrate()
             let app = Application(router: OperationsServer.router(pool: pool, metrics: GatewayMetrics(), databasePatience: .seconds(1)))
-            // The pool's one connection is busy for 8 s (as under load: every connection in use).
-            let busy = Task { try await pool.query("SELECT pg_sleep(8)") }
-            try await Task.sleep(for: .milliseconds(300))
+            // The pool's one connection is busy (as under load: every connection in use) until the
+            // scrape has answered; held, not slept on, so that it is taken before the scrape asks.
+            let busy = try await HeldConnection(pool)
             let started = ContinuousClock.now
             let whileBusy = try await app.test(.router) { client in
                 try await client.execute(uri: "/metrics", method: .get) { ($0.status, String(buffer: $0.body)) }
@@ -27,7 +27,7 @@ import TestSupport
             #expect(whileBusy.0 == .ok)
             #expect(whileBusy.1.contains("credit_broker_") && !whileBusy.1.contains("credit_broker_disputes_open"))
             #expect(waited < .seconds(5), "the scrape waited \(waited) for the busy pool")
-            _ = try await busy.value
+            try await busy.release()
             let afterwards = try await app.test(.router) { client in
                 try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
             }

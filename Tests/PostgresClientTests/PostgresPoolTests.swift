@@ -34,19 +34,35 @@ import Testing
         ))
         // The only connection is taken before the second query asks (not after a fixed sleep: on a
         // loaded machine the holder's connect took longer than one, and the second query got it first).
-        let (taken, signal) = AsyncStream<Void>.makeStream()
-        let holder = Task {
-            try await pool.withConnection { connection in
-                signal.yield()
-                return try await connection.query("SELECT pg_sleep(2)")
-            }
-        }
-        for await _ in taken { break }
+        // It is held until the second query has had its answer (not for a fixed time: at load 4
+        // the test's task ran more than 2 s after the signal, and found the connection free again).
+        let holder = try await HeldConnection(pool)
         let error = await #expect(throws: PostgresError.self) { try await pool.query("SELECT 1") }
         #expect(error?.kind == .poolTimeout)
         #expect(error?.description.contains("no database connection became free") == true)
-        _ = try await holder.value
+        try await holder.release()
         // The pool works again once the connection is back.
+        #expect(try await pool.query("SELECT 41 + 1")[0].decode(Int.self, at: 0) == 42)
+        await pool.close()
+    }
+
+    @Test func aCancelledWaiterStopsWaitingEvenIfCancelledBeforeItWaits() async throws {
+        // The pool's wait for a free connection is cancelled at once, also when the task was
+        // cancelled before the wait began (as a time limit's loser on a loaded machine is: its
+        // work had not started when the limit passed). Before, such a waiter missed its
+        // cancellation and waited for a connection to come free or the acquire timeout.
+        let pool = PostgresPool(.init(
+            connection: try await TestPostgres.freshDatabase(), maxConnections: 1, acquireTimeout: .seconds(60)
+        ))
+        let holder = try await HeldConnection(pool)
+        let waiter = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await pool.query("SELECT 1")
+        }
+        let started = ContinuousClock.now
+        await #expect(throws: CancellationError.self) { _ = try await waiter.value }
+        #expect(ContinuousClock.now - started < .seconds(30))
+        try await holder.release()
         #expect(try await pool.query("SELECT 41 + 1")[0].decode(Int.self, at: 0) == 42)
         await pool.close()
     }
