@@ -113,17 +113,40 @@ final class Browser: Sendable {
     private static func kill(_ pid: pid_t, connection: DevToolsConnection, profile: String) async {
         Glibc.kill(-pid, SIGKILL)
         await connection.close()
-        defer { try? FileManager.default.removeItem(atPath: profile) }
         // SIGKILL ends it at once, though on a loaded machine not in no time: its exit is collected
         // without blocking a thread, and waited for even by a cancelled task (a render stopped at
         // its timeout returns only once its browser is gone; `Task.sleep` would not wait there).
         let loop = MultiThreadedEventLoopGroup.singleton.any()
+        func pause() async { try? await loop.scheduleTask(in: .milliseconds(10)) {}.futureResult.get() }
         for _ in 0..<1_000 {
             var status: Int32 = 0
             let reaped = waitpid(pid, &status, WNOHANG)
-            if reaped == pid || (reaped == -1 && errno == ECHILD) { return }
-            try? await loop.scheduleTask(in: .milliseconds(10)) {}.futureResult.get()
+            if reaped == pid || (reaped == -1 && errno == ECHILD) { break }
+            await pause()
         }
+        // Its helpers (renderers, the GPU process: the same process group, sent the same signal)
+        // may still be dying after it, and a helper still writing or deleting files in the profile
+        // makes the removal fail halfway (a full run at load 14 left two whole profiles behind).
+        // So the profile goes once the group is empty, and is tried again while it is not gone.
+        for _ in 0..<500 where Glibc.kill(-pid, 0) == 0 { await pause() }
+        for _ in 0..<50 {
+            do {
+                try FileManager.default.removeItem(atPath: profile)
+                return
+            } catch {
+                if !FileManager.default.fileExists(atPath: profile) { return }
+                await pause()
+            }
+        }
+    }
+
+    /// The profile folder of the browser whose process is `pid` (from its command line), if it
+    /// still runs: for tests that check it is removed.
+    static func profileFolder(of pid: pid_t) -> String? {
+        guard let line = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
+        let prefix = "--user-data-dir="
+        return line.split(separator: 0).lazy.map { String(decoding: $0, as: UTF8.self) }
+            .first { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
     }
 
     /// Headless Chromium with its DevTools protocol on the pipe: no first-run chores, no network of

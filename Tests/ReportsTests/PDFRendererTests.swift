@@ -117,8 +117,12 @@ import Testing
         #expect(started.count == 2, "one browser per turn, kept: \(started)")
         #expect(await renderer.browserProcesses.count == 2)
         #expect(renderer.running.most == 2 && renderer.running.now == 0)
+        let profiles = await renderer.browserProcesses.compactMap(Browser.profileFolder(of:))
+        #expect(profiles.count == 2)
         await renderer.close()
         #expect(await renderer.browserProcesses.isEmpty)
+        // Both browsers' profiles are gone with them, though they were closed at once.
+        #expect(profiles.allSatisfy { !FileManager.default.fileExists(atPath: $0) }, "\(profiles)")
     }
 
     /// The pool as the broker runs it (a service): its browser is started and warmed before any
