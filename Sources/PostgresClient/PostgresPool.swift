@@ -41,6 +41,7 @@ public final class PostgresPool: Sendable {
         var waiters: [Waiter] = []
         var nextWaiterID: UInt64 = 0
         var closed = false
+        var lastWorked: ContinuousClock.Instant?
     }
 
     public let configuration: Configuration
@@ -116,6 +117,12 @@ public final class PostgresPool: Sendable {
     /// Connections open right now (busy and idle).
     public var openConnections: Int {
         state.withLock { $0.open }
+    }
+
+    /// When a connection last came back from its work unbroken (the server answered on it), or nil
+    /// if none has yet: what a readiness check can go by while every connection is busy.
+    public var lastWorked: ContinuousClock.Instant? {
+        state.withLock { $0.lastWorked }
     }
 
     // MARK: Acquire and release
@@ -220,6 +227,7 @@ public final class PostgresPool: Sendable {
             return
         }
         let waiter = state.withLock { state -> Waiter? in
+            state.lastWorked = .now
             if state.closed {
                 state.open -= 1
                 return nil

@@ -1,6 +1,6 @@
 import BrokerStore
 import Foundation
-import Gateway
+@testable import Gateway
 import Hummingbird
 import HummingbirdTesting
 import PostgresClient
@@ -34,6 +34,44 @@ import TestSupport
                 try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
             }
             #expect(afterwards.contains("credit_broker_disputes_open 0") && afterwards.contains("credit_broker_disputes_overdue 0"))
+        } catch {
+            await pool.close()
+            throw error
+        }
+        await pool.close()
+    }
+
+    /// `/readyz` with every pool connection busy answers within its patience: ready while a
+    /// connection came back working within the grace span (busy, not broken; a load balancer must
+    /// not take the busiest gateway out), not ready once none has for longer.
+    @Test func readinessDoesNotWaitForABusyPool() async throws {
+        let database = try await TestPostgres.freshDatabase()
+        // A check waiting in line for this pool would wait two minutes.
+        let pool = PostgresPool(.init(connection: database, maxConnections: 1, acquireTimeout: .seconds(120)))
+        do {
+            try await Migrator(pool: pool).migrate()
+            func readiness(busyGrace: Duration) async throws -> (HTTPResponse.Status, String, Duration) {
+                let router = Router()
+                HealthRoutes<BasicRequestContext>(pool: pool, patience: .seconds(1), busyGrace: busyGrace).register(on: router)
+                let app = Application(router: router)
+                let started = ContinuousClock.now
+                return try await app.test(.router) { client in
+                    // The first check has the pool free; the second finds it held.
+                    let first = try await client.execute(uri: "/readyz", method: .get) { $0.status }
+                    #expect(first == .ok)
+                    let busy = try await HeldConnection(pool)
+                    let second = try await client.execute(uri: "/readyz", method: .get) { ($0.status, String(buffer: $0.body)) }
+                    let waited = ContinuousClock.now - started
+                    try await busy.release()
+                    return (second.0, second.1, waited)
+                }
+            }
+            let recent = try await readiness(busyGrace: .seconds(600))
+            #expect(recent.0 == .ok && recent.1 == "ready (database busy: every connection in use)\n", "\(recent)")
+            #expect(recent.2 < .seconds(60))
+            let stale = try await readiness(busyGrace: .zero)
+            #expect(stale.0 == .serviceUnavailable && stale.1 == "not ready: no database connection free within 1.0 seconds\n", "\(stale)")
+            #expect(stale.2 < .seconds(60))
         } catch {
             await pool.close()
             throw error

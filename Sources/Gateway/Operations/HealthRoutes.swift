@@ -1,33 +1,65 @@
+import BrokerCore
 import BrokerStore
 import Hummingbird
 import PostgresClient
+import Synchronization
 
 /// Liveness and readiness for load balancers and orchestrators, on the partner listener and the
 /// operations listener.
 ///
 /// - `GET /healthz`: 200 while the process serves HTTP.
 /// - `GET /readyz`: 200 when the database answers and every shipped migration is applied;
-///   503 with the reason otherwise (never a stack trace or a connection string).
+///   503 with the reason otherwise (never a stack trace or a connection string). It waits at most
+///   `patience` for a database connection: a gateway whose connections are all busy serving
+///   partners is busy, not broken, so while one of them came back working within `busyGrace` (and
+///   the last full check was ready) it answers 200 at once, saying so; otherwise 503. A check
+///   that waited in line for the pool's acquire timeout would outlast the load balancer's (HAProxy
+///   checks every 2 s and counts a slower answer as a failure; three take the gateway out and close
+///   its partners' connections), and so take the busiest gateways out just when load peaks.
 struct HealthRoutes<Context: RequestContext> {
     let pool: PostgresPool
+    var patience: Duration = .seconds(1)
+    var busyGrace: Duration = .seconds(10)
+    /// Whether the last check that got a connection found the database ready.
+    private let lastCheckReady = Flag()
+
+    init(pool: PostgresPool, patience: Duration = .seconds(1), busyGrace: Duration = .seconds(10)) {
+        self.pool = pool
+        self.patience = patience
+        self.busyGrace = busyGrace
+    }
 
     func register(on router: Router<Context>) {
         router.get("healthz") { _, _ in
             "ok\n"
         }
         router.get("readyz") { _, _ -> Response in
-            let state: String
-            do {
-                let pending = try await Migrator(pool: pool).pending()
-                guard pending.isEmpty else {
-                    return Self.text(.serviceUnavailable, "not ready: \(pending.count) migration(s) pending\n")
-                }
-                state = "ready\n"
-            } catch let error as PostgresError {
-                return Self.text(.serviceUnavailable, "not ready: database \(error.kind.rawValue) error\n")
-            }
-            return Self.text(.ok, state)
+            await readiness()
         }
+    }
+
+    private func readiness() async -> Response {
+        let pending: [Migration]
+        do {
+            guard let checked = try await TimeLimit.run(patience, { try await Migrator(pool: pool).pending() }) else {
+                if lastCheckReady.value.withLock({ $0 }), let worked = pool.lastWorked, ContinuousClock.now - worked < busyGrace {
+                    return Self.text(.ok, "ready (database busy: every connection in use)\n")
+                }
+                return Self.text(.serviceUnavailable, "not ready: no database connection free within \(patience)\n")
+            }
+            pending = checked
+        } catch let error as PostgresError {
+            lastCheckReady.value.withLock { $0 = false }
+            return Self.text(.serviceUnavailable, "not ready: database \(error.kind.rawValue) error\n")
+        } catch {
+            lastCheckReady.value.withLock { $0 = false }
+            return Self.text(.serviceUnavailable, "not ready: database error\n")
+        }
+        lastCheckReady.value.withLock { $0 = pending.isEmpty }
+        guard pending.isEmpty else {
+            return Self.text(.serviceUnavailable, "not ready: \(pending.count) migration(s) pending\n")
+        }
+        return Self.text(.ok, "ready\n")
     }
 
     private static func text(_ status: HTTPResponse.Status, _ body: String) -> Response {
@@ -36,5 +68,9 @@ struct HealthRoutes<Context: RequestContext> {
             headers: [.contentType: "text/plain; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: body))
         )
+    }
+
+    private final class Flag: Sendable {
+        let value = Mutex(false)
     }
 }

@@ -32,7 +32,7 @@ public enum OperationsServer {
         databasePatience: Duration = Configuration.defaultDatabasePatience
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        HealthRoutes<BasicRequestContext>(pool: pool).register(on: router)
+        HealthRoutes<BasicRequestContext>(pool: pool, patience: databasePatience).register(on: router)
         router.get("metrics") { _, _ -> Response in
             var text = metrics.text()
             let day = CivilDate(clock.now())
