@@ -9,7 +9,10 @@ import Synchronization
 ///   `.poolTimeout` error that says how busy the pool was.
 /// - A connection that broke is closed and replaced on demand; when one breaks, the idle ones are
 ///   dropped too (after a server restart they are all dead), so the pool heals by itself.
-/// - libpq runs on the pool's own thread pool (one thread per connection), never on an event loop.
+/// - A statement is sent by its caller and its reply read by the process's one reply thread
+///   (`PostgresReplyWaiter`), which resumes the caller; connecting, COPY, scripts and statements
+///   whose parameters exceed 64 KB run libpq's blocking calls on the pool's own thread pool. Neither blocks an event loop or a
+///   task's thread.
 public final class PostgresPool: Sendable {
     public struct Configuration: Sendable {
         public var connection: PostgresConfiguration
