@@ -11,8 +11,8 @@ import Synchronization
 ///   dropped too (after a server restart they are all dead), so the pool heals by itself.
 /// - A statement is sent by its caller and its reply read by the process's one reply thread
 ///   (`PostgresReplyWaiter`), which resumes the caller; connecting, COPY, scripts and statements
-///   whose parameters exceed 64 KB run libpq's blocking calls on the pool's own thread pool. Neither blocks an event loop or a
-///   task's thread.
+///   whose parameters exceed 64 KB run libpq's blocking calls on the pool's own thread pool.
+///   Neither blocks an event loop or a task's thread.
 public final class PostgresPool: Sendable {
     public struct Configuration: Sendable {
         public var connection: PostgresConfiguration
