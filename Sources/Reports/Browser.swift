@@ -59,7 +59,9 @@ final class Browser: Sendable {
         let pid: pid_t
         let connection: DevToolsConnection
         do {
-            (pid, connection) = try await launch(program: program, arguments: arguments(profile: profile))
+            (pid, connection) = try await launch(
+                program: program, arguments: arguments(profile: profile), environment: environment(profile: profile)
+            )
         } catch {
             try? FileManager.default.removeItem(atPath: profile)
             throw error
@@ -166,7 +168,18 @@ final class Browser: Sendable {
 
     /// Spawns the program in a new session with the two pipes as its descriptors 3 and 4 (nothing
     /// else of ours open in it), standard input and output on /dev/null.
-    private static func launch(program: String, arguments: [String]) async throws -> (pid_t, DevToolsConnection) {
+    /// Its temporary folder inside its profile: Chromium makes its singleton socket's folder there
+    /// (`org.chromium.Chromium.*`), which it leaves behind when it is killed, so it goes with the
+    /// profile (in the shared temporary folder, one was left for every browser ever killed).
+    static func environment(profile: String) throws -> [String: String] {
+        let folder = profile + "/tmp"
+        guard mkdir(folder, 0o700) == 0 else {
+            throw DevToolsConnection.Failure("cannot make a temporary folder: \(String(cString: strerror(errno)))")
+        }
+        return ["TMPDIR": folder]
+    }
+
+    private static func launch(program: String, arguments: [String], environment: [String: String]) async throws -> (pid_t, DevToolsConnection) {
         // commands: we write, it reads (3); answers: it writes (4), we read.
         let commands = try pipePair()
         let answers: (read: Int32, write: Int32)
@@ -181,7 +194,7 @@ final class Browser: Sendable {
         let pid: pid_t
         do {
             pid = try ChildProcess.spawn(
-                program, arguments, searchingPath: true,
+                program, arguments, searchingPath: true, environment: environment,
                 descriptors: [(0, null), (1, null), (2, null), (3, commands.read), (4, answers.write)], newSession: true
             )
         } catch {

@@ -106,9 +106,14 @@ public final class PDFRenderer: Service, Sendable {
         get async { await browsers.processes }
     }
 
-    /// Starts a browser for each turn (when `warm`), replaces the retired ones until a graceful
-    /// shutdown, then kills every browser.
+    /// Removes the profiles that browsers of a killed gateway left (`AbandonedProfiles`), starts a
+    /// browser for each turn (when `warm`), replaces the retired ones until a graceful shutdown,
+    /// then kills every browser.
     public func run() async throws {
+        let abandoned = AbandonedProfiles.remove()
+        if abandoned > 0 {
+            logger.info("removed the profiles of browsers gone without their renderer", metadata: ["profiles": "\(abandoned)"])
+        }
         await withDiscardingTaskGroup { group in
             if configuration.warm {
                 for turn in 0..<configuration.concurrency {

@@ -119,6 +119,12 @@ import Testing
         #expect(renderer.running.most == 2 && renderer.running.now == 0)
         let profiles = await renderer.browserProcesses.compactMap(Browser.profileFolder(of:))
         #expect(profiles.count == 2)
+        // Chromium's singleton socket lies inside the profile (its TMPDIR), not in the shared
+        // temporary folder, where a killed browser would leave it behind.
+        for profile in profiles {
+            let socket = try FileManager.default.destinationOfSymbolicLink(atPath: profile + "/SingletonSocket")
+            #expect(socket.hasPrefix(profile + "/tmp/"), "\(socket)")
+        }
         await renderer.close()
         #expect(await renderer.browserProcesses.isEmpty)
         // Both browsers' profiles are gone with them, though they were closed at once.
