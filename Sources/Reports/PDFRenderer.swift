@@ -1,4 +1,5 @@
 import BrokerCore
+import ChildProcesses
 import CoreMetrics
 import Foundation
 import Logging
@@ -110,7 +111,8 @@ public final class PDFRenderer: Service, Sendable {
     /// browser for each turn (when `warm`), replaces the retired ones until a graceful shutdown,
     /// then kills every browser.
     public func run() async throws {
-        let abandoned = AbandonedProfiles.remove()
+        // File system work, on a thread of its own rather than one of the tasks' few.
+        let abandoned = await OwnThread.run { AbandonedProfiles.remove() }
         if abandoned > 0 {
             logger.info("removed the profiles of browsers gone without their renderer", metadata: ["profiles": "\(abandoned)"])
         }
