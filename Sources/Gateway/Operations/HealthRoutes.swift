@@ -16,12 +16,12 @@ import Synchronization
 ///   that waited in line for the pool's acquire timeout would outlast the load balancer's (HAProxy
 ///   checks every 2 s and counts a slower answer as a failure; three take the gateway out and close
 ///   its partners' connections), and so take the busiest gateways out just when load peaks.
-struct HealthRoutes<Context: RequestContext> {
+final class HealthRoutes<Context: RequestContext>: Sendable {
     let pool: PostgresPool
-    var patience: Duration = .seconds(1)
-    var busyGrace: Duration = .seconds(10)
+    let patience: Duration
+    let busyGrace: Duration
     /// Whether the last check that got a connection found the database ready.
-    private let lastCheckReady = Flag()
+    private let lastCheckReady = Mutex(false)
 
     init(pool: PostgresPool, patience: Duration = .seconds(1), busyGrace: Duration = .seconds(10)) {
         self.pool = pool
@@ -34,28 +34,26 @@ struct HealthRoutes<Context: RequestContext> {
             "ok\n"
         }
         router.get("readyz") { _, _ -> Response in
-            await readiness()
+            await self.readiness()
         }
     }
 
     private func readiness() async -> Response {
         let pending: [Migration]
         do {
-            guard let checked = try await TimeLimit.run(patience, { try await Migrator(pool: pool).pending() }) else {
-                if lastCheckReady.value.withLock({ $0 }), let worked = pool.lastWorked, ContinuousClock.now - worked < busyGrace {
+            guard let checked = try await TimeLimit.run(patience, { try await Migrator(pool: self.pool).pending() }) else {
+                if lastCheckReady.withLock({ $0 }), let worked = pool.lastWorked, ContinuousClock.now - worked < busyGrace {
                     return Self.text(.ok, "ready (database busy: every connection in use)\n")
                 }
                 return Self.text(.serviceUnavailable, "not ready: no database connection free within \(patience)\n")
             }
             pending = checked
-        } catch let error as PostgresError {
-            lastCheckReady.value.withLock { $0 = false }
-            return Self.text(.serviceUnavailable, "not ready: database \(error.kind.rawValue) error\n")
         } catch {
-            lastCheckReady.value.withLock { $0 = false }
-            return Self.text(.serviceUnavailable, "not ready: database error\n")
+            lastCheckReady.withLock { $0 = false }
+            let kind = (error as? PostgresError).map { "\($0.kind.rawValue) " } ?? ""
+            return Self.text(.serviceUnavailable, "not ready: database \(kind)error\n")
         }
-        lastCheckReady.value.withLock { $0 = pending.isEmpty }
+        lastCheckReady.withLock { $0 = pending.isEmpty }
         guard pending.isEmpty else {
             return Self.text(.serviceUnavailable, "not ready: \(pending.count) migration(s) pending\n")
         }
@@ -68,9 +66,5 @@ struct HealthRoutes<Context: RequestContext> {
             headers: [.contentType: "text/plain; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: body))
         )
-    }
-
-    private final class Flag: Sendable {
-        let value = Mutex(false)
     }
 }
