@@ -229,8 +229,9 @@ public final class PostgresPool: Sendable {
             for _ in 0..<dropped { slotFreed(decrement: false) }
             return
         }
+        let now = ContinuousClock.now
         let waiter = state.withLock { state -> Waiter? in
-            state.lastWorked = .now
+            state.lastWorked = now
             if state.closed {
                 state.open -= 1
                 return nil
