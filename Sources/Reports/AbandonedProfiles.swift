@@ -11,11 +11,12 @@ import Glibc
 ///
 /// A folder is abandoned when it is one of ours (`credit-broker-report.*`, a directory owned by
 /// this account), older than `age` (a browser being started now has not locked its profile yet;
-/// the renderer gives a start 30 s by default),
-/// and no running browser holds it: Chromium's `SingletonLock` (a link to `host-pid`) is gone (the
-/// browser quit) or names a process of this host that has ended (the browser was killed). A lock
-/// naming another host, or a process that runs, keeps the folder.
+/// the renderer gives a start 30 s by default), and no running browser holds it: Chromium's
+/// `SingletonLock` (a link to `host-pid`) is gone (the browser quit) or names a process of this
+/// host that has ended (the browser was killed). A lock naming another host, or a process that
+/// runs, keeps the folder.
 public enum AbandonedProfiles {
+    /// The start of every profile folder's name (`Browser` makes them).
     static let prefix = "credit-broker-report."
 
     /// Removes the abandoned profiles in `folder`; returns how many.

@@ -127,28 +127,10 @@ final class Browser: Sendable {
             await pause()
         }
         // Its helpers (renderers, the GPU process: the same process group, sent the same signal)
-        // may still be dying after it, and a helper still writing or deleting files in the profile
-        // makes the removal fail halfway (a full run at load 14 left two whole profiles behind).
-        // So the profile goes once the group is empty, and is tried again while it is not gone.
+        // may still be dying after it; one still writing or deleting files in the profile would
+        // make the removal fail halfway. So the profile goes once the group is empty.
         for _ in 0..<500 where Glibc.kill(-pid, 0) == 0 { await pause() }
-        for _ in 0..<50 {
-            do {
-                try FileManager.default.removeItem(atPath: profile)
-                return
-            } catch {
-                if !FileManager.default.fileExists(atPath: profile) { return }
-                await pause()
-            }
-        }
-    }
-
-    /// The profile folder of the browser whose process is `pid` (from its command line), if it
-    /// still runs: for tests that check it is removed.
-    static func profileFolder(of pid: pid_t) -> String? {
-        guard let line = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
-        let prefix = "--user-data-dir="
-        return line.split(separator: 0).lazy.map { String(decoding: $0, as: UTF8.self) }
-            .first { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
+        try? FileManager.default.removeItem(atPath: profile)
     }
 
     /// Headless Chromium with its DevTools protocol on the pipe: no first-run chores, no network of
@@ -166,11 +148,10 @@ final class Browser: Sendable {
         return arguments + ["about:blank"]
     }
 
-    /// Spawns the program in a new session with the two pipes as its descriptors 3 and 4 (nothing
-    /// else of ours open in it), standard input and output on /dev/null.
-    /// Its temporary folder inside its profile: Chromium makes its singleton socket's folder there
-    /// (`org.chromium.Chromium.*`), which it leaves behind when it is killed, so it goes with the
-    /// profile (in the shared temporary folder, one was left for every browser ever killed).
+    /// Its temporary folder (`TMPDIR`), made inside its profile: Chromium makes its singleton
+    /// socket's folder there (`org.chromium.Chromium.*`), which it leaves behind when it is killed,
+    /// so it goes with the profile (in the shared temporary folder, one was left for every browser
+    /// ever killed).
     static func environment(profile: String) throws -> [String: String] {
         let folder = profile + "/tmp"
         guard mkdir(folder, 0o700) == 0 else {
@@ -179,6 +160,8 @@ final class Browser: Sendable {
         return ["TMPDIR": folder]
     }
 
+    /// Spawns the program in a new session with the two pipes as its descriptors 3 and 4 (nothing
+    /// else of ours open in it), standard input and output on /dev/null.
     private static func launch(program: String, arguments: [String], environment: [String: String]) async throws -> (pid_t, DevToolsConnection) {
         // commands: we write, it reads (3); answers: it writes (4), we read.
         let commands = try pipePair()
@@ -234,7 +217,7 @@ final class Browser: Sendable {
 
     /// A new folder only this account may enter.
     private static func privateFolder() throws -> String {
-        var template = Array((NSTemporaryDirectory() + "/credit-broker-report.XXXXXX").utf8CString)
+        var template = Array((NSTemporaryDirectory() + "/" + AbandonedProfiles.prefix + "XXXXXX").utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw DevToolsConnection.Failure("cannot make a temporary folder: \(String(cString: strerror(errno)))")
         }

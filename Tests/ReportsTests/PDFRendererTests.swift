@@ -117,7 +117,7 @@ import Testing
         #expect(started.count == 2, "one browser per turn, kept: \(started)")
         #expect(await renderer.browserProcesses.count == 2)
         #expect(renderer.running.most == 2 && renderer.running.now == 0)
-        let profiles = await renderer.browserProcesses.compactMap(Browser.profileFolder(of:))
+        let profiles = await renderer.browserProcesses.compactMap(Self.profileFolder(of:))
         #expect(profiles.count == 2)
         // Chromium's singleton socket lies inside the profile (its TMPDIR), not in the shared
         // temporary folder, where a killed browser would leave it behind.
@@ -245,5 +245,13 @@ import Testing
 
     static func pdftotext(_ path: String) throws -> String {
         try ChildProcess.run("/usr/bin/pdftotext", [path, "-"])
+    }
+
+    /// The profile folder of the browser whose process is `pid`, from its command line.
+    private static func profileFolder(of pid: pid_t) -> String? {
+        guard let line = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
+        let prefix = "--user-data-dir="
+        return line.split(separator: 0).lazy.map { String(decoding: $0, as: UTF8.self) }
+            .first { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
     }
 }
