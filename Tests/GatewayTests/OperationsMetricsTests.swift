@@ -10,13 +10,23 @@ import TestSupport
 /// `/metrics` answers at once when the database is slow to give the disputes' counts: a scrape
 /// must not wait in line behind partner traffic for a pool connection.
 @Suite struct OperationsMetricsTests {
-    @Test func aScrapeDoesNotWaitForABusyPool() async throws {
-        let database = try await TestPostgres.freshDatabase()
-        // A caller waiting in line for this pool would wait two minutes: far beyond the bound
-        // below, which is itself far beyond the 1 s patience (a full run at load 25 took 7 s).
-        let pool = PostgresPool(.init(connection: database, maxConnections: 1, acquireTimeout: .seconds(120)))
+    /// A migrated database behind a pool of one connection, whose waiters wait two minutes: far
+    /// beyond the tests' 60 s bound, itself far beyond the 1 s patience (a full run at load 25
+    /// took 7 s).
+    private static func withOneConnectionPool(_ body: (PostgresPool) async throws -> Void) async throws {
+        let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 1, acquireTimeout: .seconds(120)))
         do {
             try await Migrator(pool: pool).migrate()
+            try await body(pool)
+        } catch {
+            await pool.close()
+            throw error
+        }
+        await pool.close()
+    }
+
+    @Test func aScrapeDoesNotWaitForABusyPool() async throws {
+        try await Self.withOneConnectionPool { pool in
             let app = Application(router: OperationsServer.router(pool: pool, metrics: GatewayMetrics(), databasePatience: .seconds(1)))
             // The pool's one connection is busy (as under load: every connection in use) until the
             // scrape has answered; held, not slept on, so that it is taken before the scrape asks.
@@ -34,22 +44,14 @@ import TestSupport
                 try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
             }
             #expect(afterwards.contains("credit_broker_disputes_open 0") && afterwards.contains("credit_broker_disputes_overdue 0"))
-        } catch {
-            await pool.close()
-            throw error
         }
-        await pool.close()
     }
 
     /// `/readyz` with every pool connection busy answers within its patience: ready while a
     /// connection came back working within the grace span (busy, not broken; a load balancer must
     /// not take the busiest gateway out), not ready once none has for longer.
     @Test func readinessDoesNotWaitForABusyPool() async throws {
-        let database = try await TestPostgres.freshDatabase()
-        // A check waiting in line for this pool would wait two minutes.
-        let pool = PostgresPool(.init(connection: database, maxConnections: 1, acquireTimeout: .seconds(120)))
-        do {
-            try await Migrator(pool: pool).migrate()
+        try await Self.withOneConnectionPool { pool in
             func readiness(busyGrace: Duration) async throws -> (HTTPResponse.Status, String, Duration) {
                 let router = Router()
                 HealthRoutes<BasicRequestContext>(pool: pool, patience: .seconds(1), busyGrace: busyGrace).register(on: router)
@@ -72,10 +74,6 @@ import TestSupport
             let stale = try await readiness(busyGrace: .zero)
             #expect(stale.0 == .serviceUnavailable && stale.1 == "not ready: no database connection free within 1.0 seconds\n", "\(stale)")
             #expect(stale.2 < .seconds(60))
-        } catch {
-            await pool.close()
-            throw error
         }
-        await pool.close()
     }
 }
