@@ -7,8 +7,9 @@ import PostgresClient
 import Testing
 import TestSupport
 
-/// `/metrics` answers at once when the database is slow to give the disputes' counts: a scrape
-/// must not wait in line behind partner traffic for a pool connection.
+/// The operations listener answers at once when every pool connection is busy: neither a
+/// `/metrics` scrape (the disputes' counts) nor a `/readyz` check waits in line behind partner
+/// traffic for a connection.
 @Suite struct OperationsMetricsTests {
     /// A migrated database behind a pool of one connection, whose waiters wait two minutes: far
     /// beyond the tests' 60 s bound, itself far beyond the 1 s patience (a full run at load 25
