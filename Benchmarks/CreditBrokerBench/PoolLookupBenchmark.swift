@@ -4,6 +4,11 @@ import Foundation
 import PostgresClient
 
 /// Point lookups per second through `PostgresPool` beside `pgbench -M prepared` on the same query.
+///
+/// The pool's clients run two ways in every run: on the reply thread's executor
+/// (`PostgresPool.replyExecutor`, how a task that mostly waits on the database runs best; the
+/// figure the target is about) and on Swift's global executor (each reply then wakes a second
+/// thread to run its caller).
 struct PoolLookupBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pool-lookup",
@@ -39,26 +44,34 @@ struct PoolLookupBenchmark: AsyncParsableCommand {
         // database server's processes), read over the middle of each run as the gateway bench does.
         let roots: Set<Int32> = [getpid(), try await database.postmasterPID(pool)]
         let me = (try? String(contentsOfFile: "/proc/self/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        var ours: [Double] = []
+        var ours: [Double] = [], global: [Double] = []
         var baseline: [Double] = []
-        var poolCosts: [OperationCost] = [], pgbenchCosts: [OperationCost] = []
+        var poolCosts: [OperationCost] = [], globalCosts: [OperationCost] = [], pgbenchCosts: [OperationCost] = []
         for run in 1...runs {
             let (pgbench, pgbenchCores) = try pgbenchRate(script: script, database: database, roots: roots)
-            let (pooled, poolCores) = try await poolRate(pool, roots: roots, programs: [me, "postgres"])
+            let (pooled, poolCores) = try await poolRate(pool, on: PostgresPool.replyExecutor, roots: roots, programs: [me, "postgres"])
+            let (globally, globalCores) = try await poolRate(pool, on: nil, roots: roots, programs: [me, "postgres"])
             baseline.append(pgbench)
             ours.append(pooled)
+            global.append(globally)
             pgbenchCosts.append(OperationCost(cores: pgbenchCores, rate: pgbench, programs: ["pgbench": "client", "postgres": "PostgreSQL"]))
             poolCosts.append(OperationCost(cores: poolCores, rate: pooled, programs: [me: "client", "postgres": "PostgreSQL"]))
-            print(String(format: "run %d: PostgresPool %.0f lookups/s, pgbench %.0f tx/s, ratio %.2f", run, pooled, pgbench, pooled / pgbench))
-            print("  CPU per lookup: PostgresPool \(poolCosts[run - 1].summary), pgbench \(pgbenchCosts[run - 1].summary)")
+            globalCosts.append(OperationCost(cores: globalCores, rate: globally, programs: [me: "client", "postgres": "PostgreSQL"]))
+            print(String(
+                format: "run %d: PostgresPool %.0f lookups/s (on the global executor %.0f), pgbench %.0f tx/s, ratio %.2f (%.2f)",
+                run, pooled, globally, pgbench, pooled / pgbench, globally / pgbench
+            ))
+            print("  CPU per lookup: PostgresPool \(poolCosts[run - 1].summary) (global: \(globalCosts[run - 1].summary)), pgbench \(pgbenchCosts[run - 1].summary)")
         }
         let medianOurs = BenchmarkTimer.median(ours)
+        let medianGlobal = BenchmarkTimer.median(global)
         let medianBaseline = BenchmarkTimer.median(baseline)
         print(String(
             format: "pool-lookup (%d clients, %d rows): PostgresPool %.0f lookups/s | pgbench -M prepared %.0f tx/s | ratio %.2f (target ≥ 0.80)",
             clients, rows, medianOurs, medianBaseline, medianOurs / medianBaseline
         ))
-        print("CPU per lookup (medians): PostgresPool \(OperationCost.median(poolCosts).summary), pgbench \(OperationCost.median(pgbenchCosts).summary)")
+        print(String(format: "  the same clients on the global executor: %.0f lookups/s, ratio %.2f", medianGlobal, medianGlobal / medianBaseline))
+        print("CPU per lookup (medians): PostgresPool \(OperationCost.median(poolCosts).summary), on the global executor \(OperationCost.median(globalCosts).summary), pgbench \(OperationCost.median(pgbenchCosts).summary)")
         await pool.close()
     }
 
@@ -75,10 +88,13 @@ struct PoolLookupBenchmark: AsyncParsableCommand {
         return (value, cores)
     }
 
-    /// The pool's lookups per second, and the cores `programs` used over the middle of the run (as
-    /// `ProcessCPU.cores(of:under:over:_:)` measures a child program, with the pool in this process).
-    private func poolRate(_ pool: PostgresPool, roots: Set<Int32>, programs: Set<String>) async throws -> (Double, [String: Double]) {
-        async let rate = poolRate(pool)
+    /// The pool's lookups per second with its clients on `executor` (nil: the global executor), and
+    /// the cores `programs` used over the middle of the run (as `ProcessCPU.cores(of:under:over:_:)`
+    /// measures a child program, with the pool in this process).
+    private func poolRate(
+        _ pool: PostgresPool, on executor: (any TaskExecutor)?, roots: Set<Int32>, programs: Set<String>
+    ) async throws -> (Double, [String: Double]) {
+        async let rate = poolRate(pool, on: executor)
         let window = Double(max(seconds - 2, 1))
         try await Task.sleep(for: .seconds(1))
         let before = ProcessCPU.seconds(of: programs, under: roots)
@@ -87,13 +103,13 @@ struct PoolLookupBenchmark: AsyncParsableCommand {
         return (try await rate, ProcessCPU.cores(of: programs, from: before, to: after, over: window))
     }
 
-    private func poolRate(_ pool: PostgresPool) async throws -> Double {
+    private func poolRate(_ pool: PostgresPool, on executor: (any TaskExecutor)?) async throws -> Double {
         let rows = self.rows
         let deadline = ContinuousClock.now + .seconds(seconds)
         let start = ContinuousClock.now
         let total = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<clients {
-                group.addTask {
+                group.addTask(executorPreference: executor) {
                     var done = 0
                     var generator = SystemRandomNumberGenerator()
                     while ContinuousClock.now < deadline {

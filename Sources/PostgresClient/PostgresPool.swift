@@ -117,6 +117,16 @@ public final class PostgresPool: Sendable {
         try? await threadPool.shutdownGracefully()
     }
 
+    /// The executor of the process's one thread that reads every connection's replies.
+    ///
+    /// A task that mostly waits on the database (a loader, a batch job, a benchmark's clients) can
+    /// run there: `withTaskExecutorPreference(PostgresPool.replyExecutor) { … }` or
+    /// `group.addTask(executorPreference: PostgresPool.replyExecutor)`. Each reply then resumes it
+    /// on the thread that read the reply, one thread wake-up a statement instead of two (the reply
+    /// thread's, then another thread's to run the caller). What such a task does between statements
+    /// delays every other connection's reply: CPU-heavy work belongs on the global executor.
+    public static var replyExecutor: any TaskExecutor { PostgresReplyWaiter.shared }
+
     /// Connections open right now (busy and idle).
     public var openConnections: Int {
         state.withLock { $0.open }

@@ -1,4 +1,6 @@
+import Foundation
 import PostgresClient
+import Synchronization
 import TestSupport
 import Testing
 
@@ -87,5 +89,69 @@ import Testing
         }
         #expect(try await pool.query("SELECT sum(length(body)) FROM notes")[0].decode(Int.self, at: 0) == 300_005)
         await pool.close()
+    }
+}
+
+/// The reply thread as a task executor (`PostgresPool.replyExecutor`).
+@Suite struct PostgresReplyExecutorTests {
+    /// The name of the thread the caller runs on.
+    private static func threadName() -> String {
+        let comm = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
+        return comm.trimmingCharacters(in: .newlines)
+    }
+
+    /// A task that prefers the reply executor runs on the reply thread, before and after each
+    /// statement (a reply resumes it where it was read, with no hop), and its results are its own.
+    @Test func aTaskThatPrefersTheReplyExecutorIsResumedOnTheReplyThread() async throws {
+        let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 4, acquireTimeout: .seconds(120)))
+        let echo = PostgresStatement("SELECT $1::int8 + 1")
+        let (threads, wrong) = try await withThrowingTaskGroup(of: (Set<String>, Int).self) { group in
+            for task in 0..<8 {
+                group.addTask(executorPreference: PostgresPool.replyExecutor) {
+                    var threads: Set<String> = [Self.threadName()]
+                    var wrong = 0
+                    for n in 0..<50 {
+                        let value = task * 1_000 + n
+                        if try await pool.execute(echo, [value])[0].decode(Int.self, at: 0) != value + 1 { wrong += 1 }
+                        threads.insert(Self.threadName())
+                    }
+                    return (threads, wrong)
+                }
+            }
+            return try await group.reduce(into: (Set<String>(), 0)) { $0.0.formUnion($1.0); $0.1 += $1.1 }
+        }
+        #expect(wrong == 0)
+        #expect(threads == ["postgres-reply"])
+        await pool.close()
+    }
+
+    /// A task enqueued from another thread while the reply thread waits with nothing to read (no
+    /// statement in flight) runs at once: the enqueue wakes it. Without the wake it would wait for
+    /// the next reply of any connection (run alone, as `swift test --filter PostgresReplyExecutor`,
+    /// none comes; in the whole suite another test's may come first).
+    @Test func aTaskEnqueuedWhileTheReplyThreadIdlesRunsAtOnce() async throws {
+        let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 1))
+        #expect(try await pool.query("SELECT 1")[0].decode(Int.self, at: 0) == 1)  // the thread is running and idle now
+        for attempt in 0..<10 {
+            try await Task.sleep(for: .milliseconds(20))
+            let ran = Arc(Mutex<String?>(nil))
+            // Every other attempt resumes from a timer (the runtime's thread enqueues it).
+            Task(executorPreference: PostgresPool.replyExecutor) {
+                if attempt.isMultiple(of: 2) { try? await Task.sleep(for: .milliseconds(10)) }
+                ran.value.withLock { $0 = Self.threadName() }
+            }
+            let deadline = ContinuousClock.now + .seconds(10)
+            while ran.value.withLock({ $0 }) == nil, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            #expect(ran.value.withLock { $0 } == "postgres-reply", "attempt \(attempt)")
+        }
+        await pool.close()
+    }
+
+    /// A `Mutex` shared by reference between the test and the task it starts.
+    private final class Arc<Value: ~Copyable>: Sendable where Value: Sendable {
+        let value: Value
+        init(_ value: consuming Value) { self.value = value }
     }
 }
