@@ -1,4 +1,5 @@
 import ArgumentParser
+import BrokerCore
 import ChildProcesses
 import Foundation
 import PostgresClient
@@ -111,7 +112,9 @@ struct PoolLookupBenchmark: AsyncParsableCommand {
             for _ in 0..<clients {
                 group.addTask(executorPreference: executor) {
                     var done = 0
-                    var generator = SystemRandomNumberGenerator()
+                    // A generator seeded once per client and run, as pgbench's own: the system's
+                    // asks the kernel for every number (`getrandom`, 1 % of the client's samples).
+                    var generator = SplitMix64(seed: UInt64.random(in: .min ... .max))
                     while ContinuousClock.now < deadline {
                         let id = Int.random(in: 1...rows, using: &generator)
                         let result = try await pool.execute(Self.lookup, [id])
