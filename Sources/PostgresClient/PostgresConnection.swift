@@ -13,6 +13,8 @@ import NIOPosix
 public final class PostgresConnection: @unchecked Sendable {
     let handle: OpaquePointer
     let threadPool: NIOThreadPool
+    /// What asks the server to stop this connection's running statement (`PQcancel`, from any thread).
+    private let cancelHandle: OpaquePointer?
     private var preparedNames: Set<String> = []
     /// True once the connection failed in a way that makes it unusable; the pool then drops it.
     public private(set) var isBroken = false
@@ -27,6 +29,7 @@ public final class PostgresConnection: @unchecked Sendable {
     private init(blockingConnect configuration: PostgresConfiguration, threadPool: NIOThreadPool) throws {
         self.handle = try Self.openHandle(configuration)
         self.threadPool = threadPool
+        self.cancelHandle = PQgetCancel(handle)
         try blockingSimple("SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO, YMD'; SET bytea_output TO 'hex'")
     }
 
@@ -58,7 +61,22 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     deinit {
+        if let cancelHandle { PQfreeCancel(cancelHandle) }
         PQfinish(handle)
+    }
+
+    /// Whether the session is outside any transaction, as libpq last saw it (no round trip).
+    var isOutsideTransaction: Bool {
+        PQtransactionStatus(handle) == PQTRANS_IDLE
+    }
+
+    /// Asks the server to stop the statement running on this connection, blocking until the
+    /// request is delivered (a short connection of its own). The statement then fails with
+    /// SQLSTATE 57014; one that had already finished is not affected, and the connection stays usable.
+    func blockingRequestCancel() {
+        guard let cancelHandle else { return }
+        var reason = [CChar](repeating: 0, count: 256)
+        _ = PQcancel(cancelHandle, &reason, Int32(reason.count))
     }
 
     // MARK: Async API

@@ -239,6 +239,14 @@ public final class PostgresPool: Sendable {
             for _ in 0..<dropped { slotFreed(decrement: false) }
             return
         }
+        if !connection.isOutsideTransaction {
+            // Handed back inside a transaction (a caller that threw between BEGIN and COMMIT, or
+            // whose ROLLBACK failed): the next caller's statements would run in it, invisible to
+            // others and lost with it. Closing the connection ends it on the server.
+            logger.warning("a database connection came back inside a transaction; closed instead of reused")
+            slotFreed()
+            return
+        }
         let now = ContinuousClock.now
         let waiter = state.withLock { state -> Waiter? in
             state.lastWorked = now

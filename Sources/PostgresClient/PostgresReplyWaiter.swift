@@ -51,7 +51,25 @@ final class PostgresReplyWaiter: TaskExecutor, Sendable {
     private init() {}
 
     /// Suspends until the statement just sent on `connection` has its whole reply.
+    ///
+    /// Inside `PostgresCancellation.stoppingStatements`, if the caller's task is cancelled
+    /// meanwhile, the server is asked to stop the statement (`PQcancel`, on the connection's thread
+    /// pool): the reply then comes at once, as SQLSTATE 57014, and the connection stays usable.
+    /// The reply is handed back only once the request has been delivered: one still on its way
+    /// could otherwise stop the next statement on the same connection, another caller's.
     func reply(on connection: PostgresConnection, bindings: PostgresBindings) async throws -> PostgresResult {
+        guard PostgresCancellation.stopsStatements else { return try await awaitReply(on: connection, bindings: bindings) }
+        let cancel = CancelRequest()
+        let outcome: Result<PostgresResult, any Error> = await withTaskCancellationHandler {
+            do { return .success(try await awaitReply(on: connection, bindings: bindings)) } catch { return .failure(error) }
+        } onCancel: {
+            cancel.send(on: connection)
+        }
+        await cancel.delivered()
+        return try outcome.get()
+    }
+
+    private func awaitReply(on connection: PostgresConnection, bindings: PostgresBindings) async throws -> PostgresResult {
         try await withCheckedThrowingContinuation { continuation in
             let socket = PQsocket(connection.handle)
             let epoll = state.withLock { state -> Result<Int32, PostgresError> in
@@ -64,6 +82,51 @@ final class PostgresReplyWaiter: TaskExecutor, Sendable {
                 continuation.resume(throwing: error)
             case .success(let epoll):
                 arm(socket, in: epoll)
+            }
+        }
+    }
+
+    /// A cancel request for one statement: sent at most once, and waited for before the connection
+    /// is handed back.
+    private final class CancelRequest: Sendable {
+        private enum Progress {
+            case none
+            case sending(waiters: [CheckedContinuation<Void, Never>])
+            case delivered
+        }
+
+        private let progress = Mutex(Progress.none)
+
+        func send(on connection: PostgresConnection) {
+            let first = progress.withLock { progress -> Bool in
+                guard case .none = progress else { return false }
+                progress = .sending(waiters: [])
+                return true
+            }
+            guard first else { return }
+            connection.threadPool.submit { state in
+                // A pool shutting down runs this at once on the cancelling thread: no request then
+                // (it would block that thread); the statement runs to its end.
+                if case .active = state { connection.blockingRequestCancel() }
+                let waiters = self.progress.withLock { progress -> [CheckedContinuation<Void, Never>] in
+                    defer { progress = .delivered }
+                    if case .sending(let waiters) = progress { return waiters }
+                    return []
+                }
+                for waiter in waiters { waiter.resume() }
+            }
+        }
+
+        /// Returns once a request that was started has been delivered (at once if none was).
+        func delivered() async {
+            guard progress.withLock({ if case .sending = $0 { true } else { false } }) else { return }
+            await withCheckedContinuation { continuation in
+                let now = progress.withLock { progress -> Bool in
+                    guard case .sending(let waiters) = progress else { return true }
+                    progress = .sending(waiters: waiters + [continuation])
+                    return false
+                }
+                if now { continuation.resume() }
             }
         }
     }

@@ -70,11 +70,51 @@ import TestSupport
                 }
             }
             let recent = try await readiness(busyGrace: .seconds(600))
-            #expect(recent.0 == .ok && recent.1 == "ready (database busy: every connection in use)\n", "\(recent)")
+            #expect(recent.0 == .ok && recent.1 == "ready (database busy: no answer within 1.0 seconds)\n", "\(recent)")
             #expect(recent.2 < .seconds(60))
             let stale = try await readiness(busyGrace: .zero)
-            #expect(stale.0 == .serviceUnavailable && stale.1 == "not ready: no database connection free within 1.0 seconds\n", "\(stale)")
+            #expect(stale.0 == .serviceUnavailable && stale.1 == "not ready: no database answer within 1.0 seconds\n", "\(stale)")
             #expect(stale.2 < .seconds(60))
         }
+    }
+
+    /// `/readyz` while the database is slow to answer (the migrations' table locked by another
+    /// session, as during a long migration): the check's statement is stopped when its patience
+    /// runs out, so the answer comes within it. Before, the time limit waited for its loser, the
+    /// blocked statement, and the check answered only when the lock was let go (here 20 s).
+    @Test func readinessDoesNotWaitForALockedDatabase() async throws {
+        let database = try await TestPostgres.freshDatabase()
+        let pool = PostgresPool(.init(connection: database, maxConnections: 2, acquireTimeout: .seconds(120)))
+        let locker = PostgresPool(.init(connection: database, maxConnections: 1, acquireTimeout: .seconds(120)))
+        try await Migrator(pool: pool).migrate()
+        let router = Router()
+        HealthRoutes<BasicRequestContext>(pool: pool, patience: .seconds(1), busyGrace: .zero).register(on: router)
+        let app = Application(router: router)
+        let (locked, signal) = AsyncStream<Void>.makeStream()
+        let holder = Task {
+            try await PostgresCancellation.stoppingStatements {
+                try await locker.transaction { connection in
+                    try await connection.query("LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE")
+                    signal.yield()
+                    try await connection.query("SELECT pg_sleep(20)")
+                }
+            }
+        }
+        var iterator = locked.makeAsyncIterator()
+        _ = await iterator.next()
+        let started = ContinuousClock.now
+        let answer = try await app.test(.router) { client in
+            try await client.execute(uri: "/readyz", method: .get) { ($0.status, String(buffer: $0.body)) }
+        }
+        let waited = ContinuousClock.now - started
+        holder.cancel()
+        _ = await holder.result
+        #expect(answer.0 == .serviceUnavailable && answer.1 == "not ready: no database answer within 1.0 seconds\n", "\(answer)")
+        #expect(waited < .seconds(15), "the check waited \(waited) for the lock")
+        // The pool's connections are usable afterwards, and the check is ready again.
+        let after = try await app.test(.router) { client in try await client.execute(uri: "/readyz", method: .get) { $0.status } }
+        #expect(after == .ok)
+        await locker.close()
+        await pool.close()
     }
 }

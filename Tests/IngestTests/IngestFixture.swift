@@ -24,7 +24,10 @@ struct IngestFixture {
     static let person = "11010519491231002X"
 
     static func make(_ label: String = #function) async throws -> IngestFixture {
-        let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(label), maxConnections: 2))
+        // Two connections for three concurrent loads and a reader in the busiest test: the loads
+        // take turns. The wait in line is generous (the default 10 s ran out once in a full run at
+        // load 14, where the test took 248 s; it takes 2 s alone); the timeout has its own test.
+        let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(label), maxConnections: 2, acquireTimeout: .seconds(120)))
         try await Migrator(pool: pool).migrate()
         let policies = try Fixtures.policies()
         let hasher = try PersonKeyHasher(secret: (0..<32).map { _ in UInt8.random(in: 0...255) })

@@ -28,6 +28,26 @@ import Testing
         await pool.close()
     }
 
+    /// A connection handed back inside a transaction is closed, not lent to the next caller, whose
+    /// statements would otherwise run inside it: uncommitted, invisible to other sessions, and lost
+    /// when that transaction ends.
+    @Test func aConnectionHandedBackInsideATransactionIsNotLentAgain() async throws {
+        let database = try await TestPostgres.freshDatabase()
+        let pool = PostgresPool(.init(connection: database, maxConnections: 1, acquireTimeout: .seconds(120)))
+        let other = PostgresPool(.init(connection: database, maxConnections: 1, acquireTimeout: .seconds(120)))
+        try await pool.query("CREATE TABLE entries (n int)")
+        try await pool.withConnection { connection in
+            try await connection.query("BEGIN")
+            try await connection.query("INSERT INTO entries VALUES (1)")
+        }
+        try await pool.query("INSERT INTO entries VALUES (2)")
+        let seen = try await other.query("SELECT coalesce(array_agg(n ORDER BY n), '{}')::text FROM entries")[0].decode(String.self, at: 0)
+        #expect(seen == "{2}")
+        #expect(pool.openConnections == 1)
+        await other.close()
+        await pool.close()
+    }
+
     @Test func waiterTimesOutWithAClearError() async throws {
         let pool = PostgresPool(.init(
             connection: try await TestPostgres.freshDatabase(), maxConnections: 1, acquireTimeout: .milliseconds(200)

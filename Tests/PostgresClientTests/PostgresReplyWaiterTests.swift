@@ -72,6 +72,60 @@ import Testing
         await pool.close()
     }
 
+    /// Inside `PostgresCancellation.stoppingStatements`, a statement whose caller is cancelled is
+    /// stopped by the server at once (a cancel request), fails with SQLSTATE 57014, and its
+    /// connection serves the next statement. Before, the caller waited for the statement's end
+    /// (here 30 s), so a time limit around a statement (`/readyz`, `/metrics`) was bounded by the
+    /// statement, not the limit.
+    @Test func aCancelledCallersStatementIsStoppedAndItsConnectionServesTheNext() async throws {
+        let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 1, acquireTimeout: .seconds(120)))
+        let sleeper = Task { try await PostgresCancellation.stoppingStatements { try await pool.query("SELECT pg_sleep(30)") } }
+        try await Task.sleep(for: .milliseconds(300))
+        let started = ContinuousClock.now
+        sleeper.cancel()
+        let stopped = await #expect(throws: PostgresError.self) { try await sleeper.value }
+        #expect(stopped?.sqlState == "57014")
+        #expect(ContinuousClock.now - started < .seconds(15))
+        #expect(try await pool.query("SELECT 41 + 1")[0].decode(Int.self, at: 0) == 42)
+        #expect(pool.openConnections == 1)
+        await pool.close()
+    }
+
+    /// A cancel request that arrives as its statement ends must not stop the next statement on the
+    /// same connection (the caller is handed its reply only once the request is delivered).
+    @Test func aLateCancelNeverStopsTheNextStatementOnTheConnection() async throws {
+        let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 1, acquireTimeout: .seconds(120)))
+        var stopped = 0
+        for attempt in 0..<40 {
+            let victim = Task {
+                try await PostgresCancellation.stoppingStatements { try await pool.query("SELECT pg_sleep(\(Double(attempt % 5) / 1_000))") }
+            }
+            try await Task.sleep(for: .microseconds(Int.random(in: 0...6_000)))
+            victim.cancel()
+            if case .failure(let error as PostgresError) = await victim.result {
+                #expect(error.sqlState == "57014")
+                stopped += 1
+            }
+            let next = try await pool.query("SELECT pg_sleep(0.005), \(attempt)::int")
+            #expect(try next[0].decode(Int.self, at: 1) == attempt)
+        }
+        #expect(pool.openConnections == 1)
+        await pool.close()
+    }
+
+    /// Outside `stoppingStatements` a statement runs to its end though its task is cancelled (a
+    /// meter batch drained at shutdown, a `ROLLBACK` after an error must not be stopped).
+    @Test func withoutTheScopeACancelledCallersStatementRunsToItsEnd() async throws {
+        let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 1, acquireTimeout: .seconds(120)))
+        try await pool.query("CREATE TABLE kept (n int)")
+        let writer = Task { try await pool.query("INSERT INTO kept SELECT 1 FROM pg_sleep(0.5)") }
+        try await Task.sleep(for: .milliseconds(100))
+        writer.cancel()
+        _ = try await writer.value
+        #expect(try await pool.query("SELECT count(*) FROM kept")[0].decode(Int.self, at: 0) == 1)
+        await pool.close()
+    }
+
     /// Parameters too large for one write go through the thread pool; a connection moves between
     /// the two paths freely, and a prepared statement made on one is used on the other.
     @Test func parametersLargerThanOneWriteTakeTheThreadPoolAndTheConnectionMovesBetweenPaths() async throws {

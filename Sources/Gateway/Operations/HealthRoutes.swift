@@ -10,9 +10,11 @@ import Synchronization
 /// - `GET /healthz`: 200 while the process serves HTTP.
 /// - `GET /readyz`: 200 when the database answers and every shipped migration is applied;
 ///   503 with the reason otherwise (never a stack trace or a connection string). It waits at most
-///   `patience` for a database connection: a gateway whose connections are all busy serving
-///   partners is busy, not broken, so while one of them came back working within `busyGrace` (and
-///   the last full check was ready) it answers 200 at once, saying so; otherwise 503. A check
+///   `patience` for the database's answer, a free connection included (its statements are stopped
+///   when the patience runs out): a gateway whose connections are all busy serving partners, or
+///   whose database is slow for a moment, is busy, not broken, so while a connection came back
+///   working within `busyGrace` (and the last full check was ready) it answers 200 at once, saying
+///   so; otherwise 503. A check
 ///   that waited in line for the pool's acquire timeout would outlast the load balancer's (HAProxy
 ///   checks every 2 s and counts a slower answer as a failure; three take the gateway out and close
 ///   its partners' connections), and so take the busiest gateways out just when load peaks.
@@ -41,11 +43,14 @@ final class HealthRoutes<Context: RequestContext>: Sendable {
     private func readiness() async -> Response {
         let pending: [Migration]
         do {
-            guard let checked = try await TimeLimit.run(patience, { try await Migrator(pool: self.pool).pending() }) else {
+            // The statements are stopped when the patience runs out (a lock or a slow server), so
+            // the limit bounds the answer: `TimeLimit` waits for its loser.
+            let check: @Sendable () async throws -> [Migration] = { try await PostgresCancellation.stoppingStatements { try await Migrator(pool: self.pool).pending() } }
+            guard let checked = try await TimeLimit.run(patience, check) else {
                 if lastCheckReady.withLock({ $0 }), let worked = pool.lastWorked, ContinuousClock.now - worked < busyGrace {
-                    return Self.text(.ok, "ready (database busy: every connection in use)\n")
+                    return Self.text(.ok, "ready (database busy: no answer within \(patience))\n")
                 }
-                return Self.text(.serviceUnavailable, "not ready: no database connection free within \(patience)\n")
+                return Self.text(.serviceUnavailable, "not ready: no database answer within \(patience)\n")
             }
             pending = checked
         } catch {

@@ -36,7 +36,8 @@ public enum OperationsServer {
         router.get("metrics") { _, _ -> Response in
             var text = metrics.text()
             let day = CivilDate(clock.now())
-            if let counts = try? await TimeLimit.run(databasePatience, { try await DisputeStore.openCounts(on: day, pool: pool) }) {
+            let counts: @Sendable () async throws -> (open: Int, overdue: Int) = { try await PostgresCancellation.stoppingStatements { try await DisputeStore.openCounts(on: day, pool: pool) } }
+            if let counts = try? await TimeLimit.run(databasePatience, counts) {
                 text += Array(GatewayMetrics.disputeLines(open: counts.open, overdue: counts.overdue).utf8)
             }
             return Response(
