@@ -8,7 +8,8 @@ import Foundation
 /// AUC, or, among those within ``aucTolerance`` of it, the lowest mean held-out log-loss (so
 /// of rankings alike, the better calibrated); it is then refitted on all rows, and with
 /// ``TrainingOptions/meanOfFoldCards`` averaged with every candidate within ``standardErrors``
-/// of it. A list of one candidate fixes that setting; with every list fixed no cross-validation runs.
+/// of it (on large sets, those of their cards that keep its features; ``averagingRows``). A list
+/// of one candidate fixes that setting; with every list fixed no cross-validation runs.
 public struct ModelSearch: Sendable, Hashable {
     /// Folds, stratified by the target.
     public var folds = 5
@@ -54,11 +55,12 @@ public struct ModelSearch: Sendable, Hashable {
     /// within noise of each other, and the best of them is partly the luckiest (the winner's curse);
     /// their mean does not bet on one. 0: the best alone.
     public var standardErrors = 1.0
-    /// Only sets of fewer rows than this average the candidates within ``standardErrors`` of the
-    /// best; larger ones keep the best alone. Where the held-out folds of one deal score this many
-    /// rows (``heldOutRows``) the search ranks steadily, and averaging there only admitted weak
-    /// features the best's IV threshold had left out (in the synthetic province, features its
-    /// latent risk does not drive; `ProvinceValidationTests`).
+    /// From this many rows up, a card of another candidate within ``standardErrors`` of the best
+    /// joins the mean only if it keeps exactly the features of the best's fit on all rows: the mean
+    /// is then over binnings and penalties, not over which features to keep. Averaged freely on
+    /// such sets, the candidates with a lower IV threshold or finer bins (and their fold fits)
+    /// gave points to weak features the best had left out (in the synthetic province, features its
+    /// latent risk does not drive; `ProvinceValidationTests`). Smaller sets average every such card.
     public var averagingRows = 5_000
 
     public init() {}

@@ -10,8 +10,9 @@ import Foundation
 /// and the penalty are chosen by cross-validation on the segment's rows (``ModelSearch``), and
 /// reported. With ``TrainingOptions/meanOfFoldCards`` (the default) the points are the mean of
 /// the chosen settings' card fitted on all rows and its cards fitted on each fold's training rows,
-/// and on fewer than ``ModelSearch/averagingRows`` rows of those cards of every candidate within
-/// one standard error of the best held-out AUC.
+/// and of those cards of every candidate within one standard error of the best held-out AUC (from
+/// ``ModelSearch/averagingRows`` rows up, only those of its cards that keep exactly the features of
+/// the chosen settings' fit on all rows).
 ///
 /// With `factor` and `offset` from ``ScoreScaling`` and the fit `logit P(bad) = β₀ + Σ βⱼ·WOEⱼ`,
 /// `score = offset − factor · logit P(bad)`: the intercept gets `offset − factor·β₀` points and a
@@ -54,7 +55,9 @@ public struct ScorecardTrainer: Sendable {
         /// ``TrainingOptions/meanOfFoldCards`` that and each fold's fit of each averaged candidate.
         public var cards = 1
         /// How many candidates' cards are averaged: the chosen one and every other the search
-        /// cannot tell from it (``ScorecardTrainer/indistinguishable(from:search:)``); 1 without the fold mean.
+        /// cannot tell from it (``ScorecardTrainer/indistinguishable(from:search:)``), from
+        /// ``ModelSearch/averagingRows`` rows up those with a card that keeps the chosen fit's
+        /// features; 1 without the fold mean.
         public var candidates = 1
         /// How many times the rows were dealt into folds (``ModelSearch/deals(rows:)``); 0 when nothing was searched.
         public var deals = 0
@@ -212,8 +215,12 @@ public struct ScorecardTrainer: Sendable {
             // The chosen candidate fitted on the training rows of each fold of the first deal, as the
             // search fitted it; then every other candidate the search cannot tell from it, on all rows and so.
             var intercepts = [intercept]
-            let alike = isBad.count < search.averagingRows ? Set(Self.indistinguishable(from: results, search: search).map(\.candidate)) : []
+            let alike = Set(Self.indistinguishable(from: results, search: search).map(\.candidate))
             let members = [chosen] + ranked.filter { $0 != chosen && alike.contains($0) }
+            // From averagingRows rows up, another candidate's card joins only where it keeps exactly
+            // the features of the chosen candidate's fit on all rows.
+            let kept = isBad.count >= search.averagingRows ? Set(fitted.features.map(\.name)) : nil
+            var joined: Set<ModelSearch.Candidate> = [chosen]
             // Candidates differing only in the IV threshold, prior or penalty share their bins:
             // binning by binning, each set of rows (all, then each fold's) is cut once for all of them.
             let sets: [(columns: [(name: String, column: DataColumn)], isBad: [Bool])] =
@@ -226,12 +233,14 @@ public struct ScorecardTrainer: Sendable {
                         let l2 = set == 0 ? options.l2 ?? member.l2PerRow * Double(isBad.count) : member.l2PerRow * Double(rows.isBad.count)
                         guard let memberFit = try? fit(member, rows.columns, isBad: rows.isBad, l2: l2, binned: cut) else { continue }
                         let regressed = memberFit.regressed
+                        if member != chosen, let kept, Set(regressed.features.map(\.name)) != kept { continue }
+                        joined.insert(member)
                         cards.append(zip(regressed.features, regressed.regression.coefficients).map { scorecardFeature($0, coefficient: $1) })
                         intercepts.append(regressed.regression.intercept)
                     }
                 }
             }
-            candidates = members.count
+            candidates = kept == nil ? members.count : joined.count
             var names: [String] = []
             for card in cards { for feature in card where !names.contains(feature.name) { names.append(feature.name) } }
             features = names.map { name in ScorecardFeature.mean(of: cards.map { card in card.first { $0.name == name } }) }

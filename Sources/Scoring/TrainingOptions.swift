@@ -19,7 +19,8 @@ public struct TrainingOptions: Sendable {
     /// Whether each segment's points are the mean of the chosen candidate's card fitted on all
     /// rows and its cards fitted on each fold's training rows (bins cut at every card's edges),
     /// and of the same cards of every other candidate the search cannot tell from it
-    /// (``ModelSearch/standardErrors``): a bagged card, steadier than one fit where the bins'
+    /// (``ModelSearch/standardErrors``; from ``ModelSearch/averagingRows`` rows up, those that keep
+    /// the chosen fit's features): a bagged card, steadier than one fit where the bins'
     /// cut points and the choice of settings depend on few rows.
     public var meanOfFoldCards = true
     public var scaling = ScoreScaling()
