@@ -28,8 +28,9 @@ struct ScoreTrainCommand: AsyncParsableCommand {
             mean held-out AUC wins, and of AUCs within 0.0005 of it the lowest held-out log-loss. \
             The card's points are then the mean of the chosen settings' card fitted on all rows and \
             its cards fitted on each fold's training rows (a bagged card: bins cut at every card's \
-            edges; --no-fold-mean keeps the fit on all rows alone); on fewer than 5,000 rows, of every \
-            candidate within one standard error of the chosen one's held-out AUC, likewise. The report prints the best \
+            edges; --no-fold-mean keeps the fit on all rows alone), and of every candidate within \
+            one standard error of the chosen one's held-out AUC likewise (from 5,000 rows up, only \
+            its cards that keep exactly the chosen fit's features). The report prints the best \
             candidates' AUC and log-loss and every column's fate and bins in the card.
 
             Segments: each --segment NAME=COLUMN,… trains its own points on the rows with a value \
@@ -197,7 +198,7 @@ struct ScoreTrainCommand: AsyncParsableCommand {
         Swift.print(String(format: "fitted: %@, l2 %.3f in all", describe(segment.chosen), segment.l2))
         if segment.cards > 1 {
             let averaged = segment.candidates > 1
-                ? "\(segment.candidates) candidates (the chosen one and every other within one standard error of its held-out AUC), each"
+                ? "\(segment.candidates) candidates (the chosen one and every other within one standard error of its held-out AUC; from 5,000 rows up, its cards that keep the chosen fit's features), each"
                 : "these settings,"
             Swift.print("points: the mean of \(segment.cards) cards of \(averaged) fitted on all rows and on each fold's training rows")
         }
