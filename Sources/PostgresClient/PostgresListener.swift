@@ -36,11 +36,9 @@ public final class PostgresListener: Sendable {
         logger: Logger = Logger(label: "credit-broker.postgres.listener")
     ) {
         (events, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(10_000))
-        let thread = Thread { [continuation, stopped] in
+        NamedThread.start("postgres-listen") { [continuation, stopped] in
             Self.listen(configuration, channels: channels, continuation: continuation, stopped: stopped, logger: logger)
         }
-        thread.name = "postgres-listener"
-        thread.start()
     }
 
     /// Stops listening and ends `events` (within a quarter second).

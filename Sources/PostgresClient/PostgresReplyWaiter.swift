@@ -188,13 +188,7 @@ final class PostgresReplyWaiter: TaskExecutor, Sendable {
         }
         state.epoll = epoll
         state.wake = wake
-        let thread = Thread {
-            // Named from inside (Foundation's `Thread.name` set before `start()` never reached the
-            // kernel: the thread showed its creator's name in `top -H` and `perf`); at most 15 bytes.
-            credit_broker_name_this_thread("postgres-reply")
-            waiter.run(epoll, wake: wake)
-        }
-        thread.start()
+        NamedThread.start("postgres-reply") { waiter.run(epoll, wake: wake) }
         return nil
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import PostgresClient
 import TestSupport
 import Testing
@@ -112,9 +113,13 @@ import Testing
             listener.stop()
         }
         let notification: PostgresNotification? = await received.value
+        // Its thread carries its name where operators look (`top -H`, `perf`); it never did before.
+        let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        let names = threads.compactMap { try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8) }
         sender.cancel()
         listener.stop()
         #expect(notification == PostgresNotification(channel: "records_changed", payload: "subject 42"))
+        #expect(names.contains("postgres-listen\n"))
         await pool.close()
     }
 }
