@@ -13,7 +13,7 @@ import Synchronization
 /// longer waits for more (`PQisBusy`) hands the result to the suspended caller. Many replies that
 /// arrive together cost one wake-up, as in pgbench's own event loop.
 ///
-/// The thread is also a `TaskExecutor` (`PostgresPool.executor`): a task that prefers it is resumed
+/// The thread is also a `TaskExecutor` (`PostgresPool.replyExecutor`): a task that prefers it is resumed
 /// on the thread that read its reply, between two waits, instead of being handed to another thread
 /// that must be woken in turn; tasks enqueued from elsewhere wake it through an eventfd in the same
 /// epoll set. It suits work that mostly waits on the database; whatever such a task does between
@@ -86,12 +86,13 @@ final class PostgresReplyWaiter: TaskExecutor, Sendable {
         }
     }
 
-    /// A cancel request for one statement: sent at most once, and waited for before the connection
-    /// is handed back.
+    /// A cancel request for one statement: sent at most once, and waited for by the statement's
+    /// caller before the connection is handed back.
     private final class CancelRequest: Sendable {
         private enum Progress {
             case none
-            case sending(waiters: [CheckedContinuation<Void, Never>])
+            /// On its way; the caller, once it waits for it.
+            case sending(CheckedContinuation<Void, Never>?)
             case delivered
         }
 
@@ -100,7 +101,7 @@ final class PostgresReplyWaiter: TaskExecutor, Sendable {
         func send(on connection: PostgresConnection) {
             let first = progress.withLock { progress -> Bool in
                 guard case .none = progress else { return false }
-                progress = .sending(waiters: [])
+                progress = .sending(nil)
                 return true
             }
             guard first else { return }
@@ -108,12 +109,12 @@ final class PostgresReplyWaiter: TaskExecutor, Sendable {
                 // A pool shutting down runs this at once on the cancelling thread: no request then
                 // (it would block that thread); the statement runs to its end.
                 if case .active = state { connection.blockingRequestCancel() }
-                let waiters = self.progress.withLock { progress -> [CheckedContinuation<Void, Never>] in
+                let caller = self.progress.withLock { progress -> CheckedContinuation<Void, Never>? in
                     defer { progress = .delivered }
-                    if case .sending(let waiters) = progress { return waiters }
-                    return []
+                    if case .sending(let caller) = progress { return caller }
+                    return nil
                 }
-                for waiter in waiters { waiter.resume() }
+                caller?.resume()
             }
         }
 
@@ -122,8 +123,8 @@ final class PostgresReplyWaiter: TaskExecutor, Sendable {
             guard progress.withLock({ if case .sending = $0 { true } else { false } }) else { return }
             await withCheckedContinuation { continuation in
                 let now = progress.withLock { progress -> Bool in
-                    guard case .sending(let waiters) = progress else { return true }
-                    progress = .sending(waiters: waiters + [continuation])
+                    guard case .sending = progress else { return true }
+                    progress = .sending(continuation)
                     return false
                 }
                 if now { continuation.resume() }
