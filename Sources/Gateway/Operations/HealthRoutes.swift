@@ -45,8 +45,9 @@ final class HealthRoutes<Context: RequestContext>: Sendable {
         do {
             // The statements are stopped when the patience runs out (a lock or a slow server), so
             // the limit bounds the answer: `TimeLimit` waits for its loser.
-            let check: @Sendable () async throws -> [Migration] = { try await PostgresCancellation.stoppingStatements { try await Migrator(pool: self.pool).pending() } }
-            guard let checked = try await TimeLimit.run(patience, check) else {
+            guard let checked = try await TimeLimit.run(patience, {
+                try await PostgresCancellation.stoppingStatements { try await Migrator(pool: self.pool).pending() }
+            }) else {
                 if lastCheckReady.withLock({ $0 }), let worked = pool.lastWorked, ContinuousClock.now - worked < busyGrace {
                     return Self.text(.ok, "ready (database busy: no answer within \(patience))\n")
                 }
