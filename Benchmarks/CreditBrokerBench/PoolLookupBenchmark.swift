@@ -45,34 +45,27 @@ struct PoolLookupBenchmark: AsyncParsableCommand {
         // database server's processes), read over the middle of each run as the gateway bench does.
         let roots: Set<Int32> = [getpid(), try await database.postmasterPID(pool)]
         let me = (try? String(contentsOfFile: "/proc/self/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        var ours: [Double] = [], global: [Double] = []
-        var baseline: [Double] = []
-        var poolCosts: [OperationCost] = [], globalCosts: [OperationCost] = [], pgbenchCosts: [OperationCost] = []
+        let ours: KeyValuePairs = [me: "client", "postgres": "PostgreSQL"]
+        var pgbench = Series(), reply = Series(), global = Series()
         for run in 1...runs {
-            let (pgbench, pgbenchCores) = try pgbenchRate(script: script, database: database, roots: roots)
-            let (pooled, poolCores) = try await poolRate(pool, on: PostgresPool.replyExecutor, roots: roots, programs: [me, "postgres"])
-            let (globally, globalCores) = try await poolRate(pool, on: nil, roots: roots, programs: [me, "postgres"])
-            baseline.append(pgbench)
-            ours.append(pooled)
-            global.append(globally)
-            pgbenchCosts.append(OperationCost(cores: pgbenchCores, rate: pgbench, programs: ["pgbench": "client", "postgres": "PostgreSQL"]))
-            poolCosts.append(OperationCost(cores: poolCores, rate: pooled, programs: [me: "client", "postgres": "PostgreSQL"]))
-            globalCosts.append(OperationCost(cores: globalCores, rate: globally, programs: [me: "client", "postgres": "PostgreSQL"]))
+            let (rate, cores) = try pgbenchRate(script: script, database: database, roots: roots)
+            pgbench.append(rate, cores, programs: ["pgbench": "client", "postgres": "PostgreSQL"])
+            let (replyRate, replyCores) = try await poolRate(pool, on: PostgresPool.replyExecutor, roots: roots, programs: [me, "postgres"])
+            reply.append(replyRate, replyCores, programs: ours)
+            let (globalRate, globalCores) = try await poolRate(pool, on: nil, roots: roots, programs: [me, "postgres"])
+            global.append(globalRate, globalCores, programs: ours)
             print(String(
                 format: "run %d: PostgresPool %.0f lookups/s (on the global executor %.0f), pgbench %.0f tx/s, ratio %.2f (%.2f)",
-                run, pooled, globally, pgbench, pooled / pgbench, globally / pgbench
+                run, replyRate, globalRate, rate, replyRate / rate, globalRate / rate
             ))
-            print("  CPU per lookup: PostgresPool \(poolCosts[run - 1].summary) (global: \(globalCosts[run - 1].summary)), pgbench \(pgbenchCosts[run - 1].summary)")
+            print("  CPU per lookup: PostgresPool \(reply.costs[run - 1].summary) (global: \(global.costs[run - 1].summary)), pgbench \(pgbench.costs[run - 1].summary)")
         }
-        let medianOurs = BenchmarkTimer.median(ours)
-        let medianGlobal = BenchmarkTimer.median(global)
-        let medianBaseline = BenchmarkTimer.median(baseline)
         print(String(
             format: "pool-lookup (%d clients, %d rows): PostgresPool %.0f lookups/s | pgbench -M prepared %.0f tx/s | ratio %.2f (target ≥ 0.80)",
-            clients, rows, medianOurs, medianBaseline, medianOurs / medianBaseline
+            clients, rows, reply.medianRate, pgbench.medianRate, reply.medianRate / pgbench.medianRate
         ))
-        print(String(format: "  the same clients on the global executor: %.0f lookups/s, ratio %.2f", medianGlobal, medianGlobal / medianBaseline))
-        print("CPU per lookup (medians): PostgresPool \(OperationCost.median(poolCosts).summary), on the global executor \(OperationCost.median(globalCosts).summary), pgbench \(OperationCost.median(pgbenchCosts).summary)")
+        print(String(format: "  the same clients on the global executor: %.0f lookups/s, ratio %.2f", global.medianRate, global.medianRate / pgbench.medianRate))
+        print("CPU per lookup (medians): PostgresPool \(reply.medianCost.summary), on the global executor \(global.medianCost.summary), pgbench \(pgbench.medianCost.summary)")
         await pool.close()
     }
 
@@ -128,5 +121,19 @@ struct PoolLookupBenchmark: AsyncParsableCommand {
         }
         let elapsed = ContinuousClock.now - start
         return Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+    }
+
+    /// One side's rates and CPU costs, run by run.
+    private struct Series {
+        var rates: [Double] = []
+        var costs: [OperationCost] = []
+
+        mutating func append(_ rate: Double, _ cores: [String: Double], programs: KeyValuePairs<String, String>) {
+            rates.append(rate)
+            costs.append(OperationCost(cores: cores, rate: rate, programs: programs))
+        }
+
+        var medianRate: Double { BenchmarkTimer.median(rates) }
+        var medianCost: OperationCost { OperationCost.median(costs) }
     }
 }
