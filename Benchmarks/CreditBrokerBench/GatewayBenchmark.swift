@@ -118,8 +118,9 @@ struct GatewayBenchmark: AsyncParsableCommand {
             queryCosts.append(OperationCost(cores: queryCores, rate: query.rate, programs: Self.gatewayPrograms))
             lookupCosts.append(OperationCost(cores: lookupCores, rate: lookups, programs: ["postgres": "PostgreSQL", "pgbench": "pgbench"]))
             healthCosts.append(OperationCost(cores: healthCores, rate: health.rate, programs: Self.gatewayPrograms))
+            let stolen = [queryCores, lookupCores, healthCores].map { String(format: "%.2f", $0[ProcessCPU.stolen] ?? 0) }
             print("""
-                round \(round) (load average \(BenchmarkTimer.loadAverage())):
+                round \(round) (load average \(BenchmarkTimer.loadAverage()); cores other guests of the host took during the query, pgbench and /healthz runs: \(stolen.joined(separator: ", "))):
                   gateway POST /v1/queries: \(query.summary); wrk 2xx \(query.successes), meter events with status 200 \(metered)
                     CPU per query \(queryCosts[round - 1].summary)
                   pgbench -M prepared:      \(Int(lookups.rounded())) lookups/s

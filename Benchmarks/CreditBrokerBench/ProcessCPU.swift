@@ -40,7 +40,24 @@ enum ProcessCPU {
         for (pid, entry) in entries where names.contains(entry.name) && descends(pid) {
             total[entry.name, default: 0] += entry.seconds
         }
+        total[stolen] = stolenSeconds(ticks: ticks)
         return total
+    }
+
+    /// The key under which `seconds(of:under:)` and `cores(of:from:to:over:)` also give the CPU time
+    /// the hypervisor gave other guests while this machine's CPUs wanted to run (`steal` in
+    /// `/proc/stat`): other tenants' load, which `uptime`'s load average does not show. A round in
+    /// which they took a noticeable share measures the host, not the programs.
+    static let stolen = "(stolen by other guests)"
+
+    /// Steal time of all CPUs so far, in seconds (the eighth number of `/proc/stat`'s `cpu` line).
+    private static func stolenSeconds(ticks: Double) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+              let line = stat.split(separator: "\n").first(where: { $0.hasPrefix("cpu ") })
+        else { return 0 }
+        let fields = line.split(separator: " ").dropFirst()
+        guard fields.count >= 8, let steal = Double(fields[fields.startIndex + 7]) else { return 0 }
+        return steal / ticks
     }
 
     /// Runs the program `start` starts to its end, and measures the cores (CPU seconds per second)
@@ -63,6 +80,6 @@ enum ProcessCPU {
     /// The cores (CPU seconds per second) each of `names` used between two readings of `seconds`
     /// taken `window` seconds apart.
     static func cores(of names: Set<String>, from before: [String: Double], to after: [String: Double], over window: Double) -> [String: Double] {
-        Dictionary(uniqueKeysWithValues: names.map { ($0, max(0, (after[$0] ?? 0) - (before[$0] ?? 0)) / window) })
+        Dictionary(uniqueKeysWithValues: (names.union([stolen])).map { ($0, max(0, (after[$0] ?? 0) - (before[$0] ?? 0)) / window) })
     }
 }

@@ -67,7 +67,14 @@ struct RawConnection {
         let closedAt = Mutex<ContinuousClock.Instant?>(nil)
         channel.channel.closeFuture.whenComplete { _ in closedAt.withLock { $0 = $0 ?? .now } }
         let received: [UInt8] = try await channel.executeThenClose { inbound, outbound in
-            if !bytes.isEmpty { try await outbound.write(ByteBuffer(bytes: bytes)) }
+            var trickle = trickle[...]
+            if !bytes.isEmpty {
+                do {
+                    try await outbound.write(ByteBuffer(bytes: bytes))
+                } catch {
+                    trickle = []  // closed by the server already (on a loaded machine, a short deadline may pass first)
+                }
+            }
             let watchdog = Task { [channel = channel.channel] in
                 try await Task.sleep(for: limit)
                 try? await channel.close()

@@ -50,7 +50,12 @@ import Testing
 
     /// A statement whose backend is terminated while it runs fails at once as a lost connection
     /// (not after the statement's 30 s), and the pool replaces the connection for the next caller.
-    @Test func aBackendTerminatedMidStatementFailsItAsALostConnectionAndThePoolHeals() async throws {
+    /// libpq closes the socket when the server does, which takes it out of the reply thread's
+    /// epoll set, and the replacement connection may get the same socket number at once: it must
+    /// be watched afresh (a first version of the level-triggered watch hung here: its stale entry
+    /// said the new socket was watched already).
+    @Test(.timeLimit(.minutes(1)))
+    func aBackendTerminatedMidStatementFailsItAsALostConnectionAndThePoolHeals() async throws {
         let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 2))
         let sleeper = Task { try await pool.query("SELECT pg_sleep(30) /* reply-waiter-victim */") }
         var terminated = false
@@ -142,6 +147,54 @@ import Testing
             try await connection.query("INSERT INTO notes VALUES ('short')")
         }
         #expect(try await pool.query("SELECT sum(length(body)) FROM notes")[0].decode(Int.self, at: 0) == 300_005)
+        await pool.close()
+    }
+
+    /// A connection the server closes while it idles in the pool (a terminated backend here; a
+    /// restart or an idle timeout alike) is replaced before it is lent: the next caller's
+    /// statement succeeds on a new backend. The reply thread sees the server's last bytes arrive
+    /// while no statement is in flight.
+    @Test func aConnectionTheServerClosesWhileIdleIsReplacedBeforeItIsLent() async throws {
+        let database = try await TestPostgres.freshDatabase()
+        let pool = PostgresPool(.init(connection: database, maxConnections: 1))
+        let other = PostgresPool(.init(connection: database, maxConnections: 1))
+        let backend = PostgresStatement("SELECT pg_backend_pid()")
+        for round in 0..<3 {
+            let victim = try await pool.execute(backend)[0].decode(Int.self, at: 0)
+            #expect(try await other.query("SELECT pg_terminate_backend(\(victim))")[0].decode(Bool.self, at: 0))
+            let deadline = ContinuousClock.now + .seconds(30)
+            while try await other.query("SELECT count(*) FROM pg_stat_activity WHERE pid = \(victim)")[0].decode(Int.self, at: 0) > 0,
+                  ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            try await Task.sleep(for: .milliseconds(100))  // the closed socket's last bytes reach us
+            let next = try await pool.execute(backend)[0].decode(Int.self, at: 0)
+            #expect(next != victim, "round \(round)")
+        }
+        await other.close()
+        await pool.close()
+    }
+
+    /// The replies a blocking call reads (COPY, a script, parameters too large for one write)
+    /// arrive while the reply thread watches the socket with no statement of its own in flight:
+    /// they are the call's, not a closing server's, and cost no reconnect.
+    @Test func blockingCallsOnAConnectionCostItNoReconnect() async throws {
+        let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 1))
+        let backend = PostgresStatement("SELECT pg_backend_pid()")
+        let first = try await pool.execute(backend)[0].decode(Int.self, at: 0)
+        try await pool.withConnection { connection in
+            try await connection.unsafeExecuteScript("CREATE TABLE rows (n int); CREATE INDEX ON rows (n)")
+            _ = try await connection.copyFromStdin("COPY rows (n) FROM STDIN") { try $0.write("1\n2\n3\n") }
+        }
+        #expect(try await pool.execute(backend)[0].decode(Int.self, at: 0) == first)
+        let large = String(repeating: "x", count: 100_000)
+        #expect(try await pool.query("SELECT length(\(large))")[0].decode(Int.self, at: 0) == 100_000)
+        #expect(try await pool.execute(backend)[0].decode(Int.self, at: 0) == first)
+        _ = try await pool.withConnection { connection in
+            try await connection.copyFromStdin("COPY rows (n) FROM STDIN") { try $0.write("4\n") }
+        }
+        #expect(try await pool.query("SELECT count(*) FROM rows")[0].decode(Int.self, at: 0) == 4)
+        #expect(try await pool.execute(backend)[0].decode(Int.self, at: 0) == first)
         await pool.close()
     }
 }
