@@ -1,6 +1,5 @@
 import CLibPQ
 import NIOPosix
-import Synchronization
 
 /// One connection to PostgreSQL through libpq.
 ///
@@ -19,30 +18,6 @@ public final class PostgresConnection: @unchecked Sendable {
     private var preparedNames: Set<String> = []
     /// True once the connection failed in a way that makes it unusable; the pool then drops it.
     public private(set) var isBroken = false
-    /// Whether the server spoke while no statement was in flight (set by the reply thread).
-    let idleWatch = IdleWatch()
-
-    /// What the reply thread saw of the connection while it sat idle, read when the pool lends it.
-    final class IdleWatch: Sendable {
-        private static let unwatched: UInt8 = 0, quiet: UInt8 = 1, spoke: UInt8 = 2
-        private let state = Atomic<UInt8>(IdleWatch.unwatched)
-
-        /// Its socket is in the reply thread's epoll set: bytes that arrive while it idles are seen.
-        func watched() { state.store(Self.quiet, ordering: .releasing) }
-        /// Its socket left the set (a blocking call read replies): idle bytes are not seen now.
-        func unwatched() { state.store(Self.unwatched, ordering: .releasing) }
-        /// Bytes arrived while no statement was in flight: the server is closing the connection.
-        func spokeOutOfTurn() { state.store(Self.spoke, ordering: .releasing) }
-
-        /// True if the server spoke out of turn, false if not, nil if nobody watched.
-        var serverSpoke: Bool? {
-            switch state.load(ordering: .acquiring) {
-            case Self.quiet: false
-            case Self.spoke: true
-            default: nil
-            }
-        }
-    }
 
     /// Opens a connection (on the thread pool) and sets the session to UTC and ISO dates.
     public static func connect(_ configuration: PostgresConfiguration, on threadPool: NIOThreadPool) async throws -> PostgresConnection {
@@ -87,9 +62,6 @@ public final class PostgresConnection: @unchecked Sendable {
 
     deinit {
         if let cancelHandle { PQfreeCancel(cancelHandle) }
-        #if os(Linux)
-        PostgresReplyWaiter.shared.forget(self)  // before its socket's number can be reused
-        #endif
         PQfinish(handle)
     }
 
@@ -154,11 +126,7 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Runs `body` against the blocking API on the client's thread pool.
     func run<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
-        #if os(Linux)
-        PostgresReplyWaiter.shared.willBlock(on: self)
-        defer { PostgresReplyWaiter.shared.didBlock(on: self) }
-        #endif
-        return try await threadPool.runIfActive { try body(self) }
+        try await threadPool.runIfActive { try body(self) }
     }
 
     // MARK: Blocking core (thread pool only)
@@ -243,9 +211,6 @@ public final class PostgresConnection: @unchecked Sendable {
         _ bindings: PostgresBindings,
         _ body: (OpaquePointer, Int32, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?) -> Int32
     ) throws {
-        #if os(Linux)
-        try PostgresReplyWaiter.shared.willSend(on: self)
-        #endif
         let sent = withParameters(bindings) { count, values, lengths, formats in
             body(handle, count, values, lengths, formats)
         }
@@ -274,21 +239,12 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Checks, without a round trip, that the server has not closed an idle connection.
     ///
-    /// An idle pooled connection's socket has nothing to read. The reply thread watches it from the
-    /// connection's first statement and marks it if bytes arrive (a termination message, or the
-    /// server closing it, for example on a restart); a connection it does not watch (only blocking
-    /// calls so far) is asked with `poll`. Either way it is marked broken rather than handed out to
-    /// fail (a rare harmless message only costs a reconnect).
+    /// An idle pooled connection's socket has nothing to read. If it is readable, the server
+    /// sent a termination message or closed it (for example on a restart): it is marked broken
+    /// rather than handed out to fail (a rare harmless message only costs a reconnect).
     func checkIdleConnection() -> Bool {
-        switch idleWatch.serverSpoke {
-        case false?:
-            break
-        case true?:
-            isBroken = true
-        case nil:
-            var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
-            if poll(&descriptor, 1, 0) != 0 { isBroken = true }
-        }
+        var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+        if poll(&descriptor, 1, 0) != 0 { isBroken = true }
         return !isBroken
     }
 

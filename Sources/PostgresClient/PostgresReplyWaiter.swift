@@ -8,16 +8,10 @@ import Synchronization
 /// its caller no hop to a thread of its own.
 ///
 /// The caller sends its statement itself (`PQsendQueryPrepared`, a write that does not wait), then
-/// suspends. The connection's socket stays in one epoll set from its first statement to its close
-/// (level-triggered, so a statement costs no system call to arm it); this thread wakes when the
-/// server's bytes arrive, lets libpq read them (`PQconsumeInput`), and once libpq no longer waits
-/// for more (`PQisBusy`) hands the result to the suspended caller. Many replies that arrive
-/// together cost one wake-up, as in pgbench's own event loop.
-///
-/// Bytes that arrive while no statement is in flight were not asked for: the server is closing
-/// the connection (a restart, an idle timeout, a terminated backend). The thread marks the
-/// connection (`PostgresConnection.IdleWatch`) and takes its socket out of the set, and the pool
-/// replaces it at its next lending, without a `poll` per lending as before.
+/// suspends. The connection's socket is armed once in an epoll set (`EPOLLONESHOT`); this thread
+/// wakes when the server's bytes arrive, lets libpq read them (`PQconsumeInput`), and once libpq no
+/// longer waits for more (`PQisBusy`) hands the result to the suspended caller. Many replies that
+/// arrive together cost one wake-up, as in pgbench's own event loop.
 ///
 /// The thread is also a `TaskExecutor` (`PostgresPool.replyExecutor`): a task that prefers it is resumed
 /// on the thread that read its reply, between two waits, instead of being handed to another thread
@@ -25,10 +19,8 @@ import Synchronization
 /// epoll set. It suits work that mostly waits on the database; whatever such a task does between
 /// statements delays every other reply, so CPU-heavy work belongs on the global executor.
 ///
-/// A connection is touched by one side at a time: its caller until it waits, this thread from then
-/// until the caller resumes (the lock on the watched set orders the hand-over both ways). A
-/// statement's reply may arrive before its caller waits (`Phase.sending`); the thread then leaves
-/// it unread and takes the socket out of the set, and the caller puts it back when it waits.
+/// A connection is touched by one side at a time: its caller until it is armed, this thread from
+/// then until the caller resumes (the lock on the watched set orders the hand-over both ways).
 final class PostgresReplyWaiter: TaskExecutor, Sendable {
     /// The one waiter of the process, started on first use.
     static let shared = PostgresReplyWaiter()
@@ -42,33 +34,8 @@ final class PostgresReplyWaiter: TaskExecutor, Sendable {
         var first: Result<PostgresResult, any Error>?
     }
 
-    /// Where a watched connection is, as far as its socket's events go.
-    private enum Phase {
-        /// No statement in flight: bytes arriving now were not asked for.
-        case idle
-        /// Its caller is sending a statement; the reply may arrive before the caller waits.
-        case sending
-        /// The reply arrived while its caller was still sending; the socket is out of the set
-        /// until the caller waits.
-        case arrivedEarly
-        /// Its caller waits for the reply.
-        case waiting(Watch)
-        /// This thread is reading the reply.
-        case reading
-        /// A blocking call on the thread pool (COPY, a script, large parameters) reads the replies.
-        case blocking
-    }
-
-    /// A connection's socket from its first statement until it closes.
-    private struct Entry {
-        let idleWatch: PostgresConnection.IdleWatch
-        var phase: Phase
-        /// Whether the socket is in the epoll set now.
-        var registered: Bool
-    }
-
     private struct State {
-        var watched: [Int32: Entry] = [:]
+        var watched: [Int32: Watch] = [:]
         var epoll: Int32 = -1
         /// An eventfd in the epoll set, written to wake the thread for tasks enqueued elsewhere.
         var wake: Int32 = -1
@@ -102,86 +69,20 @@ final class PostgresReplyWaiter: TaskExecutor, Sendable {
         return try outcome.get()
     }
 
-    /// Called by a statement's caller before it sends: from here until it waits, a reply that
-    /// arrives is kept for it.
-    func willSend(on connection: PostgresConnection) throws {
-        let socket = PQsocket(connection.handle)
-        guard socket >= 0 else { throw connection.connectionFailure() }
-        let epoll = try state.withLock { state throws(PostgresError) -> Int32? in
-            if let failure = Self.started(&state, waiter: self) { throw PostgresError(.connection, failure) }
-            // An entry of another connection is stale: libpq closed that one's socket when its
-            // server went away, which took it out of the set, and the number was reused.
-            var entry = state.watched[socket].flatMap { $0.idleWatch === connection.idleWatch ? $0 : nil }
-                ?? Entry(idleWatch: connection.idleWatch, phase: .idle, registered: false)
-            let unregistered = !entry.registered
-            entry.phase = .sending
-            entry.registered = true
-            state.watched[socket] = entry
-            return unregistered ? state.epoll : nil
-        }
-        if let epoll { try register(socket, in: epoll, connection: connection) }
-    }
-
     private func awaitReply(on connection: PostgresConnection, bindings: PostgresBindings) async throws -> PostgresResult {
         try await withCheckedThrowingContinuation { continuation in
             let socket = PQsocket(connection.handle)
-            let watch = Watch(connection: connection, bindings: bindings, continuation: continuation)
-            /// nil: not announced; .some(nil): nothing to do; .some(epoll): the socket must go back in the set.
-            let announced = state.withLock { state -> Int32?? in
-                // Announced by `willSend`; only this statement's own reply removes it.
-                guard var entry = state.watched[socket], entry.idleWatch === connection.idleWatch else { return nil }
-                let arrivedEarly = if case .arrivedEarly = entry.phase { true } else { false }
-                entry.phase = .waiting(watch)
-                entry.registered = true
-                state.watched[socket] = entry
-                return .some(arrivedEarly ? state.epoll : nil)
+            let epoll = state.withLock { state -> Result<Int32, PostgresError> in
+                if let failure = Self.started(&state, waiter: self) { return .failure(PostgresError(.connection, failure)) }
+                state.watched[socket] = Watch(connection: connection, bindings: bindings, continuation: continuation)
+                return .success(state.epoll)
             }
-            guard let announced else {
-                continuation.resume(throwing: PostgresError(.connection, "the statement's connection is no longer watched for its reply"))
-                return
+            switch epoll {
+            case .failure(let error):
+                continuation.resume(throwing: error)
+            case .success(let epoll):
+                arm(socket, in: epoll)
             }
-            guard let epoll = announced else { return }
-            do {
-                try register(socket, in: epoll, connection: connection)
-            } catch {
-                let watch = state.withLock { state -> Watch? in
-                    guard case .waiting(let watch)? = state.watched[socket]?.phase else { return nil }
-                    state.watched[socket]?.phase = .idle
-                    return watch
-                }
-                watch?.continuation.resume(throwing: error)
-            }
-        }
-    }
-
-    /// Called before a blocking call reads `connection`'s replies on the thread pool: its socket's
-    /// events are then that call's, not a sign of a closing server.
-    func willBlock(on connection: PostgresConnection) {
-        setPhase(.blocking, of: connection)
-    }
-
-    /// Called when the blocking call is done; the next statement puts the socket back in the set if
-    /// the call's replies took it out.
-    func didBlock(on connection: PostgresConnection) {
-        setPhase(.idle, of: connection)
-    }
-
-    private func setPhase(_ phase: Phase, of connection: PostgresConnection) {
-        let socket = PQsocket(connection.handle)
-        state.withLock { state in
-            guard state.watched[socket]?.idleWatch === connection.idleWatch else { return }
-            state.watched[socket]?.phase = phase
-        }
-    }
-
-    /// Called by a closing connection before its socket is closed: its number may be reused at once.
-    func forget(_ connection: PostgresConnection) {
-        let socket = PQsocket(connection.handle)
-        guard socket >= 0 else { return }  // closed by libpq already, and so out of the set
-        state.withLock { state in
-            guard var entry = state.watched[socket], entry.idleWatch === connection.idleWatch else { return }
-            if entry.registered { Self.deregister(socket, &entry, in: state.epoll) }
-            state.watched[socket] = nil
         }
     }
 
@@ -253,24 +154,19 @@ final class PostgresReplyWaiter: TaskExecutor, Sendable {
 
     // MARK: The thread
 
-    /// Puts `socket` in the epoll set (level-triggered: it is reported while it has bytes to read).
-    private func register(_ socket: Int32, in epoll: Int32, connection: PostgresConnection) throws {
+    /// Watches `socket` for one readable event (re-armed for each statement; an idle socket is not
+    /// watched); if it cannot, the statement's caller gets the reason.
+    private func arm(_ socket: Int32, in epoll: Int32) {
         var event = epoll_event()
-        event.events = EPOLLIN.rawValue
+        event.events = EPOLLIN.rawValue | EPOLLONESHOT.rawValue
         event.data.fd = socket
-        if epoll_ctl(epoll, EPOLL_CTL_ADD, socket, &event) == 0 || errno == EEXIST {
-            connection.idleWatch.watched()
-            return
-        }
+        if epoll_ctl(epoll, EPOLL_CTL_MOD, socket, &event) == 0 { return }
+        // A socket not yet in the set (a new connection; a closed one leaves the set by itself).
+        if errno == ENOENT, epoll_ctl(epoll, EPOLL_CTL_ADD, socket, &event) == 0 { return }
         let failure = String(cString: strerror(errno))
-        state.withLock { $0.watched[socket]?.registered = false }
-        throw PostgresError(.connection, "cannot wait for the database's reply: \(failure)")
-    }
-
-    /// Takes `socket` out of the epoll set (under the state's lock, so no caller registers it meanwhile).
-    private static func deregister(_ socket: Int32, _ entry: inout Entry, in epoll: Int32) {
-        epoll_ctl(epoll, EPOLL_CTL_DEL, socket, nil)
-        entry.registered = false
+        if let watch = state.withLock({ $0.watched.removeValue(forKey: socket) }) {
+            watch.continuation.resume(throwing: PostgresError(.connection, "cannot wait for the database's reply: \(failure)"))
+        }
     }
 
     /// Starts the thread if it is not running yet; the reason it cannot run, if so.
@@ -327,43 +223,13 @@ final class PostgresReplyWaiter: TaskExecutor, Sendable {
 
     /// Reads what arrived on `socket`; resumes its caller once the reply is whole, else waits again.
     private func service(_ socket: Int32, epoll: Int32) {
-        let taken = state.withLock { state -> Watch? in
-            guard var entry = state.watched[socket], entry.registered else { return nil }
-            defer { state.watched[socket] = entry }
-            switch entry.phase {
-            case .waiting(let watch):
-                entry.phase = .reading
-                return watch
-            case .idle:
-                // Not asked for: the server is closing the connection. The pool replaces it.
-                entry.idleWatch.spokeOutOfTurn()
-                Self.deregister(socket, &entry, in: epoll)
-            case .sending:
-                entry.phase = .arrivedEarly
-                Self.deregister(socket, &entry, in: epoll)
-            case .blocking:
-                entry.idleWatch.unwatched()
-                Self.deregister(socket, &entry, in: epoll)
-            case .arrivedEarly, .reading:
-                break
-            }
-            return nil
+        guard var watch = state.withLock({ $0.watched.removeValue(forKey: socket) }) else { return }
+        if let outcome = watch.connection.readReply(&watch.first, bindings: watch.bindings) {
+            watch.continuation.resume(with: outcome)
+            return
         }
-        guard var watch = taken else { return }
-        var outcome = watch.connection.readReply(&watch.first, bindings: watch.bindings)
-        // libpq closes the socket when the server closes the connection (which takes it out of
-        // the set); its number may be reused by the next connection at once.
-        let closed = PQsocket(watch.connection.handle) != socket
-        if closed, outcome == nil { outcome = .failure(watch.connection.connectionFailure()) }
-        state.withLock { state in
-            guard state.watched[socket]?.idleWatch === watch.connection.idleWatch else { return }
-            if closed {
-                state.watched[socket] = nil
-            } else {
-                state.watched[socket]?.phase = outcome == nil ? .waiting(watch) : .idle
-            }
-        }
-        if let outcome { watch.continuation.resume(with: outcome) }
+        state.withLock { $0.watched[socket] = watch }
+        arm(socket, in: epoll)
     }
 }
 #endif

@@ -50,10 +50,9 @@ import Testing
 
     /// A statement whose backend is terminated while it runs fails at once as a lost connection
     /// (not after the statement's 30 s), and the pool replaces the connection for the next caller.
-    /// libpq closes the socket when the server does, which takes it out of the reply thread's
-    /// epoll set, and the replacement connection may get the same socket number at once: it must
-    /// be watched afresh (a first version of the level-triggered watch hung here: its stale entry
-    /// said the new socket was watched already).
+    /// libpq closes the socket when the server does, and the replacement connection may get the
+    /// same socket number at once: it must be watched afresh (a level-triggered watch tried on
+    /// 2026-12-06 hung here: its stale entry said the new socket was watched already).
     @Test(.timeLimit(.minutes(1)))
     func aBackendTerminatedMidStatementFailsItAsALostConnectionAndThePoolHeals() async throws {
         let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 2))
@@ -152,8 +151,7 @@ import Testing
 
     /// A connection the server closes while it idles in the pool (a terminated backend here; a
     /// restart or an idle timeout alike) is replaced before it is lent: the next caller's
-    /// statement succeeds on a new backend. The reply thread sees the server's last bytes arrive
-    /// while no statement is in flight.
+    /// statement succeeds on a new backend (the server's last bytes make the idle socket readable).
     @Test func aConnectionTheServerClosesWhileIdleIsReplacedBeforeItIsLent() async throws {
         let database = try await TestPostgres.freshDatabase()
         let pool = PostgresPool(.init(connection: database, maxConnections: 1))
@@ -175,9 +173,8 @@ import Testing
         await pool.close()
     }
 
-    /// The replies a blocking call reads (COPY, a script, parameters too large for one write)
-    /// arrive while the reply thread watches the socket with no statement of its own in flight:
-    /// they are the call's, not a closing server's, and cost no reconnect.
+    /// The replies a blocking call reads (COPY, a script, parameters too large for one write) are
+    /// the call's, not a closing server's: a connection moving between the paths keeps its backend.
     @Test func blockingCallsOnAConnectionCostItNoReconnect() async throws {
         let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 1))
         let backend = PostgresStatement("SELECT pg_backend_pid()")
