@@ -82,9 +82,21 @@ import Testing
     /// (here 30 s), so a time limit around a statement (`/readyz`, `/metrics`) was bounded by the
     /// statement, not the limit.
     @Test func aCancelledCallersStatementIsStoppedAndItsConnectionServesTheNext() async throws {
-        let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 1, acquireTimeout: .seconds(120)))
-        let sleeper = Task { try await PostgresCancellation.stoppingStatements { try await pool.query("SELECT pg_sleep(30)") } }
-        try await Task.sleep(for: .milliseconds(300))
+        let database = try await TestPostgres.freshDatabase()
+        let pool = PostgresPool(.init(connection: database, maxConnections: 1, acquireTimeout: .seconds(120)))
+        let sleeper = Task {
+            try await PostgresCancellation.stoppingStatements { try await pool.query("SELECT pg_sleep(30) /* cancel-victim */") }
+        }
+        // Cancelled once the statement runs at the server (a fixed pause was not enough on a loaded
+        // machine: the task was cancelled while its connection still opened, a CancellationError).
+        let watcher = PostgresPool(.init(connection: database, maxConnections: 1))
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try await watcher.query("""
+            SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%cancel-victim%' AND pid <> pg_backend_pid()
+            """)[0].decode(Int.self, at: 0) == 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        await watcher.close()
         let started = ContinuousClock.now
         sleeper.cancel()
         let stopped = await #expect(throws: PostgresError.self) { try await sleeper.value }
