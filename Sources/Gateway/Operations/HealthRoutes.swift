@@ -43,11 +43,7 @@ final class HealthRoutes<Context: RequestContext>: Sendable {
     private func readiness() async -> Response {
         let pending: [Migration]
         do {
-            // The statements are stopped when the patience runs out (a lock or a slow server), so
-            // the limit bounds the answer: `TimeLimit` waits for its loser.
-            guard let checked = try await TimeLimit.run(patience, {
-                try await PostgresCancellation.stoppingStatements { try await Migrator(pool: self.pool).pending() }
-            }) else {
+            guard let checked = try await TimeLimit.databaseAnswer(within: patience, { try await Migrator(pool: self.pool).pending() }) else {
                 if lastCheckReady.withLock({ $0 }), let worked = pool.lastWorked, ContinuousClock.now - worked < busyGrace {
                     return Self.text(.ok, "ready (database busy: no answer within \(patience))\n")
                 }

@@ -36,10 +36,7 @@ public enum OperationsServer {
         router.get("metrics") { _, _ -> Response in
             var text = metrics.text()
             let day = CivilDate(clock.now())
-            // Stopped at the server when the patience runs out (`TimeLimit` waits for its loser).
-            if let counts = try? await TimeLimit.run(databasePatience, {
-                try await PostgresCancellation.stoppingStatements { try await DisputeStore.openCounts(on: day, pool: pool) }
-            }) {
+            if let counts = try? await TimeLimit.databaseAnswer(within: databasePatience, { try await DisputeStore.openCounts(on: day, pool: pool) }) {
                 text += Array(GatewayMetrics.disputeLines(open: counts.open, overdue: counts.overdue).utf8)
             }
             return Response(
