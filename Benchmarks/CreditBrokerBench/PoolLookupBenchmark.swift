@@ -59,7 +59,7 @@ struct PoolLookupBenchmark: AsyncParsableCommand {
             let stolenText = stolen.map { String(format: "%.2f", $0) }.joined(separator: ", ")
             if maxStolen > 0, stolen.contains(where: { $0 > maxStolen }), attempts < 2 * runs {
                 repeated += 1
-                print(String(format: "run %d: not counted, other guests took %@ cores (pgbench, reply executor, global executor; limit %.2f); ratio would be %.2f", attempts, stolenText, maxStolen, replyRate / rate))
+                print(String(format: "attempt %d: not counted, other guests took %@ cores (pgbench, reply executor, global executor; limit %.2f); ratio would be %.2f", attempts, stolenText, maxStolen, replyRate / rate))
                 continue
             }
             pgbench.append(rate, cores, programs: ["pgbench": "client", "postgres": "PostgreSQL"])

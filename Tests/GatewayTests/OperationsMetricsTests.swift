@@ -62,12 +62,10 @@ import TestSupport
                     // The first check has the pool free (asked again while it answers late: on a
                     // loaded machine opening the pool's connection can outlast the 1 s patience);
                     // the second finds it held.
-                    var first = try await client.execute(uri: "/readyz", method: .get) { $0.status }
-                    let deadline = ContinuousClock.now + .seconds(30)
-                    while first != .ok, ContinuousClock.now < deadline {
-                        first = try await client.execute(uri: "/readyz", method: .get) { $0.status }
+                    let first = try await eventually(within: .seconds(30)) {
+                        try await client.execute(uri: "/readyz", method: .get) { $0.status } == .ok
                     }
-                    #expect(first == .ok)
+                    #expect(first)
                     let busy = try await HeldConnection(pool)
                     let second = try await client.execute(uri: "/readyz", method: .get) { ($0.status, String(buffer: $0.body)) }
                     let waited = ContinuousClock.now - started

@@ -90,11 +90,10 @@ import Testing
         // Cancelled once the statement runs at the server (a fixed pause was not enough on a loaded
         // machine: the task was cancelled while its connection still opened, a CancellationError).
         let watcher = PostgresPool(.init(connection: database, maxConnections: 1))
-        let deadline = ContinuousClock.now + .seconds(60)
-        while try await watcher.query("""
-            SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%cancel-victim%' AND pid <> pg_backend_pid()
-            """)[0].decode(Int.self, at: 0) == 0, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(10))
+        _ = try await eventually(within: .seconds(60)) {
+            try await watcher.query("""
+                SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE '%cancel-victim%' AND pid <> pg_backend_pid()
+                """)[0].decode(Bool.self, at: 0)
         }
         await watcher.close()
         let started = ContinuousClock.now
@@ -172,10 +171,8 @@ import Testing
         for round in 0..<3 {
             let victim = try await pool.execute(backend)[0].decode(Int.self, at: 0)
             #expect(try await other.query("SELECT pg_terminate_backend(\(victim))")[0].decode(Bool.self, at: 0))
-            let deadline = ContinuousClock.now + .seconds(30)
-            while try await other.query("SELECT count(*) FROM pg_stat_activity WHERE pid = \(victim)")[0].decode(Int.self, at: 0) > 0,
-                  ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(10))
+            _ = try await eventually(within: .seconds(30)) {
+                try await other.query("SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = \(victim)")[0].decode(Bool.self, at: 0)
             }
             try await Task.sleep(for: .milliseconds(100))  // the closed socket's last bytes reach us
             let next = try await pool.execute(backend)[0].decode(Int.self, at: 0)

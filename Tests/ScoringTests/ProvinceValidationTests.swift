@@ -53,7 +53,7 @@ import Testing
     /// suite's tests wait for it suspended. A `static let` built in place blocked every test that
     /// reached it on the thread it ran on: with one cooperative thread per core, two of them held
     /// both threads of a two-core machine for the whole training (minutes in a debug build), and
-    /// the rest of the test run stood still behind them (12 min in all, against 7.5). At normal
+    /// the rest of the test run stood still behind them (a full run took 12 min, 6.5 with this). At normal
     /// priority beside the other tests it took CPU from those that time a server's answer.
     private static let training = Task {
         await withCheckedContinuation { (done: CheckedContinuation<Fixture, Never>) in
