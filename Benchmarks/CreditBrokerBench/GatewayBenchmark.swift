@@ -136,56 +136,57 @@ struct GatewayBenchmark: AsyncParsableCommand {
         let health = BenchmarkTimer.median(healthz.map(\.rate))
         let reply = BenchmarkTimer.median(replies.map(\.rate))
         let (queryCost, lookupCost, healthCost) = (OperationCost.median(queryCosts), OperationCost.median(lookupCosts), OperationCost.median(healthCosts))
-        func verdict(_ met: Bool) -> String { met ? "met" : "missed" }
-        print(String(
-            format: """
-                gateway (%d enterprises, %d connections, medians of %d rounds, load average %@):
-                  gateway POST /v1/queries   %.0f req/s, p50 %.2f ms, p99 %.2f ms (target p99 ≤ 20 ms: %@)
-                  pgbench -M prepared        %.0f lookups/s   ratio gateway/pgbench %.2f (target ≥ 0.5: %@)
-                  gateway GET /healthz mTLS  %.0f req/s       ratio gateway/healthz %.2f (target ≥ 0.25: %@)
-                  nginx static reply mTLS    %.0f req/s       ratio gateway/nginx   %.2f (target ≥ 0.25: %@)
-                  meter events lost          %d (per round %@: wrk 2xx minus status-200 meter events, which also count requests in flight when wrk stopped; target 0: %@)
-                CPU per operation, every program on the machine (cores used over the middle of each run ÷ its rate):
-                  query    %@
-                  lookup   %@
-                  /healthz %@
-                """,
-            enterprises, connections, rounds, BenchmarkTimer.loadAverage(),
-            rate, BenchmarkTimer.median(queries.map(\.p50)), p99, verdict(p99 <= 20),
-            lookups, rate / lookups, verdict(rate / lookups >= 0.5),
-            health, rate / health, verdict(rate / health >= 0.25),
-            reply, rate / reply, verdict(rate / reply >= 0.25),
-            lost.max() ?? 0, lost.map(String.init).joined(separator: ", "), verdict(lost.allSatisfy { $0 == 0 }),
-            queryCost.summary, lookupCost.summary, healthCost.summary
+        print(Self.summary(
+            enterprises: enterprises, connections: connections, rounds: rounds,
+            queries: (rate, BenchmarkTimer.median(queries.map(\.p50)), p99), lookups: lookups, health: health, reply: reply, lost: lost,
+            costs: (queryCost, lookupCost, healthCost)
         ))
-        print(Self.targetsNeed(query: queryCost, lookups: lookups, health: health, healthCost: healthCost, connections: connections))
         await pool.close()
     }
 
     /// The programs a gateway measurement charges: the gateway, PostgreSQL and the load tool.
     static let gatewayPrograms: KeyValuePairs<String, String> = ["credit-broker": "gateway", "postgres": "PostgreSQL", "wrk": "wrk"]
 
-    /// What each target asks of the machine at the measured CPU per query: the rate it needs and
-    /// the cores that rate takes. A closed-loop client's mean latency is its connections divided
-    /// by the rate (Little's law), so a p99 of 20 ms needs more than `connections / 20 ms` per
-    /// second. The last line prices 0.5 of pgbench for a query reduced to PostgreSQL's part and a
-    /// do-nothing mTLS request, as if the gateway's own work on it cost nothing.
-    static func targetsNeed(query: OperationCost, lookups: Double, health: Double, healthCost: OperationCost, connections: Int) -> String {
-        func cores(_ rate: Double, _ milliseconds: Double) -> Double { rate * milliseconds / 1_000 }
-        let floor = query["PostgreSQL"] + healthCost.total
+    /// The run's medians against the query path's targets, each a ratio to a reference measured in
+    /// the same run: the gateway's own CPU per query against its CPU per `/healthz` (TLS, HTTP and
+    /// the server with no work), PostgreSQL's CPU per query against its CPU per pgbench lookup,
+    /// the query rate against pgbench's; the p99 at the run's connections; no meter event lost.
+    static func summary(
+        enterprises: Int, connections: Int, rounds: Int, queries: (rate: Double, p50: Double, p99: Double),
+        lookups: Double, health: Double, reply: Double, lost: [Int],
+        costs: (query: OperationCost, lookup: OperationCost, health: OperationCost)
+    ) -> String {
+        func verdict(_ met: Bool) -> String { met ? "met" : "missed" }
+        let gatewayRatio = costs.query["gateway"] / max(costs.health["gateway"], 1e-9)
+        let postgresRatio = costs.query["PostgreSQL"] / max(costs.lookup["PostgreSQL"], 1e-9)
+        let rateRatio = queries.rate / max(lookups, 1)
         return String(
             format: """
-                What each target needs at %.3f ms of CPU per query (this machine has %d cores):
-                  ≥ 0.5 of pgbench          %6.0f req/s  %.2f cores
-                  ≥ 0.25 of /healthz        %6.0f req/s  %.2f cores
-                  p99 ≤ 20 ms, %d conns     > %4.0f req/s  %.2f cores (a closed loop's mean latency is connections ÷ rate)
-                  0.5 of pgbench with none of the gateway's own work on a query (PostgreSQL's part %.3f ms + /healthz %.3f ms = %.3f ms): %.2f cores
+                gateway (%d enterprises, %d connections, medians of %d rounds, load average %@):
+                  gateway POST /v1/queries   %.0f req/s, p50 %.2f ms, p99 %.2f ms
+                  pgbench -M prepared        %.0f lookups/s
+                  gateway GET /healthz mTLS  %.0f req/s
+                  nginx static reply mTLS    %.0f req/s (for reference: queries ÷ nginx %.2f)
+                CPU per operation, every program on the machine (cores used over the middle of each run ÷ its rate):
+                  query    %@
+                  lookup   %@
+                  /healthz %@
+                Targets (same-run ratios of the medians):
+                  gateway CPU per query ÷ per /healthz      %5.2f  (target ≤ 2.5: %@)
+                  PostgreSQL CPU per query ÷ per lookup     %5.2f  (target ≤ 1.25: %@)
+                  queries/s ÷ pgbench lookups/s             %5.2f  (target ≥ 0.3: %@)
+                  p99 at %d connections                     %5.1f ms (target ≤ 15 ms: %@)
+                  meter events lost                         %5d  (per round %@: wrk 2xx minus status-200 meter events, which also count requests in flight when wrk stopped; target 0: %@)
+                  round trips a query waits on in turn      2 by construction: the quota reservation and the record lookup at once, then the meter event's commit
                 """,
-            query.total, ProcessInfo.processInfo.activeProcessorCount,
-            lookups / 2, cores(lookups / 2, query.total),
-            health / 4, cores(health / 4, query.total),
-            connections, Double(connections) / 0.020, cores(Double(connections) / 0.020, query.total),
-            query["PostgreSQL"], healthCost.total, floor, cores(lookups / 2, floor)
+            enterprises, connections, rounds, BenchmarkTimer.loadAverage(),
+            queries.rate, queries.p50, queries.p99, lookups, health, reply, queries.rate / max(reply, 1),
+            costs.query.summary, costs.lookup.summary, costs.health.summary,
+            gatewayRatio, verdict(gatewayRatio <= 2.5),
+            postgresRatio, verdict(postgresRatio <= 1.25),
+            rateRatio, verdict(rateRatio >= 0.3),
+            connections, queries.p99, verdict(queries.p99 <= 15),
+            lost.max() ?? 0, lost.map(String.init).joined(separator: ", "), verdict(lost.allSatisfy { $0 == 0 })
         )
     }
 
