@@ -58,7 +58,7 @@ struct DemoCommand: AsyncParsableCommand {
                 try pki.binding(files)
             }
             configuration = try await server.brokerConfiguration(
-                policies: bundle, database: database, admin: admin, partner: partner,
+                policies: bundle, policiesFolder: policies.policies, database: database, admin: admin, partner: partner,
                 operations: server.operationsConfiguration(port: server.opsPort ?? next(2)), seed: seed
             )
         } catch {

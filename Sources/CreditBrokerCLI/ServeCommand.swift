@@ -69,7 +69,7 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration: BrokerConfiguration
         do {
             configuration = try await server.brokerConfiguration(
-                policies: bundle, database: database, admin: admin, partner: partner, operations: server.operationsConfiguration()
+                policies: bundle, policiesFolder: policies.policies, database: database, admin: admin, partner: partner, operations: server.operationsConfiguration()
             )
             configuration.standby = replica
         } catch {

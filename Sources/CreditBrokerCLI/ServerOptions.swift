@@ -95,7 +95,10 @@ struct ServerOptions: ParsableArguments {
     ))
     var auditDigest: String?
 
-    @Option(help: ArgumentHelp("The scorecard POST /v1/scores serves (env CREDIT_BROKER_SCORECARD).", valueName: "yaml"))
+    @Option(help: ArgumentHelp(
+        "The scorecard POST /v1/scores serves (env CREDIT_BROKER_SCORECARD). Default: scorecards/sme-lending-v3.yaml in the --policies folder.",
+        valueName: "yaml"
+    ))
     var scorecard: String?
 
     @Option(name: .customLong("handshake-timeout"), help: ArgumentHelp(
@@ -117,7 +120,13 @@ struct ServerOptions: ParsableArguments {
 
     private static var environment: [String: String] { ProcessInfo.processInfo.environment }
 
-    var resolvedScorecard: String { scorecard ?? Self.environment["CREDIT_BROKER_SCORECARD"] ?? "Policies/scorecards/sme-lending-v3.yaml" }
+    /// The scorecard file: `--scorecard`, else `CREDIT_BROKER_SCORECARD`, else the shipped card in the
+    /// policies folder (so that a gateway started from another working directory with `--policies`
+    /// finds it beside the other policy files).
+    func resolvedScorecard(policiesFolder: String) -> String {
+        scorecard ?? Self.environment["CREDIT_BROKER_SCORECARD"]
+            ?? URL(filePath: policiesFolder).appending(path: "scorecards/sme-lending-v3.yaml").relativePath
+    }
 
     var resolvedContracts: String { contracts ?? Self.environment["CREDIT_BROKER_CONTRACTS"] ?? "Contracts" }
 
@@ -198,20 +207,26 @@ struct ServerOptions: ParsableArguments {
     }
 
     /// Everything the broker runs (`Broker.build`), from the options.
-    /// - Parameter seed: what an empty ledger is seeded with (default: the `--contracts` files).
+    /// - Parameters:
+    ///   - policiesFolder: the `--policies` folder (the scorecard's default is in it).
+    ///   - seed: what an empty ledger is seeded with (default: the `--contracts` files).
     func brokerConfiguration(
-        policies: PolicyBundle, database: DatabaseOptions, admin: AdminServer.Configuration?, partner: GatewayServer.Configuration,
+        policies: PolicyBundle, policiesFolder: String, database: DatabaseOptions, admin: AdminServer.Configuration?, partner: GatewayServer.Configuration,
         operations: OperationsServer.Configuration?, seed: BrokerConfiguration.Seed? = nil
     ) async throws -> BrokerConfiguration {
         let keyPath = receiptKey ?? Self.environment["CREDIT_BROKER_RECEIPT_KEY"] ?? database.resolvedStateDirectory + "/receipt-signing-key"
         let sm2KeyPath = receiptSM2Key ?? Self.environment["CREDIT_BROKER_RECEIPT_SM2_KEY"]
             ?? database.resolvedStateDirectory + "/receipt-signing-key-sm2.pem"
         let card: CompiledScorecard
+        let cardFile = resolvedScorecard(policiesFolder: policiesFolder)
+        guard FileManager.default.isReadableFile(atPath: cardFile) else {
+            throw ValidationError("cannot read the scorecard \(cardFile): give --scorecard (or CREDIT_BROKER_SCORECARD), or --policies with scorecards/sme-lending-v3.yaml in it")
+        }
         do {
-            card = try ScoreCommand.loadCard(resolvedScorecard)
+            card = try ScoreCommand.loadCard(cardFile)
             _ = try FeatureFusion(layout: card.layout)
         } catch let error as FeatureVectorError {
-            throw ScoreCommand.Failure(description: "\(resolvedScorecard): \(error)")
+            throw ScoreCommand.Failure(description: "\(cardFile): \(error)")
         }
         let folder = resolvedContracts
         let files = self
