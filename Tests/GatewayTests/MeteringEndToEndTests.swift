@@ -53,6 +53,12 @@ import Testing
             #expect(metrics.contains(#"credit_broker_requests_total{route="POST /v1/queries",status="400"} 1"#))
             #expect(metrics.contains(#"credit_broker_item_decisions_total{outcome="disclosed"} 5"#))
             #expect(metrics.contains(#"credit_broker_item_decisions_total{outcome="no_sharing"} 5"#))
+            // The last reservation's usage (the refused request's unit was reserved, then given back).
+            for period in ["day", "month"] {
+                let series = #"credit_broker_quota_used_units{partner="\#(TestGateway.bank)",period="\#(period)"} "#
+                let value = metrics.split(separator: "\n").first { $0.hasPrefix(series) }.map { $0.dropFirst(series.count) }
+                #expect(value == "5.0" || value == "6.0", "\(series)\(value ?? "absent")")
+            }
             #expect(metrics.contains(#"credit_broker_authentications_total{listener="partner",outcome="certificate_accepted"} 6"#))
             #expect(metrics.contains("credit_broker_meter_batch_size_count"))
             #expect(!metrics.contains(Self.company))

@@ -34,6 +34,10 @@ public final class GatewayMetrics: Sendable {
     /// The request counter and latency histogram of each route and status met so far, so that a
     /// request does not build a descriptor and look its series up in the registry.
     private let requestSeries = Mutex<[RequestSeries: (count: Counter, duration: DurationHistogram)]>([:])
+    /// The item decisions counter of each outcome met so far, and the quota gauges of each partner
+    /// (a partner of the contracts: a bounded set), for the same reason.
+    private let decisionSeries = Mutex<[String: Counter]>([:])
+    private let quotaSeries = Mutex<[String: (day: Gauge, month: Gauge)]>([:])
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -124,20 +128,37 @@ public final class GatewayMetrics: Sendable {
 
     /// The item decisions of one answer: disclosed items and withheld ones by reason.
     func decisions(disclosed: Int, withheld: [MeterEvent.Withheld]) {
-        let name = Self.name("item_decisions", "total", "Item decisions, by outcome (disclosed or the withholding reason).")
-        if disclosed > 0 {
-            registry.makeCounter(descriptor: name, labels: [("outcome", "disclosed")]).increment(by: Int64(disclosed))
-        }
-        for item in withheld {
-            registry.makeCounter(descriptor: name, labels: [("outcome", item.reason.rawValue)]).increment()
+        if disclosed > 0 { decisionCounter("disclosed").increment(by: Int64(disclosed)) }
+        for item in withheld { decisionCounter(item.reason.rawValue).increment() }
+    }
+
+    /// The item decisions counter of `outcome` (a bounded set: `disclosed` and the withholding reasons).
+    private func decisionCounter(_ outcome: String) -> Counter {
+        decisionSeries.withLock { made in
+            if let found = made[outcome] { return found }
+            let counter = registry.makeCounter(
+                descriptor: Self.name("item_decisions", "total", "Item decisions, by outcome (disclosed or the withholding reason)."),
+                labels: [("outcome", outcome)]
+            )
+            made[outcome] = counter
+            return counter
         }
     }
 
     /// A partner's quota use after a reservation.
     func quota(partner: String, used: QuotaUsage) {
-        let name = Self.name("quota_used", "units", "Quota units used by a partner in the current period (China time).")
-        registry.makeGauge(descriptor: name, labels: [("partner", partner), ("period", "day")]).set(Double(used.today))
-        registry.makeGauge(descriptor: name, labels: [("partner", partner), ("period", "month")]).set(Double(used.thisMonth))
+        let gauges = quotaSeries.withLock { made in
+            if let found = made[partner] { return found }
+            let name = Self.name("quota_used", "units", "Quota units used by a partner in the current period (China time).")
+            let gauges = (
+                day: registry.makeGauge(descriptor: name, labels: [("partner", partner), ("period", "day")]),
+                month: registry.makeGauge(descriptor: name, labels: [("partner", partner), ("period", "month")])
+            )
+            made[partner] = gauges
+            return gauges
+        }
+        gauges.day.set(Double(used.today))
+        gauges.month.set(Double(used.thisMonth))
     }
 
     /// One meter batch transaction (give this to `MeterWriter`'s `onBatch`).
