@@ -65,16 +65,17 @@ public enum MaskingRule: Sendable, Hashable {
 
 /// Finds the administrative-division prefix of a Chinese address (province, prefecture city, district).
 private enum AddressPrefix {
-    static let municipalities = ["北京市", "上海市", "天津市", "重庆市"]
-    static let provinceSuffixes = ["特别行政区", "自治区", "省"]
-    static let citySuffixes = ["自治州", "地区", "市", "州", "盟"]
-    static let districtSuffixes = ["新区", "区", "县", "市", "旗"]
+    // As characters once, not broken into graphemes again for every address and every run tried.
+    static let municipalities: [[Character]] = ["北京市", "上海市", "天津市", "重庆市"].map(Array.init)
+    static let provinceSuffixes: [[Character]] = ["特别行政区", "自治区", "省"].map(Array.init)
+    static let citySuffixes: [[Character]] = ["自治州", "地区", "市", "州", "盟"].map(Array.init)
+    static let districtSuffixes: [[Character]] = ["新区", "区", "县", "市", "旗"].map(Array.init)
 
     /// The number of leading characters naming divisions down to `level`; 0 when none is recognised.
     static func length(of address: [Character], downTo level: MaskingRule.AddressLevel) -> Int {
         var position = 0
         var kept = 0
-        if let municipality = municipalities.first(where: { address.starts(with: Array($0)) }) {
+        if let municipality = municipalities.first(where: { address.starts(with: $0) }) {
             position = municipality.count
             kept = position
             if level == .province || level == .city { return kept }
@@ -95,12 +96,12 @@ private enum AddressPrefix {
 
     /// The end of the shortest run starting at `start`, at most `maxLength` long, that ends with a suffix
     /// and leaves something after it.
-    private static func component(in address: [Character], from start: Int, suffixes: [String], maxLength: Int) -> Int? {
+    private static func component(in address: [Character], from start: Int, suffixes: [[Character]], maxLength: Int) -> Int? {
         let limit = min(address.count - 1, start + maxLength)
         guard start + 2 <= limit else { return nil }
         for end in (start + 2)...limit {
             let run = address[start..<end]
-            if suffixes.contains(where: { run.count > $0.count && run.reversed().starts(with: Array($0).reversed()) }) {
+            if suffixes.contains(where: { run.count > $0.count && run.suffix($0.count).elementsEqual($0) }) {
                 return end
             }
         }
