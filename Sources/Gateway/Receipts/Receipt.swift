@@ -35,7 +35,7 @@ public struct Receipt: Codable, Sendable, Hashable {
         /// The digest of `body`, 64 lowercase hex digits.
         public func hex(of body: some DataProtocol) throws -> String {
             switch self {
-            case .sha256: SHA256.hash(data: Array(body)).lowercaseHex
+            case .sha256: SHA256.hash(data: body).lowercaseHex
             case .sm3: try SM3.hash(Array(body)).lowercaseHex
             }
         }
