@@ -37,6 +37,7 @@ struct DemoCommand: AsyncParsableCommand {
         let bundle = try policies.load()
         let files = try server.contractFiles(policies: bundle)
         let contracts = ContractSet(contracts: files.map(\.contract)).governing(on: .today())
+        let card = try server.scorecard(policiesFolder: policies.policies)
         let opened = try await database.open(migrate: true, logger: logger)
         let demo: DemoPartners, company: String, configuration: BrokerConfiguration
         var partner = server.configuration
@@ -58,7 +59,7 @@ struct DemoCommand: AsyncParsableCommand {
                 try pki.binding(files)
             }
             configuration = try await server.brokerConfiguration(
-                policies: bundle, policiesFolder: policies.policies, database: database, admin: admin, partner: partner,
+                policies: bundle, card: card, database: database, admin: admin, partner: partner,
                 operations: server.operationsConfiguration(port: server.opsPort ?? next(2)), seed: seed
             )
         } catch {

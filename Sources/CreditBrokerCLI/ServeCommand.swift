@@ -63,13 +63,14 @@ struct ServeCommand: AsyncParsableCommand {
         let admin = try server.adminConfiguration(tls: partner.tls)
         let replica = try standby.standby(database)
         let bundle = try policies.load()
+        let card = try server.scorecard(policiesFolder: policies.policies)
         let opened = try await database.open(migrate: true, logger: logger)
         // Closes the database itself when it refuses.
         try await role.refuseOwnerRole(database, opened)
         var configuration: BrokerConfiguration
         do {
             configuration = try await server.brokerConfiguration(
-                policies: bundle, policiesFolder: policies.policies, database: database, admin: admin, partner: partner, operations: server.operationsConfiguration()
+                policies: bundle, card: card, database: database, admin: admin, partner: partner, operations: server.operationsConfiguration()
             )
             configuration.standby = replica
         } catch {

@@ -206,28 +206,34 @@ struct ServerOptions: ParsableArguments {
         try ContractSet(files: ContractsOptions.contractFiles(at: resolvedContracts), policies: policies).sourced
     }
 
-    /// Everything the broker runs (`Broker.build`), from the options.
-    /// - Parameters:
-    ///   - policiesFolder: the `--policies` folder (the scorecard's default is in it).
-    ///   - seed: what an empty ledger is seeded with (default: the `--contracts` files).
-    func brokerConfiguration(
-        policies: PolicyBundle, policiesFolder: String, database: DatabaseOptions, admin: AdminServer.Configuration?, partner: GatewayServer.Configuration,
-        operations: OperationsServer.Configuration?, seed: BrokerConfiguration.Seed? = nil
-    ) async throws -> BrokerConfiguration {
-        let keyPath = receiptKey ?? Self.environment["CREDIT_BROKER_RECEIPT_KEY"] ?? database.resolvedStateDirectory + "/receipt-signing-key"
-        let sm2KeyPath = receiptSM2Key ?? Self.environment["CREDIT_BROKER_RECEIPT_SM2_KEY"]
-            ?? database.resolvedStateDirectory + "/receipt-signing-key-sm2.pem"
-        let card: CompiledScorecard
+    /// The scorecard `POST /v1/scores` serves (`resolvedScorecard`), read and checked against the
+    /// features the gateway can fuse: called before the database is opened, so that a wrong file
+    /// stops `serve` before it migrates anything.
+    func scorecard(policiesFolder: String) throws -> CompiledScorecard {
         let cardFile = resolvedScorecard(policiesFolder: policiesFolder)
         guard FileManager.default.isReadableFile(atPath: cardFile) else {
             throw ValidationError("cannot read the scorecard \(cardFile): give --scorecard (or CREDIT_BROKER_SCORECARD), or --policies with scorecards/sme-lending-v3.yaml in it")
         }
         do {
-            card = try ScoreCommand.loadCard(cardFile)
+            let card = try ScoreCommand.loadCard(cardFile)
             _ = try FeatureFusion(layout: card.layout)
+            return card
         } catch let error as FeatureVectorError {
             throw ScoreCommand.Failure(description: "\(cardFile): \(error)")
         }
+    }
+
+    /// Everything the broker runs (`Broker.build`), from the options.
+    /// - Parameters:
+    ///   - card: the scorecard (`scorecard(policiesFolder:)`).
+    ///   - seed: what an empty ledger is seeded with (default: the `--contracts` files).
+    func brokerConfiguration(
+        policies: PolicyBundle, card: CompiledScorecard, database: DatabaseOptions, admin: AdminServer.Configuration?, partner: GatewayServer.Configuration,
+        operations: OperationsServer.Configuration?, seed: BrokerConfiguration.Seed? = nil
+    ) async throws -> BrokerConfiguration {
+        let keyPath = receiptKey ?? Self.environment["CREDIT_BROKER_RECEIPT_KEY"] ?? database.resolvedStateDirectory + "/receipt-signing-key"
+        let sm2KeyPath = receiptSM2Key ?? Self.environment["CREDIT_BROKER_RECEIPT_SM2_KEY"]
+            ?? database.resolvedStateDirectory + "/receipt-signing-key-sm2.pem"
         let folder = resolvedContracts
         let files = self
         let pki = (seedPKI ?? Self.environment["CREDIT_BROKER_SEED_PKI"]).map { DevelopmentPKI(folder: URL(filePath: $0)) }

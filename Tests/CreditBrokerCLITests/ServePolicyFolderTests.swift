@@ -39,7 +39,7 @@ import Testing
         #expect(status == 0, "\(output.suffix(2_000))")
     }
 
-    @Test func aScorecardThatCannotBeReadIsNamedWithTheOptionsThatChooseIt() async throws {
+    @Test func aScorecardThatCannotBeReadIsNamedWithTheOptionsThatChooseItBeforeTheDatabaseIsTouched() async throws {
         let conninfo = try #require(try await TestPostgres.freshDatabase().conninfo)
         var environment = QuotaAcrossProcessesTests.environment
         environment["CREDIT_BROKER_SEALING_KEYS"] = try TestSealingKeys.file()
@@ -53,6 +53,8 @@ import Testing
         #expect(result.status != 0)
         #expect(result.output.contains("cannot read the scorecard \(missing)"), "\(result.output)")
         #expect(result.output.contains("--scorecard"), "\(result.output)")
+        // Refused before the database is touched: nothing migrated.
+        #expect(!result.output.contains("applied migration"), "\(result.output)")
     }
 
     /// Whether `/readyz` on `port` answers 200 within a minute, giving up early if `server` exits.
