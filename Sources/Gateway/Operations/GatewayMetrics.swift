@@ -35,7 +35,7 @@ public final class GatewayMetrics: Sendable {
     /// request does not build a descriptor and look its series up in the registry.
     private let requestSeries = Mutex<[RequestSeries: (count: Counter, duration: DurationHistogram)]>([:])
     /// The item decisions counter of each outcome met so far, and the quota gauges of each partner
-    /// (a partner of the contracts: a bounded set), for the same reason.
+    /// (a partner of the contracts: a bounded set), for the same reason (`made(for:_:)`).
     private let decisionSeries = Mutex<[String: Counter]>([:])
     private let quotaSeries = Mutex<[String: (day: Gauge, month: Gauge)]>([:])
 
@@ -100,21 +100,19 @@ public final class GatewayMetrics: Sendable {
 
     /// One answered request of the partner listener (`RequestMetricsMiddleware`).
     func request(route: String, status: Int, latency: Duration) {
-        let series = requestSeries.withLock { made in
-            let key = RequestSeries(route: route, status: status)
-            if let found = made[key] { return found }
-            let counter = registry.makeCounter(
-                descriptor: Self.name(
-                    "requests", "total", "Requests the partner listener answered (public routes and refusals included), by route and HTTP status."
+        let series = requestSeries.made(for: RequestSeries(route: route, status: status)) {
+            (
+                count: registry.makeCounter(
+                    descriptor: Self.name(
+                        "requests", "total", "Requests the partner listener answered (public routes and refusals included), by route and HTTP status."
+                    ),
+                    labels: [("route", route), ("status", String(status))]
                 ),
-                labels: [("route", route), ("status", String(status))]
+                duration: registry.makeDurationHistogram(
+                    descriptor: Self.name("request_duration", "seconds", "Partner listener request latency, metering included."),
+                    labels: [("route", route)], buckets: Self.latencyBuckets
+                )
             )
-            let duration = registry.makeDurationHistogram(
-                descriptor: Self.name("request_duration", "seconds", "Partner listener request latency, metering included."),
-                labels: [("route", route)], buckets: Self.latencyBuckets
-            )
-            made[key] = (counter, duration)
-            return (counter, duration)
         }
         series.count.increment()
         series.duration.record(latency)
@@ -134,28 +132,22 @@ public final class GatewayMetrics: Sendable {
 
     /// The item decisions counter of `outcome` (a bounded set: `disclosed` and the withholding reasons).
     private func decisionCounter(_ outcome: String) -> Counter {
-        decisionSeries.withLock { made in
-            if let found = made[outcome] { return found }
-            let counter = registry.makeCounter(
+        decisionSeries.made(for: outcome) {
+            registry.makeCounter(
                 descriptor: Self.name("item_decisions", "total", "Item decisions, by outcome (disclosed or the withholding reason)."),
                 labels: [("outcome", outcome)]
             )
-            made[outcome] = counter
-            return counter
         }
     }
 
     /// A partner's quota use after a reservation.
     func quota(partner: String, used: QuotaUsage) {
-        let gauges = quotaSeries.withLock { made in
-            if let found = made[partner] { return found }
+        let gauges = quotaSeries.made(for: partner) {
             let name = Self.name("quota_used", "units", "Quota units used by a partner in the current period (China time).")
-            let gauges = (
+            return (
                 day: registry.makeGauge(descriptor: name, labels: [("partner", partner), ("period", "day")]),
                 month: registry.makeGauge(descriptor: name, labels: [("partner", partner), ("period", "month")])
             )
-            made[partner] = gauges
-            return gauges
         }
         gauges.day.set(Double(used.today))
         gauges.month.set(Double(used.thisMonth))
@@ -192,5 +184,18 @@ public final class GatewayMetrics: Sendable {
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         return buffer
+    }
+}
+
+extension Mutex {
+    /// The series made for `key` so far, or made now by `make` and kept: a metric's series is
+    /// looked up in the registry once (a descriptor built, its labels hashed), not on every request.
+    fileprivate borrowing func made<Key: Hashable & Sendable, Series: Sendable>(for key: Key, _ make: () -> Series) -> Series where Value == [Key: Series] {
+        withLock { made in
+            if let found = made[key] { return found }
+            let series = make()
+            made[key] = series
+            return series
+        }
     }
 }
