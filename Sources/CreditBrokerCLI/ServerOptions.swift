@@ -123,7 +123,7 @@ struct ServerOptions: ParsableArguments {
     /// The scorecard file: `--scorecard`, else `CREDIT_BROKER_SCORECARD`, else the shipped card in the
     /// policies folder (so that a gateway started from another working directory with `--policies`
     /// finds it beside the other policy files).
-    func resolvedScorecard(policiesFolder: String) -> String {
+    private func resolvedScorecard(policiesFolder: String) -> String {
         scorecard ?? Self.environment["CREDIT_BROKER_SCORECARD"]
             ?? URL(filePath: policiesFolder).appending(path: "scorecards/sme-lending-v3.yaml").relativePath
     }

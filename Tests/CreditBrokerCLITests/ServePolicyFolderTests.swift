@@ -31,7 +31,7 @@ import Testing
             "--database-url", conninfo, "--port", "\(port)", "--state-dir", TestPostgres.temporaryFolder(), "--allow-owner-role",
         ] + Self.policyOptions, environment: environment)
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        let ready = await Self.answersReady(client, port: port, while: server)
+        let ready = try await Self.answersReady(client, port: port, while: server)
         try await client.shutdown()
         server.signal(SIGTERM)
         let (status, output) = await server.wait()
@@ -58,16 +58,14 @@ import Testing
     }
 
     /// Whether `/readyz` on `port` answers 200 within a minute, giving up early if `server` exits.
-    static func answersReady(_ client: HTTPClient, port: Int, while server: ChildProcess.Running) async -> Bool {
-        for _ in 0..<240 {
-            if let response = try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/readyz"), timeout: .seconds(2)),
-               response.status == .ok {
-                return true
-            }
-            if Self.hasExited(server.pid) { return false }
-            try? await Task.sleep(for: .milliseconds(250))
+    static func answersReady(_ client: HTTPClient, port: Int, while server: ChildProcess.Running) async throws -> Bool {
+        var ready = false
+        _ = try await eventually(within: .seconds(60), every: .milliseconds(250)) {
+            let response = try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/readyz"), timeout: .seconds(2))
+            ready = response?.status == .ok
+            return ready || hasExited(server.pid)
         }
-        return false
+        return ready
     }
 
     /// Whether the child `pid` has exited (a zombie until it is reaped, so `kill(pid, 0)` still succeeds).
