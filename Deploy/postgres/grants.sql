@@ -37,8 +37,15 @@ GRANT SELECT, INSERT, UPDATE ON quota_counters TO credit_broker_gateway;
 GRANT EXECUTE ON FUNCTION quota_reserve(text, date, date, bigint, bigint, bigint),
                           quota_reserve_up_to(text, date, date, bigint, bigint, bigint),
                           quota_reserve_held(text, date, date, text[], bigint, bigint, text),
-                          quota_release_holds(text[]) TO credit_broker_gateway;
--- A unit held for a request until its meter event (or its release, or its dead process's sweep).
+                          quota_release_holds(text[]),
+                          quota_reserve_inflight(text, date, date, bigint, bigint, bigint, text),
+                          quota_release_inflight(text, text, date, date, text[]),
+                          quota_sweep_inflight(text[], text) TO credit_broker_gateway;
+-- Each process's units in flight (taken by reservations, settled by meter events and releases,
+-- ended by the sweep when the process is gone), the request ids whose units were given back, and
+-- the per-request holds of processes older than quota_inflight (the sweep gives those back).
+GRANT SELECT, INSERT, UPDATE, DELETE ON quota_inflight TO credit_broker_gateway;
+GRANT SELECT, INSERT, DELETE ON quota_released TO credit_broker_gateway;
 GRANT SELECT, INSERT, DELETE ON quota_holds TO credit_broker_gateway;
 GRANT SELECT, INSERT, UPDATE, DELETE ON idempotency_keys TO credit_broker_gateway;
 GRANT SELECT, INSERT, UPDATE (uses, used_up_at, revoked_at, revoked_reason, valid_to) ON consents TO credit_broker_gateway;
@@ -82,7 +89,7 @@ DECLARE
         'disclosure_sweeps', 'meter_events', 'admin_audit', 'quota_counters', 'idempotency_keys', 'consents',
         'watchlist', 'batch_reviews', 'batch_review_subjects', 'api_keys',
         'contract_versions', 'contract_proposals', 'partner_status_changes', 'gateway_processes',
-        'disputes', 'consent_extensions', 'partner_alerts', 'stream_deliveries', 'quota_holds',
+        'disputes', 'consent_extensions', 'partner_alerts', 'stream_deliveries', 'quota_holds', 'quota_inflight', 'quota_released',
         'billing_months', 'billing_statements', 'billing_adjustments'
     ];
     missing text;

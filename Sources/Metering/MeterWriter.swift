@@ -63,6 +63,8 @@ public final class MeterWriter: Service, Sendable {
     private struct Entry {
         let event: MeterEvent
         let completion: IdempotencyCompletion?
+        /// The quota unit in flight for the event's request, spent when the event is inserted.
+        let unit: QuotaReservation?
         let continuation: CheckedContinuation<Void, any Error>
     }
 
@@ -104,9 +106,16 @@ public final class MeterWriter: Service, Sendable {
     }
 
     /// Records `event` and returns once it is committed; if `completing` is given, the idempotency
-    /// key's response is stored in the same transaction.
-    public func record(_ event: MeterEvent, completing: IdempotencyCompletion? = nil) async throws {
+    /// key's response is stored in the same transaction. `spending`: the quota unit in flight for
+    /// the event's request (`QuotaLedger.reserve(holding:…)`), spent in the statement that inserts
+    /// the event (if the event is new), so that a process that dies leaves both or neither.
+    public func record(_ event: MeterEvent, completing: IdempotencyCompletion? = nil, spending unit: QuotaReservation? = nil) async throws {
         try event.validate()
+        if let unit {
+            guard unit.partnerID == event.partnerID, unit.requestID == event.requestID else {
+                throw MeteringInputError(field: "spending", reason: "must be the unit in flight for the event's partner and request")
+            }
+        }
         if let completing {
             try IdempotencyStore.checkPartner(completing.partnerID)
             guard completing.partnerID == event.partnerID else {
@@ -114,7 +123,7 @@ public final class MeterWriter: Service, Sendable {
             }
         }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let entry = Entry(event: event, completion: completing, continuation: continuation)
+            let entry = Entry(event: event, completion: completing, unit: unit, continuation: continuation)
             let admitted = state.withLock { state -> (accepted: Bool, wakeup: CheckedContinuation<Void, Never>?) in
                 guard !state.closed else { return (false, nil) }
                 state.statistics.accepted += 1
@@ -292,14 +301,21 @@ public final class MeterWriter: Service, Sendable {
     /// durable transaction; returns for each entry whether its event was new.
     private func insert(_ batch: [Entry]) async throws -> [Bool] {
         let json = String(decoding: AnswerValue.array(batch.map(\.event.row)).json, as: UTF8.self)
-        // The holds to end, named apart so that the server parses the events' JSON once, for the INSERT.
-        let requestIDs = TextArrayParameter(batch.map(\.event.requestID))
+        // The units to spend, named apart so that the server parses the events' JSON once, for the INSERT.
+        let units = batch.compactMap { entry in entry.unit.flatMap { unit in unit.inFlight.map { (unit, $0) } } }
+        let parameters: PostgresBindings = [
+            json,
+            TextArrayParameter(units.map(\.1.requestID)),
+            TextArrayParameter(units.map(\.1.holder)),
+            TextArrayParameter(units.map { $0.0.day.description }),
+            TextArrayParameter(units.map { $0.0.month.description }),
+        ]
         guard batch.contains(where: { $0.completion != nil }) else {
             // The INSERT alone is its own durable transaction: one round trip.
-            return try Self.isNew(batch, inserted: try await pool.execute(Self.insertEvents, [json, requestIDs]))
+            return try Self.isNew(batch, inserted: try await pool.execute(Self.insertEvents, parameters))
         }
         return try await pool.transaction { connection in
-            let isNew = try Self.isNew(batch, inserted: try await connection.execute(Self.insertEvents, [json, requestIDs]))
+            let isNew = try Self.isNew(batch, inserted: try await connection.execute(Self.insertEvents, parameters))
             let completions = zip(batch, isNew).compactMap { entry, isNew in isNew ? entry.completion : nil }
             if !completions.isEmpty {
                 try await IdempotencyStore.complete(completions, on: connection)
@@ -317,22 +333,33 @@ public final class MeterWriter: Service, Sendable {
 
     /// Commits synchronously whatever the session's default (`set_config` is local to the statement's
     /// transaction, whether it is the INSERT alone or the batch's transaction). Spends the quota units
-    /// held for the events' requests (`quota_holds`) in the same statement: an event and the end of its
-    /// hold commit together, so a process that dies leaves either both or neither.
+    /// in flight for the new events' requests (`quota_inflight`, $2–$5: request, process, day and
+    /// month of each) in the same statement: an event and the end of its unit's flight commit
+    /// together, so a process that dies leaves either both or neither. The 'settled' row it adds to is
+    /// the process's own, which no reservation locks.
     private static let insertEvents = PostgresStatement("""
-        WITH spent AS (
-            DELETE FROM quota_holds WHERE request_id = ANY($2::text[])
+        WITH inserted AS (
+            INSERT INTO meter_events (partner_id, request_id, endpoint, purpose, items_disclosed, items_withheld, consent_id,
+                                      contract_label, contract_digest, http_status, latency_us, response_bytes, subject_hash, occurred_at)
+            SELECT partner_id, request_id, endpoint, purpose, items_disclosed, items_withheld, consent_id,
+                   contract_label, contract_digest, http_status, latency_us, response_bytes, subject_hash,
+                   timestamptz 'epoch' + occurred_us * interval '1 microsecond'
+            FROM set_config('synchronous_commit', 'on', true), jsonb_to_recordset($1::jsonb) AS e(
+                partner_id text, request_id text, endpoint text, purpose text, items_disclosed jsonb, items_withheld jsonb,
+                consent_id text, contract_label text, contract_digest text, http_status smallint, latency_us bigint,
+                response_bytes bigint, subject_hash text, occurred_us bigint)
+            ON CONFLICT (request_id) DO NOTHING
+            RETURNING request_id, partner_id
+        ),
+        spent AS (
+            INSERT INTO quota_inflight AS q (process_id, partner_id, day, month, side, units)
+            SELECT u.process_id, i.partner_id, u.day, u.month, 'settled', count(*)
+            FROM inserted i
+            JOIN unnest($2::text[], $3::text[], $4::date[], $5::date[]) AS u(request_id, process_id, day, month) USING (request_id)
+            GROUP BY u.process_id, i.partner_id, u.day, u.month
+            ON CONFLICT (process_id, partner_id, day, month, side)
+            DO UPDATE SET units = q.units + excluded.units, touched_at = now()
         )
-        INSERT INTO meter_events (partner_id, request_id, endpoint, purpose, items_disclosed, items_withheld, consent_id,
-                                  contract_label, contract_digest, http_status, latency_us, response_bytes, subject_hash, occurred_at)
-        SELECT partner_id, request_id, endpoint, purpose, items_disclosed, items_withheld, consent_id,
-               contract_label, contract_digest, http_status, latency_us, response_bytes, subject_hash,
-               timestamptz 'epoch' + occurred_us * interval '1 microsecond'
-        FROM set_config('synchronous_commit', 'on', true), jsonb_to_recordset($1::jsonb) AS e(
-            partner_id text, request_id text, endpoint text, purpose text, items_disclosed jsonb, items_withheld jsonb,
-            consent_id text, contract_label text, contract_digest text, http_status smallint, latency_us bigint,
-            response_bytes bigint, subject_hash text, occurred_us bigint)
-        ON CONFLICT (request_id) DO NOTHING
-        RETURNING request_id
+        SELECT request_id FROM inserted
         """)
 }

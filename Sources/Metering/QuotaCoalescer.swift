@@ -38,9 +38,9 @@ public final class QuotaCoalescer: Sendable {
 
     /// - Parameters:
     ///   - maxBatch: most requests in one reservation.
-    ///   - holder: the gateway process on whose behalf units are held for their requests until the
-    ///     meter event spends them (`QuotaLedger.reserve(holding:…)`), so that a process that dies
-    ///     mid-request leaves nothing spent (`QuotaHoldSweep`); `nil`: units are not held.
+    ///   - holder: the gateway process for which units are counted in flight until their requests'
+    ///     meter events spend them (`QuotaLedger.reserve(holding:…)`), so that what a process that
+    ///     dies mid-request had in flight comes back (`QuotaHoldSweep`); `nil`: not counted.
     public init(ledger: QuotaLedger, maxBatch: Int = 256, holder: String? = nil) {
         self.ledger = ledger
         let exhausted = Exhausted()

@@ -12,9 +12,11 @@ public struct QuotaGrant: Sendable, Hashable {
     public let usageAfter: QuotaUsage
     /// The period that ran out, when fewer units than requested were granted.
     public let exhaustion: QuotaDecision.Exhaustion?
-    /// The requests the units are held for, in order (`QuotaLedger.reserve(holding:…)`); empty for
-    /// units reserved without holds.
+    /// The requests the units are in flight for, in order (`QuotaLedger.reserve(holding:…)`); empty
+    /// for units reserved without.
     public var requestIDs: [String] = []
+    /// The gateway process the units are in flight for, with `requestIDs`.
+    public var holder: String? = nil
 
     /// The decision for the unit at `index` (from 0), as if each unit had been reserved alone, in order.
     public func decision(forUnit index: Int) -> QuotaDecision {
@@ -27,7 +29,7 @@ public struct QuotaGrant: Sendable, Hashable {
         return .reserved(QuotaReservation(
             partnerID: partnerID, units: 1, day: day, month: month,
             usageBefore: QuotaUsage(today: usageAfter.today - before, thisMonth: usageAfter.thisMonth - before),
-            requestID: requestIDs.isEmpty ? nil : requestIDs[index]
+            inFlight: requestIDs.isEmpty ? nil : holder.map { .init(requestID: requestIDs[index], holder: $0) }
         ))
     }
 }

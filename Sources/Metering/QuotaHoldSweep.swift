@@ -5,17 +5,18 @@ import PostgresClient
 import ServiceLifecycle
 import Synchronization
 
-/// Gives back what requests that will never answer left behind: their held quota units
-/// (`quota_holds`) and their unfinished `Idempotency-Key` claims.
+/// Gives back what requests that will never answer left behind: their quota units in flight
+/// (`quota_inflight`; and `quota_holds`, the holds of gateway processes older than it) and their
+/// unfinished `Idempotency-Key` claims.
 ///
 /// - Releases this process could not make (the database was unreachable when an answer was
 ///   withheld) are retried until they succeed.
-/// - A gateway process that died (kill -9, a crash) never meters or releases what it held: its holds
-///   and claims are released once it is known to be gone. On this machine that is at once: its
-///   `gateway_processes` row names a process id that no longer runs (checked at start, so a restarted
-///   gateway cleans up after its predecessor before it has served for long). Elsewhere, a holder
-///   that has no `gateway_processes` row a minute after it took a unit is gone; and no request lives
-///   ten minutes, so a hold that old is released whoever holds it.
+/// - A gateway process that died (kill -9, a crash) never meters or releases what it had in flight:
+///   its units and claims are released once it is known to be gone. On this machine that is at once:
+///   its `gateway_processes` row names a process id that no longer runs (checked at start, so a
+///   restarted gateway cleans up after its predecessor before it has served for long). Elsewhere, a
+///   holder that has no `gateway_processes` row and whose counts have not moved for a minute is gone;
+///   and no request lives ten minutes, so units in flight that long are released whoever holds them.
 ///
 /// A `Service` of the broker's group: one pass at start, one every `interval`, one at shutdown.
 public final class QuotaHoldSweep: Service, Sendable {
@@ -27,7 +28,7 @@ public final class QuotaHoldSweep: Service, Sendable {
     private let pending = Mutex(Pending())
 
     private struct Pending {
-        var releases = Set<String>()
+        var releases = Set<QuotaReservation>()
         var abandons = [(partner: String, key: IdempotencyKey)]()
     }
 
@@ -39,16 +40,17 @@ public final class QuotaHoldSweep: Service, Sendable {
         self.logger = logger
     }
 
-    /// Releases the unit held for `requestID` now, or at a later pass if the database cannot be reached.
+    /// Releases a reservation's unit now, or (a unit in flight for its request) at a later pass if
+    /// the database cannot be reached.
     public func release(_ reservation: QuotaReservation) async {
         do {
             try await ledger.release(reservation)
         } catch {
-            guard let requestID = reservation.requestID else {
+            guard reservation.inFlight != nil else {
                 logger.error("quota unit not given back", metadata: ["partner": "\(reservation.partnerID)", "error": "\(error)"])
                 return
             }
-            pending.withLock { _ = $0.releases.insert(requestID) }
+            pending.withLock { _ = $0.releases.insert(reservation) }
         }
     }
 
@@ -80,10 +82,15 @@ public final class QuotaHoldSweep: Service, Sendable {
             defer { pending = Pending() }
             return (Array(pending.releases), pending.abandons)
         }
-        do {
-            released += try await ledger.releaseHolds(releases)
-        } catch {
-            pending.withLock { $0.releases.formUnion(releases) }
+        for (index, reservation) in releases.enumerated() {
+            guard let unit = reservation.inFlight else { continue }
+            do {
+                released += try await ledger.releaseInFlight(
+                    requestIDs: [unit.requestID], holder: unit.holder, partner: reservation.partnerID, day: reservation.day, month: reservation.month)
+            } catch {
+                pending.withLock { $0.releases.formUnion(releases[index...]) }
+                break
+            }
         }
         for (index, abandon) in abandons.enumerated() {
             do {
@@ -104,13 +111,14 @@ public final class QuotaHoldSweep: Service, Sendable {
                 ])
             }
         } catch {
-            logger.warning("orphaned quota holds not swept", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+            logger.warning("orphaned quota units not swept", metadata: ["error": "\(String(reflecting: type(of: error)))"])
         }
         return released
     }
 
-    /// The holds and unfinished claims of processes gone from this machine ($1), of holders that
-    /// never reported or stopped a minute ago, and any hold ten minutes old; `$2` is this process.
+    /// The units in flight and unfinished claims of processes gone from this machine ($1), of holders
+    /// that never reported or stopped a minute ago, and any units in flight for ten minutes (the
+    /// holds of older processes likewise); `$2` is this process.
     static let orphans = PostgresStatement("""
         WITH gone AS (SELECT unnest($1::text[]) AS process_id),
         dropped AS (DELETE FROM gateway_processes WHERE process_id IN (SELECT process_id FROM gone) OR seen_at < now() - interval '1 day'),
@@ -127,7 +135,8 @@ public final class QuotaHoldSweep: Service, Sendable {
                    WHERE h.process_id IN (SELECT process_id FROM gone)
                       OR (h.process_id <> $2 AND h.created_at < now() - interval '1 minute'
                           AND NOT EXISTS (SELECT 1 FROM gateway_processes p WHERE p.process_id = h.process_id))
-                      OR h.created_at < now() - interval '10 minutes')),
+                      OR h.created_at < now() - interval '10 minutes'))
+               + quota_sweep_inflight($1::text[], $2),
                (SELECT count(*) FROM claims)
         """)
 }

@@ -42,10 +42,10 @@ public struct QuotaLedger: Sendable {
         return try await reserve(units: units, holding: nil, partner: partner, limits: limits, at: instant)
     }
 
-    /// Takes one unit for each of `requestIDs`, in order, as `reserve(upTo:…)` does, and holds each
-    /// granted unit for its request (`quota_holds`) on behalf of the gateway process `holder`. The
-    /// request's meter event spends the unit (`MeterWriter` deletes the hold with the event's insert),
-    /// `release` gives it back; if the process dies first, `QuotaHoldSweep` gives it back.
+    /// Takes one unit for each of `requestIDs`, in order, as `reserve(upTo:…)` does, and counts the
+    /// granted units as in flight for the gateway process `holder` (`quota_inflight`). A request's
+    /// meter event spends its unit (`MeterWriter.record(_:completing:spending:)`), `release` gives it
+    /// back; if the process dies first, `QuotaHoldSweep` gives back what it still had in flight.
     public func reserve(holding requestIDs: [String], for holder: String, partner: String, limits: QuotaLimits, at instant: Date) async throws -> QuotaGrant {
         guard !requestIDs.isEmpty else { throw MeteringInputError(field: "requestIDs", reason: "must name at least one request") }
         try MeteringInputError.checkText(holder, "holder", maximum: 200)
@@ -61,8 +61,8 @@ public struct QuotaLedger: Sendable {
         let month = QuotaPeriod.month.start(at: instant)
         let row: PostgresRow
         if let holding {
-            row = try await pool.execute(Self.reserveHeldStatement, [
-                partner, day, month, TextArrayParameter(holding.requestIDs), limits.perDay, limits.perMonth, holding.holder,
+            row = try await pool.execute(Self.reserveInflightStatement, [
+                partner, day, month, units, limits.perDay, limits.perMonth, holding.holder,
             ])[0]
         } else {
             row = try await pool.execute(Self.reserveUpToStatement, [
@@ -77,7 +77,7 @@ public struct QuotaLedger: Sendable {
         return QuotaGrant(
             partnerID: partner, requested: units, granted: granted, day: day, month: month,
             usageAfter: QuotaUsage(today: try row.decode(Int.self, at: 2), thisMonth: try row.decode(Int.self, at: 3)),
-            exhaustion: exhaustion, requestIDs: holding?.requestIDs ?? []
+            exhaustion: exhaustion, requestIDs: holding?.requestIDs ?? [], holder: holding?.holder
         )
     }
 
@@ -89,21 +89,27 @@ public struct QuotaLedger: Sendable {
         return .init(period: period, limit: limit, nextPeriodStarts: period.nextStart(at: instant))
     }
 
-    /// Gives a reservation's units back (the request failed before anything was disclosed); a held
-    /// unit only if its hold is still there (it is given back once, whoever releases it).
+    /// Gives a reservation's units back (the request failed before anything was disclosed). A unit
+    /// in flight for a request (`reserve(holding:…)`) comes back once, whoever releases it, and not
+    /// at all once the request's meter event has spent it.
     public func release(_ reservation: QuotaReservation) async throws {
-        if let requestID = reservation.requestID {
-            try await releaseHolds([requestID])
+        if let unit = reservation.inFlight {
+            try await releaseInFlight(requestIDs: [unit.requestID], holder: unit.holder, partner: reservation.partnerID,
+                                      day: reservation.day, month: reservation.month)
         } else {
             try await release(partner: reservation.partnerID, units: reservation.units, day: reservation.day, month: reservation.month)
         }
     }
 
-    /// Deletes the holds of `requestIDs` that are still there and gives their units back; returns how many.
+    /// Gives back the units `holder` took for `requestIDs` in the partner's periods starting on `day`
+    /// and `month`: those not spent by a meter event, not given back before, and at most as many as
+    /// the process still has in flight there. Returns how many came back.
     @discardableResult
-    public func releaseHolds(_ requestIDs: [String]) async throws -> Int {
+    public func releaseInFlight(requestIDs: [String], holder: String, partner: String, day: CivilDate, month: CivilDate) async throws -> Int {
         guard !requestIDs.isEmpty else { return 0 }
-        return try await pool.execute(Self.releaseHoldsStatement, [TextArrayParameter(requestIDs)])[0].decode(Int.self, at: 0)
+        return try await pool.execute(Self.releaseInFlightStatement, [
+            holder, partner, day, month, TextArrayParameter(requestIDs),
+        ])[0].decode(Int.self, at: 0)
     }
 
     /// Gives back `units` of a reservation made in the day and month periods starting on `day` and
@@ -156,16 +162,16 @@ public struct QuotaLedger: Sendable {
              quota_reserve_up_to($1, $2::date, $3::date, $4::bigint, $5::bigint, $6::bigint)
         """)
 
-    /// Commits asynchronously for the same reason as `reserveStatement`: the holds commit with their
-    /// units, and a crash of the database before a flush loses both together.
-    private static let reserveHeldStatement = PostgresStatement("""
+    /// Commits asynchronously for the same reason as `reserveStatement`: the count in flight commits
+    /// with its units, and a crash of the database before a flush loses both together.
+    private static let reserveInflightStatement = PostgresStatement("""
         SELECT granted, exhausted, day_used, month_used
         FROM set_config('synchronous_commit', 'off', true),
-             quota_reserve_held($1, $2::date, $3::date, $4::text[], $5::bigint, $6::bigint, $7)
+             quota_reserve_inflight($1, $2::date, $3::date, $4::bigint, $5::bigint, $6::bigint, $7)
         """)
 
-    private static let releaseHoldsStatement = PostgresStatement("""
-        SELECT released FROM quota_release_holds($1::text[])
+    private static let releaseInFlightStatement = PostgresStatement("""
+        SELECT released FROM quota_release_inflight($1, $2, $3::date, $4::date, $5::text[])
         """)
 
     /// Locks the day row before the month row, the order every reservation takes them in, so a

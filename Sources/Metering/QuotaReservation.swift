@@ -8,9 +8,24 @@ public struct QuotaReservation: Sendable, Hashable {
     public let month: CivilDate
     /// Usage in the two periods before this reservation (what the decision engine takes).
     public let usageBefore: QuotaUsage
-    /// The request the unit is held for (`quota_holds`), when it was reserved with one
-    /// (`QuotaCoalescer` with a holder): its meter event spends it, its release gives it back.
-    public var requestID: String? = nil
+    /// The request and the gateway process the unit is in flight for (`quota_inflight`), when it
+    /// was reserved so (`QuotaCoalescer` with a holder): the request's meter event spends it
+    /// (`MeterWriter.record(_:completing:spending:)`), its release gives it back.
+    public var inFlight: InFlight? = nil
+
+    /// A unit counted in flight for `holder` until `requestID`'s meter event spends it.
+    public struct InFlight: Sendable, Hashable {
+        public let requestID: String
+        public let holder: String
+
+        public init(requestID: String, holder: String) {
+            self.requestID = requestID
+            self.holder = holder
+        }
+    }
+
+    /// The request the unit is in flight for, if any.
+    public var requestID: String? { inFlight?.requestID }
 
     /// Usage in the two periods with this reservation.
     public var usageAfter: QuotaUsage {

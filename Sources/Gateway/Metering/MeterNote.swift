@@ -16,6 +16,7 @@ public final class MeterNote: Sendable {
     private let undos = Mutex<[@Sendable () async -> Void]>([])
     private let afterDelivery = Mutex<[@Sendable () async -> Void]>([])
     private let idempotency = Mutex<Idempotency>(.none)
+    private let unit = Mutex<QuotaReservation?>(nil)
 
     /// What `IdempotencyMiddleware` found for the request.
     enum Idempotency: Sendable {
@@ -58,6 +59,13 @@ public final class MeterNote: Sendable {
         afterDelivery.withLock { $0.append(action) }
     }
 
+    /// The quota unit in flight for the request (`QuotaMiddleware`), which its meter event spends;
+    /// `nil` once `undoSpending` has given it back.
+    public var unitInFlight: QuotaReservation? {
+        get { unit.withLock { $0 } }
+        set { unit.withLock { $0 = newValue } }
+    }
+
     /// What `IdempotencyMiddleware` found (`none` until it says otherwise).
     var idempotencyOutcome: Idempotency {
         get { idempotency.withLock { $0 } }
@@ -69,8 +77,10 @@ public final class MeterNote: Sendable {
         await Self.runAndForget(afterDelivery)
     }
 
-    /// Runs and forgets the registered undos (see `whenWithheld`).
+    /// Runs and forgets the registered undos (see `whenWithheld`); the unit in flight, given back by
+    /// one of them, is no longer the meter event's to spend.
     func undoSpending() async {
+        unitInFlight = nil
         await Self.runAndForget(undos)
     }
 

@@ -49,7 +49,7 @@ struct MeteringMiddleware: RouterMiddleware {
         do {
             // Sealed here, so that a body that cannot be sealed is withheld like one that cannot be metered.
             let completion = try claimed.map { try idempotency.completion(partner: partner.partnerID, key: $0.key, response: $0.kept) }
-            try await writer.record(event, completing: completion)
+            try await writer.record(event, completing: completion, spending: context.meter.unitInFlight)
         } catch {
             context.logger.error("meter event not committed; answer withheld", metadata: ["error": "\(error)"])
             await context.meter.undoSpending()

@@ -73,6 +73,7 @@ struct QuotaMiddleware: RouterMiddleware {
             await alerts.exhausted(partner: partnerID, period: exhaustion.period, limit: exhaustion.limit, at: now)
             throw Problem.quotaExhausted(exhaustion, now: now)
         case .reserved(let reservation):
+            if reservation.inFlight != nil { context.meter.unitInFlight = reservation }
             context.meter.whenWithheld { [sweep] in await sweep.release(reservation) }
             context.meter.whenDelivered { [alerts] in
                 await alerts.check(partner: partnerID, limits: limits, usage: reservation.usageAfter, at: now)

@@ -1,0 +1,160 @@
+import BrokerCore
+import BrokerStore
+import ChildProcesses
+import Foundation
+import Logging
+import Metering
+import PostgresClient
+import Testing
+
+/// Units counted in flight per gateway process (`quota_inflight`): a meter event spends its
+/// request's unit in the statement that inserts it, a release gives it back once and never after
+/// the event, and a sweep gives back what a gone process (or a count that has not moved for ten
+/// minutes) still had in flight.
+@Suite struct QuotaInFlightTests {
+    static let limits = QuotaLimits(perDay: 10, perMonth: nil)
+
+    /// The units `process` has in flight, over all partners and periods.
+    private func inFlight(_ pool: PostgresPool, _ process: String) async throws -> Int {
+        try await MeteringFixtures.count(pool, """
+            SELECT coalesce(sum(CASE side WHEN 'taken' THEN units ELSE -units END), 0)::bigint
+            FROM quota_inflight WHERE process_id = \(process)
+            """)
+    }
+
+    private func reservations(_ grant: QuotaGrant) -> [QuotaReservation] {
+        (0..<grant.granted).compactMap { index in
+            guard case .reserved(let reservation) = grant.decision(forUnit: index) else { return nil }
+            return reservation
+        }
+    }
+
+    @Test func aMeterEventSpendsItsUnitAndAReleaseGivesOneBackOnlyOnce() async throws {
+        let pool = try await MeteringFixtures.pool()
+        let ledger = QuotaLedger(pool: pool)
+        let now = Date()
+        let grant = try await ledger.reserve(holding: ["r-1", "r-2", "r-3"], for: "process-a", partner: "bank-a", limits: Self.limits, at: now)
+        #expect(grant.granted == 3)
+        #expect(try await inFlight(pool, "process-a") == 3)
+        let units = reservations(grant)
+        #expect(units.map(\.requestID) == ["r-1", "r-2", "r-3"])
+        #expect(units.allSatisfy { $0.inFlight?.holder == "process-a" })
+
+        let writer = await MeteringFixtures.runningWriter(pool: pool)
+        try await writer.record(MeteringFixtures.event(partner: "bank-a", requestID: "r-1", at: now), spending: units[0])
+        #expect(try await inFlight(pool, "process-a") == 2, "the event spent r-1's unit")
+
+        // A retried release (its first reply lost) gives nothing back the second time, although
+        // the process still has r-3 in flight.
+        try await ledger.release(units[1])
+        try await ledger.release(units[1])
+        #expect(try await ledger.usage(partner: "bank-a", at: now) == QuotaUsage(today: 2, thisMonth: 2))
+        #expect(try await inFlight(pool, "process-a") == 1)
+        // A release after the event committed (its commit's reply lost) gives nothing back.
+        #expect(try await ledger.releaseInFlight(requestIDs: ["r-1"], holder: "process-a", partner: "bank-a",
+                                                 day: units[0].day, month: units[0].month) == 0, "a spent unit is not given back")
+        #expect(try await ledger.usage(partner: "bank-a", at: now) == QuotaUsage(today: 2, thisMonth: 2))
+
+        try await writer.record(MeteringFixtures.event(partner: "bank-a", requestID: "r-3", at: now), spending: units[2])
+        await writer.close()
+        #expect(try await inFlight(pool, "process-a") == 0)
+        #expect(try await ledger.usage(partner: "bank-a", at: now) == QuotaUsage(today: 2, thisMonth: 2))
+        await pool.close()
+    }
+
+    @Test func aWithheldAnswerGivesItsUnitBackAndItsEventSpendsNothing() async throws {
+        let pool = try await MeteringFixtures.pool()
+        let ledger = QuotaLedger(pool: pool)
+        let now = Date()
+        let grant = try await ledger.reserve(holding: ["w-1", "w-2"], for: "process-a", partner: "bank-a", limits: Self.limits, at: now)
+        let units = reservations(grant)
+        // A 4xx answer: its unit comes back first, then its event is metered without it.
+        try await ledger.release(units[0])
+        let writer = await MeteringFixtures.runningWriter(pool: pool)
+        var refused = MeteringFixtures.event(partner: "bank-a", requestID: "w-1", at: now)
+        refused.status = 400
+        try await writer.record(refused)
+        // An event may spend only its own request's unit.
+        await #expect(throws: MeteringInputError.self) {
+            try await writer.record(MeteringFixtures.event(partner: "bank-a", requestID: "other", at: now), spending: units[1])
+        }
+        await writer.close()
+        #expect(try await ledger.usage(partner: "bank-a", at: now) == QuotaUsage(today: 1, thisMonth: 1))
+        #expect(try await inFlight(pool, "process-a") == 1, "w-2 is still in flight")
+        await pool.close()
+    }
+
+    @Test func aSweepGivesBackWhatAProcessGoneFromThisMachineHadInFlight() async throws {
+        let pool = try await MeteringFixtures.pool()
+        let ledger = QuotaLedger(pool: pool)
+        let now = Date()
+        // A process that has exited: its pid no longer runs.
+        let exited = try ChildProcess.start("/bin/true", [])
+        _ = await exited.wait()
+        try await pool.query("""
+            INSERT INTO gateway_processes (process_id, host, pid, started_at, seen_at, version_id, status_id)
+            VALUES ('gone', \(GatewayProcesses.host), \(Int(exited.pid)), now(), now(), 0, 0)
+            """)
+        let gone = reservations(try await ledger.reserve(holding: ["g-1", "g-2", "g-3"], for: "gone", partner: "agency-b", limits: Self.limits, at: now))
+        _ = try await ledger.reserve(holding: ["a-1"], for: "alive", partner: "agency-b", limits: Self.limits, at: now)
+        // The gone process had spent g-1 before it died.
+        let writer = await MeteringFixtures.runningWriter(pool: pool)
+        try await writer.record(MeteringFixtures.event(partner: "agency-b", requestID: "g-1", at: now), spending: gone[0])
+        await writer.close()
+        let sweep = QuotaHoldSweep(ledger: ledger, holder: "alive", logger: Logger(label: "test"))
+        #expect(await sweep.sweep() == 2)
+        #expect(try await ledger.usage(partner: "agency-b", at: now) == QuotaUsage(today: 2, thisMonth: 2))
+        #expect(try await MeteringFixtures.count(pool, "SELECT count(*) FROM gateway_processes WHERE process_id = 'gone'") == 0)
+        #expect(try await MeteringFixtures.count(pool, "SELECT count(*) FROM quota_inflight WHERE process_id = 'gone'") == 0)
+        #expect(await sweep.sweep() == 0, "this process's own unit stays in flight")
+        #expect(try await inFlight(pool, "alive") == 1)
+        // The gone process's release, were it to come after all, gives nothing back twice.
+        #expect(try await ledger.releaseInFlight(requestIDs: ["g-2"], holder: "gone", partner: "agency-b", day: gone[1].day, month: gone[1].month) == 0)
+        #expect(try await ledger.usage(partner: "agency-b", at: now) == QuotaUsage(today: 2, thisMonth: 2))
+        await pool.close()
+    }
+
+    @Test func countsThatHaveNotMovedAreSweptAfterAMinuteWithoutARowAndAfterTenMinutesWhoeverHoldsThem() async throws {
+        let pool = try await MeteringFixtures.pool()
+        let ledger = QuotaLedger(pool: pool)
+        let now = Date()
+        _ = try await ledger.reserve(holding: ["u-1", "u-2"], for: "unregistered", partner: "bank-c", limits: Self.limits, at: now)
+        _ = try await ledger.reserve(holding: ["s-1"], for: "stuck", partner: "bank-c", limits: Self.limits, at: now)
+        _ = try await ledger.reserve(holding: ["m-1"], for: "me", partner: "bank-c", limits: Self.limits, at: now)
+        try await pool.query("""
+            INSERT INTO gateway_processes (process_id, host, pid, started_at, seen_at, version_id, status_id)
+            VALUES ('stuck', 'another-host', 1, now(), now(), 0, 0)
+            """)
+        let sweep = QuotaHoldSweep(ledger: ledger, holder: "me", logger: Logger(label: "test"))
+        #expect(await sweep.sweep() == 0, "every count moved just now")
+        // Half a minute on: nothing; a minute and a half: the process with no row is gone.
+        try await pool.query("UPDATE quota_inflight SET touched_at = now() - interval '30 seconds'")
+        #expect(await sweep.sweep() == 0)
+        try await pool.query("UPDATE quota_inflight SET touched_at = now() - interval '90 seconds'")
+        #expect(await sweep.sweep() == 2)
+        #expect(try await inFlight(pool, "unregistered") == 0)
+        // Ten minutes without a move: whoever holds the units, this process too, they come back.
+        try await pool.query("UPDATE quota_inflight SET touched_at = now() - interval '11 minutes'")
+        #expect(await sweep.sweep() == 2)
+        #expect(try await ledger.usage(partner: "bank-c", at: now) == QuotaUsage(today: 0, thisMonth: 0))
+        #expect(try await MeteringFixtures.count(pool, "SELECT count(*) FROM quota_inflight") == 0)
+        await pool.close()
+    }
+
+    @Test func aReleaseTheDatabaseRefusedIsRetriedByTheSweep() async throws {
+        let pool = try await MeteringFixtures.pool()
+        let ledger = QuotaLedger(pool: pool)
+        let now = Date()
+        let units = reservations(try await ledger.reserve(holding: ["p-1"], for: "me", partner: "bank-d", limits: Self.limits, at: now))
+        let sweep = QuotaHoldSweep(ledger: ledger, holder: "me", logger: Logger(label: "test"))
+        // The release function is out of reach for a moment (as if the database were).
+        try await pool.query("ALTER FUNCTION quota_release_inflight(text, text, date, date, text[]) RENAME TO quota_release_inflight_away")
+        await sweep.release(units[0])
+        #expect(try await ledger.usage(partner: "bank-d", at: now) == QuotaUsage(today: 1, thisMonth: 1))
+        try await pool.query("ALTER FUNCTION quota_release_inflight_away(text, text, date, date, text[]) RENAME TO quota_release_inflight")
+        #expect(await sweep.sweep() == 1)
+        #expect(try await ledger.usage(partner: "bank-d", at: now) == QuotaUsage(today: 0, thisMonth: 0))
+        #expect(await sweep.sweep() == 0, "given back once")
+        await pool.close()
+    }
+}
