@@ -39,12 +39,13 @@ GRANT EXECUTE ON FUNCTION quota_reserve(text, date, date, bigint, bigint, bigint
                           quota_reserve_held(text, date, date, text[], bigint, bigint, text),
                           quota_release_holds(text[]),
                           quota_reserve_inflight(text, date, date, bigint, bigint, bigint, text),
-                          quota_release_inflight(text, text, date, date, text[]),
+                          quota_release_inflight(text, text, date, date, bigint, text[]),
                           quota_sweep_inflight(text[], text) TO credit_broker_gateway;
 -- Each process's units in flight (taken by reservations, settled by meter events and releases,
 -- ended by the sweep when the process is gone), the request ids whose units were given back, and
 -- the per-request holds of processes older than quota_inflight (the sweep gives those back).
 GRANT SELECT, INSERT, UPDATE, DELETE ON quota_inflight TO credit_broker_gateway;
+GRANT USAGE ON SEQUENCE quota_inflight_generation TO credit_broker_gateway;   -- a new count's generation
 GRANT SELECT, INSERT, DELETE ON quota_released TO credit_broker_gateway;
 GRANT SELECT, INSERT, DELETE ON quota_holds TO credit_broker_gateway;
 GRANT SELECT, INSERT, UPDATE, DELETE ON idempotency_keys TO credit_broker_gateway;

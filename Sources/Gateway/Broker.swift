@@ -355,8 +355,8 @@ extension GatewayServer.Partners {
     /// Every part of the partner API as the broker wires it from `configuration` (`Broker.build`, and
     /// the tests' router-level app): nothing here connects to the database or starts anything; the
     /// meter writer, the quota sweep, the batch-review worker and the PDF renderer are services to run.
-    /// - Parameter holder: this gateway process (`gateway_processes.process_id`), which holds its
-    ///   billable requests' quota units and its idempotency claims.
+    /// - Parameter holder: this gateway process (`gateway_processes.process_id`), which counts its
+    ///   billable requests' quota units in flight and holds its idempotency claims.
     public init(
         _ configuration: BrokerConfiguration, contracts: LiveContracts, pool: PostgresPool, meterPool: PostgresPool, reads: DatabaseReads,
         metrics: GatewayMetrics, holder: String, logger: Logger

@@ -307,8 +307,10 @@ public final class MeterWriter: Service, Sendable {
             json,
             TextArrayParameter(units.map(\.1.requestID)),
             TextArrayParameter(units.map(\.1.holder)),
+            TextArrayParameter(units.map(\.0.partnerID)),
             TextArrayParameter(units.map { $0.0.day.description }),
             TextArrayParameter(units.map { $0.0.month.description }),
+            TextArrayParameter(units.map { String($0.1.generation) }),
         ]
         guard batch.contains(where: { $0.completion != nil }) else {
             // The INSERT alone is its own durable transaction: one round trip.
@@ -333,33 +335,38 @@ public final class MeterWriter: Service, Sendable {
 
     /// Commits synchronously whatever the session's default (`set_config` is local to the statement's
     /// transaction, whether it is the INSERT alone or the batch's transaction). Spends the quota units
-    /// in flight for the new events' requests (`quota_inflight`, $2–$5: request, process, day and
-    /// month of each) in the same statement: an event and the end of its unit's flight commit
-    /// together, so a process that dies leaves either both or neither. The 'settled' row it adds to is
-    /// the process's own, which no reservation locks.
+    /// in flight for the events' requests (`quota_inflight`, $2–$7: request, process, partner, day,
+    /// month and the count's generation of each) in the same statement, so a process that dies
+    /// leaves either both or neither; a unit whose count the sweep has ended is not spent twice. The
+    /// units are spent first (the one-time condition on `spent` runs it before any event is
+    /// inserted): the 'settled' rows are then locked before the events exist, so a release of one of
+    /// them waits for this commit and sees the event. The rows are the process's own, which no
+    /// reservation locks.
     private static let insertEvents = PostgresStatement("""
-        WITH inserted AS (
-            INSERT INTO meter_events (partner_id, request_id, endpoint, purpose, items_disclosed, items_withheld, consent_id,
-                                      contract_label, contract_digest, http_status, latency_us, response_bytes, subject_hash, occurred_at)
-            SELECT partner_id, request_id, endpoint, purpose, items_disclosed, items_withheld, consent_id,
-                   contract_label, contract_digest, http_status, latency_us, response_bytes, subject_hash,
-                   timestamptz 'epoch' + occurred_us * interval '1 microsecond'
-            FROM set_config('synchronous_commit', 'on', true), jsonb_to_recordset($1::jsonb) AS e(
-                partner_id text, request_id text, endpoint text, purpose text, items_disclosed jsonb, items_withheld jsonb,
-                consent_id text, contract_label text, contract_digest text, http_status smallint, latency_us bigint,
-                response_bytes bigint, subject_hash text, occurred_us bigint)
-            ON CONFLICT (request_id) DO NOTHING
-            RETURNING request_id, partner_id
-        ),
-        spent AS (
-            INSERT INTO quota_inflight AS q (process_id, partner_id, day, month, side, units)
-            SELECT u.process_id, i.partner_id, u.day, u.month, 'settled', count(*)
-            FROM inserted i
-            JOIN unnest($2::text[], $3::text[], $4::date[], $5::date[]) AS u(request_id, process_id, day, month) USING (request_id)
-            GROUP BY u.process_id, i.partner_id, u.day, u.month
+        WITH spent AS (
+            INSERT INTO quota_inflight AS q (process_id, partner_id, day, month, side, units, generation)
+            SELECT u.process_id, u.partner_id, u.day, u.month, 'settled', count(DISTINCT u.request_id), u.generation
+            FROM unnest($2::text[], $3::text[], $4::text[], $5::date[], $6::date[], $7::bigint[])
+                 AS u(request_id, process_id, partner_id, day, month, generation)
+            WHERE EXISTS (SELECT 1 FROM quota_inflight t
+                          WHERE t.process_id = u.process_id AND t.partner_id = u.partner_id AND t.day = u.day
+                            AND t.month = u.month AND t.side = 'taken' AND t.generation = u.generation)
+            GROUP BY u.process_id, u.partner_id, u.day, u.month, u.generation
             ON CONFLICT (process_id, partner_id, day, month, side)
             DO UPDATE SET units = q.units + excluded.units, touched_at = now()
+            RETURNING 1
         )
-        SELECT request_id FROM inserted
+        INSERT INTO meter_events (partner_id, request_id, endpoint, purpose, items_disclosed, items_withheld, consent_id,
+                                  contract_label, contract_digest, http_status, latency_us, response_bytes, subject_hash, occurred_at)
+        SELECT partner_id, request_id, endpoint, purpose, items_disclosed, items_withheld, consent_id,
+               contract_label, contract_digest, http_status, latency_us, response_bytes, subject_hash,
+               timestamptz 'epoch' + occurred_us * interval '1 microsecond'
+        FROM set_config('synchronous_commit', 'on', true), jsonb_to_recordset($1::jsonb) AS e(
+            partner_id text, request_id text, endpoint text, purpose text, items_disclosed jsonb, items_withheld jsonb,
+            consent_id text, contract_label text, contract_digest text, http_status smallint, latency_us bigint,
+            response_bytes bigint, subject_hash text, occurred_us bigint)
+        WHERE (SELECT count(*) FROM spent) >= 0
+        ON CONFLICT (request_id) DO NOTHING
+        RETURNING request_id
         """)
 }

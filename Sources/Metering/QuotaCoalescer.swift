@@ -22,7 +22,7 @@ public final class QuotaCoalescer: Sendable {
         let limits: QuotaLimits
     }
 
-    /// One request to admit: when it was made, and which request it is (for a held unit).
+    /// One request to admit: when it was made, and which request it is (for a unit counted in flight).
     private struct Admission: Sendable {
         let instant: Date
         let requestID: String?
@@ -65,7 +65,7 @@ public final class QuotaCoalescer: Sendable {
     }
 
     /// Takes one unit of the partner's quotas for the periods that hold `instant` (China time),
-    /// held for `requestID` when the coalescer has a holder.
+    /// counted in flight for `requestID` when the coalescer has a holder.
     public func reserve(partner: String, limits: QuotaLimits, at instant: Date, requestID: String? = nil) async throws -> QuotaDecision {
         let lane = Lane(partner: partner, day: QuotaPeriod.day.start(at: instant), month: QuotaPeriod.month.start(at: instant), limits: limits)
         return try await batches.submit(Admission(instant: instant, requestID: requestID), in: lane)

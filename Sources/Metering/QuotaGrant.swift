@@ -17,6 +17,8 @@ public struct QuotaGrant: Sendable, Hashable {
     public var requestIDs: [String] = []
     /// The gateway process the units are in flight for, with `requestIDs`.
     public var holder: String? = nil
+    /// The generation of the process's count the units are in.
+    public var generation: Int? = nil
 
     /// The decision for the unit at `index` (from 0), as if each unit had been reserved alone, in order.
     public func decision(forUnit index: Int) -> QuotaDecision {
@@ -29,7 +31,9 @@ public struct QuotaGrant: Sendable, Hashable {
         return .reserved(QuotaReservation(
             partnerID: partnerID, units: 1, day: day, month: month,
             usageBefore: QuotaUsage(today: usageAfter.today - before, thisMonth: usageAfter.thisMonth - before),
-            inFlight: requestIDs.isEmpty ? nil : holder.map { .init(requestID: requestIDs[index], holder: $0) }
+            inFlight: requestIDs.isEmpty ? nil : holder.flatMap { holder in
+                generation.map { .init(requestID: requestIDs[index], holder: holder, generation: $0) }
+            }
         ))
     }
 }

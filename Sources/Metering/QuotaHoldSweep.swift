@@ -86,7 +86,8 @@ public final class QuotaHoldSweep: Service, Sendable {
             guard let unit = reservation.inFlight else { continue }
             do {
                 released += try await ledger.releaseInFlight(
-                    requestIDs: [unit.requestID], holder: unit.holder, partner: reservation.partnerID, day: reservation.day, month: reservation.month)
+                    requestIDs: [unit.requestID], holder: unit.holder, generation: unit.generation,
+                    partner: reservation.partnerID, day: reservation.day, month: reservation.month)
             } catch {
                 pending.withLock { $0.releases.formUnion(releases[index...]) }
                 break

@@ -13,14 +13,17 @@ public struct QuotaReservation: Sendable, Hashable {
     /// (`MeterWriter.record(_:completing:spending:)`), its release gives it back.
     public var inFlight: InFlight? = nil
 
-    /// A unit counted in flight for `holder` until `requestID`'s meter event spends it.
+    /// A unit counted in flight for `holder` until `requestID`'s meter event spends it, in the count
+    /// of `generation` (a count the sweep has ended is not the next one of the same periods).
     public struct InFlight: Sendable, Hashable {
         public let requestID: String
         public let holder: String
+        public let generation: Int
 
-        public init(requestID: String, holder: String) {
+        public init(requestID: String, holder: String, generation: Int) {
             self.requestID = requestID
             self.holder = holder
+            self.generation = generation
         }
     }
 

@@ -208,6 +208,13 @@ import Testing
                 SELECT period_kind, used FROM quota_counters WHERE partner_id = \(TestGateway.agency) ORDER BY period_kind
                 """).map { try $0.decode(Int.self, at: 1) }
             #expect(used == [1, 1])
+            // Both units were counted in flight for the gateway process and both are settled: one
+            // spent by the first answer's meter event, one given back for the refused one (whose
+            // 400 event spends nothing).
+            let counts = try await gateway.pool.query("""
+                SELECT side, sum(units)::bigint FROM quota_inflight WHERE partner_id = \(TestGateway.agency) GROUP BY side ORDER BY side
+                """).map { "\(try $0.decode(String.self, at: 0)) \(try $0.decode(Int.self, at: 1))" }
+            #expect(counts == ["settled 2", "taken 2"])
         }
     }
 

@@ -51,8 +51,7 @@ import Testing
         #expect(try await ledger.usage(partner: "bank-a", at: now) == QuotaUsage(today: 2, thisMonth: 2))
         #expect(try await inFlight(pool, "process-a") == 1)
         // A release after the event committed (its commit's reply lost) gives nothing back.
-        #expect(try await ledger.releaseInFlight(requestIDs: ["r-1"], holder: "process-a", partner: "bank-a",
-                                                 day: units[0].day, month: units[0].month) == 0, "a spent unit is not given back")
+        #expect(try await ledger.release(again: units[0]) == 0, "a spent unit is not given back")
         #expect(try await ledger.usage(partner: "bank-a", at: now) == QuotaUsage(today: 2, thisMonth: 2))
 
         try await writer.record(MeteringFixtures.event(partner: "bank-a", requestID: "r-3", at: now), spending: units[2])
@@ -109,7 +108,7 @@ import Testing
         #expect(await sweep.sweep() == 0, "this process's own unit stays in flight")
         #expect(try await inFlight(pool, "alive") == 1)
         // The gone process's release, were it to come after all, gives nothing back twice.
-        #expect(try await ledger.releaseInFlight(requestIDs: ["g-2"], holder: "gone", partner: "agency-b", day: gone[1].day, month: gone[1].month) == 0)
+        #expect(try await ledger.release(again: gone[1]) == 0)
         #expect(try await ledger.usage(partner: "agency-b", at: now) == QuotaUsage(today: 2, thisMonth: 2))
         await pool.close()
     }
@@ -141,6 +140,48 @@ import Testing
         await pool.close()
     }
 
+    @Test func aLateReleaseAfterTheSweepEndedItsCountGivesNothingBackFromTheNextCount() async throws {
+        let pool = try await MeteringFixtures.pool()
+        let ledger = QuotaLedger(pool: pool)
+        let now = Date()
+        let first = reservations(try await ledger.reserve(holding: ["l-1"], for: "me", partner: "bank-e", limits: Self.limits, at: now))
+        // The count does not move for ten minutes (a database outage, say): the sweep ends it and
+        // gives l-1's unit back.
+        try await pool.query("UPDATE quota_inflight SET touched_at = now() - interval '11 minutes'")
+        let sweep = QuotaHoldSweep(ledger: ledger, holder: "me", logger: Logger(label: "test"))
+        #expect(await sweep.sweep() == 1)
+        // The process goes on: a new request of the same partner and day starts a new count.
+        let second = reservations(try await ledger.reserve(holding: ["l-2"], for: "me", partner: "bank-e", limits: Self.limits, at: now))
+        #expect(second[0].inFlight?.generation != first[0].inFlight?.generation)
+        // l-1's release, retried at last, must not take l-2's unit.
+        #expect(try await ledger.release(again: first[0]) == 0)
+        // Nor may l-1's event, were it to commit now, spend l-2's unit.
+        let writer = await MeteringFixtures.runningWriter(pool: pool)
+        try await writer.record(MeteringFixtures.event(partner: "bank-e", requestID: "l-1", at: now), spending: first[0])
+        #expect(try await inFlight(pool, "me") == 1, "l-2 is still in flight")
+        try await writer.record(MeteringFixtures.event(partner: "bank-e", requestID: "l-2", at: now), spending: second[0])
+        await writer.close()
+        #expect(try await inFlight(pool, "me") == 0)
+        #expect(try await ledger.usage(partner: "bank-e", at: now) == QuotaUsage(today: 1, thisMonth: 1))
+        await pool.close()
+    }
+
+    @Test func aRefusedAnswersEventDoesNotStopItsUnitComingBack() async throws {
+        let pool = try await MeteringFixtures.pool()
+        let ledger = QuotaLedger(pool: pool)
+        let now = Date()
+        let units = reservations(try await ledger.reserve(holding: ["x-1"], for: "me", partner: "bank-f", limits: Self.limits, at: now))
+        // The release failed first (the pool was busy), the 400 event was metered, then the retry.
+        let writer = await MeteringFixtures.runningWriter(pool: pool)
+        var refused = MeteringFixtures.event(partner: "bank-f", requestID: "x-1", at: now)
+        refused.status = 400
+        try await writer.record(refused)
+        await writer.close()
+        #expect(try await ledger.release(again: units[0]) == 1, "a 400 answer spent nothing")
+        #expect(try await ledger.usage(partner: "bank-f", at: now) == QuotaUsage(today: 0, thisMonth: 0))
+        await pool.close()
+    }
+
     @Test func aReleaseTheDatabaseRefusedIsRetriedByTheSweep() async throws {
         let pool = try await MeteringFixtures.pool()
         let ledger = QuotaLedger(pool: pool)
@@ -148,13 +189,22 @@ import Testing
         let units = reservations(try await ledger.reserve(holding: ["p-1"], for: "me", partner: "bank-d", limits: Self.limits, at: now))
         let sweep = QuotaHoldSweep(ledger: ledger, holder: "me", logger: Logger(label: "test"))
         // The release function is out of reach for a moment (as if the database were).
-        try await pool.query("ALTER FUNCTION quota_release_inflight(text, text, date, date, text[]) RENAME TO quota_release_inflight_away")
+        try await pool.query("ALTER FUNCTION quota_release_inflight(text, text, date, date, bigint, text[]) RENAME TO quota_release_inflight_away")
         await sweep.release(units[0])
         #expect(try await ledger.usage(partner: "bank-d", at: now) == QuotaUsage(today: 1, thisMonth: 1))
-        try await pool.query("ALTER FUNCTION quota_release_inflight_away(text, text, date, date, text[]) RENAME TO quota_release_inflight")
+        try await pool.query("ALTER FUNCTION quota_release_inflight_away(text, text, date, date, bigint, text[]) RENAME TO quota_release_inflight")
         #expect(await sweep.sweep() == 1)
         #expect(try await ledger.usage(partner: "bank-d", at: now) == QuotaUsage(today: 0, thisMonth: 0))
         #expect(await sweep.sweep() == 0, "given back once")
         await pool.close()
+    }
+}
+
+extension QuotaLedger {
+    /// Releases a unit in flight as `QuotaHoldSweep` retries it, and says how many units came back.
+    fileprivate func release(again reservation: QuotaReservation) async throws -> Int {
+        let unit = try #require(reservation.inFlight)
+        return try await releaseInFlight(requestIDs: [unit.requestID], holder: unit.holder, generation: unit.generation,
+                                         partner: reservation.partnerID, day: reservation.day, month: reservation.month)
     }
 }

@@ -11,9 +11,17 @@
 -- (quota_sweep_inflight). quota_holds stays for the holds of processes that predate this migration,
 -- which the sweep still gives back.
 --
--- Locks are always taken in one order: a partner's quota_counters rows (day before month, days
--- before months when there are several), then quota_inflight rows. The meter event locks a
--- 'settled' row only.
+-- A count has a generation, drawn when its 'taken' row is made: a unit names the generation it was
+-- counted in, and a meter event or a release acts on that count only. Once the sweep has ended a
+-- count (and given its units back), a late release of one of its units gives nothing back from the
+-- next count of the same process, partner and periods.
+--
+-- Locks are always taken in one order: a partner's quota_counters rows (days before months), then
+-- quota_inflight rows, then quota_released rows. The meter event locks its 'settled' rows only, and
+-- before it inserts the events, so that a release of one of its units waits for it to commit and
+-- then sees its event.
+CREATE SEQUENCE quota_inflight_generation;
+
 CREATE TABLE quota_inflight (
     process_id  text        NOT NULL,
     partner_id  text        NOT NULL,
@@ -21,6 +29,7 @@ CREATE TABLE quota_inflight (
     month       date        NOT NULL,
     side        text        NOT NULL CHECK (side IN ('taken', 'settled')),
     units       bigint      NOT NULL CHECK (units >= 0),
+    generation  bigint      NOT NULL,
     touched_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (process_id, partner_id, day, month, side)
 ) WITH (fillfactor = 50, autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);
@@ -32,59 +41,65 @@ CREATE TABLE quota_released (
     request_id  text        PRIMARY KEY,
     released_at timestamptz NOT NULL DEFAULT now()
 );
+CREATE INDEX quota_released_at ON quota_released (released_at);
 
--- Reserves as quota_reserve_up_to does and counts the granted units as taken by `p_process`.
+-- Reserves as quota_reserve_up_to does and counts the granted units as taken by `p_process`;
+-- `generation` is the count's (NULL when nothing was granted).
 CREATE FUNCTION quota_reserve_inflight(
     p_partner text, p_day date, p_month date, p_units bigint, p_day_limit bigint, p_month_limit bigint, p_process text,
-    OUT granted bigint, OUT exhausted text, OUT day_used bigint, OUT month_used bigint
+    OUT granted bigint, OUT exhausted text, OUT day_used bigint, OUT month_used bigint, OUT generation bigint
 ) LANGUAGE plpgsql AS $$
 BEGIN
     SELECT r.granted, r.exhausted, r.day_used, r.month_used INTO granted, exhausted, day_used, month_used
     FROM quota_reserve_up_to(p_partner, p_day, p_month, p_units, p_day_limit, p_month_limit) AS r;
     IF granted > 0 THEN
-        INSERT INTO quota_inflight AS q (process_id, partner_id, day, month, side, units)
-        VALUES (p_process, p_partner, p_day, p_month, 'taken', granted)
+        INSERT INTO quota_inflight AS q (process_id, partner_id, day, month, side, units, generation)
+        VALUES (p_process, p_partner, p_day, p_month, 'taken', granted, nextval('quota_inflight_generation'))
         ON CONFLICT (process_id, partner_id, day, month, side)
-        DO UPDATE SET units = q.units + excluded.units, touched_at = now();
+        DO UPDATE SET units = q.units + excluded.units, touched_at = now()
+        RETURNING q.generation INTO generation;
     END IF;
 END
 $$;
 
--- Gives back the units `p_process` took for `p_request_ids` (in the partner's day and month
--- periods), except those already spent (the request's meter event is in the ledger) or already
--- given back (quota_released), and never more than the process still has in flight there (a sweep
--- may have given them back already). Returns the units given back.
+-- Gives back the units `p_process` counted in generation `p_generation` for `p_request_ids` (in the
+-- partner's day and month periods), except those spent (the request's meter event is in the ledger
+-- with a status below 400), those given back before (quota_released), and never more than the
+-- count still has in flight; nothing once that count has ended. Returns the units given back.
 CREATE FUNCTION quota_release_inflight(
-    p_process text, p_partner text, p_day date, p_month date, p_request_ids text[], OUT released bigint
+    p_process text, p_partner text, p_day date, p_month date, p_generation bigint, p_request_ids text[], OUT released bigint
 ) LANGUAGE plpgsql AS $$
 DECLARE
     taken_units bigint;
     settled_units bigint;
 BEGIN
-    WITH fresh AS (
-        INSERT INTO quota_released (request_id)
-        SELECT DISTINCT r.request_id FROM unnest(p_request_ids) AS r(request_id)
-        WHERE NOT EXISTS (SELECT 1 FROM meter_events e WHERE e.request_id = r.request_id)
-        ON CONFLICT (request_id) DO NOTHING
-        RETURNING 1
-    )
-    SELECT count(*) INTO released FROM fresh;
-    IF released = 0 THEN
-        RETURN;
-    END IF;
+    released := 0;
     PERFORM 1 FROM quota_counters
     WHERE partner_id = p_partner AND ((period_kind = 'day' AND period_start = p_day) OR (period_kind = 'month' AND period_start = p_month))
     ORDER BY period_kind
     FOR UPDATE;
-    INSERT INTO quota_inflight (process_id, partner_id, day, month, side, units)
-    VALUES (p_process, p_partner, p_day, p_month, 'settled', 0)
+    SELECT units INTO taken_units FROM quota_inflight
+    WHERE process_id = p_process AND partner_id = p_partner AND day = p_day AND month = p_month AND side = 'taken'
+      AND generation = p_generation;
+    IF taken_units IS NULL THEN
+        RETURN;  -- the count has ended: the sweep gave its units back
+    END IF;
+    INSERT INTO quota_inflight (process_id, partner_id, day, month, side, units, generation)
+    VALUES (p_process, p_partner, p_day, p_month, 'settled', 0, p_generation)
     ON CONFLICT (process_id, partner_id, day, month, side) DO NOTHING;
+    -- Waits for a meter event of this count that is committing, so that its event is seen below.
     SELECT units INTO settled_units FROM quota_inflight
     WHERE process_id = p_process AND partner_id = p_partner AND day = p_day AND month = p_month AND side = 'settled'
     FOR UPDATE;
-    SELECT units INTO taken_units FROM quota_inflight
-    WHERE process_id = p_process AND partner_id = p_partner AND day = p_day AND month = p_month AND side = 'taken';
-    released := least(released, greatest(0, coalesce(taken_units, 0) - settled_units));
+    WITH fresh AS (
+        INSERT INTO quota_released (request_id)
+        SELECT DISTINCT r.request_id FROM unnest(p_request_ids) AS r(request_id)
+        WHERE NOT EXISTS (SELECT 1 FROM meter_events e WHERE e.request_id = r.request_id AND e.http_status < 400)
+        ON CONFLICT (request_id) DO NOTHING
+        RETURNING 1
+    )
+    SELECT count(*) INTO released FROM fresh;
+    released := least(released, greatest(0, taken_units - settled_units));
     IF released > 0 THEN
         UPDATE quota_inflight SET units = units + released, touched_at = now()
         WHERE process_id = p_process AND partner_id = p_partner AND day = p_day AND month = p_month AND side = 'settled';
@@ -99,8 +114,9 @@ $$;
 -- Gives back the units in flight of processes that are gone, and ends their counts: those named in
 -- `p_gone`; those other than `p_self` with no gateway_processes row whose counts have not moved for
 -- a minute; and, of any process, counts that have not moved for ten minutes (no request lives that
--- long, so whatever they still show in flight will never be spent). Also forgets releases older
--- than a day. Returns the units given back.
+-- long, so whatever they still show in flight will never be spent). Every count is checked again
+-- once its rows are locked, so a count that moved meanwhile is left alone. Also forgets releases
+-- older than a day. Returns the units given back.
 CREATE FUNCTION quota_sweep_inflight(p_gone text[], p_self text, OUT released bigint) LANGUAGE plpgsql AS $$
 DECLARE
     processes text[];
@@ -108,11 +124,15 @@ DECLARE
     days date[];
     months date[];
     k record;
+    moved timestamptz;
     units_in_flight bigint;
 BEGIN
     released := 0;
     DELETE FROM quota_released WHERE released_at < now() - interval '1 day';
-    SELECT array_agg(s.process_id), array_agg(s.partner_id), array_agg(s.day), array_agg(s.month)
+    SELECT array_agg(s.process_id ORDER BY s.partner_id, s.day, s.month, s.process_id),
+           array_agg(s.partner_id ORDER BY s.partner_id, s.day, s.month, s.process_id),
+           array_agg(s.day ORDER BY s.partner_id, s.day, s.month, s.process_id),
+           array_agg(s.month ORDER BY s.partner_id, s.day, s.month, s.process_id)
     INTO processes, partners, days, months
     FROM (
         SELECT q.process_id, q.partner_id, q.day, q.month
@@ -134,6 +154,18 @@ BEGIN
     ORDER BY c.partner_id, c.period_kind, c.period_start
     FOR UPDATE;
     FOR k IN SELECT * FROM unnest(processes, partners, days, months) AS g(process_id, partner_id, day, month) LOOP
+        PERFORM 1 FROM quota_inflight
+        WHERE process_id = k.process_id AND partner_id = k.partner_id AND day = k.day AND month = k.month
+        ORDER BY side
+        FOR UPDATE;
+        IF NOT k.process_id = ANY(p_gone) THEN
+            SELECT max(touched_at) INTO moved FROM quota_inflight
+            WHERE process_id = k.process_id AND partner_id = k.partner_id AND day = k.day AND month = k.month;
+            CONTINUE WHEN moved IS NULL
+                OR NOT (moved < now() - interval '10 minutes'
+                        OR (k.process_id <> p_self AND moved < now() - interval '1 minute'
+                            AND NOT EXISTS (SELECT 1 FROM gateway_processes p WHERE p.process_id = k.process_id)));
+        END IF;
         WITH ended AS (
             DELETE FROM quota_inflight
             WHERE process_id = k.process_id AND partner_id = k.partner_id AND day = k.day AND month = k.month

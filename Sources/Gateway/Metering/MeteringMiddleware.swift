@@ -34,7 +34,15 @@ struct MeteringMiddleware: RouterMiddleware {
         }
         // A body of no known length is copied out to count it (the broker's own answers are small).
         var responseBytes = response.body.contentLength
-        if responseBytes == nil { responseBytes = try await response.collectBody().readableBytes }
+        if responseBytes == nil {
+            do {
+                responseBytes = try await response.collectBody().readableBytes
+            } catch {
+                // The answer cannot leave: what it spent comes back, as for any answer withheld.
+                await context.meter.undoSpending()
+                throw error
+            }
+        }
         if response.status.code >= 400 { await context.meter.undoSpending() }
         let facts = context.meter.disclosure
         let contract = facts?.contractVersion ?? partner.contract.version

@@ -23,7 +23,7 @@ public struct MeteringServices: Sendable {
     public let sweep: QuotaHoldSweep
 
     /// - Parameter holder: this gateway process (`gateway_processes.process_id`): billable requests'
-    ///   units are held for it until their meter events, and its idempotency claims name it.
+    ///   units are counted in flight for it until their meter events, and its idempotency claims name it.
     /// - Parameter keys: seal the responses kept for retries.
     public init(
         writer: MeterWriter, quotas: QuotaLedger, hasher: PersonKeyHasher, keys: SealingKeys, holder: String, logger: Logger,
