@@ -283,6 +283,9 @@ public final class MeterWriter: Service, Sendable {
             for (entry, isNew) in zip(batch, inserted) {
                 if isNew {
                     entry.continuation.resume()
+                } else if entry.unit?.inFlight != nil {
+                    // Not inserted: its unit is no longer counted (or, unlikely, the request id is taken).
+                    entry.continuation.resume(throwing: MeterError.quotaUnitNotCounted)
                 } else {
                     entry.continuation.resume(throwing: MeterError.duplicateRequestID)
                 }
@@ -311,6 +314,7 @@ public final class MeterWriter: Service, Sendable {
             TextArrayParameter(units.map { $0.0.day.description }),
             TextArrayParameter(units.map { $0.0.month.description }),
             TextArrayParameter(units.map { String($0.1.generation) }),
+            TextArrayParameter(units.map { String($0.1.serverStarted) }),
         ]
         guard batch.contains(where: { $0.completion != nil }) else {
             // The INSERT alone is its own durable transaction: one round trip.
@@ -335,23 +339,30 @@ public final class MeterWriter: Service, Sendable {
 
     /// Commits synchronously whatever the session's default (`set_config` is local to the statement's
     /// transaction, whether it is the INSERT alone or the batch's transaction). Spends the quota units
-    /// in flight for the events' requests (`quota_inflight`, $2–$7: request, process, partner, day,
-    /// month and the count's generation of each) in the same statement, so a process that dies
-    /// leaves either both or neither; a unit whose count the sweep has ended is not spent twice. The
-    /// units are spent first (the one-time condition on `spent` runs it before any event is
+    /// in flight for the events' requests (`quota_inflight`, $2–$8: request, process, partner, day,
+    /// month, the count's generation and the server start each was reserved under) in the same
+    /// statement, so a process that dies leaves either both or neither. An event whose unit is no
+    /// longer counted (the sweep ended its count, or the server restarted since, which may have lost
+    /// the reservation) is not inserted: its answer is withheld rather than billed without a unit.
+    /// The units are spent first (the one-time condition on `spent` runs it before any event is
     /// inserted): the 'settled' rows are then locked before the events exist, so a release of one of
     /// them waits for this commit and sees the event. The rows are the process's own, which no
     /// reservation locks.
     private static let insertEvents = PostgresStatement("""
-        WITH spent AS (
+        WITH units AS (
+            SELECT u.*,
+                   u.server_started = quota_server_started()
+                   AND EXISTS (SELECT 1 FROM quota_inflight t
+                               WHERE t.process_id = u.process_id AND t.partner_id = u.partner_id AND t.day = u.day
+                                 AND t.month = u.month AND t.side = 'taken' AND t.generation = u.generation) AS counted
+            FROM unnest($2::text[], $3::text[], $4::text[], $5::date[], $6::date[], $7::bigint[], $8::bigint[])
+                 AS u(request_id, process_id, partner_id, day, month, generation, server_started)
+        ),
+        spent AS (
             INSERT INTO quota_inflight AS q (process_id, partner_id, day, month, side, units, generation)
-            SELECT u.process_id, u.partner_id, u.day, u.month, 'settled', count(DISTINCT u.request_id), u.generation
-            FROM unnest($2::text[], $3::text[], $4::text[], $5::date[], $6::date[], $7::bigint[])
-                 AS u(request_id, process_id, partner_id, day, month, generation)
-            WHERE EXISTS (SELECT 1 FROM quota_inflight t
-                          WHERE t.process_id = u.process_id AND t.partner_id = u.partner_id AND t.day = u.day
-                            AND t.month = u.month AND t.side = 'taken' AND t.generation = u.generation)
-            GROUP BY u.process_id, u.partner_id, u.day, u.month, u.generation
+            SELECT process_id, partner_id, day, month, 'settled', count(DISTINCT request_id), generation
+            FROM units WHERE counted
+            GROUP BY process_id, partner_id, day, month, generation
             ON CONFLICT (process_id, partner_id, day, month, side)
             DO UPDATE SET units = q.units + excluded.units, touched_at = now()
             RETURNING 1
@@ -366,6 +377,7 @@ public final class MeterWriter: Service, Sendable {
             consent_id text, contract_label text, contract_digest text, http_status smallint, latency_us bigint,
             response_bytes bigint, subject_hash text, occurred_us bigint)
         WHERE (SELECT count(*) FROM spent) >= 0
+          AND NOT EXISTS (SELECT 1 FROM units WHERE units.request_id = e.request_id AND NOT units.counted)
         ON CONFLICT (request_id) DO NOTHING
         RETURNING request_id
         """)

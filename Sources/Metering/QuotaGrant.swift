@@ -19,6 +19,8 @@ public struct QuotaGrant: Sendable, Hashable {
     public var holder: String? = nil
     /// The generation of the process's count the units are in.
     public var generation: Int? = nil
+    /// The server start the units were reserved under (µs since the epoch).
+    public var serverStarted: Int? = nil
 
     /// The decision for the unit at `index` (from 0), as if each unit had been reserved alone, in order.
     public func decision(forUnit index: Int) -> QuotaDecision {
@@ -32,7 +34,9 @@ public struct QuotaGrant: Sendable, Hashable {
             partnerID: partnerID, units: 1, day: day, month: month,
             usageBefore: QuotaUsage(today: usageAfter.today - before, thisMonth: usageAfter.thisMonth - before),
             inFlight: requestIDs.isEmpty ? nil : holder.flatMap { holder in
-                generation.map { .init(requestID: requestIDs[index], holder: holder, generation: $0) }
+                generation.flatMap { generation in
+                    serverStarted.map { .init(requestID: requestIDs[index], holder: holder, generation: generation, serverStarted: $0) }
+                }
             }
         ))
     }

@@ -86,8 +86,7 @@ public final class QuotaHoldSweep: Service, Sendable {
             guard let unit = reservation.inFlight else { continue }
             do {
                 released += try await ledger.releaseInFlight(
-                    requestIDs: [unit.requestID], holder: unit.holder, generation: unit.generation,
-                    partner: reservation.partnerID, day: reservation.day, month: reservation.month)
+                    requestIDs: [unit.requestID], unit: unit, partner: reservation.partnerID, day: reservation.day, month: reservation.month)
             } catch {
                 pending.withLock { $0.releases.formUnion(releases[index...]) }
                 break

@@ -78,7 +78,8 @@ public struct QuotaLedger: Sendable {
             partnerID: partner, requested: units, granted: granted, day: day, month: month,
             usageAfter: QuotaUsage(today: try row.decode(Int.self, at: 2), thisMonth: try row.decode(Int.self, at: 3)),
             exhaustion: exhaustion, requestIDs: holding?.requestIDs ?? [], holder: holding?.holder,
-            generation: holding == nil ? nil : try row.decode(Int?.self, at: 4)
+            generation: holding == nil ? nil : try row.decode(Int?.self, at: 4),
+            serverStarted: holding == nil ? nil : try row.decode(Int?.self, at: 5)
         )
     }
 
@@ -95,24 +96,24 @@ public struct QuotaLedger: Sendable {
     /// at all once the request's meter event has spent it.
     public func release(_ reservation: QuotaReservation) async throws {
         if let unit = reservation.inFlight {
-            try await releaseInFlight(requestIDs: [unit.requestID], holder: unit.holder, generation: unit.generation,
-                                      partner: reservation.partnerID, day: reservation.day, month: reservation.month)
+            try await releaseInFlight(requestIDs: [unit.requestID], unit: unit, partner: reservation.partnerID,
+                                      day: reservation.day, month: reservation.month)
         } else {
             try await release(partner: reservation.partnerID, units: reservation.units, day: reservation.day, month: reservation.month)
         }
     }
 
-    /// Gives back the units `holder` took for `requestIDs` in its count of `generation` in the
+    /// Gives back the units `unit`'s process took for `requestIDs` in `unit`'s count in the
     /// partner's periods starting on `day` and `month`: those not spent by a meter event, not given
     /// back before, at most as many as the count still has in flight, and none once the sweep has
-    /// ended that count. Returns how many came back.
+    /// ended that count or the server has restarted since. Returns how many came back.
     @discardableResult
     public func releaseInFlight(
-        requestIDs: [String], holder: String, generation: Int, partner: String, day: CivilDate, month: CivilDate
+        requestIDs: [String], unit: QuotaReservation.InFlight, partner: String, day: CivilDate, month: CivilDate
     ) async throws -> Int {
         guard !requestIDs.isEmpty else { return 0 }
         return try await pool.execute(Self.releaseInFlightStatement, [
-            holder, partner, day, month, generation, TextArrayParameter(requestIDs),
+            unit.holder, partner, day, month, unit.generation, unit.serverStarted, TextArrayParameter(requestIDs),
         ])[0].decode(Int.self, at: 0)
     }
 
@@ -169,13 +170,13 @@ public struct QuotaLedger: Sendable {
     /// Commits asynchronously for the same reason as `reserveStatement`: the count in flight commits
     /// with its units, and a crash of the database before a flush loses both together.
     private static let reserveInflightStatement = PostgresStatement("""
-        SELECT granted, exhausted, day_used, month_used, generation
+        SELECT granted, exhausted, day_used, month_used, generation, server_started
         FROM set_config('synchronous_commit', 'off', true),
              quota_reserve_inflight($1, $2::date, $3::date, $4::bigint, $5::bigint, $6::bigint, $7)
         """)
 
     private static let releaseInFlightStatement = PostgresStatement("""
-        SELECT released FROM quota_release_inflight($1, $2, $3::date, $4::date, $5::bigint, $6::text[])
+        SELECT released FROM quota_release_inflight($1, $2, $3::date, $4::date, $5::bigint, $6::bigint, $7::text[])
         """)
 
     /// Locks the day row before the month row, the order every reservation takes them in, so a

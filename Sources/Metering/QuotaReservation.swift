@@ -19,11 +19,15 @@ public struct QuotaReservation: Sendable, Hashable {
         public let requestID: String
         public let holder: String
         public let generation: Int
+        /// The PostgreSQL server start (µs since the epoch) the unit was reserved under: after a
+        /// restart the reservation may be lost, so the unit is neither spent nor given back.
+        public let serverStarted: Int
 
-        public init(requestID: String, holder: String, generation: Int) {
+        public init(requestID: String, holder: String, generation: Int, serverStarted: Int) {
             self.requestID = requestID
             self.holder = holder
             self.generation = generation
+            self.serverStarted = serverStarted
         }
     }
 

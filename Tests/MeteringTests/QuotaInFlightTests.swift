@@ -155,14 +155,47 @@ import Testing
         #expect(second[0].inFlight?.generation != first[0].inFlight?.generation)
         // l-1's release, retried at last, must not take l-2's unit.
         #expect(try await ledger.release(again: first[0]) == 0)
-        // Nor may l-1's event, were it to commit now, spend l-2's unit.
+        // Nor may l-1's event, were it to come now, spend l-2's unit: it is refused (its unit was given
+        // back, so it would be billed without one).
         let writer = await MeteringFixtures.runningWriter(pool: pool)
-        try await writer.record(MeteringFixtures.event(partner: "bank-e", requestID: "l-1", at: now), spending: first[0])
+        await #expect(throws: MeterError.self) {
+            try await writer.record(MeteringFixtures.event(partner: "bank-e", requestID: "l-1", at: now), spending: first[0])
+        }
+        #expect(try await MeteringFixtures.count(pool, "SELECT count(*) FROM meter_events WHERE request_id = 'l-1'") == 0)
         #expect(try await inFlight(pool, "me") == 1, "l-2 is still in flight")
         try await writer.record(MeteringFixtures.event(partner: "bank-e", requestID: "l-2", at: now), spending: second[0])
         await writer.close()
         #expect(try await inFlight(pool, "me") == 0)
         #expect(try await ledger.usage(partner: "bank-e", at: now) == QuotaUsage(today: 1, thisMonth: 1))
+        await pool.close()
+    }
+
+    @Test func afterARestartOfTheServerAUnitReservedBeforeItIsNeitherSpentNorGivenBack() async throws {
+        let pool = try await MeteringFixtures.pool()
+        let ledger = QuotaLedger(pool: pool)
+        let now = Date()
+        let units = reservations(try await ledger.reserve(holding: ["c-1", "c-2"], for: "me", partner: "bank-g", limits: Self.limits, at: now))
+        // The units as if reserved under an earlier start of the server: a crash since may have
+        // lost their reservation (it commits asynchronously).
+        func before(_ reservation: QuotaReservation) throws -> QuotaReservation {
+            let unit = try #require(reservation.inFlight)
+            var earlier = reservation
+            earlier.inFlight = .init(requestID: unit.requestID, holder: unit.holder, generation: unit.generation,
+                                     serverStarted: unit.serverStarted - 1_000_000)
+            return earlier
+        }
+        let writer = await MeteringFixtures.runningWriter(pool: pool)
+        await #expect(throws: MeterError.self) {
+            try await writer.record(MeteringFixtures.event(partner: "bank-g", requestID: "c-1", at: now), spending: try before(units[0]))
+        }
+        // An event without a unit in the same batch is not held back by it.
+        try await writer.record(MeteringFixtures.event(partner: "bank-g", requestID: "other", at: now))
+        await writer.close()
+        #expect(try await MeteringFixtures.count(pool, "SELECT count(*) FROM meter_events WHERE partner_id = 'bank-g'") == 1)
+        #expect(try await ledger.release(again: try before(units[1])) == 0)
+        #expect(try await ledger.usage(partner: "bank-g", at: now) == QuotaUsage(today: 2, thisMonth: 2), "counted, never over")
+        // Under the server start they were reserved under, they come back.
+        #expect(try await ledger.release(again: units[1]) == 1)
         await pool.close()
     }
 
@@ -189,10 +222,10 @@ import Testing
         let units = reservations(try await ledger.reserve(holding: ["p-1"], for: "me", partner: "bank-d", limits: Self.limits, at: now))
         let sweep = QuotaHoldSweep(ledger: ledger, holder: "me", logger: Logger(label: "test"))
         // The release function is out of reach for a moment (as if the database were).
-        try await pool.query("ALTER FUNCTION quota_release_inflight(text, text, date, date, bigint, text[]) RENAME TO quota_release_inflight_away")
+        try await pool.query("ALTER FUNCTION quota_release_inflight(text, text, date, date, bigint, bigint, text[]) RENAME TO quota_release_inflight_away")
         await sweep.release(units[0])
         #expect(try await ledger.usage(partner: "bank-d", at: now) == QuotaUsage(today: 1, thisMonth: 1))
-        try await pool.query("ALTER FUNCTION quota_release_inflight_away(text, text, date, date, bigint, text[]) RENAME TO quota_release_inflight")
+        try await pool.query("ALTER FUNCTION quota_release_inflight_away(text, text, date, date, bigint, bigint, text[]) RENAME TO quota_release_inflight")
         #expect(await sweep.sweep() == 1)
         #expect(try await ledger.usage(partner: "bank-d", at: now) == QuotaUsage(today: 0, thisMonth: 0))
         #expect(await sweep.sweep() == 0, "given back once")
@@ -204,7 +237,7 @@ extension QuotaLedger {
     /// Releases a unit in flight as `QuotaHoldSweep` retries it, and says how many units came back.
     fileprivate func release(again reservation: QuotaReservation) async throws -> Int {
         let unit = try #require(reservation.inFlight)
-        return try await releaseInFlight(requestIDs: [unit.requestID], holder: unit.holder, generation: unit.generation,
-                                         partner: reservation.partnerID, day: reservation.day, month: reservation.month)
+        return try await releaseInFlight(requestIDs: [unit.requestID], unit: unit, partner: reservation.partnerID,
+                                         day: reservation.day, month: reservation.month)
     }
 }

@@ -16,6 +16,13 @@
 -- count (and given its units back), a late release of one of its units gives nothing back from the
 -- next count of the same process, partner and periods.
 --
+-- A reservation commits asynchronously (its WAL is flushed by the next synchronous commit, the
+-- meter event's). If PostgreSQL crashes before that flush, the reservation is lost while the
+-- gateway already counts on it, and its request may still reach the meter once the server is back.
+-- So a unit also names the server's start time it was reserved under: after a restart its meter
+-- event is refused (the answer is withheld) and its release gives nothing back. A unit reserved
+-- just before a restart may so stay counted (never spent twice, never over the quota).
+--
 -- Locks are always taken in one order: a partner's quota_counters rows (days before months), then
 -- quota_inflight rows, then quota_released rows. The meter event locks its 'settled' rows only, and
 -- before it inserts the events, so that a release of one of its units waits for it to commit and
@@ -43,13 +50,21 @@ CREATE TABLE quota_released (
 );
 CREATE INDEX quota_released_at ON quota_released (released_at);
 
+-- The server's start, in microseconds since the epoch: what a unit is reserved under.
+CREATE FUNCTION quota_server_started() RETURNS bigint LANGUAGE sql STABLE AS $$
+    SELECT (extract(epoch FROM pg_postmaster_start_time()) * 1000000)::bigint
+$$;
+
 -- Reserves as quota_reserve_up_to does and counts the granted units as taken by `p_process`;
--- `generation` is the count's (NULL when nothing was granted).
+-- `generation` is the count's (NULL when nothing was granted), `server_started` the server start
+-- the units are reserved under.
 CREATE FUNCTION quota_reserve_inflight(
     p_partner text, p_day date, p_month date, p_units bigint, p_day_limit bigint, p_month_limit bigint, p_process text,
-    OUT granted bigint, OUT exhausted text, OUT day_used bigint, OUT month_used bigint, OUT generation bigint
+    OUT granted bigint, OUT exhausted text, OUT day_used bigint, OUT month_used bigint, OUT generation bigint,
+    OUT server_started bigint
 ) LANGUAGE plpgsql AS $$
 BEGIN
+    server_started := quota_server_started();
     SELECT r.granted, r.exhausted, r.day_used, r.month_used INTO granted, exhausted, day_used, month_used
     FROM quota_reserve_up_to(p_partner, p_day, p_month, p_units, p_day_limit, p_month_limit) AS r;
     IF granted > 0 THEN
@@ -65,15 +80,20 @@ $$;
 -- Gives back the units `p_process` counted in generation `p_generation` for `p_request_ids` (in the
 -- partner's day and month periods), except those spent (the request's meter event is in the ledger
 -- with a status below 400), those given back before (quota_released), and never more than the
--- count still has in flight; nothing once that count has ended. Returns the units given back.
+-- count still has in flight; nothing once that count has ended, nor when the server has restarted
+-- since the units were reserved under `p_server_started`. Returns the units given back.
 CREATE FUNCTION quota_release_inflight(
-    p_process text, p_partner text, p_day date, p_month date, p_generation bigint, p_request_ids text[], OUT released bigint
+    p_process text, p_partner text, p_day date, p_month date, p_generation bigint, p_server_started bigint, p_request_ids text[],
+    OUT released bigint
 ) LANGUAGE plpgsql AS $$
 DECLARE
     taken_units bigint;
     settled_units bigint;
 BEGIN
     released := 0;
+    IF p_server_started IS DISTINCT FROM quota_server_started() THEN
+        RETURN;  -- the reservation may have been lost with the server: nothing to give back for sure
+    END IF;
     PERFORM 1 FROM quota_counters
     WHERE partner_id = p_partner AND ((period_kind = 'day' AND period_start = p_day) OR (period_kind = 'month' AND period_start = p_month))
     ORDER BY period_kind
