@@ -39,7 +39,7 @@ GRANT EXECUTE ON FUNCTION quota_reserve(text, date, date, bigint, bigint, bigint
                           quota_reserve_held(text, date, date, text[], bigint, bigint, text),
                           quota_release_holds(text[]),
                           quota_reserve_inflight(text, date, date, bigint, bigint, bigint, text),
-                          quota_release_inflight(text, text, date, date, bigint, bigint, text[]),
+                          quota_release_inflight(text, text, date, date, bigint, bigint, bigint, text[]),
                           quota_server_started(),
                           quota_sweep_inflight(text[], text) TO credit_broker_gateway;
 -- Each process's units in flight (taken by reservations, settled by meter events and releases,

@@ -4,8 +4,8 @@ public enum MeterError: Error, Sendable, CustomStringConvertible {
     case closed
     /// The ledger already holds an event with this request id; this one was not recorded.
     case duplicateRequestID
-    /// The quota unit the event was to spend is no longer counted (the sweep ended its count, or
-    /// PostgreSQL restarted since it was reserved and may have lost it); the event was not recorded.
+    /// The quota unit the event was to spend is no longer counted (the sweep ended its count, or a
+    /// crash of PostgreSQL lost its reservation); the event was not recorded.
     case quotaUnitNotCounted
     /// The batch transaction holding the event failed; no event of that batch was recorded.
     case commitFailed(batchSize: Int, any Error)

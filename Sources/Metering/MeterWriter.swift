@@ -315,6 +315,7 @@ public final class MeterWriter: Service, Sendable {
             TextArrayParameter(units.map { $0.0.month.description }),
             TextArrayParameter(units.map { String($0.1.generation) }),
             TextArrayParameter(units.map { String($0.1.serverStarted) }),
+            TextArrayParameter(units.map { String($0.1.reservation) }),
         ]
         guard batch.contains(where: { $0.completion != nil }) else {
             // The INSERT alone is its own durable transaction: one round trip.
@@ -339,11 +340,11 @@ public final class MeterWriter: Service, Sendable {
 
     /// Commits synchronously whatever the session's default (`set_config` is local to the statement's
     /// transaction, whether it is the INSERT alone or the batch's transaction). Spends the quota units
-    /// in flight for the events' requests (`quota_inflight`, $2–$8: request, process, partner, day,
-    /// month, the count's generation and the server start each was reserved under) in the same
-    /// statement, so a process that dies leaves either both or neither. An event whose unit is no
-    /// longer counted (the sweep ended its count, or the server restarted since, which may have lost
-    /// the reservation) is not inserted: its answer is withheld rather than billed without a unit.
+    /// in flight for the events' requests (`quota_inflight`, $2–$9: request, process, partner, day,
+    /// month, the count's generation and server start, and the reservation's number in the count) in
+    /// the same statement, so a process that dies leaves either both or neither. An event whose unit
+    /// is no longer counted (the sweep ended its count, or a crash lost its reservation: the count
+    /// never reached its number) is not inserted: its answer is withheld rather than billed without a unit.
     /// The units are spent first (the one-time condition on `spent` runs it before any event is
     /// inserted): the 'settled' rows are then locked before the events exist, so a release of one of
     /// them waits for this commit and sees the event. The rows are the process's own, which no
@@ -351,19 +352,19 @@ public final class MeterWriter: Service, Sendable {
     private static let insertEvents = PostgresStatement("""
         WITH units AS (
             SELECT u.*,
-                   u.server_started = quota_server_started()
-                   AND EXISTS (SELECT 1 FROM quota_inflight t
-                               WHERE t.process_id = u.process_id AND t.partner_id = u.partner_id AND t.day = u.day
-                                 AND t.month = u.month AND t.side = 'taken' AND t.generation = u.generation) AS counted
-            FROM unnest($2::text[], $3::text[], $4::text[], $5::date[], $6::date[], $7::bigint[], $8::bigint[])
-                 AS u(request_id, process_id, partner_id, day, month, generation, server_started)
+                   EXISTS (SELECT 1 FROM quota_inflight t
+                           WHERE t.process_id = u.process_id AND t.partner_id = u.partner_id AND t.day = u.day AND t.month = u.month
+                             AND t.server_started = u.server_started AND t.side = 'taken' AND t.generation = u.generation
+                             AND t.reservations >= u.reservation) AS counted
+            FROM unnest($2::text[], $3::text[], $4::text[], $5::date[], $6::date[], $7::bigint[], $8::bigint[], $9::bigint[])
+                 AS u(request_id, process_id, partner_id, day, month, generation, server_started, reservation)
         ),
         spent AS (
-            INSERT INTO quota_inflight AS q (process_id, partner_id, day, month, side, units, generation)
-            SELECT process_id, partner_id, day, month, 'settled', count(DISTINCT request_id), generation
+            INSERT INTO quota_inflight AS q (process_id, partner_id, day, month, server_started, side, units, generation)
+            SELECT process_id, partner_id, day, month, server_started, 'settled', count(DISTINCT request_id), generation
             FROM units WHERE counted
-            GROUP BY process_id, partner_id, day, month, generation
-            ON CONFLICT (process_id, partner_id, day, month, side)
+            GROUP BY process_id, partner_id, day, month, server_started, generation
+            ON CONFLICT (process_id, partner_id, day, month, server_started, side)
             DO UPDATE SET units = q.units + excluded.units, touched_at = now()
             RETURNING 1
         )

@@ -19,8 +19,10 @@ public struct QuotaGrant: Sendable, Hashable {
     public var holder: String? = nil
     /// The generation of the process's count the units are in.
     public var generation: Int? = nil
-    /// The server start the units were reserved under (µs since the epoch).
+    /// The server start the units' count was made under (µs since the epoch).
     public var serverStarted: Int? = nil
+    /// The reservation's number in its count.
+    public var reservation: Int? = nil
 
     /// The decision for the unit at `index` (from 0), as if each unit had been reserved alone, in order.
     public func decision(forUnit index: Int) -> QuotaDecision {
@@ -35,7 +37,11 @@ public struct QuotaGrant: Sendable, Hashable {
             usageBefore: QuotaUsage(today: usageAfter.today - before, thisMonth: usageAfter.thisMonth - before),
             inFlight: requestIDs.isEmpty ? nil : holder.flatMap { holder in
                 generation.flatMap { generation in
-                    serverStarted.map { .init(requestID: requestIDs[index], holder: holder, generation: generation, serverStarted: $0) }
+                    serverStarted.flatMap { started in
+                        reservation.map {
+                            .init(requestID: requestIDs[index], holder: holder, generation: generation, serverStarted: started, reservation: $0)
+                        }
+                    }
                 }
             }
         ))

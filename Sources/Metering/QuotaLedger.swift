@@ -79,7 +79,8 @@ public struct QuotaLedger: Sendable {
             usageAfter: QuotaUsage(today: try row.decode(Int.self, at: 2), thisMonth: try row.decode(Int.self, at: 3)),
             exhaustion: exhaustion, requestIDs: holding?.requestIDs ?? [], holder: holding?.holder,
             generation: holding == nil ? nil : try row.decode(Int?.self, at: 4),
-            serverStarted: holding == nil ? nil : try row.decode(Int?.self, at: 5)
+            serverStarted: holding == nil ? nil : try row.decode(Int?.self, at: 5),
+            reservation: holding == nil ? nil : try row.decode(Int?.self, at: 6)
         )
     }
 
@@ -106,14 +107,14 @@ public struct QuotaLedger: Sendable {
     /// Gives back the units `unit`'s process took for `requestIDs` in `unit`'s count in the
     /// partner's periods starting on `day` and `month`: those not spent by a meter event, not given
     /// back before, at most as many as the count still has in flight, and none once the sweep has
-    /// ended that count or the server has restarted since. Returns how many came back.
+    /// ended that count or if a crash lost the reservation. Returns how many came back.
     @discardableResult
     public func releaseInFlight(
         requestIDs: [String], unit: QuotaReservation.InFlight, partner: String, day: CivilDate, month: CivilDate
     ) async throws -> Int {
         guard !requestIDs.isEmpty else { return 0 }
         return try await pool.execute(Self.releaseInFlightStatement, [
-            unit.holder, partner, day, month, unit.generation, unit.serverStarted, TextArrayParameter(requestIDs),
+            unit.holder, partner, day, month, unit.serverStarted, unit.generation, unit.reservation, TextArrayParameter(requestIDs),
         ])[0].decode(Int.self, at: 0)
     }
 
@@ -170,13 +171,13 @@ public struct QuotaLedger: Sendable {
     /// Commits asynchronously for the same reason as `reserveStatement`: the count in flight commits
     /// with its units, and a crash of the database before a flush loses both together.
     private static let reserveInflightStatement = PostgresStatement("""
-        SELECT granted, exhausted, day_used, month_used, generation, server_started
+        SELECT granted, exhausted, day_used, month_used, generation, started, reservation
         FROM set_config('synchronous_commit', 'off', true),
              quota_reserve_inflight($1, $2::date, $3::date, $4::bigint, $5::bigint, $6::bigint, $7)
         """)
 
     private static let releaseInFlightStatement = PostgresStatement("""
-        SELECT released FROM quota_release_inflight($1, $2, $3::date, $4::date, $5::bigint, $6::bigint, $7::text[])
+        SELECT released FROM quota_release_inflight($1, $2, $3::date, $4::date, $5::bigint, $6::bigint, $7::bigint, $8::text[])
         """)
 
     /// Locks the day row before the month row, the order every reservation takes them in, so a

@@ -19,15 +19,18 @@ public struct QuotaReservation: Sendable, Hashable {
         public let requestID: String
         public let holder: String
         public let generation: Int
-        /// The PostgreSQL server start (µs since the epoch) the unit was reserved under: after a
-        /// restart the reservation may be lost, so the unit is neither spent nor given back.
+        /// The PostgreSQL server start (µs since the epoch) the unit's count was made under, and the
+        /// reservation's number in that count: a crash may lose a reservation (it commits
+        /// asynchronously), and a count that never reached the number says it did.
         public let serverStarted: Int
+        public let reservation: Int
 
-        public init(requestID: String, holder: String, generation: Int, serverStarted: Int) {
+        public init(requestID: String, holder: String, generation: Int, serverStarted: Int, reservation: Int) {
             self.requestID = requestID
             self.holder = holder
             self.generation = generation
             self.serverStarted = serverStarted
+            self.reservation = reservation
         }
     }
 

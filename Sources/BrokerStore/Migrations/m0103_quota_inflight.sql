@@ -19,9 +19,12 @@
 -- A reservation commits asynchronously (its WAL is flushed by the next synchronous commit, the
 -- meter event's). If PostgreSQL crashes before that flush, the reservation is lost while the
 -- gateway already counts on it, and its request may still reach the meter once the server is back.
--- So a unit also names the server's start time it was reserved under: after a restart its meter
--- event is refused (the answer is withheld) and its release gives nothing back. A unit reserved
--- just before a restart may so stay counted (never spent twice, never over the quota).
+-- So a count is also keyed by the server start it was made under (a reservation after a restart
+-- starts a new count, and the old one no longer grows), and each reservation statement numbers
+-- itself in its count (`reservations`). A unit names its count and its number: it is still
+-- counted if its count has reached that number. After a crash, a unit whose reservation was lost
+-- is so known: its meter event is refused (the answer is withheld) and its release gives nothing
+-- back; a unit whose reservation survived is spent or given back as before.
 --
 -- Locks are always taken in one order: a partner's quota_counters rows (days before months), then
 -- quota_inflight rows, then quota_released rows. The meter event locks its 'settled' rows only, and
@@ -34,11 +37,13 @@ CREATE TABLE quota_inflight (
     partner_id  text        NOT NULL,
     day         date        NOT NULL,
     month       date        NOT NULL,
+    server_started bigint   NOT NULL,
     side        text        NOT NULL CHECK (side IN ('taken', 'settled')),
     units       bigint      NOT NULL CHECK (units >= 0),
     generation  bigint      NOT NULL,
+    reservations bigint     NOT NULL DEFAULT 0,
     touched_at  timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (process_id, partner_id, day, month, side)
+    PRIMARY KEY (process_id, partner_id, day, month, server_started, side)
 ) WITH (fillfactor = 50, autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);
 
 -- The request ids whose units a release gave back, so that a release retried (after a reply that
@@ -55,61 +60,60 @@ CREATE FUNCTION quota_server_started() RETURNS bigint LANGUAGE sql STABLE AS $$
     SELECT (extract(epoch FROM pg_postmaster_start_time()) * 1000000)::bigint
 $$;
 
--- Reserves as quota_reserve_up_to does and counts the granted units as taken by `p_process`;
--- `generation` is the count's (NULL when nothing was granted), `server_started` the server start
--- the units are reserved under.
+-- Reserves as quota_reserve_up_to does and counts the granted units as taken by `p_process`, in
+-- its count of the server start `started`; `generation` is the count's and `reservation` this
+-- reservation's number in it (both NULL when nothing was granted).
 CREATE FUNCTION quota_reserve_inflight(
     p_partner text, p_day date, p_month date, p_units bigint, p_day_limit bigint, p_month_limit bigint, p_process text,
     OUT granted bigint, OUT exhausted text, OUT day_used bigint, OUT month_used bigint, OUT generation bigint,
-    OUT server_started bigint
+    OUT started bigint, OUT reservation bigint
 ) LANGUAGE plpgsql AS $$
 BEGIN
-    server_started := quota_server_started();
+    started := quota_server_started();
     SELECT r.granted, r.exhausted, r.day_used, r.month_used INTO granted, exhausted, day_used, month_used
     FROM quota_reserve_up_to(p_partner, p_day, p_month, p_units, p_day_limit, p_month_limit) AS r;
     IF granted > 0 THEN
-        INSERT INTO quota_inflight AS q (process_id, partner_id, day, month, side, units, generation)
-        VALUES (p_process, p_partner, p_day, p_month, 'taken', granted, nextval('quota_inflight_generation'))
-        ON CONFLICT (process_id, partner_id, day, month, side)
-        DO UPDATE SET units = q.units + excluded.units, touched_at = now()
-        RETURNING q.generation INTO generation;
+        INSERT INTO quota_inflight AS q (process_id, partner_id, day, month, server_started, side, units, generation, reservations)
+        VALUES (p_process, p_partner, p_day, p_month, started, 'taken', granted, nextval('quota_inflight_generation'), 1)
+        ON CONFLICT (process_id, partner_id, day, month, server_started, side)
+        DO UPDATE SET units = q.units + excluded.units, reservations = q.reservations + 1, touched_at = now()
+        RETURNING q.generation, q.reservations INTO generation, reservation;
     END IF;
 END
 $$;
 
--- Gives back the units `p_process` counted in generation `p_generation` for `p_request_ids` (in the
--- partner's day and month periods), except those spent (the request's meter event is in the ledger
--- with a status below 400), those given back before (quota_released), and never more than the
--- count still has in flight; nothing once that count has ended, nor when the server has restarted
--- since the units were reserved under `p_server_started`. Returns the units given back.
+-- Gives back the units `p_process` took for `p_request_ids` in reservation `p_reservation` of its
+-- count (`p_server_started`, `p_generation`) in the partner's day and month periods, except those
+-- spent (the request's meter event is in the ledger with a status below 400), those given back
+-- before (quota_released), and never more than the count still has in flight; nothing once that
+-- count has ended, nor if the reservation was lost (a crash since: the count never reached it).
+-- Returns the units given back.
 CREATE FUNCTION quota_release_inflight(
-    p_process text, p_partner text, p_day date, p_month date, p_generation bigint, p_server_started bigint, p_request_ids text[],
-    OUT released bigint
+    p_process text, p_partner text, p_day date, p_month date, p_server_started bigint, p_generation bigint, p_reservation bigint,
+    p_request_ids text[], OUT released bigint
 ) LANGUAGE plpgsql AS $$
 DECLARE
     taken_units bigint;
     settled_units bigint;
 BEGIN
     released := 0;
-    IF p_server_started IS DISTINCT FROM quota_server_started() THEN
-        RETURN;  -- the reservation may have been lost with the server: nothing to give back for sure
-    END IF;
     PERFORM 1 FROM quota_counters
     WHERE partner_id = p_partner AND ((period_kind = 'day' AND period_start = p_day) OR (period_kind = 'month' AND period_start = p_month))
     ORDER BY period_kind
     FOR UPDATE;
     SELECT units INTO taken_units FROM quota_inflight
-    WHERE process_id = p_process AND partner_id = p_partner AND day = p_day AND month = p_month AND side = 'taken'
-      AND generation = p_generation;
+    WHERE process_id = p_process AND partner_id = p_partner AND day = p_day AND month = p_month
+      AND server_started = p_server_started AND side = 'taken' AND generation = p_generation AND reservations >= p_reservation;
     IF taken_units IS NULL THEN
-        RETURN;  -- the count has ended: the sweep gave its units back
+        RETURN;  -- the count has ended (the sweep gave its units back), or the reservation was lost
     END IF;
-    INSERT INTO quota_inflight (process_id, partner_id, day, month, side, units, generation)
-    VALUES (p_process, p_partner, p_day, p_month, 'settled', 0, p_generation)
-    ON CONFLICT (process_id, partner_id, day, month, side) DO NOTHING;
+    INSERT INTO quota_inflight (process_id, partner_id, day, month, server_started, side, units, generation)
+    VALUES (p_process, p_partner, p_day, p_month, p_server_started, 'settled', 0, p_generation)
+    ON CONFLICT (process_id, partner_id, day, month, server_started, side) DO NOTHING;
     -- Waits for a meter event of this count that is committing, so that its event is seen below.
     SELECT units INTO settled_units FROM quota_inflight
-    WHERE process_id = p_process AND partner_id = p_partner AND day = p_day AND month = p_month AND side = 'settled'
+    WHERE process_id = p_process AND partner_id = p_partner AND day = p_day AND month = p_month
+      AND server_started = p_server_started AND side = 'settled'
     FOR UPDATE;
     WITH fresh AS (
         INSERT INTO quota_released (request_id)
@@ -122,7 +126,8 @@ BEGIN
     released := least(released, greatest(0, taken_units - settled_units));
     IF released > 0 THEN
         UPDATE quota_inflight SET units = units + released, touched_at = now()
-        WHERE process_id = p_process AND partner_id = p_partner AND day = p_day AND month = p_month AND side = 'settled';
+        WHERE process_id = p_process AND partner_id = p_partner AND day = p_day AND month = p_month
+          AND server_started = p_server_started AND side = 'settled';
         UPDATE quota_counters SET used = used - released
         WHERE partner_id = p_partner AND period_kind = 'day' AND period_start = p_day;
         UPDATE quota_counters SET used = used - released
@@ -140,6 +145,7 @@ $$;
 CREATE FUNCTION quota_sweep_inflight(p_gone text[], p_self text, OUT released bigint) LANGUAGE plpgsql AS $$
 DECLARE
     processes text[];
+    starts bigint[];
     partners text[];
     days date[];
     months date[];
@@ -149,15 +155,16 @@ DECLARE
 BEGIN
     released := 0;
     DELETE FROM quota_released WHERE released_at < now() - interval '1 day';
-    SELECT array_agg(s.process_id ORDER BY s.partner_id, s.day, s.month, s.process_id),
-           array_agg(s.partner_id ORDER BY s.partner_id, s.day, s.month, s.process_id),
-           array_agg(s.day ORDER BY s.partner_id, s.day, s.month, s.process_id),
-           array_agg(s.month ORDER BY s.partner_id, s.day, s.month, s.process_id)
-    INTO processes, partners, days, months
+    SELECT array_agg(s.process_id ORDER BY s.partner_id, s.day, s.month, s.process_id, s.server_started),
+           array_agg(s.server_started ORDER BY s.partner_id, s.day, s.month, s.process_id, s.server_started),
+           array_agg(s.partner_id ORDER BY s.partner_id, s.day, s.month, s.process_id, s.server_started),
+           array_agg(s.day ORDER BY s.partner_id, s.day, s.month, s.process_id, s.server_started),
+           array_agg(s.month ORDER BY s.partner_id, s.day, s.month, s.process_id, s.server_started)
+    INTO processes, starts, partners, days, months
     FROM (
-        SELECT q.process_id, q.partner_id, q.day, q.month
+        SELECT q.process_id, q.server_started, q.partner_id, q.day, q.month
         FROM quota_inflight q
-        GROUP BY q.process_id, q.partner_id, q.day, q.month
+        GROUP BY q.process_id, q.server_started, q.partner_id, q.day, q.month
         HAVING q.process_id = ANY(p_gone)
             OR (q.process_id <> p_self AND max(q.touched_at) < now() - interval '1 minute'
                 AND NOT EXISTS (SELECT 1 FROM gateway_processes p WHERE p.process_id = q.process_id))
@@ -173,14 +180,14 @@ BEGIN
                     AND ((c.period_kind = 'day' AND c.period_start = g.day) OR (c.period_kind = 'month' AND c.period_start = g.month)))
     ORDER BY c.partner_id, c.period_kind, c.period_start
     FOR UPDATE;
-    FOR k IN SELECT * FROM unnest(processes, partners, days, months) AS g(process_id, partner_id, day, month) LOOP
+    FOR k IN SELECT * FROM unnest(processes, starts, partners, days, months) AS g(process_id, server_started, partner_id, day, month) LOOP
         PERFORM 1 FROM quota_inflight
-        WHERE process_id = k.process_id AND partner_id = k.partner_id AND day = k.day AND month = k.month
+        WHERE process_id = k.process_id AND server_started = k.server_started AND partner_id = k.partner_id AND day = k.day AND month = k.month
         ORDER BY side
         FOR UPDATE;
         IF NOT k.process_id = ANY(p_gone) THEN
             SELECT max(touched_at) INTO moved FROM quota_inflight
-            WHERE process_id = k.process_id AND partner_id = k.partner_id AND day = k.day AND month = k.month;
+            WHERE process_id = k.process_id AND server_started = k.server_started AND partner_id = k.partner_id AND day = k.day AND month = k.month;
             CONTINUE WHEN moved IS NULL
                 OR NOT (moved < now() - interval '10 minutes'
                         OR (k.process_id <> p_self AND moved < now() - interval '1 minute'
@@ -188,7 +195,7 @@ BEGIN
         END IF;
         WITH ended AS (
             DELETE FROM quota_inflight
-            WHERE process_id = k.process_id AND partner_id = k.partner_id AND day = k.day AND month = k.month
+            WHERE process_id = k.process_id AND server_started = k.server_started AND partner_id = k.partner_id AND day = k.day AND month = k.month
             RETURNING side, units
         )
         SELECT greatest(0, coalesce(sum(units) FILTER (WHERE side = 'taken'), 0) - coalesce(sum(units) FILTER (WHERE side = 'settled'), 0))
