@@ -305,17 +305,16 @@ public final class MeterWriter: Service, Sendable {
     private func insert(_ batch: [Entry]) async throws -> [Bool] {
         let json = String(decoding: AnswerValue.array(batch.map(\.event.row)).json, as: UTF8.self)
         // The units to spend, named apart so that the server parses the events' JSON once, for the INSERT.
-        let units = batch.compactMap { entry in entry.unit.flatMap { unit in unit.inFlight.map { (unit, $0) } } }
+        let units = batch.compactMap { entry in entry.unit.flatMap { unit in unit.inFlight.map { (reservation: unit, inFlight: $0) } } }
+        func column(_ value: ((reservation: QuotaReservation, inFlight: QuotaReservation.InFlight)) -> String) -> TextArrayParameter {
+            TextArrayParameter(units.map(value))
+        }
         let parameters: PostgresBindings = [
             json,
-            TextArrayParameter(units.map(\.1.requestID)),
-            TextArrayParameter(units.map(\.1.holder)),
-            TextArrayParameter(units.map(\.0.partnerID)),
-            TextArrayParameter(units.map { $0.0.day.description }),
-            TextArrayParameter(units.map { $0.0.month.description }),
-            TextArrayParameter(units.map { String($0.1.generation) }),
-            TextArrayParameter(units.map { String($0.1.serverStarted) }),
-            TextArrayParameter(units.map { String($0.1.reservation) }),
+            column { $0.inFlight.requestID }, column { $0.inFlight.count.holder }, column { $0.reservation.partnerID },
+            column { $0.reservation.day.description }, column { $0.reservation.month.description },
+            column { String($0.inFlight.count.generation) }, column { String($0.inFlight.count.serverStarted) },
+            column { String($0.inFlight.count.reservation) },
         ]
         guard batch.contains(where: { $0.completion != nil }) else {
             // The INSERT alone is its own durable transaction: one round trip.

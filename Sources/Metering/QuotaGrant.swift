@@ -15,14 +15,8 @@ public struct QuotaGrant: Sendable, Hashable {
     /// The requests the units are in flight for, in order (`QuotaLedger.reserve(holding:…)`); empty
     /// for units reserved without.
     public var requestIDs: [String] = []
-    /// The gateway process the units are in flight for, with `requestIDs`.
-    public var holder: String? = nil
-    /// The generation of the process's count the units are in.
-    public var generation: Int? = nil
-    /// The server start the units' count was made under (µs since the epoch).
-    public var serverStarted: Int? = nil
-    /// The reservation's number in its count.
-    public var reservation: Int? = nil
+    /// The process's count the units are in, with `requestIDs`.
+    public var count: QuotaReservation.Count? = nil
 
     /// The decision for the unit at `index` (from 0), as if each unit had been reserved alone, in order.
     public func decision(forUnit index: Int) -> QuotaDecision {
@@ -35,15 +29,7 @@ public struct QuotaGrant: Sendable, Hashable {
         return .reserved(QuotaReservation(
             partnerID: partnerID, units: 1, day: day, month: month,
             usageBefore: QuotaUsage(today: usageAfter.today - before, thisMonth: usageAfter.thisMonth - before),
-            inFlight: requestIDs.isEmpty ? nil : holder.flatMap { holder in
-                generation.flatMap { generation in
-                    serverStarted.flatMap { started in
-                        reservation.map {
-                            .init(requestID: requestIDs[index], holder: holder, generation: generation, serverStarted: started, reservation: $0)
-                        }
-                    }
-                }
-            }
+            inFlight: requestIDs.isEmpty ? nil : count.map { .init(requestID: requestIDs[index], count: $0) }
         ))
     }
 }

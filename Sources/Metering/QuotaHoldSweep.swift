@@ -83,10 +83,8 @@ public final class QuotaHoldSweep: Service, Sendable {
             return (Array(pending.releases), pending.abandons)
         }
         for (index, reservation) in releases.enumerated() {
-            guard let unit = reservation.inFlight else { continue }
             do {
-                released += try await ledger.releaseInFlight(
-                    requestIDs: [unit.requestID], unit: unit, partner: reservation.partnerID, day: reservation.day, month: reservation.month)
+                released += try await ledger.releaseInFlight(reservation)
             } catch {
                 pending.withLock { $0.releases.formUnion(releases[index...]) }
                 break

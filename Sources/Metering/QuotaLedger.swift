@@ -77,10 +77,12 @@ public struct QuotaLedger: Sendable {
         return QuotaGrant(
             partnerID: partner, requested: units, granted: granted, day: day, month: month,
             usageAfter: QuotaUsage(today: try row.decode(Int.self, at: 2), thisMonth: try row.decode(Int.self, at: 3)),
-            exhaustion: exhaustion, requestIDs: holding?.requestIDs ?? [], holder: holding?.holder,
-            generation: holding == nil ? nil : try row.decode(Int?.self, at: 4),
-            serverStarted: holding == nil ? nil : try row.decode(Int?.self, at: 5),
-            reservation: holding == nil ? nil : try row.decode(Int?.self, at: 6)
+            exhaustion: exhaustion, requestIDs: holding?.requestIDs ?? [],
+            count: try holding.flatMap { holding in
+                guard granted > 0 else { return nil }
+                return .init(holder: holding.holder, generation: try row.decode(Int.self, at: 4),
+                             serverStarted: try row.decode(Int.self, at: 5), reservation: try row.decode(Int.self, at: 6))
+            }
         )
     }
 
@@ -94,27 +96,25 @@ public struct QuotaLedger: Sendable {
 
     /// Gives a reservation's units back (the request failed before anything was disclosed). A unit
     /// in flight for a request (`reserve(holding:…)`) comes back once, whoever releases it, and not
-    /// at all once the request's meter event has spent it.
+    /// at all once the request's meter event has spent it (`releaseInFlight`).
     public func release(_ reservation: QuotaReservation) async throws {
-        if let unit = reservation.inFlight {
-            try await releaseInFlight(requestIDs: [unit.requestID], unit: unit, partner: reservation.partnerID,
-                                      day: reservation.day, month: reservation.month)
+        if reservation.inFlight != nil {
+            try await releaseInFlight(reservation)
         } else {
             try await release(partner: reservation.partnerID, units: reservation.units, day: reservation.day, month: reservation.month)
         }
     }
 
-    /// Gives back the units `unit`'s process took for `requestIDs` in `unit`'s count in the
-    /// partner's periods starting on `day` and `month`: those not spent by a meter event, not given
-    /// back before, at most as many as the count still has in flight, and none once the sweep has
-    /// ended that count or if a crash lost the reservation. Returns how many came back.
+    /// Gives back the unit in flight of `reservation` unless it was spent by its request's meter
+    /// event or given back before, at most as many as its count still has in flight, and none once
+    /// the sweep has ended that count or if a crash lost the reservation. Returns how many came
+    /// back (0 for a reservation without a unit in flight).
     @discardableResult
-    public func releaseInFlight(
-        requestIDs: [String], unit: QuotaReservation.InFlight, partner: String, day: CivilDate, month: CivilDate
-    ) async throws -> Int {
-        guard !requestIDs.isEmpty else { return 0 }
+    public func releaseInFlight(_ reservation: QuotaReservation) async throws -> Int {
+        guard let unit = reservation.inFlight else { return 0 }
         return try await pool.execute(Self.releaseInFlightStatement, [
-            unit.holder, partner, day, month, unit.serverStarted, unit.generation, unit.reservation, TextArrayParameter(requestIDs),
+            unit.count.holder, reservation.partnerID, reservation.day, reservation.month,
+            unit.count.serverStarted, unit.count.generation, unit.count.reservation, TextArrayParameter([unit.requestID]),
         ])[0].decode(Int.self, at: 0)
     }
 

@@ -13,20 +13,29 @@ public struct QuotaReservation: Sendable, Hashable {
     /// (`MeterWriter.record(_:completing:spending:)`), its release gives it back.
     public var inFlight: InFlight? = nil
 
-    /// A unit counted in flight for `holder` until `requestID`'s meter event spends it, in the count
-    /// of `generation` (a count the sweep has ended is not the next one of the same periods).
+    /// A unit counted in flight until `requestID`'s meter event spends it, in `count`.
     public struct InFlight: Sendable, Hashable {
         public let requestID: String
+        public let count: Count
+
+        public init(requestID: String, count: Count) {
+            self.requestID = requestID
+            self.count = count
+        }
+    }
+
+    /// The count of a gateway process that one reservation's units are in (`quota_inflight`).
+    public struct Count: Sendable, Hashable {
         public let holder: String
+        /// A count the sweep has ended is not the next one of the same periods.
         public let generation: Int
-        /// The PostgreSQL server start (µs since the epoch) the unit's count was made under, and the
-        /// reservation's number in that count: a crash may lose a reservation (it commits
-        /// asynchronously), and a count that never reached the number says it did.
+        /// The PostgreSQL server start (µs since the epoch) the count was made under, and the
+        /// reservation's number in it: a crash may lose a reservation (it commits asynchronously),
+        /// and a count that never reached the number says it did.
         public let serverStarted: Int
         public let reservation: Int
 
-        public init(requestID: String, holder: String, generation: Int, serverStarted: Int, reservation: Int) {
-            self.requestID = requestID
+        public init(holder: String, generation: Int, serverStarted: Int, reservation: Int) {
             self.holder = holder
             self.generation = generation
             self.serverStarted = serverStarted

@@ -38,7 +38,7 @@ import Testing
         #expect(try await inFlight(pool, "process-a") == 3)
         let units = reservations(grant)
         #expect(units.map(\.requestID) == ["r-1", "r-2", "r-3"])
-        #expect(units.allSatisfy { $0.inFlight?.holder == "process-a" })
+        #expect(units.allSatisfy { $0.inFlight?.count.holder == "process-a" })
 
         let writer = await MeteringFixtures.runningWriter(pool: pool)
         try await writer.record(MeteringFixtures.event(partner: "bank-a", requestID: "r-1", at: now), spending: units[0])
@@ -51,7 +51,7 @@ import Testing
         #expect(try await ledger.usage(partner: "bank-a", at: now) == QuotaUsage(today: 2, thisMonth: 2))
         #expect(try await inFlight(pool, "process-a") == 1)
         // A release after the event committed (its commit's reply lost) gives nothing back.
-        #expect(try await ledger.release(again: units[0]) == 0, "a spent unit is not given back")
+        #expect(try await ledger.releaseInFlight(units[0]) == 0, "a spent unit is not given back")
         #expect(try await ledger.usage(partner: "bank-a", at: now) == QuotaUsage(today: 2, thisMonth: 2))
 
         try await writer.record(MeteringFixtures.event(partner: "bank-a", requestID: "r-3", at: now), spending: units[2])
@@ -108,7 +108,7 @@ import Testing
         #expect(await sweep.sweep() == 0, "this process's own unit stays in flight")
         #expect(try await inFlight(pool, "alive") == 1)
         // The gone process's release, were it to come after all, gives nothing back twice.
-        #expect(try await ledger.release(again: gone[1]) == 0)
+        #expect(try await ledger.releaseInFlight(gone[1]) == 0)
         #expect(try await ledger.usage(partner: "agency-b", at: now) == QuotaUsage(today: 2, thisMonth: 2))
         await pool.close()
     }
@@ -152,9 +152,9 @@ import Testing
         #expect(await sweep.sweep() == 1)
         // The process goes on: a new request of the same partner and day starts a new count.
         let second = reservations(try await ledger.reserve(holding: ["l-2"], for: "me", partner: "bank-e", limits: Self.limits, at: now))
-        #expect(second[0].inFlight?.generation != first[0].inFlight?.generation)
+        #expect(second[0].inFlight?.count.generation != first[0].inFlight?.count.generation)
         // l-1's release, retried at last, must not take l-2's unit.
-        #expect(try await ledger.release(again: first[0]) == 0)
+        #expect(try await ledger.releaseInFlight(first[0]) == 0)
         // Nor may l-1's event, were it to come now, spend l-2's unit: it is refused (its unit was given
         // back, so it would be billed without one).
         let writer = await MeteringFixtures.runningWriter(pool: pool)
@@ -188,8 +188,9 @@ import Testing
         func before(_ reservation: QuotaReservation) throws -> QuotaReservation {
             let unit = try #require(reservation.inFlight)
             var earlier = reservation
-            earlier.inFlight = .init(requestID: unit.requestID, holder: unit.holder, generation: unit.generation,
-                                     serverStarted: unit.serverStarted - 1_000_000, reservation: unit.reservation)
+            earlier.inFlight = .init(requestID: unit.requestID, count: .init(
+                holder: unit.count.holder, generation: unit.count.generation,
+                serverStarted: unit.count.serverStarted - 1_000_000, reservation: unit.count.reservation))
             return earlier
         }
         #expect(try await ledger.usage(partner: "bank-g", at: now) == QuotaUsage(today: 2, thisMonth: 2))
@@ -198,10 +199,10 @@ import Testing
         await #expect(throws: MeterError.self) {
             try await writer.record(MeteringFixtures.event(partner: "bank-g", requestID: "c-1", at: now), spending: try before(lost[0]))
         }
-        #expect(try await ledger.release(again: try before(lost[1])) == 0)
+        #expect(try await ledger.releaseInFlight(try before(lost[1])) == 0)
         // The surviving units are spent and given back as ever.
         try await writer.record(MeteringFixtures.event(partner: "bank-g", requestID: "k-1", at: now), spending: try before(kept[0]))
-        #expect(try await ledger.release(again: try before(kept[1])) == 1)
+        #expect(try await ledger.releaseInFlight(try before(kept[1])) == 1)
         // An event without a unit is not held back by a refused one.
         try await writer.record(MeteringFixtures.event(partner: "bank-g", requestID: "other", at: now))
         await writer.close()
@@ -222,7 +223,7 @@ import Testing
         refused.status = 400
         try await writer.record(refused)
         await writer.close()
-        #expect(try await ledger.release(again: units[0]) == 1, "a 400 answer spent nothing")
+        #expect(try await ledger.releaseInFlight(units[0]) == 1, "a 400 answer spent nothing")
         #expect(try await ledger.usage(partner: "bank-f", at: now) == QuotaUsage(today: 0, thisMonth: 0))
         await pool.close()
     }
@@ -245,11 +246,3 @@ import Testing
     }
 }
 
-extension QuotaLedger {
-    /// Releases a unit in flight as `QuotaHoldSweep` retries it, and says how many units came back.
-    fileprivate func release(again reservation: QuotaReservation) async throws -> Int {
-        let unit = try #require(reservation.inFlight)
-        return try await releaseInFlight(requestIDs: [unit.requestID], unit: unit, partner: reservation.partnerID,
-                                         day: reservation.day, month: reservation.month)
-    }
-}
