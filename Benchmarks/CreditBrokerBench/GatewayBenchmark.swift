@@ -81,7 +81,7 @@ struct GatewayBenchmark: AsyncParsableCommand {
             environment: ["CREDIT_BROKER_PERSON_KEY_SECRET": "gateway-benchmark-person-key-secret-32+bytes", "CREDIT_BROKER_SEALING_KEYS": sealingKeys])
         defer { gateway.stop() }
         let nginx = try Self.startNginx(bench: bench, folder: state + "/nginx")
-        defer { _ = try? ChildProcess.run(bench + "/nginx_mtls.sh", ["stop", state + "/nginx"]) }
+        defer { Self.stopNginx(bench: bench, folder: state + "/nginx") }
 
         let body = Self.body(subject: try EnterpriseLoader.code(1 + enterprises / 2).rawValue)
         let probe = try gateway.curl(["-X", "POST", "-H", "Content-Type: application/json", "--data", body, "https://127.0.0.1:\(gateway.port)/v1/queries"])
@@ -324,6 +324,11 @@ struct GatewayBenchmark: AsyncParsableCommand {
         try await pool.query("""
             SELECT count(*) FROM meter_events WHERE partner_id = \(Self.partner) AND endpoint LIKE '%/v1/queries' AND http_status = 200
             """)[0].decode(Int.self, at: 0)
+    }
+
+    /// Stops the private nginx: from a `defer`, which cannot await; the bench has nothing else to run then.
+    private static func stopNginx(bench: String, folder: String) {
+        _ = try? ChildProcess.run(bench + "/nginx_mtls.sh", ["stop", folder])
     }
 
     /// A private nginx serving a fixed JSON with `ssl_verify_client on` (the shared bench's anchor).

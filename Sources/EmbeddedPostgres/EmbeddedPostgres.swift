@@ -66,6 +66,7 @@ public final class EmbeddedPostgres: Sendable {
     }
 
     /// Creates (if needed) and starts the cluster, and creates the broker's database.
+    @available(*, noasync, message: "it blocks one of the few threads every task shares; await the async variant")
     public static func start(_ options: Options, logger: Logger = Logger(label: "credit-broker.embedded-postgres")) throws -> EmbeddedPostgres {
         let binaries = try findBinaries()
         let runAs: String? = geteuid() == 0 ? "postgres" : nil
@@ -128,6 +129,7 @@ public final class EmbeddedPostgres: Sendable {
     /// has exited. `pg_ctl stop -w` returns when the postmaster removes its PID file, which it does
     /// just before it exits; on a loaded machine the process outlived `pg_ctl` (seen by
     /// `serveAnswersReadyAndStopsItsDatabaseOnInterrupt`), so its exit is awaited too (at most 10 s).
+    @available(*, noasync, message: "it blocks one of the few threads every task shares; await the async variant")
     public func stop() {
         let data = URL(fileURLWithPath: options.folder).appendingPathComponent("data").path
         let postmaster = (try? String(contentsOfFile: data + "/postmaster.pid", encoding: .utf8))
@@ -146,6 +148,7 @@ public final class EmbeddedPostgres: Sendable {
     }
 
     /// Restarts the server (fast shutdown, then start): for tests of recovery.
+    @available(*, noasync, message: "it blocks one of the few threads every task shares; await the async variant")
     public func restart() throws {
         let folder = URL(fileURLWithPath: options.folder)
         // -l again: without it the new server would write to (and hold open) our output pipe.

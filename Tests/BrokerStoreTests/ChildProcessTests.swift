@@ -7,17 +7,17 @@ import Testing
     /// A program started while another child's output is still open in this process inherits none
     /// of that child's pipe ends, nor this process's sockets: a long-lived one (a PostgreSQL server)
     /// holding another child's pipe would keep its reader from ever seeing end of file.
-    @Test func aChildInheritsNoOtherChildsPipe() throws {
+    @Test func aChildInheritsNoOtherChildsPipe() async throws {
         let first = try ChildProcess.start("/bin/sh", ["-c", "sleep 0.3; echo first"])
         // The child's standard output is the write end of the pipe whose read end this process holds.
         let pipe = try #require(Self.target(ofDescriptor: 1, in: first.pid))
         #expect(pipe.hasPrefix("pipe:"))
         let second = try ChildProcess.start("/bin/sh", ["-c", "for d in /proc/$$/fd/*; do readlink $d || true; done"])
-        let (status, inherited) = second.wait()
+        let (status, inherited) = await second.wait()
         #expect(status == 0)
         #expect(!inherited.split(separator: "\n").contains(Substring(pipe)))
         #expect(!inherited.contains("socket:"))
-        let (firstStatus, firstOutput) = first.wait()
+        let (firstStatus, firstOutput) = await first.wait()
         #expect(firstStatus == 0 && firstOutput == "first\n")
     }
 

@@ -57,12 +57,15 @@ import Testing
         await first.stop()
 
         let second = try await EmbeddedPostgres.start(options)
-        defer { second.stop() }
-        let again = PostgresPool(.init(connection: second.configuration, maxConnections: 1))
-        #expect(try await again.query("SELECT n FROM kept")[0].decode(Int.self, at: 0) == 7)
-        // Unix socket only: the server listens on no TCP address.
-        #expect(try await again.query("SHOW listen_addresses")[0].decode(String.self, at: 0) == "")
-        await again.close()
+        try await withCleanup { () async throws in
+            let again = PostgresPool(.init(connection: second.configuration, maxConnections: 1))
+            #expect(try await again.query("SELECT n FROM kept")[0].decode(Int.self, at: 0) == 7)
+            // Unix socket only: the server listens on no TCP address.
+            #expect(try await again.query("SHOW listen_addresses")[0].decode(String.self, at: 0) == "")
+            await again.close()
+        } cleanup: {
+            await second.stop()
+        }
     }
 
     /// Issue 13, finding 2: the cluster was made with `initdb --auth=trust` and its socket was
@@ -73,32 +76,35 @@ import Testing
         var options = EmbeddedPostgres.Options(folder: folder)
         options.fastUnsafe = true
         let data = folder + "/data"
-        var cluster = try await EmbeddedPostgres.start(options)
-        defer { cluster.stop() }
-        Self.expectPrivate(cluster, folder: folder)
+        let first = try await EmbeddedPostgres.start(options)
+        Self.expectPrivate(first, folder: folder)
 
         // As a cluster made by the earlier code: trust for everyone, the socket open to all.
-        await cluster.stop()
+        await first.stop()
         try Data("local all all trust\n".utf8).write(to: URL(fileURLWithPath: data + "/pg_hba.conf"))
-        chmod(cluster.socketDirectory, 0o777)
+        chmod(first.socketDirectory, 0o777)
         chmod(folder, 0o755)
-        cluster = try await EmbeddedPostgres.start(options)
-        Self.expectPrivate(cluster, folder: folder)
-        // The broker itself still connects.
-        let pool = PostgresPool(.init(connection: cluster.configuration, maxConnections: 1))
-        #expect(try await pool.query("SELECT current_user::text")[0].decode(String.self, at: 0) == "broker")
-        await pool.close()
+        let cluster = try await EmbeddedPostgres.start(options)
+        try await withCleanup { () async throws in
+            Self.expectPrivate(cluster, folder: folder)
+            // The broker itself still connects.
+            let pool = PostgresPool(.init(connection: cluster.configuration, maxConnections: 1))
+            #expect(try await pool.query("SELECT current_user::text")[0].decode(String.self, at: 0) == "broker")
+            await pool.close()
 
-        guard geteuid() == 0 else { return }  // runuser needs root; CI runs as root.
-        let psql = try EmbeddedPostgres.findBinaries().appendingPathComponent("psql").path
-        let asNobody = ["-u", "nobody", "--", psql, "-h", cluster.socketDirectory, "-U", "broker", "-d", "credit_broker", "-tAc", "SELECT 1"]
-        #expect(throws: (any Error).self, "another account reached the socket") { try ChildProcess.run("/usr/sbin/runuser", asNobody) }
-        // Even with every folder on the way opened, peer authentication refuses another account.
-        for path in [folder, data, cluster.socketDirectory] { chmod(path, 0o777) }
-        chmod(cluster.socketDirectory + "/.s.PGSQL.5432", 0o777)
-        let refused = #expect(throws: ChildProcess.Failure.self) { try ChildProcess.run("/usr/sbin/runuser", asNobody) }
-        #expect(refused.map { "\($0)".contains("authentication failed") } == true, "\(refused.map { "\($0)" } ?? "")")
-        for path in [folder, data, cluster.socketDirectory] { chmod(path, 0o700) }
+            guard geteuid() == 0 else { return }  // runuser needs root; CI runs as root.
+            let psql = try EmbeddedPostgres.findBinaries().appendingPathComponent("psql").path
+            let asNobody = ["-u", "nobody", "--", psql, "-h", cluster.socketDirectory, "-U", "broker", "-d", "credit_broker", "-tAc", "SELECT 1"]
+            await #expect(throws: (any Error).self, "another account reached the socket") { try await ChildProcess.run("/usr/sbin/runuser", asNobody) }
+            // Even with every folder on the way opened, peer authentication refuses another account.
+            for path in [folder, data, cluster.socketDirectory] { chmod(path, 0o777) }
+            chmod(cluster.socketDirectory + "/.s.PGSQL.5432", 0o777)
+            let refused = await #expect(throws: ChildProcess.Failure.self) { try await ChildProcess.run("/usr/sbin/runuser", asNobody) }
+            #expect(refused.map { "\($0)".contains("authentication failed") } == true, "\(refused.map { "\($0)" } ?? "")")
+            for path in [folder, data, cluster.socketDirectory] { chmod(path, 0o700) }
+        } cleanup: {
+            await cluster.stop()
+        }
     }
 
     private static func expectPrivate(_ cluster: EmbeddedPostgres, folder: String) {

@@ -107,9 +107,9 @@ import Testing
     }
 
     /// A command that never finishes is stopped after the time given, not waited for.
-    @Test func aKeyCommandThatHangsIsStopped() throws {
+    @Test func aKeyCommandThatHangsIsStopped() async throws {
         let running = try ChildProcess.start("/bin/sh", ["-c", "exec sleep 30"], standardError: .inherited)
-        let (status, _, killed) = running.wait(killingAfter: .milliseconds(200))
+        let (status, _, killed) = await running.wait(killingAfter: .milliseconds(200))
         #expect(killed && status == 128 + SIGKILL)
     }
 }

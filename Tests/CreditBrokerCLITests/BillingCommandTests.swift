@@ -11,8 +11,8 @@ import Testing
 /// `credit-broker billing close|statements|show|export|verify` on a real database, as a finance
 /// officer runs them at the start of a month.
 @Suite struct BillingCommandTests {
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        try ChildProcess.start(CommandLineTests.binary, arguments).wait()
+    static func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await ChildProcess.start(CommandLineTests.binary, arguments).wait()
     }
 
     @Test func aFinanceOfficerClosesLastMonthReadsVerifiesAndExportsIt() async throws {
@@ -38,31 +38,31 @@ import Testing
         await pool.close()
         let db = ["--database-url", conninfo]
 
-        let closed = try Self.run(["billing", "close", "--month", "\(month)"] + db)
+        let closed = try await Self.run(["billing", "close", "--month", "\(month)"] + db)
         #expect(closed.status == 0, "\(closed.output)")
         #expect(closed.output.contains("closed \(month): "), "\(closed.output)")
         #expect(closed.output.contains("\(month) agency.nj_anxin 0.20 CNY, 3 events, sha256 "), "\(closed.output)")
-        let again = try Self.run(["billing", "close", "--month", "\(month)"] + db)
+        let again = try await Self.run(["billing", "close", "--month", "\(month)"] + db)
         #expect(again.status == 0 && again.output.contains("\(month) was closed before"), "\(again.output)")
-        let future = try Self.run(["billing", "close", "--month", "2099-01"] + db)
+        let future = try await Self.run(["billing", "close", "--month", "2099-01"] + db)
         #expect(future.status != 0 && future.output.contains("2099-01 can be closed from 2099-02-01T00:10:00+08:00"), "\(future.output)")
-        let malformed = try Self.run(["billing", "close", "--month", "2026-13"] + db)
+        let malformed = try await Self.run(["billing", "close", "--month", "2026-13"] + db)
         #expect(malformed.status != 0 && malformed.output.contains("--month '2026-13' is not a month YYYY-MM"), "\(malformed.output)")
 
-        let shown = try Self.run(["billing", "show", "agency.nj_anxin", "--month", "\(month)"] + db)
+        let shown = try await Self.run(["billing", "show", "agency.nj_anxin", "--month", "\(month)"] + db)
         #expect(shown.status == 0, "\(shown.output)")
         let statement = try #require(try JSONSerialization.jsonObject(with: Data(shown.output.utf8)) as? [String: Any])
         #expect(statement["total"] as? String == "0.20" && statement["currency"] as? String == "CNY")
-        let csv = try Self.run(["billing", "show", "agency.nj_anxin", "--month", "\(month)", "--format", "csv"] + db)
+        let csv = try await Self.run(["billing", "show", "agency.nj_anxin", "--month", "\(month)", "--format", "csv"] + db)
         let table = try CSVTable(parsing: csv.output)
         #expect(table.rows.last?[table.header.firstIndex(of: "kind")!] == "total")
-        let listed = try Self.run(["billing", "statements", "--partner", "agency.nj_anxin"] + db)
+        let listed = try await Self.run(["billing", "statements", "--partner", "agency.nj_anxin"] + db)
         #expect(listed.output.split(separator: "\n").count == 1, "\(listed.output)")
-        let verified = try Self.run(["billing", "verify", "--month", "\(month)"] + db)
+        let verified = try await Self.run(["billing", "verify", "--month", "\(month)"] + db)
         #expect(verified.status == 0 && verified.output.contains("statements intact"), "\(verified.output)")
 
         let file = TestPostgres.temporaryFolder() + "/usage.csv"
-        let exported = try Self.run([
+        let exported = try await Self.run([
             "billing", "export", "--partner", "agency.nj_anxin", "--from", "\(month.firstDay)", "--to", "\(month.lastDay)", "--out", file,
         ] + db)
         #expect(exported.status == 0, "\(exported.output)")

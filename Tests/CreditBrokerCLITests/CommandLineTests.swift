@@ -16,7 +16,7 @@ import Testing
         let conninfo = try #require(database.conninfo)
         let runs = try (0..<2).map { _ in try ChildProcess.start(Self.binary, ["migrate", "--database-url", conninfo]) }
         let results = await withTaskGroup(of: (status: Int32, output: String).self) { group in
-            for run in runs { group.addTask { run.wait() } }
+            for run in runs { group.addTask { await run.wait() } }
             return await group.reduce(into: []) { $0.append($1) }
         }
         for result in results {
@@ -30,17 +30,17 @@ import Testing
     }
 
     /// A malformed number in the environment was ignored: the default was used without a word.
-    @Test func aMalformedNumberInTheEnvironmentIsRefusedByName() throws {
+    @Test func aMalformedNumberInTheEnvironmentIsRefusedByName() async throws {
         let unreachable = ["--database-url", "postgresql://nobody@/none?host=/nonexistent&connect_timeout=1"]
-        let pool = try ChildProcess.start(Self.binary, ["migrate"] + unreachable, environment: ["CREDIT_BROKER_DB_POOL_SIZE": "sixteen"]).wait()
+        let pool = try await ChildProcess.start(Self.binary, ["migrate"] + unreachable, environment: ["CREDIT_BROKER_DB_POOL_SIZE": "sixteen"]).wait()
         #expect(pool.status != 0)
         #expect(pool.output.contains("CREDIT_BROKER_DB_POOL_SIZE must be a whole number of at least 1, not 'sixteen'"), "\(pool.output)")
-        let port = try ChildProcess.start(Self.binary, ["serve"] + unreachable, environment: ["CREDIT_BROKER_PORT": "84x3"]).wait()
+        let port = try await ChildProcess.start(Self.binary, ["serve"] + unreachable, environment: ["CREDIT_BROKER_PORT": "84x3"]).wait()
         #expect(port.status != 0)
         #expect(port.output.contains("CREDIT_BROKER_PORT must be a port number from 0 to 65535, not '84x3'"), "\(port.output)")
     }
 
-    @Test func serveHelpNamesEveryEndpointOfTheAPIDescription() throws {
+    @Test func serveHelpNamesEveryEndpointOfTheAPIDescription() async throws {
         let root = Repository.root
         let description = try String(contentsOf: root.appending(path: "Contracts/api/openapi.yaml"), encoding: .utf8)
         // The paths under `paths:`, two spaces in, without a trailing `/{parameter}`.
@@ -49,7 +49,7 @@ import Testing
             return String(line.dropFirst(2).dropLast().split(separator: "/{").first ?? "")
         })
         #expect(endpoints.count > 10)
-        let help = try ChildProcess.start(Self.binary, ["serve", "--help"]).wait().output
+        let help = try await ChildProcess.start(Self.binary, ["serve", "--help"]).wait().output
             .split(whereSeparator: \.isWhitespace).joined(separator: " ")
         for endpoint in endpoints.sorted() {
             #expect(help.contains(endpoint + " ") || help.contains(endpoint + ",") || help.contains(endpoint + "."), "serve --help does not name \(endpoint)")

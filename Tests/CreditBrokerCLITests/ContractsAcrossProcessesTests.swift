@@ -37,20 +37,21 @@ import Testing
             try ChildProcess.start(CommandLineTests.binary, common + ["--port", "\(b)", "--state-dir", TestPostgres.temporaryFolder()], environment: environment),
         ]
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        defer {
+        func stop() async throws {
+            try await client.shutdown()
             for server in servers {
                 server.signal(SIGTERM)
-                _ = server.wait()
+                _ = await server.wait()
             }
         }
         do {
             try await waitUntilReady(client, url: "http://127.0.0.1:\(b)/readyz")
             try await waitUntilReady(client, url: "https://localhost:\(a)/readyz", cacert: pki + "/ca.pem")
-            func admin(_ role: String, _ method: String, _ path: String, body: String? = nil) throws -> (status: Int, headers: String, body: String) {
+            func admin(_ role: String, _ method: String, _ path: String, body: String? = nil) async throws -> (status: Int, headers: String, body: String) {
                 var arguments = ["-s", "-D", "-", "--cacert", pki + "/ca.pem", "--cert", "\(pki)/admins/\(role).pem", "--key", "\(pki)/admins/\(role)-key.pem",
                                  "-X", method, "https://localhost:\(adminPort)/admin/v1/\(path)"]
                 if let body { arguments += ["-H", "Content-Type: application/yaml", "--data-binary", body] }
-                let output = try ChildProcess.run("/usr/bin/curl", arguments)
+                let output = try await ChildProcess.run("/usr/bin/curl", arguments)
                 let parts = output.components(separatedBy: "\r\n\r\n")
                 let status = Int(parts[0].split(separator: " ").dropFirst().first ?? "") ?? 0
                 return (status, parts[0], parts.dropFirst().joined(separator: "\r\n\r\n"))
@@ -67,12 +68,12 @@ import Testing
 
             let document = try String(contentsOf: Self.root.appending(path: "Contracts/\(Self.agency).yaml"), encoding: .utf8)
                 .replacingOccurrences(of: "version: 2026-11-01.1", with: "version: 2026-12-05.1") + "items:\n  enterprise.registration: none\n"
-            let proposed = try admin("system", "POST", "proposals?reason=two-process", body: document)
+            let proposed = try await admin("system", "POST", "proposals?reason=two-process", body: document)
             #expect(proposed.status == 201, "\(proposed)")
             let id = try #require((try JSONSerialization.jsonObject(with: Data(proposed.body.utf8)) as? [String: Any])?["id"] as? Int)
             #expect(try await queryB().body.contains("@2026-11-01.1#"), "nothing changes before approval")
             let started = ContinuousClock.now
-            let approved = try admin("security", "POST", "proposals/\(id)/approve", body: #"{"reason":"ok"}"#)
+            let approved = try await admin("security", "POST", "proposals/\(id)/approve", body: #"{"reason":"ok"}"#)
             let answeredAfter = ContinuousClock.now - started
             #expect(approved.status == 200, "\(approved)")
             #expect(approved.headers.lowercased().contains("contract-served-by: 2/2"), "\(approved.headers)")
@@ -84,7 +85,7 @@ import Testing
             // approval and the query after it at load 12, so only the approval is timed, within 10 s).
             #expect(answeredAfter < .seconds(10), "\(answeredAfter)")
 
-            let suspended = try admin("security", "POST", "partners/\(Self.agency)/suspend", body: #"{"reason":"incident"}"#)
+            let suspended = try await admin("security", "POST", "partners/\(Self.agency)/suspend", body: #"{"reason":"incident"}"#)
             #expect(suspended.status == 200, "\(suspended)")
             #expect(try await queryB().status == 403)
             let throughA = try await ChildProcess.run("/usr/bin/curl", [
@@ -96,10 +97,10 @@ import Testing
             let verified = try await ChildProcess.start(CommandLineTests.binary, ["audit", "verify", "--database-url", conninfo]).wait()
             #expect(verified.status == 0, "\(verified.output)")
         } catch {
-            try await client.shutdown()
+            try await stop()
             throw error
         }
-        try await client.shutdown()
+        try await stop()
     }
 
     private func waitUntilReady(_ client: HTTPClient, url: String, cacert: String? = nil) async throws {

@@ -27,8 +27,8 @@ import Testing
           market.tax_paid: { class: conditional, consent: required }
         """
 
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        try ChildProcess.start(CommandLineTests.binary, arguments).wait()
+    static func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await ChildProcess.start(CommandLineTests.binary, arguments).wait()
     }
 
     /// A fresh folder holding `files` (name → text).
@@ -47,8 +47,8 @@ import Testing
             .replacingOccurrences(of: "market.real_estate: { class: conditional, purposes: [credit_approval], consent: required }", with: "market.real_estate: none")
     }
 
-    @Test func checkPassesOnTheShippedContracts() throws {
-        let (status, output) = try Self.run(["contracts", "check", Self.shipped] + Self.policyOptions)
+    @Test func checkPassesOnTheShippedContracts() async throws {
+        let (status, output) = try await Self.run(["contracts", "check", Self.shipped] + Self.policyOptions)
         #expect(status == 0, "\(output)")
         #expect(output.contains("73 contracts OK (13 bank, 57 credit_agency, 1 joint_credit, 1 portal, 1 data_source)"))
     }
@@ -65,40 +65,40 @@ import Testing
         ("malformed YAML", ["a.yaml": agency.replacingOccurrences(of: "to: 2026-12-31 }", with: "to: 2026-12-31")],
          "a.yaml:6: malformed YAML"),
     ])
-    func checkReportsEachKindOfBrokenFile(kind: String, files: [String: String], expected: String) throws {
+    func checkReportsEachKindOfBrokenFile(kind: String, files: [String: String], expected: String) async throws {
         let folder = try Self.folder(files)
-        let (status, output) = try Self.run(["contracts", "check", folder] + Self.policyOptions)
+        let (status, output) = try await Self.run(["contracts", "check", folder] + Self.policyOptions)
         #expect(status != 0, "\(kind)")
         let lines = output.split(separator: "\n").map { $0.replacingOccurrences(of: folder + "/", with: "") }
         #expect(lines.contains { $0.hasPrefix(expected) }, "\(kind): \(output)")
     }
 
-    @Test func diffShowsWhatAPartnerLoses() throws {
+    @Test func diffShowsWhatAPartnerLoses() async throws {
         let folder = try Self.folder(["bank.icbc_jiangsu.yaml": Self.changedICBC()])
-        let (status, output) = try Self.run(["contracts", "diff", Self.icbc.path, folder, "--at", "2026-06-01"] + Self.policyOptions)
+        let (status, output) = try await Self.run(["contracts", "diff", Self.icbc.path, folder, "--at", "2026-06-01"] + Self.policyOptions)
         #expect(status == 0, "\(output)")
         #expect(output.contains("bank.icbc_jiangsu loses item market.real_estate: conditional (purposes: credit_approval; consent required, item scope) → none"))
         #expect(output.contains("1 change(s)"))
-        let same = try Self.run(["contracts", "diff", Self.icbc.path, Self.icbc.path] + Self.policyOptions)
+        let same = try await Self.run(["contracts", "diff", Self.icbc.path, Self.icbc.path] + Self.policyOptions)
         #expect(same.output.contains("no differences"))
     }
 
-    @Test func explainGivesTheReasonAndWhatUnlocksIt() throws {
+    @Test func explainGivesTheReasonAndWhatUnlocksIt() async throws {
         let base = ["contracts", "explain", "bank.icbc_jiangsu", "market.real_estate", "--purpose", "credit_approval",
                     "--contracts", Self.shipped, "--at", "2026-06-01"] + Self.policyOptions
-        let withheld = try Self.run(base)
+        let withheld = try await Self.run(base)
         #expect(withheld.status == 0, "\(withheld.output)")
         #expect(withheld.output.contains("decision  withheld: consent_missing"))
         #expect(withheld.output.contains("unlock    a consent covering market.real_estate for purpose credit_approval"))
 
         let consent = #"{"id":"cs_1","subject":"91350100M000100Y43","purposes":["credit_approval"],"items":["market.real_estate"],"categories":[],"valid_from":"2026-01-01T00:00:00Z","valid_to":"2027-01-01T00:00:00Z","use_limit":"once","uses_so_far":0,"revoked":false,"document_digest":"00"}"#
         let folder = try Self.folder(["consent.json": consent])
-        let disclosed = try Self.run(base + ["--consent", folder + "/consent.json"])
+        let disclosed = try await Self.run(base + ["--consent", folder + "/consent.json"])
         #expect(disclosed.output.contains("decision  disclosed, masked with profile bank"), "\(disclosed.output)")
     }
 
     /// What `GET /v1/consents/{id}` answers is what a partner or operator has at hand.
-    @Test func explainReadsTheConsentAsTheAPIShowsIt() throws {
+    @Test func explainReadsTheConsentAsTheAPIShowsIt() async throws {
         let base = ["contracts", "explain", "bank.icbc_jiangsu", "market.real_estate", "--purpose", "credit_approval",
                     "--contracts", Self.shipped, "--at", "2026-06-01"] + Self.policyOptions
         func shown(uses: Int, status: String, revokedAt: String) -> String {
@@ -109,36 +109,36 @@ import Testing
             "revoked.json": shown(uses: 2, status: "revoked", revokedAt: #""2026-03-01T00:00:00Z""#),
             "used-up.json": shown(uses: 5, status: "used_up", revokedAt: "null"),
         ])
-        let active = try Self.run(base + ["--consent", folder + "/active.json"])
+        let active = try await Self.run(base + ["--consent", folder + "/active.json"])
         #expect(active.status == 0 && active.output.contains("decision  disclosed, masked with profile bank"), "\(active.output)")
-        let revoked = try Self.run(base + ["--consent", folder + "/revoked.json"])
+        let revoked = try await Self.run(base + ["--consent", folder + "/revoked.json"])
         #expect(revoked.status == 0 && revoked.output.contains("decision  withheld: consent_missing"), "\(revoked.output)")
-        let usedUp = try Self.run(base + ["--consent", folder + "/used-up.json"])
+        let usedUp = try await Self.run(base + ["--consent", folder + "/used-up.json"])
         #expect(usedUp.status == 0 && usedUp.output.contains("decision  withheld: consent_exhausted"), "\(usedUp.output)")
     }
 
-    @Test func aMissingPolicyFileNamesItselfAndTheOptionToGive() throws {
+    @Test func aMissingPolicyFileNamesItselfAndTheOptionToGive() async throws {
         let folder = TestPostgres.temporaryFolder()
-        let catalog = try Self.run(["contracts", "check", Self.shipped, "--catalog", folder + "/catalog.yaml"])
+        let catalog = try await Self.run(["contracts", "check", Self.shipped, "--catalog", folder + "/catalog.yaml"])
         #expect(catalog.status != 0)
         #expect(catalog.output.contains("cannot read \(folder)/catalog.yaml: give --catalog, or run in the repository folder"), "\(catalog.output)")
-        let policies = try Self.run(["contracts", "check", Self.shipped, "--catalog", Self.policyOptions[1], "--policies", folder])
+        let policies = try await Self.run(["contracts", "check", Self.shipped, "--catalog", Self.policyOptions[1], "--policies", folder])
         #expect(policies.output.contains("cannot read \(folder)/masking.yaml: give --policies"), "\(policies.output)")
     }
 
-    @Test func explainNamesTheConsentFileAndWhatIsWrongWithIt() throws {
+    @Test func explainNamesTheConsentFileAndWhatIsWrongWithIt() async throws {
         let base = ["contracts", "explain", "bank.icbc_jiangsu", "market.real_estate", "--purpose", "credit_approval",
                     "--contracts", Self.shipped] + Self.policyOptions
         // Neither `uses` (the API's) nor `uses_so_far`: the error names the API's member.
         let usesless = #"{"id":"cs_1","subject":"913501********0Y43","purposes":["credit_approval"],"items":["market.real_estate"],"categories":[],"valid_from":"2026-01-01T00:00:00Z","valid_to":"2027-01-01T00:00:00Z","use_limit":5,"status":"active","document_digest":"00"}"#
         let folder = try Self.folder(["usesless.json": usesless, "broken.json": "{"])
-        let wrongShape = try Self.run(base + ["--consent", folder + "/usesless.json"])
+        let wrongShape = try await Self.run(base + ["--consent", folder + "/usesless.json"])
         #expect(wrongShape.status != 0)
         #expect(wrongShape.output.contains("--consent \(folder)/usesless.json: not a consent: member 'uses' is missing"), "\(wrongShape.output)")
         #expect(!wrongShape.output.contains("DecodingError"), "\(wrongShape.output)")
-        let broken = try Self.run(base + ["--consent", folder + "/broken.json"])
+        let broken = try await Self.run(base + ["--consent", folder + "/broken.json"])
         #expect(broken.output.contains("--consent \(folder)/broken.json: not a consent: not valid JSON"), "\(broken.output)")
-        let absent = try Self.run(base + ["--consent", folder + "/absent.json"])
+        let absent = try await Self.run(base + ["--consent", folder + "/absent.json"])
         #expect(absent.output.contains("--consent \(folder)/absent.json: cannot read the file"), "\(absent.output)")
     }
 
@@ -154,21 +154,21 @@ import Testing
         #expect(try await ContractStore(pool: pool).seedIfEmpty({ shipped }, by: .commandLine("test", partner: nil, status: 201, detail: "seeded")) == 73)
 
         let apply = ["contracts", "apply", "--database-url", conninfo] + Self.policyOptions
-        let unchanged = try Self.run(apply + [Self.shipped])
+        let unchanged = try await Self.run(apply + [Self.shipped])
         #expect(unchanged.status == 0, "\(unchanged.output)")
         #expect(unchanged.output.contains("0 proposal(s); 73 contract(s) unchanged"), "\(unchanged.output)")
 
         let changed = try Self.folder(["bank.icbc_jiangsu.yaml": Self.changedICBC()])
-        let proposed = try Self.run(apply + [changed, "--reason", "narrow real estate"])
+        let proposed = try await Self.run(apply + [changed, "--reason", "narrow real estate"])
         #expect(proposed.output.contains("bank.icbc_jiangsu@2026-12-01.1#"), "\(proposed.output)")
         #expect(proposed.output.contains("(amend)"), "\(proposed.output)")
         #expect(proposed.output.contains("1 proposal(s); 0 contract(s) unchanged"), "\(proposed.output)")
         // A proposal changes nothing until approved.
-        let before = try Self.run(["contracts", "show", "bank.icbc_jiangsu", "--database-url", conninfo])
+        let before = try await Self.run(["contracts", "show", "bank.icbc_jiangsu", "--database-url", conninfo])
         #expect(before.output.contains("version   bank.icbc_jiangsu@2026-11-01.1#"), "\(before.output)")
 
         let broken = try Self.folder(["a.yaml": Self.agency.replacingOccurrences(of: "market.tax_paid:", with: "market.tax_pain:")])
-        let refused = try Self.run(apply + [broken])
+        let refused = try await Self.run(apply + [broken])
         #expect(refused.status != 0)
         #expect(refused.output.contains("a.yaml:10: the contract names unknown item 'market.tax_pain'"))
 
@@ -177,17 +177,17 @@ import Testing
         let security = ChangeActor(fingerprint: String(repeating: "b", count: 64), subject: "CN=Security Administrator,OU=admin-security,O=CreditBroker,C=CN")
         _ = try await pool.transaction { try await ContractLifecycle.approve(proposal.id, reason: "ok", by: security, on: $0) }
 
-        let today = try Self.run(["contracts", "show", "bank.icbc_jiangsu", "--database-url", conninfo])
+        let today = try await Self.run(["contracts", "show", "bank.icbc_jiangsu", "--database-url", conninfo])
         #expect(today.status == 0, "\(today.output)")
         #expect(today.output.contains("version   bank.icbc_jiangsu@2026-12-01.1#"), "\(today.output)")
         #expect(today.output.contains("approved  by CN=Security Administrator"), "\(today.output)")
         #expect(today.output.contains("  market.real_estate: none"))
-        let again = try Self.run(apply + [changed])
+        let again = try await Self.run(apply + [changed])
         #expect(again.output.contains("0 proposal(s); 1 contract(s) unchanged"), "\(again.output)")
-        let agency = try Self.run(["contracts", "show", "agency.cz_huixin", "--on", "2026-12-31", "--database-url", conninfo])
+        let agency = try await Self.run(["contracts", "show", "agency.cz_huixin", "--on", "2026-12-31", "--database-url", conninfo])
         #expect(agency.output.contains("partner   agency.cz_huixin"), "\(agency.output)")
         // Seeded now: nothing was in effect on an earlier day.
-        let beforeSeed = try Self.run(["contracts", "show", "bank.icbc_jiangsu", "--on", "2026-06-01", "--database-url", conninfo])
+        let beforeSeed = try await Self.run(["contracts", "show", "bank.icbc_jiangsu", "--on", "2026-06-01", "--database-url", conninfo])
         #expect(beforeSeed.status != 0)
         #expect(beforeSeed.output.contains("no version of bank.icbc_jiangsu's contract was in effect at 2026-06-01T15:59:59Z"), "\(beforeSeed.output)")
 

@@ -11,19 +11,19 @@ import Testing
     static let root = Repository.root
 
     /// Runs `./demo ARGUMENTS` with `environment`; what it would have run, one command a line.
-    static func dryRun(_ arguments: [String], environment: [String: String]) throws -> (status: Int32, commands: [String], output: String) {
+    static func dryRun(_ arguments: [String], environment: [String: String]) async throws -> (status: Int32, commands: [String], output: String) {
         let record = TestPostgres.temporaryFolder() + "/commands"
         let running = try ChildProcess.start(
             root.appending(path: "demo").path, arguments, environment: environment.merging(["CREDIT_BROKER_DRY_RUN": record]) { $1 }
         )
-        let (status, output) = running.wait()
+        let (status, output) = await running.wait()
         let commands = (try? String(contentsOfFile: record, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
         return (status, commands, output)
     }
 
-    @Test func itInstallsAMissingPostgreSQLServerThenRunsTheDemo() throws {
+    @Test func itInstallsAMissingPostgreSQLServerThenRunsTheDemo() async throws {
         let empty = TestPostgres.temporaryFolder()
-        let run = try Self.dryRun(["--port", "9443"], environment: ["CREDIT_BROKER_POSTGRES_DIRS": empty])
+        let run = try await Self.dryRun(["--port", "9443"], environment: ["CREDIT_BROKER_POSTGRES_DIRS": empty])
         #expect(run.status == 0, "\(run.output)")
         let sudo = getuid() == 0 ? "" : "sudo "
         #expect(run.commands == [
@@ -34,8 +34,8 @@ import Testing
 
     /// The server programs where the broker looks for them (this machine runs the tests against
     /// them): nothing to install.
-    @Test func withEverythingInPlaceItOnlyRunsTheDemo() throws {
-        let run = try Self.dryRun([], environment: [:])
+    @Test func withEverythingInPlaceItOnlyRunsTheDemo() async throws {
+        let run = try await Self.dryRun([], environment: [:])
         #expect(run.status == 0, "\(run.output)")
         #expect(run.commands == ["swift run credit-broker demo"], "\(run.output)")
     }

@@ -25,10 +25,14 @@ import Testing
         let agencyKey = try String(contentsOfFile: state + "/agency-api-keys.tsv", encoding: .utf8)
             .split(separator: "\n").first { $0.hasPrefix("agency.nj_anxin\t") }?.split(separator: "\t").last.map(String.init)
         let printed = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        let consentExample = Result { try ChildProcess.run("/bin/sh", ["-c", Self.commands(after: "A consent on file", in: printed)]) }
-        let sm2Example = Result { try ChildProcess.run("/bin/sh", ["-c", Self.commands(after: "A bank whose contract says 'receipts: sm2-sm3'", in: printed)]) }
-        let portalExample = Result { try ChildProcess.run("/bin/sh", ["-c", Self.commands(after: "The province's credit portal", in: printed)]) }
-        let reportExample = Result { try ChildProcess.run("/bin/sh", ["-c", Self.commands(after: "The bank's credit report", in: printed)]) }
+        /// The commands printed under `heading`, run by the shell (a failure is checked below, after the demo stops).
+        func example(after heading: String) async -> Result<String, any Error> {
+            do { return .success(try await ChildProcess.run("/bin/sh", ["-c", Self.commands(after: heading, in: printed)])) } catch { return .failure(error) }
+        }
+        let consentExample = await example(after: "A consent on file")
+        let sm2Example = await example(after: "A bank whose contract says 'receipts: sm2-sm3'")
+        let portalExample = await example(after: "The province's credit portal")
+        let reportExample = await example(after: "The bank's credit report")
         demo.signal(SIGINT)
         let (status, _) = await demo.wait()
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""

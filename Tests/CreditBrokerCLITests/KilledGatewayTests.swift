@@ -21,7 +21,7 @@ import Testing
         let contracts = QuotaAcrossProcessesTests.root.appending(path: "Contracts").path
         var environment = QuotaAcrossProcessesTests.environment
         environment["CREDIT_BROKER_SEALING_KEYS"] = try TestSealingKeys.file()
-        let token = try QuotaAcrossProcessesTests.issueKey(contracts: contracts, conninfo: conninfo)
+        let token = try await QuotaAcrossProcessesTests.issueKey(contracts: contracts, conninfo: conninfo)
         let port = Int.random(in: 20_000...39_999)
         let arguments = [
             "serve", "--database-url", conninfo, "--contracts", contracts, "--port", "\(port)",

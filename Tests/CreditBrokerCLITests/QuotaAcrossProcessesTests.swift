@@ -49,7 +49,7 @@ import Testing
         let contracts = try contracts(perDay: quota)
         var environment = Self.environment
         environment["CREDIT_BROKER_SEALING_KEYS"] = try TestSealingKeys.file()
-        let token = try Self.issueKey(contracts: contracts, conninfo: conninfo)
+        let token = try await Self.issueKey(contracts: contracts, conninfo: conninfo)
 
         let base = TestPorts.consecutive(2)
         let ports = [base, base + 1]
@@ -121,8 +121,8 @@ import Testing
     static let environment = ["CREDIT_BROKER_PERSON_KEY_SECRET": String(repeating: "k", count: 32)]
 
     /// An API key for the agency through `credit-broker keys issue`, as an operator issues one.
-    static func issueKey(contracts: String, conninfo: String) throws -> String {
-        let issued = try ChildProcess.start(
+    static func issueKey(contracts: String, conninfo: String) async throws -> String {
+        let issued = try await ChildProcess.start(
             CommandLineTests.binary, ["keys", "issue", agency, "--contracts", contracts, "--database-url", conninfo]
         ).wait()
         guard issued.status == 0, let token = issued.output.split(separator: "\n").first(where: { $0.hasPrefix("ak_") }) else {

@@ -30,46 +30,49 @@ import Testing
             "--seed-pki", pki, "--state-dir", TestPostgres.temporaryFolder(),
         ] + policies, environment: ["CREDIT_BROKER_PERSON_KEY_SECRET": String(repeating: "k", count: 32), "CREDIT_BROKER_SEALING_KEYS": sealingKeys])
         var stopped = false
-        defer { if !stopped { server.signal(SIGKILL); _ = server.wait() } }
+        defer { if !stopped { server.killAndReap() } }
 
         /// The status of `path` over a new connection that trusts `ca` ("000": no TLS session), with
         /// the bank's certificate for `/v1/…` (`/readyz` and `/healthz` need none).
-        func status(_ path: String, trusting ca: String) -> String {
+        func status(_ path: String, trusting ca: String) async -> String {
             let bank = path.hasPrefix("/v1/") ? ["--cert", "\(pki)/clients/\(Self.bank).pem", "--key", "\(pki)/clients/\(Self.bank)-key.pem"] : []
             // curl exits non-zero when the handshake fails, and still prints the status ("000").
-            return (try? ChildProcess.start("/usr/bin/curl", [
+            return (try? await ChildProcess.start("/usr/bin/curl", [
                 "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", "--cacert", ca, "https://localhost:\(port)\(path)",
             ] + bank).wait().output) ?? "curl not started"
         }
-        func waitUntil(_ condition: () -> Bool) async throws {
-            for _ in 0..<80 where !condition() { try await Task.sleep(for: .milliseconds(250)) }
+        func waitUntil(_ condition: () async -> Bool) async throws {
+            for _ in 0..<80 {
+                if await condition() { return }
+                try await Task.sleep(for: .milliseconds(250))
+            }
         }
-        try await waitUntil { status("/readyz", trusting: pki + "/ca.pem") == "200" }
-        #expect(status("/v1/partner", trusting: pki + "/ca.pem") == "200")
+        try await waitUntil { await status("/readyz", trusting: pki + "/ca.pem") == "200" }
+        #expect(await status("/v1/partner", trusting: pki + "/ca.pem") == "200")
 
         // A revoked certificate: refused after the signal (the CRL's change is also seen by itself;
         // the log shows the signal read it).
         _ = try await ChildProcess.run(CommandLineTests.binary, ["pki", "revoke", "--dir", pki, Self.bank])
         server.signal(SIGHUP)
-        try await waitUntil { status("/v1/partner", trusting: pki + "/ca.pem") != "200" }
-        #expect(status("/v1/partner", trusting: pki + "/ca.pem") == "000", "the handshake refused")
+        try await waitUntil { await status("/v1/partner", trusting: pki + "/ca.pem") != "200" }
+        #expect(await status("/v1/partner", trusting: pki + "/ca.pem") == "000", "the handshake refused")
 
         // Another server certificate and key, from another CA: served to new connections after the signal only.
         for file in ["server.pem", "server-key.pem"] {
             try Data(contentsOf: URL(filePath: "\(other)/\(file)")).write(to: URL(filePath: "\(pki)/\(file)"), options: .atomic)
         }
         try await Task.sleep(for: .milliseconds(500))
-        #expect(status("/healthz", trusting: other + "/ca.pem") == "000", "no reload without the signal")
+        #expect(await status("/healthz", trusting: other + "/ca.pem") == "000", "no reload without the signal")
         server.signal(SIGHUP)
-        try await waitUntil { status("/healthz", trusting: other + "/ca.pem") == "200" }
-        #expect(status("/healthz", trusting: other + "/ca.pem") == "200")
-        #expect(status("/healthz", trusting: pki + "/ca.pem") == "000")
+        try await waitUntil { await status("/healthz", trusting: other + "/ca.pem") == "200" }
+        #expect(await status("/healthz", trusting: other + "/ca.pem") == "200")
+        #expect(await status("/healthz", trusting: pki + "/ca.pem") == "000")
 
         // A broken key file: refused, the pair served stays, the process lives on.
         try Data("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n".utf8).write(to: URL(filePath: pki + "/server-key.pem"))
         server.signal(SIGHUP)
         try await Task.sleep(for: .seconds(1))
-        #expect(status("/healthz", trusting: other + "/ca.pem") == "200")
+        #expect(await status("/healthz", trusting: other + "/ca.pem") == "200")
         #expect(kill(server.pid, 0) == 0)
 
         server.signal(SIGTERM)

@@ -20,8 +20,8 @@ import Testing
 
     /// The fault harness moves the clock of a test topology's processes to cross midnight; a
     /// production `serve` (no development PKI to seed from) refuses the option before it starts.
-    @Test func serveRefusesAMovedClockOutsideATestTopology() throws {
-        let result = try ChildProcess.start(CommandLineTests.binary, [
+    @Test func serveRefusesAMovedClockOutsideATestTopology() async throws {
+        let result = try await ChildProcess.start(CommandLineTests.binary, [
             "serve", "--port", "0", "--state-dir", TestPostgres.temporaryFolder(), "--test-clock-offset", "3600",
         ]).wait()
         #expect(result.status != 0)

@@ -10,10 +10,10 @@ import Testing
 @Suite struct SubjectRightsCommandTests {
     /// Failed before issue 16 with "the birth date is before 1900": GB 11643-1999 numbers the
     /// residents born in the 1880s like anyone else.
-    @Test func anIDNumberOfSomeoneBornIn1886IsValid() throws {
-        let valid = try ContractsCommandTests.run(["ids", "check", "320102188603151239"])
+    @Test func anIDNumberOfSomeoneBornIn1886IsValid() async throws {
+        let valid = try await ContractsCommandTests.run(["ids", "check", "320102188603151239"])
         #expect(valid.status == 0 && valid.output == "320102188603151239 valid\n", "\(valid.output)")
-        let ancient = try ContractsCommandTests.run(["ids", "check", "320102179912311230"])
+        let ancient = try await ContractsCommandTests.run(["ids", "check", "320102179912311230"])
         #expect(ancient.status != 0 && ancient.output.contains("the birth date is before 1800"), "\(ancient.output)")
     }
 
@@ -54,9 +54,9 @@ import Testing
         await pool.close()
 
         // An external database needs the keys named: every gateway and command must hold the same.
-        let unnamed = try ContractsCommandTests.run(["disputes", "export", "--source", "jiangsu_public_credit", "--database-url", conninfo])
+        let unnamed = try await ContractsCommandTests.run(["disputes", "export", "--source", "jiangsu_public_credit", "--database-url", conninfo])
         #expect(unnamed.status != 0 && unnamed.output.contains("give the sealing keys with --sealing-keys FILE or --sealing-key-command CMD"), "\(unnamed.output)")
-        let exported = try ContractsCommandTests.run([
+        let exported = try await ContractsCommandTests.run([
             "disputes", "export", "--source", "jiangsu_public_credit", "--database-url", conninfo, "--sealing-keys", keyFile,
         ])
         #expect(exported.status == 0, "\(exported.output)")
@@ -68,23 +68,23 @@ import Testing
         #expect(line["deadline"] as? String == filed.deadline.description && line["overdue"] as? Bool == false)
         #expect(line["reason"] as? String == "quashed", "opened with the key file's key")
         #expect(exported.output.contains("next: --since \(filed.feedSeq)"), "\(exported.output)")
-        let later = try ContractsCommandTests.run([
+        let later = try await ContractsCommandTests.run([
             "disputes", "export", "--source", "jiangsu_public_credit", "--since", "\(filed.feedSeq)", "--database-url", conninfo,
             "--sealing-keys", keyFile,
         ])
         #expect(later.status == 0 && !later.output.contains("{"), "\(later.output)")
-        let bad = try ContractsCommandTests.run(["disputes", "export", "--source", "Bad Source", "--database-url", conninfo])
+        let bad = try await ContractsCommandTests.run(["disputes", "export", "--source", "Bad Source", "--database-url", conninfo])
         #expect(bad.status != 0 && bad.output.contains("--source must be a catalog source id"), "\(bad.output)")
 
         // reseal: the clear one sealed (and the table vacuumed: the tests' role owns it), then nothing left to do.
-        let resealed = try ContractsCommandTests.run(["disputes", "reseal", "--database-url", conninfo, "--sealing-keys", keyFile])
+        let resealed = try await ContractsCommandTests.run(["disputes", "reseal", "--database-url", conninfo, "--sealing-keys", keyFile])
         #expect(resealed.status == 0, "\(resealed.output)")
         #expect(resealed.output.contains("resealed 1 dispute(s) under 'k1' (1 in clear); every dispute is now sealed under 'k1'"), "\(resealed.output)")
         #expect(resealed.output.contains("vacuumed disputes"), "\(resealed.output)")
-        let nothing = try ContractsCommandTests.run(["disputes", "reseal", "--database-url", conninfo, "--sealing-keys", keyFile])
+        let nothing = try await ContractsCommandTests.run(["disputes", "reseal", "--database-url", conninfo, "--sealing-keys", keyFile])
         #expect(nothing.status == 0 && nothing.output.contains("resealed 0 dispute(s) under 'k1'; every dispute"), "\(nothing.output)")
         // `reseal` is the same command at the top level, and names every sealed table.
-        let all = try ContractsCommandTests.run(["reseal", "--database-url", conninfo, "--sealing-keys", keyFile])
+        let all = try await ContractsCommandTests.run(["reseal", "--database-url", conninfo, "--sealing-keys", keyFile])
         for line in [
             "resealed 0 dispute(s) under 'k1'; every dispute is now sealed under 'k1'",
             "resealed 0 response(s) kept for retries under 'k1'; every response kept for a retry is now sealed under 'k1'",
@@ -95,12 +95,12 @@ import Testing
         let check = PostgresPool(.init(connection: database, maxConnections: 1))
         #expect(try await check.query("SELECT count(*)::int FROM disputes t WHERE t::text LIKE '%legacy-clear-reason-51%'")[0].decode(Int.self, at: 0) == 0)
         await check.close()
-        let sushu = try ContractsCommandTests.run(["disputes", "export", "--source", "sushu_tax", "--database-url", conninfo, "--sealing-keys", keyFile])
+        let sushu = try await ContractsCommandTests.run(["disputes", "export", "--source", "sushu_tax", "--database-url", conninfo, "--sealing-keys", keyFile])
         #expect(sushu.output.contains("legacy-clear-reason-51") && sushu.output.contains("not ours"), "\(sushu.output)")
 
         // A key file others may read is refused, naming its mode.
         chmod(keyFile, 0o644)
-        let open = try ContractsCommandTests.run(["disputes", "reseal", "--database-url", conninfo, "--sealing-keys", keyFile])
+        let open = try await ContractsCommandTests.run(["disputes", "reseal", "--database-url", conninfo, "--sealing-keys", keyFile])
         #expect(open.status != 0 && open.output.contains("\(keyFile) is mode 0644: other accounts may use it"), "\(open.output)")
     }
 }

@@ -37,14 +37,14 @@ import Testing
     /// Example 1: key = plaintext = 0123456789abcdeffedcba9876543210 gives 681edf34d206965e86b3e94f536e4246.
     /// CTR's first key-stream block is the block cipher applied to the counter block, so SM4-CTR
     /// of sixteen zero bytes from that counter is the example's ciphertext.
-    @Test func sm4OfTheStandardsExampleThroughCTR() throws {
+    @Test func sm4OfTheStandardsExampleThroughCTR() async throws {
         let key = Self.bytes("0123456789abcdeffedcba9876543210")
         let stream = try SM4CTR.apply(key: key, counter: key, to: [UInt8](repeating: 0, count: 16))
         #expect(Self.hex(stream) == "681edf34d206965e86b3e94f536e4246")
         // And the counter advances: the second block is E(counter + 1), as openssl computes it.
         let two = try SM4CTR.apply(key: key, counter: key, to: [UInt8](repeating: 0, count: 32))
         #expect(Array(two.prefix(16)) == stream)
-        let openssl = try Self.openssl(["enc", "-sm4-ctr", "-K", Self.hex(key), "-iv", Self.hex(key), "-nosalt"], input: Data(count: 32))
+        let openssl = try await Self.openssl(["enc", "-sm4-ctr", "-K", Self.hex(key), "-iv", Self.hex(key), "-nosalt"], input: Data(count: 32))
         #expect(Array(openssl) == two)
     }
 
@@ -62,7 +62,7 @@ import Testing
     /// A sealed value is `nonce ‖ SM4-CTR(plaintext) ‖ HMAC-SM3(len(ad) ‖ ad ‖ nonce ‖ ciphertext)`
     /// byte for byte as the `openssl` command line computes each part from the same keys: what the
     /// README documents, so a value can be opened without this program.
-    @Test func aSealIsExactlyWhatTheCommandLineComputes() throws {
+    @Test func aSealIsExactlyWhatTheCommandLineComputes() async throws {
         let keyBytes = (0..<SM4SealingKey.byteCount).map { UInt8(($0 * 7 + 3) & 0xff) }
         let key = try SM4SealingKey(bytes: keyBytes)
         let plaintext = Array("异议陈述: the fine was paid on 2026-10-01".utf8)
@@ -71,12 +71,12 @@ import Testing
         let nonce = Array(sealed.prefix(16))
         let ciphertext = Array(sealed[16..<(sealed.count - 32)])
         let tag = Array(sealed.suffix(32))
-        let encrypted = try Self.openssl(
+        let encrypted = try await Self.openssl(
             ["enc", "-sm4-ctr", "-K", Self.hex(Array(keyBytes.prefix(16))), "-iv", Self.hex(nonce), "-nosalt"], input: Data(plaintext)
         )
         #expect(Array(encrypted) == ciphertext)
         let length = withUnsafeBytes(of: UInt64(context.count).bigEndian) { Array($0) }
-        let mac = try Self.openssl(
+        let mac = try await Self.openssl(
             ["mac", "-digest", "SM3", "-macopt", "hexkey:\(Self.hex(Array(keyBytes.suffix(32))))", "HMAC"],
             input: Data(length + context + nonce + ciphertext)
         )
@@ -132,11 +132,11 @@ import Testing
 
     // MARK: HMAC-SM3
 
-    @Test func hmacSM3AgreesWithTheCommandLine() throws {
+    @Test func hmacSM3AgreesWithTheCommandLine() async throws {
         let key = Array(0..<32).map(UInt8.init)
         let message = Data("国密 HMAC over SM3".utf8)
         let code = try HMACSM3.authenticationCode(for: message, key: key)
-        let openssl = try Self.openssl(["mac", "-digest", "SM3", "-macopt", "hexkey:\(Self.hex(key))", "HMAC"], input: message)
+        let openssl = try await Self.openssl(["mac", "-digest", "SM3", "-macopt", "hexkey:\(Self.hex(key))", "HMAC"], input: message)
         #expect(Self.hex(code).uppercased() == String(decoding: openssl, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(try HMACSM3.isValid(code, for: message, key: key))
         #expect(try !HMACSM3.isValid(code, for: Data("other".utf8), key: key))
@@ -144,7 +144,7 @@ import Testing
 
     // MARK: SM2 with SM3 and the default user id, both ways through the command line
 
-    @Test func anSM2SignatureWeMakeVerifiesWithTheCommandLine() throws {
+    @Test func anSM2SignatureWeMakeVerifiesWithTheCommandLine() async throws {
         let folder = try Self.folder()
         let key = try SM2PrivateKey()
         let message = Data(#"{"body_sha256":"…","partner":"bank.icbc_jiangsu"}"#.utf8)
@@ -152,24 +152,24 @@ import Testing
         try Data(try key.signature(for: message)).write(to: folder.appending(path: "signature"))
         try Data(try key.publicKey.pemRepresentation.utf8).write(to: folder.appending(path: "public.pem"))
         let verify = ["pkeyutl", "-verify", "-rawin", "-digest", "sm3", "-pubin", "-inkey", "public.pem", "-in", "message", "-sigfile", "signature"]
-        let output = try Self.openssl(verify + ["-pkeyopt", "distid:1234567812345678"], in: folder)
+        let output = try await Self.openssl(verify + ["-pkeyopt", "distid:1234567812345678"], in: folder)
         #expect(String(decoding: output, as: UTF8.self).contains("Signature Verified Successfully"))
         // OpenSSL 3.0's command line computes Z over an empty id when given none: our signature
         // (the GM/T 0009 default id) does not verify that way, so the README's command names the id.
-        #expect(throws: (any Error).self) { try Self.openssl(verify, in: folder) }
+        await #expect(throws: (any Error).self) { try await Self.openssl(verify, in: folder) }
         // Our private key's PEM is what openssl reads too.
         try Data(try key.pemRepresentation.utf8).write(to: folder.appending(path: "private.pem"))
-        let derived = try Self.openssl(["pkey", "-in", "private.pem", "-pubout"], in: folder)
+        let derived = try await Self.openssl(["pkey", "-in", "private.pem", "-pubout"], in: folder)
         #expect(String(decoding: derived, as: UTF8.self) == (try key.publicKey.pemRepresentation))
     }
 
-    @Test func anSM2SignatureTheCommandLineMakesVerifiesWithUs() throws {
+    @Test func anSM2SignatureTheCommandLineMakesVerifiesWithUs() async throws {
         let folder = try Self.folder()
-        _ = try Self.openssl(["genpkey", "-algorithm", "SM2", "-out", "private.pem"], in: folder)
-        _ = try Self.openssl(["pkey", "-in", "private.pem", "-pubout", "-out", "public.pem"], in: folder)
+        _ = try await Self.openssl(["genpkey", "-algorithm", "SM2", "-out", "private.pem"], in: folder)
+        _ = try await Self.openssl(["pkey", "-in", "private.pem", "-pubout", "-out", "public.pem"], in: folder)
         let message = Data("a receipt's payload".utf8)
         try message.write(to: folder.appending(path: "message"))
-        _ = try Self.openssl([
+        _ = try await Self.openssl([
             "pkeyutl", "-sign", "-rawin", "-digest", "sm3", "-inkey", "private.pem", "-in", "message", "-out", "signature",
             "-pkeyopt", "distid:1234567812345678",
         ], in: folder)
@@ -184,10 +184,10 @@ import Testing
         #expect(publicKey.isValidSignature(try privateKey.signature(for: message), for: message))
     }
 
-    @Test func aKeyThatIsNotSM2IsRefused() throws {
+    @Test func aKeyThatIsNotSM2IsRefused() async throws {
         let folder = try Self.folder()
-        _ = try Self.openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "p256.pem"], in: folder)
-        _ = try Self.openssl(["pkey", "-in", "p256.pem", "-pubout", "-out", "p256-public.pem"], in: folder)
+        _ = try await Self.openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "p256.pem"], in: folder)
+        _ = try await Self.openssl(["pkey", "-in", "p256.pem", "-pubout", "-out", "p256-public.pem"], in: folder)
         let privateError = try #require(throws: GMCryptoError.self) {
             try SM2PrivateKey(pemRepresentation: String(contentsOf: folder.appending(path: "p256.pem"), encoding: .utf8))
         }
@@ -225,7 +225,7 @@ import Testing
 
     /// Runs `openssl` with `arguments` in `folder` (or feeding it `input` on standard input); its standard output.
     @discardableResult
-    static func openssl(_ arguments: [String], in folder: URL? = nil, input: Data? = nil) throws -> Data {
+    static func openssl(_ arguments: [String], in folder: URL? = nil, input: Data? = nil) async throws -> Data {
         let folder = try folder ?? Self.folder()
         var arguments = arguments
         if let input {
@@ -234,7 +234,7 @@ import Testing
         }
         let out = folder.appending(path: "stdout-\(UUID().uuidString)")
         let script = "cd '\(folder.path)' && exec openssl \(arguments.map { "'\($0)'" }.joined(separator: " ")) > '\(out.path)'"
-        try ChildProcess.run("/bin/sh", ["-c", script])
+        try await ChildProcess.run("/bin/sh", ["-c", script])
         return try Data(contentsOf: out)
     }
 }

@@ -51,14 +51,14 @@ import Testing
     /// `body_sha256`, an SM2 one by `body_sm3` (SM3 as the `openssl dgst -sm3` command computes it);
     /// a changed body fails naming the hash. An SM2 receipt made before (naming the body by
     /// `body_sha256`) still verifies by SHA-256; one naming it twice is refused.
-    @Test func eachSuiteNamesTheBodyByItsOwnHash() throws {
+    @Test func eachSuiteNamesTheBodyByItsOwnHash() async throws {
         let body = Data(#"{"disclosed":[],"request_id":"req-2","text":"国密"}"#.utf8)
         let folder = URL(filePath: NSTemporaryDirectory()).appending(path: "receipt-digest-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         try body.write(to: folder.appending(path: "body.json"))
-        func openssl(_ digest: String) throws -> String {
-            String(try ChildProcess.run("/usr/bin/openssl", ["dgst", "-\(digest)", "-r", folder.appending(path: "body.json").path]).prefix(64))
+        func openssl(_ digest: String) async throws -> String {
+            String(try await ChildProcess.run("/usr/bin/openssl", ["dgst", "-\(digest)", "-r", folder.appending(path: "body.json").path]).prefix(64))
         }
         let signer = try Self.signer()
         let verifier = try ReceiptVerifier(publicKeyPEM: signer.publicKeysPEM)
@@ -69,7 +69,8 @@ import Testing
             )
             let token = try signer.token(for: receipt)
             let json = try #require(try JSONSerialization.jsonObject(with: Self.payload(of: token)) as? [String: Any])
-            #expect(json[field] as? String == (try openssl(digest)), "\(json)")
+            let expected = try await openssl(digest)
+            #expect(json[field] as? String == expected, "\(json)")
             #expect(json.keys.filter { $0.hasPrefix("body_") } == [field])
             #expect(try verifier.verify(token: token, body: body) == receipt)
             var changed = body
@@ -89,10 +90,11 @@ import Testing
             return "sm2-sm3." + base64url(Data(json.utf8)) + "." + base64url(Data(try key.signature(for: Data(json.utf8))))
         }
         let fields = #""contract_version":"v","issued_at":"2026-12-01T00:00:00Z","items_disclosed":[],"partner":"p","request_id":"r""#
-        let older = try sm2Token(#"{"body_sha256":"\#(try openssl("sha256"))",\#(fields)}"#)
+        let sha256 = try await openssl("sha256"), sm3 = try await openssl("sm3")
+        let older = try sm2Token(#"{"body_sha256":"\#(sha256)",\#(fields)}"#)
         #expect(try sm2.verify(token: older, body: body).bodyDigestAlgorithm == .sha256)
         #expect(throws: ReceiptVerifier.Failure.bodyMismatch(.sha256)) { try sm2.verify(token: older, body: Data("{}".utf8)) }
-        let twice = try sm2Token(#"{"body_sha256":"\#(try openssl("sha256"))","body_sm3":"\#(try openssl("sm3"))",\#(fields)}"#)
+        let twice = try sm2Token(#"{"body_sha256":"\#(sha256)","body_sm3":"\#(sm3)",\#(fields)}"#)
         #expect(throws: ReceiptVerifier.Failure.malformed) { try sm2.verify(token: twice, body: body) }
     }
 

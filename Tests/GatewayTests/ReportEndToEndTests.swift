@@ -184,19 +184,19 @@ import Testing
             try Data("HTTP/2 200\r\ncontent-type: application/pdf\r\nbroker-receipt: \(token)\r\n\r\n".utf8).write(to: folder.appending(path: "report.headers"))
             try reply.body.write(to: folder.appending(path: "report.pdf"))
             try (try await gateway.request(.GET, "/v1/receipt-key")).body.write(to: folder.appending(path: "key.pem"))
-            func verify(_ file: String) throws -> (status: Int32, output: String) {
-                try ChildProcess.start(CommandLineBinary.path, [
+            func verify(_ file: String) async throws -> (status: Int32, output: String) {
+                try await ChildProcess.start(CommandLineBinary.path, [
                     "receipts", "verify", folder.appending(path: file).path, "--headers", folder.appending(path: "report.headers").path,
                     "--key", folder.appending(path: "key.pem").path,
                 ]).wait()
             }
-            let verified = try verify("report.pdf")
+            let verified = try await verify("report.pdf")
             #expect(verified.status == 0 && verified.output.contains("receipt OK"), "\(verified.output)")
             #expect(verified.output.contains("enterprise.penalty"), "\(verified.output)")
             var changed = reply.body
             changed[changed.count / 2] ^= 0x01
             try changed.write(to: folder.appending(path: "changed.pdf"))
-            let refused = try verify("changed.pdf")
+            let refused = try await verify("changed.pdf")
             #expect(refused.status != 0 && refused.output.contains("INVALID") && refused.output.contains("SHA-256"), "\(refused.output)")
         }
     }

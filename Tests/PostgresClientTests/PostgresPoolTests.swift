@@ -89,40 +89,43 @@ import Testing
 
     @Test func poolRecoversAfterServerRestart() async throws {
         let cluster = try await TestPostgres.privateCluster()
-        defer { cluster.stop() }
-        let pool = PostgresPool(.init(connection: cluster.configuration, maxConnections: 4, acquireTimeout: .seconds(30)))
-        try await pool.query("CREATE TABLE beats (n int)")
-        // Keep 8 workers inserting while the server restarts underneath them.
-        let workers = (0..<8).map { worker in
-            Task { () -> (ok: Int, failed: Int) in
-                var ok = 0, failed = 0
-                let end = ContinuousClock.now + .milliseconds(1500)
-                var n = 0
-                while ContinuousClock.now < end {
-                    n += 1
-                    do {
-                        try await pool.query("INSERT INTO beats VALUES (\(worker * 100_000 + n))")
-                        ok += 1
-                        try await Task.sleep(for: .milliseconds(2))
-                    } catch {
-                        failed += 1
-                        try? await Task.sleep(for: .milliseconds(20))
+        try await withCleanup { () async throws in
+            let pool = PostgresPool(.init(connection: cluster.configuration, maxConnections: 4, acquireTimeout: .seconds(30)))
+            try await pool.query("CREATE TABLE beats (n int)")
+            // Keep 8 workers inserting while the server restarts underneath them.
+            let workers = (0..<8).map { worker in
+                Task { () -> (ok: Int, failed: Int) in
+                    var ok = 0, failed = 0
+                    let end = ContinuousClock.now + .milliseconds(1500)
+                    var n = 0
+                    while ContinuousClock.now < end {
+                        n += 1
+                        do {
+                            try await pool.query("INSERT INTO beats VALUES (\(worker * 100_000 + n))")
+                            ok += 1
+                            try await Task.sleep(for: .milliseconds(2))
+                        } catch {
+                            failed += 1
+                            try? await Task.sleep(for: .milliseconds(20))
+                        }
                     }
+                    return (ok, failed)
                 }
-                return (ok, failed)
             }
+            try await Task.sleep(for: .milliseconds(300))
+            try await cluster.restart()
+            var totalOK = 0
+            for worker in workers { totalOK += await worker.value.ok }
+            // After the restart every worker gets through again: the pool replaced its connections.
+            for n in 0..<20 {
+                try await pool.query("INSERT INTO beats VALUES (\(-1 - n))")
+            }
+            let stored = try await pool.query("SELECT count(*) FROM beats")[0].decode(Int.self, at: 0)
+            #expect(stored == totalOK + 20)
+            #expect(totalOK > 0)
+            await pool.close()
+        } cleanup: {
+            await cluster.stop()
         }
-        try await Task.sleep(for: .milliseconds(300))
-        try await cluster.restart()
-        var totalOK = 0
-        for worker in workers { totalOK += await worker.value.ok }
-        // After the restart every worker gets through again: the pool replaced its connections.
-        for n in 0..<20 {
-            try await pool.query("INSERT INTO beats VALUES (\(-1 - n))")
-        }
-        let stored = try await pool.query("SELECT count(*) FROM beats")[0].decode(Int.self, at: 0)
-        #expect(stored == totalOK + 20)
-        #expect(totalOK > 0)
-        await pool.close()
     }
 }

@@ -37,7 +37,7 @@ import Testing
         #expect(pdf.starts(with: Array("%PDF-".utf8)))
         let folder = try Self.folder()
         try Data(pdf).write(to: URL(filePath: folder + "/report.pdf"))
-        let text = try Self.pdftotext(folder + "/report.pdf")
+        let text = try await Self.pdftotext(folder + "/report.pdf")
         for expected in ["企业信用报告", "南京示例科技有限公司", "罚-PEN-7", "12,345.50", "虚假宣传", "req-1"] {
             #expect(text.contains(expected), "\(expected) in \(text.prefix(2_000))")
         }
@@ -243,8 +243,8 @@ import Testing
         return !status.contains(") Z ")
     }
 
-    static func pdftotext(_ path: String) throws -> String {
-        try ChildProcess.run("/usr/bin/pdftotext", [path, "-"])
+    static func pdftotext(_ path: String) async throws -> String {
+        try await ChildProcess.run("/usr/bin/pdftotext", [path, "-"])
     }
 
     /// The profile folder of the browser whose process is `pid`, from its command line.
