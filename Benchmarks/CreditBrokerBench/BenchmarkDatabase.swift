@@ -13,14 +13,18 @@ struct BenchmarkDatabase {
     let embedded: EmbeddedPostgres?
     private var kept = false
 
-    /// - Parameter folder: keep the embedded cluster there (reusing one already there) instead of
-    ///   in a temporary folder removed by `stop`.
-    static func start(keepingIn folder: String? = nil) throws -> BenchmarkDatabase {
+    /// - Parameters:
+    ///   - folder: keep the embedded cluster there (reusing one already there) instead of in a
+    ///     temporary folder removed by `stop`.
+    ///   - settings: server settings for the embedded cluster's start (`EmbeddedPostgres.Options.settings`).
+    static func start(keepingIn folder: String? = nil, settings: [String: String] = [:]) throws -> BenchmarkDatabase {
         if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty {
             return BenchmarkDatabase(configuration: PostgresConfiguration(url), embedded: nil)
         }
         let temporary = NSTemporaryDirectory() + "credit-broker-bench-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
-        let embedded = try EmbeddedPostgres.start(.init(folder: folder ?? temporary))
+        var options = EmbeddedPostgres.Options(folder: folder ?? temporary)
+        options.settings = settings
+        let embedded = try EmbeddedPostgres.start(options)
         return BenchmarkDatabase(configuration: embedded.configuration, embedded: embedded, kept: folder != nil)
     }
 

@@ -23,9 +23,15 @@ struct GatewayBenchmark: AsyncParsableCommand {
     @Option(help: "wrk threads.") var threads = 2
     @Option(help: "Seconds per timed run.") var seconds = 10
     @Option(help: "Interleaved rounds of the four measurements; medians are reported.") var rounds = 3
+    @Option(help: "Seconds of queries before the first round, not measured: the database server starts with an empty buffer cache.") var warmUp = 5
     @Option(help: "The gateway's database pool size, and pgbench's clients.") var poolSize = 16
     @Option(help: "The credit-broker executable (default: beside this one).") var binary: String?
     @Option(help: "The shared bench folder with loadgen.sh and nginx_mtls.sh (default: ../shared/bench beside the package).") var benchDir: String?
+    @Flag(help: """
+        Also print PostgreSQL's execution time, WAL and full-page images per query and per pgbench lookup, statement by statement \
+        (pg_stat_statements, loaded for the run). A diagnosis, not a measurement of the targets: the extension costs every \
+        statement a little, and pgbench runs one statement a lookup where the gateway batches many queries into one.
+        """) var statements = false
 
     static let partner = "bank.icbc_jiangsu"
     static let items = ["enterprise.registration", "enterprise.penalty", "enterprise.customs_credit_level"]
@@ -39,10 +45,12 @@ struct GatewayBenchmark: AsyncParsableCommand {
         }
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
 
-        let database = try BenchmarkDatabase.start(keepingIn: state + "/postgres")
+        let database = try BenchmarkDatabase.start(
+            keepingIn: state + "/postgres", settings: statements ? ["shared_preload_libraries": "pg_stat_statements"] : [:])
         defer { database.stop() }
         let pool = PostgresPool(.init(connection: database.configuration, maxConnections: 2))
         try await Migrator(pool: pool).migrate()
+        if statements { try await StatementCosts.install(pool) }
         let clock = ContinuousClock()
         let loadStart = clock.now
         let loader = EnterpriseLoader(pool: pool, count: enterprises)
@@ -94,20 +102,31 @@ struct GatewayBenchmark: AsyncParsableCommand {
             wrk -c \(connections) -t \(threads) -d \(seconds)s, keep-alive, client certificate via the shared wrk_clientcert.so; \
             pgbench -M prepared -c \(poolSize); \(rounds) interleaved rounds
             """)
-        // Warm-up: the gateway's caches and connections, and loadgen.sh builds the shim wrk_clientcert.so.
-        // Only this run's programs are charged: those it started, and its database server's.
+        // Warm-up: the gateway's caches and connections, and loadgen.sh builds the shim wrk_clientcert.so;
+        // then queries, unmeasured, for the database server, which the run has just started: its buffer
+        // cache is empty and a checkpoint has just been taken, so every page a query first touches is
+        // read in and every page it first changes is logged whole. Without it the first round's
+        // PostgreSQL cost per query was 1.5–2 times the later rounds' (pgbench, run after the queries,
+        // always found the cache warm). Only this run's programs are charged: those it started, and
+        // its database server's.
         let measured: Set<Int32> = [getpid(), try await database.postmasterPID(pool)]
         _ = try load(url: "https://127.0.0.1:\(gateway.port)/healthz", certificate: gateway.clientCertificate, key: gateway.clientKey, bench: bench, seconds: 2, measured: measured)
+        _ = try queryLoad(port: gateway.port, gateway: gateway, script: script, codes: codes, seconds: warmUp, measured: measured)
 
         var queries: [LoadResult] = [], pgbench: [Double] = [], healthz: [LoadResult] = [], replies: [LoadResult] = []
         var lost: [Int] = []
         var queryCosts: [OperationCost] = [], lookupCosts: [OperationCost] = [], healthCosts: [OperationCost] = []
+        var queryStatements: [StatementCosts] = [], lookupStatements: [StatementCosts] = []
         for round in 1...rounds {
             let before = try await meteredSuccesses(pool)
-            let (query, queryCores) = try queryLoad(port: gateway.port, gateway: gateway, script: script, codes: codes, measured: measured)
+            if statements { try await StatementCosts.reset(pool) }
+            let (query, queryCores) = try queryLoad(port: gateway.port, gateway: gateway, script: script, codes: codes, seconds: seconds, measured: measured)
+            if statements { queryStatements.append(try await StatementCosts.read(pool, per: query.successes)) }
             try await Task.sleep(for: .seconds(1))
             let metered = try await meteredSuccesses(pool) - before
+            if statements { try await StatementCosts.reset(pool) }
             let (lookups, lookupCores) = try pgbenchRate(script: pgbenchScript, database: database, measured: measured)
+            if statements { lookupStatements.append(try await StatementCosts.read(pool, per: Int(lookups * Double(seconds)))) }
             let (health, healthCores) = try load(url: "https://127.0.0.1:\(gateway.port)/healthz", certificate: gateway.clientCertificate, key: gateway.clientKey, bench: bench, seconds: seconds, measured: measured)
             let (reply, _) = try load(url: "https://127.0.0.1:\(nginx.port)\(nginx.path)", certificate: nginx.certificate, key: nginx.key, bench: bench, seconds: seconds, measured: measured)
             queries.append(query)
@@ -129,6 +148,12 @@ struct GatewayBenchmark: AsyncParsableCommand {
                     CPU per request \(healthCosts[round - 1].summary)
                   nginx mTLS static reply:  \(reply.summary)
                 """)
+            if statements {
+                print("""
+                      PostgreSQL per query, by statement (execution time): \(queryStatements[round - 1].summary)
+                      PostgreSQL per pgbench lookup (execution time): \(lookupStatements[round - 1].summary)
+                    """)
+            }
         }
         let rate = BenchmarkTimer.median(queries.map(\.rate))
         let p99 = BenchmarkTimer.median(queries.map(\.p99))
@@ -141,6 +166,14 @@ struct GatewayBenchmark: AsyncParsableCommand {
             queries: (rate, BenchmarkTimer.median(queries.map(\.p50)), p99), lookups: lookups, health: health, reply: reply, lost: lost,
             costs: (queryCost, lookupCost, healthCost)
         ))
+        if statements {
+            print("""
+                PostgreSQL's execution time by statement (pg_stat_statements, medians; with the extension loaded, so not the targets' run):
+                  per query          \(StatementCosts.median(queryStatements).summary)
+                  per pgbench lookup \(StatementCosts.median(lookupStatements).summary)
+                """)
+            try await StatementCosts.uninstall(pool)
+        }
         await pool.close()
     }
 
@@ -283,7 +316,7 @@ struct GatewayBenchmark: AsyncParsableCommand {
     }
 
     /// The query run's figures and the cores the gateway, PostgreSQL and wrk used during it.
-    private func queryLoad(port: Int, gateway: GatewayProcess, script: String, codes: String, measured: Set<Int32>) throws -> (LoadResult, [String: Double]) {
+    private func queryLoad(port: Int, gateway: GatewayProcess, script: String, codes: String, seconds: Int, measured: Set<Int32>) throws -> (LoadResult, [String: Double]) {
         let shim = (ProcessInfo.processInfo.environment["BENCH_BUILD_DIR"]
             ?? (ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? NSHomeDirectory() + "/.cache") + "/bench-wrk-shim") + "/wrk_clientcert.so"
         let (output, cores) = try ProcessCPU.cores(of: Set(Self.gatewayPrograms.map(\.key)), under: measured, over: seconds) {

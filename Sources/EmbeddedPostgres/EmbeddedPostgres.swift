@@ -29,6 +29,10 @@ public final class EmbeddedPostgres: Sendable {
         /// The server's `max_connections`: a gateway opens its pool, the meter writer's and one
         /// listening connection; the test suite runs dozens of gateways on one cluster at once.
         public var maxConnections = 200
+        /// Further server settings for this start (`-c name=value`; names of letters, digits, `_`
+        /// and `.`, values without quotes or backslashes), for example a benchmark's
+        /// `shared_preload_libraries`. A server already running keeps its own.
+        public var settings: [String: String] = [:]
 
         public init(folder: String) {
             self.folder = folder
@@ -102,6 +106,12 @@ public final class EmbeddedPostgres: Sendable {
                 + " -c max_connections=\(options.maxConnections)"
             if options.fastUnsafe {
                 settings += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            }
+            for (name, value) in options.settings.sorted(by: { $0.key < $1.key }) {
+                guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == ".") }),
+                      !value.contains(where: { "'\\\"".contains($0) || $0.isNewline })
+                else { throw Failure(description: "a server setting is a name of letters, digits, '_' and '.' and a value without quotes or backslashes: \(name)") }
+                settings += " -c \(name)='\(value)'"
             }
             try server.tool("pg_ctl", [
                 "-D", data.path, "-l", folder.appendingPathComponent("postgres.log").path,
