@@ -72,6 +72,13 @@ public final class EmbeddedPostgres: Sendable {
     /// Creates (if needed) and starts the cluster, and creates the broker's database.
     @available(*, noasync, message: "it blocks one of the few threads every task shares; await the async variant")
     public static func start(_ options: Options, logger: Logger = Logger(label: "credit-broker.embedded-postgres")) throws -> EmbeddedPostgres {
+        var extraSettings = ""
+        for (name, value) in options.settings.sorted(by: { $0.key < $1.key }) {
+            guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == ".") }),
+                  !value.contains(where: { "'\\\"".contains($0) || $0.isNewline })
+            else { throw Failure(description: "a server setting is a name of letters, digits, '_' and '.' and a value without quotes or backslashes: \(name)") }
+            extraSettings += " -c \(name)='\(value)'"
+        }
         let binaries = try findBinaries()
         let runAs: String? = geteuid() == 0 ? "postgres" : nil
         let folder = URL(fileURLWithPath: options.folder).standardizedFileURL
@@ -107,12 +114,7 @@ public final class EmbeddedPostgres: Sendable {
             if options.fastUnsafe {
                 settings += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
             }
-            for (name, value) in options.settings.sorted(by: { $0.key < $1.key }) {
-                guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == ".") }),
-                      !value.contains(where: { "'\\\"".contains($0) || $0.isNewline })
-                else { throw Failure(description: "a server setting is a name of letters, digits, '_' and '.' and a value without quotes or backslashes: \(name)") }
-                settings += " -c \(name)='\(value)'"
-            }
+            settings += extraSettings
             try server.tool("pg_ctl", [
                 "-D", data.path, "-l", folder.appendingPathComponent("postgres.log").path,
                 "-o", settings, "-w", "-t", "60", "start",

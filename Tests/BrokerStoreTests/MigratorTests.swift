@@ -68,6 +68,28 @@ import Testing
         }
     }
 
+    /// Settings given for a start reach the server; one that could break out of pg_ctl's command
+    /// line (a quote in its value) is refused by name before anything starts.
+    @Test func startSettingsReachTheServerAndAQuotedValueIsRefused() async throws {
+        var options = EmbeddedPostgres.Options(folder: TestPostgres.temporaryFolder())
+        options.fastUnsafe = true
+        options.settings = ["work_mem": "7MB", "application_name": "bench run"]
+        let cluster = try await EmbeddedPostgres.start(options)
+        try await withCleanup { () async throws in
+            let pool = PostgresPool(.init(connection: cluster.configuration, maxConnections: 1))
+            #expect(try await pool.query("SELECT current_setting('work_mem')")[0].decode(String.self, at: 0) == "7MB")
+            await pool.close()
+        } cleanup: {
+            await cluster.stop()
+        }
+        var hostile = EmbeddedPostgres.Options(folder: TestPostgres.temporaryFolder())
+        hostile.settings = ["work_mem": "7MB' -c fsync='off"]
+        let refused = await #expect(throws: EmbeddedPostgres.Failure.self) { try await EmbeddedPostgres.start(hostile) }
+        #expect(refused?.description.hasSuffix("without quotes or backslashes: work_mem") == true, "\(refused.map { "\($0)" } ?? "")")
+        #expect(refused?.description.contains("fsync") == false)
+        #expect(!FileManager.default.fileExists(atPath: hostile.folder + "/data"), "no cluster made for a refused start")
+    }
+
     /// Issue 13, finding 2: the cluster was made with `initdb --auth=trust` and its socket was
     /// 0777 in a 0755 folder, so any local account connected as the superuser. Now only this
     /// process's account (and the server's) may, by `peer`; an older `trust` cluster is closed at its next start.
