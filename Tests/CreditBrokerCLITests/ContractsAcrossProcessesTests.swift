@@ -47,14 +47,20 @@ import Testing
         do {
             try await waitUntilReady(client, url: "http://127.0.0.1:\(b)/readyz")
             try await waitUntilReady(client, url: "https://localhost:\(a)/readyz", cacert: pki + "/ca.pem")
-            func admin(_ role: String, _ method: String, _ path: String, body: String? = nil) async throws -> (status: Int, headers: String, body: String) {
-                var arguments = ["-s", "-D", "-", "--cacert", pki + "/ca.pem", "--cert", "\(pki)/admins/\(role).pem", "--key", "\(pki)/admins/\(role)-key.pem",
+            /// The answer, and how long it took by curl's own clock (`time_total`: connecting, the TLS
+            /// handshake and the answer).
+            func admin(_ role: String, _ method: String, _ path: String, body: String? = nil) async throws -> (status: Int, headers: String, body: String, seconds: Double) {
+                let timing = "\ncurl-time-total:"
+                var arguments = ["-s", "-D", "-", "-w", timing + "%{time_total}", "--cacert", pki + "/ca.pem",
+                                 "--cert", "\(pki)/admins/\(role).pem", "--key", "\(pki)/admins/\(role)-key.pem",
                                  "-X", method, "https://localhost:\(adminPort)/admin/v1/\(path)"]
                 if let body { arguments += ["-H", "Content-Type: application/yaml", "--data-binary", body] }
-                let output = try await ChildProcess.run("/usr/bin/curl", arguments)
-                let parts = output.components(separatedBy: "\r\n\r\n")
+                let printed = try await ChildProcess.run("/usr/bin/curl", arguments)
+                let timed = try #require(printed.range(of: timing, options: .backwards), "\(printed)")
+                let seconds = try #require(Double(printed[timed.upperBound...]), "\(printed)")
+                let parts = printed[..<timed.lowerBound].components(separatedBy: "\r\n\r\n")
                 let status = Int(parts[0].split(separator: " ").dropFirst().first ?? "") ?? 0
-                return (status, parts[0], parts.dropFirst().joined(separator: "\r\n\r\n"))
+                return (status, parts[0], parts.dropFirst().joined(separator: "\r\n\r\n"), seconds)
             }
             func queryB() async throws -> (status: Int, body: String) {
                 let request = HTTPClientRequest.agencyQuery(
@@ -72,18 +78,17 @@ import Testing
             #expect(proposed.status == 201, "\(proposed)")
             let id = try #require((try JSONSerialization.jsonObject(with: Data(proposed.body.utf8)) as? [String: Any])?["id"] as? Int)
             #expect(try await queryB().body.contains("@2026-11-01.1#"), "nothing changes before approval")
-            let started = ContinuousClock.now
             let approved = try await admin("security", "POST", "proposals/\(id)/approve", body: #"{"reason":"ok"}"#)
-            let answeredAfter = ContinuousClock.now - started
             #expect(approved.status == 200, "\(approved)")
             #expect(approved.headers.lowercased().contains("contract-served-by: 2/2"), "\(approved.headers)")
             let after = try await queryB()
             #expect(after.body.contains("\"contract_version\":\"\(Self.agency)@2026-12-05.1#"), "\(after.body)")
             #expect(after.body.contains("no_sharing"), "\(after.body)")
             // The approval answered once both processes served it (its wait is bounded by 2 s; the
-            // rest is curl's start and a TLS handshake, seconds on a loaded machine: 6.9 s for the
-            // approval and the query after it at load 12, so only the approval is timed, within 10 s).
-            #expect(answeredAfter < .seconds(10), "\(answeredAfter)")
+            // rest is the approving process's own reload and a TLS handshake, seconds on a loaded
+            // machine). Timed by curl's clock: the test's own also counted how long its task waited
+            // for a thread once curl had exited (10.9 and 13.8 s in full runs at load 12–16).
+            #expect(approved.seconds < 10, "\(approved.seconds) s")
 
             let suspended = try await admin("security", "POST", "partners/\(Self.agency)/suspend", body: #"{"reason":"incident"}"#)
             #expect(suspended.status == 200, "\(suspended)")
