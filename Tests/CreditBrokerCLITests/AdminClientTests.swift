@@ -8,7 +8,7 @@ import Testing
 /// with the demo PKI's admin certificates: a contract change's full round (propose → what-if →
 /// approve → the agency's next query answered under the new version), the refusals, and failures
 /// before anything is sent or with no answer, each on standard error with its own exit code.
-@Suite struct AdminClientTests {
+@Suite(.runsGatewayProcesses) struct AdminClientTests {
     static let agency = "agency.nj_anxin"
 
     /// One run of the command: its exit status, and its standard output and error apart.

@@ -10,7 +10,7 @@ import Testing
 /// Two real `credit-broker serve` processes on one database: a contract change proposed and
 /// approved through process A's admin API is served by process B before the approval's answer
 /// leaves (and so within 2 s), and a suspension refuses the partner's next request in both.
-@Suite struct ContractsAcrossProcessesTests {
+@Suite(.runsGatewayProcesses) struct ContractsAcrossProcessesTests {
     static let root = Repository.root
     static let agency = "agency.nj_anxin"
 

@@ -6,7 +6,7 @@ import Testing
 
 /// `credit-broker demo` end to end: a small province, its PKI, the bank query it prints works, and
 /// so does its admin listener on the next port.
-@Suite struct DemoTests {
+@Suite(.runsGatewayProcesses) struct DemoTests {
     @Test func theDemoServesABankQueryOverMutualTLSWithItsOwnPKI() async throws {
         let state = TestPostgres.temporaryFolder()
         let port = TestPorts.consecutive(3)

@@ -11,7 +11,7 @@ import Testing
 /// fault harness's kill scenario, made deterministic): once a gateway runs again, the quota units
 /// those requests took are given back, so the counters equal the committed events, and their
 /// Idempotency-Keys are free for a retry instead of answering 409 until their lease runs out.
-@Suite struct KilledGatewayTests {
+@Suite(.runsGatewayProcesses) struct KilledGatewayTests {
     static let agency = QuotaAcrossProcessesTests.agency
     static let body = #"{"subject":"91350100M000100Y43","purpose":"credit_report","items":["enterprise.registration"]}"#
 

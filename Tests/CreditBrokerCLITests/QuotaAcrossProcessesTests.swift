@@ -10,7 +10,7 @@ import Testing
 
 /// Two real `credit-broker serve` processes on one database share a partner's quota exactly, and
 /// alert it once at 80 % and once at 100 % of it.
-@Suite struct QuotaAcrossProcessesTests {
+@Suite(.runsGatewayProcesses) struct QuotaAcrossProcessesTests {
     static let root = Repository.root
     static let agency = "agency.nj_anxin"
 

@@ -8,7 +8,7 @@ import Testing
 /// `ExecReload`): a newly revoked bank certificate refused, a replaced server certificate served
 /// to new connections, a broken key file refused with the served pair kept, the process alive and
 /// each part's outcome in its log. (`ReloadTests` covers what the reload does in detail.)
-@Suite struct ReloadSignalTests {
+@Suite(.runsGatewayProcesses) struct ReloadSignalTests {
     static let root = Repository.root
     static let bank = "bank.icbc_jiangsu"
 

@@ -6,7 +6,7 @@ import Testing
 
 /// `serve` finds every policy file, the scorecard included, through `--policies` and `--catalog`,
 /// whatever its working directory: an operator's unit file starts it from `/`, not the repository.
-@Suite struct ServePolicyFolderTests {
+@Suite(.runsGatewayProcesses) struct ServePolicyFolderTests {
     static let root = Repository.root
 
     /// The options that point `serve` at the repository's policies and contracts from elsewhere.
