@@ -203,10 +203,12 @@ def compare(name, path, target, bad, seeds, binary, folder, ours_extra, reuse_py
         X_train, categorical = typed(train.drop(columns=[target]))
         X_test, _ = typed(test.drop(columns=[target]))
         cache = os.path.join(folder, f"{name}-{seed}-python.json")
+        this_seed = {}  # each label's result on this split; a tool that failed has none
         if reuse_python and os.path.exists(cache):
             with open(cache) as saved:
                 for label, result in json.load(saved).items():
                     runs.setdefault(label, []).append(result)
+                    this_seed[label] = result
             tools = []
         else:
             tools = [
@@ -228,16 +230,21 @@ def compare(name, path, target, bad, seeds, binary, folder, ours_extra, reuse_py
                 result["seconds"] = time.perf_counter() - started
                 runs.setdefault(label, []).append(result)
                 fresh[label] = result
+                this_seed[label] = result
         if tools:
             with open(cache, "w") as out:
                 json.dump(fresh, out)
         card = os.path.join(folder, f"{name}-{seed}-card.yaml")
         result, report = credit_broker_fit(binary, train_csv, test_csv, card, target, bad, ours_extra)
         runs.setdefault("credit-broker", []).append(result)
+        this_seed["credit-broker"] = result
         with open(os.path.join(folder, f"{name}-{seed}-train-report.txt"), "w") as out:
             out.write(report)
+        # Every label met so far, this split's AUC or "failed" (a failed tool has no result here; its
+        # median is over the seeds it ran on).
         print(f"  {name} seed {seed}: " + ", ".join(
-            f"{label} {values[-1]['auc']:.4f}" for label, values in runs.items()), file=log, flush=True)
+            f"{label} {this_seed[label]['auc']:.4f}" if label in this_seed else f"{label} failed"
+            for label in runs), file=log, flush=True)
     return {label: {key: statistics.median(r[key] for r in values) for key in ("auc", "ks", "gini", "seconds")}
             | {"seeds": len(values), "aucs": [r["auc"] for r in values]}
             for label, values in runs.items()}, len(raw), int(is_bad.sum())
