@@ -78,7 +78,7 @@ public final class PDFRenderer: Service, Sendable {
     }
 
     public let configuration: Configuration
-    private let turns: RenderSlots
+    private let turns: Turns
     private let browsers: BrowserSlots
     private let logger: Logger
     private let counts = Mutex((running: 0, most: 0))
@@ -92,7 +92,7 @@ public final class PDFRenderer: Service, Sendable {
         precondition(configuration.concurrency >= 1, "a renderer pool runs at least one render at a time")
         precondition(configuration.rendersPerBrowser >= 1, "a browser renders at least once")
         self.configuration = configuration
-        turns = RenderSlots(configuration.concurrency)
+        turns = Turns(configuration.concurrency)
         browsers = BrowserSlots(configuration.concurrency)
         self.logger = logger
         self.metrics = RendererMetrics(factory: metrics ?? MetricsSystem.factory)
@@ -452,50 +452,5 @@ actor BrowserSlots {
             }
         }
         return taken
-    }
-}
-
-/// The renderer pool's turns: `acquire` hands out a free turn, waiting while every turn is taken,
-/// in order of arrival, and gives up when its task is cancelled.
-actor RenderSlots {
-    private var free: [Int]
-    private var waiting: [(id: UInt64, continuation: CheckedContinuation<Int, any Error>)] = []
-    private var nextID: UInt64 = 0
-
-    init(_ count: Int) {
-        free = Array((0..<count).reversed())
-    }
-
-    func acquire() async throws -> Int {
-        if let turn = free.popLast() {
-            return turn
-        }
-        let id = nextID
-        nextID += 1
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int, any Error>) in
-                if Task.isCancelled {
-                    continuation.resume(throwing: CancellationError())
-                } else {
-                    waiting.append((id, continuation))
-                }
-            }
-        } onCancel: {
-            Task { await self.cancel(id) }
-        }
-    }
-
-    /// Passes the turn to the first waiting, or frees it.
-    func release(_ turn: Int) {
-        if waiting.isEmpty {
-            free.append(turn)
-        } else {
-            waiting.removeFirst().continuation.resume(returning: turn)
-        }
-    }
-
-    private func cancel(_ id: UInt64) {
-        guard let index = waiting.firstIndex(where: { $0.id == id }) else { return }
-        waiting.remove(at: index).continuation.resume(throwing: CancellationError())
     }
 }

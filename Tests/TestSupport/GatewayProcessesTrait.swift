@@ -1,3 +1,4 @@
+import BrokerCore
 import Testing
 
 /// Tests that run gateway processes of their own (`credit-broker serve` or `demo`, each with its
@@ -21,39 +22,9 @@ public struct GatewayProcessesTrait: SuiteTrait, TestTrait, TestScoping {
     }
 
     public func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
-        await Self.turns.take()
-        do {
-            try await function()
-        } catch {
-            await Self.turns.giveBack()
-            throw error
-        }
-        await Self.turns.giveBack()
-    }
-
-    /// A counting semaphore for tasks: `take` suspends until a turn is free, first come first served.
-    actor Turns {
-        private var free: Int
-        private var waiting: [CheckedContinuation<Void, Never>] = []
-
-        init(_ count: Int) {
-            free = count
-        }
-
-        func take() async {
-            if free > 0 {
-                free -= 1
-                return
-            }
-            await withCheckedContinuation { waiting.append($0) }
-        }
-
-        func giveBack() {
-            if waiting.isEmpty {
-                free += 1
-            } else {
-                waiting.removeFirst().resume()
-            }
+        let turn = try await Self.turns.acquire()
+        try await withCleanup(function) {
+            await Self.turns.release(turn)
         }
     }
 }
