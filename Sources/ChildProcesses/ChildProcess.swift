@@ -23,7 +23,7 @@ package enum ChildProcess {
         }
 
         /// Reads its output to the end, waits for it, and returns its exit code and output.
-        @available(*, noasync, message: "it blocks one of the few threads every task shares; from a task, await the async variant")
+        @available(*, noasync, message: "it blocks one of the few threads every task shares; await the async variant")
         package func wait() -> (status: Int32, output: String) {
             let (status, output, _) = wait(killingAfter: nil)
             return (status, output)
@@ -34,8 +34,7 @@ package enum ChildProcess {
         package func killAndReap() {
             kill(pid, SIGKILL)
             close(output)
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+            _ = reap()
         }
 
         /// As `wait()`, from a task: the wait blocks a thread of its own, not one of the few the tasks
@@ -52,7 +51,7 @@ package enum ChildProcess {
         /// As `wait()`, but if it has not closed its output within `limit`, sends it SIGKILL (while
         /// it is still this process's unreaped child, so the signal cannot reach another process),
         /// stops reading and says so.
-        @available(*, noasync, message: "it blocks one of the few threads every task shares; from a task, await the async variant")
+        @available(*, noasync, message: "it blocks one of the few threads every task shares; await the async variant")
         package func wait(killingAfter limit: Duration?) -> (status: Int32, output: String, killed: Bool) {
             var collected = [UInt8]()
             var buffer = [UInt8](repeating: 0, count: 16 * 1024)
@@ -80,10 +79,14 @@ package enum ChildProcess {
                 }
             }
             close(output)
+            return (reap(), String(decoding: collected, as: UTF8.self), killed)
+        }
+
+        /// Waits for it to end and returns its exit code (128 + the signal's number if a signal ended it).
+        private func reap() -> Int32 {
             var status: Int32 = 0
             while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-            let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-            return (exitCode, String(decoding: collected, as: UTF8.self), killed)
+            return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         }
     }
 
@@ -186,7 +189,7 @@ package enum ChildProcess {
 
     /// Runs a program to completion; throws when it exits non-zero, with what it printed.
     @discardableResult
-    @available(*, noasync, message: "it blocks one of the few threads every task shares; from a task, await the async variant")
+    @available(*, noasync, message: "it blocks one of the few threads every task shares; await the async variant")
     package static func run(_ executable: String, _ arguments: [String], input: String? = nil) throws -> String {
         let running = try start(executable, arguments, input: input)
         return try running.succeeded(running.wait())
