@@ -17,9 +17,9 @@ struct StatementCosts {
 
     struct Part {
         let label: String
-        let milliseconds: Double
-        let walBytes: Double
-        let fullPageImages: Double
+        var milliseconds = 0.0
+        var walBytes = 0.0
+        var fullPageImages = 0.0
     }
 
     let parts: [Part]
@@ -46,19 +46,16 @@ struct StatementCosts {
             WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
               AND query NOT LIKE '%pg_stat_statements%'
             """)
-        var sums = Array(repeating: (0.0, 0.0, 0.0), count: kinds.count + 1)
+        let count = Double(max(operations, 1))
+        var parts = (kinds.map(\.label) + ["other"]).map { Part(label: $0) }
         for row in rows {
             let query = try row.decode(String.self, at: 0)
             let index = kinds.firstIndex { $0.matches(query) } ?? kinds.count
-            sums[index].0 += try row.decode(Double.self, at: 1)
-            sums[index].1 += try row.decode(Double.self, at: 2)
-            sums[index].2 += try row.decode(Double.self, at: 3)
+            parts[index].milliseconds += try row.decode(Double.self, at: 1) / count
+            parts[index].walBytes += try row.decode(Double.self, at: 2) / count
+            parts[index].fullPageImages += try row.decode(Double.self, at: 3) / count
         }
-        let count = Double(max(operations, 1))
-        let labels = kinds.map(\.label) + ["other"]
-        return StatementCosts(parts: zip(labels, sums).map { label, sum in
-            Part(label: label, milliseconds: sum.0 / count, walBytes: sum.1 / count, fullPageImages: sum.2 / count)
-        })
+        return StatementCosts(parts: parts)
     }
 
     /// `record lookup 0.035 ms, …, meter events 0.069 ms (4,937 B of WAL, 0.57 full-page images), …`:
