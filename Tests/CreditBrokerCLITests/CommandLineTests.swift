@@ -7,9 +7,8 @@ import Testing
 
 /// Runs the real `credit-broker` binary, as an operator would.
 @Suite struct CommandLineTests {
-    /// The binary SwiftPM built next to the test bundle.
-    static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        .appendingPathComponent("credit-broker").path
+    /// The binary SwiftPM built next to the test bundle (`TestSupport.CommandLineBinary`).
+    static let binary = CommandLineBinary.path
 
     @Test func twoProcessesMigratingAtOnceLeaveOneAppliedSet() async throws {
         let database = try await TestPostgres.freshDatabase()

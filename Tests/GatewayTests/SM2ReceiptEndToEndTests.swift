@@ -135,7 +135,7 @@ import X509
     }
 
     /// The `credit-broker` built beside the tests.
-    static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("credit-broker").path
+    static let binary = CommandLineBinary.path
 
     /// A reply as `curl -si` saves it: status line, headers, a blank line, the body.
     static func curlSaved(_ reply: TestGateway.Reply) -> Data {

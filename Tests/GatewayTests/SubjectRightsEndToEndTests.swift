@@ -610,8 +610,3 @@ import Testing
         }
     }
 }
-
-/// The `credit-broker` binary SwiftPM built beside the tests.
-enum CommandLineBinary {
-    static let path = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("credit-broker").path
-}

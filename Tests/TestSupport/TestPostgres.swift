@@ -49,26 +49,12 @@ public enum TestPostgres {
         return try await EmbeddedPostgres.start(options)
     }
 
-    /// A new empty folder that any local account may enter, inside this test process's own
-    /// temporary folder, which is removed (with every cluster in it) when the process exits.
+    /// A new empty folder that any local account may enter, inside this test process's scratch
+    /// folder (`TestScratch`), which is removed (with every cluster in it) when the process exits.
     public static func temporaryFolder() -> String {
-        let path = Scratch.root + "/" + randomSuffix()
+        let path = TestScratch.folder + "/" + randomSuffix()
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
-    }
-
-    /// The test process's temporary folder: created on first use; at exit, the shared cluster is
-    /// stopped and the folder removed, so test runs leave nothing behind in the temporary folder.
-    private enum Scratch {
-        static let root: String = {
-            let path = NSTemporaryDirectory() + "credit-broker-test-" + randomSuffix()
-            try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-            atexit {
-                Embedded.instance?.stop()
-                try? FileManager.default.removeItem(atPath: Scratch.root)
-            }
-            return path
-        }()
     }
 
     private static func randomSuffix() -> String {
@@ -94,8 +80,9 @@ public enum TestPostgres {
         }
     }
 
-    /// Holds the shared cluster for the exit hook (a C function pointer cannot capture).
-    private enum Embedded {
+    /// Holds the shared cluster for the exit hook (a C function pointer cannot capture), which
+    /// `TestScratch` registers.
+    enum Embedded {
         nonisolated(unsafe) static var instance: EmbeddedPostgres?
     }
 }
