@@ -40,5 +40,6 @@ public struct Migration: Sendable, Hashable {
         Migration(101, "replays_sealed", PackageResources.m0101_replays_sealed_sql),
         Migration(102, "watched_changes_china_day", PackageResources.m0102_watched_changes_china_day_sql),
         Migration(103, "quota_inflight", PackageResources.m0103_quota_inflight_sql),
+        Migration(104, "meter_events_subject_hash", PackageResources.m0104_meter_events_subject_hash_sql),
     ]
 }
