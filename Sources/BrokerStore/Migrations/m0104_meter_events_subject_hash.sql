@@ -3,7 +3,7 @@
 -- event. A subject hash is random, so every answered query's meter event put its entry on a random
 -- leaf of an index that grows with the ledger and soon outgrows the buffer cache: on the gateway
 -- bench's ledger (3,862,404 events, 128 MB of shared_buffers) it was 570 MB (420 MB rebuilt), and
--- 40,000 events inserted by one statement took 1.33–1.40 s with it against 0.64–0.68 s without it.
+-- 40,000 events inserted by one statement took 1.33–1.76 s with it against 0.64–0.68 s without it.
 --
 -- A hash index keeps a 4-byte hash code per event: 127 MB on the same ledger, and the same 40,000
 -- events took 0.78–0.82 s. The listing only ever asks for one subject's events (equality), which a
