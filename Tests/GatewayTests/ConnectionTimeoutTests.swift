@@ -45,8 +45,15 @@ import Testing
             let trickled = try #require(try await slow.readUntilClosed(within: .seconds(20), trickle: Array(repeating: 0x16, count: 40), every: .milliseconds(100)))
             #expect(trickled.after < .seconds(10), "\(trickled.after)")
 
-            // A client that completes its handshake in time is served.
-            #expect(try await gateway.request(.GET, "/healthz").status == 200)
+            // A client that completes its handshake in time is served. In the full suite (load
+            // average 14) a real client's own handshake once took longer than the 1 s bound and was
+            // closed, as the bound says it should be; so it has three tries, and a listener that
+            // closed every handshake would still fail here.
+            var statuses: [String] = []
+            for _ in 0..<3 where statuses.last != "200" {
+                do { statuses.append(String(try await gateway.request(.GET, "/healthz").status)) } catch { statuses.append("\(error)") }
+            }
+            #expect(statuses.last == "200", "\(statuses)")
         }
     }
 
