@@ -12,6 +12,6 @@
 -- 100,000, against 0.4–0.7 ms through the B-tree).
 --
 -- Built in this migration's transaction: writes to meter_events wait for it (5.5 s on the ledger
--- above, so about a minute and a half for every 100 million events).
+-- above, so about two and a half minutes for every 100 million events).
 DROP INDEX meter_events_subject;
 CREATE INDEX meter_events_subject ON meter_events USING hash (subject_hash) WHERE subject_hash IS NOT NULL;
