@@ -115,9 +115,15 @@ import TestSupport
         _ = await holder.result
         #expect(answer.0 == .serviceUnavailable && answer.1 == "not ready: no database answer within 1.0 seconds\n", "\(answer)")
         #expect(waited < .seconds(15), "the check waited \(waited) for the lock")
-        // The pool's connections are usable afterwards, and the check is ready again.
-        let after = try await app.test(.router) { client in try await client.execute(uri: "/readyz", method: .get) { $0.status } }
-        #expect(after == .ok)
+        // The pool's connections are usable afterwards, and the check is ready again: within a few
+        // seconds, since on a loaded machine (a full run beside other work) one answer of the check's
+        // own query took longer than its 1 s patience and was 503, as it should be.
+        var after: [HTTPResponse.Status] = []
+        let ready = try await eventually(within: .seconds(30), every: .milliseconds(500)) {
+            after.append(try await app.test(.router) { client in try await client.execute(uri: "/readyz", method: .get) { $0.status } })
+            return after.last == .ok
+        }
+        #expect(ready, "\(after)")
         await locker.close()
         await pool.close()
     }
