@@ -142,8 +142,14 @@ public enum ScratchSweep {
     /// Whether process `pid` is a PostgreSQL server's postmaster: its name is `postgres` and the
     /// `postmaster.pid` of its working folder (the data folder) names it.
     public static func isPostmaster(_ pid: pid_t, name: String, pidFileInWorkingFolder pidFile: String?) -> Bool {
-        guard name == "postgres", let first = pidFile?.split(separator: "\n", omittingEmptySubsequences: false).first else { return false }
-        return pid_t(first.trimmingCharacters(in: .whitespaces)) == pid
+        name == "postgres" && pidFile.flatMap(postmasterPid(in:)) == pid
+    }
+
+    /// The pid on the first line of a `postmaster.pid` file's text.
+    static func postmasterPid(in pidFile: String) -> pid_t? {
+        pidFile.split(separator: "\n", omittingEmptySubsequences: false).first
+            .flatMap { pid_t($0.trimmingCharacters(in: .whitespaces)) }
+            .flatMap { $0 > 0 ? $0 : nil }
     }
 
     /// Whether `path` is `folder` or inside it (both absolute, without symbolic links).
@@ -186,16 +192,16 @@ public enum ScratchSweep {
         let account = geteuid()
         let now = Date()
         let names = (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []
+        func path(_ name: String) -> String { URL(fileURLWithPath: parent).appendingPathComponent(name).standardizedFileURL.path }
         let orphans = names.filter { $0.hasPrefix(folderPrefix) }
-            .compactMap { folder(at: URL(fileURLWithPath: parent).appendingPathComponent($0).standardizedFileURL.path) }
+            .compactMap { folder(at: path($0)) }
             .filter { isOrphaned($0, account: account, now: now, isRunning: isRunning) }
             .map(\.path)
         var outcome = Outcome()
         // What an earlier sweep had ended and renamed but not removed.
         for name in names where name.hasPrefix(sweptPrefix) {
-            let path = URL(fileURLWithPath: parent).appendingPathComponent(name).standardizedFileURL.path
-            guard let folder = folder(at: path), folder.account == account else { continue }
-            remove(path, as: path, into: &outcome)
+            guard let folder = folder(at: path(name)), folder.account == account else { continue }
+            remove(folder.path, as: folder.path, into: &outcome)
         }
         guard !orphans.isEmpty else { return outcome }
         let spared = Set([getpid()] + ancestors())
@@ -204,7 +210,8 @@ public enum ScratchSweep {
         // PostgreSQL servers first, by immediate shutdown: it ends their sessions and frees their
         // shared memory, which SIGKILL would leave behind.
         var servers: [pid_t: ProcessHandle] = [:]
-        let candidates = orphans.flatMap { pidFiles(in: $0, depth: 4) }.compactMap(firstLinePid)
+        let candidates = orphans.flatMap { pidFiles(in: $0, depth: 4) }
+            .compactMap { contents(of: $0).flatMap { postmasterPid(in: String(decoding: $0, as: UTF8.self)) } }
             + markedProcesses(of: Set(orphans), sparing: spared).map(\.pid)
         for pid in candidates where servers[pid] == nil && !spared.contains(pid) {
             guard let handle = ProcessHandle(pid) else { continue }
@@ -214,7 +221,7 @@ public enum ScratchSweep {
             guard isPostmaster(pid, name: name, pidFileInWorkingFolder: pidFile) else { continue }
             // One found by its data folder must run on a data folder inside the orphan; one found by
             // its marker was started by the orphan's test process, wherever its data folder is.
-            let marked = marker(of: pid).map { orphans.contains(URL(fileURLWithPath: $0).standardizedFileURL.path) } ?? false
+            let marked = marker(of: pid).map(orphans.contains) ?? false
             guard marked || resolved.contains(where: { isWithin(workingFolder, $0) }) else { continue }
             if handle.send(SIGQUIT) { servers[pid] = handle }
         }
@@ -278,27 +285,20 @@ public enum ScratchSweep {
         return found
     }
 
-    private static func firstLinePid(_ path: String) -> pid_t? {
-        contents(of: path).flatMap { String(decoding: $0, as: UTF8.self).split(separator: "\n").first }
-            .flatMap { pid_t($0.trimmingCharacters(in: .whitespaces)) }
-            .flatMap { $0 > 0 ? $0 : nil }
-    }
-
     /// The processes (held by pidfd) whose environment names one of `folders`.
     private static func markedProcesses(of folders: Set<String>, sparing spared: Set<pid_t>) -> [ProcessHandle] {
         let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { pid_t($0) }
         return pids.filter { !spared.contains($0) }.compactMap { pid in
             // The handle first: if this pid is reused after it, the environment read is the new
             // process's, and a signal through the handle cannot reach that one.
-            guard let handle = ProcessHandle(pid), let folder = marker(of: pid),
-                  folders.contains(URL(fileURLWithPath: folder).standardizedFileURL.path)
-            else { return nil }
+            guard let handle = ProcessHandle(pid), let folder = marker(of: pid), folders.contains(folder) else { return nil }
             return handle
         }
     }
 
+    /// The scratch folder named in process `pid`'s environment, as a standardised path.
     private static func marker(of pid: pid_t) -> String? {
-        contents(of: "/proc/\(pid)/environ").flatMap(marker(inEnvironment:))
+        contents(of: "/proc/\(pid)/environ").flatMap(marker(inEnvironment:)).map { URL(fileURLWithPath: $0).standardizedFileURL.path }
     }
 
     /// This process's parent, its parent, … up to the first process.
@@ -328,23 +328,9 @@ public enum ScratchSweep {
 
     // MARK: Small system calls
 
-    /// A file's whole contents (files in /proc report no size); nil if it cannot be read.
+    /// A file's whole contents (Foundation reads /proc's files, which report no size, to their end); nil if it cannot be read.
     static func contents(of path: String) -> [UInt8]? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 8192)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count > 0 {
-                bytes += buffer[0..<count]
-            } else if count == 0 {
-                return bytes
-            } else if errno != EINTR {
-                return nil
-            }
-        }
+        FileManager.default.contents(atPath: path).map { [UInt8]($0) }
     }
 
     private static func link(_ path: String) -> String? {

@@ -57,7 +57,8 @@ public enum TestPostgres {
         return path
     }
 
-    private static func randomSuffix() -> String {
+    /// A random name part: a 64-bit number in base 36.
+    static func randomSuffix() -> String {
         String(UInt64.random(in: 0...UInt64.max), radix: 36)
     }
 

@@ -21,7 +21,7 @@ public enum TestScratch {
 
     private enum Root {
         static let path: String = {
-            let path = NSTemporaryDirectory() + ScratchSweep.folderPrefix + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+            let path = NSTemporaryDirectory() + ScratchSweep.folderPrefix + TestPostgres.randomSuffix()
             try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
             if let me = ScratchSweep.status(of: getpid())?.identity {
                 let record = URL(fileURLWithPath: path).appendingPathComponent(ScratchSweep.ownerFileName)
