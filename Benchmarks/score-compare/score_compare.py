@@ -190,8 +190,7 @@ def compare(name, path, target, bad, seeds, binary, folder, ours_extra, reuse_py
     is_bad = (raw[target] == bad).to_numpy()
     if is_bad.all() or not is_bad.any():
         sys.exit(f"{path}: the target {target} needs both {bad!r} and other values")
-    runs = {}
-    per_seed = []  # each split's results by label, to pair ours with each tool split by split
+    per_seed = []  # each split's results by label; a tool that failed on a split has none there
     for seed in seeds:
         train_rows, test_rows = train_test_split(
             np.arange(len(raw)), test_size=0.3, stratify=is_bad, random_state=seed)
@@ -206,12 +205,10 @@ def compare(name, path, target, bad, seeds, binary, folder, ours_extra, reuse_py
         X_train, categorical = typed(train.drop(columns=[target]))
         X_test, _ = typed(test.drop(columns=[target]))
         cache = os.path.join(folder, f"{name}-{seed}-python.json")
-        this_seed = {}  # each label's result on this split; a tool that failed has none
+        this_seed = {}
         if reuse_python and os.path.exists(cache):
             with open(cache) as saved:
-                for label, result in json.load(saved).items():
-                    runs.setdefault(label, []).append(result)
-                    this_seed[label] = result
+                this_seed.update(json.load(saved))
             tools = []
         else:
             tools = [
@@ -219,7 +216,6 @@ def compare(name, path, target, bad, seeds, binary, folder, ours_extra, reuse_py
                 ("toad", lambda t: toad_fit(X_train, X_test, y_train, t)),
                 ("optbinning", lambda t: optbinning_fit(X_train, X_test, y_train, categorical, t)),
             ]
-        fresh = {}
         for tool, fit in tools:
             for tuned in (False, True):
                 label = f"{tool} {'tuned' if tuned else 'defaults'}"
@@ -231,15 +227,12 @@ def compare(name, path, target, bad, seeds, binary, folder, ours_extra, reuse_py
                     continue
                 result = metrics(y_test, p_bad)
                 result["seconds"] = time.perf_counter() - started
-                runs.setdefault(label, []).append(result)
-                fresh[label] = result
                 this_seed[label] = result
         if tools:
             with open(cache, "w") as out:
-                json.dump(fresh, out)
+                json.dump(this_seed, out)
         card = os.path.join(folder, f"{name}-{seed}-card.yaml")
         result, report = credit_broker_fit(binary, train_csv, test_csv, card, target, bad, ours_extra)
-        runs.setdefault("credit-broker", []).append(result)
         this_seed["credit-broker"] = result
         per_seed.append(this_seed)
         with open(os.path.join(folder, f"{name}-{seed}-train-report.txt"), "w") as out:
@@ -248,11 +241,19 @@ def compare(name, path, target, bad, seeds, binary, folder, ours_extra, reuse_py
         # median is over the seeds it ran on).
         print(f"  {name} seed {seed}: " + ", ".join(
             f"{label} {this_seed[label]['auc']:.4f}" if label in this_seed else f"{label} failed"
-            for label in runs), file=log, flush=True)
-    return {label: {key: statistics.median(r[key] for r in values) for key in ("auc", "ks", "gini", "seconds")}
-            | {"seeds": len(values), "aucs": [r["auc"] for r in values]}
-            | ({} if label == "credit-broker" else {"paired": paired(per_seed, label)})
-            for label, values in runs.items()}, len(raw), int(is_bad.sum())
+            for label in labels(per_seed)), file=log, flush=True)
+    summary = {}
+    for label in labels(per_seed):
+        values = [split[label] for split in per_seed if label in split]
+        summary[label] = ({key: statistics.median(r[key] for r in values) for key in ("auc", "ks", "gini", "seconds")}
+                          | {"seeds": len(values), "aucs": [r["auc"] for r in values]}
+                          | ({} if label == "credit-broker" else {"paired": paired(per_seed, label)}))
+    return summary, len(raw), int(is_bad.sum())
+
+
+def labels(per_seed):
+    """Every label met on any split, in the order first met."""
+    return list(dict.fromkeys(label for split in per_seed for label in split))
 
 
 def paired(per_seed, label):
