@@ -30,8 +30,8 @@ import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 CONSOLE = os.environ["CONSOLE_URL"]
@@ -81,12 +81,32 @@ def open_page(driver, path):
     return driver.page_source
 
 
+def mark_document(driver):
+    """Stamps the current document, so that its replacement can be told from it."""
+    stamp = f"{time.monotonic_ns()}"
+    driver.execute_script("window.__creditBrokerStamp = arguments[0];", stamp)
+    return stamp
+
+
+def wait_for_new_document(driver, stamp, seconds=30):
+    """Waits until the document stamped `stamp` has been replaced and the new one has loaded.
+
+    Selenium's staleness_of asks the old <html> element whether it is enabled; while Chromium is
+    swapping documents that can fail with a plain WebDriverException ("Node with given id does not
+    belong to the document") rather than the StaleElementReferenceException it expects, which ended
+    a CI run. Asking the page for the stamp instead, and treating any WebDriver error in the middle
+    of the swap as "not yet", has no such window; a page that never comes still ends in a timeout."""
+    def replaced(d):
+        return d.execute_script(
+            "return window.__creditBrokerStamp !== arguments[0] && document.readyState === 'complete';", stamp)
+    WebDriverWait(driver, seconds, ignored_exceptions=(WebDriverException,)).until(replaced)
+
+
 def click_and_wait(driver, element_id):
     """Clicks the button and waits for the page it leads to."""
-    old = driver.find_element(By.TAG_NAME, "html")
+    stamp = mark_document(driver)
     driver.find_element(By.ID, element_id).click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
-    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    wait_for_new_document(driver, stamp)
 
 
 def heading(driver):
@@ -124,14 +144,14 @@ def forced_post(driver, path, fields):
     """What a tampered page could send: a form the page does not offer, posted to the console without
     its token (the CSP lets a page post forms only to the console, and fetch nowhere). The status
     the refusal page shows, or the page's heading if it is no refusal."""
-    old = driver.find_element(By.TAG_NAME, "html")
+    stamp = mark_document(driver)
     driver.execute_script(
         "const form = document.createElement('form'); form.method = 'post'; form.action = arguments[0];"
         "for (const [name, value] of Object.entries(arguments[1])) {"
         "  const input = document.createElement('input'); input.type = 'hidden'; input.name = name; input.value = value;"
         "  form.appendChild(input); }"
         "document.body.appendChild(form); form.submit();", path, fields)
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old))
+    wait_for_new_document(driver, stamp, seconds=20)
     problems = driver.find_elements(By.CSS_SELECTOR, ".problem strong")
     return int(problems[0].text.split()[0]) if problems else heading(driver)
 
