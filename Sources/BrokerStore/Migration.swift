@@ -41,5 +41,6 @@ public struct Migration: Sendable, Hashable {
         Migration(102, "watched_changes_china_day", PackageResources.m0102_watched_changes_china_day_sql),
         Migration(103, "quota_inflight", PackageResources.m0103_quota_inflight_sql),
         Migration(104, "meter_events_subject_hash", PackageResources.m0104_meter_events_subject_hash_sql),
+        Migration(105, "quota_leases", PackageResources.m0105_quota_leases_sql),
     ]
 }

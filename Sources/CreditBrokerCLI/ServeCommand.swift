@@ -46,7 +46,16 @@ struct ServeCommand: AsyncParsableCommand {
     ))
     var testClockOffset: Double?
 
+    @Option(name: .customLong("quota-lease-units"), help: ArgumentHelp(
+        "Quota units each reservation leases ahead for this process, handed to the partner's next requests without a database call; 0 reserves every request's unit on its own (default 32).",
+        valueName: "units"
+    ))
+    var quotaLeaseUnits: Int?
+
     func validate() throws {
+        if let quotaLeaseUnits, !(0...10_000).contains(quotaLeaseUnits) {
+            throw ValidationError("--quota-lease-units must be between 0 and 10000")
+        }
         // A moved clock changes which quota day, contract version and consent term a request falls
         // in: never in production, which has no development PKI to seed from.
         if testClockOffset != nil, server.seedPKI == nil, ProcessInfo.processInfo.environment["CREDIT_BROKER_SEED_PKI"] == nil {
@@ -73,6 +82,7 @@ struct ServeCommand: AsyncParsableCommand {
                 policies: bundle, card: card, database: database, admin: admin, partner: partner, operations: server.operationsConfiguration()
             )
             configuration.standby = replica
+            if let quotaLeaseUnits { configuration.quotaLeaseUnits = quotaLeaseUnits }
         } catch {
             await opened.close()
             throw error

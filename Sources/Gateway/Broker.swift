@@ -70,6 +70,9 @@ public struct BrokerConfiguration: Sendable {
     public var meterConnections = 2
     /// Requests of one partner this process serves at once; beyond it, 429 before anything is read.
     public var requestsInFlightPerPartner = 128
+    /// Quota units a reservation leases ahead for this process, handed to the partner's next
+    /// requests without a database call (0: every request reserves its own; `QuotaCoalescer`).
+    public var quotaLeaseUnits = 32
     public var listening = Listening()
     /// The signals that shut the broker down gracefully (tests use none and call `Broker.shutdown()`).
     public var gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]
@@ -377,7 +380,8 @@ extension GatewayServer.Partners {
             scores: scores,
             metering: MeteringServices(
                 writer: writer, quotas: QuotaLedger(pool: pool), hasher: configuration.hasher, keys: configuration.sealingKeys, holder: holder,
-                logger: logger, concurrency: ConcurrencyLimiter(limit: configuration.requestsInFlightPerPartner)
+                logger: logger, concurrency: ConcurrencyLimiter(limit: configuration.requestsInFlightPerPartner),
+                quotaLeaseUnits: configuration.quotaLeaseUnits
             ),
             rights: rights,
             reports: ReportService(

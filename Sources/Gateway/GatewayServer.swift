@@ -158,7 +158,8 @@ public enum GatewayServer {
                 contracts: partners.contracts, keys: ApiKeyStore(pool: pool), peers: PeerCertificateCache(), counters: partners.metrics.authentication
             ))
             .add(middleware: MeteringMiddleware(
-                writer: metering.writer, idempotency: metering.idempotency, sweep: metering.sweep, hasher: metering.hasher, metrics: partners.metrics
+                writer: metering.writer, idempotency: metering.idempotency, sweep: metering.sweep, admissions: metering.admissions,
+                hasher: metering.hasher, metrics: partners.metrics
             ))
             .add(middleware: RateLimitMiddleware(limiter: metering.limiter, concurrency: metering.concurrency))
             .add(middleware: IdempotencyMiddleware(

@@ -17,6 +17,9 @@ public struct QuotaGrant: Sendable, Hashable {
     public var requestIDs: [String] = []
     /// The process's count the units are in, with `requestIDs`.
     public var count: QuotaReservation.Count? = nil
+    /// Units taken beyond the requests' for the process's lease, in `count`
+    /// (`QuotaLedger.reserve(holding:for:…leasing:margin:)`); `usageAfter` leaves them out.
+    public var leased: Int = 0
 
     /// The decision for the unit at `index` (from 0), as if each unit had been reserved alone, in order.
     public func decision(forUnit index: Int) -> QuotaDecision {

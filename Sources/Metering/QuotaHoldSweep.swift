@@ -18,12 +18,19 @@ import Synchronization
 ///   holder that has no `gateway_processes` row and whose counts have not moved for a minute is gone;
 ///   and no request lives ten minutes, so units in flight that long are released whoever holds them.
 ///
-/// A `Service` of the broker's group: one pass at start, one every `interval`, one at shutdown.
+/// It also gives back this process's quota leases (`QuotaCoalescer`) that have not been drawn on
+/// for `leaseIdle`, checked every `leaseIdle`, and all of them at shutdown.
+///
+/// A `Service` of the broker's group: one pass at start, one every `interval`, one at shutdown
+/// (after the server, which stops before it in the group: no request is admitted any more).
 public final class QuotaHoldSweep: Service, Sendable {
     public let holder: String
     let ledger: QuotaLedger
     let processes: GatewayProcesses
     let interval: Duration
+    /// The coalescer whose leases are given back, if it leases.
+    let admissions: QuotaCoalescer?
+    let leaseIdle: Duration
     private let logger: Logger
     private let pending = Mutex(Pending())
 
@@ -32,11 +39,16 @@ public final class QuotaHoldSweep: Service, Sendable {
         var abandons = [(partner: String, key: IdempotencyKey)]()
     }
 
-    public init(ledger: QuotaLedger, holder: String, interval: Duration = .seconds(5), logger: Logger) {
+    public init(
+        ledger: QuotaLedger, holder: String, interval: Duration = .seconds(5), admissions: QuotaCoalescer? = nil,
+        leaseIdle: Duration = .seconds(1), logger: Logger
+    ) {
         self.ledger = ledger
         self.holder = holder
         self.processes = GatewayProcesses(pool: ledger.pool)
         self.interval = interval
+        self.admissions = admissions.flatMap { $0.leaseUnits > 0 ? $0 : nil }
+        self.leaseIdle = leaseIdle
         self.logger = logger
     }
 
@@ -65,13 +77,39 @@ public final class QuotaHoldSweep: Service, Sendable {
 
     public func run() async throws {
         await sweep()
+        let period = admissions == nil ? interval : min(interval, leaseIdle)
         let (ticks, tick) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        let timer = Task { [interval] in
-            while (try? await Task.sleep(for: interval)) != nil { tick.yield() }
+        let timer = Task {
+            while (try? await Task.sleep(for: period)) != nil { tick.yield() }
         }
-        for await _ in ticks.cancelOnGracefulShutdown() { await sweep() }
+        var sinceSweep = Duration.zero
+        for await _ in ticks.cancelOnGracefulShutdown() {
+            await returnLeases(closing: false)
+            sinceSweep += period
+            if sinceSweep >= interval {
+                sinceSweep = .zero
+                await sweep()
+            }
+        }
         timer.cancel()
+        await returnLeases(closing: true)
         await sweep()
+    }
+
+    /// Gives back the units of idle or retired leases, or (`closing`) of every lease.
+    func returnLeases(closing: Bool) async {
+        guard let admissions else { return }
+        do {
+            if closing {
+                try await admissions.closeLeases()
+            } else {
+                try await admissions.returnLeases(idleFor: leaseIdle)
+            }
+        } catch {
+            logger.warning("leased quota units not given back yet", metadata: [
+                "units": "\(admissions.leasedUnitsOnHand)", "error": "\(String(reflecting: type(of: error)))",
+            ])
+        }
     }
 
     /// One pass; returns the units given back.

@@ -53,14 +53,43 @@ public struct QuotaLedger: Sendable {
         return try await reserve(units: requestIDs.count, holding: (requestIDs, holder), partner: partner, limits: limits, at: instant)
     }
 
+    /// Takes one unit for each of `requestIDs` as `reserve(holding:for:…)` does and, if every one of
+    /// them was granted, up to `extra` more units for `holder`'s lease (`QuotaLeaseBook`): as many as
+    /// leave at least `margin` units of each limit unreserved, so that the last units of a period
+    /// are reserved request by request. The grant's `usageAfter` leaves the leased units out (what
+    /// the requests took); `leased` says how many more were taken, in the grant's count and
+    /// reservation. `returnLease` gives back those never handed out.
+    public func reserve(
+        holding requestIDs: [String], for holder: String, partner: String, limits: QuotaLimits, at instant: Date, leasing extra: Int, margin: Int
+    ) async throws -> QuotaGrant {
+        guard !requestIDs.isEmpty else { throw MeteringInputError(field: "requestIDs", reason: "must name at least one request") }
+        guard extra >= 0 else { throw MeteringInputError(field: "extra", reason: "must not be negative, not \(extra)") }
+        guard margin >= 0 else { throw MeteringInputError(field: "margin", reason: "must not be negative, not \(margin)") }
+        try MeteringInputError.checkText(holder, "holder", maximum: 200)
+        for requestID in requestIDs { try MeteringInputError.checkText(requestID, "requestID", maximum: 200) }
+        return try await reserve(
+            units: requestIDs.count, holding: (requestIDs, holder), lease: (extra, margin), partner: partner, limits: limits, at: instant
+        )
+    }
+
     private func reserve(
-        units: Int, holding: (requestIDs: [String], holder: String)?, partner: String, limits: QuotaLimits, at instant: Date
+        units: Int, holding: (requestIDs: [String], holder: String)?, lease: (extra: Int, margin: Int)? = nil,
+        partner: String, limits: QuotaLimits, at instant: Date
     ) async throws -> QuotaGrant {
         try MeteringInputError.checkText(partner, "partner", maximum: 200)
         let day = QuotaPeriod.day.start(at: instant)
         let month = QuotaPeriod.month.start(at: instant)
         let row: PostgresRow
-        if let holding {
+        var leased = 0
+        if let holding, let lease {
+            row = try await pool.execute(Self.reserveLeaseStatement, [
+                partner, day, month, units, limits.perDay, limits.perMonth, holding.holder, lease.extra, lease.margin,
+            ])[0]
+            leased = try row.decode(Int.self, at: 7)
+            guard (0...lease.extra).contains(leased) else {
+                throw StoreInconsistency("quota_reserve_lease leased \(leased) units of \(lease.extra) asked")
+            }
+        } else if let holding {
             row = try await pool.execute(Self.reserveInflightStatement, [
                 partner, day, month, units, limits.perDay, limits.perMonth, holding.holder,
             ])[0]
@@ -71,19 +100,32 @@ public struct QuotaLedger: Sendable {
         }
         let granted = try row.decode(Int.self, at: 0)
         let exhaustion = try row.decode(String?.self, at: 1).map { try Self.exhaustion(named: $0, limits: limits, at: instant) }
-        guard (0...units).contains(granted), (granted < units) == (exhaustion != nil) else {
+        guard (0...units).contains(granted), (granted < units) == (exhaustion != nil), leased == 0 || granted == units else {
             throw StoreInconsistency("quota_reserve_up_to granted \(granted) of \(units) units, exhausted: \(exhaustion?.period.rawValue ?? "none")")
         }
         return QuotaGrant(
             partnerID: partner, requested: units, granted: granted, day: day, month: month,
-            usageAfter: QuotaUsage(today: try row.decode(Int.self, at: 2), thisMonth: try row.decode(Int.self, at: 3)),
+            usageAfter: QuotaUsage(today: try row.decode(Int.self, at: 2) - leased, thisMonth: try row.decode(Int.self, at: 3) - leased),
             exhaustion: exhaustion, requestIDs: holding?.requestIDs ?? [],
             count: try holding.flatMap { holding in
                 guard granted > 0 else { return nil }
                 return .init(holder: holding.holder, generation: try row.decode(Int.self, at: 4),
                              serverStarted: try row.decode(Int.self, at: 5), reservation: try row.decode(Int.self, at: 6))
-            }
+            },
+            leased: leased
         )
+    }
+
+    /// Gives back `units` of a lease that were never handed out to a request: at most what the
+    /// lease's count still has in flight, and none once the sweep has ended that count or if a
+    /// crash lost the lease's reservation. Returns how many came back.
+    @discardableResult
+    public func returnLease(_ lease: QuotaLeaseBook.Lease, units: Int) async throws -> Int {
+        guard units > 0 else { return 0 }
+        return try await pool.execute(Self.returnLeaseStatement, [
+            lease.count.holder, lease.partnerID, lease.day, lease.month,
+            lease.count.serverStarted, lease.count.generation, lease.count.reservation, units,
+        ])[0].decode(Int.self, at: 0)
     }
 
     private static func exhaustion(named name: String, limits: QuotaLimits, at instant: Date) throws -> QuotaDecision.Exhaustion {
@@ -130,7 +172,9 @@ public struct QuotaLedger: Sendable {
         try await connection.execute(Self.releaseStatement, [partner, day, month, units])
     }
 
-    /// The partner's usage in the periods that hold `instant`.
+    /// The partner's counters in the periods that hold `instant`: every unit taken, including those
+    /// still in flight for a request under way or leased ahead by a process (`spentUsage` leaves
+    /// those out).
     public func usage(partner: String, at instant: Date) async throws -> QuotaUsage {
         let row = try await pool.execute(Self.usageStatement, [
             partner, QuotaPeriod.day.start(at: instant), QuotaPeriod.month.start(at: instant),
@@ -138,10 +182,31 @@ public struct QuotaLedger: Sendable {
         return QuotaUsage(today: try row.decode(Int.self, at: 0), thisMonth: try row.decode(Int.self, at: 1))
     }
 
-    /// Every partner's usage in the periods that hold `instant` (a partner with none is absent).
+    /// Every partner's counters in the periods that hold `instant` (a partner with none is absent).
     public func usageOfAll(at instant: Date) async throws -> [String: QuotaUsage] {
         var usage: [String: QuotaUsage] = [:]
         for row in try await pool.execute(Self.usageOfAllStatement, [
+            QuotaPeriod.day.start(at: instant), QuotaPeriod.month.start(at: instant),
+        ]) {
+            usage[try row.decode(String.self, at: 0)] = QuotaUsage(today: try row.decode(Int.self, at: 1), thisMonth: try row.decode(Int.self, at: 2))
+        }
+        return usage
+    }
+
+    /// The partner's units spent by answers in the periods that hold `instant`: the counters less
+    /// the units in flight (for requests under way, or leased ahead by a gateway process and not
+    /// yet handed out). What the partner and the admin console are shown as used.
+    public func spentUsage(partner: String, at instant: Date) async throws -> QuotaUsage {
+        let row = try await pool.execute(Self.spentUsageStatement, [
+            partner, QuotaPeriod.day.start(at: instant), QuotaPeriod.month.start(at: instant),
+        ])[0]
+        return QuotaUsage(today: try row.decode(Int.self, at: 0), thisMonth: try row.decode(Int.self, at: 1))
+    }
+
+    /// `spentUsage(partner:at:)` of every partner with a counter (a partner with none is absent).
+    public func spentUsageOfAll(at instant: Date) async throws -> [String: QuotaUsage] {
+        var usage: [String: QuotaUsage] = [:]
+        for row in try await pool.execute(Self.spentUsageOfAllStatement, [
             QuotaPeriod.day.start(at: instant), QuotaPeriod.month.start(at: instant),
         ]) {
             usage[try row.decode(String.self, at: 0)] = QuotaUsage(today: try row.decode(Int.self, at: 1), thisMonth: try row.decode(Int.self, at: 2))
@@ -174,6 +239,21 @@ public struct QuotaLedger: Sendable {
         SELECT granted, exhausted, day_used, month_used, generation, started, reservation
         FROM set_config('synchronous_commit', 'off', true),
              quota_reserve_inflight($1, $2::date, $3::date, $4::bigint, $5::bigint, $6::bigint, $7)
+        """)
+
+    /// Commits asynchronously for the same reason as `reserveStatement`.
+    private static let reserveLeaseStatement = PostgresStatement("""
+        SELECT granted, exhausted, day_used, month_used, generation, started, reservation, leased
+        FROM set_config('synchronous_commit', 'off', true),
+             quota_reserve_lease($1, $2::date, $3::date, $4::bigint, $5::bigint, $6::bigint, $7, $8::bigint, $9::bigint)
+        """)
+
+    /// Commits asynchronously: a crash that loses the return leaves the units in the lease's count,
+    /// which the sweep gives back once this process is gone or the count has not moved for ten minutes.
+    private static let returnLeaseStatement = PostgresStatement("""
+        SELECT returned
+        FROM set_config('synchronous_commit', 'off', true),
+             quota_return_lease($1, $2, $3::date, $4::date, $5::bigint, $6::bigint, $7::bigint, $8::bigint)
         """)
 
     private static let releaseInFlightStatement = PostgresStatement("""
@@ -210,5 +290,39 @@ public struct QuotaLedger: Sendable {
                coalesce(sum(used) FILTER (WHERE period_kind = 'month'), 0)::bigint
         FROM quota_counters
         WHERE partner_id = $1 AND ((period_kind = 'day' AND period_start = $2::date) OR (period_kind = 'month' AND period_start = $3::date))
+        """)
+
+    /// The counters less the units in flight (`quota_inflight`: taken − settled of every count),
+    /// so that units a process leased ahead, or holds for a request still under way, are not shown
+    /// as used before an answer spends them.
+    private static let spentUsageOfAllStatement = PostgresStatement("""
+        WITH counted AS (
+            SELECT partner_id, period_kind, used FROM quota_counters
+            WHERE (period_kind = 'day' AND period_start = $1::date) OR (period_kind = 'month' AND period_start = $2::date)
+            UNION ALL
+            SELECT partner_id, kind, -CASE side WHEN 'taken' THEN units ELSE -units END
+            FROM quota_inflight, LATERAL (VALUES ('day', day = $1::date), ('month', month = $2::date)) AS k(kind, holds)
+            WHERE holds
+        )
+        SELECT partner_id,
+               greatest(0, coalesce(sum(used) FILTER (WHERE period_kind = 'day'), 0))::bigint,
+               greatest(0, coalesce(sum(used) FILTER (WHERE period_kind = 'month'), 0))::bigint
+        FROM counted
+        GROUP BY partner_id
+        """)
+
+    /// As `spentUsageOfAllStatement`, for one partner.
+    private static let spentUsageStatement = PostgresStatement("""
+        WITH counted AS (
+            SELECT period_kind, used FROM quota_counters
+            WHERE partner_id = $1 AND ((period_kind = 'day' AND period_start = $2::date) OR (period_kind = 'month' AND period_start = $3::date))
+            UNION ALL
+            SELECT kind, -CASE side WHEN 'taken' THEN units ELSE -units END
+            FROM quota_inflight, LATERAL (VALUES ('day', day = $2::date), ('month', month = $3::date)) AS k(kind, holds)
+            WHERE partner_id = $1 AND holds
+        )
+        SELECT greatest(0, coalesce(sum(used) FILTER (WHERE period_kind = 'day'), 0))::bigint,
+               greatest(0, coalesce(sum(used) FILTER (WHERE period_kind = 'month'), 0))::bigint
+        FROM counted
         """)
 }

@@ -55,7 +55,7 @@ public struct AdminPartnerView: Codable, Sendable {
     }
 
     /// - Parameter liveKeyIDs: the partner's keys that authenticate now (`ApiKeyStore.liveKeyIDs`).
-    /// - Parameter quotaUse: the units used in the periods that hold now (`QuotaLedger.usageOfAll`).
+    /// - Parameter quotaUse: the units spent by answers in the periods that hold now (`QuotaLedger.spentUsageOfAll`).
     init(_ contract: Contract, status: PartnerStatus, liveKeyIDs: [String], quotaUse: QuotaUsage) {
         self.quotaUse = Quotas(perDay: quotaUse.today, perMonth: quotaUse.thisMonth)
         self.status = status.rawValue

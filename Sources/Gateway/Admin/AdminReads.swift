@@ -26,7 +26,7 @@ struct AdminReads: Sendable {
     func partners() async throws -> PartnerList {
         let snapshot = contracts.snapshot()
         let live = try await keys.liveKeyIDs()
-        let used = try await quotas.usageOfAll(at: contracts.clock.now())
+        let used = try await quotas.spentUsageOfAll(at: contracts.clock.now())
         let partners = snapshot.contracts.values.sorted { $0.partnerID < $1.partnerID }
         return PartnerList(partners: partners.map {
             AdminPartnerView(
@@ -47,7 +47,7 @@ struct AdminReads: Sendable {
         do {
             let days = try await usage.usage(partner: partner, from: from, to: to)
             let breakdown = try await usage.breakdown(partner: partner, from: from, to: to)
-            let used = try await quotas.usage(partner: partner, at: now)
+            let used = try await quotas.spentUsage(partner: partner, at: now)
             return UsageReport(partner: partner, from: from, to: to, days: days, breakdown: breakdown, used: used, quotas: contract.quotas)
         } catch let error as MeteringInputError {
             throw Problem.invalidRequest(error.field, "\(error.field) \(error.reason).")

@@ -19,6 +19,8 @@ struct MeteringMiddleware: RouterMiddleware {
     let writer: MeterWriter
     let idempotency: IdempotencyStore
     let sweep: QuotaHoldSweep
+    /// Told when a unit's lease turns out lost.
+    let admissions: QuotaCoalescer
     let hasher: PersonKeyHasher
     let metrics: GatewayMetrics
 
@@ -60,6 +62,10 @@ struct MeteringMiddleware: RouterMiddleware {
             try await writer.record(event, completing: completion, spending: context.meter.unitInFlight)
         } catch {
             context.logger.error("meter event not committed; answer withheld", metadata: ["error": "\(error)"])
+            if case MeterError.quotaUnitNotCounted = error, let unit = context.meter.unitInFlight {
+                // Its reservation was lost (the database crashed since): so was the rest of its lease.
+                admissions.forgetLeases(after: unit)
+            }
             await context.meter.undoSpending()
             if let claimed { await sweep.abandon(partner: partner.partnerID, key: claimed.key) }
             throw Problem.meteringUnavailable()

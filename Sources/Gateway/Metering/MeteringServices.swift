@@ -25,15 +25,17 @@ public struct MeteringServices: Sendable {
     /// - Parameter holder: this gateway process (`gateway_processes.process_id`): billable requests'
     ///   units are counted in flight for it until their meter events, and its idempotency claims name it.
     /// - Parameter keys: seal the responses kept for retries.
+    /// - Parameter quotaLeaseUnits: quota units each reservation leases ahead for this process (0: none; `QuotaCoalescer`).
     public init(
         writer: MeterWriter, quotas: QuotaLedger, hasher: PersonKeyHasher, keys: SealingKeys, holder: String, logger: Logger,
-        concurrency: ConcurrencyLimiter = ConcurrencyLimiter(limit: 128), limiter: RateLimiter = RateLimiter(), maxBodyBytes: Int = 4 << 20
+        concurrency: ConcurrencyLimiter = ConcurrencyLimiter(limit: 128), limiter: RateLimiter = RateLimiter(), maxBodyBytes: Int = 4 << 20,
+        quotaLeaseUnits: Int = 0
     ) {
         self.concurrency = concurrency
         self.writer = writer
-        admissions = QuotaCoalescer(ledger: quotas, holder: holder)
+        admissions = QuotaCoalescer(ledger: quotas, holder: holder, leaseUnits: quotaLeaseUnits)
         idempotency = IdempotencyStore(pool: quotas.pool, keys: keys, holder: holder)
-        sweep = QuotaHoldSweep(ledger: quotas, holder: holder, logger: logger)
+        sweep = QuotaHoldSweep(ledger: quotas, holder: holder, admissions: admissions, logger: logger)
         alerts = QuotaAlerts(store: QuotaAlertStore(pool: quotas.pool))
         self.limiter = limiter
         self.hasher = hasher

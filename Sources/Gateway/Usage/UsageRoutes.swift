@@ -41,7 +41,7 @@ struct UsageRoutes {
             } catch let error as MeteringInputError {
                 throw Problem.invalidRequest(error.field, "\(error.field) \(error.reason).")
             }
-            let used = try await quotas.usage(partner: partner.partnerID, at: now)
+            let used = try await quotas.spentUsage(partner: partner.partnerID, at: now)
             let limits = partner.contract.quotas
             return try JSONResponse.response(Report(
                 partner: partner.partnerID, from: from, to: to, days: days,
