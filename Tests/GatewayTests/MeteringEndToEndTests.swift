@@ -2,6 +2,7 @@ import BrokerCore
 import BrokerStore
 import Foundation
 import Gateway
+import Metering
 import PostgresClient
 import TestSupport
 import Testing
@@ -158,8 +159,10 @@ import Testing
         }
     }
 
+    /// Leases off: the counter is set by hand below, and a lease taken by the first query would
+    /// rightly serve its units before the 429 (`aLeaseServesTheNextQueriesAndGoesBackWhenIdle`).
     @Test func anAgencyOverItsDailyQuotaGets429WithRetryAfterAndNoData() async throws {
-        try await TestGateway.run { gateway in
+        try await TestGateway.run(configuring: { configuration, _ in configuration.quotaLeaseUnits = 0 }) { gateway in
             let (_, token) = try await ApiKeyStore(pool: gateway.pool).issue(partnerID: TestGateway.agency, expiresAt: nil)
             let perDay = try #require(gateway.directory.contract(for: TestGateway.agency)?.quotas.perDay)
             let ok = try await gateway.request(.POST, "/v1/queries", bearer: token, body: query())
@@ -204,17 +207,51 @@ import Testing
             _ = try await gateway.request(.POST, "/v1/queries", bearer: token, body: query())
             let bad = try await gateway.request(.POST, "/v1/queries", bearer: token, body: Data("{".utf8))
             #expect(bad.status == 400)
-            let used = try await gateway.pool.query("""
-                SELECT period_kind, used FROM quota_counters WHERE partner_id = \(TestGateway.agency) ORDER BY period_kind
-                """).map { try $0.decode(Int.self, at: 1) }
-            #expect(used == [1, 1])
+            #expect(try await QuotaLedger(pool: gateway.pool).spentUsage(partner: TestGateway.agency, at: Date()) == QuotaUsage(today: 1, thisMonth: 1))
             // Both units were counted in flight for the gateway process and both are settled: one
             // spent by the first answer's meter event, one given back for the refused one (whose
-            // 400 event spends nothing).
-            let counts = try await gateway.pool.query("""
-                SELECT side, sum(units)::bigint FROM quota_inflight WHERE partner_id = \(TestGateway.agency) GROUP BY side ORDER BY side
-                """).map { "\(try $0.decode(String.self, at: 0)) \(try $0.decode(Int.self, at: 1))" }
-            #expect(counts == ["settled 2", "taken 2"])
+            // 400 event spends nothing). The rest of what the first reservation took is the
+            // process's lease, which goes back once it has not been drawn on for a second.
+            func counts() async throws -> [String] {
+                try await gateway.pool.query("""
+                    SELECT side, sum(units)::bigint FROM quota_inflight WHERE partner_id = \(TestGateway.agency) GROUP BY side ORDER BY side
+                    """).map { "\(try $0.decode(String.self, at: 0)) \(try $0.decode(Int.self, at: 1))" }
+            }
+            func used() async throws -> [Int] {
+                try await gateway.pool.query("""
+                    SELECT period_kind, used FROM quota_counters WHERE partner_id = \(TestGateway.agency) ORDER BY period_kind
+                    """).map { try $0.decode(Int.self, at: 1) }
+            }
+            #expect(try await eventually(within: .seconds(20), every: .milliseconds(100)) { try await used() == [1, 1] })
+            let settled = try await counts()
+            #expect(settled.count == 2 && settled[0] == settled[1].replacingOccurrences(of: "taken", with: "settled"), "\(settled)")
+        }
+    }
+
+    /// A bank's queries after its first draw on the lease that first reservation took (one
+    /// reservation, not one per query); the bank is shown only what its answers spent; once the
+    /// lease is idle for a second its units go back, and the counters equal the billable events.
+    @Test func aLeaseServesTheNextQueriesAndGoesBackWhenIdle() async throws {
+        try await TestGateway.run { gateway in
+            let ledger = QuotaLedger(pool: gateway.pool)
+            let identity = try gateway.identity(of: TestGateway.bank)
+            for _ in 0..<5 {
+                #expect(try await gateway.request(.POST, "/v1/queries", identity: identity, body: query()).status == 200)
+            }
+            let reservations = try await gateway.pool.query("""
+                SELECT coalesce(sum(reservations), 0)::bigint FROM quota_inflight WHERE partner_id = \(TestGateway.bank) AND side = 'taken'
+                """)[0].decode(Int.self, at: 0)
+            #expect(reservations == 1, "four queries drew on the first one's lease")
+            #expect(try await ledger.spentUsage(partner: TestGateway.bank, at: Date()) == QuotaUsage(today: 5, thisMonth: 5))
+            let usage = try await gateway.request(.GET, "/v1/usage", identity: identity)
+            #expect((usage.json["quota_today"] as? [String: Any])?["used"] as? Int == 5, "the partner is shown what it spent, not the lease")
+            #expect(try await eventually(within: .seconds(20), every: .milliseconds(100)) {
+                try await ledger.usage(partner: TestGateway.bank, at: Date()) == QuotaUsage(today: 5, thisMonth: 5)
+            }, "the lease's units went back")
+            let billable = try await gateway.pool.query("""
+                SELECT count(*) FROM meter_events WHERE partner_id = \(TestGateway.bank) AND endpoint = 'POST /v1/queries' AND http_status < 400
+                """)[0].decode(Int.self, at: 0)
+            #expect(billable == 5)
         }
     }
 

@@ -92,7 +92,7 @@ import Testing
     @Test func anUnknownSubjectIsAnsweredAsSuchAndNotBilled() async throws {
         try await TestGateway.run { gateway in
             let ledger = QuotaLedger(pool: gateway.pool)
-            let before = try await ledger.usage(partner: TestGateway.bank, at: Date())
+            let before = try await ledger.spentUsage(partner: TestGateway.bank, at: Date())
             let reply = try await score(gateway, as: TestGateway.bank)
             #expect(reply.status == 404)
             #expect(reply.headers.first(name: "Content-Type") == "application/problem+json")
@@ -100,7 +100,7 @@ import Testing
             #expect(reply.json["field"] as? String == "subject")
             #expect(reply.json["grade"] == nil && reply.json["score"] == nil)
             #expect(!String(decoding: reply.body, as: UTF8.self).contains(Self.company))
-            let after = try await ledger.usage(partner: TestGateway.bank, at: Date())
+            let after = try await ledger.spentUsage(partner: TestGateway.bank, at: Date())
             #expect(after.today == before.today && after.thisMonth == before.thisMonth)
             let event = try await gateway.pool.query("""
                 SELECT http_status, items_disclosed::text FROM meter_events WHERE partner_id = \(TestGateway.bank) AND endpoint = 'POST /v1/scores'
@@ -124,7 +124,7 @@ import Testing
             )])
             let (_, token) = try await ApiKeyStore(pool: gateway.pool).issue(partnerID: TestGateway.agency, expiresAt: nil)
             let ledger = QuotaLedger(pool: gateway.pool)
-            let before = try await ledger.usage(partner: TestGateway.agency, at: Date())
+            let before = try await ledger.spentUsage(partner: TestGateway.agency, at: Date())
             let body = try JSONSerialization.data(withJSONObject: ["subject": Self.company, "purpose": "credit_report"])
             let reply = try await gateway.request(.POST, "/v1/scores", bearer: token, body: body)
             #expect(reply.status == 422, "\(String(decoding: reply.body, as: UTF8.self))")
@@ -133,14 +133,14 @@ import Testing
             #expect(detail.hasPrefix("6 of the 13 features of the card's records_only segment are available"), "\(detail)")
             #expect(detail.hasSuffix("a grade needs at least 7."), "\(detail)")
             #expect(reply.json["grade"] == nil)
-            #expect(try await ledger.usage(partner: TestGateway.agency, at: Date()).today == before.today)
+            #expect(try await ledger.spentUsage(partner: TestGateway.agency, at: Date()).today == before.today)
 
             try await gateway.ingest([Self.registration])
-            let bankBefore = try await ledger.usage(partner: TestGateway.bank, at: Date())
+            let bankBefore = try await ledger.spentUsage(partner: TestGateway.bank, at: Date())
             let graded = try await score(gateway, as: TestGateway.bank)
             #expect(graded.status == 200)
             #expect(graded.json["grade"] is String)
-            #expect(try await ledger.usage(partner: TestGateway.bank, at: Date()).today == bankBefore.today + 1)
+            #expect(try await ledger.spentUsage(partner: TestGateway.bank, at: Date()).today == bankBefore.today + 1)
         }
     }
 
