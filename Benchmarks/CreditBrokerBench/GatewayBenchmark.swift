@@ -33,6 +33,8 @@ struct GatewayBenchmark: AsyncParsableCommand {
         statement a little, and pgbench runs one statement a lookup where the gateway batches many queries into one.
         """) var statements = false
 
+    @Option(help: "Quota units each reservation of the gateway leases ahead (serve --quota-lease-units; default: serve's).") var quotaLeaseUnits: Int?
+
     static let partner = "bank.icbc_jiangsu"
     static let items = ["enterprise.registration", "enterprise.penalty", "enterprise.customs_credit_level"]
 
@@ -84,7 +86,8 @@ struct GatewayBenchmark: AsyncParsableCommand {
             // The benchmark's database belongs to its own cluster's superuser; its ledger is seeded once
             // from `contracts` with the bank's certificate pinned to the one of `pki`.
             arguments: ["--database-url", database.conninfo, "--contracts", contracts, "--state-dir", state + "/gateway",
-                        "--db-pool-size", "\(poolSize)", "--allow-owner-role", "--seed-pki", pki] + policies,
+                        "--db-pool-size", "\(poolSize)", "--allow-owner-role", "--seed-pki", pki] + policies
+                + (quotaLeaseUnits.map { ["--quota-lease-units", "\($0)"] } ?? []),
             pki: pki, partner: Self.partner, log: state + "/gateway.log",
             environment: ["CREDIT_BROKER_PERSON_KEY_SECRET": "gateway-benchmark-person-key-secret-32+bytes", "CREDIT_BROKER_SEALING_KEYS": sealingKeys])
         defer { gateway.stop() }

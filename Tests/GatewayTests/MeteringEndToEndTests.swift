@@ -228,6 +228,24 @@ import Testing
         }
     }
 
+    /// A lease whose reservation the database lost (a crash before its asynchronous commit was
+    /// flushed; here its count removed by hand, which the meter sees the same way): the first query
+    /// drawing on it is withheld (503, its meter event refused), the rest of the lease is dropped,
+    /// and the next query reserves afresh and is answered.
+    @Test func aLeaseTheDatabaseLostIsDroppedAtItsFirstRefusedEvent() async throws {
+        try await TestGateway.run { gateway in
+            let identity = try gateway.identity(of: TestGateway.bank)
+            #expect(try await gateway.request(.POST, "/v1/queries", identity: identity, body: query()).status == 200)
+            try await gateway.pool.query("DELETE FROM quota_inflight WHERE partner_id = \(TestGateway.bank)")
+            try await gateway.pool.query("UPDATE quota_counters SET used = 1 WHERE partner_id = \(TestGateway.bank)")
+            #expect(try await gateway.request(.POST, "/v1/queries", identity: identity, body: query()).status == 503)
+            #expect(try await gateway.request(.POST, "/v1/queries", identity: identity, body: query()).status == 200)
+            let spent = try await QuotaLedger(pool: gateway.pool).spentUsage(partner: TestGateway.bank, at: Date())
+            #expect(spent == QuotaUsage(today: 2, thisMonth: 2))
+            #expect(try await meterEvents(gateway, partner: TestGateway.bank).map(\.status) == [200, 200])
+        }
+    }
+
     /// A bank's queries after its first draw on the lease that first reservation took (one
     /// reservation, not one per query); the bank is shown only what its answers spent; once the
     /// lease is idle for a second its units go back, and the counters equal the billable events.

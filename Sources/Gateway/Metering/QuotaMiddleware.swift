@@ -5,7 +5,8 @@ import Metering
 
 /// Takes one unit of the partner's daily and monthly quotas before a billable route's answer
 /// leaves, exactly across every gateway process on the database (concurrent requests share one
-/// reservation, `QuotaCoalescer`), counted in flight for this process until the request's meter
+/// reservation, and most draw on units the process leased ahead without one, `QuotaCoalescer`),
+/// counted in flight for this process until the request's meter
 /// event spends it (`MeterNote.unitInFlight`); gives it
 /// back if the answer does not leave (`MeterNote.whenWithheld`: a status of 400 or more, or a meter
 /// event that could not be committed), later if the database cannot be reached then
