@@ -114,6 +114,7 @@ struct GatewayBenchmark: AsyncParsableCommand {
         // its database server's.
         let measured: Set<Int32> = [getpid(), try await database.postmasterPID(pool)]
         _ = try load(url: "https://127.0.0.1:\(gateway.port)/healthz", certificate: gateway.clientCertificate, key: gateway.clientKey, bench: bench, seconds: 2, measured: measured)
+        let queriesStarted = Date()
         _ = try queryLoad(port: gateway.port, gateway: gateway, script: script, codes: codes, seconds: warmUp, measured: measured)
 
         var queries: [LoadResult] = [], pgbench: [Double] = [], healthz: [LoadResult] = [], replies: [LoadResult] = []
@@ -169,6 +170,17 @@ struct GatewayBenchmark: AsyncParsableCommand {
             queries: (rate, BenchmarkTimer.median(queries.map(\.p50)), p99), lookups: lookups, health: health, reply: reply, lost: lost,
             costs: (queryCost, lookupCost, healthCost)
         ))
+        // The gateway's count of units taken for the bank since the queries began (its leases
+        // included): how many queries waited on a reservation.
+        let taken = try await pool.query("""
+            SELECT coalesce(sum(reservations), 0)::bigint, coalesce(sum(units), 0)::bigint FROM quota_inflight
+            WHERE partner_id = \(Self.partner) AND side = 'taken' AND touched_at >= \(queriesStarted)
+            """)[0]
+        let (reservations, units) = (try taken.decode(Int.self, at: 0), try taken.decode(Int.self, at: 1))
+        print(String(
+            format: "  quota reservations over the run         %d for %d units taken (%.1f units each; queries that drew on a lease waited on the lookup alone before the meter event)",
+            reservations, units, Double(units) / Double(max(reservations, 1))
+        ))
         if statements {
             print("""
                 PostgreSQL's execution time by statement (pg_stat_statements, medians; with the extension loaded, so not the targets' run):
@@ -213,7 +225,7 @@ struct GatewayBenchmark: AsyncParsableCommand {
                   queries/s ÷ pgbench lookups/s             %5.2f  (target ≥ 0.3: %@)
                   p99 at %d connections                     %5.1f ms (target ≤ 15 ms: %@)
                   meter events lost                         %5d  (per round %@: wrk 2xx minus status-200 meter events, which also count requests in flight when wrk stopped; target 0: %@)
-                  round trips a query waits on in turn      2 by construction: the quota reservation and the record lookup at once, then the meter event's commit
+                  round trips a query waits on in turn      2 by construction: the record lookup (with the quota reservation at once, unless the query draws on its process's lease), then the meter event's commit
                 """,
             enterprises, connections, rounds, BenchmarkTimer.loadAverage(),
             queries.rate, queries.p50, queries.p99, lookups, health, reply, queries.rate / max(reply, 1),
