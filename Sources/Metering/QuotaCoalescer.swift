@@ -84,7 +84,7 @@ public final class QuotaCoalescer: Sendable {
             let grant = try await ledger.reserve(
                 holding: waiting.map { requestIDs[$0] }, for: holder, partner: lane.partnerID, limits: lane.limits,
                 at: admissions[waiting[0]].instant, leasing: isOpen ? leaseUnits : 0,
-                margin: Self.leaseMargin(for: lane.limits, leaseUnits: leaseUnits)
+                margin: Self.leaseMargin(leaseUnits: leaseUnits)
             )
             exhausted.until.withLock { $0[lane.partnerID] = grant.exhaustion?.resetsAt }
             if grant.leased > 0, let count = grant.count {
@@ -99,11 +99,11 @@ public final class QuotaCoalescer: Sendable {
         }
     }
 
-    /// How far before a limit leasing stops: eight leases' worth, or a tenth of the smaller limit if
-    /// that is more. Within it, every unit is reserved for its request.
-    public static func leaseMargin(for limits: QuotaLimits, leaseUnits: Int) -> Int {
-        let smaller = [limits.perDay, limits.perMonth].compactMap(\.self).min() ?? 0
-        return max(8 * leaseUnits, smaller / 10)
+    /// How far before a limit leasing stops: eight leases' worth. Within it every unit is reserved
+    /// for its request, and no lease is taken, so the leases taken before it are drawn on or given
+    /// back (idle) while the last units go request by request; a limit within it leases nothing.
+    public static func leaseMargin(leaseUnits: Int) -> Int {
+        8 * leaseUnits
     }
 
     /// Whether the partner's last reservation in this process found a quota used up that has not
