@@ -205,9 +205,9 @@ import Testing
         }
     }
 
-    /// A narrow dip of the bad rate (3 % of the rows, 2 % bad against 30 %) among least shares of
-    /// 5 % and 10 %: the bins each keep the least share, so the dip shares its bin; with and
-    /// without noise merging the bins turn once at most.
+    /// A narrow dip of the bad rate (3 % of the rows, 2 % bad against 20–30 % falling with x)
+    /// under least shares of 5 % and 10 %: a valley whose bins each keep the least share (the dip
+    /// shares its bin), with and without noise merging, turning once at most.
     @Test(arguments: [0.05, 0.1])
     func theValleyKeepsTheLeastBinShare(share: Double) {
         var random = SplitMix64(seed: 5)
@@ -224,7 +224,7 @@ import Testing
             let shares = counts.map { Double($0.total) / Double(values.count) }
             #expect(shares.allSatisfy { $0 >= share }, "\(shares)")
             let woe = Array(binned.table.woe.dropLast())
-            #expect(binned.trend != nil)
+            #expect(binned.trend == .valley, "\(String(describing: binned.trend)) \(binned.bins)")
             #expect(Self.risesThenFalls(woe) || Self.risesThenFalls(woe.map { -$0 }), "\(woe)")
         }
     }
