@@ -12,7 +12,8 @@ struct ScoreTrainCommand: AsyncParsableCommand {
             binned (tree: splits on at most 100 equal-frequency atoms, each bin at least \
             --min-bin-share of the rows, categories ordered and merged by WOE; quantile: \
             equal-frequency bins, one per category, rarer categories pooled; numeric WOE \
-            monotonic where the trend is, see --monotonic; neighbouring bins whose WOE differ by fewer than \
+            monotonic where the trend is, or with one turn (a peak or a valley of the bad rate) \
+            where the rows show one, see --monotonic; neighbouring bins whose WOE differ by fewer than \
             --noise-z standard errors merged), columns below --min-iv are dropped, and so is a \
             column whose WOE correlates beyond --max-correlation with one of higher IV; an \
             L2-penalised logistic regression is fitted on the WOE of the rest, a column whose slope \
@@ -53,9 +54,11 @@ struct ScoreTrainCommand: AsyncParsableCommand {
     var exclude: [String] = []
     @Option(help: "Binning method: quantile or tree (default: chosen by cross-validation).", transform: Self.binningMethod)
     var binning: BinningMethod?
-    @Option(help: "Monotonic WOE across numeric bins: auto (where the trend is), on or off (default: chosen by cross-validation between on and auto).",
+    @Option(help: ArgumentHelp(
+        "Monotonic WOE across numeric bins: on, auto (monotonic unless free bins fit significantly better), peak-valley (monotonic unless bins with one turn, the bad rate falling then rising or rising then falling, fit significantly better) or off; several, comma-separated, for the cross-validation to choose from (default: chosen by cross-validation between on and auto).",
+        valueName: "mode"),
             transform: Self.monotonicity)
-    var monotonic: Monotonicity?
+    var monotonic: [Monotonicity]?
     @Option(help: "Most bins per feature (default: chosen by cross-validation).")
     var maxBins: Int?
     @Option(help: "Merge neighbouring bins whose WOE differ by fewer standard errors (default: chosen by cross-validation).")
@@ -104,9 +107,14 @@ struct ScoreTrainCommand: AsyncParsableCommand {
         return method
     }
 
-    static func monotonicity(_ text: String) throws -> Monotonicity {
-        guard let mode = Monotonicity(rawValue: text) else { throw ValidationError("--monotonic must be auto, on or off") }
-        return mode
+    static func monotonicity(_ text: String) throws -> [Monotonicity] {
+        let modes = text.split(separator: ",", omittingEmptySubsequences: false).map { Monotonicity(rawValue: String($0)) }
+        guard !modes.isEmpty, modes.allSatisfy({ $0 != nil }) else {
+            throw ValidationError("--monotonic must be on, auto, peak-valley or off, or several of them comma-separated")
+        }
+        var unique: [Monotonicity] = []
+        for mode in modes.compactMap(\.self) where !unique.contains(mode) { unique.append(mode) }
+        return unique
     }
 
     static func segment(_ text: String) throws -> TrainingSegment {
@@ -144,7 +152,7 @@ struct ScoreTrainCommand: AsyncParsableCommand {
         if let foldMean { options.meanOfFoldCards = foldMean }
         if let maxBins { options.search.maxBins = [maxBins] }
         if let noiseZ { options.search.noiseZ = [noiseZ] }
-        if let monotonic { options.search.monotonicity = [monotonic] }
+        if let monotonic { options.search.monotonicity = monotonic }
         if let slopePrior { options.search.slopePrior = [slopePrior] }
         if let reasonCodesFrom {
             let old = try ScoreCommand.loadCard(reasonCodesFrom).card
@@ -202,10 +210,11 @@ struct ScoreTrainCommand: AsyncParsableCommand {
                 : "these settings,"
             Swift.print("points: the mean of \(segment.cards) cards of \(averaged) fitted on all rows and on each fold's training rows")
         }
-        Swift.print("feature".padding(toLength: 28, withPad: " ", startingAt: 0) + "     IV  bins  trend     slope  card bins  note")
+        Swift.print("feature".padding(toLength: 28, withPad: " ", startingAt: 0) + "     IV  bins  trend       slope  card bins  note")
         for feature in segment.features.sorted(by: { $0.informationValue > $1.informationValue }) {
             let slope = feature.coefficient.map { String(format: "%9.4f", $0) } ?? String(repeating: " ", count: 9)
-            let trend = feature.increasing.map { $0 ? "up  " : "down" } ?? "free"
+            // WOE up or down, or one turn of the bad rate: a valley (falls then rises) or a peak.
+            let trend = (feature.trend?.rawValue ?? "free").padding(toLength: 6, withPad: " ", startingAt: 0)
             Swift.print(feature.name.padding(toLength: 28, withPad: " ", startingAt: 0)
                 + String(format: "%7.4f  %4d  ", feature.informationValue, feature.bins) + trend + " " + slope
                 + String(format: "  %4d %@  ", feature.cardBins, segment.cards > 1 && feature.inCards > 0 ? "(\(feature.inCards)/\(segment.cards))" : "     ")

@@ -20,8 +20,17 @@ public struct BinnedFeature: Sendable {
     public let table: WOETable
     /// Each row's bin; `bins.count` is the missing bin.
     let assignment: [Int]
-    /// `nil` when the numeric bins were not held monotonic, else whether WOE rises with the value.
-    public var increasing: Bool? = nil
+    /// `nil` when the numeric bins were not held to a shape, else the shape of their WOE.
+    public var trend: WOETrend? = nil
+
+    /// `nil` unless the numeric bins were held monotonic, else whether WOE rises with the value.
+    public var increasing: Bool? {
+        switch trend {
+        case .up: true
+        case .down: false
+        case .valley, .peak, nil: nil
+        }
+    }
 
     public var informationValue: Double { table.informationValue }
 

@@ -6,7 +6,7 @@ public struct FeatureBinner: Sendable {
     /// Least share of present rows in a numeric bin (tree method and monotonic merging), and the
     /// share below which categories are pooled into one group.
     public var minBinShare: Double
-    /// Whether numeric bins must have monotonic WOE.
+    /// Whether numeric bins must have monotonic WOE (or WOE with one turn, see ``Monotonicity/peakValley``).
     public var monotonicity: Monotonicity
     /// Neighbouring bins (numeric, or categories in WOE order) whose WOE differ by fewer standard
     /// errors than this are merged; 0 never merges.
@@ -63,7 +63,7 @@ public struct FeatureBinner: Sendable {
         let outcome = binner(monotonicity: monotonicity, minBinShare: minBinShare).binning(atoms)
         let cuts = outcome.bins.dropFirst().map { distinct[atomStarts[$0.lowerBound]] }
         let assignment = values.map { BinnedFeature.bin(of: $0, cuts: cuts) }
-        return finish(name, .numeric(cuts: cuts), assignment, isBad, increasing: outcome.increasing)
+        return finish(name, .numeric(cuts: cuts), assignment, isBad, trend: outcome.trend)
     }
 
     private func binCategorical(_ name: String, _ values: [String?], _ isBad: [Bool]) -> BinnedFeature {
@@ -102,13 +102,13 @@ public struct FeatureBinner: Sendable {
         var groupOf: [String: Int] = [:]
         for (index, group) in groups.enumerated() { for value in group { groupOf[value] = index } }
         let assignment = values.map { $0.flatMap { groupOf[$0] } ?? groups.count }
-        return finish(name, .categorical(groups: groups), assignment, isBad, increasing: nil)
+        return finish(name, .categorical(groups: groups), assignment, isBad, trend: nil)
     }
 
-    private func finish(_ name: String, _ bins: BinnedFeature.Bins, _ assignment: [Int], _ isBad: [Bool], increasing: Bool?) -> BinnedFeature {
+    private func finish(_ name: String, _ bins: BinnedFeature.Bins, _ assignment: [Int], _ isBad: [Bool], trend: WOETrend?) -> BinnedFeature {
         var counts = Array(repeating: BinCounts(), count: bins.count + 1)
         for (bin, bad) in zip(assignment, isBad) { counts[bin].count(isBad: bad) }
         return BinnedFeature(name: name, bins: bins, table: WOETable(counts, smoothing: smoothing), assignment: assignment,
-                             increasing: increasing)
+                             trend: trend)
     }
 }

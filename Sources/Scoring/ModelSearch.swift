@@ -34,7 +34,9 @@ public struct ModelSearch: Sendable, Hashable {
     public var minBinShare: [Double] = [0.05, 0.02]
     /// Candidates for ``FeatureBinner/noiseZ``.
     public var noiseZ: [Double] = [0, 1]
-    /// Candidates for ``FeatureBinner/monotonicity``.
+    /// Candidates for ``FeatureBinner/monotonicity``. ``Monotonicity/peakValley`` is not among them
+    /// by default: as a third candidate it moved test AUC by +0.0004 ± 0.0003 on `german` (40 splits)
+    /// and by less on three other public sets, for 44 % more training time (README, "A peak-or-valley trend").
     public var monotonicity: [Monotonicity] = [.on, .auto]
     /// Candidates for ``TrainingOptions/minimumInformationValue`` (empty: the options' value).
     public var minimumInformationValue: [Double] = [0.02, 0.005]

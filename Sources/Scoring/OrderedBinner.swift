@@ -13,19 +13,22 @@ struct OrderedBinner {
     var noiseZ: Double = 0
     var smoothing: Double
 
-    /// The outcome of binning: the ranges, and whether they were made monotonic.
+    /// The outcome of binning: the ranges, and the shape their WOE was held to.
     struct Outcome {
         var bins: [Range<Int>]
-        /// `nil` when the bins are not held monotonic, else the direction of WOE.
-        var increasing: Bool?
+        /// `nil` when the bins are not held to a shape, else the shape of their WOE.
+        var trend: WOETrend?
+        /// `nil` unless the bins are held monotonic, else whether WOE rises.
+        var increasing: Bool? { trend == .up ? true : trend == .down ? false : nil }
     }
 
     /// Contiguous ranges of `atoms` covering them all, in order.
     func bins(_ atoms: [BinCounts]) -> [Range<Int>] { binning(atoms).bins }
 
     func binning(_ atoms: [BinCounts]) -> Outcome {
-        guard atoms.count > 1 else { return Outcome(bins: [0..<atoms.count], increasing: nil) }
+        guard atoms.count > 1 else { return Outcome(bins: [0..<atoms.count], trend: nil) }
         let increasing = trendIsIncreasing(atoms)
+        let monotonicTrend: WOETrend = increasing ? .up : .down
         func monotonic() -> [Range<Int>] {
             var bins = cut(atoms, monotonic: true)
             bins = mergeUntilMonotonic(bins, atoms: atoms, increasing: increasing)
@@ -33,17 +36,91 @@ struct OrderedBinner {
         }
         var outcome: Outcome
         switch monotonicity {
-        case .off: outcome = Outcome(bins: cut(atoms, monotonic: false), increasing: nil)
-        case .on: outcome = Outcome(bins: monotonic(), increasing: increasing)
+        case .off: outcome = Outcome(bins: cut(atoms, monotonic: false), trend: nil)
+        case .on: outcome = Outcome(bins: monotonic(), trend: monotonicTrend)
         case .auto:
             let held = monotonic()
             let free = cut(atoms, monotonic: false)
             outcome = Self.significantlyBetter(free, than: held, atoms: atoms)
-                ? Outcome(bins: free, increasing: nil) : Outcome(bins: held, increasing: increasing)
+                ? Outcome(bins: free, trend: nil) : Outcome(bins: held, trend: monotonicTrend)
+        case .peakValley:
+            let held = monotonic()
+            if let turned = turnedBins(atoms),
+               Self.significantlyBetter(turned.bins, than: held, atoms: atoms, z: Self.turnZ, minimumDegrees: 1) {
+                outcome = Outcome(bins: turned.bins, trend: turned.trend)
+            } else {
+                outcome = Outcome(bins: held, trend: monotonicTrend)
+            }
         }
-        // Merging two neighbours gives a WOE between theirs, so monotonic bins stay monotonic.
+        // Merging two neighbours gives a WOE between theirs, so monotonic bins stay monotonic and
+        // bins with one turn keep one turn at most.
         if noiseZ > 0 { outcome.bins = mergeNoise(outcome.bins, atoms: atoms) }
+        if outcome.trend == .valley || outcome.trend == .peak { outcome.trend = shape(of: outcome.bins, atoms: atoms) }
         return outcome
+    }
+
+    /// The upper 5 % point of the standard normal: the level of the test that keeps a turn.
+    static let turnZ = 1.645
+
+    /// The shape of `bins`' WOE: monotonic (either way; `up` when flat), or one turn.
+    private func shape(of bins: [Range<Int>], atoms: [BinCounts]) -> WOETrend? {
+        let woe = WOETable(bins.map { atoms[$0].reduce(BinCounts(), +) }, smoothing: smoothing).woe
+        if Self.isMonotonic(woe, increasing: true) { return .up }
+        if Self.isMonotonic(woe, increasing: false) { return .down }
+        guard let top = woe.indices.max(by: { woe[$0] < woe[$1] }), let bottom = woe.indices.min(by: { woe[$0] < woe[$1] }) else { return nil }
+        if Self.isMonotonic(Array(woe[...top]), increasing: true), Self.isMonotonic(Array(woe[top...]), increasing: false) { return .valley }
+        if Self.isMonotonic(Array(woe[...bottom]), increasing: false), Self.isMonotonic(Array(woe[bottom...]), increasing: true) { return .peak }
+        return nil
+    }
+
+    /// The bins with one turn of highest information value: for every turning point (an atom
+    /// boundary with the least bin share on either side; on at most 24 such points, evenly spread by
+    /// rows, for the tree; between quantile bins for the quantile method) and both shapes, the
+    /// method's bins with each side monotonic its own way, merged like monotonic bins.
+    private func turnedBins(_ atoms: [BinCounts]) -> (bins: [Range<Int>], trend: WOETrend)? {
+        let rows = atoms.reduce(0) { $0 + $1.total }
+        let minimumRows = max(1, Int((minBinShare * Double(rows)).rounded(.up)))
+        let points: [Int]
+        switch method {
+        case .quantile:
+            points = quantileBins(atoms).dropFirst().map(\.lowerBound)
+        case .tree:
+            var before = 0
+            var eligible: [(point: Int, before: Int)] = []
+            for point in 1..<atoms.count {
+                before += atoms[point - 1].total
+                if before >= minimumRows, rows - before >= minimumRows { eligible.append((point, before)) }
+            }
+            let most = 24
+            if eligible.count <= most {
+                points = eligible.map(\.point)
+            } else {
+                // The eligible point nearest each of `most` evenly spaced row counts.
+                var chosen: [Int] = []
+                var next = 0
+                for step in 0..<most {
+                    let target = eligible[0].before + (eligible.last!.before - eligible[0].before) * step / (most - 1)
+                    while next + 1 < eligible.count, eligible[next + 1].before <= target { next += 1 }
+                    if chosen.last != eligible[next].point { chosen.append(eligible[next].point) }
+                }
+                points = chosen
+            }
+        }
+        let quantiles = method == .quantile ? quantileBins(atoms) : []
+        var best: (bins: [Range<Int>], trend: WOETrend, iv: Double)?
+        for point in points {
+            for risingFirst in [true, false] {
+                let cut: [Range<Int>] = switch method {
+                case .quantile: quantiles
+                case .tree: treeBins(atoms, turn: (point, risingFirst))
+                }
+                var turn = point
+                let bins = mergeUntilMonotonic(cut, atoms: atoms, increasing: risingFirst, turn: &turn)
+                let iv = WOETable(bins.map { atoms[$0].reduce(BinCounts(), +) }, smoothing: smoothing).informationValue
+                if iv > (best?.iv ?? -.infinity) + 1e-12 { best = (bins, risingFirst ? .valley : .peak, iv) }
+            }
+        }
+        return best.map { ($0.bins, $0.trend) }
     }
 
     private func cut(_ atoms: [BinCounts], monotonic: Bool) -> [Range<Int>] {
@@ -56,8 +133,12 @@ struct OrderedBinner {
     /// Whether `free` bins fit the rows significantly better than `held` (fewer) bins: the
     /// likelihood-ratio statistic `2·(LL_free − LL_held)` above the 99th percentile of χ² with
     /// the difference in bins as degrees of freedom (Wilson–Hilferty).
-    static func significantlyBetter(_ free: [Range<Int>], than held: [Range<Int>], atoms: [BinCounts]) -> Bool {
-        guard free.count > held.count else { return false }
+    /// With `minimumDegrees` (for bins with a turn against monotonic ones, whose shape is itself a
+    /// choice), at least that many degrees of freedom, even with no more bins; `z` is the normal
+    /// quantile of the level (2.326: 1 %).
+    static func significantlyBetter(_ free: [Range<Int>], than held: [Range<Int>], atoms: [BinCounts], z: Double = 2.326,
+                                    minimumDegrees: Int = 0) -> Bool {
+        guard free.count > held.count || minimumDegrees > 0 else { return false }
         func logLikelihood(_ bins: [Range<Int>]) -> Double {
             bins.reduce(0) { sum, range in
                 let counts = atoms[range].reduce(BinCounts(), +)
@@ -67,8 +148,8 @@ struct OrderedBinner {
             }
         }
         let statistic = 2 * (logLikelihood(free) - logLikelihood(held))
-        let df = Double(free.count - held.count)
-        let critical = df * pow(1 - 2 / (9 * df) + 2.326 * (2 / (9 * df)).squareRoot(), 3)
+        let df = Double(max(free.count - held.count, minimumDegrees))
+        let critical = df * pow(1 - 2 / (9 * df) + z * (2 / (9 * df)).squareRoot(), 3)
         return statistic > critical
     }
 
@@ -138,17 +219,23 @@ struct OrderedBinner {
     /// A candidate's IV is the others' terms (with the smoothing of one bin more) plus its two
     /// halves', and its monotonicity is checked against its neighbours only: the bins it splits
     /// from were monotonic already, and the smoothing shifts every bin's WOE alike.
-    private func treeBins(_ atoms: [BinCounts], monotonic: Bool) -> [Range<Int>] {
+    ///
+    /// With a `turn`, the bins are first cut at its atom `point`, and WOE is held monotonic on
+    /// either side of it: rising then falling when `risingFirst`, else falling then rising.
+    private func treeBins(_ atoms: [BinCounts], monotonic: Bool = false, turn: (point: Int, risingFirst: Bool)? = nil) -> [Range<Int>] {
         let prefix = atoms.reduce(into: [BinCounts()]) { $0.append($0.last! + $1) }
         let total = prefix.last!
         let minimumRows = max(1, Int((minBinShare * Double(total.total)).rounded(.up)))
-        let increasing = trendIsIncreasing(atoms)
+        let increasing = turn == nil && monotonic ? trendIsIncreasing(atoms) : true
         func counts(_ range: Range<Int>) -> BinCounts {
             BinCounts(good: prefix[range.upperBound].good - prefix[range.lowerBound].good,
                       bad: prefix[range.upperBound].bad - prefix[range.lowerBound].bad)
         }
         var bins = [0..<atoms.count]
         var currentIV = 0.0
+        if let turn, turn.point > 0, turn.point < atoms.count {
+            bins = [0..<turn.point, turn.point..<atoms.count]
+        }
         while bins.count < maxBins {
             let used = Double(bins.count + 1)
             let goods = Double(total.good) + used * smoothing, bads = Double(total.bad) + used * smoothing
@@ -159,13 +246,22 @@ struct OrderedBinner {
             }
             let terms = bins.map { term(counts($0)) }
             let sum = terms.reduce(0) { $0 + $1.iv }
+            if bins.count == 2, turn != nil, currentIV == 0 { currentIV = sum }
             var best: (iv: Double, index: Int, cut: Int)?
             for (index, bin) in bins.enumerated() where bin.count > 1 {
                 for cut in bin.lowerBound + 1 ..< bin.upperBound {
                     let left = counts(bin.lowerBound..<cut), right = counts(cut..<bin.upperBound)
                     guard left.total >= minimumRows, right.total >= minimumRows else { continue }
                     let l = term(left), r = term(right)
-                    if monotonic {
+                    if let turn {
+                        // The neighbours on the same side of the turn, and that side's direction.
+                        let leftSide = bin.upperBound <= turn.point
+                        func sameSide(_ other: Int) -> Bool { (bins[other].upperBound <= turn.point) == leftSide }
+                        var sequence = [l.woe, r.woe]
+                        if index > 0, sameSide(index - 1) { sequence.insert(terms[index - 1].woe, at: 0) }
+                        if index + 1 < bins.count, sameSide(index + 1) { sequence.append(terms[index + 1].woe) }
+                        guard Self.isMonotonic(sequence, increasing: leftSide == turn.risingFirst) else { continue }
+                    } else if monotonic {
                         var sequence = [l.woe, r.woe]
                         if index > 0 { sequence.insert(terms[index - 1].woe, at: 0) }
                         if index + 1 < bins.count { sequence.append(terms[index + 1].woe) }
@@ -186,6 +282,14 @@ struct OrderedBinner {
     /// Merges adjacent bins until WOE runs in the given direction and every bin holds the
     /// minimum share: each step merges the violating pair whose WOEs are closest.
     private func mergeUntilMonotonic(_ start: [Range<Int>], atoms: [BinCounts], increasing: Bool) -> [Range<Int>] {
+        var turn = atoms.count
+        return mergeUntilMonotonic(start, atoms: atoms, increasing: increasing, turn: &turn)
+    }
+
+    /// The same, with WOE running in the given direction up to the atom `turn` (a bin boundary)
+    /// and the other way after it; the two bins that meet there may be in either order. When they
+    /// merge (one too small), the turn moves to the merged bin's end.
+    private func mergeUntilMonotonic(_ start: [Range<Int>], atoms: [BinCounts], increasing: Bool, turn: inout Int) -> [Range<Int>] {
         var bins = start
         let total = atoms.reduce(0) { $0 + $1.total }
         func counts(_ range: Range<Int>) -> BinCounts { atoms[range].reduce(BinCounts(), +) }
@@ -194,14 +298,18 @@ struct OrderedBinner {
             let woe = WOETable(binCounts, smoothing: smoothing).woe
             var merge: (index: Int, gap: Double)?
             for index in 0..<bins.count - 1 {
-                let ordered = increasing ? woe[index] <= woe[index + 1] : woe[index] >= woe[index + 1]
+                let meeting = bins[index].upperBound == turn
+                let rising = bins[index + 1].upperBound <= turn ? increasing : !increasing
+                let ordered = meeting || (rising ? woe[index] <= woe[index + 1] : woe[index] >= woe[index + 1])
                 let small = Double(min(binCounts[index].total, binCounts[index + 1].total)) < minBinShare * Double(total)
                 guard !ordered || small else { continue }
                 let gap = abs(woe[index] - woe[index + 1])
                 if gap < (merge?.gap ?? .infinity) { merge = (index, gap) }
             }
             guard let merge else { break }
-            bins.replaceSubrange(merge.index...merge.index + 1, with: [bins[merge.index].lowerBound..<bins[merge.index + 1].upperBound])
+            let merged = bins[merge.index].lowerBound..<bins[merge.index + 1].upperBound
+            if merged.lowerBound < turn, turn < merged.upperBound { turn = merged.upperBound }
+            bins.replaceSubrange(merge.index...merge.index + 1, with: [merged])
         }
         return bins
     }

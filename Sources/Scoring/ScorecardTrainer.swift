@@ -78,8 +78,10 @@ public struct ScorecardTrainer: Sendable {
         public var name: String
         public var informationValue: Double
         public var bins: Int
+        /// `nil` unless the numeric bins were held to a shape (monotonic, or one turn); then the shape.
+        public var trend: WOETrend?
         /// `nil` unless the numeric bins were held monotonic; then whether WOE rises with the value.
-        public var increasing: Bool?
+        public var increasing: Bool? { trend == .up ? true : trend == .down ? false : nil }
         /// The regression slope on WOE; `nil` when the feature was dropped.
         public var coefficient: Double?
         /// Why the feature is not in the card, if it is not.
@@ -202,7 +204,7 @@ public struct ScorecardTrainer: Sendable {
         let (binned, fitted) = (whole.binned, whole.regressed)
         var summaries = binned.map { feature in
             FeatureSummary(name: feature.name, informationValue: feature.informationValue, bins: feature.bins.count,
-                           increasing: feature.increasing, coefficient: nil, dropped: whole.dropped[feature.name])
+                           trend: feature.trend, coefficient: nil, dropped: whole.dropped[feature.name])
         }
         for (feature, coefficient) in zip(fitted.features, fitted.regression.coefficients) {
             summaries[summaries.firstIndex { $0.name == feature.name }!].coefficient = coefficient

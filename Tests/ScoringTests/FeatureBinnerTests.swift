@@ -124,4 +124,108 @@ import Testing
         let woe = Array(shaped.table.woe.dropLast())
         #expect(!OrderedBinner.isMonotonic(woe, increasing: true) && !OrderedBinner.isMonotonic(woe, increasing: false), "\(woe)")
     }
+
+    /// x uniform on [−1, 1), bad rate `0.05 + 0.4·x²`: high at both ends, lowest in the middle.
+    static func uShaped(count: Int, seed: UInt64 = 3) -> (values: [Double?], isBad: [Bool]) {
+        var values: [Double?] = [], isBad: [Bool] = []
+        var random = SplitMix64(seed: seed)
+        for _ in 0..<count {
+            let x = Double.random(in: -1..<1, using: &random)
+            values.append(x)
+            isBad.append(Double.random(in: 0..<1, using: &random) < 0.05 + 0.4 * x * x)
+        }
+        return (values, isBad)
+    }
+
+    /// Whether `woe` rises then falls (a valley of the bad rate), each part possibly empty.
+    static func risesThenFalls(_ woe: [Double]) -> Bool {
+        guard let top = woe.indices.max(by: { woe[$0] < woe[$1] }) else { return true }
+        return OrderedBinner.isMonotonic(Array(woe[...top]), increasing: true) && OrderedBinner.isMonotonic(Array(woe[top...]), increasing: false)
+    }
+
+    /// With `peak-valley`, a U-shaped bad rate gets bins whose WOE rises then falls (a valley of
+    /// the bad rate), with the turn in the middle and every bin at least the least share; with
+    /// `on` the same rows get monotonic bins, which miss one side of the U.
+    @Test(arguments: BinningMethod.allCases)
+    func aUShapedBadRateGetsAValley(method: BinningMethod) {
+        let data = Self.uShaped(count: 5000)
+        let binner = FeatureBinner(method: method, maxBins: 8, minBinShare: 0.05, monotonicity: .peakValley)
+        let valley = binner.bin("u", .numeric(data.values), isBad: data.isBad)
+        let woe = Array(valley.table.woe.dropLast())
+        #expect(valley.trend == .valley)
+        #expect(valley.increasing == nil)
+        #expect(woe.count >= 4, "\(woe)")
+        #expect(Self.risesThenFalls(woe), "\(woe)")
+        #expect(!OrderedBinner.isMonotonic(woe, increasing: true) && !OrderedBinner.isMonotonic(woe, increasing: false), "\(woe)")
+        // The best bin (highest WOE) holds x near 0.
+        guard case let .numeric(cuts) = valley.bins, let top = woe.indices.max(by: { woe[$0] < woe[$1] }) else {
+            Issue.record("not numeric"); return
+        }
+        let lower = top == 0 ? -1 : cuts[top - 1], upper = top == cuts.count ? 1 : cuts[top]
+        #expect(lower < 0.05 && upper > -0.05, "best bin [\(lower), \(upper))")
+        let shares = valley.table.counts.dropLast().map { Double($0.total) / Double(data.values.count) }
+        #expect(shares.allSatisfy { $0 >= 0.05 }, "\(shares)")
+        // Held monotonic, the same rows lose most of the U's information.
+        var monotonic = binner
+        monotonic.monotonicity = .on
+        let held = monotonic.bin("u", .numeric(data.values), isBad: data.isBad)
+        #expect(held.trend != nil && held.trend != .valley)
+        #expect(valley.informationValue > 2 * held.informationValue, "\(valley.informationValue) vs \(held.informationValue)")
+    }
+
+    /// The mirror image: a bad rate highest in the middle gets a peak.
+    @Test func anInvertedUGetsAPeak() {
+        let data = Self.uShaped(count: 5000)
+        let isBad = data.isBad.map { !$0 }
+        let peak = FeatureBinner(method: .tree, maxBins: 6, monotonicity: .peakValley).bin("u", .numeric(data.values), isBad: isBad)
+        #expect(peak.trend == .peak)
+        #expect(Self.risesThenFalls(Array(peak.table.woe.dropLast()).map { -$0 }), "\(peak.table.woe)")
+    }
+
+    /// With `peak-valley`, monotonic bad rates keep monotonic bins: a clean falling one and the
+    /// noisy one above (whose every tenth band is riskier), each the same bins as `on` gives.
+    @Test(arguments: BinningMethod.allCases)
+    func aMonotonicBadRateStaysMonotonic(method: BinningMethod) {
+        var random = SplitMix64(seed: 11)
+        var clean: (values: [Double?], isBad: [Bool]) = ([], [])
+        for _ in 0..<5000 {
+            let x = Double.random(in: 0..<100, using: &random)
+            clean.values.append(x)
+            clean.isBad.append(Double.random(in: 0..<1, using: &random) < 0.4 - 0.003 * x)
+        }
+        for data in [clean, Self.noisyDecreasing(count: 5000)] {
+            let binner = FeatureBinner(method: method, maxBins: 8, minBinShare: 0.05, monotonicity: .peakValley)
+            let binned = binner.bin("x", .numeric(data.values), isBad: data.isBad)
+            #expect(binned.trend == .up)
+            #expect(binned.increasing == true)
+            #expect(OrderedBinner.isMonotonic(Array(binned.table.woe.dropLast()), increasing: true), "\(binned.table.woe)")
+            var monotonic = binner
+            monotonic.monotonicity = .on
+            #expect(binned.bins == monotonic.bin("x", .numeric(data.values), isBad: data.isBad).bins)
+        }
+    }
+
+    /// A narrow dip of the bad rate (3 % of the rows, 2 % bad against 20–30 % falling with x)
+    /// under least shares of 5 % and 10 %: a valley whose bins each keep the least share (the dip
+    /// shares its bin), with and without noise merging, turning once at most.
+    @Test(arguments: [0.05, 0.1])
+    func theValleyKeepsTheLeastBinShare(share: Double) {
+        var random = SplitMix64(seed: 5)
+        var values: [Double?] = [], isBad: [Bool] = []
+        for _ in 0..<6000 {
+            let x = Double.random(in: 0..<1, using: &random)
+            values.append(x)
+            isBad.append(Double.random(in: 0..<1, using: &random) < ((0.40..<0.43).contains(x) ? 0.02 : 0.3 - 0.1 * x))
+        }
+        for noiseZ in [0.0, 1.0] {
+            let binned = FeatureBinner(method: .tree, maxBins: 8, minBinShare: share, monotonicity: .peakValley, noiseZ: noiseZ)
+                .bin("x", .numeric(values), isBad: isBad)
+            let counts = binned.table.counts.dropLast()
+            let shares = counts.map { Double($0.total) / Double(values.count) }
+            #expect(shares.allSatisfy { $0 >= share }, "\(shares)")
+            let woe = Array(binned.table.woe.dropLast())
+            #expect(binned.trend == .valley, "\(String(describing: binned.trend)) \(binned.bins)")
+            #expect(Self.risesThenFalls(woe) || Self.risesThenFalls(woe.map { -$0 }), "\(woe)")
+        }
+    }
 }
