@@ -41,7 +41,10 @@ GRANT EXECUTE ON FUNCTION quota_reserve(text, date, date, bigint, bigint, bigint
                           quota_reserve_inflight(text, date, date, bigint, bigint, bigint, text),
                           quota_release_inflight(text, text, date, date, bigint, bigint, bigint, text[]),
                           quota_server_started(),
-                          quota_sweep_inflight(text[], text) TO credit_broker_gateway;
+                          quota_sweep_inflight(text[], text),
+                          -- Quota leases (m0105): units reserved ahead for a process, and given back.
+                          quota_reserve_lease(text, date, date, bigint, bigint, bigint, text, bigint, bigint),
+                          quota_return_lease(text, text, date, date, bigint, bigint, bigint, bigint) TO credit_broker_gateway;
 -- Each process's units in flight (taken by reservations, settled by meter events and releases,
 -- ended by the sweep when the process is gone), the request ids whose units were given back, and
 -- the per-request holds of processes older than quota_inflight (the sweep gives those back).
@@ -100,6 +103,13 @@ BEGIN
     FROM pg_tables WHERE schemaname = 'public' AND tablename <> ALL (decided);
     IF missing IS NOT NULL THEN
         RAISE EXCEPTION 'grants.sql does not say which role may use: % (add the table to grants.sql)', missing;
+    END IF;
+    -- The quota functions are the gateway's: one a migration adds must be granted above.
+    SELECT string_agg(p.proname, ', ' ORDER BY p.proname) INTO missing
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname = 'public' AND p.proname LIKE 'quota\_%' AND NOT has_function_privilege('credit_broker_gateway', p.oid, 'EXECUTE');
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION 'grants.sql does not let the gateway run: % (add the function to grants.sql)', missing;
     END IF;
 END
 $$;
