@@ -44,7 +44,9 @@ GRANT EXECUTE ON FUNCTION quota_reserve(text, date, date, bigint, bigint, bigint
                           quota_sweep_inflight(text[], text),
                           -- Quota leases (m0105): units reserved ahead for a process, and given back.
                           quota_reserve_lease(text, date, date, bigint, bigint, bigint, text, bigint, bigint),
-                          quota_return_lease(text, text, date, date, bigint, bigint, bigint, bigint) TO credit_broker_gateway;
+                          quota_return_lease(text, text, date, date, bigint, bigint, bigint, bigint),
+                          quota_lock_count(text, text, date, date, bigint, bigint, bigint),
+                          quota_give_back(text, text, date, date, bigint, bigint) TO credit_broker_gateway;
 -- Each process's units in flight (taken by reservations, settled by meter events and releases,
 -- ended by the sweep when the process is gone), the request ids whose units were given back, and
 -- the per-request holds of processes older than quota_inflight (the sweep gives those back).

@@ -21,8 +21,6 @@ CREATE FUNCTION quota_reserve_lease(
     OUT granted bigint, OUT leased bigint, OUT exhausted text, OUT day_used bigint, OUT month_used bigint,
     OUT generation bigint, OUT started bigint, OUT reservation bigint
 ) LANGUAGE plpgsql AS $$
-DECLARE
-    room bigint;
 BEGIN
     leased := 0;
     SELECT r.granted, r.exhausted, r.day_used, r.month_used, r.generation, r.started, r.reservation
@@ -31,16 +29,13 @@ BEGIN
     IF exhausted IS NOT NULL OR granted = 0 OR p_extra <= 0 THEN
         RETURN;
     END IF;
-    -- The counter rows are locked by quota_reserve_up_to (inside quota_reserve_inflight) until commit.
-    room := least(coalesce(p_day_limit - day_used, p_extra + p_margin), coalesce(p_month_limit - month_used, p_extra + p_margin)) - p_margin;
-    leased := greatest(0, least(p_extra, room));
+    -- The lease's units, taken as any others (the counter rows are locked already), and what they
+    -- could take is capped below the limits by the margin.
+    leased := greatest(0, least(p_extra,
+        least(coalesce(p_day_limit - day_used, p_extra + p_margin), coalesce(p_month_limit - month_used, p_extra + p_margin)) - p_margin));
     IF leased > 0 THEN
-        UPDATE quota_counters SET used = used + leased
-        WHERE partner_id = p_partner AND period_kind = 'day' AND period_start = p_day;
-        UPDATE quota_counters SET used = used + leased
-        WHERE partner_id = p_partner AND period_kind = 'month' AND period_start = p_month;
-        day_used := day_used + leased;
-        month_used := month_used + leased;
+        SELECT r.day_used, r.month_used INTO day_used, month_used
+        FROM quota_reserve_up_to(p_partner, p_day, p_month, leased, p_day_limit, p_month_limit) AS r;
         UPDATE quota_inflight SET units = units + leased
         WHERE process_id = p_process AND partner_id = p_partner AND day = p_day AND month = p_month
           AND server_started = started AND side = 'taken';
@@ -48,24 +43,20 @@ BEGIN
 END
 $$;
 
--- Gives back `p_units` units of a lease that `p_process` never handed out: units of reservation
--- `p_reservation` of its count (`p_server_started`, `p_generation`) in the partner's day and month
--- periods, never more than the count still has in flight; nothing once the sweep has ended that
--- count, nor if the reservation was lost (a crash since: the count never reached it). Locks in
--- m0103's order (counters, then the count's rows), and waits for a meter event of the count that
--- is committing. Returns the units given back.
-CREATE FUNCTION quota_return_lease(
+-- Locks a count of `p_process` (`p_server_started`, `p_generation`) in the partner's day and month
+-- periods to give units of it back, in m0103's order: the partner's counter rows, then the count's
+-- 'settled' row (made if missing), which waits for a meter event of the count that is committing,
+-- so that its event is seen after. `in_flight` is what the count still has in flight (taken −
+-- settled); NULL, and nothing locked but the counters, once the sweep has ended the count or if
+-- reservation `p_reservation` was lost (a crash since: the count never reached it).
+CREATE FUNCTION quota_lock_count(
     p_process text, p_partner text, p_day date, p_month date, p_server_started bigint, p_generation bigint, p_reservation bigint,
-    p_units bigint, OUT returned bigint
+    OUT in_flight bigint
 ) LANGUAGE plpgsql AS $$
 DECLARE
     taken_units bigint;
     settled_units bigint;
 BEGIN
-    returned := 0;
-    IF p_units <= 0 THEN
-        RETURN;
-    END IF;
     PERFORM 1 FROM quota_counters
     WHERE partner_id = p_partner AND ((period_kind = 'day' AND period_start = p_day) OR (period_kind = 'month' AND period_start = p_month))
     ORDER BY period_kind
@@ -83,15 +74,72 @@ BEGIN
     WHERE process_id = p_process AND partner_id = p_partner AND day = p_day AND month = p_month
       AND server_started = p_server_started AND side = 'settled'
     FOR UPDATE;
-    returned := least(p_units, greatest(0, taken_units - settled_units));
-    IF returned > 0 THEN
-        UPDATE quota_inflight SET units = units + returned, touched_at = now()
+    in_flight := greatest(0, taken_units - settled_units);
+END
+$$;
+
+-- Gives back `p_units` of a count that quota_lock_count locked: settled by the process, taken off
+-- both counters.
+CREATE FUNCTION quota_give_back(
+    p_process text, p_partner text, p_day date, p_month date, p_server_started bigint, p_units bigint
+) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF p_units > 0 THEN
+        UPDATE quota_inflight SET units = units + p_units, touched_at = now()
         WHERE process_id = p_process AND partner_id = p_partner AND day = p_day AND month = p_month
           AND server_started = p_server_started AND side = 'settled';
-        UPDATE quota_counters SET used = used - returned
+        UPDATE quota_counters SET used = used - p_units
         WHERE partner_id = p_partner AND period_kind = 'day' AND period_start = p_day;
-        UPDATE quota_counters SET used = used - returned
+        UPDATE quota_counters SET used = used - p_units
         WHERE partner_id = p_partner AND period_kind = 'month' AND period_start = p_month;
     END IF;
+END
+$$;
+
+-- Gives back `p_units` units of a lease that `p_process` never handed out: units of reservation
+-- `p_reservation` of its count, never more than the count still has in flight, nothing once the
+-- sweep has ended that count nor if the reservation was lost. Returns the units given back.
+CREATE FUNCTION quota_return_lease(
+    p_process text, p_partner text, p_day date, p_month date, p_server_started bigint, p_generation bigint, p_reservation bigint,
+    p_units bigint, OUT returned bigint
+) LANGUAGE plpgsql AS $$
+DECLARE
+    in_flight bigint;
+BEGIN
+    returned := 0;
+    IF p_units <= 0 THEN
+        RETURN;
+    END IF;
+    in_flight := quota_lock_count(p_process, p_partner, p_day, p_month, p_server_started, p_generation, p_reservation);
+    returned := least(p_units, coalesce(in_flight, 0));
+    PERFORM quota_give_back(p_process, p_partner, p_day, p_month, p_server_started, returned);
+END
+$$;
+
+-- m0103's quota_release_inflight on the same two pieces, unchanged in what it does: the units of
+-- `p_request_ids` not spent by their meter events and not given back before, at most what the
+-- count still has in flight.
+CREATE OR REPLACE FUNCTION quota_release_inflight(
+    p_process text, p_partner text, p_day date, p_month date, p_server_started bigint, p_generation bigint, p_reservation bigint,
+    p_request_ids text[], OUT released bigint
+) LANGUAGE plpgsql AS $$
+DECLARE
+    in_flight bigint;
+BEGIN
+    released := 0;
+    in_flight := quota_lock_count(p_process, p_partner, p_day, p_month, p_server_started, p_generation, p_reservation);
+    IF in_flight IS NULL THEN
+        RETURN;  -- the count has ended (the sweep gave its units back), or the reservation was lost
+    END IF;
+    WITH fresh AS (
+        INSERT INTO quota_released (request_id)
+        SELECT DISTINCT r.request_id FROM unnest(p_request_ids) AS r(request_id)
+        WHERE NOT EXISTS (SELECT 1 FROM meter_events e WHERE e.request_id = r.request_id AND e.http_status < 400)
+        ON CONFLICT (request_id) DO NOTHING
+        RETURNING 1
+    )
+    SELECT count(*) INTO released FROM fresh;
+    released := least(released, in_flight);
+    PERFORM quota_give_back(p_process, p_partner, p_day, p_month, p_server_started, released);
 END
 $$;
