@@ -68,26 +68,20 @@ public final class QuotaCoalescer: Sendable {
                 exhausted.until.withLock { $0[lane.partnerID] = grant.exhaustion?.resetsAt }
                 return admissions.indices.map(grant.decision(forUnit:))
             }
-            guard let leases else {
-                let grant = try await ledger.reserve(holding: requestIDs, for: holder, partner: lane.partnerID, limits: lane.limits, at: admissions[0].instant)
-                exhausted.until.withLock { $0[lane.partnerID] = grant.exhaustion?.resetsAt }
-                return admissions.indices.map(grant.decision(forUnit:))
-            }
             // A lease may have come in while these waited: they draw on it first.
             let now = ContinuousClock.now
-            var decisions: [QuotaDecision?] = leases.book.withLock { book in
-                requestIDs.map { book.handOut(lane, to: $0, at: now).map(QuotaDecision.reserved) }
-            }
+            let (drawn, isOpen) = leases?.book.withLock { book in
+                (requestIDs.map { book.handOut(lane, to: $0, at: now).map(QuotaDecision.reserved) }, !book.isClosed)
+            } ?? (Array(repeating: nil, count: requestIDs.count), false)
+            var decisions = drawn
             let waiting = decisions.indices.filter { decisions[$0] == nil }
             guard !waiting.isEmpty else { return decisions.map { $0! } }
-            let isOpen = leases.book.withLock { !$0.isClosed }
             let grant = try await ledger.reserve(
                 holding: waiting.map { requestIDs[$0] }, for: holder, partner: lane.partnerID, limits: lane.limits,
-                at: admissions[waiting[0]].instant, leasing: isOpen ? leaseUnits : 0,
-                margin: Self.leaseMargin(leaseUnits: leaseUnits)
+                at: admissions[waiting[0]].instant, leasing: isOpen ? leaseUnits : 0, margin: Self.leaseMargin(leaseUnits: leaseUnits)
             )
             exhausted.until.withLock { $0[lane.partnerID] = grant.exhaustion?.resetsAt }
-            if grant.leased > 0, let count = grant.count {
+            if let leases, grant.leased > 0, let count = grant.count {
                 let lease = QuotaLeaseBook.Lease(lane: lane, count: count, units: grant.leased, usage: grant.usageAfter)
                 if !leases.book.withLock({ $0.add(lease, at: .now) }) {
                     // Closed while the reservation was in flight: the lease goes straight back.

@@ -47,10 +47,24 @@ public struct QuotaLeaseBook: Sendable {
         public var month: CivilDate { lane.month }
     }
 
+    /// A partner's leases, of one lane, never empty (a partner without a unit on hand has none).
     private struct Held {
-        var lane: Lane
         var leases: [Lease]
         var lastDrawn: ContinuousClock.Instant
+        var lane: Lane { leases[0].lane }
+
+        /// Takes one unit of the first lease, in place; returns that lease as it was.
+        mutating func draw(at now: ContinuousClock.Instant) -> Lease {
+            let lease = leases[0]
+            if lease.units > 1 {
+                leases[0].units -= 1
+                leases[0].usage = QuotaUsage(today: lease.usage.today + 1, thisMonth: lease.usage.thisMonth + 1)
+            } else {
+                leases.removeFirst()
+            }
+            lastDrawn = now
+            return lease
+        }
     }
 
     private var held: [String: Held] = [:]
@@ -75,26 +89,18 @@ public struct QuotaLeaseBook: Sendable {
     /// Hands one unit of the partner's lease for `lane` to `requestID`; `nil` if there is none. A
     /// lease of the partner under another lane is retired (to be given back) instead.
     public mutating func handOut(_ lane: Lane, to requestID: String, at now: ContinuousClock.Instant) -> QuotaReservation? {
-        guard !isClosed, var entry = held[lane.partnerID] else { return nil }
-        guard entry.lane == lane else {
+        guard !isClosed, let heldLane = held[lane.partnerID]?.lane else { return nil }
+        guard heldLane == lane else {
             retire(lane.partnerID)
             return nil
         }
-        var lease = entry.leases[0]
-        let reservation = QuotaReservation(
-            partnerID: lane.partnerID, units: 1, day: lane.day, month: lane.month, usageBefore: lease.usage,
+        let partner = lane.partnerID
+        let lease = held[partner]!.draw(at: now)
+        if held[partner]!.leases.isEmpty { held[partner] = nil }
+        return QuotaReservation(
+            partnerID: partner, units: 1, day: lane.day, month: lane.month, usageBefore: lease.usage,
             inFlight: .init(requestID: requestID, count: lease.count)
         )
-        lease.units -= 1
-        lease.usage = QuotaUsage(today: lease.usage.today + 1, thisMonth: lease.usage.thisMonth + 1)
-        if lease.units == 0 {
-            entry.leases.removeFirst()
-        } else {
-            entry.leases[0] = lease
-        }
-        entry.lastDrawn = now
-        held[lane.partnerID] = entry.leases.isEmpty ? nil : entry
-        return reservation
     }
 
     /// Puts a lease just granted on the book; `false` if the book is closed (the caller gives its
@@ -102,16 +108,13 @@ public struct QuotaLeaseBook: Sendable {
     public mutating func add(_ lease: Lease, at now: ContinuousClock.Instant) -> Bool {
         guard !isClosed else { return false }
         guard lease.units > 0 else { return true }
-        if var entry = held[lease.partnerID] {
-            if entry.lane == lease.lane {
-                entry.leases.append(lease)
-                entry.lastDrawn = now
-                held[lease.partnerID] = entry
-                return true
-            }
-            retire(lease.partnerID)
+        if held[lease.partnerID]?.lane == lease.lane {
+            held[lease.partnerID]!.leases.append(lease)
+            held[lease.partnerID]!.lastDrawn = now
+            return true
         }
-        held[lease.partnerID] = Held(lane: lease.lane, leases: [lease], lastDrawn: now)
+        retire(lease.partnerID)
+        held[lease.partnerID] = Held(leases: [lease], lastDrawn: now)
         return true
     }
 
@@ -119,16 +122,14 @@ public struct QuotaLeaseBook: Sendable {
     /// to be given back (`returnFailed` puts back those that could not be).
     public mutating func takeReturns(idleSince cutoff: ContinuousClock.Instant) -> [Lease] {
         for (partner, entry) in held where entry.lastDrawn <= cutoff { retire(partner) }
-        defer { returning = [] }
-        return returning
+        return takeReturning()
     }
 
     /// Closes the book (nothing more is added or handed out) and takes every lease off it.
     public mutating func close() -> [Lease] {
         isClosed = true
         for partner in Array(held.keys) { retire(partner) }
-        defer { returning = [] }
-        return returning
+        return takeReturning()
     }
 
     /// Leases whose units could not be given back (the database was unreachable), to try again.
@@ -146,13 +147,17 @@ public struct QuotaLeaseBook: Sendable {
                 && lease.count.serverStarted == lost.serverStarted && lease.count.reservation >= lost.reservation
         }
         returning.removeAll(where: isLost)
-        guard var entry = held[unit.partnerID] else { return }
-        entry.leases.removeAll(where: isLost)
-        held[unit.partnerID] = entry.leases.isEmpty ? nil : entry
+        held[unit.partnerID]?.leases.removeAll(where: isLost)
+        if held[unit.partnerID]?.leases.isEmpty == true { held[unit.partnerID] = nil }
     }
 
     private mutating func retire(_ partner: String) {
         guard let entry = held.removeValue(forKey: partner) else { return }
         returning += entry.leases
+    }
+
+    private mutating func takeReturning() -> [Lease] {
+        defer { returning = [] }
+        return returning
     }
 }

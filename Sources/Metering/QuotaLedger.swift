@@ -46,21 +46,15 @@ public struct QuotaLedger: Sendable {
     /// granted units as in flight for the gateway process `holder` (`quota_inflight`). A request's
     /// meter event spends its unit (`MeterWriter.record(_:completing:spending:)`), `release` gives it
     /// back; if the process dies first, `QuotaHoldSweep` gives back what it still had in flight.
-    public func reserve(holding requestIDs: [String], for holder: String, partner: String, limits: QuotaLimits, at instant: Date) async throws -> QuotaGrant {
-        guard !requestIDs.isEmpty else { throw MeteringInputError(field: "requestIDs", reason: "must name at least one request") }
-        try MeteringInputError.checkText(holder, "holder", maximum: 200)
-        for requestID in requestIDs { try MeteringInputError.checkText(requestID, "requestID", maximum: 200) }
-        return try await reserve(units: requestIDs.count, holding: (requestIDs, holder), partner: partner, limits: limits, at: instant)
-    }
-
-    /// Takes one unit for each of `requestIDs` as `reserve(holding:for:…)` does and, if every one of
-    /// them was granted, up to `extra` more units for `holder`'s lease (`QuotaLeaseBook`): as many as
-    /// leave at least `margin` units of each limit unreserved, so that the last units of a period
-    /// are reserved request by request. The grant's `usageAfter` leaves the leased units out (what
-    /// the requests took); `leased` says how many more were taken, in the grant's count and
-    /// reservation. `returnLease` gives back those never handed out.
+    ///
+    /// With `leasing` > 0 and every request granted, it also takes up to that many units for
+    /// `holder`'s lease (`QuotaLeaseBook`, in the grant's count and reservation; `leased` says how
+    /// many): as many as leave at least `margin` units of each limit unreserved, so that the last
+    /// units of a period are reserved request by request. The grant's `usageAfter` leaves the leased
+    /// units out (what the requests took); `returnLease` gives back those never handed out.
     public func reserve(
-        holding requestIDs: [String], for holder: String, partner: String, limits: QuotaLimits, at instant: Date, leasing extra: Int, margin: Int
+        holding requestIDs: [String], for holder: String, partner: String, limits: QuotaLimits, at instant: Date,
+        leasing extra: Int = 0, margin: Int = 0
     ) async throws -> QuotaGrant {
         guard !requestIDs.isEmpty else { throw MeteringInputError(field: "requestIDs", reason: "must name at least one request") }
         guard extra >= 0 else { throw MeteringInputError(field: "extra", reason: "must not be negative, not \(extra)") }
@@ -68,12 +62,12 @@ public struct QuotaLedger: Sendable {
         try MeteringInputError.checkText(holder, "holder", maximum: 200)
         for requestID in requestIDs { try MeteringInputError.checkText(requestID, "requestID", maximum: 200) }
         return try await reserve(
-            units: requestIDs.count, holding: (requestIDs, holder), lease: (extra, margin), partner: partner, limits: limits, at: instant
+            units: requestIDs.count, holding: (requestIDs, holder, extra, margin), partner: partner, limits: limits, at: instant
         )
     }
 
     private func reserve(
-        units: Int, holding: (requestIDs: [String], holder: String)?, lease: (extra: Int, margin: Int)? = nil,
+        units: Int, holding: (requestIDs: [String], holder: String, extra: Int, margin: Int)?,
         partner: String, limits: QuotaLimits, at instant: Date
     ) async throws -> QuotaGrant {
         try MeteringInputError.checkText(partner, "partner", maximum: 200)
@@ -81,13 +75,13 @@ public struct QuotaLedger: Sendable {
         let month = QuotaPeriod.month.start(at: instant)
         let row: PostgresRow
         var leased = 0
-        if let holding, let lease {
+        if let holding, holding.extra > 0 {
             row = try await pool.execute(Self.reserveLeaseStatement, [
-                partner, day, month, units, limits.perDay, limits.perMonth, holding.holder, lease.extra, lease.margin,
+                partner, day, month, units, limits.perDay, limits.perMonth, holding.holder, holding.extra, holding.margin,
             ])[0]
             leased = try row.decode(Int.self, at: 7)
-            guard (0...lease.extra).contains(leased) else {
-                throw StoreInconsistency("quota_reserve_lease leased \(leased) units of \(lease.extra) asked")
+            guard (0...holding.extra).contains(leased) else {
+                throw StoreInconsistency("quota_reserve_lease leased \(leased) units of \(holding.extra) asked")
             }
         } else if let holding {
             row = try await pool.execute(Self.reserveInflightStatement, [
@@ -197,17 +191,19 @@ public struct QuotaLedger: Sendable {
     /// the units in flight (for requests under way, or leased ahead by a gateway process and not
     /// yet handed out). What the partner and the admin console are shown as used.
     public func spentUsage(partner: String, at instant: Date) async throws -> QuotaUsage {
-        let row = try await pool.execute(Self.spentUsageStatement, [
-            partner, QuotaPeriod.day.start(at: instant), QuotaPeriod.month.start(at: instant),
-        ])[0]
-        return QuotaUsage(today: try row.decode(Int.self, at: 0), thisMonth: try row.decode(Int.self, at: 1))
+        try MeteringInputError.checkText(partner, "partner", maximum: 200)
+        return try await spent(partner: partner, at: instant)[partner] ?? QuotaUsage(today: 0, thisMonth: 0)
     }
 
     /// `spentUsage(partner:at:)` of every partner with a counter (a partner with none is absent).
     public func spentUsageOfAll(at instant: Date) async throws -> [String: QuotaUsage] {
+        try await spent(partner: nil, at: instant)
+    }
+
+    private func spent(partner: String?, at instant: Date) async throws -> [String: QuotaUsage] {
         var usage: [String: QuotaUsage] = [:]
-        for row in try await pool.execute(Self.spentUsageOfAllStatement, [
-            QuotaPeriod.day.start(at: instant), QuotaPeriod.month.start(at: instant),
+        for row in try await pool.execute(Self.spentUsageStatement, [
+            partner, QuotaPeriod.day.start(at: instant), QuotaPeriod.month.start(at: instant),
         ]) {
             usage[try row.decode(String.self, at: 0)] = QuotaUsage(today: try row.decode(Int.self, at: 1), thisMonth: try row.decode(Int.self, at: 2))
         }
@@ -294,35 +290,21 @@ public struct QuotaLedger: Sendable {
 
     /// The counters less the units in flight (`quota_inflight`: taken − settled of every count),
     /// so that units a process leased ahead, or holds for a request still under way, are not shown
-    /// as used before an answer spends them.
-    private static let spentUsageOfAllStatement = PostgresStatement("""
+    /// as used before an answer spends them; of partner `$1`, or of every partner when it is NULL.
+    private static let spentUsageStatement = PostgresStatement("""
         WITH counted AS (
             SELECT partner_id, period_kind, used FROM quota_counters
-            WHERE (period_kind = 'day' AND period_start = $1::date) OR (period_kind = 'month' AND period_start = $2::date)
+            WHERE (period_kind = 'day' AND period_start = $2::date) OR (period_kind = 'month' AND period_start = $3::date)
             UNION ALL
-            SELECT partner_id, kind, -CASE side WHEN 'taken' THEN units ELSE -units END
-            FROM quota_inflight, LATERAL (VALUES ('day', day = $1::date), ('month', month = $2::date)) AS k(kind, holds)
+            SELECT partner_id, kind, CASE side WHEN 'taken' THEN -units ELSE units END
+            FROM quota_inflight, LATERAL (VALUES ('day', day = $2::date), ('month', month = $3::date)) AS k(kind, holds)
             WHERE holds
         )
         SELECT partner_id,
                greatest(0, coalesce(sum(used) FILTER (WHERE period_kind = 'day'), 0))::bigint,
                greatest(0, coalesce(sum(used) FILTER (WHERE period_kind = 'month'), 0))::bigint
         FROM counted
+        WHERE $1::text IS NULL OR partner_id = $1
         GROUP BY partner_id
-        """)
-
-    /// As `spentUsageOfAllStatement`, for one partner.
-    private static let spentUsageStatement = PostgresStatement("""
-        WITH counted AS (
-            SELECT period_kind, used FROM quota_counters
-            WHERE partner_id = $1 AND ((period_kind = 'day' AND period_start = $2::date) OR (period_kind = 'month' AND period_start = $3::date))
-            UNION ALL
-            SELECT kind, -CASE side WHEN 'taken' THEN units ELSE -units END
-            FROM quota_inflight, LATERAL (VALUES ('day', day = $2::date), ('month', month = $3::date)) AS k(kind, holds)
-            WHERE partner_id = $1 AND holds
-        )
-        SELECT greatest(0, coalesce(sum(used) FILTER (WHERE period_kind = 'day'), 0))::bigint,
-               greatest(0, coalesce(sum(used) FILTER (WHERE period_kind = 'month'), 0))::bigint
-        FROM counted
         """)
 }
