@@ -24,13 +24,7 @@ public struct BinnedFeature: Sendable {
     public var trend: WOETrend? = nil
 
     /// `nil` unless the numeric bins were held monotonic, else whether WOE rises with the value.
-    public var increasing: Bool? {
-        switch trend {
-        case .up: true
-        case .down: false
-        case .valley, .peak, nil: nil
-        }
-    }
+    public var increasing: Bool? { trend?.increasing }
 
     public var informationValue: Double { table.informationValue }
 

@@ -26,4 +26,13 @@ public enum WOETrend: String, Sendable, Hashable {
     case valley
     /// The bad rate rises then falls (WOE falls then rises).
     case peak
+
+    /// Whether WOE rises with the value when it is monotonic; `nil` for a turn.
+    public var increasing: Bool? {
+        switch self {
+        case .up: true
+        case .down: false
+        case .valley, .peak: nil
+        }
+    }
 }

@@ -18,8 +18,6 @@ struct OrderedBinner {
         var bins: [Range<Int>]
         /// `nil` when the bins are not held to a shape, else the shape of their WOE.
         var trend: WOETrend?
-        /// `nil` unless the bins are held monotonic, else whether WOE rises.
-        var increasing: Bool? { trend == .up ? true : trend == .down ? false : nil }
     }
 
     /// Contiguous ranges of `atoms` covering them all, in order.

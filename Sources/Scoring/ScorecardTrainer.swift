@@ -80,8 +80,6 @@ public struct ScorecardTrainer: Sendable {
         public var bins: Int
         /// `nil` unless the numeric bins were held to a shape (monotonic, or one turn); then the shape.
         public var trend: WOETrend?
-        /// `nil` unless the numeric bins were held monotonic; then whether WOE rises with the value.
-        public var increasing: Bool? { trend == .up ? true : trend == .down ? false : nil }
         /// The regression slope on WOE; `nil` when the feature was dropped.
         public var coefficient: Double?
         /// Why the feature is not in the card, if it is not.
