@@ -47,12 +47,15 @@ import Testing
                 """)[0].decode(Int.self, at: 0)
             return (used, billable)
         }
-        /// Units counted in flight (for requests under way, or leased ahead and not handed out).
-        func inFlight() async throws -> Int {
-            try await pool.query("""
-                SELECT coalesce(sum(CASE side WHEN 'taken' THEN units ELSE -units END), 0)::bigint
-                FROM quota_inflight WHERE partner_id = \(Self.agency)
-                """)[0].decode(Int.self, at: 0)
+        /// The day's counter and the units counted in flight (for requests under way, or leased ahead
+        /// and not handed out), read together: an idle lease going back changes both at once.
+        func usedAndInFlight() async throws -> (used: Int, inFlight: Int) {
+            let row = try await pool.query("""
+                SELECT (SELECT coalesce(sum(used), 0) FROM quota_counters WHERE partner_id = \(Self.agency) AND period_kind = 'day')::bigint,
+                       (SELECT coalesce(sum(CASE side WHEN 'taken' THEN units ELSE -units END), 0) FROM quota_inflight
+                        WHERE partner_id = \(Self.agency))::bigint
+                """)[0]
+            return (try row.decode(Int.self, at: 0), try row.decode(Int.self, at: 1))
         }
         do {
             try await QuotaAcrossProcessesTests.waitUntilReady(client, port: port)
@@ -112,9 +115,9 @@ import Testing
             // A retry of a key whose request died with the process runs afresh.
             #expect(try await query(key: "killed-0") == 200)
             let final = try await counts()
-            let held = try await inFlight()
-            #expect(final.used - held == 2 && final.billable == 2, "spent \(final.used) − \(held) in flight, billable \(final.billable)")
-            if leaseUnits == 0 { #expect(final.used == 2 && held == 0) }
+            let (used, held) = try await usedAndInFlight()
+            #expect(used - held == 2 && final.billable == 2, "spent \(used) − \(held) in flight, billable \(final.billable)")
+            if leaseUnits == 0 { #expect(used == 2 && held == 0) }
         } catch {
             server.signal(SIGKILL)
             _ = await server.wait()
