@@ -263,7 +263,7 @@ struct TestGateway {
     func request(
         _ method: HTTPMethod = .GET, _ path: String, identity: ClientIdentity? = nil, bearer: String? = nil,
         headers: [String: String] = [:], body: Data? = nil,
-        timeout: TimeAmount = .seconds(60), port: Int? = nil
+        timeout: TimeAmount = .seconds(20), port: Int? = nil
     ) async throws -> Reply {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .file(pki.caURL.path)
@@ -272,11 +272,7 @@ struct TestGateway {
             tls.privateKey = .privateKey(identity.key)
         }
         // Redirects (the console's 303 after a form) are answers to check, not to follow.
-        // The whole suite runs at once on two cores: a connection may wait long for its handshake, so
-        // only the request's own `timeout` bounds it (the client's 10 s connect timeout failed runs).
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
-            tlsConfiguration: tls, redirectConfiguration: .disallow, timeout: .init(connect: timeout)
-        ))
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls, redirectConfiguration: .disallow))
         do {
             var request = HTTPClientRequest(url: "https://localhost:\(port ?? self.port)\(path)")
             request.method = method
