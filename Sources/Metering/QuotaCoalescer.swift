@@ -17,8 +17,8 @@ import Synchronization
 /// so a quota is never exceeded however many processes share it; leasing stops `leaseMargin` units
 /// before a limit, so that the last units are reserved request by request. Units not handed out go
 /// back (`returnLeases(idleFor:)`, `closeLeases()`, run by `QuotaHoldSweep`) when the partner's
-/// lease has not been drawn on for a moment, when the quota period or the limits change, and at
-/// shutdown; if the process dies, the sweep of another gives back whatever it still had in flight.
+/// lease has not been drawn on for a moment, when the quota period or the limits change (before the
+/// first reservation under the new ones), and at shutdown; if the process dies, the sweep of another gives back whatever it still had in flight.
 public final class QuotaCoalescer: Sendable {
     public let ledger: QuotaLedger
     /// Units leased ahead per reservation (0: none).
@@ -76,6 +76,11 @@ public final class QuotaCoalescer: Sendable {
             var decisions = drawn
             let waiting = decisions.indices.filter { decisions[$0] == nil }
             guard !waiting.isEmpty else { return decisions.map { $0! } }
+            // A lease of another lane (limits changed by a new contract version, or a new day) goes
+            // back first: its unused units would otherwise count against the new limits.
+            if let leases {
+                try await Self.giveBack(leases.book.withLock { $0.takeRetired(of: lane.partnerID) }, ledger: ledger, to: leases)
+            }
             let grant = try await ledger.reserve(
                 holding: waiting.map { requestIDs[$0] }, for: holder, partner: lane.partnerID, limits: lane.limits,
                 at: admissions[waiting[0]].instant, leasing: isOpen ? leaseUnits : 0, margin: Self.leaseMargin(leaseUnits: leaseUnits)
@@ -131,7 +136,7 @@ public final class QuotaCoalescer: Sendable {
     public func returnLeases(idleFor idle: Duration) async throws -> Int {
         guard let leases else { return 0 }
         let cutoff = ContinuousClock.now - idle
-        return try await giveBack(leases.book.withLock { $0.takeReturns(idleSince: cutoff) }, to: leases)
+        return try await Self.giveBack(leases.book.withLock { $0.takeReturns(idleSince: cutoff) }, ledger: ledger, to: leases)
     }
 
     /// Stops leasing and gives back every unit on hand (at shutdown, once no request is admitted
@@ -139,7 +144,7 @@ public final class QuotaCoalescer: Sendable {
     @discardableResult
     public func closeLeases() async throws -> Int {
         guard let leases else { return 0 }
-        return try await giveBack(leases.book.withLock { $0.close() }, to: leases)
+        return try await Self.giveBack(leases.book.withLock { $0.close() }, ledger: ledger, to: leases)
     }
 
     /// Drops the leases `unit`'s meter event showed lost (`MeterError.quotaUnitNotCounted`: a crash
@@ -148,7 +153,9 @@ public final class QuotaCoalescer: Sendable {
         leases?.book.withLock { $0.forget(after: unit) }
     }
 
-    private func giveBack(_ returning: [QuotaLeaseBook.Lease], to leases: Leases) async throws -> Int {
+    /// Gives back `returning`'s units; on an error puts what is left back on the book and throws.
+    @discardableResult
+    private static func giveBack(_ returning: [QuotaLeaseBook.Lease], ledger: QuotaLedger, to leases: Leases) async throws -> Int {
         var returned = 0
         for (index, lease) in returning.enumerated() {
             do {

@@ -125,6 +125,15 @@ public struct QuotaLeaseBook: Sendable {
         return takeReturning()
     }
 
+    /// Takes off the book the partner's retired leases (of another lane than the one it now asks
+    /// under): the caller gives them back before it reserves under the new lane, so that units
+    /// reserved under old limits do not count against new ones.
+    public mutating func takeRetired(of partner: String) -> [Lease] {
+        let retired = returning.filter { $0.partnerID == partner }
+        returning.removeAll { $0.partnerID == partner }
+        return retired
+    }
+
     /// Closes the book (nothing more is added or handed out) and takes every lease off it.
     public mutating func close() -> [Lease] {
         isClosed = true

@@ -238,6 +238,39 @@ import Testing
         await pool.close()
     }
 
+    /// A contract change that lowers a quota (a new plan approved at noon): the lease taken under the
+    /// old limits goes back before the first reservation under the new ones, so that its unused
+    /// units do not count against the new limit. (Before, they stayed in flight until the sweep's
+    /// next tick, and a day's quota of 10 with 4 used refused every request in that second: the
+    /// counter read 4 + 32 leased.)
+    @Test func aLeaseUnderLimitsThatChangedGoesBackBeforeTheNextReservation() async throws {
+        let pool = try await MeteringFixtures.pool()
+        let coalescer = QuotaCoalescer(ledger: QuotaLedger(pool: pool), holder: "process-a", leaseUnits: 32)
+        let now = Date()
+        let before = QuotaLimits(perDay: 5_000, perMonth: 100_000)
+        for request in 0..<4 {
+            guard case .reserved = try await coalescer.reserve(partner: "agency-e", limits: before, at: now, requestID: "r-\(request)") else {
+                Issue.record("request \(request) refused under the old limits"); return
+            }
+        }
+        #expect(coalescer.leasedUnitsOnHand == 29)
+        #expect(try await dayCounter(pool, "agency-e") == 33)
+
+        let after = QuotaLimits(perDay: 10, perMonth: 1_000)
+        var statuses: [Bool] = []
+        for request in 4..<12 {
+            if case .reserved = try await coalescer.reserve(partner: "agency-e", limits: after, at: now, requestID: "r-\(request)") {
+                statuses.append(true)
+            } else {
+                statuses.append(false)
+            }
+        }
+        #expect(statuses == [true, true, true, true, true, true, false, false], "6 more units under the new day's limit of 10")
+        #expect(coalescer.leasedUnitsOnHand == 0, "within the margin of the new limit nothing is leased")
+        #expect(try await dayCounter(pool, "agency-e") == 10)
+        await pool.close()
+    }
+
     /// The fault topology's race in small: three processes, each with clients that query until
     /// they are refused; leasing stops before the limit, so exactly the quota is granted, never a
     /// unit more, and once the leases are given back the counter is what the requests took.
