@@ -65,6 +65,32 @@ struct TestGateway {
         adjustingAdmin: (inout AdminServer.Configuration) -> Void = { _ in }, configuring: (inout BrokerConfiguration, _ database: PostgresConfiguration) -> Void = { _, _ in },
         logger: Logger? = nil, auditDigest: AuditDigest? = nil, _ body: (TestGateway) async throws -> Void
     ) async throws {
+        let turn = try await turns.acquire()
+        try await withCleanup {
+            try await runHoldingATurn(
+                clock: clock, renderer: renderer, adjusting: adjusting, adjustingAdmin: adjustingAdmin, configuring: configuring,
+                logger: logger, auditDigest: auditDigest, body
+            )
+        } cleanup: {
+            await turns.release(turn)
+        }
+    }
+
+    /// The turns every test gateway of the process takes, one from before its database is made until
+    /// it has shut down: at most four run at once, whichever suites they belong to.
+    ///
+    /// The test runner starts every suite at once. On two cores the first wave of a full run had a
+    /// few dozen gateways making databases, compiling contracts and shaking hands together, every
+    /// test of that wave took about 131 s, and a test's own bounds (AsyncHTTPClient's 10 s connect,
+    /// a 20 s request) ran out in 3 of 7 full runs of 2026-12-07 and in CI. A test waits for its turn
+    /// before its clock starts, so its bounds measure the gateway, not the queue.
+    static let turns = Turns(4)
+
+    private static func runHoldingATurn(
+        clock: (any WallClock)?, renderer: PDFRenderer.Configuration?, adjusting: (inout GatewayServer.Configuration) -> Void,
+        adjustingAdmin: (inout AdminServer.Configuration) -> Void, configuring: (inout BrokerConfiguration, _ database: PostgresConfiguration) -> Void,
+        logger: Logger?, auditDigest: AuditDigest?, _ body: (TestGateway) async throws -> Void
+    ) async throws {
         let database = try await TestPostgres.freshDatabase()
         let pool = PostgresPool(.init(connection: database, maxConnections: 4))
         try await Migrator(pool: pool).migrate()
