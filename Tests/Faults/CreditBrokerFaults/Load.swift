@@ -41,8 +41,12 @@ final class PartnerClients: Sendable {
     private let agencies: HTTPClient
     private let agencyKeys: [String: String]
 
-    /// - Parameter connections: most keep-alive connections per client and gateway port.
-    init(pki: String, banks: [String], agencyKeys: [String: String], connections: Int, http2: Bool = false) throws {
+    /// - Parameters:
+    ///   - connections: most keep-alive connections per client and gateway port.
+    ///   - connectTimeout: how long a new connection (TCP and the TLS handshake) may take. Short by
+    ///     default, so that a request to a gateway that was killed fails fast; a scenario that opens
+    ///     many connections at once to gateways that stay up gives them longer.
+    init(pki: String, banks: [String], agencyKeys: [String: String], connections: Int, connectTimeout: Duration = .seconds(2), http2: Bool = false) throws {
         self.pki = pki
         self.agencyKeys = agencyKeys
         func client(_ bank: String?) throws -> HTTPClient {
@@ -55,7 +59,7 @@ final class PartnerClients: Sendable {
             var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
             configuration.httpVersion = http2 ? .automatic : .http1Only
             configuration.connectionPool = .init(idleTimeout: .seconds(120), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
-            configuration.timeout = .init(connect: .seconds(2), read: .seconds(20))
+            configuration.timeout = .init(connect: .nanoseconds(connectTimeout.nanoseconds), read: .seconds(20))
             return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         }
         var clients: [String: HTTPClient] = [:]
