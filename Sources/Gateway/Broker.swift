@@ -192,7 +192,7 @@ public struct Broker: Sendable {
         ]
         if let operations = configuration.operations {
             services.append(OperationsServer.application(
-                operations, pool: pool, metrics: metrics, clock: configuration.clock, logger: logger,
+                operations, pool: pool, metrics: metrics, admissions: partners.metering.admissions, clock: configuration.clock, logger: logger,
                 onServerRunning: configuration.listening.operations
             ))
         }

@@ -129,6 +129,11 @@ public final class QuotaCoalescer: Sendable {
         leases?.book.withLock(\.unitsHeld) ?? 0
     }
 
+    /// Units leased and not yet handed out (or given back), by partner; partners with none are left out.
+    public var leasedUnitsByPartner: [String: Int] {
+        leases?.book.withLock(\.unitsHeldByPartner) ?? [:]
+    }
+
     /// Gives back the units of leases not drawn on for `idle`, and of leases retired (another quota
     /// period or other limits came); returns how many units came back. If the database cannot be
     /// reached, what is left is tried again at the next call and the error is thrown.

@@ -86,6 +86,13 @@ public struct QuotaLeaseBook: Sendable {
         held.values.reduce(0) { $0 + $1.leases.reduce(0) { $0 + $1.units } } + returning.reduce(0) { $0 + $1.units }
     }
 
+    /// Units on the book by partner, handed out to nobody yet, including those waiting to be given back.
+    public var unitsHeldByPartner: [String: Int] {
+        var units = held.mapValues { $0.leases.reduce(0) { $0 + $1.units } }
+        for lease in returning { units[lease.partnerID, default: 0] += lease.units }
+        return units.filter { $0.value > 0 }
+    }
+
     /// Hands one unit of the partner's lease for `lane` to `requestID`; `nil` if there is none. A
     /// lease of the partner under another lane is retired (to be given back) instead.
     public mutating func handOut(_ lane: Lane, to requestID: String, at now: ContinuousClock.Instant) -> QuotaReservation? {

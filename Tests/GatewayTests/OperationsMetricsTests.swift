@@ -2,6 +2,7 @@ import BrokerStore
 import Foundation
 @testable import Gateway
 import Hummingbird
+import Metering
 import HummingbirdTesting
 import PostgresClient
 import Testing
@@ -45,6 +46,29 @@ import TestSupport
                 try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
             }
             #expect(afterwards.contains("credit_broker_disputes_open 0") && afterwards.contains("credit_broker_disputes_overdue 0"))
+        }
+    }
+
+    /// The quota units the process holds leased ahead, by partner, read at each scrape: an operator
+    /// can tell them from units spent when a partner's counter reads above its usage.
+    @Test func aScrapeShowsTheQuotaUnitsLeasedAheadByPartner() async throws {
+        try await Self.withOneConnectionPool { pool in
+            let admissions = QuotaCoalescer(ledger: QuotaLedger(pool: pool), holder: "process-a", leaseUnits: 9)
+            let app = Application(router: OperationsServer.router(pool: pool, metrics: GatewayMetrics(), admissions: admissions))
+            func leased() async throws -> [Substring] {
+                let text = try await app.test(.router) { client in
+                    try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+                }
+                return text.split(separator: "\n").filter { $0.hasPrefix("credit_broker_quota_leased_units{") }
+            }
+            #expect(try await leased() == [])
+            let limits = QuotaLimits(perDay: 1_000, perMonth: nil)
+            for request in 0..<3 {
+                _ = try await admissions.reserve(partner: "bank-x", limits: limits, at: Date(), requestID: "r-\(request)")
+            }
+            #expect(try await leased() == [#"credit_broker_quota_leased_units{partner="bank-x"} 7.0"#], "one reservation: a unit and 9 leased, 2 handed out")
+            #expect(try await admissions.returnLeases(idleFor: .zero) == 7)
+            #expect(try await leased() == [#"credit_broker_quota_leased_units{partner="bank-x"} 0.0"#], "given back: 0, not a stale 7")
         }
     }
 

@@ -5,7 +5,6 @@ import Crypto
 import Foundation
 import Gateway
 import Ingest
-import Metering
 import Logging
 import Metering
 import NIOCore
@@ -16,6 +15,7 @@ import PostgresClient
 import Reports
 import Scoring
 import TestSupport
+import Testing
 import X509
 
 /// A real gateway over real TLS on port 0 against a fresh PostgreSQL, with a development PKI made
@@ -91,7 +91,8 @@ struct TestGateway {
         adjustingAdmin: (inout AdminServer.Configuration) -> Void, configuring: (inout BrokerConfiguration, _ database: PostgresConfiguration) -> Void,
         logger: Logger?, auditDigest: AuditDigest?, _ body: (TestGateway) async throws -> Void
     ) async throws {
-        let database = try await TestPostgres.freshDatabase()
+        // The database is named after the test (its function), so that a test's can be told apart.
+        let database = try await TestPostgres.freshDatabase(Test.current?.name ?? "gateway")
         let pool = PostgresPool(.init(connection: database, maxConnections: 4))
         try await Migrator(pool: pool).migrate()
         let folder = URL(filePath: TestPostgres.temporaryFolder())

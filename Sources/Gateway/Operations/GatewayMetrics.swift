@@ -38,6 +38,8 @@ public final class GatewayMetrics: Sendable {
     /// (a partner of the contracts: a bounded set), for the same reason (`made(for:_:)`).
     private let decisionSeries = Mutex<[String: Counter]>([:])
     private let quotaSeries = Mutex<[String: (day: Gauge, month: Gauge)]>([:])
+    /// The leased-units gauge of each partner that has had a lease in this process.
+    private let leaseSeries = Mutex<[String: Gauge]>([:])
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -151,6 +153,26 @@ public final class GatewayMetrics: Sendable {
         }
         gauges.day.set(Double(used.today))
         gauges.month.set(Double(used.thisMonth))
+    }
+
+    /// The quota units this process holds leased ahead and has not handed to a request yet, by
+    /// partner (`QuotaCoalescer.leasedUnitsByPartner`, read at each scrape): a partner that had a
+    /// lease before and has none now reads 0.
+    func quotaLeased(_ byPartner: [String: Int]) {
+        for partner in byPartner.keys {
+            _ = leaseSeries.made(for: partner) {
+                registry.makeGauge(
+                    descriptor: Self.name(
+                        "quota_leased", "units",
+                        "Quota units this gateway process leased ahead and has not handed to a request yet (counted in the partner's quota; given back when idle, at a new period or limits, and at shutdown)."
+                    ),
+                    labels: [("partner", partner)]
+                )
+            }
+        }
+        leaseSeries.withLock { gauges in
+            for (partner, gauge) in gauges { gauge.set(Double(byPartner[partner] ?? 0)) }
+        }
     }
 
     /// One meter batch transaction (give this to `MeterWriter`'s `onBatch`).

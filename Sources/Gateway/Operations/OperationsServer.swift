@@ -2,6 +2,7 @@ import BrokerCore
 import BrokerStore
 import Hummingbird
 import Logging
+import Metering
 import PostgresClient
 
 /// The operations listener: `/metrics` (every partner's quota use and volumes, for the platform's
@@ -27,13 +28,15 @@ public enum OperationsServer {
     /// disputes open and overdue on `clock`'s day (China time); left out while the database is
     /// unreachable or gives them no answer within `databasePatience` (all the pool's connections busy
     /// under load): a scrape answers at once with what the process knows, as monitoring needs most then.
+    /// With `admissions`, it also reads the quota units the process holds leased, by partner.
     public static func router(
-        pool: PostgresPool, metrics: GatewayMetrics, clock: any WallClock = SystemClock(),
+        pool: PostgresPool, metrics: GatewayMetrics, admissions: QuotaCoalescer? = nil, clock: any WallClock = SystemClock(),
         databasePatience: Duration = Configuration.defaultDatabasePatience
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         HealthRoutes<BasicRequestContext>(pool: pool, patience: databasePatience).register(on: router)
         router.get("metrics") { _, _ -> Response in
+            if let admissions { metrics.quotaLeased(admissions.leasedUnitsByPartner) }
             var text = metrics.text()
             let day = CivilDate(clock.now())
             if let counts = try? await TimeLimit.databaseAnswer(within: databasePatience, { try await DisputeStore.openCounts(on: day, pool: pool) }) {
@@ -49,11 +52,11 @@ public enum OperationsServer {
     }
 
     static func application(
-        _ configuration: Configuration, pool: PostgresPool, metrics: GatewayMetrics, clock: any WallClock, logger: Logger,
-        onServerRunning: @escaping @Sendable (Int) async -> Void
+        _ configuration: Configuration, pool: PostgresPool, metrics: GatewayMetrics, admissions: QuotaCoalescer?, clock: any WallClock,
+        logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void
     ) -> some ApplicationProtocol {
         Application(
-            router: router(pool: pool, metrics: metrics, clock: clock, databasePatience: configuration.databasePatience),
+            router: router(pool: pool, metrics: metrics, admissions: admissions, clock: clock, databasePatience: configuration.databasePatience),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "credit-broker-ops"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger
