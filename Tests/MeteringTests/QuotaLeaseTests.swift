@@ -271,6 +271,33 @@ import Testing
         await pool.close()
     }
 
+    /// A new quota day (midnight, China time): the day before's lease goes back before the first
+    /// reservation of the new day, so the day before's counter ends at the units its requests took
+    /// and the month's counter holds no unit of the old lease while the new day reserves.
+    @Test func aLeaseOfTheDayBeforeGoesBackBeforeTheNewDaysFirstReservation() async throws {
+        let pool = try await MeteringFixtures.pool()
+        let coalescer = QuotaCoalescer(ledger: QuotaLedger(pool: pool), holder: "process-a", leaseUnits: 32)
+        let limits = QuotaLimits(perDay: 1_000, perMonth: 50_000)
+        let evening = try #require(Instant.parse("2026-12-07T23:59:58+08:00"))
+        let morning = try #require(Instant.parse("2026-12-08T00:00:01+08:00"))
+        for request in 0..<3 {
+            guard case .reserved = try await coalescer.reserve(partner: "agency-f", limits: limits, at: evening, requestID: "e-\(request)") else {
+                Issue.record("evening request \(request) refused"); return
+            }
+        }
+        #expect(coalescer.leasedUnitsOnHand == 30)
+        guard case .reserved(let first) = try await coalescer.reserve(partner: "agency-f", limits: limits, at: morning, requestID: "m-0") else {
+            Issue.record("the new day's first request refused"); return
+        }
+        #expect(first.usageBefore == QuotaUsage(today: 0, thisMonth: 3), "the month counts the day before's 3 requests, not its lease")
+        let days = try await pool.query("""
+            SELECT period_start::text, used FROM quota_counters WHERE partner_id = 'agency-f' AND period_kind = 'day' ORDER BY 1
+            """).map { "\(try $0.decode(String.self, at: 0)) \(try $0.decode(Int.self, at: 1))" }
+        #expect(days == ["2026-12-07 3", "2026-12-08 33"], "the day before keeps its 3; the new day has its unit and a new lease")
+        #expect(coalescer.leasedUnitsOnHand == 32)
+        await pool.close()
+    }
+
     /// The fault topology's race in small: three processes, each with clients that query until
     /// they are refused; leasing stops before the limit, so exactly the quota is granted, never a
     /// unit more, and once the leases are given back the counter is what the requests took.
