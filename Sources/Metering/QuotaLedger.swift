@@ -176,17 +176,6 @@ public struct QuotaLedger: Sendable {
         return QuotaUsage(today: try row.decode(Int.self, at: 0), thisMonth: try row.decode(Int.self, at: 1))
     }
 
-    /// Every partner's counters in the periods that hold `instant` (a partner with none is absent).
-    public func usageOfAll(at instant: Date) async throws -> [String: QuotaUsage] {
-        var usage: [String: QuotaUsage] = [:]
-        for row in try await pool.execute(Self.usageOfAllStatement, [
-            QuotaPeriod.day.start(at: instant), QuotaPeriod.month.start(at: instant),
-        ]) {
-            usage[try row.decode(String.self, at: 0)] = QuotaUsage(today: try row.decode(Int.self, at: 1), thisMonth: try row.decode(Int.self, at: 2))
-        }
-        return usage
-    }
-
     /// The partner's units spent by answers in the periods that hold `instant`: the counters less
     /// the units in flight (for requests under way, or leased ahead by a gateway process and not
     /// yet handed out). What the partner and the admin console are shown as used.
@@ -269,16 +258,6 @@ public struct QuotaLedger: Sendable {
         UPDATE quota_counters AS c SET used = c.used - $4::bigint
         FROM locked
         WHERE c.partner_id = locked.partner_id AND c.period_kind = locked.period_kind AND c.period_start = locked.period_start
-        """)
-
-
-    private static let usageOfAllStatement = PostgresStatement("""
-        SELECT partner_id,
-               coalesce(sum(used) FILTER (WHERE period_kind = 'day'), 0)::bigint,
-               coalesce(sum(used) FILTER (WHERE period_kind = 'month'), 0)::bigint
-        FROM quota_counters
-        WHERE (period_kind = 'day' AND period_start = $1::date) OR (period_kind = 'month' AND period_start = $2::date)
-        GROUP BY partner_id
         """)
 
     private static let usageStatement = PostgresStatement("""
