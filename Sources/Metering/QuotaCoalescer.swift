@@ -90,7 +90,7 @@ public final class QuotaCoalescer: Sendable {
                 let lease = QuotaLeaseBook.Lease(lane: lane, count: count, units: grant.leased, usage: grant.usageAfter)
                 if !leases.book.withLock({ $0.add(lease, at: .now) }) {
                     // Closed while the reservation was in flight: the lease goes straight back.
-                    try await ledger.returnLease(lease, units: lease.units)
+                    try await Self.giveBack([lease], ledger: ledger, to: leases)
                 }
             }
             for (unit, index) in waiting.enumerated() { decisions[index] = grant.decision(forUnit: unit) }

@@ -52,6 +52,7 @@ public struct QuotaLeaseBook: Sendable {
         var leases: [Lease]
         var lastDrawn: ContinuousClock.Instant
         var lane: Lane { leases[0].lane }
+        var units: Int { leases.reduce(0) { $0 + $1.units } }
 
         /// Takes one unit of the first lease, in place; returns that lease as it was.
         mutating func draw(at now: ContinuousClock.Instant) -> Lease {
@@ -78,20 +79,18 @@ public struct QuotaLeaseBook: Sendable {
     /// Units on hand for `lane`.
     public func unitsOnHand(_ lane: Lane) -> Int {
         guard let entry = held[lane.partnerID], entry.lane == lane else { return 0 }
-        return entry.leases.reduce(0) { $0 + $1.units }
-    }
-
-    /// Units on the book, handed out to nobody yet, including those waiting to be given back.
-    public var unitsHeld: Int {
-        held.values.reduce(0) { $0 + $1.leases.reduce(0) { $0 + $1.units } } + returning.reduce(0) { $0 + $1.units }
+        return entry.units
     }
 
     /// Units on the book by partner, handed out to nobody yet, including those waiting to be given back.
     public var unitsHeldByPartner: [String: Int] {
-        var units = held.mapValues { $0.leases.reduce(0) { $0 + $1.units } }
+        var units = held.mapValues(\.units)
         for lease in returning { units[lease.partnerID, default: 0] += lease.units }
         return units.filter { $0.value > 0 }
     }
+
+    /// Units on the book, handed out to nobody yet, including those waiting to be given back.
+    public var unitsHeld: Int { unitsHeldByPartner.values.reduce(0, +) }
 
     /// Hands one unit of the partner's lease for `lane` to `requestID`; `nil` if there is none. A
     /// lease of the partner under another lane is retired (to be given back) instead.
