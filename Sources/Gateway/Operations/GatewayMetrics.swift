@@ -159,9 +159,9 @@ public final class GatewayMetrics: Sendable {
     /// partner (`QuotaCoalescer.leasedUnitsByPartner`, read at each scrape): a partner that had a
     /// lease before and has none now reads 0.
     func quotaLeased(_ byPartner: [String: Int]) {
-        for partner in byPartner.keys {
-            _ = leaseSeries.made(for: partner) {
-                registry.makeGauge(
+        leaseSeries.withLock { gauges in
+            for partner in byPartner.keys where gauges[partner] == nil {
+                gauges[partner] = registry.makeGauge(
                     descriptor: Self.name(
                         "quota_leased", "units",
                         "Quota units this gateway process leased ahead and has not handed to a request yet (counted in the partner's quota; given back when idle, at a new period or limits, and at shutdown)."
@@ -169,8 +169,6 @@ public final class GatewayMetrics: Sendable {
                     labels: [("partner", partner)]
                 )
             }
-        }
-        leaseSeries.withLock { gauges in
             for (partner, gauge) in gauges { gauge.set(Double(byPartner[partner] ?? 0)) }
         }
     }
