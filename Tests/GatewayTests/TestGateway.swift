@@ -65,12 +65,85 @@ struct TestGateway {
         adjustingAdmin: (inout AdminServer.Configuration) -> Void = { _ in }, configuring: (inout BrokerConfiguration, _ database: PostgresConfiguration) -> Void = { _, _ in },
         logger: Logger? = nil, auditDigest: AuditDigest? = nil, _ body: (TestGateway) async throws -> Void
     ) async throws {
+        // One of `turns` from before the database is made until the gateway has shut down.
         let turn = try await turns.acquire()
         try await withCleanup {
-            try await runHoldingATurn(
-                clock: clock, renderer: renderer, adjusting: adjusting, adjustingAdmin: adjustingAdmin, configuring: configuring,
-                logger: logger, auditDigest: auditDigest, body
+            // The database is named after the test (its function), so that a test's can be told apart.
+            let database = try await TestPostgres.freshDatabase(Test.current?.name ?? "gateway")
+            let pool = PostgresPool(.init(connection: database, maxConnections: 4))
+            try await Migrator(pool: pool).migrate()
+            let folder = URL(filePath: TestPostgres.temporaryFolder())
+            let policies = try Fixtures.policies()
+            let files = try Fixtures.contractFiles()
+            let contracts = ContractSet(contracts: files.map(\.contract)).governing(on: .today())
+            let pki = DevelopmentPKI(folder: folder.appending(path: "pki"))
+            _ = try pki.create(partners: [bank, otherBank, thirdBank, jointCredit, portal, dataSource].map { id in
+                let contract = contracts.first { $0.partnerID == id }!
+                return DevelopmentPKI.Partner(partnerID: id, subject: try DistinguishedName(text: contract.authentication.certificates[0].subject!))
+            })
+            let ca = try CertificateAuthority(
+                certificate: Certificate(pemEncoded: String(contentsOf: pki.caURL, encoding: .utf8)),
+                privateKey: P256.Signing.PrivateKey(pemRepresentation: String(contentsOf: pki.caKeyURL, encoding: .utf8))
             )
+            var configuration = BrokerConfiguration(
+                partner: .init(host: "127.0.0.1", port: 0, tls: ListenerTLS(developmentPKI: pki, clients: .partner)),
+                admin: .init(port: 0, tls: ListenerTLS(developmentPKI: pki, clients: .admin)),
+                // Tests read the disputes' lines of /metrics; on a loaded test machine their count may take over
+                // the production second (OperationsMetricsTests checks the bound itself).
+                operations: .init(port: 0, databasePatience: .seconds(15)),
+                policies: policies,
+                scorecard: try CompiledScorecard(yaml: Fixtures.file(scorecard).text),
+                receiptSigner: try ReceiptSigner.loadOrCreate(
+                    at: folder.appending(path: "receipt-signing-key"), sm2: folder.appending(path: "receipt-signing-key-sm2.pem")
+                ),
+                sealingKeys: try await SealingKeys.loadOrCreate(file: folder.appending(path: "sealing-keys").path),
+                hasher: hasher, referenceSecret: referenceSecret,
+                seed: .init(detail: "seeded for a test") { try pki.binding(files) }
+            )
+            configuration.batchReviews = .init(chunkSize: 100, pollInterval: .milliseconds(200))
+            configuration.clock = clock ?? SystemClock()
+            // Most tests ask for no PDF: their gateways start no browser until one is asked for.
+            configuration.reportRenderer = renderer ?? .init(warm: false)
+            configuration.auditDigest = auditDigest
+            configuration.gracefulShutdownSignals = []
+            configuration.reloadSignals = []
+            configuring(&configuration, database)
+            adjusting(&configuration.partner)
+            if configuration.admin != nil { adjustingAdmin(&configuration.admin!) }
+            let (ports, continuation) = AsyncStream.makeStream(of: (String, Int).self)
+            configuration.listening.partner = { continuation.yield(("partner", $0)) }
+            configuration.listening.admin = { continuation.yield(("admin", $0)) }
+            configuration.listening.operations = { continuation.yield(("ops", $0)) }
+            let logger = logger ?? {
+                var logger = Logger(label: "gateway-test")
+                logger.logLevel = .critical
+                return logger
+            }()
+            let broker = try await Broker.build(configuration, pool: pool, logger: logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    defer { continuation.finish() }
+                    try await broker.run()
+                }
+                var bound: [String: Int] = [:]
+                for await (name, port) in ports {
+                    bound[name] = port
+                    if bound.count == 3 { break }
+                }
+                guard let port = bound["partner"], let adminPort = bound["admin"], let opsPort = bound["ops"] else { return }
+                do {
+                    try await body(TestGateway(
+                        port: port, adminPort: adminPort, opsPort: opsPort, pki: pki, ca: ca, pool: pool,
+                        counters: broker.metrics.authentication, policies: policies, partners: broker.partners, broker: broker
+                    ))
+                } catch {
+                    await broker.shutdown()
+                    try? await group.waitForAll()
+                    throw error
+                }
+                await broker.shutdown()
+                try await group.waitForAll()
+            }
         } cleanup: {
             await turns.release(turn)
         }
@@ -85,89 +158,6 @@ struct TestGateway {
     /// a 20 s request) ran out in 3 of 7 full runs of 2026-12-07 and in CI. A test waits for its turn
     /// before its clock starts, so its bounds measure the gateway, not the queue.
     static let turns = Turns(4)
-
-    private static func runHoldingATurn(
-        clock: (any WallClock)?, renderer: PDFRenderer.Configuration?, adjusting: (inout GatewayServer.Configuration) -> Void,
-        adjustingAdmin: (inout AdminServer.Configuration) -> Void, configuring: (inout BrokerConfiguration, _ database: PostgresConfiguration) -> Void,
-        logger: Logger?, auditDigest: AuditDigest?, _ body: (TestGateway) async throws -> Void
-    ) async throws {
-        // The database is named after the test (its function), so that a test's can be told apart.
-        let database = try await TestPostgres.freshDatabase(Test.current?.name ?? "gateway")
-        let pool = PostgresPool(.init(connection: database, maxConnections: 4))
-        try await Migrator(pool: pool).migrate()
-        let folder = URL(filePath: TestPostgres.temporaryFolder())
-        let policies = try Fixtures.policies()
-        let files = try Fixtures.contractFiles()
-        let contracts = ContractSet(contracts: files.map(\.contract)).governing(on: .today())
-        let pki = DevelopmentPKI(folder: folder.appending(path: "pki"))
-        _ = try pki.create(partners: [bank, otherBank, thirdBank, jointCredit, portal, dataSource].map { id in
-            let contract = contracts.first { $0.partnerID == id }!
-            return DevelopmentPKI.Partner(partnerID: id, subject: try DistinguishedName(text: contract.authentication.certificates[0].subject!))
-        })
-        let ca = try CertificateAuthority(
-            certificate: Certificate(pemEncoded: String(contentsOf: pki.caURL, encoding: .utf8)),
-            privateKey: P256.Signing.PrivateKey(pemRepresentation: String(contentsOf: pki.caKeyURL, encoding: .utf8))
-        )
-        var configuration = BrokerConfiguration(
-            partner: .init(host: "127.0.0.1", port: 0, tls: ListenerTLS(developmentPKI: pki, clients: .partner)),
-            admin: .init(port: 0, tls: ListenerTLS(developmentPKI: pki, clients: .admin)),
-            // Tests read the disputes' lines of /metrics; on a loaded test machine their count may take over
-            // the production second (OperationsMetricsTests checks the bound itself).
-            operations: .init(port: 0, databasePatience: .seconds(15)),
-            policies: policies,
-            scorecard: try CompiledScorecard(yaml: Fixtures.file(scorecard).text),
-            receiptSigner: try ReceiptSigner.loadOrCreate(
-                at: folder.appending(path: "receipt-signing-key"), sm2: folder.appending(path: "receipt-signing-key-sm2.pem")
-            ),
-            sealingKeys: try await SealingKeys.loadOrCreate(file: folder.appending(path: "sealing-keys").path),
-            hasher: hasher, referenceSecret: referenceSecret,
-            seed: .init(detail: "seeded for a test") { try pki.binding(files) }
-        )
-        configuration.batchReviews = .init(chunkSize: 100, pollInterval: .milliseconds(200))
-        configuration.clock = clock ?? SystemClock()
-        // Most tests ask for no PDF: their gateways start no browser until one is asked for.
-        configuration.reportRenderer = renderer ?? .init(warm: false)
-        configuration.auditDigest = auditDigest
-        configuration.gracefulShutdownSignals = []
-        configuration.reloadSignals = []
-        configuring(&configuration, database)
-        adjusting(&configuration.partner)
-        if configuration.admin != nil { adjustingAdmin(&configuration.admin!) }
-        let (ports, continuation) = AsyncStream.makeStream(of: (String, Int).self)
-        configuration.listening.partner = { continuation.yield(("partner", $0)) }
-        configuration.listening.admin = { continuation.yield(("admin", $0)) }
-        configuration.listening.operations = { continuation.yield(("ops", $0)) }
-        let logger = logger ?? {
-            var logger = Logger(label: "gateway-test")
-            logger.logLevel = .critical
-            return logger
-        }()
-        let broker = try await Broker.build(configuration, pool: pool, logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                defer { continuation.finish() }
-                try await broker.run()
-            }
-            var bound: [String: Int] = [:]
-            for await (name, port) in ports {
-                bound[name] = port
-                if bound.count == 3 { break }
-            }
-            guard let port = bound["partner"], let adminPort = bound["admin"], let opsPort = bound["ops"] else { return }
-            do {
-                try await body(TestGateway(
-                    port: port, adminPort: adminPort, opsPort: opsPort, pki: pki, ca: ca, pool: pool,
-                    counters: broker.metrics.authentication, policies: policies, partners: broker.partners, broker: broker
-                ))
-            } catch {
-                await broker.shutdown()
-                try? await group.waitForAll()
-                throw error
-            }
-            await broker.shutdown()
-            try await group.waitForAll()
-        }
-    }
 
     /// Runs `body` with a second gateway process on this one's database, as `serve` would start it
     /// on another host: its own pools, contract snapshot, quota coalescer and quota-alert memory, the
