@@ -273,6 +273,25 @@ import Testing
         }
     }
 
+    /// The operations listener's `/metrics` shows the units a running gateway holds leased ahead for
+    /// a partner, and 0 once they went back idle. (A lease goes back a second after it was last drawn
+    /// on, so a query and the scrape just after it are tried again until the scrape saw the lease.)
+    @Test func theOperationsListenerShowsTheUnitsLeasedAheadUntilTheyGoBack() async throws {
+        try await TestGateway.run { gateway in
+            let identity = try gateway.identity(of: TestGateway.bank)
+            let series = #"credit_broker_quota_leased_units{partner="\#(TestGateway.bank)"} "#
+            func leased() async throws -> Double? {
+                try await gateway.metrics().split(separator: "\n").first { $0.hasPrefix(series) }.flatMap { Double($0.dropFirst(series.count)) }
+            }
+            let seen = try await eventually(within: .seconds(20), every: .milliseconds(10)) {
+                #expect(try await gateway.request(.POST, "/v1/queries", identity: identity, body: query()).status == 200)
+                return try await leased().map { $0 > 0 } ?? false
+            }
+            #expect(seen, "a scrape just after a query shows the rest of its lease")
+            #expect(try await eventually(within: .seconds(20), every: .milliseconds(100)) { try await leased() == 0 }, "given back idle: 0")
+        }
+    }
+
     @Test func overTheRateLimitARequestIsRefusedWith429AndRateLimitHeadersAndStillMetered() async throws {
         try await TestGateway.run { gateway in
             let (_, token) = try await ApiKeyStore(pool: gateway.pool).issue(partnerID: TestGateway.agency, expiresAt: nil)
