@@ -278,7 +278,13 @@ let package = Package(
             ]
         ),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "BrokerStore", "BrokerCore", "PostgresClient", "TestSupport"]),
-        .testTarget(name: "MeteringTests", dependencies: ["Metering", "BrokerCore", "BrokerStore", "PostgresClient", "TestSupport", "ChildProcesses"]),
+        .testTarget(
+            name: "MeteringTests",
+            dependencies: [
+                "Metering", "BrokerCore", "BrokerStore", "PostgresClient", "TestSupport", "ChildProcesses",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(
             name: "BillingTests",
             dependencies: [

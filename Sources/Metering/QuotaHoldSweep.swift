@@ -79,19 +79,22 @@ public final class QuotaHoldSweep: Service, Sendable {
         await sweep()
         let period = admissions == nil ? interval : min(interval, leaseIdle)
         let (ticks, tick) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        let timer = Task {
-            while (try? await Task.sleep(for: period)) != nil { tick.yield() }
-        }
-        var sinceSweep = Duration.zero
-        for await _ in ticks.cancelOnGracefulShutdown() {
-            await returnLeases(closing: false)
-            sinceSweep += period
-            if sinceSweep >= interval {
-                sinceSweep = .zero
-                await sweep()
+        // The clock is a child of this task: it ends with the passes (shutdown or cancellation), never outlives them.
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                while (try? await Task.sleep(for: period)) != nil { tick.yield() }
             }
+            var sinceSweep = Duration.zero
+            for await _ in ticks.cancelOnGracefulShutdown() {
+                await returnLeases(closing: false)
+                sinceSweep += period
+                if sinceSweep >= interval {
+                    sinceSweep = .zero
+                    await sweep()
+                }
+            }
+            group.cancelAll()
         }
-        timer.cancel()
         await returnLeases(closing: true)
         await sweep()
     }

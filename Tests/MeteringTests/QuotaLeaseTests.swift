@@ -1,7 +1,9 @@
 import BrokerCore
 import Foundation
+import Logging
 import Metering
 import PostgresClient
+import ServiceLifecycle
 import Testing
 
 /// Quota leases (m0105): the book that hands out a process's leased units (fed events, no
@@ -129,6 +131,54 @@ import Testing
     // MARK: The ledger, on PostgreSQL
 
     /// The counters' `used` for the partner's day.
+    /// `QuotaHoldSweep` as the broker runs it, a service of a group: while it runs, its own clock
+    /// gives back a lease not drawn on for `leaseIdle`; at graceful shutdown it gives back every
+    /// lease still held and returns (its clock, a child task, ends with it).
+    @Test func theRunningSweepGivesBackIdleLeasesThenEveryLeaseAtShutdown() async throws {
+        let pool = try await MeteringFixtures.pool()
+        let ledger = QuotaLedger(pool: pool)
+        let logger = Logger(label: "test")
+        let now = Date()
+        func run(_ sweep: QuotaHoldSweep, _ body: (ServiceGroup) async throws -> Void) async throws {
+            let group = ServiceGroup(services: [sweep], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                try await body(group)
+                try await tasks.waitForAll()
+            }
+        }
+
+        let idle = QuotaCoalescer(ledger: ledger, holder: "process-idle", leaseUnits: 9)
+        let idleSweep = QuotaHoldSweep(
+            ledger: ledger, holder: "process-idle", interval: .seconds(3_600), admissions: idle, leaseIdle: .milliseconds(200), logger: logger)
+        try await run(idleSweep) { group in
+            _ = try await idle.reserve(partner: "bank-s", limits: Self.limits, at: now, requestID: "r-1")
+            #expect(try await dayCounter(pool, "bank-s") == 10, "one unit spent and nine leased")
+            var counter = 10
+            for _ in 0..<100 where counter != 1 {
+                try await Task.sleep(for: .milliseconds(50))
+                counter = try await dayCounter(pool, "bank-s")
+            }
+            #expect(counter == 1, "the lease went back on the sweep's own clock, with no shutdown")
+            #expect(idle.leasedUnitsOnHand == 0)
+            await group.triggerGracefulShutdown()
+        }
+
+        let held = QuotaCoalescer(ledger: ledger, holder: "process-held", leaseUnits: 9)
+        let heldSweep = QuotaHoldSweep(
+            ledger: ledger, holder: "process-held", interval: .seconds(3_600), admissions: held, leaseIdle: .seconds(3_600), logger: logger)
+        let started = ContinuousClock.now
+        try await run(heldSweep) { group in
+            _ = try await held.reserve(partner: "bank-u", limits: Self.limits, at: now, requestID: "r-1")
+            #expect(held.leasedUnitsOnHand == 9, "not idle for an hour: kept while the sweep runs")
+            await group.triggerGracefulShutdown()
+        }
+        #expect(ContinuousClock.now - started < .seconds(30), "the run ended with the shutdown, not with an hour's clock")
+        #expect(try await dayCounter(pool, "bank-u") == 1, "the held lease went back at shutdown")
+        #expect(held.leasedUnitsOnHand == 0)
+        await pool.close()
+    }
+
     private func dayCounter(_ pool: PostgresPool, _ partner: String) async throws -> Int {
         try await MeteringFixtures.count(pool, "SELECT coalesce(sum(used), 0)::bigint FROM quota_counters WHERE partner_id = \(partner) AND period_kind = 'day'")
     }
