@@ -27,33 +27,18 @@ public final class PostgresPool: Sendable {
         }
     }
 
-    /// What a waiter is handed: a free connection, or permission to open a new one.
-    private enum Grant: Sendable {
-        case connection(PostgresConnection)
-        case open
-    }
-
-    private struct Waiter {
-        let id: UInt64
-        let continuation: CheckedContinuation<Grant, any Error>
-    }
-
-    private struct State {
-        var idle: [PostgresConnection] = []
-        var open = 0
-        var waiters: [Waiter] = []
-        var nextWaiterID: UInt64 = 0
-        var closed = false
-        var lastWorked: ContinuousClock.Instant?
-    }
+    private typealias Grant = PostgresPoolGrant<PostgresConnection>
+    /// The pool's bookkeeping (`PostgresPoolState`); a waiter is the continuation of the caller in line.
+    private typealias State = PostgresPoolState<PostgresConnection, CheckedContinuation<Grant, any Error>>
 
     public let configuration: Configuration
     private let threadPool: NIOThreadPool
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private let logger: Logger
 
     public init(_ configuration: Configuration, logger: Logger = Logger(label: "credit-broker.postgres")) {
         self.configuration = configuration
+        self.state = Mutex(State(maxConnections: configuration.maxConnections))
         self.logger = logger
         self.threadPool = NIOThreadPool(numberOfThreads: configuration.maxConnections)
         threadPool.start()
@@ -104,15 +89,9 @@ public final class PostgresPool: Sendable {
 
     /// Closes every idle connection and refuses new work; waiting callers get `.poolClosed`.
     public func close() async {
-        let waiters = state.withLock { state -> [Waiter] in
-            state.closed = true
-            state.open -= state.idle.count
-            state.idle.removeAll()
-            defer { state.waiters.removeAll() }
-            return state.waiters
-        }
+        let waiters = state.withLock { $0.close() }
         for waiter in waiters {
-            waiter.continuation.resume(throwing: PostgresError(.poolClosed, "the database pool is shutting down"))
+            waiter.resume(throwing: PostgresError(.poolClosed, "the database pool is shutting down"))
         }
         try? await threadPool.shutdownGracefully()
     }
@@ -151,19 +130,10 @@ public final class PostgresPool: Sendable {
 
     private func acquireOnce() async throws -> PostgresConnection {
         let grant: Grant
-        let immediate = try state.withLock { state throws -> Grant? in
-            if state.closed { throw PostgresError(.poolClosed, "the database pool is shut down") }
-            if let connection = state.idle.popLast() { return .connection(connection) }
-            if state.open < configuration.maxConnections {
-                state.open += 1
-                return .open
-            }
-            return nil
-        }
-        if let immediate {
-            grant = immediate
-        } else {
-            grant = try await wait()
+        switch state.withLock({ $0.acquire() }) {
+        case .closed: throw PostgresError(.poolClosed, "the database pool is shut down")
+        case .grant(let immediate): grant = immediate
+        case .wait: grant = try await wait()
         }
         switch grant {
         case .connection(let connection):
@@ -179,10 +149,7 @@ public final class PostgresPool: Sendable {
     }
 
     private func wait() async throws -> Grant {
-        let id = state.withLock { state in
-            state.nextWaiterID += 1
-            return state.nextWaiterID
-        }
+        let id = state.withLock { $0.nextWaiterID() }
         let timeout = configuration.acquireTimeout
         let timer = Task { [weak self] in
             try await Task.sleep(for: timeout)
@@ -194,22 +161,17 @@ public final class PostgresPool: Sendable {
         defer { timer.cancel() }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                let immediate = state.withLock { state -> Result<Grant, any Error>? in
-                    if state.closed { return .failure(PostgresError(.poolClosed, "the database pool is shut down")) }
-                    // Asked under the lock that `expire` takes: a cancellation that came before
-                    // this point (its handler found no waiter to remove) is seen here, and one
-                    // after it finds the waiter. Checked only before the lock, it could fall
-                    // between the two and the caller would wait for a connection after all.
-                    if Task.isCancelled { return .failure(CancellationError()) }
-                    if let connection = state.idle.popLast() { return .success(.connection(connection)) }
-                    if state.open < configuration.maxConnections {
-                        state.open += 1
-                        return .success(.open)
-                    }
-                    state.waiters.append(Waiter(id: id, continuation: continuation))
-                    return nil
+                // Whether the task was cancelled is asked under the lock that `expire` takes: a
+                // cancellation that came before this point (its handler found no waiter to remove)
+                // is seen here, and one after it finds the waiter. Checked only before the lock, it
+                // could fall between the two and the caller would wait for a connection after all.
+                let outcome = state.withLock { $0.enqueue(id, continuation, cancelled: Task.isCancelled) }
+                switch outcome {
+                case .queued: break
+                case .grant(let grant): continuation.resume(returning: grant)
+                case .closed: continuation.resume(throwing: PostgresError(.poolClosed, "the database pool is shut down"))
+                case .cancelled: continuation.resume(throwing: CancellationError())
                 }
-                if let immediate { continuation.resume(with: immediate) }
             }
         } onCancel: {
             expire(id, CancellationError())
@@ -217,60 +179,29 @@ public final class PostgresPool: Sendable {
     }
 
     private func expire(_ id: UInt64, _ error: any Error) {
-        let waiter = state.withLock { state -> Waiter? in
-            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-            return state.waiters.remove(at: index)
-        }
-        waiter?.continuation.resume(throwing: error)
+        state.withLock { $0.removeWaiter(id) }?.resume(throwing: error)
     }
 
     private func release(_ connection: PostgresConnection) {
-        if connection.isBroken {
-            let dropped = state.withLock { state -> Int in
-                // A broken connection usually means the server went away: the idle ones are dead too.
-                let count = state.idle.count
-                state.idle.removeAll()
-                state.open -= count
-                return count
-            }
-            logger.warning("database connection lost; reconnecting on demand", metadata: ["dropped_idle": "\(dropped)"])
-            slotFreed()
-            // Lend the slots of dropped idle connections to waiters, if any.
-            for _ in 0..<dropped { slotFreed(decrement: false) }
-            return
-        }
-        if !connection.isOutsideTransaction {
+        let returned: State.Returned =
+            connection.isBroken ? .broken : connection.isOutsideTransaction ? .healthy(connection) : .inTransaction
+        let handoffs = state.withLock { $0.release(returned, at: .now) }
+        switch returned {
+        case .broken:
+            logger.warning("database connection lost; reconnecting on demand", metadata: ["dropped_idle": "\(handoffs.droppedIdle)"])
+        case .inTransaction:
             // Handed back inside a transaction (a caller that threw between BEGIN and COMMIT, or
             // whose ROLLBACK failed): the next caller's statements would run in it, invisible to
-            // others and lost with it. Closing the connection ends it on the server.
+            // others and lost with it. Dropped (its last reference), it is closed, which ends it on the server.
             logger.warning("a database connection came back inside a transaction; closed instead of reused")
-            slotFreed()
-            return
+        case .healthy:
+            break
         }
-        let now = ContinuousClock.now
-        let waiter = state.withLock { state -> Waiter? in
-            state.lastWorked = now
-            if state.closed {
-                state.open -= 1
-                return nil
-            }
-            if state.waiters.isEmpty {
-                state.idle.append(connection)
-                return nil
-            }
-            return state.waiters.removeFirst()
-        }
-        waiter?.continuation.resume(returning: .connection(connection))
+        for (waiter, grant) in handoffs.resume { waiter.resume(returning: grant) }
     }
 
-    /// A connection slot became free: give it to the first waiter as permission to open one.
-    private func slotFreed(decrement: Bool = true) {
-        let waiter = state.withLock { state -> Waiter? in
-            if decrement { state.open -= 1 }
-            guard !state.waiters.isEmpty, !state.closed, state.open < configuration.maxConnections else { return nil }
-            state.open += 1
-            return state.waiters.removeFirst()
-        }
-        waiter?.continuation.resume(returning: .open)
+    /// A connection slot became free: the first waiter gets it as permission to open a connection.
+    private func slotFreed() {
+        state.withLock { $0.slotFreed() }?.resume(returning: .open)
     }
 }
