@@ -116,22 +116,24 @@ struct PostgresPoolState<Connection, Waiter> {
         case .broken:
             handoffs.droppedIdle = idle.count
             idle.removeAll()
-            open -= handoffs.droppedIdle
-            handoffs.resume += slotFreed().map { [($0, .open)] } ?? []
-            for _ in 0..<handoffs.droppedIdle {
-                handoffs.resume += slotFreed(decrement: false).map { [($0, .open)] } ?? []
-            }
+            open -= handoffs.droppedIdle + 1
+            while let waiter = grantFreeSlot() { handoffs.resume.append((waiter, .open)) }
         case .inTransaction:
-            handoffs.resume += slotFreed().map { [($0, .open)] } ?? []
+            open -= 1
+            while let waiter = grantFreeSlot() { handoffs.resume.append((waiter, .open)) }
         }
         return handoffs
     }
 
-    /// A slot became free (a connection dropped, or one that could not be opened): the first
-    /// waiter, if any and the pool is open, is returned to be granted `.open`. `decrement: false`
-    /// when the slot was already taken off `open`.
-    mutating func slotFreed(decrement: Bool = true) -> Waiter? {
-        if decrement { open -= 1 }
+    /// A slot became free (a connection that could not be opened, or one that closed while idle):
+    /// the first waiter, if any and the pool is open, is returned to be granted `.open`.
+    mutating func slotFreed() -> Waiter? {
+        open -= 1
+        return grantFreeSlot()
+    }
+
+    /// The first waiter takes a free slot (fewer than `maxConnections` open) as permission to open a connection.
+    private mutating func grantFreeSlot() -> Waiter? {
         guard !waiters.isEmpty, !closed, open < maxConnections else { return nil }
         open += 1
         return waiters.removeFirst().waiter
