@@ -78,22 +78,15 @@ public final class QuotaHoldSweep: Service, Sendable {
     public func run() async throws {
         await sweep()
         let period = admissions == nil ? interval : min(interval, leaseIdle)
-        let (ticks, tick) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        // The clock is a child of this task: it ends with the passes (shutdown or cancellation), never outlives them.
-        await withDiscardingTaskGroup { group in
-            group.addTask {
-                while (try? await Task.sleep(for: period)) != nil { tick.yield() }
+        var sinceSweep = Duration.zero
+        // A pause that graceful shutdown (or cancellation) cuts short ends the passes.
+        while (try? await cancelWhenGracefulShutdown({ try await Task.sleep(for: period) })) != nil {
+            await returnLeases(closing: false)
+            sinceSweep += period
+            if sinceSweep >= interval {
+                sinceSweep = .zero
+                await sweep()
             }
-            var sinceSweep = Duration.zero
-            for await _ in ticks.cancelOnGracefulShutdown() {
-                await returnLeases(closing: false)
-                sinceSweep += period
-                if sinceSweep >= interval {
-                    sinceSweep = .zero
-                    await sweep()
-                }
-            }
-            group.cancelAll()
         }
         await returnLeases(closing: true)
         await sweep()
