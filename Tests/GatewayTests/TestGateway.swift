@@ -120,29 +120,19 @@ struct TestGateway {
                 return logger
             }()
             let broker = try await Broker.build(configuration, pool: pool, logger: logger)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    defer { continuation.finish() }
-                    try await broker.run()
-                }
+            try await whileRunning(broker, listening: continuation) {
                 var bound: [String: Int] = [:]
                 for await (name, port) in ports {
                     bound[name] = port
                     if bound.count == 3 { break }
                 }
-                guard let port = bound["partner"], let adminPort = bound["admin"], let opsPort = bound["ops"] else { return }
-                do {
-                    try await body(TestGateway(
-                        port: port, adminPort: adminPort, opsPort: opsPort, pki: pki, ca: ca, pool: pool,
-                        counters: broker.metrics.authentication, policies: policies, partners: broker.partners, broker: broker
-                    ))
-                } catch {
-                    await broker.shutdown()
-                    try? await group.waitForAll()
-                    throw error
+                guard let port = bound["partner"], let adminPort = bound["admin"], let opsPort = bound["ops"] else {
+                    throw DidNotStart(listeners: bound.keys.sorted())
                 }
-                await broker.shutdown()
-                try await group.waitForAll()
+                try await body(TestGateway(
+                    port: port, adminPort: adminPort, opsPort: opsPort, pki: pki, ca: ca, pool: pool,
+                    counters: broker.metrics.authentication, policies: policies, partners: broker.partners, broker: broker
+                ))
             }
         } cleanup: {
             await turns.release(turn)
@@ -175,27 +165,41 @@ struct TestGateway {
         logger.logLevel = .critical
         let pool = PostgresPool(.init(connection: self.pool.configuration.connection, maxConnections: 4))
         let second = try await Broker.build(configuration, pool: pool, logger: logger)
+        try await Self.whileRunning(second, listening: continuation) {
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw DidNotStart(listeners: []) }
+            try await body(port)
+        }
+    }
+
+    /// Runs `broker` in a child task while `body` runs, then shuts it down, whether `body` returns or
+    /// throws. `listening` is finished when the run ends, so a `body` waiting for its ports stops
+    /// waiting; a run that ended with an error (a port already taken) fails the test with that error.
+    private static func whileRunning<Port: Sendable>(
+        _ broker: Broker, listening: AsyncStream<Port>.Continuation, _ body: () async throws -> Void
+    ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                defer { continuation.finish() }
-                try await second.run()
+                defer { listening.finish() }
+                try await broker.run()
             }
-            var bound: Int?
-            for await port in ports {
-                bound = port
-                break
-            }
-            guard let bound else { return }
             do {
-                try await body(bound)
+                try await body()
             } catch {
-                await second.shutdown()
-                try? await group.waitForAll()
+                await broker.shutdown()
+                // The run's own error, if it ended with one, says more than what the body made of it.
+                try await group.waitForAll()
                 throw error
             }
-            await second.shutdown()
+            await broker.shutdown()
             try await group.waitForAll()
         }
+    }
+
+    /// A gateway whose run ended before all its listeners were up, without an error of its own.
+    struct DidNotStart: Error, CustomStringConvertible {
+        var listeners: [String]
+        var description: String { "the test gateway stopped before its listeners were up (up: \(listeners))" }
     }
 
     /// Loads feed lines (JSON Lines) from `source` through the real ingest path; every line must be accepted.
