@@ -100,4 +100,74 @@ import X509
         #expect(await verifier.verify([authority]) == .failed)
         #expect(counters.snapshot() == [.handshakeWrongUsage: 1])
     }
+
+    /// A bank's CA may mark the extended key usage critical (RFC 5280 allows either). The verifier
+    /// enforces it (`ClientUsagePolicy`), so such a certificate is a client's like any other: before
+    /// the checks were composed as policies, swift-certificates' verifier, which enforced no EKU
+    /// itself, refused it as carrying an unhandled critical extension (counted as untrusted).
+    @Test func aCriticalExtendedKeyUsageIsEnforcedNotRefusedAsUnknown() async throws {
+        let pki = DevelopmentPKI(folder: URL(filePath: TestPostgres.temporaryFolder()).appending(path: "pki"))
+        _ = try pki.create(partners: [])
+        let ca = try pki.certificateAuthority(.partner)
+        let counters = GatewayMetrics().authentication
+        let verifier = try ClientCertificateVerifier(ca: pki.caURL, revocationList: pki.revocationListURL, counters: counters, logger: Logger(label: "test"))
+        let client = try issued(by: ca, usage: [.clientAuth], criticalUsage: true)
+        let server = try issued(by: ca, usage: [.serverAuth], criticalUsage: true)
+        #expect(await verifier.verify([client]) == .certificateVerified)
+        #expect(await verifier.verify([server]) == .failed)
+        #expect(counters.snapshot() == [.handshakeWrongUsage: 1])
+    }
+
+    /// Each refusal is counted as the first policy the chain fails says: outside its validity,
+    /// not a client's, revoked; a chain to another CA is untrusted whatever else is wrong with it.
+    @Test func eachRefusalIsCountedByThePolicyThatRefusedIt() async throws {
+        let pki = DevelopmentPKI(folder: URL(filePath: TestPostgres.temporaryFolder()).appending(path: "pki"))
+        _ = try pki.create(partners: [])
+        let ca = try pki.certificateAuthority(.partner)
+        let counters = GatewayMetrics().authentication
+        let verifier = try ClientCertificateVerifier(ca: pki.caURL, revocationList: pki.revocationListURL, counters: counters, logger: Logger(label: "test"))
+
+        let expired = try issued(by: ca, notBefore: Date() - 2 * 86_400, notAfter: Date() - 86_400)
+        #expect(await verifier.verify([expired]) == .failed)
+        #expect(counters.snapshot() == [.handshakeExpired: 1])
+
+        let notYet = try issued(by: ca, notBefore: Date() + 86_400, notAfter: Date() + 2 * 86_400)
+        #expect(await verifier.verify([notYet]) == .failed)
+        #expect(counters.snapshot() == [.handshakeExpired: 2])
+
+        // Expired and without clientAuth: the validity is checked first.
+        let both = try issued(by: ca, usage: [.serverAuth], notBefore: Date() - 2 * 86_400, notAfter: Date() - 86_400)
+        #expect(await verifier.verify([both]) == .failed)
+        #expect(counters.snapshot() == [.handshakeExpired: 3])
+
+        // Another CA's expired certificate is untrusted, not expired: nothing of it is believed.
+        let stranger = DevelopmentPKI(folder: URL(filePath: TestPostgres.temporaryFolder()).appending(path: "pki"))
+        _ = try stranger.create(partners: [])
+        let foreign = try issued(by: try stranger.certificateAuthority(.partner), notBefore: Date() - 2 * 86_400, notAfter: Date() - 86_400)
+        #expect(await verifier.verify([foreign]) == .failed)
+        #expect(counters.snapshot() == [.handshakeExpired: 3, .handshakeUntrusted: 1])
+
+        #expect(await verifier.verify([try issued(by: ca)]) == .certificateVerified)
+        #expect(counters.snapshot() == [.handshakeExpired: 3, .handshakeUntrusted: 1])
+    }
+
+    /// A certificate of `ca` for a client, with the given extended key usage and validity.
+    private func issued(
+        by ca: CertificateAuthority, usage: [ExtendedKeyUsage.Usage] = [.clientAuth], criticalUsage: Bool = false,
+        notBefore: Date = Date() - 60, notAfter: Date = Date() + 86_400
+    ) throws -> NIOSSLCertificate {
+        let key = P256.Signing.PrivateKey()
+        let certificate = try Certificate(
+            version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey), notValidBefore: notBefore, notValidAfter: notAfter,
+            issuer: ca.certificate.subject, subject: try DistinguishedName(text: "CN=Some Bank,O=Some Bank,C=CN"),
+            signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.notCertificateAuthority)
+                Critical(KeyUsage(digitalSignature: true))
+                if criticalUsage { Critical(try ExtendedKeyUsage(usage)) } else { try ExtendedKeyUsage(usage) }
+            },
+            issuerPrivateKey: .init(ca.privateKey)
+        )
+        return try NIOSSLCertificate(bytes: Array(certificate.serializeAsPEM().pemString.utf8), format: .pem)
+    }
 }

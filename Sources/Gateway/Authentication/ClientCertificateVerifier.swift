@@ -6,7 +6,8 @@ import X509
 
 /// Verifies a client certificate chain during the TLS handshake of one listener: it must chain to
 /// that listener's CA (the partner CA or the admin CA), be within its validity, carry EKU
-/// clientAuth, and not be on the CA's CRL. Every refusal is counted (`counters`, labelled with the
+/// clientAuth, and not be on the CA's CRL: swift-certificates' `Verifier` with `RFC5280Policy` and
+/// this module's policies (`ClientCertificatePolicies.swift`). Every refusal is counted (`counters`, labelled with the
 /// listener) and logged (listener, outcome, serial and fingerprint; never a subject, which may name
 /// a person).
 struct ClientCertificateVerifier: Sendable {
@@ -42,27 +43,36 @@ struct ClientCertificateVerifier: Sendable {
         return .certificateVerified
     }
 
+    /// The chain must reach the listener's CA and meet every policy below, checked in this order;
+    /// the first a chain fails names the refusal's counter. A chain that reaches no root, or fails
+    /// one of RFC 5280's own rules, is untrusted.
     private func check(_ chain: [NIOSSLCertificate]) async -> AuthenticationCounters.Outcome {
         guard let certificates = try? chain.map({ try Certificate(derEncoded: $0.toDERBytes()) }), let leaf = certificates.first else {
             return .handshakeUntrusted
         }
         let now = Date()
-        guard leaf.notValidBefore <= now, now <= leaf.notValidAfter else { return .handshakeExpired }
-        guard let usage = try? leaf.extensions.extendedKeyUsage, usage.contains(.clientAuth) else { return .handshakeWrongUsage }
-        // A certificate authority is no client, whatever its EKU says.
-        if case .isCertificateAuthority = try? leaf.extensions.basicConstraints { return .handshakeWrongUsage }
-        var verifier = Verifier(rootCertificates: roots) { RFC5280Policy() }
-        let result = await verifier.validate(leaf: leaf, intermediates: CertificateStore(certificates.dropFirst()))
-        guard case .validCertificate(let validated) = result else { return .handshakeUntrusted }
-        switch revocations.current() {
-        case .failure(let failure):
-            logger.error(
-                "\(counters.listener.rawValue) CA's CRL unusable: every client certificate is refused",
-                metadata: ["listener": "\(counters.listener.rawValue)", "crl": "\(revocations.url.path)", "reason": "\(failure)"]
-            )
-            return .handshakeNoRevocationList
-        case .success(let list):
-            return validated.contains { list.revokes($0.serialNumber) } ? .handshakeRevoked : .certificateAccepted
+        let revocationList = revocations.current()
+        var verifier = Verifier(rootCertificates: roots) {
+            LeafValidityPolicy(time: now)
+            ClientUsagePolicy()
+            RFC5280Policy()
+            RevocationPolicy(list: revocationList)
+        }
+        switch await verifier.validate(leaf: leaf, intermediates: CertificateStore(certificates.dropFirst())) {
+        case .validCertificate:
+            return .certificateAccepted
+        case .couldNotValidate(let failures):
+            // One failure per candidate chain; the listener's one CA makes one chain at most.
+            guard let refusal = failures.lazy.compactMap({ ClientCertificateRefusal($0.policyFailureReason) }).first else {
+                return .handshakeUntrusted
+            }
+            if refusal == .noRevocationList, case .failure(let failure) = revocationList {
+                logger.error(
+                    "\(counters.listener.rawValue) CA's CRL unusable: every client certificate is refused",
+                    metadata: ["listener": "\(counters.listener.rawValue)", "crl": "\(revocations.url.path)", "reason": "\(failure)"]
+                )
+            }
+            return refusal.outcome
         }
     }
 }
