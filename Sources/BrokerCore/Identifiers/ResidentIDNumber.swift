@@ -8,7 +8,7 @@
 /// The number is personal information of the highest sensitivity: `description` never shows it
 /// (string interpolation and test output print `ResidentIDNumber(redacted)`); read `rawValue`
 /// deliberately where the clear number is needed.
-public struct ResidentIDNumber: Sendable, Hashable, Codable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct ResidentIDNumber: Sendable, CheckedIdentifier, CustomStringConvertible, CustomDebugStringConvertible {
     /// The person's sex, from the parity of the sequence number.
     public enum Sex: String, Sendable, Hashable, CaseIterable {
         case male, female
@@ -91,23 +91,9 @@ public struct ResidentIDNumber: Sendable, Hashable, Codable, CustomStringConvert
 
     public var debugDescription: String { description }
 
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
-
-    public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
-
-    /// Decodes strictly against today's date.
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        do {
-            try self.init(text)
-        } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
+    /// Parses strictly against today's date (`CheckedIdentifier`: how a JSON string decodes).
+    public init(checking text: String) throws(IdentifierError) {
+        try self.init(text)
     }
 
     // MARK: Check character

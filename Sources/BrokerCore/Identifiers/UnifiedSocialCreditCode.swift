@@ -6,7 +6,7 @@
 /// 18 the check character over the 31-symbol alphabet `0-9A-Z` without I, O, S, V, Z.
 /// Lower-case letters are accepted and normalised to upper case; the canonical form is upper case.
 /// Equality and hashing use the canonical text; the type encodes as that string.
-public struct UnifiedSocialCreditCode: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct UnifiedSocialCreditCode: Sendable, CheckedIdentifier, CustomStringConvertible {
     /// The 18 characters, upper case.
     public let rawValue: String
     /// Positions 1–2.
@@ -93,22 +93,9 @@ public struct UnifiedSocialCreditCode: Sendable, Hashable, Codable, CustomString
 
     public var description: String { rawValue }
 
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
-
-    public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
-
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        do {
-            try self.init(text)
-        } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
+    /// Parses strictly (`CheckedIdentifier`: how a JSON string decodes).
+    public init(checking text: String) throws(IdentifierError) {
+        try self.init(text)
     }
 
     // MARK: Check characters
