@@ -80,22 +80,7 @@ import X509
         let ca = try pki.certificateAuthority(.partner)
         let counters = GatewayMetrics().authentication
         let verifier = try ClientCertificateVerifier(ca: pki.caURL, revocationList: pki.revocationListURL, counters: counters, logger: Logger(label: "test"))
-        func certificate(authority: Bool) throws -> NIOSSLCertificate {
-            let key = P256.Signing.PrivateKey()
-            let issued = try Certificate(
-                version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey), notValidBefore: Date() - 60, notValidAfter: Date() + 86_400,
-                issuer: ca.certificate.subject, subject: try DistinguishedName(text: "CN=Some Bank,O=Some Bank,C=CN"),
-                signatureAlgorithm: .ecdsaWithSHA256,
-                extensions: try Certificate.Extensions {
-                    Critical(authority ? BasicConstraints.isCertificateAuthority(maxPathLength: nil) : BasicConstraints.notCertificateAuthority)
-                    Critical(KeyUsage(digitalSignature: true, keyCertSign: authority))
-                    try ExtendedKeyUsage([.clientAuth])
-                },
-                issuerPrivateKey: .init(ca.privateKey)
-            )
-            return try NIOSSLCertificate(bytes: Array(issued.serializeAsPEM().pemString.utf8), format: .pem)
-        }
-        let (client, authority) = (try certificate(authority: false), try certificate(authority: true))
+        let (client, authority) = (try issued(by: ca), try issued(by: ca, authority: true))
         #expect(await verifier.verify([client]) == .certificateVerified)
         #expect(await verifier.verify([authority]) == .failed)
         #expect(counters.snapshot() == [.handshakeWrongUsage: 1])
@@ -151,10 +136,10 @@ import X509
         #expect(counters.snapshot() == [.handshakeExpired: 3, .handshakeUntrusted: 1])
     }
 
-    /// A certificate of `ca` for a client, with the given extended key usage and validity.
+    /// A certificate of `ca` with the given extended key usage and validity, a CA's if `authority`.
     private func issued(
         by ca: CertificateAuthority, usage: [ExtendedKeyUsage.Usage] = [.clientAuth], criticalUsage: Bool = false,
-        notBefore: Date = Date() - 60, notAfter: Date = Date() + 86_400
+        notBefore: Date = Date() - 60, notAfter: Date = Date() + 86_400, authority: Bool = false
     ) throws -> NIOSSLCertificate {
         let key = P256.Signing.PrivateKey()
         let certificate = try Certificate(
@@ -162,8 +147,8 @@ import X509
             issuer: ca.certificate.subject, subject: try DistinguishedName(text: "CN=Some Bank,O=Some Bank,C=CN"),
             signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.notCertificateAuthority)
-                Critical(KeyUsage(digitalSignature: true))
+                Critical(authority ? BasicConstraints.isCertificateAuthority(maxPathLength: nil) : BasicConstraints.notCertificateAuthority)
+                Critical(KeyUsage(digitalSignature: true, keyCertSign: authority))
                 if criticalUsage { Critical(try ExtendedKeyUsage(usage)) } else { try ExtendedKeyUsage(usage) }
             },
             issuerPrivateKey: .init(ca.privateKey)
