@@ -75,11 +75,7 @@ import X509
     /// A certificate of the partner CA that is itself a CA (basicConstraints CA:TRUE) is no client:
     /// the fault harness's certificate matrix found one accepted (a bank's officer expects it refused).
     @Test func aCertificateAuthorityIsRefusedAsAClientCertificate() async throws {
-        let pki = DevelopmentPKI(folder: URL(filePath: TestPostgres.temporaryFolder()).appending(path: "pki"))
-        _ = try pki.create(partners: [])
-        let ca = try pki.certificateAuthority(.partner)
-        let counters = GatewayMetrics().authentication
-        let verifier = try ClientCertificateVerifier(ca: pki.caURL, revocationList: pki.revocationListURL, counters: counters, logger: Logger(label: "test"))
+        let (ca, verifier, counters) = try partnerListener()
         let (client, authority) = (try issued(by: ca), try issued(by: ca, authority: true))
         #expect(await verifier.verify([client]) == .certificateVerified)
         #expect(await verifier.verify([authority]) == .failed)
@@ -91,11 +87,7 @@ import X509
     /// the checks were composed as policies, swift-certificates' verifier, which enforced no EKU
     /// itself, refused it as carrying an unhandled critical extension (counted as untrusted).
     @Test func aCriticalExtendedKeyUsageIsEnforcedNotRefusedAsUnknown() async throws {
-        let pki = DevelopmentPKI(folder: URL(filePath: TestPostgres.temporaryFolder()).appending(path: "pki"))
-        _ = try pki.create(partners: [])
-        let ca = try pki.certificateAuthority(.partner)
-        let counters = GatewayMetrics().authentication
-        let verifier = try ClientCertificateVerifier(ca: pki.caURL, revocationList: pki.revocationListURL, counters: counters, logger: Logger(label: "test"))
+        let (ca, verifier, counters) = try partnerListener()
         let client = try issued(by: ca, usage: [.clientAuth], criticalUsage: true)
         let server = try issued(by: ca, usage: [.serverAuth], criticalUsage: true)
         #expect(await verifier.verify([client]) == .certificateVerified)
@@ -106,11 +98,7 @@ import X509
     /// Each refusal is counted as the first policy the chain fails says: outside its validity,
     /// not a client's, revoked; a chain to another CA is untrusted whatever else is wrong with it.
     @Test func eachRefusalIsCountedByThePolicyThatRefusedIt() async throws {
-        let pki = DevelopmentPKI(folder: URL(filePath: TestPostgres.temporaryFolder()).appending(path: "pki"))
-        _ = try pki.create(partners: [])
-        let ca = try pki.certificateAuthority(.partner)
-        let counters = GatewayMetrics().authentication
-        let verifier = try ClientCertificateVerifier(ca: pki.caURL, revocationList: pki.revocationListURL, counters: counters, logger: Logger(label: "test"))
+        let (ca, verifier, counters) = try partnerListener()
 
         let expired = try issued(by: ca, notBefore: Date() - 2 * 86_400, notAfter: Date() - 86_400)
         #expect(await verifier.verify([expired]) == .failed)
@@ -126,14 +114,21 @@ import X509
         #expect(counters.snapshot() == [.handshakeExpired: 3])
 
         // Another CA's expired certificate is untrusted, not expired: nothing of it is believed.
-        let stranger = DevelopmentPKI(folder: URL(filePath: TestPostgres.temporaryFolder()).appending(path: "pki"))
-        _ = try stranger.create(partners: [])
-        let foreign = try issued(by: try stranger.certificateAuthority(.partner), notBefore: Date() - 2 * 86_400, notAfter: Date() - 86_400)
+        let foreign = try issued(by: try partnerListener().ca, notBefore: Date() - 2 * 86_400, notAfter: Date() - 86_400)
         #expect(await verifier.verify([foreign]) == .failed)
         #expect(counters.snapshot() == [.handshakeExpired: 3, .handshakeUntrusted: 1])
 
         #expect(await verifier.verify([try issued(by: ca)]) == .certificateVerified)
         #expect(counters.snapshot() == [.handshakeExpired: 3, .handshakeUntrusted: 1])
+    }
+
+    /// A new development PKI's partner CA, and the partner listener's verifier of its certificates.
+    private func partnerListener() throws -> (ca: CertificateAuthority, verifier: ClientCertificateVerifier, counters: AuthenticationCounters) {
+        let pki = DevelopmentPKI(folder: URL(filePath: TestPostgres.temporaryFolder()).appending(path: "pki"))
+        _ = try pki.create(partners: [])
+        let counters = GatewayMetrics().authentication
+        let verifier = try ClientCertificateVerifier(ca: pki.caURL, revocationList: pki.revocationListURL, counters: counters, logger: Logger(label: "test"))
+        return (try pki.certificateAuthority(.partner), verifier, counters)
     }
 
     /// A certificate of `ca` with the given extended key usage and validity, a CA's if `authority`.
