@@ -4,8 +4,8 @@ import TestSupport
 import Testing
 
 /// A `TextArrayParameter` reaches PostgreSQL as exactly the strings it was given, in order: quotes,
-/// backslashes, the array syntax's own characters, empty strings, "NULL", multi-byte characters and
-/// combining marks included.
+/// backslashes (alone or carrying a combining mark), the array syntax's own characters, empty
+/// strings, "NULL", multi-byte characters and combining marks included.
 @Suite struct TextArrayParameterTests {
     @Test func everyElementArrivesAsItWasGiven() async throws {
         let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 1))
@@ -16,6 +16,9 @@ import Testing
             ["a,b", "{c}", "d\"e", "f\\g", "\\\"", "\"", "\\"],
             ["江苏省南京市", "91320102MA1XXXXX9N", "e\u{301}", "👩‍👩‍👧", "tab\there", "line\nbreak"],
             [" leading", "trailing ", "  "],
+            // A quote or a backslash followed by a combining mark: one `Character` with the mark, so
+            // an escaper that compared Characters with `"` left it unescaped (the array literal broke).
+            ["\"\u{301}", "\\\u{301}", "a\"\u{301},b"],
         ]
         for list in lists {
             let rows = try await pool.query("""
