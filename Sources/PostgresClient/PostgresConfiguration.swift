@@ -65,7 +65,15 @@ public struct PostgresConfiguration: Sendable, Hashable {
         return text
     }
 
+    /// A value for inside single quotes in a conninfo: a backslash before every `\` and `'`.
+    /// Scalar by scalar: `replacingOccurrences` compares Characters, and a quote carrying a combining
+    /// mark is one Character with it, which it left unescaped.
     private static func escape(_ value: String) -> String {
-        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
+        var escaped = String.UnicodeScalarView()
+        for scalar in value.unicodeScalars {
+            if scalar == "\\" || scalar == "'" { escaped.append("\\") }
+            escaped.append(scalar)
+        }
+        return String(escaped)
     }
 }

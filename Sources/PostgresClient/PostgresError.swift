@@ -86,17 +86,21 @@ extension PostgresError {
         return copy
     }
 
+    /// Works on the UTF-8 bytes: Swift's string search compares Characters, and a marker or a value
+    /// whose last character joins the next one in the message (a combining mark after `(` or after
+    /// the value) is no whole Character there, so it would not be found.
     private static func scrub(_ text: String, _ values: [String]) -> String {
-        var text = text
+        var bytes = Array(text.utf8)
+        let ellipsis = Array("…".utf8)
         // Key (a, b)=(v1, v2) … and Failing row contains (…): the server's own value echoes.
         for marker in [")=(", "Failing row contains ("] {
-            if let range = text.range(of: marker), let close = text[range.upperBound...].lastIndex(of: ")") {
-                text.replaceSubrange(range.upperBound..<close, with: "…")
+            if let start = bytes.firstRange(of: marker.utf8)?.upperBound, let close = bytes[start...].lastIndex(of: UInt8(ascii: ")")) {
+                bytes.replaceSubrange(start..<close, with: ellipsis)
             }
         }
         for value in values where value.count >= 3 {
-            text = text.replacingOccurrences(of: value, with: "…")
+            bytes.replace(Array(value.utf8), with: ellipsis)
         }
-        return text
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -95,9 +95,15 @@ public final class PostgresListener: Sendable {
             return nil
         }
         for channel in channels {
-            // LISTEN takes an identifier, not a parameter: quote it as one.
-            let quoted = "\"" + channel.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-            guard let result = PQexec(connection, "LISTEN " + quoted) else { PQfinish(connection); return nil }
+            // LISTEN takes an identifier, not a parameter: quote it as one, doubling its quotes scalar
+            // by scalar (a quote carrying a combining mark is one Character with it).
+            var quoted = String.UnicodeScalarView("\"".unicodeScalars)
+            for scalar in channel.unicodeScalars {
+                if scalar == "\"" { quoted.append("\"") }
+                quoted.append(scalar)
+            }
+            quoted.append("\"")
+            guard let result = PQexec(connection, "LISTEN " + String(quoted)) else { PQfinish(connection); return nil }
             let ok = PQresultStatus(result) == PGRES_COMMAND_OK
             PQclear(result)
             guard ok else { PQfinish(connection); return nil }

@@ -295,6 +295,15 @@ import Testing
     }
 
     /// Every word a template asks for (`{{t.key}}`) is in both languages, and every template parses.
+    /// The charts' own markup escapes every markup character, also one carrying a combining mark
+    /// (one `Character` with it, which a Character-wise escaper passed through unescaped).
+    @Test func theChartsEscapeEveryMarkupCharacterCombiningMarksIncluded() {
+        #expect(ConsoleHTML.escape("a<b>&\"c'") == "a&lt;b&gt;&amp;&quot;c&#39;")
+        #expect(ConsoleHTML.escape("\"\u{301} onmouseover='x'\u{301}") == "&quot;\u{301} onmouseover=&#39;x&#39;\u{301}")
+        #expect(ConsoleHTML.escape("<\u{301}script>&\u{301}") == "&lt;\u{301}script&gt;&amp;\u{301}")
+        #expect(ConsoleHTML.escape("工商银行 e\u{301}") == "工商银行 e\u{301}")
+    }
+
     @Test func everyTemplatesWordsExistAndEveryTemplateParses() throws {
         for (name, bytes) in ConsoleRenderer.templates {
             let text = String(decoding: bytes, as: UTF8.self)

@@ -103,6 +103,34 @@ import Testing
         await pool.close()
     }
 
+    /// Values whose first or last character joins the quote PostgreSQL writes around it (a combining
+    /// mark, a prepended mark) are scrubbed as well: Swift's string search compares grapheme clusters,
+    /// and a value that is not whole clusters of the message must still be found.
+    @Test func valuesThatJoinTheServersQuotesAreScrubbedToo() async throws {
+        let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 1))
+        for secret in ["\u{301}320102199003070019", "320102199003070019\u{600}", "\u{301}王小明"] {
+            let syntax = await #expect(throws: PostgresError.self) {
+                try await pool.query("SELECT \(secret)::int8")
+            }
+            #expect(syntax?.sqlState == "22P02")
+            let text = "\(syntax.map { "\($0) \($0.message) \($0.detail ?? "")" } ?? "")"
+            #expect(text.utf8.firstRange(of: secret.utf8) == nil, "the value is in the error")
+        }
+        // A key's value that begins with a combining mark, echoed in `Key (id)=(…)` by a statement
+        // that binds no value (as rows moved from a staging table are): only the `)=(` marker finds it,
+        // and `(` with the mark is one Character, which a Character-wise search did not match.
+        try await pool.query("CREATE TABLE people (id text PRIMARY KEY)")
+        try await pool.query("CREATE TABLE staged (id text)")
+        try await pool.query("INSERT INTO staged VALUES (\("\u{301}320102199003070019")), (\("\u{301}320102199003070019"))")
+        let duplicate = await #expect(throws: PostgresError.self) {
+            try await pool.query("INSERT INTO people SELECT id FROM staged")
+        }
+        #expect(duplicate?.sqlState == "23505")
+        #expect(duplicate?.detail?.isEmpty == false)
+        #expect(duplicate?.detail.map { $0.utf8.firstRange(of: "320102199003070019".utf8) == nil } == true)
+        await pool.close()
+    }
+
     @Test func preparedStatementsRunRepeatedly() async throws {
         let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 2))
         try await pool.query("CREATE TABLE squares (n int PRIMARY KEY, sq int)")

@@ -94,10 +94,14 @@ import Testing
         await pool.close()
     }
 
-    @Test func listenReceivesNotifications() async throws {
+    /// The second channel's name holds a quote carrying a combining mark: LISTEN takes it as a quoted
+    /// identifier, whose quotes must be doubled scalar by scalar (a Character-wise replacement left
+    /// that one single, and LISTEN failed).
+    @Test(arguments: ["records_changed", "a\"\u{301}b"])
+    func listenReceivesNotifications(channel: String) async throws {
         let configuration = try await TestPostgres.freshDatabase()
         let pool = PostgresPool(.init(connection: configuration, maxConnections: 1))
-        let listener = PostgresListener(configuration, channels: ["records_changed"])
+        let listener = PostgresListener(configuration, channels: [channel])
         let received = Task {
             for await event in listener.events {
                 if case .notification(let notification) = event { return Optional(notification) }
@@ -107,7 +111,7 @@ import Testing
         // The listener connects in the background: notify until it hears one (or give up).
         let sender = Task {
             for _ in 0..<100 where !Task.isCancelled {
-                try? await pool.notify("records_changed", payload: "subject 42")
+                try? await pool.notify(channel, payload: "subject 42")
                 try? await Task.sleep(for: .milliseconds(100))
             }
             listener.stop()
@@ -118,7 +122,7 @@ import Testing
         let names = threads.compactMap { try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8) }
         sender.cancel()
         listener.stop()
-        #expect(notification == PostgresNotification(channel: "records_changed", payload: "subject 42"))
+        #expect(notification == PostgresNotification(channel: channel, payload: "subject 42"))
         #expect(names.contains("postgres-listen\n"))
         await pool.close()
     }
