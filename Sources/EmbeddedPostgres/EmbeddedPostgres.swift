@@ -75,13 +75,20 @@ public final class EmbeddedPostgres: Sendable {
         var extraSettings = ""
         for (name, value) in options.settings.sorted(by: { $0.key < $1.key }) {
             guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == ".") }),
-                  !value.contains(where: { "'\\\"".contains($0) || $0.isNewline })
+                  // Scalar by scalar: a quote carrying a combining mark is one Character with it.
+                  !value.unicodeScalars.contains(where: { "'\\\"".unicodeScalars.contains($0) || $0.properties.generalCategory == .control
+                      || $0.properties.generalCategory == .lineSeparator || $0.properties.generalCategory == .paragraphSeparator })
             else { throw Failure(description: "a server setting is a name of letters, digits, '_' and '.' and a value without quotes or backslashes: \(name)") }
             extraSettings += " -c \(name)='\(value)'"
         }
         let binaries = try findBinaries()
         let runAs: String? = geteuid() == 0 ? "postgres" : nil
         let folder = URL(fileURLWithPath: options.folder).standardizedFileURL
+        // pg_ctl starts the server through /bin/sh with the data folder and the log in double quotes.
+        if let character = folder.path.unicodeScalars.first(where: { "\"$`\\".unicodeScalars.contains($0) || $0.properties.generalCategory == .control }) {
+            let named = character.properties.generalCategory == .control ? "a control character" : "the character \(character)"
+            throw Failure(description: "the state folder's path holds \(named), which pg_ctl's shell would take as its own: choose a folder without \", $, `, \\ or control characters")
+        }
         let data = folder.appendingPathComponent("data")
         let socket = try socketDirectory(for: folder)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -296,9 +303,12 @@ public final class EmbeddedPostgres: Sendable {
     }
 
     /// Unix socket paths are limited to 107 bytes: use `folder/run` when it fits, else a folder in /tmp.
+    /// `run` in the state folder, unless its path is too long for a socket's address or holds a
+    /// quote (the folder is a server setting in single quotes on pg_ctl's shell command line): then
+    /// a folder of its own under /tmp, named by a hash of the state folder's path.
     private static func socketDirectory(for folder: URL) throws -> String {
         let preferred = folder.appendingPathComponent("run").path
-        if (preferred + "/.s.PGSQL.5432").utf8.count < 100 { return preferred }
+        if (preferred + "/.s.PGSQL.5432").utf8.count < 100, !preferred.unicodeScalars.contains("'") { return preferred }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in folder.path.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
         return "/tmp/credit-broker-pg-\(String(hash, radix: 16))"

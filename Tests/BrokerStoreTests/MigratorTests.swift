@@ -82,12 +82,42 @@ import Testing
         } cleanup: {
             await cluster.stop()
         }
-        var hostile = EmbeddedPostgres.Options(folder: TestPostgres.temporaryFolder())
-        hostile.settings = ["work_mem": "7MB' -c fsync='off"]
-        let refused = await #expect(throws: EmbeddedPostgres.Failure.self) { try await EmbeddedPostgres.start(hostile) }
-        #expect(refused?.description.hasSuffix("without quotes or backslashes: work_mem") == true, "\(refused.map { "\($0)" } ?? "")")
-        #expect(refused?.description.contains("fsync") == false)
-        #expect(!FileManager.default.fileExists(atPath: hostile.folder + "/data"), "no cluster made for a refused start")
+        // The second carries a combining mark on its quote: one Character with it, which a
+        // Character-wise check let through.
+        for value in ["7MB' -c fsync='off", "7MB'\u{301} -c fsync='off", "7MB\r\n-c fsync=off", "7MB\\\u{301}"] {
+            var hostile = EmbeddedPostgres.Options(folder: TestPostgres.temporaryFolder())
+            hostile.settings = ["work_mem": value]
+            let refused = await #expect(throws: EmbeddedPostgres.Failure.self) { try await EmbeddedPostgres.start(hostile) }
+            #expect(refused?.description.hasSuffix("without quotes or backslashes: work_mem") == true, "\(refused.map { "\($0)" } ?? "")")
+            #expect(refused?.description.contains("fsync") == false)
+            #expect(!FileManager.default.fileExists(atPath: hostile.folder + "/data"), "no cluster made for a refused start")
+        }
+    }
+
+    /// pg_ctl starts the server through a shell, the data folder in double quotes and the socket
+    /// folder (a server setting) in single quotes. A state folder with an apostrophe (an owner's
+    /// name, O'Brien) cut the setting short and the start failed; one with `$(…)` ran it. Now the
+    /// socket goes to a folder of its own under /tmp when the state folder's path has a quote, and a
+    /// path a double-quoted shell word cannot carry is refused, naming the character, before anything runs.
+    @Test func aStateFolderWithAnApostropheStartsAndOneTheShellWouldExpandIsRefused() async throws {
+        var options = EmbeddedPostgres.Options(folder: TestPostgres.temporaryFolder() + "/o'brien")
+        options.fastUnsafe = true
+        let cluster = try await EmbeddedPostgres.start(options)
+        try await withCleanup { () async throws in
+            let pool = PostgresPool(.init(connection: cluster.configuration, maxConnections: 1))
+            #expect(try await pool.query("SELECT 1")[0].decode(Int.self, at: 0) == 1)
+            await pool.close()
+        } cleanup: {
+            await cluster.stop()
+        }
+        let parent = TestPostgres.temporaryFolder()
+        for (name, character) in [("$(touch ran)", "$"), ("`touch ran`", "`"), ("a\"b", "\""), ("a\\b", "\\")] {
+            let hostile = EmbeddedPostgres.Options(folder: parent + "/" + name)
+            let refused = await #expect(throws: EmbeddedPostgres.Failure.self) { try await EmbeddedPostgres.start(hostile) }
+            #expect(refused?.description.contains("the character \(character)") == true, "\(refused.map { "\($0)" } ?? "")")
+            #expect(!FileManager.default.fileExists(atPath: hostile.folder), "nothing made for a refused start")
+        }
+        #expect(!FileManager.default.fileExists(atPath: parent + "/ran") && !FileManager.default.fileExists(atPath: "ran"))
     }
 
     /// Issue 13, finding 2: the cluster was made with `initdb --auth=trust` and its socket was
