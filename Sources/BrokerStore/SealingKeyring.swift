@@ -44,7 +44,8 @@ public struct SealingKeyring: Sendable {
     public init(text: String, origin: String) throws(Failure) {
         var keys: [Key] = []
         var lines: [String: Int] = [:]
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Lines end with LF or CRLF: "\r\n" is one Character, which a split at "\n" did not cut.
+        for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let number = index + 1
             let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }

@@ -41,6 +41,12 @@ import Testing
         }
         let keyring = try SealingKeyring(text: "# oldest first\nk1 \(Self.key)\n\n\tk2\t\(other)  \n", origin: "keys")
         #expect(keyring.keys.map(\.id) == ["k1", "k2"] && keyring.sealingKeyID == "k2")
+        // A file saved with CRLF line ends (an editor on Windows): "\r\n" is one Character, and a split
+        // at "\n" read the whole file as one line ("this line has 3").
+        let crlf = try SealingKeyring(text: "# oldest first\r\nk1 \(Self.key)\r\n\r\nk2 \(other)\r\n", origin: "keys")
+        #expect(crlf.keys.map(\.id) == ["k1", "k2"] && crlf.sealingKeyID == "k2")
+        let repeated = try #require(throws: SealingKeyring.Failure.self) { try SealingKeyring(text: "k1 \(Self.key)\r\nk1 \(other)\r\n", origin: "keys") }
+        #expect(repeated.description == "keys:2: the key id 'k1' is listed already (line 1)")
         let field = SealedField(table: "disputes", column: "reason", row: "dp_1")
         let sealed = try keyring.seal("理由", as: field)
         #expect(sealed.keyID == "k2")
