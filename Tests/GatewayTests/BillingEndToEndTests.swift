@@ -213,6 +213,12 @@ import Testing
                 #"{"partner":"\#(Self.agency)","corrects":"2026-12","amount":"-0.305","reason":"x"}"#.utf8
             ))
             #expect(bad.status == 400 && bad.json["field"] as? String == "amount" && !(bad.json["detail"] as? String ?? "").contains("0.305"))
+            // 300 thumbs with a skin tone: 300 characters as Swift counts them (grapheme clusters), 600 as
+            // PostgreSQL does (code points), whose CHECK allows 500: it was a 500 answer, now a 400 on `reason`.
+            let long = try await gateway.admin(.POST, "/admin/v1/billing/adjustments", as: .system, body: Data(
+                #"{"partner":"\#(Self.agency)","corrects":"2026-12","amount":"-0.10","reason":"\#(String(repeating: "👍🏽", count: 300))"}"#.utf8
+            ))
+            #expect(long.status == 400 && long.json["field"] as? String == "reason", "\(long.status) \(String(decoding: long.body, as: UTF8.self))")
             clock.set(Self.at("2027-02-01T01:00:00+08:00"))
             #expect(try await gateway.admin(.POST, "/admin/v1/billing/months", as: .system, body: Data(#"{"month":"2027-01"}"#.utf8)).status == 201)
             let next = try Statement(document: try await gateway.request(.GET, "/v1/statements/2027-01", bearer: token).body)

@@ -602,11 +602,17 @@ import Testing
                 "record": ["source": "jiangsu_public_credit", "source_record_id": "PEN-41"], "reason": "a\u{0}b",
             ])
             #expect(control.status == 400 && control.json["field"] as? String == "reason")
+            // A letter carrying 5,000 combining marks is one character as Swift counts (a grapheme
+            // cluster), 5,001 as PostgreSQL does; the 2,000 limit counts the latter.
+            let piled = try await portal(gateway, "disputes", subject: Self.company, [
+                "record": ["source": "jiangsu_public_credit", "source_record_id": "PEN-41"], "reason": "a" + String(repeating: "\u{301}", count: 5_000),
+            ])
+            #expect(piled.status == 400 && piled.json["field"] as? String == "reason", "\(text(piled))")
             // Every portal call is metered and about the subject it named.
             let events = try await gateway.pool.query("""
                 SELECT count(*) FROM meter_events WHERE partner_id = \(TestGateway.portal) AND endpoint LIKE 'POST /v1/portal/%'
                 """)
-            #expect(try events[0].decode(Int.self, at: 0) == 5)
+            #expect(try events[0].decode(Int.self, at: 0) == 6)
         }
     }
 }

@@ -43,7 +43,7 @@ struct AdminRightsRoutes {
                 throw Problem.invalidRequest("outcome", "outcome is one of confirmed, withdrawn (corrected comes with the record's next feed line).")
             }
             let reason = try body.string("reason") ?? ""
-            guard !reason.isEmpty, reason.count <= 500 else {
+            guard !reason.isEmpty, reason.unicodeScalars.count <= 500 else {
                 throw Problem.invalidRequest("reason", "reason is required: the source's answer in up to 500 characters.")
             }
             let now = services.contracts.clock.now()
@@ -61,7 +61,7 @@ struct AdminRightsRoutes {
             guard RandomIdentifier.isValid(id, prefix: "cs_") else { throw Problem.consentNotFound }
             let body = try RequestBody(try await request.wholeBody(upTo: 16 * 1024).readableBytesView)
             let reason = try body.string("reason") ?? ""
-            guard !reason.isEmpty, reason.count <= 500 else {
+            guard !reason.isEmpty, reason.unicodeScalars.count <= 500 else {
                 throw Problem.invalidRequest("reason", "reason is required: why the consent is revoked, in up to 500 characters.")
             }
             let now = services.contracts.clock.now()
