@@ -1,6 +1,10 @@
 import Foundation
+import Formats
 
 /// Reads a file line by line in large chunks, keeping memory constant whatever the file's size.
+///
+/// A UTF-8 byte order mark opening the file (Excel's "CSV UTF-8" writes one) is no part of the first
+/// line; anywhere else it is data.
 struct LineReader {
     /// One physical line without its line break (`\n` or `\r\n`).
     struct Line {
@@ -31,14 +35,14 @@ struct LineReader {
             if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
                 var end = newline
                 if end > start, buffer[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-                let bytes = Array(buffer[start..<end])
+                let bytes = Array(buffer[withoutByteOrderMark(start)..<end])
                 start = newline + 1
                 lineNumber += 1
                 return Line(number: lineNumber, bytes: bytes, isTerminated: true)
             }
             if atEnd {
                 guard start < buffer.count else { return nil }
-                let bytes = Array(buffer[start...])
+                let bytes = Array(buffer[withoutByteOrderMark(start)...])
                 start = buffer.count
                 lineNumber += 1
                 return Line(number: lineNumber, bytes: bytes, isTerminated: false)
@@ -53,5 +57,11 @@ struct LineReader {
                 buffer.append(contentsOf: chunk)
             }
         }
+    }
+
+    /// Where the line starting at `start` begins once a byte order mark opening the file is skipped.
+    private func withoutByteOrderMark(_ start: Int) -> Int {
+        guard lineNumber == 0, buffer[start...].starts(with: CSV.byteOrderMark) else { return start }
+        return start + CSV.byteOrderMark.count
     }
 }

@@ -9,6 +9,17 @@ import Formats
         #expect(table.lines == [2, 5])
     }
 
+    /// A scorecard's training data saved by Excel as "CSV UTF-8": a byte order mark, then CRLF lines.
+    /// The mark was read into the first column's name ("\u{FEFF}age"), so that column was unknown.
+    @Test func aByteOrderMarkOpeningTheTextIsNoPartOfTheHeader() throws {
+        let table = try CSVTable(parsing: "\u{FEFF}age,bad\r\n31,0\r\n")
+        #expect(table.header == ["age", "bad"])
+        #expect(Array(table.header[0].utf8) == Array("age".utf8))
+        #expect(table.rows == [["31", "0"]] && table.lines == [2])
+        // Elsewhere it is data.
+        #expect(try CSVTable(parsing: "age,bad\n\u{FEFF}31,0\n").rows == [["\u{FEFF}31", "0"]])
+    }
+
     @Test func aMissingFinalNewlineAndATrailingEmptyFieldAreRead() throws {
         let table = try CSVTable(parsing: "a,b\n1,")
         #expect(table.rows == [["1", ""]])

@@ -126,4 +126,30 @@ import Testing
         #expect(first.fields["closed"] == .bool(false))
         #expect(records.first { $0.sourceRecordID == "LIT-2" }?.fields["amount"] == .null)
     }
+
+    /// Excel's "CSV UTF-8" export begins the file with a byte order mark (EF BB BF) and ends lines with
+    /// CRLF; some tools write JSON lines with the mark too. The mark is no part of the first line: the
+    /// CSV header read "\u{FEFF}item" and the file was refused for a missing `item` column, and a JSON
+    /// lines file lost its first record. A mark anywhere else is data, and refused as before.
+    @Test func aByteOrderMarkOpensAFileAndIsNoPartOfItsFirstLine() async throws {
+        let database = try await IngestFixture.make()
+        defer { Task { await database.close() } }
+        let company = IngestFixture.company
+        let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+        let csv = try database.write("excel.csv", bom + Array([
+            "item,subject,source_record_id,decision_date,case_no,court,role,cause,amount,closed",
+            "market.litigation,\(company),LIT-9,2025-03-02,(2025)苏0102民初9号,南京市玄武区人民法院,plaintiff,,,",
+        ].map { $0 + "\r\n" }.joined().utf8))
+        let (csvSummary, csvRejections) = try await database.ingest(csv, source: "court_records")
+        #expect(csvSummary.inserted == 1 && csvRejections.isEmpty, "\(csvRejections)")
+
+        let jsonl = try database.write("marked.jsonl", bom + Array((IngestFixture.penalty("PEN-B1") + "\n" + IngestFixture.penalty("PEN-B2") + "\n").utf8))
+        let (summary, rejections) = try await database.ingest(jsonl)
+        #expect(summary.inserted == 2 && rejections.isEmpty, "\(rejections)")
+
+        // On the second line it is no mark of the file: that line is refused.
+        let late = try database.write("late.jsonl", Array((IngestFixture.penalty("PEN-B3") + "\n").utf8) + bom + Array((IngestFixture.penalty("PEN-B4") + "\n").utf8))
+        let (_, lateRejections) = try await database.ingest(late)
+        #expect(lateRejections.map(\.line) == [2])
+    }
 }

@@ -90,14 +90,15 @@ public enum CSV {
     }
 
     /// Every record of `text` with the 1-based line it starts on; lines end with LF or CRLF, blank
-    /// lines are skipped, a quoted field may span lines (its line breaks read as LF).
+    /// lines are skipped, a quoted field may span lines (its line breaks read as LF). A byte order
+    /// mark opening the text (Excel's "CSV UTF-8" writes one) is skipped.
     public static func records(in text: String) throws(CSVError) -> [(fields: [String], line: Int)] {
         var records: [(fields: [String], line: Int)] = []
         var pending: [UInt8] = []
         var pendingLine = 0
         var line = 0
         let bytes = Array(text.utf8)
-        var start = 0
+        var start = bytes.starts(with: byteOrderMark) ? byteOrderMark.count : 0
         while start < bytes.count {
             line += 1
             var end = start
@@ -168,6 +169,9 @@ public enum CSV {
         }
         return String(decoding: buffer, as: UTF8.self)
     }
+
+    /// The UTF-8 byte order mark, EF BB BF: what opens a file that says it is UTF-8.
+    public static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
 
     private static let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
     private static let formulaStarts: [UInt8] = [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@")]
