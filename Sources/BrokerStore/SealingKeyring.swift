@@ -44,7 +44,10 @@ public struct SealingKeyring: Sendable {
     public init(text: String, origin: String) throws(Failure) {
         var keys: [Key] = []
         var lines: [String: Int] = [:]
-        // Lines end with LF or CRLF: "\r\n" is one Character, which a split at "\n" did not cut.
+        // Lines end with LF or CRLF: "\r\n" is one Character, which a split at "\n" did not cut. A byte
+        // order mark opening the file (an editor's "UTF-8 with BOM") is no part of its first line.
+        var text = Substring(text)
+        if text.unicodeScalars.first == "\u{FEFF}" { text = Substring(text.unicodeScalars.dropFirst()) }
         for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let number = index + 1
             let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)

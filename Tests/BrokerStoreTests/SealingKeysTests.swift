@@ -43,8 +43,10 @@ import Testing
         #expect(keyring.keys.map(\.id) == ["k1", "k2"] && keyring.sealingKeyID == "k2")
         // A file saved with CRLF line ends (an editor on Windows): "\r\n" is one Character, and a split
         // at "\n" read the whole file as one line ("this line has 3").
-        let crlf = try SealingKeyring(text: "# oldest first\r\nk1 \(Self.key)\r\n\r\nk2 \(other)\r\n", origin: "keys")
+        // Saved by Notepad as "UTF-8 with BOM", too: the mark opened the first key's id ("a key id is a letter or digit").
+        let crlf = try SealingKeyring(text: "\u{FEFF}k1 \(Self.key)\r\n\r\nk2 \(other)\r\n", origin: "keys")
         #expect(crlf.keys.map(\.id) == ["k1", "k2"] && crlf.sealingKeyID == "k2")
+        #expect(try SealingKeyring(text: "# oldest first\r\nk1 \(Self.key)\r\n", origin: "keys").keys.map(\.id) == ["k1"])
         let repeated = try #require(throws: SealingKeyring.Failure.self) { try SealingKeyring(text: "k1 \(Self.key)\r\nk1 \(other)\r\n", origin: "keys") }
         #expect(repeated.description == "keys:2: the key id 'k1' is listed already (line 1)")
         let field = SealedField(table: "disputes", column: "reason", row: "dp_1")
