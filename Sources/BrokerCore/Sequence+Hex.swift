@@ -20,3 +20,13 @@ extension Sequence<UInt8> {
         value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
     }
 }
+
+extension StringProtocol {
+    /// Whether the text is exactly `count` lowercase ASCII hex digits (`0-9`, `a-f`).
+    ///
+    /// Byte by byte: `Character.isHexDigit` also takes full-width digits and letters (`０-９`, `ａ-ｆ`,
+    /// what a Chinese input method types in its full-width mode), which no key or digest ever holds.
+    public func isLowercaseHex(count: Int) -> Bool {
+        utf8.count == count && utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+}

@@ -1,3 +1,4 @@
+import BrokerCore
 import Crypto
 import Foundation
 
@@ -27,8 +28,7 @@ public struct ApiKey: Sendable {
 
     /// Whether `text` is a key id: `ak_` and 16 lowercase hex digits.
     public static func isKeyID(_ text: some StringProtocol) -> Bool {
-        text.utf8.count == 19 && text.hasPrefix("ak_")
-            && text.utf8.dropFirst(3).allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+        Contract.isAPIKeyID(text)
     }
 
     /// SHA-256 of the secret, as stored.

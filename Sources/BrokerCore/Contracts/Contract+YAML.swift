@@ -89,7 +89,7 @@ extension YAMLReader {
             guard let certificate = mapping(element, "a certificate", optional: ["sha256", "subject", "match"]) else { continue }
             let fingerprint = string(certificate["sha256"], "certificate sha256").flatMap { text -> String? in
                 let hex = text.replacingOccurrences(of: ":", with: "").lowercased()
-                guard hex.count == 64, hex.allSatisfy(\.isHexDigit) else {
+                guard hex.isLowercaseHex(count: 64) else {
                     fail(certificate["sha256"], "certificate sha256 must be 64 hex digits (colons allowed)")
                     return nil
                 }
@@ -117,7 +117,7 @@ extension YAMLReader {
         }
         var keys: [String] = []
         for (key, keyNode) in strings(map["api_keys"], "authentication api_keys") ?? [] {
-            guard key.hasPrefix("ak_"), key.count == 19, key.dropFirst(3).allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
+            guard Contract.isAPIKeyID(key) else {
                 fail(keyNode, "an API key id is 'ak_' and 16 lowercase hex digits; the key secret never goes into a contract")
                 continue
             }

@@ -36,6 +36,12 @@ public struct Contract: Sendable, Hashable, Codable {
         public let apiKeyIDs: [String]
     }
 
+    /// Whether `text` is an API key id: `ak_` and 16 lowercase ASCII hex digits (a contract names
+    /// ids; the key store and the `Authorization` header check them the same way).
+    public static func isAPIKeyID(_ text: some StringProtocol) -> Bool {
+        text.hasPrefix("ak_") && text.dropFirst(3).isLowercaseHex(count: 16)
+    }
+
     /// Request quotas; `nil` = unlimited.
     public struct Quotas: Sendable, Hashable, Codable {
         public let perDay: Int?

@@ -108,6 +108,30 @@ import Testing
         #expect(bank.contains("a.yaml:7: a bank authenticates with at least one client certificate"))
     }
 
+    /// Digits typed with a Chinese input method in its full-width mode (０-９, ａ-ｆ) are hex digits to
+    /// `Character.isHexDigit`, so such a key id or fingerprint passed the check, and the contract bound
+    /// a credential no key or certificate could ever present. They are refused, as other scripts' digits.
+    @Test func fullWidthOrOtherScriptsDigitsAreNoHexDigits() throws {
+        let fullWidthKey = try check(["a.yaml": broken([("ak_0123456789abcdef", "ak_０１２３４５６７８９ａｂｃｄｅｆ")])])
+        #expect(fullWidthKey.contains("a.yaml:7: an API key id is 'ak_' and 16 lowercase hex digits; the key secret never goes into a contract"))
+        let fingerprint = String(repeating: "ａ", count: 64)
+        let bank = broken([
+            ("kind: credit_agency", "kind: bank"),
+            ("api_keys: [ak_0123456789abcdef]", "certificates: [{ sha256: \"\(fingerprint)\" }]"),
+        ])
+        #expect(try check(["a.yaml": bank]).contains("a.yaml:7: certificate sha256 must be 64 hex digits (colons allowed)"))
+        let arabicIndic = broken([
+            ("kind: credit_agency", "kind: bank"),
+            ("api_keys: [ak_0123456789abcdef]", "certificates: [{ sha256: \"\(String(repeating: "٣", count: 64))\" }]"),
+        ])
+        #expect(try check(["a.yaml": arabicIndic]).contains("a.yaml:7: certificate sha256 must be 64 hex digits (colons allowed)"))
+        let good = broken([
+            ("kind: credit_agency", "kind: bank"),
+            ("api_keys: [ak_0123456789abcdef]", "certificates: [{ sha256: \"\(String(repeating: "AB:", count: 31))AB\" }]"),
+        ])
+        #expect(try check(["a.yaml": good]).isEmpty)
+    }
+
     @Test func unknownKeysAreReported() throws {
         let lines = try check(["a.yaml": Self.valid + "\napi_secret: hunter2"])
         #expect(lines.contains { $0.hasPrefix("a.yaml:11: unknown key 'api_secret' in the contract") })
