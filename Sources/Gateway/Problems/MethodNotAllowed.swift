@@ -11,7 +11,14 @@ import Synchronization
 struct MethodNotAllowed<Context: RequestContext>: RouterMiddleware {
     /// The served paths and their methods; filled once the router is complete.
     final class RouteTable: Sendable {
-        private let entries = Mutex<[(path: RouterPath, methods: Set<String>)]>([])
+        private struct Entries {
+            /// Paths of literal segments only, by those segments joined with "/": one lookup.
+            var literal: [String: Set<String>] = [:]
+            /// Paths with a parameter or wildcard, by their number of segments.
+            var patterns: [Int: [(path: RouterPath, methods: Set<String>)]] = [:]
+        }
+
+        private let entries = Mutex(Entries())
 
         init() {}
 
@@ -21,16 +28,28 @@ struct MethodNotAllowed<Context: RequestContext>: RouterMiddleware {
             for route in routes {
                 byPath[route.path.description, default: (route.path, [])].methods.insert(route.method.rawValue)
             }
-            entries.withLock { $0 = Array(byPath.values) }
+            var table = Entries()
+            for (path, methods) in byPath.values {
+                // `==` with a string holds for a literal segment only, not for a parameter or wildcard.
+                if path.components.allSatisfy({ $0 == $0.description }) {
+                    table.literal[path.components.map(\.description).joined(separator: "/"), default: []].formUnion(methods)
+                } else {
+                    table.patterns[path.components.count, default: []].append((path, methods))
+                }
+            }
+            entries.withLock { $0 = table }
         }
 
-        /// The methods served on a path (empty for a path no route serves).
+        /// The methods served on a path (empty for a path no route serves). Asked of every request:
+        /// scanning every route's segments for each cost the gateway 1 % of its CPU per query (perf).
         func methods(servedAt path: String) -> Set<String> {
             let segments = path.split(separator: "/")
             return entries.withLock { entries in
-                entries.filter { entry in
-                    entry.path.components.count == segments.count && zip(entry.path.components, segments).allSatisfy { $0 ~= $1 }
-                }.reduce(into: Set<String>()) { $0.formUnion($1.methods) }
+                var methods = entries.literal[segments.joined(separator: "/")] ?? []
+                for entry in entries.patterns[segments.count] ?? [] where zip(entry.path.components, segments).allSatisfy({ $0 ~= $1 }) {
+                    methods.formUnion(entry.methods)
+                }
+                return methods
             }
         }
     }
