@@ -302,10 +302,9 @@ public final class EmbeddedPostgres: Sendable {
             """)
     }
 
-    /// Unix socket paths are limited to 107 bytes: use `folder/run` when it fits, else a folder in /tmp.
-    /// `run` in the state folder, unless its path is too long for a socket's address or holds a
-    /// quote (the folder is a server setting in single quotes on pg_ctl's shell command line): then
-    /// a folder of its own under /tmp, named by a hash of the state folder's path.
+    /// `run` in the state folder, unless its path is too long for a socket's address (107 bytes) or
+    /// holds a quote (the folder is a server setting in single quotes on pg_ctl's shell command line):
+    /// then a folder of its own under /tmp, named by a hash of the state folder's path.
     private static func socketDirectory(for folder: URL) throws -> String {
         let preferred = folder.appendingPathComponent("run").path
         if (preferred + "/.s.PGSQL.5432").utf8.count < 100, !preferred.unicodeScalars.contains("'") { return preferred }

@@ -7,9 +7,9 @@ import X509
 /// Verifies a client certificate chain during the TLS handshake of one listener: it must chain to
 /// that listener's CA (the partner CA or the admin CA), be within its validity, carry EKU
 /// clientAuth, and not be on the CA's CRL: swift-certificates' `Verifier` with `RFC5280Policy` and
-/// this module's policies (`ClientCertificatePolicies.swift`). Every refusal is counted (`counters`, labelled with the
-/// listener) and logged (listener, outcome, serial and fingerprint; never a subject, which may name
-/// a person).
+/// this module's policies (`ClientCertificatePolicies.swift`). Every refusal is counted
+/// (`counters`, labelled with the listener) and logged (listener, outcome, serial and fingerprint;
+/// never a subject, which may name a person).
 struct ClientCertificateVerifier: Sendable {
     let roots: CertificateStore
     let revocations: RevocationListFile
