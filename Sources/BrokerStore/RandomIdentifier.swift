@@ -1,3 +1,5 @@
+import BrokerCore
+
 /// Identifiers of the broker's own resources (consents `cs_…`, disputes `dp_…`): a prefix and 128
 /// random bits from the system CSPRNG as 32 lowercase hex digits. Unguessable, so a partner that
 /// names one it was never given learns nothing.
@@ -10,7 +12,6 @@ public enum RandomIdentifier {
 
     /// Whether `text` has the shape `make(prefix:)` gives: `prefix` and 32 lowercase hex digits.
     public static func isValid(_ text: some StringProtocol, prefix: String) -> Bool {
-        text.utf8.count == prefix.utf8.count + 32 && text.hasPrefix(prefix)
-            && text.utf8.dropFirst(prefix.utf8.count).allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+        text.hasPrefix(prefix) && text.dropFirst(prefix.count).isLowercaseHex(count: 32)
     }
 }

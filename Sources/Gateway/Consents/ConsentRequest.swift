@@ -56,8 +56,7 @@ struct ConsentRequest: Sendable {
 
     /// The member `document_digest`: the SHA-256 of a signed authorisation, 64 hex digits (lowercased).
     static func documentDigest(_ body: RequestBody) throws(Problem) -> String {
-        guard let digest = try body.string("document_digest")?.lowercased(), digest.utf8.count == 64,
-              digest.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
+        guard let digest = try body.string("document_digest")?.lowercased(), digest.isLowercaseHex(count: 64) else {
             throw .invalidRequest("document_digest", "document_digest must be the SHA-256 of the signed authorisation document, 64 hex digits.")
         }
         return digest
