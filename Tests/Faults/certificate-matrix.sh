@@ -78,6 +78,8 @@ make ca-flag refuse "basicConstraints CA:TRUE" ec:P-256 sha256 "$now" "$year" "$
   basicConstraints=critical,CA:TRUE keyUsage=critical,digitalSignature,keyCertSign extendedKeyUsage=clientAuth
 make eku-server-only refuse "EKU serverAuth only" ec:P-256 sha256 "$now" "$year" "$subject" \
   basicConstraints=critical,CA:FALSE keyUsage=critical,digitalSignature extendedKeyUsage=serverAuth
+make critical-eku accept "EKU clientAuth marked critical (RFC 5280 allows it)" ec:P-256 sha256 "$now" "$year" "$subject" \
+  basicConstraints=critical,CA:FALSE keyUsage=critical,digitalSignature extendedKeyUsage=critical,clientAuth
 make no-eku refuse "no extended key usage" ec:P-256 sha256 "$now" "$year" "$subject" \
   basicConstraints=critical,CA:FALSE keyUsage=critical,digitalSignature
 make key-usage-no-signature refuse "key usage keyAgreement only (cannot sign the handshake)" ec:P-256 sha256 "$now" "$year" "$subject" \
