@@ -148,18 +148,29 @@ public final class PostgresPool: Sendable {
         }
     }
 
+    /// Waits in line for a connection or a slot, at most `acquireTimeout`.
+    ///
+    /// The line's clock is a child task (structured: it ends with the wait, whichever comes first);
+    /// when it runs out it takes the waiter out of the line under the pool's lock, so a grant that
+    /// came first is never lost, and one that comes after finds no waiter.
     private func wait() async throws -> Grant {
         let id = state.withLock { $0.nextWaiterID() }
         let timeout = configuration.acquireTimeout
-        let timer = Task { [weak self] in
-            try await Task.sleep(for: timeout)
-            self?.expire(id, PostgresError(
-                .poolTimeout,
-                "no database connection became free within \(timeout) (all \(self?.configuration.maxConnections ?? 0) busy)"
-            ))
+        let timedOut = PostgresError(
+            .poolTimeout, "no database connection became free within \(timeout) (all \(configuration.maxConnections) busy)"
+        )
+        return try await withThrowingDiscardingTaskGroup { group in
+            group.addTask {
+                // Cancelled (the wait ended first): nothing to do.
+                if (try? await Task.sleep(for: timeout)) != nil { self.expire(id, timedOut) }
+            }
+            defer { group.cancelAll() }
+            return try await waitInLine(id)
         }
-        defer { timer.cancel() }
-        return try await withTaskCancellationHandler {
+    }
+
+    private func waitInLine(_ id: UInt64) async throws -> Grant {
+        try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 // Whether the task was cancelled is asked under the lock that `expire` takes: a
                 // cancellation that came before this point (its handler found no waiter to remove)
