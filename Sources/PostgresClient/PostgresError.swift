@@ -98,7 +98,8 @@ extension PostgresError {
                 bytes.replaceSubrange(start..<close, with: ellipsis)
             }
         }
-        for value in values where value.count >= 3 {
+        // From three bytes up: a two-character name ("李四", six bytes) is personal data too.
+        for value in values where value.utf8.count >= 3 {
             bytes.replace(Array(value.utf8), with: ellipsis)
         }
         return String(decoding: bytes, as: UTF8.self)

@@ -131,6 +131,19 @@ import Testing
         await pool.close()
     }
 
+    /// A two-character name is personal data too: a value is scrubbed from three UTF-8 bytes up, not
+    /// three characters, so "李四" (six bytes) goes and "42" stays (short ASCII values are too common
+    /// in a message to take out without garbling it).
+    @Test func aShortNameInAnErrorIsScrubbedButNotAShortNumber() async throws {
+        let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 1))
+        let name = await #expect(throws: PostgresError.self) { try await pool.query("SELECT \("李四")::date") }
+        #expect(name?.sqlState == "22007")
+        #expect(name.map { "\($0) \($0.message) \($0.detail ?? "")" }?.contains("李四") == false)
+        let number = await #expect(throws: PostgresError.self) { try await pool.query("SELECT \("42")::date") }
+        #expect(number?.message.contains("42") == true)
+        await pool.close()
+    }
+
     @Test func preparedStatementsRunRepeatedly() async throws {
         let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 2))
         try await pool.query("CREATE TABLE squares (n int PRIMARY KEY, sq int)")
