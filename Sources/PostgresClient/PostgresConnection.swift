@@ -84,6 +84,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs a query; values travel as parameters.
     @discardableResult
     public func query(_ query: PostgresQuery) async throws -> PostgresResult {
+        try Self.refuseNUL(in: query.bindings)
         #if os(Linux)
         if Self.sendsWithoutWaiting(query.bindings) {
             try send(query.bindings) { connection, count, values, lengths, formats in
@@ -98,6 +99,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Executes a prepared statement, preparing it on this connection the first time.
     @discardableResult
     public func execute(_ statement: PostgresStatement, _ bindings: PostgresBindings = []) async throws -> PostgresResult {
+        try Self.refuseNUL(in: bindings)
         #if os(Linux)
         if Self.sendsWithoutWaiting(bindings) {
             if !preparedNames.contains(statement.name) {
@@ -119,7 +121,8 @@ public final class PostgresConnection: @unchecked Sendable {
     /// aborted and nothing it wrote is kept.
     @discardableResult
     public func copyFromStdin(_ sql: PostgresQuery, _ body: @escaping @Sendable (PostgresCopyWriter) throws -> Void) async throws -> Int {
-        try await run { connection in
+        try Self.refuseNUL(in: sql.bindings)
+        return try await run { connection in
             try connection.blockingCopy(sql) { try body($0) }
         }
     }
@@ -184,6 +187,17 @@ public final class PostgresConnection: @unchecked Sendable {
             PQputCopyData(handle, $0.baseAddress, Int32($0.count))
         }
         guard status == 1 else { throw connectionFailure() }
+    }
+
+    /// PostgreSQL's text cannot hold NUL, and libpq sends a text parameter up to its first NUL: a value
+    /// holding one would be stored cut short, silently. Refused instead, naming the parameter, never
+    /// its value.
+    static func refuseNUL(in bindings: PostgresBindings) throws {
+        for (index, parameter) in bindings.parameters.enumerated() {
+            if case .text(let text) = parameter, text.utf8.contains(0) {
+                throw PostgresError(.usage, "parameter $\(index + 1) holds a NUL character, which PostgreSQL text cannot hold")
+            }
+        }
     }
 
     // MARK: Sending without waiting (the caller's thread) and reading the reply (the reply waiter's)

@@ -98,6 +98,10 @@ import Testing
             let noReason = try await gateway.admin(.POST, "/admin/v1/proposals/\(rejectedID)/reject", as: .security)
             #expect(noReason.status == 400)
             #expect(noReason.json["field"] as? String == "reason")
+            // A NUL in the reason: PostgreSQL text cannot hold it (libpq ended the value there, the audit
+            // row read back differed from the row hashed, and the answer was a 500). A 400 on reason.
+            let nul = try await gateway.admin(.POST, "/admin/v1/proposals/\(rejectedID)/reject", as: .security, body: Data(#"{"reason":"too\u0000broad"}"#.utf8))
+            #expect(nul.status == 400 && nul.json["field"] as? String == "reason", "\(nul.status)")
             let rejected = try await gateway.admin(.POST, "/admin/v1/proposals/\(rejectedID)/reject", as: .security, body: Data(#"{"reason":"too broad"}"#.utf8))
             #expect(rejected.json["status"] as? String == "rejected")
             let approved = try await Self.approve(gateway, approvedID)

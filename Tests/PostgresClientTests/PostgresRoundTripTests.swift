@@ -144,6 +144,21 @@ import Testing
         await pool.close()
     }
 
+    /// PostgreSQL's text cannot hold NUL, and libpq sends a text parameter only up to its first one:
+    /// "kept\0lost" was stored as "kept", silently. Now the statement is refused, naming the
+    /// parameter and not its value, and nothing is stored.
+    @Test func aTextParameterWithANULIsRefusedNotCutShort() async throws {
+        let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 1))
+        try await pool.query("CREATE TABLE notes (note text)")
+        let refused = await #expect(throws: PostgresError.self) { try await pool.query("INSERT INTO notes VALUES (\("kept\u{0}lost"))") }
+        #expect(refused?.kind == .usage)
+        #expect(refused.map { "\($0)" }?.contains("$1") == true && refused.map { "\($0)" }?.contains("kept") == false)
+        #expect(try await pool.query("SELECT count(*) FROM notes")[0].decode(Int.self, at: 0) == 0)
+        await #expect(throws: PostgresError.self) { try await pool.execute(PostgresStatement("SELECT $1::text"), ["a\u{0}b"]) }
+        #expect(try await pool.query("SELECT \("no NUL")::text")[0].decode(String.self, at: 0) == "no NUL")
+        await pool.close()
+    }
+
     @Test func preparedStatementsRunRepeatedly() async throws {
         let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 2))
         try await pool.query("CREATE TABLE squares (n int PRIMARY KEY, sq int)")

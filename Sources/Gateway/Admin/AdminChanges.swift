@@ -52,15 +52,17 @@ struct AdminChanges: Sendable {
         return keyID
     }
 
-    /// A change's `reason`: up to 500 characters, and not empty when `required`.
+    /// A change's `reason`: up to 500 characters, no control character but line breaks and tabs
+    /// (`WrittenText`), and not empty when `required`.
     ///
     /// Characters as PostgreSQL counts them (`length`, code points), whose CHECK on a billing
     /// adjustment's reason is the same 500: counted as Swift's grapheme clusters, a reason of 300
-    /// thumbs with a skin tone passed here and failed there (a 500 answer).
+    /// thumbs with a skin tone passed here and failed there (a 500 answer). A NUL was a 500 too:
+    /// libpq ended the text there, and the audit row read back differed from the row hashed.
     /// - Parameter why: what a required reason must say, for the refusal of an empty one.
     static func reason(_ reason: String, required: Bool, why: String = "a short account for the audit trail") throws(Problem) -> String {
         if required, reason.isEmpty { throw .invalidRequest("reason", "reason is required: \(why).") }
-        guard reason.unicodeScalars.count <= 500 else { throw .invalidRequest("reason", "reason is longer than 500 characters.") }
+        try WrittenText.check(reason, field: "reason", maximum: 500)
         return reason
     }
 

@@ -42,10 +42,7 @@ struct AdminRightsRoutes {
             guard let text = try body.string("outcome"), let outcome = StoredDispute.Outcome(rawValue: text) else {
                 throw Problem.invalidRequest("outcome", "outcome is one of confirmed, withdrawn (corrected comes with the record's next feed line).")
             }
-            let reason = try body.string("reason") ?? ""
-            guard !reason.isEmpty, reason.unicodeScalars.count <= 500 else {
-                throw Problem.invalidRequest("reason", "reason is required: the source's answer in up to 500 characters.")
-            }
+            let reason = try AdminChanges.reason(try body.string("reason") ?? "", required: true, why: "the source's answer, in up to 500 characters")
             let now = services.contracts.clock.now()
             let resolved: StoredDispute
             do {
@@ -60,10 +57,9 @@ struct AdminRightsRoutes {
             let id = try context.parameters.require("id")
             guard RandomIdentifier.isValid(id, prefix: "cs_") else { throw Problem.consentNotFound }
             let body = try RequestBody(try await request.wholeBody(upTo: 16 * 1024).readableBytesView)
-            let reason = try body.string("reason") ?? ""
-            guard !reason.isEmpty, reason.unicodeScalars.count <= 500 else {
-                throw Problem.invalidRequest("reason", "reason is required: why the consent is revoked, in up to 500 characters.")
-            }
+            // Checked, not kept: the consent records `revoked_by_admin`, and the audit detail is
+            // fixed-form (free text may name a person). Keeping it, sealed, is still to do.
+            _ = try AdminChanges.reason(try body.string("reason") ?? "", required: true, why: "why the consent is revoked, in up to 500 characters")
             let now = services.contracts.clock.now()
             guard let revoked = try await ConsentStore.revokeByAdmin(id: id, at: now, on: context.requireTransaction()) else {
                 throw Problem.consentNotFound

@@ -214,14 +214,7 @@ struct PortalRoutes {
             if required { throw .invalidRequest(name, "\(name) is required.") }
             return nil
         }
-        // Characters as PostgreSQL counts them (code points): a grapheme cluster may carry any number
-        // of combining marks, so counting clusters bounded nothing but the body.
-        guard text.unicodeScalars.count <= DisputeStore.maximumText else {
-            throw .invalidRequest(name, "\(name) is longer than \(DisputeStore.maximumText) characters.")
-        }
-        guard !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && !["\n", "\t", "\r"].contains($0) }) else {
-            throw .invalidRequest(name, "\(name) holds a control character; only line breaks and tabs are allowed.")
-        }
+        try WrittenText.check(text, field: name, maximum: DisputeStore.maximumText)
         return text
     }
 }
