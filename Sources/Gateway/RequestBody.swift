@@ -57,7 +57,7 @@ struct RequestBody {
     func string(_ name: String) throws(Problem) -> String? {
         switch try value(name) {
         case nil: return nil
-        case .string(let text)?: return text
+        case .string(let text)?: return try Self.withoutNUL(text, path + name)
         case let other?: throw .invalidRequest(path + name, "\(path + name) must be a string, not \(Self.describe(other)).")
         }
     }
@@ -110,12 +110,19 @@ struct RequestBody {
                 guard case .string(let text) = element else {
                     throw .invalidRequest("\(path + name)[\(index)]", "\(path + name)[\(index)] must be a string, not \(Self.describe(element)).")
                 }
-                texts.append(text)
+                texts.append(try Self.withoutNUL(text, "\(path + name)[\(index)]"))
             }
             return texts
         case let other?:
             throw .invalidRequest(path + name, "\(path + name) must be an array of \(noun) (strings), not \(Self.describe(other)).")
         }
+    }
+
+    /// `text`, unless it holds a NUL (`\u0000`): no member takes one, and PostgreSQL text cannot hold
+    /// it (the driver refuses such a parameter rather than send it cut short).
+    private static func withoutNUL(_ text: String, _ field: String) throws(Problem) -> String {
+        guard text.utf8.contains(0) else { return text }
+        throw .invalidRequest(field, "\(field) holds a NUL character (\\u0000), which no member takes.")
     }
 
     /// The kind of a JSON value, for a problem's detail: never the value itself.

@@ -96,6 +96,12 @@ import Testing
              "items[1]", "items[1] must be a string, not null."),
             (#"{"subject": "91350100M000100Y43", "subject": "11010519491231002X"}"#, { body throws(Problem) in _ = try body.string("subject") },
              "subject", "subject appears more than once in the body."),
+            // A NUL: no member takes one, and the driver refuses it in a statement (libpq would cut the
+            // text there), so it is refused here, by the member's name, before any SQL.
+            (#"{"consent_id": "cs_1\u0000x"}"#, { body throws(Problem) in _ = try body.string("consent_id") },
+             "consent_id", "consent_id holds a NUL character (\\u0000), which no member takes."),
+            (#"{"items": ["enterprise.registration", "x\u0000"]}"#, { body throws(Problem) in _ = try body.strings("items", of: "item ids") },
+             "items[1]", "items[1] holds a NUL character (\\u0000), which no member takes."),
         ]
         for (text, read, field, detail) in cases {
             let problem = refusal(text, reading: read)
