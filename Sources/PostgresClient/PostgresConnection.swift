@@ -84,7 +84,6 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs a query; values travel as parameters.
     @discardableResult
     public func query(_ query: PostgresQuery) async throws -> PostgresResult {
-        try Self.refuseNUL(in: query.bindings)
         #if os(Linux)
         if Self.sendsWithoutWaiting(query.bindings) {
             try send(query.bindings) { connection, count, values, lengths, formats in
@@ -99,7 +98,6 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Executes a prepared statement, preparing it on this connection the first time.
     @discardableResult
     public func execute(_ statement: PostgresStatement, _ bindings: PostgresBindings = []) async throws -> PostgresResult {
-        try Self.refuseNUL(in: bindings)
         #if os(Linux)
         if Self.sendsWithoutWaiting(bindings) {
             if !preparedNames.contains(statement.name) {
@@ -121,8 +119,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// aborted and nothing it wrote is kept.
     @discardableResult
     public func copyFromStdin(_ sql: PostgresQuery, _ body: @escaping @Sendable (PostgresCopyWriter) throws -> Void) async throws -> Int {
-        try Self.refuseNUL(in: sql.bindings)
-        return try await run { connection in
+        try await run { connection in
             try connection.blockingCopy(sql) { try body($0) }
         }
     }
@@ -139,7 +136,7 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     func blockingQuery(_ query: PostgresQuery) throws -> PostgresResult {
-        let result = withParameters(query.bindings) { count, values, lengths, formats in
+        let result = try withParameters(query.bindings) { count, values, lengths, formats in
             PQexecParams(handle, query.sql, count, nil, values, lengths, formats, 0)
         }
         return try check(result, bindings: query.bindings)
@@ -150,14 +147,14 @@ public final class PostgresConnection: @unchecked Sendable {
             try check(PQprepare(handle, statement.name, statement.sql, 0, nil), bindings: PostgresBindings()).discard()
             preparedNames.insert(statement.name)
         }
-        let result = withParameters(bindings) { count, values, lengths, formats in
+        let result = try withParameters(bindings) { count, values, lengths, formats in
             PQexecPrepared(handle, statement.name, count, values, lengths, formats, 0)
         }
         return try check(result, bindings: bindings)
     }
 
     func blockingCopy(_ sql: PostgresQuery, _ body: (PostgresCopyWriter) throws -> Void) throws -> Int {
-        let start = withParameters(sql.bindings) { count, values, lengths, formats in
+        let start = try withParameters(sql.bindings) { count, values, lengths, formats in
             PQexecParams(handle, sql.sql, count, nil, values, lengths, formats, 0)
         }
         guard let start, PQresultStatus(start) == PGRES_COPY_IN else {
@@ -189,17 +186,6 @@ public final class PostgresConnection: @unchecked Sendable {
         guard status == 1 else { throw connectionFailure() }
     }
 
-    /// PostgreSQL's text cannot hold NUL, and libpq sends a text parameter up to its first NUL: a value
-    /// holding one would be stored cut short, silently. Refused instead, naming the parameter, never
-    /// its value.
-    static func refuseNUL(in bindings: PostgresBindings) throws {
-        for (index, parameter) in bindings.parameters.enumerated() {
-            if case .text(let text) = parameter, text.utf8.contains(0) {
-                throw PostgresError(.usage, "parameter $\(index + 1) holds a NUL character, which PostgreSQL text cannot hold")
-            }
-        }
-    }
-
     // MARK: Sending without waiting (the caller's thread) and reading the reply (the reply waiter's)
 
     /// Parameters up to this size are sent by the caller itself: the write fits the socket's buffer
@@ -225,7 +211,7 @@ public final class PostgresConnection: @unchecked Sendable {
         _ bindings: PostgresBindings,
         _ body: (OpaquePointer, Int32, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?) -> Int32
     ) throws {
-        let sent = withParameters(bindings) { count, values, lengths, formats in
+        let sent = try withParameters(bindings) { count, values, lengths, formats in
             body(handle, count, values, lengths, formats)
         }
         guard sent == 1 else { throw connectionFailure() }
@@ -339,10 +325,14 @@ private func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<Uns
 
 /// Lays out parameters for `PQexecParams` / `PQexecPrepared` in one buffer: values, lengths and
 /// formats (text parameters NUL-terminated, binary ones with explicit lengths).
+///
+/// Every statement's parameters pass here, where a text value becomes a C string. PostgreSQL's text
+/// cannot hold NUL, and libpq would send the value only up to its first one, stored cut short and
+/// silently: such a statement is refused, naming the parameter, never its value.
 private func withParameters<R>(
     _ bindings: PostgresBindings,
     _ body: (Int32, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?) -> R
-) -> R {
+) throws(PostgresError) -> R {
     let parameters = bindings.parameters
     if parameters.isEmpty { return body(0, nil, nil, nil) }
     var storage = [UInt8]()
@@ -357,8 +347,12 @@ private func withParameters<R>(
             lengths.append(0)
             formats.append(0)
         case .text(let text):
-            offsets.append(storage.count)
+            let start = storage.count
+            offsets.append(start)
             storage.append(contentsOf: text.utf8)
+            if storage[start...].contains(0) {
+                throw PostgresError(.usage, "parameter $\(offsets.count) holds a NUL character, which PostgreSQL text cannot hold")
+            }
             storage.append(0)
             lengths.append(0)
             formats.append(0)
