@@ -116,13 +116,19 @@ struct PostgresPoolState<Connection, Waiter> {
         case .broken:
             handoffs.droppedIdle = idle.count
             idle.removeAll()
-            open -= handoffs.droppedIdle + 1
-            while let waiter = grantFreeSlot() { handoffs.resume.append((waiter, .open)) }
+            handoffs.resume = freeSlots(handoffs.droppedIdle + 1)
         case .inTransaction:
-            open -= 1
-            while let waiter = grantFreeSlot() { handoffs.resume.append((waiter, .open)) }
+            handoffs.resume = freeSlots(1)
         }
         return handoffs
+    }
+
+    /// `count` connections are gone: their slots go to the first waiters as permission to open one each.
+    private mutating func freeSlots(_ count: Int) -> [(waiter: Waiter, grant: Grant)] {
+        open -= count
+        var granted: [(waiter: Waiter, grant: Grant)] = []
+        while let waiter = grantFreeSlot() { granted.append((waiter, .open)) }
+        return granted
     }
 
     /// A slot became free (a connection that could not be opened, or one that closed while idle):
