@@ -5,7 +5,7 @@ import X509
 
 /// Why a client certificate chain was refused, as the policy that refused it says so: each reason is
 /// its policy's own fixed text, read back into the refusal's counter (`outcome`).
-enum ClientCertificateRefusal: String, CaseIterable, Sendable {
+enum ClientCertificateRefusal: String, Sendable {
     case outsideValidity = "the client certificate is outside its validity period"
     case notForClients = "the client certificate is not for TLS clients (no EKU clientAuth, or it is a CA)"
     case revoked = "a certificate of the chain is on its CA's CRL"
@@ -23,10 +23,10 @@ enum ClientCertificateRefusal: String, CaseIterable, Sendable {
         }
     }
 
-    /// The refusal a policy failure names; nil for RFC 5280's own reasons (an untrusted chain).
+    /// The refusal a policy failure names (its text is the raw value); nil for RFC 5280's own
+    /// reasons (an untrusted chain).
     init?(_ reason: PolicyFailureReason) {
-        guard let refusal = Self.allCases.first(where: { $0.reason == reason }) else { return nil }
-        self = refusal
+        self.init(rawValue: reason.description)
     }
 }
 
