@@ -5,8 +5,8 @@ import PostgresClient
 ///
 /// Written byte by byte: inside a quoted element only `"` and `\` need a backslash, and both are
 /// ASCII, so no byte of a multi-byte UTF-8 character can be taken for them. (Walking the elements
-/// as `Character`s, which breaks them into grapheme clusters, cost the gateway 2.4 % of its CPU in
-/// the batched record lookup and the meter batch.)
+/// as `Character`s, which breaks them into grapheme clusters, was 2.8 % of the gateway's `perf`
+/// samples, in the batched record lookup and the meter batch; 0.4 % after.)
 public struct TextArrayParameter: PostgresEncodable {
     public let elements: [String]
 
