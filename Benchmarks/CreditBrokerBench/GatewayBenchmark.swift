@@ -41,7 +41,7 @@ struct GatewayBenchmark: AsyncParsableCommand {
     func run() async throws {
         let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let bench = benchDir ?? root.deletingLastPathComponent().appending(path: "shared/bench").path
-        let executable = binary ?? URL(filePath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "credit-broker").path
+        let executable = self.executable
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw ValidationError("no credit-broker at \(executable): swift build -c release --product credit-broker, or pass --binary")
         }
@@ -125,6 +125,10 @@ struct GatewayBenchmark: AsyncParsableCommand {
             let before = try await lastMeterEvent(pool)
             if statements { try await StatementCosts.reset(pool) }
             let (query, queryCores) = try queryLoad(port: gateway.port, gateway: gateway, script: script, codes: codes, seconds: seconds, measured: measured)
+            guard queryCores[gatewayPrograms[0].key, default: 0] > 0 else {
+                // Charging the gateway nothing would read as every CPU target met.
+                throw ValidationError("no CPU time found for the gateway's command name \(gatewayPrograms[0].key) during the queries")
+            }
             if statements { queryStatements.append(try await StatementCosts.read(pool, per: query.successes)) }
             try await Task.sleep(for: .seconds(1))
             let metered = try await meteredSuccesses(pool, after: before)
@@ -138,9 +142,9 @@ struct GatewayBenchmark: AsyncParsableCommand {
             healthz.append(health)
             replies.append(reply)
             lost.append(max(0, query.successes - metered))
-            queryCosts.append(OperationCost(cores: queryCores, rate: query.rate, programs: Self.gatewayPrograms))
+            queryCosts.append(OperationCost(cores: queryCores, rate: query.rate, programs: gatewayPrograms))
             lookupCosts.append(OperationCost(cores: lookupCores, rate: lookups, programs: ["postgres": "PostgreSQL", "pgbench": "pgbench"]))
-            healthCosts.append(OperationCost(cores: healthCores, rate: health.rate, programs: Self.gatewayPrograms))
+            healthCosts.append(OperationCost(cores: healthCores, rate: health.rate, programs: gatewayPrograms))
             let stolen = [queryCores, lookupCores, healthCores].map { String(format: "%.2f", $0[ProcessCPU.stolen] ?? 0) }
             print("""
                 round \(round) (load average \(BenchmarkTimer.loadAverage()); cores other guests of the host took during the query, pgbench and /healthz runs: \(stolen.joined(separator: ", "))):
@@ -192,8 +196,17 @@ struct GatewayBenchmark: AsyncParsableCommand {
         await pool.close()
     }
 
-    /// The programs a gateway measurement charges: the gateway, PostgreSQL and the load tool.
-    static let gatewayPrograms: KeyValuePairs<String, String> = ["credit-broker": "gateway", "postgres": "PostgreSQL", "wrk": "wrk"]
+    /// The gateway's executable: `--binary`, or `credit-broker` beside this one.
+    var executable: String {
+        binary ?? URL(filePath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "credit-broker").path
+    }
+
+    /// The programs a gateway measurement charges: the gateway, PostgreSQL and the load tool. The
+    /// gateway goes by the command name Linux gives its executable (the file's name, cut to 15
+    /// bytes), so that a `--binary` of another name (a build kept for comparison) is charged too.
+    var gatewayPrograms: KeyValuePairs<String, String> {
+        KeyValuePairs(dictionaryLiteral: (ProcessCPU.commandName(of: executable), "gateway"), ("postgres", "PostgreSQL"), ("wrk", "wrk"))
+    }
 
     /// The run's medians against the query path's targets, each a ratio to a reference measured in
     /// the same run: the gateway's own CPU per query against its CPU per `/healthz` (TLS, HTTP and
@@ -334,7 +347,7 @@ struct GatewayBenchmark: AsyncParsableCommand {
     private func queryLoad(port: Int, gateway: GatewayProcess, script: String, codes: String, seconds: Int, measured: Set<Int32>) throws -> (LoadResult, [String: Double]) {
         let shim = (ProcessInfo.processInfo.environment["BENCH_BUILD_DIR"]
             ?? (ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? NSHomeDirectory() + "/.cache") + "/bench-wrk-shim") + "/wrk_clientcert.so"
-        let (output, cores) = try ProcessCPU.cores(of: Set(Self.gatewayPrograms.map(\.key)), under: measured, over: seconds) {
+        let (output, cores) = try ProcessCPU.cores(of: Set(gatewayPrograms.map(\.key)), under: measured, over: seconds) {
             try ChildProcess.start("/usr/bin/wrk", [
                 "-t", "\(threads)", "-c", "\(connections)", "-d", "\(seconds)s", "--timeout", "5s", "-s", script,
                 "https://127.0.0.1:\(port)/v1/queries", codes, "\(seconds * Self.requestsPerThreadSecond)",
@@ -346,7 +359,7 @@ struct GatewayBenchmark: AsyncParsableCommand {
     /// One `loadgen.sh` run (wrk, GET, keep-alive) with a client certificate, and the cores the
     /// gateway, PostgreSQL and wrk used during it.
     private func load(url: String, certificate: String, key: String, bench: String, seconds: Int, measured: Set<Int32>) throws -> (LoadResult, [String: Double]) {
-        let (output, cores) = try ProcessCPU.cores(of: Set(Self.gatewayPrograms.map(\.key)), under: measured, over: seconds) {
+        let (output, cores) = try ProcessCPU.cores(of: Set(gatewayPrograms.map(\.key)), under: measured, over: seconds) {
             try ChildProcess.start(bench + "/loadgen.sh", [
                 "-c", "\(connections)", "-t", "\(threads)", "-d", "\(seconds)", "--cert", certificate, "--key", key, url,
             ])

@@ -6,6 +6,12 @@ import Foundation
 /// CPU time used by the programs of a benchmark run, read from `/proc`: what the gateway benchmark
 /// charges to each part of a measurement (the gateway, PostgreSQL, the load tool).
 enum ProcessCPU {
+    /// The command name Linux gives a process that runs `executable` (`/proc/<pid>/stat`'s second
+    /// field): the file's name, cut to 15 bytes.
+    static func commandName(of executable: String) -> String {
+        String(decoding: URL(filePath: executable).lastPathComponent.utf8.prefix(15), as: UTF8.self)
+    }
+
     /// CPU seconds (user and system) used so far by the live processes whose command name is one
     /// of `names` and that descend from one of `roots` (or are one), summed per name.
     ///
