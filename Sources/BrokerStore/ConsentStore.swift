@@ -50,19 +50,97 @@ public struct ConsentStore: Sendable {
     }
 
     /// Revokes consent `id` (`revoked_by_admin`) on `connection` (an admin request's audit
-    /// transaction), alerting its holder as `revokeForSubject` does.
-    /// - Returns: the consent as it stands, or `nil` if there is none with that id.
-    public static func revokeByAdmin(id: String, at instant: Date, on connection: PostgresConnection) async throws -> StoredConsent? {
-        try await revoke(id: id, subjectKey: nil, reason: .revokedByAdmin, at: instant, on: connection)
+    /// transaction), alerting its holder as `revokeForSubject` does, and keeps `note` (the
+    /// administrator's reason, which may name a person) sealed under the newest key of `keys`.
+    /// Revoking again keeps the first revocation and its note.
+    /// - Returns: the consent as it stands and the note it keeps (`nil` if it was revoked otherwise
+    ///   first), or `nil` if there is no consent with that id.
+    public static func revokeByAdmin(
+        id: String, note: String, keys: SealingKeys, at instant: Date, on connection: PostgresConnection
+    ) async throws -> (consent: StoredConsent, note: String?)? {
+        let keyring = keys.keyring
+        let sealed = try keyring.seal(note, as: revocationNoteField(of: id))
+        guard let consent = try await revoke(id: id, subjectKey: nil, reason: .revokedByAdmin, note: sealed, at: instant, on: connection) else {
+            return nil
+        }
+        let kept = try await connection.query("""
+            SELECT revocation_note_key, revocation_note_sealed FROM consents WHERE consent_id = \(id) AND revocation_note_key IS NOT NULL
+            """).first
+        return (consent, try kept.map { try openNote($0, of: id, keyring: keyring) })
     }
 
+    /// Consent `id`, whichever partner holds it (the admin API's view), or `nil`.
+    public func fetch(id: String) async throws -> StoredConsent? {
+        try await pool.query("SELECT \(unsafeRaw: Self.columns) FROM consents WHERE consent_id = \(id)").first.map(Self.stored)
+    }
+
+    /// The reason an administrator gave for revoking consent `id`, opened with `keys`; `nil` if it
+    /// has none (not revoked by an administrator, or revoked before the reason was kept: m0106).
+    public func revocationNote(of id: String, keys: SealingKeys) async throws -> String? {
+        try await pool.query("""
+            SELECT revocation_note_key, revocation_note_sealed FROM consents WHERE consent_id = \(id) AND revocation_note_key IS NOT NULL
+            """).first.map { try Self.openNote($0, of: id, keyring: keys.keyring) }
+    }
+
+    /// A row of `revocation_note_key, revocation_note_sealed`, opened.
+    private static func openNote(_ row: PostgresRow, of id: String, keyring: SealingKeyring) throws -> String {
+        try keyring.open(SealedValue(keyID: try row.decode(at: 0), bytes: try row.decode(at: 1)), as: revocationNoteField(of: id))
+    }
+
+    /// What seals consent `id`'s revocation note: bound to its table, column and row, so that a sealed
+    /// value copied to another row or column does not open.
+    static func revocationNoteField(of id: String) -> SealedField {
+        SealedField(table: "consents", column: "revocation_note", row: id)
+    }
+
+    /// Seals every revocation note under the newest key of `keys`, `batchSize` consents per
+    /// transaction (notes are sealed from the start: none is clear). Resumable like
+    /// `DisputeStore.reseal`; it walks the table once in id order.
+    public static func reseal(pool: PostgresPool, keys: SealingKeys, batchSize: Int = 500) async throws -> SealedColumns.ResealSummary {
+        let keyring = keys.keyring
+        let newest = keyring.sealingKeyID
+        return try await SealedColumns.reseal(.consents, keyID: newest, from: "", pool: pool) { connection, after in
+            let rows = try await connection.query("""
+                SELECT consent_id, revocation_note_key, revocation_note_sealed FROM consents
+                WHERE consent_id > \(after) AND revocation_note_key IS NOT NULL AND revocation_note_key <> \(newest)
+                ORDER BY consent_id LIMIT \(batchSize) FOR UPDATE
+                """)
+            guard rows.count > 0 else { return nil }
+            var from: [String?] = [], resealed: [ResealedNote] = []
+            for row in rows {
+                let id: String = try row.decode(at: 0)
+                let field = revocationNoteField(of: id)
+                let note = try keyring.open(SealedValue(keyID: try row.decode(at: 1), bytes: try row.decode(at: 2)), as: field)
+                resealed.append(ResealedNote(id: id, note: Data(try keyring.seal(note, as: field).bytes)))
+                from.append(try row.decode(String?.self, at: 1))
+            }
+            try await connection.execute(resealNotes, [newest, PostgresJSON(resealed)])
+            return (from, resealed[resealed.count - 1].id)
+        }
+    }
+
+    /// A revocation note sealed again, as `resealNotes` reads it (`Data` is base64 in JSON).
+    private struct ResealedNote: Encodable {
+        let id: String
+        let note: Data
+    }
+
+    /// Stores a batch of revocation notes sealed under the newest key $1 in one statement.
+    private static let resealNotes = PostgresStatement("""
+        UPDATE consents AS c SET revocation_note_key = $1, revocation_note_sealed = decode(r.note, 'base64')
+        FROM jsonb_to_recordset($2::jsonb) AS r(id text, note text)
+        WHERE c.consent_id = r.id
+        """)
+
     private static func revoke(
-        id: String, subjectKey: String?, reason: StoredConsent.Reason, at instant: Date, on connection: PostgresConnection
+        id: String, subjectKey: String?, reason: StoredConsent.Reason, note: SealedValue? = nil, at instant: Date,
+        on connection: PostgresConnection
     ) async throws -> StoredConsent? {
         // The alert's position is drawn under the merge lock, as every alert's is.
         try await connection.query("SELECT pg_advisory_xact_lock(\(RecordWriter.mergeLock))")
         let revoked = try await connection.query("""
-            UPDATE consents SET revoked_at = \(instant), revoked_reason = \(reason.rawValue)
+            UPDATE consents SET revoked_at = \(instant), revoked_reason = \(reason.rawValue),
+                revocation_note_key = \(note?.keyID), revocation_note_sealed = \(note?.bytes)
             WHERE consent_id = \(id) AND (\(subjectKey)::text IS NULL OR subject_key = \(subjectKey)) AND revoked_at IS NULL
             RETURNING \(unsafeRaw: columns)
             """)

@@ -42,5 +42,6 @@ public struct Migration: Sendable, Hashable {
         Migration(103, "quota_inflight", PackageResources.m0103_quota_inflight_sql),
         Migration(104, "meter_events_subject_hash", PackageResources.m0104_meter_events_subject_hash_sql),
         Migration(105, "quota_leases", PackageResources.m0105_quota_leases_sql),
+        Migration(106, "consent_revocation_notes", PackageResources.m0106_consent_revocation_notes_sql),
     ]
 }

@@ -8,6 +8,7 @@ import PostgresClient
 /// | `disputes` | `reason_sealed`, `statement_sealed`, `resolution_note_sealed` | `sealing_key` |
 /// | `idempotency_keys` | `response_body` (when `response_key` is set) | `response_key` |
 /// | `batch_review_subjects` | `result_sealed` | `result_key` |
+/// | `consents` | `revocation_note_sealed` | `revocation_note_key` |
 ///
 /// Each store seals and opens its own columns; `credit-broker reseal` moves all of them to the newest key.
 public enum SealedColumns {
@@ -18,6 +19,7 @@ public enum SealedColumns {
             SELECT sealing_key FROM disputes WHERE sealing_key IS NOT NULL
             UNION SELECT response_key FROM idempotency_keys WHERE response_key IS NOT NULL
             UNION SELECT result_key FROM batch_review_subjects WHERE result_key IS NOT NULL
+            UNION SELECT revocation_note_key FROM consents WHERE revocation_note_key IS NOT NULL
             """).map { try $0.decode(String.self, at: 0) })
     }
 
@@ -44,6 +46,7 @@ public enum SealedColumns {
         case disputes
         case idempotencyKeys = "idempotency_keys"
         case batchReviewSubjects = "batch_review_subjects"
+        case consents
     }
 
     /// What resealing one table did.

@@ -8,10 +8,10 @@ import Metering
 struct ResealCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reseal",
-        abstract: "Seal every sealed value under the newest sealing key: disputes' text, responses kept for retries, batch-review results.",
+        abstract: "Seal every sealed value under the newest sealing key: disputes' text, responses kept for retries, batch-review results, consent revocation notes.",
         discussion: """
-            A dispute's reason, statement and answer's note, a response kept for a retry under an Idempotency-Key and a \
-            batch review's per-subject result are sealed at rest (SM4-CTR with HMAC-SM3) under the newest key of the \
+            A dispute's reason, statement and answer's note, a response kept for a retry under an Idempotency-Key, a \
+            batch review's per-subject result and an administrator's reason for revoking a consent are sealed at rest (SM4-CTR with HMAC-SM3) under the newest key of the \
             sealing keys (the last line), the key's id beside them. After a new key is added (and every gateway reloaded \
             with it), this re-seals the values still under older keys, and seals those an earlier version kept in clear, \
             emptying their clear columns; then the old key may be removed. Batches commit one by one: an interrupted run \
@@ -38,6 +38,7 @@ struct ResealCommand: AsyncParsableCommand {
                 try await DisputeStore.reseal(pool: opened.pool, keys: keys, batchSize: batchSize),
                 try await IdempotencyStore.reseal(pool: opened.pool, keys: keys, batchSize: batchSize),
                 try await BatchReviewStore.reseal(pool: opened.pool, keys: keys, batchSize: batchSize),
+                try await ConsentStore.reseal(pool: opened.pool, keys: keys, batchSize: batchSize),
             ]
             await opened.close()
             for summary in summaries { Self.report(summary) }
@@ -54,6 +55,7 @@ struct ResealCommand: AsyncParsableCommand {
         case .disputes: ("dispute(s)", "every dispute")
         case .idempotencyKeys: ("response(s) kept for retries", "every response kept for a retry")
         case .batchReviewSubjects: ("batch-review result(s)", "every batch-review result")
+        case .consents: ("consent revocation note(s)", "every consent revocation note")
         }
         let from = ([summary.fromClear > 0 ? "\(summary.fromClear) in clear" : nil] + summary.fromKeys.sorted { $0.key < $1.key }.map {
             "\($0.value) under '\($0.key)'"

@@ -89,6 +89,7 @@ import Testing
             "resealed 0 dispute(s) under 'k1'; every dispute is now sealed under 'k1'",
             "resealed 0 response(s) kept for retries under 'k1'; every response kept for a retry is now sealed under 'k1'",
             "resealed 0 batch-review result(s) under 'k1'; every batch-review result is now sealed under 'k1'",
+            "resealed 0 consent revocation note(s) under 'k1'; every consent revocation note is now sealed under 'k1'",
         ] {
             #expect(all.status == 0 && all.output.contains(line), "\(all.output)")
         }

@@ -550,8 +550,23 @@ import Testing
             #expect(tampered.status != 0 && tampered.output.contains("INVALID"), "\(tampered.output)")
 
             // A security administrator revokes the other consent: its holder hears of it.
-            let byAdmin = try await gateway.admin(.POST, "/admin/v1/consents/\(kept)/revoke", as: .security, body: json(["reason": "forged authorisation"]))
+            let reason = "授权书系伪造（经办人张三核实） forged authorisation"
+            let byAdmin = try await gateway.admin(.POST, "/admin/v1/consents/\(kept)/revoke", as: .security, body: json(["reason": reason]))
             #expect(byAdmin.status == 200 && byAdmin.json["status_reason"] as? String == "revoked_by_admin", "\(text(byAdmin))")
+            #expect(byAdmin.json["revocation_note"] as? String == reason)
+            // The reason is kept (sealed) and shown to the security and audit roles, not to the system role or the holder.
+            for role in [AdminRole.security, .audit] {
+                let shown = try await gateway.admin(.GET, "/admin/v1/consents/\(kept)", as: role)
+                #expect(shown.status == 200 && shown.json["revocation_note"] as? String == reason, "\(role): \(text(shown))")
+                #expect(shown.json["partner"] as? String == TestGateway.otherBank && shown.json["status"] as? String == "revoked")
+            }
+            #expect(try await gateway.admin(.GET, "/admin/v1/consents/\(kept)", as: .system).status == 403)
+            #expect(try await gateway.admin(.GET, "/admin/v1/consents/cs_\(String(repeating: "0", count: 32))", as: .audit).status == 404)
+            let holderView = try await gateway.request(.GET, "/v1/consents/\(kept)", identity: gateway.identity(of: TestGateway.otherBank))
+            #expect(holderView.status == 200 && holderView.json["status_reason"] as? String == "revoked_by_admin" && holderView.json["revocation_note"] == nil)
+            #expect(!String(decoding: holderView.body, as: UTF8.self).contains("张三"))
+            let audit = try await AdminAuditLog(pool: gateway.pool).records(since: 0, limit: 1_000)
+            #expect(!audit.contains { "\($0.entry)".contains("张三") || "\($0.entry)".contains("forged") }, "the audit chain keeps the revocation, not its reason")
             let otherAlerts = try await alerts(gateway, TestGateway.otherBank)
             #expect(otherAlerts.map { $0["reason"] as? String } == ["revoked_by_admin"])
         }

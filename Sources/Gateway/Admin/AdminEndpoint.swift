@@ -41,6 +41,7 @@ public struct AdminEndpoint: Sendable, Hashable, CustomStringConvertible {
     // Subjects' rights: disputes (the data sources' answers given outside their feeds), consents.
     static let listDisputes = Self(.get, "disputes", [.security, .audit, .system])
     static let resolveDispute = Self(.post, "disputes/{id}/resolve", [.security])
+    static let showConsent = Self(.get, "consents/{id}", [.security, .audit])
     static let revokeConsent = Self(.post, "consents/{id}/revoke", [.security])
 
     // Billing: months closed, statements, adjustments (proposed, then decided by another), usage exports, quota alerts.
@@ -62,7 +63,7 @@ public struct AdminEndpoint: Sendable, Hashable, CustomStringConvertible {
         listPartners, issueKey, listKeys, revokeKey,
         propose, listProposals, showProposal, whatIf, approve, reject, suspend, reinstate, retire, history,
         usage, audit,
-        listDisputes, resolveDispute, revokeConsent,
+        listDisputes, resolveDispute, showConsent, revokeConsent,
         closeMonth, listMonths, verifyMonth, listStatements, showStatement, proposeAdjustment, listAdjustments, approveAdjustment,
         rejectAdjustment, exportUsage, exportManifest, quotaAlerts,
     ]

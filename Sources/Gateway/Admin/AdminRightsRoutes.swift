@@ -10,7 +10,9 @@ import Hummingbird
 /// - `POST disputes/{id}/resolve` `{"outcome": "confirmed" | "withdrawn", "reason": …}`: a data
 ///   source's answer given outside its feed (a correction comes only as the record's next feed line).
 /// - `POST consents/{id}/revoke` `{"reason": …}`: revokes any partner's consent (`revoked_by_admin`);
-///   the holder gets a `consent_revoked` alert.
+///   the holder gets a `consent_revoked` alert; the reason is kept sealed (`revocation_note`).
+/// - `GET consents/{id}`: any partner's consent as its holder sees it, with the holder's id and,
+///   if an administrator revoked it, the reason given (`revocation_note`).
 ///
 /// Each change runs in the request's audit transaction.
 struct AdminRightsRoutes {
@@ -57,15 +59,26 @@ struct AdminRightsRoutes {
             let id = try context.parameters.require("id")
             guard RandomIdentifier.isValid(id, prefix: "cs_") else { throw Problem.consentNotFound }
             let body = try RequestBody(try await request.wholeBody(upTo: 16 * 1024).readableBytesView)
-            // Checked, not kept: the consent records `revoked_by_admin`, and the audit detail is
-            // fixed-form (free text may name a person). Keeping it, sealed, is still to do.
-            _ = try AdminChanges.reason(try body.string("reason") ?? "", required: true, why: "why the consent is revoked, in up to 500 characters")
+            // Kept sealed beside the revocation (it may name a person); the audit detail stays fixed-form.
+            let note = try AdminChanges.reason(try body.string("reason") ?? "", required: true, why: "why the consent is revoked, in up to 500 characters")
             let now = services.contracts.clock.now()
-            guard let revoked = try await ConsentStore.revokeByAdmin(id: id, at: now, on: context.requireTransaction()) else {
+            guard let (revoked, kept) = try await ConsentStore.revokeByAdmin(id: id, note: note, keys: services.keys, at: now, on: context.requireTransaction())
+            else {
                 throw Problem.consentNotFound
             }
             context.audit.note(partner: revoked.partnerID, "revoked consent \(id): \(revoked.revokedReason?.rawValue ?? "")")
-            return try JSONResponse.response(ConsentView(revoked, extensions: [], at: now, holder: revoked.partnerID))
+            return try JSONResponse.response(ConsentView(revoked, extensions: [], at: now, holder: revoked.partnerID, revocationNote: kept))
+        }
+        group.admin(.showConsent) { _, context in
+            let id = try context.parameters.require("id")
+            guard RandomIdentifier.isValid(id, prefix: "cs_") else { throw Problem.consentNotFound }
+            let store = ConsentStore(pool: services.pool)
+            guard let consent = try await store.fetch(id: id) else { throw Problem.consentNotFound }
+            let note = try await store.revocationNote(of: id, keys: services.keys)
+            context.audit.note(partner: consent.partnerID, "read consent \(id)")
+            let now = services.contracts.clock.now()
+            let view = ConsentView(consent, extensions: try await store.extensions(of: [id]), at: now, holder: consent.partnerID, revocationNote: note)
+            return try JSONResponse.response(view)
         }
     }
 }

@@ -45,9 +45,13 @@ struct ConsentView: Encodable {
     let documentDigest: String
     let createdAt: String
     let revokedAt: String?
+    /// Why an administrator revoked it (the admin API's view only; absent elsewhere).
+    let revocationNote: String?
 
-    /// - Parameter holder: the holding partner's public name, shown to the subject (nil: the holder's own view).
-    init(_ stored: StoredConsent, extensions: [ConsentExtension], at instant: Date, holder: String? = nil) {
+    /// - Parameters:
+    ///   - holder: the holding partner's public name, shown to the subject (nil: the holder's own view).
+    ///   - revocationNote: the administrator's reason, shown to administrators only.
+    init(_ stored: StoredConsent, extensions: [ConsentExtension], at instant: Date, holder: String? = nil, revocationNote: String? = nil) {
         let consent = stored.consent
         id = consent.id
         partner = holder == nil ? nil : stored.partnerID
@@ -75,12 +79,13 @@ struct ConsentView: Encodable {
         documentDigest = consent.documentDigest
         createdAt = stored.createdAt.formatted(.iso8601)
         revokedAt = stored.revokedAt?.formatted(.iso8601)
+        self.revocationNote = revocationNote
     }
 
     enum CodingKeys: String, CodingKey {
         case id, partner, partnerName = "partner_name", subject, purposes, items, categories, uses, status, history, extensions
         case validFrom = "valid_from", validTo = "valid_to", useLimit = "use_limit", documentDigest = "document_digest"
         case statusReason = "status_reason", statusChangedAt = "status_changed_at"
-        case createdAt = "created_at", revokedAt = "revoked_at"
+        case createdAt = "created_at", revokedAt = "revoked_at", revocationNote = "revocation_note"
     }
 }
