@@ -1,6 +1,7 @@
 import BrokerCore
 import BrokerStore
 import Formats
+import PostgresClient
 
 /// Loads feed files (JSON Lines and CSV, see briefs/feeds.md) into the store.
 ///
@@ -9,7 +10,9 @@ import Formats
 /// in one transaction (`RecordWriter`): a batch the database refuses leaves nothing behind, its
 /// lines are reported as rejected, and the run goes on. Batches merge one at a time, in file and
 /// line order; while one batch is merged, the next one is read and validated, across the end of
-/// a file too (the next file's first batch is read while the last one's merges).
+/// a file too (the next file's first batch is read while the last one's merges). Cancelling the
+/// run stops the merge in flight at the server (its batch rolls back) and ends the run with
+/// `CancellationError`; the batches before it stay committed.
 public struct FeedIngestor: Sendable {
     public let writer: RecordWriter
     public let catalog: Catalog
@@ -64,22 +67,29 @@ public struct FeedIngestor: Sendable {
             (validator: try FeedValidator(catalog: catalog, source: feed.source, hasher: hasher, masking: masking),
              isCSV: try Self.isCSV(feed.path))
         }
-        var pipeline = Pipeline(
-            feeds: feeds, writer: writer, onReject: onReject, onWarning: onWarning, onProgress: onProgress, onFinished: onFinished)
-        do {
-            for (index, feed) in feeds.enumerated() {
-                pipeline.begin(file: index)
-                try await read(feed.path, readers[index].validator, isCSV: readers[index].isCSV, into: &pipeline)
-                try await pipeline.endFile()
+        // The merge in flight is the group's one child task: cancelling the run stops it at the
+        // server (its transaction rolls back) and the run ends only once it has.
+        return try await withThrowingTaskGroup(of: RecordWriter.Outcome.self) { merges in
+            var pipeline = Pipeline(
+                feeds: feeds, writer: writer, onReject: onReject, onWarning: onWarning, onProgress: onProgress, onFinished: onFinished)
+            do {
+                for (index, feed) in feeds.enumerated() {
+                    pipeline.begin(file: index)
+                    try await read(feed.path, readers[index].validator, isCSV: readers[index].isCSV, into: &pipeline, merges: &merges)
+                    try await pipeline.endFile(merges: &merges)
+                }
+                try await pipeline.finish(merges: &merges)
+            } catch {
+                // A file that cannot be read ends the run, after the merge in flight (an earlier file's) settles.
+                try? await pipeline.finish(merges: &merges)
+                throw error
             }
-            try await pipeline.finish()
-        } catch {
-            // A file that cannot be read ends the run, after the merge in flight (an earlier file's) settles.
-            try? await pipeline.finish()
-            throw error
+            return pipeline.total
         }
-        return pipeline.total
     }
+
+    /// The merges of a run: at most one in flight.
+    typealias Merges = ThrowingTaskGroup<RecordWriter.Outcome, any Error>
 
     private static func isCSV(_ path: String) throws(IngestError) -> Bool {
         if path.hasSuffix(".jsonl") { return false }
@@ -88,7 +98,7 @@ public struct FeedIngestor: Sendable {
     }
 
     /// Reads and validates one file into the pipeline, handing it each full batch.
-    private func read(_ path: String, _ validator: FeedValidator, isCSV: Bool, into pipeline: inout Pipeline) async throws {
+    private func read(_ path: String, _ validator: FeedValidator, isCSV: Bool, into pipeline: inout Pipeline, merges: inout Merges) async throws {
         var reader = try LineReader(path: path)
         var header: [String]?
         while var line = try reader.next() {
@@ -114,7 +124,7 @@ public struct FeedIngestor: Sendable {
                 try pipeline.reject(line: line.number, error)
             }
             for warning in warnings { try pipeline.warn(line: line.number, warning) }
-            if pipeline.pendingLines >= batchSize { try await pipeline.flush() }
+            if pipeline.pendingLines >= batchSize { try await pipeline.flush(merges: &merges) }
         }
     }
 
@@ -176,8 +186,8 @@ extension FeedIngestor {
         var summaries: [IngestSummary]
         var started: [ContinuousClock.Instant]
         var batch = Batch(file: 0)
-        /// The batch being merged, and its merge.
-        var merging: (batch: Batch, task: Task<RecordWriter.Outcome, any Error>)?
+        /// The batch being merged (the run's `Merges` has its merge).
+        var merging: Batch?
         let runStarted = ContinuousClock.now
 
         init(
@@ -245,8 +255,9 @@ extension FeedIngestor {
         }
 
         /// Starts merging the collected batch once the previous merge has finished.
-        mutating func flush() async throws {
-            try await settle()
+        mutating func flush(merges: inout Merges) async throws {
+            try await settle(merges: &merges)
+            try Task.checkCancellation()
             let full = batch
             batch = Batch(file: full.file)
             guard full.count > 0 else {
@@ -255,22 +266,27 @@ extension FeedIngestor {
             }
             let (writer, source) = (writer, feeds[full.file].source)
             let (records, events) = (full.records, full.events)
-            merging = (full, Task { try await writer.merge(records: records, events: events, source: source) })
+            merges.addTask {
+                try await PostgresCancellation.stoppingStatements {
+                    try await writer.merge(records: records, events: events, source: source)
+                }
+            }
+            merging = full
         }
 
         /// Hands the file's last batch to the merge, without waiting for it.
-        mutating func endFile() async throws {
+        mutating func endFile(merges: inout Merges) async throws {
             batch.isLast = true
-            try await flush()
+            try await flush(merges: &merges)
         }
 
-        mutating func finish() async throws {
-            try await settle()
+        mutating func finish(merges: inout Merges) async throws {
+            try await settle(merges: &merges)
         }
 
         /// Waits for the merge in flight and books its outcome to its file.
-        private mutating func settle() async throws {
-            guard let (merged, task) = merging else { return }
+        private mutating func settle(merges: inout Merges) async throws {
+            guard let merged = merging else { return }
             merging = nil
             let file = merged.file
             defer {
@@ -280,8 +296,11 @@ extension FeedIngestor {
             }
             let outcome: RecordWriter.Outcome
             do {
-                outcome = try await task.value
+                guard let merged = try await merges.next() else { preconditionFailure("a batch is merging") }
+                outcome = merged
             } catch let refused as RecordWriter.BatchRefused {
+                // A merge stopped because the run was cancelled is not the database refusing the batch.
+                if Task.isCancelled { throw CancellationError() }
                 // The database refused this batch's data: it costs these lines only. Any other failure ends the run.
                 summaries[file].failedBatches += 1
                 let state = refused.sqlState.map { " (SQLSTATE \($0))" } ?? ""

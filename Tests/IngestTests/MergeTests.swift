@@ -1,8 +1,9 @@
 import BrokerCore
-import BrokerStore
+@testable import BrokerStore
 import Foundation
 import Ingest
 import PostgresClient
+import Synchronization
 import Testing
 
 /// Batches, idempotency, versions, events and person keys, against the real database.
@@ -58,6 +59,45 @@ import Testing
         try await database.pool.query("CREATE TRIGGER disk_full BEFORE INSERT ON records FOR EACH ROW EXECUTE FUNCTION disk_full()")
         let path = try database.write("feed.jsonl", lines: (1...6).map { IngestFixture.penalty("P\($0)") })
         await #expect(throws: PostgresError.self) { _ = try await database.ingest(path, batchSize: 2) }
+    }
+
+    /// Cancelling an ingest stops the merge in flight at the server: the run ends while the merge
+    /// still waits (here for the merge lock, held by another session), its transaction rolls back,
+    /// and nothing of the batch is stored, not even once the lock is free.
+    @Test func aCancelledIngestStopsItsMergeAndStoresNothing() async throws {
+        let database = try await IngestFixture.make()
+        defer { Task { await database.close() } }
+        let path = try database.write("feed.jsonl", lines: (1...3).map { IngestFixture.penalty("P\($0)") })
+        let clock = ContinuousClock()
+        let (endedWhileLocked, result) = try await database.pool.withConnection { holder in
+            try await holder.query("SELECT pg_advisory_lock(\(RecordWriter.mergeLock))")
+            let run = Task { try await database.ingest(path) }
+            var waiting = false
+            for _ in 0..<200 where !waiting {
+                let waiters = try await holder.query("""
+                    SELECT count(*)::int FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'
+                    """)[0].decode(Int.self, at: 0)
+                waiting = waiters == 1
+                if !waiting { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(waiting, "the merge waits for the lock")
+            let cancelled = clock.now
+            run.cancel()
+            let ended = Mutex<Duration?>(nil)
+            let watcher = Task {
+                _ = await run.result
+                ended.withLock { $0 = clock.now - cancelled }
+            }
+            // A merge the cancellation does not reach waits for the lock: give it 10 s, then let go.
+            for _ in 0..<100 where ended.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(100)) }
+            let endedWhileLocked = ended.withLock { $0 } != nil
+            try await holder.query("SELECT pg_advisory_unlock(\(RecordWriter.mergeLock))")
+            await watcher.value
+            return (endedWhileLocked, await run.result)
+        }
+        #expect(endedWhileLocked, "the run ended while the merge lock was still held")
+        #expect(throws: CancellationError.self) { _ = try result.get() }
+        #expect(try await database.pool.query("SELECT count(*)::int FROM records")[0].decode(Int.self, at: 0) == 0)
     }
 
     @Test func aBatchTheDatabaseRefusesLeavesNothingWhileOthersCommit() async throws {
