@@ -144,6 +144,33 @@ import Testing
         await pool.close()
     }
 
+    /// A batch bound as one JSON parameter (`PostgresJSON`, read with `jsonb_to_recordset`, as the
+    /// ingest's merge and the meter batch bind theirs): a value the server echoes from inside it is
+    /// scrubbed as a whole parameter's would be, a name in a key or in an array too.
+    @Test func aValueEchoedFromInsideAJSONParameterIsScrubbed() async throws {
+        struct Row: Encodable { let id: String; let born: String }
+        let pool = PostgresPool(.init(connection: try await TestPostgres.freshDatabase(), maxConnections: 1))
+        let rows = [Row(id: "a", born: "2001-02-03"), Row(id: "b", born: "王小明 320102199003070019")]
+        let inside = await #expect(throws: PostgresError.self) {
+            try await pool.query("SELECT r.born::date FROM jsonb_to_recordset(\(PostgresJSON(rows))::jsonb) AS r(id text, born text)")
+        }
+        #expect(inside?.sqlState == "22007")
+        let text = inside.map { "\($0) \($0.message) \($0.detail ?? "")" } ?? ""
+        #expect(!text.contains("王小明") && !text.contains("320102199003070019"), "\(text)")
+        #expect(text.contains("…"), "\(text)")
+        let keyed = await #expect(throws: PostgresError.self) {
+            try await pool.query("SELECT k::int FROM jsonb_object_keys(\(PostgresJSON(["张三丰": 1]))::jsonb) AS k")
+        }
+        #expect(keyed?.sqlState == "22P02")
+        #expect(keyed.map { "\($0) \($0.message) \($0.detail ?? "")" }?.contains("张三丰") == false)
+        let listed = await #expect(throws: PostgresError.self) {
+            try await pool.query("SELECT e::int FROM jsonb_array_elements_text(\(PostgresJSON(["12", "李四光"]))::jsonb) AS e")
+        }
+        #expect(listed?.sqlState == "22P02")
+        #expect(listed.map { "\($0) \($0.message) \($0.detail ?? "")" }?.contains("李四光") == false)
+        await pool.close()
+    }
+
     /// PostgreSQL's text cannot hold NUL, and libpq sends a text parameter only up to its first one:
     /// "kept\0lost" was stored as "kept", silently. Now the statement is refused, naming the
     /// parameter and not its value, and nothing is stored.
