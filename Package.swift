@@ -96,7 +96,7 @@ let package = Package(
         ),
 
         // MARK: Feed ingest
-        .target(name: "Ingest", dependencies: ["Formats", "BrokerStore", "BrokerCore", "PostgresClient"], swiftSettings: optimizedInDebug),
+        .target(name: "Ingest", dependencies: ["Formats", "BrokerStore", "BrokerCore"], swiftSettings: optimizedInDebug),
         // MARK: Metering (meter ledger, quotas, rate limits, idempotency, usage)
         .target(
             name: "Metering",

@@ -47,9 +47,14 @@ public struct RecordWriter: Sendable {
     }
 
     /// Merges `records` and then applies `events` (in line order) for `source`, in one transaction.
+    /// If the calling task is cancelled, the statement running is stopped at the server and the
+    /// transaction rolls back (all or nothing either way); the error is then `BatchRefused` with
+    /// SQLSTATE 57014, and the caller, knowing it was cancelled, says so.
     public func merge(records: [StagedRecord], events: [StagedEvent], source: String) async throws -> Outcome {
         do {
-            return try await mergeOnce(records: records, events: events, source: source)
+            return try await PostgresCancellation.stoppingStatements {
+                try await mergeOnce(records: records, events: events, source: source)
+            }
         } catch let error as PostgresError where error.kind == .server && !error.isUnavailability {
             throw BatchRefused(sqlState: error.sqlState)
         }

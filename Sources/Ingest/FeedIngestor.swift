@@ -1,7 +1,6 @@
 import BrokerCore
 import BrokerStore
 import Formats
-import PostgresClient
 
 /// Loads feed files (JSON Lines and CSV, see briefs/feeds.md) into the store.
 ///
@@ -266,11 +265,7 @@ extension FeedIngestor {
             }
             let (writer, source) = (writer, feeds[full.file].source)
             let (records, events) = (full.records, full.events)
-            merges.addTask {
-                try await PostgresCancellation.stoppingStatements {
-                    try await writer.merge(records: records, events: events, source: source)
-                }
-            }
+            merges.addTask { try await writer.merge(records: records, events: events, source: source) }
             merging = full
         }
 
