@@ -6,6 +6,7 @@ import Ingest
 import Logging
 import PostgresClient
 import SyntheticProvince
+import UnixSignals
 
 /// `credit-broker ingest`: validates feed files against the catalog and loads them.
 struct IngestCommand: AsyncParsableCommand {
@@ -17,8 +18,9 @@ struct IngestCommand: AsyncParsableCommand {
             (file,line,field,reason) and never stop the others. A line loaded despite a \
             data-quality fault (a USCC whose check character fails) is named on standard error \
             as "warning: file:line: field: reason". Lines are merged in batches, each \
-            in one transaction; loading the same file again changes nothing. Person ID numbers are \
-            stored as keyed hashes under CREDIT_BROKER_PERSON_KEY_SECRET (at least 32 bytes).
+            in one transaction; loading the same file again changes nothing. Ctrl-C (SIGINT) or SIGTERM \
+            rolls back the batch being merged and exits 130 or 143; the batches before it stay. Person ID \
+            numbers are stored as keyed hashes under CREDIT_BROKER_PERSON_KEY_SECRET (at least 32 bytes).
             """
     )
 
@@ -52,11 +54,42 @@ struct IngestCommand: AsyncParsableCommand {
         let opened = try await database.open(migrate: true, logger: Logger(label: "credit-broker.ingest"))
         do {
             let hasher = try database.personKeyHasher()
-            try await load(into: opened.pool, catalog: bundle.catalog, masking: bundle.masking, hasher: hasher)
+            try await Self.stoppingOnSignal {
+                try await load(into: opened.pool, catalog: bundle.catalog, masking: bundle.masking, hasher: hasher)
+            }
             await opened.close()
+        } catch let interrupted as Interrupted {
+            await opened.close()
+            FileHandle.standardError.write(Data("\n\(interrupted)\n".utf8))
+            throw ExitCode(128 + interrupted.signal.rawValue)
         } catch {
             await opened.close()
             throw error
+        }
+    }
+
+    /// SIGINT (Ctrl-C) or SIGTERM during a run.
+    struct Interrupted: Error, CustomStringConvertible {
+        let signal: UnixSignal
+
+        var description: String {
+            "interrupted (\(signal)): the batch being merged was rolled back; the files reported above are complete, "
+                + "and ingesting the same files again stores the rest without changing what is stored"
+        }
+    }
+
+    /// Runs `work`, cancelling it on SIGINT or SIGTERM: the merge in flight is stopped at the server
+    /// (its transaction rolls back), the batches before it stay committed, and `Interrupted` is thrown.
+    static func stoppingOnSignal(_ work: @escaping @Sendable () async throws -> Void) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await work() }
+            group.addTask {
+                for await signal in await UnixSignalsSequence(trapping: .sigint, .sigterm) { throw Interrupted(signal: signal) }
+            }
+            // The first to end: the work (then the signal watch is cancelled), or a signal (then the
+            // work is cancelled and awaited before the error leaves the group).
+            try await group.next()
+            group.cancelAll()
         }
     }
 
