@@ -31,7 +31,7 @@ import Testing
             var waiting = false
             for _ in 0..<600 where !waiting {
                 waiting = try await holder.query("""
-                    SELECT count(*)::int FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'
+                    SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'
                     """)[0].decode(Int.self, at: 0) == 1
                 if !waiting { try await Task.sleep(for: .milliseconds(100)) }
             }

@@ -73,9 +73,9 @@ import Testing
             try await holder.query("SELECT pg_advisory_lock(\(RecordWriter.mergeLock))")
             let run = Task { try await database.ingest(path) }
             var waiting = false
-            for _ in 0..<200 where !waiting {
+            for _ in 0..<600 where !waiting {
                 let waiters = try await holder.query("""
-                    SELECT count(*)::int FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'
+                    SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'
                     """)[0].decode(Int.self, at: 0)
                 waiting = waiters == 1
                 if !waiting { try await Task.sleep(for: .milliseconds(50)) }
