@@ -233,6 +233,7 @@ let package = Package(
                 "GMCrypto", "ChildProcesses", "EmbeddedPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/CreditBrokerBench"
         ),
