@@ -63,10 +63,7 @@ public struct ConsentStore: Sendable {
         guard let consent = try await revoke(id: id, subjectKey: nil, reason: .revokedByAdmin, note: sealed, at: instant, on: connection) else {
             return nil
         }
-        let kept = try await connection.query("""
-            SELECT revocation_note_key, revocation_note_sealed FROM consents WHERE consent_id = \(id) AND revocation_note_key IS NOT NULL
-            """).first
-        return (consent, try kept.map { try openNote($0, of: id, keyring: keyring) })
+        return (consent, try await revocationNote(of: id, keyring: keyring, on: connection))
     }
 
     /// Consent `id`, whichever partner holds it (the admin API's view), or `nil`.
@@ -77,14 +74,14 @@ public struct ConsentStore: Sendable {
     /// The reason an administrator gave for revoking consent `id`, opened with `keys`; `nil` if it
     /// has none (not revoked by an administrator, or revoked before the reason was kept: m0106).
     public func revocationNote(of id: String, keys: SealingKeys) async throws -> String? {
-        try await pool.query("""
-            SELECT revocation_note_key, revocation_note_sealed FROM consents WHERE consent_id = \(id) AND revocation_note_key IS NOT NULL
-            """).first.map { try Self.openNote($0, of: id, keyring: keys.keyring) }
+        try await pool.withConnection { try await Self.revocationNote(of: id, keyring: keys.keyring, on: $0) }
     }
 
-    /// A row of `revocation_note_key, revocation_note_sealed`, opened.
-    private static func openNote(_ row: PostgresRow, of id: String, keyring: SealingKeyring) throws -> String {
-        try keyring.open(SealedValue(keyID: try row.decode(at: 0), bytes: try row.decode(at: 1)), as: revocationNoteField(of: id))
+    private static func revocationNote(of id: String, keyring: SealingKeyring, on connection: PostgresConnection) async throws -> String? {
+        guard let row = try await connection.query("""
+            SELECT revocation_note_key, revocation_note_sealed FROM consents WHERE consent_id = \(id) AND revocation_note_key IS NOT NULL
+            """).first else { return nil }
+        return try keyring.open(SealedValue(keyID: try row.decode(at: 0), bytes: try row.decode(at: 1)), as: revocationNoteField(of: id))
     }
 
     /// What seals consent `id`'s revocation note: bound to its table, column and row, so that a sealed
@@ -108,11 +105,11 @@ public struct ConsentStore: Sendable {
             guard rows.count > 0 else { return nil }
             var from: [String?] = [], resealed: [ResealedNote] = []
             for row in rows {
-                let id: String = try row.decode(at: 0)
+                let (id, keyID): (String, String) = (try row.decode(at: 0), try row.decode(at: 1))
                 let field = revocationNoteField(of: id)
-                let note = try keyring.open(SealedValue(keyID: try row.decode(at: 1), bytes: try row.decode(at: 2)), as: field)
+                let note = try keyring.open(SealedValue(keyID: keyID, bytes: try row.decode(at: 2)), as: field)
                 resealed.append(ResealedNote(id: id, note: Data(try keyring.seal(note, as: field).bytes)))
-                from.append(try row.decode(String?.self, at: 1))
+                from.append(keyID)
             }
             try await connection.execute(resealNotes, [newest, PostgresJSON(resealed)])
             return (from, resealed[resealed.count - 1].id)

@@ -58,13 +58,11 @@ struct IngestCommand: AsyncParsableCommand {
                 try await load(into: opened.pool, catalog: bundle.catalog, masking: bundle.masking, hasher: hasher)
             }
             await opened.close()
-        } catch let interrupted as Interrupted {
-            await opened.close()
-            FileHandle.standardError.write(Data("\n\(interrupted)\n".utf8))
-            throw ExitCode(128 + interrupted.signal.rawValue)
         } catch {
             await opened.close()
-            throw error
+            guard let interrupted = error as? Interrupted else { throw error }
+            FileHandle.standardError.write(Data("\n\(interrupted)\n".utf8))
+            throw ExitCode(128 + interrupted.signal.rawValue)
         }
     }
 

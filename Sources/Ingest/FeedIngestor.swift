@@ -291,8 +291,8 @@ extension FeedIngestor {
             }
             let outcome: RecordWriter.Outcome
             do {
-                guard let merged = try await merges.next() else { preconditionFailure("a batch is merging") }
-                outcome = merged
+                guard let next = try await merges.next() else { preconditionFailure("a batch is merging") }
+                outcome = next
             } catch let refused as RecordWriter.BatchRefused {
                 // A merge stopped because the run was cancelled is not the database refusing the batch.
                 if Task.isCancelled { throw CancellationError() }

@@ -56,8 +56,7 @@ struct AdminRightsRoutes {
             return try JSONResponse.response(DisputeView(resolved, today: CivilDate(now), for: .admin))
         }
         group.admin(.revokeConsent) { request, context in
-            let id = try context.parameters.require("id")
-            guard RandomIdentifier.isValid(id, prefix: "cs_") else { throw Problem.consentNotFound }
+            let id = try Self.consentID(context)
             let body = try RequestBody(try await request.wholeBody(upTo: 16 * 1024).readableBytesView)
             // Kept sealed beside the revocation (it may name a person); the audit detail stays fixed-form.
             let note = try AdminChanges.reason(try body.string("reason") ?? "", required: true, why: "why the consent is revoked, in up to 500 characters")
@@ -70,8 +69,7 @@ struct AdminRightsRoutes {
             return try JSONResponse.response(ConsentView(revoked, extensions: [], at: now, holder: revoked.partnerID, revocationNote: kept))
         }
         group.admin(.showConsent) { _, context in
-            let id = try context.parameters.require("id")
-            guard RandomIdentifier.isValid(id, prefix: "cs_") else { throw Problem.consentNotFound }
+            let id = try Self.consentID(context)
             let store = ConsentStore(pool: services.pool)
             guard let consent = try await store.fetch(id: id) else { throw Problem.consentNotFound }
             let note = try await store.revocationNote(of: id, keys: services.keys)
@@ -80,6 +78,13 @@ struct AdminRightsRoutes {
             let view = ConsentView(consent, extensions: try await store.extensions(of: [id]), at: now, holder: consent.partnerID, revocationNote: note)
             return try JSONResponse.response(view)
         }
+    }
+
+    /// The path's consent id; one not of a consent's shape is no consent (404), as an unknown one.
+    private static func consentID(_ context: AdminRequestContext) throws -> String {
+        let id = try context.parameters.require("id")
+        guard RandomIdentifier.isValid(id, prefix: "cs_") else { throw Problem.consentNotFound }
+        return id
     }
 }
 
