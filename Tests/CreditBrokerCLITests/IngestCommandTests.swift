@@ -28,12 +28,8 @@ import Testing
             let running = try ChildProcess.start(CommandLineTests.binary, [
                 "ingest", feed, "--source", "jiangsu_public_credit", "--database-url", conninfo,
             ], environment: ["CREDIT_BROKER_PERSON_KEY_SECRET": String(repeating: "k", count: 32)])
-            var waiting = false
-            for _ in 0..<600 where !waiting {
-                waiting = try await holder.query("""
-                    SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'
-                    """)[0].decode(Int.self, at: 0) == 1
-                if !waiting { try await Task.sleep(for: .milliseconds(100)) }
+            let waiting = try await eventually(within: .seconds(60), every: .milliseconds(100)) {
+                try await TestPostgres.advisoryLockWaiters(on: holder) == 1
             }
             #expect(waiting, "the merge waits for the lock")
             running.signal(SIGINT)

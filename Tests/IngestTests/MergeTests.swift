@@ -4,6 +4,7 @@ import Foundation
 import Ingest
 import PostgresClient
 import Synchronization
+import TestSupport
 import Testing
 
 /// Batches, idempotency, versions, events and person keys, against the real database.
@@ -72,13 +73,8 @@ import Testing
         let (endedWhileLocked, result) = try await database.pool.withConnection { holder in
             try await holder.query("SELECT pg_advisory_lock(\(RecordWriter.mergeLock))")
             let run = Task { try await database.ingest(path) }
-            var waiting = false
-            for _ in 0..<600 where !waiting {
-                let waiters = try await holder.query("""
-                    SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'
-                    """)[0].decode(Int.self, at: 0)
-                waiting = waiters == 1
-                if !waiting { try await Task.sleep(for: .milliseconds(50)) }
+            let waiting = try await eventually(within: .seconds(30), every: .milliseconds(50)) {
+                try await TestPostgres.advisoryLockWaiters(on: holder) == 1
             }
             #expect(waiting, "the merge waits for the lock")
             let cancelled = clock.now
@@ -89,8 +85,7 @@ import Testing
                 ended.withLock { $0 = clock.now - cancelled }
             }
             // A merge the cancellation does not reach waits for the lock: give it 10 s, then let go.
-            for _ in 0..<100 where ended.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(100)) }
-            let endedWhileLocked = ended.withLock { $0 } != nil
+            let endedWhileLocked = try await eventually(within: .seconds(10), every: .milliseconds(100)) { ended.withLock { $0 } != nil }
             try await holder.query("SELECT pg_advisory_unlock(\(RecordWriter.mergeLock))")
             await watcher.value
             return (endedWhileLocked, await run.result)

@@ -87,3 +87,14 @@ public enum TestPostgres {
         nonisolated(unsafe) static var instance: EmbeddedPostgres?
     }
 }
+
+extension TestPostgres {
+    /// How many sessions of `connection`'s database wait for an advisory lock (a merge held on the
+    /// merge lock, say). Only that database's: `pg_stat_activity` is cluster-wide, and tests running
+    /// beside this one wait in theirs.
+    public static func advisoryLockWaiters(on connection: PostgresConnection) async throws -> Int {
+        try await connection.query("""
+            SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'
+            """)[0].decode(Int.self, at: 0)
+    }
+}
