@@ -137,6 +137,32 @@ import Testing
         }
     }
 
+    /// A key covers the whole request, its query string included; and a `GET`, which changes nothing
+    /// and is simply asked again, takes none: a key there replayed the first answer to a later page
+    /// or another format (the statement's CSV answered with the JSON kept first).
+    @Test func aKeyCoversTheQueryStringAndAGetTakesNone() async throws {
+        try await TestGateway.run { gateway in
+            let identity = try gateway.identity(of: TestGateway.bank)
+            let key = ["Idempotency-Key": "page-0001"]
+            for path in ["/v1/partner", "/v1/partner", "/v1/usage/export?from=2026-01-01&to=2026-01-31&format=csv"] {
+                let reply = try await gateway.request(.GET, path, identity: identity, headers: key)
+                #expect(reply.status == 400, "\(path)")
+                #expect(reply.json["field"] as? String == "Idempotency-Key", "\(path)")
+                #expect(reply.headers.first(name: "Idempotent-Replayed") == nil)
+                #expect(String(decoding: reply.body, as: UTF8.self).contains("page-0001") == false)
+            }
+            let body = try query()
+            let first = try await gateway.request(.POST, "/v1/queries", identity: identity, headers: key, body: body)
+            let otherQuery = try await gateway.request(.POST, "/v1/queries?page=2", identity: identity, headers: key, body: body)
+            let retry = try await gateway.request(.POST, "/v1/queries", identity: identity, headers: key, body: body)
+            #expect(first.status == 200)
+            #expect(otherQuery.status == 422)
+            #expect(otherQuery.json["field"] as? String == "Idempotency-Key")
+            #expect(retry.status == 200 && retry.body == first.body)
+            #expect(retry.headers.first(name: "Idempotent-Replayed") == "true")
+        }
+    }
+
     /// A partner may put anything in an `Idempotency-Key`, an ID number included: the broker keeps
     /// only a keyed hash of it (64 hex digits), and retries still find their first answer.
     @Test func anIdempotencyKeyIsStoredOnlyAsAKeyedHash() async throws {

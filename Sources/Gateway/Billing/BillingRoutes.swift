@@ -35,10 +35,6 @@ struct BillingRoutes {
         }
         group.get("usage/export") { request, context -> Response in
             let partner = try context.requirePartner()
-            // A replay would have to keep the whole export; a GET needs none (download it again).
-            guard request.headers[.init("Idempotency-Key")!] == nil else {
-                throw Problem.invalidRequest("Idempotency-Key", "An export is a GET: it takes no Idempotency-Key (download it again instead).")
-            }
             let (from, to) = try ExportResponse.period(request)
             return try await ExportResponse.make(export, partner: partner.partnerID, from: from, to: to, format: try ExportResponse.format(request)).response
         }

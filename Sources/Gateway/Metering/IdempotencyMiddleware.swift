@@ -6,7 +6,9 @@ import Metering
 
 /// A partner request's `Idempotency-Key`: a retry with the same key and body gets the first answer
 /// again, byte for byte (`Idempotent-Replayed: true`), and is not metered again; a key reused for a
-/// different request is a 422, one still running a 409. The key is kept only as a keyed hash.
+/// different request (another method, path, query or body) is a 422, one still running a 409. The
+/// key is kept only as a keyed hash. A `GET` or `HEAD` takes no key: it changes nothing and is simply
+/// asked again, and a key there would replay a stale page (a 400 says so).
 ///
 /// The first answer (below 500) is kept for retries, sealed, in the transaction of its meter event
 /// (`MeteringMiddleware`, told through `MeterNote`); a server error's key is given up at once, so
@@ -25,6 +27,9 @@ struct IdempotencyMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[Self.header] else { return try await next(request, context) }
         let partner = try context.requirePartner()
+        guard request.method != .get, request.method != .head else {
+            throw Problem.invalidRequest("Idempotency-Key", "A GET takes no Idempotency-Key: it changes nothing, so ask again instead.")
+        }
         let key: IdempotencyKey
         do {
             key = try IdempotencyKey(header, hasher: hasher)
@@ -34,7 +39,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
         var request = request
         let body = try await request.collectWholeBody(upTo: maxBodyBytes)
         var hash = SHA256()
-        hash.update(data: Array("\(request.method.rawValue) \(request.uri.path)\n".utf8))
+        hash.update(data: Array("\(request.method.rawValue) \(request.uri.path)\(request.uri.query.map { "?" + $0 } ?? "")\n".utf8))
         body.withUnsafeReadableBytes { hash.update(bufferPointer: $0) }
         switch try await store.begin(partner: partner.partnerID, key: key, requestHash: hash.finalize().lowercaseHex) {
         case .replay(let stored):
