@@ -23,11 +23,12 @@ public struct ChangeActor: Sendable, Hashable {
         return ChangeActor(fingerprint: "", subject: entry.actorSubject, via: "cli")
     }
 
-    /// The person a subject names: its `CN` and `O` (a person may hold certificates of several roles,
-    /// or renew one; each has its own fingerprint and OU, never another name).
-    var person: String {
-        subject.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { $0.hasPrefix("CN=") || $0.hasPrefix("O=") || $0.hasPrefix("os-account=") }.joined(separator: ",")
+    /// The person a subject names: its `CN` and `O` values (a person may hold certificates of several
+    /// roles, or renew one; each has its own fingerprint and OU, never another name), read as RFC 4514
+    /// text (`CN=Li\, Wei` is one name, not `Li\`); a subject that is not such text is its own.
+    var person: [DistinguishedNameText.Attribute] {
+        guard let text = DistinguishedNameText(subject) else { return [.init(type: "", value: subject)] }
+        return text.attributes.filter { ["CN", "O", "OS-ACCOUNT"].contains($0.type.uppercased()) }
     }
 
     /// Whether the two are the same certificate or the same person.

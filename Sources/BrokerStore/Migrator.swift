@@ -1,3 +1,4 @@
+import BrokerCore
 import Crypto
 import Logging
 import PostgresClient
@@ -110,6 +111,6 @@ public struct Migrator: Sendable {
     }
 
     static func digest(_ sql: String) -> String {
-        SHA256.hash(data: Array(sql.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Array(sql.utf8)).lowercaseHex
     }
 }

@@ -95,7 +95,7 @@ struct DatabaseOptions: ParsableArguments {
             return Array(existing.trimmingCharacters(in: .whitespacesAndNewlines).utf8)
         }
         var generator = SystemRandomNumberGenerator()
-        let secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }.lowercaseHex
         guard FileManager.default.createFile(atPath: file.path, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600]) else {
             throw ValidationError("cannot write \(file.path)")
         }

@@ -242,22 +242,10 @@ public struct DevelopmentPKI: Sendable {
     /// Hex digits in pairs (`0a1b…`), or colon-separated bytes as swift-certificates prints
     /// serial numbers (`a:1b:…`, leading zeros dropped).
     private static func hexBytes(_ text: String) -> [UInt8]? {
-        let groups: [Substring]
-        if text.contains(":") {
-            groups = text.split(separator: ":", omittingEmptySubsequences: false)
-        } else {
-            guard text.count.isMultiple(of: 2) else { return nil }
-            groups = stride(from: 0, to: text.count, by: 2).map { offset in
-                let start = text.index(text.startIndex, offsetBy: offset)
-                return text[start..<text.index(start, offsetBy: 2)]
-            }
-        }
-        guard !groups.isEmpty, groups.allSatisfy({ (1...2).contains($0.count) }) else { return nil }
-        var bytes: [UInt8] = []
-        for group in groups {
-            guard let byte = UInt8(group, radix: 16) else { return nil }
-            bytes.append(byte)
-        }
-        return bytes
+        guard !text.isEmpty else { return nil }
+        guard text.contains(":") else { return [UInt8](hex: text) }
+        let groups = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard groups.allSatisfy({ (1...2).contains($0.count) }) else { return nil }
+        return [UInt8](hex: groups.map { $0.count == 1 ? "0" + $0 : String($0) }.joined())
     }
 }

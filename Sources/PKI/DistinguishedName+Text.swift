@@ -1,17 +1,19 @@
+import BrokerCore
 import Foundation
 import SwiftASN1
 import X509
 
 extension DistinguishedName {
-    /// Parses the RFC 4514-style text contracts use, most specific first: `CN=…,O=…,C=CN`.
-    /// Supports CN, O, OU, L, ST and C; values may not contain commas.
+    /// Parses the RFC 4514 text contracts use, most specific first: `CN=…,O=…,C=CN`
+    /// (`DistinguishedNameText`: a comma or plus sign inside a value is escaped, `\,`). Supports CN,
+    /// O, OU, L, ST and C.
     public init(text: String) throws(CertificateAuthority.Failure) {
+        guard let parsed = DistinguishedNameText(text) else { throw .badSubject(text) }
         var attributes: [RelativeDistinguishedName.Attribute] = []
-        for part in text.split(separator: ",") {
-            let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard pair.count == 2, !pair[1].isEmpty else { throw .badSubject(text) }
+        for part in parsed.attributes {
+            guard !part.value.isEmpty else { throw .badSubject(text) }
             let type: ASN1ObjectIdentifier
-            switch pair[0].uppercased() {
+            switch part.type.uppercased() {
             case "CN": type = .RDNAttributeType.commonName
             case "O": type = .RDNAttributeType.organizationName
             case "OU": type = .RDNAttributeType.organizationalUnitName
@@ -22,12 +24,12 @@ extension DistinguishedName {
             }
             if type == .RDNAttributeType.countryName {
                 do {
-                    attributes.append(try .init(type: type, printableString: pair[1]))
+                    attributes.append(try .init(type: type, printableString: part.value))
                 } catch {
                     throw .badSubject(text)
                 }
             } else {
-                attributes.append(.init(type: type, utf8String: pair[1]))
+                attributes.append(.init(type: type, utf8String: part.value))
             }
         }
         guard !attributes.isEmpty else { throw .badSubject(text) }
@@ -39,6 +41,6 @@ extension DistinguishedName {
     /// The common name of a subject written as text (`CN=Security Administrator,OU=…` →
     /// `Security Administrator`), for showing a person; the text itself when it names none.
     public static func commonName(ofText subject: String) -> String {
-        subject.split(separator: ",").first { $0.hasPrefix("CN=") }.map { String($0.dropFirst(3)) } ?? subject
+        DistinguishedNameText(subject)?.commonName ?? subject
     }
 }

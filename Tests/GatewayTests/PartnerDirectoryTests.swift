@@ -66,6 +66,28 @@ struct PartnerDirectoryTests {
         #expect(try directory.contract(for: peer("CN=client.example-bank,O=Someone Else,C=CN")) == nil)
     }
 
+    /// A legal name with a comma in it is written `\,` in a contract's subject, as swift-certificates
+    /// prints it; split at every comma, the subject was refused and the certificate bound to no one.
+    @Test func aSubjectWhoseNameHoldsAnEscapedCommaBindsItsCertificate() throws {
+        let subject = #"CN=client.example-bank,O=Example Bank\, Jiangsu Branch,C=CN"#
+        let yaml = """
+            partner: bank.example_comma
+            legal_name: Example Bank
+            kind: bank
+            version: 2026-11-01.1
+            term: { from: 2026-01-01, to: 2030-12-31 }
+            authentication:
+              certificates:
+                - { subject: '\(subject)', match: subject }
+            """
+        let contracts = try ContractSet(files: [("comma.yaml", yaml)], policies: Fixtures.policies()).contracts
+        let certificate = try peer(subject)
+        #expect(certificate.subject == subject)
+        #expect(try DistinguishedName(text: subject).description == subject)
+        #expect(PartnerDirectory(contracts: contracts).contract(for: certificate)?.partnerID == "bank.example_comma")
+        #expect(try PartnerDirectory(contracts: contracts).contract(for: peer("CN=client.example-bank,O=Example Bank,C=CN")) == nil)
+    }
+
     @Test func aFingerprintOnlyContractBindsThatCertificateAndNoOtherWithTheSameSubject() throws {
         let subject = "CN=client.example-bank,O=Example Bank,C=CN"
         let bound = try peer(subject)

@@ -68,14 +68,7 @@ enum ExportResponse {
     }
 
     private static func base64(hex: String) -> String {
-        var bytes: [UInt8] = []
-        var index = hex.startIndex
-        while index < hex.endIndex {
-            let next = hex.index(index, offsetBy: 2)
-            bytes.append(UInt8(hex[index..<next], radix: 16) ?? 0)
-            index = next
-        }
-        return Data(bytes).base64EncodedString()
+        Data([UInt8](hex: hex) ?? []).base64EncodedString()
     }
 }
 
