@@ -136,7 +136,7 @@ public enum GatewayServer {
     /// Every route the broker serves (`Router.routes` lists them, as the OpenAPI test compares).
     ///
     /// A request's path through the middlewares, in order: request metrics (every answer, by route
-    /// and status), problems (any error answered as `application/problem+json`), 405 for a served
+    /// and status), no body in any answer to a `HEAD` (answered wherever `GET` is), problems (any error answered as `application/problem+json`), 405 for a served
     /// path asked with another method; then on `/v1`: authentication (the clock read once, the
     /// contract snapshot pinned, the partner), metering (one committed meter event per answer),
     /// the rate limit and requests in flight, the `Idempotency-Key`, a hostile request's strike
@@ -144,8 +144,9 @@ public enum GatewayServer {
     /// then the route. A disclosing route's answer is signed and noted for the meter in one place
     /// (`DisclosingRoutes`).
     public static func router(pool: PostgresPool, partners: Partners) -> Router<GatewayRequestContext> {
-        let router = Router(context: GatewayRequestContext.self)
+        let router = Router(context: GatewayRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: RequestMetricsMiddleware(metrics: partners.metrics))
+        router.add(middleware: HeadRequests())
         router.add(middleware: ProblemMiddleware())
         let served = MethodNotAllowed<GatewayRequestContext>.RouteTable()
         router.add(middleware: MethodNotAllowed(routes: served))
@@ -189,7 +190,7 @@ public enum GatewayServer {
         BatchReviewRoutes(service: partners.batchReviews, alerts: metering.alerts).register(on: v1)
         UsageRoutes(usage: UsageQuery(pool: pool), quotas: QuotaLedger(pool: pool)).register(on: v1.group)
         BillingRoutes(billing: BillingStore(pool: pool), export: UsageExport(pool: pool)).register(on: v1.group)
-        served.fill(router.routes)
+        served.fill(router.routes, headWhereGet: true)
         return router
     }
 }

@@ -22,11 +22,13 @@ struct MethodNotAllowed<Context: RequestContext>: RouterMiddleware {
 
         init() {}
 
-        /// Takes the router's routes (call after the last route is registered).
-        func fill(_ routes: [Router<Context>.RouteDescription]) {
+        /// Takes the router's routes (call after the last route is registered); `headWhereGet` for a
+        /// router made with `autoGenerateHeadEndpoints`, whose `HEAD` routes `routes` does not list.
+        func fill(_ routes: [Router<Context>.RouteDescription], headWhereGet: Bool = false) {
             var byPath: [String: (path: RouterPath, methods: Set<String>)] = [:]
             for route in routes {
                 byPath[route.path.description, default: (route.path, [])].methods.insert(route.method.rawValue)
+                if headWhereGet, route.method == .get { byPath[route.path.description]?.methods.insert(HTTPRequest.Method.head.rawValue) }
             }
             var table = Entries()
             for (path, methods) in byPath.values {
