@@ -23,17 +23,20 @@ public struct ChangeActor: Sendable, Hashable {
         return ChangeActor(fingerprint: "", subject: entry.actorSubject, via: "cli")
     }
 
-    /// The person a subject names: its `CN` and `O` values (a person may hold certificates of several
-    /// roles, or renew one; each has its own fingerprint and OU, never another name), read as RFC 4514
-    /// text (`CN=Li\, Wei` is one name, not `Li\`); a subject that is not such text is its own.
-    var person: [DistinguishedNameText.Attribute] {
-        guard let text = DistinguishedNameText(subject) else { return [.init(type: "", value: subject)] }
-        return text.attributes.filter { ["CN", "O", "OS-ACCOUNT"].contains($0.type.uppercased()) }
+    /// The names a subject gives its holder: its CN values (an OS account's name for the command
+    /// line), read as RFC 4514 text (`CN=Li\, Wei` is one name, not `Li\`), compared as X.520 compares
+    /// a CN: without regard to case or to runs of spaces. A subject that is no such text is its own name.
+    var names: Set<String> {
+        guard let text = DistinguishedNameText(subject) else { return [subject] }
+        let names = text.values(of: "CN") + text.values(of: "os-account")
+        return Set(names.map { $0.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ") })
     }
 
-    /// Whether the two are the same certificate or the same person.
+    /// Whether the two are the same certificate or may be the same person: they share a name
+    /// (whatever their OU, O or other parts; a person may hold certificates of several roles, or
+    /// renew one, each with its own fingerprint). Two people of one name need another approver.
     public func isSamePerson(as other: ChangeActor) -> Bool {
-        (!fingerprint.isEmpty && fingerprint == other.fingerprint) || person == other.person
+        (!fingerprint.isEmpty && fingerprint == other.fingerprint) || !names.isDisjoint(with: other.names)
     }
 }
 

@@ -22,7 +22,24 @@ import Testing
         let security = actor("b", #"CN=Li\, Wei,OU=admin-security,O=Bank,C=CN"#)
         #expect(system.isSamePerson(as: security))
         #expect(actor("c", "CN=Wei,O=Bank").isSamePerson(as: actor("d", "CN = Wei, O=Bank")))
-        #expect(!actor("c", "CN=Wei,O=Bank").isSamePerson(as: actor("d", "CN=Wei,O=Other Bank")))
+        #expect(!actor("c", "CN=Wei,O=Bank").isSamePerson(as: actor("d", "CN=Na,O=Bank")))
+    }
+
+    /// A second certificate of one person, its subject written otherwise, approved that person's own
+    /// proposals: the CN and OU in one part, an extra CN, another case, two spaces. A CN is compared as
+    /// X.520 compares it (case and runs of spaces do not count), and sharing one CN is enough.
+    @Test func aSubjectWrittenOtherwiseIsStillThePerson() {
+        let alice = actor("a", "CN=Alice Zhang,OU=admin-system,O=CreditBroker,C=CN")
+        for other in [
+            "CN=Alice Zhang+OU=admin-security,O=CreditBroker,C=CN",
+            "CN=Security,CN=Alice Zhang,OU=admin-security,O=CreditBroker,C=CN",
+            "CN=alice zhang,OU=admin-security,O=CreditBroker,C=CN",
+            "CN=Alice  Zhang,OU=admin-security,O=CreditBroker,C=CN",
+            "CN=ALICE ZHANG,OU=admin-security,O=Another Name Of The Operator,C=CN",
+        ] {
+            #expect(alice.isSamePerson(as: actor("b", other)), "\(other)")
+            #expect(actor("b", other).isSamePerson(as: alice), "\(other)")
+        }
     }
 
     @Test func theSameCertificateIsTheSamePersonWhateverItsText() {

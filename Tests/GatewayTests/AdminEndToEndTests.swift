@@ -107,6 +107,52 @@ import X509
         }
     }
 
+    /// The four-eyes rule tells people apart by their CN; a certificate of the admin CA whose subject
+    /// names no one person plainly (two CNs, or the CN and OU in one part, `CN=…+OU=…`) let one person
+    /// approve their own proposal (the comparison read another name). Such a certificate carries no
+    /// role now, and says why; a plain one of the same person, its name in another case, is that person.
+    @Test func aCertificateThatNamesNoOnePersonPlainlyCarriesNoRole() async throws {
+        try await TestGateway.run { gateway in
+            let adminPort = gateway.adminPort
+            let adminCA = try CertificateAuthority(
+                certificate: Certificate(pemEncoded: String(contentsOf: gateway.pki.adminCAURL, encoding: .utf8)),
+                privateKey: P256.Signing.PrivateKey(pemRepresentation: String(contentsOf: gateway.pki.adminCAKeyURL, encoding: .utf8))
+            )
+            func issue(_ subject: DistinguishedName) throws -> TestGateway.ClientIdentity {
+                let issued = try adminCA.issue(subject: subject, usage: .client, notBefore: Date() - 60, notAfter: Date() + 86_400)
+                return try .init(issued.certificate, issued.privateKey)
+            }
+            let multiValued = try DistinguishedName([
+                RelativeDistinguishedName(.init(type: .RDNAttributeType.countryName, printableString: "CN")),
+                RelativeDistinguishedName(.init(type: .RDNAttributeType.organizationName, utf8String: "CreditBroker")),
+                RelativeDistinguishedName([
+                    .init(type: .RDNAttributeType.commonName, utf8String: "Alice Zhang"),
+                    .init(type: .RDNAttributeType.organizationalUnitName, utf8String: "admin-security"),
+                ]),
+            ])
+            let twoNames = try DistinguishedName(text: "CN=Security,CN=Alice Zhang,OU=admin-security,O=CreditBroker,C=CN")
+            for subject in [multiValued, twoNames] {
+                let reply = try await gateway.request(.GET, "/admin/v1/proposals", identity: issue(subject), port: adminPort)
+                #expect(reply.status == 403, "\(subject)")
+                #expect(reply.json["type"] as? String == Self.problems + "role-not-allowed")
+                #expect((reply.json["detail"] as? String)?.contains("must name one person") == true)
+            }
+
+            // One person, two roles: her system certificate proposes, her security one (her name in
+            // another case, two spaces) may not approve.
+            let system = try issue(DistinguishedName(text: "CN=Alice Zhang,OU=admin-system,O=CreditBroker,C=CN"))
+            let security = try issue(DistinguishedName(text: "CN=alice  zhang,OU=admin-security,O=CreditBroker,C=CN"))
+            let proposed = try await gateway.request(.POST, "/admin/v1/proposals", identity: system, body: BillingEndToEndTests.planChange(), port: gateway.adminPort)
+            #expect(proposed.status == 201, "\(String(decoding: proposed.body, as: UTF8.self))")
+            let id = try #require(proposed.json["id"] as? Int)
+            let approved = try await gateway.request(
+                .POST, "/admin/v1/proposals/\(id)/approve", identity: security, body: Data(#"{"reason":"mine"}"#.utf8), port: adminPort
+            )
+            #expect(approved.status == 403)
+            #expect(approved.json["type"] as? String == Self.problems + "own-proposal")
+        }
+    }
+
     @Test func anIssuedKeyWorksOnThePartnerAPIUntilRevokedAndItsTokenIsNeverAudited() async throws {
         try await TestGateway.run { gateway in
             let keys = "/admin/v1/partners/\(TestGateway.agency)/keys"

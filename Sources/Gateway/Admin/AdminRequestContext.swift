@@ -34,7 +34,7 @@ public struct AdminRequestContext: RequestContext {
     @discardableResult
     func require(_ roles: [AdminRole]) throws(Problem) -> AdminActor {
         guard let admin else { throw .unauthenticated("The request carries no admin certificate.") }
-        guard let role = admin.role, roles.contains(role) else { throw .roleNotAllowed(roles, had: admin.role) }
+        guard let role = admin.role, roles.contains(role) else { throw .roleNotAllowed(roles, had: admin) }
         return admin
     }
 }

@@ -4,11 +4,18 @@ import Hummingbird
 
 extension Problem {
     /// 403: the admin's role may not use this endpoint; names the roles that may.
-    static func roleNotAllowed(_ allowed: [AdminRole], had role: AdminRole?) -> Problem {
+    static func roleNotAllowed(_ allowed: [AdminRole], had admin: AdminActor) -> Problem {
         let names = allowed.map(\.rawValue).joined(separator: ", ")
+        let carried = if let role = admin.role {
+            "the \(role.rawValue) role"
+        } else if admin.subjectIsAmbiguous {
+            "no admin role: its subject must name one person, with exactly one CN and no part of several attributes (CN=…+OU=…)"
+        } else {
+            "no admin role"
+        }
         return Problem(
             "role-not-allowed", title: "Role not allowed", status: .forbidden,
-            detail: "Only the \(names) role\(allowed.count == 1 ? "" : "s") may use this endpoint; the certificate carries \(role.map { "the \($0.rawValue) role" } ?? "no admin role")."
+            detail: "Only the \(names) role\(allowed.count == 1 ? "" : "s") may use this endpoint; the certificate carries \(carried)."
         )
     }
 
