@@ -163,6 +163,36 @@ import Testing
         }
     }
 
+    /// Only a success is kept under a key: a 400 for a typo kept the corrected request out as a 422
+    /// for a day (and a 429 for a quota used up was replayed, stale, after the quota came back). And a
+    /// key covers the form asked for: a retry with another `Accept` got the first form.
+    @Test func onlyASuccessIsKeptAndAKeyCoversTheFormAskedFor() async throws {
+        try await TestGateway.run { gateway in
+            let identity = try gateway.identity(of: TestGateway.bank)
+            let key = ["Idempotency-Key": "loan-2026-0002"]
+            let typo = try JSONSerialization.data(withJSONObject: ["subject": Self.company, "purpose": "credit_aproval", "items": ["enterprise.registration"]])
+            let refused = try await gateway.request(.POST, "/v1/queries", identity: identity, headers: key, body: typo)
+            #expect(refused.status == 400)
+            let again = try await gateway.request(.POST, "/v1/queries", identity: identity, headers: key, body: typo)
+            #expect(again.status == 400 && again.headers.first(name: "Idempotent-Replayed") == nil, "a refusal is answered afresh")
+            let corrected = try await gateway.request(.POST, "/v1/queries", identity: identity, headers: key, body: query())
+            #expect(corrected.status == 200)
+            let replay = try await gateway.request(.POST, "/v1/queries", identity: identity, headers: key, body: query())
+            #expect(replay.status == 200 && replay.body == corrected.body && replay.headers.first(name: "Idempotent-Replayed") == "true")
+
+            let json = ["Idempotency-Key": "loan-2026-0003", "Accept": "application/json"]
+            let first = try await gateway.request(.POST, "/v1/queries", identity: identity, headers: json, body: query())
+            #expect(first.status == 200)
+            var html = json
+            html["Accept"] = "text/html"
+            let otherForm = try await gateway.request(.POST, "/v1/queries", identity: identity, headers: html, body: query())
+            #expect(otherForm.status == 422)
+            #expect(otherForm.json["field"] as? String == "Idempotency-Key")
+            let sameForm = try await gateway.request(.POST, "/v1/queries", identity: identity, headers: json, body: query())
+            #expect(sameForm.status == 200 && sameForm.body == first.body)
+        }
+    }
+
     /// A partner may put anything in an `Idempotency-Key`, an ID number included: the broker keeps
     /// only a keyed hash of it (64 hex digits), and retries still find their first answer.
     @Test func anIdempotencyKeyIsStoredOnlyAsAKeyedHash() async throws {

@@ -7,7 +7,7 @@ import Synchronization
 final class ClientRecord: Sendable {
     struct Keyed: Sendable {
         var request: PlannedRequest
-        /// The first answer the key got (status below 500), if any.
+        /// The first success (2xx) the key got, if any: what the gateway keeps for it.
         var answer: Answer?
         /// Every request id answered for the key (a replay carries the first one's).
         var requestIDs: Set<String> = []
@@ -36,7 +36,8 @@ final class ClientRecord: Sendable {
             }
             guard let key = request.idempotencyKey else { return }
             var keyed = state.keyed[key] ?? Keyed(request: request)
-            if let status = answer.status, status < 500, keyed.answer == nil { keyed.answer = answer }
+            // The gateway keeps a key's first success only (`IdempotencyMiddleware`).
+            if let status = answer.status, (200..<300).contains(status), keyed.answer == nil { keyed.answer = answer }
             if let requestID { keyed.requestIDs.insert(requestID) }
             state.keyed[key] = keyed
         }
