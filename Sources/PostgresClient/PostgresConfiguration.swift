@@ -1,4 +1,5 @@
 import CLibPQ
+import Foundation
 
 /// Where and how to connect: a libpq connection string.
 ///
@@ -49,21 +50,71 @@ public struct PostgresConfiguration: Sendable, Hashable {
         return parts.joined(separator: " ")
     }
 
-    /// The connection string with any password replaced, for logs and errors.
+    /// Where the connection string points, for logs and errors: its host, port, database and user as
+    /// libpq reads them, and nothing else: never the text itself, in which a typo (an `@` or a `%` in a
+    /// password, spaces around `=`, an unclosed bracket) can leave the password anywhere, nor its
+    /// other options. `the connection string (unreadable)` when libpq cannot read it.
     public var redacted: String {
-        var text = connectionString
-        if let schemeEnd = text.range(of: "://"), let at = text[schemeEnd.upperBound...].firstIndex(of: "@") {
-            let userInfo = text[schemeEnd.upperBound..<at]
-            if let colon = userInfo.firstIndex(of: ":") {
-                text.replaceSubrange(text.index(after: colon)..<at, with: "***")
+        guard let options = PQconninfoParse(connectionString, nil) else { return "the connection string (unreadable)" }
+        defer { PQconninfoFree(options) }
+        var shown: [String] = []
+        var option = options
+        while let keyword = option.pointee.keyword {
+            let key = String(cString: keyword)
+            if Self.shownKeys.contains(key), let value = option.pointee.val.map({ String(cString: $0) }), !value.isEmpty {
+                shown.append("\(key)=\(key == "dbname" ? databaseOverride ?? value : value)")
+            }
+            option += 1
+        }
+        return scrubbed(shown.isEmpty ? "the default server" : shown.joined(separator: " "))
+    }
+
+    /// Text about this configuration (libpq's message on a failed connection, which may quote the
+    /// connection string or a part of it) with every secret it could hold replaced by `***`: the
+    /// password libpq reads, the password as written in a URL (everything between the user's `:` and
+    /// the last `@`), the value after `password=` as written, and the whole connection string.
+    public func scrubbed(_ text: String) -> String {
+        var secrets: Set<String> = [connectionString]
+        if let options = PQconninfoParse(connectionString, nil) {
+            var option = options
+            while let keyword = option.pointee.keyword {
+                if String(cString: keyword) == "password", let value = option.pointee.val { secrets.insert(String(cString: value)) }
+                option += 1
+            }
+            PQconninfoFree(options)
+        }
+        if let scheme = connectionString.range(of: "://") {
+            let rest = connectionString[scheme.upperBound...]
+            let authority = rest.prefix { $0 != "/" && $0 != "?" }
+            if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
+                let password = authority[authority.index(after: colon)..<at]
+                secrets.insert(String(password))
             }
         }
-        if let range = text.range(of: "password=") {
-            let end = text[range.upperBound...].firstIndex(of: " ") ?? text.endIndex
-            text.replaceSubrange(range.upperBound..<end, with: "***")
+        if let keyword = connectionString.range(of: #"password\s*=\s*"#, options: .regularExpression) {
+            let rest = connectionString[keyword.upperBound...]
+            let value = rest.first == "'" ? rest.dropFirst().prefix { $0 != "'" } : rest.prefix { !$0.isWhitespace }
+            secrets.insert(String(value))
+        }
+        var text = text
+        for secret in secrets.filter({ !$0.isEmpty }).sorted(by: { $0.count > $1.count }) {
+            text = text.replacingOccurrences(of: secret, with: "***")
         }
         return text
     }
+
+    /// Why libpq would misread the connection string in a way that shows a secret, if it would: a
+    /// URL with an `@` inside its user info (libpq ends the user info at the first `@`, so the rest of
+    /// a password `p@ss…` becomes the host name, which its error then quotes).
+    public var misreading: String? {
+        guard let scheme = connectionString.range(of: "://") else { return nil }
+        let authority = connectionString[scheme.upperBound...].prefix { $0 != "/" && $0 != "?" }
+        guard authority.count(where: { $0 == "@" }) > 1 else { return nil }
+        return "the URL holds more than one '@' before its host: write an '@' in the user name or password as %40"
+    }
+
+    /// The conninfo keys `redacted` shows.
+    private static let shownKeys: Set<String> = ["host", "hostaddr", "port", "dbname", "user"]
 
     /// A value for inside single quotes in a conninfo: a backslash before every `\` and `'`.
     /// Scalar by scalar: `replacingOccurrences` compares Characters, and a quote carrying a combining

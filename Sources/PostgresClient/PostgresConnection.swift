@@ -35,6 +35,7 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Opens a libpq connection (blocking) with notices silenced.
     static func openHandle(_ configuration: PostgresConfiguration, role: String = "") throws -> OpaquePointer {
+        if let misreading = configuration.misreading { throw PostgresError(.connection, "cannot connect: \(misreading)") }
         var keys = ["dbname", "application_name", "connect_timeout"]
         var values = [configuration.connectionString, configuration.applicationName + role, "10"]
         if let database = configuration.databaseOverride {
@@ -53,7 +54,7 @@ public final class PostgresConnection: @unchecked Sendable {
         guard PQstatus(connection) == CONNECTION_OK else {
             let message = errorMessage(connection)
             PQfinish(connection)
-            throw PostgresError(.connection, "cannot connect to \(configuration.redacted): \(message)")
+            throw PostgresError(.connection, "cannot connect to \(configuration.redacted): \(configuration.scrubbed(message))")
         }
         // Notices (for example "relation already exists, skipping") would go to stderr.
         PQsetNoticeProcessor(connection, { _, _ in }, nil)

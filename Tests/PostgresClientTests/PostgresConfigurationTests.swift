@@ -1,3 +1,4 @@
+import NIOPosix
 import PostgresClient
 import Testing
 
@@ -19,6 +20,34 @@ import Testing
         let socket = PostgresConfiguration.unixSocket(directory: "/tmp/it's\u{301}", database: "d'\u{301}", user: "u\\\u{301}")
         let conninfo = try #require(socket.conninfo)
         #expect(PostgresConfiguration(conninfo).conninfo == conninfo)
+    }
+
+    /// A failed connection's error names the server and never any part of the password, however the
+    /// connection string was mistyped. Before, only the first `password=` up to a space and a URL's
+    /// user info up to its first `@` were masked, and libpq's own message (which quotes the string or
+    /// a part of it) was printed as it came.
+    @Test func aFailedConnectionsErrorHoldsNoPartOfThePassword() async throws {
+        let threadPool = NIOThreadPool(numberOfThreads: 1)
+        threadPool.start()
+        let cases: [(String, [String])] = [
+            ("host=127.0.0.1 port=1 user=broker password = S3cretSp dbname=x", ["S3cretSp"]),
+            ("host=127.0.0.1 port=1 password='S3cret quoted' dbname=x", ["S3cret", "quoted"]),
+            ("postgresql://broker:S3cret%zzPass@127.0.0.1:1/broker", ["S3cret", "zzPass"]),
+            ("postgresql://broker:S3cretPass@[::1/broker", ["S3cretPass"]),
+            ("postgresql://broker:p@ssS3cret@127.0.0.1:1/broker", ["ssS3cret", "p@ss"]),
+            ("postgresql://broker:Plain5ecret@127.0.0.1:1/broker", ["Plain5ecret"]),
+        ]
+        for (url, secrets) in cases {
+            let error = await #expect(throws: PostgresError.self) {
+                try await PostgresConnection.connect(PostgresConfiguration(url), on: threadPool)
+            }
+            let shown = "\(error.map { String(describing: $0) } ?? "")"
+            #expect(shown.contains("cannot connect"), "\(shown)")
+            for secret in secrets { #expect(!shown.contains(secret), "\(secret) in \(shown)") }
+        }
+        #expect(PostgresConfiguration("postgresql://broker:Plain5ecret@db.example:5433/broker?sslmode=require").redacted
+            == "user=broker dbname=broker host=db.example port=5433")
+        try await threadPool.shutdownGracefully()
     }
 }
 
