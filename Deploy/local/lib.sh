@@ -94,6 +94,9 @@ checkpoint_timeout = 15min
 max_wal_size = 1GB
 log_line_prefix = '%m [%p] %q%u@%d '
 log_connections = off
+log_parameter_max_length = 0
+log_parameter_max_length_on_error = 0
+log_error_verbosity = terse
 CONF
   grep -q "^include_if_exists = 'conf.d.local.conf'" "$data/postgresql.conf" 2>/dev/null ||
     echo "include_if_exists = 'conf.d.local.conf'" | as_pg tee -a "$data/postgresql.conf" >/dev/null

@@ -116,8 +116,10 @@ public final class EmbeddedPostgres: Sendable {
             // It may have been started with older rules: it reads the ones just written.
             try server.tool("pg_ctl", ["-D", data.path, "reload"])
         } else {
+            // `terse`: an error's DETAIL and CONTEXT lines quote the values at fault (a unique
+            // violation's key, which is a USCC; a COPY's line), and the log is no place for them.
             var settings = "-c listen_addresses='' -c unix_socket_directories='\(socket)' -c unix_socket_permissions=0700"
-                + " -c max_connections=\(options.maxConnections)"
+                + " -c max_connections=\(options.maxConnections) -c log_error_verbosity=terse"
             if options.fastUnsafe {
                 settings += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
             }

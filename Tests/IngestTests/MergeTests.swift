@@ -32,6 +32,24 @@ import Testing
         #expect(try await Self.maxChangeSeq(database) == sequence)
     }
 
+    /// A delivery of stored records takes the merge path after a unique violation on its bulk copy,
+    /// which the server logged with the key at fault (a USCC) and the COPY line in DETAIL and CONTEXT
+    /// lines; the embedded server logs errors tersely now, and no line names the organisation.
+    @Test func aRedeliveryLeavesNoIdentifierInTheServersLog() async throws {
+        let database = try await IngestFixture.make()
+        defer { Task { await database.close() } }
+        let code = String((0..<8).map { _ in "0123456789ABCDEFGHJKLMNPQRTUWXY".randomElement()! })
+        let company = try UnifiedSocialCreditCode(type: .enterprise, division: 320102, organisationCode: code).rawValue
+        let path = try database.write("feed.jsonl", lines: [IngestFixture.penalty("P-\(company)", subject: company)])
+        _ = try await database.ingest(path)
+        let (again, _) = try await database.ingest(path)
+        #expect(again.unchanged == 1)
+        guard let log = try await TestPostgres.serverLog() else { return }
+        #expect(log.contains("duplicate key value violates unique constraint"), "the control: the bulk copy's violation is logged")
+        #expect(!log.contains(company))
+        #expect(!log.contains(code))
+    }
+
     @Test func aNewVersionSupersedesTheStoredOne() async throws {
         let database = try await IngestFixture.make()
         defer { Task { await database.close() } }

@@ -89,6 +89,14 @@ public enum TestPostgres {
 }
 
 extension TestPostgres {
+    /// What the shared embedded cluster's server has logged so far; `nil` when the tests run against
+    /// a server of `DATABASE_URL`.
+    public static func serverLog() async throws -> String? {
+        _ = try await Server.shared.configuration()
+        guard let cluster = Embedded.instance else { return nil }
+        return try String(contentsOfFile: cluster.options.folder + "/postgres.log", encoding: .utf8)
+    }
+
     /// How many sessions of `connection`'s database wait for an advisory lock (a merge held on the
     /// merge lock, say). Only that database's: `pg_stat_activity` is cluster-wide, and tests running
     /// beside this one wait in theirs.
