@@ -172,13 +172,20 @@ cp "$BIN" "$TOPO/receipt-signing-key" "$TOPO/receipt-signing-key-sm2.pem" "$TOPO
 chown -R nobody: "$confined"; chmod 700 "$confined"
 SERVE_DIR=$confined CONFINE=$DEPLOY/systemd/credit-broker.service CONFINE_USER=nobody serve_in_background confined \
   "$(conninfo credit_broker_gateway "$PRIMARY_PORT")" --port "$GW5" --tls-dir "$confined/pki" --receipt-key "$confined/receipt-signing-key" \
-  --receipt-sm2-key "$confined/receipt-signing-key-sm2.pem"
+  --receipt-sm2-key "$confined/receipt-signing-key-sm2.pem" --pdf-no-sandbox
 WAIT=60 wait_for curl -sf --cacert "$PKI/ca.pem" "https://localhost:$GW5/readyz"
 confinement=$(grep -E '^(Uid|Seccomp|NoNewPrivs|CapEff):' "/proc/$(cat "$TOPO/confined.pid")/status" 2>/dev/null | awk '{print $1, $2}' | tr '\n' ' ')
 r=$(query "$GW5")
 expect "the gateway under credit-broker.service's confinement ($confinement) answers a bank query: ${r%% *}" \
   sh -c "[ '${r%% *}' = 200 ] && echo '$confinement' | grep -q 'Uid: $(id -u nobody) CapEff: 0000000000000000 NoNewPrivs: 1 Seccomp: 2'"
 [ "${r%% *}" = 200 ] || tail -5 "$TOPO/log/confined.log"
+# A PDF credit report under the same confinement: Chromium without V8's JIT (W^X memory) and, as
+# credit-broker.env sets it, without its own sandbox (which NoNewPrivileges and the filter forbid).
+pdf=$(bank_curl -o "$TOPO/answers/confined-report.pdf" -w '%{http_code}' "https://localhost:$GW5/v1/reports" -H 'Content-Type: application/json' \
+  -H 'Accept: application/pdf' -d "$(query_body)" --max-time 60)
+expect "the gateway under that confinement renders a PDF credit report: $pdf" \
+  sh -c "[ '$pdf' = 200 ] && head -c 5 '$TOPO/answers/confined-report.pdf' | grep -q '%PDF-'"
+[ "$pdf" = 200 ] || tail -5 "$TOPO/log/confined.log"
 kill -TERM "$(cat "$TOPO/confined.pid")"; rm -f "$TOPO/confined.pid"
 # A revoked bank certificate is refused by both gateways, with no restart: the CRL file changed.
 OTHER=$(ls "$PKI/clients" | sed -n 's/^\(bank\.[a-z_]*\)\.pem$/\1/p' | grep -v "^$BANK$" | head -1)

@@ -18,6 +18,11 @@ struct RendererOptions: ParsableArguments {
     ))
     var timeout: Int?
 
+    @Flag(name: .customLong("pdf-no-sandbox"), help: ArgumentHelp(
+        "Run Chromium without its own sandbox (env CREDIT_BROKER_PDF_NO_SANDBOX=1): where it cannot start, as under the shipped systemd unit (NoNewPrivileges, RestrictNamespaces), whose confinement then holds the browser. As root it never runs sandboxed."
+    ))
+    var noSandbox = false
+
     func validate() throws {
         if let concurrency, !(1...64).contains(concurrency) {
             throw ValidationError("--pdf-renderers must be from 1 to 64, not \(concurrency)")
@@ -34,6 +39,7 @@ struct RendererOptions: ParsableArguments {
         }
         if let concurrency { configuration.concurrency = concurrency }
         if let timeout { configuration.timeout = .seconds(timeout) }
+        configuration.sandbox = !(noSandbox || ProcessInfo.processInfo.environment["CREDIT_BROKER_PDF_NO_SANDBOX"] == "1")
         return configuration
     }
 }

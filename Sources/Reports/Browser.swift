@@ -54,13 +54,13 @@ final class Browser: Sendable {
     /// profile folder of its own (mode 0700, removed when it is killed), opens its page and prints
     /// `warmUp` there once, so that the first report finds the fonts loaded and the printing
     /// machinery started. A browser that fails on the way, or whose task is cancelled, is killed.
-    static func start(program: String, warmUp: String) async throws -> Browser {
+    static func start(program: String, sandbox: Bool = true, warmUp: String) async throws -> Browser {
         let profile = try privateFolder()
         let pid: pid_t
         let connection: DevToolsConnection
         do {
             (pid, connection) = try await launch(
-                program: program, arguments: arguments(profile: profile), environment: environment(profile: profile)
+                program: program, arguments: arguments(profile: profile, sandbox: sandbox), environment: environment(profile: profile)
             )
         } catch {
             try? FileManager.default.removeItem(atPath: profile)
@@ -134,17 +134,22 @@ final class Browser: Sendable {
     }
 
     /// Headless Chromium with its DevTools protocol on the pipe: no first-run chores, no network of
-    /// its own, no DNS (every host name resolves to nothing), a throwaway profile. As root (CI)
-    /// Chromium's sandbox cannot start, so it runs without it: the page is the broker's own HTML,
-    /// with scripts off and every request blocked.
-    static func arguments(profile: String) -> [String] {
+    /// its own, no DNS (every host name resolves to nothing), a throwaway profile, and no JIT
+    /// (`--jitless`: the page runs no script, and V8's JIT needs memory both writable and executable,
+    /// which the shipped unit's `MemoryDenyWriteExecute=yes` refuses; its renderer died at start and
+    /// every report ran to its timeout). As root (CI), or where `sandbox` is off (under the shipped
+    /// unit, whose `NoNewPrivileges` and `RestrictNamespaces` leave Chromium's sandbox no way to
+    /// start), it runs without Chromium's sandbox: the page is the broker's own HTML, with scripts
+    /// off and every request blocked, and the unit's confinement holds the browser too.
+    static func arguments(profile: String, sandbox: Bool = true) -> [String] {
         var arguments = [
             "--headless", "--disable-gpu", "--no-first-run", "--no-default-browser-check", "--disable-extensions",
             "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-default-apps",
             "--disable-crash-reporter", "--disable-breakpad", "--mute-audio", "--hide-scrollbars",
             "--host-resolver-rules=MAP * ~NOTFOUND", "--user-data-dir=\(profile)", "--remote-debugging-pipe",
+            "--js-flags=--jitless",
         ]
-        if geteuid() == 0 { arguments += ["--no-sandbox", "--no-zygote"] }
+        if geteuid() == 0 || !sandbox { arguments += ["--no-sandbox", "--no-zygote"] }
         return arguments + ["about:blank"]
     }
 

@@ -44,6 +44,11 @@ public final class PDFRenderer: Service, Sendable {
         public var rendersPerBrowser: Int
         /// Whether the service starts every browser when it starts (else each at its first render).
         public var warm: Bool
+        /// Whether Chromium runs in its own sandbox (it never can as root). Off where the sandbox
+        /// cannot start: under the shipped systemd unit, whose `NoNewPrivileges` forbids Chromium's
+        /// setuid helper and `RestrictNamespaces` its user namespaces; the unit's confinement then
+        /// holds the browser.
+        public var sandbox = true
 
         public init(
             program: String = "chromium", concurrency: Int = 2, timeout: Duration = .seconds(30), rendersPerBrowser: Int = 200, warm: Bool = true
@@ -261,7 +266,7 @@ public final class PDFRenderer: Service, Sendable {
         try Task.checkCancellation()
         metrics.started(reason)
         do {
-            return try await Browser.start(program: configuration.program, warmUp: Self.warmUp)
+            return try await Browser.start(program: configuration.program, sandbox: configuration.sandbox, warmUp: Self.warmUp)
         } catch let failure as DevToolsConnection.Failure {
             if Task.isCancelled { throw CancellationError() }
             throw failure.ended ? Failure.failed("\(configuration.program) wrote no PDF") : Failure.unavailable("\(configuration.program): \(failure)")

@@ -43,6 +43,23 @@ import Testing
         }
     }
 
+    /// The shipped unit refuses memory both writable and executable (`MemoryDenyWriteExecute=yes`):
+    /// V8's JIT needs it, so the browser's renderer died at its start ("Failed to reserve virtual
+    /// memory for CodeRange") and every report ran to its timeout. Chromium now runs without the JIT
+    /// (the report runs no script). Here under the kernel's same refusal (`PR_SET_MDWE`, Linux 6.3+),
+    /// as `Deploy/test/confine.py` imposes it.
+    @Test func chromiumPrintsUnderMemoryDenyWriteExecute() async throws {
+        let folder = try Self.folder()
+        let wrapper = try Self.program(
+            #"exec /usr/bin/python3 -c 'import ctypes, os, sys; libc = ctypes.CDLL(None, use_errno=True); assert libc.prctl(65, 1, 0, 0, 0) == 0, "PR_SET_MDWE"; os.execv("/usr/bin/chromium", ["chromium"] + sys.argv[1:])' "$@""#,
+            in: folder
+        )
+        let renderer = PDFRenderer(.init(program: wrapper, concurrency: 1, timeout: .seconds(60)))
+        let pdf = try await renderer.render(html: Self.html("虚假宣传"))
+        await renderer.close()
+        #expect(pdf.starts(with: Array("%PDF-".utf8)))
+    }
+
     /// A renderer that never finishes, and a helper it started, are killed at the timeout.
     @Test func aHangingRendererIsKilledWithItsHelpersAtTheTimeout() async throws {
         let folder = try Self.folder()
