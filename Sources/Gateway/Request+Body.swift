@@ -8,7 +8,7 @@ extension Request {
         do {
             return try await body.collect(upTo: limit)
         } catch {
-            throw Problem(readingBody: error)
+            throw Problem(readingBody: error, limit: limit)
         }
     }
 
@@ -17,17 +17,24 @@ extension Request {
         do {
             return try await collectBody(upTo: limit)
         } catch {
-            throw Problem(readingBody: error)
+            throw Problem(readingBody: error, limit: limit)
         }
     }
 }
 
 extension Problem {
-    /// What an error met while reading a request body answers: an HTTP error as it is (413 for a
-    /// body over the limit), anything else 400 `request-incomplete`.
-    init(readingBody error: any Error) {
+    /// What an error met while reading a request body answers: a body over `limit` 413
+    /// `body-too-large` naming the limit (`field: body`), another HTTP error as it is, anything else
+    /// 400 `request-incomplete`.
+    init(readingBody error: any Error, limit: Int) {
         if let problem = error as? Problem {
             self = problem
+        } else if let error = error as? any HTTPResponseError, error.status == .contentTooLarge {
+            self.init(
+                "body-too-large", title: "Content Too Large", status: .contentTooLarge,
+                detail: "The request body is over this operation's limit of \(limit) bytes (\(limit / 1024) KiB).",
+                field: "body"
+            )
         } else if let error = error as? any HTTPResponseError {
             self.init(httpError: error)
         } else {

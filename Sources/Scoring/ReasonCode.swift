@@ -37,13 +37,27 @@ public struct ReasonCode: Sendable, Hashable {
     /// The placeholders a text for a present value may use (besides word choices).
     public static let placeholders: Set<String> = ["feature", "value"]
 
-    /// The texts for `value` of `feature`, `nil` when missing.
+    /// The texts for `value` of `feature`, `nil` when missing. In the Chinese text a categorical
+    /// value of the fused features is written in Chinese (`chineseValues`: `no` → 否), so that a
+    /// reason reads 高新技术企业：否, not 高新技术企业：no; the English text and the answer's `value` keep
+    /// the value as it is.
     public func texts(feature: String, value: String?) -> (chinese: String, english: String) {
         guard let value else {
             return (Self.render(missingChinese, feature: feature, value: ""), Self.render(missingEnglish, feature: feature, value: ""))
         }
-        return (Self.render(chinese, feature: feature, value: value), Self.render(english, feature: feature, value: value))
+        return (Self.render(chinese, feature: feature, value: Self.chineseValues[value] ?? value), Self.render(english, feature: feature, value: value))
     }
+
+    /// The categorical values of the fused features (`FusionFeature`) in Chinese: yes and no, an
+    /// organisation's registration status (存续, 吊销, 注销, as the registration authorities write
+    /// them), its registered capital band (万元), its customs credit level (as the customs' credit
+    /// management rules name them), and `other`, a card's catch-all category.
+    public static let chineseValues = [
+        "yes": "是", "no": "否", "other": "其他",
+        "active": "存续", "revoked": "吊销", "deregistered": "注销",
+        "under_100": "100以下", "100_to_500": "100–500", "500_to_1000": "500–1000", "1000_to_5000": "1000–5000", "5000_plus": "5000以上",
+        "advanced_certified": "高级认证企业", "general": "一般信用企业", "dishonest": "失信企业", "none": "无海关信用等级",
+    ]
 
     /// The placeholders in `text` that are neither allowed names nor (when `choices`) word
     /// choices: `{singular|plural}` with both words non-empty.

@@ -101,6 +101,12 @@ import Testing
             #expect(huge.status == 413)
             #expect(huge.headers.first(name: "Content-Type") == "application/problem+json")
             #expect(huge.json["type"] as? String == "https://credit-broker.example/problems/body-too-large")
+            // Which field and which limit: "Content Too Large" alone left the client guessing.
+            #expect(huge.json["field"] as? String == "body")
+            #expect((huge.json["detail"] as? String)?.contains("limit of 65536 bytes (64 KiB)") == true, "\(huge.json)")
+            let score = try await gateway.request(.POST, "/v1/scores", identity: identity, body: Data(repeating: 0x20, count: 20_000))
+            #expect(score.status == 413)
+            #expect((score.json["detail"] as? String)?.contains("limit of 16384 bytes (16 KiB)") == true, "\(score.json)")
         }
     }
 

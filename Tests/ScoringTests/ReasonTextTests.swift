@@ -1,3 +1,4 @@
+import Foundation
 import BrokerCore
 import Testing
 @testable import Scoring
@@ -12,6 +13,8 @@ import Testing
             if text.contains("  ") || text != text.trimmingCharacters(in: .whitespaces) { problems.append("stray space in \"\(text)\"") }
         }
         if let first = english.first, first.isLetter, !first.isUppercase { problems.append("lower-case start: \"\(english)\"") }
+        // A value written in English inside the Chinese text (高新技术企业：no, 登记状态为 revoked).
+        if chinese.range(of: "[a-z]{2,}", options: .regularExpression) != nil { problems.append("an English word in \"\(chinese)\"") }
         if let value {
             if value == "1" {
                 // The noun the number counts ends the words before the first preposition; it is not plural.
