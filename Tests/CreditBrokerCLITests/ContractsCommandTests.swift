@@ -31,6 +31,16 @@ import Testing
         try await ChildProcess.start(CommandLineTests.binary, arguments).wait()
     }
 
+    /// Runs the binary with its standard output and standard error kept apart.
+    static func runApart(_ arguments: [String]) async throws -> (status: Int32, output: String, errors: String) {
+        let errors = TestPostgres.temporaryFolder() + "/stderr"
+        let (status, output) = try await ChildProcess.start(
+            "/bin/sh", ["-c", #"exec "$0" "$@" 2>"$CONTRACTS_TEST_STDERR""#, CommandLineTests.binary] + arguments,
+            environment: ["CONTRACTS_TEST_STDERR": errors]
+        ).wait()
+        return (status, output, (try? String(contentsOfFile: errors, encoding: .utf8)) ?? "")
+    }
+
     /// A fresh folder holding `files` (name → text).
     static func folder(_ files: [String: String]) throws -> String {
         let path = TestPostgres.temporaryFolder()
@@ -196,4 +206,37 @@ import Testing
         #expect(rows.map(\.entry.path) == ["credit-broker test", "credit-broker contracts apply"])
         await pool.close()
     }
+
+    /// A directory of which one file the lifecycle refuses (a version label already used for other
+    /// terms) is proposed not at all: before, the other files became proposals, the refusal went to
+    /// standard output and the command exited 0.
+    @Test func applyProposesNothingWhenTheLifecycleRefusesAnyFile() async throws {
+        let database = try await TestPostgres.freshDatabase()
+        let conninfo = try #require(database.conninfo)
+        let pool = PostgresPool(.init(connection: database, maxConnections: 1))
+        try await Migrator(pool: pool).migrate()
+        #expect(try await ContractStore(pool: pool).seedIfEmpty({ try Fixtures.contractFiles() }, by: .commandLine("test", partner: nil, status: 201, detail: "seeded")) == 73)
+
+        let relabelled = try String(contentsOf: Self.root.appending(path: "Contracts/agency.cz_huixin.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "per_day: 1000", with: "per_day: 2000")
+        let folder = try Self.folder(["bank.icbc_jiangsu.yaml": Self.changedICBC(), "agency.cz_huixin.yaml": relabelled])
+        let apply = try await Self.runApart(["contracts", "apply", folder, "--database-url", conninfo] + Self.policyOptions)
+        #expect(apply.status != 0, "\(apply.output)\(apply.errors)")
+        #expect(apply.errors.contains("\(folder)/agency.cz_huixin.yaml: would be refused: Version label '2026-11-01.1' is already another version"), "\(apply.errors)")
+        #expect(apply.errors.contains("1 of 2 changed contract(s) would be refused; nothing proposed (not proposed either: \(folder)/bank.icbc_jiangsu.yaml)"), "\(apply.errors)")
+        #expect(!apply.output.contains("proposed "), "\(apply.output)")
+
+        let proposals = try await pool.transaction { try await ContractLifecycle.proposals(status: .proposed, partner: nil, limit: 10, on: $0) }
+        #expect(proposals.isEmpty, "\(proposals.map(\.partnerID))")
+        let rows = try await AdminAuditLog(pool: pool).records(since: 0, limit: 10)
+        #expect(rows.map(\.entry.path) == ["credit-broker test"])
+
+        // Without the refused file, the rest is proposed.
+        try FileManager.default.removeItem(atPath: folder + "/agency.cz_huixin.yaml")
+        let again = try await Self.runApart(["contracts", "apply", folder, "--database-url", conninfo] + Self.policyOptions)
+        #expect(again.status == 0, "\(again.output)\(again.errors)")
+        #expect(again.output.contains("1 proposal(s); 0 contract(s) unchanged"), "\(again.output)")
+        await pool.close()
+    }
+
 }
