@@ -205,6 +205,10 @@ mkdir -p "$spool/incoming"
 "$BIN" demo-data generate --enterprises 50 --persons 10 --seed 7 --out "$spool/upload/delivery-1" >/dev/null
 mv "$spool/upload/delivery-1" "$spool/incoming/"
 mkdir "$spool/incoming/half-copied"   # no manifest.json: not a delivery
+# A delivery whose manifest names its file's source wrongly: every line refused (ingest exits 3).
+"$BIN" demo-data generate --enterprises 5 --persons 0 --seed 8 --out "$spool/upload/delivery-2" >/dev/null
+sed -i 's/"jiangsu_public_credit"/"sushu_tax"/g' "$spool/upload/delivery-2/manifest.json"
+mv "$spool/upload/delivery-2" "$spool/incoming/"
 records_before=$(sql postgres "$PRIMARY_PORT" "SELECT count(*) FROM records")
 (cd "$REPO" && env CREDIT_BROKER_BIN="$BIN" DATABASE_URL="$(conninfo credit_broker_ingest "$PRIMARY_PORT")" \
   CREDIT_BROKER_PERSON_KEY_SECRET="$(cat "$TOPO/person-key.secret")" "$DEPLOY/systemd/ingest-drop.sh" "$spool" >"$TOPO/log/drop.log" 2>&1)
@@ -214,6 +218,8 @@ expect "ingest-drop.sh: the delivery loaded as credit_broker_ingest (records $re
   sh -c "[ $records_after -gt $records_before ] && ls '$spool/done' | grep -q '^delivery-1\.'"
 expect "ingest-drop.sh: a folder without manifest.json moved to failed/, exit status 1 (was $drop_rc), incoming/ empty" \
   sh -c "[ $drop_rc = 1 ] && ls '$spool/failed' | grep -q '^half-copied\.' && [ -z \"\$(ls -A '$spool/incoming')\" ]"
+expect "ingest-drop.sh: a delivery with rejected lines moved to rejected/ with its rejects.csv, not done/" \
+  sh -c "ls '$spool/rejected' | grep -q '^delivery-2\.' && [ -s \"\$(ls -d '$spool'/rejected/delivery-2.*)/rejects.csv\" ] && ! ls '$spool/done' | grep -q '^delivery-2\.'"
 
 # ---------------------------------------------------------------------------------------------
 step "reads from the standby"

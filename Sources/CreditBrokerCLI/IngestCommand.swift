@@ -14,8 +14,11 @@ struct IngestCommand: AsyncParsableCommand {
         commandName: "ingest",
         abstract: "Load feed files (JSON Lines, CSV) into the database.",
         discussion: """
-            Every line is checked against the catalog; refused lines go to the reject report \
-            (file,line,field,reason) and never stop the others. A line loaded despite a \
+            Every line is checked against the catalog; a refused line never stops the others. Refused \
+            lines go to the reject report (--rejects: file,line,field,reason); without it the first \
+            \(Self.rejectsShown) are named on standard error as "file:line: field: reason" (never the \
+            value itself). When any line was refused the command exits with status \(Self.rejectedStatus) \
+            once the others are loaded (1 for an error that stopped the run). A line loaded despite a \
             data-quality fault (a USCC whose check character fails) is named on standard error \
             as "warning: file:line: field: reason". Lines are merged in batches, each \
             in one transaction; loading the same file again changes nothing. Ctrl-C (SIGINT) or SIGTERM \
@@ -33,7 +36,7 @@ struct IngestCommand: AsyncParsableCommand {
     @Option(help: "A generated province's manifest.json: load every file it lists with its source.")
     var manifest: String?
 
-    @Option(help: "Write rejected lines to this CSV file.")
+    @Option(help: "Write rejected lines to this CSV file (file,line,field,reason); without it the first ones are named on standard error.")
     var rejects: String?
 
     @Option(help: "Lines per batch (one transaction each).")
@@ -66,6 +69,13 @@ struct IngestCommand: AsyncParsableCommand {
         }
     }
 
+    /// The exit status of a run that loaded what it could but refused lines: distinct from 1 (the
+    /// run stopped) so that a delivery script can set such a delivery aside.
+    static let rejectedStatus: Int32 = 3
+
+    /// Rejected lines named on standard error when there is no reject report.
+    static let rejectsShown = 20
+
     /// SIGINT (Ctrl-C) or SIGTERM during a run.
     struct Interrupted: Error, CustomStringConvertible {
         let signal: UnixSignal
@@ -91,18 +101,28 @@ struct IngestCommand: AsyncParsableCommand {
         }
     }
 
-    /// Loads every feed, printing a summary per file and a total.
+    /// Loads every feed, printing a summary per file and a total; refused lines go to the reject
+    /// report, or the first `rejectsShown` to standard error. Exits `rejectedStatus` if any was refused.
     private func load(into pool: PostgresPool, catalog: Catalog, masking: MaskingPolicy, hasher: PersonKeyHasher) async throws {
         let ingestor = FeedIngestor(
             writer: RecordWriter(pool: pool), catalog: catalog, masking: masking, hasher: hasher, batchSize: batchSize)
         let report = try rejects.map(RejectReport.init(path:))
         let interactive = isatty(STDERR_FILENO) == 1
+        // On a terminal, a line on standard error replaces the progress line, which the next batch redraws.
+        let clearProgress = interactive ? "\r\u{1B}[K" : ""
+        var shown = 0
         let total = try await ingestor.ingest(
             try feeds(),
-            onReject: { try report?.append($0) },
+            onReject: { rejection in
+                if let report {
+                    try report.append(rejection)
+                } else if shown < Self.rejectsShown {
+                    shown += 1
+                    FileHandle.standardError.write(Data((clearProgress + "\(rejection)\n").utf8))
+                }
+            },
             onWarning: { warning in
-                // On a terminal, the warning replaces the progress line, which the next batch redraws.
-                FileHandle.standardError.write(Data(((interactive ? "\r\u{1B}[K" : "") + "warning: \(warning)\n").utf8))
+                FileHandle.standardError.write(Data((clearProgress + "warning: \(warning)\n").utf8))
             },
             onProgress: { feed, progress in
                 guard interactive else { return }
@@ -115,6 +135,17 @@ struct IngestCommand: AsyncParsableCommand {
             })
         try report?.close()
         print("total: \(total)")
+        guard total.rejected == 0 else {
+            if rejects == nil, total.rejected > shown {
+                FileHandle.standardError.write(Data("… and \(total.rejected - shown) more; --rejects FILE lists all\n".utf8))
+            }
+            FileHandle.standardError.write(Data("""
+                \(total.rejected) of \(total.lines) line(s) rejected, not loaded\(rejects.map { " (listed in \($0))" } ?? ""); \
+                \(total.rejected == total.lines ? "no line was loaded" : "the other lines are loaded") (exit status \(Self.rejectedStatus))
+
+                """.utf8))
+            throw ExitCode(Self.rejectedStatus)
+        }
     }
 
     /// The files to load with their sources: the arguments under --source, then the manifest's.
