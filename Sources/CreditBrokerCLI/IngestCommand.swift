@@ -54,11 +54,12 @@ struct IngestCommand: AsyncParsableCommand {
 
     func run() async throws {
         let bundle = try policies.load()
+        let feeds = try checkedFeeds()
         let opened = try await database.open(migrate: true, logger: Logger(label: "credit-broker.ingest"))
         do {
             let hasher = try database.personKeyHasher()
             try await Self.stoppingOnSignal {
-                try await load(into: opened.pool, catalog: bundle.catalog, masking: bundle.masking, hasher: hasher)
+                try await load(feeds, into: opened.pool, catalog: bundle.catalog, masking: bundle.masking, hasher: hasher)
             }
             await opened.close()
         } catch {
@@ -103,7 +104,7 @@ struct IngestCommand: AsyncParsableCommand {
 
     /// Loads every feed, printing a summary per file and a total; refused lines go to the reject
     /// report, or the first `rejectsShown` to standard error. Exits `rejectedStatus` if any was refused.
-    private func load(into pool: PostgresPool, catalog: Catalog, masking: MaskingPolicy, hasher: PersonKeyHasher) async throws {
+    private func load(_ feeds: [Feed], into pool: PostgresPool, catalog: Catalog, masking: MaskingPolicy, hasher: PersonKeyHasher) async throws {
         let ingestor = FeedIngestor(
             writer: RecordWriter(pool: pool), catalog: catalog, masking: masking, hasher: hasher, batchSize: batchSize)
         let report = try rejects.map(RejectReport.init(path:))
@@ -112,7 +113,7 @@ struct IngestCommand: AsyncParsableCommand {
         let clearProgress = interactive ? "\r\u{1B}[K" : ""
         var shown = 0
         let total = try await ingestor.ingest(
-            try feeds(),
+            feeds,
             onReject: { rejection in
                 if let report {
                     try report.append(rejection)
@@ -148,13 +149,49 @@ struct IngestCommand: AsyncParsableCommand {
         }
     }
 
-    /// The files to load with their sources: the arguments under --source, then the manifest's.
-    private func feeds() throws -> [Feed] {
+    /// The files to load with their sources (the arguments under --source, then the manifest's),
+    /// each checked before anything is loaded: it must be there and readable, and a file the
+    /// manifest lists must hold the data lines it names, ending with a line break. A delivery with
+    /// a file missing or cut short is refused whole, every fault named on standard error.
+    private func checkedFeeds() throws -> [Feed] {
         var feeds = files.map { Feed(path: $0, source: source ?? "") }
+        var faults: [String] = []
+        for feed in feeds {
+            if let problem = InputFile.unreadable(feed.path) { faults.append("\(feed.path): \(problem)") }
+        }
         if let manifest {
-            let listed = try JSONDecoder().decode(ProvinceManifest.self, from: Data(contentsOf: URL(filePath: manifest)))
+            let listed: ProvinceManifest
+            do {
+                listed = try JSONDecoder().decode(ProvinceManifest.self, from: InputFile.data(manifest))
+            } catch let failure as InputFile.Failure {
+                throw failure
+            } catch {
+                throw InputFile.Failure(description: "\(manifest): not a delivery manifest (JSON with files and lines): \(error)")
+            }
             let folder = URL(filePath: manifest).deletingLastPathComponent()
-            feeds += listed.files.sorted { $0.key < $1.key }.map { Feed(path: folder.appending(path: $0.key).path(), source: $0.value) }
+            for (name, feedSource) in listed.files.sorted(by: { $0.key < $1.key }) {
+                let path = folder.appending(path: name).path()
+                feeds.append(Feed(path: path, source: feedSource))
+                if let problem = InputFile.unreadable(path) {
+                    faults.append("\(path): \(problem) (the manifest lists it)")
+                    continue
+                }
+                guard let expected = listed.lines[name] else {
+                    faults.append("\(path): the manifest gives no line count for it (lines.\(name))")
+                    continue
+                }
+                let count = try FeedIngestor.count(path)
+                if count.dataLines != expected {
+                    faults.append("\(path): \(count.dataLines) data line(s), the manifest says \(expected)")
+                } else if let line = count.endsInsideLine {
+                    faults.append("\(path): the file ends inside line \(line) (no line break after it): cut short")
+                }
+            }
+        }
+        guard faults.isEmpty else {
+            for fault in faults { FileHandle.standardError.write(Data("\(fault)\n".utf8)) }
+            throw InputFile.Failure(description: manifest.map { "the delivery \($0) is not complete: nothing loaded" }
+                ?? "\(faults.count) file(s) cannot be read: nothing loaded")
         }
         return feeds
     }

@@ -90,7 +90,7 @@ public struct FeedIngestor: Sendable {
     /// The merges of a run: at most one in flight.
     typealias Merges = ThrowingTaskGroup<RecordWriter.Outcome, any Error>
 
-    private static func isCSV(_ path: String) throws(IngestError) -> Bool {
+    static func isCSV(_ path: String) throws(IngestError) -> Bool {
         if path.hasSuffix(".jsonl") { return false }
         if path.hasSuffix(".csv") { return true }
         throw .unsupportedFormat(path: path)
@@ -98,19 +98,15 @@ public struct FeedIngestor: Sendable {
 
     /// Reads and validates one file into the pipeline, handing it each full batch.
     private func read(_ path: String, _ validator: FeedValidator, isCSV: Bool, into pipeline: inout Pipeline, merges: inout Merges) async throws {
-        var reader = try LineReader(path: path)
+        var records = try FeedRecords(path: path, isCSV: isCSV)
         var header: [String]?
-        while var line = try reader.next() {
-            if line.bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-            if isCSV {
-                while line.isTerminated, CSV.hasOpenQuote(line.bytes), let next = try reader.next() {
-                    line = LineReader.Line(
-                        number: line.number, bytes: line.bytes + [UInt8(ascii: "\n")] + next.bytes, isTerminated: next.isTerminated)
-                }
-                if header == nil {
-                    header = try Self.header(line, path: path)
-                    continue
-                }
+        while let next = try records.next() {
+            let line: LineReader.Line
+            switch next {
+            case .header(let first):
+                header = try Self.header(first, path: path)
+                continue
+            case .data(let data): line = data
             }
             pipeline.summary.lines += 1
             // A refused line has no warnings: its rejection says what is wrong with it.

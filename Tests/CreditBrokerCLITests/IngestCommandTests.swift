@@ -136,4 +136,43 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: spool + "/incoming").isEmpty)
     }
 
+    /// A delivery with a file cut short, cut inside a line, or missing is refused before anything of
+    /// it loads. Before, the files before a missing one were loaded and the run then failed, and a
+    /// file shorter than its manifest's count loaded with exit status 0.
+    @Test func anIncompleteDeliveryIsRefusedBeforeAnythingLoads() async throws {
+        let database = try await TestPostgres.freshDatabase()
+        let conninfo = try #require(database.conninfo)
+        let pool = PostgresPool(.init(connection: database, maxConnections: 1))
+        try await Migrator(pool: pool).migrate()
+        let penalties = ("jiangsu_public_credit", Self.penalties(3))
+        let folder = TestPostgres.temporaryFolder()
+
+        let short = folder + "/short"
+        try Self.delivery(at: short, ["a.jsonl": penalties, "b.jsonl": penalties], lines: ["b.jsonl": 5])
+        let cut = try await Self.runApart(["ingest", "--manifest", short + "/manifest.json", "--database-url", conninfo], environment: Self.secret)
+        #expect(cut.status == 1, "\(cut.output)\(cut.errors)")
+        #expect(cut.errors.contains("\(short)/b.jsonl: 3 data line(s), the manifest says 5"), "\(cut.errors)")
+        #expect(cut.errors.contains("the delivery \(short)/manifest.json is not complete: nothing loaded"), "\(cut.errors)")
+
+        let missing = folder + "/missing"
+        try Self.delivery(at: missing, ["a.jsonl": penalties, "b.jsonl": penalties, "c.jsonl": penalties])
+        try FileManager.default.removeItem(atPath: missing + "/c.jsonl")
+        let unterminated = String(Self.penalties(3).dropLast())
+        try unterminated.write(toFile: missing + "/b.jsonl", atomically: true, encoding: .utf8)
+        let gone = try await Self.runApart(["ingest", "--manifest", missing + "/manifest.json", "--database-url", conninfo], environment: Self.secret)
+        #expect(gone.status == 1, "\(gone.output)\(gone.errors)")
+        #expect(gone.errors.contains("\(missing)/c.jsonl: no such file (the manifest lists it)"), "\(gone.errors)")
+        #expect(gone.errors.contains("\(missing)/b.jsonl: the file ends inside line 3 (no line break after it): cut short"), "\(gone.errors)")
+        #expect(!gone.output.contains("a.jsonl"), "\(gone.output)")
+
+        // Files named as arguments: one missing refuses the run before the others load.
+        let named = try await Self.runApart(
+            ["ingest", short + "/a.jsonl", folder + "/absent.jsonl", "--source", "jiangsu_public_credit", "--database-url", conninfo],
+            environment: Self.secret)
+        #expect(named.status == 1, "\(named.output)\(named.errors)")
+        #expect(named.errors.contains("\(folder)/absent.jsonl: no such file"), "\(named.errors)")
+
+        #expect(try await pool.query("SELECT count(*)::int FROM records")[0].decode(Int.self, at: 0) == 0)
+        await pool.close()
+    }
 }
