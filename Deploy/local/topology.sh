@@ -79,6 +79,10 @@ up() {
   topo_prepare
   new_secret >"$TOPO/person-key.secret"; chmod 600 "$TOPO/person-key.secret"
   new_sealing_keys >"$TOPO/sealing-keys"; chmod 600 "$TOPO/sealing-keys"
+  # The gateways' shared receipt keys: a key given by path must exist (serve creates one only at its
+  # default place in the state folder, which is each gateway's own).
+  (umask 077; openssl rand -base64 32 >"$TOPO/receipt-signing-key"
+   openssl genpkey -algorithm SM2 -out "$TOPO/receipt-signing-key-sm2.pem")
 
   log "primary: initdb, roles, migrations (as the owner), grants"
   cluster_init primary $PRIMARY_PORT
@@ -110,7 +114,7 @@ up() {
   WAIT=30 wait_until '[ "$(replication standby1 sync_state)" = sync ]'
 
   log "gateways on 127.0.0.1:$((BASE + 1)) and :$((BASE + 2)) as credit_broker_gateway"
-  start_gateway 1   # creates the shared receipt keys; the second gateway then reads them
+  start_gateway 1
   start_gateway 2
 
   log "HAProxy on 127.0.0.1:$((BASE + 3))"

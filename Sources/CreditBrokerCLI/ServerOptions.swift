@@ -78,13 +78,13 @@ struct ServerOptions: ParsableArguments {
     @OptionGroup var sealing: SealingKeyOptions
 
     @Option(name: .customLong("receipt-key"), help: ArgumentHelp(
-        "Ed25519 receipt signing key (base64 of 32 bytes); created on first start. Default: <state-dir>/receipt-signing-key (env CREDIT_BROKER_RECEIPT_KEY).",
+        "Ed25519 receipt signing key (base64 of 32 bytes), mode 0600 or 0640; a given file must exist. Default: <state-dir>/receipt-signing-key, created on first start (env CREDIT_BROKER_RECEIPT_KEY).",
         valueName: "path"
     ))
     var receiptKey: String?
 
     @Option(name: .customLong("receipt-sm2-key"), help: ArgumentHelp(
-        "SM2 receipt signing key (PKCS#8 PEM, as 'openssl genpkey -algorithm SM2' writes it) for partners whose contract says 'receipts: sm2-sm3'; created on first start. Default: <state-dir>/receipt-signing-key-sm2.pem (env CREDIT_BROKER_RECEIPT_SM2_KEY).",
+        "SM2 receipt signing key (PKCS#8 PEM, as 'openssl genpkey -algorithm SM2' writes it) for partners whose contract says 'receipts: sm2-sm3', mode 0600 or 0640; a given file must exist. Default: <state-dir>/receipt-signing-key-sm2.pem, created on first start (env CREDIT_BROKER_RECEIPT_SM2_KEY).",
         valueName: "path"
     ))
     var receiptSM2Key: String?
@@ -231,9 +231,12 @@ struct ServerOptions: ParsableArguments {
         policies: PolicyBundle, card: CompiledScorecard, database: DatabaseOptions, admin: AdminServer.Configuration?, partner: GatewayServer.Configuration,
         operations: OperationsServer.Configuration?, seed: BrokerConfiguration.Seed? = nil
     ) async throws -> BrokerConfiguration {
-        let keyPath = receiptKey ?? Self.environment["CREDIT_BROKER_RECEIPT_KEY"] ?? database.resolvedStateDirectory + "/receipt-signing-key"
-        let sm2KeyPath = receiptSM2Key ?? Self.environment["CREDIT_BROKER_RECEIPT_SM2_KEY"]
-            ?? database.resolvedStateDirectory + "/receipt-signing-key-sm2.pem"
+        let receiptSigner = try ReceiptSigner.load(
+            ed25519: Self.keyLocation(receiptKey, option: "--receipt-key", variable: "CREDIT_BROKER_RECEIPT_KEY",
+                                      default: database.resolvedStateDirectory + "/receipt-signing-key"),
+            sm2: Self.keyLocation(receiptSM2Key, option: "--receipt-sm2-key", variable: "CREDIT_BROKER_RECEIPT_SM2_KEY",
+                                  default: database.resolvedStateDirectory + "/receipt-signing-key-sm2.pem")
+        )
         let folder = resolvedContracts
         let files = self
         let pki = (seedPKI ?? Self.environment["CREDIT_BROKER_SEED_PKI"]).map { DevelopmentPKI(folder: URL(filePath: $0)) }
@@ -245,7 +248,7 @@ struct ServerOptions: ParsableArguments {
         }
         var configuration = BrokerConfiguration(
             partner: partner, admin: admin, operations: operations, policies: policies, scorecard: card,
-            receiptSigner: try ReceiptSigner.loadOrCreate(at: URL(filePath: keyPath), sm2: URL(filePath: sm2KeyPath)),
+            receiptSigner: receiptSigner,
             sealingKeys: try await sealing.keys(database: database), hasher: try database.personKeyHasher(), referenceSecret: try database.subjectReferenceSecret(),
             seed: seed ?? defaultSeed
         )
@@ -257,6 +260,14 @@ struct ServerOptions: ParsableArguments {
             configuration.auditDigest = digest
         }
         return configuration
+    }
+
+    /// A receipt key given by `option` or the environment's `variable` (which must exist), else its
+    /// default place in the state folder (where it is created on first start).
+    private static func keyLocation(_ given: String?, option: String, variable: String, default path: String) -> ReceiptSigner.KeyLocation {
+        if let given { return .given(URL(filePath: given), option: option) }
+        if let text = environment[variable], !text.isEmpty { return .given(URL(filePath: text), option: variable) }
+        return .byDefault(URL(filePath: path))
     }
 
     /// The operations listener (`/metrics`, `/healthz`, `/readyz`) if `--ops-port` asks for one.

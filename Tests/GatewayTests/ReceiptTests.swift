@@ -122,4 +122,36 @@ import Testing
         let error = #expect(throws: ReceiptSigner.KeyFileError.self) { try ReceiptSigner.loadOrCreate(at: ed25519, sm2: sm2) }
         #expect(error?.description.hasPrefix("\(sm2.path): SM2 private key failed") == true)
     }
+
+    /// A receipt key other accounts may read is refused as a sealing key is (`SecretFile`'s rule and
+    /// message), in either suite: before, a 0644 key was used.
+    @Test(arguments: ["ed25519", "sm2"])
+    func aKeyFileOtherAccountsMayReadIsRefused(_ suite: String) throws {
+        let folder = URL(filePath: NSTemporaryDirectory()).appending(path: "receipt-keys-\(UUID().uuidString)")
+        let (ed25519, sm2) = (folder.appending(path: "receipt-signing-key"), folder.appending(path: "receipt-signing-key-sm2.pem"))
+        _ = try ReceiptSigner.loadOrCreate(at: ed25519, sm2: sm2)
+        let loose = suite == "ed25519" ? ed25519 : sm2
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: loose.path)
+        let error = #expect(throws: SealingKeyring.Failure.self) { try ReceiptSigner.loadOrCreate(at: ed25519, sm2: sm2) }
+        #expect(error?.description == "\(loose.path) is mode 0644: other accounts may use it; a key file must be mode 0600 (or 0640 with the broker's group): chmod 600 \(loose.path)")
+        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: loose.path)
+        _ = try ReceiptSigner.loadOrCreate(at: ed25519, sm2: sm2)
+    }
+
+    /// A mistyped key path given by an option is an error naming the option; nothing is created.
+    /// Before, the folders and a new key were made, and the gateway signed with a key of its own.
+    @Test func aGivenKeyPathThatDoesNotExistIsAnErrorNamingTheOption() throws {
+        let folder = URL(filePath: NSTemporaryDirectory()).appending(path: "receipt-keys-\(UUID().uuidString)")
+        let sm2 = folder.appending(path: "receipt-signing-key-sm2.pem")
+        let mistyped = folder.appending(path: "nonexistent/dir/key")
+        let error = #expect(throws: ReceiptSigner.KeyFileError.self) {
+            try ReceiptSigner.load(ed25519: .given(mistyped, option: "--receipt-key"), sm2: .byDefault(sm2))
+        }
+        #expect(error?.description == "\(mistyped.path): no such file (given by --receipt-key); a receipt key is created only at its default place in the state folder, a given one must exist")
+        #expect(!FileManager.default.fileExists(atPath: folder.appending(path: "nonexistent").path))
+        let sm2Error = #expect(throws: ReceiptSigner.KeyFileError.self) {
+            try ReceiptSigner.load(ed25519: .byDefault(folder.appending(path: "receipt-signing-key")), sm2: .given(mistyped, option: "CREDIT_BROKER_RECEIPT_SM2_KEY"))
+        }
+        #expect(sm2Error?.description.contains("(given by CREDIT_BROKER_RECEIPT_SM2_KEY)") == true)
+    }
 }

@@ -1,4 +1,5 @@
 import BrokerCore
+import BrokerStore
 import Crypto
 import Foundation
 import GMCrypto
@@ -29,34 +30,77 @@ public struct ReceiptSigner: Sendable {
         publicKeys = [.ed25519: ReceiptVerifier.pem(ed25519: key.publicKey), .sm2SM3: try sm2.publicKey.pemRepresentation]
     }
 
+    /// Where a receipt key file is: its default place under the state folder, where it is created
+    /// (mode 0600) on first use, or a path an operator gave, which must hold a key already: a
+    /// mistyped path would otherwise make this gateway sign with a key of its own.
+    public enum KeyLocation: Sendable {
+        case byDefault(URL)
+        /// `option` names where the path was given (`--receipt-key`, …), for the error.
+        case given(URL, option: String)
+
+        var url: URL {
+            switch self {
+            case .byDefault(let url), .given(let url, _): url
+            }
+        }
+    }
+
     /// The keys stored at `url` (Ed25519: 32 raw bytes, base64) and `sm2URL` (SM2: PKCS#8 PEM, as
     /// `openssl genpkey -algorithm SM2` writes it), each created with mode 0600 on first use.
     public static func loadOrCreate(at url: URL, sm2 sm2URL: URL) throws -> ReceiptSigner {
+        try load(ed25519: .byDefault(url), sm2: .byDefault(sm2URL))
+    }
+
+    /// The keys at `ed25519Location` and `sm2Location`: each read under the rule of every secret
+    /// file (`SecretFile`: refused when other accounts may read it or its group may write it), or,
+    /// when missing at its default place, created there.
+    /// - Throws: `KeyFileError` (missing where given, or not a key of its suite), `SealingKeyring.Failure` (the file's mode).
+    public static func load(ed25519 ed25519Location: KeyLocation, sm2 sm2Location: KeyLocation) throws -> ReceiptSigner {
+        // Both read before either is created: a key given wrongly leaves nothing made.
+        let ed25519Text = try existingKey(ed25519Location), sm2Text = try existingKey(sm2Location)
         let ed25519: Curve25519.Signing.PrivateKey
-        if let text = try? String(contentsOf: url, encoding: .utf8) {
-            guard let raw = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-                throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: url.path])
+        if let text = ed25519Text {
+            guard let raw = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), raw.count == 32 else {
+                throw KeyFileError(
+                    path: ed25519Location.url.path,
+                    problem: "not an Ed25519 receipt key (the base64 of 32 bytes, as 'openssl rand -base64 32' writes it)")
             }
             ed25519 = try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
         } else {
             ed25519 = Curve25519.Signing.PrivateKey()
-            try create(url, Data((ed25519.rawRepresentation.base64EncodedString() + "\n").utf8))
+            try create(ed25519Location.url, Data((ed25519.rawRepresentation.base64EncodedString() + "\n").utf8))
         }
         let sm2: SM2PrivateKey
-        if let text = try? String(contentsOf: sm2URL, encoding: .utf8) {
+        if let text = sm2Text {
             do {
                 sm2 = try SM2PrivateKey(pemRepresentation: text)
             } catch {
-                throw KeyFileError(path: sm2URL.path, problem: error.description)
+                throw KeyFileError(path: sm2Location.url.path, problem: error.description)
             }
         } else {
             sm2 = try SM2PrivateKey()
-            try create(sm2URL, Data(try sm2.pemRepresentation.utf8))
+            try create(sm2Location.url, Data(try sm2.pemRepresentation.utf8))
         }
         return try ReceiptSigner(ed25519: ed25519, sm2: sm2)
     }
 
-    /// A key file that is there but is not a key of its suite.
+    /// The text of the key file at `location`, or `nil` when there is none at its default place.
+    private static func existingKey(_ location: KeyLocation) throws -> String? {
+        let path = location.url.path
+        var status = stat()
+        if stat(path, &status) != 0, errno == ENOENT {
+            switch location {
+            case .byDefault: return nil
+            case .given(_, let option):
+                throw KeyFileError(
+                    path: path,
+                    problem: "no such file (given by \(option)); a receipt key is created only at its default place in the state folder, a given one must exist")
+            }
+        }
+        return try SecretFile.read(path)
+    }
+
+    /// A key file that is there but is not a key of its suite, or is not there where given.
     public struct KeyFileError: Error, CustomStringConvertible {
         public let path: String
         public let problem: String
