@@ -38,19 +38,21 @@ struct DemoCommand: AsyncParsableCommand {
         let files = try server.contractFiles(policies: bundle)
         let contracts = ContractSet(contracts: files.map(\.contract)).governing(on: .today())
         let card = try server.scorecard(policiesFolder: policies.policies)
+        var partner = server.configuration
+        // The admin listener of TLS files the operator gave, checked now: every option error stops
+        // the demo before a province is generated and loaded (a minute), not after.
+        let givenAdmin = try partner.tls.flatMap { try server.adminConfiguration(tls: $0) }
         let opened = try await database.open(migrate: true, logger: logger)
         let demo: DemoPartners, company: String, configuration: BrokerConfiguration
-        var partner = server.configuration
         do {
-            try await loadProvinceIfEmpty(opened)
             demo = try await DemoPartners.prepare(
                 state: URL(fileURLWithPath: database.resolvedStateDirectory), contracts: contracts, pool: opened.pool
             )
-            company = try await exampleCompany(opened.pool)
             if partner.tls == nil { partner.tls = ListenerTLS(developmentPKI: demo.pki, clients: .partner) }
             let next = { (offset: Int) in partner.port == 0 ? 0 : partner.port + offset }
-            let admin = try server.adminConfiguration(tls: partner.tls) ?? AdminServer.Configuration(
-                host: server.adminHost, port: next(1), tls: ListenerTLS(developmentPKI: demo.pki, clients: .admin)
+            // Otherwise the demo PKI's admin CA and CRL, on --admin-port or the partner port + 1.
+            let admin = givenAdmin ?? AdminServer.Configuration(
+                host: server.adminHost, port: server.adminPort ?? next(1), tls: ListenerTLS(developmentPKI: demo.pki, clients: .admin)
             )
             // The shipped contracts, with each bank's certificate binding pinned to the certificate the
             // demo's PKI issued it (the shipped fingerprints are the real banks').
@@ -58,10 +60,13 @@ struct DemoCommand: AsyncParsableCommand {
             let seed = BrokerConfiguration.Seed(detail: "seeded the contract ledger from \(server.resolvedContracts) with the demo PKI's certificates") {
                 try pki.binding(files)
             }
+            // The receipt and sealing keys too are read (or refused) before the province is loaded.
             configuration = try await server.brokerConfiguration(
                 policies: bundle, card: card, database: database, admin: admin, partner: partner,
                 operations: server.operationsConfiguration(port: server.opsPort ?? next(2)), seed: seed
             )
+            try await loadProvinceIfEmpty(opened)
+            company = try await exampleCompany(opened.pool)
         } catch {
             await opened.close()
             throw error

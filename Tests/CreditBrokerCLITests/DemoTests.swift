@@ -112,14 +112,42 @@ import Testing
         #expect(output.contains("Idempotency-Key: demo-91350100M000100Y43"), "\(output)")
     }
 
+    /// `demo --admin-port N` serves the admin API on N with the demo PKI's admin CA and CRL: before,
+    /// it stopped after generating and loading the province, asking for --admin-ca. And an option
+    /// given wrongly (here a receipt key that does not exist) stops it before anything is generated.
+    @Test func anExplicitAdminPortUsesTheDemoPKIAndOptionErrorsComeFirst() async throws {
+        let state = TestPostgres.temporaryFolder()
+        let port = TestPorts.consecutive(4)
+        let (demo, log) = try Self.startDemo(state: state, port: port, ["--admin-port", "\(port + 3)"])
+        let ready = try await Self.waitUntilReady(state: state, port: port)
+        let pki = state + "/pki"
+        let security = ["--cacert", pki + "/ca.pem", "--cert", pki + "/admins/security.pem", "--key", pki + "/admins/security-key.pem"]
+        let partners = ready ? try await ChildProcess.run("/usr/bin/curl", security + ["-s", "https://localhost:\(port + 3)/admin/v1/partners"]) : ""
+        demo.signal(SIGINT)
+        let (status, _) = await demo.wait()
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(ready, "the demo never became ready: \(output.suffix(2_000))")
+        #expect(status == 0, "\(output.suffix(2_000))")
+        #expect(partners.contains(#""id":"agency.nj_anxin""#), "\(partners)")
+
+        let other = TestPostgres.temporaryFolder()
+        let mistyped = other + "/nonexistent/receipt-key"
+        let (refused, refusedLog) = try Self.startDemo(state: other, port: TestPorts.consecutive(3), ["--receipt-key", mistyped])
+        let ended = await refused.wait(killingAfter: .seconds(120))
+        let said = (try? String(contentsOfFile: refusedLog, encoding: .utf8)) ?? ""
+        #expect(!ended.killed && ended.status != 0, "\(said.suffix(2_000))")
+        #expect(said.contains("\(mistyped): no such file (given by --receipt-key)"), "\(said.suffix(2_000))")
+        #expect(!said.contains("generating a synthetic province"), "\(said.suffix(2_000))")
+    }
+
     /// Starts `credit-broker demo` on a small province with its output in a file (returned), so
     /// that the examples it prints can be read and run while it serves.
-    static func startDemo(state: String, port: Int) throws -> (ChildProcess.Running, log: String) {
+    static func startDemo(state: String, port: Int, _ extra: [String] = []) throws -> (ChildProcess.Running, log: String) {
         let log = state + "/demo.log"
         let demo = try ChildProcess.start("/bin/sh", [
             "-c", #"exec "$0" "$@" > "\#(log)" 2>&1"#,
             CommandLineTests.binary, "demo", "--state-dir", state, "--port", "\(port)", "--enterprises", "200", "--persons", "50",
-        ], environment: ["DATABASE_URL": ""])
+        ] + extra, environment: ["DATABASE_URL": ""])
         return (demo, log)
     }
 
