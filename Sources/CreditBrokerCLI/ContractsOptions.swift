@@ -16,7 +16,7 @@ struct ContractsOptions: ParsableArguments {
             guard FileManager.default.isReadableFile(atPath: path) else {
                 throw ValidationError("cannot read \(path): give \(option), or run in the repository folder (the default is relative to it)")
             }
-            return (path, try String(contentsOfFile: path, encoding: .utf8))
+            return (path, try InputFile.text(path))
         }
         let directory = URL(filePath: policies)
         return try PolicyBundle(
@@ -33,12 +33,12 @@ struct ContractsOptions: ParsableArguments {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ValidationError("no such file or directory: \(path)")
         }
-        guard isDirectory.boolValue else { return [(path, try String(contentsOfFile: path, encoding: .utf8))] }
+        guard isDirectory.boolValue else { return [(path, try InputFile.text(path))] }
         // Contracts are the folder's own YAML files; subfolders hold other documents (api/openapi.yaml).
         let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
         return try names.map { name in
             let full = URL(filePath: path).appending(path: name).relativePath
-            return (full, try String(contentsOfFile: full, encoding: .utf8))
+            return (full, try InputFile.text(full))
         }
     }
 

@@ -24,6 +24,24 @@ enum InputFile {
         return data
     }
 
+    /// The text of the file at `path`, which must be UTF-8 (a byte order mark opening it is skipped).
+    static func text(_ path: String) throws(Failure) -> String {
+        let bytes = [UInt8](try data(path))
+        let start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes[start...].makeIterator()
+        var offset = start
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let scalar): offset += scalar.count
+            case .emptyInput: return String(decoding: bytes[start...], as: UTF8.self)
+            case .error:
+                let line = bytes[..<offset].count { $0 == UInt8(ascii: "\n") } + 1
+                throw Failure(description: "\(path): not UTF-8 text (first bad byte at offset \(offset), line \(line)); save it as UTF-8")
+            }
+        }
+    }
+
     /// `errno`'s meaning, in the words of an error message.
     private static func reason(_ code: Int32) -> String {
         switch code {

@@ -51,7 +51,7 @@ struct ReceiptsCommand: AsyncParsableCommand {
                 }
             }
             do {
-                let verifier = try ReceiptVerifier(publicKeyPEM: String(contentsOfFile: key, encoding: .utf8))
+                let verifier = try ReceiptVerifier(publicKeyPEM: InputFile.text(key))
                 let receipt = try verifier.verify(token: token ?? "", body: body)
                 let suite = ReceiptVerifier.suite(of: token ?? "")?.rawValue ?? "?"
                 print("""
@@ -66,11 +66,7 @@ struct ReceiptsCommand: AsyncParsableCommand {
         }
 
         private static func read(_ path: String) throws -> Data {
-            do {
-                return try Data(contentsOf: URL(filePath: path))
-            } catch {
-                throw ValidationError("cannot read \(path): \(error.localizedDescription)")
-            }
+            try InputFile.data(path)
         }
     }
 }

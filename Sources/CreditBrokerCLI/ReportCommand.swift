@@ -58,12 +58,7 @@ struct ReportCommand: AsyncParsableCommand {
 
         func run() async throws {
             let bundle = try policies.load()
-            let saved: Data
-            do {
-                saved = try Data(contentsOf: URL(filePath: file))
-            } catch {
-                throw ValidationError("cannot read \(file): \(error.localizedDescription)")
-            }
+            let saved = try InputFile.data(file)
             let document: ReportDocument
             do {
                 document = try ReportDocument.read(json: SavedResponse(saved).body, catalog: bundle.catalog)

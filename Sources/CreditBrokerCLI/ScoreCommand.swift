@@ -18,11 +18,7 @@ struct ScoreCommand: AsyncParsableCommand {
     }
 
     static func read(_ path: String) throws -> String {
-        do {
-            return try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw Failure(description: "cannot read \(path): \(error.localizedDescription)")
-        }
+        try InputFile.text(path)
     }
 
     /// Runs `body`, prefixing scorecard and CSV errors with the file they concern.

@@ -239,4 +239,35 @@ import Testing
         await pool.close()
     }
 
+    /// A contract saved as GBK: the file, offset and line of its first byte that is not UTF-8.
+    /// Before: "Error: Error Domain=NSCocoaErrorDomain Code=259 …" without the file's name.
+    @Test func aContractFileThatIsNotUTF8IsNamedWithItsFirstBadByte() async throws {
+        let folder = TestPostgres.temporaryFolder()
+        // "测试" in GBK (B2 E2 CA D4) where the UTF-8 legal name was: line 2, after "legal_name: " (offset 25 + 12).
+        var bytes = Array(Self.agency.utf8)
+        let name = Array("测试信用管理有限公司".utf8)
+        let at = try #require(bytes.indices.first { bytes[$0...].starts(with: name) })
+        bytes.replaceSubrange(at..<(at + name.count), with: [0xB2, 0xE2, 0xCA, 0xD4])
+        try Data(bytes).write(to: URL(filePath: folder + "/gbk.yaml"))
+        for arguments in [["contracts", "check", folder], ["contracts", "check", folder + "/gbk.yaml"]] {
+            let checked = try await Self.run(arguments + Self.policyOptions)
+            #expect(checked.status != 0)
+            #expect(checked.output.contains("\(folder)/gbk.yaml: not UTF-8 text (first bad byte at offset 37, line 2); save it as UTF-8"), "\(checked.output)")
+            #expect(!checked.output.contains("NSCocoaErrorDomain"), "\(checked.output)")
+        }
+    }
+
+    /// `receipts verify` of a file that is not there says so in words. Before: "NSCocoaErrorDomain error 256".
+    @Test func receiptsVerifyNamesAFileItCannotRead() async throws {
+        let folder = TestPostgres.temporaryFolder()
+        let key = folder + "/receipt-key.pem"
+        try "-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n".write(toFile: key, atomically: true, encoding: .utf8)
+        let missing = try await Self.runApart(["receipts", "verify", folder + "/nonexistent", "--key", key])
+        #expect(missing.status != 0)
+        #expect(missing.errors.contains("cannot read \(folder)/nonexistent: no such file"), "\(missing.errors)")
+        #expect(!missing.errors.contains("NSCocoaErrorDomain"), "\(missing.errors)")
+        try "HTTP/1.1 200 OK\r\nBroker-Receipt: a.b\r\n\r\n{}".write(toFile: folder + "/saved", atomically: true, encoding: .utf8)
+        let noKey = try await Self.runApart(["receipts", "verify", folder + "/saved", "--key", folder + "/absent.pem"])
+        #expect(noKey.errors.contains("cannot read \(folder)/absent.pem: no such file"), "\(noKey.errors)")
+    }
 }
