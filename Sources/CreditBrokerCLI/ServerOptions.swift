@@ -142,6 +142,13 @@ struct ServerOptions: ParsableArguments {
         if port == nil, let text = Self.environment["CREDIT_BROKER_PORT"], !text.isEmpty, Int(text).map({ (0...65_535).contains($0) }) != true {
             throw ValidationError("CREDIT_BROKER_PORT must be a port number from 0 to 65535, not '\(text)'")
         }
+        // A mistyped folder would go unnoticed on a database already seeded (only an empty ledger reads it).
+        if let contracts, !FileManager.default.fileExists(atPath: contracts) {
+            throw ValidationError("--contracts \(contracts): no such file or directory")
+        }
+        if contracts == nil, let text = Self.environment["CREDIT_BROKER_CONTRACTS"], !FileManager.default.fileExists(atPath: text) {
+            throw ValidationError("CREDIT_BROKER_CONTRACTS names \(text): no such file or directory")
+        }
         let files = [tlsCertificate, tlsKey, partnerCA, partnerCRL]
         if tlsDirectory != nil, files.contains(where: { $0 != nil }) {
             throw ValidationError("give either --tls-dir or the four --tls-cert/--tls-key/--partner-ca/--partner-crl files, not both")

@@ -191,21 +191,30 @@ public struct Broker: Sendable {
             partners.batchReviews.worker, partners.reports.renderer,
         ]
         if let operations = configuration.operations {
-            services.append(OperationsServer.application(
-                operations, pool: pool, metrics: metrics, admissions: partners.metering.admissions, clock: configuration.clock, logger: logger,
-                onServerRunning: configuration.listening.operations
-            ))
+            services.append(NamedListener(
+                "operations listener", host: operations.host, port: operations.port, onServerRunning: configuration.listening.operations
+            ) { running in
+                OperationsServer.application(
+                    operations, pool: pool, metrics: metrics, admissions: partners.metering.admissions, clock: configuration.clock, logger: logger,
+                    onServerRunning: running
+                )
+            })
         }
         if let admin = configuration.admin {
-            services.append(try AdminServer.application(
-                admin, services: AdminServer.Services(contracts: contracts, watcher: watcher, pool: pool, metrics: metrics, keys: configuration.sealingKeys),
-                credentials: adminCredentials!, logger: logger, onServerRunning: configuration.listening.admin
-            ))
+            services.append(try NamedListener("admin listener", host: admin.host, port: admin.port, onServerRunning: configuration.listening.admin) { running in
+                try AdminServer.application(
+                    admin, services: AdminServer.Services(contracts: contracts, watcher: watcher, pool: pool, metrics: metrics, keys: configuration.sealingKeys),
+                    credentials: adminCredentials!, logger: logger, onServerRunning: running
+                )
+            })
         }
-        services.append(try GatewayServer.application(
-            configuration.partner, pool: pool, partners: partners, credentials: partnerCredentials, logger: logger,
-            onServerRunning: configuration.listening.partner
-        ))
+        services.append(try NamedListener(
+            "partner listener", host: configuration.partner.host, port: configuration.partner.port, onServerRunning: configuration.listening.partner
+        ) { running in
+            try GatewayServer.application(
+                configuration.partner, pool: pool, partners: partners, credentials: partnerCredentials, logger: logger, onServerRunning: running
+            )
+        })
         let group = ServiceGroup(configuration: .init(
             services: services.map {
                 .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)
