@@ -8,6 +8,9 @@ public struct BillingError: Error, Sendable, Hashable, CustomStringConvertible {
         case monthNotOver = "month-not-over"
         /// A later month is closed: months close in order.
         case laterMonthClosed = "later-month-closed"
+        /// An earlier month that holds metered calls is not closed: closing this one first would
+        /// leave those calls unbillable for good.
+        case earlierMonthOpen = "earlier-month-open"
         /// The month is not closed (an adjustment corrects a closed month).
         case monthNotClosed = "month-not-closed"
         /// The ledger's events cannot be priced (a version the ledger lacks, an overflow).

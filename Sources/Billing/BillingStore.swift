@@ -66,13 +66,26 @@ public struct BillingStore: Sendable {
                 "\(month) can be closed from \(closable.chinaRFC3339), once it has ended and its last calls' meter events have committed."
             )
         }
-        if let latest = try await connection.query("SELECT max(month) FROM billing_months")[0].decode(CivilDate?.self, at: 0).map(CivilMonth.init),
-           latest > month {
+        let latest = try await connection.query("SELECT max(month) FROM billing_months")[0].decode(CivilDate?.self, at: 0).map(CivilMonth.init)
+        if let latest, latest > month {
             throw BillingError(.laterMonthClosed, field: "month", "\(latest) is closed already: months close in order, so \(month) can no longer be.")
         }
 
         let contracts = try await Self.contracts(on: connection)
         let ledgerPartners = Set(contracts.values.map(\.partnerID))
+        // Closing this month closes every month before it for good: none of them may hold calls
+        // not yet billed (a month closed far ahead, 1999-01 or next year's, locked out every month
+        // between with one request).
+        let openSince = latest?.end ?? Date(timeIntervalSince1970: 0)
+        if openSince < month.start, let first = try await connection.execute(
+            Self.firstOpenEventStatement, [TextArrayParameter(ledgerPartners.sorted()), openSince, month.start]
+        )[0].decode(Date?.self, at: 0) {
+            let open = CivilMonth(containing: first)
+            throw BillingError(
+                .earlierMonthOpen, field: "month",
+                "\(open) holds metered calls and is not closed: months close in order, so close \(open) first."
+            )
+        }
         // The month's events are numbered and digested in order: sorts of a million rows, which the
         // default 4 MB of work memory would spill to disk. For this transaction only.
         try await connection.query("SELECT set_config('work_mem', '256MB', true)")
@@ -306,6 +319,13 @@ public struct BillingStore: Sendable {
                    E'\\n' ORDER BY occurred_at, request_id), 'UTF8')), 'hex')
         FROM meter_events WHERE \(inMonth)
         GROUP BY 1, 2 ORDER BY 1, 2
+        """)
+
+    /// The first meter event of any of the partners (`$1`) from `$2` until `$3`: one index probe
+    /// per partner (`meter_events_partner_time`), not a scan of the ledger.
+    private static let firstOpenEventStatement = PostgresStatement(unsafeSQL: """
+        SELECT min(first) FROM unnest($1::text[]) AS p(partner),
+        LATERAL (SELECT min(occurred_at) AS first FROM meter_events WHERE partner_id = p.partner AND occurred_at >= $2 AND occurred_at < $3) AS e
         """)
 
     /// The China-time day of `occurred_at`, a `date` (as `UsageQuery` counts days).

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import NIOCore
+import NIOPosix
 
 /// The `credit-broker` command line.
 @main
@@ -35,6 +37,14 @@ struct CreditBroker: AsyncParsableCommand {
         umask(0o077)
         do {
             var command = try parseAsRoot()
+            if command is ServeCommand || command is DemoCommand {
+                // Request handlers then run on the event loop threads that read their requests
+                // instead of hopping to Swift's own thread pool and back (fewer thread wake-ups per
+                // query). Here, on the main thread and before any task has run, as NIO requires.
+                ServeCommand.tasksOnEventLoops.store(
+                    NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor(), ordering: .relaxed
+                )
+            }
             if var command = command as? any AsyncParsableCommand {
                 try await command.run()
             } else {

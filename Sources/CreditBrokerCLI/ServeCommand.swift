@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import PostgresClient
+import Synchronization
 
 /// `credit-broker serve`: migrates the database and serves the HTTP API until SIGINT or SIGTERM.
 struct ServeCommand: AsyncParsableCommand {
@@ -94,15 +95,17 @@ struct ServeCommand: AsyncParsableCommand {
         try await Self.serve(configuration, opened: opened, logger: logger)
     }
 
+    /// Whether `main` made NIO's event loops Swift's global executor for `serve` and `demo` (it must
+    /// be done on the main thread before any task runs, so there and not here).
+    static let tasksOnEventLoops = Atomic(false)
+
     /// Builds the broker on the opened database and serves until a shutdown signal; then, after the
     /// broker's own ordered shutdown (listeners drain, the meter commits, pools close), closes the
     /// database (stopping an embedded server this process started). `ready` runs once it is built.
     static func serve(
         _ configuration: BrokerConfiguration, opened: BrokerDatabase, logger: Logger, ready: (Broker) async throws -> Void = { _ in }
     ) async throws {
-        // Request handlers then run on the event loop threads that read their requests instead of
-        // hopping to Swift's own thread pool and back (fewer thread wake-ups per query).
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        logger.info("Swift tasks run on the event loops", metadata: ["installed": "\(tasksOnEventLoops.load(ordering: .relaxed))"])
         do {
             let broker = try await Broker.build(configuration, pool: opened.pool, logger: logger)
             try await ready(broker)

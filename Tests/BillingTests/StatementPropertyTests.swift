@@ -163,6 +163,8 @@ import Testing
                 try await BillingFixtures.activate(version.contract, from: version.effectiveFrom, pool: pool)
             }
             try await BillingFixtures.insert(history.events, pool: pool)
+            // A few events fall just before the month: their month closes first (months with calls close in order).
+            _ = try await store.close(month.previous, by: .commandLine, at: BillingFixtures.now)
             let closing = try await store.close(month, by: .commandLine, at: BillingFixtures.now)
             #expect(!closing.alreadyClosed)
             #expect(Set(closing.statements.map(\.partner)) == Set(partners), "one statement per partner under contract")
@@ -195,6 +197,7 @@ import Testing
         let history = Self.history(seed: 42, month: month, partners: ["agency.late"])
         for version in history.versions { try await BillingFixtures.activate(version.contract, from: version.effectiveFrom, pool: pool) }
         try await BillingFixtures.insert(history.events, pool: pool)
+        _ = try await store.close(month.previous, by: .commandLine, at: BillingFixtures.now)
         _ = try await store.close(month, by: .commandLine, at: BillingFixtures.now)
         let before = try #require(try await store.statement(partner: "agency.late", month: month))
         #expect(try await store.verify(month).allSatisfy(\.intact))
@@ -260,6 +263,25 @@ import Testing
         } catch let error as BillingError {
             #expect(error.code == .laterMonthClosed)
         }
+        // A call metered in 2027-08 while 2027-07 and 2027-08 are open: closing 2027-09 (or any month
+        // far ahead) first would have left it unbillable for good; one request closed 2026-10 and
+        // locked out every month before it.
+        let call = BillingFixtures.Event(
+            partner: "agency.chain", requestID: "rq-august", route: "POST /v1/queries", status: 200, disclosed: ["enterprise.registration"],
+            occurredAt: CivilMonth("2027-08")!.start.addingTimeInterval(3_600), contract: both
+        )
+        try await BillingFixtures.insert([call], pool: pool)
+        for ahead in ["2027-09", "2030-01"] {
+            do {
+                _ = try await store.close(CivilMonth(ahead)!, by: .commandLine, at: BillingFixtures.now)
+                Issue.record("closed \(ahead) before 2027-08, which holds a call")
+            } catch let error as BillingError {
+                #expect(error.code == .earlierMonthOpen && error.field == "month")
+                #expect(error.reason.contains("close 2027-08 first"), "\(error.reason)")
+            }
+        }
+        // A month with no call in between may be passed over: 2027-07 had none.
+        _ = try await store.close(CivilMonth("2027-08")!, by: .commandLine, at: BillingFixtures.now)
         await pool.close()
     }
 }

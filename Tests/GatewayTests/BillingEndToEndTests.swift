@@ -200,6 +200,13 @@ import Testing
             }
             let verified = try await gateway.admin(.GET, "/admin/v1/billing/months/2026-12/verification", as: .audit)
             #expect(verified.json["intact"] as? Bool == true)
+            // A partner the ledger never named is 404, as on every admin route (it was an empty export, 200).
+            for path in ["usage-export", "usage-export/manifest"] {
+                let unknown = try await gateway.admin(.GET, "/admin/v1/billing/\(path)?partner=bank.nonexist_x&from=2026-12-01&to=2026-12-31", as: .audit)
+                #expect(unknown.status == 404 && unknown.json["type"] as? String == "https://credit-broker.example/problems/unknown-partner", "\(path)")
+                let known = try await gateway.admin(.GET, "/admin/v1/billing/\(path)?partner=\(Self.agency)&from=2026-12-01&to=2026-12-31", as: .audit)
+                #expect(known.status == 200, "\(path)")
+            }
 
             // A correction of December: proposed, approved by another administrator, carried by January's statement.
             let adjustment = try await gateway.admin(.POST, "/admin/v1/billing/adjustments", as: .system, body: Data(

@@ -89,15 +89,15 @@ import Testing
     }
 
     /// A path the broker serves, asked with a method it does not serve there, is 405 with `Allow`
-    /// (TRACE included), before authentication; an unknown path stays 404. (The admin listener's:
+    /// (TRACE included; HEAD is served wherever GET is), before authentication; an unknown path stays 404. (The admin listener's:
     /// `AdminEndToEndTests`.)
     @Test func aServedPathWithAnotherMethodIs405WithAllow() async throws {
         try await RouterTestApp.run { app in
             try await app.partnerAPI { client in
                 let cases: [(HTTPRequest.Method, String, String)] = [
-                    (.init("TRACE")!, "/v1/queries", "POST"), (.get, "/v1/queries", "POST"), (.put, "/v1/consents/cs_0", "DELETE, GET"),
-                    (.init("TRACE")!, "/healthz", "GET"), (.patch, "/v1/watchlist", "GET, POST"), (.delete, "/v1/batch-reviews/br_0", "GET"),
-                    (.get, "/v1/portal/consents/cs_0/revoke", "POST"), (.post, "/v1/receipt-key", "GET"),
+                    (.init("TRACE")!, "/v1/queries", "POST"), (.get, "/v1/queries", "POST"), (.put, "/v1/consents/cs_0", "DELETE, GET, HEAD"),
+                    (.init("TRACE")!, "/healthz", "GET, HEAD"), (.patch, "/v1/watchlist", "GET, HEAD, POST"), (.delete, "/v1/batch-reviews/br_0", "GET, HEAD"),
+                    (.get, "/v1/portal/consents/cs_0/revoke", "POST"), (.post, "/v1/receipt-key", "GET, HEAD"),
                 ]
                 for (method, path, allow) in cases {
                     let reply = try await client.execute(uri: path, method: method)
@@ -105,6 +105,11 @@ import Testing
                     #expect(reply.headers[.allow] == allow, "\(method) \(path)")
                 }
                 Self.expectProblem(try await client.execute(uri: "/v1/nothing-here", method: .init("TRACE")!), "not-found", .notFound)
+                // A HEAD gets the same status and fields, never a body (HeadRequestTests: over HTTP/2).
+                let head = try await client.execute(uri: "/v1/queries", method: .head)
+                #expect(head.status == .methodNotAllowed && head.headers[.allow] == "POST" && head.body.readableBytes == 0)
+                let healthz = try await client.execute(uri: "/healthz", method: .head)
+                #expect(healthz.status == .ok && healthz.body.readableBytes == 0)
             }
             // Refused before authentication: nothing was counted there.
             #expect(app.partners.metrics.authentication.snapshot().isEmpty)

@@ -234,7 +234,7 @@ struct AdminBillingRoutes {
             }
         }
         group.admin(.exportUsage) { request, context in
-            let partner = try Self.partner(request)
+            let partner = try await partner(request)
             let (from, to) = try ExportResponse.period(request)
             let (response, manifest) = try await ExportResponse.make(
                 UsageExport(pool: services.pool), partner: partner, from: from, to: to, format: try ExportResponse.format(request)
@@ -243,7 +243,7 @@ struct AdminBillingRoutes {
             return response
         }
         group.admin(.exportManifest) { request, context in
-            let partner = try Self.partner(request)
+            let partner = try await partner(request)
             let (from, to) = try ExportResponse.period(request)
             let manifest = try await ExportResponse.manifest(
                 UsageExport(pool: services.pool), partner: partner, from: from, to: to, format: try ExportResponse.format(request)
@@ -285,10 +285,14 @@ struct AdminBillingRoutes {
     }
 
     /// The query's `partner`, required.
-    private static func partner(_ request: Request) throws(Problem) -> String {
+    /// The `partner` of a usage export: one the contract ledger has ever named (a retired partner's
+    /// past usage included), else 404 `unknown-partner`, as on every admin route (an unknown one
+    /// was answered an empty export).
+    private func partner(_ request: Request) async throws -> String {
         guard let partner = request.uri.queryParameters.get("partner"), !partner.isEmpty else {
-            throw .invalidRequest("partner", "partner is required: the partner id whose usage to export.")
+            throw Problem.invalidRequest("partner", "partner is required: the partner id whose usage to export.")
         }
+        guard try await !ContractStore(pool: services.pool).history(of: String(partner)).isEmpty else { throw Problem.unknownPartner() }
         return String(partner)
     }
 }

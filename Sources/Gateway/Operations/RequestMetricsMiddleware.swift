@@ -5,7 +5,8 @@ import Hummingbird
 /// (`/healthz`, `/v1/receipt-key`), refusals (401, 403, 404, 405, 429) and the partner answers alike.
 ///
 /// A path no route serves counts as route `unmatched`, never as itself: a path can carry anything,
-/// a personal identifier included, and every distinct one would be a new series.
+/// a personal identifier included, and every distinct one would be a new series. So does a served
+/// path asked with a method it does not serve (405): a method's name can be anything too.
 struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: GatewayMetrics
 

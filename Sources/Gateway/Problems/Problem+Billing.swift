@@ -9,6 +9,7 @@ extension Problem {
         let (title, status): (String, HTTPResponse.Status) = switch error.code {
         case .monthNotOver: ("Month not over", .conflict)
         case .laterMonthClosed: ("A later month is closed", .conflict)
+        case .earlierMonthOpen: ("An earlier month is open", .conflict)
         case .monthNotClosed: ("Month not closed", .conflict)
         case .unpriceable: ("Events cannot be priced", .conflict)
         case .unknownPartner: ("Unknown partner", .notFound)
