@@ -43,6 +43,8 @@ done
 if [ -z "$destdir" ]; then
   getent passwd credit-broker >/dev/null ||
     useradd --system --home-dir /var/lib/credit-broker --no-create-home --shell /usr/sbin/nologin credit-broker
+  getent passwd credit-broker-migrate >/dev/null ||
+    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin credit-broker-migrate
   getent passwd credit-broker-ingest >/dev/null ||
     useradd --system --home-dir /var/spool/credit-broker --no-create-home --shell /usr/sbin/nologin credit-broker-ingest
   install -d -m 750 -o credit-broker-ingest -g credit-broker-ingest /var/spool/credit-broker \

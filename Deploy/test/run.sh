@@ -71,6 +71,12 @@ exposure=$(sed -n 's/.*Overall exposure level for credit-broker.service: \([0-9.
 echo "       gateway unit exposure: ${exposure:-?} (systemd-analyze security --offline=true)"
 expect "systemd-analyze security: gateway exposure ${exposure:-?} <= 2.0" \
   python3 -c "import sys; sys.exit(0 if '$exposure' and float('$exposure') <= 2.0 else 1)"
+# The owner role's password (owner.pgpass, readable by the migrate unit's account alone) is out of
+# the gateway's reach only if the two units run as different accounts.
+migrate_user=$(sed -n 's/^User=//p' "$root/etc/systemd/system/credit-broker-migrate.service")
+gateway_user=$(sed -n 's/^User=//p' "$root/etc/systemd/system/credit-broker.service")
+expect "the migrate unit runs as its own account ($migrate_user), not the gateway's ($gateway_user)" \
+  test -n "$migrate_user" -a "$migrate_user" != "$gateway_user" -a "$migrate_user" != root
 for unit in credit-broker-ingest.service credit-broker-migrate.service; do
   echo "       $unit exposure: $(systemd-analyze security --offline=true --root="$root" "$unit" 2>&1 | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')"
 done
