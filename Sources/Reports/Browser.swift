@@ -63,7 +63,7 @@ final class Browser: Sendable {
                 program: program, arguments: arguments(profile: profile, sandbox: sandbox), environment: environment(profile: profile)
             )
         } catch {
-            try? FileManager.default.removeItem(atPath: profile)
+            await remove(profile)
             throw error
         }
         do {
@@ -130,7 +130,14 @@ final class Browser: Sendable {
         // may still be dying after it; one still writing or deleting files in the profile would
         // make the removal fail halfway. So the profile goes once the group is empty.
         for _ in 0..<500 where Glibc.kill(-pid, 0) == 0 { await pause() }
-        try? FileManager.default.removeItem(atPath: profile)
+        await Self.remove(profile)
+    }
+
+    /// Removes a profile folder (its cache and its temporary folder: many files) on a thread of its
+    /// own: under `serve` a task runs on the event loop that also reads partners' requests, which a
+    /// removal inline would hold up.
+    private static func remove(_ profile: String) async {
+        await OwnThread.run { _ = try? FileManager.default.removeItem(atPath: profile) }
     }
 
     /// Headless Chromium with its DevTools protocol on the pipe: no first-run chores, no network of
@@ -194,8 +201,11 @@ final class Browser: Sendable {
             return (pid, try await DevToolsConnection(reading: answers.read, writing: commands.write))
         } catch {
             Glibc.kill(-pid, SIGKILL)
-            var status: Int32 = 0
-            waitpid(pid, &status, 0)
+            // Reaped on a thread of its own: a blocking wait here would hold up the event loop.
+            await OwnThread.run {
+                var status: Int32 = 0
+                _ = waitpid(pid, &status, 0)
+            }
             throw error
         }
     }
