@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BrokerCore
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -22,6 +23,34 @@ import Testing
             let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
             do {
                 try await check(client, gateway)
+                try await client.shutdown()
+            } catch {
+                try await client.shutdown()
+                throw error
+            }
+        }
+    }
+
+    /// The admin listener speaks HTTP/2 too (Hummingbird's channel offers it whatever it is given):
+    /// a `HEAD` there was a 405 whose body ended the connection as well.
+    @Test func anAdminHeadOverHTTP2IsAnsweredWithoutABody() async throws {
+        try await TestGateway.run { gateway in
+            let identity = try gateway.identity(of: AdminRole.audit)
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .file(gateway.pki.caURL.path)
+            tls.certificateChain = [.certificate(identity.certificate)]
+            tls.privateKey = .privateKey(identity.key)
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+            do {
+                for (method, expected) in [(HTTPMethod.HEAD, 405), (.HEAD, 405), (.GET, 200)] {
+                    var request = HTTPClientRequest(url: "https://localhost:\(gateway.adminPort)/admin/v1/partners")
+                    request.method = method
+                    let response = try await client.execute(request, timeout: .seconds(20))
+                    let body = try await response.body.collect(upTo: 1 << 20)
+                    #expect(response.version == .http2)
+                    #expect(Int(response.status.code) == expected, "\(method)")
+                    #expect(method == .GET ? body.readableBytes > 0 : body.readableBytes == 0, "\(method)")
+                }
                 try await client.shutdown()
             } catch {
                 try await client.shutdown()

@@ -38,7 +38,7 @@ public enum AdminServer {
             self.requestTimeout = requestTimeout
         }
 
-        /// The listener's deadlines (HTTP/1.1 only: the HTTP/2 ones never apply).
+        /// The listener's deadlines (HTTP/2's settings deadline is the idle one).
         var timeouts: ConnectionTimeouts {
             ConnectionTimeouts(handshake: handshakeTimeout, idle: idleTimeout, http2Settings: idleTimeout, request: requestTimeout, close: .seconds(10))
         }
@@ -76,10 +76,11 @@ public enum AdminServer {
     ) throws -> some ApplicationProtocol {
         Application(
             router: router(services),
-            // HTTP/1.1 only, with the partner listener's deadlines (handshake, idle, whole request);
-            // a client certificate is required.
+            // HTTP/2 and HTTP/1.1, as on the partner listener (Hummingbird's upgrade channel offers
+            // both by ALPN, whatever it is given), with its deadlines (handshake, idle, whole
+            // request); a client certificate is required.
             server: ListenerChannel<HTTP2UpgradeChannel>.server(
-                tls: credentials.channelConfiguration(applicationProtocols: ["http/1.1"], clientCertificates: .noHostnameVerification),
+                tls: credentials.channelConfiguration(applicationProtocols: ["h2", "http/1.1"], clientCertificates: .noHostnameVerification),
                 timeouts: configuration.timeouts
             ),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "credit-broker-admin"),
@@ -92,6 +93,7 @@ public enum AdminServer {
     /// counted in `metrics`) and the audit chain.
     public static func router(_ services: Services) -> Router<AdminRequestContext> {
         let router = Router(context: AdminRequestContext.self)
+        router.add(middleware: HeadRequests())
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: AdminAuthenticator(peers: PeerCertificateCache(), counters: services.metrics.adminAuthentication))
         let console = ConsoleRoutes(services: services)
