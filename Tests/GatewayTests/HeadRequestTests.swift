@@ -13,14 +13,7 @@ import Testing
 @Suite(.serialized) struct HeadRequestTests {
     @Test func aHeadIsAGetWithoutItsBodyAndTheConnectionLivesOn() async throws {
         try await TestGateway.run { gateway in
-            let identity = try gateway.identity(of: TestGateway.bank)
-            var tls = TLSConfiguration.makeClientConfiguration()
-            tls.trustRoots = .file(gateway.pki.caURL.path)
-            tls.certificateChain = [.certificate(identity.certificate)]
-            tls.privateKey = .privateKey(identity.key)
-            var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-            configuration.httpVersion = .automatic
-            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            let client = try Self.client(gateway, gateway.identity(of: TestGateway.bank))
             do {
                 try await check(client, gateway)
                 try await client.shutdown()
@@ -35,12 +28,7 @@ import Testing
     /// a `HEAD` there was a 405 whose body ended the connection as well.
     @Test func anAdminHeadOverHTTP2IsAnsweredWithoutABody() async throws {
         try await TestGateway.run { gateway in
-            let identity = try gateway.identity(of: AdminRole.audit)
-            var tls = TLSConfiguration.makeClientConfiguration()
-            tls.trustRoots = .file(gateway.pki.caURL.path)
-            tls.certificateChain = [.certificate(identity.certificate)]
-            tls.privateKey = .privateKey(identity.key)
-            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+            let client = try Self.client(gateway, gateway.identity(of: AdminRole.audit))
             do {
                 for (method, expected) in [(HTTPMethod.HEAD, 405), (.HEAD, 405), (.GET, 200)] {
                     var request = HTTPClientRequest(url: "https://localhost:\(gateway.adminPort)/admin/v1/partners")
@@ -57,6 +45,15 @@ import Testing
                 throw error
             }
         }
+    }
+
+    /// One client (one connection, HTTP/2 by ALPN) presenting `identity`.
+    private static func client(_ gateway: TestGateway, _ identity: TestGateway.ClientIdentity) -> HTTPClient {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .file(gateway.pki.caURL.path)
+        tls.certificateChain = [.certificate(identity.certificate)]
+        tls.privateKey = .privateKey(identity.key)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
     }
 
     private func check(_ client: HTTPClient, _ gateway: TestGateway) async throws {

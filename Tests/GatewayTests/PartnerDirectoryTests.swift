@@ -14,6 +14,20 @@ struct PartnerDirectoryTests {
         ca = try CertificateAuthority(subject: DistinguishedName(text: "CN=Directory Test CA,C=CN"))
     }
 
+    /// A bank's contract of `partner` whose one certificate entry is `certificate` (YAML flow text).
+    private static func bank(_ partner: String, certificate: String) -> String {
+        """
+        partner: \(partner)
+        legal_name: Example Bank
+        kind: bank
+        version: 2026-11-01.1
+        term: { from: 2026-01-01, to: 2030-12-31 }
+        authentication:
+          certificates:
+            - \(certificate)
+        """
+    }
+
     private func peer(_ subject: String) throws -> PeerCertificate {
         PeerCertificate(try ca.issue(subject: DistinguishedName(text: subject), usage: .client, notBefore: Date(), notAfter: Date() + 3600).certificate)
     }
@@ -45,18 +59,7 @@ struct PartnerDirectoryTests {
 
     @Test func subjectOnlyBindingIsExplicitAndBindsAnyCertificateWithThatSubject() throws {
         let policies = try Fixtures.policies()
-        func yaml(_ certificate: String) -> String {
-            """
-            partner: bank.example_subject
-            legal_name: Example Bank
-            kind: bank
-            version: 2026-11-01.1
-            term: { from: 2026-01-01, to: 2030-12-31 }
-            authentication:
-              certificates:
-                - \(certificate)
-            """
-        }
+        func yaml(_ certificate: String) -> String { Self.bank("bank.example_subject", certificate: certificate) }
         let subject = "CN=client.example-bank,O=Example Bank,C=CN"
         #expect(throws: PolicyError.self) { try ContractSet(files: [("implicit.yaml", yaml("{ subject: \"\(subject)\" }"))], policies: policies) }
         let explicit = try ContractSet(files: [("explicit.yaml", yaml("{ subject: \"\(subject)\", match: subject }"))], policies: policies).contracts
@@ -70,16 +73,7 @@ struct PartnerDirectoryTests {
     /// prints it; split at every comma, the subject was refused and the certificate bound to no one.
     @Test func aSubjectWhoseNameHoldsAnEscapedCommaBindsItsCertificate() throws {
         let subject = #"CN=client.example-bank,O=Example Bank\, Jiangsu Branch,C=CN"#
-        let yaml = """
-            partner: bank.example_comma
-            legal_name: Example Bank
-            kind: bank
-            version: 2026-11-01.1
-            term: { from: 2026-01-01, to: 2030-12-31 }
-            authentication:
-              certificates:
-                - { subject: '\(subject)', match: subject }
-            """
+        let yaml = Self.bank("bank.example_comma", certificate: "{ subject: '\(subject)', match: subject }")
         let contracts = try ContractSet(files: [("comma.yaml", yaml)], policies: Fixtures.policies()).contracts
         let certificate = try peer(subject)
         #expect(certificate.subject == subject)
@@ -92,16 +86,7 @@ struct PartnerDirectoryTests {
         let subject = "CN=client.example-bank,O=Example Bank,C=CN"
         let bound = try peer(subject)
         let policies = try Fixtures.policies()
-        let yaml = """
-            partner: bank.example_fingerprint
-            legal_name: Example Bank
-            kind: bank
-            version: 2026-11-01.1
-            term: { from: 2026-01-01, to: 2030-12-31 }
-            authentication:
-              certificates:
-                - { sha256: "\(bound.fingerprint.contractForm)" }
-            """
+        let yaml = Self.bank("bank.example_fingerprint", certificate: "{ sha256: \"\(bound.fingerprint.contractForm)\" }")
         let contracts = try ContractSet(files: [("example.yaml", yaml)], policies: policies).contracts
         let directory = PartnerDirectory(contracts: contracts)
         #expect(directory.contract(for: bound)?.partnerID == "bank.example_fingerprint")
