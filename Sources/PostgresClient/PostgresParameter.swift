@@ -27,13 +27,47 @@ public struct PostgresBindings: Sendable, Hashable, ExpressibleByArrayLiteral {
 
     /// The text of every text parameter, for scrubbing server messages that echo input; for one
     /// that is a JSON array or object (a batch bound as `PostgresJSON`), also every string in it,
-    /// keys included, since the server echoes a value it reads from inside (`jsonb_to_recordset`).
-    /// Read on the error path only.
+    /// keys included, since the server echoes a value it reads from inside (`jsonb_to_recordset`);
+    /// for one that is an array literal (`{"a","b"}`, a `text[]` bound as `TextArrayParameter`),
+    /// every element, since a cast echoes the element at fault (`$1::date[]`). Read on the error
+    /// path only.
     var textValues: [String] {
         parameters.flatMap { parameter -> [String] in
             guard case .text(let text) = parameter else { return [] }
-            return [text] + Self.strings(inJSON: text)
+            let json = Self.strings(inJSON: text)
+            return [text] + (json.isEmpty ? Self.elements(ofArrayLiteral: text) : json)
         }
+    }
+
+    /// The elements of `text` if it is a PostgreSQL array literal (`{"a\"b",c}`: quoted elements
+    /// with their backslash escapes undone, unquoted ones as written; nested braces flattened), else none.
+    private static func elements(ofArrayLiteral text: String) -> [String] {
+        let bytes = Array(text.utf8)
+        guard bytes.first == UInt8(ascii: "{"), bytes.last == UInt8(ascii: "}") else { return [] }
+        var elements: [String] = []
+        var current: [UInt8] = []
+        var quoted = false, escaped = false
+        func finish() {
+            if !current.isEmpty { elements.append(String(decoding: current, as: UTF8.self)) }
+            current = []
+        }
+        for byte in bytes {
+            if escaped {
+                current.append(byte)
+                escaped = false
+            } else if quoted {
+                if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { quoted = false } else { current.append(byte) }
+            } else {
+                switch byte {
+                case UInt8(ascii: "\""): quoted = true
+                case UInt8(ascii: ","), UInt8(ascii: "{"), UInt8(ascii: "}"): finish()
+                case UInt8(ascii: " "): if !current.isEmpty { current.append(byte) }
+                default: current.append(byte)
+                }
+            }
+        }
+        finish()
+        return elements
     }
 
     /// Every string in `text` if it is a JSON array or object, else none.

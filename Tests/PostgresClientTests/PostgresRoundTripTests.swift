@@ -168,6 +168,14 @@ import Testing
         }
         #expect(listed?.sqlState == "22P02")
         #expect(listed.map { "\($0) \($0.message) \($0.detail ?? "")" }?.contains("李四光") == false)
+        // A text[] bound as an array literal (TextArrayParameter's form): a cast echoes the element
+        // at fault, which was kept in the message (only the literal as a whole was scrubbed).
+        let array = await #expect(throws: PostgresError.self) {
+            try await pool.query("SELECT \(#"{"2001-02-03","320102199003070019 \"王五\""}"#)::date[]")
+        }
+        #expect(array?.sqlState == "22007")
+        let arrayText = array.map { "\($0) \($0.message) \($0.detail ?? "")" } ?? ""
+        #expect(!arrayText.contains("320102199003070019") && !arrayText.contains("王五"), "\(arrayText)")
         await pool.close()
     }
 
