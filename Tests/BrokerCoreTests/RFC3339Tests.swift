@@ -24,4 +24,18 @@ import Testing
             #expect(Date(rfc3339: text) == nil, "\(text)")
         }
     }
+
+    /// The admin API's instants (`Instant.parse`) and the partner API's (`Date(rfc3339:)`) are one
+    /// grammar, a bare day aside: a fraction of ten digits was taken by the one and refused by the other.
+    @Test func bothAPIsReadOneGrammar() {
+        for text in [
+            "2027-01-01T00:00:00+08:00", "2027-01-01T00:00:00Z", "2027-01-01t00:00:00z", "2027-01-01T00:00:00.123456789Z",
+            "2027-01-01T00:00:00.1234567890Z", "2027-01-01T25:00:00Z", "2027-02-30T00:00:00Z", "2027-01-01T00:00:00+24:00",
+            "2027-01-01T00:00:00.Z", "2027-01-01 00:00:00Z", "2027-01-01T00:00:00",
+        ] {
+            #expect(Instant.parse(text) == Date(rfc3339: text), "\(text)")
+        }
+        #expect(Instant.parse("2027-01-01T00:00:00.1234567890Z") == nil)
+        #expect(Instant.parse("2027-01-01") == Date(rfc3339: "2027-01-01T00:00:00+08:00"))
+    }
 }
