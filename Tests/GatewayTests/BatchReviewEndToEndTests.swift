@@ -179,6 +179,10 @@ import Testing
             let badRange = try await gateway.request(.GET, "/v1/usage?from=2026-13-01", identity: bank)
             #expect(badRange.status == 400)
             #expect(badRange.json["field"] as? String == "from")
+            // from left out is today: a to before it blamed the from never sent.
+            let onlyTo = try await gateway.request(.GET, "/v1/usage?to=2020-01-01", identity: bank)
+            #expect(onlyTo.status == 400)
+            #expect(onlyTo.json["field"] as? String == "to", "\(onlyTo.json)")
         }
     }
 

@@ -33,8 +33,13 @@ struct UsageRoutes {
             let partner = try context.requirePartner()
             let now = context.instant
             let today = CivilDate(now)
-            let from = try request.date("from") ?? today
+            let given = try request.date("from")
+            let from = given ?? today
             let to = try request.date("to") ?? today
+            // `from` left out is today: a `to` before it is the `to` at fault, not a `from` never sent.
+            if given == nil, to < from {
+                throw Problem.invalidRequest("to", "to is before today (China time), the first day when from is not given; give from as well.")
+            }
             let days: [UsageDay]
             do {
                 days = try await usage.usage(partner: partner.partnerID, from: from, to: to)
