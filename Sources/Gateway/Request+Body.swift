@@ -23,12 +23,15 @@ extension Request {
 }
 
 extension Problem {
-    /// What an error met while reading a request body answers: a body over `limit` 413
+    /// What an error met while reading a request body answers: the request's deadline 408 (what
+    /// `RequestDeadline` sends the client), a body over `limit` 413
     /// `body-too-large` naming the limit (`field: body`), another HTTP error as it is, anything else
     /// 400 `request-incomplete`.
     init(readingBody error: any Error, limit: Int) {
         if let problem = error as? Problem {
             self = problem
+        } else if let timedOut = error as? RequestTimedOut {
+            self = timedOut.problem
         } else if let error = error as? any HTTPResponseError, error.status == .contentTooLarge {
             self.init(
                 "body-too-large", title: "Content Too Large", status: .contentTooLarge,

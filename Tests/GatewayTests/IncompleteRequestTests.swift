@@ -2,6 +2,7 @@ import Foundation
 import Gateway
 import NIOCore
 import PostgresClient
+import TestSupport
 import Testing
 
 /// A billable request costs nothing in the database before it has arrived whole: a client that
@@ -21,6 +22,13 @@ import Testing
             #expect(used == 0, "a unit was taken for a request whose body has not arrived")
             let answer = try #require(try await pending.value)
             #expect(String(decoding: answer.bytes, as: UTF8.self).hasPrefix("HTTP/1.1 408 "))
+            // Its meter event says what the client was sent: 408, not the 400 the route's failed
+            // read answered (and the admin audit recorded) after the deadline had answered.
+            func statuses() async throws -> [Int] {
+                try await gateway.pool.query("SELECT http_status FROM meter_events WHERE partner_id = \(TestGateway.bank)").map { try $0.decode(Int.self, at: 0) }
+            }
+            _ = try await eventually(within: .seconds(10)) { try await !statuses().isEmpty }
+            #expect(try await statuses() == [408])
         }
     }
 

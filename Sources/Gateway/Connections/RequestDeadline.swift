@@ -60,15 +60,15 @@ final class RequestDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     private func expire(context: ChannelHandlerContext) {
         deadline = nil
         expired = true
+        // The handler reading the body hears why it stopped (`Problem(readingBody:)`), so that the
+        // meter event and the admin audit record the 408 the client is sent, not a 400.
+        let timedOut = RequestTimedOut(seconds: timeout.nanoseconds / 1_000_000_000)
+        context.fireErrorCaught(timedOut)
         guard !answering else {
             context.close(promise: nil)
             return
         }
-        let seconds = timeout.nanoseconds / 1_000_000_000
-        let problem = Problem(
-            "request-timeout", title: "Request Timeout", status: .requestTimeout,
-            detail: "The request did not arrive whole within \(seconds) s of its first line."
-        )
+        let problem = timedOut.problem
         let body = ByteBuffer(bytes: problem.json)
         var head = HTTPResponse(status: .requestTimeout, headerFields: [
             .contentType: "application/problem+json", .contentLength: String(body.readableBytes),
@@ -79,5 +79,18 @@ final class RequestDeadline: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(body)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+}
+
+/// The request did not arrive whole within `seconds` of its head (`RequestDeadline`).
+struct RequestTimedOut: Error {
+    let seconds: Int64
+
+    /// What the client is answered: 408 `request-timeout`.
+    var problem: Problem {
+        Problem(
+            "request-timeout", title: "Request Timeout", status: .requestTimeout,
+            detail: "The request did not arrive whole within \(seconds) s of its first line."
+        )
     }
 }
