@@ -68,5 +68,19 @@ import Testing
             #expect(log.records(atLeast: .error).isEmpty, "\(log.records(atLeast: .error))")
         }
     }
-}
 
+    /// Two `Idempotency-Key` fields were read as one key "a1, a2" and refused for the space in it,
+    /// a reason that named another fault than the one sent.
+    @Test func twoIdempotencyKeysAreRefusedAsTwo() async throws {
+        try await TestGateway.run { gateway in
+            let bank = try gateway.identity(of: TestGateway.bank)
+            let body = #"{"subject":"91350100M000100Y43","purpose":"credit_approval","items":["enterprise.registration"]}"#
+            let request = "POST /v1/queries HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nIdempotency-Key: a1\r\n"
+                + "Idempotency-Key: a2\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+            let connection = try await RawConnection.open(port: gateway.port, tls: RawConnection.tls(gateway, alpn: ["http/1.1"], identity: bank))
+            let answer = String(decoding: try #require(try await connection.readUntilClosed(within: .seconds(10), sending: Array(request.utf8))).bytes, as: UTF8.self)
+            #expect(answer.hasPrefix("HTTP/1.1 400 "), "\(answer.prefix(300))")
+            #expect(answer.contains("Send one Idempotency-Key header, not several."), "\(answer.suffix(400))")
+        }
+    }
+}

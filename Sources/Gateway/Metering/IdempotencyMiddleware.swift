@@ -36,6 +36,10 @@ struct IdempotencyMiddleware: RouterMiddleware {
         guard request.method != .get, request.method != .head else {
             throw Problem.invalidRequest("Idempotency-Key", "A GET takes no Idempotency-Key: it changes nothing, so ask again instead.")
         }
+        // Two fields arrive joined as one value ("a, b"), which read as a key with a space in it.
+        guard request.headers[values: Self.header].count == 1 else {
+            throw Problem.invalidRequest("Idempotency-Key", "Send one Idempotency-Key header, not several.")
+        }
         let key: IdempotencyKey
         do {
             key = try IdempotencyKey(header, hasher: hasher)
