@@ -33,19 +33,10 @@ public struct PostgresConfiguration: Sendable, Hashable {
     /// One key/value conninfo with `databaseOverride` applied, for handing to another program.
     /// Returns `nil` if libpq cannot parse the connection string.
     public var conninfo: String? {
-        guard let options = PQconninfoParse(connectionString, nil) else { return nil }
-        defer { PQconninfoFree(options) }
-        var parts: [String] = []
-        var option = options
-        while let keyword = option.pointee.keyword {
-            let key = String(cString: keyword)
-            let value = key == "dbname" ? databaseOverride ?? option.pointee.val.map { String(cString: $0) }
-                : option.pointee.val.map { String(cString: $0) }
-            if let value { parts.append("\(key)='\(Self.escape(value))'") }
-            option += 1
-        }
-        if databaseOverride != nil, !parts.contains(where: { $0.hasPrefix("dbname=") }) {
-            parts.append("dbname='\(Self.escape(databaseOverride!))'")
+        guard let options = parsedOptions else { return nil }
+        var parts = options.map { "\($0.key)='\(Self.escape($0.key == "dbname" ? databaseOverride ?? $0.value : $0.value))'" }
+        if let databaseOverride, !options.contains(where: { $0.key == "dbname" }) {
+            parts.append("dbname='\(Self.escape(databaseOverride))'")
         }
         return parts.joined(separator: " ")
     }
@@ -55,17 +46,9 @@ public struct PostgresConfiguration: Sendable, Hashable {
     /// password, spaces around `=`, an unclosed bracket) can leave the password anywhere, nor its
     /// other options. `the connection string (unreadable)` when libpq cannot read it.
     public var redacted: String {
-        guard let options = PQconninfoParse(connectionString, nil) else { return "the connection string (unreadable)" }
-        defer { PQconninfoFree(options) }
-        var shown: [String] = []
-        var option = options
-        while let keyword = option.pointee.keyword {
-            let key = String(cString: keyword)
-            if Self.shownKeys.contains(key), let value = option.pointee.val.map({ String(cString: $0) }), !value.isEmpty {
-                shown.append("\(key)=\(key == "dbname" ? databaseOverride ?? value : value)")
-            }
-            option += 1
-        }
+        guard let options = parsedOptions else { return "the connection string (unreadable)" }
+        let shown = options.filter { Self.shownKeys.contains($0.key) && !$0.value.isEmpty }
+            .map { "\($0.key)=\($0.key == "dbname" ? databaseOverride ?? $0.value : $0.value)" }
         return scrubbed(shown.isEmpty ? "the default server" : shown.joined(separator: " "))
     }
 
@@ -75,21 +58,9 @@ public struct PostgresConfiguration: Sendable, Hashable {
     /// the last `@`), the value after `password=` as written, and the whole connection string.
     public func scrubbed(_ text: String) -> String {
         var secrets: Set<String> = [connectionString]
-        if let options = PQconninfoParse(connectionString, nil) {
-            var option = options
-            while let keyword = option.pointee.keyword {
-                if String(cString: keyword) == "password", let value = option.pointee.val { secrets.insert(String(cString: value)) }
-                option += 1
-            }
-            PQconninfoFree(options)
-        }
-        if let scheme = connectionString.range(of: "://") {
-            let rest = connectionString[scheme.upperBound...]
-            let authority = rest.prefix { $0 != "/" && $0 != "?" }
-            if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
-                let password = authority[authority.index(after: colon)..<at]
-                secrets.insert(String(password))
-            }
+        secrets.formUnion(parsedOptions?.filter { $0.key == "password" }.map(\.value) ?? [])
+        if let authority = urlAuthority, let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
+            secrets.insert(String(authority[authority.index(after: colon)..<at]))
         }
         if let keyword = connectionString.range(of: #"password\s*=\s*"#, options: .regularExpression) {
             let rest = connectionString[keyword.upperBound...]
@@ -107,10 +78,29 @@ public struct PostgresConfiguration: Sendable, Hashable {
     /// URL with an `@` inside its user info (libpq ends the user info at the first `@`, so the rest of
     /// a password `p@ss…` becomes the host name, which its error then quotes).
     public var misreading: String? {
-        guard let scheme = connectionString.range(of: "://") else { return nil }
-        let authority = connectionString[scheme.upperBound...].prefix { $0 != "/" && $0 != "?" }
-        guard authority.count(where: { $0 == "@" }) > 1 else { return nil }
+        guard let authority = urlAuthority, authority.count(where: { $0 == "@" }) > 1 else { return nil }
         return "the URL holds more than one '@' before its host: write an '@' in the user name or password as %40"
+    }
+
+    /// The options libpq reads from the connection string, in its order, those with a value only;
+    /// `nil` when it cannot read it.
+    private var parsedOptions: [(key: String, value: String)]? {
+        guard let options = PQconninfoParse(connectionString, nil) else { return nil }
+        defer { PQconninfoFree(options) }
+        var parsed: [(key: String, value: String)] = []
+        var option = options
+        while let keyword = option.pointee.keyword {
+            if let value = option.pointee.val { parsed.append((String(cString: keyword), String(cString: value))) }
+            option += 1
+        }
+        return parsed
+    }
+
+    /// A URL's text between `://` and its path or query (user info and host), as written; `nil` for a
+    /// key/value conninfo.
+    private var urlAuthority: Substring? {
+        guard let scheme = connectionString.range(of: "://") else { return nil }
+        return connectionString[scheme.upperBound...].prefix { $0 != "/" && $0 != "?" }
     }
 
     /// The conninfo keys `redacted` shows.
