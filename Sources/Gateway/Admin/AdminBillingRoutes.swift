@@ -292,7 +292,7 @@ struct AdminBillingRoutes {
         guard let partner = request.uri.queryParameters.get("partner"), !partner.isEmpty else {
             throw Problem.invalidRequest("partner", "partner is required: the partner id whose usage to export.")
         }
-        guard try await !ContractStore(pool: services.pool).history(of: String(partner)).isEmpty else { throw Problem.unknownPartner() }
+        guard try await ContractStore(pool: services.pool).versionCount(of: String(partner)) > 0 else { throw Problem.unknownPartner() }
         return String(partner)
     }
 }
